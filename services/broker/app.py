@@ -1,0 +1,57 @@
+"""The broker's ASGI application: `create_app()` wires routers; `lifespan` owns the clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from broker.catalog.endpoints import router as catalog_router
+from broker.directory.endpoints import router as directory_router
+from broker.health.endpoints import router as health_router
+from broker.kit.content_type import RequireJSONBody
+from broker.kit.db import create_engine, create_sessionmaker
+from broker.kit.problems import install_problem_handlers
+from broker.oauth.endpoints import router as oauth_router
+from broker.oauth.keys import load_keyring
+from broker.oauth.server import BrokerAuthorizationServer
+from broker.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        keyring = load_keyring(settings)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.redis = redis
+        app.state.keyring = keyring
+        app.state.authorization_server = BrokerAuthorizationServer(
+            keyring, settings.issuer, settings.access_token_ttl_seconds
+        )
+        try:
+            yield
+        finally:
+            if redis is not None:
+                await redis.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="CDO data-sharing broker",
+        version="1.0.0",
+        description="Files cross-department and cross-level data-sharing requests, routes them "
+        "to the responsible Chief Data Officers and turns approvals into OAuth grants.",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.add_middleware(RequireJSONBody)
+    for router in (health_router, oauth_router, directory_router, catalog_router):
+        app.include_router(router)
+    return app

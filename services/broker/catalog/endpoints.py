@@ -1,0 +1,55 @@
+"""Catalog API: read for every client, write for catalog admins."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from broker.catalog import service
+from broker.catalog.models import SharingClass
+from broker.catalog.schemas import DatasetChange, DatasetIn, DatasetOut
+from broker.kit.db import SessionDep
+from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
+from broker.oauth.principal import CallerDep, CatalogAdminDep
+
+router = APIRouter(prefix="/v1", tags=["catalog"])
+
+
+@router.get("/datasets", summary="List datasets")
+async def list_datasets(
+    session: SessionDep,
+    _caller: CallerDep,
+    owner_id: str | None = None,
+    sharing_class: SharingClass | None = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[DatasetOut]:
+    rows = await service.list_datasets(
+        session,
+        owner_id=owner_id,
+        sharing_class=sharing_class,
+        after=decode_cursor(cursor),
+        limit=limit + 1,
+    )
+    return Page(
+        items=[DatasetOut.model_validate(d) for d in rows[:limit]],
+        next_cursor=next_cursor([d.id for d in rows], limit),
+    )
+
+
+@router.get("/datasets/{dataset_id}", summary="One dataset")
+async def get_dataset(dataset_id: str, session: SessionDep, _caller: CallerDep) -> DatasetOut:
+    return DatasetOut.model_validate(await service.get_dataset(session, dataset_id))
+
+
+@router.post("/datasets", status_code=status.HTTP_201_CREATED, summary="Add a dataset")
+async def create_dataset(
+    body: DatasetIn, session: SessionDep, _admin: CatalogAdminDep
+) -> DatasetOut:
+    return DatasetOut.model_validate(await service.create_dataset(session, body))
+
+
+@router.patch("/datasets/{dataset_id}", summary="Change a dataset's class, fields or names")
+async def change_dataset(
+    dataset_id: str, body: DatasetChange, session: SessionDep, _admin: CatalogAdminDep
+) -> DatasetOut:
+    return DatasetOut.model_validate(await service.change_dataset(session, dataset_id, body))

@@ -1,0 +1,144 @@
+"""The `cdo-broker` command: serve, notifier, migrate, seed-pilot, client create."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.kit.db import create_engine, create_sessionmaker
+from broker.kit.problems import Problem
+from broker.settings import Settings
+
+T = TypeVar("T")
+
+
+def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from broker.app import create_app
+
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, proxy_headers=True)
+    return 0
+
+
+def _notifier(args: argparse.Namespace, settings: Settings) -> int:
+    from notifier.cli import run
+
+    return run(settings)
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print(f"migrated {settings.database_url.split('@')[-1]} to the newest schema", file=sys.stderr)
+    return 0
+
+
+def _seed_pilot(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.seed.pilot import (
+        SeedReport,
+        ensure_demo_clients,
+        load_pilot,
+        read_clients_file,
+        seed_pilot,
+        write_clients_file,
+    )
+
+    data = load_pilot()
+    known = read_clients_file(Path(args.clients)) if args.clients else {}
+
+    async def work(session: AsyncSession) -> tuple[SeedReport, dict[str, Any] | None]:
+        report = await seed_pilot(session, data)
+        clients = None
+        if args.clients:
+            clients = await ensure_demo_clients(session, data, known, report)
+        return report, clients
+
+    report, clients = _in_transaction(settings, work)
+    if clients is not None:
+        write_clients_file(Path(args.clients), clients)
+    print(json.dumps(report.as_dict(), ensure_ascii=False))
+    return 0
+
+
+def _client_create(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.oauth.clients import create_client
+
+    async def work(session: AsyncSession) -> dict[str, str]:
+        client, secret = await create_client(
+            session, organisation_id=args.org, scope=args.scope, name=args.name
+        )
+        return {"client_id": client.id, "client_secret": secret}
+
+    print(json.dumps(_in_transaction(settings, work)))
+    return 0
+
+
+def _openapi(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.openapi import render
+
+    sys.stdout.write(render())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cdo-broker", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(handler=_serve)
+
+    commands.add_parser("notifier", help="run the webhook notifier").set_defaults(handler=_notifier)
+    commands.add_parser("migrate", help="upgrade the database schema").set_defaults(
+        handler=_migrate
+    )
+
+    commands.add_parser("openapi", help="print the OpenAPI document").set_defaults(handler=_openapi)
+
+    seed = commands.add_parser("seed-pilot", help="load the pilot directory and catalog")
+    seed.add_argument("--clients", metavar="PATH", help="also write demo OAuth clients here")
+    seed.set_defaults(handler=_seed_pilot)
+
+    client = commands.add_parser("client", help="OAuth clients")
+    client_commands = client.add_subparsers(dest="client_command", required=True)
+    create = client_commands.add_parser("create", help="create a client; prints its secret once")
+    create.add_argument("--org", required=True, help="organisation id the client acts for")
+    create.add_argument("--scope", required=True, help='space-separated, e.g. "requests:submit"')
+    create.add_argument("--name", default=None)
+    create.set_defaults(handler=_client_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace, Settings], int] = args.handler
+    try:
+        status = handler(args, Settings())
+    except Problem as problem:
+        print(f"cdo-broker: {problem.detail}", file=sys.stderr)
+        status = 2
+    raise SystemExit(status)

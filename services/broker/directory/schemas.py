@@ -1,0 +1,147 @@
+"""What the directory API accepts and answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from broker.directory.models import Level, OrgKind
+
+OrgId = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("give a time zone, e.g. 2026-01-01T00:00:00+08:00")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+class AppointmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    organisation_id: str
+    person_name: str
+    title: str
+    appointed_by: str
+    filed_with_id: str
+    starts_at: datetime
+    ends_at: datetime | None
+    end_reason: str | None
+    created_at: datetime
+
+
+class CDOSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    appointment_id: str = Field(validation_alias="id")
+    person_name: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime | None
+
+
+class OrganisationOut(BaseModel):
+    id: str
+    name: str
+    name_en: str
+    kind: OrgKind
+    level: Level
+    division_code: str
+    government_id: str | None
+    parent_id: str | None
+    pilot: bool
+    cdo: CDOSummary | None
+
+
+class OrganisationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: OrgId
+    name: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(min_length=1, max_length=300)
+    kind: OrgKind
+    level: Level
+    division_code: str = Field(pattern=r"^\d{6}(\d{3})?$")
+    government_id: str | None = None
+    parent_id: str | None = None
+    pilot: bool = False
+
+    @model_validator(mode="after")
+    def _shape(self) -> OrganisationIn:
+        if self.kind is OrgKind.government and self.government_id is not None:
+            raise ValueError("government_id: a government does not belong to another government")
+        if self.kind is not OrgKind.government and self.government_id is None:
+            raise ValueError("government_id: a department or bureau belongs to a government")
+        return self
+
+
+class AppointmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    organisation_id: str
+    person_name: str = Field(min_length=1, max_length=100)
+    title: str = Field(min_length=1, max_length=100)
+    appointed_by: str = Field(min_length=1, max_length=200)
+    filed_with_id: str = Field(description="the data bureau the appointment is filed with")
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime | None = None
+    replaces: str | None = Field(
+        default=None,
+        description="id of the current appointment this one succeeds; it ends at starts_at",
+    )
+
+    @model_validator(mode="after")
+    def _window(self) -> AppointmentIn:
+        if self.ends_at is not None and self.ends_at <= self.starts_at:
+            raise ValueError("ends_at: must be after starts_at")
+        return self
+
+
+class AppointmentEnd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ends_at: AwareDatetime | None = Field(default=None, description="default: now")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class DelegationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    organisation_id: str | None = Field(
+        default=None, description="whose CDO delegates; default: the caller's organisation"
+    )
+    delegate_name: str = Field(min_length=1, max_length=100)
+    delegate_title: str = Field(min_length=1, max_length=100)
+    delegate_org_id: str | None = Field(
+        default=None, description="the body whose systems the deputy uses; default: the same"
+    )
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    reason: str | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="after")
+    def _window(self) -> DelegationIn:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at: must be after starts_at")
+        return self
+
+
+class DelegationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    appointment_id: str
+    delegate_name: str
+    delegate_title: str
+    delegate_org_id: str
+    starts_at: datetime
+    ends_at: datetime
+    reason: str | None
+    revoked_at: datetime | None
+    created_at: datetime

@@ -1,0 +1,41 @@
+"""Readiness probes of each dependency, each bounded by a timeout."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+
+from aiokafka import AIOKafkaClient
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+async def database_ok(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+async def redis_ok(redis: Redis) -> None:
+    await redis.ping()
+
+
+async def kafka_ok(bootstrap_servers: str, request_timeout_s: float) -> None:
+    client = AIOKafkaClient(
+        bootstrap_servers=bootstrap_servers,
+        request_timeout_ms=int(request_timeout_s * 1000),
+        connections_max_idle_ms=int(request_timeout_s * 1000) + 1000,
+    )
+    try:
+        await client.bootstrap()
+    finally:
+        await client.close()
+
+
+async def probe(check: Awaitable[None], limit_s: float) -> str:
+    try:
+        async with asyncio.timeout(limit_s):
+            await check
+    except Exception as exc:
+        return f"unavailable: {type(exc).__name__}"
+    return "ok"

@@ -1,0 +1,46 @@
+"""Liveness (`/healthz`) and readiness (`/readyz`: database, Redis and Kafka answer)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from broker.health.checks import database_ok, kafka_ok, probe, redis_ok
+from broker.kit.problems import RETRY_AFTER_SECONDS, problem_response
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Database, Redis and Kafka are reachable", response_model=None)
+async def readyz(request: Request) -> dict[str, Any] | JSONResponse:
+    state = request.app.state
+    timeout: float = state.settings.dependency_timeout_seconds
+    names = ["database"]
+    checks = [database_ok(state.engine)]
+    if state.redis is not None:
+        names.append("redis")
+        checks.append(redis_ok(state.redis))
+    if state.settings.kafka_bootstrap_servers:
+        names.append("kafka")
+        checks.append(kafka_ok(state.settings.kafka_bootstrap_servers, timeout))
+    results = await asyncio.gather(*(probe(check, timeout) for check in checks))
+    report = dict(zip(names, results, strict=True))
+    if all(result == "ok" for result in results):
+        return {"status": "ready", "checks": report}
+    down = ", ".join(name for name, result in report.items() if result != "ok")
+    return problem_response(
+        503,
+        "dependency-unavailable",
+        "Not ready",
+        f"unreachable: {down}",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+        checks=report,
+    )

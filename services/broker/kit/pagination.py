@@ -1,0 +1,50 @@
+"""Cursor pagination over a stable sort key: a cursor is the opaque last key of a page."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel
+
+from broker.kit.problems import Problem
+
+MAX_PAGE_SIZE = 200
+
+
+class InvalidCursor(Problem):
+    status = 422
+    slug = "invalid-cursor"
+    title = "Invalid cursor"
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidCursor("the cursor was not issued by this API", field="cursor") from exc
+
+
+def next_cursor(keys: list[str], limit: int) -> str | None:
+    """Pages are fetched with limit + 1 rows: the extra row says whether another page exists."""
+    return encode_cursor(keys[limit - 1]) if len(keys) > limit else None
+
+
+CursorQuery = Annotated[str | None, Query(description="next_cursor of the previous page")]
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")]

@@ -1,0 +1,191 @@
+"""RFC 9457 problem details: one exception base, one set of handlers, stable `type` URIs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import redis.exceptions
+import sqlalchemy.exc
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_BASE = "https://cdo-broker.gd.gov.cn/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+logger = logging.getLogger(__name__)
+
+
+class Problem(Exception):
+    """A domain error the API reports as problem JSON. Subclass it next to the service."""
+
+    status: int = 400
+    slug: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+        self.extensions = extensions
+
+
+class NotFound(Problem):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(Problem):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class Forbidden(Problem):
+    status = 403
+    slug = "insufficient-scope"
+    title = "Insufficient scope"
+
+
+class Unauthorized(Problem):
+    status = 401
+    slug = "unauthorized"
+    title = "Unauthorized"
+
+
+class ServiceUnavailable(Problem):
+    status = 503
+    slug = "dependency-unavailable"
+    title = "A dependency is unavailable"
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    *,
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status}
+    if detail is not None:
+        body["detail"] = detail
+    if instance is not None:
+        body["instance"] = instance
+    body.update(extensions)
+    return JSONResponse(
+        body,
+        status_code=status,
+        headers=dict(headers) if headers else None,
+        media_type=PROBLEM_MEDIA_TYPE,
+    )
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    # ("body", "period", "end") -> "period.end"; the leading location is reported separately
+    return ".".join(str(part) for part in loc[1:]) or str(loc[0])
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(
+        exc.status,
+        exc.slug,
+        exc.title,
+        exc.detail,
+        instance=request.url.path,
+        headers=exc.headers,
+        **exc.extensions,
+    )
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field_name(tuple(err["loc"])), "in": str(err["loc"][0]), "message": err["msg"]}
+        for err in exc.errors()
+    ]
+    first = errors[0] if errors else {"field": "?", "message": "invalid"}
+    return problem_response(
+        422,
+        "validation-error",
+        "Invalid request",
+        f"{first['field']}: {first['message']}",
+        instance=request.url.path,
+        errors=errors,
+    )
+
+
+_HTTP_SLUGS = {
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+}
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
+    detail = (
+        exc.detail if isinstance(exc.detail, str) and exc.detail.lower() != title.lower() else None
+    )
+    return problem_response(
+        exc.status_code, slug, title, detail, instance=request.url.path, headers=exc.headers
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(
+        500,
+        "internal-error",
+        "Internal server error",
+        "The broker could not complete the request; it has been logged.",
+        instance=request.url.path,
+    )
+
+
+# What a lost connection to PostgreSQL or Redis surfaces as: the caller should retry, not give up.
+DEPENDENCY_ERRORS: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
+RETRY_AFTER_SECONDS = "5"
+
+
+async def _on_dependency_down(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("dependency unavailable on %s %s: %r", request.method, request.url.path, exc)
+    return problem_response(
+        503,
+        ServiceUnavailable.slug,
+        ServiceUnavailable.title,
+        "A service the broker depends on is unreachable; nothing was changed. Retry later.",
+        instance=request.url.path,
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _on_problem)
+    for error in DEPENDENCY_ERRORS:
+        app.add_exception_handler(error, _on_dependency_down)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,56 @@
+"""Creating and finding OAuth clients. Secrets are shown once and stored only as a hash."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.directory.exceptions import OrganisationNotFound
+from broker.directory.models import Organisation
+from broker.kit.ids import new_id
+from broker.kit.problems import Problem
+from broker.oauth.models import OAuthClient
+from broker.oauth.scopes import is_known_scope, parse_scope
+from broker.oauth.server import ClientRecord, hash_secret
+
+
+class UnknownScope(Problem):
+    status = 422
+    slug = "unknown-scope"
+    title = "Unknown scope"
+
+
+async def create_client(
+    session: AsyncSession, *, organisation_id: str, scope: str, name: str | None = None
+) -> tuple[OAuthClient, str]:
+    if await session.get(Organisation, organisation_id) is None:
+        raise OrganisationNotFound(organisation_id)
+    unknown = sorted(s for s in parse_scope(scope) if not is_known_scope(s))
+    if unknown:
+        raise UnknownScope(f"unknown scope(s): {', '.join(unknown)}", field="scope")
+    secret = "cs_" + secrets.token_urlsafe(32)
+    client = OAuthClient(
+        id=new_id("cli"),
+        organisation_id=organisation_id,
+        name=name or f"{organisation_id} system",
+        scope=" ".join(sorted(parse_scope(scope))),
+        secret_hash=hash_secret(secret),
+    )
+    session.add(client)
+    await session.flush()
+    return client, secret
+
+
+async def find_client_record(session: AsyncSession, client_id: str) -> ClientRecord | None:
+    client = await session.scalar(select(OAuthClient).where(OAuthClient.id == client_id))
+    if client is None:
+        return None
+    return ClientRecord(
+        client_id=client.id,
+        organisation_id=client.organisation_id,
+        scope=client.scope,
+        secret_hash=client.secret_hash,
+        revoked=client.revoked_at is not None,
+    )

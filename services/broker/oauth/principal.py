@@ -1,0 +1,99 @@
+"""Who is calling: a verified access token, turned into the caller's organisation and scopes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwt import JWTClaimsRegistry
+
+from broker.kit.problems import Forbidden, Unauthorized
+from broker.oauth.keys import ALGORITHM, KeyRing
+from broker.oauth.scopes import Scope, parse_scope
+
+
+@dataclass(frozen=True)
+class Principal:
+    client_id: str
+    organisation_id: str
+    scopes: frozenset[str]
+    token_id: str
+    expires_at: int
+
+
+class InvalidToken(Unauthorized):
+    slug = "invalid-token"
+    title = "Invalid access token"
+
+
+def _challenge(error: str, description: str, scope: str | None = None) -> dict[str, str]:
+    value = f'Bearer error="{error}", error_description="{description}"'
+    if scope:
+        value += f', scope="{scope}"'
+    return {"WWW-Authenticate": value}
+
+
+def verify_access_token(token: str, keyring: KeyRing, issuer: str) -> Principal:
+    def refuse(description: str) -> InvalidToken:
+        return InvalidToken(description, headers=_challenge("invalid_token", description))
+
+    try:
+        decoded = jwt.decode(token, keyring.verification_keys, algorithms=[ALGORITHM])
+    except (JoseError, ValueError) as exc:
+        raise refuse("the token is malformed or its signature does not verify") from exc
+    if decoded.header.get("typ", "").lower() not in ("at+jwt", "application/at+jwt"):
+        raise refuse("not an access token (typ must be at+jwt)")
+    registry = JWTClaimsRegistry(
+        iss={"essential": True, "value": issuer},
+        aud={"essential": True, "value": issuer},
+        exp={"essential": True},
+        jti={"essential": True},
+        client_id={"essential": True},
+        org_id={"essential": True},
+    )
+    claims: dict[str, Any] = decoded.claims
+    try:
+        registry.validate(claims)
+    except JoseError as exc:
+        raise refuse(f"the token was refused: {exc.error}") from exc
+    return Principal(
+        client_id=str(claims["client_id"]),
+        organisation_id=str(claims["org_id"]),
+        scopes=frozenset(parse_scope(claims.get("scope"))),
+        token_id=str(claims["jti"]),
+        expires_at=int(claims["exp"]),
+    )
+
+
+async def authenticated(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(
+            "send an access token: Authorization: Bearer <token> (get one at /oauth/token)",
+            headers={"WWW-Authenticate": 'Bearer realm="cdo-broker"'},
+        )
+    state = request.app.state
+    return verify_access_token(token.strip(), state.keyring, state.settings.issuer)
+
+
+def require_scope(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+        if scope.value not in principal.scopes:
+            raise Forbidden(
+                f"this call needs the scope '{scope.value}'",
+                headers=_challenge("insufficient_scope", "scope missing", scope.value),
+                required_scope=scope.value,
+            )
+        return principal
+
+    return check
+
+
+CallerDep = Annotated[Principal, Depends(authenticated)]
+DirectoryAdminDep = Annotated[Principal, Depends(require_scope(Scope.directory_admin))]
+CatalogAdminDep = Annotated[Principal, Depends(require_scope(Scope.catalog_admin))]

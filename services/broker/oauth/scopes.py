@@ -1,0 +1,52 @@
+"""The scopes of CONTRACT, and which ones each kind of organisation gets in the demo."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    requests_submit = "requests:submit"
+    requests_read = "requests:read"
+    approvals_decide = "approvals:decide"
+    grants_read = "grants:read"
+    grants_revoke = "grants:revoke"
+    webhooks_manage = "webhooks:manage"
+    directory_admin = "directory:admin"
+    catalog_admin = "catalog:admin"
+    reports_read = "reports:read"
+
+
+# Per-grant scopes are issued only against an active grant (that check lives with grants).
+DATASET_SCOPE = re.compile(r"^dataset:(?P<dataset_id>[A-Za-z0-9._-]{1,100}):read$")
+
+FIXED_SCOPES = frozenset(s.value for s in Scope)
+
+
+def parse_scope(value: str | None) -> set[str]:
+    return set(value.split()) if value else set()
+
+
+def is_known_scope(scope: str) -> bool:
+    return scope in FIXED_SCOPES or DATASET_SCOPE.match(scope) is not None
+
+
+_EVERY_BODY = {
+    Scope.requests_submit,
+    Scope.requests_read,
+    Scope.approvals_decide,
+    Scope.grants_read,
+    Scope.grants_revoke,
+    Scope.webhooks_manage,
+}
+_BUREAU = _EVERY_BODY | {Scope.directory_admin, Scope.catalog_admin, Scope.reports_read}
+
+
+def demo_scopes_for(kind: str, has_cdo: bool) -> str:
+    """What a seeded organisation's demo client may ask for, by its role in the scheme."""
+    scopes = set(_BUREAU if kind == "data_bureau" else _EVERY_BODY)
+    if not has_cdo and kind != "data_bureau":
+        # without a CDO nobody there decides; the bureau of its level acts for it
+        scopes.discard(Scope.approvals_decide)
+    return " ".join(sorted(scopes))

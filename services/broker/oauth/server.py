@@ -1,0 +1,168 @@
+"""authlib's authorization server, adapted to Starlette and to an async database.
+
+authlib's server is synchronous. The endpoint therefore loads the client (async) before it calls
+authlib, and `query_client` answers from that preloaded record through a context variable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from authlib.oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request
+from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
+from fastapi.responses import JSONResponse
+from joserfc.jwk import KeySet
+
+from broker.oauth.keys import ALGORITHM, KeyRing
+from broker.oauth.scopes import DATASET_SCOPE, FIXED_SCOPES, parse_scope
+
+TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ClientRecord:
+    """What authlib needs of a client, detached from the database session."""
+
+    client_id: str
+    organisation_id: str
+    scope: str
+    secret_hash: str
+    revoked: bool
+
+
+class AuthlibClient(ClientMixin):  # type: ignore[misc]
+    def __init__(self, record: ClientRecord) -> None:
+        self.record = record
+
+    def get_client_id(self) -> str:
+        return self.record.client_id
+
+    def get_default_redirect_uri(self) -> None:
+        return None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        # The grant has already refused anything outside the client's scopes.
+        if scope:
+            return scope
+        return " ".join(sorted(parse_scope(self.record.scope) & FIXED_SCOPES))
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return hmac.compare_digest(self.record.secret_hash, hash_secret(client_secret))
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method in TOKEN_AUTH_METHODS
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type == "client_credentials"
+
+    def check_response_type(self, response_type: str) -> bool:
+        return False
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return False
+
+
+class BrokerClientCredentialsGrant(ClientCredentialsGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
+
+    def validate_requested_scope(self) -> None:
+        requested = parse_scope(self.request.payload.scope)
+        allowed = parse_scope(self.request.client.record.scope)
+        for scope in sorted(requested):
+            if DATASET_SCOPE.match(scope):
+                raise InvalidScopeError(
+                    description=f"'{scope}': your organisation holds no active grant for it"
+                )
+            if scope not in allowed:
+                raise InvalidScopeError(description=f"'{scope}' is not granted to this client")
+
+
+class BrokerTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
+    """RFC 9068 access tokens: `aud` is the broker's API, `org_id` names the caller."""
+
+    def __init__(self, keyring: KeyRing, issuer: str, ttl_seconds: int) -> None:
+        super().__init__(issuer=issuer, alg=ALGORITHM, expires_generator=ttl_seconds)
+        self.keyring = keyring
+
+    def get_jwks(self) -> KeySet:
+        return KeySet([self.keyring.signing_key])
+
+    def get_audiences(self, client: AuthlibClient, user: Any, scope: str) -> str:
+        return str(self.issuer)
+
+    def get_jti(self, client: AuthlibClient, grant_type: str, user: Any, scope: str) -> str:
+        return str(super().get_jti(client, grant_type, user, scope))
+
+    def get_extra_claims(
+        self, client: AuthlibClient, grant_type: str, user: Any, scope: str
+    ) -> dict[str, Any]:
+        return {"org_id": client.record.organisation_id}
+
+
+class StarletteOAuth2Request(OAuth2Request):  # type: ignore[misc]
+    def __init__(self, method: str, uri: str, headers: Mapping[str, str], form: dict[str, str]):
+        super().__init__(method=method, uri=uri, headers=headers)
+        self._form = form
+        self.payload = BasicOAuth2Payload(form)
+
+    @property
+    def args(self) -> dict[str, str]:
+        return {}
+
+    @property
+    def form(self) -> dict[str, str]:
+        return self._form
+
+
+_preloaded: ContextVar[ClientRecord | None] = ContextVar("preloaded_client", default=None)
+
+
+@contextmanager
+def preloaded_client(record: ClientRecord | None) -> Iterator[None]:
+    token = _preloaded.set(record)
+    try:
+        yield
+    finally:
+        _preloaded.reset(token)
+
+
+class BrokerAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+    def __init__(self, keyring: KeyRing, issuer: str, ttl_seconds: int) -> None:
+        super().__init__()
+        self.register_grant(BrokerClientCredentialsGrant)
+        self.register_token_generator("default", BrokerTokenGenerator(keyring, issuer, ttl_seconds))
+
+    def query_client(self, client_id: str) -> AuthlibClient | None:
+        record = _preloaded.get()
+        if record is None or record.client_id != client_id or record.revoked:
+            return None
+        return AuthlibClient(record)
+
+    def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
+        # JWT access tokens are self-contained: nothing to store.
+        return None
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def create_oauth2_request(self, request: StarletteOAuth2Request) -> StarletteOAuth2Request:
+        return request
+
+    def handle_response(
+        self, status: int, body: dict[str, Any], headers: list[tuple[str, str]]
+    ) -> JSONResponse:
+        return JSONResponse(body, status_code=status, headers=dict(headers))

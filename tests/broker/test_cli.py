@@ -1,0 +1,86 @@
+"""The `cdo-broker` command as an operator runs it: a real process against a real database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.integration
+
+
+def cdo_broker(
+    *args: str, database_url: str, cwd: Path = REPO_ROOT
+) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"DATABASE_URL": database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "broker", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_client_create_prints_credentials_that_get_a_token(
+    migrated: str, seeded: object, client: httpx.AsyncClient, city_department: str
+) -> None:
+    result = cdo_broker(
+        "client", "create", "--org", city_department, "--scope", "requests:read",
+        database_url=migrated,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    credentials = json.loads(result.stdout)
+    assert set(credentials) == {"client_id", "client_secret"}
+
+    response = await client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(credentials["client_id"], credentials["client_secret"]),
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_client_create_for_an_unknown_org_fails_clearly(migrated: str, seeded: object) -> None:
+    result = cdo_broker(
+        "client", "create", "--org", "nowhere", "--scope", "requests:read", database_url=migrated
+    )
+    assert result.returncode != 0
+    assert "nowhere" in result.stderr
+
+
+def test_seed_pilot_with_clients_twice_keeps_the_same_clients(
+    migrated: str, seeded: object, tmp_path: Path
+) -> None:
+    clients_file = tmp_path / "demo-clients.json"
+    first = cdo_broker("seed-pilot", "--clients", str(clients_file), database_url=migrated)
+    assert first.returncode == 0, first.stderr
+    written = json.loads(clients_file.read_text())
+    again = cdo_broker("seed-pilot", "--clients", str(clients_file), database_url=migrated)
+    assert again.returncode == 0, again.stderr
+
+    assert json.loads(clients_file.read_text()) == written
+    assert json.loads(again.stdout)["created"] == {
+        "organisations": 0, "appointments": 0, "datasets": 0, "clients": 0,
+    }  # fmt: skip
+    some_bureau = next(v for k, v in written.items() if k.endswith("-dsb"))
+    assert "directory:admin" in some_bureau["scope"]
+
+
+def test_sqlite_quick_run_migrates_and_seeds(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'broker.db'}"
+    assert cdo_broker("migrate", database_url=url, cwd=tmp_path).returncode == 0
+    seeded = cdo_broker("seed-pilot", database_url=url, cwd=tmp_path)
+    assert seeded.returncode == 0, seeded.stderr
+    assert json.loads(seeded.stdout)["created"]["organisations"] > 100
+    again = cdo_broker("seed-pilot", database_url=url, cwd=tmp_path)
+    assert json.loads(again.stdout)["created"]["organisations"] == 0

@@ -1,0 +1,145 @@
+"""Shared fixtures: a freshly migrated PostgreSQL test database, the seeded pilot, the app.
+
+Integration tests need the local stack (`deploy/local/test` starts it and sets
+TEST_DATABASE_URL, REDIS_URL and KAFKA_BOOTSTRAP_SERVERS).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.app import create_app
+from broker.kit.db import create_engine, create_sessionmaker
+from broker.migrate import upgrade
+from broker.oauth.clients import create_client
+from broker.seed.pilot import load_pilot, seed_pilot
+from broker.settings import Settings
+
+BASE_URL = "http://localhost"  # loopback, so authlib accepts plain http in tests
+
+
+def _require_env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: run the suite with deploy/local/test", pytrace=False)
+    return value
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    return _require_env("TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+async def migrated(database_url: str) -> str:
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+    await asyncio.to_thread(upgrade, database_url)  # alembic runs its own event loop
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def settings(migrated: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings.model_validate(
+        {
+            "DATABASE_URL": migrated,
+            "REDIS_URL": _require_env("REDIS_URL"),
+            "KAFKA_BOOTSTRAP_SERVERS": _require_env("KAFKA_BOOTSTRAP_SERVERS"),
+            "OAUTH_ISSUER": BASE_URL,
+            "BROKER_DEV_KEY_DIR": str(tmp_path_factory.mktemp("keys")),
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+async def sessionmaker(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(settings.database_url)
+    yield create_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def seeded(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, object]:
+    data = load_pilot()
+    async with sessionmaker() as session:
+        await seed_pilot(session, data)
+        await session.commit()
+    return data
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, seeded: object) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+        yield http
+
+
+TokenFactory = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture(scope="session")
+def token_for(
+    sessionmaker: async_sessionmaker[AsyncSession], client: httpx.AsyncClient
+) -> TokenFactory:
+    """A real token from the real token endpoint, for a new client of `org_id`."""
+
+    async def make(org_id: str, scope: str) -> str:
+        async with sessionmaker() as session:
+            oauth_client, secret = await create_client(session, organisation_id=org_id, scope=scope)
+            await session.commit()
+        response = await client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials", "scope": scope},
+            auth=(oauth_client.id, secret),
+        )
+        assert response.status_code == 200, response.text
+        token: str = response.json()["access_token"]
+        return token
+
+    return make
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _first(data: dict[str, object], **wanted: object) -> str:
+    organisations = data["organisations"]
+    assert isinstance(organisations, list)
+    for org in organisations:
+        if all(org.get(key) == value for key, value in wanted.items()):
+            return str(org["id"])
+    raise LookupError(f"no seeded organisation with {wanted}")
+
+
+@pytest.fixture(scope="session")
+def city_department(seeded: dict[str, object]) -> str:
+    """A pilot city department: the usual caller in these tests."""
+    return _first(seeded, kind="department", level="city", pilot=True)
+
+
+@pytest.fixture(scope="session")
+def province_bureau(seeded: dict[str, object]) -> str:
+    return _first(seeded, kind="data_bureau", level="province")
