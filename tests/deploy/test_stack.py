@@ -1,0 +1,99 @@
+"""deploy/local/stack itself: `up` is idempotent, and Kafka keeps its messages across a restart.
+
+These start (or reuse) the real services and leave them running, as other suites need them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+STACK = Path(__file__).resolve().parents[2] / "deploy" / "local" / "stack"
+TOPIC = "datashare.requests"
+SERVICES = {"kafka", "postgresql", "redis"}
+
+# A cold `up` may install packages and download Kafka's jars.
+pytestmark = [pytest.mark.stack, pytest.mark.timeout(900)]
+
+
+async def stack(*args: str, check: bool = True) -> str:
+    process = await asyncio.create_subprocess_exec(
+        str(STACK),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=600)
+    if check:
+        assert process.returncode == 0, f"stack {' '.join(args)}: exit {process.returncode}\n" + (
+            err.decode(errors="replace")
+        )
+    return out.decode()
+
+
+async def running_pids() -> dict[str, int]:
+    status = await stack("status", check=False)
+    return {
+        name: int(pid) for name, pid in re.findall(r"^(\S+)\s+running\s+pid (\d+)", status, re.M)
+    }
+
+
+def exports(stdout: str) -> dict[str, str]:
+    lines = stdout.splitlines()
+    assert lines, "`up` printed nothing on stdout"
+    assert all(line.startswith("export ") for line in lines), stdout
+    return dict(re.findall(r"^export (\w+)=(\S+)$", stdout, re.M))
+
+
+async def test_second_up_changes_nothing() -> None:
+    first = await stack("up")
+    pids = await running_pids()
+    assert set(pids) == SERVICES
+
+    second = await stack("up")
+
+    assert second == first
+    assert set(exports(first)) == {"KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "REDIS_URL"}
+    assert await running_pids() == pids
+
+
+async def _next_with_key(consumer: AIOKafkaConsumer, key: bytes) -> ConsumerRecord[bytes, bytes]:
+    async for record in consumer:
+        if record.key == key:
+            return record
+    raise AssertionError("consumer stopped before the message came")
+
+
+async def test_kafka_keeps_messages_across_restart() -> None:
+    bootstrap = exports(await stack("up"))["KAFKA_BOOTSTRAP_SERVERS"]
+    key = f"stack-test-{uuid.uuid4()}".encode()
+    value = b'{"probe": "survives a broker restart"}'
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        sent = await producer.send_and_wait(TOPIC, value=value, key=key)
+    finally:
+        await producer.stop()
+
+    kafka_before = (await running_pids())["kafka"]
+    await stack("restart-kafka")
+    assert (await running_pids()).get("kafka") not in (None, kafka_before)
+
+    partition = TopicPartition(TOPIC, sent.partition)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign([partition])
+        await consumer.seek_to_beginning(partition)
+        record = await asyncio.wait_for(_next_with_key(consumer, key), timeout=60)
+    finally:
+        await consumer.stop()
+
+    assert (record.offset, record.value) == (sent.offset, value)
