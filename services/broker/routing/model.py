@@ -1,0 +1,143 @@
+"""Plain data the routing functions take and give: no ORM, no session, no clock.
+
+The caller (the request lifecycle) builds a `DirectoryView` from the database once per filing and
+hands it, with a `RoutingRequest`, to `plan_route`. Everything here is frozen so a plan can be
+computed, compared and logged without anyone mutating it underneath.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+KINDS = ("government", "department", "data_bureau")
+LEVELS = ("province", "city", "county", "town")
+REQUEST_KINDS = ("share", "return")
+SHARING_CLASSES = ("unconditional", "conditional", "not_shareable")
+
+
+class RoutingError(Exception):
+    """The directory cannot support a plan (unknown body, broken tree, no bureau to stand in).
+
+    A data or programming error on the caller's side, never a decision about the request.
+    """
+
+
+@dataclass(frozen=True)
+class OrgView:
+    id: str
+    kind: str  # government | department | data_bureau
+    level: str  # province | city | county | town
+    government_id: str | None  # departments and bureaus: the government they belong to
+    parent_id: str | None  # governments: the government one level up
+    has_active_cdo: bool
+
+    def __post_init__(self) -> None:
+        # Catch a caller passing e.g. an enum repr or a typo before it silently matches nothing.
+        if self.kind not in KINDS:
+            raise ValueError(f"organisation {self.id!r}: unknown kind {self.kind!r}")
+        if self.level not in LEVELS:
+            raise ValueError(f"organisation {self.id!r}: unknown level {self.level!r}")
+
+
+@dataclass(frozen=True)
+class DirectoryView:
+    organisations: Mapping[str, OrgView]
+    # government id -> its own data bureau; built once so planning never scans the directory.
+    _bureau_of_government: Mapping[str, str] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
+
+    def __post_init__(self) -> None:
+        bureaus: dict[str, str] = {}
+        # Sorted so that a directory with two bureaus for one government still plans the same way.
+        for org in sorted(self.organisations.values(), key=lambda o: o.id):
+            if org.kind == "data_bureau" and org.government_id is not None:
+                bureaus.setdefault(org.government_id, org.id)
+        object.__setattr__(self, "_bureau_of_government", bureaus)
+
+    @classmethod
+    def of(cls, organisations: Iterable[OrgView]) -> DirectoryView:
+        return cls({org.id: org for org in organisations})
+
+    def organisation(self, org_id: str) -> OrgView:
+        """The body, or RoutingError naming the unknown id."""
+        try:
+            return self.organisations[org_id]
+        except KeyError:
+            raise RoutingError(f"organisation {org_id!r} is not in the directory") from None
+
+    def government_of(self, org_id: str) -> str:
+        """The government a body belongs to; a government is its own."""
+        org = self.organisation(org_id)
+        if org.kind == "government":
+            return org.id
+        if org.government_id is None:
+            raise RoutingError(f"{org.kind} {org_id!r} belongs to no government")
+        return org.government_id
+
+    def bureau_of_government(self, government_id: str) -> str | None:
+        """The data bureau of exactly this government (counties and towns have none)."""
+        return self._bureau_of_government.get(government_id)
+
+    def governments_up(self, org_id: str) -> Iterator[str]:
+        """The body's government, then each government above it, ending at the province."""
+        seen: set[str] = set()
+        current: str | None = self.government_of(org_id)
+        while current is not None:
+            if current in seen:  # a cycle in the data would otherwise loop forever
+                raise RoutingError(f"government {current!r} is its own ancestor")
+            seen.add(current)
+            yield current
+            current = self.organisation(current).parent_id
+
+    def data_bureau_for(self, org_id: str) -> str | None:
+        """The nearest data bureau: the body's government's, else that of a government above."""
+        for government in self.governments_up(org_id):
+            bureau = self._bureau_of_government.get(government)
+            if bureau is not None:
+                return bureau
+        return None
+
+    def is_cross_level(self, a: str, b: str) -> bool:
+        return self.organisation(a).level != self.organisation(b).level
+
+
+@dataclass(frozen=True)
+class RoutingRequest:
+    kind: str  # share | return
+    requester_id: str
+    provider_id: str  # the dataset's owner
+    sharing_class: str  # unconditional | conditional | not_shareable
+    has_legal_basis: bool
+
+    def __post_init__(self) -> None:
+        # Unknown values would match no rule; reject them where the mistake is made.
+        if self.kind not in REQUEST_KINDS:
+            raise ValueError(f"unknown request kind {self.kind!r}")
+        if self.sharing_class not in SHARING_CLASSES:
+            raise ValueError(f"unknown sharing class {self.sharing_class!r}")
+
+
+@dataclass(frozen=True)
+class Approver:
+    organisation_id: str  # the body whose CDO decides (a bureau when the body has no active CDO)
+    acting_for: str | None = None  # the body a bureau stands in for (DOMAIN rule 4)
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    index: int  # 0-based; steps run in sequence
+    role: str  # the policy's roles for this step, joined by "+"
+    approvers: tuple[Approver, ...]
+    required: int  # how many of `approvers` must approve; 1 <= required <= len(approvers)
+    sla_seconds: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    outcome: Literal["approve", "route", "refuse"]
+    steps: tuple[PlannedStep, ...]
+    rule: str  # the name of the policy rule that matched
+    reason: str | None = None  # why, for a refusal

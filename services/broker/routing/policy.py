@@ -1,0 +1,202 @@
+"""The routing policy: data that says which CDO(s) decide a request, and its loader.
+
+Format (see `default_policy.yaml` for the default, DOMAIN rules 1-5):
+
+- `rules` are tried in order and the first whose `when` holds decides. A rule either approves at
+  once (`outcome: approve`), refuses (`outcome: refuse` with a `reason`), or routes through `steps`
+  (`outcome: route`, the default when omitted).
+- `when` tests facts of the request (`sharing_class`, `kind`, `legal_basis`, `cross_level`,
+  `cross_department`); every key given must hold, `any_of` / `all_of` nest conditions, and `{}`
+  always holds (a catch-all).
+- A step names `approvers` by role (`provider_department` is the dataset's owner, whatever its kind)
+  and takes `required: N` of them. **Without `required`, all of them must approve**: leaving the
+  key out never silently weakens a step; a quorum is always written down.
+- The loader also refuses a policy in which some possible request matches no rule, so
+  `plan_route` always finds one.
+
+Where the schema lives: `policy.schema.json` next to this module is the one the loader validates
+against (package data, so an installed broker finds it without the repository); the repository's
+`schemas/routing-policy.schema.json` is the public copy, and a test fails when the two differ.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import product
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import yaml
+from jsonschema import Draft202012Validator, ValidationError
+
+from broker.routing.model import REQUEST_KINDS, SHARING_CLASSES
+
+SCHEMA_FILE = Path(__file__).with_name("policy.schema.json")
+DEFAULT_POLICY_FILE = Path(__file__).with_name("default_policy.yaml")
+
+Outcome = Literal["approve", "route", "refuse"]
+
+
+class PolicyError(ValueError):
+    """An invalid policy; `problems` holds (path, message) pairs, paths like `$.rules[2].when`."""
+
+    def __init__(self, source: str, problems: Iterable[tuple[str, str]]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  {path}: {message}" for path, message in self.problems)
+        super().__init__(f"invalid routing policy {source}:\n{lines}")
+
+    @property
+    def path(self) -> str:
+        return self.problems[0][0]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a rule's `when` can test; field names are the condition keys."""
+
+    sharing_class: str
+    kind: str
+    legal_basis: bool
+    cross_level: bool
+    cross_department: bool
+
+
+@dataclass(frozen=True)
+class Condition:
+    equals: tuple[tuple[str, str | bool], ...] = ()  # (fact name, wanted value), all must hold
+    all_of: tuple[Condition, ...] = ()
+    any_of: tuple[Condition, ...] = ()  # empty: no `any_of` given
+
+    def holds(self, facts: Facts) -> bool:
+        return (
+            all(getattr(facts, name) == wanted for name, wanted in self.equals)
+            and all(condition.holds(facts) for condition in self.all_of)
+            and (not self.any_of or any(condition.holds(facts) for condition in self.any_of))
+        )
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    roles: tuple[str, ...]
+    required: int
+    sla_seconds: int
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    when: Condition
+    outcome: Outcome
+    steps: tuple[StepSpec, ...] = ()
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: int
+    escalation: tuple[str, ...]
+    reminder_before_seconds: int
+    rules: tuple[Rule, ...]
+
+    def rule_for(self, facts: Facts) -> Rule:
+        for rule in self.rules:
+            if rule.when.holds(facts):
+                return rule
+        # parse_policy checked every possible Facts, so only a hand-built Policy gets here.
+        raise LookupError(f"no routing rule matches {facts}")
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """Read and validate a policy file; the packaged default when `path` is None."""
+    source = path or DEFAULT_POLICY_FILE
+    try:
+        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise PolicyError(str(source), [("$", f"not valid YAML: {exc}")]) from exc
+    return parse_policy(data, source=str(source))
+
+
+def parse_policy(data: object, *, source: str = "<data>") -> Policy:
+    """Validate `data` against the JSON Schema and the checks it cannot express, then build."""
+    problems = sorted(_problem(error) for error in _validator().iter_errors(data))
+    if problems:
+        raise PolicyError(source, problems)
+    document = cast(dict[str, Any], data)
+    policy = Policy(
+        version=document["version"],
+        escalation=tuple(document["escalation"]),
+        reminder_before_seconds=document["reminder_before_seconds"],
+        rules=tuple(_rule(raw) for raw in document["rules"]),
+    )
+    problems = list(_semantic_problems(policy))  # what JSON Schema cannot say
+    if problems:
+        raise PolicyError(source, problems)
+    return policy
+
+
+@functools.cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+
+
+def _problem(error: ValidationError) -> tuple[str, str]:
+    if error.validator == "not" and error.validator_value == {} and isinstance(error.schema, dict):
+        # The schema forbids a key in some context with `{"not": {}}` and says why in its
+        # description; jsonschema's own "should not be valid under {}" would not.
+        return error.json_path, f"not allowed here: {error.schema.get('description', '')}"
+    return error.json_path, error.message
+
+
+def _rule(raw: dict[str, Any]) -> Rule:
+    return Rule(
+        name=raw["name"],
+        when=_condition(raw["when"]),
+        outcome=raw.get("outcome", "route"),
+        steps=tuple(
+            StepSpec(
+                roles=tuple(step["approvers"]),
+                required=step.get("required", len(step["approvers"])),
+                sla_seconds=step["sla_seconds"],
+            )
+            for step in raw.get("steps", ())
+        ),
+        reason=raw.get("reason"),
+    )
+
+
+def _condition(raw: dict[str, Any]) -> Condition:
+    return Condition(
+        equals=tuple((k, v) for k, v in raw.items() if k not in ("any_of", "all_of")),
+        all_of=tuple(_condition(c) for c in raw.get("all_of", ())),
+        any_of=tuple(_condition(c) for c in raw.get("any_of", ())),
+    )
+
+
+def _semantic_problems(policy: Policy) -> Iterator[tuple[str, str]]:
+    seen: set[str] = set()
+    for r, rule in enumerate(policy.rules):
+        if rule.name in seen:
+            yield f"$.rules[{r}].name", f"{rule.name!r} names an earlier rule too"
+        seen.add(rule.name)
+        for s, step in enumerate(rule.steps):
+            if step.required > len(step.roles):
+                yield (
+                    f"$.rules[{r}].steps[{s}].required",
+                    f"{step.required} exceeds the {len(step.roles)} approvers listed",
+                )
+    for facts in _every_possible_request():
+        if not any(rule.when.holds(facts) for rule in policy.rules):
+            yield "$.rules", f"no rule matches {facts}; end with a catch-all rule (when: {{}})"
+            return  # one example is enough to act on
+
+
+def _every_possible_request() -> Iterator[Facts]:
+    for sharing_class, kind, legal_basis, cross_level in product(
+        SHARING_CLASSES, REQUEST_KINDS, (False, True), (False, True)
+    ):
+        # cross_department means "same level, different body", so it is false across levels.
+        for cross_department in (False,) if cross_level else (False, True):
+            yield Facts(sharing_class, kind, legal_basis, cross_level, cross_department)

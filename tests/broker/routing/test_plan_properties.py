@@ -1,0 +1,149 @@
+"""Properties of plan_route and escalation_target over random directories, requests and policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from broker.routing.model import (
+    REQUEST_KINDS,
+    SHARING_CLASSES,
+    DirectoryView,
+    OrgView,
+    Plan,
+    RoutingRequest,
+)
+from broker.routing.plan import ROLE_RESOLVERS, escalation_target, plan_route
+from broker.routing.policy import Policy, load_policy, parse_policy
+
+DEFAULT = load_policy()
+PROVINCIAL_BUREAU = "p-dsb"
+ROLES = sorted(ROLE_RESOLVERS)
+# database=None: no .hypothesis/ folder in the repository; failures still print the example.
+FAST = settings(deadline=None, max_examples=200, database=None)
+
+
+@st.composite
+def directories(draw: st.DrawFn) -> DirectoryView:
+    """A province, up to 3 cities (some without bureau), each with up to 2 counties or towns;
+    up to 3 departments per government; any body may lack a CDO. The provincial bureau exists."""
+    orgs: list[OrgView] = []
+
+    def government(id: str, level: str, parent: str | None, with_bureau: bool) -> None:
+        orgs.append(OrgView(id, "government", level, None, parent, draw(st.booleans())))
+        if with_bureau:
+            orgs.append(OrgView(f"{id}-dsb", "data_bureau", level, id, None, draw(st.booleans())))
+        for n in range(draw(st.integers(0, 3))):
+            orgs.append(OrgView(f"{id}-d{n}", "department", level, id, None, draw(st.booleans())))
+
+    government("p", "province", None, with_bureau=True)
+    for c in range(draw(st.integers(0, 3))):
+        government(f"c{c}", "city", "p", with_bureau=draw(st.booleans()))
+        for k in range(draw(st.integers(0, 2))):
+            level = draw(st.sampled_from(["county", "town"]))
+            government(f"c{c}-k{k}", level, f"c{c}", with_bureau=False)
+    return DirectoryView.of(orgs)
+
+
+@st.composite
+def requests(draw: st.DrawFn, directory: DirectoryView) -> RoutingRequest:
+    ids = sorted(directory.organisations)
+    return RoutingRequest(
+        kind=draw(st.sampled_from(REQUEST_KINDS)),
+        requester_id=draw(st.sampled_from(ids)),
+        provider_id=draw(st.sampled_from(ids)),
+        sharing_class=draw(st.sampled_from(SHARING_CLASSES)),
+        has_legal_basis=draw(st.booleans()),
+    )
+
+
+@st.composite
+def steps(draw: st.DrawFn) -> dict[str, Any]:
+    roles = draw(st.lists(st.sampled_from(ROLES), min_size=1, max_size=4, unique=True))
+    step: dict[str, Any] = {"approvers": roles, "sla_seconds": 3600}
+    if draw(st.booleans()):
+        step["required"] = draw(st.integers(1, len(roles)))
+    return step
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> Policy:
+    """The default policy, or one catch-all rule routing through random steps."""
+    if draw(st.booleans()):
+        return DEFAULT
+    rule = {"name": "random", "when": {}, "steps": draw(st.lists(steps(), min_size=1, max_size=4))}
+    return parse_policy(
+        {
+            "version": 1,
+            "escalation": ["department", "government", "data_bureau"],
+            "reminder_before_seconds": 0,
+            "rules": [rule],
+        }
+    )
+
+
+Case = tuple[DirectoryView, RoutingRequest, Plan]
+
+
+@st.composite
+def cases(draw: st.DrawFn, policy: st.SearchStrategy[Policy]) -> Case:
+    directory = draw(directories())
+    request = draw(requests(directory))
+    return directory, request, plan_route(request, directory, draw(policy))
+
+
+def _can_decide(directory: DirectoryView, org_id: str) -> bool:
+    org = directory.organisations[org_id]
+    return org.has_active_cdo or org.kind == "data_bureau"
+
+
+@FAST
+@given(cases(policies()))
+def test_a_plan_is_well_formed(case: Case) -> None:
+    directory, _, plan = case
+    assert (plan.outcome == "route") == bool(plan.steps)
+    assert [step.index for step in plan.steps] == list(range(len(plan.steps)))
+    deciders = [a.organisation_id for step in plan.steps for a in step.approvers]
+    assert len(deciders) == len(set(deciders)), "an organisation decides twice"
+    for step in plan.steps:
+        assert 1 <= step.required <= len(step.approvers)
+        for approver in step.approvers:
+            assert _can_decide(directory, approver.organisation_id)
+            if approver.acting_for is not None:
+                assert not directory.organisations[approver.acting_for].has_active_cdo
+                assert approver.organisation_id == directory.data_bureau_for(approver.acting_for)
+
+
+@FAST
+@given(cases(st.just(DEFAULT)))
+def test_the_default_policy_refuses_exactly_not_shareable_without_legal_basis(case: Case) -> None:
+    _, request, plan = case
+    refusable = request.sharing_class == "not_shareable" and not request.has_legal_basis
+    assert (plan.outcome == "refuse") == refusable
+    if request.sharing_class == "unconditional":
+        assert plan.outcome == "approve"
+
+
+CHAINS = st.permutations(["department", "government", "data_bureau"]).flatmap(
+    lambda kinds: st.integers(1, 3).map(lambda n: tuple(kinds[:n]))
+)
+
+
+@FAST
+@given(directories(), CHAINS)
+def test_escalation_climbs_without_repeating_and_stops(
+    directory: DirectoryView, chain: tuple[str, ...]
+) -> None:
+    for start in directory.organisations:
+        visited = [start]
+        current = escalation_target(start, directory, chain)
+        while current is not None:
+            assert current not in visited, f"{start}: escalation revisits {current}: {visited}"
+            assert _can_decide(directory, current)
+            visited.append(current)
+            assert len(visited) <= len(directory.organisations)
+            current = escalation_target(current, directory, chain)
+        if chain == DEFAULT.escalation and start != PROVINCIAL_BUREAU:
+            assert visited[-1] == PROVINCIAL_BUREAU
