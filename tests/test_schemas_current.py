@@ -1,11 +1,23 @@
-"""Committed schemas match the code: a stale document fails here, with the command to refresh."""
+"""Committed schemas match the code: a stale one fails here, with the command to refresh it."""
 
 from __future__ import annotations
 
+import pytest
+
+from broker.events import EVENT_MODELS, schema_of
 from broker.openapi import render
 from tests.conftest import REPO_ROOT
+
+REFRESH = "refresh them: cdo-broker schemas"
 
 
 def test_openapi_document_is_current() -> None:
     committed = (REPO_ROOT / "schemas" / "openapi.json").read_text(encoding="utf-8")
-    assert committed == render(), "refresh it: cdo-broker openapi > schemas/openapi.json"
+    assert committed == render(), REFRESH
+
+
+@pytest.mark.parametrize("name", sorted(EVENT_MODELS))
+def test_event_schema_is_current(name: str) -> None:
+    path = REPO_ROOT / "schemas" / "events" / f"{name}.schema.json"
+    assert path.exists(), REFRESH
+    assert path.read_text(encoding="utf-8") == schema_of(name), REFRESH

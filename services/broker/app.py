@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +11,7 @@ from redis.asyncio import Redis
 
 from broker.catalog.endpoints import router as catalog_router
 from broker.directory.endpoints import router as directory_router
+from broker.grants.endpoints import router as grants_router
 from broker.health.endpoints import router as health_router
 from broker.kit.content_type import RequireJSONBody
 from broker.kit.db import create_engine, create_sessionmaker
@@ -17,6 +19,10 @@ from broker.kit.problems import install_problem_handlers
 from broker.oauth.endpoints import router as oauth_router
 from broker.oauth.keys import load_keyring
 from broker.oauth.server import BrokerAuthorizationServer
+from broker.outbox.relay import OutboxRelay
+from broker.requests import sla
+from broker.requests.endpoints import router as requests_router
+from broker.routing.policy import load_policy
 from broker.settings import Settings
 
 
@@ -36,9 +42,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.authorization_server = BrokerAuthorizationServer(
             keyring, settings.issuer, settings.access_token_ttl_seconds
         )
+        app.state.routing_policy = load_policy(settings.routing_policy_file)
+        stop = asyncio.Event()
+        background: list[asyncio.Task[None]] = []
+        if settings.sla_job_enabled:
+            background.append(
+                asyncio.create_task(
+                    sla.run_forever(
+                        app.state.sessionmaker,
+                        policy=app.state.routing_policy,
+                        base_url=settings.issuer,
+                        interval_s=settings.sla_check_interval_seconds,
+                        stop=stop,
+                    ),
+                    name="sla-job",
+                )
+            )
+        app.state.outbox_relay = None
+        if settings.kafka_bootstrap_servers and settings.outbox_relay_enabled:
+            app.state.outbox_relay = OutboxRelay.from_settings(engine, settings)
+            background.append(
+                asyncio.create_task(app.state.outbox_relay.run(stop), name="outbox-relay")
+            )
         try:
             yield
         finally:
+            stop.set()
+            await asyncio.gather(*background, return_exceptions=True)
             if redis is not None:
                 await redis.aclose()
             await engine.dispose()
@@ -52,6 +82,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_problem_handlers(app)
     app.add_middleware(RequireJSONBody)
-    for router in (health_router, oauth_router, directory_router, catalog_router):
+    for router in (
+        health_router,
+        oauth_router,
+        directory_router,
+        catalog_router,
+        requests_router,
+        grants_router,
+    ):
         app.include_router(router)
     return app

@@ -48,6 +48,31 @@ def _notifier(args: argparse.Namespace, settings: Settings) -> int:
     return run(settings)
 
 
+def _relay(args: argparse.Namespace, settings: Settings) -> int:
+    import logging
+    import signal
+
+    from broker.outbox.relay import OutboxRelay
+
+    if not settings.kafka_bootstrap_servers:
+        print("cdo-broker: the relay needs KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        stop = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):  # finish the batch in flight, then exit
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+        try:
+            await OutboxRelay.from_settings(engine, settings).run(stop)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    return 0
+
+
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     from broker.migrate import upgrade
 
@@ -103,6 +128,19 @@ def _openapi(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _schemas(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.events import EVENT_MODELS, schema_of
+    from broker.openapi import render
+
+    out = Path(args.out)
+    (out / "events").mkdir(parents=True, exist_ok=True)
+    (out / "openapi.json").write_text(render(), encoding="utf-8")
+    for name in EVENT_MODELS:
+        (out / "events" / f"{name}.schema.json").write_text(schema_of(name), encoding="utf-8")
+    print(f"wrote {out}/openapi.json and {len(EVENT_MODELS)} event schemas", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cdo-broker", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,11 +151,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
 
     commands.add_parser("notifier", help="run the webhook notifier").set_defaults(handler=_notifier)
+    commands.add_parser(
+        "relay", help="publish the outbox to Kafka until SIGTERM (as `serve` does by default)"
+    ).set_defaults(handler=_relay)
     commands.add_parser("migrate", help="upgrade the database schema").set_defaults(
         handler=_migrate
     )
 
     commands.add_parser("openapi", help="print the OpenAPI document").set_defaults(handler=_openapi)
+
+    schemas = commands.add_parser("schemas", help="write the OpenAPI and event JSON Schemas")
+    schemas.add_argument("--out", default="schemas", help="the schemas folder (default: schemas)")
+    schemas.set_defaults(handler=_schemas)
 
     seed = commands.add_parser("seed-pilot", help="load the pilot directory and catalog")
     seed.add_argument("--clients", metavar="PATH", help="also write demo OAuth clients here")

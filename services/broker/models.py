@@ -2,7 +2,32 @@
 
 from broker.catalog.models import Dataset
 from broker.directory.models import Appointment, Delegation, Organisation
+from broker.grants.models import Grant
 from broker.kit.db import Base
 from broker.oauth.models import OAuthClient
+from broker.outbox.models import OutboxEvent
+from broker.requests.models import (
+    Clarification,
+    DataRequest,
+    Decision,
+    Escalation,
+    RequestStep,
+    StepApprover,
+)
 
-__all__ = ["Appointment", "Base", "Dataset", "Delegation", "OAuthClient", "Organisation"]
+__all__ = [
+    "Appointment",
+    "Base",
+    "Clarification",
+    "DataRequest",
+    "Dataset",
+    "Decision",
+    "Delegation",
+    "Escalation",
+    "Grant",
+    "OAuthClient",
+    "Organisation",
+    "OutboxEvent",
+    "RequestStep",
+    "StepApprover",
+]

@@ -31,6 +31,20 @@ class Settings(BaseSettings):
     dev_key_dir: Path = Field(default=Path(".broker"), alias="BROKER_DEV_KEY_DIR")
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86400, alias="ACCESS_TOKEN_TTL")
 
+    # The routing policy (YAML, see schemas/routing-policy.schema.json); default: the packaged one.
+    routing_policy_file: Path | None = Field(default=None, alias="ROUTING_POLICY_FILE")
+    # How often each broker process looks for overdue steps and lapsed requests.
+    sla_check_interval_seconds: float = Field(default=30.0, gt=0, alias="SLA_CHECK_INTERVAL")
+    sla_job_enabled: bool = Field(default=True, alias="SLA_JOB")
+
+    # The outbox relay publishes committed events to Kafka from every broker process (they share
+    # the work); OUTBOX_RELAY=false leaves it to `cdo-broker relay`. How often it looks for rows
+    # committed by other processes (its own commits wake it at once):
+    outbox_relay_enabled: bool = Field(default=True, alias="OUTBOX_RELAY")
+    outbox_poll_interval_seconds: float = Field(
+        default=0.1, gt=0, le=60, alias="OUTBOX_POLL_INTERVAL"
+    )
+
     dependency_timeout_seconds: float = Field(default=2.0, gt=0, alias="DEPENDENCY_TIMEOUT")
 
     @property

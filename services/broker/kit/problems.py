@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -111,12 +112,24 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+_NAMED = re.compile(r"^(?P<field>[A-Za-z_][\w.]*): ")
+
+
+def _describe(err: Any) -> dict[str, str]:
+    # A model-level check names its field in its message ("end: must be after start").
+    message = str(err["msg"]).removeprefix("Value error, ")
+    field = _field_name(tuple(err["loc"]))
+    named = _NAMED.match(message)
+    if named and len(err["loc"]) <= 2:
+        prefix = field if field not in ("body", "query") and len(err["loc"]) == 2 else ""
+        field = f"{prefix}.{named['field']}" if prefix else named["field"]
+        message = message[named.end() :]
+    return {"field": field, "in": str(err["loc"][0]), "message": message}
+
+
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"field": _field_name(tuple(err["loc"])), "in": str(err["loc"][0]), "message": err["msg"]}
-        for err in exc.errors()
-    ]
+    errors = [_describe(err) for err in exc.errors()]
     first = errors[0] if errors else {"field": "?", "message": "invalid"}
     return problem_response(
         422,

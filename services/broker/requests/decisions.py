@@ -1,0 +1,330 @@
+"""What CDOs and requesters do to an open request: decide, ask and answer, cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.events import RequestEventName
+from broker.kit.ids import new_id
+from broker.requests import publish, repository
+from broker.requests.access import Acting
+from broker.requests.exceptions import (
+    DecisionConflict,
+    InvalidDecision,
+    NotTheApprover,
+    NotTheRequester,
+    RequestClosed,
+    RequestNotFound,
+)
+from broker.requests.lifecycle import (
+    FINAL_STATUSES,
+    Grantable,
+    RequestStatus,
+    StepOutcome,
+    StepStatus,
+    Widening,
+    narrow,
+    sla_clock_seconds,
+    step_outcome,
+)
+from broker.requests.models import Clarification, DataRequest, Decision, RequestStep, StepApprover
+from broker.requests.progress import Route, approve_request, close_request, load_route, start_step
+from broker.requests.schemas import DecisionIn
+
+
+async def _locked_visible(session: AsyncSession, request_id: str, acting: Acting) -> DataRequest:
+    request = await repository.lock_request(session, request_id)
+    if (
+        request is None
+        or await repository.visible_request(session, request_id, acting.org_ids) is None
+    ):
+        raise RequestNotFound(request_id)
+    return request
+
+
+def _same_decision(existing: Decision, body: DecisionIn) -> bool:
+    return existing.decision == body.decision and existing.narrowing == _narrowing(body)
+
+
+def _narrowing(body: DecisionIn) -> dict[str, object] | None:
+    if body.fields is None and body.period is None:
+        return None
+    return {
+        "fields": sorted(body.fields) if body.fields is not None else None,
+        "period": body.period.model_dump(mode="json") if body.period else None,
+    }
+
+
+def _approver_for(route: Route, step: RequestStep, acting: Acting) -> StepApprover | None:
+    current = route.current_approvers(step)
+    for approver in current:  # acting as itself first, then as a delegate
+        if approver.organisation_id == acting.own:
+            return approver
+    for approver in current:
+        if approver.organisation_id in acting.delegated:
+            return approver
+    return None
+
+
+def _earlier_decision(route: Route, acting: Acting) -> Decision | None:
+    return next((d for d in reversed(route.decisions) if d.organisation_id in acting.org_ids), None)
+
+
+async def decide(
+    session: AsyncSession,
+    *,
+    request_id: str,
+    acting: Acting,
+    body: DecisionIn,
+    now: datetime,
+    base_url: str,
+) -> DataRequest:
+    request = await _locked_visible(session, request_id, acting)
+    route = await load_route(session, request.id)
+    step = route.step(request.current_step) if request.current_step is not None else None
+    approver = _approver_for(route, step, acting) if step is not None else None
+    if step is None or approver is None:
+        # Not (or no longer) this caller's turn: a repeat of its earlier decision is idempotent.
+        earlier = _earlier_decision(route, acting)
+        if earlier is not None:
+            if _same_decision(earlier, body):
+                return request
+            raise DecisionConflict(
+                f"you already decided '{earlier.decision}' on this request",
+                decision_id=earlier.id,
+            )
+        if RequestStatus(request.status) in FINAL_STATUSES:
+            raise RequestClosed(f"the request is {request.status}", request_status=request.status)
+        raise NotTheApprover(
+            "the current step awaits another CDO",
+            current_approvers=[a.organisation_id for a in route.current_approvers(step)]
+            if step
+            else [],
+        )
+    existing = next(
+        (d for d in route.decisions_on(step) if d.organisation_id == approver.organisation_id), None
+    )
+    if existing is not None:
+        if _same_decision(existing, body):
+            return request
+        raise DecisionConflict(
+            f"'{approver.organisation_id}' already decided '{existing.decision}' on this step",
+            decision_id=existing.id,
+        )
+
+    granted = Grantable(tuple(request.granted_fields), request.granted_start, request.granted_end)
+    if body.decision == "approve":
+        try:
+            granted = narrow(
+                granted,
+                fields=body.fields,
+                start=body.period.start if body.period else None,
+                end=body.period.end if body.period else None,
+            )
+        except Widening as exc:
+            raise InvalidDecision(str(exc), field=exc.field) from exc
+
+    decision = await _record_decision(session, request, route, step, approver, acting, body, now)
+    route.decisions.append(decision)
+    request.granted_fields = list(granted.fields)
+    request.granted_start, request.granted_end = granted.start, granted.end
+    request.updated_at = now
+    await publish.request_event(
+        session,
+        request,
+        RequestEventName.step_decided,
+        now=now,
+        actor=approver.organisation_id,
+        step=step.index,
+        decision=body.decision,
+        decided_by=decision.decided_by,
+        on_behalf_of=decision.on_behalf_of,
+    )
+    await _advance(session, request, route, step, now=now, base_url=base_url, actor=acting.own)
+    return request
+
+
+async def _record_decision(
+    session: AsyncSession,
+    request: DataRequest,
+    route: Route,
+    step: RequestStep,
+    approver: StepApprover,
+    acting: Acting,
+    body: DecisionIn,
+    now: datetime,
+) -> Decision:
+    delegation = None
+    if approver.organisation_id == acting.own:
+        appointment = await repository.active_appointment(session, acting.own, now)
+    else:
+        delegation, appointment = acting.delegated[approver.organisation_id]
+    cdo_name = appointment.person_name if appointment else f"CDO of {approver.organisation_id}"
+    assert step.started_at is not None
+    decision = Decision(
+        id=new_id("dec"),
+        request_id=request.id,
+        step_id=step.id,
+        organisation_id=approver.organisation_id,
+        appointment_id=appointment.id if appointment else None,
+        delegation_id=delegation.id if delegation else None,
+        decided_by=delegation.delegate_name if delegation else cdo_name,
+        on_behalf_of=cdo_name if delegation else None,
+        caller_org_id=acting.own,
+        decision=body.decision,
+        comment=body.comment,
+        narrowing=_narrowing(body),
+        clock_seconds=sla_clock_seconds(
+            started_at=step.started_at,
+            now=now,
+            held_seconds=step.held_seconds,
+            on_hold_since=step.on_hold_since,
+        ),
+        created_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(decision)
+            await session.flush()
+    except IntegrityError as exc:
+        # The request row lock makes this unreachable in practice; the constraint is the backstop.
+        raise DecisionConflict("a decision on this step was made at the same moment") from exc
+    return decision
+
+
+async def _advance(
+    session: AsyncSession,
+    request: DataRequest,
+    route: Route,
+    step: RequestStep,
+    *,
+    now: datetime,
+    base_url: str,
+    actor: str,
+) -> None:
+    decisions = route.decisions_on(step)
+    outcome = step_outcome(
+        required=step.required,
+        approvals=sum(d.decision == "approve" for d in decisions),
+        rejections=sum(d.decision == "reject" for d in decisions),
+        approvers=len(route.current_approvers(step)),
+    )
+    if outcome is StepOutcome.open:
+        return
+    step.decided_at = now
+    step.on_hold_since = None
+    if outcome is StepOutcome.rejected:
+        step.status = StepStatus.rejected
+        reason = next((d.comment for d in decisions if d.decision == "reject"), None)
+        await close_request(
+            session, request, route, RequestStatus.rejected, now=now, actor=actor, reason=reason
+        )
+        return
+    step.status = StepStatus.approved
+    if step.index + 1 < len(route.steps):
+        await start_step(
+            session, request, route, route.step(step.index + 1), now=now, base_url=base_url
+        )
+        return
+    approvals = [d for d in route.decisions if d.decision == "approve"]
+    await approve_request(session, request, approvals, now=now, actor=actor)
+
+
+async def cancel(
+    session: AsyncSession, *, request_id: str, acting: Acting, reason: str | None, now: datetime
+) -> DataRequest:
+    request = await _locked_visible(session, request_id, acting)
+    if request.requester_id != acting.own:
+        raise NotTheRequester("only the requesting body may cancel its request")
+    if request.status == RequestStatus.cancelled:
+        return request
+    if request.status != RequestStatus.pending:
+        raise RequestClosed(
+            f"the request is already {request.status}", request_status=request.status
+        )
+    route = await load_route(session, request.id)
+    await close_request(
+        session,
+        request,
+        route,
+        RequestStatus.cancelled,
+        now=now,
+        actor=acting.own,
+        reason=reason or "cancelled by the requester",
+    )
+    return request
+
+
+async def ask_clarification(
+    session: AsyncSession, *, request_id: str, acting: Acting, question: str, now: datetime
+) -> Clarification:
+    """The step's CDO asks the requester; the step's SLA clock stops until the answer."""
+    request = await _locked_visible(session, request_id, acting)
+    route = await load_route(session, request.id)
+    step = route.step(request.current_step) if request.current_step is not None else None
+    approver = _approver_for(route, step, acting) if step is not None else None
+    if step is None or approver is None:
+        raise NotTheApprover("only the current step's CDO may ask for clarification")
+    if step.status == StepStatus.on_hold:
+        raise RequestClosed("a clarification is already open on this step")
+    step.status = StepStatus.on_hold
+    step.on_hold_since = now
+    clarification = Clarification(
+        id=new_id("clr"),
+        request_id=request.id,
+        step_id=step.id,
+        asked_by_org_id=approver.organisation_id,
+        question=question,
+        asked_at=now,
+    )
+    session.add(clarification)
+    request.updated_at = now
+    await session.flush()
+    await publish.request_event(
+        session,
+        request,
+        RequestEventName.clarification_requested,
+        now=now,
+        actor=approver.organisation_id,
+        step=step.index,
+        clarification_id=clarification.id,
+        question=question,
+    )
+    return clarification
+
+
+async def answer_clarification(
+    session: AsyncSession, *, request_id: str, acting: Acting, answer: str, now: datetime
+) -> Clarification:
+    request = await _locked_visible(session, request_id, acting)
+    if request.requester_id != acting.own:
+        raise NotTheRequester("only the requesting body answers a clarification")
+    route = await load_route(session, request.id)
+    step = route.step(request.current_step) if request.current_step is not None else None
+    clarification = await repository.open_clarification(session, step.id) if step else None
+    if step is None or clarification is None or step.on_hold_since is None:
+        raise RequestClosed("no clarification is open on this request")
+    paused = int((now - step.on_hold_since).total_seconds())
+    step.held_seconds += paused
+    if step.due_at is not None:
+        step.due_at += timedelta(seconds=paused)
+    step.on_hold_since = None
+    step.status = StepStatus.pending
+    clarification.answer = answer
+    clarification.answered_at = now
+    request.updated_at = now
+    await session.flush()
+    await publish.request_event(
+        session,
+        request,
+        RequestEventName.clarification_answered,
+        now=now,
+        actor=acting.own,
+        step=step.index,
+        clarification_id=clarification.id,
+        paused_seconds=paused,
+    )
+    return clarification

@@ -1,0 +1,171 @@
+"""Requests API: file, read, list, decide, clarify, cancel. Thin: the rules are in the services."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+
+from broker.kit.clock import utcnow
+from broker.kit.db import SessionDep
+from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
+from broker.kit.tracing import current_trace
+from broker.oauth.principal import Principal, require_scope
+from broker.oauth.scopes import Scope
+from broker.requests import decisions, filing, repository, views
+from broker.requests.access import acting_for
+from broker.requests.exceptions import RequestNotFound
+from broker.requests.lifecycle import RequestStatus
+from broker.requests.models import DataRequest
+from broker.requests.schemas import (
+    CancelIn,
+    ClarificationAnswerIn,
+    ClarificationIn,
+    DecisionIn,
+    RequestIn,
+    RequestOut,
+)
+
+router = APIRouter(prefix="/v1/requests", tags=["requests"])
+
+Submitter = Annotated[Principal, Depends(require_scope(Scope.requests_submit))]
+Reader = Annotated[Principal, Depends(require_scope(Scope.requests_read))]
+Decider = Annotated[Principal, Depends(require_scope(Scope.approvals_decide))]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=200, description="retry safely"),
+]
+
+
+async def _one(session: SessionDep, request_id: str) -> RequestOut:
+    request = await session.get(DataRequest, request_id)
+    if request is None:
+        raise RequestNotFound(request_id)
+    return (await views.describe(session, [request], utcnow()))[0]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="File a data-sharing request")
+async def file_request(
+    body: RequestIn,
+    http: Request,
+    response: Response,
+    session: SessionDep,
+    caller: Submitter,
+    idempotency_key: IdempotencyKey = None,
+) -> RequestOut:
+    state = http.app.state
+    request, created = await filing.file_request(
+        session,
+        requester_id=caller.organisation_id,
+        body=body,
+        idempotency_key=idempotency_key,
+        trace=current_trace(http.headers.get("traceparent")),
+        policy=state.routing_policy,
+        redis=state.redis,
+        now=utcnow(),
+        base_url=state.settings.issuer,
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    response.headers["Location"] = f"/v1/requests/{request.id}"
+    return (await views.describe(session, [request], utcnow()))[0]
+
+
+@router.get("/{request_id}", summary="One request with its route")
+async def get_request(request_id: str, session: SessionDep, caller: Reader) -> RequestOut:
+    acting = await acting_for(session, caller.organisation_id, utcnow())
+    request = await repository.visible_request(session, request_id, acting.org_ids)
+    if request is None:
+        raise RequestNotFound(request_id)
+    return (await views.describe(session, [request], utcnow()))[0]
+
+
+@router.get("", summary="Requests your organisation filed or must decide")
+async def list_requests(
+    session: SessionDep,
+    caller: Reader,
+    status: RequestStatus | None = None,
+    kind: Literal["share", "return"] | None = None,
+    dataset_id: str | None = None,
+    role: Literal["requester", "approver"] | None = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[RequestOut]:
+    acting = await acting_for(session, caller.organisation_id, utcnow())
+    rows = await repository.list_requests(
+        session,
+        org_ids=[caller.organisation_id] if role == "requester" else acting.org_ids,
+        role=role,
+        status=status,
+        kind=kind,
+        dataset_id=dataset_id,
+        after=decode_cursor(cursor),
+        limit=limit + 1,
+    )
+    items = await views.describe(session, rows[:limit], utcnow())
+    return Page(items=items, next_cursor=next_cursor([r.id for r in rows], limit))
+
+
+@router.post("/{request_id}/decision", summary="Approve or reject the current step")
+async def decide(
+    request_id: str, body: DecisionIn, http: Request, session: SessionDep, caller: Decider
+) -> RequestOut:
+    now = utcnow()
+    request = await decisions.decide(
+        session,
+        request_id=request_id,
+        acting=await acting_for(session, caller.organisation_id, now),
+        body=body,
+        now=now,
+        base_url=http.app.state.settings.issuer,
+    )
+    return (await views.describe(session, [request], now))[0]
+
+
+@router.post("/{request_id}/cancel", summary="Withdraw an undecided request")
+async def cancel(
+    request_id: str, session: SessionDep, caller: Submitter, body: CancelIn | None = None
+) -> RequestOut:
+    now = utcnow()
+    request = await decisions.cancel(
+        session,
+        request_id=request_id,
+        acting=await acting_for(session, caller.organisation_id, now),
+        reason=body.reason if body else None,
+        now=now,
+    )
+    return (await views.describe(session, [request], now))[0]
+
+
+@router.post(
+    "/{request_id}/clarifications",
+    status_code=status.HTTP_201_CREATED,
+    summary="Put the current step on hold and ask the requester",
+)
+async def ask(
+    request_id: str, body: ClarificationIn, session: SessionDep, caller: Decider
+) -> RequestOut:
+    now = utcnow()
+    await decisions.ask_clarification(
+        session,
+        request_id=request_id,
+        acting=await acting_for(session, caller.organisation_id, now),
+        question=body.question,
+        now=now,
+    )
+    return await _one(session, request_id)
+
+
+@router.post("/{request_id}/clarifications/answer", summary="Answer the open clarification")
+async def answer(
+    request_id: str, body: ClarificationAnswerIn, session: SessionDep, caller: Submitter
+) -> RequestOut:
+    now = utcnow()
+    await decisions.answer_clarification(
+        session,
+        request_id=request_id,
+        acting=await acting_for(session, caller.organisation_id, now),
+        answer=body.answer,
+        now=now,
+    )
+    return await _one(session, request_id)

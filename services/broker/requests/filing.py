@@ -1,0 +1,231 @@
+"""Filing a request: validate it against the catalog and directory, plan its route, record it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+
+from redis.asyncio import Redis
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.catalog.models import Dataset
+from broker.directory.models import Level, Organisation
+from broker.events import RequestEventName
+from broker.kit.ids import new_id
+from broker.kit.tracing import TraceContext
+from broker.requests import idempotency, publish, repository
+from broker.requests.exceptions import IdempotencyConflict, InvalidRequest, NotShareable
+from broker.requests.lifecycle import RequestStatus, StepStatus
+from broker.requests.models import DataRequest, RequestStep, StepApprover
+from broker.requests.progress import Route, approve_request, start_step
+from broker.requests.schemas import RequestIn
+from broker.routing.model import Plan, RoutingRequest
+from broker.routing.plan import plan_route
+from broker.routing.policy import Policy
+
+MAX_PERIOD = timedelta(days=5 * 366)  # a grant longer than five years is a sign of a typo
+_LEVEL_RANK = {Level.province: 0, Level.city: 1, Level.county: 2, Level.town: 3}
+
+
+def fingerprint(body: RequestIn) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def division_contains(outer: str, inner: str) -> bool:
+    """GB/T 2260: 440000 contains 4401xx, 440100 contains 44010x; towns extend a county's code."""
+    prefix = outer
+    while len(prefix) > 2 and prefix.endswith("00") and len(prefix) <= 6:
+        prefix = prefix[:-2]
+    return inner.startswith(prefix)
+
+
+def validate_against_catalog(
+    body: RequestIn, dataset: Dataset, requester: Organisation, owner: Organisation, now: datetime
+) -> None:
+    known = {f["name"] for f in dataset.fields}
+    unknown = sorted(set(body.fields) - known)
+    if unknown:
+        raise InvalidRequest(
+            f"fields: '{dataset.id}' has no field(s) {', '.join(unknown)}",
+            field="fields",
+            unknown_fields=unknown,
+        )
+    if body.period.end <= now:
+        raise InvalidRequest("period.end: the period wanted has already ended", field="period.end")
+    if body.period.end - body.period.start > MAX_PERIOD:
+        raise InvalidRequest("period: at most five years may be asked for", field="period")
+    if owner.id == requester.id:
+        raise InvalidRequest("dataset_id: this dataset is your own", field="dataset_id")
+    if body.kind == "return":
+        if _LEVEL_RANK[Level(owner.level)] >= _LEVEL_RANK[Level(requester.level)]:
+            raise InvalidRequest(
+                "kind: a return is for data held above your level; file a share instead",
+                field="kind",
+            )
+        assert body.jurisdiction is not None  # the schema requires it for a return
+        if not division_contains(requester.division_code, body.jurisdiction):
+            raise InvalidRequest(
+                f"jurisdiction: {body.jurisdiction} is outside yours ({requester.division_code})",
+                field="jurisdiction",
+            )
+
+
+async def file_request(
+    session: AsyncSession,
+    *,
+    requester_id: str,
+    body: RequestIn,
+    idempotency_key: str | None,
+    trace: TraceContext,
+    policy: Policy,
+    redis: Redis | None,
+    now: datetime,
+    base_url: str,
+) -> tuple[DataRequest, bool]:
+    """Returns the request and whether it was created now (False: an idempotent repeat)."""
+    digest = fingerprint(body)
+    if idempotency_key is not None:
+        existing = await _earlier(session, redis, requester_id, idempotency_key)
+        if existing is not None:
+            return _same_or_conflict(existing, digest), False
+
+    dataset = await session.get(Dataset, body.dataset_id)
+    if dataset is None:
+        raise InvalidRequest(f"dataset_id: no dataset '{body.dataset_id}'", field="dataset_id")
+    requester = await session.get(Organisation, requester_id)
+    owner = await session.get(Organisation, dataset.owner_id)
+    assert requester is not None
+    assert owner is not None
+    validate_against_catalog(body, dataset, requester, owner, now)
+
+    directory = await repository.directory_view(session, now)
+    plan = plan_route(
+        RoutingRequest(
+            kind=body.kind,
+            requester_id=requester_id,
+            provider_id=owner.id,
+            sharing_class=dataset.sharing_class,
+            has_legal_basis=body.legal_basis is not None,
+        ),
+        directory,
+        policy,
+    )
+    if plan.outcome == "refuse":
+        raise NotShareable(plan.reason or "refused by the routing policy", field="legal_basis")
+
+    request = DataRequest(
+        id=new_id("req"),
+        kind=body.kind,
+        requester_id=requester_id,
+        dataset_id=dataset.id,
+        provider_id=owner.id,
+        fields=list(body.fields),
+        purpose=body.purpose,
+        legal_basis=body.legal_basis,
+        period_start=body.period.start,
+        period_end=body.period.end,
+        jurisdiction=body.jurisdiction,
+        granted_fields=[f["name"] for f in dataset.fields if f["name"] in set(body.fields)],
+        granted_start=body.period.start,
+        granted_end=body.period.end,
+        status=RequestStatus.pending,
+        routing_rule=plan.rule,
+        trace_id=trace.trace_id,
+        span_id=trace.span_id,
+        idempotency_key=idempotency_key,
+        fingerprint=digest,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        # A savepoint: losing an idempotency race must not poison the caller's transaction.
+        async with session.begin_nested():
+            session.add(request)
+            await session.flush()
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        existing = await repository.by_idempotency_key(session, requester_id, idempotency_key)
+        assert existing is not None
+        return _same_or_conflict(existing, digest), False
+
+    if idempotency_key is not None:
+        # Before the commit: a key remembered for a rolled-back request is ignored by _earlier.
+        await idempotency.remember(redis, requester_id, idempotency_key, request.id)
+    route = await _record_route(session, request, plan)
+    await publish.request_event(
+        session, request, RequestEventName.submitted, now=now, actor=requester_id
+    )
+    if not route.steps:
+        await approve_request(session, request, [], now=now, actor=None)
+        return request, True
+    await publish.request_event(
+        session,
+        request,
+        RequestEventName.routed,
+        now=now,
+        actor=None,
+        rule=plan.rule,
+        route=[
+            p.model_dump(mode="json")
+            for p in publish.route_summary(route.steps, route.approvers, [])
+        ],
+    )
+    await start_step(session, request, route, route.steps[0], now=now, base_url=base_url)
+    return request, True
+
+
+async def _earlier(
+    session: AsyncSession, redis: Redis | None, requester_id: str, key: str
+) -> DataRequest | None:
+    remembered = await idempotency.remembered(redis, requester_id, key)
+    if remembered is not None:
+        request = await session.get(DataRequest, remembered)
+        if request is not None and request.requester_id == requester_id:
+            return request
+    return await repository.by_idempotency_key(session, requester_id, key)
+
+
+def _same_or_conflict(existing: DataRequest, digest: str) -> DataRequest:
+    if existing.fingerprint != digest:
+        raise IdempotencyConflict(
+            "this Idempotency-Key was used for a different request body",
+            request_id=existing.id,
+        )
+    return existing
+
+
+async def _record_route(session: AsyncSession, request: DataRequest, plan: Plan) -> Route:
+    route = Route(steps=[], approvers=[], decisions=[])
+    for planned in plan.steps:
+        step = RequestStep(
+            id=new_id("stp"),
+            request_id=request.id,
+            index=planned.index,
+            role=planned.role,
+            required=planned.required,
+            sla_seconds=planned.sla_seconds,
+            status=StepStatus.waiting,
+            held_seconds=0,
+            escalations=0,
+        )
+        route.steps.append(step)
+        for approver in planned.approvers:
+            route.approvers.append(
+                StepApprover(
+                    id=new_id("apv"),
+                    step_id=step.id,
+                    request_id=request.id,
+                    organisation_id=approver.organisation_id,
+                    acting_for=approver.acting_for,
+                    added_at=request.created_at,
+                )
+            )
+    session.add_all(route.steps)
+    await session.flush()
+    session.add_all(route.approvers)
+    await session.flush()
+    return route

@@ -1,0 +1,139 @@
+"""Tables of the request lifecycle: requests, their planned steps, approvers, decisions,
+escalations and clarifications. Rows are never deleted: they are the CDO evaluation's evidence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from broker.kit.clock import utcnow
+from broker.kit.db import Base, UTCDateTime
+
+
+class DataRequest(Base):
+    __tablename__ = "requests"
+    __table_args__ = (
+        UniqueConstraint("requester_id", "idempotency_key", name="uq_requests_idempotency"),
+        Index("ix_requests_requester_created", "requester_id", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    requester_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"), index=True)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    jurisdiction: Mapped[str | None] = mapped_column(String(12))
+    # What an approval would grant: starts as asked, only ever narrowed by approvers.
+    granted_fields: Mapped[list[str]] = mapped_column(JSON)
+    granted_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    granted_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    routing_rule: Mapped[str] = mapped_column(String(100))
+    current_step: Mapped[int | None] = mapped_column(Integer)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    trace_id: Mapped[str] = mapped_column(String(32))
+    span_id: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RequestStep(Base):
+    __tablename__ = "request_steps"
+    __table_args__ = (
+        UniqueConstraint("request_id", "index", name="uq_request_steps_request_index"),
+        Index("ix_request_steps_due", "status", "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"))
+    index: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(200))
+    required: Mapped[int] = mapped_column(Integer)
+    sla_seconds: Mapped[int] = mapped_column(Integer)
+    # waiting -> pending (-> on_hold -> pending)* -> approved | rejected | cancelled
+    status: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    on_hold_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    held_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StepApprover(Base):
+    """One body whose CDO must (or may, in an N-of-set step) decide a step. An escalation
+    retires the lapsed approver (`replaced_at`) and adds the next one up the chain."""
+
+    __tablename__ = "step_approvers"
+    __table_args__ = (Index("ix_step_approvers_org", "organisation_id", "request_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    step_id: Mapped[str] = mapped_column(ForeignKey("request_steps.id"), index=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"))
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    acting_for: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
+    escalated_from: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+    # One decision per approver per step: the database settles racing decisions.
+    __table_args__ = (UniqueConstraint("step_id", "organisation_id", name="uq_decisions_step_org"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    step_id: Mapped[str] = mapped_column(ForeignKey("request_steps.id"))
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    appointment_id: Mapped[str | None] = mapped_column(ForeignKey("cdo_appointments.id"))
+    delegation_id: Mapped[str | None] = mapped_column(ForeignKey("cdo_delegations.id"))
+    decided_by: Mapped[str] = mapped_column(String(100))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(100))
+    caller_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    decision: Mapped[str] = mapped_column(String(10))
+    comment: Mapped[str | None] = mapped_column(Text)
+    narrowing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Seconds the step's SLA clock ran before this decision, holds excluded (evaluation data).
+    clock_seconds: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Escalation(Base):
+    __tablename__ = "escalations"
+    __table_args__ = (UniqueConstraint("step_id", "sequence", name="uq_escalations_step_seq"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    step_id: Mapped[str] = mapped_column(ForeignKey("request_steps.id"))
+    sequence: Mapped[int] = mapped_column(Integer)
+    lapsed_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    lapsed_appointment_id: Mapped[str | None] = mapped_column(ForeignKey("cdo_appointments.id"))
+    to_org_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Clarification(Base):
+    __tablename__ = "clarifications"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    step_id: Mapped[str] = mapped_column(ForeignKey("request_steps.id"))
+    asked_by_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    question: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,118 @@
+"""Moving a request along its route: starting steps, finishing it approved or rejected."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.events import RequestEventName
+from broker.grants.service import issue_grant
+from broker.requests import publish, repository
+from broker.requests.lifecycle import RequestStatus, StepStatus, can_transition
+from broker.requests.models import DataRequest, Decision, RequestStep, StepApprover
+
+
+@dataclass
+class Route:
+    """A request's steps, approvers and decisions, loaded once per change."""
+
+    steps: list[RequestStep]
+    approvers: list[StepApprover]
+    decisions: list[Decision]
+
+    def step(self, index: int) -> RequestStep:
+        return self.steps[index]
+
+    def current_approvers(self, step: RequestStep) -> list[StepApprover]:
+        return [a for a in self.approvers if a.step_id == step.id and a.replaced_at is None]
+
+    def decisions_on(self, step: RequestStep) -> list[Decision]:
+        return [d for d in self.decisions if d.step_id == step.id]
+
+
+async def load_route(session: AsyncSession, request_id: str) -> Route:
+    return Route(
+        steps=list(await repository.steps_of(session, [request_id])),
+        approvers=list(await repository.approvers_of(session, [request_id])),
+        decisions=list(await repository.decisions_of(session, [request_id])),
+    )
+
+
+def decision_url(base_url: str, request_id: str) -> str:
+    return f"{base_url.rstrip('/')}/v1/requests/{request_id}/decision"
+
+
+async def start_step(
+    session: AsyncSession,
+    request: DataRequest,
+    route: Route,
+    step: RequestStep,
+    *,
+    now: datetime,
+    base_url: str,
+) -> None:
+    step.status = StepStatus.pending
+    step.started_at = now
+    step.due_at = now + timedelta(seconds=step.sla_seconds)
+    request.current_step = step.index
+    await session.flush()
+    await publish.approval_tasks(
+        session,
+        request,
+        step,
+        route.current_approvers(step),
+        publish.route_summary(route.steps, route.approvers, route.decisions),
+        now=now,
+        decision_url=decision_url(base_url, request.id),
+    )
+
+
+def _finish(request: DataRequest, status: RequestStatus, now: datetime, reason: str | None) -> None:
+    if not can_transition(RequestStatus(request.status), status):
+        raise AssertionError(f"{request.id}: {request.status} -> {status} is not a transition")
+    request.status = status
+    request.status_reason = reason
+    request.current_step = None
+    request.decided_at = now
+    request.updated_at = now
+
+
+async def approve_request(
+    session: AsyncSession,
+    request: DataRequest,
+    decisions: Sequence[Decision],
+    *,
+    now: datetime,
+    actor: str | None,
+) -> None:
+    _finish(request, RequestStatus.approved, now, None)
+    await session.flush()
+    grant = await issue_grant(session, request, [d.id for d in decisions], now=now)
+    await publish.request_event(
+        session, request, RequestEventName.approved, now=now, actor=actor, grant_id=grant.id
+    )
+
+
+async def close_request(
+    session: AsyncSession,
+    request: DataRequest,
+    route: Route,
+    status: RequestStatus,
+    *,
+    now: datetime,
+    actor: str | None,
+    reason: str | None,
+) -> None:
+    """Rejected, cancelled or expired: open steps are cancelled, nothing is granted."""
+    for step in route.steps:
+        if step.status in (StepStatus.waiting, StepStatus.pending, StepStatus.on_hold):
+            step.status = StepStatus.cancelled
+            step.on_hold_since = None
+    _finish(request, status, now, reason)
+    await session.flush()
+    await publish.request_event(
+        session, request, RequestEventName(status.value), now=now, actor=actor, reason=reason
+    )

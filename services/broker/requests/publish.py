@@ -1,0 +1,162 @@
+"""Turning lifecycle changes into outbox rows (same transaction as the change)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.catalog.models import Dataset
+from broker.directory.models import Organisation
+from broker.events import (
+    ApprovalTask,
+    Period,
+    RequestEvent,
+    RequestEventName,
+    RouteStep,
+    StepDecision,
+    ce_type,
+)
+from broker.outbox import topics
+from broker.outbox.service import record_event
+from broker.requests.models import DataRequest, Decision, RequestStep, StepApprover
+
+
+def _traceparent(request: DataRequest) -> str:
+    return f"00-{request.trace_id}-{request.span_id}-01"
+
+
+async def request_event(
+    session: AsyncSession,
+    request: DataRequest,
+    name: RequestEventName,
+    *,
+    now: datetime,
+    actor: str | None,
+    step: int | None = None,
+    **detail: Any,
+) -> None:
+    event = RequestEvent(
+        event=name,
+        request_id=request.id,
+        kind=request.kind,  # type: ignore[arg-type]
+        status=request.status,
+        requester_id=request.requester_id,
+        provider_id=request.provider_id,
+        dataset_id=request.dataset_id,
+        trace_id=request.trace_id,
+        occurred_at=now,
+        actor=actor,
+        step=step,
+        detail=detail,
+    )
+    await record_event(
+        session,
+        topic=topics.REQUESTS,
+        key=request.id,
+        type=ce_type("request", name.value),
+        subject=request.id,
+        data=event.model_dump(mode="json"),
+        traceparent=_traceparent(request),
+    )
+
+
+def route_summary(
+    steps: Sequence[RequestStep],
+    approvers: Sequence[StepApprover],
+    decisions: Sequence[Decision],
+) -> list[RouteStep]:
+    return [
+        RouteStep(
+            index=step.index,
+            role=step.role,
+            status=step.status,
+            required=step.required,
+            approvers=[
+                a.organisation_id
+                for a in approvers
+                if a.step_id == step.id and a.replaced_at is None
+            ],
+            acting_for={
+                a.organisation_id: a.acting_for
+                for a in approvers
+                if a.step_id == step.id and a.replaced_at is None and a.acting_for
+            },
+            due_at=step.due_at,
+            decisions=[
+                StepDecision(
+                    organisation_id=d.organisation_id,
+                    decision=d.decision,  # type: ignore[arg-type]
+                    decided_by=d.decided_by,
+                    on_behalf_of=d.on_behalf_of,
+                    comment=d.comment,
+                    decided_at=d.created_at,
+                )
+                for d in decisions
+                if d.step_id == step.id
+            ],
+        )
+        for step in steps
+    ]
+
+
+async def approval_tasks(
+    session: AsyncSession,
+    request: DataRequest,
+    step: RequestStep,
+    new_approvers: Sequence[StepApprover],
+    route: list[RouteStep],
+    *,
+    now: datetime,
+    decision_url: str,
+    escalated: bool = False,
+) -> None:
+    """One task per approver that must now decide, keyed by its organisation."""
+    requester = await session.get(Organisation, request.requester_id)
+    dataset = await session.get(Dataset, request.dataset_id)
+    assert requester is not None
+    assert dataset is not None
+    assert step.due_at is not None
+    task_name: Literal["approval.requested", "approval.escalated"] = (
+        "approval.escalated" if escalated else "approval.requested"
+    )
+    for approver in new_approvers:
+        task = ApprovalTask(
+            task=task_name,
+            request_id=request.id,
+            step=step.index,
+            role=step.role,
+            approver_id=approver.organisation_id,
+            acting_for=approver.acting_for,
+            escalated_from=approver.escalated_from,
+            required=step.required,
+            kind=request.kind,  # type: ignore[arg-type]
+            requester={"id": requester.id, "name": requester.name, "name_en": requester.name_en},
+            dataset={
+                "id": dataset.id,
+                "name": dataset.name,
+                "sharing_class": dataset.sharing_class,
+                "owner_id": dataset.owner_id,
+            },
+            fields=list(request.granted_fields),
+            purpose=request.purpose,
+            legal_basis=request.legal_basis,
+            period=Period(start=request.granted_start, end=request.granted_end),
+            jurisdiction=request.jurisdiction,
+            route=route,
+            due_at=step.due_at,
+            decision_url=decision_url,
+            trace_id=request.trace_id,
+            occurred_at=now,
+        )
+        await record_event(
+            session,
+            topic=topics.APPROVALS,
+            key=approver.organisation_id,
+            type=ce_type("approval", "escalated" if escalated else "requested"),
+            subject=request.id,
+            data=task.model_dump(mode="json"),
+            traceparent=_traceparent(request),
+        )

@@ -1,0 +1,228 @@
+"""All SQL of the request lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.directory.models import Appointment, Delegation, Organisation
+from broker.grants.models import Grant
+from broker.requests.models import (
+    Clarification,
+    DataRequest,
+    Decision,
+    RequestStep,
+    StepApprover,
+)
+from broker.routing.model import DirectoryView, OrgView
+
+
+async def directory_view(session: AsyncSession, now: datetime) -> DirectoryView:
+    with_cdo = set(
+        await session.scalars(
+            select(Appointment.organisation_id).where(
+                Appointment.starts_at <= now,
+                or_(Appointment.ends_at.is_(None), Appointment.ends_at > now),
+            )
+        )
+    )
+    rows = await session.execute(
+        select(
+            Organisation.id,
+            Organisation.kind,
+            Organisation.level,
+            Organisation.government_id,
+            Organisation.parent_id,
+        )
+    )
+    return DirectoryView.of(
+        OrgView(id, kind, level, government_id, parent_id, id in with_cdo)
+        for id, kind, level, government_id, parent_id in rows
+    )
+
+
+async def by_idempotency_key(
+    session: AsyncSession, requester_id: str, key: str
+) -> DataRequest | None:
+    return await session.scalar(
+        select(DataRequest).where(
+            DataRequest.requester_id == requester_id, DataRequest.idempotency_key == key
+        )
+    )
+
+
+async def lock_request(session: AsyncSession, request_id: str) -> DataRequest | None:
+    """Decisions, cancellations and holds on one request run one at a time."""
+    return await session.scalar(
+        select(DataRequest).where(DataRequest.id == request_id).with_for_update()
+    )
+
+
+async def steps_of(session: AsyncSession, request_ids: Sequence[str]) -> Sequence[RequestStep]:
+    return (
+        await session.scalars(
+            select(RequestStep)
+            .where(RequestStep.request_id.in_(request_ids))
+            .order_by(RequestStep.request_id, RequestStep.index)
+        )
+    ).all()
+
+
+async def approvers_of(session: AsyncSession, request_ids: Sequence[str]) -> Sequence[StepApprover]:
+    return (
+        await session.scalars(
+            select(StepApprover)
+            .where(StepApprover.request_id.in_(request_ids))
+            .order_by(StepApprover.added_at, StepApprover.id)
+        )
+    ).all()
+
+
+async def decisions_of(session: AsyncSession, request_ids: Sequence[str]) -> Sequence[Decision]:
+    return (
+        await session.scalars(
+            select(Decision)
+            .where(Decision.request_id.in_(request_ids))
+            .order_by(Decision.created_at, Decision.id)
+        )
+    ).all()
+
+
+async def grants_of(session: AsyncSession, request_ids: Sequence[str]) -> dict[str, str]:
+    rows = await session.execute(
+        select(Grant.request_id, Grant.id).where(Grant.request_id.in_(request_ids))
+    )
+    return {a: b for a, b in rows}  # noqa: C416 (Row is not a 2-sequence for dict())
+
+
+async def active_cdo_names(
+    session: AsyncSession, organisation_ids: Sequence[str], now: datetime
+) -> dict[str, str]:
+    rows = await session.execute(
+        select(Appointment.organisation_id, Appointment.person_name).where(
+            Appointment.organisation_id.in_(organisation_ids),
+            Appointment.starts_at <= now,
+            or_(Appointment.ends_at.is_(None), Appointment.ends_at > now),
+        )
+    )
+    return {a: b for a, b in rows}  # noqa: C416 (Row is not a 2-sequence for dict())
+
+
+async def active_appointment(
+    session: AsyncSession, organisation_id: str, now: datetime
+) -> Appointment | None:
+    return await session.scalar(
+        select(Appointment).where(
+            Appointment.organisation_id == organisation_id,
+            Appointment.starts_at <= now,
+            or_(Appointment.ends_at.is_(None), Appointment.ends_at > now),
+        )
+    )
+
+
+async def active_delegations_to(
+    session: AsyncSession, delegate_org_id: str, now: datetime
+) -> Sequence[tuple[Delegation, Appointment]]:
+    """Delegations in force that let `delegate_org_id` decide for another body's CDO."""
+    rows = await session.execute(
+        select(Delegation, Appointment)
+        .join(Appointment, Appointment.id == Delegation.appointment_id)
+        .where(
+            Delegation.delegate_org_id == delegate_org_id,
+            Delegation.revoked_at.is_(None),
+            Delegation.starts_at <= now,
+            Delegation.ends_at > now,
+            Appointment.starts_at <= now,
+            or_(Appointment.ends_at.is_(None), Appointment.ends_at > now),
+        )
+    )
+    return [(delegation, appointment) for delegation, appointment in rows]
+
+
+def _involves(org_ids: Sequence[str]) -> object:
+    return or_(
+        DataRequest.requester_id.in_(org_ids),
+        exists().where(
+            StepApprover.request_id == DataRequest.id, StepApprover.organisation_id.in_(org_ids)
+        ),
+    )
+
+
+async def visible_request(
+    session: AsyncSession, request_id: str, org_ids: Sequence[str]
+) -> DataRequest | None:
+    return await session.scalar(
+        select(DataRequest).where(DataRequest.id == request_id, _involves(org_ids))  # type: ignore[arg-type]
+    )
+
+
+async def list_requests(
+    session: AsyncSession,
+    *,
+    org_ids: Sequence[str],
+    role: str | None,
+    status: str | None,
+    kind: str | None,
+    dataset_id: str | None,
+    after: str | None,
+    limit: int,
+) -> Sequence[DataRequest]:
+    query = select(DataRequest).order_by(DataRequest.id.desc()).limit(limit)
+    if role == "requester":
+        query = query.where(DataRequest.requester_id.in_(org_ids))
+    elif role == "approver":
+        query = query.where(
+            exists().where(
+                StepApprover.request_id == DataRequest.id,
+                StepApprover.organisation_id.in_(org_ids),
+            )
+        )
+    else:
+        query = query.where(_involves(org_ids))  # type: ignore[arg-type]
+    if status is not None:
+        query = query.where(DataRequest.status == status)
+    if kind is not None:
+        query = query.where(DataRequest.kind == kind)
+    if dataset_id is not None:
+        query = query.where(DataRequest.dataset_id == dataset_id)
+    if after is not None:
+        query = query.where(DataRequest.id < after)
+    return (await session.scalars(query)).all()
+
+
+async def open_clarification(session: AsyncSession, step_id: str) -> Clarification | None:
+    return await session.scalar(
+        select(Clarification).where(
+            Clarification.step_id == step_id, Clarification.answered_at.is_(None)
+        )
+    )
+
+
+async def overdue_steps(session: AsyncSession, now: datetime, limit: int) -> Sequence[RequestStep]:
+    """Steps past their SLA, locked; rows another broker process holds are skipped, so each
+    lapse is escalated by exactly one process."""
+    return (
+        await session.scalars(
+            select(RequestStep)
+            .where(RequestStep.status == "pending", RequestStep.due_at <= now)
+            .order_by(RequestStep.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+
+
+async def lapsed_requests(
+    session: AsyncSession, now: datetime, limit: int
+) -> Sequence[DataRequest]:
+    return (
+        await session.scalars(
+            select(DataRequest)
+            .where(DataRequest.status == "pending", DataRequest.period_end <= now)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()

@@ -1,0 +1,153 @@
+"""The SLA job: overdue steps escalate up the chain, requests whose period ended expire.
+
+Every broker process runs it. Overdue steps are taken with SELECT ... FOR UPDATE SKIP LOCKED and
+their deadline moves in the same transaction, so each lapse escalates exactly once; the unique
+(step, sequence) constraint on escalations is the backstop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.events import RequestEventName
+from broker.kit.clock import utcnow
+from broker.kit.ids import new_id
+from broker.requests import publish, repository
+from broker.requests.lifecycle import RequestStatus
+from broker.requests.models import DataRequest, Escalation, RequestStep, StepApprover
+from broker.requests.progress import close_request, decision_url, load_route
+from broker.routing.model import DirectoryView
+from broker.routing.plan import escalation_target
+from broker.routing.policy import Policy
+
+logger = logging.getLogger(__name__)
+BATCH = 100
+
+
+async def escalate_step(
+    session: AsyncSession,
+    step: RequestStep,
+    *,
+    directory: DirectoryView,
+    policy: Policy,
+    now: datetime,
+    base_url: str,
+) -> Escalation | None:
+    request = await session.get(DataRequest, step.request_id)
+    assert request is not None
+    route = await load_route(session, request.id)
+    decided = {d.organisation_id for d in route.decisions_on(step)}
+    lapsed = [a for a in route.current_approvers(step) if a.organisation_id not in decided]
+    planned = {a.organisation_id for a in route.approvers}
+    step.escalations += 1
+    step.due_at = now + timedelta(seconds=step.sla_seconds)  # the new approver's own SLA
+    first: Escalation | None = None
+    new_approvers: list[StepApprover] = []
+    moves: list[dict[str, str | None]] = []
+    for approver in lapsed:
+        target = escalation_target(approver.organisation_id, directory, policy.escalation)
+        appointment = await repository.active_appointment(session, approver.organisation_id, now)
+        escalation = Escalation(
+            id=new_id("esc"),
+            request_id=request.id,
+            step_id=step.id,
+            sequence=step.escalations * 100 + len(new_approvers),
+            lapsed_org_id=approver.organisation_id,
+            lapsed_appointment_id=appointment.id if appointment else None,
+            to_org_id=target,
+            due_at=step.due_at,
+            created_at=now,
+        )
+        session.add(escalation)
+        first = first or escalation
+        moves.append({"from": approver.organisation_id, "to": target})
+        if target is None or target in planned:
+            continue  # nobody further up, or already deciding in this route: the lapse is recorded
+        approver.replaced_at = now
+        new = StepApprover(
+            id=new_id("apv"),
+            step_id=step.id,
+            request_id=request.id,
+            organisation_id=target,
+            acting_for=approver.acting_for,
+            escalated_from=approver.organisation_id,
+            added_at=now,
+        )
+        session.add(new)
+        route.approvers.append(new)
+        new_approvers.append(new)
+        planned.add(target)
+    await session.flush()
+    await publish.request_event(
+        session,
+        request,
+        RequestEventName.escalated,
+        now=now,
+        actor=None,
+        step=step.index,
+        moves=moves,
+    )
+    if new_approvers:
+        await publish.approval_tasks(
+            session,
+            request,
+            step,
+            new_approvers,
+            publish.route_summary(route.steps, route.approvers, route.decisions),
+            now=now,
+            decision_url=decision_url(base_url, request.id),
+            escalated=True,
+        )
+    return first
+
+
+async def run_once(
+    sessionmaker: async_sessionmaker[AsyncSession], *, policy: Policy, base_url: str
+) -> int:
+    """One pass: returns how many steps escalated and requests expired."""
+    now = utcnow()
+    async with sessionmaker() as session, session.begin():
+        steps = await repository.overdue_steps(session, now, BATCH)
+        if steps:
+            directory = await repository.directory_view(session, now)
+        for step in steps:
+            await escalate_step(
+                session, step, directory=directory, policy=policy, now=now, base_url=base_url
+            )
+        lapsed = await repository.lapsed_requests(session, now, BATCH)
+        for request in lapsed:
+            route = await load_route(session, request.id)
+            await close_request(
+                session,
+                request,
+                route,
+                RequestStatus.expired,
+                now=now,
+                actor=None,
+                reason="the period asked for ended before the route was decided",
+            )
+    return len(steps) + len(lapsed)
+
+
+async def run_forever(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    policy: Policy,
+    base_url: str,
+    interval_s: float,
+    stop: asyncio.Event,
+) -> None:
+    while not stop.is_set():
+        try:
+            while await run_once(sessionmaker, policy=policy, base_url=base_url) >= BATCH:
+                pass  # a backlog: keep going without waiting
+        except Exception:
+            # PostgreSQL away: the overdue steps wait for the next pass, nothing is lost
+            logger.exception("SLA pass failed; retrying in %.1fs", interval_s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval_s)

@@ -1,0 +1,106 @@
+"""Requests as the API shows them: the request with its whole route."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.requests import repository
+from broker.requests.models import DataRequest, Decision, RequestStep, StepApprover
+from broker.requests.schemas import (
+    ApproverOut,
+    DecisionOut,
+    Period,
+    RequestOut,
+    StepOut,
+)
+
+
+def _step_out(
+    step: RequestStep,
+    approvers: Sequence[StepApprover],
+    decisions: Sequence[Decision],
+    cdo_names: dict[str, str],
+) -> StepOut:
+    return StepOut(
+        index=step.index,
+        role=step.role,
+        status=step.status,
+        required=step.required,
+        sla_seconds=step.sla_seconds,
+        started_at=step.started_at,
+        due_at=step.due_at,
+        on_hold_since=step.on_hold_since,
+        escalations=step.escalations,
+        approvers=[
+            ApproverOut(
+                organisation_id=a.organisation_id,
+                acting_for=a.acting_for,
+                escalated_from=a.escalated_from,
+                current=a.replaced_at is None,
+                cdo=cdo_names.get(a.organisation_id),
+            )
+            for a in approvers
+            if a.step_id == step.id
+        ],
+        decisions=[
+            DecisionOut(
+                id=d.id,
+                organisation_id=d.organisation_id,
+                decision=d.decision,  # type: ignore[arg-type]
+                decided_by=d.decided_by,
+                on_behalf_of=d.on_behalf_of,
+                comment=d.comment,
+                narrowing=d.narrowing,
+                created_at=d.created_at,
+            )
+            for d in decisions
+            if d.step_id == step.id
+        ],
+    )
+
+
+async def describe(
+    session: AsyncSession, requests: Sequence[DataRequest], now: datetime
+) -> list[RequestOut]:
+    ids = [r.id for r in requests]
+    if not ids:
+        return []
+    steps = await repository.steps_of(session, ids)
+    approvers = await repository.approvers_of(session, ids)
+    decisions = await repository.decisions_of(session, ids)
+    grants = await repository.grants_of(session, ids)
+    cdo_names = await repository.active_cdo_names(
+        session, sorted({a.organisation_id for a in approvers}), now
+    )
+    return [
+        RequestOut(
+            id=r.id,
+            kind=r.kind,  # type: ignore[arg-type]
+            status=r.status,
+            status_reason=r.status_reason,
+            requester_id=r.requester_id,
+            dataset_id=r.dataset_id,
+            provider_id=r.provider_id,
+            fields=list(r.fields),
+            purpose=r.purpose,
+            legal_basis=r.legal_basis,
+            period=Period(start=r.period_start, end=r.period_end),
+            jurisdiction=r.jurisdiction,
+            granted_fields=list(r.granted_fields),
+            granted_period=Period(start=r.granted_start, end=r.granted_end),
+            routing_rule=r.routing_rule,
+            current_step=r.current_step,
+            route=[
+                _step_out(s, approvers, decisions, cdo_names) for s in steps if s.request_id == r.id
+            ],
+            grant_id=grants.get(r.id),
+            trace_id=r.trace_id,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            decided_at=r.decided_at,
+        )
+        for r in requests
+    ]

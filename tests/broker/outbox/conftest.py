@@ -1,0 +1,237 @@
+"""Fixtures for the outbox: a private outbox table, relays that stop after the test, Kafka reads.
+
+The broker app of the test session runs its own relay over `public.outbox_events`. These tests
+need relays they control, so they use an `outbox_events` table in a schema of their own: the
+relays' advisory locks are keyed by the table's oid, so the two sets of relays never meet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as create_raw_engine
+
+from broker.kit.db import create_sessionmaker
+from broker.outbox import topics
+from broker.outbox.models import OutboxEvent
+from broker.outbox.relay import OutboxRelay
+from broker.outbox.service import backlog, record_event
+from broker.settings import Settings
+from tests.conftest import REPO_ROOT
+
+# Quick to notice, quick to recover: tests wait on conditions, and these bound how long.
+FAST = {"poll_interval": 0.05, "claim_interval": 0.2, "max_backoff": 1.0, "shutdown_grace": 3.0}
+EVENT_TYPE = "cn.gov.gd.cdo.request.submitted"
+
+Record = ConsumerRecord[bytes, bytes]
+
+
+async def wait_until(
+    condition: Callable[[], Awaitable[bool] | bool], within: float, what: str = "condition"
+) -> float:
+    """Poll `condition` until it holds; returns the seconds it took. Fails after `within`."""
+    start = time.monotonic()
+    while True:
+        result = condition()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return time.monotonic() - start
+        if time.monotonic() - start > within:
+            pytest.fail(f"gave up after {within}s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture(scope="session")
+async def outbox_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    schema = f"outbox_test_{uuid.uuid4().hex[:8]}"
+    engine = create_raw_engine(
+        settings.database_url,
+        connect_args={"server_settings": {"search_path": schema}},
+        pool_size=10,
+        max_overflow=10,
+    )
+    async with engine.begin() as connection:
+        await connection.execute(text(f"CREATE SCHEMA {schema}"))
+        await connection.run_sync(lambda sync: OutboxEvent.__table__.create(sync))
+    yield engine
+    async with engine.begin() as connection:
+        await connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def outbox(outbox_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the private outbox, emptied for each test."""
+    async with outbox_engine.begin() as connection:
+        await connection.execute(text("DELETE FROM outbox_events"))
+    return create_sessionmaker(outbox_engine)
+
+
+async def pending(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        count, _ = await backlog(session)
+    return count
+
+
+async def drained(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    return await pending(sessions) == 0
+
+
+async def record(
+    sessions: async_sessionmaker[AsyncSession],
+    keys: list[str],
+    per_key: int,
+    *,
+    per_commit: int = 10,
+    seed: int = 1,
+    event_type: str = EVENT_TYPE,
+    **options: Any,
+) -> dict[str, list[str]]:
+    """`per_key` events for every key, interleaved at random, committed `per_commit` at a time.
+    Returns each key's event ids in the order they were recorded."""
+    order = [key for key in keys for _ in range(per_key)]
+    random.Random(seed).shuffle(order)
+    recorded: dict[str, list[str]] = {key: [] for key in keys}
+    async with sessions() as session:
+        for n, key in enumerate(order, start=1):
+            event = await record_event(
+                session,
+                topic=topics.REQUESTS,
+                key=key,
+                type=event_type,
+                data={"request_id": key, "seq": len(recorded[key]), "note": "共享申请"},
+                subject=key,
+                **options,
+            )
+            recorded[key].append(event.event_id)
+            if n % per_commit == 0:
+                await session.commit()
+        await session.commit()
+    return recorded
+
+
+def new_keys(count: int) -> list[str]:
+    run = uuid.uuid4().hex[:8]
+    return [f"req_outbox_{run}_{i:03d}" for i in range(count)]
+
+
+@dataclass
+class Running:
+    relay: OutboxRelay
+    stop: asyncio.Event
+    task: asyncio.Task[None]
+
+    async def kill(self) -> None:
+        """Cancel the relay mid-work: nothing more is marked sent."""
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+
+StartRelay = Callable[..., Running]
+
+
+@pytest.fixture
+async def relays(outbox_engine: AsyncEngine, settings: Settings) -> AsyncIterator[StartRelay]:
+    """Starts relays over the private outbox; each stops gracefully after the test."""
+    assert settings.kafka_bootstrap_servers
+    bootstrap = settings.kafka_bootstrap_servers
+    started: list[Running] = []
+
+    def start(relay_class: type[OutboxRelay] = OutboxRelay, **options: Any) -> Running:
+        relay = relay_class(outbox_engine, bootstrap, **(FAST | options))
+        stop = asyncio.Event()
+        running = Running(relay, stop, asyncio.create_task(relay.run(stop)))
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop.set()
+    ended = asyncio.gather(*(r.task for r in started), return_exceptions=True)
+    outcomes = await asyncio.wait_for(ended, timeout=30)
+    crashes = [o for o in outcomes if o is not None and not isinstance(o, asyncio.CancelledError)]
+    assert not crashes, "a relay crashed"
+
+
+def partition_count(topic: str = topics.REQUESTS) -> int:
+    for line in (REPO_ROOT / "deploy" / "local" / "topics.txt").read_text().splitlines():
+        name, _, partitions = line.partition(" ")
+        if name == topic:
+            return int(partitions)
+    raise LookupError(topic)
+
+
+class Tail:
+    """What a topic receives from now on, read back on demand."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
+        self._consumer = consumer
+        self._partitions = partitions
+
+    async def read(self, keys: Iterable[str], within: float = 30) -> list[Record]:
+        """Every message with one of `keys` up to the topic's current end, per partition in
+        offset order (so per key in the order Kafka stored them)."""
+        wanted = {key.encode() for key in keys}
+        end = await self._consumer.end_offsets(self._partitions)
+        records: list[Record] = []
+        async with asyncio.timeout(within):
+            for partition in self._partitions:
+                while await self._consumer.position(partition) < end[partition]:
+                    batch = await self._consumer.getmany(partition, timeout_ms=1000)
+                    records += [r for r in batch.get(partition, []) if r.key in wanted]
+        return records
+
+
+@pytest.fixture
+async def tail(settings: Settings) -> AsyncIterator[Tail]:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topics.REQUESTS, n) for n in range(partition_count())]
+        consumer.assign(partitions)
+        for partition, offset in (await consumer.end_offsets(partitions)).items():
+            consumer.seek(partition, offset)
+        yield Tail(consumer, partitions)
+    finally:
+        await consumer.stop()
+
+
+def header(record: Record, name: str) -> str | None:
+    values = [value.decode() for key, value in record.headers if key == name]
+    assert len(values) <= 1, f"header {name} repeated"
+    return values[0] if values else None
+
+
+def ids_per_key(records: list[Record]) -> dict[str, list[str]]:
+    """Each key's `ce_id`s in the order the topic holds them."""
+    seen: dict[str, list[str]] = {}
+    for r in records:
+        assert r.key is not None
+        event_id = header(r, "ce_id")
+        assert event_id is not None
+        seen.setdefault(r.key.decode(), []).append(event_id)
+    return seen
+
+
+def first_occurrences(ids: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {key: list(dict.fromkeys(values)) for key, values in ids.items()}
+
+
+def payload(record: Record) -> Any:
+    assert record.value is not None
+    return json.loads(record.value)

@@ -1,0 +1,191 @@
+"""Decisions: only the current CDO (or delegate), reasons for rejections, narrowing never
+widens, repeats are idempotent, conflicts 409, racing decisions leave exactly one."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.requests.models import Decision
+from tests.broker.requests.conftest import Headers, decide, file, request_body
+
+pytestmark = pytest.mark.integration
+DATASET = "gz-gaj-household-migration"  # conditional, same level: one step, gz-gaj decides
+
+
+async def _pending(client: httpx.AsyncClient, as_org: Headers, **extra: Any) -> dict[str, Any]:
+    body = request_body(DATASET, ["id_number", "name", "migration_type"], **extra)
+    response = await file(client, await as_org("gz-rsj"), body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def test_a_rejection_needs_a_reason_and_closes_the_request(
+    client: httpx.AsyncClient, as_org: Headers
+) -> None:
+    request = await _pending(client, as_org)
+    provider = await as_org("gz-gaj")
+
+    no_reason = await decide(client, provider, request["id"], decision="reject")
+    assert no_reason.status_code == 422
+    assert no_reason.json()["detail"].startswith("comment")
+
+    rejected = await decide(
+        client, provider, request["id"], decision="reject", comment="用途不明确"
+    )
+    assert rejected.json()["status"] == "rejected"
+    assert rejected.json()["status_reason"] == "用途不明确"
+    assert rejected.json()["grant_id"] is None
+
+
+async def test_narrowing_grants_less_and_widening_is_refused(
+    client: httpx.AsyncClient, as_org: Headers
+) -> None:
+    request = await _pending(client, as_org)
+    provider = await as_org("gz-gaj")
+    start = datetime.fromisoformat(request["period"]["start"])
+    shorter = {"start": start.isoformat(), "end": (start + timedelta(days=90)).isoformat()}
+    longer = {"start": start.isoformat(), "end": (start + timedelta(days=900)).isoformat()}
+
+    wider_fields = await decide(
+        client, provider, request["id"], decision="approve", fields=["id_number", "gender"]
+    )
+    assert wider_fields.status_code == 422
+    assert wider_fields.json()["field"] == "fields"
+    wider_period = await decide(client, provider, request["id"], decision="approve", period=longer)
+    assert wider_period.status_code == 422
+    assert wider_period.json()["field"] == "period.end"
+
+    approved = await decide(
+        client, provider, request["id"], decision="approve", fields=["id_number"], period=shorter
+    )
+    assert approved.status_code == 200, approved.text
+    grant = (await client.get(f"/v1/grants/{approved.json()['grant_id']}", headers=provider)).json()
+    assert grant["fields"] == ["id_number"]
+    assert datetime.fromisoformat(grant["ends_at"]) == start + timedelta(days=90)
+
+
+async def test_a_repeat_is_idempotent_and_a_different_decision_is_409(
+    client: httpx.AsyncClient, as_org: Headers
+) -> None:
+    request = await _pending(client, as_org)
+    provider = await as_org("gz-gaj")
+
+    first = await decide(client, provider, request["id"], decision="approve")
+    again = await decide(client, provider, request["id"], decision="approve")
+    other = await decide(client, provider, request["id"], decision="reject", comment="改主意")
+
+    assert first.status_code == again.status_code == 200
+    assert again.json()["grant_id"] == first.json()["grant_id"]
+    assert other.status_code == 409
+    assert other.json()["type"].endswith("/decision-conflict")
+
+
+async def test_racing_decisions_leave_exactly_one(
+    client: httpx.AsyncClient, as_org: Headers, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    request = await _pending(client, as_org)
+    provider = await as_org("gz-gaj")
+
+    responses = await asyncio.gather(
+        decide(client, provider, request["id"], decision="approve"),
+        decide(client, provider, request["id"], decision="reject", comment="不同意"),
+        decide(client, provider, request["id"], decision="approve"),
+        decide(client, provider, request["id"], decision="reject", comment="不同意"),
+    )
+
+    async with sessionmaker() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(Decision).where(Decision.request_id == request["id"])
+        )
+    assert count == 1
+    codes = sorted(r.status_code for r in responses)
+    assert codes in ([200, 200, 409, 409],)
+    final = {r.json()["status"] for r in responses if r.status_code == 200}
+    assert len(final) == 1
+
+
+async def test_a_delegate_decides_on_behalf_of_the_cdo(
+    client: httpx.AsyncClient, as_org: Headers, token_for: Any
+) -> None:
+    request = await _pending(client, as_org)
+    provider = await as_org("gz-gaj")
+    now = datetime.now(UTC)
+    delegation = await client.post(
+        "/v1/delegations",
+        headers=provider,
+        json={
+            "delegate_name": "周代理",
+            "delegate_title": "副局长",
+            "delegate_org_id": "gz-dsb",
+            "starts_at": (now - timedelta(minutes=1)).isoformat(),
+            "ends_at": (now + timedelta(days=7)).isoformat(),
+        },
+    )
+    assert delegation.status_code == 201, delegation.text
+
+    decided = await decide(client, await as_org("gz-dsb"), request["id"], decision="approve")
+
+    assert decided.status_code == 200, decided.text
+    decision = decided.json()["route"][0]["decisions"][0]
+    assert decision["decided_by"] == "周代理"
+    assert decision["on_behalf_of"]
+    assert decision["organisation_id"] == "gz-gaj"
+
+
+async def test_the_requester_cancels_while_undecided_only(
+    client: httpx.AsyncClient, as_org: Headers
+) -> None:
+    request = await _pending(client, as_org)
+    requester = await as_org("gz-rsj")
+
+    by_provider = await client.post(
+        f"/v1/requests/{request['id']}/cancel", headers=await as_org("gz-gaj")
+    )
+    assert by_provider.status_code == 403
+    cancelled = await client.post(f"/v1/requests/{request['id']}/cancel", headers=requester)
+    assert cancelled.json()["status"] == "cancelled"
+    assert cancelled.json()["route"][0]["status"] == "cancelled"
+    late = await decide(client, await as_org("gz-gaj"), request["id"], decision="approve")
+    assert late.status_code == 409
+
+    approved = await _pending(client, as_org)
+    await decide(client, await as_org("gz-gaj"), approved["id"], decision="approve")
+    too_late = await client.post(f"/v1/requests/{approved['id']}/cancel", headers=requester)
+    assert too_late.status_code == 409
+
+
+async def test_a_clarification_pauses_the_sla_clock(
+    client: httpx.AsyncClient, as_org: Headers
+) -> None:
+    request = await _pending(client, as_org)
+    due_before = datetime.fromisoformat(request["route"][0]["due_at"])
+
+    asked = await client.post(
+        f"/v1/requests/{request['id']}/clarifications",
+        headers=await as_org("gz-gaj"),
+        json={"question": "请说明使用场景涉及的业务系统"},
+    )
+    assert asked.status_code == 201, asked.text
+    held = asked.json()["route"][0]
+    assert held["status"] == "on_hold"
+    on_hold_since = datetime.fromisoformat(held["on_hold_since"])
+
+    answered = await client.post(
+        f"/v1/requests/{request['id']}/clarifications/answer",
+        headers=await as_org("gz-rsj"),
+        json={"answer": "用于人才引进业务系统的户籍核验"},
+    )
+    assert answered.status_code == 200, answered.text
+    step = answered.json()["route"][0]
+    assert step["status"] == "pending"
+    assert step["on_hold_since"] is None
+    paused = datetime.fromisoformat(step["due_at"]) - due_before
+    answered_at = datetime.fromisoformat(answered.json()["updated_at"])
+    assert paused == timedelta(seconds=int((answered_at - on_hold_since).total_seconds()))

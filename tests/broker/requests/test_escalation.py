@@ -1,0 +1,145 @@
+"""SLA escalation with two real broker processes: each lapse escalates exactly once, up the
+chain department CDO -> government CDO -> data bureau, recorded against who let it lapse."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.oauth.clients import create_client
+from broker.requests.models import Escalation
+from broker.settings import Settings
+from tests.broker.requests.conftest import ALL_SCOPES, request_body
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+SLA_SECONDS = 2
+SHORT_SLA = {
+    "version": 1,
+    "escalation": ["department", "government", "data_bureau"],
+    "reminder_before_seconds": 1,
+    "rules": [
+        {
+            "name": "conditional-short-sla",
+            "when": {"sharing_class": "conditional"},
+            "steps": [{"approvers": ["provider_department"], "sla_seconds": SLA_SECONDS}],
+        },
+        {"name": "everything-else", "when": {}, "outcome": "approve"},
+    ],
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def two_brokers(
+    settings: Settings, seeded: object, tmp_path: Path
+) -> AsyncIterator[list[str]]:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml.safe_dump(SHORT_SLA), encoding="utf-8")
+    urls, processes = [], []
+    for _ in range(2):
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        env = os.environ | {
+            "DATABASE_URL": settings.database_url,
+            "ROUTING_POLICY_FILE": str(policy),
+            "SLA_CHECK_INTERVAL": "0.2",
+            "OUTBOX_RELAY": "false",
+            "OAUTH_ISSUER": url,
+            "BROKER_DEV_KEY_DIR": str(tmp_path / "keys"),
+        }
+        processes.append(
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "broker",
+                "serve",
+                "--port",
+                str(port),
+                env=env,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+        )
+        urls.append(url)
+
+    async def up() -> bool:
+        try:
+            async with httpx.AsyncClient() as http:
+                for url in urls:
+                    if (await http.get(f"{url}/healthz")).status_code != 200:
+                        return False
+        except httpx.TransportError:
+            return False
+        return True
+
+    try:
+        await wait_until(up, limit_s=30, what="two broker processes")
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            await asyncio.wait_for(process.wait(), 15)
+
+
+async def test_each_lapse_escalates_exactly_once_with_two_brokers(
+    two_brokers: list[str], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessionmaker() as session:
+        oauth_client, secret = await create_client(
+            session, organisation_id="gz-rsj", scope=ALL_SCOPES
+        )
+        await session.commit()
+    async with httpx.AsyncClient(base_url=two_brokers[0]) as http:
+        token = (
+            await http.post(
+                "/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(oauth_client.id, secret),
+            )
+        ).json()["access_token"]
+        filed = await http.post(
+            "/v1/requests",
+            headers={"Authorization": f"Bearer {token}"},
+            json=request_body("gz-gaj-household-migration", ["id_number"]),
+        )
+        assert filed.status_code == 201, filed.text
+        request_id = filed.json()["id"]
+
+    async def escalations() -> list[Escalation]:
+        async with sessionmaker() as session:
+            rows = await session.scalars(
+                select(Escalation)
+                .where(Escalation.request_id == request_id)
+                .order_by(Escalation.created_at)
+            )
+            return list(rows)
+
+    async def climbed_to_the_province() -> bool:
+        return any(e.to_org_id == "gd-dsb" for e in await escalations())
+
+    await wait_until(climbed_to_the_province, limit_s=6 * SLA_SECONDS + 10, what="escalations")
+
+    ladder = [(e.lapsed_org_id, e.to_org_id) for e in await escalations()]
+    assert ladder[:3] == [("gz-gaj", "gz-gov"), ("gz-gov", "gz-dsb"), ("gz-dsb", "gd-dsb")]
+    lapsed = [org for org, _ in ladder]
+    assert len(lapsed) == len(set(lapsed)), f"a lapse escalated twice: {ladder}"
+    first = (await escalations())[0]
+    assert first.lapsed_appointment_id is not None  # recorded against gz-gaj's CDO
