@@ -24,6 +24,8 @@ from broker.oauth.clients import create_client
 from broker.seed.pilot import load_pilot, seed_pilot
 from broker.settings import Settings
 
+pytest_plugins = ["tests.kafka"]  # the `tail` and `kafka` fixtures
+
 BASE_URL = "http://localhost"  # loopback, so authlib accepts plain http in tests
 
 

@@ -8,16 +8,14 @@ relays' advisory locks are keyed by the table's oid, so the two sets of relays n
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -29,7 +27,6 @@ from broker.outbox.models import OutboxEvent
 from broker.outbox.relay import OutboxRelay
 from broker.outbox.service import backlog, record_event
 from broker.settings import Settings
-from tests.conftest import REPO_ROOT
 
 # Quick to notice, quick to recover: tests wait on conditions, and these bound how long.
 FAST = {"poll_interval": 0.05, "claim_interval": 0.2, "max_backoff": 1.0, "shutdown_grace": 3.0}
@@ -164,74 +161,3 @@ async def relays(outbox_engine: AsyncEngine, settings: Settings) -> AsyncIterato
     outcomes = await asyncio.wait_for(ended, timeout=30)
     crashes = [o for o in outcomes if o is not None and not isinstance(o, asyncio.CancelledError)]
     assert not crashes, "a relay crashed"
-
-
-def partition_count(topic: str = topics.REQUESTS) -> int:
-    for line in (REPO_ROOT / "deploy" / "local" / "topics.txt").read_text().splitlines():
-        name, _, partitions = line.partition(" ")
-        if name == topic:
-            return int(partitions)
-    raise LookupError(topic)
-
-
-class Tail:
-    """What a topic receives from now on, read back on demand."""
-
-    def __init__(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
-        self._consumer = consumer
-        self._partitions = partitions
-
-    async def read(self, keys: Iterable[str], within: float = 30) -> list[Record]:
-        """Every message with one of `keys` up to the topic's current end, per partition in
-        offset order (so per key in the order Kafka stored them)."""
-        wanted = {key.encode() for key in keys}
-        end = await self._consumer.end_offsets(self._partitions)
-        records: list[Record] = []
-        async with asyncio.timeout(within):
-            for partition in self._partitions:
-                while await self._consumer.position(partition) < end[partition]:
-                    batch = await self._consumer.getmany(partition, timeout_ms=1000)
-                    records += [r for r in batch.get(partition, []) if r.key in wanted]
-        return records
-
-
-@pytest.fixture
-async def tail(settings: Settings) -> AsyncIterator[Tail]:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topics.REQUESTS, n) for n in range(partition_count())]
-        consumer.assign(partitions)
-        for partition, offset in (await consumer.end_offsets(partitions)).items():
-            consumer.seek(partition, offset)
-        yield Tail(consumer, partitions)
-    finally:
-        await consumer.stop()
-
-
-def header(record: Record, name: str) -> str | None:
-    values = [value.decode() for key, value in record.headers if key == name]
-    assert len(values) <= 1, f"header {name} repeated"
-    return values[0] if values else None
-
-
-def ids_per_key(records: list[Record]) -> dict[str, list[str]]:
-    """Each key's `ce_id`s in the order the topic holds them."""
-    seen: dict[str, list[str]] = {}
-    for r in records:
-        assert r.key is not None
-        event_id = header(r, "ce_id")
-        assert event_id is not None
-        seen.setdefault(r.key.decode(), []).append(event_id)
-    return seen
-
-
-def first_occurrences(ids: dict[str, list[str]]) -> dict[str, list[str]]:
-    return {key: list(dict.fromkeys(values)) for key, values in ids.items()}
-
-
-def payload(record: Record) -> Any:
-    assert record.value is not None
-    return json.loads(record.value)

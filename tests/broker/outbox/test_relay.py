@@ -8,7 +8,6 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,24 +28,19 @@ from broker.settings import Settings
 from tests.broker.outbox.conftest import (
     EVENT_TYPE,
     StartRelay,
-    Tail,
     drained,
-    first_occurrences,
-    header,
-    ids_per_key,
     new_keys,
-    payload,
     pending,
     record,
     wait_until,
 )
 from tests.conftest import REPO_ROOT
+from tests.kafka import KafkaSwitch, Tail, first_occurrences, header, ids_per_key, payload
 
 pytestmark = pytest.mark.integration
 
 ALL_SHARDS = frozenset(range(SHARDS))
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-STACK = REPO_ROOT / "deploy" / "local" / "stack"
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -236,38 +230,6 @@ async def test_an_event_kafka_refuses_holds_up_its_own_key_only(
     assert row.attempts >= 2
     assert row.last_error is not None
     assert row.last_error.startswith("MessageSizeTooLargeError")
-
-
-async def stack(command: str) -> None:
-    process = await asyncio.create_subprocess_exec(
-        str(STACK), command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    _, err = await asyncio.wait_for(process.communicate(), timeout=240)
-    assert process.returncode == 0, f"stack {command}: {err.decode(errors='replace')}"
-
-
-class KafkaSwitch:
-    def __init__(self) -> None:
-        self.down = False
-
-    async def stop(self) -> None:
-        self.down = True
-        await stack("stop-kafka")
-
-    async def start(self) -> None:
-        await stack("start-kafka")
-        self.down = False
-
-
-@pytest.fixture
-async def kafka() -> AsyncIterator[KafkaSwitch]:
-    """Stops and starts the stack's Kafka; whatever happens, it runs again after the test."""
-    switch = KafkaSwitch()
-    try:
-        yield switch
-    finally:
-        if switch.down:
-            await switch.start()
 
 
 @pytest.mark.stack
