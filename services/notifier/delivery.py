@@ -1,0 +1,173 @@
+"""One attempt at delivering one webhook: sign, vet the address, POST, classify the answer.
+
+DNS rebinding: a name that resolved to a public address when the endpoint was registered may
+resolve to 127.0.0.1 by the time we deliver. So every attempt resolves the name again, checks every
+address, and connects to the first checked address itself (the URL's host is replaced by that IP)
+while the `Host` header and TLS SNI / certificate verification keep the registered name (httpx's
+documented `sni_hostname` extension). No second lookup happens between the check and the connect.
+The request says `Connection: close`: httpx pools connections by the IP it connected to, and a
+connection verified for one name must not carry another endpoint's webhook that happens to share
+the IP; at webhook volumes a fresh TLS handshake per delivery costs nothing that matters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import httpx
+
+from notifier.schedule import parse_retry_after
+from notifier.signing import headers_for
+from notifier.urls import (
+    CheckedUrl,
+    Resolver,
+    UnresolvableWebhookHost,
+    UnsafeWebhookUrl,
+    check_webhook_url,
+)
+
+DEFAULT_TIMEOUT_S = 10.0
+USER_AGENT = "cdo-broker-notifier/0.1"
+
+
+class Outcome(StrEnum):
+    delivered = "delivered"  # a 2xx answer
+    retry = "retry"  # anything else that may pass later: try again on the schedule
+    gone = "gone"  # 410: the receiver asks us to stop; the endpoint is disabled
+    failed_permanently = "failed_permanently"  # trying again cannot help (unsafe address)
+
+
+@dataclass(frozen=True)
+class EndpointTarget:
+    id: str
+    url: str
+    secrets: tuple[str, ...]  # one, or two during a rotation; each signs every message
+
+
+@dataclass(frozen=True)
+class OutgoingEvent:
+    id: str  # the `webhook-id`: the same on every attempt at this event
+    body: bytes  # the exact bytes signed and sent
+    traceparent: str | None = None
+
+    @classmethod
+    def from_payload(
+        cls, id: str, payload: Mapping[str, Any], traceparent: str | None = None
+    ) -> OutgoingEvent:
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        return cls(id=id, body=body, traceparent=traceparent)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    at: datetime  # when the attempt started, UTC
+    status: int | None  # None when no answer came
+    latency_ms: int
+    error: str | None
+    outcome: Outcome
+    retry_after_s: float | None = None  # the receiver's Retry-After on 429 / 503
+
+
+def webhook_client() -> httpx.AsyncClient:
+    """A client fit for deliver_once: no redirects, and no proxy or .netrc picked up from the
+    environment (a proxy would make the connection somewhere other than the checked address)."""
+    return httpx.AsyncClient(follow_redirects=False, trust_env=False)
+
+
+def _request(
+    client: httpx.AsyncClient,
+    checked: CheckedUrl,
+    endpoint: EndpointTarget,
+    event: OutgoingEvent,
+    timeout_s: float,
+) -> httpx.Request:
+    headers = {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "connection": "close",
+        **headers_for(endpoint.secrets, event.id, int(time.time()), event.body),
+    }
+    if event.traceparent:
+        headers["traceparent"] = event.traceparent
+    url = httpx.URL(checked.url)
+    extensions: dict[str, Any] = {}
+    if not checked.host_is_ip:
+        default_port = 443 if checked.scheme == "https" else 80
+        headers["host"] = (
+            checked.host if checked.port == default_port else f"{checked.host}:{checked.port}"
+        )
+        extensions["sni_hostname"] = checked.host
+        url = url.copy_with(host=checked.addresses[0])
+    return client.build_request(
+        "POST",
+        url,
+        content=event.body,
+        headers=headers,
+        timeout=httpx.Timeout(timeout_s),
+        extensions=extensions,
+    )
+
+
+async def deliver_once(
+    client: httpx.AsyncClient,
+    endpoint: EndpointTarget,
+    event: OutgoingEvent,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    allow_private: bool,
+    resolver: Resolver | None = None,
+) -> Attempt:
+    """POST `event` to `endpoint` once; never raises for anything the receiver or network does."""
+    at = datetime.now(UTC)
+    started = time.perf_counter()
+
+    def attempt(
+        outcome: Outcome,
+        status: int | None = None,
+        error: str | None = None,
+        retry_after_s: float | None = None,
+    ) -> Attempt:
+        latency_ms = round((time.perf_counter() - started) * 1000)
+        return Attempt(at, status, latency_ms, error, outcome, retry_after_s)
+
+    try:
+        # One deadline for the whole attempt: resolving, connecting, sending and the answer's
+        # headers. httpx's own timeouts apply per phase, so a receiver trickling bytes would
+        # otherwise hold the attempt open far longer.
+        async with asyncio.timeout(timeout_s):
+            checked = await check_webhook_url(
+                endpoint.url, allow_private=allow_private, resolver=resolver
+            )
+            request = _request(client, checked, endpoint, event, timeout_s)
+            # stream=True: only the status matters, so the receiver's body is never read.
+            response = await client.send(request, stream=True, follow_redirects=False)
+            await response.aclose()
+    except UnresolvableWebhookHost as exc:
+        return attempt(Outcome.retry, error=exc.reason)
+    except UnsafeWebhookUrl as exc:
+        return attempt(Outcome.failed_permanently, error=f"refused: {exc.reason}")
+    except (TimeoutError, httpx.TimeoutException):
+        return attempt(Outcome.retry, error=f"no answer within {timeout_s:g} s")
+    except httpx.HTTPError as exc:
+        return attempt(Outcome.retry, error=f"{type(exc).__name__}: {exc}".rstrip(": "))
+
+    status = response.status_code
+    if 200 <= status < 300:
+        return attempt(Outcome.delivered, status)
+    # The standard reason phrase, not the receiver's, which could be any text at all.
+    error = f"HTTP {status} {httpx.codes.get_reason_phrase(status)}".rstrip()
+    if status == 410:
+        return attempt(Outcome.gone, status, error)
+    retry_after = None
+    if status in (429, 503):
+        retry_after = parse_retry_after(response.headers.get("retry-after"), at)
+    if 300 <= status < 400:
+        error += " (redirects are not followed)"
+    return attempt(Outcome.retry, status, error, retry_after)
