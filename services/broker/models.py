@@ -14,6 +14,7 @@ from broker.requests.models import (
     RequestStep,
     StepApprover,
 )
+from broker.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Appointment",
@@ -30,4 +31,7 @@ __all__ = [
     "OutboxEvent",
     "RequestStep",
     "StepApprover",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

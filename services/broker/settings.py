@@ -45,6 +45,21 @@ class Settings(BaseSettings):
         default=0.1, gt=0, le=60, alias="OUTBOX_POLL_INTERVAL"
     )
 
+    # Webhooks (the notifier and the endpoint API).
+    # Fernet key (urlsafe base64 of 32 bytes) that encrypts signing secrets at rest; development
+    # mode generates one under BROKER_DEV_KEY_DIR, production refuses to start without it.
+    webhook_secret_key: str | None = Field(default=None, alias="WEBHOOK_SECRET_KEY")
+    webhook_allow_private_urls: bool = Field(default=False, alias="WEBHOOK_ALLOW_PRIVATE_URLS")
+    webhook_retry_schedule: str | None = Field(default=None, alias="WEBHOOK_RETRY_SCHEDULE")
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60, alias="WEBHOOK_TIMEOUT")
+    webhook_rotation_overlap_seconds: int = Field(
+        default=86400, ge=0, alias="WEBHOOK_ROTATION_OVERLAP"
+    )
+    webhook_concurrency_per_endpoint: int = Field(
+        default=4, ge=1, le=64, alias="WEBHOOK_CONCURRENCY_PER_ENDPOINT"
+    )
+    notifier_group_id: str = Field(default="cdo-notifier", alias="NOTIFIER_GROUP_ID")
+
     dependency_timeout_seconds: float = Field(default=2.0, gt=0, alias="DEPENDENCY_TIMEOUT")
 
     @property
