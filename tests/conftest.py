@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -145,3 +147,19 @@ def city_department(seeded: dict[str, object]) -> str:
 @pytest.fixture(scope="session")
 def province_bureau(seeded: dict[str, object]) -> str:
     return _first(seeded, kind="data_bureau", level="province")
+
+
+@asynccontextmanager
+async def broker_with(
+    app: FastAPI, settings: Settings, **overrides: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Another broker app over the same database with some settings changed (a policy file,
+    loopback webhooks, a dead dependency), accepting the suite's tokens. Its background jobs
+    are off unless asked for, so they do not race the session's own."""
+    changed = {"sla_job_enabled": False, "outbox_relay_enabled": False} | overrides
+    other = create_app(settings.model_copy(update=changed))
+    async with other.router.lifespan_context(other):
+        other.state.keyring = app.state.keyring
+        transport = httpx.ASGITransport(app=other)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+            yield http

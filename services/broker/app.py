@@ -24,6 +24,8 @@ from broker.requests import sla
 from broker.requests.endpoints import router as requests_router
 from broker.routing.policy import load_policy
 from broker.settings import Settings
+from broker.webhooks.endpoints import router as webhooks_router
+from broker.webhooks.secrets import cipher_from_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.database_url)
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         keyring = load_keyring(settings)
+        cipher_from_settings(settings)  # production without WEBHOOK_SECRET_KEY fails here
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
@@ -89,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalog_router,
         requests_router,
         grants_router,
+        webhooks_router,
     ):
         app.include_router(router)
     return app

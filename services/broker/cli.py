@@ -1,4 +1,4 @@
-"""The `cdo-broker` command: serve, notifier, migrate, seed-pilot, client create."""
+"""The `cdo-broker` command: serve, notifier, migrate, seed-pilot, client create, webhooks."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -121,6 +122,44 @@ def _client_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _webhooks_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.kit.clock import utcnow
+    from broker.webhooks import service
+
+    now = utcnow()
+
+    async def work(session: AsyncSession) -> int:
+        if args.id is not None:
+            _, requeued = await service.replay_delivery(
+                session, organisation_id=args.org, delivery_id=args.id, force=args.force, now=now
+            )
+            return int(requeued)
+        return await service.replay_between(
+            session,
+            organisation_id=args.org,
+            start=args.start,
+            end=args.end,
+            status=args.status,
+            force=args.force,
+            now=now,
+        )
+
+    if (args.id is None) == (args.end is None):
+        print("cdo-broker: name a delivery (--id) or a period (--from and --to)", file=sys.stderr)
+        return 2
+    print(json.dumps({"requeued": _in_transaction(settings, work)}))
+    return 0
+
+
+def _timestamp(value: str) -> datetime:
+    """ISO 8601; without an offset, UTC."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 time") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _openapi(args: argparse.Namespace, settings: Settings) -> int:
     from broker.openapi import render
 
@@ -175,6 +214,27 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--scope", required=True, help='space-separated, e.g. "requests:submit"')
     create.add_argument("--name", default=None)
     create.set_defaults(handler=_client_create)
+
+    webhooks = commands.add_parser("webhooks", help="webhook deliveries")
+    webhooks_commands = webhooks.add_subparsers(dest="webhooks_command", required=True)
+    replay = webhooks_commands.add_parser(
+        "replay",
+        help="queue an organisation's failed deliveries again; prints how many",
+        description="Dead and undeliverable deliveries (by --id, or created in [--from, --to)) "
+        "go back to pending, due now, with the retry schedule from its start.",
+    )
+    replay.add_argument("--org", required=True, help="organisation id the deliveries are for")
+    which = replay.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id", help="one delivery (its webhook-id)")
+    which.add_argument("--from", dest="start", type=_timestamp, help="ISO 8601 (default UTC)")
+    replay.add_argument("--to", dest="end", type=_timestamp, help="ISO 8601, exclusive")
+    replay.add_argument(
+        "--status",
+        choices=["dead", "undeliverable", "delivered"],
+        help="only this status (default: dead and undeliverable)",
+    )
+    replay.add_argument("--force", action="store_true", help="also resend delivered ones")
+    replay.set_defaults(handler=_webhooks_replay)
     return parser
 
 

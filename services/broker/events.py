@@ -79,7 +79,7 @@ class ApprovalTask(_Event):
     """An approval a CDO must give, on `datashare.approvals`, keyed by the deciding organisation.
     It carries all a CDO needs to decide without another call."""
 
-    task: Literal["approval.requested", "approval.escalated"]
+    task: Literal["approval.requested", "approval.escalated", "approval.reminder"]
     request_id: str
     step: int
     role: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,6 +60,10 @@ class Settings(BaseSettings):
         default=4, ge=1, le=64, alias="WEBHOOK_CONCURRENCY_PER_ENDPOINT"
     )
     notifier_group_id: str = Field(default="cdo-notifier", alias="NOTIFIER_GROUP_ID")
+    # Where a consumer group with no committed offsets starts: `earliest` loses nothing.
+    notifier_start_at: Literal["earliest", "latest"] = Field(
+        default="earliest", alias="NOTIFIER_START_AT"
+    )
 
     dependency_timeout_seconds: float = Field(default=2.0, gt=0, alias="DEPENDENCY_TIMEOUT")
 

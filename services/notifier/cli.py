@@ -1,12 +1,60 @@
-"""`cdo-broker notifier`: the webhook notifier (consumes Kafka, delivers signed webhooks)."""
+"""`cdo-broker notifier`: consume the broker's topics and deliver signed webhooks until SIGTERM."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
 import sys
-from typing import Any
+
+from broker.kit.db import create_engine, create_sessionmaker
+from broker.settings import Settings
+from broker.webhooks.secrets import cipher_from_settings
+from notifier.consumer import NotificationConsumer
+from notifier.delivery import webhook_client
+from notifier.worker import DeliveryWorker
 
 
-def run(settings: Any) -> int:
-    # Issue 4 builds the consumer and delivery; until then the command says so plainly.
-    print("cdo-broker notifier: not yet (the notifier is built in issue 4)", file=sys.stderr)
+async def serve(
+    settings: Settings, stop: asyncio.Event, *, ready: asyncio.Event | None = None
+) -> None:
+    assert settings.kafka_bootstrap_servers
+    engine = create_engine(settings.database_url)
+    sessions = create_sessionmaker(engine)
+    async with webhook_client() as client:
+        worker = DeliveryWorker(sessions, settings, cipher_from_settings(settings), client=client)
+        consumer = NotificationConsumer(
+            sessions,
+            settings.kafka_bootstrap_servers,
+            settings.notifier_group_id,
+            on_recorded=worker.wake,
+            start_at=settings.notifier_start_at,
+        )
+        if ready is not None:
+            asyncio.get_running_loop().create_task(_signal_when(consumer.assigned, ready))
+        try:
+            await asyncio.gather(consumer.run(stop), worker.run(stop))
+        finally:
+            await engine.dispose()
+
+
+async def _signal_when(source: asyncio.Event, target: asyncio.Event) -> None:
+    await source.wait()
+    target.set()
+
+
+def run(settings: Settings) -> int:
+    if not settings.kafka_bootstrap_servers:
+        print("cdo-broker notifier: set KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(settings, stop)
+
+    asyncio.run(main())
     return 0

@@ -112,6 +112,7 @@ async def approval_tasks(
     now: datetime,
     decision_url: str,
     escalated: bool = False,
+    reminder: bool = False,
 ) -> None:
     """One task per approver that must now decide, keyed by its organisation."""
     requester = await session.get(Organisation, request.requester_id)
@@ -119,8 +120,12 @@ async def approval_tasks(
     assert requester is not None
     assert dataset is not None
     assert step.due_at is not None
-    task_name: Literal["approval.requested", "approval.escalated"] = (
-        "approval.escalated" if escalated else "approval.requested"
+    task_name: Literal["approval.requested", "approval.escalated", "approval.reminder"] = (
+        "approval.reminder"
+        if reminder
+        else "approval.escalated"
+        if escalated
+        else "approval.requested"
     )
     for approver in new_approvers:
         task = ApprovalTask(
@@ -155,7 +160,7 @@ async def approval_tasks(
             session,
             topic=topics.APPROVALS,
             key=approver.organisation_id,
-            type=ce_type("approval", "escalated" if escalated else "requested"),
+            type=ce_type("approval", task_name.removeprefix("approval.")),
             subject=request.id,
             data=task.model_dump(mode="json"),
             traceparent=_traceparent(request),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -209,6 +209,25 @@ async def overdue_steps(session: AsyncSession, now: datetime, limit: int) -> Seq
             select(RequestStep)
             .where(RequestStep.status == "pending", RequestStep.due_at <= now)
             .order_by(RequestStep.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+
+
+async def steps_to_remind(
+    session: AsyncSession, now: datetime, before_s: int, limit: int
+) -> Sequence[RequestStep]:
+    """Pending steps whose deadline is less than `before_s` away and that were not reminded."""
+    return (
+        await session.scalars(
+            select(RequestStep)
+            .where(
+                RequestStep.status == "pending",
+                RequestStep.reminded_at.is_(None),
+                RequestStep.due_at <= now + timedelta(seconds=before_s),
+                RequestStep.due_at > now,
+            )
             .limit(limit)
             .with_for_update(skip_locked=True)
         )

@@ -45,6 +45,7 @@ async def escalate_step(
     lapsed = [a for a in route.current_approvers(step) if a.organisation_id not in decided]
     planned = {a.organisation_id for a in route.approvers}
     step.escalations += 1
+    step.reminded_at = None  # the new approver is reminded before its own deadline
     step.due_at = now + timedelta(seconds=step.sla_seconds)  # the new approver's own SLA
     first: Escalation | None = None
     new_approvers: list[StepApprover] = []
@@ -106,6 +107,27 @@ async def escalate_step(
     return first
 
 
+async def remind(session: AsyncSession, step: RequestStep, *, now: datetime, base_url: str) -> None:
+    """Once per step and approver set: the deadline is near (policy `reminder_before_seconds`)."""
+    request = await session.get(DataRequest, step.request_id)
+    assert request is not None
+    route = await load_route(session, request.id)
+    decided = {d.organisation_id for d in route.decisions_on(step)}
+    waiting = [a for a in route.current_approvers(step) if a.organisation_id not in decided]
+    step.reminded_at = now
+    await session.flush()
+    await publish.approval_tasks(
+        session,
+        request,
+        step,
+        waiting,
+        publish.route_summary(route.steps, route.approvers, route.decisions),
+        now=now,
+        decision_url=decision_url(base_url, request.id),
+        reminder=True,
+    )
+
+
 async def run_once(
     sessionmaker: async_sessionmaker[AsyncSession], *, policy: Policy, base_url: str
 ) -> int:
@@ -119,6 +141,11 @@ async def run_once(
             await escalate_step(
                 session, step, directory=directory, policy=policy, now=now, base_url=base_url
             )
+        reminded = await repository.steps_to_remind(
+            session, now, policy.reminder_before_seconds, BATCH
+        )
+        for step in reminded:
+            await remind(session, step, now=now, base_url=base_url)
         lapsed = await repository.lapsed_requests(session, now, BATCH)
         for request in lapsed:
             route = await load_route(session, request.id)
@@ -131,7 +158,7 @@ async def run_once(
                 actor=None,
                 reason="the period asked for ended before the route was decided",
             )
-    return len(steps) + len(lapsed)
+    return len(steps) + len(reminded) + len(lapsed)
 
 
 async def run_forever(

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.oauth.clients import create_client
+from broker.outbox.models import OutboxEvent
 from broker.requests.models import Escalation
 from broker.settings import Settings
 from tests.broker.requests.conftest import ALL_SCOPES, request_body
@@ -24,11 +25,11 @@ from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
-SLA_SECONDS = 2
+SLA_SECONDS = 4
 SHORT_SLA = {
     "version": 1,
     "escalation": ["department", "government", "data_bureau"],
-    "reminder_before_seconds": 1,
+    "reminder_before_seconds": 3,
     "rules": [
         {
             "name": "conditional-short-sla",
@@ -143,3 +144,17 @@ async def test_each_lapse_escalates_exactly_once_with_two_brokers(
     assert len(lapsed) == len(set(lapsed)), f"a lapse escalated twice: {ladder}"
     first = (await escalations())[0]
     assert first.lapsed_appointment_id is not None  # recorded against gz-gaj's CDO
+    async with sessionmaker() as session:
+        reminded = list(
+            await session.scalars(
+                select(OutboxEvent.key)
+                .where(
+                    OutboxEvent.subject == request_id,
+                    OutboxEvent.type == "cn.gov.gd.cdo.approval.reminder",
+                )
+                .order_by(OutboxEvent.id)
+            )
+        )
+    # Each approver is reminded once before its deadline (SLA 4 s, reminder 3 s before).
+    assert reminded[:3] == ["gz-gaj", "gz-gov", "gz-dsb"]
+    assert len(reminded) == len(set(reminded))

@@ -155,8 +155,7 @@ async def test_listing_filters_and_pages(client: httpx.AsyncClient, as_org: Head
 async def test_the_key_is_remembered_in_redis_and_the_database_suffices_without_it(
     client: httpx.AsyncClient, as_org: Headers, app: Any, settings: Any
 ) -> None:
-    from broker.app import create_app
-    from tests.conftest import BASE_URL
+    from tests.conftest import broker_with
 
     headers = await as_org("gz-rsj")
     key = secrets.token_hex(8)
@@ -165,15 +164,11 @@ async def test_the_key_is_remembered_in_redis_and_the_database_suffices_without_
     cached = await app.state.redis.get(f"cdo:idem:gz-rsj:{key}")
     assert cached.decode() == first["id"]
 
-    no_redis = create_app(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}))
-    async with no_redis.router.lifespan_context(no_redis):
-        no_redis.state.keyring = app.state.keyring
-        transport = httpx.ASGITransport(app=no_redis)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
-            again = await file(http, headers, body, extra_headers={"Idempotency-Key": key})
-            fresh_key = {"Idempotency-Key": secrets.token_hex(8)}
-            new = await file(http, headers, body, extra_headers=fresh_key)
-            repeat = await file(http, headers, body, extra_headers=fresh_key)
+    async with broker_with(app, settings, redis_url="redis://127.0.0.1:1/0") as http:
+        again = await file(http, headers, body, extra_headers={"Idempotency-Key": key})
+        fresh_key = {"Idempotency-Key": secrets.token_hex(8)}
+        new = await file(http, headers, body, extra_headers=fresh_key)
+        repeat = await file(http, headers, body, extra_headers=fresh_key)
     assert again.status_code == 200
     assert again.json()["id"] == first["id"]
     assert new.status_code == 201

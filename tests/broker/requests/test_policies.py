@@ -10,10 +10,9 @@ import pytest
 import yaml
 from fastapi import FastAPI
 
-from broker.app import create_app
 from broker.settings import Settings
 from tests.broker.requests.conftest import Headers, decide, file, request_body, route_of
-from tests.conftest import BASE_URL
+from tests.conftest import broker_with
 
 pytestmark = pytest.mark.integration
 
@@ -48,12 +47,8 @@ async def two_of_three(
 ) -> AsyncIterator[httpx.AsyncClient]:
     policy = tmp_path / "policy.yaml"
     policy.write_text(yaml.safe_dump(TWO_OF_THREE), encoding="utf-8")
-    custom = create_app(settings.model_copy(update={"routing_policy_file": policy}))
-    async with custom.router.lifespan_context(custom):
-        custom.state.keyring = app.state.keyring  # accept the suite's tokens
-        transport = httpx.ASGITransport(app=custom)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
-            yield http
+    async with broker_with(app, settings, routing_policy_file=policy) as http:
+        yield http
 
 
 async def test_a_step_can_need_two_approvals_of_three(

@@ -1,0 +1,32 @@
+from broker.kit.problems import Conflict, NotFound, Problem
+
+
+class EndpointNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__(
+            "your organisation has no webhook endpoint; register one with PUT /v1/webhooks/endpoint"
+        )
+
+
+class DeliveryNotFound(NotFound):
+    def __init__(self, delivery_id: str) -> None:
+        # 404 also for other organisations' deliveries: no existence oracle
+        super().__init__(f"no webhook delivery '{delivery_id}' of yours", delivery_id=delivery_id)
+
+
+class UnsafeUrl(Problem):
+    status = 422
+    slug = "unsafe-webhook-url"
+    title = "The webhook URL is refused"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"url: {reason}",
+            field="url",
+            errors=[{"field": "url", "in": "body", "message": reason}],
+        )
+
+
+class AlreadyDelivered(Conflict):
+    slug = "webhook-already-delivered"
+    title = "The delivery was delivered"

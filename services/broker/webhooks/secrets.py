@@ -1,0 +1,99 @@
+"""Webhook signing secrets at rest: Fernet-encrypted, with the key from WEBHOOK_SECRET_KEY.
+
+WEBHOOK_SECRET_KEY holds one Fernet key (urlsafe base64 of 32 bytes), or several separated by
+commas, newest first: the first encrypts, every one decrypts, so the key rotates by prepending a
+new one and dropping the old once no row is encrypted with it. Development mode without a key
+generates one under BROKER_DEV_KEY_DIR, shared by the broker and the notifier; production refuses
+to start without it. Neither the secrets nor the key are ever logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from broker.settings import Environment, Settings
+
+DEV_KEY_FILE = "webhook-secret.key"
+logger = logging.getLogger(__name__)
+
+
+class WebhookSecretKeyError(RuntimeError):
+    """The secret key is missing (in production) or unusable: the process must not start."""
+
+
+class UndecryptableSecret(RuntimeError):
+    """A stored secret that none of the configured keys decrypts (the key was changed)."""
+
+
+class SecretCipher:
+    def __init__(self, keys: list[bytes]) -> None:
+        if not keys:
+            raise WebhookSecretKeyError("at least one webhook secret key is needed")
+        try:
+            self._fernet = MultiFernet([Fernet(key) for key in keys])
+        except ValueError as exc:  # the message says nothing of the key itself
+            raise WebhookSecretKeyError(
+                "WEBHOOK_SECRET_KEY must be Fernet keys (urlsafe base64 of 32 bytes), "
+                f"comma-separated: {exc}"
+            ) from None
+
+    def encrypt(self, secret: str) -> str:
+        return self._fernet.encrypt(secret.encode()).decode("ascii")
+
+    def decrypt(self, ciphertext: str) -> str:
+        try:
+            return self._fernet.decrypt(ciphertext.encode("ascii")).decode()
+        except InvalidToken:
+            raise UndecryptableSecret(
+                "a webhook secret does not decrypt with WEBHOOK_SECRET_KEY (was the key changed?)"
+            ) from None
+
+
+def _dev_key(directory: Path) -> bytes:
+    """The development key, created once: written aside and linked into place, so that a broker
+    and a notifier starting together agree on one key and never read a half-written file."""
+    path = directory / DEV_KEY_FILE
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        descriptor, name = tempfile.mkstemp(prefix=f".{DEV_KEY_FILE}.", dir=directory)  # 0600
+        draft = Path(name)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(Fernet.generate_key())
+        try:
+            os.link(draft, path)
+            logger.warning("development mode: generated a webhook secret key at %s", path)
+        except FileExistsError:
+            pass  # another process or thread made it first: use theirs
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                draft.unlink()
+    return path.read_bytes().strip()
+
+
+@lru_cache(maxsize=8)
+def _cipher(configured: str | None, environment: Environment, dev_key_dir: Path) -> SecretCipher:
+    if configured:
+        keys = [part.strip().encode() for part in configured.split(",") if part.strip()]
+    elif environment is Environment.production:
+        raise WebhookSecretKeyError(
+            "production mode needs WEBHOOK_SECRET_KEY (generate one with: python -c "
+            '"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")'
+        )
+    else:
+        keys = [_dev_key(dev_key_dir)]
+    return SecretCipher(keys)
+
+
+def cipher_from_settings(settings: Settings) -> SecretCipher:
+    """The cipher for this configuration (one per distinct configuration, made on first use).
+
+    Raises `WebhookSecretKeyError` in production without WEBHOOK_SECRET_KEY, or on a bad key.
+    """
+    return _cipher(settings.webhook_secret_key, settings.environment, settings.dev_key_dir)

@@ -1,0 +1,251 @@
+"""Webhook endpoints, their signing secrets, and the deliveries made to them. Services only flush.
+
+An organisation has at most one endpoint. Its secret is generated here, shown once and stored
+encrypted; a rotation keeps the old secret signing alongside the new one for an overlap, so the
+receiver can switch keys whenever it likes within it.
+
+A replay puts a delivery back to `pending`, due now, with its attempt counter at 0 so the retry
+schedule starts over; the rows of earlier attempts remain as its history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.directory.repository import lock_organisation
+from broker.kit.ids import new_id
+from broker.kit.pagination import InvalidCursor
+from broker.webhooks import repository
+from broker.webhooks.exceptions import (
+    AlreadyDelivered,
+    DeliveryNotFound,
+    EndpointNotFound,
+    UnsafeUrl,
+)
+from broker.webhooks.models import WebhookDelivery, WebhookEndpoint
+from broker.webhooks.schemas import (
+    AttemptOut,
+    DeliveryOut,
+    EndpointOut,
+    EndpointWithSecret,
+    ReplayableStatus,
+)
+from broker.webhooks.secrets import SecretCipher
+from notifier.signing import generate_secret
+from notifier.urls import UnsafeWebhookUrl, check_webhook_url
+
+REPLAYED_BY_DEFAULT: tuple[ReplayableStatus, ...] = ("dead", "undeliverable")
+
+
+# --- endpoints and secrets ---------------------------------------------------------------
+
+
+def rotation_ends_at(endpoint: WebhookEndpoint, now: datetime) -> datetime | None:
+    until = endpoint.previous_valid_until
+    if endpoint.previous_secret_ciphertext is None or until is None or until <= now:
+        return None
+    return until
+
+
+def signing_secrets(
+    endpoint: WebhookEndpoint, now: datetime, cipher: SecretCipher
+) -> tuple[str, ...]:
+    """The secrets that sign a message sent at `now`: the current one first, then the previous
+    one while its rotation overlap lasts."""
+    current = cipher.decrypt(endpoint.secret_ciphertext)
+    if rotation_ends_at(endpoint, now) is None:
+        return (current,)
+    assert endpoint.previous_secret_ciphertext is not None
+    return (current, cipher.decrypt(endpoint.previous_secret_ciphertext))
+
+
+def to_out(endpoint: WebhookEndpoint, now: datetime) -> EndpointOut:
+    return EndpointOut(
+        id=endpoint.id,
+        organisation_id=endpoint.organisation_id,
+        url=endpoint.url,
+        created_at=endpoint.created_at,
+        updated_at=endpoint.updated_at,
+        rotation_ends_at=rotation_ends_at(endpoint, now),
+        disabled_at=endpoint.disabled_at,
+        disabled_reason=endpoint.disabled_reason,
+    )
+
+
+def with_secret(endpoint: WebhookEndpoint, secret: str, now: datetime) -> EndpointWithSecret:
+    return EndpointWithSecret(**to_out(endpoint, now).model_dump(), secret=secret)
+
+
+async def get_endpoint(session: AsyncSession, organisation_id: str) -> WebhookEndpoint:
+    endpoint = await repository.endpoint_of(session, organisation_id)
+    if endpoint is None:
+        raise EndpointNotFound()
+    return endpoint
+
+
+async def register_endpoint(
+    session: AsyncSession,
+    *,
+    organisation_id: str,
+    url: str,
+    cipher: SecretCipher,
+    allow_private: bool,
+    now: datetime,
+) -> tuple[WebhookEndpoint, str | None]:
+    """Registers the organisation's endpoint, or points it at a new URL, and re-enables it.
+
+    Returns the endpoint and, when it was created, its new secret (the only time it is shown);
+    a URL change keeps the secret.
+    """
+    try:
+        checked = await check_webhook_url(url, allow_private=allow_private)
+    except UnsafeWebhookUrl as refused:
+        raise UnsafeUrl(refused.reason) from None
+    await lock_organisation(session, organisation_id)  # one creation per organisation at a time
+    endpoint = await repository.endpoint_of(session, organisation_id, for_update=True)
+    secret = None
+    if endpoint is None:
+        secret = generate_secret()
+        endpoint = WebhookEndpoint(
+            id=new_id("whe"),
+            organisation_id=organisation_id,
+            secret_ciphertext=cipher.encrypt(secret),
+            created_at=now,
+        )
+        session.add(endpoint)
+    endpoint.url = checked.url
+    endpoint.disabled_at = None
+    endpoint.disabled_reason = None
+    endpoint.updated_at = now
+    await session.flush()
+    return endpoint, secret
+
+
+async def rotate_secret(
+    session: AsyncSession,
+    *,
+    organisation_id: str,
+    cipher: SecretCipher,
+    overlap: timedelta,
+    now: datetime,
+) -> tuple[WebhookEndpoint, str]:
+    """A new secret signs from now; the current one keeps signing too until now + `overlap`.
+    A secret still in an earlier overlap stops at once: at most two secrets sign."""
+    endpoint = await repository.endpoint_of(session, organisation_id, for_update=True)
+    if endpoint is None:
+        raise EndpointNotFound()
+    secret = generate_secret()
+    if overlap > timedelta(0):
+        endpoint.previous_secret_ciphertext = endpoint.secret_ciphertext
+        endpoint.previous_valid_until = now + overlap
+    else:
+        endpoint.previous_secret_ciphertext = None
+        endpoint.previous_valid_until = None
+    endpoint.secret_ciphertext = cipher.encrypt(secret)
+    endpoint.updated_at = now
+    await session.flush()
+    return endpoint, secret
+
+
+# --- deliveries --------------------------------------------------------------------------
+
+
+def cursor_key(delivery: WebhookDelivery) -> str:
+    return f"{delivery.created_at.isoformat()}|{delivery.id}"
+
+
+def parse_cursor_key(key: str | None) -> tuple[datetime, str] | None:
+    if key is None:
+        return None
+    created_at, separator, delivery_id = key.partition("|")
+    try:
+        moment = datetime.fromisoformat(created_at)
+    except ValueError:
+        moment = None
+    if not separator or not delivery_id or moment is None or moment.tzinfo is None:
+        raise InvalidCursor("the cursor was not issued by this API", field="cursor")
+    return moment, delivery_id
+
+
+async def describe(
+    session: AsyncSession, deliveries: Sequence[WebhookDelivery]
+) -> list[DeliveryOut]:
+    attempts = await repository.attempts_of(session, [d.id for d in deliveries])
+    return [
+        DeliveryOut(
+            id=d.id,
+            event_type=d.event_type,
+            request_id=d.request_id,
+            status=d.status,  # type: ignore[arg-type]  # a DeliveryStatus in the database
+            attempts_in_schedule=d.attempts,
+            next_attempt_at=d.next_attempt_at,
+            last_status_code=d.last_status_code,
+            last_error=d.last_error,
+            created_at=d.created_at,
+            delivered_at=d.delivered_at,
+            dead_at=d.dead_at,
+            payload=d.payload,
+            attempts=[AttemptOut.model_validate(a) for a in attempts.get(d.id, [])],
+        )
+        for d in deliveries
+    ]
+
+
+async def get_delivery(
+    session: AsyncSession, delivery_id: str, organisation_id: str
+) -> WebhookDelivery:
+    delivery = await repository.delivery_of(session, delivery_id, organisation_id)
+    if delivery is None:
+        raise DeliveryNotFound(delivery_id)
+    return delivery
+
+
+async def replay_delivery(
+    session: AsyncSession, *, organisation_id: str, delivery_id: str, force: bool, now: datetime
+) -> tuple[WebhookDelivery, bool]:
+    """Queues a dead or undeliverable delivery again (a delivered one only with `force`).
+    A pending one is already queued and stays as it is, so replaying twice is harmless.
+    Returns the delivery and whether it was queued again."""
+    delivery = await repository.delivery_of(session, delivery_id, organisation_id, for_update=True)
+    if delivery is None:
+        raise DeliveryNotFound(delivery_id)
+    if delivery.status == "delivered" and not force:
+        raise AlreadyDelivered(
+            f"'{delivery_id}' was delivered; send \"force\": true to deliver it again",
+            delivery_id=delivery_id,
+        )
+    if delivery.status == "pending":
+        return delivery, False
+    for name, value in repository.requeued_values(now).items():
+        setattr(delivery, name, value)
+    await session.flush()
+    return delivery, True
+
+
+async def replay_between(
+    session: AsyncSession,
+    *,
+    organisation_id: str,
+    start: datetime,
+    end: datetime,
+    status: ReplayableStatus | None,
+    force: bool,
+    now: datetime,
+) -> int:
+    """Queues again the organisation's deliveries created in [start, end) that are dead or
+    undeliverable, or only those in `status`; `delivered` needs `force`. Returns how many."""
+    if status == "delivered" and not force:
+        raise AlreadyDelivered(
+            'replaying delivered deliveries sends them again; add "force": true', field="status"
+        )
+    return await repository.requeue_created_between(
+        session,
+        organisation_id=organisation_id,
+        start=start,
+        end=end,
+        statuses=(status,) if status else REPLAYED_BY_DEFAULT,
+        now=now,
+    )

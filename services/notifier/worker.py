@@ -1,0 +1,241 @@
+"""The delivery worker: takes due deliveries from PostgreSQL, delivers them, records every attempt.
+
+Claiming: due rows are taken with FOR UPDATE SKIP LOCKED and leased (their next attempt moved past
+the delivery timeout) in a short transaction, so several notifier replicas share the work and a
+replica that dies mid-delivery leaves rows that fall due again when the lease ends: delivered at
+least once, always under the same webhook-id.
+
+No head-of-line blocking: a replica never claims more rows for an organisation than its
+per-endpoint limit has free slots, so a slow or dead endpoint holds up only its own deliveries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import random
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.kit.clock import utcnow
+from broker.outbox import topics
+from broker.outbox.service import record_event
+from broker.settings import Settings
+from broker.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from broker.webhooks.secrets import SecretCipher
+from broker.webhooks.service import signing_secrets
+from notifier.delivery import Attempt, EndpointTarget, Outcome, OutgoingEvent, deliver_once
+from notifier.schedule import next_delay, parse_schedule
+
+logger = logging.getLogger(__name__)
+LEASE_MARGIN_S = 5.0
+CLAIM_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: str
+    organisation_id: str
+    payload: dict[str, Any]
+    traceparent: str | None
+    attempts: int
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        cipher: SecretCipher,
+        *,
+        client: httpx.AsyncClient,
+        poll_interval_s: float = 0.2,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._sessions = sessionmaker
+        self._settings = settings
+        self._cipher = cipher
+        self._client = client
+        self._poll_s = poll_interval_s
+        self._rng = rng or random.Random()
+        self._schedule = parse_schedule(settings.webhook_retry_schedule)
+        self._limit = settings.webhook_concurrency_per_endpoint
+        self._active: Counter[str] = Counter()  # claimed, not yet finished, per organisation
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                claimed = await self.claim()
+            except Exception:
+                logger.exception("claiming deliveries failed; retrying")
+                claimed = []
+            for delivery in claimed:
+                self._active[delivery.organisation_id] += 1
+                task = asyncio.create_task(self._deliver(delivery))
+                self._tasks.add(task)
+                task.add_done_callback(functools.partial(self._done, delivery.organisation_id))
+            if len(claimed) < CLAIM_BATCH:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_s)
+        # Graceful stop: finish what is in flight (bounded by the delivery timeout).
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=self._settings.webhook_timeout_seconds + 2)
+
+    def _done(self, organisation_id: str, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._active[organisation_id] -= 1
+        if self._active[organisation_id] <= 0:
+            del self._active[organisation_id]
+        self._wake.set()  # a slot came free
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("delivery task failed", exc_info=task.exception())
+
+    async def claim(self) -> list[Claimed]:
+        now = utcnow()
+        lease = now + timedelta(seconds=self._settings.webhook_timeout_seconds + LEASE_MARGIN_S)
+        busy = [org for org, used in self._active.items() if used >= self._limit]
+        async with self._sessions() as session, session.begin():
+            query = (
+                select(WebhookDelivery)
+                .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+                .order_by(WebhookDelivery.next_attempt_at)
+                .limit(CLAIM_BATCH)
+                .with_for_update(skip_locked=True)
+            )
+            if busy:
+                query = query.where(WebhookDelivery.organisation_id.not_in(busy))
+            rows = list(await session.scalars(query))
+            taken: list[Claimed] = []
+            per_org: dict[str, int] = {}
+            for row in rows:
+                used = self._active[row.organisation_id] + per_org.get(row.organisation_id, 0)
+                if used >= self._limit:
+                    continue  # over this endpoint's share: stays due for a later pass
+                per_org[row.organisation_id] = per_org.get(row.organisation_id, 0) + 1
+                row.next_attempt_at = lease
+                taken.append(
+                    Claimed(row.id, row.organisation_id, row.payload, row.traceparent, row.attempts)
+                )
+        return taken
+
+    async def _deliver(self, delivery: Claimed) -> None:
+        now = utcnow()
+        async with self._sessions() as session:
+            endpoint = await session.scalar(
+                select(WebhookEndpoint).where(
+                    WebhookEndpoint.organisation_id == delivery.organisation_id
+                )
+            )
+        if endpoint is None or endpoint.disabled_at is not None:
+            reason = (
+                "no webhook endpoint registered"
+                if endpoint is None
+                else f"endpoint disabled: {endpoint.disabled_reason}"
+            )
+            await self._finish(delivery, None, endpoint, status="undeliverable", error=reason)
+            return
+        target = EndpointTarget(
+            id=endpoint.id,
+            url=endpoint.url,
+            secrets=signing_secrets(endpoint, now, self._cipher),
+        )
+        attempt = await deliver_once(
+            self._client,
+            target,
+            OutgoingEvent.from_payload(delivery.id, delivery.payload, delivery.traceparent),
+            timeout_s=self._settings.webhook_timeout_seconds,
+            allow_private=self._settings.webhook_allow_private_urls,
+        )
+        await self._record(delivery, endpoint, attempt)
+
+    async def _record(self, delivery: Claimed, endpoint: WebhookEndpoint, attempt: Attempt) -> None:
+        number = delivery.attempts + 1
+        if attempt.outcome is Outcome.delivered:
+            status, next_at = "delivered", None
+        elif attempt.outcome is Outcome.gone:
+            status, next_at = "undeliverable", None
+        elif attempt.outcome is Outcome.failed_permanently:
+            status, next_at = "dead", None
+        else:
+            delay = next_delay(number, self._schedule, attempt.retry_after_s, self._rng)
+            status = "pending" if delay is not None else "dead"
+            next_at = attempt.at + timedelta(seconds=delay) if delay is not None else None
+        await self._finish(delivery, attempt, endpoint, status=status, next_at=next_at,
+                           attempts=number)  # fmt: skip
+
+    async def _finish(
+        self,
+        delivery: Claimed,
+        attempt: Attempt | None,
+        endpoint: WebhookEndpoint | None,
+        *,
+        status: str,
+        next_at: datetime | None = None,
+        attempts: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        now = utcnow()
+        async with self._sessions() as session, session.begin():
+            if attempt is not None and endpoint is not None:
+                session.add(
+                    WebhookAttempt(
+                        delivery_id=delivery.id,
+                        endpoint_url=endpoint.url,
+                        attempted_at=attempt.at,
+                        status_code=attempt.status,
+                        latency_ms=attempt.latency_ms,
+                        outcome=attempt.outcome.value,
+                        error=attempt.error,
+                    )
+                )
+            values: dict[str, Any] = {
+                "status": status,
+                "next_attempt_at": next_at,
+                "last_status_code": attempt.status if attempt else None,
+                "last_error": (attempt.error if attempt else error),
+            }
+            if attempts is not None:
+                values["attempts"] = attempts
+            if status == "delivered":
+                values["delivered_at"] = now
+            if status == "dead":
+                values["dead_at"] = now
+                # To the dead-letter topic through the outbox: in this same transaction.
+                await record_event(
+                    session,
+                    topic=topics.NOTIFICATIONS_DLQ,
+                    key=delivery.id,
+                    type="cn.gov.gd.cdo.notification.dead",
+                    subject=delivery.payload.get("data", {}).get("request_id"),
+                    data={
+                        "webhook_id": delivery.id,
+                        "organisation_id": delivery.organisation_id,
+                        "attempts": attempts,
+                        "last_error": values["last_error"],
+                        "payload": delivery.payload,
+                    },
+                    traceparent=delivery.traceparent,
+                )
+            if attempt is not None and attempt.outcome is Outcome.gone and endpoint is not None:
+                await session.execute(
+                    update(WebhookEndpoint)
+                    .where(WebhookEndpoint.id == endpoint.id)
+                    .values(disabled_at=now, disabled_reason="the receiver answered 410 Gone")
+                )
+            await session.execute(
+                update(WebhookDelivery).where(WebhookDelivery.id == delivery.id).values(**values)
+            )

@@ -1,0 +1,71 @@
+"""Who is told of what: the mapping from broker events to webhook notifications."""
+
+from __future__ import annotations
+
+from notifier.recipients import notifications, webhook_id
+
+TIME = "2026-11-27T08:00:00Z"
+
+
+def test_an_approval_task_goes_to_its_approver() -> None:
+    [one] = notifications(
+        "ev1", "cn.gov.gd.cdo.approval.requested", TIME,
+        {"approver_id": "gz-gaj", "request_id": "req_1", "escalated_from": None},
+    )  # fmt: skip
+    assert (one.organisation_id, one.type, one.request_id) == (
+        "gz-gaj",
+        "approval.requested",
+        "req_1",
+    )
+    assert one.body == {
+        "type": "approval.requested",
+        "timestamp": TIME,
+        "data": {"approver_id": "gz-gaj", "request_id": "req_1", "escalated_from": None},
+    }
+
+
+def test_an_escalation_tells_the_new_approver_and_the_one_who_let_it_lapse() -> None:
+    found = notifications(
+        "ev2", "cn.gov.gd.cdo.approval.escalated", TIME,
+        {"approver_id": "gz-gov", "escalated_from": "gz-gaj", "request_id": "req_1"},
+    )  # fmt: skip
+    assert [(n.organisation_id, n.type) for n in found] == [
+        ("gz-gov", "approval.escalated"),
+        ("gz-gaj", "approval.escalated"),
+    ]
+
+
+def test_the_requester_hears_the_outcome_and_grants_reach_both_sides() -> None:
+    for name in ["approved", "rejected", "cancelled", "expired"]:
+        [decided] = notifications(
+            "ev3", f"cn.gov.gd.cdo.request.{name}", TIME, {"requester_id": "gz-rsj"}
+        )
+        assert (decided.organisation_id, decided.type) == ("gz-rsj", "request.decided")
+    issued = notifications(
+        "ev4", "cn.gov.gd.cdo.grant.issued", TIME, {"grantee_id": "gz-rsj", "provider_id": "gz-gaj"}
+    )
+    assert [(n.organisation_id, n.type) for n in issued] == [
+        ("gz-rsj", "grant.issued"),
+        ("gz-gaj", "grant.issued"),
+    ]
+
+
+def test_intermediate_events_notify_nobody() -> None:
+    for name in ["submitted", "routed", "step_decided", "escalated"]:
+        assert notifications("ev5", f"cn.gov.gd.cdo.request.{name}", TIME, {}) == []
+
+
+def test_webhook_ids_are_stable_per_event_recipient_and_type() -> None:
+    assert webhook_id("ev1", "gz-gaj", "approval.requested") == webhook_id(
+        "ev1", "gz-gaj", "approval.requested"
+    )
+    assert webhook_id("ev1", "gz-gaj", "approval.requested") != webhook_id(
+        "ev1", "gz-gov", "approval.requested"
+    )
+
+
+def test_a_reminder_goes_to_the_approver() -> None:
+    [one] = notifications(
+        "ev6", "cn.gov.gd.cdo.approval.reminder", TIME, {"approver_id": "gz-gov", "request_id": "r"}
+    )
+    assert (one.organisation_id, one.type) == ("gz-gov", "approval.reminder")

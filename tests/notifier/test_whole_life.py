@@ -1,0 +1,120 @@
+"""A request's whole life seen only through webhooks, with the real notifier, Kafka and HTTP
+receivers on loopback: CDO systems decide from what they receive, the requester hears the outcome
+and the grant. Every delivery verifies with the reference `standardwebhooks` package."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from standardwebhooks import Webhook
+
+from broker.settings import Settings
+from notifier.cli import serve
+from tests.broker.requests.conftest import ALL_SCOPES, request_body
+from tests.conftest import BASE_URL, TokenFactory, bearer, broker_with
+from tests.notifier.conftest import Received, Receiver, Reply, _running_receiver
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+ORGS = ["gz-gaj", "gz-gov", "gd-rst"]  # requester, its government, the provider
+
+
+@pytest.fixture
+async def loopback_app(settings: Settings, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The broker as the local demo runs it: loopback webhook URLs allowed."""
+    async with broker_with(app, settings, webhook_allow_private_urls=True) as http:
+        yield http
+
+
+@pytest.fixture
+async def notifier(settings: Settings) -> AsyncIterator[None]:
+    local = settings.model_copy(
+        update={
+            "webhook_allow_private_urls": True,
+            "notifier_group_id": f"test-{secrets.token_hex(4)}",
+            "notifier_start_at": "latest",  # the topics hold earlier runs' events
+        }
+    )
+    stop, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(serve(local, stop, ready=ready))
+    await wait_until(ready.is_set, limit_s=30, what="the notifier to join its group")
+    yield
+    stop.set()
+    await asyncio.wait_for(task, 20)
+
+
+async def test_a_request_decided_entirely_from_webhooks(
+    loopback_app: httpx.AsyncClient, notifier: None, token_for: TokenFactory
+) -> None:
+    tokens = {org: bearer(await token_for(org, ALL_SCOPES + " webhooks:manage")) for org in ORGS}
+    async with AsyncExitStack() as stack:
+        receivers: dict[str, Receiver] = {
+            org: await stack.enter_async_context(_running_receiver()) for org in ORGS
+        }
+        signing: dict[str, str] = {}
+        for org, receiver in receivers.items():
+            registered = await loopback_app.put(
+                "/v1/webhooks/endpoint", headers=tokens[org], json={"url": receiver.url}
+            )
+            assert registered.status_code in (200, 201), registered.text
+            signing[org] = registered.json()["secret"]
+
+        decided: list[str] = []
+        problems: list[str] = []
+
+        def cdo_system(org: str) -> Any:
+            async def on_webhook(received: Received) -> Reply:
+                try:
+                    Webhook(signing[org]).verify(received.body, received.headers)
+                except Exception as exc:
+                    problems.append(f"{org}: signature refused: {exc!r}")
+                    return Reply(400)
+                event = json.loads(received.body)
+                if event["type"] == "approval.requested":
+                    url = event["data"]["decision_url"].removeprefix(BASE_URL)
+                    answer = await loopback_app.post(
+                        url, headers=tokens[org], json={"decision": "approve"}
+                    )
+                    if answer.status_code != 200:
+                        problems.append(f"{org}: decision answered {answer.text}")
+                    decided.append(org)
+                return Reply(200)
+
+            return on_webhook
+
+        for org, receiver in receivers.items():
+            receiver.handler = cdo_system(org)
+
+        filed = await loopback_app.post(
+            "/v1/requests",
+            headers=tokens["gz-gaj"],
+            json=request_body("gd-rst-social-insurance-enrolment", ["id_number"]),
+        )
+        request_id = filed.json()["id"]
+
+        def outcome_heard() -> bool:
+            types = {json.loads(r.body)["type"] for r in receivers["gz-gaj"].requests}
+            return {"request.decided", "grant.issued"} <= types
+
+        await wait_until(outcome_heard, limit_s=60, what="the requester to hear the outcome")
+
+    assert problems == []
+    assert decided == ["gz-gov", "gd-rst"]
+    requester_heard = [json.loads(r.body) for r in receivers["gz-gaj"].requests]
+    outcome = next(e for e in requester_heard if e["type"] == "request.decided")
+    assert outcome["data"]["request_id"] == request_id
+    assert outcome["data"]["status"] == "approved"
+    grant = next(e for e in requester_heard if e["type"] == "grant.issued")
+    assert grant["data"]["scope"] == "dataset:gd-rst-social-insurance-enrolment:read"
+    for receiver in receivers.values():
+        for received in receiver.requests:
+            assert received.headers["webhook-id"].startswith("msg_")
+            assert received.headers.get("traceparent")
