@@ -86,6 +86,9 @@ class ApprovalTask(_Event):
     approver_id: str
     acting_for: str | None
     escalated_from: str | None
+    delegate_ids: list[str] = Field(
+        description="bodies the approver's CDO delegated to: they may decide, and hear of it too"
+    )
     required: int
     kind: Literal["share", "return"]
     requester: dict[str, str]

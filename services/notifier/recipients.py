@@ -37,12 +37,12 @@ def notifications(
 ) -> list[Notification]:
     family, _, name = ce_type.removeprefix(CE_PREFIX).partition(".")
     targets: list[tuple[str, str]] = []  # (organisation, webhook type)
-    if family == "approval" and name == "requested":
-        targets = [(data["approver_id"], "approval.requested")]
-    elif family == "approval" and name == "reminder":
-        targets = [(data["approver_id"], "approval.reminder")]
+    delegates = data.get("delegate_ids") or []
+    if family == "approval" and name in ("requested", "reminder"):
+        webhook_type = f"approval.{name}"
+        targets = [(org, webhook_type) for org in [data["approver_id"], *delegates]]
     elif family == "approval" and name == "escalated":
-        targets = [(data["approver_id"], "approval.escalated")]
+        targets = [(org, "approval.escalated") for org in [data["approver_id"], *delegates]]
         if data.get("escalated_from"):
             targets.append((data["escalated_from"], "approval.escalated"))
     elif family == "request" and name in FINAL:

@@ -69,3 +69,14 @@ def test_a_reminder_goes_to_the_approver() -> None:
         "ev6", "cn.gov.gd.cdo.approval.reminder", TIME, {"approver_id": "gz-gov", "request_id": "r"}
     )
     assert (one.organisation_id, one.type) == ("gz-gov", "approval.reminder")
+
+
+def test_a_delegate_hears_of_the_tasks_it_may_decide() -> None:
+    found = notifications(
+        "ev7", "cn.gov.gd.cdo.approval.requested", TIME,
+        {"approver_id": "gz-gaj", "delegate_ids": ["gz-dsb"], "request_id": "r"},
+    )  # fmt: skip
+    assert [(n.organisation_id, n.type) for n in found] == [
+        ("gz-gaj", "approval.requested"),
+        ("gz-dsb", "approval.requested"),
+    ]

@@ -21,6 +21,7 @@ from broker.events import (
 )
 from broker.outbox import topics
 from broker.outbox.service import record_event
+from broker.requests import repository
 from broker.requests.models import DataRequest, Decision, RequestStep, StepApprover
 
 
@@ -128,6 +129,7 @@ async def approval_tasks(
         else "approval.requested"
     )
     for approver in new_approvers:
+        delegates = await repository.delegate_orgs_of(session, approver.organisation_id, now)
         task = ApprovalTask(
             task=task_name,
             request_id=request.id,
@@ -136,6 +138,7 @@ async def approval_tasks(
             approver_id=approver.organisation_id,
             acting_for=approver.acting_for,
             escalated_from=approver.escalated_from,
+            delegate_ids=delegates,
             required=step.required,
             kind=request.kind,  # type: ignore[arg-type]
             requester={"id": requester.id, "name": requester.name, "name_en": requester.name_en},

@@ -142,6 +142,23 @@ async def active_delegations_to(
     return [(delegation, appointment) for delegation, appointment in rows]
 
 
+async def delegate_orgs_of(session: AsyncSession, organisation_id: str, now: datetime) -> list[str]:
+    """Other bodies that may decide for `organisation_id`'s CDO right now."""
+    rows = await session.scalars(
+        select(Delegation.delegate_org_id)
+        .join(Appointment, Appointment.id == Delegation.appointment_id)
+        .where(
+            Appointment.organisation_id == organisation_id,
+            Delegation.delegate_org_id != organisation_id,
+            Delegation.revoked_at.is_(None),
+            Delegation.starts_at <= now,
+            Delegation.ends_at > now,
+        )
+        .order_by(Delegation.delegate_org_id)
+    )
+    return list(dict.fromkeys(rows))
+
+
 def _involves(org_ids: Sequence[str]) -> object:
     return or_(
         DataRequest.requester_id.in_(org_ids),

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.outbox.models import OutboxEvent
 from broker.requests.models import Decision
 from tests.broker.requests.conftest import Headers, decide, file, request_body
 
@@ -112,7 +113,7 @@ async def test_racing_decisions_leave_exactly_one(
 
 
 async def test_a_delegate_decides_on_behalf_of_the_cdo(
-    client: httpx.AsyncClient, as_org: Headers, token_for: Any
+    client: httpx.AsyncClient, as_org: Headers, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     request = await _pending(client, as_org)
     provider = await as_org("gz-gaj")
@@ -129,6 +130,16 @@ async def test_a_delegate_decides_on_behalf_of_the_cdo(
         },
     )
     assert delegation.status_code == 201, delegation.text
+
+    later = await _pending(client, as_org)  # filed while the delegation runs
+    async with sessionmaker() as session:
+        task = await session.scalar(
+            select(OutboxEvent).where(
+                OutboxEvent.subject == later["id"], OutboxEvent.topic == "datashare.approvals"
+            )
+        )
+    assert task is not None
+    assert task.data["delegate_ids"] == ["gz-dsb"]  # the notifier tells the delegate too
 
     decided = await decide(client, await as_org("gz-dsb"), request["id"], decision="approve")
 
