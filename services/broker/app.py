@@ -13,13 +13,17 @@ from broker.catalog.endpoints import router as catalog_router
 from broker.directory.endpoints import router as directory_router
 from broker.grants.endpoints import router as grants_router
 from broker.health.endpoints import router as health_router
+from broker.kit.body_limit import LimitBodySize
 from broker.kit.content_type import RequireJSONBody
 from broker.kit.db import create_engine, create_sessionmaker
 from broker.kit.problems import install_problem_handlers
+from broker.kit.ratelimit import RateLimiter
 from broker.oauth.endpoints import router as oauth_router
+from broker.oauth.external import ExternalIssuer
 from broker.oauth.keys import load_keyring
 from broker.oauth.server import BrokerAuthorizationServer
 from broker.outbox.relay import OutboxRelay
+from broker.reports.endpoints import router as reports_router
 from broker.requests import sla
 from broker.requests.endpoints import router as requests_router
 from broker.routing.policy import load_policy
@@ -41,7 +45,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.redis = redis
+        app.state.rate_limiter = RateLimiter(
+            redis,
+            prefix=settings.rate_limit_prefix,
+            timeout_s=settings.dependency_timeout_seconds,
+        )
         app.state.keyring = keyring
+        app.state.external_issuer = (
+            ExternalIssuer(
+                settings.external_issuer,
+                settings.external_jwks_url,
+                settings.external_org_claim,
+                settings.external_audience,
+            )
+            if settings.external_issuer and settings.external_jwks_url
+            else None
+        )
         app.state.authorization_server = BrokerAuthorizationServer(
             keyring, settings.issuer, settings.access_token_ttl_seconds
         )
@@ -85,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_problem_handlers(app)
     app.add_middleware(RequireJSONBody)
+    app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     for router in (
         health_router,
         oauth_router,
@@ -92,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalog_router,
         requests_router,
         grants_router,
+        reports_router,
         webhooks_router,
     ):
         app.include_router(router)

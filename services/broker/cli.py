@@ -180,6 +180,20 @@ def _schemas(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.audit.service import Verdict, verify
+
+    verdict: Verdict = _in_transaction(settings, verify)
+    if verdict.ok:
+        print(f"audit log intact: {verdict.rows} rows")
+        return 0
+    print(
+        f"audit log BROKEN at row {verdict.broken_at}: {verdict.reason} ({verdict.rows} rows read)",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cdo-broker", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -198,6 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("openapi", help="print the OpenAPI document").set_defaults(handler=_openapi)
+
+    audit = commands.add_parser("audit", help="the hash-chained audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser(
+        "verify", help="exit 1 if any row was edited or removed"
+    ).set_defaults(handler=_audit_verify)
 
     schemas = commands.add_parser("schemas", help="write the OpenAPI and event JSON Schemas")
     schemas.add_argument("--out", default="schemas", help="the schemas folder (default: schemas)")

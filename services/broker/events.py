@@ -107,6 +107,8 @@ class ApprovalTask(_Event):
 
 class GrantEventName(StrEnum):
     issued = "issued"
+    paused = "paused"
+    resumed = "resumed"
     revoked = "revoked"
     expired = "expired"
 

@@ -1,5 +1,6 @@
 """Every table, imported once so Alembic and create_all see the whole schema."""
 
+from broker.audit.models import AuditEntry
 from broker.catalog.models import Dataset
 from broker.directory.models import Appointment, Delegation, Organisation
 from broker.grants.models import Grant
@@ -18,6 +19,7 @@ from broker.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpo
 
 __all__ = [
     "Appointment",
+    "AuditEntry",
     "Base",
     "Clarification",
     "DataRequest",

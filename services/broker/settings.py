@@ -6,8 +6,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from broker.kit.ratelimit import Rate
 
 
 class Environment(StrEnum):
@@ -30,6 +32,11 @@ class Settings(BaseSettings):
     signing_key_pem: str | None = Field(default=None, alias="OAUTH_SIGNING_KEY")
     # Where development mode keeps the key it generates when none is configured.
     dev_key_dir: Path = Field(default=Path(".broker"), alias="BROKER_DEV_KEY_DIR")
+    # Optionally trust an existing identity provider's access tokens (oauth/external.py).
+    external_issuer: str | None = Field(default=None, alias="EXTERNAL_ISSUER")
+    external_jwks_url: str | None = Field(default=None, alias="EXTERNAL_JWKS_URL")
+    external_org_claim: str = Field(default="org_id", alias="EXTERNAL_ORG_CLAIM")
+    external_audience: str | None = Field(default=None, alias="EXTERNAL_AUDIENCE")
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86400, alias="ACCESS_TOKEN_TTL")
 
     # The routing policy (YAML, see schemas/routing-policy.schema.json); default: the packaged one.
@@ -66,6 +73,32 @@ class Settings(BaseSettings):
     )
 
     dependency_timeout_seconds: float = Field(default=2.0, gt=0, alias="DEPENDENCY_TIMEOUT")
+
+    # Abuse limits (kit/ratelimit.py), counted in Redis: rates are "N/second|minute|hour|day" or
+    # "N/<seconds>s". Failed client authentications beyond AUTH_FAILURE_LIMIT (per client id) or
+    # AUTH_FAILURE_LIMIT_ADDRESS (per remote address) lock the caller out for AUTH_LOCKOUT
+    # seconds, doubling at each further lockout up to AUTH_LOCKOUT_MAX.
+    rate_limit_prefix: str = Field(default="cdo:rl", min_length=1, alias="RATE_LIMIT_PREFIX")
+    rate_limit_token: str = Field(default="120/minute", alias="RATE_LIMIT_TOKEN")
+    rate_limit_introspect: str = Field(default="6000/minute", alias="RATE_LIMIT_INTROSPECT")
+    rate_limit_submit: str = Field(default="600/minute", alias="RATE_LIMIT_SUBMIT")
+    auth_failure_limit: str = Field(default="5/300s", alias="AUTH_FAILURE_LIMIT")
+    auth_failure_limit_address: str = Field(default="100/300s", alias="AUTH_FAILURE_LIMIT_ADDRESS")
+    auth_lockout_seconds: float = Field(default=60.0, gt=0, alias="AUTH_LOCKOUT")
+    auth_lockout_max_seconds: float = Field(default=900.0, gt=0, alias="AUTH_LOCKOUT_MAX")
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, alias="MAX_BODY_BYTES")
+
+    @field_validator(
+        "rate_limit_token",
+        "rate_limit_introspect",
+        "rate_limit_submit",
+        "auth_failure_limit",
+        "auth_failure_limit_address",
+    )
+    @classmethod
+    def _is_a_rate(cls, value: str) -> str:
+        Rate.parse(value)
+        return value
 
     @property
     def is_sqlite(self) -> bool:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.audit import service as audit
 from broker.directory import repository
 from broker.directory.exceptions import (
     AppointmentNotFound,
@@ -100,6 +101,11 @@ async def appoint(session: AsyncSession, data: AppointmentIn, *, created_by: str
     )
     session.add(appointment)
     await session.flush()
+    await audit.record(
+        session, "cdo.appointed", actor=created_by, subject=appointment.id,
+        organisation=appointment.organisation_id, person=appointment.person_name,
+        replaces=data.replaces,
+    )  # fmt: skip
     return appointment
 
 
@@ -139,6 +145,10 @@ async def end_appointment(
     appointment.ends_at = ends_at
     appointment.end_reason = reason
     await session.flush()
+    await audit.record(
+        session, "cdo.appointment_ended", actor=None, subject=appointment.id,
+        organisation=appointment.organisation_id, reason=reason,
+    )  # fmt: skip
     return appointment
 
 
@@ -188,4 +198,9 @@ async def delegate(
     )
     session.add(delegation)
     await session.flush()
+    await audit.record(
+        session, "cdo.delegated", actor=caller_org_id, subject=delegation.id, now=now,
+        organisation=organisation_id, delegate=delegation.delegate_name,
+        delegate_org=delegate_org_id,
+    )  # fmt: skip
     return delegation

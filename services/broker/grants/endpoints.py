@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
 
+from broker.events import GrantEventName
 from broker.grants import service
 from broker.grants.schemas import GrantOut
+from broker.kit.clock import utcnow
 from broker.kit.db import SessionDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
 from broker.oauth.principal import Principal, require_scope
@@ -22,7 +25,7 @@ async def list_grants(
     session: SessionDep,
     caller: GrantReader,
     role: Literal["grantee", "provider"] | None = None,
-    status: Literal["active", "revoked", "expired"] | None = None,
+    status: Literal["active", "paused", "revoked", "expired"] | None = None,
     dataset_id: str | None = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
@@ -47,3 +50,61 @@ async def get_grant(grant_id: str, session: SessionDep, caller: GrantReader) -> 
     return GrantOut.model_validate(
         await service.visible_grant(session, grant_id, caller.organisation_id)
     )
+
+
+class GrantChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class GrantRevokeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=2, max_length=2000, description="why: it is recorded and sent")
+
+
+GrantChanger = Annotated[Principal, Depends(require_scope(Scope.grants_revoke))]
+
+
+@router.post("/{grant_id}/revoke", summary="Revoke a grant (provider's CDO or data bureau)")
+async def revoke(
+    grant_id: str, body: GrantRevokeIn, session: SessionDep, caller: GrantChanger
+) -> GrantOut:
+    return await _change(session, grant_id, caller, GrantEventName.revoked, body.reason)
+
+
+@router.post("/{grant_id}/pause", summary="Pause a grant: its tokens are inactive meanwhile")
+async def pause(
+    grant_id: str, session: SessionDep, caller: GrantChanger, body: GrantChangeIn | None = None
+) -> GrantOut:
+    return await _change(
+        session, grant_id, caller, GrantEventName.paused, body.reason if body else None
+    )
+
+
+@router.post("/{grant_id}/resume", summary="Resume a paused grant")
+async def resume(
+    grant_id: str, session: SessionDep, caller: GrantChanger, body: GrantChangeIn | None = None
+) -> GrantOut:
+    return await _change(
+        session, grant_id, caller, GrantEventName.resumed, body.reason if body else None
+    )
+
+
+async def _change(
+    session: SessionDep,
+    grant_id: str,
+    caller: Principal,
+    action: GrantEventName,
+    reason: str | None,
+) -> GrantOut:
+    grant = await service.change_grant(
+        session,
+        grant_id,
+        caller_org_id=caller.organisation_id,
+        action=action,
+        reason=reason,
+        now=utcnow(),
+    )
+    return GrantOut.model_validate(grant)

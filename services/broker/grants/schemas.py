@@ -23,3 +23,6 @@ class GrantOut(BaseModel):
     decision_ids: list[str]
     created_at: datetime
     revoked_at: datetime | None
+    revoke_reason: str | None
+    use_count: int
+    last_used_at: datetime | None

@@ -8,10 +8,12 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.audit import service as audit
+from broker.directory.models import Organisation
 from broker.events import GrantEvent, GrantEventName, ce_type
 from broker.grants.models import Grant
 from broker.kit.ids import new_id
-from broker.kit.problems import NotFound
+from broker.kit.problems import Conflict, NotFound, Problem
 from broker.outbox import topics
 from broker.outbox.service import record_event
 from broker.requests.models import DataRequest
@@ -48,6 +50,10 @@ async def issue_grant(
     session.add(grant)
     await session.flush()
     await grant_event(session, grant, GrantEventName.issued, request=request, now=now)
+    await audit.record(
+        session, "grant.issued", actor=None, subject=grant.id, now=now,
+        grantee=grant.grantee_id, dataset=grant.dataset_id, decisions=list(decision_ids),
+    )  # fmt: skip
     return grant
 
 
@@ -123,3 +129,87 @@ async def list_grants(
     if after is not None:
         query = query.where(Grant.id < after)
     return (await session.scalars(query)).all()
+
+
+class GrantChangeRefused(Problem):
+    status = 403
+    slug = "not-grant-authority"
+    title = "Only the provider's CDO or the data bureau may change this grant"
+
+
+class GrantClosed(Conflict):
+    slug = "grant-closed"
+    title = "The grant is no longer in force"
+
+
+async def _may_change(session: AsyncSession, grant: Grant, org_id: str) -> bool:
+    """The provider's CDO (DOMAIN: supervises, may stop violations) or a data bureau of the
+    provider's government or of the province."""
+    if org_id == grant.provider_id:
+        return True
+    caller = await session.get(Organisation, org_id)
+    provider = await session.get(Organisation, grant.provider_id)
+    if caller is None or provider is None or caller.kind != "data_bureau":
+        return False
+    return caller.level == "province" or caller.government_id == provider.government_id
+
+
+async def change_grant(
+    session: AsyncSession,
+    grant_id: str,
+    *,
+    caller_org_id: str,
+    action: GrantEventName,
+    reason: str | None,
+    now: datetime,
+) -> Grant:
+    """Pause, resume or revoke. Repeating the change it already has is idempotent."""
+    grant = await session.scalar(select(Grant).where(Grant.id == grant_id).with_for_update())
+    if grant is None or (
+        caller_org_id != grant.grantee_id and not await _may_change(session, grant, caller_org_id)
+    ):
+        raise GrantNotFound(grant_id)
+    if not await _may_change(session, grant, caller_org_id):
+        raise GrantChangeRefused("the grantee may read its grant, not change it")
+    target = {
+        GrantEventName.paused: "paused",
+        GrantEventName.resumed: "active",
+        GrantEventName.revoked: "revoked",
+    }[action]
+    if grant.status == target:
+        return grant
+    allowed_from = {"paused": {"active"}, "active": {"paused"}, "revoked": {"active", "paused"}}
+    if grant.status not in allowed_from[target]:
+        raise GrantClosed(f"the grant is {grant.status}", grant_status=grant.status)
+    grant.status = target
+    if action is GrantEventName.revoked:
+        grant.revoked_at, grant.revoked_by, grant.revoke_reason = now, caller_org_id, reason
+    await session.flush()
+    request = await session.get(DataRequest, grant.request_id)
+    assert request is not None
+    await grant_event(session, grant, action, request=request, now=now, reason=reason)
+    await audit.record(
+        session, f"grant.{action.value}", actor=caller_org_id, subject=grant.id, now=now,
+        reason=reason,
+    )  # fmt: skip
+    return grant
+
+
+async def expire_grants(session: AsyncSession, *, now: datetime, limit: int) -> int:
+    """Grants past their window expire; SKIP LOCKED keeps replicas from doing one twice."""
+    grants = (
+        await session.scalars(
+            select(Grant)
+            .where(Grant.status.in_(["active", "paused"]), Grant.ends_at <= now)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    for grant in grants:
+        grant.status = "expired"
+        request = await session.get(DataRequest, grant.request_id)
+        assert request is not None
+        await grant_event(session, grant, GrantEventName.expired, request=request, now=now)
+        await audit.record(session, "grant.expired", actor=None, subject=grant.id, now=now)
+    await session.flush()
+    return len(grants)

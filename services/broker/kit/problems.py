@@ -142,6 +142,7 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
 
 
 _HTTP_SLUGS = {
+    400: ("bad-request", "Bad request"),  # e.g. a body that is not UTF-8
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
     413: ("payload-too-large", "Payload too large"),

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.audit import service as audit
 from broker.directory.exceptions import OrganisationNotFound
 from broker.directory.models import Organisation
+from broker.grants.models import Grant
+from broker.kit.clock import utcnow
 from broker.kit.ids import new_id
 from broker.kit.problems import Problem
 from broker.oauth.models import OAuthClient
 from broker.oauth.scopes import is_known_scope, parse_scope
-from broker.oauth.server import ClientRecord, hash_secret
+from broker.oauth.server import ClientRecord, DataGrant, hash_secret
 
 
 class UnknownScope(Problem):
@@ -40,10 +44,17 @@ async def create_client(
     )
     session.add(client)
     await session.flush()
+    await audit.record(
+        session, "client.created", actor=organisation_id, subject=client.id, scope=client.scope
+    )
     return client, secret
 
 
-async def find_client_record(session: AsyncSession, client_id: str) -> ClientRecord | None:
+async def find_client_record(
+    session: AsyncSession, client_id: str, *, dataset_ids: Sequence[str] = ()
+) -> ClientRecord | None:
+    """The client, with its organisation's active grants for `dataset_ids` (the dataset scopes
+    the token request asks for)."""
     client = await session.scalar(select(OAuthClient).where(OAuthClient.id == client_id))
     if client is None:
         return None
@@ -53,4 +64,35 @@ async def find_client_record(session: AsyncSession, client_id: str) -> ClientRec
         scope=client.scope,
         secret_hash=client.secret_hash,
         revoked=client.revoked_at is not None,
+        grants=await _active_grants(session, client.organisation_id, dataset_ids),
     )
+
+
+async def _active_grants(
+    session: AsyncSession, organisation_id: str, dataset_ids: Sequence[str]
+) -> dict[str, DataGrant]:
+    if not dataset_ids:
+        return {}
+    now = utcnow()
+    grants = await session.scalars(
+        select(Grant)
+        .where(
+            Grant.grantee_id == organisation_id,
+            Grant.dataset_id.in_(dataset_ids),
+            Grant.status == "active",
+            Grant.starts_at <= now,
+            Grant.ends_at > now,
+        )
+        .order_by(Grant.ends_at)  # the longest-running grant of a dataset wins below
+    )
+    return {
+        g.dataset_id: DataGrant(
+            grant_id=g.id,
+            dataset_id=g.dataset_id,
+            fields=tuple(g.fields),
+            purpose=g.purpose,
+            jurisdiction=g.jurisdiction,
+            ends_at=int(g.ends_at.timestamp()),
+        )
+        for g in grants
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -12,6 +14,8 @@ from joserfc.errors import JoseError
 from joserfc.jwt import JWTClaimsRegistry
 
 from broker.kit.problems import Forbidden, Unauthorized
+from broker.oauth import revocation
+from broker.oauth.external import ExternalIssuer, ExternalTokenRefused, scopes_of
 from broker.oauth.keys import ALGORITHM, KeyRing
 from broker.oauth.scopes import Scope, parse_scope
 
@@ -37,7 +41,10 @@ def _challenge(error: str, description: str, scope: str | None = None) -> dict[s
     return {"WWW-Authenticate": value}
 
 
-def verify_access_token(token: str, keyring: KeyRing, issuer: str) -> Principal:
+def decode_access_token(token: str, keyring: KeyRing, issuer: str) -> dict[str, Any]:
+    """The claims of a token this broker issued, checked offline (signature, typ, iss, aud, exp);
+    InvalidToken otherwise. Revocation needs Redis: see `authenticated` and introspection."""
+
     def refuse(description: str) -> InvalidToken:
         return InvalidToken(description, headers=_challenge("invalid_token", description))
 
@@ -60,6 +67,11 @@ def verify_access_token(token: str, keyring: KeyRing, issuer: str) -> Principal:
         registry.validate(claims)
     except JoseError as exc:
         raise refuse(f"the token was refused: {exc.error}") from exc
+    return claims
+
+
+def verify_access_token(token: str, keyring: KeyRing, issuer: str) -> Principal:
+    claims = decode_access_token(token, keyring, issuer)
     return Principal(
         client_id=str(claims["client_id"]),
         organisation_id=str(claims["org_id"]),
@@ -78,7 +90,42 @@ async def authenticated(request: Request) -> Principal:
             headers={"WWW-Authenticate": 'Bearer realm="cdo-broker"'},
         )
     state = request.app.state
-    return verify_access_token(token.strip(), state.keyring, state.settings.issuer)
+    external: ExternalIssuer | None = state.external_issuer
+    if external is not None and _issuer_of(token.strip()) == external.issuer:
+        return await _external_principal(token.strip(), external)
+    principal = verify_access_token(token.strip(), state.keyring, state.settings.issuer)
+    if await revocation.is_revoked(state.redis, principal.token_id):
+        raise InvalidToken(
+            "the token was revoked",
+            headers=_challenge("invalid_token", "the token was revoked"),
+        )
+    return principal
+
+
+def _issuer_of(token: str) -> str | None:
+    """The unverified `iss`, only to choose which keys verify the token."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None
+    issuer = claims.get("iss") if isinstance(claims, dict) else None
+    return issuer if isinstance(issuer, str) else None
+
+
+async def _external_principal(token: str, external: ExternalIssuer) -> Principal:
+    try:
+        claims = await external.verify(token)
+    except ExternalTokenRefused as exc:
+        description = f"the identity provider's token was refused: {exc}"
+        raise InvalidToken(description, headers=_challenge("invalid_token", description)) from exc
+    return Principal(
+        client_id=str(claims.get("client_id") or claims.get("azp") or claims.get("sub")),
+        organisation_id=str(claims[external.org_claim]),
+        scopes=scopes_of(claims),
+        token_id=str(claims.get("jti") or ""),
+        expires_at=int(claims["exp"]),
+    )
 
 
 def require_scope(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:

@@ -16,6 +16,8 @@ class Scope(StrEnum):
     directory_admin = "directory:admin"
     catalog_admin = "catalog:admin"
     reports_read = "reports:read"
+    # For resource servers (the providers' data APIs) checking the tokens presented to them.
+    tokens_introspect = "tokens:introspect"
 
 
 # Per-grant scopes are issued only against an active grant (that check lives with grants).
@@ -39,6 +41,7 @@ _EVERY_BODY = {
     Scope.grants_read,
     Scope.grants_revoke,
     Scope.webhooks_manage,
+    Scope.tokens_introspect,
 }
 _BUREAU = _EVERY_BODY | {Scope.directory_admin, Scope.catalog_admin, Scope.reports_read}
 

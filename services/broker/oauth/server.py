@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from authlib.oauth2 import AuthorizationServer
@@ -34,6 +35,30 @@ def hash_secret(secret: str) -> str:
 
 
 @dataclass(frozen=True)
+class DataGrant:
+    """An active grant, as an access token for `dataset:<id>:read` carries it (RFC 9396)."""
+
+    grant_id: str
+    dataset_id: str
+    fields: tuple[str, ...]
+    purpose: str
+    jurisdiction: str | None
+    ends_at: int  # unix seconds: no token outlives its grant
+
+    def authorization_details(self) -> list[dict[str, Any]]:
+        detail: dict[str, Any] = {
+            "type": "data_grant",
+            "grant_id": self.grant_id,
+            "dataset_id": self.dataset_id,
+            "fields": list(self.fields),
+            "purpose": self.purpose,
+        }
+        if self.jurisdiction is not None:
+            detail["jurisdiction"] = self.jurisdiction
+        return [detail]
+
+
+@dataclass(frozen=True)
 class ClientRecord:
     """What authlib needs of a client, detached from the database session."""
 
@@ -42,11 +67,14 @@ class ClientRecord:
     scope: str
     secret_hash: str
     revoked: bool
+    # Active grants of the client's organisation for the datasets the request asks about.
+    grants: dict[str, DataGrant] = field(default_factory=dict)
 
 
 class AuthlibClient(ClientMixin):  # type: ignore[misc]
     def __init__(self, record: ClientRecord) -> None:
         self.record = record
+        self.data_grant: DataGrant | None = None  # set when the token is for a dataset scope
 
     def get_client_id(self) -> str:
         return self.record.client_id
@@ -81,12 +109,21 @@ class BrokerClientCredentialsGrant(ClientCredentialsGrant):  # type: ignore[misc
 
     def validate_requested_scope(self) -> None:
         requested = parse_scope(self.request.payload.scope)
-        allowed = parse_scope(self.request.client.record.scope)
-        for scope in sorted(requested):
-            if DATASET_SCOPE.match(scope):
+        client: AuthlibClient = self.request.client
+        allowed = parse_scope(client.record.scope)
+        datasets = [m for s in sorted(requested) if (m := DATASET_SCOPE.match(s))]
+        if datasets:
+            # One grant per token: its lifetime and authorization_details describe that grant.
+            if len(requested) > 1:
+                raise InvalidScopeError(description="ask for a dataset scope on its own")
+            grant = client.record.grants.get(datasets[0]["dataset_id"])
+            if grant is None:
                 raise InvalidScopeError(
-                    description=f"'{scope}': your organisation holds no active grant for it"
+                    description=f"'{datasets[0][0]}': your organisation holds no active grant"
                 )
+            client.data_grant = grant
+            return
+        for scope in sorted(requested):
             if scope not in allowed:
                 raise InvalidScopeError(description=f"'{scope}' is not granted to this client")
 
@@ -95,8 +132,15 @@ class BrokerTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
     """RFC 9068 access tokens: `aud` is the broker's API, `org_id` names the caller."""
 
     def __init__(self, keyring: KeyRing, issuer: str, ttl_seconds: int) -> None:
-        super().__init__(issuer=issuer, alg=ALGORITHM, expires_generator=ttl_seconds)
+        super().__init__(issuer=issuer, alg=ALGORITHM, expires_generator=self._lifetime)
         self.keyring = keyring
+        self.ttl_seconds = ttl_seconds
+
+    def _lifetime(self, client: AuthlibClient, grant_type: str) -> int:
+        if client.data_grant is None:
+            return self.ttl_seconds
+        # authlib adds this to the current second: the token's exp never passes the grant's end
+        return max(1, min(self.ttl_seconds, client.data_grant.ends_at - int(time.time())))
 
     def get_jwks(self) -> KeySet:
         return KeySet([self.keyring.signing_key])
@@ -110,7 +154,10 @@ class BrokerTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
     def get_extra_claims(
         self, client: AuthlibClient, grant_type: str, user: Any, scope: str
     ) -> dict[str, Any]:
-        return {"org_id": client.record.organisation_id}
+        claims: dict[str, Any] = {"org_id": client.record.organisation_id}
+        if client.data_grant is not None:
+            claims["authorization_details"] = client.data_grant.authorization_details()
+        return claims
 
 
 class StarletteOAuth2Request(OAuth2Request):  # type: ignore[misc]

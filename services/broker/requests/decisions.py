@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.audit import service as audit
 from broker.events import RequestEventName
 from broker.kit.ids import new_id
+from broker.oauth.keys import KeyRing
 from broker.requests import publish, repository
 from broker.requests.access import Acting
 from broker.requests.exceptions import (
@@ -33,6 +35,7 @@ from broker.requests.lifecycle import (
 from broker.requests.models import Clarification, DataRequest, Decision, RequestStep, StepApprover
 from broker.requests.progress import Route, approve_request, close_request, load_route, start_step
 from broker.requests.schemas import DecisionIn
+from broker.requests.signing import sign_decision
 
 
 async def _locked_visible(session: AsyncSession, request_id: str, acting: Acting) -> DataRequest:
@@ -81,6 +84,7 @@ async def decide(
     body: DecisionIn,
     now: datetime,
     base_url: str,
+    keyring: KeyRing,
 ) -> DataRequest:
     request = await _locked_visible(session, request_id, acting)
     route = await load_route(session, request.id)
@@ -128,6 +132,19 @@ async def decide(
             raise InvalidDecision(str(exc), field=exc.field) from exc
 
     decision = await _record_decision(session, request, route, step, approver, acting, body, now)
+    decision.signature = sign_decision(decision, step.index, keyring)
+    await audit.record(
+        session,
+        "decision.recorded",
+        actor=acting.own,
+        subject=request.id,
+        now=now,
+        decision_id=decision.id,
+        step=step.index,
+        decision=decision.decision,
+        on_behalf_of=approver.organisation_id,
+        decided_by=decision.decided_by,
+    )
     route.decisions.append(decision)
     request.granted_fields = list(granted.fields)
     request.granted_start, request.granted_end = granted.start, granted.end

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response, status
 from broker.kit.clock import utcnow
 from broker.kit.db import SessionDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
+from broker.kit.ratelimit import Rate, RateLimited, RateLimiter
 from broker.kit.tracing import current_trace
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
@@ -29,6 +30,20 @@ from broker.requests.schemas import (
 router = APIRouter(prefix="/v1/requests", tags=["requests"])
 
 Submitter = Annotated[Principal, Depends(require_scope(Scope.requests_submit))]
+
+
+async def _within_submission_rate(http: Request, caller: Submitter) -> Principal:
+    """RATE_LIMIT_SUBMIT filings per organisation (all its clients together), counted after the
+    token is checked so that nobody else can use up an organisation's allowance."""
+    limiter: RateLimiter = http.app.state.rate_limiter
+    rate = http.app.state.settings.rate_limit_submit
+    wait = await limiter.hit("submit", caller.organisation_id, Rate.parse(rate))
+    if wait:
+        raise RateLimited(f"more than {rate} requests filed by {caller.organisation_id}", wait)
+    return caller
+
+
+RateLimitedSubmitter = Annotated[Principal, Depends(_within_submission_rate)]
 Reader = Annotated[Principal, Depends(require_scope(Scope.requests_read))]
 Decider = Annotated[Principal, Depends(require_scope(Scope.approvals_decide))]
 IdempotencyKey = Annotated[
@@ -50,7 +65,7 @@ async def file_request(
     http: Request,
     response: Response,
     session: SessionDep,
-    caller: Submitter,
+    caller: RateLimitedSubmitter,
     idempotency_key: IdempotencyKey = None,
 ) -> RequestOut:
     state = http.app.state
@@ -118,6 +133,7 @@ async def decide(
         body=body,
         now=now,
         base_url=http.app.state.settings.issuer,
+        keyring=http.app.state.keyring,
     )
     return (await views.describe(session, [request], now))[0]
 

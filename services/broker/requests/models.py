@@ -108,6 +108,8 @@ class Decision(Base):
     narrowing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Seconds the step's SLA clock ran before this decision, holds excluded (evaluation data).
     clock_seconds: Mapped[int] = mapped_column(Integer)
+    # A compact JWS over the decision's content by the broker's key (requests/signing.py).
+    signature: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

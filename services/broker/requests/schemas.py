@@ -71,6 +71,9 @@ class DecisionOut(BaseModel):
     comment: str | None
     narrowing: dict[str, object] | None
     created_at: datetime
+    signature: str | None = Field(
+        description="compact JWS (RS256, broker JWKS) over the decision's content"
+    )
 
 
 class StepOut(BaseModel):

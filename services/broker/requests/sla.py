@@ -1,4 +1,5 @@
-"""The SLA job: overdue steps escalate up the chain, requests whose period ended expire.
+"""The SLA job: overdue steps escalate up the chain, requests whose period ended expire, and so
+do grants past their window.
 
 Every broker process runs it. Overdue steps are taken with SELECT ... FOR UPDATE SKIP LOCKED and
 their deadline moves in the same transaction, so each lapse escalates exactly once; the unique
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.events import RequestEventName
+from broker.grants.service import expire_grants
 from broker.kit.clock import utcnow
 from broker.kit.ids import new_id
 from broker.requests import publish, repository
@@ -146,6 +148,7 @@ async def run_once(
         )
         for step in reminded:
             await remind(session, step, now=now, base_url=base_url)
+        expired = await expire_grants(session, now=now, limit=BATCH)
         lapsed = await repository.lapsed_requests(session, now, BATCH)
         for request in lapsed:
             route = await load_route(session, request.id)
@@ -158,7 +161,7 @@ async def run_once(
                 actor=None,
                 reason="the period asked for ended before the route was decided",
             )
-    return len(steps) + len(reminded) + len(lapsed)
+    return len(steps) + len(reminded) + expired + len(lapsed)
 
 
 async def run_forever(

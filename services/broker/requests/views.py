@@ -55,6 +55,7 @@ def _step_out(
                 comment=d.comment,
                 narrowing=d.narrowing,
                 created_at=d.created_at,
+                signature=d.signature,
             )
             for d in decisions
             if d.step_id == step.id

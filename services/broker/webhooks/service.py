@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.audit import service as audit
 from broker.directory.repository import lock_organisation
 from broker.kit.ids import new_id
 from broker.kit.pagination import InvalidCursor
@@ -121,6 +122,14 @@ async def register_endpoint(
     endpoint.disabled_reason = None
     endpoint.updated_at = now
     await session.flush()
+    await audit.record(
+        session,
+        "webhook.endpoint_registered" if secret else "webhook.endpoint_changed",
+        actor=organisation_id,
+        subject=endpoint.id,
+        now=now,
+        url=endpoint.url,
+    )
     return endpoint, secret
 
 
@@ -147,6 +156,10 @@ async def rotate_secret(
     endpoint.secret_ciphertext = cipher.encrypt(secret)
     endpoint.updated_at = now
     await session.flush()
+    await audit.record(
+        session, "webhook.secret_rotated", actor=organisation_id, subject=endpoint.id, now=now,
+        overlap_seconds=int(overlap.total_seconds()),
+    )  # fmt: skip
     return endpoint, secret
 
 

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from broker.kit.db import Base, UTCDateTime
+
+
+class AuditEntry(Base):
+    """Append-only: each row's `hash` covers its content and the previous row's hash."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str | None] = mapped_column(String(100), index=True)  # organisation id
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    subject: Mapped[str | None] = mapped_column(String(100), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

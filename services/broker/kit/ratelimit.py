@@ -1,0 +1,169 @@
+"""Per-caller limits kept in Redis, so every replica counts together.
+
+Two tools, each one atomic Lua script per call:
+
+- `RateLimiter.hit(bucket, who, rate)`: a fixed window per (bucket, who) that opens at the first
+  hit and lasts `rate.per_s`; beyond `rate.limit` hits the answer is the seconds until the window
+  closes. A fixed window lets a caller burst up to twice the limit across a boundary; that is
+  fine for abuse limits (they bound load, they are not quotas anyone is billed by) and costs one
+  key per caller.
+- `RateLimiter.locked_for(...)` / `RateLimiter.failed(...)`: failed client authentications.
+  `failures.limit` failures within `failures.per_s` lock the key out for `lockout_s`, doubled at
+  each further lockout within a day, up to `lockout_max_s`. While locked out the secret is not
+  even checked.
+
+Redis unreachable → the limits fail OPEN (a warning is logged): they protect the broker from
+excess, they are not a rule of the domain, and refusing every filing and token because a cache
+is down would turn a Redis outage into a total one. Client secrets are 256-bit random values, so
+losing the brake on guessing for a while costs nothing. No Redis configured → no limits at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import redis.exceptions
+from redis.asyncio import Redis
+
+from broker.kit.problems import Problem
+
+logger = logging.getLogger(__name__)
+
+_UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(?:(second|minute|hour|day)|(\d+(?:\.\d+)?)\s*s)\s*$")
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`limit` events per `per_s` seconds, written `120/minute` or `5/300s`."""
+
+    limit: int
+    per_s: float
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        match = _RATE.match(text)
+        if not match:
+            raise ValueError(f"{text!r} is not a rate like '120/minute' or '5/300s'")
+        per_s = _UNITS[match[2]] if match[2] else float(match[3])
+        if int(match[1]) < 1 or per_s <= 0:
+            raise ValueError(f"{text!r}: the limit and the period must be positive")
+        return cls(int(match[1]), per_s)
+
+
+class RateLimited(Problem):
+    status = 429
+    slug = "rate-limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
+
+
+# KEYS: window. ARGV: limit, window ms. → 0 if admitted, else ms until the window closes.
+_HIT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if n <= tonumber(ARGV[1]) then return 0 end
+return math.max(redis.call('PTTL', KEYS[1]), 1)
+"""
+
+# KEYS: failures, lock, strikes. ARGV: limit, window ms, lockout ms, cap ms, strikes ttl ms.
+# → 0, or the ms of the lockout this failure started.
+_FAILED = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if n < tonumber(ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[1])
+local strikes = redis.call('INCR', KEYS[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[5])
+local ms = tonumber(ARGV[3]) * 2 ^ math.min(strikes - 1, 40)
+ms = math.floor(math.min(ms, tonumber(ARGV[4])))
+redis.call('SET', KEYS[2], '1', 'PX', ms)
+return ms
+"""
+
+STRIKES_MEMORY_S = 86400  # lockouts grow while the previous one is less than a day old
+
+
+def _seconds(ms: int) -> int:
+    return max(1, math.ceil(ms / 1000))
+
+
+class RateLimiter:
+    def __init__(self, redis: Redis | None, *, prefix: str, timeout_s: float) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.timeout_s = timeout_s
+
+    def _key(self, kind: str, bucket: str, who: str) -> str:
+        return f"{self.prefix}:{kind}:{bucket}:{{{who}}}"  # braces: one cluster slot per caller
+
+    async def _run(self, script: str, keys: list[str], *args: Any) -> int:
+        assert self.redis is not None
+        async with asyncio.timeout(self.timeout_s):
+            return int(await self.redis.eval(script, len(keys), *keys, *args))
+
+    async def hit(self, bucket: str, who: str, rate: Rate) -> int:
+        """Count one event; 0 if it is within the rate, else seconds to wait (Retry-After)."""
+        if self.redis is None:
+            return 0
+        try:
+            ms = await self._run(
+                _HIT, [self._key("rate", bucket, who)], rate.limit, int(rate.per_s * 1000)
+            )
+        except (redis.exceptions.RedisError, TimeoutError, OSError) as exc:
+            logger.warning("rate limit %s not enforced, Redis unavailable: %r", bucket, exc)
+            return 0
+        return _seconds(ms) if ms else 0
+
+    async def locked_for(self, bucket: str, *who: str) -> int:
+        """Seconds left of the longest lockout among `who`; 0 when none is locked out."""
+        if self.redis is None or not who:
+            return 0
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for one in who:
+                        pipe.pttl(self._key("lock", bucket, one))
+                    left = [int(ms) for ms in await pipe.execute()]
+        except (redis.exceptions.RedisError, TimeoutError, OSError) as exc:
+            logger.warning("lockouts of %s not checked, Redis unavailable: %r", bucket, exc)
+            return 0
+        longest = max(left)
+        return _seconds(longest) if longest > 0 else 0
+
+    async def failed(
+        self,
+        bucket: str,
+        who: str,
+        failures: Rate,
+        *,
+        lockout_s: float,
+        lockout_max_s: float,
+    ) -> int:
+        """Count one failure of `who`; the seconds of the lockout it started, else 0."""
+        if self.redis is None:
+            return 0
+        keys = [self._key(kind, bucket, who) for kind in ("failures", "lock", "strikes")]
+        try:
+            ms = await self._run(
+                _FAILED,
+                keys,
+                failures.limit,
+                int(failures.per_s * 1000),
+                max(1, int(lockout_s * 1000)),
+                max(1, int(lockout_max_s * 1000)),
+                STRIKES_MEMORY_S * 1000,
+            )
+        except (redis.exceptions.RedisError, TimeoutError, OSError) as exc:
+            logger.warning("failure of %s not counted, Redis unavailable: %r", bucket, exc)
+            return 0
+        if ms:
+            logger.warning("%s: %s locked out for %.1fs after failures", bucket, who, ms / 1000)
+        return _seconds(ms) if ms else 0

@@ -1,0 +1,63 @@
+"""Reports API: the CDO evaluation, as JSON or as a CSV export. Needs `reports:read`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+
+from broker.directory.models import Level
+from broker.kit.db import SessionDep
+from broker.oauth.principal import Principal, require_scope
+from broker.oauth.scopes import Scope
+from broker.reports import service
+from broker.reports.schemas import CdoEvaluationReport, GroupBy
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+ReportReader = Annotated[Principal, Depends(require_scope(Scope.reports_read))]
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+_EXPORT = (
+    "\n\nAnswers CSV (UTF-8 with a BOM, a header row, the same columns as `rows`) for "
+    "`Accept: text/csv` or `?format=csv`. Needs the scope `reports:read`."
+)
+_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
+}
+
+
+@router.get(
+    "/cdo-evaluation",
+    summary="CDO evaluation: each CDO's (or body's) decisions, times, breaches, escalations",
+    description=(service.__doc__ or "").strip() + _EXPORT,
+    response_model=CdoEvaluationReport,
+    responses=_CSV_RESPONSE,
+)
+async def cdo_evaluation(
+    request: Request,
+    session: SessionDep,
+    _reader: ReportReader,
+    start: Annotated[AwareDatetime, Query(alias="from", description="window start, inclusive")],
+    end: Annotated[AwareDatetime, Query(alias="to", description="window end, exclusive")],
+    level: Annotated[Level | None, Query(description="only bodies of this level")] = None,
+    group_by: GroupBy = GroupBy.cdo,
+    format_: Annotated[
+        Literal["json", "csv"] | None, Query(alias="format", description="default: by Accept")
+    ] = None,
+) -> Response:
+    report = await service.cdo_evaluation(
+        session, start=start, end=end, level=level, group_by=group_by
+    )
+    wants_csv = format_ == "csv" or (
+        format_ is None and "text/csv" in request.headers.get("accept", "")
+    )
+    if not wants_csv:
+        return JSONResponse(report.model_dump(mode="json", by_alias=True))
+    name = f"cdo-evaluation-{start:%Y%m%d}-{end:%Y%m%d}-{group_by.value}.csv"
+    return Response(
+        service.to_csv(report),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,199 @@
+"""The evaluation report's SQL: one GROUP BY per measure, keyed by (body, CDO appointment).
+
+Per CDO, the key's appointment is the one the row itself records (a decision's `appointment_id`,
+an escalation's `lapsed_appointment_id`), otherwise the body's appointment active when the thing
+happened (appointment windows never overlap, so there is at most one). Per body, the key's
+appointment is None and the same queries group by the body alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, distinct, func, null, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.directory.models import Appointment, Organisation
+from broker.grants.models import Grant
+from broker.requests.models import Clarification, Decision, Escalation, StepApprover
+
+Key = tuple[str, str | None]  # (organisation_id, appointment_id)
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    start: datetime
+    end: datetime
+    level: str | None
+    per_cdo: bool
+
+
+@dataclass(frozen=True)
+class DecisionCounts:
+    decided: int
+    approved: int
+    rejected: int
+    by_delegate: int
+
+
+@dataclass(frozen=True)
+class EscalationCounts:
+    breaches: int  # distinct steps the body let lapse
+    escalations: int  # escalation rows (a step may lapse at one body more than once)
+
+
+def _during(moment: Any, f: ReportFilter) -> ColumnElement[bool]:
+    return and_(moment >= f.start, moment < f.end)
+
+
+def _at_level(org_id: Any, f: ReportFilter) -> ColumnElement[bool]:
+    if f.level is None:
+        return true()
+    return org_id.in_(select(Organisation.id).where(Organisation.level == f.level))  # type: ignore[no-any-return]
+
+
+def _cdo_at(org_id: Any, moment: Any) -> ColumnElement[bool]:
+    """Join condition: the body's CDO appointment active at `moment`."""
+    return and_(
+        Appointment.organisation_id == org_id,
+        Appointment.starts_at <= moment,
+        or_(Appointment.ends_at.is_(None), Appointment.ends_at > moment),
+    )
+
+
+def _keyed(f: ReportFilter, org_id: Any, appointment_id: Any) -> tuple[list[Any], list[Any]]:
+    """The key's select columns and GROUP BY columns."""
+    if f.per_cdo:
+        return [org_id, appointment_id], [org_id, appointment_id]
+    return [org_id, null()], [org_id]
+
+
+async def _counts(session: AsyncSession, stmt: Select[Any]) -> dict[Key, tuple[int, ...]]:
+    return {(row[0], row[1]): tuple(row[2:]) for row in await session.execute(stmt)}
+
+
+async def routed(session: AsyncSession, f: ReportFilter) -> dict[Key, int]:
+    """Requests in which the body became an approver in the window (planned or escalated to)."""
+    org_id = StepApprover.organisation_id
+    key, group = _keyed(f, org_id, Appointment.id)
+    stmt = (
+        select(*key, func.count(distinct(StepApprover.request_id)))
+        .select_from(StepApprover)
+        .outerjoin(Appointment, _cdo_at(org_id, StepApprover.added_at))
+        .where(_during(StepApprover.added_at, f), _at_level(org_id, f))
+        .group_by(*group)
+    )
+    return {k: v[0] for k, v in (await _counts(session, stmt)).items()}
+
+
+async def decisions(session: AsyncSession, f: ReportFilter) -> dict[Key, DecisionCounts]:
+    key, group = _keyed(f, Decision.organisation_id, Decision.appointment_id)
+    stmt = (
+        select(
+            *key,
+            func.count(),
+            func.count().filter(Decision.decision == "approve"),
+            func.count().filter(Decision.decision == "reject"),
+            func.count(Decision.delegation_id),
+        )
+        .where(_during(Decision.created_at, f), _at_level(Decision.organisation_id, f))
+        .group_by(*group)
+    )
+    return {k: DecisionCounts(*v) for k, v in (await _counts(session, stmt)).items()}
+
+
+async def decision_clocks(session: AsyncSession, f: ReportFilter) -> dict[Key, list[int]]:
+    """Each key's SLA-clock seconds before its decisions: percentiles are taken in Python."""
+    key, _ = _keyed(f, Decision.organisation_id, Decision.appointment_id)
+    stmt = select(*key, Decision.clock_seconds).where(
+        _during(Decision.created_at, f), _at_level(Decision.organisation_id, f)
+    )
+    clocks: dict[Key, list[int]] = defaultdict(list)
+    for row in await session.execute(stmt):
+        clocks[(row[0], row[1])].append(row[2])
+    return clocks
+
+
+async def escalations_caused(session: AsyncSession, f: ReportFilter) -> dict[Key, EscalationCounts]:
+    key, group = _keyed(f, Escalation.lapsed_org_id, Escalation.lapsed_appointment_id)
+    stmt = (
+        select(*key, func.count(distinct(Escalation.step_id)), func.count())
+        .where(_during(Escalation.created_at, f), _at_level(Escalation.lapsed_org_id, f))
+        .group_by(*group)
+    )
+    return {k: EscalationCounts(*v) for k, v in (await _counts(session, stmt)).items()}
+
+
+async def escalations_received(session: AsyncSession, f: ReportFilter) -> dict[Key, int]:
+    org_id = Escalation.to_org_id
+    key, group = _keyed(f, org_id, Appointment.id)
+    stmt = (
+        select(*key, func.count())
+        .select_from(Escalation)
+        .outerjoin(Appointment, _cdo_at(org_id, Escalation.created_at))
+        .where(org_id.is_not(None), _during(Escalation.created_at, f), _at_level(org_id, f))
+        .group_by(*group)
+    )
+    return {k: v[0] for k, v in (await _counts(session, stmt)).items()}
+
+
+async def clarifications_asked(session: AsyncSession, f: ReportFilter) -> dict[Key, int]:
+    org_id = Clarification.asked_by_org_id
+    key, group = _keyed(f, org_id, Appointment.id)
+    stmt = (
+        select(*key, func.count())
+        .select_from(Clarification)
+        .outerjoin(Appointment, _cdo_at(org_id, Clarification.asked_at))
+        .where(_during(Clarification.asked_at, f), _at_level(org_id, f))
+        .group_by(*group)
+    )
+    return {k: v[0] for k, v in (await _counts(session, stmt)).items()}
+
+
+async def grants_revoked(session: AsyncSession, f: ReportFilter) -> dict[Key, int]:
+    """Grants revoked in the window, per key with an approval among the grant's decisions.
+    `decision_ids` is a JSON list, so the grant-to-decision step is done here, not in SQL."""
+    revoked = (
+        await session.execute(
+            select(Grant.id, Grant.decision_ids).where(
+                Grant.revoked_at.is_not(None), _during(Grant.revoked_at, f)
+            )
+        )
+    ).all()
+    grant_of = {decision_id: grant_id for grant_id, ids in revoked for decision_id in ids}
+    if not grant_of:
+        return {}
+    key, _ = _keyed(f, Decision.organisation_id, Decision.appointment_id)
+    stmt = select(*key, Decision.id).where(
+        Decision.id.in_(grant_of),
+        Decision.decision == "approve",
+        _at_level(Decision.organisation_id, f),
+    )
+    grants: dict[Key, set[str]] = defaultdict(set)
+    for row in await session.execute(stmt):
+        grants[(row[0], row[1])].add(grant_of[row[2]])
+    return {k: len(v) for k, v in grants.items()}
+
+
+async def appointments_during(session: AsyncSession, f: ReportFilter) -> Sequence[Appointment]:
+    """CDO appointments that ran at some moment of the window: they get a row even when idle."""
+    stmt = select(Appointment).where(
+        Appointment.starts_at < f.end,
+        or_(Appointment.ends_at.is_(None), Appointment.ends_at > f.start),
+        _at_level(Appointment.organisation_id, f),
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def appointments(session: AsyncSession, ids: Collection[str]) -> dict[str, Appointment]:
+    rows = await session.scalars(select(Appointment).where(Appointment.id.in_(ids)))
+    return {a.id: a for a in rows}
+
+
+async def organisations(session: AsyncSession, ids: Collection[str]) -> dict[str, Organisation]:
+    rows = await session.scalars(select(Organisation).where(Organisation.id.in_(ids)))
+    return {o.id: o for o in rows}

@@ -1,0 +1,152 @@
+"""CDO evaluation (评价): what each CDO, and each body, did with the requests routed to it.
+
+Definitions (this text is also the endpoint's OpenAPI description). The window is [from, to)
+and applies to when each thing happened:
+
+- requests_routed: requests in which the body became an approver in the window (an approver
+  row added: planned at filing or at a step's start, or escalated to);
+- decided / approved / rejected: decisions made in the window; decided_by_delegate: those of
+  them a delegate made on the CDO's behalf (they count for the CDO too);
+- decision_seconds_median / _p90: nearest-rank percentiles of those decisions' SLA-clock
+  seconds (`Decision.clock_seconds`: from the step's start to the decision, holds for
+  clarification excluded); null without decisions;
+- sla_breaches: steps the body let lapse in the window (counted once per step);
+  escalations_caused: escalations recorded against the body in the window (a step whose
+  lapse found nobody further up can lapse at the same body again);
+- escalations_received: escalations in the window whose target is the body;
+- clarifications_asked: clarifications the body asked in the window;
+- grants_revoked_after_approval: grants revoked in the window among whose decisions is an
+  approval by the body (per CDO: by that CDO).
+
+Per CDO, a decision counts for the appointment recorded on it (a delegate's decision for the
+delegating CDO), an escalation caused for the appointment recorded on it, everything else for
+the body's appointment active at that moment; activity while a body had no CDO has a row with
+no appointment, so the per-CDO rows of a body add up to its per-body row (except the
+percentiles, taken over the body's decisions as a whole, and the rare request or step that is
+counted once per CDO when a change of CDO falls inside it). Every appointment that ran during the
+window has a row, idle or not. Counts are SQL GROUP BYs; percentiles are computed in Python
+from each row's list of clock seconds, which is small at the scheme's scale (thousands of
+decisions a year).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.directory.models import Appointment, Level, Organisation
+from broker.kit.problems import Problem
+from broker.reports import repository
+from broker.reports.repository import DecisionCounts, EscalationCounts, Key, ReportFilter
+from broker.reports.schemas import CSV_COLUMNS, CdoEvaluationReport, CdoEvaluationRow, GroupBy
+
+
+class InvalidWindow(Problem):
+    status = 422
+    slug = "invalid-window"
+    title = "Invalid report window"
+
+
+def nearest_rank(values: Sequence[int], percent: float) -> int | None:
+    """The nearest-rank percentile: the smallest value with at least `percent` % of the values
+    at or below it (always one of the values). None for no values."""
+    if not values:
+        return None
+    if not 0 < percent <= 100:
+        raise ValueError("percent must be in (0, 100]")
+    ordered = sorted(values)
+    return ordered[math.ceil(percent / 100 * len(ordered)) - 1]
+
+
+async def cdo_evaluation(
+    session: AsyncSession,
+    *,
+    start: datetime,
+    end: datetime,
+    level: Level | None,
+    group_by: GroupBy,
+) -> CdoEvaluationReport:
+    if end <= start:
+        raise InvalidWindow("to: must be after from", field="to")
+    f = ReportFilter(start=start, end=end, level=level, per_cdo=group_by is GroupBy.cdo)
+    routed = await repository.routed(session, f)
+    decisions = await repository.decisions(session, f)
+    clocks = await repository.decision_clocks(session, f)
+    caused = await repository.escalations_caused(session, f)
+    received = await repository.escalations_received(session, f)
+    asked = await repository.clarifications_asked(session, f)
+    revoked = await repository.grants_revoked(session, f)
+
+    keys: set[Key] = set().union(routed, decisions, caused, received, asked, revoked)
+    for appointment in await repository.appointments_during(session, f):
+        keys.add((appointment.organisation_id, appointment.id if f.per_cdo else None))
+    orgs = await repository.organisations(session, {org_id for org_id, _ in keys})
+    cdos = await repository.appointments(session, {a for _, a in keys if a is not None})
+
+    no_decisions = DecisionCounts(0, 0, 0, 0)
+    no_escalations = EscalationCounts(0, 0)
+    rows = []
+    for key in keys:
+        org_id, appointment_id = key
+        counts = decisions.get(key, no_decisions)
+        lapses = caused.get(key, no_escalations)
+        rows.append(
+            _row(
+                orgs[org_id],
+                cdos[appointment_id] if appointment_id is not None else None,
+                requests_routed=routed.get(key, 0),
+                decided=counts.decided,
+                decided_by_delegate=counts.by_delegate,
+                approved=counts.approved,
+                rejected=counts.rejected,
+                decision_seconds_median=nearest_rank(clocks.get(key, []), 50),
+                decision_seconds_p90=nearest_rank(clocks.get(key, []), 90),
+                sla_breaches=lapses.breaches,
+                escalations_caused=lapses.escalations,
+                escalations_received=received.get(key, 0),
+                clarifications_asked=asked.get(key, 0),
+                grants_revoked_after_approval=revoked.get(key, 0),
+            )
+        )
+    rows.sort(
+        key=lambda r: (
+            r.organisation_id,
+            r.person_name is None,  # a body's activity without a CDO comes after its CDOs
+            r.person_name or "",
+            r.appointment_id or "",  # time-ordered ids: successive CDOs of one name in order
+        )
+    )
+    return CdoEvaluationReport.model_validate(
+        {"from": start, "to": end, "level": level, "group_by": group_by, "rows": rows}
+    )
+
+
+def _row(org: Organisation, cdo: Appointment | None, **measures: int | None) -> CdoEvaluationRow:
+    return CdoEvaluationRow.model_validate(
+        {
+            "organisation_id": org.id,
+            "organisation_name": org.name,
+            "level": org.level,
+            "appointment_id": cdo.id if cdo else None,
+            "person_name": cdo.person_name if cdo else None,
+            "title": cdo.title if cdo else None,
+            **measures,
+        }
+    )
+
+
+def to_csv(report: CdoEvaluationReport) -> str:
+    """The rows as CSV with a header row, led by a UTF-8 BOM so that Excel reads the Chinese."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in report.rows:
+        values = row.model_dump(mode="json")
+        writer.writerow("" if values[c] is None else values[c] for c in CSV_COLUMNS)
+    return out.getvalue()

@@ -1,0 +1,169 @@
+"""A grant's life: revoke (provider's CDO or the data bureau, with a reason), pause and resume,
+expiry by the job, events on `datashare.grants`, and use counted by introspection."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.grants.models import Grant
+from broker.kit.clock import utcnow
+from broker.oauth.clients import create_client
+from broker.outbox.models import OutboxEvent
+from broker.requests import sla
+from tests.broker.requests.conftest import ALL_SCOPES, request_body
+from tests.conftest import bearer
+
+pytestmark = pytest.mark.integration
+Sessions = async_sessionmaker[AsyncSession]
+DATASET = "gd-rst-labour-dispatch-licences"  # unconditional, owned by gd-rst
+SCOPE = f"dataset:{DATASET}:read"
+
+
+async def _credentials(sessionmaker: Sessions, org: str, scope: str) -> tuple[str, str]:
+    async with sessionmaker() as session:
+        client, secret = await create_client(session, organisation_id=org, scope=scope)
+        await session.commit()
+    return client.id, secret
+
+
+async def _token(
+    http: httpx.AsyncClient, credentials: tuple[str, str], scope: str
+) -> httpx.Response:
+    return await http.post(
+        "/oauth/token", data={"grant_type": "client_credentials", "scope": scope}, auth=credentials
+    )
+
+
+@pytest.fixture
+async def world(client: httpx.AsyncClient, sessionmaker: Sessions) -> dict[str, Any]:
+    holder = await _credentials(sessionmaker, "fs-gaj", ALL_SCOPES)
+    api = (await _token(client, holder, "requests:submit grants:read")).json()["access_token"]
+    filed = await client.post(
+        "/v1/requests", headers=bearer(api), json=request_body(DATASET, ["licence_number"])
+    )
+    provider = await _credentials(
+        sessionmaker, "gd-rst", "grants:revoke grants:read tokens:introspect"
+    )
+    provider_api = (await _token(client, provider, "grants:revoke grants:read")).json()[
+        "access_token"
+    ]
+    return {
+        "grant_id": filed.json()["grant_id"],
+        "holder": holder,
+        "holder_api": bearer(api),
+        "provider": provider,
+        "provider_api": bearer(provider_api),
+    }
+
+
+async def _active(http: httpx.AsyncClient, token: str, resource_server: tuple[str, str]) -> bool:
+    answer = await http.post("/oauth/introspect", data={"token": token}, auth=resource_server)
+    return bool(answer.json()["active"])
+
+
+async def _events(sessionmaker: Sessions, grant_id: str) -> list[str]:
+    async with sessionmaker() as session:
+        rows = await session.scalars(
+            select(OutboxEvent.type).where(OutboxEvent.key == grant_id).order_by(OutboxEvent.id)
+        )
+        return [t.rsplit(".", 1)[1] for t in rows]
+
+
+async def test_pause_resume_and_revoke_by_the_provider(
+    client: httpx.AsyncClient, sessionmaker: Sessions, world: dict[str, Any]
+) -> None:
+    grant_url = f"/v1/grants/{world['grant_id']}"
+    token = (await _token(client, world["holder"], SCOPE)).json()["access_token"]
+    assert await _active(client, token, world["provider"])
+
+    paused = await client.post(f"{grant_url}/pause", headers=world["provider_api"])
+    assert paused.json()["status"] == "paused"
+    assert not await _active(client, token, world["provider"])
+    assert (await _token(client, world["holder"], SCOPE)).json()["error"] == "invalid_scope"
+
+    resumed = await client.post(f"{grant_url}/resume", headers=world["provider_api"])
+    assert resumed.json()["status"] == "active"
+    assert await _active(client, token, world["provider"])
+
+    no_reason = await client.post(f"{grant_url}/revoke", headers=world["provider_api"], json={})
+    assert no_reason.status_code == 422
+    revoked = await client.post(
+        f"{grant_url}/revoke", headers=world["provider_api"], json={"reason": "超出用途使用"}
+    )
+    assert revoked.json()["status"] == "revoked"
+    assert revoked.json()["revoke_reason"] == "超出用途使用"
+    assert not await _active(client, token, world["provider"])
+    again = await client.post(
+        f"{grant_url}/revoke", headers=world["provider_api"], json={"reason": "超出用途使用"}
+    )
+    assert again.status_code == 200
+    assert (
+        await client.post(f"{grant_url}/resume", headers=world["provider_api"])
+    ).status_code == 409
+    assert await _events(sessionmaker, world["grant_id"]) == [
+        "issued",
+        "paused",
+        "resumed",
+        "revoked",
+    ]
+
+
+async def test_only_the_provider_or_a_data_bureau_changes_a_grant(
+    client: httpx.AsyncClient, sessionmaker: Sessions, world: dict[str, Any], token_for: Any
+) -> None:
+    grant_url = f"/v1/grants/{world['grant_id']}"
+    by_grantee = await client.post(f"{grant_url}/pause", headers=world["holder_api"])
+    assert by_grantee.status_code == 403
+    stranger = bearer(await token_for("sz-gaj", "grants:revoke"))
+    assert (await client.post(f"{grant_url}/pause", headers=stranger)).status_code == 404
+    bureau = bearer(await token_for("gd-dsb", "grants:revoke"))
+    by_bureau = await client.post(
+        f"{grant_url}/revoke", headers=bureau, json={"reason": "督办纠正"}
+    )
+    assert by_bureau.json()["status"] == "revoked"
+
+
+async def test_introspection_counts_uses_shown_on_the_grant(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    token = (await _token(client, world["holder"], SCOPE)).json()["access_token"]
+    before = (
+        await client.get(f"/v1/grants/{world['grant_id']}", headers=world["holder_api"])
+    ).json()
+    assert before["use_count"] == 0
+    assert before["last_used_at"] is None
+    for _ in range(3):
+        assert await _active(client, token, world["provider"])
+    after = (
+        await client.get(f"/v1/grants/{world['grant_id']}", headers=world["holder_api"])
+    ).json()
+    assert after["use_count"] == 3
+    assert after["last_used_at"] is not None
+
+
+async def test_the_job_expires_grants_past_their_window(
+    app: FastAPI, sessionmaker: Sessions, world: dict[str, Any]
+) -> None:
+    async with sessionmaker() as session:
+        past = utcnow() - timedelta(seconds=1)
+        await session.execute(
+            update(Grant)
+            .where(Grant.id == world["grant_id"])
+            .values(starts_at=past - timedelta(days=1), ends_at=past)
+        )
+        await session.commit()
+
+    await sla.run_once(sessionmaker, policy=app.state.routing_policy, base_url="http://localhost")
+
+    async with sessionmaker() as session:
+        grant = await session.get(Grant, world["grant_id"])
+    assert grant is not None
+    assert grant.status == "expired"
+    assert (await _events(sessionmaker, world["grant_id"]))[-1] == "expired"

@@ -1,0 +1,189 @@
+"""Grant tokens (RFC 9396 authorization_details), introspection (RFC 7662) and revocation
+(RFC 7009), against the real stack, verified with PyJWT and the published JWKS."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import jwt as pyjwt
+import pytest
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.grants.models import Grant
+from broker.kit.clock import utcnow
+from broker.oauth.clients import create_client
+from broker.oauth.models import OAuthClient
+from tests.broker.requests.conftest import ALL_SCOPES, request_body
+from tests.conftest import BASE_URL, bearer
+
+pytestmark = pytest.mark.integration
+Sessions = async_sessionmaker[AsyncSession]
+UNCONDITIONAL = "gd-rst-labour-dispatch-licences"
+
+
+async def _client(sessionmaker: Sessions, org: str, scope: str = ALL_SCOPES) -> tuple[str, str]:
+    async with sessionmaker() as session:
+        client, secret = await create_client(session, organisation_id=org, scope=scope)
+        await session.commit()
+    return client.id, secret
+
+
+async def _token(
+    http: httpx.AsyncClient, credentials: tuple[str, str], scope: str
+) -> httpx.Response:
+    return await http.post(
+        "/oauth/token", data={"grant_type": "client_credentials", "scope": scope}, auth=credentials
+    )
+
+
+async def _claims(http: httpx.AsyncClient, token: str) -> dict[str, Any]:
+    jwks = (await http.get("/.well-known/jwks.json")).json()
+    key = pyjwt.PyJWKSet.from_dict(jwks)[pyjwt.get_unverified_header(token)["kid"]]
+    claims: dict[str, Any] = pyjwt.decode(
+        token, key=key.key, algorithms=["RS256"], audience=BASE_URL, issuer=BASE_URL
+    )
+    return claims
+
+
+async def _granted(
+    http: httpx.AsyncClient, credentials: tuple[str, str], **extra: Any
+) -> dict[str, Any]:
+    token = (await _token(http, credentials, "requests:submit")).json()["access_token"]
+    filed = await http.post(
+        "/v1/requests",
+        headers=bearer(token),
+        json=request_body(UNCONDITIONAL, ["licence_number", "company_name"], **extra),
+    )
+    assert filed.json()["status"] == "approved", filed.text
+    return dict(filed.json())
+
+
+async def _introspect(
+    http: httpx.AsyncClient, token: str, resource_server: tuple[str, str]
+) -> dict[str, Any]:
+    response = await http.post("/oauth/introspect", data={"token": token}, auth=resource_server)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def test_a_grant_token_carries_its_grant_and_never_outlives_it(
+    client: httpx.AsyncClient, sessionmaker: Sessions
+) -> None:
+    holder = await _client(sessionmaker, "gz-gaj")
+    start = datetime.now(UTC).replace(microsecond=0)
+    short = {
+        "period": {"start": start.isoformat(), "end": (start + timedelta(seconds=120)).isoformat()}
+    }
+    request = await _granted(client, holder, **short)
+
+    response = await _token(client, holder, f"dataset:{UNCONDITIONAL}:read")
+
+    assert response.status_code == 200, response.text
+    claims = await _claims(client, response.json()["access_token"])
+    assert claims["scope"] == f"dataset:{UNCONDITIONAL}:read"
+    assert claims["authorization_details"] == [
+        {
+            "type": "data_grant",
+            "grant_id": request["grant_id"],
+            "dataset_id": UNCONDITIONAL,
+            "fields": ["licence_number", "company_name"],
+            "purpose": request["purpose"],
+        }
+    ]
+    assert claims["exp"] <= int((start + timedelta(seconds=120)).timestamp())
+    metadata = (await client.get("/.well-known/oauth-authorization-server")).json()
+    assert metadata["authorization_details_types_supported"] == ["data_grant"]
+
+
+async def test_no_active_grant_or_mixed_scopes_are_invalid_scope(
+    client: httpx.AsyncClient, sessionmaker: Sessions
+) -> None:
+    holder = await _client(sessionmaker, "sz-gaj")
+    without = await _token(client, holder, "dataset:gd-gat-population-basic:read")
+    assert without.status_code == 400
+    assert without.json()["error"] == "invalid_scope"
+    await _granted(client, holder)
+    mixed = await _token(client, holder, f"dataset:{UNCONDITIONAL}:read requests:read")
+    assert mixed.json()["error"] == "invalid_scope"
+
+
+async def test_introspection_sees_revocation_of_token_client_and_grant_at_once(
+    client: httpx.AsyncClient, sessionmaker: Sessions
+) -> None:
+    holder = await _client(sessionmaker, "gz-rsj")
+    provider = await _client(sessionmaker, "gd-rst", "tokens:introspect")
+    request = await _granted(client, holder)
+
+    async def fresh() -> str:
+        return str(
+            (await _token(client, holder, f"dataset:{UNCONDITIONAL}:read")).json()["access_token"]
+        )
+
+    token = await fresh()
+    active = await _introspect(client, token, provider)
+    assert active["active"] is True
+    assert active["authorization_details"][0]["grant_id"] == request["grant_id"]
+    assert active["org_id"] == "gz-rsj"
+
+    # The token itself, revoked by its client (someone else's revocation does nothing).
+    await client.post("/oauth/revoke", data={"token": token}, auth=provider)
+    assert (await _introspect(client, token, provider))["active"] is True
+    revoked = await client.post("/oauth/revoke", data={"token": token}, auth=holder)
+    assert revoked.status_code == 200
+    assert await _introspect(client, token, provider) == {"active": False}
+
+    # The grant, revoked.
+    token = await fresh()
+    async with sessionmaker() as session:
+        await session.execute(
+            update(Grant)
+            .where(Grant.id == request["grant_id"])
+            .values(status="revoked", revoked_at=utcnow())
+        )
+        await session.commit()
+    assert await _introspect(client, token, provider) == {"active": False}
+
+    # The client, revoked.
+    api_token = (await _token(client, holder, "requests:read")).json()["access_token"]
+    assert (await _introspect(client, api_token, provider))["active"] is True
+    async with sessionmaker() as session:
+        await session.execute(
+            update(OAuthClient).where(OAuthClient.id == holder[0]).values(revoked_at=utcnow())
+        )
+        await session.commit()
+    assert await _introspect(client, api_token, provider) == {"active": False}
+    assert await _introspect(client, "not-a-token", provider) == {"active": False}
+
+
+async def test_a_revoked_token_is_refused_by_the_api_at_once(
+    client: httpx.AsyncClient, sessionmaker: Sessions
+) -> None:
+    holder = await _client(sessionmaker, "zh-dsb")
+    token = (await _token(client, holder, "requests:read")).json()["access_token"]
+    assert (await client.get("/v1/requests", headers=bearer(token))).status_code == 200
+    await client.post("/oauth/revoke", data={"token": token}, auth=holder)
+    refused = await client.get("/v1/requests", headers=bearer(token))
+    assert refused.status_code == 401
+    assert "revoked" in refused.json()["detail"]
+
+
+async def test_introspection_is_for_authenticated_resource_servers(
+    client: httpx.AsyncClient, sessionmaker: Sessions
+) -> None:
+    holder = await _client(sessionmaker, "gz-rsj")
+    token = (await _token(client, holder, "requests:read")).json()["access_token"]
+    no_scope = await _client(sessionmaker, "gd-rst", "requests:read")
+
+    unauthenticated = await client.post("/oauth/introspect", data={"token": token})
+    wrong_secret = await client.post(
+        "/oauth/introspect", data={"token": token}, auth=(no_scope[0], "x")
+    )
+    without_scope = await client.post("/oauth/introspect", data={"token": token}, auth=no_scope)
+
+    assert unauthenticated.status_code in (400, 401)
+    assert unauthenticated.json()["error"] == "invalid_client"
+    assert wrong_secret.status_code == 401
+    assert without_scope.status_code == 403

@@ -1,0 +1,259 @@
+"""Abuse limits: rate limits answer 429 with Retry-After and recover; bodies and pages are
+bounded; failed client authentications lock the caller out for a while."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from redis.asyncio import Redis
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.kit.ratelimit import Rate, RateLimiter
+from broker.oauth.clients import create_client
+from broker.requests.models import DataRequest
+from broker.settings import Settings
+from tests.broker.requests.conftest import ALL_SCOPES, request_body
+from tests.conftest import TokenFactory, bearer, broker_with
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+PROBLEM = "application/problem+json"
+TOKEN_FORM = {"grant_type": "client_credentials", "scope": "requests:read"}
+
+
+def _prefix() -> str:
+    return f"test:rl:{secrets.token_hex(6)}"  # buckets no other test (or test run) shares
+
+
+async def _count(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    async with sessionmaker() as session:
+        return await session.scalar(select(func.count()).select_from(DataRequest)) or 0
+
+
+async def _new_client(
+    sessionmaker: async_sessionmaker[AsyncSession], org_id: str, scope: str
+) -> tuple[str, str]:
+    async with sessionmaker() as session:
+        oauth_client, secret = await create_client(session, organisation_id=org_id, scope=scope)
+        await session.commit()
+    return oauth_client.id, secret
+
+
+def _filing() -> dict[str, Any]:
+    return request_body("gz-gaj-household-migration", ["id_number"])
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> AsyncIterator[Redis]:
+    assert settings.redis_url
+    client = Redis.from_url(settings.redis_url)
+    yield client
+    await client.aclose()
+
+
+def test_rates_parse() -> None:
+    assert Rate.parse("120/minute") == Rate(120, 60.0)
+    assert Rate.parse("5/300s") == Rate(5, 300.0)
+    assert Rate.parse(" 3 / second ") == Rate(3, 1.0)
+    for bad in ("", "120", "0/minute", "5/fortnight", "-1/second", "5/0s"):
+        with pytest.raises(ValueError, match=r"rate|positive"):
+            Rate.parse(bad)
+    with pytest.raises(ValueError, match="is not a rate"):
+        Settings.model_validate({"RATE_LIMIT_TOKEN": "lots"})
+
+
+async def test_token_requests_over_the_rate_get_429_then_recover(
+    app: FastAPI,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    city_department: str,
+) -> None:
+    client_id, secret = await _new_client(sessionmaker, city_department, "requests:read")
+    limits = {"rate_limit_token": "3/second", "rate_limit_prefix": _prefix()}
+    async with broker_with(app, settings, **limits) as http:
+
+        async def token() -> httpx.Response:
+            return await http.post("/oauth/token", data=TOKEN_FORM, auth=(client_id, secret))
+
+        within = [await token() for _ in range(3)]
+        over = await token()
+        assert [r.status_code for r in within] == [200, 200, 200]
+        assert over.status_code == 429, over.text
+        assert over.json()["error"] == "too_many_requests"
+        assert over.headers["retry-after"] == "1"
+        assert over.headers["cache-control"] == "no-store"
+
+        async def recovered() -> bool:
+            return (await token()).status_code == 200
+
+        await wait_until(recovered, limit_s=5, what="the token rate limit to recover")
+
+
+async def test_filings_over_the_rate_get_429_problem_then_recover(
+    app: FastAPI,
+    settings: Settings,
+    token_for: TokenFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    headers = bearer(await token_for("gz-rsj", ALL_SCOPES))
+    limits = {"rate_limit_submit": "2/second", "rate_limit_prefix": _prefix()}
+    async with broker_with(app, settings, **limits) as http:
+
+        async def file() -> httpx.Response:
+            return await http.post("/v1/requests", headers=headers, json=_filing())
+
+        within = [await file() for _ in range(2)]
+        before = await _count(sessionmaker)
+        over = await file()
+        assert [r.status_code for r in within] == [201, 201]
+        assert over.status_code == 429, over.text
+        assert over.headers["content-type"] == PROBLEM
+        assert over.json()["type"].endswith("/rate-limited")
+        assert int(over.headers["retry-after"]) >= 1
+        assert await _count(sessionmaker) == before
+
+        async def recovered() -> bool:
+            return (await file()).status_code == 201
+
+        await wait_until(recovered, limit_s=5, what="the filing rate limit to recover")
+
+
+async def test_an_oversized_body_is_413_and_nothing_is_stored(
+    client: httpx.AsyncClient,
+    token_for: TokenFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    headers = bearer(await token_for("gz-rsj", ALL_SCOPES))
+    before = await _count(sessionmaker)
+    body = _filing() | {"purpose": "x" * (settings.max_body_bytes + 1)}
+
+    response = await client.post("/v1/requests", headers=headers, json=body)
+
+    assert response.status_code == 413, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["type"].endswith("/payload-too-large")
+    assert await _count(sessionmaker) == before
+
+
+async def test_a_chunked_body_is_counted_as_it_streams(
+    client: httpx.AsyncClient,
+    token_for: TokenFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    headers = bearer(await token_for("gz-rsj", ALL_SCOPES)) | {"Content-Type": "application/json"}
+    small = httpx.Response(200, json=_filing()).content
+
+    async def chunks(data: bytes, size: int = 4096) -> AsyncIterator[bytes]:
+        for start in range(0, len(data), size):
+            yield data[start : start + size]
+
+    before = await _count(sessionmaker)
+    huge = small[:-1] + b', "padding": "' + b"x" * settings.max_body_bytes + b'"}'
+    refused = await client.post("/v1/requests", headers=headers, content=chunks(huge))
+    accepted = await client.post("/v1/requests", headers=headers, content=chunks(small, 100))
+
+    assert "content-length" not in refused.request.headers
+    assert refused.status_code == 413, refused.text
+    assert refused.headers["content-type"] == PROBLEM
+    assert accepted.status_code == 201, accepted.text
+    assert await _count(sessionmaker) == before + 1
+
+
+async def test_a_body_that_is_not_utf8_is_a_4xx_problem(
+    client: httpx.AsyncClient, token_for: TokenFactory
+) -> None:
+    headers = bearer(await token_for("gz-rsj", ALL_SCOPES)) | {"Content-Type": "application/json"}
+
+    response = await client.post(
+        "/v1/requests", headers=headers, content=b'{"purpose": "\xff\xfe"}'
+    )
+
+    assert response.status_code in (400, 422), response.text
+    assert response.headers["content-type"] == PROBLEM
+
+
+async def test_a_huge_page_size_is_422(client: httpx.AsyncClient, token_for: TokenFactory) -> None:
+    headers = bearer(await token_for("gz-rsj", ALL_SCOPES))
+
+    response = await client.get("/v1/requests", headers=headers, params={"limit": 100_000})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "limit"
+
+
+async def test_repeated_wrong_secrets_lock_the_client_out_then_it_recovers(
+    app: FastAPI,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    city_department: str,
+) -> None:
+    client_id, secret = await _new_client(
+        sessionmaker, city_department, "requests:read tokens:introspect"
+    )
+    limits = {
+        "auth_failure_limit": "5/30s",
+        "auth_lockout_seconds": 1.0,
+        "auth_lockout_max_seconds": 2.0,
+        "rate_limit_prefix": _prefix(),
+    }
+    async with broker_with(app, settings, **limits) as http:
+
+        async def token(with_secret: str) -> httpx.Response:
+            return await http.post("/oauth/token", data=TOKEN_FORM, auth=(client_id, with_secret))
+
+        wrong = [await token("cs_wrong") for _ in range(5)]
+        sixth = await token("cs_wrong")
+        right = await token(secret)
+        introspect = await http.post(
+            "/oauth/introspect", data={"token": "x"}, auth=(client_id, secret)
+        )
+
+        assert [r.status_code for r in wrong] == [401] * 5
+        for locked in (sixth, right, introspect):
+            assert locked.status_code == 429, locked.text
+            assert locked.json()["error"] == "too_many_requests"
+            assert 1 <= int(locked.headers["retry-after"]) <= 2
+
+        async def recovered() -> bool:
+            return (await token(secret)).status_code == 200
+
+        await wait_until(recovered, limit_s=5, what="the lockout to end")
+
+
+async def test_lockouts_double_up_to_the_cap(redis: Redis) -> None:
+    limiter = RateLimiter(redis, prefix=_prefix(), timeout_s=2.0)
+    five = Rate(5, 60.0)
+
+    async def strike() -> list[int]:
+        return [
+            await limiter.failed("auth", "client:c", five, lockout_s=10, lockout_max_s=25)
+            for _ in range(5)
+        ]
+
+    assert await strike() == [0, 0, 0, 0, 10]
+    assert await strike() == [0, 0, 0, 0, 20]
+    assert await strike() == [0, 0, 0, 0, 25]
+    assert 24 <= await limiter.locked_for("auth", "client:other", "client:c") <= 25
+    assert await limiter.locked_for("auth", "client:other") == 0
+
+
+async def test_limits_fail_open_without_redis() -> None:
+    dead = Redis.from_url("redis://127.0.0.1:1/0")
+    try:
+        limiter = RateLimiter(dead, prefix=_prefix(), timeout_s=1.0)
+        one = Rate(1, 60.0)
+        assert [await limiter.hit("token", "c", one) for _ in range(3)] == [0, 0, 0]
+        assert await limiter.failed("auth", "c", one, lockout_s=10, lockout_max_s=10) == 0
+        assert await limiter.locked_for("auth", "c") == 0
+    finally:
+        await dead.aclose()
+    assert await RateLimiter(None, prefix="x", timeout_s=1.0).hit("token", "c", one) == 0

@@ -1,0 +1,269 @@
+"""deploy/k8s and deploy/docker-compose.yml: well-formed, wired together, and their environment
+matches the real settings. Reads files only; needs no services."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from broker.settings import Settings
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+K8S = DEPLOY / "k8s"
+SECRET_EXAMPLE = K8S / "secret.example.yaml"
+SECRET_SETTINGS = {"DATABASE_URL", "REDIS_URL", "WEBHOOK_SECRET_KEY", "OAUTH_SIGNING_KEY"}
+SETTINGS_NAMES = {field.alias for field in Settings.model_fields.values()} - {None}
+CREDENTIALS_IN_URL = re.compile(r"://[^/\s@]*:[^/\s@]+@")
+
+Doc = dict[str, Any]
+
+
+def load_all(path: Path) -> list[Doc]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+
+
+def kustomization_docs(directory: Path) -> list[Doc]:
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+    return [doc for name in kustomization["resources"] for doc in load_all(directory / name)]
+
+
+APPLIED = kustomization_docs(K8S) + kustomization_docs(K8S / "migrate")
+EXAMPLE_SECRETS = {doc["metadata"]["name"]: doc for doc in load_all(SECRET_EXAMPLE)}
+
+
+def find(kind: str, name: str) -> Doc:
+    [doc] = [d for d in APPLIED if d["kind"] == kind and d["metadata"]["name"] == name]
+    return doc
+
+
+def workloads() -> Iterator[Doc]:
+    return (doc for doc in APPLIED if doc["kind"] in {"Deployment", "Job"})
+
+
+def containers(workload: Doc) -> list[Doc]:
+    return list(workload["spec"]["template"]["spec"]["containers"])
+
+
+def is_setting(name: str) -> bool:
+    return name in SETTINGS_NAMES or name.startswith("OTEL_")
+
+
+def test_every_manifest_parses_and_is_applied_or_the_template() -> None:
+    files = sorted(K8S.rglob("*.yaml"))
+    for path in files:
+        load_all(path)
+    listed = {K8S / "kustomization.yaml", K8S / "migrate" / "kustomization.yaml", SECRET_EXAMPLE}
+    for directory in (K8S, K8S / "migrate"):
+        kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+        listed |= {directory / name for name in kustomization["resources"]}
+    assert set(files) == listed
+
+
+def test_broker_probes_command_and_port() -> None:
+    broker = find("Deployment", "cdo-broker")
+    [container] = containers(broker)
+    assert container["command"] == ["cdo-broker", "serve", "--host", "0.0.0.0", "--port", "8000"]
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert ports == {"http": 8000}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["lifecycle"]["preStop"]["exec"]["command"][0] == "sleep"
+    assert broker["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] > 10
+
+
+def test_notifier_has_no_http_probes() -> None:
+    # `cdo-broker notifier` serves no HTTP: an httpGet probe would fail forever.
+    notifier = find("Deployment", "cdo-notifier")
+    [container] = containers(notifier)
+    assert container["command"] == ["cdo-broker", "notifier"]
+    assert notifier["spec"]["replicas"] >= 2
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        assert "httpGet" not in container.get(probe, {})
+
+
+def test_migration_job_runs_migrate() -> None:
+    [container] = containers(find("Job", "cdo-broker-migrate"))
+    assert container["command"] == ["cdo-broker", "migrate"]
+
+
+@pytest.mark.parametrize("name", ["cdo-broker", "cdo-notifier", "cdo-broker-migrate"])
+def test_resources_and_security_context(name: str) -> None:
+    [workload] = [doc for doc in workloads() if doc["metadata"]["name"] == name]
+    pod = workload["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["automountServiceAccountToken"] is False
+    for container in containers(workload):
+        assert {"cpu", "memory"} <= set(container["resources"]["requests"])
+        assert "memory" in container["resources"]["limits"]
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False
+        assert container["image"].split(":")[0] == "cdo-broker"
+
+
+def environment(container: Doc) -> dict[str, str]:
+    """Every variable the container gets, and where from (`configmap`, `secret` or `value`)."""
+    names: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        config_map = find("ConfigMap", source["configMapRef"]["name"])
+        names |= dict.fromkeys(config_map["data"], "configmap")
+    for variable in container.get("env", []):
+        names[variable["name"]] = "secret" if "valueFrom" in variable else "value"
+    return names
+
+
+def test_environment_matches_the_settings() -> None:
+    for workload in workloads():
+        for container in containers(workload):
+            unknown = {name for name in environment(container) if not is_setting(name)}
+            assert not unknown, f"{workload['metadata']['name']}: not settings: {unknown}"
+    config = find("ConfigMap", "cdo-broker-config")["data"]
+    for name in config:
+        assert is_setting(name), name
+    # The values parse as the settings they configure.
+    values = {name: value for name, value in config.items() if name in SETTINGS_NAMES}
+    settings = Settings.model_validate(values)
+    assert settings.environment == "production"
+    assert settings.kafka_bootstrap_servers == config["KAFKA_BOOTSTRAP_SERVERS"]
+
+
+def test_what_each_process_needs() -> None:
+    [broker] = containers(find("Deployment", "cdo-broker"))
+    [notifier] = containers(find("Deployment", "cdo-notifier"))
+    [migrate] = containers(find("Job", "cdo-broker-migrate"))
+    config = find("ConfigMap", "cdo-broker-config")["data"]
+    assert config["BROKER_ENV"] == "production"
+    assert {"KAFKA_BOOTSTRAP_SERVERS", "OAUTH_ISSUER", "OTEL_EXPORTER_OTLP_ENDPOINT"} <= set(config)
+    broker_env, notifier_env = environment(broker), environment(notifier)
+    assert {"DATABASE_URL", "REDIS_URL", "WEBHOOK_SECRET_KEY"} <= broker_env.keys()
+    assert {"OAUTH_SIGNING_KEY", "OAUTH_SIGNING_KEY_FILES"} & broker_env.keys()
+    assert {"DATABASE_URL", "WEBHOOK_SECRET_KEY", "KAFKA_BOOTSTRAP_SERVERS"} <= notifier_env.keys()
+    assert "DATABASE_URL" in environment(migrate)
+    assert {c["name"]: _value(c, "OTEL_SERVICE_NAME") for c in (broker, notifier)} == {
+        "broker": "cdo-broker",
+        "notifier": "cdo-notifier",
+    }
+
+
+def _value(container: Doc, name: str) -> str:
+    [value] = [v["value"] for v in container["env"] if v["name"] == name]
+    return str(value)
+
+
+def test_secret_references_exist_in_the_template() -> None:
+    for workload in workloads():
+        pod = workload["spec"]["template"]["spec"]
+        for container in pod["containers"]:
+            for variable in container.get("env", []):
+                if "valueFrom" in variable:
+                    ref = variable["valueFrom"]["secretKeyRef"]
+                    assert ref["key"] in EXAMPLE_SECRETS[ref["name"]]["stringData"]
+        for volume in pod.get("volumes", []):
+            if "secret" in volume:
+                assert volume["secret"]["secretName"] in EXAMPLE_SECRETS
+
+
+def test_signing_key_files_are_mounted() -> None:
+    [broker] = containers(find("Deployment", "cdo-broker"))
+    mounts = {m["name"]: m["mountPath"] for m in broker["volumeMounts"]}
+    keys = EXAMPLE_SECRETS["cdo-broker-signing-keys"]["stringData"]
+    for path in _value(broker, "OAUTH_SIGNING_KEY_FILES").split(","):
+        directory, file = path.strip().rsplit("/", 1)
+        assert directory == mounts["signing-keys"]
+        assert file in keys
+
+
+def test_no_literal_secrets() -> None:
+    assert not [doc for doc in APPLIED if doc["kind"] == "Secret"]
+    for doc in APPLIED:
+        text = yaml.safe_dump(doc)
+        assert "PRIVATE KEY" not in text
+        assert not CREDENTIALS_IN_URL.search(text)
+    for name in find("ConfigMap", "cdo-broker-config")["data"]:
+        assert name not in SECRET_SETTINGS
+    for workload in workloads():
+        for container in containers(workload):
+            for name, source in environment(container).items():
+                assert name not in SECRET_SETTINGS or source == "secret", name
+    for secret in EXAMPLE_SECRETS.values():
+        assert "data" not in secret
+        for value in secret["stringData"].values():
+            assert value.startswith("REPLACE_ME"), value
+
+
+def selects(selector: Doc, labels: Doc) -> bool:
+    return all(labels.get(key) == value for key, value in selector["matchLabels"].items())
+
+
+def pod_labels(name: str) -> Doc:
+    return dict(find("Deployment", name)["spec"]["template"]["metadata"]["labels"])
+
+
+def test_service_hpa_pdbs_and_policies_select_the_pods() -> None:
+    service = find("Service", "cdo-broker")
+    assert selects({"matchLabels": service["spec"]["selector"]}, pod_labels("cdo-broker"))
+    assert service["spec"]["ports"][0]["targetPort"] == "http"
+    hpa = find("HorizontalPodAutoscaler", "cdo-broker")
+    assert hpa["spec"]["scaleTargetRef"]["name"] == "cdo-broker"
+    assert hpa["spec"]["minReplicas"] >= 2
+    assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
+    assert "replicas" not in find("Deployment", "cdo-broker")["spec"]  # the HPA owns it
+    for name in ("cdo-broker", "cdo-notifier"):
+        assert selects(find("PodDisruptionBudget", name)["spec"]["selector"], pod_labels(name))
+        policy = find("NetworkPolicy", name)["spec"]
+        assert selects(policy["podSelector"], pod_labels(name))
+        assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
+    egress_ports = {
+        name: {
+            port["port"]
+            for rule in find("NetworkPolicy", name)["spec"]["egress"]
+            for port in rule.get("ports", [])
+        }
+        for name in ("cdo-broker", "cdo-notifier")
+    }
+    assert {53, 5432, 6379, 9092, 4317} <= egress_ports["cdo-broker"]
+    assert {53, 5432, 9092, 4317, 443} <= egress_ports["cdo-notifier"]
+    ingress = find("NetworkPolicy", "cdo-broker")["spec"]["ingress"]
+    assert [port["port"] for rule in ingress for port in rule["ports"]] == [8000]
+
+
+COMPOSE = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+
+
+@pytest.mark.parametrize(
+    ("service", "otel_name"), [("broker", "cdo-broker"), ("notifier", "cdo-notifier")]
+)
+def test_compose_services_trace_to_jaeger(service: str, otel_name: str) -> None:
+    spec = COMPOSE["services"][service]
+    env = spec["environment"]
+    assert env["OTEL_SERVICE_NAME"] == otel_name
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4317"
+    assert env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "grpc"
+    assert env["OTEL_TRACES_SAMPLER"] == "parentbased_traceidratio"
+    assert "jaeger" in spec["depends_on"]
+    unknown = {name for name in env if not is_setting(name)}
+    assert not unknown
+
+
+def test_compose_jaeger_takes_otlp_and_shows_a_ui() -> None:
+    jaeger = COMPOSE["services"]["jaeger"]
+    assert jaeger["image"].startswith(("jaegertracing/jaeger:2.", "jaegertracing/all-in-one:1."))
+    published = {port.rsplit(":", 1)[-1] for port in jaeger["ports"]}
+    assert {"4317", "4318", "16686"} <= published
+
+
+def test_compose_keys_come_from_the_env_file() -> None:
+    env = COMPOSE["services"]["broker"]["environment"]
+    assert env["WEBHOOK_SECRET_KEY"] == "${WEBHOOK_SECRET_KEY:-}"
+    assert env["OAUTH_SIGNING_KEY"] == "${OAUTH_SIGNING_KEY:-}"
+    example = {}
+    for line in (DEPLOY / ".env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            example[name] = value
+    assert set(example) <= SETTINGS_NAMES
+    assert example["WEBHOOK_SECRET_KEY"] == example["OAUTH_SIGNING_KEY"] == ""
