@@ -118,3 +118,33 @@ async def test_a_request_decided_entirely_from_webhooks(
         for received in receiver.requests:
             assert received.headers["webhook-id"].startswith("msg_")
             assert received.headers.get("traceparent")
+
+    # The operator's view of the same life: events in order, each webhook and its attempts.
+    timeline: dict[str, Any] = {}
+
+    async def settled() -> bool:
+        # the receiver has answered; the notifier records the attempt just after
+        nonlocal timeline
+        timeline = (
+            await loopback_app.get(f"/v1/requests/{request_id}/timeline", headers=tokens["gz-gaj"])
+        ).json()
+        return all(
+            w["status"] == "delivered" for w in timeline["webhooks"] if w["recipient"] in ORGS
+        )
+
+    await wait_until(settled, limit_s=30, what="the notifier to record its deliveries")
+    types = [e["type"] for e in timeline["events"]]
+    assert types[:3] == ["request.submitted", "request.routed", "approval.requested"]
+    assert types[-2:] == ["grant.issued", "request.approved"]
+    tasks = [e for e in timeline["events"] if e["type"] == "approval.requested"]
+    assert [t["actor"] for t in tasks] == ["gz-gov", "gd-rst"]
+    assert all(t["due_at"] for t in tasks)
+    assert {e["trace_id"] for e in timeline["events"]} == {timeline["trace_id"]}
+    decided = next(w for w in timeline["webhooks"] if w["type"] == "request.decided")
+    assert decided["recipient"] == "gz-gaj"
+    assert decided["status"] == "delivered"
+    assert [a["status_code"] for a in decided["attempts"]] == [200]
+    outsider = await loopback_app.get(
+        f"/v1/requests/{request_id}/timeline", headers=bearer(await token_for("sz-gaj", ALL_SCOPES))
+    )
+    assert outsider.status_code == 404

@@ -26,6 +26,7 @@ from broker.requests.schemas import (
     RequestIn,
     RequestOut,
 )
+from broker.requests.timeline import Timeline, timeline_of
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"])
 
@@ -93,6 +94,15 @@ async def get_request(request_id: str, session: SessionDep, caller: Reader) -> R
     if request is None:
         raise RequestNotFound(request_id)
     return (await views.describe(session, [request], utcnow()))[0]
+
+
+@router.get("/{request_id}/timeline", summary="Every event and webhook of a request, in order")
+async def timeline(request_id: str, session: SessionDep, caller: Reader) -> Timeline:
+    acting = await acting_for(session, caller.organisation_id, utcnow())
+    request = await repository.visible_request(session, request_id, acting.org_ids)
+    if request is None:
+        raise RequestNotFound(request_id)
+    return await timeline_of(session, request)
 
 
 @router.get("", summary="Requests your organisation filed or must decide")

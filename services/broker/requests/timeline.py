@@ -1,0 +1,129 @@
+"""A request's timeline for operators: every event in order, with its actor, step, deadline and
+trace context, and every webhook sent about it with each attempt, so where a request is stuck
+(and who holds it) shows at a glance, and its trace can be opened."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.outbox.models import OutboxEvent
+from broker.requests.models import DataRequest
+from broker.webhooks.models import WebhookAttempt, WebhookDelivery
+
+
+class TimelineEvent(BaseModel):
+    at: datetime
+    type: str = Field(description="e.g. request.submitted, approval.requested, grant.issued")
+    topic: str
+    actor: str | None
+    step: int | None
+    due_at: datetime | None = Field(description="for approval tasks: the step's SLA deadline")
+    published_at: datetime | None = Field(description="when Kafka acknowledged it; null: waiting")
+    trace_id: str | None
+    span_id: str | None
+
+
+class TimelineAttempt(BaseModel):
+    at: datetime
+    status_code: int | None
+    latency_ms: int
+    outcome: str
+    error: str | None
+
+
+class TimelineWebhook(BaseModel):
+    webhook_id: str
+    type: str
+    recipient: str
+    status: str
+    created_at: datetime
+    next_attempt_at: datetime | None
+    attempts: list[TimelineAttempt]
+
+
+class Timeline(BaseModel):
+    request_id: str
+    status: str
+    current_step: int | None
+    trace_id: str
+    events: list[TimelineEvent]
+    webhooks: list[TimelineWebhook]
+
+
+def _trace(traceparent: str | None) -> tuple[str | None, str | None]:
+    parts = (traceparent or "").split("-")
+    return (parts[1], parts[2]) if len(parts) >= 3 else (None, None)
+
+
+def _actor(data: dict[str, Any]) -> str | None:
+    actor = data.get("actor") or data.get("approver_id")
+    return str(actor) if actor else None
+
+
+async def timeline_of(session: AsyncSession, request: DataRequest) -> Timeline:
+    events = (
+        await session.scalars(
+            select(OutboxEvent).where(OutboxEvent.subject == request.id).order_by(OutboxEvent.id)
+        )
+    ).all()
+    deliveries = (
+        await session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.request_id == request.id)
+            .order_by(WebhookDelivery.created_at, WebhookDelivery.id)
+        )
+    ).all()
+    attempts = (
+        await session.scalars(
+            select(WebhookAttempt)
+            .where(WebhookAttempt.delivery_id.in_([d.id for d in deliveries]))
+            .order_by(WebhookAttempt.attempted_at)
+        )
+    ).all()
+    return Timeline(
+        request_id=request.id,
+        status=request.status,
+        current_step=request.current_step,
+        trace_id=request.trace_id,
+        events=[
+            TimelineEvent(
+                at=e.created_at,
+                type=e.type.removeprefix("cn.gov.gd.cdo."),
+                topic=e.topic,
+                actor=_actor(e.data),
+                step=e.data.get("step"),
+                due_at=e.data.get("due_at"),
+                published_at=e.sent_at,
+                trace_id=_trace(e.traceparent)[0],
+                span_id=_trace(e.traceparent)[1],
+            )
+            for e in events
+        ],
+        webhooks=[
+            TimelineWebhook(
+                webhook_id=d.id,
+                type=d.event_type,
+                recipient=d.organisation_id,
+                status=d.status,
+                created_at=d.created_at,
+                next_attempt_at=d.next_attempt_at,
+                attempts=[
+                    TimelineAttempt(
+                        at=a.attempted_at,
+                        status_code=a.status_code,
+                        latency_ms=a.latency_ms,
+                        outcome=a.outcome,
+                        error=a.error,
+                    )
+                    for a in attempts
+                    if a.delivery_id == d.id
+                ],
+            )
+            for d in deliveries
+        ],
+    )
