@@ -8,10 +8,12 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from aiokafka.structs import ConsumerRecord
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.directory.models import Organisation
 from broker.webhooks.models import WebhookDelivery
 from notifier.recipients import Notification, notifications
 
@@ -61,6 +63,18 @@ async def record_deliveries(
             }
             for n in notifications_of(record)
         ]
+    if not rows:
+        return 0
+    # A recipient the directory does not know (an event from another environment sharing the
+    # topics, or a body since removed) must not block every notification behind it.
+    known = set(
+        await session.scalars(
+            select(Organisation.id).where(Organisation.id.in_({r["organisation_id"] for r in rows}))
+        )
+    )
+    for unknown in {r["organisation_id"] for r in rows} - known:
+        logger.warning("skipping notifications for unknown organisation %r", unknown)
+    rows = [r for r in rows if r["organisation_id"] in known]
     if not rows:
         return 0
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
