@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 from redis.asyncio import Redis
 
 from broker.catalog.endpoints import router as catalog_router
@@ -18,6 +19,12 @@ from broker.kit.content_type import RequireJSONBody
 from broker.kit.db import create_engine, create_sessionmaker
 from broker.kit.problems import install_problem_handlers
 from broker.kit.ratelimit import RateLimiter
+from broker.kit.telemetry import (
+    configure_tracing,
+    instrument_app,
+    instrument_engine,
+    instrument_redis,
+)
 from broker.oauth.endpoints import router as oauth_router
 from broker.oauth.external import ExternalIssuer
 from broker.oauth.keys import load_keyring
@@ -32,13 +39,21 @@ from broker.webhooks.endpoints import router as webhooks_router
 from broker.webhooks.secrets import cipher_from_settings
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, tracer_provider: TracerProvider | None = None
+) -> FastAPI:
+    """The app; tracing as the `OTEL_*` variables say, or into `tracer_provider` (tests)."""
     settings = settings or Settings()
+    tracer_provider = tracer_provider or configure_tracing("cdo-broker")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        if tracer_provider is not None:
+            instrument_engine(engine, tracer_provider)
+            if redis is not None:
+                instrument_redis(redis, tracer_provider)
         keyring = load_keyring(settings)
         cipher_from_settings(settings)  # production without WEBHOOK_SECRET_KEY fails here
         app.state.settings = settings
@@ -82,7 +97,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         app.state.outbox_relay = None
         if settings.kafka_bootstrap_servers and settings.outbox_relay_enabled:
-            app.state.outbox_relay = OutboxRelay.from_settings(engine, settings)
+            app.state.outbox_relay = OutboxRelay.from_settings(
+                engine, settings, tracer_provider=tracer_provider
+            )
             background.append(
                 asyncio.create_task(app.state.outbox_relay.run(stop), name="outbox-relay")
             )
@@ -103,6 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    if tracer_provider is not None:
+        instrument_app(app, tracer_provider)
     app.add_middleware(RequireJSONBody)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     for router in (

@@ -133,14 +133,26 @@ class GrantEvent(_Event):
     reason: str | None = None
 
 
+class DeadLetter(_Event):
+    """A webhook that exhausted its retries, on `datashare.notifications.dlq`, keyed by its
+    webhook id; `cdo-broker webhooks replay` sends it again."""
+
+    webhook_id: str
+    organisation_id: str
+    attempts: int | None
+    last_error: str | None
+    payload: dict[str, Any] = Field(description="the webhook body as it was sent")
+
+
 EVENT_MODELS: dict[str, type[_Event]] = {
     "request-event": RequestEvent,
     "approval-task": ApprovalTask,
     "grant-event": GrantEvent,
+    "dead-letter": DeadLetter,
 }
 
 
-def ce_type(family: Literal["request", "approval", "grant"], name: str) -> str:
+def ce_type(family: Literal["request", "approval", "grant", "notification"], name: str) -> str:
     return f"{CE_TYPE_PREFIX}{family}.{name}"
 
 

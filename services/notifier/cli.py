@@ -7,7 +7,10 @@ import logging
 import signal
 import sys
 
+from opentelemetry.sdk.trace import TracerProvider
+
 from broker.kit.db import create_engine, create_sessionmaker
+from broker.kit.telemetry import configure_tracing, instrument_httpx
 from broker.settings import Settings
 from broker.webhooks.secrets import cipher_from_settings
 from notifier.consumer import NotificationConsumer
@@ -16,12 +19,21 @@ from notifier.worker import DeliveryWorker
 
 
 async def serve(
-    settings: Settings, stop: asyncio.Event, *, ready: asyncio.Event | None = None
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    ready: asyncio.Event | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> None:
+    """Consume and deliver until `stop`; tracing as the `OTEL_*` variables say, or into
+    `tracer_provider` (tests)."""
     assert settings.kafka_bootstrap_servers
+    tracer_provider = tracer_provider or configure_tracing("cdo-notifier")
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
     async with webhook_client() as client:
+        if tracer_provider is not None:
+            instrument_httpx(client, tracer_provider)
         worker = DeliveryWorker(sessions, settings, cipher_from_settings(settings), client=client)
         consumer = NotificationConsumer(
             sessions,
@@ -29,6 +41,7 @@ async def serve(
             settings.notifier_group_id,
             on_recorded=worker.wake,
             start_at=settings.notifier_start_at,
+            tracer_provider=tracer_provider,
         )
         if ready is not None:
             asyncio.get_running_loop().create_task(_signal_when(consumer.assigned, ready))

@@ -11,14 +11,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
+from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.kit.clock import utcnow
+from broker.kit.telemetry import extract, inject, kafka_attributes
 from broker.outbox import topics
-from notifier.intake import record_deliveries
+from notifier.intake import _header, record_deliveries
 
 logger = logging.getLogger(__name__)
 TOPICS = (topics.APPROVALS, topics.REQUESTS, topics.GRANTS)
@@ -33,6 +36,7 @@ class NotificationConsumer:
         *,
         on_recorded: Callable[[], None] = lambda: None,
         start_at: str = "earliest",
+        tracer_provider: trace.TracerProvider | None = None,
     ) -> None:
         self._sessions = sessionmaker
         self._bootstrap = bootstrap_servers
@@ -40,6 +44,7 @@ class NotificationConsumer:
         self._on_recorded = on_recorded
         self._start_at = start_at
         self.assigned = asyncio.Event()  # set once this member holds partitions
+        self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
 
     def _consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
@@ -78,7 +83,42 @@ class NotificationConsumer:
             records = [record for batch in batches.values() for record in batch]
             if not records:
                 continue
-            async with self._sessions() as session, session.begin():
-                await record_deliveries(session, records, now=utcnow())
-            await consumer.commit()
+            spans = [self._process_span(record) for record in records]
+            try:
+                async with self._sessions() as session, session.begin():
+                    await record_deliveries(
+                        session,
+                        records,
+                        now=utcnow(),
+                        traceparents=[inject(span)[0] for span in spans],
+                    )
+                await consumer.commit()
+            except BaseException as exc:
+                for span in spans:
+                    span.record_exception(exc)
+                    span.set_status(trace.StatusCode.ERROR, repr(exc))
+                raise
+            finally:
+                for span in spans:
+                    span.end()
             self._on_recorded()
+
+    def _process_span(self, record: Any) -> trace.Span:
+        """A `process` span per message, continuing the trace the message carries (the
+        producer's publish span). Its context is what the message's deliveries continue."""
+        return self._tracer.start_span(
+            f"process {record.topic}",
+            context=extract(_header(record, "traceparent"), _header(record, "tracestate")),
+            kind=trace.SpanKind.CONSUMER,
+            attributes=kafka_attributes(
+                record.topic,
+                "process",
+                record.key,
+                {
+                    "messaging.kafka.offset": record.offset,
+                    "messaging.destination.partition.id": str(record.partition),
+                    "messaging.consumer.group.name": self._group_id,
+                    "messaging.message.id": _header(record, "ce_id"),
+                },
+            ),
+        )

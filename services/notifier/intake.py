@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from aiokafka.structs import ConsumerRecord
@@ -41,12 +41,17 @@ async def record_deliveries(
     records: Iterable[ConsumerRecord[bytes, bytes]],
     *,
     now: datetime,
+    traceparents: Sequence[str | None] | None = None,
 ) -> int:
     """Adds a pending delivery per notification; a message seen again adds nothing (its
-    webhook ids exist already). Returns how many rows were new."""
+    webhook ids exist already). Each row keeps the trace context its delivery continues:
+    `traceparents[i]` for the i-th record (its process span's) if given, else the message's.
+    Returns how many rows were new."""
     rows = []
-    for record in records:
-        traceparent = _header(record, "traceparent")
+    for index, record in enumerate(records):
+        traceparent = (
+            traceparents[index] if traceparents is not None else _header(record, "traceparent")
+        )
         rows += [
             {
                 "id": n.webhook_id,

@@ -22,10 +22,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from opentelemetry import context as otel_context
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.events import DeadLetter, ce_type
 from broker.kit.clock import utcnow
+from broker.kit.telemetry import extract
 from broker.outbox import topics
 from broker.outbox.service import record_event
 from broker.settings import Settings
@@ -153,13 +156,20 @@ class DeliveryWorker:
             url=endpoint.url,
             secrets=signing_secrets(endpoint, now, self._cipher),
         )
-        attempt = await deliver_once(
-            self._client,
-            target,
-            OutgoingEvent.from_payload(delivery.id, delivery.payload, delivery.traceparent),
-            timeout_s=self._settings.webhook_timeout_seconds,
-            allow_private=self._settings.webhook_allow_private_urls,
-        )
+        # The POST continues the trace its delivery row was recorded in (the notifier's process
+        # span): with tracing on, the instrumented client's span for it is that span's child and
+        # its `traceparent` replaces the stored one on the request.
+        token = otel_context.attach(extract(delivery.traceparent))
+        try:
+            attempt = await deliver_once(
+                self._client,
+                target,
+                OutgoingEvent.from_payload(delivery.id, delivery.payload, delivery.traceparent),
+                timeout_s=self._settings.webhook_timeout_seconds,
+                allow_private=self._settings.webhook_allow_private_urls,
+            )
+        finally:
+            otel_context.detach(token)
         await self._record(delivery, endpoint, attempt)
 
     async def _record(self, delivery: Claimed, endpoint: WebhookEndpoint, attempt: Attempt) -> None:
@@ -219,15 +229,15 @@ class DeliveryWorker:
                     session,
                     topic=topics.NOTIFICATIONS_DLQ,
                     key=delivery.id,
-                    type="cn.gov.gd.cdo.notification.dead",
+                    type=ce_type("notification", "dead"),
                     subject=delivery.payload.get("data", {}).get("request_id"),
-                    data={
-                        "webhook_id": delivery.id,
-                        "organisation_id": delivery.organisation_id,
-                        "attempts": attempts,
-                        "last_error": values["last_error"],
-                        "payload": delivery.payload,
-                    },
+                    data=DeadLetter(
+                        webhook_id=delivery.id,
+                        organisation_id=delivery.organisation_id,
+                        attempts=attempts,
+                        last_error=values["last_error"],
+                        payload=delivery.payload,
+                    ).model_dump(mode="json"),
                     traceparent=delivery.traceparent,
                 )
             if attempt is not None and attempt.outcome is Outcome.gone and endpoint is not None:

@@ -69,6 +69,7 @@ async def test_a_request_decided_entirely_from_webhooks(
 
         decided: list[str] = []
         problems: list[str] = []
+        ours: set[str] = set()
 
         def cdo_system(org: str) -> Any:
             async def on_webhook(received: Received) -> Reply:
@@ -78,6 +79,9 @@ async def test_a_request_decided_entirely_from_webhooks(
                     problems.append(f"{org}: signature refused: {exc!r}")
                     return Reply(400)
                 event = json.loads(received.body)
+                if event["data"].get("request_id") not in ours:
+                    # other tests' leftovers; ours, if early, is retried once we know its id
+                    return Reply(200 if ours else 503)
                 if event["type"] == "approval.requested":
                     url = event["data"]["decision_url"].removeprefix(BASE_URL)
                     answer = await loopback_app.post(
@@ -99,9 +103,11 @@ async def test_a_request_decided_entirely_from_webhooks(
             json=request_body("gd-rst-social-insurance-enrolment", ["id_number"]),
         )
         request_id = filed.json()["id"]
+        ours.add(request_id)
 
         def outcome_heard() -> bool:
-            types = {json.loads(r.body)["type"] for r in receivers["gz-gaj"].requests}
+            heard = [json.loads(r.body) for r in receivers["gz-gaj"].requests]
+            types = {e["type"] for e in heard if e["data"].get("request_id") == request_id}
             return {"request.decided", "grant.issued"} <= types
 
         await wait_until(outcome_heard, limit_s=60, what="the requester to hear the outcome")
@@ -109,10 +115,18 @@ async def test_a_request_decided_entirely_from_webhooks(
     assert problems == []
     assert decided == ["gz-gov", "gd-rst"]
     requester_heard = [json.loads(r.body) for r in receivers["gz-gaj"].requests]
-    outcome = next(e for e in requester_heard if e["type"] == "request.decided")
+    outcome = next(
+        e
+        for e in requester_heard
+        if e["type"] == "request.decided" and e["data"]["request_id"] == request_id
+    )
     assert outcome["data"]["request_id"] == request_id
     assert outcome["data"]["status"] == "approved"
-    grant = next(e for e in requester_heard if e["type"] == "grant.issued")
+    grant = next(
+        e
+        for e in requester_heard
+        if e["type"] == "grant.issued" and e["data"]["request_id"] == request_id
+    )
     assert grant["data"]["scope"] == "dataset:gd-rst-social-insurance-enrolment:read"
     for receiver in receivers.values():
         for received in receiver.requests:

@@ -164,6 +164,10 @@ async def delegate(
     if not caller_is_admin and Scope.approvals_decide.value not in caller_scopes:
         raise Forbidden(
             "delegating needs 'approvals:decide' (the CDO's own system) or 'directory:admin'",
+            headers={
+                "WWW-Authenticate": 'Bearer error="insufficient_scope", '
+                f'scope="{Scope.approvals_decide.value}"'
+            },
             required_scope=Scope.approvals_decide.value,
         )
     organisation_id = data.organisation_id or caller_org_id

@@ -33,19 +33,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import functools
 import logging
 import random
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
+from opentelemetry import trace
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from broker.kit.clock import utcnow
+from broker.kit.telemetry import extract, inject, kafka_attributes
 from broker.outbox.cloudevents import kafka_headers, kafka_value
 from broker.outbox.models import SHARDS, OutboxEvent
 from broker.outbox.service import on_events_committed
@@ -115,6 +118,7 @@ class OutboxRelay:
         shutdown_grace: float = 5.0,
         request_timeout_ms: int = 15_000,
         client_id: str = "cdo-broker-outbox",
+        tracer_provider: trace.TracerProvider | None = None,
     ) -> None:
         self._engine = engine
         self._bootstrap_servers = bootstrap_servers
@@ -135,16 +139,25 @@ class OutboxRelay:
         self._unmarked: list[int] = []  # acked, mark failed: marked on the next connection
         self._producer: Any = None
         self._running = False
+        # Without a provider, the process's (a no-op one unless tracing is configured).
+        self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
         self.stats = RelayStats()
 
     @classmethod
-    def from_settings(cls, engine: AsyncEngine, settings: Settings) -> OutboxRelay:
+    def from_settings(
+        cls,
+        engine: AsyncEngine,
+        settings: Settings,
+        *,
+        tracer_provider: trace.TracerProvider | None = None,
+    ) -> OutboxRelay:
         if not settings.kafka_bootstrap_servers:
             raise ValueError("the outbox relay needs KAFKA_BOOTSTRAP_SERVERS")
         return cls(
             engine,
             settings.kafka_bootstrap_servers,
             poll_interval=settings.outbox_poll_interval_seconds,
+            tracer_provider=tracer_provider,
         )
 
     @property
@@ -410,25 +423,45 @@ class OutboxRelay:
         for row in rows:
             if row.key in blocked:
                 continue
+            # A publish span per message, child of the context the row was recorded in; the
+            # message carries the span's own context (the row's as it is when tracing is off).
+            span = self._tracer.start_span(
+                f"publish {row.topic}",
+                context=extract(row.traceparent, row.tracestate),
+                kind=trace.SpanKind.PRODUCER,
+                attributes=kafka_attributes(
+                    row.topic, "publish", row.key, {"messaging.message.id": row.event_id}
+                ),
+            )
+            traceparent, tracestate = inject(span)
             try:
                 future = await producer.send(
                     row.topic,
                     value=kafka_value(row.data),
                     key=row.key.encode(),
-                    headers=kafka_headers(row),
+                    headers=kafka_headers(
+                        replace(row, traceparent=traceparent, tracestate=tracestate)
+                    ),
                 )
             except MessageSizeTooLargeError as exc:  # this row only
+                _end_publish_span(span, exc)
                 outcome.failed[row.id] = _describe(exc)
                 blocked.add(row.key)
             except KafkaError as exc:  # Kafka is away, or the producer is done for
+                _end_publish_span(span, exc)
                 outcome.failed[row.id] = _describe(exc)
                 outcome.producer_broken = not exc.retriable
                 return
             except Exception as exc:
+                _end_publish_span(span, exc)
                 log.exception("outbox relay cannot send event %s", row.event_id)
                 outcome.failed[row.id] = _describe(exc)
                 blocked.add(row.key)
+            except BaseException as exc:  # cancelled at shutdown: nothing queued
+                _end_publish_span(span, exc)
+                raise
             else:
+                future.add_done_callback(functools.partial(_end_publish_span, span))
                 sent.append((row, future))
 
     async def _settle(self, futures: list[asyncio.Future[Any]], stop: asyncio.Event) -> None:
@@ -481,6 +514,24 @@ class OutboxRelay:
             for waiter in waiters:
                 waiter.cancel()
         self._wake.clear()
+
+
+def _end_publish_span(span: trace.Span, outcome: BaseException | asyncio.Future[Any]) -> None:
+    """End a publish span with the send's error, or the offset Kafka acked it at."""
+    if isinstance(outcome, asyncio.Future):
+        if outcome.cancelled():
+            span.set_status(trace.StatusCode.ERROR, "cancelled")
+        elif (error := outcome.exception()) is not None:
+            span.record_exception(error)
+            span.set_status(trace.StatusCode.ERROR, _describe(error))
+        else:
+            metadata = outcome.result()
+            span.set_attribute("messaging.kafka.offset", metadata.offset)
+            span.set_attribute("messaging.destination.partition.id", str(metadata.partition))
+    else:
+        span.record_exception(outcome)
+        span.set_status(trace.StatusCode.ERROR, _describe(outcome))
+    span.end()
 
 
 def _describe(exc: BaseException) -> str:

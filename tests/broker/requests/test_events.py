@@ -22,6 +22,7 @@ SCHEMA_FOR_FAMILY = {
     "request": "request-event",
     "approval": "approval-task",
     "grant": "grant-event",
+    "notification": "dead-letter",
 }
 
 
