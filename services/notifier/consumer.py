@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from broker.kit.clock import utcnow
 from broker.kit.telemetry import extract, inject, kafka_attributes
 from broker.outbox import topics
-from notifier.intake import _header, record_deliveries
+from notifier.intake import header_of, record_deliveries
 
 logger = logging.getLogger(__name__)
 TOPICS = (topics.APPROVALS, topics.REQUESTS, topics.GRANTS)
@@ -108,7 +108,7 @@ class NotificationConsumer:
         producer's publish span). Its context is what the message's deliveries continue."""
         return self._tracer.start_span(
             f"process {record.topic}",
-            context=extract(_header(record, "traceparent"), _header(record, "tracestate")),
+            context=extract(header_of(record, "traceparent"), header_of(record, "tracestate")),
             kind=trace.SpanKind.CONSUMER,
             attributes=kafka_attributes(
                 record.topic,
@@ -118,7 +118,7 @@ class NotificationConsumer:
                     "messaging.kafka.offset": record.offset,
                     "messaging.destination.partition.id": str(record.partition),
                     "messaging.consumer.group.name": self._group_id,
-                    "messaging.message.id": _header(record, "ce_id"),
+                    "messaging.message.id": header_of(record, "ce_id"),
                 },
             ),
         )

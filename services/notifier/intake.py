@@ -20,7 +20,7 @@ from notifier.recipients import Notification, notifications
 logger = logging.getLogger(__name__)
 
 
-def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
+def header_of(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
     for key, value in record.headers:
         if key == name:
             return bytes(value).decode()
@@ -28,12 +28,12 @@ def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
 
 
 def notifications_of(record: ConsumerRecord[bytes, bytes]) -> list[Notification]:
-    ce_id, ce_type = _header(record, "ce_id"), _header(record, "ce_type")
+    ce_id, ce_type = header_of(record, "ce_id"), header_of(record, "ce_type")
     if not ce_id or not ce_type or record.value is None:
         logger.warning("skipping a message that is not a CloudEvent at %s", record.offset)
         return []
     data = json.loads(record.value)
-    return notifications(ce_id, ce_type, _header(record, "ce_time") or "", data)
+    return notifications(ce_id, ce_type, header_of(record, "ce_time") or "", data)
 
 
 async def record_deliveries(
@@ -50,7 +50,7 @@ async def record_deliveries(
     rows = []
     for index, record in enumerate(records):
         traceparent = (
-            traceparents[index] if traceparents is not None else _header(record, "traceparent")
+            traceparents[index] if traceparents is not None else header_of(record, "traceparent")
         )
         rows += [
             {
