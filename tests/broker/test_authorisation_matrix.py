@@ -120,6 +120,7 @@ MATRIX: dict[tuple[str, str], Expect] = {
 # No authentication at all: probes, key discovery, the API's own documentation.
 PUBLIC: set[tuple[str, str]] = {
     ("GET", "/healthz"),
+    ("GET", "/metrics"),  # operators scrape it; it holds counts, no request data
     ("GET", "/readyz"),
     ("GET", "/.well-known/jwks.json"),
     ("GET", "/.well-known/oauth-authorization-server"),

@@ -6,9 +6,11 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from broker.health.checks import database_ok, kafka_ok, probe, redis_ok
+from broker.kit.metrics import instruments
 from broker.kit.problems import RETRY_AFTER_SECONDS, problem_response
 
 router = APIRouter(tags=["health"])
@@ -17,6 +19,12 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz", summary="The process is up")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@router.get("/metrics", summary="Metrics in the Prometheus text format", response_model=None)
+async def metrics() -> Response:
+    instruments()  # the series exist from the first scrape, at zero
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/readyz", summary="Database, Redis and Kafka are reachable", response_model=None)

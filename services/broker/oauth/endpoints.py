@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import service as audit
 from broker.kit.clock import utcnow
 from broker.kit.db import SessionDep
+from broker.kit.metrics import instruments
 from broker.kit.problems import Unauthorized
 from broker.kit.ratelimit import Rate, RateLimiter
 from broker.oauth import revocation
@@ -137,6 +138,7 @@ async def issue_token(request: Request, session: SessionDep) -> Response:
     if _is_invalid_client(response):
         await _count_failure(request, client_id)
     answer = json.loads(bytes(response.body))
+    instruments().tokens.add(1, {"outcome": "issued" if response.status_code == 200 else "refused"})
     await audit.record(
         session,
         "token.issued" if response.status_code == 200 else "token.refused",
@@ -195,6 +197,7 @@ async def introspect_token(request: Request, session: SessionDep) -> Response:
         issuer=state.settings.issuer,
         now=utcnow(),
     )
+    instruments().introspections.add(1, {"active": str(answer["active"]).lower()})
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
 

@@ -8,8 +8,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
+from broker.directory.models import Organisation
 from broker.events import RequestEventName
 from broker.kit.ids import new_id
+from broker.kit.metrics import instruments
 from broker.oauth.keys import KeyRing
 from broker.requests import publish, repository
 from broker.requests.access import Acting
@@ -133,6 +135,10 @@ async def decide(
 
     decision = await _record_decision(session, request, route, step, approver, acting, body, now)
     decision.signature = sign_decision(decision, step.index, keyring)
+    approver_org = await session.get(Organisation, approver.organisation_id)
+    level = approver_org.level if approver_org else "unknown"
+    instruments().decisions.add(1, {"decision": decision.decision, "level": level})
+    instruments().decision_seconds.record(decision.clock_seconds, {"level": level})
     await audit.record(
         session,
         "decision.recorded",

@@ -14,6 +14,7 @@ from broker.catalog.models import Dataset
 from broker.directory.models import Level, Organisation
 from broker.events import RequestEventName
 from broker.kit.ids import new_id
+from broker.kit.metrics import instruments
 from broker.kit.tracing import TraceContext
 from broker.requests import idempotency, publish, repository
 from broker.requests.exceptions import IdempotencyConflict, InvalidRequest, NotShareable
@@ -114,6 +115,7 @@ async def file_request(
         policy,
     )
     if plan.outcome == "refuse":
+        instruments().requests.add(1, {"kind": body.kind, "status": "refused"})
         raise NotShareable(plan.reason or "refused by the routing policy", field="legal_basis")
 
     request = DataRequest(
@@ -158,6 +160,9 @@ async def file_request(
     route = await _record_route(session, request, plan)
     await publish.request_event(
         session, request, RequestEventName.submitted, now=now, actor=requester_id
+    )
+    instruments().requests.add(
+        1, {"kind": body.kind, "status": "approved" if not route.steps else "pending"}
     )
     if not route.steps:
         await approve_request(session, request, [], now=now, actor=None)

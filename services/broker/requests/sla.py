@@ -19,6 +19,7 @@ from broker.events import RequestEventName
 from broker.grants.service import expire_grants
 from broker.kit.clock import utcnow
 from broker.kit.ids import new_id
+from broker.kit.metrics import instruments
 from broker.requests import publish, repository
 from broker.requests.lifecycle import RequestStatus
 from broker.requests.models import DataRequest, Escalation, RequestStep, StepApprover
@@ -67,6 +68,7 @@ async def escalate_step(
             created_at=now,
         )
         session.add(escalation)
+        instruments().escalations.add(1, {"to": "none" if target is None else "up"})
         first = first or escalation
         moves.append({"from": approver.organisation_id, "to": target})
         if target is None or target in planned:
