@@ -99,7 +99,3 @@ class Settings(BaseSettings):
     def _is_a_rate(cls, value: str) -> str:
         Rate.parse(value)
         return value
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")

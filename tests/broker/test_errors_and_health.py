@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -12,16 +11,10 @@ from fastapi import FastAPI
 from broker.app import create_app
 from broker.settings import Settings
 from tests.conftest import BASE_URL, TokenFactory, bearer
+from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
 PROBLEM = "application/problem+json"
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port  # nothing listens there once the socket is closed
 
 
 async def test_unknown_path_and_wrong_method(client: httpx.AsyncClient) -> None:
@@ -100,7 +93,7 @@ async def test_health_and_readiness_with_everything_up(client: httpx.AsyncClient
 
 @pytest.fixture
 async def app_with_dead_dependencies(settings: Settings) -> AsyncIterator[FastAPI]:
-    port = _closed_port()
+    port = free_port()
     broken = settings.model_copy(
         update={
             "database_url": settings.database_url.replace(

@@ -27,7 +27,7 @@ from broker.directory.schemas import (
     OrganisationOut,
 )
 from broker.kit.ids import new_id
-from broker.kit.problems import Forbidden
+from broker.oauth.principal import insufficient_scope
 from broker.oauth.scopes import Scope
 
 
@@ -162,13 +162,9 @@ async def delegate(
 ) -> Delegation:
     caller_is_admin = Scope.directory_admin.value in caller_scopes
     if not caller_is_admin and Scope.approvals_decide.value not in caller_scopes:
-        raise Forbidden(
+        raise insufficient_scope(
+            Scope.approvals_decide,
             "delegating needs 'approvals:decide' (the CDO's own system) or 'directory:admin'",
-            headers={
-                "WWW-Authenticate": 'Bearer error="insufficient_scope", '
-                f'scope="{Scope.approvals_decide.value}"'
-            },
-            required_scope=Scope.approvals_decide.value,
         )
     organisation_id = data.organisation_id or caller_org_id
     if organisation_id != caller_org_id and not caller_is_admin:

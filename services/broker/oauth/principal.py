@@ -41,6 +41,15 @@ def _challenge(error: str, description: str, scope: str | None = None) -> dict[s
     return {"WWW-Authenticate": value}
 
 
+def insufficient_scope(scope: Scope, detail: str) -> Forbidden:
+    """403 with the RFC 6750 challenge naming the scope the call needs."""
+    return Forbidden(
+        detail,
+        headers=_challenge("insufficient_scope", "scope missing", scope.value),
+        required_scope=scope.value,
+    )
+
+
 def decode_access_token(token: str, keyring: KeyRing, issuer: str) -> dict[str, Any]:
     """The claims of a token this broker issued, checked offline (signature, typ, iss, aud, exp);
     InvalidToken otherwise. Revocation needs Redis: see `authenticated` and introspection."""
@@ -131,11 +140,7 @@ async def _external_principal(token: str, external: ExternalIssuer) -> Principal
 def require_scope(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
     async def check(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
         if scope.value not in principal.scopes:
-            raise Forbidden(
-                f"this call needs the scope '{scope.value}'",
-                headers=_challenge("insufficient_scope", "scope missing", scope.value),
-                required_scope=scope.value,
-            )
+            raise insufficient_scope(scope, f"this call needs the scope '{scope.value}'")
         return principal
 
     return check

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from broker.outbox.models import OutboxEvent
 from broker.requests.models import Escalation
 from broker.settings import Settings
 from tests.broker.requests.conftest import ALL_SCOPES, request_body
+from tests.ports import free_port, serving_broker
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -41,57 +40,28 @@ SHORT_SLA = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 async def two_brokers(
     settings: Settings, seeded: object, tmp_path: Path
 ) -> AsyncIterator[list[str]]:
     policy = tmp_path / "policy.yaml"
     policy.write_text(yaml.safe_dump(SHORT_SLA), encoding="utf-8")
-    urls, processes = [], []
-    for _ in range(2):
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        env = os.environ | {
-            "DATABASE_URL": settings.database_url,
-            "ROUTING_POLICY_FILE": str(policy),
-            "SLA_CHECK_INTERVAL": "0.2",
-            "OUTBOX_RELAY": "false",
-            "OAUTH_ISSUER": url,
-            "BROKER_DEV_KEY_DIR": str(tmp_path / "keys"),
-        }
-        processes.append(
-            await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "broker",
-                "serve",
-                "--port",
-                str(port),
-                env=env,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
-            )
-        )
-        urls.append(url)
-
-    async def up() -> bool:
-        try:
-            async with httpx.AsyncClient() as http:
-                for url in urls:
-                    if (await http.get(f"{url}/healthz")).status_code != 200:
-                        return False
-        except httpx.TransportError:
-            return False
-        return True
-
+    urls: list[str] = []
+    processes: list[asyncio.subprocess.Process] = []
     try:
-        await wait_until(up, limit_s=30, what="two broker processes")
+        for _ in range(2):
+            port = free_port()
+            url = f"http://127.0.0.1:{port}"
+            env = os.environ | {
+                "DATABASE_URL": settings.database_url,
+                "ROUTING_POLICY_FILE": str(policy),
+                "SLA_CHECK_INTERVAL": "0.2",
+                "OUTBOX_RELAY": "false",
+                "OAUTH_ISSUER": url,
+                "BROKER_DEV_KEY_DIR": str(tmp_path / "keys"),
+            }
+            processes.append(await serving_broker(env, port))
+            urls.append(url)
         yield urls
     finally:
         for process in processes:

@@ -8,8 +8,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from broker.settings import Settings
 from tests.broker.requests.conftest import ALL_SCOPES, Headers, decide, file, request_body
 from tests.broker.requests.test_events import validator_for
 from tests.kafka import KafkaSwitch, Record, first_occurrences, header, ids_per_key, open_tail
+from tests.ports import free_port, serving_broker
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
@@ -93,12 +92,6 @@ def _json(record: Record) -> Any:
     return json.loads(record.value)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_a_broker_killed_mid_load_loses_nothing_it_acknowledged(
     app: Any,
     settings: Settings,
@@ -107,7 +100,7 @@ async def test_a_broker_killed_mid_load_loses_nothing_it_acknowledged(
 ) -> None:
     """The session's own app (and its relay) stays up as the second broker process."""
     assert settings.kafka_bootstrap_servers
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = os.environ | {
         "DATABASE_URL": settings.database_url,
@@ -115,29 +108,18 @@ async def test_a_broker_killed_mid_load_loses_nothing_it_acknowledged(
         "BROKER_DEV_KEY_DIR": str(tmp_path / "keys"),
         "SLA_JOB": "false",
     }
-    broker = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "broker", "serve", "--port", str(port),
-        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    broker = await serving_broker(env, port)
     async with sessionmaker() as session:
         oauth_client, secret = await create_client(
             session, organisation_id="gz-rsj", scope=ALL_SCOPES
         )
         await session.commit()
 
-    async def up() -> bool:
-        try:
-            async with httpx.AsyncClient() as http:
-                return (await http.get(f"{url}/healthz")).status_code == 200
-        except httpx.TransportError:
-            return False
-
     acknowledged: list[str] = []
     async with (
         open_tail(settings.kafka_bootstrap_servers) as tail,
         httpx.AsyncClient(base_url=url) as http,
     ):
-        await wait_until(up, limit_s=30, what="the broker process")
         token = (
             await http.post(
                 "/oauth/token",
