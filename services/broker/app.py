@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from redis.asyncio import Redis
 
@@ -29,6 +30,7 @@ from broker.oauth.endpoints import router as oauth_router
 from broker.oauth.external import ExternalIssuer
 from broker.oauth.keys import load_keyring
 from broker.oauth.server import BrokerAuthorizationServer
+from broker.outbox.metrics import watch_backlog
 from broker.outbox.relay import OutboxRelay
 from broker.reports.endpoints import router as reports_router
 from broker.requests import sla
@@ -37,6 +39,8 @@ from broker.routing.policy import load_policy
 from broker.settings import Settings
 from broker.webhooks.endpoints import router as webhooks_router
 from broker.webhooks.secrets import cipher_from_settings
+
+BACKLOG_SAMPLE_S = 10.0  # how often the outbox backlog gauges are refreshed
 
 
 def create_app(
@@ -91,10 +95,19 @@ def create_app(
                         base_url=settings.issuer,
                         interval_s=settings.sla_check_interval_seconds,
                         stop=stop,
+                        tracer=trace.get_tracer(
+                            "broker.requests.sla", tracer_provider=tracer_provider
+                        ),
                     ),
                     name="sla-job",
                 )
             )
+        background.append(
+            asyncio.create_task(
+                watch_backlog(app.state.sessionmaker, interval_s=BACKLOG_SAMPLE_S, stop=stop),
+                name="outbox-backlog",
+            )
+        )
         app.state.outbox_relay = None
         if settings.kafka_bootstrap_servers and settings.outbox_relay_enabled:
             app.state.outbox_relay = OutboxRelay.from_settings(

@@ -38,8 +38,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from broker.app import create_app
+    from broker.kit import logs
 
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, proxy_headers=True)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        proxy_headers=True,
+        log_config=logs.config(settings.log_level),
+    )
     return 0
 
 
@@ -50,15 +57,15 @@ def _notifier(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _relay(args: argparse.Namespace, settings: Settings) -> int:
-    import logging
     import signal
 
+    from broker.kit import logs
     from broker.outbox.relay import OutboxRelay
 
     if not settings.kafka_bootstrap_servers:
         print("cdo-broker: the relay needs KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(settings.log_level)
 
     async def run() -> None:
         engine = create_engine(settings.database_url)

@@ -66,10 +66,18 @@ class Settings(BaseSettings):
     webhook_concurrency_per_endpoint: int = Field(
         default=4, ge=1, le=64, alias="WEBHOOK_CONCURRENCY_PER_ENDPOINT"
     )
+    # The notifier's own HTTP port: /healthz, /readyz and /metrics (no API).
+    notifier_http_host: str = Field(default="127.0.0.1", alias="NOTIFIER_HTTP_HOST")
+    notifier_http_port: int = Field(default=8001, ge=1, le=65535, alias="NOTIFIER_HTTP_PORT")
     notifier_group_id: str = Field(default="cdo-notifier", alias="NOTIFIER_GROUP_ID")
     # Where a consumer group with no committed offsets starts: `earliest` loses nothing.
     notifier_start_at: Literal["earliest", "latest"] = Field(
         default="earliest", alias="NOTIFIER_START_AT"
+    )
+
+    # JSON lines on stderr (kit/logs.py), at this level and above.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", alias="LOG_LEVEL"
     )
 
     dependency_timeout_seconds: float = Field(default=2.0, gt=0, alias="DEPENDENCY_TIMEOUT")

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 import sys
 
 from opentelemetry.sdk.trace import TracerProvider
 
+from broker.kit import logs
 from broker.kit.db import create_engine, create_sessionmaker
+from broker.kit.metrics import use_service_name
 from broker.kit.telemetry import configure_tracing, instrument_httpx
 from broker.settings import Settings
 from broker.webhooks.secrets import cipher_from_settings
 from notifier.consumer import NotificationConsumer
 from notifier.delivery import webhook_client
+from notifier.http import health_app, serve_health
 from notifier.worker import DeliveryWorker
 
 
@@ -24,9 +26,10 @@ async def serve(
     *,
     ready: asyncio.Event | None = None,
     tracer_provider: TracerProvider | None = None,
+    http: tuple[str, int] | None = None,
 ) -> None:
     """Consume and deliver until `stop`; tracing as the `OTEL_*` variables say, or into
-    `tracer_provider` (tests)."""
+    `tracer_provider` (tests); `/healthz`, `/readyz` and `/metrics` on `http` (host, port)."""
     assert settings.kafka_bootstrap_servers
     tracer_provider = tracer_provider or configure_tracing("cdo-notifier")
     engine = create_engine(settings.database_url)
@@ -45,8 +48,20 @@ async def serve(
         )
         if ready is not None:
             asyncio.get_running_loop().create_task(_signal_when(consumer.assigned, ready))
+        loops = [consumer.run(stop), worker.run(stop)]
+        if http is not None:
+            app = health_app(
+                engine,
+                settings.kafka_bootstrap_servers,
+                heartbeats={
+                    "consumer": lambda: consumer.turned_at,
+                    "worker": lambda: worker.turned_at,
+                },
+                timeout_s=settings.dependency_timeout_seconds,
+            )
+            loops.append(serve_health(app, *http, stop))
         try:
-            await asyncio.gather(consumer.run(stop), worker.run(stop))
+            await asyncio.gather(*loops)
         finally:
             await engine.dispose()
 
@@ -60,14 +75,15 @@ def run(settings: Settings) -> int:
     if not settings.kafka_bootstrap_servers:
         print("cdo-broker notifier: set KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO)
+    logs.configure(settings.log_level)
+    use_service_name("cdo-notifier")
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await serve(settings, stop)
+        await serve(settings, stop, http=(settings.notifier_http_host, settings.notifier_http_port))
 
     asyncio.run(main())
     return 0

@@ -19,6 +19,7 @@ from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.kit.clock import utcnow
+from broker.kit.metrics import gauges
 from broker.kit.telemetry import extract, inject, kafka_attributes
 from broker.outbox import topics
 from notifier.intake import header_of, record_deliveries
@@ -45,6 +46,9 @@ class NotificationConsumer:
         self._start_at = start_at
         self.assigned = asyncio.Event()  # set once this member holds partitions
         self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
+        self._lag_measured_at = float("-inf")
+        self.turned_at = 0.0  # event-loop time of the last turn of its loop (liveness)
+        self._lag_keys: set[tuple[str, int]] = set()
 
     def _consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
@@ -60,6 +64,7 @@ class NotificationConsumer:
     async def run(self, stop: asyncio.Event) -> None:
         backoff = 0.5
         while not stop.is_set():
+            self.turned_at = asyncio.get_running_loop().time()
             consumer = self._consumer()
             try:
                 await consumer.start()
@@ -77,9 +82,11 @@ class NotificationConsumer:
 
     async def _consume(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self.turned_at = asyncio.get_running_loop().time()
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
             if consumer.assignment():
                 self.assigned.set()
+            await self._measure_lag(consumer)
             records = [record for batch in batches.values() for record in batch]
             if not records:
                 continue
@@ -102,6 +109,23 @@ class NotificationConsumer:
                 for span in spans:
                     span.end()
             self._on_recorded()
+
+    async def _measure_lag(self, consumer: AIOKafkaConsumer) -> None:
+        """Per partition: the log end (as of the last fetch) minus where this member reads, at
+        most once a second. Partitions that moved to another member leave the gauge."""
+        now = asyncio.get_running_loop().time()
+        if now - self._lag_measured_at < 1.0:
+            return
+        self._lag_measured_at = now
+        lag: dict[tuple[str, int], int] = {}
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)
+            if end is not None:
+                lag[(tp.topic, tp.partition)] = max(0, end - await consumer.position(tp))
+        for gone in self._lag_keys - lag.keys():
+            gauges.consumer_lag.pop(gone, None)
+        gauges.consumer_lag.update(lag)
+        self._lag_keys = set(lag)
 
     def _process_span(self, record: Any) -> trace.Span:
         """A `process` span per message, continuing the trace the message carries (the

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.events import DeadLetter, ce_type
 from broker.kit.clock import utcnow
+from broker.kit.metrics import instruments
 from broker.kit.telemetry import extract
 from broker.outbox import topics
 from broker.outbox.service import record_event
@@ -74,12 +75,14 @@ class DeliveryWorker:
         self._active: Counter[str] = Counter()  # claimed, not yet finished, per organisation
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+        self.turned_at = 0.0  # event-loop time of the last turn of its loop (liveness)
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self.turned_at = asyncio.get_running_loop().time()
             try:
                 claimed = await self.claim()
             except Exception:
@@ -173,6 +176,7 @@ class DeliveryWorker:
         await self._record(delivery, endpoint, attempt)
 
     async def _record(self, delivery: Claimed, endpoint: WebhookEndpoint, attempt: Attempt) -> None:
+        _measure(delivery.organisation_id, attempt)
         number = delivery.attempts + 1
         if attempt.outcome is Outcome.delivered:
             status, next_at = "delivered", None
@@ -249,3 +253,14 @@ class DeliveryWorker:
             await session.execute(
                 update(WebhookDelivery).where(WebhookDelivery.id == delivery.id).values(**values)
             )
+
+
+def _measure(endpoint: str, attempt: Attempt) -> None:
+    """Webhook series, labelled by the endpoint's organisation (one endpoint each): a label per
+    URL would grow without bound as receivers move."""
+    meters = instruments()
+    meters.webhook_attempts.add(1, {"endpoint": endpoint, "outcome": attempt.outcome.value})
+    if attempt.outcome is not Outcome.delivered:
+        status = str(attempt.status) if attempt.status is not None else "no_answer"
+        meters.webhook_failures.add(1, {"endpoint": endpoint, "status": status})
+    meters.webhook_seconds.record(attempt.latency_ms / 1000, {"endpoint": endpoint})

@@ -1,14 +1,23 @@
-"""`/metrics` exposes the named series, moving as a scripted run files, decides and asks."""
+"""`/metrics` exposes the named series, moving as a scripted run files, decides, lets a step
+lapse and introspects. The notifier's series: tests/notifier/test_health_and_metrics.py."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.kit.clock import utcnow
+from broker.oauth.clients import create_client
+from broker.requests import sla
+from broker.requests.models import RequestStep
 from tests.broker.requests.conftest import ALL_SCOPES, decide, file, request_body
-from tests.conftest import TokenFactory, bearer
+from tests.conftest import BASE_URL, TokenFactory, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +33,10 @@ def _value(text: str, series: str, **labels: str) -> float:
 
 
 async def test_metrics_move_with_a_scripted_run(
-    client: httpx.AsyncClient, token_for: TokenFactory
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    token_for: TokenFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     before = (await client.get("/metrics")).text
     requester = bearer(await token_for("gz-rsj", ALL_SCOPES))
@@ -33,6 +45,24 @@ async def test_metrics_move_with_a_scripted_run(
         await file(client, requester, request_body("gz-gaj-household-migration", ["id_number"]))
     ).json()
     await decide(client, provider, request["id"], decision="approve")
+    lapsing = (
+        await file(client, requester, request_body("gz-gaj-household-migration", ["name"]))
+    ).json()
+    async with sessionmaker() as session:
+        await session.execute(
+            update(RequestStep)
+            .where(RequestStep.request_id == lapsing["id"])
+            .values(due_at=utcnow() - timedelta(seconds=1))
+        )
+        introspector, secret = await create_client(
+            session, organisation_id="gz-gaj", scope="tokens:introspect"
+        )
+        await session.commit()
+    await sla.run_once(sessionmaker, policy=app.state.routing_policy, base_url=BASE_URL)
+    introspected = await client.post(
+        "/oauth/introspect", data={"token": "not-a-token"}, auth=(introspector.id, secret)
+    )
+    assert introspected.json() == {"active": False}
 
     response = await client.get("/metrics")
     assert response.status_code == 200
@@ -43,14 +73,28 @@ async def test_metrics_move_with_a_scripted_run(
         "cdo_decisions_total",
         "cdo_decision_duration_seconds_bucket",
         "cdo_tokens_total",
+        "cdo_introspections_total",
+        "cdo_sla_breaches_total",
+        "cdo_escalations_total",
+        "cdo_outbox_backlog",
+        "cdo_outbox_oldest_age_seconds",
     ]:
         assert re.search(rf"^{series}", after, re.M), series
     assert (
         _value(after, "cdo_requests_total", kind="share", status="pending")
-        == _value(before, "cdo_requests_total", kind="share", status="pending") + 1
+        == _value(before, "cdo_requests_total", kind="share", status="pending") + 2
     )
     assert _value(after, "cdo_decisions_total", decision="approve", level="city") >= 1
     assert (
         _value(after, "cdo_tokens_total", outcome="issued")
         >= _value(before, "cdo_tokens_total", outcome="issued") + 2
+    )
+    assert _value(after, "cdo_sla_breaches_total", level="city") >= 1 + _value(
+        before, "cdo_sla_breaches_total", level="city"
+    )
+    assert _value(after, "cdo_escalations_total", to="up") >= 1 + _value(
+        before, "cdo_escalations_total", to="up"
+    )
+    assert _value(after, "cdo_introspections_total", active="false") >= 1 + _value(
+        before, "cdo_introspections_total", active="false"
     )

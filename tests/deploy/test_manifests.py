@@ -76,14 +76,16 @@ def test_broker_probes_command_and_port() -> None:
     assert broker["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] > 10
 
 
-def test_notifier_has_no_http_probes() -> None:
-    # `cdo-broker notifier` serves no HTTP: an httpGet probe would fail forever.
+def test_notifier_probes_its_own_health_port() -> None:
     notifier = find("Deployment", "cdo-notifier")
     [container] = containers(notifier)
     assert container["command"] == ["cdo-broker", "notifier"]
     assert notifier["spec"]["replicas"] >= 2
-    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
-        assert "httpGet" not in container.get(probe, {})
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert ports == {"health": int(_value(container, "NOTIFIER_HTTP_PORT"))}
+    assert _value(container, "NOTIFIER_HTTP_HOST") == "0.0.0.0"  # reachable by the kubelet
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "health"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
 
 
 def test_migration_job_runs_migrate() -> None:

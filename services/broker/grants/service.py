@@ -14,6 +14,7 @@ from broker.events import GrantEvent, GrantEventName, ce_type
 from broker.grants.models import Grant
 from broker.kit.ids import new_id
 from broker.kit.problems import Conflict, NotFound, Problem
+from broker.kit.tracing import follow_request
 from broker.outbox import topics
 from broker.outbox.service import record_event
 from broker.requests.models import DataRequest
@@ -171,6 +172,9 @@ async def change_grant(
         raise GrantNotFound(grant_id)
     if not await _may_change(session, grant, caller_org_id):
         raise GrantChangeRefused("the grantee may read its grant, not change it")
+    request = await session.get(DataRequest, grant.request_id)
+    assert request is not None
+    follow_request(request.id, request.trace_id, request.span_id)
     target = {
         GrantEventName.paused: "paused",
         GrantEventName.resumed: "active",
@@ -185,8 +189,6 @@ async def change_grant(
     if action is GrantEventName.revoked:
         grant.revoked_at, grant.revoked_by, grant.revoke_reason = now, caller_org_id, reason
     await session.flush()
-    request = await session.get(DataRequest, grant.request_id)
-    assert request is not None
     await grant_event(session, grant, action, request=request, now=now, reason=reason)
     await audit.record(
         session, f"grant.{action.value}", actor=caller_org_id, subject=grant.id, now=now,

@@ -1,17 +1,26 @@
 """OpenTelemetry metrics: scrapeable at `/metrics` (Prometheus text) and pushed by OTLP when an
 OTLP endpoint is configured. One MeterProvider per process, made on first use, since the
-Prometheus registry it feeds is process-wide."""
+Prometheus registry it feeds is process-wide. docs/OPERATIONS.md says what each series means."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import cache
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
-from opentelemetry.metrics import Counter, Histogram, Meter
+from opentelemetry.metrics import CallbackOptions, Counter, Histogram, Meter, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
+
+_service = {"name": "cdo-broker"}
+
+
+def use_service_name(name: str) -> None:
+    """The process's `service.name` (the notifier calls this before any metric is made)."""
+    _service["name"] = name
 
 
 @cache
@@ -23,15 +32,44 @@ def meter() -> Meter:
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
 
         readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
-    service = os.environ.get("OTEL_SERVICE_NAME", "cdo-broker")
+    service = os.environ.get("OTEL_SERVICE_NAME", _service["name"])
     provider = MeterProvider(
         metric_readers=readers, resource=Resource.create({"service.name": service})
     )
     return provider.get_meter("cdo-broker")
 
 
+@dataclass
+class Gauges:
+    """Levels the process's loops sample and the collector reads: None (or empty) is reported as
+    no value rather than a stale one."""
+
+    outbox_backlog: int | None = None
+    outbox_oldest_age_s: float | None = None
+    # (topic, partition) -> messages behind the partition's end, after the last commit
+    consumer_lag: dict[tuple[str, int], int] = field(default_factory=dict)
+
+
+gauges = Gauges()
+
+
+def _outbox_backlog(_: CallbackOptions) -> Iterable[Observation]:
+    if gauges.outbox_backlog is not None:
+        yield Observation(gauges.outbox_backlog)
+
+
+def _outbox_age(_: CallbackOptions) -> Iterable[Observation]:
+    if gauges.outbox_oldest_age_s is not None:
+        yield Observation(gauges.outbox_oldest_age_s)
+
+
+def _consumer_lag(_: CallbackOptions) -> Iterable[Observation]:
+    for (topic, partition), lag in list(gauges.consumer_lag.items()):
+        yield Observation(lag, {"topic": topic, "partition": str(partition)})
+
+
 class Instruments:
-    """The broker's series; names follow OpenTelemetry conventions, Prometheus adds `_total`."""
+    """The services' series; names follow OpenTelemetry conventions, Prometheus adds `_total`."""
 
     def __init__(self, m: Meter) -> None:
         self.requests: Counter = m.create_counter(
@@ -44,8 +82,11 @@ class Instruments:
             "cdo.decision.duration", unit="s",
             description="SLA-clock time to decide (holds excluded), by approver level",
         )  # fmt: skip
+        self.sla_breaches: Counter = m.create_counter(
+            "cdo.sla.breaches", description="approvers whose SLA lapsed, by their level"
+        )
         self.escalations: Counter = m.create_counter(
-            "cdo.escalations", description="SLA breaches escalated up the chain"
+            "cdo.escalations", description="SLA lapses, by whether the step moved up or not"
         )
         self.tokens: Counter = m.create_counter(
             "cdo.tokens", description="token requests, by outcome (issued or refused)"
@@ -53,6 +94,26 @@ class Instruments:
         self.introspections: Counter = m.create_counter(
             "cdo.introspections", description="introspections, by answer (active or not)"
         )
+        self.webhook_attempts: Counter = m.create_counter(
+            "cdo.webhook.attempts", description="webhook POSTs, by endpoint (its org) and outcome"
+        )
+        self.webhook_failures: Counter = m.create_counter(
+            "cdo.webhook.failures", description="webhook POSTs that did not deliver, by endpoint"
+        )
+        self.webhook_seconds: Histogram = m.create_histogram(
+            "cdo.webhook.duration", unit="s", description="webhook POST latency, by endpoint"
+        )
+        m.create_observable_gauge(
+            "cdo.outbox.backlog", [_outbox_backlog], description="outbox rows not yet on Kafka"
+        )
+        m.create_observable_gauge(
+            "cdo.outbox.oldest_age", [_outbox_age], unit="s",
+            description="how long the oldest unsent outbox row has waited",
+        )  # fmt: skip
+        m.create_observable_gauge(
+            "cdo.notifier.consumer.lag", [_consumer_lag],
+            description="messages the notifier is behind, by topic and partition",
+        )  # fmt: skip
 
 
 @cache

@@ -3,6 +3,10 @@
 If OpenTelemetry has an active span (the SDK configured and instrumented), its context is used;
 otherwise the caller's `traceparent` is continued, or a new trace started, so every request has a
 trace id to return and to put on its events even when tracing export is off.
+
+Later calls about a request (decisions, clarifications, escalations, revocation, grant tokens)
+run in traces of their own; `follow_request` links their span to the request's first trace and
+names the request on their log lines.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ import secrets
 from dataclasses import dataclass
 
 from opentelemetry import trace
+from opentelemetry.trace import Link, SpanContext, TraceFlags
+
+from broker.kit.logs import bind_request
 
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
@@ -46,3 +53,27 @@ def current_trace(incoming_traceparent: str | None = None) -> TraceContext:
     if parent is not None:
         return TraceContext(parent.trace_id, secrets.token_hex(8), parent.sampled)
     return TraceContext(secrets.token_hex(16), secrets.token_hex(8))
+
+
+def link_to(trace_id: str, span_id: str) -> Link:
+    """A span link to the span `trace_id`/`span_id` names (a request's filing span)."""
+    return Link(
+        SpanContext(
+            int(trace_id, 16),
+            int(span_id, 16),
+            is_remote=True,
+            trace_flags=TraceFlags(TraceFlags.SAMPLED),
+        ),
+        {"cdo.link": "request"},
+    )
+
+
+def follow_request(request_id: str, trace_id: str, span_id: str) -> None:
+    """This call (its current span: the HTTP server's, or a job's) is about a filed request: link
+    it to the request's first trace, and name the request and that trace on every log line."""
+    bind_request(request_id, trace_id)
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.set_attribute("cdo.request_id", request_id)
+        link = link_to(trace_id, span_id)
+        span.add_link(link.context, link.attributes)

@@ -18,6 +18,7 @@ from broker.kit.problems import Problem
 from broker.oauth.models import OAuthClient
 from broker.oauth.scopes import is_known_scope, parse_scope
 from broker.oauth.server import ClientRecord, DataGrant, hash_secret
+from broker.requests.models import DataRequest
 
 
 class UnknownScope(Problem):
@@ -74,8 +75,9 @@ async def _active_grants(
     if not dataset_ids:
         return {}
     now = utcnow()
-    grants = await session.scalars(
-        select(Grant)
+    grants = await session.execute(
+        select(Grant, DataRequest.trace_id, DataRequest.span_id)
+        .join(DataRequest, DataRequest.id == Grant.request_id)
         .where(
             Grant.grantee_id == organisation_id,
             Grant.dataset_id.in_(dataset_ids),
@@ -93,6 +95,8 @@ async def _active_grants(
             purpose=g.purpose,
             jurisdiction=g.jurisdiction,
             ends_at=int(g.ends_at.timestamp()),
+            request_id=g.request_id,
+            request_trace=(trace_id, span_id),
         )
-        for g in grants
+        for g, trace_id, span_id in grants
     }

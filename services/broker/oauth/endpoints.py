@@ -20,6 +20,7 @@ from broker.kit.db import SessionDep
 from broker.kit.metrics import instruments
 from broker.kit.problems import Unauthorized
 from broker.kit.ratelimit import Rate, RateLimiter
+from broker.kit.tracing import follow_request
 from broker.oauth import revocation
 from broker.oauth.clients import find_client_record
 from broker.oauth.introspection import introspect
@@ -131,6 +132,8 @@ async def issue_token(request: Request, session: SessionDep) -> Response:
     record = (
         await find_client_record(session, client_id, dataset_ids=datasets) if client_id else None
     )
+    if record is not None and datasets and (grant := record.grants.get(datasets[0])):
+        follow_request(grant.request_id, *grant.request_trace)  # a grant token: part of its story
     server: BrokerAuthorizationServer = request.app.state.authorization_server
     oauth_request = StarletteOAuth2Request(request.method, str(request.url), request.headers, form)
     with preloaded_client(record):

@@ -44,6 +44,8 @@ class DataGrant:
     purpose: str
     jurisdiction: str | None
     ends_at: int  # unix seconds: no token outlives its grant
+    request_id: str
+    request_trace: tuple[str, str]  # the request's first trace and span, to link token calls to
 
     def authorization_details(self) -> list[dict[str, Any]]:
         detail: dict[str, Any] = {

@@ -12,6 +12,7 @@ from broker.directory.models import Organisation
 from broker.events import RequestEventName
 from broker.kit.ids import new_id
 from broker.kit.metrics import instruments
+from broker.kit.tracing import follow_request
 from broker.oauth.keys import KeyRing
 from broker.requests import publish, repository
 from broker.requests.access import Acting
@@ -47,6 +48,7 @@ async def _locked_visible(session: AsyncSession, request_id: str, acting: Acting
         or await repository.visible_request(session, request_id, acting.org_ids) is None
     ):
         raise RequestNotFound(request_id)
+    follow_request(request.id, request.trace_id, request.span_id)
     return request
 
 

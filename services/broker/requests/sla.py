@@ -4,6 +4,9 @@ do grants past their window.
 Every broker process runs it. Overdue steps are taken with SELECT ... FOR UPDATE SKIP LOCKED and
 their deadline moves in the same transaction, so each lapse escalates exactly once; the unique
 (step, sequence) constraint on escalations is the backstop.
+
+Each escalation and expiry is a trace of its own (the job has no caller), linked to the request's
+first trace, and its log lines name the request.
 """
 
 from __future__ import annotations
@@ -11,15 +14,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from opentelemetry import context as otel_context
+from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.events import RequestEventName
 from broker.grants.service import expire_grants
 from broker.kit.clock import utcnow
 from broker.kit.ids import new_id
+from broker.kit.logs import about_request
 from broker.kit.metrics import instruments
+from broker.kit.tracing import link_to
 from broker.requests import publish, repository
 from broker.requests.lifecycle import RequestStatus
 from broker.requests.models import DataRequest, Escalation, RequestStep, StepApprover
@@ -68,6 +77,8 @@ async def escalate_step(
             created_at=now,
         )
         session.add(escalation)
+        lapsed_org = directory.organisations.get(approver.organisation_id)
+        instruments().sla_breaches.add(1, {"level": lapsed_org.level if lapsed_org else "unknown"})
         instruments().escalations.add(1, {"to": "none" if target is None else "up"})
         first = first or escalation
         moves.append({"from": approver.organisation_id, "to": target})
@@ -132,19 +143,41 @@ async def remind(session: AsyncSession, step: RequestStep, *, now: datetime, bas
     )
 
 
+@contextmanager
+def _job_span(tracer: trace.Tracer, name: str, request: DataRequest) -> Iterator[None]:
+    with (
+        tracer.start_as_current_span(
+            name,
+            context=otel_context.Context(),  # a root: the job acts on its own
+            links=[link_to(request.trace_id, request.span_id)],
+            attributes={"cdo.request_id": request.id},
+        ),
+        about_request(request.id, request.trace_id),
+    ):
+        yield
+
+
 async def run_once(
-    sessionmaker: async_sessionmaker[AsyncSession], *, policy: Policy, base_url: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    policy: Policy,
+    base_url: str,
+    tracer: trace.Tracer | None = None,
 ) -> int:
     """One pass: returns how many steps escalated and requests expired."""
+    tracer = tracer or trace.get_tracer(__name__)
     now = utcnow()
     async with sessionmaker() as session, session.begin():
         steps = await repository.overdue_steps(session, now, BATCH)
         if steps:
             directory = await repository.directory_view(session, now)
         for step in steps:
-            await escalate_step(
-                session, step, directory=directory, policy=policy, now=now, base_url=base_url
-            )
+            request = await session.get(DataRequest, step.request_id)
+            assert request is not None
+            with _job_span(tracer, "sla escalate", request):
+                await escalate_step(
+                    session, step, directory=directory, policy=policy, now=now, base_url=base_url
+                )
         reminded = await repository.steps_to_remind(
             session, now, policy.reminder_before_seconds, BATCH
         )
@@ -153,16 +186,17 @@ async def run_once(
         expired = await expire_grants(session, now=now, limit=BATCH)
         lapsed = await repository.lapsed_requests(session, now, BATCH)
         for request in lapsed:
-            route = await load_route(session, request.id)
-            await close_request(
-                session,
-                request,
-                route,
-                RequestStatus.expired,
-                now=now,
-                actor=None,
-                reason="the period asked for ended before the route was decided",
-            )
+            with _job_span(tracer, "sla expire", request):
+                route = await load_route(session, request.id)
+                await close_request(
+                    session,
+                    request,
+                    route,
+                    RequestStatus.expired,
+                    now=now,
+                    actor=None,
+                    reason="the period asked for ended before the route was decided",
+                )
     return len(steps) + len(reminded) + expired + len(lapsed)
 
 
@@ -173,10 +207,14 @@ async def run_forever(
     base_url: str,
     interval_s: float,
     stop: asyncio.Event,
+    tracer: trace.Tracer | None = None,
 ) -> None:
     while not stop.is_set():
         try:
-            while await run_once(sessionmaker, policy=policy, base_url=base_url) >= BATCH:
+            while (
+                await run_once(sessionmaker, policy=policy, base_url=base_url, tracer=tracer)
+                >= BATCH
+            ):
                 pass  # a backlog: keep going without waiting
         except Exception:
             # PostgreSQL away: the overdue steps wait for the next pass, nothing is lost

@@ -1,0 +1,129 @@
+"""The notifier's own HTTP port: liveness, readiness and the webhook and consumer series after a
+scripted run (one approval task, refused once by its receiver, then delivered)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from broker.settings import Settings
+from notifier.cli import serve
+from tests.broker.requests.conftest import ALL_SCOPES, file, request_body
+from tests.conftest import TokenFactory, bearer, broker_with
+from tests.notifier.conftest import Received, Receiver, Reply, _running_receiver
+from tests.ports import free_port
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+# 河源市人力资源和社会保障局 asks 河源市卫生健康局: a city no other test registers endpoints in
+REQUESTER, APPROVER = "hy-rsj", "hy-wjj"
+DATASET = "hy-wjj-family-doctor-contracts"
+
+
+@pytest.fixture
+async def notifier_port(settings: Settings) -> AsyncIterator[int]:
+    port = free_port()
+    local = settings.model_copy(
+        update={
+            "webhook_allow_private_urls": True,
+            "webhook_retry_schedule": "0.2,0.2,0.2",
+            "notifier_group_id": f"test-{secrets.token_hex(4)}",
+            "notifier_start_at": "latest",
+        }
+    )
+    stop, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(serve(local, stop, ready=ready, http=("127.0.0.1", port)))
+    await wait_until(ready.is_set, limit_s=30, what="the notifier to join its group")
+    yield port
+    stop.set()
+    await asyncio.wait_for(task, 20)
+
+
+def _value(text: str, series: str, **labels: str) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith((series + "{", series + " ")) and all(
+            f'{k}="{v}"' in line for k, v in labels.items()
+        ):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+async def test_probes_and_series_after_a_scripted_run(
+    app: FastAPI,
+    settings: Settings,
+    client: httpx.AsyncClient,
+    token_for: TokenFactory,
+    notifier_port: int,
+) -> None:
+    base = f"http://127.0.0.1:{notifier_port}"
+    async with httpx.AsyncClient(base_url=base) as http:
+        assert (await http.get("/healthz")).json() == {"status": "ok"}
+        ready = await http.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"] == {"database": "ok", "kafka": "ok"}
+        before = (await http.get("/metrics")).text
+
+    approver = bearer(await token_for(APPROVER, ALL_SCOPES + " webhooks:manage"))
+    requester = bearer(await token_for(REQUESTER, ALL_SCOPES))
+    receiver: Receiver
+    async with _running_receiver() as receiver:
+        refused_once: set[str] = set()
+
+        async def first_refused(received: Received) -> Reply:
+            webhook_id = received.headers["webhook-id"]
+            if webhook_id in refused_once:
+                return Reply(200)
+            refused_once.add(webhook_id)
+            return Reply(500)
+
+        receiver.handler = first_refused
+        async with broker_with(app, settings, webhook_allow_private_urls=True) as broker:
+            registered = await broker.put(
+                "/v1/webhooks/endpoint", headers=approver, json={"url": receiver.url}
+            )
+            assert registered.status_code in (200, 201), registered.text
+        filed = await file(client, requester, request_body(DATASET, ["contract_number"]))
+        assert filed.status_code == 201, filed.text
+        request_id = filed.json()["id"]
+
+        def task_delivered() -> bool:
+            tasks = [
+                r
+                for r in receiver.requests
+                if json.loads(r.body)["type"] == "approval.requested"
+                and json.loads(r.body)["data"]["request_id"] == request_id
+            ]
+            return len(tasks) >= 2  # refused, then delivered
+
+        await wait_until(task_delivered, limit_s=60, what="the task refused once, then delivered")
+
+    async def scrape() -> str:
+        async with httpx.AsyncClient(base_url=base) as http:
+            response = await http.get("/metrics")
+        assert response.headers["content-type"].startswith("text/plain")
+        return response.text
+
+    attempts = "cdo_webhook_attempts_total"
+
+    async def delivered_counted() -> bool:
+        text = await scrape()
+        return _value(text, attempts, endpoint=APPROVER, outcome="delivered") > _value(
+            before, attempts, endpoint=APPROVER, outcome="delivered"
+        )
+
+    await wait_until(delivered_counted, limit_s=10, what="the delivery to be counted")
+    after = await scrape()
+    assert _value(after, attempts, endpoint=APPROVER, outcome="retry") >= 1 + _value(
+        before, attempts, endpoint=APPROVER, outcome="retry"
+    )
+    assert _value(after, "cdo_webhook_failures_total", endpoint=APPROVER, status="500") >= 1
+    assert _value(after, "cdo_webhook_duration_seconds_count", endpoint=APPROVER) >= 2
+    assert re.search(r'^cdo_notifier_consumer_lag\{.*topic="datashare.approvals"', after, re.M)
