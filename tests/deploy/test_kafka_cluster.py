@@ -1,0 +1,237 @@
+"""deploy/local/stack's three-node Kafka: a node killed mid-stream loses no acknowledged message.
+
+The cluster runs in its own state dir on free ports and only Kafka starts (`start-kafka`): the
+services of the default stack are neither used nor touched. `down` stops it whatever the outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import socket
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import ExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import KafkaError
+from aiokafka.structs import RecordMetadata
+from tests.kafka import open_tail, partition_count
+from tests.waiting import wait_until
+
+STACK = Path(__file__).resolve().parents[2] / "deploy" / "local" / "stack"
+TOPIC = "datashare.requests"
+NODES = 3
+BATCH = 50  # messages in flight at once: the stream's pace is the cluster's own
+
+pytestmark = [
+    pytest.mark.stack,
+    pytest.mark.timeout(600),
+    pytest.mark.skipif(
+        not (shutil.which("java") and shutil.which("mvn")),
+        reason="the cluster runs from Kafka's Maven jars: needs java and mvn",
+    ),
+]
+
+
+def free_port_run(count: int) -> int:
+    """The first of `count` consecutive loopback ports nothing listens on right now."""
+    for _ in range(100):
+        with ExitStack() as held:  # held until all are checked, so the kernel hands none out
+            first = held.enter_context(socket.socket())
+            first.bind(("127.0.0.1", 0))
+            base = int(first.getsockname()[1])
+            try:
+                for port in range(base + 1, base + count):
+                    held.enter_context(socket.socket()).bind(("127.0.0.1", port))
+            except (OSError, OverflowError):  # taken, or past the last port
+                continue
+            return base
+    raise AssertionError(f"found no {count} consecutive free ports")
+
+
+@dataclass
+class Cluster:
+    state: Path
+    base_port: int
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(f"127.0.0.1:{self.base_port + 2 * n}" for n in range(NODES))
+
+    async def stack(self, *args: str, nodes: int | None = None, check: bool = True) -> str:
+        env = {**os.environ, "CDO_STACK_DIR": str(self.state), "KAFKA_PORT": str(self.base_port)}
+        env.pop("KAFKA_NODES", None)
+        if nodes is not None:
+            env["KAFKA_NODES"] = str(nodes)
+        process = await asyncio.create_subprocess_exec(
+            str(STACK), *args, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(process.communicate(), timeout=400)
+        if check:
+            assert process.returncode == 0, (
+                f"stack {' '.join(args)}: exit {process.returncode}\n{err.decode(errors='replace')}"
+            )
+        return out.decode()
+
+    async def running(self) -> set[str]:
+        status = await self.stack("status", check=False)  # exit 3: PostgreSQL and Redis are off
+        return set(re.findall(r"^(\S+)\s+running\s", status, re.M))
+
+
+def borrow_jars(state: Path) -> None:
+    """Hard links to the default state dir's Kafka jars, if it has them: `stack` checks them
+    against the pom as it would its own, and skips a Maven run that costs seconds."""
+    jars = STACK.parents[2] / ".stack" / "kafka" / "libs"
+    if (jars / ".pom-sha256").is_file():
+        shutil.copytree(jars, state / "kafka" / "libs", copy_function=link_or_copy)
+
+
+def link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system
+        shutil.copy2(source, target)
+
+
+@asynccontextmanager
+async def cluster_of_three(root: Path) -> AsyncIterator[Cluster]:
+    cluster = Cluster(root / "stack", free_port_run(2 * NODES))
+    borrow_jars(cluster.state)
+    try:
+        await cluster.stack("start-kafka", nodes=NODES)
+        yield cluster
+    finally:
+        try:
+            await cluster.stack("down")
+        finally:
+            shutil.rmtree(cluster.state, ignore_errors=True)
+
+
+@dataclass
+class Stream:
+    """Numbered messages, one partition after the other, sent a batch at a time."""
+
+    producer: AIOKafkaProducer
+    partitions: int
+    sent: int = 0
+    acknowledged: list[int] = field(default_factory=list)
+    failed: dict[int, BaseException] = field(default_factory=dict)
+
+    async def send_batch(self) -> list[int]:
+        numbers = range(self.sent, self.sent + BATCH)
+        self.sent += BATCH
+        futures = [
+            await self.producer.send(
+                TOPIC, key=str(n).encode(), value=str(n).encode(), partition=n % self.partitions
+            )
+            for n in numbers
+        ]
+        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        for n, outcome in zip(numbers, outcomes, strict=True):
+            if isinstance(outcome, RecordMetadata):
+                self.acknowledged.append(n)
+            else:
+                self.failed[n] = outcome
+        return [n for n in numbers if n not in self.failed]
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.send_batch()
+
+
+@dataclass(frozen=True)
+class Placement:
+    leader: int
+    replicas: list[int]
+    isr: list[int]
+
+
+async def placements(admin: AIOKafkaAdminClient) -> dict[int, Placement]:
+    """Per partition of the topic: its leader, replicas and in-sync replicas, as Kafka sees them."""
+    [topic] = await admin.describe_topics([TOPIC])
+    return {
+        p["partition"]: Placement(p["leader"], p["replicas"], p["isr"]) for p in topic["partitions"]
+    }
+
+
+async def topic_config(admin: AIOKafkaAdminClient, name: str) -> str:
+    [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, TOPIC)])
+    [resource] = response.to_object()["resources"]
+    [value] = [e["config_value"] for e in resource["config_entries"] if e["config_names"] == name]
+    return str(value)
+
+
+async def test_a_killed_node_loses_no_acknowledged_message(tmp_path: Path) -> None:
+    async with cluster_of_three(tmp_path) as cluster:
+        # Without KAFKA_NODES: the state dir remembers it is a cluster.
+        assert await cluster.running() == {f"kafka-{n}" for n in range(NODES)}
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=cluster.bootstrap)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=cluster.bootstrap, acks="all", enable_idempotence=True
+        )
+        await admin.start()
+        await producer.start()
+        try:
+            assert {len(p.replicas) for p in (await placements(admin)).values()} == {NODES}
+            assert await topic_config(admin, "min.insync.replicas") == "2"
+            victim = (await placements(admin))[0].leader  # so that a leader moves mid-stream
+
+            async with open_tail(cluster.bootstrap, TOPIC) as tail:
+                stream = Stream(producer, partition_count(TOPIC))
+                stop = asyncio.Event()
+                streaming = asyncio.create_task(stream.run(stop))
+                try:
+                    await wait_until(
+                        lambda: len(stream.acknowledged) >= 10 * BATCH,
+                        limit_s=60, what="the stream to get going",
+                    )  # fmt: skip
+                    await cluster.stack("kill-kafka", str(victim))
+                    killed_at = stream.sent
+
+                    async def victim_out_of_every_isr() -> bool:
+                        try:  # the admin client asks a random node, the dead one included
+                            placed = await placements(admin)
+                        except KafkaError:
+                            return False
+                        return all(
+                            p.leader != victim
+                            and sorted(p.isr) == sorted(set(p.replicas) - {victim})
+                            for p in placed.values()
+                        )
+
+                    await wait_until(
+                        victim_out_of_every_isr, limit_s=120, poll_s=0.5,
+                        what=f"node {victim} to leave the ISRs",
+                    )  # fmt: skip
+                    await wait_until(
+                        lambda: sum(n >= killed_at for n in stream.acknowledged) >= 4 * BATCH,
+                        limit_s=120, what="the stream to go on after the kill",
+                    )  # fmt: skip
+                finally:
+                    stop.set()
+                    await streaming
+
+                # Two in-sync replicas are min.insync.replicas: acks=all still succeeds.
+                last = await stream.send_batch()
+                assert len(last) == BATCH, f"refused with node {victim} down: {stream.failed}"
+
+                records = await tail.read([str(n) for n in range(stream.sent)], within=60)
+        finally:
+            await producer.stop()
+            await admin.close()
+
+    copies = Counter(int(r.value) for r in records if r.value is not None)
+    assert [n for n in stream.acknowledged if copies[n] != 1] == []
+    assert [n for n, times in copies.items() if times > 1] == []
+    # Every send is acknowledged: the producer's retries span the leaders' move.
+    assert stream.failed == {}
