@@ -18,6 +18,8 @@ from broker.health.endpoints import router as health_router
 from broker.kit.body_limit import LimitBodySize
 from broker.kit.content_type import RequireJSONBody
 from broker.kit.db import create_engine, create_sessionmaker
+from broker.kit.nul_characters import RefuseNulCharacters
+from broker.kit.problem_docs import document_problems
 from broker.kit.problems import install_problem_handlers
 from broker.kit.ratelimit import RateLimiter
 from broker.kit.telemetry import (
@@ -133,8 +135,10 @@ def create_app(
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    document_problems(app)
     if tracer_provider is not None:
         instrument_app(app, tracer_provider)
+    app.add_middleware(RefuseNulCharacters)
     app.add_middleware(RequireJSONBody)
     app.add_middleware(LimitBodySize, max_bytes=settings.max_body_bytes)
     for router in (

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from broker.app import create_app
 from broker.settings import Settings
 from tests.conftest import BASE_URL, TokenFactory, bearer
 from tests.ports import free_port
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 PROBLEM = "application/problem+json"
@@ -82,6 +86,79 @@ async def test_an_unexpected_error_is_500_without_internals(settings: Settings) 
     assert response.headers["content-type"] == PROBLEM
     assert "hunter2" not in response.text
     assert "RuntimeError" not in response.text
+
+
+async def test_a_statement_cut_off_by_postgresql_is_503(settings: Settings) -> None:
+    """PostgreSQL restarting under a running statement: asyncpg says "connection was closed in
+    the middle of operation", SQLAlchemy raises a plain DBAPIError; the caller must get a 503."""
+    app = create_app(settings)
+    backends: asyncio.Queue[int] = asyncio.Queue()
+
+    @app.get("/slow")
+    async def slow(request: Request) -> None:
+        async with request.app.state.engine.connect() as connection:
+            pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            await backends.put(pid)
+            await connection.execute(text("SELECT pg_sleep(60)"))
+
+    async def terminate() -> None:
+        pid = await backends.get()
+        async with app.state.engine.connect() as other:
+
+            async def sleeping() -> bool:
+                state = await other.scalar(
+                    text("SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+                )
+                await other.commit()  # a fresh snapshot of pg_stat_activity each time
+                return bool(state == "active")
+
+            await wait_until(sleeping, limit_s=30, what="the slow statement to run")
+            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http,
+    ):
+        response, _ = await asyncio.gather(http.get("/slow"), terminate())
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"]
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["type"].endswith("/dependency-unavailable")
+
+
+class _DriverError(Exception):
+    """What asyncpg hands SQLAlchemy: an error carrying its SQLSTATE."""
+
+    def __init__(self, message: str, sqlstate: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "status"),
+    [("57P03", 503), ("57P01", 503), ("08006", 503), ("22012", 500)],
+)
+async def test_database_errors_by_sqlstate(settings: Settings, sqlstate: str, status: int) -> None:
+    """Refused while PostgreSQL shuts down or starts (57P0x), or a broken connection (08xxx),
+    is a 503 to retry; any other database error stays a 500."""
+    app = create_app(settings)
+
+    @app.get("/db")
+    async def db() -> None:
+        raise DBAPIError(
+            "SELECT 1", None, _DriverError("the database system is shutting down", sqlstate)
+        )
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http,
+    ):
+        response = await http.get("/db")
+    assert response.status_code == status
+    assert response.headers["content-type"] == PROBLEM
+    assert ("retry-after" in response.headers) == (status == 503)
 
 
 async def test_health_and_readiness_with_everything_up(client: httpx.AsyncClient) -> None:

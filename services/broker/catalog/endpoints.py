@@ -9,6 +9,7 @@ from broker.catalog.models import SharingClass
 from broker.catalog.schemas import DatasetChange, DatasetIn, DatasetOut
 from broker.kit.db import SessionDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
+from broker.kit.problem_docs import problems
 from broker.oauth.principal import CallerDep, CatalogAdminDep
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
@@ -41,7 +42,12 @@ async def get_dataset(dataset_id: str, session: SessionDep, _caller: CallerDep) 
     return DatasetOut.model_validate(await service.get_dataset(session, dataset_id))
 
 
-@router.post("/datasets", status_code=status.HTTP_201_CREATED, summary="Add a dataset")
+@router.post(
+    "/datasets",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a dataset",
+    responses=problems(409),
+)
 async def create_dataset(
     body: DatasetIn, session: SessionDep, _admin: CatalogAdminDep
 ) -> DatasetOut:

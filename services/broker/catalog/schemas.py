@@ -5,6 +5,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from broker.catalog.models import SharingClass
 
 
+def _no_duplicate_names(fields: list[DatasetField]) -> list[DatasetField]:
+    names = [f.name for f in fields]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate field names: {', '.join(duplicates)}")
+    return fields
+
+
 class DatasetField(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
     label: str = Field(min_length=1, max_length=100)
@@ -36,11 +44,7 @@ class DatasetIn(BaseModel):
     @field_validator("fields")
     @classmethod
     def _unique_names(cls, fields: list[DatasetField]) -> list[DatasetField]:
-        names = [f.name for f in fields]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate field names: {', '.join(duplicates)}")
-        return fields
+        return _no_duplicate_names(fields)
 
 
 class DatasetChange(BaseModel):
@@ -52,4 +56,7 @@ class DatasetChange(BaseModel):
     sharing_class: SharingClass | None = None
     fields: list[DatasetField] | None = Field(default=None, min_length=1, max_length=200)
 
-    _unique_names = field_validator("fields")(DatasetIn._unique_names.__func__)  # type: ignore[attr-defined]
+    @field_validator("fields")
+    @classmethod
+    def _unique_names(cls, fields: list[DatasetField] | None) -> list[DatasetField] | None:
+        return None if fields is None else _no_duplicate_names(fields)  # null: the fields stay

@@ -18,6 +18,7 @@ from broker.directory.schemas import (
 from broker.kit.clock import utcnow
 from broker.kit.db import SessionDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
+from broker.kit.problem_docs import problems
 from broker.oauth.principal import CallerDep, DirectoryAdminDep
 
 router = APIRouter(prefix="/v1", tags=["directory"])
@@ -55,7 +56,12 @@ async def get_organisation(
     return (await service.describe(session, [org], utcnow()))[0]
 
 
-@router.post("/organisations", status_code=status.HTTP_201_CREATED, summary="Add a body")
+@router.post(
+    "/organisations",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a body",
+    responses=problems(409),
+)
 async def create_organisation(
     body: OrganisationIn, session: SessionDep, _admin: DirectoryAdminDep
 ) -> OrganisationOut:
@@ -74,7 +80,12 @@ async def appointment_history(
     return [AppointmentOut.model_validate(a) for a in history]
 
 
-@router.post("/appointments", status_code=status.HTTP_201_CREATED, summary="File a CDO appointment")
+@router.post(
+    "/appointments",
+    status_code=status.HTTP_201_CREATED,
+    summary="File a CDO appointment",
+    responses=problems(404, 409),
+)
 async def appoint(
     body: AppointmentIn, session: SessionDep, admin: DirectoryAdminDep
 ) -> AppointmentOut:
@@ -92,7 +103,12 @@ async def end_appointment(
     return AppointmentOut.model_validate(appointment)
 
 
-@router.post("/delegations", status_code=status.HTTP_201_CREATED, summary="Delegate decisions")
+@router.post(
+    "/delegations",
+    status_code=status.HTTP_201_CREATED,
+    summary="Delegate decisions",
+    responses=problems(403, 404),
+)
 async def delegate(body: DelegationIn, session: SessionDep, caller: CallerDep) -> DelegationOut:
     delegation = await service.delegate(
         session,

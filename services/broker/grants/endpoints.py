@@ -13,6 +13,7 @@ from broker.grants.schemas import GrantOut
 from broker.kit.clock import utcnow
 from broker.kit.db import SessionDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
+from broker.kit.problem_docs import problems
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
 
@@ -67,14 +68,22 @@ class GrantRevokeIn(BaseModel):
 GrantChanger = Annotated[Principal, Depends(require_scope(Scope.grants_revoke))]
 
 
-@router.post("/{grant_id}/revoke", summary="Revoke a grant (provider's CDO or data bureau)")
+@router.post(
+    "/{grant_id}/revoke",
+    summary="Revoke a grant (provider's CDO or data bureau)",
+    responses=problems(409),
+)
 async def revoke(
     grant_id: str, body: GrantRevokeIn, session: SessionDep, caller: GrantChanger
 ) -> GrantOut:
     return await _change(session, grant_id, caller, GrantEventName.revoked, body.reason)
 
 
-@router.post("/{grant_id}/pause", summary="Pause a grant: its tokens are inactive meanwhile")
+@router.post(
+    "/{grant_id}/pause",
+    summary="Pause a grant: its tokens are inactive meanwhile",
+    responses=problems(409),
+)
 async def pause(
     grant_id: str, session: SessionDep, caller: GrantChanger, body: GrantChangeIn | None = None
 ) -> GrantOut:
@@ -83,7 +92,7 @@ async def pause(
     )
 
 
-@router.post("/{grant_id}/resume", summary="Resume a paused grant")
+@router.post("/{grant_id}/resume", summary="Resume a paused grant", responses=problems(409))
 async def resume(
     grant_id: str, session: SessionDep, caller: GrantChanger, body: GrantChangeIn | None = None
 ) -> GrantOut:

@@ -6,11 +6,12 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from broker.health.checks import database_ok, kafka_ok, probe, redis_ok
 from broker.kit.metrics import instruments
+from broker.kit.problem_docs import problem_doc
 from broker.kit.problems import RETRY_AFTER_SECONDS, problem_response
 
 router = APIRouter(tags=["health"])
@@ -21,13 +22,23 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/metrics", summary="Metrics in the Prometheus text format", response_model=None)
+@router.get(
+    "/metrics",
+    summary="Metrics in the Prometheus text format",
+    response_model=None,
+    response_class=PlainTextResponse,  # documents text/plain
+)
 async def metrics() -> Response:
     instruments()  # the series exist from the first scrape, at zero
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/readyz", summary="Database, Redis and Kafka are reachable", response_model=None)
+@router.get(
+    "/readyz",
+    summary="Database, Redis and Kafka are reachable",
+    response_model=None,
+    responses={503: problem_doc(503, "Not ready: `checks` says what is unreachable")},
+)
 async def readyz(request: Request) -> dict[str, Any] | JSONResponse:
     state = request.app.state
     timeout: float = state.settings.dependency_timeout_seconds

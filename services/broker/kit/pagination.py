@@ -37,9 +37,12 @@ def decode_cursor(cursor: str | None) -> str | None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+        key = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise InvalidCursor("the cursor was not issued by this API", field="cursor") from exc
+    if "\x00" in key:  # no key this API issues has one, and PostgreSQL would refuse it
+        raise InvalidCursor("the cursor was not issued by this API", field="cursor")
+    return key
 
 
 def next_cursor(keys: list[str], limit: int) -> str | None:

@@ -116,6 +116,9 @@ _NAMED = re.compile(r"^(?P<field>[A-Za-z_][\w.]*): ")
 
 
 def _describe(err: Any) -> dict[str, str]:
+    if err.get("type") == "json_invalid":  # located by a character offset, which is no field
+        why = (err.get("ctx") or {}).get("error", "JSON decode error")
+        return {"field": "body", "in": "body", "message": f"not JSON: {why} at {err['loc'][-1]}"}
     # A model-level check names its field in its message ("end: must be after start").
     message = str(err["msg"]).removeprefix("Value error, ")
     field = _field_name(tuple(err["loc"]))
@@ -196,10 +199,29 @@ async def _on_dependency_down(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _database_away(exc: sqlalchemy.exc.DBAPIError) -> bool:
+    """PostgreSQL restarting or failing over: asyncpg reports a statement cut off ("connection
+    was closed in the middle of operation"), which SQLAlchemy flags as a lost connection, or
+    refuses connections with SQLSTATE 57P01-57P05 ("the database system is shutting down")
+    or a class 08 connection error; SQLAlchemy raises all of them as a plain DBAPIError rather
+    than an OperationalError."""
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(("08", "57P"))
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and _database_away(exc):
+        return await _on_dependency_down(request, exc)
+    raise exc  # any other database error: the 500 handler, as before
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
     for error in DEPENDENCY_ERRORS:
         app.add_exception_handler(error, _on_dependency_down)
+    app.add_exception_handler(sqlalchemy.exc.DBAPIError, _on_database_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(Exception, _on_unexpected)

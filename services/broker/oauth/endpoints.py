@@ -23,6 +23,7 @@ from broker.kit.ratelimit import Rate, RateLimiter
 from broker.kit.tracing import follow_request
 from broker.oauth import revocation
 from broker.oauth.clients import find_client_record
+from broker.oauth.documented import TOKEN_CHECK_FORM, TOKEN_FORM, oauth_errors
 from broker.oauth.introspection import introspect
 from broker.oauth.keys import ALGORITHM
 from broker.oauth.principal import decode_access_token
@@ -114,11 +115,19 @@ def _client_id_of(authorization: str | None, form: dict[str, str]) -> str | None
             decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
             return None
-        return unquote(decoded.partition(":")[0]) or None
-    return form.get("client_id")
+        client_id = unquote(decoded.partition(":")[0])
+    else:
+        client_id = form.get("client_id", "")
+    # NUL cannot be in a client id, and PostgreSQL refuses to look one up: an unknown client
+    return client_id if client_id and "\x00" not in client_id else None
 
 
-@router.post("/oauth/token", summary="Issue an access token (client credentials)")
+@router.post(
+    "/oauth/token",
+    summary="Issue an access token (client credentials)",
+    responses=oauth_errors(400, 401, 429),
+    openapi_extra=TOKEN_FORM,
+)
 async def issue_token(request: Request, session: SessionDep) -> Response:
     form = {key: str(value) for key, value in (await request.form()).items()}
     client_id = _client_id_of(request.headers.get("authorization"), form)
@@ -178,7 +187,12 @@ async def _authenticated_client(
     return client
 
 
-@router.post("/oauth/introspect", summary="RFC 7662: is a token active, and what does it grant")
+@router.post(
+    "/oauth/introspect",
+    summary="RFC 7662: is a token active, and what does it grant",
+    responses=oauth_errors(400, 401, 403, 429),
+    openapi_extra=TOKEN_CHECK_FORM,
+)
 async def introspect_token(request: Request, session: SessionDep) -> Response:
     form = {key: str(value) for key, value in (await request.form()).items()}
     client = await _authenticated_client(
@@ -204,7 +218,13 @@ async def introspect_token(request: Request, session: SessionDep) -> Response:
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
 
-@router.post("/oauth/revoke", summary="RFC 7009: revoke one of your own access tokens")
+@router.post(
+    "/oauth/revoke",
+    summary="RFC 7009: revoke one of your own access tokens",
+    response_class=Response,  # 200 with no body
+    responses=oauth_errors(400, 401, 429),
+    openapi_extra=TOKEN_CHECK_FORM,
+)
 async def revoke_token(request: Request, session: SessionDep) -> Response:
     form = {key: str(value) for key, value in (await request.form()).items()}
     client = await _authenticated_client(

@@ -8,7 +8,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi.security import OAuth2
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwt import JWTClaimsRegistry
@@ -27,6 +29,20 @@ class Principal:
     scopes: frozenset[str]
     token_id: str
     expires_at: int
+
+
+# Puts the client-credentials flow and each operation's scopes into the OpenAPI document. It only
+# reads the header: `authenticated` answers a missing or bad token with problem JSON itself.
+bearer_token = OAuth2(
+    flows=OAuthFlows(
+        clientCredentials=OAuthFlowClientCredentials(
+            tokenUrl="/oauth/token", scopes={scope.value: scope.value for scope in Scope}
+        )
+    ),
+    scheme_name="oauth2",
+    description="Client credentials; send the access token as `Authorization: Bearer <token>`.",
+    auto_error=False,
+)
 
 
 class InvalidToken(Unauthorized):
@@ -90,7 +106,9 @@ def verify_access_token(token: str, keyring: KeyRing, issuer: str) -> Principal:
     )
 
 
-async def authenticated(request: Request) -> Principal:
+async def authenticated(
+    request: Request, _documented: Annotated[str | None, Depends(bearer_token)]
+) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -138,7 +156,10 @@ async def _external_principal(token: str, external: ExternalIssuer) -> Principal
 
 
 def require_scope(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
-    async def check(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+    # A default, not an annotation: annotations are strings here, and `scope` is not a global.
+    async def check(
+        principal: Principal = Security(authenticated, scopes=[scope.value]),  # noqa: B008
+    ) -> Principal:
         if scope.value not in principal.scopes:
             raise insufficient_scope(scope, f"this call needs the scope '{scope.value}'")
         return principal

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response, status
 from broker.kit.clock import utcnow
 from broker.kit.db import SessionDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
+from broker.kit.problem_docs import problems
 from broker.kit.ratelimit import Rate, RateLimited, RateLimiter
 from broker.kit.tracing import current_trace
 from broker.oauth.principal import Principal, require_scope
@@ -60,7 +61,12 @@ async def _one(session: SessionDep, request_id: str) -> RequestOut:
     return (await views.describe(session, [request], utcnow()))[0]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="File a data-sharing request")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="File a data-sharing request",
+    responses=problems(409, 429),
+)
 async def file_request(
     body: RequestIn,
     http: Request,
@@ -131,7 +137,9 @@ async def list_requests(
     return Page(items=items, next_cursor=next_cursor([r.id for r in rows], limit))
 
 
-@router.post("/{request_id}/decision", summary="Approve or reject the current step")
+@router.post(
+    "/{request_id}/decision", summary="Approve or reject the current step", responses=problems(409)
+)
 async def decide(
     request_id: str, body: DecisionIn, http: Request, session: SessionDep, caller: Decider
 ) -> RequestOut:
@@ -148,7 +156,9 @@ async def decide(
     return (await views.describe(session, [request], now))[0]
 
 
-@router.post("/{request_id}/cancel", summary="Withdraw an undecided request")
+@router.post(
+    "/{request_id}/cancel", summary="Withdraw an undecided request", responses=problems(409)
+)
 async def cancel(
     request_id: str, session: SessionDep, caller: Submitter, body: CancelIn | None = None
 ) -> RequestOut:
@@ -167,6 +177,7 @@ async def cancel(
     "/{request_id}/clarifications",
     status_code=status.HTTP_201_CREATED,
     summary="Put the current step on hold and ask the requester",
+    responses=problems(409),
 )
 async def ask(
     request_id: str, body: ClarificationIn, session: SessionDep, caller: Decider
@@ -182,7 +193,11 @@ async def ask(
     return await _one(session, request_id)
 
 
-@router.post("/{request_id}/clarifications/answer", summary="Answer the open clarification")
+@router.post(
+    "/{request_id}/clarifications/answer",
+    summary="Answer the open clarification",
+    responses=problems(409),
+)
 async def answer(
     request_id: str, body: ClarificationAnswerIn, session: SessionDep, caller: Submitter
 ) -> RequestOut:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from broker.kit.clock import utcnow
 from broker.kit.db import SessionDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
+from broker.kit.problem_docs import problems
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
 from broker.webhooks import repository, service
@@ -74,12 +75,18 @@ async def register_endpoint(
     return service.with_secret(endpoint, secret, now)
 
 
-@router.get("/endpoint", summary="Your organisation's webhook endpoint (without its secret)")
+@router.get(
+    "/endpoint",
+    summary="Your organisation's webhook endpoint (without its secret)",
+    responses=problems(404),
+)
 async def get_endpoint(session: SessionDep, caller: Manager) -> EndpointOut:
     return service.to_out(await service.get_endpoint(session, caller.organisation_id), utcnow())
 
 
-@router.post("/endpoint/rotate-secret", summary="Replace the signing secret")
+@router.post(
+    "/endpoint/rotate-secret", summary="Replace the signing secret", responses=problems(404)
+)
 async def rotate_secret(
     http: Request,
     session: SessionDep,
@@ -136,7 +143,11 @@ async def get_delivery(delivery_id: str, session: SessionDep, caller: Manager) -
     return (await service.describe(session, [delivery]))[0]
 
 
-@router.post("/deliveries/replay", summary="Send again the failed deliveries of a period")
+@router.post(
+    "/deliveries/replay",
+    summary="Send again the failed deliveries of a period",
+    responses=problems(409),
+)
 async def replay_deliveries(body: RangeReplayIn, session: SessionDep, caller: Manager) -> ReplayOut:
     """Deliveries created in [`from`, `to`) that are `dead` or `undeliverable` (or only those in
     `status`) go back to pending, due now, with the retry schedule from its start; their earlier
@@ -154,7 +165,9 @@ async def replay_deliveries(body: RangeReplayIn, session: SessionDep, caller: Ma
     return ReplayOut(requeued=count)
 
 
-@router.post("/deliveries/{delivery_id}/replay", summary="Send one delivery again")
+@router.post(
+    "/deliveries/{delivery_id}/replay", summary="Send one delivery again", responses=problems(409)
+)
 async def replay_delivery(
     delivery_id: str, session: SessionDep, caller: Manager, body: ReplayIn | None = None
 ) -> DeliveryOut:

@@ -72,6 +72,39 @@ def test_narrowing_never_widens(
     assert granted.start <= narrowed.start < narrowed.end <= granted.end
 
 
+@settings(max_examples=300)
+@given(
+    asked=st.lists(st.sampled_from(FIELDS), min_size=1, unique=True),
+    approvals=st.lists(
+        st.tuples(
+            st.none() | st.lists(st.sampled_from(FIELDS), unique=True),
+            st.none() | st.integers(-10, 400),
+            st.none() | st.integers(-10, 400),
+        ),
+        max_size=5,
+    ),
+)
+def test_a_narrowed_approval_never_widens_along_a_route(
+    asked: list[str], approvals: list[tuple[list[str] | None, int | None, int | None]]
+) -> None:
+    """Each step's approver narrows what the step before granted (or keeps it): whatever the
+    route, the grant at its end is within what was asked, and within each earlier approval."""
+    original = Grantable(tuple(asked), BASE, BASE + timedelta(days=365))
+    granted = original
+    for fields, start_shift, end_shift in approvals:
+        start = BASE + timedelta(days=start_shift) if start_shift is not None else None
+        end = BASE + timedelta(days=end_shift) if end_shift is not None else None
+        try:
+            narrowed = narrow(granted, fields=fields, start=start, end=end)
+        except Widening:
+            continue  # refused: the approval is not recorded, the grant stays as it was
+        for wider in (granted, original):
+            assert set(narrowed.fields) <= set(wider.fields)
+            assert wider.start <= narrowed.start < narrowed.end <= wider.end
+        granted = narrowed
+    assert granted.fields
+
+
 def test_widening_names_the_field() -> None:
     granted = Grantable(("a",), BASE, BASE + timedelta(days=10))
     with pytest.raises(Widening) as caught:

@@ -102,18 +102,43 @@ def _can_decide(directory: DirectoryView, org_id: str) -> bool:
 @FAST
 @given(cases(policies()))
 def test_a_plan_is_well_formed(case: Case) -> None:
-    directory, _, plan = case
+    _, _, plan = case
     assert (plan.outcome == "route") == bool(plan.steps)
     assert [step.index for step in plan.steps] == list(range(len(plan.steps)))
-    deciders = [a.organisation_id for step in plan.steps for a in step.approvers]
-    assert len(deciders) == len(set(deciders)), "an organisation decides twice"
     for step in plan.steps:
         assert 1 <= step.required <= len(step.approvers)
+
+
+@FAST
+@given(cases(policies()))
+def test_every_planned_step_ends_at_a_body_with_an_active_cdo_or_a_bureau(case: Case) -> None:
+    directory, _, plan = case
+    for step in plan.steps:
         for approver in step.approvers:
             assert _can_decide(directory, approver.organisation_id)
-            if approver.acting_for is not None:
+            if approver.acting_for is not None:  # a body without a CDO: its level's bureau
                 assert not directory.organisations[approver.acting_for].has_active_cdo
                 assert approver.organisation_id == directory.data_bureau_for(approver.acting_for)
+
+
+@FAST
+@given(cases(policies()), st.data())
+def test_no_approver_decides_twice_in_one_route(case: Case, data: st.DataObject) -> None:
+    """Also as lapsed approvers escalate, by the rule `sla.escalate_step` applies: a step goes
+    up to `escalation_target` unless that body already approves somewhere in the route."""
+    directory, _, plan = case
+    route = [[a.organisation_id for a in step.approvers] for step in plan.steps]
+    planned = {org for step in route for org in step}
+    for _ in range(data.draw(st.integers(0, 6)) if route else 0):
+        step = data.draw(st.sampled_from(route))
+        lapsed = data.draw(st.sampled_from(step))
+        target = escalation_target(lapsed, directory, DEFAULT.escalation)
+        if target is not None and target not in planned:
+            step[step.index(lapsed)] = target
+            planned.add(target)
+        deciders = [org for step in route for org in step]
+        assert len(deciders) == len(set(deciders)), f"an organisation decides twice: {route}"
+        assert all(_can_decide(directory, org) for org in deciders)
 
 
 @FAST
