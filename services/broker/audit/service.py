@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, func, insert, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit.models import AuditEntry
@@ -25,6 +25,10 @@ _LOCK_KEY = 0x0A0D17  # "audit": one chain, one writer at a time
 
 
 def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
+    return hashlib.sha256(f"{prev_hash}|{_canonical(entry)}".encode()).hexdigest()
+
+
+def _canonical(entry: AuditEntry) -> str:
     content = {
         "occurred_at": entry.occurred_at.isoformat(),
         "actor": entry.actor,
@@ -33,8 +37,7 @@ def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
         "subject": entry.subject,
         "detail": entry.detail,
     }
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(f"{prev_hash}|{canonical}".encode()).hexdigest()
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 async def record(
@@ -47,9 +50,6 @@ async def record(
     now: datetime | None = None,
     **detail: Any,
 ) -> AuditEntry:
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-    previous = await session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
     entry = AuditEntry(
         occurred_at=now or utcnow(),
         actor=actor,
@@ -57,12 +57,44 @@ async def record(
         action=action,
         subject=subject,
         detail=json.loads(json.dumps(detail, default=str)),
-        prev_hash=previous or GENESIS,
     )
-    entry.hash = entry_hash(entry.prev_hash, entry)
-    session.add(entry)
-    await session.flush()
-    return entry
+    if session.get_bind().dialect.name != "postgresql":
+        previous = await session.scalar(_newest_hash())
+        entry.prev_hash = previous or GENESIS
+        entry.hash = entry_hash(entry.prev_hash, entry)
+        session.add(entry)
+        await session.flush()
+        return entry
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    # The lock is held until commit, so every round trip after it slows every audited write:
+    # the newest hash is read, and the new one computed (sha256 over the same text as
+    # `entry_hash`), by the INSERT itself. Its snapshot is taken after the lock is granted, so it
+    # sees the previous holder's row.
+    prev_hash = func.coalesce(_newest_hash().scalar_subquery(), GENESIS)
+    hash_text = prev_hash.concat("|").concat(literal(_canonical(entry)))
+    new_hash = func.encode(func.sha256(func.convert_to(hash_text, "UTF8")), "hex")
+    row = (
+        await session.execute(
+            insert(AuditEntry)
+            .values(
+                occurred_at=entry.occurred_at,
+                actor=entry.actor,
+                client_id=entry.client_id,
+                action=entry.action,
+                subject=entry.subject,
+                detail=entry.detail,
+                prev_hash=prev_hash,
+                hash=new_hash,
+            )
+            .returning(AuditEntry.id, AuditEntry.prev_hash, AuditEntry.hash)
+        )
+    ).one()
+    entry.id, entry.prev_hash, entry.hash = row
+    return entry  # not in the session: the row is written and never changes
+
+
+def _newest_hash() -> Select[Any]:
+    return select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.directory.models import Appointment, Delegation, Organisation
+from broker.routing.model import DirectoryView, OrgView
 
 
 async def list_organisations(
@@ -91,3 +94,118 @@ async def delegations_of(session: AsyncSession, organisation_id: str) -> Sequenc
         .order_by(Delegation.starts_at, Delegation.id)
     )
     return (await session.scalars(query)).all()
+
+
+# --- The directory as routing sees it, kept between filings.
+#
+# Filing plans a route over every body and its CDO windows. Loading and rebuilding that on each
+# filing cost more than the rest of filing's reads together, so each process keeps the rows and
+# the view built from them. A change made by any process shows through `version_columns`: a row
+# count and the sum of the rows' transaction ids (`xmin`) of both tables. An insert or delete
+# changes a count; an update gives the row a newer xmin, so the sum grows. The check rides along
+# with a query filing runs anyway. Transaction ids wrap after 2**32, so a cancelling change is
+# conceivable but not a practical risk. SQLite (one local process) has no xmin: no cache there.
+
+
+@dataclass(frozen=True)
+class _Directory:
+    version: tuple[int, ...]
+    organisations: tuple[tuple[str, str, str, str | None, str | None], ...]
+    windows: dict[str, tuple[tuple[datetime, datetime | None], ...]]
+    boundaries: tuple[datetime, ...]  # every start and end, sorted: where has_active_cdo flips
+
+
+@dataclass
+class _Built:
+    view: DirectoryView
+    valid_from: datetime | None  # the view holds for valid_from <= now < valid_until
+    valid_until: datetime | None
+
+
+_cached: dict[str, tuple[_Directory, _Built | None]] = {}  # per database URL
+
+
+def version_columns(dialect: str) -> list[ColumnElement[int]]:
+    """Scalar subqueries that change whenever organisations or appointments change (see above);
+    none where that cannot be told (SQLite)."""
+    if dialect != "postgresql":
+        return []
+    columns: list[ColumnElement[int]] = []
+    for model in (Organisation, Appointment):
+        table = model.__table__
+        xmin: ColumnElement[int] = literal_column(f"{model.__tablename__}.xmin::text::bigint")
+        columns.append(select(func.count()).select_from(table).scalar_subquery())
+        columns.append(
+            select(func.coalesce(func.sum(xmin), 0)).select_from(table).scalar_subquery()
+        )
+    return columns
+
+
+async def _load(session: AsyncSession, version: tuple[int, ...]) -> _Directory:
+    organisations = tuple(
+        (id, kind, level, government_id, parent_id)
+        for id, kind, level, government_id, parent_id in await session.execute(
+            select(
+                Organisation.id,
+                Organisation.kind,
+                Organisation.level,
+                Organisation.government_id,
+                Organisation.parent_id,
+            )
+        )
+    )
+    windows: dict[str, list[tuple[datetime, datetime | None]]] = {}
+    for org_id, starts_at, ends_at in await session.execute(
+        select(Appointment.organisation_id, Appointment.starts_at, Appointment.ends_at)
+    ):
+        windows.setdefault(org_id, []).append((starts_at, ends_at))
+    boundaries = sorted(
+        {moment for spans in windows.values() for span in spans for moment in span if moment}
+    )
+    return _Directory(
+        version,
+        organisations,
+        {org_id: tuple(spans) for org_id, spans in windows.items()},
+        tuple(boundaries),
+    )
+
+
+def _build(directory: _Directory, now: datetime) -> _Built:
+    def active(org_id: str) -> bool:
+        return any(
+            start <= now and (end is None or end > now)
+            for start, end in directory.windows.get(org_id, ())
+        )
+
+    view = DirectoryView.of(
+        OrgView(id, kind, level, government_id, parent_id, active(id))
+        for id, kind, level, government_id, parent_id in directory.organisations
+    )
+    at = bisect_right(directory.boundaries, now)
+    return _Built(
+        view,
+        directory.boundaries[at - 1] if at else None,
+        directory.boundaries[at] if at < len(directory.boundaries) else None,
+    )
+
+
+def _holds(built: _Built, now: datetime) -> bool:
+    return (built.valid_from is None or built.valid_from <= now) and (
+        built.valid_until is None or now < built.valid_until
+    )
+
+
+async def directory_view(
+    session: AsyncSession, now: datetime, version: tuple[int, ...] = ()
+) -> DirectoryView:
+    """Every body, and whether it has an active CDO at `now`. `version` is what
+    `version_columns` gave in this transaction; without one the rows are read again."""
+    key = str(session.get_bind().engine.url)
+    directory, built = _cached.get(key, (None, None))
+    if not version or directory is None or directory.version != version:
+        directory, built = await _load(session, version), None
+    if built is None or not _holds(built, now):
+        built = _build(directory, now)
+    if version:
+        _cached[key] = (directory, built)
+    return built.view

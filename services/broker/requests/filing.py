@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
 from redis.asyncio import Redis
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from broker.catalog.models import Dataset
+from broker.directory import repository as directory_repository
 from broker.directory.models import Level, Organisation
 from broker.events import RequestEventName
 from broker.kit.ids import new_id
@@ -89,20 +95,23 @@ async def file_request(
     """Returns the request and whether it was created now (False: an idempotent repeat)."""
     digest = fingerprint(body)
     if idempotency_key is not None:
-        existing = await _earlier(session, redis, requester_id, idempotency_key)
+        existing = await _remembered(session, redis, requester_id, idempotency_key)
         if existing is not None:
             return _same_or_conflict(existing, digest), False
 
-    dataset = await session.get(Dataset, body.dataset_id)
+    context = await _context(session, requester_id, body.dataset_id, idempotency_key)
+    if context.earlier_id is not None:
+        existing = await session.get(DataRequest, context.earlier_id)
+        assert existing is not None
+        return _same_or_conflict(existing, digest), False
+    dataset, requester, owner = context.dataset, context.requester, context.owner
     if dataset is None:
         raise InvalidRequest(f"dataset_id: no dataset '{body.dataset_id}'", field="dataset_id")
-    requester = await session.get(Organisation, requester_id)
-    owner = await session.get(Organisation, dataset.owner_id)
     assert requester is not None
     assert owner is not None
     validate_against_catalog(body, dataset, requester, owner, now)
 
-    directory = await repository.directory_view(session, now)
+    directory = await directory_repository.directory_view(session, now, context.version)
     plan = plan_route(
         RoutingRequest(
             kind=body.kind,
@@ -142,6 +151,13 @@ async def file_request(
         created_at=now,
         updated_at=now,
     )
+    route = _route_rows(request, plan)
+    # The route as it is planned, before its first step starts: what the `routed` event tells.
+    planned = [
+        p.model_dump(mode="json") for p in publish.route_summary(route.steps, route.approvers, [])
+    ]
+    if route.steps:
+        _starting(request, route.steps[0], now)
     try:
         # A savepoint: losing an idempotency race must not poison the caller's transaction.
         async with session.begin_nested():
@@ -155,9 +171,10 @@ async def file_request(
         return _same_or_conflict(existing, digest), False
 
     if idempotency_key is not None:
-        # Before the commit: a key remembered for a rolled-back request is ignored by _earlier.
+        # Before the commit: a key remembered for a rolled-back request is ignored by _remembered.
         await idempotency.remember(redis, requester_id, idempotency_key, request.id)
-    route = await _record_route(session, request, plan)
+    session.add_all([*route.steps, *route.approvers])
+    await session.flush()
     await publish.request_event(
         session, request, RequestEventName.submitted, now=now, actor=requester_id
     )
@@ -174,24 +191,70 @@ async def file_request(
         now=now,
         actor=None,
         rule=plan.rule,
-        route=[
-            p.model_dump(mode="json")
-            for p in publish.route_summary(route.steps, route.approvers, [])
-        ],
+        route=planned,
     )
     await start_step(session, request, route, route.steps[0], now=now, base_url=base_url)
     return request, True
 
 
-async def _earlier(
+async def _remembered(
     session: AsyncSession, redis: Redis | None, requester_id: str, key: str
 ) -> DataRequest | None:
+    """The request Redis remembers for this key; the database is asked in `_context`."""
     remembered = await idempotency.remembered(redis, requester_id, key)
     if remembered is not None:
         request = await session.get(DataRequest, remembered)
         if request is not None and request.requester_id == requester_id:
             return request
-    return await repository.by_idempotency_key(session, requester_id, key)
+    return None
+
+
+@dataclass(frozen=True)
+class _Context:
+    dataset: Dataset | None
+    requester: Organisation | None
+    owner: Organisation | None
+    earlier_id: str | None  # the request this requester filed earlier with this key
+    version: tuple[int, ...]  # the directory's (directory/repository.py `version_columns`)
+
+
+_REQUESTER = aliased(Organisation, name="requester")
+_OWNER = aliased(Organisation, name="owner")
+
+
+@cache
+def _context_query(dialect: str) -> Select[Any]:
+    """Built once per dialect: constructing it costs more than running it."""
+    earlier = (
+        select(DataRequest.id)
+        .where(
+            DataRequest.requester_id == bindparam("requester_id"),
+            DataRequest.idempotency_key == bindparam("key"),
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(_REQUESTER, Dataset, _OWNER, earlier, *directory_repository.version_columns(dialect))
+        .select_from(_REQUESTER)
+        .outerjoin(Dataset, Dataset.id == bindparam("dataset_id"))
+        .outerjoin(_OWNER, _OWNER.id == Dataset.owner_id)
+        .where(_REQUESTER.id == bindparam("requester_id"))
+    )
+
+
+async def _context(
+    session: AsyncSession, requester_id: str, dataset_id: str, key: str | None
+) -> _Context:
+    """Everything filing reads before it plans, in one round trip: the dataset, requester and
+    owner (then in the session for the rest of filing), an earlier request with the same
+    Idempotency-Key, and the directory's version. Each round trip is a large share of a filing,
+    so five reads became one."""
+    query = _context_query(session.get_bind().dialect.name)
+    params = {"requester_id": requester_id, "dataset_id": dataset_id, "key": key}
+    row = (await session.execute(query, params)).one_or_none()
+    if row is None:
+        return _Context(None, None, None, None, ())
+    return _Context(row[1], row[0], row[2], row[3], tuple(int(v) for v in row[4:]))
 
 
 def _same_or_conflict(existing: DataRequest, digest: str) -> DataRequest:
@@ -203,7 +266,7 @@ def _same_or_conflict(existing: DataRequest, digest: str) -> DataRequest:
     return existing
 
 
-async def _record_route(session: AsyncSession, request: DataRequest, plan: Plan) -> Route:
+def _route_rows(request: DataRequest, plan: Plan) -> Route:
     route = Route(steps=[], approvers=[], decisions=[])
     for planned in plan.steps:
         step = RequestStep(
@@ -229,8 +292,13 @@ async def _record_route(session: AsyncSession, request: DataRequest, plan: Plan)
                     added_at=request.created_at,
                 )
             )
-    session.add_all(route.steps)
-    await session.flush()
-    session.add_all(route.approvers)
-    await session.flush()
     return route
+
+
+def _starting(request: DataRequest, step: RequestStep, now: datetime) -> None:
+    """The values `start_step` gives the first step and the request, set before they are first
+    written: its flush then finds nothing changed, which saves two UPDATEs per filing."""
+    step.status = StepStatus.pending
+    step.started_at = now
+    step.due_at = now + timedelta(seconds=step.sla_seconds)
+    request.current_step = step.index

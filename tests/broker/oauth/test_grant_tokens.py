@@ -72,7 +72,9 @@ async def _introspect(
 async def test_a_grant_token_carries_its_grant_and_never_outlives_it(
     client: httpx.AsyncClient, sessionmaker: Sessions
 ) -> None:
-    holder = await _client(sessionmaker, "gz-gaj")
+    # 肇庆市公安局: no other test files for it, so the grant below is its only (and so the
+    # chosen) grant of the dataset, whatever ran before
+    holder = await _client(sessionmaker, "zq-gaj")
     start = datetime.now(UTC).replace(microsecond=0)
     short = {
         "period": {"start": start.isoformat(), "end": (start + timedelta(seconds=120)).isoformat()}

@@ -1,0 +1,1 @@
+"""Benchmarks of the broker against floors measured on the same stack in the same run."""

@@ -1,0 +1,141 @@
+"""The bench's own database on the shared stack, and the environment its processes run with.
+
+Every bench starts from an empty schema (migrated and seeded), so runs compare: the tables are
+as small at the start of each run, whatever earlier runs left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy import text
+
+from broker.kit.db import create_engine, create_sessionmaker
+from broker.migrate import upgrade
+from broker.seed.pilot import load_pilot, seed_pilot
+
+REPO = Path(__file__).resolve().parent.parent
+STATE = REPO / ".bench"  # logs, keys, profiles, figures of the last runs
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Where the shared stack listens and which database is the bench's."""
+
+    pg_host: str = "127.0.0.1"
+    pg_port: int = int(os.environ.get("BENCH_PG_PORT", "55432"))
+    database: str = os.environ.get("BENCH_DATABASE", "cdo_broker_bench")
+    redis_url: str = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:56379/0")
+    kafka: str = os.environ.get("BENCH_KAFKA", "127.0.0.1:19092")
+    pg_socket_dir: Path = field(
+        default_factory=lambda: Path(
+            os.environ.get("BENCH_PG_SOCKET_DIR", str(REPO / ".stack" / "postgres" / "run"))
+        )
+    )
+
+    @property
+    def database_url(self) -> str:
+        return f"postgresql+asyncpg://cdo:cdo@{self.pg_host}:{self.pg_port}/{self.database}"
+
+    def server_env(self, **overrides: str) -> dict[str, str]:
+        """What `cdo-broker serve`, the floor and the notifier run with. Limits are raised so the
+        limiter still runs (its Redis round trip is part of the cost) but never refuses."""
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("OTEL_", "WEBHOOK_", "RATE_LIMIT_", "OUTBOX_", "NOTIFIER_"))
+        }
+        env.update(
+            DATABASE_URL=self.database_url,
+            REDIS_URL=self.redis_url,
+            KAFKA_BOOTSTRAP_SERVERS=self.kafka,
+            OAUTH_ISSUER="http://127.0.0.1:8000",
+            BROKER_DEV_KEY_DIR=str(STATE / "keys"),
+            RATE_LIMIT_PREFIX="cdo:bench:rl",
+            RATE_LIMIT_SUBMIT="100000000/minute",
+            RATE_LIMIT_TOKEN="100000000/minute",
+            RATE_LIMIT_INTROSPECT="100000000/minute",
+            NOTIFIER_GROUP_ID="cdo-bench-notifier",
+            NOTIFIER_START_AT="latest",
+            WEBHOOK_ALLOW_PRIVATE_URLS="true",
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(overrides)
+        return env
+
+
+async def _database_exists(stack: Stack) -> bool:
+    try:
+        connection = await asyncpg.connect(
+            host=stack.pg_host, port=stack.pg_port, user="cdo", password="cdo", database="postgres"
+        )
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise SystemExit(f"bench: PostgreSQL at {stack.pg_host}:{stack.pg_port}: {exc}") from exc
+    try:
+        found = await connection.fetchval(
+            "SELECT 1 FROM pg_database WHERE datname = $1", stack.database
+        )
+        can_create = await connection.fetchval(
+            "SELECT rolcreatedb FROM pg_roles WHERE rolname = current_user"
+        )
+        if not found and can_create:
+            await connection.execute(f'CREATE DATABASE "{stack.database}"')
+            return True
+    finally:
+        await connection.close()
+    return bool(found)
+
+
+def _create_database_as_postgres(stack: Stack) -> None:
+    """The `cdo` role of the local stack may not create databases; the postgres OS user can."""
+    psql = shutil.which("psql") or "psql"
+    subprocess.run(
+        [
+            "runuser",
+            "-u",
+            "postgres",
+            "--",
+            psql,
+            "-h",
+            str(stack.pg_socket_dir),
+            "-p",
+            str(stack.pg_port),
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            f'CREATE DATABASE "{stack.database}" OWNER cdo',
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+async def fresh_database(stack: Stack) -> None:
+    """An empty, migrated and seeded bench database."""
+    if not await _database_exists(stack):
+        _create_database_as_postgres(stack)
+    engine = create_engine(stack.database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        await asyncio.to_thread(upgrade, stack.database_url)
+        async with create_sessionmaker(engine)() as session:
+            await seed_pilot(session, load_pilot())
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+def state_dir(name: str) -> Path:
+    path = STATE / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,81 @@
+"""`bench/run filing_cpu`: CPU and SQL statements per filing, in one process.
+
+The app is driven through httpx's ASGI transport with its relay and SLA job off, so the figures
+are filing's own work without the HTTP server or the background tasks: on a shared machine this
+is far steadier than a throughput figure. Run it against another tree with `PYTHONPATH` (see
+docs/BENCHMARKS.md) to compare two versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import time
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+
+from bench import clients, workload
+from bench.environment import Stack, fresh_database
+
+
+async def main(opts: argparse.Namespace) -> None:
+    stack = Stack()
+    if opts.fresh:
+        await fresh_database(stack)
+    os.environ.update(stack.server_env(SLA_JOB="false", OUTBOX_RELAY="false"))
+    from broker.app import create_app  # reads the environment just set
+    from broker.settings import Settings
+
+    orgs = workload.requesters(3)
+    made = await clients.create_clients(stack, dict.fromkeys(orgs, clients.CALLER_SCOPES))
+    app = create_app(Settings())
+    statements = 0
+
+    def count(*_: Any) -> None:
+        nonlocal statements
+        statements += 1
+
+    async with app.router.lifespan_context(app):
+        event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+            tokens = [await clients.token(http, made[org]) for org in orgs]
+
+            async def one(i: int) -> None:
+                answer = await http.post(
+                    "/v1/requests",
+                    json=workload.body(f"bench cpu {secrets.token_hex(4)} {i}"),
+                    headers={
+                        "Authorization": f"Bearer {tokens[i % len(tokens)]}",
+                        "Idempotency-Key": secrets.token_hex(8),
+                    },
+                )
+                answer.raise_for_status()
+
+            for i in range(30):  # warm the statement caches
+                await one(i)
+            statements = 0
+            cpu, wall = time.process_time(), time.perf_counter()
+            for i in range(opts.filings):
+                await one(i)
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(
+        f"{opts.filings} filings: {1000 * cpu / opts.filings:.1f} ms CPU and"
+        f" {1000 * wall / opts.filings:.1f} ms each, {statements / opts.filings:.1f} SQL"
+        " statements each"
+    )
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--filings", type=int, default=300)
+    parser.add_argument("--fresh", action="store_true", help="empty and seed the database first")
+    asyncio.run(main(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,107 @@
+"""An open-loop load generator (its own process): filings at a constant arrival rate.
+
+Request i is due at start + i / rate whatever became of the earlier ones, so a slow broker shows
+as latency instead of a lower rate (no coordinated omission). A small HTTP/1.1 client over
+keep-alive connections keeps the generator cheap next to the broker it loads. Writes one JSON
+line per filing: request id, when it was due, when the answer came, the status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import workload
+
+
+class Connection:
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        if self.writer is None or self.writer.is_closing():
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        lines = [
+            f"POST {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            f"Content-Length: {len(body)}",
+            "Content-Type: application/json",
+        ]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return status, await self.reader.readexactly(length)
+
+
+async def run(opts: argparse.Namespace) -> None:
+    tokens = [t for t in Path(opts.tokens).read_text().split() if t]  # noqa: ASYNC240 (before load)
+    pool: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(opts.connections):
+        pool.put_nowait(Connection("127.0.0.1", opts.port))
+    results: list[dict[str, Any]] = []
+    template = workload.body("%PURPOSE%")
+    count = int(opts.rate * opts.seconds)
+
+    async def one(i: int, due: float) -> None:
+        body = dict(template, purpose=f"bench e2e {opts.nonce} {i}")
+        headers = {
+            "Authorization": f"Bearer {tokens[i % len(tokens)]}",
+            "Idempotency-Key": f"{opts.nonce}-{i}",
+        }
+        connection = await pool.get()
+        try:
+            status, answer = await connection.post(
+                "/v1/requests", headers, json.dumps(body).encode()
+            )
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            connection.writer = None
+            results.append({"i": i, "due": due, "error": repr(exc), "done": time.time()})
+            return
+        finally:
+            pool.put_nowait(connection)
+        request_id = json.loads(answer).get("id") if status == 201 else None
+        results.append(
+            {"i": i, "due": due, "done": time.time(), "status": status, "id": request_id}
+        )
+
+    start = time.time() + 0.5
+    tasks = []
+    for i in range(count):
+        due = start + i / opts.rate
+        delay = due - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(i, due)))
+    await asyncio.gather(*tasks)
+    Path(opts.out).write_text(  # noqa: ASYNC240 (after the load)
+        "".join(json.dumps(r) + "\n" for r in results)
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--rate", type=float, required=True, help="filings per second")
+    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--tokens", required=True, help="file of bearer tokens, one a line")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--nonce", required=True, help="makes this run's Idempotency-Keys new")
+    parser.add_argument("--out", required=True)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

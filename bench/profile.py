@@ -1,0 +1,81 @@
+"""py-spy profiles of a running server, summarised as the functions that cost the most."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+from bench.processes import VENV_BIN
+
+PROJECT = ("broker", "notifier")  # py-spy names files from their package down
+
+
+async def record(pid: int, seconds: int, out: Path) -> Path:
+    """Collapsed stacks ("raw" format) of `pid` sampled for `seconds`, in `out`."""
+    process = await asyncio.create_subprocess_exec(
+        str(VENV_BIN / "py-spy"),
+        "record",
+        "--pid",
+        str(pid),
+        "--duration",
+        str(seconds),
+        "--rate",
+        "200",
+        "--format",
+        "raw",
+        "--nonblocking",
+        "--output",
+        str(out),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await process.communicate()
+    if process.returncode != 0:
+        raise SystemExit(f"bench: py-spy failed: {err.decode()}")
+    return out
+
+
+def _frames(stack: str, *, project_only: bool = False) -> list[str]:
+    # "fn (/path/module.py:12);fn2 (...)": keep "fn (dir/module.py)" without the line number
+    frames = []
+    for frame in stack.split(";"):
+        name, _, where = frame.partition(" (")
+        path = where.rsplit(":", 1)[0]
+        if project_only and path.split("/")[0] not in PROJECT:
+            continue
+        short = "/".join(path.split("/")[-3:])
+        frames.append(f"{name} ({short})")
+    return frames
+
+
+def summarise(collapsed: Path, top: int = 25) -> str:
+    """Inclusive and self shares of the samples, per function, the top ones first."""
+    inclusive: Counter[str] = Counter()
+    ours: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for row in collapsed.read_text().splitlines():
+        stack, _, count_text = row.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        frames = _frames(stack)
+        for frame in set(frames):
+            inclusive[frame] += count
+        for frame in set(_frames(stack, project_only=True)):
+            ours[frame] += count
+        own[frames[-1]] += count
+    if not total:
+        return "no samples"
+    lines = [f"{total} samples; inclusive share (self share), top {top} by inclusive:"]
+    for frame, count in inclusive.most_common(top):
+        lines.append(f"  {100 * count / total:5.1f}% ({100 * own[frame] / total:4.1f}%)  {frame}")
+    lines.append(f"the project's own functions, top {top} by inclusive share:")
+    for frame, count in ours.most_common(top):
+        lines.append(f"  {100 * count / total:5.1f}%  {frame}")
+    lines.append(f"top {top} by self time:")
+    for frame, count in own.most_common(top):
+        lines.append(f"  {100 * count / total:5.1f}%  {frame}")
+    return "\n".join(lines)

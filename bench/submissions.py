@@ -1,0 +1,214 @@
+"""`bench/submissions`: filings per second and latency of `POST /v1/requests`, against a floor.
+
+The broker runs as production runs it (`cdo-broker serve`: one uvicorn process; scale-out is by
+replicas). The floor is the same app served the same way with one bare route that writes the same
+rows in one transaction (bench/floor_app.py). wrk loads each in turn from its own process, with
+real tokens, a new Idempotency-Key and body per request (bench/lua/submit.lua).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import clients, profile, report, workload
+from bench.environment import STATE, Stack, fresh_database, state_dir
+from bench.outbox import drained
+from bench.processes import (
+    VENV_BIN,
+    Running,
+    broker_argv,
+    cpu_seconds,
+    free_port,
+    running,
+    sampling,
+)
+from bench.wrk import WrkResult, run_wrk
+
+
+async def _warm_up(url: str, path: str, args: list[str], seconds: int, connections: int) -> None:
+    await run_wrk(url, "submit.lua", args, seconds=seconds, connections=connections)
+
+
+async def _measure(
+    stack: Stack,
+    proc: Running,
+    url: str,
+    path: str,
+    files: tuple[Path, Path],
+    opts: argparse.Namespace,
+    label: str,
+) -> dict[str, Any]:
+    tokens_file, body_file = files
+    nonce = secrets.token_hex(4)
+    args = [path, str(tokens_file), f"w{nonce}", str(body_file)]
+    await _warm_up(url, path, args, opts.warmup, opts.connections)
+    await drained(stack)
+    args[2] = f"m{nonce}"
+    cpu_before = cpu_seconds(proc.pid)
+    async with sampling({label: proc.pid}) as rss:
+        result: WrkResult = await run_wrk(
+            url, "submit.lua", args, seconds=opts.seconds, connections=opts.connections
+        )
+    cpu_ms = 1000 * (cpu_seconds(proc.pid) - cpu_before) / max(1, result.ok)
+    backlog, drain_s = await drained(stack)
+    figures = result.as_dict() | {
+        "peak_rss": rss.peak.get(label, 0),
+        "server_cpu_ms_per_request": round(cpu_ms, 2),
+        "outbox_backlog_at_end": backlog,
+        "outbox_drain_s": round(drain_s, 1),
+    }
+    print(
+        f"  {label}: {result.rate:,.0f}/s  p50 {result.p50_ms:.1f} ms  p95 {result.p95_ms:.1f} ms"
+        f"  p99 {result.p99_ms:.1f} ms  {cpu_ms:.1f} ms CPU each"
+        f"  ({result.ok} ok, {result.not_ok} not ok,"
+        f" {result.socket_errors + result.timeouts} socket errors; relay backlog {backlog},"
+        f" drained in {drain_s:.1f}s)"
+    )
+    if result.not_ok:
+        print(f"    first error: {result.first_error}")
+    return figures
+
+
+async def _profile(
+    proc: Running, url: str, files: tuple[Path, Path], opts: argparse.Namespace
+) -> str:
+    out = state_dir("profiles") / "submissions.txt"
+    args = ["/v1/requests", str(files[0]), f"p{secrets.token_hex(4)}", str(files[1])]
+    load = asyncio.create_task(
+        run_wrk(url, "submit.lua", args, seconds=opts.profile + 2, connections=opts.connections)
+    )
+    await asyncio.sleep(1)  # let the load reach its pace before sampling starts
+    await profile.record(proc.pid, opts.profile, out)
+    await load
+    summary = profile.summarise(out)
+    (out.with_suffix(".summary.txt")).write_text(summary + "\n")
+    return summary
+
+
+async def main(opts: argparse.Namespace) -> None:
+    stack = Stack()
+    logs = state_dir("logs")
+    print(f"bench/submissions: fresh database {stack.database}, {opts.requesters} requesters")
+    await fresh_database(stack)
+    orgs = workload.requesters(opts.requesters)
+    made = await clients.create_clients(stack, dict.fromkeys(orgs, clients.CALLER_SCOPES))
+    env = stack.server_env(SLA_JOB="true")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    tokens_file = STATE / "submit-tokens.txt"
+    body_file = STATE / "submit-body.json"
+    body_file.write_text(json.dumps(workload.body("%PURPOSE%"), ensure_ascii=False))
+    files = (tokens_file, body_file)
+    rounds: list[dict[str, Any]] = []
+    template = ""
+    for number in range(1, opts.rounds + 1):
+        print(f"\nround {number} of {opts.rounds}")
+        figures: dict[str, Any] = {}
+        async with running(
+            "broker", broker_argv(port), env, logs, ready_url=f"{url}/healthz"
+        ) as proc:
+            async with httpx.AsyncClient(base_url=url) as http:
+                tokens = [await clients.token(http, made[org]) for org in orgs]
+                tokens_file.write_text("\n".join(tokens) + "\n")
+                if not template:
+                    first = await http.post(
+                        "/v1/requests",
+                        json=workload.body("bench template"),
+                        headers={"Authorization": f"Bearer {tokens[0]}"},
+                    )
+                    first.raise_for_status()
+                    template = first.json()["id"]
+            figures["broker"] = await _measure(
+                stack, proc, url, "/v1/requests", files, opts, "broker"
+            )
+            if opts.profile and number == opts.rounds:
+                print(f"\npy-spy profile of the broker under load ({opts.profile}s):")
+                print(await _profile(proc, url, files, opts))
+        floor_argv = [
+            str(VENV_BIN / "python"),
+            "-m",
+            "bench.floor_app",
+            "--port",
+            str(port),
+            "--template",
+            template,
+        ]
+        async with running("floor", floor_argv, env, logs, ready_url=f"{url}/healthz") as proc:
+            figures["floor"] = await _measure(
+                stack, proc, url, "/bench/floor/requests", files, opts, "floor"
+            )
+        rounds.append(figures)
+
+    report.header(f"POST /v1/requests, {opts.connections} connections, {opts.seconds}s per run")
+    for number, figures in enumerate(rounds, 1):
+        broker, floor = figures["broker"], figures["floor"]
+        broker_cpu = broker["server_cpu_ms_per_request"]
+        floor_cpu = floor["server_cpu_ms_per_request"]
+        print(f" round {number}")
+        print(
+            report.line(
+                "submissions/s",
+                f"{broker['per_s']:,.0f}",
+                f"{floor['per_s']:,.0f}",
+                f"{report.ratio(broker['per_s'], floor['per_s']):.2f}",
+            )
+        )
+        for key in ("p50_ms", "p95_ms", "p99_ms"):
+            print(
+                report.line(
+                    f"{key[:3]} latency (ms)",
+                    f"{broker[key]:.1f}",
+                    f"{floor[key]:.1f}",
+                    f"{report.ratio(floor[key], broker[key]):.2f}",
+                )
+            )
+        print(
+            report.line(
+                "server CPU per request (ms)",
+                f"{broker_cpu:.1f}",
+                f"{floor_cpu:.1f}",
+                f"{report.ratio(floor_cpu, broker_cpu):.2f}",
+            )
+        )
+        print(
+            report.line(
+                "peak RSS", report.mib(broker["peak_rss"]), report.mib(floor["peak_rss"]), ""
+            )
+        )
+    print("  (latency ratios are floor / broker, so that higher is better throughout)")
+    report.save(
+        "submissions",
+        {
+            "machine": report.machine(),
+            "settings": vars(opts),
+            "rounds": rounds,
+        },
+    )
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=20, help="measured seconds per run")
+    parser.add_argument("--warmup", type=int, default=5, help="unmeasured seconds before each")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--requesters", type=int, default=10, help="organisations filing")
+    parser.add_argument("--rounds", type=int, default=2, help="broker then floor, this many times")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="S",
+        help="after the last broker run, S seconds of py-spy under the same load",
+    )
+    asyncio.run(main(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    cli()

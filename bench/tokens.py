@@ -1,0 +1,189 @@
+"""`bench/tokens`: tokens per second (client credentials, and grant tokens for
+`dataset:<id>:read`) and introspections per second, against floors on the same server stack.
+
+The floors (bench/floor_app.py) are what no token endpoint can skip: read the form and sign an
+equivalent RS256 JWT with the broker's key, or verify one and answer its claims. Everything
+above that (client lookup, authlib, rate limits, the grant lookup, the audit row, Redis, the
+grant's use count) is the broker's own cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from bench import clients, report, workload
+from bench.environment import STATE, Stack, fresh_database, state_dir
+from bench.processes import VENV_BIN, broker_argv, cpu_seconds, free_port, running, sampling
+from bench.wrk import run_wrk
+
+UNCONDITIONAL = "gd-rst-labour-dispatch-licences"
+INTROSPECTOR = "gd-rst"  # the provider, checking the tokens presented to its data API
+
+
+def _basic(client: clients.Client) -> str:
+    return "Basic " + base64.b64encode(f"{client.client_id}:{client.secret}".encode()).decode()
+
+
+def _lines(path: Path, calls: list[tuple[str, dict[str, str]]]) -> Path:
+    path.write_text("".join(f"{auth}\t{urlencode(form)}\n" for auth, form in calls))
+    return path
+
+
+async def _run(
+    name: str, pid: int, url: str, path: str, calls: Path, opts: argparse.Namespace
+) -> dict[str, Any]:
+    args = [path, str(calls)]
+    await run_wrk(url, "form.lua", args, seconds=opts.warmup, connections=opts.connections)
+    before = cpu_seconds(pid)
+    async with sampling({name: pid}) as rss:
+        result = await run_wrk(
+            url, "form.lua", args, seconds=opts.seconds, connections=opts.connections
+        )
+    cpu_ms = 1000 * (cpu_seconds(pid) - before) / max(1, result.ok)
+    print(
+        f"  {name}: {result.rate:,.0f}/s  p50 {result.p50_ms:.1f} ms  p99 {result.p99_ms:.1f} ms"
+        f"  {cpu_ms:.1f} ms CPU each  ({result.ok} ok, {result.not_ok} not ok)"
+    )
+    if result.not_ok:
+        print(f"    first error: {result.first_error}")
+    return result.as_dict() | {
+        "server_cpu_ms_per_request": round(cpu_ms, 2),
+        "peak_rss": rss.peak.get(name, 0),
+    }
+
+
+async def main(opts: argparse.Namespace) -> None:
+    stack = Stack()
+    logs = state_dir("logs")
+    print(f"bench/tokens: fresh database {stack.database}")
+    await fresh_database(stack)
+    orgs = workload.requesters(opts.clients)
+    made = await clients.create_clients(
+        stack,
+        dict.fromkeys(orgs, clients.CALLER_SCOPES)
+        | {INTROSPECTOR: "tokens:introspect requests:read"},
+    )
+    introspector = made.pop(INTROSPECTOR)
+    env = stack.server_env()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    ordinary = _lines(
+        STATE / "token-calls.txt",
+        [
+            (
+                _basic(c),
+                {"grant_type": "client_credentials", "scope": "requests:submit requests:read"},
+            )
+            for c in made.values()
+        ],
+    )
+    grant_scope = f"dataset:{UNCONDITIONAL}:read"
+    granted = _lines(
+        STATE / "grant-token-calls.txt",
+        [
+            (_basic(c), {"grant_type": "client_credentials", "scope": grant_scope})
+            for c in made.values()
+        ],
+    )
+    rounds: list[dict[str, Any]] = []
+    for number in range(1, opts.rounds + 1):
+        print(f"\nround {number} of {opts.rounds}")
+        figures: dict[str, Any] = {}
+        async with running(
+            "broker", broker_argv(port), env, logs, ready_url=f"{url}/healthz"
+        ) as proc:
+            async with httpx.AsyncClient(base_url=url) as http:
+                grant_tokens = []
+                for client in made.values():
+                    if number == 1:  # an unconditional dataset: approved at filing, one grant each
+                        bearer = await clients.token(http, client)
+                        body = workload.body("bench grant") | {
+                            "dataset_id": UNCONDITIONAL,
+                            "fields": ["licence_number"],
+                        }
+                        filed = await http.post(
+                            "/v1/requests", json=body, headers={"Authorization": f"Bearer {bearer}"}
+                        )
+                        filed.raise_for_status()
+                    grant_tokens.append(await clients.token(http, client, grant_scope))
+            introspections = _lines(
+                STATE / "introspect-calls.txt",
+                [(_basic(introspector), {"token": token}) for token in grant_tokens],
+            )
+            figures["client_credentials"] = await _run(
+                "broker", proc.pid, url, "/oauth/token", ordinary, opts
+            )
+            figures["grant_token"] = await _run(
+                "broker", proc.pid, url, "/oauth/token", granted, opts
+            )
+            figures["introspection"] = await _run(
+                "broker", proc.pid, url, "/oauth/introspect", introspections, opts
+            )
+        floor_argv = [str(VENV_BIN / "python"), "-m", "bench.floor_app", "--port", str(port)]
+        async with running("floor", floor_argv, env, logs, ready_url=f"{url}/healthz") as proc:
+            figures["floor_token"] = await _run(
+                "floor", proc.pid, url, "/bench/floor/token", ordinary, opts
+            )
+            figures["floor_introspection"] = await _run(
+                "floor", proc.pid, url, "/bench/floor/introspect", introspections, opts
+            )
+        rounds.append(figures)
+
+    report.header(f"OAuth endpoints, {opts.connections} connections, {opts.seconds}s per run")
+    for number, f in enumerate(rounds, 1):
+        print(f" round {number}")
+        for label, key, floor_key in (
+            ("client-credentials tokens/s", "client_credentials", "floor_token"),
+            ("grant tokens/s", "grant_token", "floor_token"),
+            ("introspections/s", "introspection", "floor_introspection"),
+        ):
+            ours, floor = f[key], f[floor_key]
+            our_cpu = ours["server_cpu_ms_per_request"]
+            floor_cpu = floor["server_cpu_ms_per_request"]
+            print(
+                report.line(
+                    label,
+                    f"{ours['per_s']:,.0f}",
+                    f"{floor['per_s']:,.0f}",
+                    f"{report.ratio(ours['per_s'], floor['per_s']):.2f}",
+                )
+            )
+            print(
+                report.line(
+                    "  p99 latency (ms)",
+                    f"{ours['p99_ms']:.1f}",
+                    f"{floor['p99_ms']:.1f}",
+                    f"{report.ratio(floor['p99_ms'], ours['p99_ms']):.2f}",
+                )
+            )
+            print(
+                report.line(
+                    "  server CPU per call (ms)",
+                    f"{our_cpu:.1f}",
+                    f"{floor_cpu:.1f}",
+                    f"{report.ratio(floor_cpu, our_cpu):.2f}",
+                )
+            )
+    print("  (latency and CPU ratios are floor / broker, so that higher is better throughout)")
+    report.save("tokens", {"machine": report.machine(), "settings": vars(opts), "rounds": rounds})
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=15, help="measured seconds per run")
+    parser.add_argument("--warmup", type=int, default=3, help="unmeasured seconds before each")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--clients", type=int, default=10, help="OAuth clients asking for tokens")
+    parser.add_argument("--rounds", type=int, default=2)
+    asyncio.run(main(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    cli()
