@@ -16,9 +16,11 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 from opentelemetry import trace
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.kit.clock import utcnow
+from broker.kit.db import database_unavailable
 from broker.kit.metrics import gauges
 from broker.kit.telemetry import extract, inject, kafka_attributes
 from broker.outbox import topics
@@ -70,7 +72,9 @@ class NotificationConsumer:
                 await consumer.start()
                 backoff = 0.5
                 await self._consume(consumer, stop)
-            except (KafkaError, OSError) as exc:
+            except (KafkaError, OSError, DBAPIError) as exc:
+                if isinstance(exc, DBAPIError) and not database_unavailable(exc):
+                    raise
                 # Kafka or PostgreSQL away: nothing committed is lost; start again after a pause
                 logger.warning("consumer interrupted (%r); restarting in %.1fs", exc, backoff)
                 with contextlib.suppress(TimeoutError):

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -59,6 +60,20 @@ def create_engine(database_url: str) -> AsyncEngine:
 
         return engine
     return create_async_engine(database_url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """PostgreSQL restarting or failing over, as SQLAlchemy over asyncpg reports it when it is
+    not an OperationalError: a statement cut off ("connection was closed in the middle of
+    operation"), which SQLAlchemy flags as a lost connection, or a connection refused with
+    SQLSTATE 57P01-57P05 ("the database system is shutting down") or class 08. The caller
+    should retry later, as for a refused connection (an OSError)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(("08", "57P"))
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -14,6 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from broker.kit.db import database_unavailable
+
 PROBLEM_BASE = "https://cdo-broker.gd.gov.cn/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -199,20 +201,9 @@ async def _on_dependency_down(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _database_away(exc: sqlalchemy.exc.DBAPIError) -> bool:
-    """PostgreSQL restarting or failing over: asyncpg reports a statement cut off ("connection
-    was closed in the middle of operation"), which SQLAlchemy flags as a lost connection, or
-    refuses connections with SQLSTATE 57P01-57P05 ("the database system is shutting down")
-    or a class 08 connection error; SQLAlchemy raises all of them as a plain DBAPIError rather
-    than an OperationalError."""
-    if exc.connection_invalidated:
-        return True
-    sqlstate = getattr(exc.orig, "sqlstate", None)
-    return isinstance(sqlstate, str) and sqlstate.startswith(("08", "57P"))
-
-
 async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, sqlalchemy.exc.DBAPIError) and _database_away(exc):
+    # PostgreSQL restarting reaches us as a plain DBAPIError too (see database_unavailable).
+    if database_unavailable(exc):
         return await _on_dependency_down(request, exc)
     raise exc  # any other database error: the 500 handler, as before
 

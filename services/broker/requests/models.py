@@ -77,7 +77,12 @@ class StepApprover(Base):
     retires the lapsed approver (`replaced_at`) and adds the next one up the chain."""
 
     __tablename__ = "step_approvers"
-    __table_args__ = (Index("ix_step_approvers_org", "organisation_id", "request_id"),)
+    __table_args__ = (
+        Index("ix_step_approvers_org", "organisation_id", "request_id"),
+        # A request's approvers are read by every decision, escalation, reminder and answer
+        # that shows the request; without it each one scans the whole table.
+        Index("ix_step_approvers_request", "request_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     step_id: Mapped[str] = mapped_column(ForeignKey("request_steps.id"), index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.directory.models import Appointment, Delegation, Organisation
@@ -218,16 +218,28 @@ async def open_clarification(session: AsyncSession, step_id: str) -> Clarificati
     )
 
 
+def _step_with_its_request_locked() -> Select[RequestStep]:
+    """Steps locked together with their request's row, skipping any either of which another
+    transaction holds. The request's lock comes first in every change of a request (see
+    `lock_request`): a step taken without it could be locked while a decision that holds the
+    request waits for the step, and the step's holder waits for the request (a deadlock)."""
+    return (
+        select(RequestStep)
+        .join(DataRequest, DataRequest.id == RequestStep.request_id)
+        .with_for_update(skip_locked=True, of=[RequestStep, DataRequest])
+    )
+
+
 async def overdue_steps(session: AsyncSession, now: datetime, limit: int) -> Sequence[RequestStep]:
     """Steps past their SLA, locked; rows another broker process holds are skipped, so each
-    lapse is escalated by exactly one process."""
+    lapse is escalated by exactly one process, and a request being decided waits for a later
+    pass."""
     return (
         await session.scalars(
-            select(RequestStep)
+            _step_with_its_request_locked()
             .where(RequestStep.status == "pending", RequestStep.due_at <= now)
             .order_by(RequestStep.due_at)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
     ).all()
 
@@ -238,7 +250,7 @@ async def steps_to_remind(
     """Pending steps whose deadline is less than `before_s` away and that were not reminded."""
     return (
         await session.scalars(
-            select(RequestStep)
+            _step_with_its_request_locked()
             .where(
                 RequestStep.status == "pending",
                 RequestStep.reminded_at.is_(None),
@@ -246,7 +258,6 @@ async def steps_to_remind(
                 RequestStep.due_at > now,
             )
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
     ).all()
 

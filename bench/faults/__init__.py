@@ -1,0 +1,1 @@
+"""The fault run (`bench/chaos`): nothing accepted is lost while the stack's services fail."""

@@ -1,0 +1,5 @@
+import sys
+
+from bench.faults.run import main
+
+sys.exit(main())

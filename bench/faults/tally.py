@@ -1,0 +1,115 @@
+"""What reached Kafka during the run: every message of the broker's topics from the offsets they
+had when the run began, deduplicated by its CloudEvents `ce_id` (the relay delivers at least once
+across crashes)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+from aiokafka.structs import OffsetAndMetadata
+
+from broker.outbox import topics
+
+log = logging.getLogger(__name__)
+TOPICS_FILE = Path(__file__).resolve().parents[2] / "deploy" / "local" / "topics.txt"
+TOPICS = (topics.REQUESTS, topics.APPROVALS, topics.GRANTS, topics.NOTIFICATIONS_DLQ)
+
+
+def partition_count(topic: str) -> int:
+    """As deploy/local/stack created the topic (from topics.txt)."""
+    for line in TOPICS_FILE.read_text().splitlines():
+        name, _, partitions = line.partition(" ")
+        if name == topic:
+            return int(partitions.split()[0])
+    raise LookupError(f"{topic} is not in {TOPICS_FILE}")
+
+
+def _header(record: Any, name: str) -> str | None:
+    for key, value in record.headers:
+        if key == name:
+            return bytes(value).decode()
+    return None
+
+
+class KafkaTally:
+    def __init__(self, bootstrap_servers: str) -> None:
+        self._bootstrap = bootstrap_servers
+        self._start: dict[TopicPartition, int] = {}
+        self.ce_ids: dict[str, set[str]] = {topic: set() for topic in TOPICS}
+        self.messages: Counter[str] = Counter()  # per topic, duplicates included
+        self.types_per_request: dict[str, set[str]] = {}  # datashare.requests, by key
+        self.restarts = 0
+
+    async def mark_start(self, notifier_group: str) -> None:
+        """Remember where each partition ends now, and make it the notifier group's committed
+        position, so the run neither counts nor notifies what earlier runs left on the topics."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, group_id=notifier_group, enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            partitions = [
+                TopicPartition(topic, p) for topic in TOPICS for p in range(partition_count(topic))
+            ]
+            consumer.assign(partitions)
+            self._start = dict(await consumer.end_offsets(partitions))
+            await consumer.commit(
+                {
+                    tp: OffsetAndMetadata(offset, "")
+                    for tp, offset in self._start.items()
+                    if tp.topic != topics.NOTIFICATIONS_DLQ
+                }
+            )
+        finally:
+            await consumer.stop()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        positions = dict(self._start)
+        while not stop.is_set():
+            consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+            try:
+                await consumer.start()
+                consumer.assign(list(positions))
+                for partition, offset in positions.items():
+                    consumer.seek(partition, offset)
+                while not stop.is_set():
+                    batches = await consumer.getmany(timeout_ms=500, max_records=2000)
+                    for partition, records in batches.items():
+                        for record in records:
+                            self._count(record)
+                        if records:
+                            positions[partition] = records[-1].offset + 1
+            except KafkaError as exc:
+                self.restarts += 1
+                log.warning("tally consumer: %r; starting again", exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+
+    def _count(self, record: Any) -> None:
+        self.messages[record.topic] += 1
+        ce_id = _header(record, "ce_id")
+        if ce_id is None:
+            return
+        self.ce_ids[record.topic].add(ce_id)
+        if record.topic == topics.REQUESTS and record.key is not None:
+            kind = _header(record, "ce_type") or ""
+            self.types_per_request.setdefault(record.key.decode(), set()).add(kind)
+
+    def published(self) -> int:
+        return sum(len(ids) for ids in self.ce_ids.values())
+
+    def all_ids(self) -> set[str]:
+        return set().union(*self.ce_ids.values())
+
+    def duplicates(self) -> int:
+        return sum(self.messages.values()) - self.published()

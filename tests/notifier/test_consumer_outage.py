@@ -1,0 +1,89 @@
+"""The consumer outlives PostgreSQL dropping its connection mid-statement (a restart): it starts
+again and records the batch it had not committed. It used to let that error end the notifier
+(found by bench/chaos, where a PostgreSQL restart stopped a notifier for good)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.outbox import topics
+from broker.settings import Settings
+from broker.webhooks.models import WebhookDelivery
+from notifier.consumer import NotificationConsumer
+from tests.notifier.test_replicas import _group_at_the_end
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_statement_cut_off_mid_batch_restarts_the_consumer_and_loses_nothing(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], seeded: object
+) -> None:
+    assert settings.kafka_bootstrap_servers
+    group = f"test-outage-{secrets.token_hex(4)}"
+    await _group_at_the_end(settings.kafka_bootstrap_servers, group)
+    request_id = f"req_test{uuid.uuid4().hex[:12]}"
+    consumer = NotificationConsumer(sessionmaker, settings.kafka_bootstrap_servers, group)
+    stop = asyncio.Event()
+    running = asyncio.create_task(consumer.run(stop))
+
+    async def recorded() -> int:
+        async with sessionmaker() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(WebhookDelivery)
+                .where(WebhookDelivery.request_id == request_id)
+            )
+        return count or 0
+
+    try:
+        await wait_until(consumer.assigned.is_set, limit_s=60, what="partitions assigned")
+        async with sessionmaker() as blocker:
+            # The consumer's INSERT waits on this lock, so it is mid-statement when cut off.
+            await blocker.execute(text("LOCK TABLE webhook_deliveries IN EXCLUSIVE MODE"))
+            producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+            await producer.start()
+            try:
+                await producer.send_and_wait(
+                    topics.APPROVALS,
+                    json.dumps({"approver_id": "gz-gaj", "request_id": request_id}).encode(),
+                    key=b"gz-gaj",
+                    headers=[
+                        ("ce_id", str(uuid.uuid4()).encode()),
+                        ("ce_type", b"cn.gov.gd.cdo.approval.requested"),
+                        ("ce_time", b"2026-11-27T08:00:00Z"),
+                    ],
+                )
+            finally:
+                await producer.stop()
+
+            async def waiting_insert() -> list[int]:
+                async with sessionmaker() as probe:
+                    pids = await probe.scalars(
+                        text(
+                            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                            " AND query LIKE 'INSERT INTO webhook_deliveries%'"
+                        )
+                    )
+                    return list(pids)
+
+            await wait_until(waiting_insert, limit_s=60, what="the consumer's INSERT to wait")
+            async with sessionmaker() as killer:
+                for pid in await waiting_insert():
+                    await killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            await blocker.rollback()
+
+        await wait_until(recorded, limit_s=60, what="the batch recorded after the restart")
+        assert not running.done(), running.exception() if running.done() else None
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)
+    assert await recorded() == 1
