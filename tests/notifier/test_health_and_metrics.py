@@ -126,4 +126,9 @@ async def test_probes_and_series_after_a_scripted_run(
     )
     assert _value(after, "cdo_webhook_failures_total", endpoint=APPROVER, status="500") >= 1
     assert _value(after, "cdo_webhook_duration_seconds_count", endpoint=APPROVER) >= 2
-    assert re.search(r'^cdo_notifier_consumer_lag\{.*topic="datashare.approvals"', after, re.M)
+
+    async def lag_reported() -> bool:  # measured at most once a second, from the last fetch
+        lag = r'^cdo_notifier_consumer_lag\{.*topic="datashare.approvals"'
+        return re.search(lag, await scrape(), re.M) is not None
+
+    await wait_until(lag_reported, limit_s=10, what="the consumer lag gauge")
