@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -151,13 +152,18 @@ def province_bureau(seeded: dict[str, object]) -> str:
 
 @asynccontextmanager
 async def broker_with(
-    app: FastAPI, settings: Settings, **overrides: Any
+    app: FastAPI,
+    settings: Settings,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Another broker app over the same database with some settings changed (a policy file,
-    loopback webhooks, a dead dependency), accepting the suite's tokens. Its background jobs
-    are off unless asked for, so they do not race the session's own."""
+    loopback webhooks, a dead dependency), accepting the suite's tokens, traced into
+    `tracer_provider` if one is given. Its background jobs are off unless asked for, so they do
+    not race the session's own."""
     changed = {"sla_job_enabled": False, "outbox_relay_enabled": False} | overrides
-    other = create_app(settings.model_copy(update=changed))
+    other = create_app(settings.model_copy(update=changed), tracer_provider=tracer_provider)
     async with other.router.lifespan_context(other):
         other.state.keyring = app.state.keyring
         transport = httpx.ASGITransport(app=other)

@@ -33,8 +33,8 @@ def health_app(
 
     async def healthz(_: Request) -> Response:
         now = asyncio.get_running_loop().time()
-        stalled = {name: round(now - at(), 1) for name, at in heartbeats.items()}
-        stalled = {name: age for name, age in stalled.items() if age > STALL_S}
+        ages = {name: now - turned_at() for name, turned_at in heartbeats.items()}
+        stalled = {name: round(age, 1) for name, age in ages.items() if age > STALL_S}
         if stalled:
             return JSONResponse({"status": "stalled", "seconds_since_turn": stalled}, 503)
         return JSONResponse({"status": "ok"})

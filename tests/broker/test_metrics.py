@@ -18,19 +18,10 @@ from broker.requests import sla
 from broker.requests.models import RequestStep
 from tests.broker.requests.conftest import ALL_SCOPES, decide, file, request_body
 from tests.conftest import BASE_URL, TokenFactory, bearer
+from tests.prometheus import series_value
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def _value(text: str, series: str, **labels: str) -> float:
-    total = 0.0
-    for line in text.splitlines():
-        if not line.startswith(series + "{") and not line.startswith(series + " "):
-            continue
-        if all(f'{k}="{v}"' in line for k, v in labels.items()):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
 
 
 async def test_metrics_move_with_a_scripted_run(
@@ -87,20 +78,20 @@ async def test_metrics_move_with_a_scripted_run(
     ]:
         assert re.search(rf"^{series}", after, re.M), series
     assert (
-        _value(after, "cdo_requests_total", kind="share", status="pending")
-        == _value(before, "cdo_requests_total", kind="share", status="pending") + 2
+        series_value(after, "cdo_requests_total", kind="share", status="pending")
+        == series_value(before, "cdo_requests_total", kind="share", status="pending") + 2
     )
-    assert _value(after, "cdo_decisions_total", decision="approve", level="city") >= 1
+    assert series_value(after, "cdo_decisions_total", decision="approve", level="city") >= 1
     assert (
-        _value(after, "cdo_tokens_total", outcome="issued")
-        >= _value(before, "cdo_tokens_total", outcome="issued") + 2
+        series_value(after, "cdo_tokens_total", outcome="issued")
+        >= series_value(before, "cdo_tokens_total", outcome="issued") + 2
     )
-    assert _value(after, "cdo_sla_breaches_total", level="city") >= 1 + _value(
+    assert series_value(after, "cdo_sla_breaches_total", level="city") >= 1 + series_value(
         before, "cdo_sla_breaches_total", level="city"
     )
-    assert _value(after, "cdo_escalations_total", to="up") >= 1 + _value(
+    assert series_value(after, "cdo_escalations_total", to="up") >= 1 + series_value(
         before, "cdo_escalations_total", to="up"
     )
-    assert _value(after, "cdo_introspections_total", active="false") >= 1 + _value(
+    assert series_value(after, "cdo_introspections_total", active="false") >= 1 + series_value(
         before, "cdo_introspections_total", active="false"
     )

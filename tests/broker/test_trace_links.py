@@ -17,7 +17,6 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.app import create_app
 from broker.kit.clock import utcnow
 from broker.kit.telemetry import configure_tracing
 from broker.oauth.clients import create_client
@@ -25,7 +24,7 @@ from broker.requests import sla
 from broker.requests.models import RequestStep
 from broker.settings import Settings
 from tests.broker.requests.conftest import ALL_SCOPES, decide, file, request_body
-from tests.conftest import BASE_URL, TokenFactory, bearer
+from tests.conftest import BASE_URL, TokenFactory, bearer, broker_with
 
 pytestmark = pytest.mark.integration
 # 广州市医疗保障局 asks 广州市公安局 for household data: a pair no other test uses, so the
@@ -52,13 +51,8 @@ def provider(exporter: InMemorySpanExporter) -> TracerProvider:
 async def traced(
     app: FastAPI, settings: Settings, provider: TracerProvider
 ) -> AsyncIterator[httpx.AsyncClient]:
-    changed = {"sla_job_enabled": False, "outbox_relay_enabled": False}
-    other = create_app(settings.model_copy(update=changed), tracer_provider=provider)
-    async with other.router.lifespan_context(other):
-        other.state.keyring = app.state.keyring
-        transport = httpx.ASGITransport(app=other)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
-            yield http
+    async with broker_with(app, settings, tracer_provider=provider) as http:
+        yield http
     provider.shutdown()
 
 

@@ -19,6 +19,7 @@ from tests.broker.requests.conftest import ALL_SCOPES, file, request_body
 from tests.conftest import TokenFactory, bearer, broker_with
 from tests.notifier.conftest import Received, Receiver, Reply, _running_receiver
 from tests.ports import free_port
+from tests.prometheus import series_value
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -44,16 +45,6 @@ async def notifier_port(settings: Settings) -> AsyncIterator[int]:
     yield port
     stop.set()
     await asyncio.wait_for(task, 20)
-
-
-def _value(text: str, series: str, **labels: str) -> float:
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith((series + "{", series + " ")) and all(
-            f'{k}="{v}"' in line for k, v in labels.items()
-        ):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
 
 
 async def test_probes_and_series_after_a_scripted_run(
@@ -115,17 +106,17 @@ async def test_probes_and_series_after_a_scripted_run(
 
     async def delivered_counted() -> bool:
         text = await scrape()
-        return _value(text, attempts, endpoint=APPROVER, outcome="delivered") > _value(
+        return series_value(text, attempts, endpoint=APPROVER, outcome="delivered") > series_value(
             before, attempts, endpoint=APPROVER, outcome="delivered"
         )
 
     await wait_until(delivered_counted, limit_s=10, what="the delivery to be counted")
     after = await scrape()
-    assert _value(after, attempts, endpoint=APPROVER, outcome="retry") >= 1 + _value(
+    assert series_value(after, attempts, endpoint=APPROVER, outcome="retry") >= 1 + series_value(
         before, attempts, endpoint=APPROVER, outcome="retry"
     )
-    assert _value(after, "cdo_webhook_failures_total", endpoint=APPROVER, status="500") >= 1
-    assert _value(after, "cdo_webhook_duration_seconds_count", endpoint=APPROVER) >= 2
+    assert series_value(after, "cdo_webhook_failures_total", endpoint=APPROVER, status="500") >= 1
+    assert series_value(after, "cdo_webhook_duration_seconds_count", endpoint=APPROVER) >= 2
 
     async def lag_reported() -> bool:  # measured at most once a second, from the last fetch
         lag = r'^cdo_notifier_consumer_lag\{.*topic="datashare.approvals"'

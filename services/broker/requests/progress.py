@@ -32,6 +32,11 @@ class Route:
     def decisions_on(self, step: RequestStep) -> list[Decision]:
         return [d for d in self.decisions if d.step_id == step.id]
 
+    def undecided_approvers(self, step: RequestStep) -> list[StepApprover]:
+        """The step's current approvers still to decide: whom a reminder or a lapse is about."""
+        decided = {d.organisation_id for d in self.decisions_on(step)}
+        return [a for a in self.current_approvers(step) if a.organisation_id not in decided]
+
 
 async def load_route(session: AsyncSession, request_id: str) -> Route:
     return Route(

@@ -53,8 +53,7 @@ async def escalate_step(
     request = await session.get(DataRequest, step.request_id)
     assert request is not None
     route = await load_route(session, request.id)
-    decided = {d.organisation_id for d in route.decisions_on(step)}
-    lapsed = [a for a in route.current_approvers(step) if a.organisation_id not in decided]
+    lapsed = route.undecided_approvers(step)
     planned = {a.organisation_id for a in route.approvers}
     step.escalations += 1
     step.reminded_at = None  # the new approver is reminded before its own deadline
@@ -127,8 +126,7 @@ async def remind(session: AsyncSession, step: RequestStep, *, now: datetime, bas
     request = await session.get(DataRequest, step.request_id)
     assert request is not None
     route = await load_route(session, request.id)
-    decided = {d.organisation_id for d in route.decisions_on(step)}
-    waiting = [a for a in route.current_approvers(step) if a.organisation_id not in decided]
+    waiting = route.undecided_approvers(step)
     step.reminded_at = now
     await session.flush()
     await publish.approval_tasks(

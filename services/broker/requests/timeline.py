@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.outbox.models import OutboxEvent
 from broker.requests.models import DataRequest
-from broker.webhooks.models import WebhookAttempt, WebhookDelivery
+from broker.webhooks import repository as webhooks
+from broker.webhooks.models import WebhookDelivery
 
 
 class TimelineEvent(BaseModel):
@@ -78,13 +79,7 @@ async def timeline_of(session: AsyncSession, request: DataRequest) -> Timeline:
             .order_by(WebhookDelivery.created_at, WebhookDelivery.id)
         )
     ).all()
-    attempts = (
-        await session.scalars(
-            select(WebhookAttempt)
-            .where(WebhookAttempt.delivery_id.in_([d.id for d in deliveries]))
-            .order_by(WebhookAttempt.attempted_at)
-        )
-    ).all()
+    attempts = await webhooks.attempts_of(session, [d.id for d in deliveries])
     return Timeline(
         request_id=request.id,
         status=request.status,
@@ -99,10 +94,11 @@ async def timeline_of(session: AsyncSession, request: DataRequest) -> Timeline:
                 step=e.data.get("step"),
                 due_at=e.data.get("due_at"),
                 published_at=e.sent_at,
-                trace_id=_trace(e.traceparent)[0],
-                span_id=_trace(e.traceparent)[1],
+                trace_id=trace_id,
+                span_id=span_id,
             )
             for e in events
+            for trace_id, span_id in [_trace(e.traceparent)]
         ],
         webhooks=[
             TimelineWebhook(
@@ -120,8 +116,7 @@ async def timeline_of(session: AsyncSession, request: DataRequest) -> Timeline:
                         outcome=a.outcome,
                         error=a.error,
                     )
-                    for a in attempts
-                    if a.delivery_id == d.id
+                    for a in attempts.get(d.id, [])
                 ],
             )
             for d in deliveries
