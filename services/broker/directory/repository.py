@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -96,29 +96,44 @@ async def delegations_of(session: AsyncSession, organisation_id: str) -> Sequenc
     return (await session.scalars(query)).all()
 
 
-# --- The directory as routing sees it, kept between filings.
+# --- The directory as filing sees it, kept between filings.
 #
-# Filing plans a route over every body and its CDO windows. Loading and rebuilding that on each
-# filing cost more than the rest of filing's reads together, so each process keeps the rows and
-# the view built from them. A change made by any process shows through `version_columns`: a row
-# count and the sum of the rows' transaction ids (`xmin`) of both tables. An insert or delete
-# changes a count; an update gives the row a newer xmin, so the sum grows. The check rides along
-# with a query filing runs anyway. Transaction ids wrap after 2**32, so a cancelling change is
-# conceivable but not a practical risk. SQLite (one local process) has no xmin: no cache there.
+# Filing plans a route over every body and its CDO windows, names the approvers' CDOs in its
+# answer and tells each approval task who may decide for the CDO. Loading and rebuilding that on
+# each filing cost more than the rest of filing's reads together, so each process keeps the rows
+# and what is built from them. A change made by any process shows through `version_columns`: a
+# row count and the sum of the rows' transaction ids (`xmin`) of each table read. An insert or
+# delete changes a count; an update gives the row a newer xmin, so the sum grows. The check rides
+# along with a query filing runs anyway. Transaction ids wrap after 2**32, so a cancelling change
+# is conceivable but not a practical risk. SQLite (one local process) has no xmin: no cache there.
+
+_VERSIONED = (Organisation, Appointment, Delegation)
+
+
+@dataclass(frozen=True)
+class DirectorySnapshot:
+    """The directory at one moment."""
+
+    view: DirectoryView  # what routing plans over
+    cdo_names: Mapping[str, str]  # body -> the name of its CDO in office
+    delegates: Mapping[str, list[str]]  # body -> the other bodies that may decide for its CDO
 
 
 @dataclass(frozen=True)
 class _Directory:
     version: tuple[int, ...]
     organisations: tuple[tuple[str, str, str, str | None, str | None], ...]
-    windows: dict[str, tuple[tuple[datetime, datetime | None], ...]]
-    boundaries: tuple[datetime, ...]  # every start and end, sorted: where has_active_cdo flips
+    # body -> (starts_at, ends_at, person_name) of each CDO appointment
+    appointments: dict[str, tuple[tuple[datetime, datetime | None, str], ...]]
+    # body -> (delegate body, starts_at, ends_at) of each delegation not revoked
+    delegations: dict[str, tuple[tuple[str, datetime, datetime], ...]]
+    boundaries: tuple[datetime, ...]  # every start and end, sorted: where the snapshot changes
 
 
 @dataclass
 class _Built:
-    view: DirectoryView
-    valid_from: datetime | None  # the view holds for valid_from <= now < valid_until
+    snapshot: DirectorySnapshot
+    valid_from: datetime | None  # the snapshot holds for valid_from <= now < valid_until
     valid_until: datetime | None
 
 
@@ -126,12 +141,12 @@ _cached: dict[str, tuple[_Directory, _Built | None]] = {}  # per database URL
 
 
 def version_columns(dialect: str) -> list[ColumnElement[int]]:
-    """Scalar subqueries that change whenever organisations or appointments change (see above);
-    none where that cannot be told (SQLite)."""
+    """Scalar subqueries that change whenever the directory changes (see above); none where that
+    cannot be told (SQLite)."""
     if dialect != "postgresql":
         return []
     columns: list[ColumnElement[int]] = []
-    for model in (Organisation, Appointment):
+    for model in _VERSIONED:
         table = model.__table__
         xmin: ColumnElement[int] = literal_column(f"{model.__tablename__}.xmin::text::bigint")
         columns.append(select(func.count()).select_from(table).scalar_subquery())
@@ -154,36 +169,57 @@ async def _load(session: AsyncSession, version: tuple[int, ...]) -> _Directory:
             )
         )
     )
-    windows: dict[str, list[tuple[datetime, datetime | None]]] = {}
-    for org_id, starts_at, ends_at in await session.execute(
-        select(Appointment.organisation_id, Appointment.starts_at, Appointment.ends_at)
+    appointments: dict[str, list[tuple[datetime, datetime | None, str]]] = {}
+    for org_id, starts_at, ends_at, name in await session.execute(
+        select(
+            Appointment.organisation_id,
+            Appointment.starts_at,
+            Appointment.ends_at,
+            Appointment.person_name,
+        ).order_by(Appointment.starts_at)
     ):
-        windows.setdefault(org_id, []).append((starts_at, ends_at))
-    boundaries = sorted(
-        {moment for spans in windows.values() for span in spans for moment in span if moment}
-    )
+        appointments.setdefault(org_id, []).append((starts_at, ends_at, name))
+    delegations: dict[str, list[tuple[str, datetime, datetime]]] = {}
+    for org_id, delegate_id, starts_at, ends_at in await session.execute(
+        select(
+            Appointment.organisation_id,
+            Delegation.delegate_org_id,
+            Delegation.starts_at,
+            Delegation.ends_at,
+        )
+        .join(Appointment, Appointment.id == Delegation.appointment_id)
+        .where(Delegation.revoked_at.is_(None))
+    ):
+        delegations.setdefault(org_id, []).append((delegate_id, starts_at, ends_at))
+    moments = {m for spans in appointments.values() for span in spans for m in span[:2] if m}
+    moments |= {m for spans in delegations.values() for span in spans for m in span[1:]}
     return _Directory(
         version,
         organisations,
-        {org_id: tuple(spans) for org_id, spans in windows.items()},
-        tuple(boundaries),
+        {org_id: tuple(spans) for org_id, spans in appointments.items()},
+        {org_id: tuple(spans) for org_id, spans in delegations.items()},
+        tuple(sorted(moments)),
     )
 
 
 def _build(directory: _Directory, now: datetime) -> _Built:
-    def active(org_id: str) -> bool:
-        return any(
-            start <= now and (end is None or end > now)
-            for start, end in directory.windows.get(org_id, ())
-        )
-
+    cdo_names = {
+        org_id: name
+        for org_id, spans in directory.appointments.items()
+        for start, end, name in spans
+        if start <= now and (end is None or end > now)
+    }
+    delegates = {
+        org_id: sorted({d for d, start, end in spans if d != org_id and start <= now < end})
+        for org_id, spans in directory.delegations.items()
+    }
     view = DirectoryView.of(
-        OrgView(id, kind, level, government_id, parent_id, active(id))
+        OrgView(id, kind, level, government_id, parent_id, id in cdo_names)
         for id, kind, level, government_id, parent_id in directory.organisations
     )
     at = bisect_right(directory.boundaries, now)
     return _Built(
-        view,
+        DirectorySnapshot(view, cdo_names, {k: v for k, v in delegates.items() if v}),
         directory.boundaries[at - 1] if at else None,
         directory.boundaries[at] if at < len(directory.boundaries) else None,
     )
@@ -195,11 +231,12 @@ def _holds(built: _Built, now: datetime) -> bool:
     )
 
 
-async def directory_view(
+async def directory_snapshot(
     session: AsyncSession, now: datetime, version: tuple[int, ...] = ()
-) -> DirectoryView:
-    """Every body, and whether it has an active CDO at `now`. `version` is what
-    `version_columns` gave in this transaction; without one the rows are read again."""
+) -> DirectorySnapshot:
+    """Every body, whether it has a CDO in office at `now` and who, and its delegates then.
+    `version` is what `version_columns` gave in this transaction; without one the rows are read
+    again."""
     key = str(session.get_bind().engine.url)
     directory, built = _cached.get(key, (None, None))
     if not version or directory is None or directory.version != version:
@@ -208,4 +245,4 @@ async def directory_view(
         built = _build(directory, now)
     if version:
         _cached[key] = (directory, built)
-    return built.view
+    return built.snapshot

@@ -1,7 +1,7 @@
 """The transactional outbox: events commit with the change they describe; a relay publishes them.
 
-Services call `record_event(session, ...)` inside the caller's transaction (they only flush); the
-`OutboxRelay` running in the broker (or `cdo-broker relay`) sends committed rows to the
+Services call `record_event(session, ...)` inside the caller's transaction (it only adds the
+row); the `OutboxRelay` running in the broker (or `cdo-broker relay`) sends committed rows to the
 CONTRACT's Kafka topics as CloudEvents and marks them sent. See `relay` for the guarantees.
 """
 

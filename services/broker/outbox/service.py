@@ -1,6 +1,7 @@
 """Recording events in the caller's transaction, and how far the relay is behind.
 
-`record_event` only adds and flushes: the event becomes visible to the relay when, and only if,
+`record_event` only adds the row: the caller's next flush or its commit writes it, so the events
+of one transaction go in one INSERT. The event becomes visible to the relay when, and only if,
 the caller commits the change it describes.
 """
 
@@ -73,7 +74,6 @@ async def record_event(
         attempts=0,
     )
     session.add(row)
-    await session.flush()
     session.info[_RECORDED] = True
     return row
 

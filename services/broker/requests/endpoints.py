@@ -76,7 +76,7 @@ async def file_request(
     idempotency_key: IdempotencyKey = None,
 ) -> RequestOut:
     state = http.app.state
-    request, created = await filing.file_request(
+    filed = await filing.file_request(
         session,
         requester_id=caller.organisation_id,
         body=body,
@@ -87,10 +87,11 @@ async def file_request(
         now=utcnow(),
         base_url=state.settings.issuer,
     )
-    if not created:
+    response.headers["Location"] = f"/v1/requests/{filed.request.id}"
+    if not filed.created:
         response.status_code = status.HTTP_200_OK
-    response.headers["Location"] = f"/v1/requests/{request.id}"
-    return (await views.describe(session, [request], utcnow()))[0]
+        return (await views.describe(session, [filed.request], utcnow()))[0]
+    return views.describe_filed(filed)
 
 
 @router.get("/{request_id}", summary="One request with its route")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.events import RequestEventName
+from broker.grants.models import Grant
 from broker.grants.service import issue_grant
 from broker.requests import publish, repository
 from broker.requests.lifecycle import RequestStatus, StepStatus, can_transition
@@ -58,12 +59,12 @@ async def start_step(
     *,
     now: datetime,
     base_url: str,
+    delegates_of: Mapping[str, list[str]] | None = None,
 ) -> None:
     step.status = StepStatus.pending
     step.started_at = now
     step.due_at = now + timedelta(seconds=step.sla_seconds)
     request.current_step = step.index
-    await session.flush()
     await publish.approval_tasks(
         session,
         request,
@@ -72,6 +73,7 @@ async def start_step(
         publish.route_summary(route.steps, route.approvers, route.decisions),
         now=now,
         decision_url=decision_url(base_url, request.id),
+        delegates_of=delegates_of,
     )
 
 
@@ -92,13 +94,14 @@ async def approve_request(
     *,
     now: datetime,
     actor: str | None,
-) -> None:
+) -> Grant:
     _finish(request, RequestStatus.approved, now, None)
     await session.flush()
     grant = await issue_grant(session, request, [d.id for d in decisions], now=now)
     await publish.request_event(
         session, request, RequestEventName.approved, now=now, actor=actor, grant_id=grant.id
     )
+    return grant
 
 
 async def close_request(

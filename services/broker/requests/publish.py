@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -114,8 +114,10 @@ async def approval_tasks(
     decision_url: str,
     escalated: bool = False,
     reminder: bool = False,
+    delegates_of: Mapping[str, list[str]] | None = None,
 ) -> None:
-    """One task per approver that must now decide, keyed by its organisation."""
+    """One task per approver that must now decide, keyed by its organisation. `delegates_of`:
+    who may decide for each approver's CDO now, when the caller already knows (filing does)."""
     requester = await session.get(Organisation, request.requester_id)
     dataset = await session.get(Dataset, request.dataset_id)
     assert requester is not None
@@ -129,7 +131,11 @@ async def approval_tasks(
         else "approval.requested"
     )
     for approver in new_approvers:
-        delegates = await repository.delegate_orgs_of(session, approver.organisation_id, now)
+        delegates = (
+            delegates_of.get(approver.organisation_id, [])
+            if delegates_of is not None
+            else await repository.delegate_orgs_of(session, approver.organisation_id, now)
+        )
         task = ApprovalTask(
             task=task_name,
             request_id=request.id,

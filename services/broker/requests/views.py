@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.requests import repository
+from broker.requests.filing import Filed
 from broker.requests.models import DataRequest, Decision, RequestStep, StepApprover
 from broker.requests.schemas import (
     ApproverOut,
@@ -22,7 +23,7 @@ def _step_out(
     step: RequestStep,
     approvers: Sequence[StepApprover],
     decisions: Sequence[Decision],
-    cdo_names: dict[str, str],
+    cdo_names: Mapping[str, str],
 ) -> StepOut:
     return StepOut(
         index=step.index,
@@ -77,31 +78,61 @@ async def describe(
         session, sorted({a.organisation_id for a in approvers}), now
     )
     return [
-        RequestOut(
-            id=r.id,
-            kind=r.kind,  # type: ignore[arg-type]
-            status=r.status,
-            status_reason=r.status_reason,
-            requester_id=r.requester_id,
-            dataset_id=r.dataset_id,
-            provider_id=r.provider_id,
-            fields=list(r.fields),
-            purpose=r.purpose,
-            legal_basis=r.legal_basis,
-            period=Period(start=r.period_start, end=r.period_end),
-            jurisdiction=r.jurisdiction,
-            granted_fields=list(r.granted_fields),
-            granted_period=Period(start=r.granted_start, end=r.granted_end),
-            routing_rule=r.routing_rule,
-            current_step=r.current_step,
-            route=[
-                _step_out(s, approvers, decisions, cdo_names) for s in steps if s.request_id == r.id
-            ],
-            grant_id=grants.get(r.id),
-            trace_id=r.trace_id,
-            created_at=r.created_at,
-            updated_at=r.updated_at,
-            decided_at=r.decided_at,
+        _request_out(
+            r,
+            [s for s in steps if s.request_id == r.id],
+            approvers,
+            decisions,
+            grants.get(r.id),
+            cdo_names,
         )
         for r in requests
     ]
+
+
+def describe_filed(filed: Filed) -> RequestOut:
+    """A request filed just now, from what filing wrote, without reading it back."""
+    assert filed.route is not None  # created now
+    route = filed.route
+    return _request_out(
+        filed.request,
+        route.steps,
+        route.approvers,
+        route.decisions,
+        filed.grant_id,
+        filed.cdo_names,
+    )
+
+
+def _request_out(
+    r: DataRequest,
+    steps: Sequence[RequestStep],
+    approvers: Sequence[StepApprover],
+    decisions: Sequence[Decision],
+    grant_id: str | None,
+    cdo_names: Mapping[str, str],
+) -> RequestOut:
+    return RequestOut(
+        id=r.id,
+        kind=r.kind,  # type: ignore[arg-type]
+        status=r.status,
+        status_reason=r.status_reason,
+        requester_id=r.requester_id,
+        dataset_id=r.dataset_id,
+        provider_id=r.provider_id,
+        fields=list(r.fields),
+        purpose=r.purpose,
+        legal_basis=r.legal_basis,
+        period=Period(start=r.period_start, end=r.period_end),
+        jurisdiction=r.jurisdiction,
+        granted_fields=list(r.granted_fields),
+        granted_period=Period(start=r.granted_start, end=r.granted_end),
+        routing_rule=r.routing_rule,
+        current_step=r.current_step,
+        route=[_step_out(s, approvers, decisions, cdo_names) for s in steps],
+        grant_id=grant_id,
+        trace_id=r.trace_id,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        decided_at=r.decided_at,
+    )

@@ -24,13 +24,14 @@ pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]
 
 
-async def test_an_event_is_flushed_into_the_callers_transaction_not_committed(
+async def test_an_event_is_written_by_the_callers_transaction_not_committed(
     outbox: Sessions,
 ) -> None:
     async with outbox() as session:
         event = await record_event(
             session, topic=topics.GRANTS, key="grt_1", type=EVENT_TYPE, data={"grant_id": "grt_1"}
         )
+        await session.flush()  # the caller's next flush or its commit writes it
 
         assert event.id is not None
         assert uuid.UUID(event.event_id).version == 4

@@ -178,7 +178,7 @@ async def test_the_key_is_remembered_in_redis_and_the_database_suffices_without_
 
     async def file_directly(idempotency_key: str) -> tuple[str, bool]:
         async with sessionmaker() as session:
-            request, created = await file_request(
+            filed = await file_request(
                 session,
                 requester_id="gz-rsj",
                 body=RequestIn.model_validate(body),
@@ -190,7 +190,7 @@ async def test_the_key_is_remembered_in_redis_and_the_database_suffices_without_
                 base_url="http://localhost",
             )
             await session.commit()
-            return request.id, created
+            return filed.request.id, filed.created
 
     try:
         assert await file_directly(key) == (first["id"], False)
@@ -200,3 +200,27 @@ async def test_the_key_is_remembered_in_redis_and_the_database_suffices_without_
         assert await file_directly(fresh) == (new_id, False)
     finally:
         await dead_redis.aclose()
+
+
+@pytest.mark.parametrize(
+    ("requester", "dataset", "fields"),
+    [
+        ("gz-gaj", "gd-rst-labour-dispatch-licences", ["licence_number"]),  # approved at once
+        ("gz-rsj", "gz-gaj-household-migration", ["id_number"]),  # one step
+        ("gz-gaj", "gd-rst-social-insurance-enrolment", ["id_number"]),  # two steps
+    ],
+)
+async def test_the_answer_to_a_filing_is_the_request_as_read_back(
+    client: httpx.AsyncClient, as_org: Headers, requester: str, dataset: str, fields: list[str]
+) -> None:
+    """The 201 is built from what filing wrote, not read back: it must say what a GET says."""
+    headers = await as_org(requester)
+    filed = await file(client, headers, request_body(dataset, fields))
+    assert filed.status_code == 201, filed.text
+
+    read = await client.get(filed.headers["Location"], headers=headers)
+
+    assert read.status_code == 200, read.text
+    assert filed.json() == read.json()
+    for step in filed.json()["route"]:
+        assert all(approver["cdo"] for approver in step["approvers"])
