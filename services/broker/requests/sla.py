@@ -3,7 +3,9 @@ do grants past their window.
 
 Every broker process runs it. Overdue steps are taken with SELECT ... FOR UPDATE SKIP LOCKED and
 their deadline moves in the same transaction, so each lapse escalates exactly once; the unique
-(step, sequence) constraint on escalations is the backstop.
+(step, sequence) constraint on escalations is the backstop. Each step or request is handled in a
+transaction of its own: a pass that held a hundred requests' locks to its end made every decision
+on them wait for it.
 
 Each escalation and expiry is a trace of its own (the job has no caller), linked to the request's
 first trace, and its log lines name the request.
@@ -14,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -39,6 +42,7 @@ from broker.routing.policy import Policy
 
 logger = logging.getLogger(__name__)
 BATCH = 100
+T = TypeVar("T")
 
 
 async def escalate_step(
@@ -162,40 +166,79 @@ async def run_once(
     base_url: str,
     tracer: trace.Tracer | None = None,
 ) -> int:
-    """One pass: returns how many steps escalated and requests expired."""
+    """One pass: returns how many steps escalated or were reminded, and grants and requests
+    expired. Each step and request is taken and handled in a transaction of its own, so the pass
+    holds one request's lock at a time and a decision on any other request never waits for it."""
     tracer = tracer or trace.get_tracer(__name__)
     now = utcnow()
-    async with sessionmaker() as session, session.begin():
-        steps = await repository.overdue_steps(session, now, BATCH)
-        if steps:
+    directory: DirectoryView | None = None
+
+    async def escalate(session: AsyncSession) -> bool:
+        nonlocal directory
+        step = _first(await repository.overdue_steps(session, now, 1))
+        if step is None:
+            return False
+        if directory is None:
             directory = await repository.directory_view(session, now)
-        for step in steps:
-            request = await session.get(DataRequest, step.request_id)
-            assert request is not None
-            with _job_span(tracer, "sla escalate", request):
-                await escalate_step(
-                    session, step, directory=directory, policy=policy, now=now, base_url=base_url
-                )
-        reminded = await repository.steps_to_remind(
-            session, now, policy.reminder_before_seconds, BATCH
+        request = await session.get(DataRequest, step.request_id)
+        assert request is not None
+        with _job_span(tracer, "sla escalate", request):
+            await escalate_step(
+                session, step, directory=directory, policy=policy, now=now, base_url=base_url
+            )
+        return True
+
+    async def remind_one(session: AsyncSession) -> bool:
+        step = _first(
+            await repository.steps_to_remind(session, now, policy.reminder_before_seconds, 1)
         )
-        for step in reminded:
-            await remind(session, step, now=now, base_url=base_url)
-        expired = await expire_grants(session, now=now, limit=BATCH)
-        lapsed = await repository.lapsed_requests(session, now, BATCH)
-        for request in lapsed:
-            with _job_span(tracer, "sla expire", request):
-                route = await load_route(session, request.id)
-                await close_request(
-                    session,
-                    request,
-                    route,
-                    RequestStatus.expired,
-                    now=now,
-                    actor=None,
-                    reason="the period asked for ended before the route was decided",
-                )
-    return len(steps) + len(reminded) + expired + len(lapsed)
+        if step is None:
+            return False
+        await remind(session, step, now=now, base_url=base_url)
+        return True
+
+    async def expire(session: AsyncSession) -> bool:
+        request = _first(await repository.lapsed_requests(session, now, 1))
+        if request is None:
+            return False
+        with _job_span(tracer, "sla expire", request):
+            route = await load_route(session, request.id)
+            await close_request(
+                session,
+                request,
+                route,
+                RequestStatus.expired,
+                now=now,
+                actor=None,
+                reason="the period asked for ended before the route was decided",
+            )
+        return True
+
+    done = 0
+    for handle in (escalate, remind_one, expire):
+        done += await _one_at_a_time(sessionmaker, handle)
+    async with sessionmaker() as session, session.begin():
+        done += await expire_grants(session, now=now, limit=BATCH)
+    return done
+
+
+def _first(rows: Sequence[T]) -> T | None:
+    return rows[0] if rows else None
+
+
+async def _one_at_a_time(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    handle: Callable[[AsyncSession], Awaitable[bool]],
+) -> int:
+    """Up to BATCH rounds of `handle`, each in a session and transaction of its own (no object
+    outlives the lock it was read under); stops at the first round that finds nothing."""
+    count = 0
+    while count < BATCH:
+        async with sessionmaker() as session, session.begin():
+            if not await handle(session):
+                break
+        count += 1
+    return count
 
 
 async def run_forever(

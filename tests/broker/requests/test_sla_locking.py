@@ -8,18 +8,22 @@ takes a step only together with its request's lock, and skips a request being de
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from fastapi import FastAPI
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.kit.clock import utcnow
-from broker.requests import repository
-from broker.requests.models import DataRequest, RequestStep
+from broker.requests import repository, sla
+from broker.requests.models import DataRequest, Escalation, RequestStep, StepApprover
 from tests.broker.requests.conftest import Headers, file, request_body
+from tests.conftest import BASE_URL
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -67,3 +71,52 @@ async def test_the_sla_job_skips_a_step_whose_request_is_being_decided(
             )
         await deciding.rollback()
         await sla.rollback()
+
+
+async def test_an_sla_pass_commits_each_escalation_before_it_takes_the_next(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    as_org: Headers,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A pass holds one request at a time: while it waits on the second overdue request, the
+    first one's escalation is already committed and its lock is free for a decision."""
+    headers = await as_org("gz-rsj")
+    body = request_body("gz-gaj-household-migration", ["id_number"])
+    first, second = [(await file(client, headers, body)).json()["id"] for _ in range(2)]
+    now = utcnow()
+    async with sessionmaker() as session:
+        for request_id, days in ((first, 30), (second, 29)):  # before any other test's
+            await session.execute(
+                update(RequestStep)
+                .where(RequestStep.request_id == request_id)
+                .values(due_at=now - timedelta(days=days))
+            )
+        await session.commit()
+
+    async def escalations(request_id: str) -> int:
+        async with sessionmaker() as session:
+            query = select(func.count()).where(Escalation.request_id == request_id)
+            return await session.scalar(query.select_from(Escalation)) or 0
+
+    async with sessionmaker() as holder:
+        # The second escalation replaces this approver: its UPDATE waits for this lock.
+        await holder.execute(
+            select(StepApprover).where(StepApprover.request_id == second).with_for_update()
+        )
+        running = asyncio.create_task(
+            sla.run_once(sessionmaker, policy=app.state.routing_policy, base_url=BASE_URL)
+        )
+        try:
+            await wait_until(
+                lambda: escalations(first), limit_s=30, what="the first escalation committed"
+            )
+            assert not running.done()
+            assert await escalations(second) == 0
+            async with sessionmaker() as deciding:
+                assert await repository.lock_request(deciding, first) is not None
+                await deciding.rollback()
+        finally:
+            await holder.rollback()
+        await asyncio.wait_for(running, 30)
+    assert await escalations(second) == 1
