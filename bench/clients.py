@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from bench import workload
 from bench.environment import Stack
 from broker.kit.db import create_engine, create_sessionmaker
 from broker.oauth.clients import create_client
@@ -44,3 +45,21 @@ async def token(http: httpx.AsyncClient, client: Client, scope: str | None = Non
     )
     response.raise_for_status()
     return str(response.json()["access_token"])
+
+
+# Approved at filing (an unconditional dataset): one grant per filing, no CDO involved.
+UNCONDITIONAL = "gd-rst-labour-dispatch-licences"
+GRANT_SCOPE = f"dataset:{UNCONDITIONAL}:read"
+
+
+async def file_for_grant(http: httpx.AsyncClient, client: Client) -> None:
+    """Gives `client`'s organisation an active grant of `UNCONDITIONAL` by filing for it."""
+    bearer = await token(http, client)
+    body = workload.body("bench grant") | {
+        "dataset_id": UNCONDITIONAL,
+        "fields": ["licence_number"],
+    }
+    filed = await http.post(
+        "/v1/requests", json=body, headers={"Authorization": f"Bearer {bearer}"}
+    )
+    filed.raise_for_status()

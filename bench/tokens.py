@@ -18,12 +18,19 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bench import clients, report, workload
+from bench import clients, profile, report, workload
 from bench.environment import STATE, Stack, fresh_database, state_dir
-from bench.processes import VENV_BIN, broker_argv, cpu_seconds, free_port, running, sampling
+from bench.processes import (
+    VENV_BIN,
+    Running,
+    broker_argv,
+    cpu_seconds,
+    free_port,
+    running,
+    sampling,
+)
 from bench.wrk import run_wrk
 
-UNCONDITIONAL = "gd-rst-labour-dispatch-licences"
 INTROSPECTOR = "gd-rst"  # the provider, checking the tokens presented to its data API
 
 
@@ -59,6 +66,27 @@ async def _run(
     }
 
 
+async def _profile(
+    proc: Running, url: str, path: str, calls: Path, name: str, opts: argparse.Namespace
+) -> str:
+    out = state_dir("profiles") / f"tokens-{name}.txt"
+    load = asyncio.create_task(
+        run_wrk(
+            url,
+            "form.lua",
+            [path, str(calls)],
+            seconds=opts.profile + 2,
+            connections=opts.connections,
+        )
+    )
+    await asyncio.sleep(1)  # let the load reach its pace before sampling starts
+    await profile.record(proc.pid, opts.profile, out)
+    await load
+    summary = profile.summarise(out)
+    (out.with_suffix(".summary.txt")).write_text(summary + "\n")
+    return summary
+
+
 async def main(opts: argparse.Namespace) -> None:
     stack = Stack()
     logs = state_dir("logs")
@@ -84,7 +112,7 @@ async def main(opts: argparse.Namespace) -> None:
             for c in made.values()
         ],
     )
-    grant_scope = f"dataset:{UNCONDITIONAL}:read"
+    grant_scope = clients.GRANT_SCOPE
     granted = _lines(
         STATE / "grant-token-calls.txt",
         [
@@ -102,16 +130,8 @@ async def main(opts: argparse.Namespace) -> None:
             async with httpx.AsyncClient(base_url=url) as http:
                 grant_tokens = []
                 for client in made.values():
-                    if number == 1:  # an unconditional dataset: approved at filing, one grant each
-                        bearer = await clients.token(http, client)
-                        body = workload.body("bench grant") | {
-                            "dataset_id": UNCONDITIONAL,
-                            "fields": ["licence_number"],
-                        }
-                        filed = await http.post(
-                            "/v1/requests", json=body, headers={"Authorization": f"Bearer {bearer}"}
-                        )
-                        filed.raise_for_status()
+                    if number == 1:
+                        await clients.file_for_grant(http, client)
                     grant_tokens.append(await clients.token(http, client, grant_scope))
             introspections = _lines(
                 STATE / "introspect-calls.txt",
@@ -126,6 +146,14 @@ async def main(opts: argparse.Namespace) -> None:
             figures["introspection"] = await _run(
                 "broker", proc.pid, url, "/oauth/introspect", introspections, opts
             )
+            if opts.profile and number == opts.rounds:
+                for name, path, calls in (
+                    ("client-credentials", "/oauth/token", ordinary),
+                    ("grant", "/oauth/token", granted),
+                    ("introspection", "/oauth/introspect", introspections),
+                ):
+                    print(f"\npy-spy profile of the broker, {name} ({opts.profile}s):")
+                    print(await _profile(proc, url, path, calls, name, opts))
         floor_argv = [str(VENV_BIN / "python"), "-m", "bench.floor_app", "--port", str(port)]
         async with running("floor", floor_argv, env, logs, ready_url=f"{url}/healthz") as proc:
             figures["floor_token"] = await _run(
@@ -182,6 +210,13 @@ def cli() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--clients", type=int, default=10, help="OAuth clients asking for tokens")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="S",
+        help="after the last round's broker runs, S seconds of py-spy under each load",
+    )
     asyncio.run(main(parser.parse_args()))
 
 

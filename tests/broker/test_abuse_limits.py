@@ -246,6 +246,22 @@ async def test_lockouts_double_up_to_the_cap(redis: Redis) -> None:
     assert await limiter.locked_for("auth", "client:other") == 0
 
 
+async def test_admit_answers_lockout_and_rate_in_one_call(redis: Redis) -> None:
+    limiter = RateLimiter(redis, prefix=_prefix(), timeout_s=2.0)
+    two = Rate(2, 60.0)
+    callers = ["client:c", "address:a"]
+    assert [await limiter.admit("auth", callers, "token", "c", two) for _ in range(2)] == [
+        (0, 0),
+        (0, 0),
+    ]
+    locked, wait = await limiter.admit("auth", callers, "token", "c", two)
+    assert locked == 0
+    assert 59 <= wait <= 60
+    await limiter.failed("auth", "address:a", Rate(1, 60.0), lockout_s=10, lockout_max_s=10)
+    assert (await limiter.admit("auth", callers, "token", "other", two))[0] == 10
+    assert await limiter.admit("auth", ["client:other"], "token", None, two) == (0, 0)
+
+
 async def test_limits_fail_open_without_redis() -> None:
     dead = Redis.from_url("redis://127.0.0.1:1/0")
     try:
@@ -254,6 +270,7 @@ async def test_limits_fail_open_without_redis() -> None:
         assert [await limiter.hit("token", "c", one) for _ in range(3)] == [0, 0, 0]
         assert await limiter.failed("auth", "c", one, lockout_s=10, lockout_max_s=10) == 0
         assert await limiter.locked_for("auth", "c") == 0
+        assert await limiter.admit("auth", ["c"], "token", "c", one) == (0, 0)
     finally:
         await dead.aclose()
     assert await RateLimiter(None, prefix="x", timeout_s=1.0).hit("token", "c", one) == 0

@@ -1,6 +1,6 @@
 """Per-caller limits kept in Redis, so every replica counts together.
 
-Two tools, each one atomic Lua script per call:
+Two tools, each one atomic Lua script per call, and the two together:
 
 - `RateLimiter.hit(bucket, who, rate)`: a fixed window per (bucket, who) that opens at the first
   hit and lasts `rate.per_s`; beyond `rate.limit` hits the answer is the seconds until the window
@@ -11,6 +11,8 @@ Two tools, each one atomic Lua script per call:
   `failures.limit` failures within `failures.per_s` lock the key out for `lockout_s`, doubled at
   each further lockout within a day, up to `lockout_max_s`. While locked out the secret is not
   even checked.
+- `RateLimiter.admit(...)`: `locked_for` and `hit` in one pipelined round trip, for the OAuth
+  endpoints, which ask both on every call.
 
 Redis unreachable → the limits fail OPEN (a warning is logged): they protect the broker from
 excess, they are not a rule of the domain, and refusing every filing and token because a cache
@@ -24,6 +26,7 @@ import asyncio
 import logging
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,6 +140,33 @@ class RateLimiter:
             return 0
         longest = max(left)
         return _seconds(longest) if longest > 0 else 0
+
+    async def admit(
+        self, lock_bucket: str, locked: Sequence[str], bucket: str, who: str | None, rate: Rate
+    ) -> tuple[int, int]:
+        """`locked_for(lock_bucket, *locked)` and, if `who` is given, `hit(bucket, who, rate)`
+        in one round trip: (seconds of the longest lockout, seconds to wait for the rate). Being
+        one pipeline, the hit counts even while a lockout refuses the call."""
+        if self.redis is None or not (locked or who):
+            return 0, 0
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for one in locked:
+                        pipe.pttl(self._key("lock", lock_bucket, one))
+                    if who:
+                        window = self._key("rate", bucket, who)
+                        pipe.eval(_HIT, 1, window, rate.limit, int(rate.per_s * 1000))
+                    answers = [int(answer) for answer in await pipe.execute()]
+        except (redis.exceptions.RedisError, TimeoutError, OSError) as exc:
+            logger.warning("limits of %s not enforced, Redis unavailable: %r", bucket, exc)
+            return 0, 0
+        longest = max(answers[: len(locked)], default=0)
+        wait_ms = answers[-1] if who else 0
+        return (
+            _seconds(longest) if longest > 0 else 0,
+            _seconds(wait_ms) if wait_ms else 0,
+        )
 
     async def failed(
         self,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
@@ -55,39 +56,30 @@ async def find_client_record(
     session: AsyncSession, client_id: str, *, dataset_ids: Sequence[str] = ()
 ) -> ClientRecord | None:
     """The client, with its organisation's active grants for `dataset_ids` (the dataset scopes
-    the token request asks for)."""
-    client = await session.scalar(select(OAuthClient).where(OAuthClient.id == client_id))
-    if client is None:
-        return None
-    return ClientRecord(
-        client_id=client.id,
-        organisation_id=client.organisation_id,
-        scope=client.scope,
-        secret_hash=client.secret_hash,
-        revoked=client.revoked_at is not None,
-        grants=await _active_grants(session, client.organisation_id, dataset_ids),
-    )
-
-
-async def _active_grants(
-    session: AsyncSession, organisation_id: str, dataset_ids: Sequence[str]
-) -> dict[str, DataGrant]:
-    if not dataset_ids:
-        return {}
+    the token request asks for), in one query."""
     now = utcnow()
-    grants = await session.execute(
-        select(Grant, DataRequest.trace_id, DataRequest.span_id)
-        .join(DataRequest, DataRequest.id == Grant.request_id)
-        .where(
-            Grant.grantee_id == organisation_id,
-            Grant.dataset_id.in_(dataset_ids),
-            Grant.status == "active",
-            Grant.starts_at <= now,
-            Grant.ends_at > now,
+    query = select(OAuthClient).where(OAuthClient.id == client_id)
+    if dataset_ids:
+        query = (
+            query.add_columns(Grant, DataRequest.trace_id, DataRequest.span_id)
+            .outerjoin(
+                Grant,
+                and_(
+                    Grant.grantee_id == OAuthClient.organisation_id,
+                    Grant.dataset_id.in_(dataset_ids),
+                    Grant.status == "active",
+                    Grant.starts_at <= now,
+                    Grant.ends_at > now,
+                ),
+            )
+            .outerjoin(DataRequest, DataRequest.id == Grant.request_id)
+            .order_by(Grant.ends_at)  # the longest-running grant of a dataset wins below
         )
-        .order_by(Grant.ends_at)  # the longest-running grant of a dataset wins below
-    )
-    return {
+    rows: list[Any] = list((await session.execute(query)).all())  # add_columns() widens them
+    if not rows:
+        return None
+    client = rows[0][0]
+    grants = {
         g.dataset_id: DataGrant(
             grant_id=g.id,
             dataset_id=g.dataset_id,
@@ -98,5 +90,14 @@ async def _active_grants(
             request_id=g.request_id,
             request_trace=(trace_id, span_id),
         )
-        for g, trace_id, span_id in grants
+        for _, g, trace_id, span_id in (rows if dataset_ids else [])
+        if g is not None
     }
+    return ClientRecord(
+        client_id=client.id,
+        organisation_id=client.organisation_id,
+        scope=client.scope,
+        secret_hash=client.secret_hash,
+        revoked=client.revoked_at is not None,
+        grants=grants,
+    )

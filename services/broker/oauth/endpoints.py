@@ -75,15 +75,12 @@ async def _refused(
     holds a connection per failure (helping a flood) and does nothing against parallel guessing.
     """
     limiter: RateLimiter = request.app.state.rate_limiter
-    locked = await limiter.locked_for(
-        AUTH_FAILURES, *(who for who, _ in _callers(request, client_id))
-    )
+    callers = [who for who, _ in _callers(request, client_id)]
+    locked, wait = await limiter.admit(AUTH_FAILURES, callers, bucket, client_id, Rate.parse(rate))
     if locked:
         return _too_many(locked, "too many failed client authentications; retry later")
-    if client_id:
-        wait = await limiter.hit(bucket, client_id, Rate.parse(rate))
-        if wait:
-            return _too_many(wait, f"more than {rate} requests for this client; retry later")
+    if wait:
+        return _too_many(wait, f"more than {rate} requests for this client; retry later")
     return None
 
 

@@ -3,6 +3,7 @@ expiry by the job, events on `datashare.grants`, and use counted by introspectio
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -167,3 +168,19 @@ async def test_the_job_expires_grants_past_their_window(
     assert grant is not None
     assert grant.status == "expired"
     assert (await _events(sessionmaker, world["grant_id"]))[-1] == "expired"
+
+
+async def test_concurrent_introspections_are_each_counted_once_and_revocation_still_bites(
+    client: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    token = (await _token(client, world["holder"], SCOPE)).json()["access_token"]
+    grant_url = f"/v1/grants/{world['grant_id']}"
+    # Many at once, a few per connection of the pool: each is counted once.
+    answers = await asyncio.gather(*(_active(client, token, world["provider"]) for _ in range(40)))
+    assert all(answers)
+    shown = (await client.get(grant_url, headers=world["holder_api"])).json()
+    assert shown["use_count"] == 40
+    assert (await client.post(f"{grant_url}/pause", headers=world["provider_api"])).is_success
+    assert not await _active(client, token, world["provider"])
+    shown = (await client.get(grant_url, headers=world["holder_api"])).json()
+    assert shown["use_count"] == 40  # an inactive answer is no use

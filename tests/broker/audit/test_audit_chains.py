@@ -1,0 +1,146 @@
+"""The audit log is several hash chains: each row joins its subject's chain (or its
+transaction's first chain), writers of different chains do not wait for each other, writers of
+one chain do, and `verify` still catches a row edited, removed or moved to another chain."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, delete, select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.audit import service as audit
+from broker.audit.models import AuditEntry
+from broker.models import Base
+
+pytestmark = pytest.mark.integration
+Sessions = async_sessionmaker[AsyncSession]
+
+
+def subject_in(chain: int, *, not_in: int | None = None) -> str:
+    """A fresh subject of `chain` (or of any chain but `not_in`)."""
+    while True:
+        subject = f"sub-{secrets.token_hex(4)}"
+        found = audit.chain_of(subject)
+        if (not_in is None and found == chain) or (not_in is not None and found != not_in):
+            return subject
+
+
+def row_of(entry: AuditEntry) -> dict[str, Any]:
+    return {c.name: getattr(entry, c.name) for c in AuditEntry.__table__.columns}
+
+
+async def record(session: AsyncSession, subject: str, **detail: Any) -> AuditEntry:
+    return await audit.record(session, "test.chained", actor=None, subject=subject, **detail)
+
+
+async def test_chains_spread_subjects_and_one_transaction_keeps_its_first_chain(
+    sessionmaker: Sessions,
+) -> None:
+    assert len({audit.chain_of(f"cli_{n}") for n in range(200)}) == audit.CHAINS
+    assert audit.chain_of(None) == 0
+    first = subject_in(3)
+    other = subject_in(0, not_in=3)
+    async with sessionmaker() as session:
+        a = await record(session, first)
+        b = await record(session, other)
+        await session.commit()
+    assert (a.chain, b.chain) == (3, 3)
+    assert b.prev_hash == a.hash
+    async with sessionmaker() as session:
+        c = await record(session, other)
+        await session.commit()
+    assert c.chain == audit.chain_of(other)
+    async with sessionmaker() as session:
+        assert (await audit.verify(session)).ok
+
+
+async def test_writers_of_different_chains_do_not_wait_and_of_one_chain_do(
+    sessionmaker: Sessions,
+) -> None:
+    async with sessionmaker() as holder:
+        await record(holder, subject_in(5))  # chain 5's lock, held until this commits
+        async with sessionmaker() as elsewhere:
+            # Refuses instead of waiting, so a wait shows as an error rather than a hang.
+            await elsewhere.execute(text("SET LOCAL lock_timeout = '50ms'"))
+            await record(elsewhere, subject_in(0, not_in=5))
+            await elsewhere.commit()
+        async with sessionmaker() as same_chain:
+            await same_chain.execute(text("SET LOCAL lock_timeout = '50ms'"))
+            with pytest.raises(DBAPIError, match="lock timeout"):
+                await record(same_chain, subject_in(5))
+        await holder.commit()
+
+
+async def test_verify_finds_a_row_removed_from_the_middle_of_a_chain_or_moved_out_of_it(
+    sessionmaker: Sessions,
+) -> None:
+    async with sessionmaker() as session:
+        written = []
+        for step in range(3):  # three transactions, one chain
+            written.append(await record(session, subject_in(7), step=step))
+            await session.commit()
+    middle, after = written[1], written[2]
+    assert middle.chain == after.chain == 7
+    assert after.prev_hash == middle.hash
+    async with sessionmaker() as session:
+        original = row_of(await session.get_one(AuditEntry, middle.id))
+        await session.execute(delete(AuditEntry).where(AuditEntry.id == middle.id))
+        verdict = await audit.verify(session)
+        await session.rollback()
+    assert verdict.broken_at == after.id
+    assert verdict.reason == "a row before it was removed or changed"
+
+    async with sessionmaker() as session:
+        await session.execute(update(AuditEntry).where(AuditEntry.id == middle.id).values(chain=8))
+        verdict = await audit.verify(session)
+        await session.rollback()
+    assert verdict.broken_at is not None
+    assert verdict.broken_at <= after.id
+
+    async with sessionmaker() as session:
+        await session.execute(
+            update(AuditEntry).where(AuditEntry.id == middle.id).values(detail={"step": 9})
+        )
+        verdict = await audit.verify(session)
+        await session.rollback()
+    assert (verdict.broken_at, verdict.reason) == (middle.id, "its content was changed")
+
+    async with sessionmaker() as session:
+        stored = row_of(await session.get_one(AuditEntry, middle.id))
+        assert stored == original
+        assert (await audit.verify(session)).ok
+        ids = await session.scalars(select(AuditEntry.id).where(AuditEntry.chain == 7))
+        assert {middle.id, after.id} <= set(ids)
+
+
+async def test_the_migration_makes_the_table_the_model_describes(sessionmaker: Sessions) -> None:
+    def differences(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return [d for d in compare_metadata(context, Base.metadata) if "audit_log" in repr(d)]
+
+    async with sessionmaker() as session:
+        connection = await session.connection()
+        assert await connection.run_sync(differences) == []
+
+
+async def test_verify_finds_the_newest_rows_of_a_chain_removed(sessionmaker: Sessions) -> None:
+    async with sessionmaker() as session:
+        older = await record(session, subject_in(9))
+        await session.commit()
+        newest = await record(session, subject_in(9))
+        await session.commit()
+    async with sessionmaker() as session:
+        await session.execute(delete(AuditEntry).where(AuditEntry.id == newest.id))
+        verdict = await audit.verify(session)
+        await session.rollback()
+    assert verdict.reason == "the newest rows of chain 9 were removed"
+    assert verdict.broken_at is not None
+    assert verdict.broken_at >= older.id
+    async with sessionmaker() as session:
+        assert (await audit.verify(session)).ok
