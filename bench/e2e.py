@@ -22,11 +22,21 @@ from typing import Any
 
 import httpx
 
-from bench import clients, report, workload
+from bench import clients, profile, report, stages, workload
 from bench.environment import STATE, Stack, fresh_database, state_dir
-from bench.processes import VENV_BIN, broker_argv, free_port, running, sampling, wait_for
+from bench.processes import (
+    VENV_BIN,
+    Running,
+    broker_argv,
+    cpu_seconds,
+    free_port,
+    running,
+    sampling,
+    wait_for,
+)
 
 KIND = "approval.requested"
+IDLE_S = 5.0
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -34,6 +44,11 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+async def posts(receiver: str) -> int:
+    async with httpx.AsyncClient(timeout=30) as http:
+        return int((await http.get(f"{receiver}/count")).json()["posts"])
 
 
 async def arrivals(receiver: str) -> dict[str, float]:
@@ -76,11 +91,37 @@ def _summary(
     return figures
 
 
+def _spread(values: list[float]) -> str:
+    return f"{percentile(values, 50):.0f}/{percentile(values, 99):.0f}"
+
+
+async def _profiles(
+    opts: argparse.Namespace, rate: float, servers: dict[str, Running]
+) -> dict[str, Path]:
+    """py-spy of each server while the load runs (after a second to reach its pace)."""
+    await asyncio.sleep(1)
+    seconds = max(1, min(opts.profile, int(opts.seconds) - 2))
+    folder = state_dir("profiles")
+    outs = {name: folder / f"e2e-{name}-{int(rate)}.txt" for name in servers}
+    await asyncio.gather(
+        *(profile.record(proc.pid, seconds, outs[name]) for name, proc in servers.items())
+    )
+    return outs
+
+
 async def _broker_run(
-    opts: argparse.Namespace, port: int, receiver: str, rate: float, tokens: Path
+    opts: argparse.Namespace,
+    stack: Stack,
+    port: int,
+    receiver: str,
+    rate: float,
+    tokens: Path,
+    servers: dict[str, Running],
 ) -> dict[str, Any]:
     out = STATE / f"e2e-load-{int(rate)}.jsonl"
     nonce = secrets.token_hex(4)
+    cpu_before = {name: cpu_seconds(proc.pid) for name, proc in servers.items()}
+    posts_before = await posts(receiver)
     loader = await asyncio.create_subprocess_exec(
         str(VENV_BIN / "python"),
         "-m",
@@ -98,6 +139,7 @@ async def _broker_run(
         "--out",
         str(out),
     )
+    profiling = asyncio.create_task(_profiles(opts, rate, servers)) if opts.profile else None
     if await loader.wait() != 0:
         raise SystemExit("bench: the load generator failed")
     rows = [json.loads(line) for line in out.read_text().splitlines()]
@@ -106,21 +148,32 @@ async def _broker_run(
     answer_ms = [1000 * (r["done"] - r["due"]) for r in rows if r.get("status") == 201]
     answered = {r["id"]: r["done"] for r in rows if r.get("status") == 201}
     came = await _wait_arrivals(receiver, list(filed), KIND, opts.settle)
+    await stages.settled(stack, limit_s=opts.settle)
+    delivered = await posts(receiver) - posts_before
+    cpu_ms = {
+        name: 1000 * (cpu_seconds(proc.pid) - cpu_before[name]) for name, proc in servers.items()
+    }
     # After the 201: relay, Kafka, notifier, POST (what the poll settings could lengthen).
     after_ms = [1000 * (came[i] - answered[i]) for i in answered if i in came]
-    return _summary(
-        f"broker at {rate:.0f}/s",
-        filed,
-        came,
-        {
-            "not_filed": len(failed),
-            "first_failure": failed[0] if failed else None,
-            "filing_p50_ms": round(percentile(answer_ms, 50), 1),
-            "after_answer_p50_ms": round(percentile(after_ms, 50), 1),
-            "after_answer_p99_ms": round(percentile(after_ms, 99), 1),
-            "filing_p99_ms": round(percentile(answer_ms, 99), 1),
-        },
-    )
+    hops = stages.hops(answered, came, await stages.times(stack, KIND, list(filed)))
+    extra: dict[str, Any] = {
+        "not_filed": len(failed),
+        "first_failure": failed[0] if failed else None,
+        "filing_p50_ms": round(percentile(answer_ms, 50), 1),
+        "after_answer_p50_ms": round(percentile(after_ms, 50), 1),
+        "after_answer_p99_ms": round(percentile(after_ms, 99), 1),
+        "filing_p99_ms": round(percentile(answer_ms, 99), 1),
+        "hops_p50_p99_ms": {name: _spread(values) for name, values in hops.items()},
+        "webhooks_delivered": delivered,
+        "notifier_cpu_ms_per_delivery": round(cpu_ms["notifier"] / max(1, delivered), 2),
+        "broker_cpu_ms_per_filing": round(cpu_ms["broker"] / max(1, len(filed)), 2),
+    }
+    if profiling is not None:
+        for name, path in (await profiling).items():
+            summary = profile.summarise(path)
+            path.with_suffix(".summary.txt").write_text(summary + "\n")
+            extra[f"{name}_profile"] = str(path.with_suffix(".summary.txt"))
+    return _summary(f"broker at {rate:.0f}/s", filed, came, extra)
 
 
 async def _floor_run(
@@ -201,9 +254,16 @@ async def main(opts: argparse.Namespace) -> None:
                 return bool(came)
 
             await wait_for(webhook_arrives, limit_s=90, what="the notifier's first webhook")
+        servers = {"broker": broker, "notifier": notifier}
+        idle_before = {name: cpu_seconds(proc.pid) for name, proc in servers.items()}
+        await asyncio.sleep(IDLE_S)  # the idle polling every delivery's figure includes
+        results["idle_cpu_ms_per_s"] = {
+            name: round(1000 * (cpu_seconds(proc.pid) - idle_before[name]) / IDLE_S, 1)
+            for name, proc in servers.items()
+        }
         for rate in opts.rates:
             results["broker"][str(rate)] = await _broker_run(
-                opts, port, receiver, rate, tokens_file
+                opts, stack, port, receiver, rate, tokens_file, servers
             )
         peak = dict(rss.peak)
 
@@ -278,11 +338,37 @@ async def main(opts: argparse.Namespace) -> None:
                 "",
             )
         )
+        for hop, spread in ours["hops_p50_p99_ms"].items():
+            print(report.line(f"  {hop.replace('_', ' ')} (ms)", spread, "", ""))
+        print(
+            report.line(
+                "CPU: notifier per webhook (ms)",
+                f"{ours['notifier_cpu_ms_per_delivery']:.1f}",
+                "",
+                "",
+            )
+        )
+        print(
+            report.line(
+                "CPU: broker per filing (ms)", f"{ours['broker_cpu_ms_per_filing']:.1f}", "", ""
+            )
+        )
+        for name, path in ((k, v) for k, v in ours.items() if k.endswith("_profile")):
+            print(f"  {name.replace('_', ' ')}: {path}")
     print(
         report.line(
             "peak RSS broker / notifier",
             report.mib(peak.get("broker", 0)),
             report.mib(peak.get("notifier", 0)),
+            "",
+        )
+    )
+    idle = results["idle_cpu_ms_per_s"]
+    print(
+        report.line(
+            "idle CPU ms/s broker / notifier",
+            f"{idle['broker']:.1f}",
+            f"{idle['notifier']:.1f}",
             "",
         )
     )
@@ -299,6 +385,13 @@ def cli() -> None:
     parser.add_argument("--seconds", type=float, default=20, help="seconds of load per rate")
     parser.add_argument("--settle", type=float, default=60, help="seconds to wait for stragglers")
     parser.add_argument("--requesters", type=int, default=10)
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="S",
+        help="py-spy broker and notifier for S seconds of each rate's load",
+    )
     asyncio.run(main(parser.parse_args()))
 
 

@@ -25,6 +25,19 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def post(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        reused = self.writer is not None and not self.writer.is_closing()
+        try:
+            return await self._post(path, headers, body)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            if not reused:
+                raise
+        # The server closed the idle keep-alive connection (uvicorn after 5 s, which a low rate
+        # spread over many connections exceeds) before it read this request: send it again on a
+        # new one, as HTTP clients do. The Idempotency-Key makes that safe in any case.
+        self.writer = None
+        return await self._post(path, headers, body)
+
+    async def _post(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
         if self.writer is None or self.writer.is_closing():
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None

@@ -75,6 +75,10 @@ def run(settings: Settings) -> int:
     if not settings.kafka_bootstrap_servers:
         print("cdo-broker notifier: set KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
         return 2
+    if not settings.database_url.startswith("postgresql"):
+        # Its claims and batch writes are PostgreSQL statements (SKIP LOCKED, arrays).
+        print("cdo-broker notifier: DATABASE_URL must be PostgreSQL", file=sys.stderr)
+        return 2
     logs.configure(settings.log_level)
     use_service_name("cdo-notifier")
 

@@ -24,6 +24,7 @@ from broker.kit.db import database_unavailable
 from broker.kit.metrics import gauges
 from broker.kit.telemetry import extract, inject, kafka_attributes
 from broker.outbox import topics
+from notifier.autocommit import AutocommitConnection
 from notifier.intake import header_of, record_deliveries
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,15 @@ class NotificationConsumer:
                     await consumer.stop()
 
     async def _consume(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
+        database = AutocommitConnection(self._sessions)
+        try:
+            await self._consume_into(database, consumer, stop)
+        finally:
+            await database.close()
+
+    async def _consume_into(
+        self, database: AutocommitConnection, consumer: AIOKafkaConsumer, stop: asyncio.Event
+    ) -> None:
         while not stop.is_set():
             self.turned_at = asyncio.get_running_loop().time()
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
@@ -96,13 +106,15 @@ class NotificationConsumer:
                 continue
             spans = [self._process_span(record) for record in records]
             try:
-                async with self._sessions() as session, session.begin():
-                    await record_deliveries(
-                        session,
-                        records,
-                        now=utcnow(),
-                        traceparents=[inject(span)[0] for span in spans],
-                    )
+                # One statement, atomic on its own: the batch's rows are all durable or none.
+                await record_deliveries(
+                    database,
+                    records,
+                    now=utcnow(),
+                    traceparents=[inject(span)[0] for span in spans],
+                )
+                # The rows are durable: the worker need not wait for Kafka's offset commit.
+                self._on_recorded()
                 await consumer.commit()
             except BaseException as exc:
                 for span in spans:
@@ -112,7 +124,6 @@ class NotificationConsumer:
             finally:
                 for span in spans:
                     span.end()
-            self._on_recorded()
 
     async def _measure_lag(self, consumer: AIOKafkaConsumer) -> None:
         """Per partition: the log end (as of the last fetch) minus where this member reads, at

@@ -1,4 +1,5 @@
-"""Turning consumed Kafka messages into durable delivery rows (PostgreSQL), idempotently."""
+"""Turning consumed Kafka messages into durable delivery rows (PostgreSQL), idempotently: one
+INSERT per batch of messages."""
 
 from __future__ import annotations
 
@@ -9,13 +10,10 @@ from datetime import datetime
 
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.directory.models import Organisation
-from broker.webhooks.models import WebhookDelivery
 from notifier.recipients import Notification, notifications
+from notifier.repository import Executor, insert_deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +35,7 @@ def notifications_of(record: ConsumerRecord[bytes, bytes]) -> list[Notification]
 
 
 async def record_deliveries(
-    session: AsyncSession,
+    executor: Executor,
     records: Iterable[ConsumerRecord[bytes, bytes]],
     *,
     now: datetime,
@@ -61,28 +59,22 @@ async def record_deliveries(
                 "request_id": n.request_id,
                 "payload": n.body,
                 "traceparent": traceparent,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
             }
             for n in notifications_of(record)
         ]
     if not rows:
         return 0
-    # A recipient the directory does not know (an event from another environment sharing the
-    # topics, or a body since removed) must not block every notification behind it.
-    known = set(
-        await session.scalars(
-            select(Organisation.id).where(Organisation.id.in_({r["organisation_id"] for r in rows}))
-        )
-    )
-    for unknown in {r["organisation_id"] for r in rows} - known:
+    new = await insert_deliveries(executor, rows, now=now)
+    if len(new) < len(rows):
+        left_out = {str(r["organisation_id"]) for r in rows if r["id"] not in new}
+        await _warn_of_unknown(executor, left_out)
+    return len(new)
+
+
+async def _warn_of_unknown(executor: Executor, organisations: set[str]) -> None:
+    """Rows left out are repeats or for recipients the directory does not know (an event from
+    another environment sharing the topics, or a body since removed): name the latter."""
+    query = select(Organisation.id).where(Organisation.id.in_(organisations))
+    known = set((await executor.execute(query, {})).scalars())
+    for unknown in sorted(organisations - known):
         logger.warning("skipping notifications for unknown organisation %r", unknown)
-    rows = [r for r in rows if r["organisation_id"] in known]
-    if not rows:
-        return 0
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(WebhookDelivery).values(rows).on_conflict_do_nothing(index_elements=["id"])
-    result = await session.execute(statement)
-    return int(getattr(result, "rowcount", 0) or 0)

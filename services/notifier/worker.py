@@ -1,12 +1,17 @@
 """The delivery worker: takes due deliveries from PostgreSQL, delivers them, records every attempt.
 
-Claiming: due rows are taken with FOR UPDATE SKIP LOCKED and leased (their next attempt moved past
-the delivery timeout) in a short transaction, so several notifier replicas share the work and a
-replica that dies mid-delivery leaves rows that fall due again when the lease ends: delivered at
-least once, always under the same webhook-id.
+Claiming: due rows are leased (their next attempt moved past the delivery timeout) by one
+statement that takes them with FOR UPDATE SKIP LOCKED and answers them with their endpoints, so
+several notifier replicas share the work and a replica that dies mid-delivery leaves rows that
+fall due again when the lease ends: delivered at least once, always under the same webhook-id.
 
 No head-of-line blocking: a replica never claims more rows for an organisation than its
 per-endpoint limit has free slots, so a slow or dead endpoint holds up only its own deliveries.
+
+Recording: outcomes are written in batches, one statement each, by one recorder; a delivery's
+slot is free once its outcome is written. A delivery holds no database connection: the claim,
+the recorder and the consumer each keep one. Outcomes that must be atomic with more than their
+row (dead: the dead-letter event; 410: disabling the endpoint) take a transaction of their own.
 """
 
 from __future__ import annotations
@@ -17,17 +22,17 @@ import functools
 import logging
 import random
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from opentelemetry import context as otel_context
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.events import DeadLetter, ce_type
 from broker.kit.clock import utcnow
+from broker.kit.db import database_unavailable
 from broker.kit.metrics import instruments
 from broker.kit.telemetry import extract
 from broker.outbox import topics
@@ -36,21 +41,15 @@ from broker.settings import Settings
 from broker.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from broker.webhooks.secrets import SecretCipher
 from broker.webhooks.service import signing_secrets
+from notifier.autocommit import AutocommitConnection
 from notifier.delivery import Attempt, EndpointTarget, Outcome, OutgoingEvent, deliver_once
+from notifier.recorder import Recorder
+from notifier.repository import ClaimedRow, Settled, Tried, claim_due
 from notifier.schedule import next_delay, parse_schedule
 
 logger = logging.getLogger(__name__)
 LEASE_MARGIN_S = 5.0
 CLAIM_BATCH = 100
-
-
-@dataclass(frozen=True)
-class Claimed:
-    id: str
-    organisation_id: str
-    payload: dict[str, Any]
-    traceparent: str | None
-    attempts: int
 
 
 class DeliveryWorker:
@@ -75,18 +74,33 @@ class DeliveryWorker:
         self._active: Counter[str] = Counter()  # claimed, not yet finished, per organisation
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+        self._claims = AutocommitConnection(sessionmaker)
+        self._recorder = Recorder(sessionmaker)
         self.turned_at = 0.0  # event-loop time of the last turn of its loop (liveness)
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        recording = asyncio.create_task(self._recorder.run())
+        try:
+            await self._claim_and_deliver(stop)
+        finally:
+            await self._claims.close()
+            self._recorder.stop()
+            await recording
+
+    async def _claim_and_deliver(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self.turned_at = asyncio.get_running_loop().time()
             try:
                 claimed = await self.claim()
-            except Exception:
-                logger.exception("claiming deliveries failed; retrying")
+            except Exception as exc:
+                # A restart of PostgreSQL shows here once: the held connection is then replaced.
+                if database_unavailable(exc):
+                    logger.warning("claiming deliveries failed (%r); retrying", exc)
+                else:
+                    logger.exception("claiming deliveries failed; retrying")
                 claimed = []
             for delivery in claimed:
                 self._active[delivery.organisation_id] += 1
@@ -110,49 +124,30 @@ class DeliveryWorker:
         if not task.cancelled() and task.exception() is not None:
             logger.error("delivery task failed", exc_info=task.exception())
 
-    async def claim(self) -> list[Claimed]:
+    async def claim(self) -> list[ClaimedRow]:
         now = utcnow()
         lease = now + timedelta(seconds=self._settings.webhook_timeout_seconds + LEASE_MARGIN_S)
-        busy = [org for org, used in self._active.items() if used >= self._limit]
-        async with self._sessions() as session, session.begin():
-            query = (
-                select(WebhookDelivery)
-                .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-                .order_by(WebhookDelivery.next_attempt_at)
-                .limit(CLAIM_BATCH)
-                .with_for_update(skip_locked=True)
-            )
-            if busy:
-                query = query.where(WebhookDelivery.organisation_id.not_in(busy))
-            rows = list(await session.scalars(query))
-            taken: list[Claimed] = []
-            per_org: dict[str, int] = {}
-            for row in rows:
-                used = self._active[row.organisation_id] + per_org.get(row.organisation_id, 0)
-                if used >= self._limit:
-                    continue  # over this endpoint's share: stays due for a later pass
-                per_org[row.organisation_id] = per_org.get(row.organisation_id, 0) + 1
-                row.next_attempt_at = lease
-                taken.append(
-                    Claimed(row.id, row.organisation_id, row.payload, row.traceparent, row.attempts)
-                )
-        return taken
+        return await claim_due(
+            self._claims,
+            now=now,
+            lease=lease,
+            in_flight=dict(self._active),
+            limit=self._limit,
+            batch=CLAIM_BATCH,
+        )
 
-    async def _deliver(self, delivery: Claimed) -> None:
+    async def _deliver(self, delivery: ClaimedRow) -> None:
         now = utcnow()
-        async with self._sessions() as session:
-            endpoint = await session.scalar(
-                select(WebhookEndpoint).where(
-                    WebhookEndpoint.organisation_id == delivery.organisation_id
-                )
-            )
+        endpoint = delivery.endpoint
         if endpoint is None or endpoint.disabled_at is not None:
             reason = (
                 "no webhook endpoint registered"
                 if endpoint is None
                 else f"endpoint disabled: {endpoint.disabled_reason}"
             )
-            await self._finish(delivery, None, endpoint, status="undeliverable", error=reason)
+            await self._recorder.record(
+                Settled(delivery.id, "undeliverable", None, None, reason, None, None, None)
+            )
             return
         target = EndpointTarget(
             id=endpoint.id,
@@ -175,25 +170,43 @@ class DeliveryWorker:
             otel_context.detach(token)
         await self._record(delivery, endpoint, attempt)
 
-    async def _record(self, delivery: Claimed, endpoint: WebhookEndpoint, attempt: Attempt) -> None:
+    async def _record(
+        self, delivery: ClaimedRow, endpoint: WebhookEndpoint, attempt: Attempt
+    ) -> None:
         _measure(delivery.organisation_id, attempt)
         number = delivery.attempts + 1
+        if attempt.outcome is Outcome.gone:
+            await self._finish(delivery, attempt, endpoint, status="undeliverable",
+                               attempts=number)  # fmt: skip
+            return
         if attempt.outcome is Outcome.delivered:
             status, next_at = "delivered", None
-        elif attempt.outcome is Outcome.gone:
-            status, next_at = "undeliverable", None
         elif attempt.outcome is Outcome.failed_permanently:
             status, next_at = "dead", None
         else:
             delay = next_delay(number, self._schedule, attempt.retry_after_s, self._rng)
             status = "pending" if delay is not None else "dead"
             next_at = attempt.at + timedelta(seconds=delay) if delay is not None else None
-        await self._finish(delivery, attempt, endpoint, status=status, next_at=next_at,
-                           attempts=number)  # fmt: skip
+        if status == "dead":
+            await self._finish(delivery, attempt, endpoint, status=status, attempts=number)
+            return
+        tried = Tried(
+            endpoint_url=endpoint.url,
+            attempted_at=attempt.at,
+            status_code=attempt.status,
+            latency_ms=attempt.latency_ms,
+            outcome=attempt.outcome.value,
+            error=attempt.error,
+        )
+        delivered_at = utcnow() if status == "delivered" else None
+        await self._recorder.record(
+            Settled(delivery.id, status, next_at, attempt.status, attempt.error, number,
+                    delivered_at, tried)
+        )  # fmt: skip
 
     async def _finish(
         self,
-        delivery: Claimed,
+        delivery: ClaimedRow,
         attempt: Attempt | None,
         endpoint: WebhookEndpoint | None,
         *,

@@ -78,6 +78,16 @@ class PendingEvent:
 
 
 _PENDING_COLUMNS = [getattr(OutboxEvent, field.name) for field in fields(PendingEvent)]
+# Built once: the relay runs it after every commit.
+_FETCH = (
+    select(*_PENDING_COLUMNS)
+    .where(
+        OutboxEvent.sent_at.is_(None),
+        OutboxEvent.shard.in_(bindparam("shards", expanding=True)),
+    )
+    .order_by(OutboxEvent.id)
+    .limit(bindparam("limit"))
+)
 
 
 @dataclass
@@ -237,7 +247,11 @@ class OutboxRelay:
         self._unmarked.extend(outcome.acked)
         await self._mark(connection, self._unmarked, outcome.failed)
         # Back off when nothing moved; a row that keeps failing must not hold up the others.
-        return _Next.TROUBLE if outcome.failed and not outcome.acked else _Next.BUSY
+        if outcome.failed and not outcome.acked:
+            return _Next.TROUBLE
+        # A short batch took every row there was: rows committed since have woken the relay
+        # (their wake-up is kept until the next pause), so looking again now would find none.
+        return _Next.BUSY if len(rows) >= self._batch_size else _Next.IDLE
 
     # --- database: the connection that holds the shards, reads and marks
 
@@ -246,6 +260,9 @@ class OutboxRelay:
             return self._connection
         connection = await self._engine.connect()
         try:
+            # Each statement stands alone (the shard locks are the session's, not a
+            # transaction's), so none pays for BEGIN and COMMIT round trips.
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
             if self._locking:
                 oid = (
                     await connection.execute(
@@ -330,13 +347,8 @@ class OutboxRelay:
             log.info("outbox relay (1 of %d) owns shards %s", relays, sorted(self._owned))
 
     async def _fetch(self, connection: AsyncConnection) -> list[PendingEvent]:
-        query = (
-            select(*_PENDING_COLUMNS)
-            .where(OutboxEvent.sent_at.is_(None), OutboxEvent.shard.in_(sorted(self._owned)))
-            .order_by(OutboxEvent.id)
-            .limit(self._batch_size)
-        )
-        rows = (await connection.execute(query)).all()
+        params = {"shards": sorted(self._owned), "limit": self._batch_size}
+        rows = (await connection.execute(_FETCH, params)).all()
         await connection.commit()
         return [PendingEvent(*row) for row in rows]
 
