@@ -1,11 +1,9 @@
 """A database connection a loop keeps for its single-statement work, in autocommit mode.
 
-Checking a connection out of the pool for every statement costs the pool's pre-ping (over
-asyncpg, BEGIN, a ping and ROLLBACK: three round trips), and a transaction around one statement
-costs BEGIN and COMMIT. A loop that runs one self-contained statement at a time keeps one
+A transaction around one statement costs BEGIN and COMMIT round trips, and a checkout per
+statement its own overhead. A loop that runs one self-contained statement at a time keeps one
 connection instead, with neither. Any error gives the connection back: the next statement starts
-from a fresh checkout (and its pre-ping), which is also how a PostgreSQL restart is survived.
-"""
+from a fresh checkout, which is also how a PostgreSQL restart is survived."""
 
 from __future__ import annotations
 

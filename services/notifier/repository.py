@@ -4,7 +4,7 @@ Every round trip costs CPU on both ends as well as time, and the notifier makes 
 rather than per delivery: one INSERT records what a batch of messages asks for, one UPDATE claims
 the due deliveries together with their endpoints, one UPDATE records a batch of attempts. None
 needs a transaction around it, so they run on a connection in autocommit mode (no BEGIN and
-COMMIT round trips, and a pre-ping of one round trip instead of three).
+COMMIT round trips).
 """
 
 from __future__ import annotations

@@ -1,0 +1,41 @@
+"""The pool hands out no connection the server has closed, without pinging each checkout."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, text
+
+from broker.kit.db import create_engine
+from broker.settings import Settings
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_connection_the_server_closed_is_replaced_at_checkout(settings: Settings) -> None:
+    engine, killer = create_engine(settings.database_url), create_engine(settings.database_url)
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    try:
+        async with engine.connect() as connection:
+            pooled = await connection.scalar(text("SELECT pg_backend_pid()"))
+        # What a PostgreSQL restart or an idle timeout does to a pooled connection.
+        async with killer.connect() as other:
+            assert await other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pooled})
+
+            async def gone() -> bool:
+                query = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+                return await other.scalar(query, {"pid": pooled}) == 0
+
+            await wait_until(gone, limit_s=10, what="the backend to end")
+            await other.rollback()
+        statements.clear()
+
+        async with engine.connect() as connection:
+            fresh = await connection.scalar(text("SELECT pg_backend_pid()"))
+
+        assert fresh != pooled
+        assert statements == ["SELECT pg_backend_pid()"]  # no ping before it
+    finally:
+        await engine.dispose()
+        await killer.dispose()
