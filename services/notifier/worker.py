@@ -198,11 +198,18 @@ class DeliveryWorker:
             outcome=attempt.outcome.value,
             error=attempt.error,
         )
-        delivered_at = utcnow() if status == "delivered" else None
         await self._recorder.record(
-            Settled(delivery.id, status, next_at, attempt.status, attempt.error, number,
-                    delivered_at, tried)
-        )  # fmt: skip
+            Settled(
+                delivery_id=delivery.id,
+                status=status,
+                next_attempt_at=next_at,
+                last_status_code=attempt.status,
+                last_error=attempt.error,
+                attempts=number,
+                delivered_at=utcnow() if status == "delivered" else None,
+                tried=tried,
+            )
+        )
 
     async def _finish(
         self,
