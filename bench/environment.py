@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+from fastapi import FastAPI
 from sqlalchemy import text
 
 from broker.kit.db import create_engine, create_sessionmaker
@@ -133,6 +134,18 @@ async def fresh_database(stack: Stack) -> None:
             await session.commit()
     finally:
         await engine.dispose()
+
+
+async def app_in_process(stack: Stack, *, fresh: bool) -> FastAPI:
+    """The broker's app on the bench database, to drive in this process through httpx's ASGI
+    transport, with no relay and no SLA job: what is measured is the calls' own work."""
+    if fresh:
+        await fresh_database(stack)
+    os.environ.update(stack.server_env(SLA_JOB="false", OUTBOX_RELAY="false"))
+    from broker.app import create_app  # reads the environment just set
+    from broker.settings import Settings
+
+    return create_app(Settings())
 
 
 def state_dir(name: str) -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import secrets
 import time
 from typing import Any
@@ -19,20 +18,14 @@ import httpx
 from sqlalchemy import event
 
 from bench import clients, workload
-from bench.environment import Stack, fresh_database
+from bench.environment import Stack, app_in_process
 
 
 async def main(opts: argparse.Namespace) -> None:
     stack = Stack()
-    if opts.fresh:
-        await fresh_database(stack)
-    os.environ.update(stack.server_env(SLA_JOB="false", OUTBOX_RELAY="false"))
-    from broker.app import create_app  # reads the environment just set
-    from broker.settings import Settings
-
+    app = await app_in_process(stack, fresh=opts.fresh)
     orgs = workload.requesters(3)
     made = await clients.create_clients(stack, dict.fromkeys(orgs, clients.CALLER_SCOPES))
-    app = create_app(Settings())
     statements = 0
 
     def count(*_: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Awaitable
 from pathlib import Path
 
 from bench.processes import VENV_BIN
@@ -34,6 +35,18 @@ async def record(pid: int, seconds: int, out: Path) -> Path:
     if process.returncode != 0:
         raise SystemExit(f"bench: py-spy failed: {err.decode()}")
     return out
+
+
+async def under_load(pid: int, seconds: int, out: Path, load: Awaitable[object]) -> str:
+    """Records `pid` while `load` runs (started first, given a second to reach its pace), and
+    returns the summary, also written next to `out`."""
+    running = asyncio.ensure_future(load)
+    await asyncio.sleep(1)
+    await record(pid, seconds, out)
+    await running
+    summary = summarise(out)
+    out.with_suffix(".summary.txt").write_text(summary + "\n")
+    return summary
 
 
 def _frames(stack: str, *, project_only: bool = False) -> list[str]:

@@ -81,15 +81,8 @@ async def _profile(
 ) -> str:
     out = state_dir("profiles") / "submissions.txt"
     args = ["/v1/requests", str(files[0]), f"p{secrets.token_hex(4)}", str(files[1])]
-    load = asyncio.create_task(
-        run_wrk(url, "submit.lua", args, seconds=opts.profile + 2, connections=opts.connections)
-    )
-    await asyncio.sleep(1)  # let the load reach its pace before sampling starts
-    await profile.record(proc.pid, opts.profile, out)
-    await load
-    summary = profile.summarise(out)
-    (out.with_suffix(".summary.txt")).write_text(summary + "\n")
-    return summary
+    load = run_wrk(url, "submit.lua", args, seconds=opts.profile + 2, connections=opts.connections)
+    return await profile.under_load(proc.pid, opts.profile, out, load)
 
 
 async def main(opts: argparse.Namespace) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -23,7 +22,7 @@ from redis.asyncio.client import Pipeline, Redis
 from sqlalchemy import event
 
 from bench import clients, workload
-from bench.environment import Stack, fresh_database
+from bench.environment import Stack, app_in_process
 
 INTROSPECTOR = "gd-rst"
 
@@ -47,7 +46,14 @@ class Tally:
         event.listen(engine, "before_cursor_execute", statement)
         event.listen(engine, "begin", kind("begin"))
         event.listen(engine, "commit", kind("commit"))
-        event.listen(engine.pool, "checkout", kind("checkout"))
+        ping = engine.dialect.do_ping
+        counted = kind("ping")
+
+        def do_ping(connection: Any) -> bool:
+            counted()
+            return bool(ping(connection))
+
+        engine.dialect.do_ping = do_ping  # a pool pre-ping, if one is configured
 
     def watch_redis(self) -> None:
         command = Redis.execute_command
@@ -66,7 +72,8 @@ class Tally:
 
     def per_call(self, calls: int) -> str:
         database = (
-            sum(self.counts[k] for k in ("sql", "begin", "commit")) + 3 * self.counts["checkout"]
+            # A pre-ping over asyncpg is three round trips: BEGIN, an empty query, ROLLBACK.
+            sum(self.counts[k] for k in ("sql", "begin", "commit")) + 3 * self.counts["ping"]
         )
         return (
             f"{database / calls:.1f} database round trips ({self.counts['sql'] / calls:.1f}"
@@ -92,12 +99,7 @@ async def _measure(
 
 async def main(opts: argparse.Namespace) -> None:
     stack = Stack()
-    if opts.fresh:
-        await fresh_database(stack)
-    os.environ.update(stack.server_env(SLA_JOB="false", OUTBOX_RELAY="false"))
-    from broker.app import create_app  # reads the environment just set
-    from broker.settings import Settings
-
+    app = await app_in_process(stack, fresh=opts.fresh)
     orgs = workload.requesters(3)
     made = await clients.create_clients(
         stack,
@@ -106,7 +108,6 @@ async def main(opts: argparse.Namespace) -> None:
     )
     introspector = made.pop(INTROSPECTOR)
     callers = list(made.values())
-    app = create_app(Settings())
     tally = Tally()
     tally.watch_redis()
     grant_scope = clients.GRANT_SCOPE

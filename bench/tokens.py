@@ -70,21 +70,10 @@ async def _profile(
     proc: Running, url: str, path: str, calls: Path, name: str, opts: argparse.Namespace
 ) -> str:
     out = state_dir("profiles") / f"tokens-{name}.txt"
-    load = asyncio.create_task(
-        run_wrk(
-            url,
-            "form.lua",
-            [path, str(calls)],
-            seconds=opts.profile + 2,
-            connections=opts.connections,
-        )
+    load = run_wrk(
+        url, "form.lua", [path, str(calls)], seconds=opts.profile + 2, connections=opts.connections
     )
-    await asyncio.sleep(1)  # let the load reach its pace before sampling starts
-    await profile.record(proc.pid, opts.profile, out)
-    await load
-    summary = profile.summarise(out)
-    (out.with_suffix(".summary.txt")).write_text(summary + "\n")
-    return summary
+    return await profile.under_load(proc.pid, opts.profile, out, load)
 
 
 async def main(opts: argparse.Namespace) -> None:

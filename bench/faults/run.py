@@ -25,9 +25,10 @@ import httpx
 
 from bench.faults import figures, prepare
 from bench.faults.figures import Progress
-from bench.faults.services import Service, answers, cli, free_port, module, wait_until
+from bench.faults.services import Service, cli, module, wait_until
 from bench.faults.stack import REPO, Stack
 from bench.faults.tally import KafkaTally
+from bench.processes import answers, free_port
 from broker.kit.db import create_engine
 
 log = logging.getLogger("chaos")

@@ -7,23 +7,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+from bench.processes import VENV_BIN, answers
 
-VENV_BIN = Path(sys.executable).parent
 Check = Callable[[], Awaitable[bool]]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def wait_until(check: Check, *, limit_s: float, what: str, poll_s: float = 0.2) -> None:
@@ -32,14 +24,6 @@ async def wait_until(check: Check, *, limit_s: float, what: str, poll_s: float =
         if time.monotonic() > deadline:
             raise TimeoutError(f"gave up after {limit_s:.0f}s waiting for {what}")
         await asyncio.sleep(poll_s)
-
-
-async def answers(url: str) -> bool:
-    try:
-        async with httpx.AsyncClient(timeout=2, trust_env=False) as http:
-            return (await http.get(url)).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 @dataclass

@@ -22,6 +22,7 @@ import functools
 import logging
 import random
 from collections import Counter
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -190,14 +191,6 @@ class DeliveryWorker:
         if status == "dead":
             await self._finish(delivery, attempt, endpoint, status=status, attempts=number)
             return
-        tried = Tried(
-            endpoint_url=endpoint.url,
-            attempted_at=attempt.at,
-            status_code=attempt.status,
-            latency_ms=attempt.latency_ms,
-            outcome=attempt.outcome.value,
-            error=attempt.error,
-        )
         await self._recorder.record(
             Settled(
                 delivery_id=delivery.id,
@@ -207,7 +200,7 @@ class DeliveryWorker:
                 last_error=attempt.error,
                 attempts=number,
                 delivered_at=utcnow() if status == "delivered" else None,
-                tried=tried,
+                tried=_tried(endpoint, attempt),
             )
         )
 
@@ -225,17 +218,8 @@ class DeliveryWorker:
         now = utcnow()
         async with self._sessions() as session, session.begin():
             if attempt is not None and endpoint is not None:
-                session.add(
-                    WebhookAttempt(
-                        delivery_id=delivery.id,
-                        endpoint_url=endpoint.url,
-                        attempted_at=attempt.at,
-                        status_code=attempt.status,
-                        latency_ms=attempt.latency_ms,
-                        outcome=attempt.outcome.value,
-                        error=attempt.error,
-                    )
-                )
+                tried = asdict(_tried(endpoint, attempt))
+                session.add(WebhookAttempt(delivery_id=delivery.id, **tried))
             values: dict[str, Any] = {
                 "status": status,
                 "next_attempt_at": next_at,
@@ -284,3 +268,15 @@ def _measure(endpoint: str, attempt: Attempt) -> None:
         status = str(attempt.status) if attempt.status is not None else "no_answer"
         meters.webhook_failures.add(1, {"endpoint": endpoint, "status": status})
     meters.webhook_seconds.record(attempt.latency_ms / 1000, {"endpoint": endpoint})
+
+
+def _tried(endpoint: WebhookEndpoint, attempt: Attempt) -> Tried:
+    """The attempt as its history row records it."""
+    return Tried(
+        endpoint_url=endpoint.url,
+        attempted_at=attempt.at,
+        status_code=attempt.status,
+        latency_ms=attempt.latency_ms,
+        outcome=attempt.outcome.value,
+        error=attempt.error,
+    )

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.directory.models import Appointment, Delegation, Organisation
+from broker.directory.models import Appointment, Delegation
 from broker.grants.models import Grant
 from broker.requests.models import (
     Clarification,
@@ -17,31 +17,6 @@ from broker.requests.models import (
     RequestStep,
     StepApprover,
 )
-from broker.routing.model import DirectoryView, OrgView
-
-
-async def directory_view(session: AsyncSession, now: datetime) -> DirectoryView:
-    with_cdo = set(
-        await session.scalars(
-            select(Appointment.organisation_id).where(
-                Appointment.starts_at <= now,
-                or_(Appointment.ends_at.is_(None), Appointment.ends_at > now),
-            )
-        )
-    )
-    rows = await session.execute(
-        select(
-            Organisation.id,
-            Organisation.kind,
-            Organisation.level,
-            Organisation.government_id,
-            Organisation.parent_id,
-        )
-    )
-    return DirectoryView.of(
-        OrgView(id, kind, level, government_id, parent_id, id in with_cdo)
-        for id, kind, level, government_id, parent_id in rows
-    )
 
 
 async def by_idempotency_key(

@@ -25,6 +25,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.directory import repository as directory_repository
 from broker.events import RequestEventName
 from broker.grants.service import expire_grants
 from broker.kit.clock import utcnow
@@ -179,7 +180,7 @@ async def run_once(
         if step is None:
             return False
         if directory is None:
-            directory = await repository.directory_view(session, now)
+            directory = (await directory_repository.directory_snapshot(session, now)).view
         request = await session.get(DataRequest, step.request_id)
         assert request is not None
         with _job_span(tracer, "sla escalate", request):

@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.directory import repository as directory_repository
 from broker.grants.models import Grant
-from broker.requests import repository as requests_repository
 from broker.requests.models import Decision, RequestStep
 from broker.requests.sla import escalate_step
 from tests.broker.requests.conftest import ALL_SCOPES, decide, file, request_body
@@ -195,7 +195,7 @@ async def test_a_cdos_row_counts_decisions_times_lapses_clarifications_and_revoc
         escalation = await escalate_step(
             session,
             step,
-            directory=await requests_repository.directory_view(session, now),
+            directory=(await directory_repository.directory_snapshot(session, now)).view,
             policy=app.state.routing_policy,
             now=now,
             base_url=BASE_URL,
