@@ -385,13 +385,7 @@ def cli() -> None:
     parser.add_argument("--seconds", type=float, default=20, help="seconds of load per rate")
     parser.add_argument("--settle", type=float, default=60, help="seconds to wait for stragglers")
     parser.add_argument("--requesters", type=int, default=10)
-    parser.add_argument(
-        "--profile",
-        type=int,
-        default=0,
-        metavar="S",
-        help="py-spy broker and notifier for S seconds of each rate's load",
-    )
+    profile.add_option(parser, "py-spy broker and notifier for S seconds of each rate's load")
     asyncio.run(main(parser.parse_args()))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable
@@ -35,6 +36,11 @@ async def record(pid: int, seconds: int, out: Path) -> Path:
     if process.returncode != 0:
         raise SystemExit(f"bench: py-spy failed: {err.decode()}")
     return out
+
+
+def add_option(parser: argparse.ArgumentParser, help: str) -> None:
+    """`--profile S` (0, the default: no profile); `help` says what S seconds of py-spy record."""
+    parser.add_argument("--profile", type=int, default=0, metavar="S", help=help)
 
 
 async def under_load(pid: int, seconds: int, out: Path, load: Awaitable[object]) -> str:

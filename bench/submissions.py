@@ -193,13 +193,7 @@ def cli() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--requesters", type=int, default=10, help="organisations filing")
     parser.add_argument("--rounds", type=int, default=2, help="broker then floor, this many times")
-    parser.add_argument(
-        "--profile",
-        type=int,
-        default=0,
-        metavar="S",
-        help="after the last broker run, S seconds of py-spy under the same load",
-    )
+    profile.add_option(parser, "after the last broker run, S seconds of py-spy under the same load")
     asyncio.run(main(parser.parse_args()))
 
 

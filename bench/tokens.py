@@ -199,12 +199,8 @@ def cli() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--clients", type=int, default=10, help="OAuth clients asking for tokens")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument(
-        "--profile",
-        type=int,
-        default=0,
-        metavar="S",
-        help="after the last round's broker runs, S seconds of py-spy under each load",
+    profile.add_option(
+        parser, "after the last round's broker runs, S seconds of py-spy under each load"
     )
     asyncio.run(main(parser.parse_args()))
 
