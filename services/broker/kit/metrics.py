@@ -5,6 +5,7 @@ Prometheus registry it feeds is process-wide. docs/OPERATIONS.md says what each 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -48,6 +49,8 @@ class Gauges:
     outbox_oldest_age_s: float | None = None
     # (topic, partition) -> messages behind the partition's end, after the last commit
     consumer_lag: dict[tuple[str, int], int] = field(default_factory=dict)
+    # background loop name -> `time.monotonic()` of its last successful turn (or of its start)
+    loop_success: dict[str, float] = field(default_factory=dict)
 
 
 gauges = Gauges()
@@ -66,6 +69,12 @@ def _outbox_age(_: CallbackOptions) -> Iterable[Observation]:
 def _consumer_lag(_: CallbackOptions) -> Iterable[Observation]:
     for (topic, partition), lag in list(gauges.consumer_lag.items()):
         yield Observation(lag, {"topic": topic, "partition": str(partition)})
+
+
+def _loop_success_age(_: CallbackOptions) -> Iterable[Observation]:
+    now = time.monotonic()
+    for name, at in list(gauges.loop_success.items()):
+        yield Observation(now - at, {"loop": name})
 
 
 class Instruments:
@@ -113,6 +122,18 @@ class Instruments:
         m.create_observable_gauge(
             "cdo.notifier.consumer.lag", [_consumer_lag],
             description="messages the notifier is behind, by topic and partition",
+        )  # fmt: skip
+        self.dead_lettered: Counter = m.create_counter(
+            "cdo.consumer.dead_lettered",
+            description="unreadable messages sent to datashare.dlq, by topic and reason",
+        )
+        self.loop_restarts: Counter = m.create_counter(
+            "cdo.loop.restarts",
+            description="failed turns of a background loop, retried after a backoff",
+        )
+        m.create_observable_gauge(
+            "cdo.loop.last_success_age", [_loop_success_age], unit="s",
+            description="since a background loop last turned without failing (or started)",
         )  # fmt: skip
 
 

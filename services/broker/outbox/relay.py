@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import functools
 import logging
 import random
@@ -41,16 +40,17 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from opentelemetry import trace
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from broker.kit.clock import utcnow
+from broker.kit.supervisor import Backoff, NoProgress, Supervisor
 from broker.kit.telemetry import extract, inject, kafka_attributes
 from broker.outbox.cloudevents import kafka_headers, kafka_value
 from broker.outbox.models import SHARDS, OutboxEvent
+from broker.outbox.producer import start_producer
 from broker.outbox.service import on_events_committed
 from broker.settings import Settings
 
@@ -109,12 +109,6 @@ class _Outcome:
     producer_broken: bool = False  # it refused to queue: start a new one
 
 
-class _Next(enum.Enum):
-    IDLE = "idle"  # nothing to publish: wait for a wake-up or the poll interval
-    BUSY = "busy"  # published a batch: look for more at once
-    TROUBLE = "trouble"  # something failed: back off
-
-
 class OutboxRelay:
     def __init__(
         self,
@@ -152,6 +146,11 @@ class OutboxRelay:
         # Without a provider, the process's (a no-op one unless tracing is configured).
         self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
         self.stats = RelayStats()
+        self.supervisor = Supervisor(
+            "outbox-relay",
+            backoff=Backoff(first_s=0.2, cap_s=max_backoff),
+            on_failure=self._failed,
+        )
 
     @classmethod
     def from_settings(
@@ -185,35 +184,14 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set; then finish the batch in flight (for `shutdown_grace`
         seconds at most), close the producer and release the shards. Never raises on trouble with
-        Kafka or the database: it logs, backs off and tries again."""
+        Kafka or the database: it logs, backs off and tries again (`broker.kit.supervisor`)."""
         if self._running:
             raise RuntimeError("this relay is already running")
         self._running = True
         self._loop = asyncio.get_running_loop()
         unsubscribe = on_events_committed(self.wake)
-        failures = 0
         try:
-            while not stop.is_set():
-                try:
-                    step = await self._cycle(stop)
-                except Exception as exc:
-                    step = _Next.TROUBLE
-                    # Kafka's own errors say it all; anything else deserves its traceback.
-                    unexpected = not isinstance(exc, KafkaError)
-                    log.warning("outbox relay: %s", _describe(exc), exc_info=unexpected)
-                    await self._recover(exc)
-                if step is _Next.TROUBLE:
-                    failures += 1
-                    self.stats.retries += 1
-                    delay = min(self._max_backoff, 0.1 * 2 ** min(failures, 20))
-                    await self._pause(stop, delay * random.uniform(0.5, 1.0), wakeable=False)
-                    continue
-                failures = 0
-                if step is _Next.IDLE:
-                    pause = self._poll_interval
-                    if self._locking:  # claim on time even with a long poll interval
-                        pause = max(0.0, min(pause, self._next_claim - time.monotonic()))
-                    await self._pause(stop, pause, wakeable=True)
+            await self.supervisor.run(functools.partial(self._cycle, stop), stop, wake=self._wake)
         finally:
             unsubscribe()
             # Flush before releasing the shards: a successor must not overtake what is in flight.
@@ -221,7 +199,20 @@ class OutboxRelay:
             await self._disconnect(graceful=True)
             self._running = False
 
-    async def _cycle(self, stop: asyncio.Event) -> _Next:
+    def _idle(self) -> float:
+        """Nothing to publish: rest until woken, the poll interval, or the next claim."""
+        pause = self._poll_interval
+        if self._locking:  # claim on time even with a long poll interval
+            pause = max(0.0, min(pause, self._next_claim - time.monotonic()))
+        return pause
+
+    async def _failed(self, exc: Exception) -> None:
+        self.stats.retries += 1
+        if not isinstance(exc, NoProgress):
+            await self._recover(exc)
+
+    async def _cycle(self, stop: asyncio.Event) -> float:
+        """One turn: publish a batch; answers how long to rest before the next."""
         connection = await self._connect()
         if self._unmarked:
             await self._mark(connection, self._unmarked, {})
@@ -230,10 +221,10 @@ class OutboxRelay:
             self._next_claim = time.monotonic() + self._claim_interval
         producer = await self._started_producer()
         if not self._owned:
-            return _Next.IDLE
+            return self._idle()
         rows = await self._fetch(connection)
         if not rows:
-            return _Next.IDLE
+            return self._idle()
         outcome = await self._publish(producer, rows, stop)
         if outcome.uncertain:
             self.stats.delivery_failures += outcome.uncertain
@@ -248,10 +239,10 @@ class OutboxRelay:
         await self._mark(connection, self._unmarked, outcome.failed)
         # Back off when nothing moved; a row that keeps failing must not hold up the others.
         if outcome.failed and not outcome.acked:
-            return _Next.TROUBLE
+            raise NoProgress(f"none of {len(rows)} events reached Kafka")
         # A short batch took every row there was: rows committed since have woken the relay
-        # (their wake-up is kept until the next pause), so looking again now would find none.
-        return _Next.BUSY if len(rows) >= self._batch_size else _Next.IDLE
+        # (their wake-up is kept until the next rest), so looking again now would find none.
+        return 0.0 if len(rows) >= self._batch_size else self._idle()
 
     # --- database: the connection that holds the shards, reads and marks
 
@@ -376,20 +367,12 @@ class OutboxRelay:
 
     async def _started_producer(self) -> Any:
         if self._producer is None:
-            producer = AIOKafkaProducer(
-                bootstrap_servers=self._bootstrap_servers,
-                client_id=self._client_id,
-                enable_idempotence=True,
-                acks="all",
+            self._producer = await start_producer(
+                self._bootstrap_servers,
+                self._client_id,
                 request_timeout_ms=self._request_timeout_ms,
                 retry_backoff_ms=250,  # while Kafka is away: how often the batch is retried
             )
-            try:
-                await producer.start()
-            except BaseException:
-                await producer.stop()
-                raise
-            self._producer = producer
             self.stats.producer_starts += 1
         return self._producer
 
@@ -515,17 +498,6 @@ class OutboxRelay:
             await self._close_producer()
         else:  # the database, most likely: start again from a new connection
             await self._disconnect(graceful=False)
-
-    async def _pause(self, stop: asyncio.Event, seconds: float, *, wakeable: bool) -> None:
-        waiters = [asyncio.ensure_future(stop.wait())]
-        if wakeable:
-            waiters.append(asyncio.ensure_future(self._wake.wait()))
-        try:
-            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-        self._wake.clear()
 
 
 def _end_publish_span(span: trace.Span, outcome: BaseException | asyncio.Future[Any]) -> None:

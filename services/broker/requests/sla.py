@@ -14,7 +14,6 @@ first trace, and its log lines name the request.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,6 +31,7 @@ from broker.kit.clock import utcnow
 from broker.kit.ids import new_id
 from broker.kit.logs import about_request
 from broker.kit.metrics import instruments
+from broker.kit.supervisor import Backoff, Supervisor
 from broker.kit.tracing import link_to
 from broker.requests import publish, repository
 from broker.requests.lifecycle import RequestStatus
@@ -251,15 +251,15 @@ async def run_forever(
     stop: asyncio.Event,
     tracer: trace.Tracer | None = None,
 ) -> None:
-    while not stop.is_set():
-        try:
-            while (
-                await run_once(sessionmaker, policy=policy, base_url=base_url, tracer=tracer)
-                >= BATCH
-            ):
-                pass  # a backlog: keep going without waiting
-        except Exception:
-            # PostgreSQL away: the overdue steps wait for the next pass, nothing is lost
-            logger.exception("SLA pass failed; retrying in %.1fs", interval_s)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), interval_s)
+    """A pass every `interval_s` until `stop`. With PostgreSQL away a pass fails and is tried
+    again after a backoff (at most `interval_s`): the overdue steps wait, nothing is lost."""
+
+    async def passes() -> float:
+        while (
+            await run_once(sessionmaker, policy=policy, base_url=base_url, tracer=tracer) >= BATCH
+        ):
+            pass  # a backlog: keep going without waiting
+        return interval_s
+
+    backoff = Backoff(first_s=min(1.0, interval_s), cap_s=interval_s)
+    await Supervisor("sla-job", backoff=backoff).run(passes, stop)
