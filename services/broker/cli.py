@@ -1,4 +1,4 @@
-"""The `cdo-broker` command: serve, notifier, migrate, seed-pilot, client create, webhooks."""
+"""The `cdo-broker` command: serve, notifier, migrate, seed-pilot, client create, webhooks, dlq."""
 
 from __future__ import annotations
 
@@ -158,6 +158,12 @@ def _webhooks_replay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _dlq(args: argparse.Namespace, settings: Settings) -> int:
+    from notifier.cli import dlq
+
+    return dlq(args, settings)
+
+
 def _timestamp(value: str) -> datetime:
     """ISO 8601; without an offset, UTC."""
     try:
@@ -262,6 +268,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--force", action="store_true", help="also resend delivered ones")
     replay.set_defaults(handler=_webhooks_replay)
+
+    dlq = commands.add_parser("dlq", help="messages a consumer could not read (datashare.dlq)")
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
+    listing = dlq_commands.add_parser("list", help="print them as JSON lines, oldest first")
+    listing.add_argument("--limit", type=int, default=100, help="the newest N (default 100)")
+    listing.add_argument("--topic", help="only those that came from this topic")
+    listing.set_defaults(handler=_dlq)
+    again = dlq_commands.add_parser("replay", help="send one back to the topic it came from")
+    again.add_argument("--partition", type=int, required=True, help="its datashare.dlq partition")
+    again.add_argument("--offset", type=int, required=True, help="its datashare.dlq offset")
+    again.add_argument("--value-file", help="send this file as its value (the fixed message)")
+    again.add_argument("--force", action="store_true", help="send even if it would not read")
+    again.set_defaults(handler=_dlq)
     return parser
 
 

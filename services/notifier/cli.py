@@ -1,10 +1,14 @@
-"""`cdo-broker notifier`: consume the broker's topics and deliver signed webhooks until SIGTERM."""
+"""`cdo-broker notifier`: consume the broker's topics and deliver signed webhooks until SIGTERM;
+`cdo-broker dlq list|replay`: what the consumer could not read."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import signal
 import sys
+from pathlib import Path
 
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -16,6 +20,7 @@ from broker.settings import Settings
 from broker.webhooks.secrets import cipher_from_settings
 from notifier.consumer import NotificationConsumer
 from notifier.delivery import webhook_client
+from notifier.dlq import ReplayRefused, letters, replay
 from notifier.http import health_app, serve_health
 from notifier.worker import DeliveryWorker
 
@@ -53,10 +58,7 @@ async def serve(
             app = health_app(
                 engine,
                 settings.kafka_bootstrap_servers,
-                heartbeats={
-                    "consumer": lambda: consumer.turned_at,
-                    "worker": lambda: worker.turned_at,
-                },
+                loops=[consumer.supervisor.health, worker.supervisor.health],
                 timeout_s=settings.dependency_timeout_seconds,
             )
             loops.append(serve_health(app, *http, stop))
@@ -90,4 +92,28 @@ def run(settings: Settings) -> int:
         await serve(settings, stop, http=(settings.notifier_http_host, settings.notifier_http_port))
 
     asyncio.run(main())
+    return 0
+
+
+def dlq(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.kafka_bootstrap_servers:
+        print("cdo-broker dlq: set KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
+        return 2
+    bootstrap = settings.kafka_bootstrap_servers
+    if args.dlq_command == "list":
+        for letter in asyncio.run(letters(bootstrap, limit=args.limit, topic=args.topic)):
+            print(json.dumps(letter, ensure_ascii=False))
+        return 0
+    value = Path(args.value_file).read_bytes() if args.value_file else None
+    try:
+        sent = asyncio.run(
+            replay(
+                bootstrap, partition=args.partition, offset=args.offset, value=value,
+                force=args.force,
+            )
+        )  # fmt: skip
+    except ReplayRefused as refused:
+        print(f"cdo-broker dlq: {refused}", file=sys.stderr)
+        return 1
+    print(json.dumps(sent))
     return 0

@@ -1,8 +1,16 @@
-"""The notifier's Kafka consumer: decode → record deliveries → commit offsets.
+"""The notifier's Kafka consumer, a pipeline: read → record deliveries → dead-letter → commit.
 
-Offsets are committed only after the delivery rows are committed in PostgreSQL, so a crash or a
-rebalance re-reads at most the uncommitted batch, which maps onto the same webhook ids (nothing
-is recorded twice). Replicas share the partitions through one consumer group.
+Each turn takes a batch. Every message is read (`notifier.messages`: a CloudEvent whose JSON
+passes its event schema); what it asks for is recorded as delivery rows in PostgreSQL (one
+statement for the batch); a message that cannot be read, or whose content the database refuses,
+goes to `datashare.dlq` (`notifier.dead_letters`). Offsets are committed only once the rows are
+committed and Kafka has acknowledged the dead letters, so a crash or a rebalance re-reads at most
+the uncommitted batch, which maps onto the same webhook ids (nothing is recorded twice).
+
+A bad message never stops the consumer; an outage only delays it: with PostgreSQL or Kafka away
+the turn fails, the supervisor (`broker.kit.supervisor`) drops the consumer and its connection
+and starts again from the last commit after a backoff. Replicas share the partitions through one
+consumer group.
 """
 
 from __future__ import annotations
@@ -10,22 +18,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
-from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
 from opentelemetry import trace
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.kit.clock import utcnow
-from broker.kit.db import database_unavailable
 from broker.kit.metrics import gauges
+from broker.kit.supervisor import Backoff, Supervisor
 from broker.kit.telemetry import extract, inject, kafka_attributes
 from broker.outbox import topics
 from notifier.autocommit import AutocommitConnection
-from notifier.intake import header_of, record_deliveries
+from notifier.dead_letters import DeadLetter, DeadLetterProducer
+from notifier.intake import record_deliveries
+from notifier.messages import Event, Reason, Unreadable, header_of, read
 
 logger = logging.getLogger(__name__)
 TOPICS = (topics.APPROVALS, topics.REQUESTS, topics.GRANTS)
@@ -41,6 +50,7 @@ class NotificationConsumer:
         on_recorded: Callable[[], None] = lambda: None,
         start_at: str = "earliest",
         tracer_provider: trace.TracerProvider | None = None,
+        backoff: Backoff | None = None,
     ) -> None:
         self._sessions = sessionmaker
         self._bootstrap = bootstrap_servers
@@ -50,80 +60,100 @@ class NotificationConsumer:
         self.assigned = asyncio.Event()  # set once this member holds partitions
         self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
         self._lag_measured_at = float("-inf")
-        self.turned_at = 0.0  # event-loop time of the last turn of its loop (liveness)
         self._lag_keys: set[tuple[str, int]] = set()
-
-    def _consumer(self) -> AIOKafkaConsumer:
-        return AIOKafkaConsumer(
-            *TOPICS,
-            bootstrap_servers=self._bootstrap,
-            group_id=self._group_id,
-            enable_auto_commit=False,
-            # A new group reads the topics from the start, so nothing before its first commit is
-            # missed; `latest` is for tests and demos that must not replay history.
-            auto_offset_reset=self._start_at,
+        self._consumer: AIOKafkaConsumer | None = None
+        self._database = AutocommitConnection(sessionmaker)
+        self._dead_letters = DeadLetterProducer(bootstrap_servers)
+        self.supervisor = Supervisor(
+            "notifier-consumer",
+            backoff=backoff or Backoff(first_s=0.5, cap_s=10.0),
+            on_failure=self._drop,
         )
 
     async def run(self, stop: asyncio.Event) -> None:
-        backoff = 0.5
-        while not stop.is_set():
-            self.turned_at = asyncio.get_running_loop().time()
-            consumer = self._consumer()
+        try:
+            await self.supervisor.run(self._turn, stop)
+        finally:
+            await self._drop(None)
+
+    async def _drop(self, _: Exception | None) -> None:
+        """Let go of the consumer and the connections: the next turn starts afresh from the
+        group's committed offsets."""
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+        await self._database.close()
+        await self._dead_letters.close()
+
+    async def _started(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            consumer = AIOKafkaConsumer(
+                *TOPICS,
+                bootstrap_servers=self._bootstrap,
+                group_id=self._group_id,
+                enable_auto_commit=False,
+                # A new group reads the topics from the start, so nothing before its first
+                # commit is missed; `latest` is for tests and demos that must not replay history.
+                auto_offset_reset=self._start_at,
+            )
             try:
                 await consumer.start()
-                backoff = 0.5
-                await self._consume(consumer, stop)
-            except (KafkaError, OSError, DBAPIError) as exc:
-                if isinstance(exc, DBAPIError) and not database_unavailable(exc):
-                    raise
-                # Kafka or PostgreSQL away: nothing committed is lost; start again after a pause
-                logger.warning("consumer interrupted (%r); restarting in %.1fs", exc, backoff)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), backoff)
-                backoff = min(backoff * 2, 10.0)
-            finally:
+            except BaseException:
                 with contextlib.suppress(Exception):
                     await consumer.stop()
-
-    async def _consume(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
-        database = AutocommitConnection(self._sessions)
-        try:
-            await self._consume_into(database, consumer, stop)
-        finally:
-            await database.close()
-
-    async def _consume_into(
-        self, database: AutocommitConnection, consumer: AIOKafkaConsumer, stop: asyncio.Event
-    ) -> None:
-        while not stop.is_set():
-            self.turned_at = asyncio.get_running_loop().time()
-            batches = await consumer.getmany(timeout_ms=200, max_records=500)
-            if consumer.assignment():
-                self.assigned.set()
-            await self._measure_lag(consumer)
-            records = [record for batch in batches.values() for record in batch]
-            if not records:
-                continue
-            spans = [self._process_span(record) for record in records]
-            try:
-                # One statement, atomic on its own: the batch's rows are all durable or none.
-                await record_deliveries(
-                    database,
-                    records,
-                    now=utcnow(),
-                    traceparents=[inject(span)[0] for span in spans],
-                )
-                # The rows are durable: the worker need not wait for Kafka's offset commit.
-                self._on_recorded()
-                await consumer.commit()
-            except BaseException as exc:
-                for span in spans:
-                    span.record_exception(exc)
-                    span.set_status(trace.StatusCode.ERROR, repr(exc))
                 raise
-            finally:
-                for span in spans:
-                    span.end()
+            self._consumer = consumer
+        return self._consumer
+
+    async def _turn(self) -> float:
+        """One batch, up to its commit. The fetch waits up to 200 ms: no rest is needed."""
+        consumer = await self._started()
+        batches = await consumer.getmany(timeout_ms=200, max_records=500)
+        if consumer.assignment():
+            self.assigned.set()
+        await self._measure_lag(consumer)
+        records = [record for batch in batches.values() for record in batch]
+        if records:
+            await self._handle(consumer, records)
+        return 0.0
+
+    async def _handle(
+        self, consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord[bytes, bytes]]
+    ) -> None:
+        spans = [self._process_span(record) for record in records]
+        try:
+            readable: list[tuple[int, Event]] = []
+            letters: dict[int, DeadLetter] = {}
+            for index, record in enumerate(records):
+                try:
+                    readable.append((index, read(record)))
+                except Unreadable as exc:
+                    letters[index] = DeadLetter(record, exc.reason, exc.detail)
+            # One statement, atomic on its own: the batch's rows are all durable or none.
+            intake = await record_deliveries(
+                self._database,
+                [event for _, event in readable],
+                now=utcnow(),
+                traceparents=[inject(spans[index])[0] for index, _ in readable],
+            )
+            for position, detail in intake.refused.items():
+                index = readable[position][0]
+                letters[index] = DeadLetter(records[index], Reason.unprocessable, detail)
+            # The rows are durable: the worker need not wait for Kafka's offset commit.
+            self._on_recorded()
+            await self._dead_letters.send([letters[index] for index in sorted(letters)])
+            for index, letter in letters.items():
+                spans[index].set_status(trace.StatusCode.ERROR, f"dead-lettered: {letter.reason}")
+            await consumer.commit()
+        except BaseException as exc:
+            for span in spans:
+                span.record_exception(exc)
+                span.set_status(trace.StatusCode.ERROR, repr(exc))
+            raise
+        finally:
+            for span in spans:
+                span.end()
 
     async def _measure_lag(self, consumer: AIOKafkaConsumer) -> None:
         """Per partition: the log end (as of the last fetch) minus where this member reads, at

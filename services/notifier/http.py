@@ -1,10 +1,11 @@
-"""The notifier's own HTTP face, for the platform: `/healthz` (liveness: its loops still turn),
+"""The notifier's own HTTP face, for the platform: `/healthz` (liveness: no loop is stuck),
 `/readyz` (PostgreSQL and Kafka answer) and `/metrics` (Prometheus text). No API."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import time
+from collections.abc import Sequence
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -16,9 +17,11 @@ from starlette.routing import Route
 
 from broker.health.checks import database_ok, kafka_ok, probe
 from broker.kit.metrics import instruments
+from broker.kit.supervisor import LoopHealth
 
-# A loop that has not turned for this long is stuck (each turns at least every few seconds, and
-# a Kafka reconnect backs off at most 10 s): the kubelet should restart the process.
+# A loop in one turn for this long is stuck (a turn takes a batch: well under a second, 30 s at
+# most waiting on Kafka's acks): the kubelet should restart the process. A loop backing off
+# while PostgreSQL or Kafka is away is alive: a restart would not bring them back.
 STALL_S = 60.0
 
 
@@ -26,18 +29,17 @@ def health_app(
     engine: AsyncEngine,
     bootstrap_servers: str,
     *,
-    heartbeats: dict[str, Callable[[], float]],
+    loops: Sequence[LoopHealth],
     timeout_s: float,
 ) -> Starlette:
-    """`heartbeats`: loop name -> when it last turned (event-loop time)."""
+    """`loops`: the health of the supervised loops the process lives for."""
 
     async def healthz(_: Request) -> Response:
-        now = asyncio.get_running_loop().time()
-        ages = {name: now - turned_at() for name, turned_at in heartbeats.items()}
-        stalled = {name: round(age, 1) for name, age in ages.items() if age > STALL_S}
-        if stalled:
-            return JSONResponse({"status": "stalled", "seconds_since_turn": stalled}, 503)
-        return JSONResponse({"status": "ok"})
+        now = time.monotonic()
+        report = {loop.name: loop.report(now) for loop in loops}
+        if any(loop.stalled(now, STALL_S) for loop in loops):
+            return JSONResponse({"status": "stalled", "loops": report}, 503)
+        return JSONResponse({"status": "ok", "loops": report})
 
     async def readyz(_: Request) -> Response:
         results = await asyncio.gather(

@@ -1,67 +1,99 @@
-"""Turning consumed Kafka messages into durable delivery rows (PostgreSQL), idempotently: one
-INSERT per batch of messages."""
+"""Turning read events into durable delivery rows (PostgreSQL), idempotently: one INSERT per
+batch of messages.
+
+An event whose content the database refuses (a request id longer than its column, a NUL
+character) would fail its whole batch at every try. Such a batch is written again one event at
+a time, and the events refused on their own are answered, for the dead-letter topic; the rest
+are recorded. Only refusals of content count (SQLSTATE classes 22, data exception, and 23,
+integrity): any other error (PostgreSQL away, a missing table) is raised for the consumer to
+retry the batch, since dead-lettering valid events would drop their notifications.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from aiokafka.structs import ConsumerRecord
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from broker.directory.models import Organisation
+from broker.kit.db import database_unavailable
+from notifier.messages import Event
 from notifier.recipients import Notification, notifications
 from notifier.repository import Executor, insert_deliveries
 
 logger = logging.getLogger(__name__)
 
 
-def header_of(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
-    for key, value in record.headers:
-        if key == name:
-            return bytes(value).decode()
-    return None
+@dataclass(frozen=True)
+class Intake:
+    new: int  # delivery rows that were new
+    refused: dict[int, str] = field(default_factory=dict)  # event index -> the database's words
 
 
-def notifications_of(record: ConsumerRecord[bytes, bytes]) -> list[Notification]:
-    ce_id, ce_type = header_of(record, "ce_id"), header_of(record, "ce_type")
-    if not ce_id or not ce_type or record.value is None:
-        logger.warning("skipping a message that is not a CloudEvent at %s", record.offset)
-        return []
-    data = json.loads(record.value)
-    return notifications(ce_id, ce_type, header_of(record, "ce_time") or "", data)
+def notifications_of(event: Event) -> list[Notification]:
+    return notifications(event.ce_id, event.ce_type, event.ce_time, event.data)
+
+
+def refuses_content(exc: BaseException) -> bool:
+    """The database refused what a statement carried, not the statement or the connection."""
+    if not isinstance(exc, DBAPIError) or database_unavailable(exc):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(("22", "23"))
 
 
 async def record_deliveries(
     executor: Executor,
-    records: Iterable[ConsumerRecord[bytes, bytes]],
+    events: Sequence[Event],
     *,
     now: datetime,
-    traceparents: Sequence[str | None] | None = None,
+    traceparents: Sequence[str | None],
+) -> Intake:
+    """Adds a pending delivery per notification; an event seen again adds nothing (its webhook
+    ids exist already). Each row keeps the trace context its delivery continues,
+    `traceparents[i]` for the i-th event. The one-at-a-time retry after a refusal needs an
+    executor on which each statement stands alone (the notifier's autocommit connection)."""
+    try:
+        return Intake(await _insert(executor, events, traceparents, now=now))
+    except DBAPIError as exc:
+        if not refuses_content(exc):
+            raise
+        logger.warning("the database refused a batch of %d events (%s)", len(events), exc.orig)
+    new, refused = 0, {}
+    for index, (event, traceparent) in enumerate(zip(events, traceparents, strict=True)):
+        try:
+            new += await _insert(executor, [event], [traceparent], now=now)
+        except DBAPIError as exc:
+            if not refuses_content(exc):
+                raise
+            refused[index] = f"{getattr(exc.orig, 'sqlstate', '')}: {exc.orig}"
+    return Intake(new, refused)
+
+
+async def _insert(
+    executor: Executor,
+    events: Sequence[Event],
+    traceparents: Sequence[str | None],
+    *,
+    now: datetime,
 ) -> int:
-    """Adds a pending delivery per notification; a message seen again adds nothing (its
-    webhook ids exist already). Each row keeps the trace context its delivery continues:
-    `traceparents[i]` for the i-th record (its process span's) if given, else the message's.
-    Returns how many rows were new."""
-    rows = []
-    for index, record in enumerate(records):
-        traceparent = (
-            traceparents[index] if traceparents is not None else header_of(record, "traceparent")
-        )
-        rows += [
-            {
-                "id": n.webhook_id,
-                "organisation_id": n.organisation_id,
-                "event_type": n.type,
-                "ce_id": n.ce_id,
-                "request_id": n.request_id,
-                "payload": n.body,
-                "traceparent": traceparent,
-            }
-            for n in notifications_of(record)
-        ]
+    rows = [
+        {
+            "id": n.webhook_id,
+            "organisation_id": n.organisation_id,
+            "event_type": n.type,
+            "ce_id": n.ce_id,
+            "request_id": n.request_id,
+            "payload": n.body,
+            "traceparent": traceparent,
+        }
+        for event, traceparent in zip(events, traceparents, strict=True)
+        for n in notifications_of(event)
+    ]
     if not rows:
         return 0
     new = await insert_deliveries(executor, rows, now=now)

@@ -11,15 +11,15 @@ which fall due again (at least once, same webhook-id).
 from __future__ import annotations
 
 import asyncio
-import logging
+import math
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.kit.supervisor import Backoff, Supervisor
 from notifier.autocommit import AutocommitConnection
 from notifier.repository import Settled, settle
 
-logger = logging.getLogger(__name__)
 BATCH = 500
 MAX_BACKOFF_S = 5.0
 STOP_ATTEMPTS = 3  # at shutdown, with the database away: leases bring the deliveries back
@@ -37,6 +37,11 @@ class Recorder:
         self._queue: list[_Waiting] = []
         self._ready = asyncio.Event()
         self._stopping = False
+        self._done = asyncio.Event()  # stopping, and nothing left to write (or given up)
+        self._failures = 0
+        self.supervisor = Supervisor(
+            "delivery-recorder", backoff=Backoff(first_s=0.2, cap_s=MAX_BACKOFF_S)
+        )
 
     async def record(self, outcome: Settled) -> None:
         """Returns once `outcome` is written."""
@@ -51,34 +56,35 @@ class Recorder:
         self._ready.set()
 
     async def run(self) -> None:
-        failures = 0
         try:
-            while self._queue or not self._stopping:
-                if not self._queue:
-                    self._ready.clear()
-                    await self._ready.wait()
-                    continue
-                batch = self._queue[:BATCH]
-                try:
-                    await settle(self._database, [w.outcome for w in batch])
-                except Exception as exc:
-                    failures += 1
-                    logger.warning("recording %d outcomes failed (%r); retrying", len(batch), exc)
-                    if self._stopping and failures >= STOP_ATTEMPTS:
-                        self._give_up(exc)
-                        return
-                    await asyncio.sleep(min(MAX_BACKOFF_S, 0.1 * 2**failures))
-                    continue
-                failures = 0
-                del self._queue[: len(batch)]
-                for waiting in batch:
-                    if not waiting.written.done():
-                        waiting.written.set_result(None)
+            await self.supervisor.run(self._write, self._done, wake=self._ready)
         finally:
             await self._database.close()
+
+    async def _write(self) -> float:
+        """One turn: write a batch of what is queued; with nothing queued, rest until more is."""
+        if not self._queue:
+            if self._stopping:
+                self._done.set()
+            return math.inf
+        batch = self._queue[:BATCH]
+        try:
+            await settle(self._database, [w.outcome for w in batch])
+        except Exception as exc:
+            self._failures += 1
+            if self._stopping and self._failures >= STOP_ATTEMPTS:
+                self._give_up(exc)
+            raise
+        self._failures = 0
+        del self._queue[: len(batch)]
+        for waiting in batch:
+            if not waiting.written.done():
+                waiting.written.set_result(None)
+        return 0.0
 
     def _give_up(self, exc: Exception) -> None:
         for waiting in self._queue:
             if not waiting.written.done():
                 waiting.written.set_exception(exc)
         self._queue.clear()
+        self._done.set()

@@ -17,7 +17,6 @@ row (dead: the dead-letter event; 410: disabling the endpoint) take a transactio
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import random
@@ -33,8 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.events import DeadLetter, ce_type
 from broker.kit.clock import utcnow
-from broker.kit.db import database_unavailable
 from broker.kit.metrics import instruments
+from broker.kit.supervisor import Backoff, Supervisor
 from broker.kit.telemetry import extract
 from broker.outbox import topics
 from broker.outbox.service import record_event
@@ -77,7 +76,9 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._claims = AutocommitConnection(sessionmaker)
         self._recorder = Recorder(sessionmaker)
-        self.turned_at = 0.0  # event-loop time of the last turn of its loop (liveness)
+        self.supervisor = Supervisor(
+            "delivery-worker", backoff=Backoff(first_s=poll_interval_s, cap_s=5.0)
+        )
 
     def wake(self) -> None:
         self._wake.set()
@@ -85,36 +86,25 @@ class DeliveryWorker:
     async def run(self, stop: asyncio.Event) -> None:
         recording = asyncio.create_task(self._recorder.run())
         try:
-            await self._claim_and_deliver(stop)
+            await self.supervisor.run(self._claim_and_deliver, stop, wake=self._wake)
+            # Graceful stop: finish what is in flight (bounded by the delivery timeout).
+            if self._tasks:
+                await asyncio.wait(self._tasks, timeout=self._settings.webhook_timeout_seconds + 2)
         finally:
             await self._claims.close()
             self._recorder.stop()
             await recording
 
-    async def _claim_and_deliver(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            self.turned_at = asyncio.get_running_loop().time()
-            try:
-                claimed = await self.claim()
-            except Exception as exc:
-                # A restart of PostgreSQL shows here once: the held connection is then replaced.
-                if database_unavailable(exc):
-                    logger.warning("claiming deliveries failed (%r); retrying", exc)
-                else:
-                    logger.exception("claiming deliveries failed; retrying")
-                claimed = []
-            for delivery in claimed:
-                self._active[delivery.organisation_id] += 1
-                task = asyncio.create_task(self._deliver(delivery))
-                self._tasks.add(task)
-                task.add_done_callback(functools.partial(self._done, delivery.organisation_id))
-            if len(claimed) < CLAIM_BATCH:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_s)
-        # Graceful stop: finish what is in flight (bounded by the delivery timeout).
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=self._settings.webhook_timeout_seconds + 2)
+    async def _claim_and_deliver(self) -> float:
+        """One turn: claim what is due and start delivering it; rest unless the claim was full.
+        A restart of PostgreSQL fails a claim once: the held connection is then replaced."""
+        claimed = await self.claim()
+        for delivery in claimed:
+            self._active[delivery.organisation_id] += 1
+            task = asyncio.create_task(self._deliver(delivery))
+            self._tasks.add(task)
+            task.add_done_callback(functools.partial(self._done, delivery.organisation_id))
+        return self._poll_s if len(claimed) < CLAIM_BATCH else 0.0
 
     def _done(self, organisation_id: str, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

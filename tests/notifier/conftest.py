@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,12 +19,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from broker.settings import Settings
+from notifier.cli import serve
+from notifier.consumer import TOPICS
 from notifier.delivery import webhook_client
+from tests.kafka import partition_count
+from tests.ports import free_port
+from tests.waiting import wait_until
 
 
 @dataclass(frozen=True)
@@ -192,6 +200,44 @@ async def _running_receiver(ssl_context: ssl.SSLContext | None = None) -> AsyncI
             task.cancel()
         await asyncio.gather(*connections, return_exceptions=True)
         await server.wait_closed()
+
+
+@pytest.fixture
+async def notifier_port(settings: Settings) -> AsyncIterator[int]:
+    """A notifier in this process, in a new consumer group that starts at the topics' end, with
+    loopback webhooks and quick retries; its `/healthz`, `/readyz`, `/metrics` on the port."""
+    assert settings.kafka_bootstrap_servers
+    group = f"test-{secrets.token_hex(4)}"
+    await group_at_the_end(settings.kafka_bootstrap_servers, group)
+    port = free_port()
+    local = settings.model_copy(
+        update={
+            "webhook_allow_private_urls": True,
+            "webhook_retry_schedule": "0.2,0.2,0.2",
+            "notifier_group_id": group,
+        }
+    )
+    stop, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(serve(local, stop, ready=ready, http=("127.0.0.1", port)))
+    await wait_until(ready.is_set, limit_s=30, what="the notifier to join its group")
+    yield port
+    stop.set()
+    await asyncio.wait_for(task, 20)
+
+
+async def group_at_the_end(bootstrap: str, group_id: str) -> None:
+    """The topics hold earlier runs' events: the new group starts after them."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(t, n) for t in TOPICS for n in range(partition_count(t))]
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.commit(dict(ends.items()))
+    finally:
+        await consumer.stop()
 
 
 @pytest.fixture

@@ -5,12 +5,10 @@ again and records the batch it had not committed. It used to let that error end 
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 import uuid
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,7 +16,8 @@ from broker.outbox import topics
 from broker.settings import Settings
 from broker.webhooks.models import WebhookDelivery
 from notifier.consumer import NotificationConsumer
-from tests.notifier.test_replicas import _group_at_the_end
+from tests.notifier.conftest import group_at_the_end
+from tests.notifier.events import approval_headers, approval_task, encoded, produce
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -29,7 +28,7 @@ async def test_a_statement_cut_off_mid_batch_restarts_the_consumer_and_loses_not
 ) -> None:
     assert settings.kafka_bootstrap_servers
     group = f"test-outage-{secrets.token_hex(4)}"
-    await _group_at_the_end(settings.kafka_bootstrap_servers, group)
+    await group_at_the_end(settings.kafka_bootstrap_servers, group)
     request_id = f"req_test{uuid.uuid4().hex[:12]}"
     consumer = NotificationConsumer(sessionmaker, settings.kafka_bootstrap_servers, group)
     stop = asyncio.Event()
@@ -49,21 +48,11 @@ async def test_a_statement_cut_off_mid_batch_restarts_the_consumer_and_loses_not
         async with sessionmaker() as blocker:
             # The consumer's INSERT waits on this lock, so it is mid-statement when cut off.
             await blocker.execute(text("LOCK TABLE webhook_deliveries IN EXCLUSIVE MODE"))
-            producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
-            await producer.start()
-            try:
-                await producer.send_and_wait(
-                    topics.APPROVALS,
-                    json.dumps({"approver_id": "gz-gaj", "request_id": request_id}).encode(),
-                    key=b"gz-gaj",
-                    headers=[
-                        ("ce_id", str(uuid.uuid4()).encode()),
-                        ("ce_type", b"cn.gov.gd.cdo.approval.requested"),
-                        ("ce_time", b"2026-11-27T08:00:00Z"),
-                    ],
-                )
-            finally:
-                await producer.stop()
+            await produce(
+                settings.kafka_bootstrap_servers,
+                topics.APPROVALS,
+                [(b"gz-gaj", encoded(approval_task("gz-gaj", request_id)), approval_headers())],
+            )
 
             async def waiting_insert() -> list[int]:
                 async with sessionmaker() as probe:
@@ -83,6 +72,8 @@ async def test_a_statement_cut_off_mid_batch_restarts_the_consumer_and_loses_not
 
         await wait_until(recorded, limit_s=60, what="the batch recorded after the restart")
         assert not running.done(), running.exception() if running.done() else None
+        # The cut-off statement failed a turn, which was retried: never dead-lettered.
+        assert consumer.supervisor.health.restarts >= 1
     finally:
         stop.set()
         await asyncio.wait_for(running, 30)

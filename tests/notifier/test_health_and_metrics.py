@@ -3,22 +3,17 @@ scripted run (one approval task, refused once by its receiver, then delivered)."
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import secrets
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from broker.settings import Settings
-from notifier.cli import serve
 from tests.broker.requests.conftest import ALL_SCOPES, file, request_body
 from tests.conftest import TokenFactory, bearer, broker_with
 from tests.notifier.conftest import Received, Receiver, Reply, _running_receiver
-from tests.ports import free_port
 from tests.prometheus import series_value
 from tests.waiting import wait_until
 
@@ -26,25 +21,6 @@ pytestmark = pytest.mark.integration
 # 河源市人力资源和社会保障局 asks 河源市卫生健康局: a city no other test registers endpoints in
 REQUESTER, APPROVER = "hy-rsj", "hy-wjj"
 DATASET = "hy-wjj-family-doctor-contracts"
-
-
-@pytest.fixture
-async def notifier_port(settings: Settings) -> AsyncIterator[int]:
-    port = free_port()
-    local = settings.model_copy(
-        update={
-            "webhook_allow_private_urls": True,
-            "webhook_retry_schedule": "0.2,0.2,0.2",
-            "notifier_group_id": f"test-{secrets.token_hex(4)}",
-            "notifier_start_at": "latest",
-        }
-    )
-    stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(serve(local, stop, ready=ready, http=("127.0.0.1", port)))
-    await wait_until(ready.is_set, limit_s=30, what="the notifier to join its group")
-    yield port
-    stop.set()
-    await asyncio.wait_for(task, 20)
 
 
 async def test_probes_and_series_after_a_scripted_run(
@@ -56,7 +32,10 @@ async def test_probes_and_series_after_a_scripted_run(
 ) -> None:
     base = f"http://127.0.0.1:{notifier_port}"
     async with httpx.AsyncClient(base_url=base) as http:
-        assert (await http.get("/healthz")).json() == {"status": "ok"}
+        health = (await http.get("/healthz")).json()
+        assert health["status"] == "ok"
+        assert set(health["loops"]) == {"notifier-consumer", "delivery-worker"}
+        assert all(loop["restarts"] == 0 for loop in health["loops"].values())
         ready = await http.get("/readyz")
         assert ready.status_code == 200
         assert ready.json()["checks"] == {"database": "ok", "kafka": "ok"}
@@ -123,3 +102,6 @@ async def test_probes_and_series_after_a_scripted_run(
         return re.search(lag, await scrape(), re.M) is not None
 
     await wait_until(lag_reported, limit_s=10, what="the consumer lag gauge")
+    ages = await scrape()
+    for loop in ("notifier-consumer", "delivery-worker", "delivery-recorder"):
+        assert re.search(rf'^cdo_loop_last_success_age_seconds\{{.*loop="{loop}"', ages, re.M)

@@ -1,50 +1,76 @@
-"""Consumed messages become delivery rows: idempotently, and a recipient the directory does not
-know never blocks the rest of the batch."""
+"""Read events become delivery rows: idempotently, a recipient the directory does not know never
+blocks the rest of the batch, and neither does an event whose content the database refuses."""
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
-from aiokafka.structs import ConsumerRecord
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.kit.clock import utcnow
 from broker.webhooks.models import WebhookDelivery
-from notifier.intake import record_deliveries
+from notifier.autocommit import AutocommitConnection
+from notifier.intake import Intake, record_deliveries
+from notifier.messages import Event
+from tests.notifier.events import approval_event
 
 pytestmark = pytest.mark.integration
 
 
-def _message(approver: str, request_id: str) -> ConsumerRecord[bytes, bytes]:
-    headers = [
-        ("ce_id", str(uuid.uuid4()).encode()),
-        ("ce_type", b"cn.gov.gd.cdo.approval.requested"),
-        ("ce_time", b"2026-11-27T08:00:00Z"),
-    ]
-    value = json.dumps({"approver_id": approver, "request_id": request_id}).encode()
-    return ConsumerRecord(
-        topic="datashare.approvals", partition=0, offset=1, timestamp=0, timestamp_type=0,
-        key=approver.encode(), value=value, checksum=None, serialized_key_size=0,
-        serialized_value_size=len(value), headers=headers,
-    )  # fmt: skip
+def _request_id() -> str:
+    return f"req_test{uuid.uuid4().hex[:12]}"
+
+
+async def _rows(
+    sessionmaker: async_sessionmaker[AsyncSession], request_ids: list[str]
+) -> list[tuple[str, str]]:
+    async with sessionmaker() as session:
+        rows = await session.scalars(
+            select(WebhookDelivery).where(WebhookDelivery.request_id.in_(request_ids))
+        )
+        return [(r.organisation_id, r.event_type) for r in rows]
 
 
 async def test_unknown_recipients_are_skipped_and_repeats_add_nothing(
     sessionmaker: async_sessionmaker[AsyncSession], seeded: object
 ) -> None:
-    request_id = f"req_test{uuid.uuid4().hex[:12]}"
-    batch = [_message("no-such-body", request_id), _message("gz-gaj", request_id)]
+    request_id = _request_id()
+    batch = [approval_event("no-such-body", request_id), approval_event("gz-gaj", request_id)]
+    untraced = [None, None]
     async with sessionmaker() as session, session.begin():
-        assert await record_deliveries(session, batch, now=utcnow()) == 1
-    async with sessionmaker() as session, session.begin():
-        assert await record_deliveries(session, batch, now=utcnow()) == 0  # consumed twice
-    async with sessionmaker() as session:
-        rows = list(
-            await session.scalars(
-                select(WebhookDelivery).where(WebhookDelivery.request_id == request_id)
-            )
-        )
-    assert [(r.organisation_id, r.event_type) for r in rows] == [("gz-gaj", "approval.requested")]
+        assert await record_deliveries(
+            session, batch, now=utcnow(), traceparents=untraced
+        ) == Intake(1)
+    async with sessionmaker() as session, session.begin():  # consumed twice
+        assert await record_deliveries(
+            session, batch, now=utcnow(), traceparents=untraced
+        ) == Intake(0)
+    assert await _rows(sessionmaker, [request_id]) == [("gz-gaj", "approval.requested")]
+
+
+async def test_an_event_the_database_refuses_is_answered_and_the_rest_recorded(
+    sessionmaker: async_sessionmaker[AsyncSession], seeded: object
+) -> None:
+    """A request id longer than its column fails the batch's INSERT; written one at a time, the
+    others go in and the refused one is named, for the dead-letter topic."""
+    before, after = _request_id(), _request_id()
+    too_long = "req_" + "x" * 60
+    batch: list[Event] = [
+        approval_event("gz-gaj", before),
+        approval_event("gz-gaj", too_long),
+        approval_event("gz-gaj", after),
+    ]
+    database = AutocommitConnection(sessionmaker)
+    try:
+        intake = await record_deliveries(database, batch, now=utcnow(), traceparents=[None] * 3)
+    finally:
+        await database.close()
+    assert intake.new == 2
+    assert list(intake.refused) == [1]
+    assert intake.refused[1].startswith("22001: ")  # string data right truncation
+    assert sorted(await _rows(sessionmaker, [before, after, too_long])) == [
+        ("gz-gaj", "approval.requested"),
+        ("gz-gaj", "approval.requested"),
+    ]

@@ -16,14 +16,17 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from broker.settings import Settings
-from notifier.consumer import TOPICS
 from tests.broker.requests.conftest import ALL_SCOPES, request_body
 from tests.conftest import TokenFactory, bearer, broker_with
-from tests.kafka import partition_count
-from tests.notifier.conftest import Received, Receiver, Reply, _running_receiver
+from tests.notifier.conftest import (
+    Received,
+    Receiver,
+    Reply,
+    _running_receiver,
+    group_at_the_end,
+)
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -31,26 +34,11 @@ DATASET = "gd-rst-labour-dispatch-licences"  # unconditional: decided and grante
 Start = Callable[[], Awaitable[asyncio.subprocess.Process]]
 
 
-async def _group_at_the_end(bootstrap: str, group_id: str) -> None:
-    """The topics hold earlier runs' events: the new group starts after them."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(t, n) for t in TOPICS for n in range(partition_count(t))]
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        await consumer.commit(dict(ends.items()))
-    finally:
-        await consumer.stop()
-
-
 @pytest.fixture
 async def notifiers(settings: Settings, tmp_path: Path) -> AsyncIterator[Start]:
     assert settings.kafka_bootstrap_servers
     group = f"test-replicas-{secrets.token_hex(4)}"
-    await _group_at_the_end(settings.kafka_bootstrap_servers, group)
+    await group_at_the_end(settings.kafka_bootstrap_servers, group)
     env = os.environ | {
         "DATABASE_URL": settings.database_url,
         "NOTIFIER_GROUP_ID": group,

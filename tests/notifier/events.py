@@ -1,0 +1,99 @@
+"""Messages as the relay publishes them, built from the event models, for tests that put their
+own on the topics (and bad ones next to them)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord, RecordMetadata
+
+from broker.events import ApprovalTask, Period
+from notifier.messages import Event
+
+AT = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+
+
+def approval_task(approver: str, request_id: str) -> dict[str, Any]:
+    """A valid `approval.requested` task's JSON (its `data`)."""
+    task = ApprovalTask(
+        task="approval.requested",
+        request_id=request_id,
+        step=0,
+        role="provider_department",
+        approver_id=approver,
+        acting_for=None,
+        escalated_from=None,
+        delegate_ids=[],
+        required=1,
+        kind="share",
+        requester={"id": "gz-gaj", "name": "广州市公安局", "name_en": "Guangzhou PSB"},
+        dataset={"id": "gd-rst-x", "name": "x", "sharing_class": "conditional", "owner_id": "x"},
+        fields=["id_number"],
+        purpose="test",
+        legal_basis=None,
+        period=Period(start=AT, end=AT + timedelta(days=30)),
+        jurisdiction=None,
+        route=[],
+        due_at=AT + timedelta(days=3),
+        decision_url=f"http://127.0.0.1:8000/v1/requests/{request_id}/decision",
+        trace_id="0" * 32,
+        occurred_at=AT,
+    )
+    return task.model_dump(mode="json")
+
+
+def approval_headers(ce_id: str | None = None) -> list[tuple[str, bytes]]:
+    return [
+        ("ce_specversion", b"1.0"),
+        ("ce_id", (ce_id or str(uuid.uuid4())).encode()),
+        ("ce_type", b"cn.gov.gd.cdo.approval.requested"),
+        ("ce_time", b"2026-11-27T08:00:00Z"),
+        ("content-type", b"application/json"),
+    ]
+
+
+def approval_event(approver: str, request_id: str) -> Event:
+    headers = dict(approval_headers())
+    return Event(
+        ce_id=headers["ce_id"].decode(),
+        ce_type=headers["ce_type"].decode(),
+        ce_time=headers["ce_time"].decode(),
+        data=approval_task(approver, request_id),
+    )
+
+
+def record(
+    value: bytes | None,
+    headers: list[tuple[str, bytes]],
+    *,
+    topic: str = "datashare.approvals",
+    key: bytes | None = b"gz-gaj",
+) -> ConsumerRecord[bytes, bytes]:
+    return ConsumerRecord(
+        topic=topic, partition=0, offset=1, timestamp=0, timestamp_type=0, key=key, value=value,
+        checksum=None, serialized_key_size=0, serialized_value_size=len(value or b""),
+        headers=headers,
+    )  # fmt: skip
+
+
+def encoded(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+async def produce(
+    bootstrap: str, topic: str, messages: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]]
+) -> list[RecordMetadata]:
+    """Sends (key, value, headers) messages in order and waits for Kafka's acks."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        return [
+            await producer.send_and_wait(topic, value, key=key, headers=headers)
+            for key, value, headers in messages
+        ]
+    finally:
+        await producer.stop()
