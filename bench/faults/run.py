@@ -299,6 +299,7 @@ class FaultRun:
         must = dict(db["must_be_zero"])
         must["unexpected_5xx"] = len(errors)
         must["bad_signatures"] = cdo.get("answered", {}).get("bad_signature", 0)
+        must["dead_lettered"] = tally.dead_lettered  # every event of the run is valid
         status_503 = load["attempts"].get("503", 0) + cdo.get("attempts", {}).get("503", 0)
         total = time.monotonic() - self.timeline.started
         deliveries = db["deliveries"]
@@ -330,7 +331,8 @@ class FaultRun:
             "",
             f"also must be 0: approved without grant {must['approved_without_grant']}, "
             f"duplicate decisions {must['duplicate_decisions']}, "
-            f"bad webhook signatures {must['bad_signatures']}",
+            f"bad webhook signatures {must['bad_signatures']}, "
+            f"messages dead-lettered {must['dead_lettered']}",
             f"CDO systems: answered {cdo.get('answered')}; decisions {cdo.get('decisions')}; "
             f"told decided {cdo.get('told_decided')}, granted {cdo.get('told_granted')}",
             f"load calls (tokens, filings) {load['attempts']}; "

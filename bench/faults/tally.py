@@ -1,6 +1,7 @@
 """What reached Kafka during the run: every message of the broker's topics from the offsets they
 had when the run began, deduplicated by its CloudEvents `ce_id` (the relay delivers at least once
-across crashes)."""
+across crashes), and how many a notifier dead-lettered (every event of the run is valid, so a
+letter means one was wrongly refused)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from broker.outbox import topics
 log = logging.getLogger(__name__)
 TOPICS_FILE = Path(__file__).resolve().parents[2] / "deploy" / "local" / "topics.txt"
 TOPICS = (topics.REQUESTS, topics.APPROVALS, topics.GRANTS, topics.NOTIFICATIONS_DLQ)
+NOT_CONSUMED = (topics.NOTIFICATIONS_DLQ, topics.DLQ)  # by the notifiers
 
 
 def partition_count(topic: str) -> int:
@@ -45,6 +47,7 @@ class KafkaTally:
         self.ce_ids: dict[str, set[str]] = {topic: set() for topic in TOPICS}
         self.messages: Counter[str] = Counter()  # per topic, duplicates included
         self.types_per_request: dict[str, set[str]] = {}  # datashare.requests, by key
+        self.dead_lettered = 0  # messages on datashare.dlq
         self.restarts = 0
 
     async def mark_start(self, notifier_group: str) -> None:
@@ -56,7 +59,9 @@ class KafkaTally:
         await consumer.start()
         try:
             partitions = [
-                TopicPartition(topic, p) for topic in TOPICS for p in range(partition_count(topic))
+                TopicPartition(topic, p)
+                for topic in (*TOPICS, topics.DLQ)
+                for p in range(partition_count(topic))
             ]
             consumer.assign(partitions)
             self._start = dict(await consumer.end_offsets(partitions))
@@ -64,7 +69,7 @@ class KafkaTally:
                 {
                     tp: OffsetAndMetadata(offset, "")
                     for tp, offset in self._start.items()
-                    if tp.topic != topics.NOTIFICATIONS_DLQ
+                    if tp.topic not in NOT_CONSUMED
                 }
             )
         finally:
@@ -96,6 +101,10 @@ class KafkaTally:
                     await consumer.stop()
 
     def _count(self, record: Any) -> None:
+        if record.topic == topics.DLQ:
+            self.dead_lettered += 1
+            log.warning("dead-lettered: %s", [(k, bytes(v)) for k, v in record.headers])
+            return
         self.messages[record.topic] += 1
         ce_id = _header(record, "ce_id")
         if ce_id is None:
