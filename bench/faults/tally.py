@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
+from broker.kit.supervisor import Backoff, Supervisor
 from broker.outbox import topics
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,9 @@ class KafkaTally:
         self.messages: Counter[str] = Counter()  # per topic, duplicates included
         self.types_per_request: dict[str, set[str]] = {}  # datashare.requests, by key
         self.dead_lettered = 0  # messages on datashare.dlq
-        self.restarts = 0
+        self._positions: dict[TopicPartition, int] = {}
+        self._consumer: AIOKafkaConsumer | None = None
+        self._loop = Supervisor("kafka-tally", backoff=Backoff(0.5, 1.0), on_failure=self._close)
 
     async def mark_start(self, notifier_group: str) -> None:
         """Remember where each partition ends now, and make it the notifier group's committed
@@ -75,30 +77,39 @@ class KafkaTally:
         finally:
             await consumer.stop()
 
+    @property
+    def restarts(self) -> int:
+        return self._loop.health.restarts
+
     async def run(self, stop: asyncio.Event) -> None:
-        positions = dict(self._start)
-        while not stop.is_set():
+        """Read on from where each partition was, until `stop`; through Kafka outages too."""
+        self._positions = dict(self._start)
+        try:
+            await self._loop.run(self._read, stop)
+        finally:
+            await self._close()
+
+    async def _read(self) -> float:
+        if self._consumer is None:
             consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
-            try:
-                await consumer.start()
-                consumer.assign(list(positions))
-                for partition, offset in positions.items():
-                    consumer.seek(partition, offset)
-                while not stop.is_set():
-                    batches = await consumer.getmany(timeout_ms=500, max_records=2000)
-                    for partition, records in batches.items():
-                        for record in records:
-                            self._count(record)
-                        if records:
-                            positions[partition] = records[-1].offset + 1
-            except KafkaError as exc:
-                self.restarts += 1
-                log.warning("tally consumer: %r; starting again", exc)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 1.0)
-            finally:
-                with contextlib.suppress(Exception):
-                    await consumer.stop()
+            self._consumer = consumer
+            await consumer.start()
+            consumer.assign(list(self._positions))
+            for partition, offset in self._positions.items():
+                consumer.seek(partition, offset)
+        batches = await self._consumer.getmany(timeout_ms=500, max_records=2000)
+        for partition, records in batches.items():
+            for record in records:
+                self._count(record)
+            if records:
+                self._positions[partition] = records[-1].offset + 1
+        return 0.0
+
+    async def _close(self, _: Exception | None = None) -> None:
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            with contextlib.suppress(Exception):
+                await consumer.stop()
 
     def _count(self, record: Any) -> None:
         if record.topic == topics.DLQ:
