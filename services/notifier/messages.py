@@ -81,7 +81,7 @@ def read(message: Message) -> Event:
     if message.value is None:
         raise Unreadable(Reason.not_json, "no value")
     try:
-        data = json.loads(message.value)
+        data = json.loads(message.value.decode())  # bytes would also pass UTF-16 and -32
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Unreadable(Reason.not_json, str(exc)) from None
     try:
