@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aiokafka.errors import KafkaError
+from sqlalchemy.exc import DBAPIError
 
 from broker.kit.db import database_unavailable
 from broker.kit.metrics import gauges, instruments
@@ -49,6 +50,14 @@ def is_outage(exc: BaseException) -> bool:
     return isinstance(exc, OSError | TimeoutError | KafkaError | NoProgress) or (
         database_unavailable(exc)
     )
+
+
+def describe(exc: BaseException) -> str:
+    """`Type: first line`; for a database error the driver's words, without SQLAlchemy's
+    statement and parameters (a batch's parameters are long, and /healthz shows this)."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = str(cause).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"[:300]
 
 
 @dataclass(frozen=True)
@@ -165,7 +174,7 @@ class Supervisor:
         health = self.health
         health.failures += 1
         health.restarts += 1
-        health.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        health.last_error = describe(exc)
         (self._restarts or instruments().loop_restarts).add(1, {"loop": self.name})
         delay = self.backoff.delay(health.failures, self._rng)
         outage = is_outage(exc)

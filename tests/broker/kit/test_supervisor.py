@@ -12,9 +12,17 @@ import re
 from collections.abc import Awaitable, Callable
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from broker.kit.metrics import gauges
-from broker.kit.supervisor import Backoff, LoopHealth, NoProgress, State, Supervisor
+from broker.kit.supervisor import (
+    Backoff,
+    LoopHealth,
+    NoProgress,
+    State,
+    Supervisor,
+    describe,
+)
 from tests.waiting import wait_until
 
 TINY = Backoff(first_s=0.001, cap_s=0.004)
@@ -212,3 +220,11 @@ def test_health_is_stalled_only_when_stuck_in_a_turn_or_stopped() -> None:
         "restarts": 0,
         "last_error": None,
     }
+
+
+def test_a_database_error_is_described_by_the_driver_without_statement_or_parameters() -> None:
+    cut = DBAPIError(
+        "INSERT INTO t VALUES (:secret)", {"secret": "s3cr3t"}, OSError("closed\nmore")
+    )
+    assert describe(cut) == "DBAPIError: closed"
+    assert describe(KeyError("bug")) == "KeyError: 'bug'"
