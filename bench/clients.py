@@ -11,7 +11,9 @@ from bench.environment import Stack
 from broker.kit.db import create_engine, create_sessionmaker
 from broker.oauth.clients import create_client
 
-CALLER_SCOPES = "requests:submit requests:read approvals:decide grants:read webhooks:manage"
+CALLER_SCOPES = (
+    "requests:submit requests:read approvals:decide grants:read grants:use webhooks:manage"
+)
 
 
 @dataclass(frozen=True)

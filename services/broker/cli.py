@@ -129,6 +129,27 @@ def _client_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _client_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from redis.asyncio import Redis
+
+    from broker.oauth.clients import revoke_client
+
+    async def work(session: AsyncSession) -> dict[str, str]:
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        try:
+            client = await revoke_client(
+                session, args.id, redis=redis, token_ttl_seconds=settings.access_token_ttl_seconds
+            )
+        finally:
+            if redis is not None:
+                await redis.aclose()
+        assert client.revoked_at is not None
+        return {"client_id": client.id, "revoked_at": client.revoked_at.isoformat()}
+
+    print(json.dumps(_in_transaction(settings, work)))
+    return 0
+
+
 def _webhooks_replay(args: argparse.Namespace, settings: Settings) -> int:
     from broker.kit.clock import utcnow
     from broker.webhooks import service
@@ -247,6 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--scope", required=True, help='space-separated, e.g. "requests:submit"')
     create.add_argument("--name", default=None)
     create.set_defaults(handler=_client_create)
+    revoke = client_commands.add_parser(
+        "revoke",
+        help="disable a client: no new tokens, and the ones it holds stop working at once",
+    )
+    revoke.add_argument("--id", required=True, help="the client_id")
+    revoke.set_defaults(handler=_client_revoke)
 
     webhooks = commands.add_parser("webhooks", help="webhook deliveries")
     webhooks_commands = webhooks.add_subparsers(dest="webhooks_command", required=True)

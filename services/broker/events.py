@@ -18,6 +18,8 @@ class RequestEventName(StrEnum):
     routed = "routed"
     step_decided = "step_decided"
     escalated = "escalated"
+    # an approver's CDO appointment ended: its place passed to its level's bureau (acting_for)
+    reassigned = "reassigned"
     clarification_requested = "clarification_requested"
     clarification_answered = "clarification_answered"
     approved = "approved"

@@ -45,7 +45,6 @@ ANY_TOKEN = None  # directory and catalog reads: any valid token, whatever its s
 HIDDEN = "2xx, without the owner's objects"  # per-organisation collections
 SHARED = "2xx, the same as the owner sees"  # the directory, the catalog, the scheme's report
 OWN = "2xx, acting on its own organisation"  # the call can only name the caller's own things
-SCHEME_ROLE = "2xx: an admin scope is a scheme-wide role"  # CONTRACT: write needs the scope only
 
 CASES = ("no-token", "expired-token", "wrong-scope", "other-org", "right")
 
@@ -54,7 +53,7 @@ CASES = ("no-token", "expired-token", "wrong-scope", "other-org", "right")
 class Expect:
     scope: str | None  # the scope the route needs; ANY_TOKEN: any valid token
     right: int  # what the route documents for the right caller
-    other: int | str  # 403, 404, or one of HIDDEN / SHARED / OWN / SCHEME_ROLE
+    other: int | str  # 403, 404, or one of HIDDEN / SHARED / OWN
     in_service: bool = False  # the scope is checked by the service, not by a dependency
 
     @property
@@ -75,21 +74,25 @@ REPORTS = Scope.reports_read.value
 # Every bearer-protected route. Statuses for no token / expired token are always 401; a wrong
 # scope is 403 naming `required_scope` (200 for ANY_TOKEN routes: they need no scope).
 MATRIX: dict[tuple[str, str], Expect] = {
-    # directory: reads for any token, shared by all; writes for directory admins
+    # directory: reads for any token, shared by all; writes for directory admins, about bodies
+    # in their jurisdiction (another city's bureau: 403 outside-jurisdiction; the full cross
+    # product of callers and bodies is tests/broker/security/test_jurisdiction_matrix.py)
     ("GET", "/v1/organisations"): Expect(ANY_TOKEN, 200, SHARED),
     ("GET", "/v1/organisations/{organisation_id}"): Expect(ANY_TOKEN, 200, SHARED),
-    ("POST", "/v1/organisations"): Expect(DIRECTORY_ADMIN, 201, SCHEME_ROLE),
+    ("POST", "/v1/organisations"): Expect(DIRECTORY_ADMIN, 201, 403),
+    ("PATCH", "/v1/organisations/{organisation_id}"): Expect(DIRECTORY_ADMIN, 200, 403),
     ("GET", "/v1/organisations/{organisation_id}/appointments"): Expect(ANY_TOKEN, 200, SHARED),
-    ("POST", "/v1/appointments"): Expect(DIRECTORY_ADMIN, 201, SCHEME_ROLE),
-    ("POST", "/v1/appointments/{appointment_id}/end"): Expect(DIRECTORY_ADMIN, 200, SCHEME_ROLE),
+    ("POST", "/v1/appointments"): Expect(DIRECTORY_ADMIN, 201, 403),
+    ("POST", "/v1/appointments/{appointment_id}/end"): Expect(DIRECTORY_ADMIN, 200, 403),
     # a CDO delegates its own decisions: approvals:decide (or directory:admin), in the service
     ("POST", "/v1/delegations"): Expect(DECIDE, 201, 403, in_service=True),
+    ("POST", "/v1/delegations/{delegation_id}/revoke"): Expect(DECIDE, 200, 403, in_service=True),
     ("GET", "/v1/organisations/{organisation_id}/delegations"): Expect(ANY_TOKEN, 200, SHARED),
-    # catalog: reads for any token, writes for catalog admins
+    # catalog: reads for any token, writes for catalog admins whose jurisdiction has the owner
     ("GET", "/v1/datasets"): Expect(ANY_TOKEN, 200, SHARED),
     ("GET", "/v1/datasets/{dataset_id}"): Expect(ANY_TOKEN, 200, SHARED),
-    ("POST", "/v1/datasets"): Expect(CATALOG_ADMIN, 201, SCHEME_ROLE),
-    ("PATCH", "/v1/datasets/{dataset_id}"): Expect(CATALOG_ADMIN, 200, SCHEME_ROLE),
+    ("POST", "/v1/datasets"): Expect(CATALOG_ADMIN, 201, 403),
+    ("PATCH", "/v1/datasets/{dataset_id}"): Expect(CATALOG_ADMIN, 200, 403),
     # requests: a caller sees only what its organisation filed or must decide (404 otherwise)
     ("POST", "/v1/requests"): Expect(SUBMIT, 201, OWN),
     ("GET", "/v1/requests/{request_id}"): Expect(READ, 200, 404),
@@ -466,6 +469,12 @@ async def _(w: World) -> Call:
     return Call("/v1/organisations", ADMIN, OTHER_ADMIN, json=body)
 
 
+@builds("PATCH", "/v1/organisations/{organisation_id}")
+async def _(w: World) -> Call:
+    body = {"name_en": "Authorisation test department (renamed)"}
+    return Call(f"/v1/organisations/{await w.organisation()}", ADMIN, OTHER_ADMIN, json=body)
+
+
 @builds("GET", "/v1/organisations/{organisation_id}/appointments")
 async def _(w: World) -> Call:
     return Call(
@@ -499,6 +508,24 @@ async def _(w: World) -> Call:
         "reason": "出差",
     }
     return Call("/v1/delegations", REQUESTER, json=body)
+
+
+@builds("POST", "/v1/delegations/{delegation_id}/revoke")
+async def _(w: World) -> Call:
+    start, end = datetime.now(UTC), datetime.now(UTC) + timedelta(days=14)
+    created = await w.client.post(
+        "/v1/delegations",
+        headers=await w.as_(REQUESTER, DECIDE),
+        json={
+            "delegate_name": "王副手",
+            "delegate_title": "处长",
+            "starts_at": start.isoformat(),
+            "ends_at": end.isoformat(),
+        },
+    )
+    assert created.status_code == 201, created.text
+    path = f"/v1/delegations/{created.json()['id']}/revoke"
+    return Call(path, REQUESTER, json={"reason": "提前返岗"})
 
 
 @builds("GET", "/v1/organisations/{organisation_id}/delegations")
@@ -800,12 +827,10 @@ async def test_authorisation_matrix(
         assert response.status_code == expect.right, response.text
         if call.shows is not None:
             assert call.shows(response.json()), response.json()
-    elif expect.other == OWN:
+    else:
+        assert expect.other == OWN, expect
         assert call.acts_as is not None
         assert response.json()[call.acts_as] == caller, response.json()
-    else:
-        assert expect.other == SCHEME_ROLE, expect
-        assert response.status_code == expect.right, response.text
 
 
 # ---------------------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ async def test_later_calls_link_to_the_requests_first_trace(
 
     async with sessionmaker() as session:
         client, secret = await create_client(
-            session, organisation_id=REQUESTER, scope=f"dataset:{DATASET}:read"
+            session, organisation_id=REQUESTER, scope=f"grants:use dataset:{DATASET}:read"
         )
         await session.commit()
     token = await traced.post(

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook
 
+from broker.audit.actor import Actor
 from broker.kit.clock import utcnow
 from broker.outbox.models import OutboxEvent
 from broker.settings import Settings
@@ -82,7 +83,7 @@ async def running_worker(sessionmaker: Sessions, settings: Settings) -> AsyncIte
 async def _endpoint(sessionmaker: Sessions, settings: Settings, org: str, url: str) -> str:
     async with sessionmaker() as session:
         _, secret = await register_endpoint(
-            session, organisation_id=org, url=url, cipher=cipher_from_settings(settings),
+            session, actor=Actor(org), url=url, cipher=cipher_from_settings(settings),
             allow_private=True, now=utcnow(),
         )  # fmt: skip
         await session.commit()
@@ -244,7 +245,7 @@ async def test_during_a_rotation_either_secret_verifies_and_only_the_new_after(
         old = await _endpoint(sessionmaker, fast, org, receiver.url)
         async with sessionmaker() as session:
             _, new = await rotate_secret(
-                session, organisation_id=org, cipher=cipher_from_settings(fast),
+                session, actor=Actor(org), cipher=cipher_from_settings(fast),
                 overlap=timedelta(hours=1), now=utcnow(),
             )  # fmt: skip
             await session.commit()
@@ -255,7 +256,7 @@ async def test_during_a_rotation_either_secret_verifies_and_only_the_new_after(
             )
         async with sessionmaker() as session:
             await rotate_secret(
-                session, organisation_id=org, cipher=cipher_from_settings(fast),
+                session, actor=Actor(org), cipher=cipher_from_settings(fast),
                 overlap=timedelta(0), now=utcnow(),
             )  # fmt: skip
             await session.commit()

@@ -21,6 +21,7 @@ class AuditEntry(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str | None] = mapped_column(String(100), index=True)  # organisation id
     client_id: Mapped[str | None] = mapped_column(String(64))
+    person_id: Mapped[str | None] = mapped_column(String(64))  # who signed in, once people do
     action: Mapped[str] = mapped_column(String(60), index=True)
     subject: Mapped[str | None] = mapped_column(String(100), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, status
 from broker.catalog import service
 from broker.catalog.models import SharingClass
 from broker.catalog.schemas import DatasetChange, DatasetIn, DatasetOut
+from broker.kit.clock import utcnow
 from broker.kit.db import SessionDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
 from broker.kit.problem_docs import problems
@@ -45,17 +46,24 @@ async def get_dataset(dataset_id: str, session: SessionDep, _caller: CallerDep) 
 @router.post(
     "/datasets",
     status_code=status.HTTP_201_CREATED,
-    summary="Add a dataset",
+    summary="Add a dataset owned by a body in your jurisdiction",
     responses=problems(409),
 )
 async def create_dataset(
-    body: DatasetIn, session: SessionDep, _admin: CatalogAdminDep
+    body: DatasetIn, session: SessionDep, admin: CatalogAdminDep
 ) -> DatasetOut:
-    return DatasetOut.model_validate(await service.create_dataset(session, body))
+    dataset = await service.create_dataset(session, body, actor=admin.actor, now=utcnow())
+    return DatasetOut.model_validate(dataset)
 
 
-@router.patch("/datasets/{dataset_id}", summary="Change a dataset's class, fields or names")
+@router.patch(
+    "/datasets/{dataset_id}",
+    summary="Change the class, fields or names of a dataset owned in your jurisdiction",
+)
 async def change_dataset(
-    dataset_id: str, body: DatasetChange, session: SessionDep, _admin: CatalogAdminDep
+    dataset_id: str, body: DatasetChange, session: SessionDep, admin: CatalogAdminDep
 ) -> DatasetOut:
-    return DatasetOut.model_validate(await service.change_dataset(session, dataset_id, body))
+    dataset = await service.change_dataset(
+        session, dataset_id, body, actor=admin.actor, now=utcnow()
+    )
+    return DatasetOut.model_validate(dataset)

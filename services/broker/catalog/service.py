@@ -1,15 +1,20 @@
-"""Catalog rules: a dataset is owned by a department and classed for sharing."""
+"""Catalog rules: a dataset is owned by a department and classed for sharing; only an admin
+whose jurisdiction covers the owner adds or changes it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.audit import service as audit
+from broker.audit.actor import Actor
 from broker.catalog.models import Dataset
 from broker.catalog.schemas import DatasetChange, DatasetIn
 from broker.directory.models import Organisation, OrgKind
+from broker.directory.service import require_jurisdiction
 from broker.kit.problems import Conflict, NotFound, Problem
 
 
@@ -54,7 +59,9 @@ async def list_datasets(
     return (await session.scalars(query)).all()
 
 
-async def create_dataset(session: AsyncSession, data: DatasetIn) -> Dataset:
+async def create_dataset(
+    session: AsyncSession, data: DatasetIn, *, actor: Actor, now: datetime
+) -> Dataset:
     if await session.get(Dataset, data.id) is not None:
         raise DatasetExists(f"dataset '{data.id}' exists", field="id")
     owner = await session.get(Organisation, data.owner_id)
@@ -62,16 +69,36 @@ async def create_dataset(session: AsyncSession, data: DatasetIn) -> Dataset:
         raise InvalidOwner(
             f"owner_id: '{data.owner_id}' is not a department or data bureau", field="owner_id"
         )
+    await require_jurisdiction(session, str(actor.org_id), owner.id, field="owner_id", now=now)
     dataset = Dataset(**data.model_dump(mode="json"))
     session.add(dataset)
     await session.flush()
+    await audit.record(
+        session, "dataset.created", actor=actor, subject=dataset.id, now=now,
+        owner=dataset.owner_id, sharing_class=dataset.sharing_class,
+        fields=[f["name"] for f in dataset.fields],
+    )  # fmt: skip
     return dataset
 
 
-async def change_dataset(session: AsyncSession, dataset_id: str, change: DatasetChange) -> Dataset:
+async def change_dataset(
+    session: AsyncSession, dataset_id: str, change: DatasetChange, *, actor: Actor, now: datetime
+) -> Dataset:
     dataset = await get_dataset(session, dataset_id)
-    for field, value in change.model_dump(mode="json", exclude_unset=True).items():
-        if value is not None:
-            setattr(dataset, field, value)
+    await require_jurisdiction(
+        session, str(actor.org_id), dataset.owner_id, field="dataset_id", now=now
+    )
+    changes = {
+        field: {"from": getattr(dataset, field), "to": value}
+        for field, value in change.model_dump(mode="json", exclude_unset=True).items()
+        if value is not None and getattr(dataset, field) != value
+    }
+    if not changes:
+        return dataset
+    for field, values in changes.items():
+        setattr(dataset, field, values["to"])
     await session.flush()
+    await audit.record(
+        session, "dataset.changed", actor=actor, subject=dataset.id, now=now, changes=changes
+    )
     return dataset

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from datetime import datetime
 
+from fastapi import APIRouter, Request, status
+
+from broker.directory import delegations as delegation_service
 from broker.directory import repository, service
 from broker.directory.models import Level, OrgKind
 from broker.directory.schemas import (
@@ -12,6 +15,8 @@ from broker.directory.schemas import (
     AppointmentOut,
     DelegationIn,
     DelegationOut,
+    DelegationRevokeIn,
+    OrganisationChange,
     OrganisationIn,
     OrganisationOut,
 )
@@ -19,7 +24,8 @@ from broker.kit.clock import utcnow
 from broker.kit.db import SessionDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
 from broker.kit.problem_docs import problems
-from broker.oauth.principal import CallerDep, DirectoryAdminDep
+from broker.oauth.principal import CallerDep, DirectoryAdminDep, Principal
+from broker.requests.handover import hand_over_steps_of
 
 router = APIRouter(prefix="/v1", tags=["directory"])
 
@@ -59,14 +65,28 @@ async def get_organisation(
 @router.post(
     "/organisations",
     status_code=status.HTTP_201_CREATED,
-    summary="Add a body",
+    summary="Add a body (below a government in your jurisdiction)",
     responses=problems(409),
 )
 async def create_organisation(
-    body: OrganisationIn, session: SessionDep, _admin: DirectoryAdminDep
+    body: OrganisationIn, session: SessionDep, admin: DirectoryAdminDep
 ) -> OrganisationOut:
-    org = await service.create_organisation(session, body)
+    org = await service.create_organisation(session, body, actor=admin.actor, now=utcnow())
     return service.to_out(org, None)
+
+
+@router.patch(
+    "/organisations/{organisation_id}",
+    summary="Rename a body in your jurisdiction, or change its division code or pilot flag",
+)
+async def change_organisation(
+    organisation_id: str, body: OrganisationChange, session: SessionDep, admin: DirectoryAdminDep
+) -> OrganisationOut:
+    now = utcnow()
+    org = await service.change_organisation(
+        session, organisation_id, body, actor=admin.actor, now=now
+    )
+    return (await service.describe(session, [org], now))[0]
 
 
 @router.get(
@@ -83,38 +103,88 @@ async def appointment_history(
 @router.post(
     "/appointments",
     status_code=status.HTTP_201_CREATED,
-    summary="File a CDO appointment",
+    summary="File a CDO appointment for a body in your jurisdiction",
     responses=problems(404, 409),
 )
 async def appoint(
-    body: AppointmentIn, session: SessionDep, admin: DirectoryAdminDep
+    body: AppointmentIn, http: Request, session: SessionDep, admin: DirectoryAdminDep
 ) -> AppointmentOut:
-    appointment = await service.appoint(session, body, created_by=admin.organisation_id)
+    now = utcnow()
+    appointment = await service.appoint(session, body, actor=admin.actor, now=now)
+    await _hand_over(http, session, admin, appointment.organisation_id, now)
     return AppointmentOut.model_validate(appointment)
 
 
-@router.post("/appointments/{appointment_id}/end", summary="End a CDO appointment")
+@router.post(
+    "/appointments/{appointment_id}/end",
+    summary="End a CDO appointment of a body in your jurisdiction",
+)
 async def end_appointment(
-    appointment_id: str, body: AppointmentEnd, session: SessionDep, _admin: DirectoryAdminDep
+    appointment_id: str,
+    body: AppointmentEnd,
+    http: Request,
+    session: SessionDep,
+    admin: DirectoryAdminDep,
 ) -> AppointmentOut:
+    """An appointment that ends now (the default) hands the body's open steps to its level's
+    data bureau at once; one ending later hands them over when it ends (the SLA job)."""
+    now = utcnow()
     appointment = await service.end_appointment(
-        session, appointment_id, ends_at=body.ends_at or utcnow(), reason=body.reason
+        session,
+        appointment_id,
+        ends_at=body.ends_at or now,
+        reason=body.reason,
+        actor=admin.actor,
+        now=now,
     )
+    await _hand_over(http, session, admin, appointment.organisation_id, now)
     return AppointmentOut.model_validate(appointment)
+
+
+async def _hand_over(
+    http: Request, session: SessionDep, admin: Principal, organisation_id: str, now: datetime
+) -> None:
+    """A body left without a CDO in office: its open steps pass on in this transaction."""
+    await hand_over_steps_of(
+        session,
+        organisation_id,
+        policy=http.app.state.routing_policy,
+        now=now,
+        base_url=http.app.state.settings.issuer,
+        actor=admin.organisation_id,
+    )
 
 
 @router.post(
     "/delegations",
     status_code=status.HTTP_201_CREATED,
-    summary="Delegate decisions",
+    summary="Delegate a CDO's decisions to a deputy for a bounded window",
     responses=problems(403, 404),
 )
 async def delegate(body: DelegationIn, session: SessionDep, caller: CallerDep) -> DelegationOut:
-    delegation = await service.delegate(
+    delegation = await delegation_service.delegate(
+        session, body, actor=caller.actor, scopes=caller.scopes, now=utcnow()
+    )
+    return DelegationOut.model_validate(delegation)
+
+
+@router.post(
+    "/delegations/{delegation_id}/revoke",
+    summary="End a delegation at once",
+    responses=problems(403, 409),
+)
+async def revoke_delegation(
+    delegation_id: str,
+    session: SessionDep,
+    caller: CallerDep,
+    body: DelegationRevokeIn | None = None,
+) -> DelegationOut:
+    delegation, _ = await delegation_service.revoke(
         session,
-        body,
-        caller_org_id=caller.organisation_id,
-        caller_scopes=caller.scopes,
+        delegation_id,
+        reason=body.reason if body else None,
+        actor=caller.actor,
+        scopes=caller.scopes,
         now=utcnow(),
     )
     return DelegationOut.model_validate(delegation)

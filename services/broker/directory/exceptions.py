@@ -37,3 +37,27 @@ class NotYourCDO(Problem):
     status = 403
     slug = "not-your-cdo"
     title = "Not your CDO"
+
+
+class OutsideJurisdiction(Problem):
+    """An admin write about a body outside the caller's jurisdiction (directory/jurisdiction.py)."""
+
+    status = 403
+    slug = "outside-jurisdiction"
+    title = "超出管辖范围 / Outside your jurisdiction"
+
+
+class DelegationNotFound(NotFound):
+    def __init__(self, delegation_id: str) -> None:
+        super().__init__(f"no delegation '{delegation_id}'", delegation_id=delegation_id)
+
+
+class DelegationEnded(Conflict):
+    slug = "delegation-ended"
+    title = "The delegation has already ended"
+
+
+class SelfDelegation(Problem):
+    status = 403
+    slug = "self-delegation"
+    title = "不得委托给自己 / A bureau may not make itself a body's delegate"

@@ -246,3 +246,28 @@ async def directory_snapshot(
     if version:
         _cached[key] = (directory, built)
     return built.snapshot
+
+
+async def current_view(session: AsyncSession, now: datetime) -> DirectoryView:
+    """The routing view of the directory as this transaction sees it, from the process's cache
+    when nothing changed (one query for the version)."""
+    columns = version_columns(session.get_bind().dialect.name)
+    version = (
+        tuple(int(v) for v in (await session.execute(select(*columns))).one()) if columns else ()
+    )
+    return (await directory_snapshot(session, now, version)).view
+
+
+async def delegation(
+    session: AsyncSession, delegation_id: str
+) -> tuple[Delegation, Appointment] | None:
+    """A delegation with the appointment it delegates, its row locked."""
+    row = (
+        await session.execute(
+            select(Delegation, Appointment)
+            .join(Appointment, Appointment.id == Delegation.appointment_id)
+            .where(Delegation.id == delegation_id)
+            .with_for_update(of=Delegation)
+        )
+    ).one_or_none()
+    return (row[0], row[1]) if row else None

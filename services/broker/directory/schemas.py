@@ -81,6 +81,18 @@ class OrganisationIn(BaseModel):
         return self
 
 
+class OrganisationChange(BaseModel):
+    """What may change of a body. Its place in the tree (kind, level, government, parent) does
+    not: that would move it between jurisdictions and under routes already planned."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name_en: str | None = Field(default=None, min_length=1, max_length=300)
+    division_code: str | None = Field(default=None, pattern=r"^\d{6}(\d{3})?$")
+    pilot: bool | None = None
+
+
 class AppointmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -121,8 +133,12 @@ class DelegationIn(BaseModel):
     delegate_org_id: str | None = Field(
         default=None, description="the body whose systems the deputy uses; default: the same"
     )
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: AwareDatetime = Field(
+        description="now or later (a few minutes' clock skew is tolerated)"
+    )
+    ends_at: AwareDatetime = Field(
+        description="at most one year after starts_at, and not after the appointment ends"
+    )
     reason: str | None = Field(default=None, max_length=1000)
 
     @model_validator(mode="after")
@@ -130,6 +146,12 @@ class DelegationIn(BaseModel):
         if self.ends_at <= self.starts_at:
             raise ValueError("ends_at: must be after starts_at")
         return self
+
+
+class DelegationRevokeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=1000)
 
 
 class DelegationOut(BaseModel):

@@ -1,4 +1,5 @@
-"""Directory rules: organisations, the one-active-CDO rule, delegations. Services only flush."""
+"""Directory rules: organisations, the one-active-CDO rule, and who may change them (each admin
+write stays inside the caller's jurisdiction). Services only flush."""
 
 from __future__ import annotations
 
@@ -8,27 +9,26 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
+from broker.audit.actor import Actor
 from broker.directory import repository
 from broker.directory.exceptions import (
     AppointmentNotFound,
     AppointmentOverlaps,
     InvalidDirectoryChange,
-    NoActiveCDO,
-    NotYourCDO,
     OrganisationExists,
     OrganisationNotFound,
+    OutsideJurisdiction,
 )
-from broker.directory.models import Appointment, Delegation, Organisation, OrgKind
+from broker.directory.jurisdiction import covers, covers_new_body
+from broker.directory.models import Appointment, Organisation, OrgKind
 from broker.directory.schemas import (
     AppointmentIn,
     CDOSummary,
-    DelegationIn,
+    OrganisationChange,
     OrganisationIn,
     OrganisationOut,
 )
 from broker.kit.ids import new_id
-from broker.oauth.principal import insufficient_scope
-from broker.oauth.scopes import Scope
 
 
 def to_out(org: Organisation, cdo: Appointment | None) -> OrganisationOut:
@@ -60,31 +60,92 @@ async def describe(
     return [to_out(org, active.get(org.id)) for org in orgs]
 
 
-async def create_organisation(session: AsyncSession, data: OrganisationIn) -> Organisation:
+def outside(caller_id: str, body_id: str, field: str) -> OutsideJurisdiction:
+    return OutsideJurisdiction(
+        f"{field}: '{body_id}' 不在 '{caller_id}' 的管辖范围内 "
+        f"(outside the jurisdiction of '{caller_id}')",
+        field=field,
+        organisation_id=body_id,
+    )
+
+
+async def require_jurisdiction(
+    session: AsyncSession, caller_id: str, body_id: str, *, field: str, now: datetime
+) -> None:
+    """403 `outside-jurisdiction` unless `body_id` is inside the caller's jurisdiction."""
+    if not covers(await repository.current_view(session, now), caller_id, body_id):
+        raise outside(caller_id, body_id, field)
+
+
+async def create_organisation(
+    session: AsyncSession, data: OrganisationIn, *, actor: Actor, now: datetime
+) -> Organisation:
     if await session.get(Organisation, data.id) is not None:
         raise OrganisationExists(f"organisation '{data.id}' exists", field="id")
     for field in ("government_id", "parent_id"):
         ref = getattr(data, field)
         if ref is not None and await session.get(Organisation, ref) is None:
             raise InvalidDirectoryChange(f"{field}: no organisation '{ref}'", field=field)
+    # A government sits under its parent; a department or bureau under its government.
+    field = "parent_id" if data.kind is OrgKind.government else "government_id"
+    placed_under = getattr(data, field)
+    view = await repository.current_view(session, now)
+    if not covers_new_body(view, str(actor.org_id), placed_under=placed_under):
+        raise outside(str(actor.org_id), placed_under or "(the top of the directory)", field)
     org = Organisation(**data.model_dump())
     session.add(org)
     await session.flush()
+    await audit.record(
+        session, "organisation.created", actor=actor, subject=org.id, now=now,
+        kind=org.kind, level=org.level, government=org.government_id, parent=org.parent_id,
+    )  # fmt: skip
     return org
 
 
-async def appoint(session: AsyncSession, data: AppointmentIn, *, created_by: str) -> Appointment:
+async def change_organisation(
+    session: AsyncSession,
+    organisation_id: str,
+    change: OrganisationChange,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> Organisation:
+    org = await get_organisation(session, organisation_id)
+    await require_jurisdiction(
+        session, str(actor.org_id), organisation_id, field="organisation_id", now=now
+    )
+    changed = {
+        field: value
+        for field, value in change.model_dump(exclude_unset=True).items()
+        if value is not None and getattr(org, field) != value
+    }
+    if not changed:
+        return org
+    for field, value in changed.items():
+        setattr(org, field, value)
+    await session.flush()
+    await audit.record(
+        session, "organisation.changed", actor=actor, subject=org.id, now=now, changes=changed
+    )
+    return org
+
+
+async def appoint(
+    session: AsyncSession, data: AppointmentIn, *, actor: Actor, now: datetime
+) -> Appointment:
     """Files a CDO appointment. A body has at most one CDO at any moment, so windows may not
     overlap; a successor names the appointment it `replaces`, which then ends at its start."""
     if await repository.lock_organisation(session, data.organisation_id) is None:
         raise OrganisationNotFound(data.organisation_id)
+    await require_jurisdiction(
+        session, str(actor.org_id), data.organisation_id, field="organisation_id", now=now
+    )
     bureau = await session.get(Organisation, data.filed_with_id)
     if bureau is None or bureau.kind != OrgKind.data_bureau:
         raise InvalidDirectoryChange(
             f"filed_with_id: '{data.filed_with_id}' is not a data bureau", field="filed_with_id"
         )
-    if data.replaces is not None:
-        await _end_replaced(session, data)
+    replaced = await _end_replaced(session, data) if data.replaces is not None else None
     clashes = await repository.overlapping_appointments(
         session, data.organisation_id, data.starts_at, data.ends_at
     )
@@ -96,20 +157,28 @@ async def appoint(session: AsyncSession, data: AppointmentIn, *, created_by: str
         )
     appointment = Appointment(
         id=new_id("apt"),
-        created_by_org_id=created_by,
+        created_by_org_id=actor.org_id,
         **data.model_dump(exclude={"replaces"}),
     )
     session.add(appointment)
     await session.flush()
+    if replaced is not None:
+        await audit.record(
+            session, "cdo.appointment_ended", actor=actor, subject=replaced.id, now=now,
+            organisation=replaced.organisation_id, ends_at=replaced.ends_at,
+            reason=replaced.end_reason,
+        )  # fmt: skip
     await audit.record(
-        session, "cdo.appointed", actor=created_by, subject=appointment.id,
+        session, "cdo.appointed", actor=actor, subject=appointment.id, now=now,
         organisation=appointment.organisation_id, person=appointment.person_name,
         replaces=data.replaces,
     )  # fmt: skip
     return appointment
 
 
-async def _end_replaced(session: AsyncSession, data: AppointmentIn) -> None:
+async def _end_replaced(session: AsyncSession, data: AppointmentIn) -> Appointment | None:
+    """The appointment `data` succeeds, ended at the successor's start; None if it already
+    ended by then."""
     replaced = await session.get(Appointment, data.replaces)
     if replaced is None or replaced.organisation_id != data.organisation_id:
         raise InvalidDirectoryChange(
@@ -120,19 +189,30 @@ async def _end_replaced(session: AsyncSession, data: AppointmentIn) -> None:
         raise InvalidDirectoryChange(
             "starts_at: a successor starts after the appointment it replaces", field="starts_at"
         )
-    if replaced.ends_at is None or replaced.ends_at > data.starts_at:
-        replaced.ends_at = data.starts_at
-        replaced.end_reason = f"succeeded by {data.person_name}"
+    if replaced.ends_at is not None and replaced.ends_at <= data.starts_at:
+        return None
+    replaced.ends_at = data.starts_at
+    replaced.end_reason = f"succeeded by {data.person_name}"
     await session.flush()
+    return replaced
 
 
 async def end_appointment(
-    session: AsyncSession, appointment_id: str, *, ends_at: datetime, reason: str
+    session: AsyncSession,
+    appointment_id: str,
+    *,
+    ends_at: datetime,
+    reason: str,
+    actor: Actor,
+    now: datetime,
 ) -> Appointment:
     appointment = await session.get(Appointment, appointment_id)
     if appointment is None:
         raise AppointmentNotFound(appointment_id)
     await repository.lock_organisation(session, appointment.organisation_id)
+    await require_jurisdiction(
+        session, str(actor.org_id), appointment.organisation_id, field="appointment_id", now=now
+    )
     if ends_at <= appointment.starts_at:
         raise InvalidDirectoryChange(
             "ends_at: must be after the appointment starts", field="ends_at"
@@ -146,61 +226,7 @@ async def end_appointment(
     appointment.end_reason = reason
     await session.flush()
     await audit.record(
-        session, "cdo.appointment_ended", actor=None, subject=appointment.id,
-        organisation=appointment.organisation_id, reason=reason,
+        session, "cdo.appointment_ended", actor=actor, subject=appointment.id, now=now,
+        organisation=appointment.organisation_id, ends_at=ends_at, reason=reason,
     )  # fmt: skip
     return appointment
-
-
-async def delegate(
-    session: AsyncSession,
-    data: DelegationIn,
-    *,
-    caller_org_id: str,
-    caller_scopes: frozenset[str],
-    now: datetime,
-) -> Delegation:
-    caller_is_admin = Scope.directory_admin.value in caller_scopes
-    if not caller_is_admin and Scope.approvals_decide.value not in caller_scopes:
-        raise insufficient_scope(
-            Scope.approvals_decide,
-            "delegating needs 'approvals:decide' (the CDO's own system) or 'directory:admin'",
-        )
-    organisation_id = data.organisation_id or caller_org_id
-    if organisation_id != caller_org_id and not caller_is_admin:
-        raise NotYourCDO(
-            "only the body's own CDO (or a directory admin) may delegate its decisions",
-            field="organisation_id",
-        )
-    await get_organisation(session, organisation_id)
-    delegate_org_id = data.delegate_org_id or organisation_id
-    if delegate_org_id != organisation_id:
-        await get_organisation(session, delegate_org_id)
-    active = await repository.active_appointments(session, [organisation_id], now)
-    appointment = active.get(organisation_id)
-    if appointment is None:
-        raise NoActiveCDO(
-            f"'{organisation_id}' has no active CDO to delegate", field="organisation_id"
-        )
-    if appointment.ends_at is not None and data.ends_at > appointment.ends_at:
-        raise InvalidDirectoryChange(
-            "ends_at: a delegation cannot outlast the CDO's appointment", field="ends_at"
-        )
-    delegation = Delegation(
-        id=new_id("dlg"),
-        appointment_id=appointment.id,
-        delegate_name=data.delegate_name,
-        delegate_title=data.delegate_title,
-        delegate_org_id=delegate_org_id,
-        starts_at=data.starts_at,
-        ends_at=data.ends_at,
-        reason=data.reason,
-    )
-    session.add(delegation)
-    await session.flush()
-    await audit.record(
-        session, "cdo.delegated", actor=caller_org_id, subject=delegation.id, now=now,
-        organisation=organisation_id, delegate=delegation.delegate_name,
-        delegate_org=delegate_org_id,
-    )  # fmt: skip
-    return delegation

@@ -111,7 +111,7 @@ async def _change(
     grant = await service.change_grant(
         session,
         grant_id,
-        caller_org_id=caller.organisation_id,
+        actor=caller.actor,
         action=action,
         reason=reason,
         now=utcnow(),

@@ -9,7 +9,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
-from broker.directory.models import Organisation
+from broker.audit.actor import SYSTEM, Actor
+from broker.directory import repository as directory_repository
+from broker.directory.jurisdiction import covers
 from broker.events import GrantEvent, GrantEventName, ce_type
 from broker.grants.models import Grant
 from broker.kit.ids import new_id
@@ -30,8 +32,15 @@ def scope_for(dataset_id: str) -> str:
 
 
 async def issue_grant(
-    session: AsyncSession, request: DataRequest, decision_ids: Sequence[str], *, now: datetime
+    session: AsyncSession,
+    request: DataRequest,
+    decision_ids: Sequence[str],
+    *,
+    now: datetime,
+    actor: Actor,
 ) -> Grant:
+    """`actor`: whose call approved the request (the last decider, or the requester when the
+    policy approves at filing)."""
     grant = Grant(
         id=new_id("grt"),
         request_id=request.id,
@@ -52,7 +61,7 @@ async def issue_grant(
     await session.flush()
     await grant_event(session, grant, GrantEventName.issued, request=request, now=now)
     await audit.record(
-        session, "grant.issued", actor=None, subject=grant.id, now=now,
+        session, "grant.issued", actor=actor, subject=grant.id, now=now,
         grantee=grant.grantee_id, dataset=grant.dataset_id, decisions=list(decision_ids),
     )  # fmt: skip
     return grant
@@ -143,34 +152,30 @@ class GrantClosed(Conflict):
     title = "The grant is no longer in force"
 
 
-async def _may_change(session: AsyncSession, grant: Grant, org_id: str) -> bool:
-    """The provider's CDO (DOMAIN: supervises, may stop violations) or a data bureau of the
-    provider's government or of the province."""
+async def _may_change(session: AsyncSession, grant: Grant, org_id: str, now: datetime) -> bool:
+    """The provider's CDO (DOMAIN: supervises, may stop violations) or a data bureau whose
+    jurisdiction covers the provider."""
     if org_id == grant.provider_id:
         return True
-    caller = await session.get(Organisation, org_id)
-    provider = await session.get(Organisation, grant.provider_id)
-    if caller is None or provider is None or caller.kind != "data_bureau":
-        return False
-    return caller.level == "province" or caller.government_id == provider.government_id
+    return covers(await directory_repository.current_view(session, now), org_id, grant.provider_id)
 
 
 async def change_grant(
     session: AsyncSession,
     grant_id: str,
     *,
-    caller_org_id: str,
+    actor: Actor,
     action: GrantEventName,
     reason: str | None,
     now: datetime,
 ) -> Grant:
     """Pause, resume or revoke. Repeating the change it already has is idempotent."""
+    caller_org_id = str(actor.org_id)
     grant = await session.scalar(select(Grant).where(Grant.id == grant_id).with_for_update())
-    if grant is None or (
-        caller_org_id != grant.grantee_id and not await _may_change(session, grant, caller_org_id)
-    ):
+    may_change = grant is not None and await _may_change(session, grant, caller_org_id, now)
+    if grant is None or (caller_org_id != grant.grantee_id and not may_change):
         raise GrantNotFound(grant_id)
-    if not await _may_change(session, grant, caller_org_id):
+    if not may_change:
         raise GrantChangeRefused("the grantee may read its grant, not change it")
     request = await session.get(DataRequest, grant.request_id)
     assert request is not None
@@ -191,9 +196,8 @@ async def change_grant(
     await session.flush()
     await grant_event(session, grant, action, request=request, now=now, reason=reason)
     await audit.record(
-        session, f"grant.{action.value}", actor=caller_org_id, subject=grant.id, now=now,
-        reason=reason,
-    )  # fmt: skip
+        session, f"grant.{action.value}", actor=actor, subject=grant.id, now=now, reason=reason
+    )
     return grant
 
 
@@ -212,6 +216,6 @@ async def expire_grants(session: AsyncSession, *, now: datetime, limit: int) -> 
         request = await session.get(DataRequest, grant.request_id)
         assert request is not None
         await grant_event(session, grant, GrantEventName.expired, request=request, now=now)
-        await audit.record(session, "grant.expired", actor=None, subject=grant.id, now=now)
+        await audit.record(session, "grant.expired", actor=SYSTEM, subject=grant.id, now=now)
     await session.flush()
     return len(grants)

@@ -6,16 +6,19 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
+from broker.audit.actor import SYSTEM, Actor
 from broker.directory.exceptions import OrganisationNotFound
 from broker.directory.models import Organisation
 from broker.grants.models import Grant
 from broker.kit.clock import utcnow
 from broker.kit.ids import new_id
-from broker.kit.problems import Problem
+from broker.kit.problems import NotFound, Problem
+from broker.oauth import revocation
 from broker.oauth.models import OAuthClient
 from broker.oauth.scopes import is_known_scope, parse_scope
 from broker.oauth.server import ClientRecord, DataGrant, hash_secret
@@ -28,9 +31,21 @@ class UnknownScope(Problem):
     title = "Unknown scope"
 
 
+class ClientNotFound(NotFound):
+    def __init__(self, client_id: str) -> None:
+        super().__init__(f"no client '{client_id}'", client_id=client_id)
+
+
 async def create_client(
-    session: AsyncSession, *, organisation_id: str, scope: str, name: str | None = None
+    session: AsyncSession,
+    *,
+    organisation_id: str,
+    scope: str,
+    name: str | None = None,
+    actor: Actor = SYSTEM,
 ) -> tuple[OAuthClient, str]:
+    """A new client of `organisation_id`. `actor`: who creates it (SYSTEM: an operator at the
+    command line, or the seed)."""
     if await session.get(Organisation, organisation_id) is None:
         raise OrganisationNotFound(organisation_id)
     unknown = sorted(s for s in parse_scope(scope) if not is_known_scope(s))
@@ -47,9 +62,37 @@ async def create_client(
     session.add(client)
     await session.flush()
     await audit.record(
-        session, "client.created", actor=organisation_id, subject=client.id, scope=client.scope
-    )
+        session, "client.created", actor=actor, subject=client.id,
+        organisation=organisation_id, scope=client.scope,
+    )  # fmt: skip
     return client, secret
+
+
+async def revoke_client(
+    session: AsyncSession,
+    client_id: str,
+    *,
+    redis: Redis | None,
+    token_ttl_seconds: int,
+    actor: Actor = SYSTEM,
+) -> OAuthClient:
+    """Disables a client: no new tokens (the token endpoint reads `revoked_at`), and the tokens
+    it holds stop working on the API at once (the revocation set in Redis, which the API checks
+    in the same round trip as the token's own revocation). Redis is written before the commit:
+    a failure after it refuses a client that is still live, never the other way round."""
+    client = await session.get(OAuthClient, client_id, with_for_update=True)
+    if client is None:
+        raise ClientNotFound(client_id)
+    if client.revoked_at is not None:
+        return client
+    client.revoked_at = utcnow()
+    await session.flush()
+    await audit.record(
+        session, "client.revoked", actor=actor, subject=client.id,
+        organisation=client.organisation_id,
+    )  # fmt: skip
+    await revocation.revoke_client(redis, client.id, seconds_left=token_ttl_seconds)
+    return client
 
 
 async def find_client_record(

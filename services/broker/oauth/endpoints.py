@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
+from broker.audit.actor import Actor
 from broker.kit.clock import utcnow
 from broker.kit.db import SessionDep
 from broker.kit.metrics import instruments
@@ -151,9 +152,8 @@ async def issue_token(request: Request, session: SessionDep) -> Response:
     await audit.record(
         session,
         "token.issued" if response.status_code == 200 else "token.refused",
-        actor=record.organisation_id if record else None,
+        actor=Actor(record.organisation_id if record else None, client_id),
         subject=client_id,
-        client_id=client_id,
         scope=answer.get("scope", form.get("scope")),
         error=answer.get("error"),
     )
@@ -238,9 +238,8 @@ async def revoke_token(request: Request, session: SessionDep) -> Response:
         await audit.record(
             session,
             "token.revoked",
-            actor=client.record.organisation_id,
+            actor=Actor(client.record.organisation_id, client.get_client_id()),
             subject=str(claims["jti"]),
-            client_id=client.get_client_id(),
         )
         await revocation.revoke(
             state.redis, str(claims["jti"]), seconds_left=int(claims["exp"]) - int(time.time())

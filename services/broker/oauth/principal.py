@@ -15,6 +15,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwt import JWTClaimsRegistry
 
+from broker.audit.actor import Actor
 from broker.kit.problems import Forbidden, Unauthorized
 from broker.oauth import revocation
 from broker.oauth.external import ExternalIssuer, ExternalTokenRefused, scopes_of
@@ -29,6 +30,11 @@ class Principal:
     scopes: frozenset[str]
     token_id: str
     expires_at: int
+
+    @property
+    def actor(self) -> Actor:
+        """Who the audit log names for what this caller does."""
+        return Actor(org_id=self.organisation_id, client_id=self.client_id)
 
 
 # Puts the client-credentials flow and each operation's scopes into the OpenAPI document. It only
@@ -121,10 +127,10 @@ async def authenticated(
     if external is not None and _issuer_of(token.strip()) == external.issuer:
         return await _external_principal(token.strip(), external)
     principal = verify_access_token(token.strip(), state.keyring, state.settings.issuer)
-    if await revocation.is_revoked(state.redis, principal.token_id):
+    if await revocation.is_revoked(state.redis, principal.token_id, principal.client_id):
         raise InvalidToken(
-            "the token was revoked",
-            headers=_challenge("invalid_token", "the token was revoked"),
+            "the token or its client was revoked",
+            headers=_challenge("invalid_token", "the token or its client was revoked"),
         )
     return principal
 

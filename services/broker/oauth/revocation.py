@@ -1,5 +1,6 @@
-"""Revoked token ids, in Redis so every broker replica knows at once; each is kept until the
-token would have expired anyway."""
+"""Revoked token ids and revoked clients, in Redis so every broker replica knows at once. Each
+entry is kept until the tokens it stops would have expired anyway (a revoked client gets no new
+tokens: the token endpoint reads the database)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,25 @@ def _key(jti: str) -> str:
     return f"cdo:revoked-token:{jti}"
 
 
+def _client_key(client_id: str) -> str:
+    return f"cdo:revoked-client:{client_id}"
+
+
 async def revoke(redis: Redis, jti: str, *, seconds_left: int) -> None:
     if seconds_left > 0:
         await redis.set(_key(jti), b"1", ex=seconds_left)
 
 
-async def is_revoked(redis: Redis | None, jti: str) -> bool:
-    # No Redis configured (a quick local run): nothing can have been revoked.
-    return redis is not None and bool(await redis.exists(_key(jti)))
+async def revoke_client(redis: Redis | None, client_id: str, *, seconds_left: int) -> None:
+    """Every token of the client, for as long as any of them can live."""
+    if redis is not None and seconds_left > 0:
+        await redis.set(_client_key(client_id), b"1", ex=seconds_left)
+
+
+async def is_revoked(redis: Redis | None, jti: str, client_id: str | None = None) -> bool:
+    """Whether the token, or its client, is revoked: one EXISTS over both keys, one round trip.
+    No Redis configured (a quick local run): nothing can have been revoked."""
+    if redis is None:
+        return False
+    keys = [_key(jti)] if client_id is None else [_key(jti), _client_key(client_id)]
+    return bool(await redis.exists(*keys))

@@ -16,11 +16,14 @@ class Scope(StrEnum):
     directory_admin = "directory:admin"
     catalog_admin = "catalog:admin"
     reports_read = "reports:read"
+    # May ask for per-grant tokens (`dataset:<id>:read`): the system that uses granted data.
+    grants_use = "grants:use"
     # For resource servers (the providers' data APIs) checking the tokens presented to them.
     tokens_introspect = "tokens:introspect"
 
 
-# Per-grant scopes are issued only against an active grant (that check lives with grants).
+# Per-grant scopes are issued only to clients allowed `grants:use`, and only against an active
+# grant of their organisation (oauth/server.py).
 DATASET_SCOPE = re.compile(r"^dataset:(?P<dataset_id>[A-Za-z0-9._-]{1,100}):read$")
 
 FIXED_SCOPES = frozenset(s.value for s in Scope)
@@ -40,6 +43,7 @@ _EVERY_BODY = {
     Scope.approvals_decide,
     Scope.grants_read,
     Scope.grants_revoke,
+    Scope.grants_use,
     Scope.webhooks_manage,
     Scope.tokens_introspect,
 }

@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 from joserfc.jwk import KeySet
 
 from broker.oauth.keys import ALGORITHM, KeyRing
-from broker.oauth.scopes import DATASET_SCOPE, FIXED_SCOPES, parse_scope
+from broker.oauth.scopes import DATASET_SCOPE, FIXED_SCOPES, Scope, parse_scope
 
 TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
@@ -118,6 +118,10 @@ class BrokerClientCredentialsGrant(ClientCredentialsGrant):  # type: ignore[misc
             # One grant per token: its lifetime and authorization_details describe that grant.
             if len(requested) > 1:
                 raise InvalidScopeError(description="ask for a dataset scope on its own")
+            if Scope.grants_use.value not in allowed:
+                raise InvalidScopeError(
+                    description=f"'{datasets[0][0]}': this client is not allowed 'grants:use'"
+                )
             grant = client.record.grants.get(datasets[0]["dataset_id"])
             if grant is None:
                 raise InvalidScopeError(

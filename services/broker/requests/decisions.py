@@ -1,14 +1,20 @@
-"""What CDOs and requesters do to an open request: decide, ask and answer, cancel."""
+"""What CDOs and requesters do to an open request: decide, cancel.
+
+Who may decide (CONTRACT v2, "Authority"): a current approver of the current step whose CDO is
+in office (a data bureau decides as the level's authority even between CDOs), or a body that
+CDO delegated to; never the requester, not even through a delegation.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
-from broker.directory.models import Organisation
+from broker.audit.actor import Actor
+from broker.directory.models import Appointment, Delegation, Organisation, OrgKind
 from broker.events import RequestEventName
 from broker.kit.ids import new_id
 from broker.kit.metrics import instruments
@@ -17,11 +23,13 @@ from broker.oauth.keys import KeyRing
 from broker.requests import publish, repository
 from broker.requests.access import Acting
 from broker.requests.exceptions import (
+    CDONotInOffice,
     DecisionConflict,
     InvalidDecision,
     NotTheApprover,
     NotTheRequester,
     RequestClosed,
+    RequesterCannotDecide,
     RequestNotFound,
 )
 from broker.requests.lifecycle import (
@@ -35,17 +43,17 @@ from broker.requests.lifecycle import (
     sla_clock_seconds,
     step_outcome,
 )
-from broker.requests.models import Clarification, DataRequest, Decision, RequestStep, StepApprover
+from broker.requests.models import DataRequest, Decision, RequestStep, StepApprover
 from broker.requests.progress import Route, approve_request, close_request, load_route, start_step
 from broker.requests.schemas import DecisionIn
 from broker.requests.signing import sign_decision
 
 
-async def _locked_visible(session: AsyncSession, request_id: str, acting: Acting) -> DataRequest:
+async def locked_visible(session: AsyncSession, request_id: str, acting: Acting) -> DataRequest:
     request = await repository.lock_request(session, request_id)
     if (
         request is None
-        or await repository.visible_request(session, request_id, acting.org_ids) is None
+        or await repository.visible_request(session, request_id, acting.own, acting.org_ids) is None
     ):
         raise RequestNotFound(request_id)
     follow_request(request.id, request.trace_id, request.span_id)
@@ -63,6 +71,19 @@ def _narrowing(body: DecisionIn) -> dict[str, object] | None:
         "fields": sorted(body.fields) if body.fields is not None else None,
         "period": body.period.model_dump(mode="json") if body.period else None,
     }
+
+
+async def turn_of(
+    session: AsyncSession, request_id: str, acting: Acting
+) -> tuple[DataRequest, Route, RequestStep | None, StepApprover | None]:
+    """The request (locked), its route, its current step and the caller's place on it (None:
+    not the caller's turn). The requester is refused here: it has no turn on its own request."""
+    request = await locked_visible(session, request_id, acting)
+    refuse_the_requester(request, acting)
+    route = await load_route(session, request.id)
+    step = route.step(request.current_step) if request.current_step is not None else None
+    approver = _approver_for(route, step, acting) if step is not None else None
+    return request, route, step, approver
 
 
 def _approver_for(route: Route, step: RequestStep, acting: Acting) -> StepApprover | None:
@@ -90,10 +111,7 @@ async def decide(
     base_url: str,
     keyring: KeyRing,
 ) -> DataRequest:
-    request = await _locked_visible(session, request_id, acting)
-    route = await load_route(session, request.id)
-    step = route.step(request.current_step) if request.current_step is not None else None
-    approver = _approver_for(route, step, acting) if step is not None else None
+    request, route, step, approver = await turn_of(session, request_id, acting)
     if step is None or approver is None:
         # Not (or no longer) this caller's turn: a repeat of its earlier decision is idempotent.
         earlier = _earlier_decision(route, acting)
@@ -123,6 +141,7 @@ async def decide(
             decision_id=existing.id,
         )
 
+    delegation, appointment = await in_office(session, approver, acting, now)
     granted = Grantable(tuple(request.granted_fields), request.granted_start, request.granted_end)
     if body.decision == "approve":
         try:
@@ -135,7 +154,9 @@ async def decide(
         except Widening as exc:
             raise InvalidDecision(str(exc), field=exc.field) from exc
 
-    decision = await _record_decision(session, request, route, step, approver, acting, body, now)
+    decision = await _record_decision(
+        session, request, step, approver, acting, delegation, appointment, body, now
+    )
     decision.signature = sign_decision(decision, step.index, keyring)
     approver_org = await session.get(Organisation, approver.organisation_id)
     level = approver_org.level if approver_org else "unknown"
@@ -144,7 +165,7 @@ async def decide(
     await audit.record(
         session,
         "decision.recorded",
-        actor=acting.own,
+        actor=acting.actor,
         subject=request.id,
         now=now,
         decision_id=decision.id,
@@ -168,25 +189,51 @@ async def decide(
         decided_by=decision.decided_by,
         on_behalf_of=decision.on_behalf_of,
     )
-    await _advance(session, request, route, step, now=now, base_url=base_url, actor=acting.own)
+    await _advance(session, request, route, step, now=now, base_url=base_url, actor=acting.actor)
     return request
+
+
+def refuse_the_requester(request: DataRequest, acting: Acting) -> None:
+    """Separation of duties: routing never makes the requester an approver, and this holds it
+    for any other path (a delegation to the requester, a route planned before the rule)."""
+    if request.requester_id == acting.own:
+        raise RequesterCannotDecide(
+            f"'{acting.own}' filed this request: the requester never decides it, "
+            "neither as an approver nor as anybody's delegate"
+        )
+
+
+async def in_office(
+    session: AsyncSession, approver: StepApprover, acting: Acting, now: datetime
+) -> tuple[Delegation | None, Appointment | None]:
+    """The delegation (if the caller decides as a delegate) and the CDO appointment in force it
+    decides under; 403 `cdo-not-in-office` when the approver's CDO appointment has ended. A data
+    bureau decides as its level's authority even with no CDO in office (routing counts it so)."""
+    if approver.organisation_id != acting.own:
+        # acting.delegated holds only delegations whose appointment is in force now
+        return acting.delegated[approver.organisation_id]
+    appointment = await repository.active_appointment(session, acting.own, now)
+    if appointment is None:
+        org = await session.get(Organisation, acting.own)
+        if org is None or org.kind != OrgKind.data_bureau:
+            raise CDONotInOffice(
+                f"'{acting.own}' has no CDO in office: its open steps pass to its level's data "
+                "bureau, and it decides nothing until a new appointment starts"
+            )
+    return None, appointment
 
 
 async def _record_decision(
     session: AsyncSession,
     request: DataRequest,
-    route: Route,
     step: RequestStep,
     approver: StepApprover,
     acting: Acting,
+    delegation: Delegation | None,
+    appointment: Appointment | None,
     body: DecisionIn,
     now: datetime,
 ) -> Decision:
-    delegation = None
-    if approver.organisation_id == acting.own:
-        appointment = await repository.active_appointment(session, acting.own, now)
-    else:
-        delegation, appointment = acting.delegated[approver.organisation_id]
     cdo_name = appointment.person_name if appointment else f"CDO of {approver.organisation_id}"
     assert step.started_at is not None
     decision = Decision(
@@ -228,7 +275,7 @@ async def _advance(
     *,
     now: datetime,
     base_url: str,
-    actor: str,
+    actor: Actor,
 ) -> None:
     decisions = route.decisions_on(step)
     outcome = step_outcome(
@@ -245,7 +292,13 @@ async def _advance(
         step.status = StepStatus.rejected
         reason = next((d.comment for d in decisions if d.decision == "reject"), None)
         await close_request(
-            session, request, route, RequestStatus.rejected, now=now, actor=actor, reason=reason
+            session,
+            request,
+            route,
+            RequestStatus.rejected,
+            now=now,
+            actor=actor.org_id,
+            reason=reason,
         )
         return
     step.status = StepStatus.approved
@@ -261,7 +314,7 @@ async def _advance(
 async def cancel(
     session: AsyncSession, *, request_id: str, acting: Acting, reason: str | None, now: datetime
 ) -> DataRequest:
-    request = await _locked_visible(session, request_id, acting)
+    request = await locked_visible(session, request_id, acting)
     if request.requester_id != acting.own:
         raise NotTheRequester("only the requesting body may cancel its request")
     if request.status == RequestStatus.cancelled:
@@ -281,75 +334,3 @@ async def cancel(
         reason=reason or "cancelled by the requester",
     )
     return request
-
-
-async def ask_clarification(
-    session: AsyncSession, *, request_id: str, acting: Acting, question: str, now: datetime
-) -> Clarification:
-    """The step's CDO asks the requester; the step's SLA clock stops until the answer."""
-    request = await _locked_visible(session, request_id, acting)
-    route = await load_route(session, request.id)
-    step = route.step(request.current_step) if request.current_step is not None else None
-    approver = _approver_for(route, step, acting) if step is not None else None
-    if step is None or approver is None:
-        raise NotTheApprover("only the current step's CDO may ask for clarification")
-    if step.status == StepStatus.on_hold:
-        raise RequestClosed("a clarification is already open on this step")
-    step.status = StepStatus.on_hold
-    step.on_hold_since = now
-    clarification = Clarification(
-        id=new_id("clr"),
-        request_id=request.id,
-        step_id=step.id,
-        asked_by_org_id=approver.organisation_id,
-        question=question,
-        asked_at=now,
-    )
-    session.add(clarification)
-    request.updated_at = now
-    await session.flush()
-    await publish.request_event(
-        session,
-        request,
-        RequestEventName.clarification_requested,
-        now=now,
-        actor=approver.organisation_id,
-        step=step.index,
-        clarification_id=clarification.id,
-        question=question,
-    )
-    return clarification
-
-
-async def answer_clarification(
-    session: AsyncSession, *, request_id: str, acting: Acting, answer: str, now: datetime
-) -> Clarification:
-    request = await _locked_visible(session, request_id, acting)
-    if request.requester_id != acting.own:
-        raise NotTheRequester("only the requesting body answers a clarification")
-    route = await load_route(session, request.id)
-    step = route.step(request.current_step) if request.current_step is not None else None
-    clarification = await repository.open_clarification(session, step.id) if step else None
-    if step is None or clarification is None or step.on_hold_since is None:
-        raise RequestClosed("no clarification is open on this request")
-    paused = int((now - step.on_hold_since).total_seconds())
-    step.held_seconds += paused
-    if step.due_at is not None:
-        step.due_at += timedelta(seconds=paused)
-    step.on_hold_since = None
-    step.status = StepStatus.pending
-    clarification.answer = answer
-    clarification.answered_at = now
-    request.updated_at = now
-    await session.flush()
-    await publish.request_event(
-        session,
-        request,
-        RequestEventName.clarification_answered,
-        now=now,
-        actor=acting.own,
-        step=step.index,
-        clarification_id=clarification.id,
-        paused_seconds=paused,
-    )
-    return clarification

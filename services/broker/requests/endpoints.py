@@ -14,7 +14,7 @@ from broker.kit.ratelimit import Rate, RateLimited, RateLimiter
 from broker.kit.tracing import current_trace
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
-from broker.requests import decisions, filing, repository, views
+from broker.requests import clarifications, decisions, filing, repository, views
 from broker.requests.access import acting_for
 from broker.requests.exceptions import RequestNotFound
 from broker.requests.lifecycle import RequestStatus
@@ -78,7 +78,7 @@ async def file_request(
     state = http.app.state
     filed = await filing.file_request(
         session,
-        requester_id=caller.organisation_id,
+        requester=caller.actor,
         body=body,
         idempotency_key=idempotency_key,
         trace=current_trace(http.headers.get("traceparent")),
@@ -96,8 +96,8 @@ async def file_request(
 
 @router.get("/{request_id}", summary="One request with its route")
 async def get_request(request_id: str, session: SessionDep, caller: Reader) -> RequestOut:
-    acting = await acting_for(session, caller.organisation_id, utcnow())
-    request = await repository.visible_request(session, request_id, acting.org_ids)
+    acting = await acting_for(session, caller.actor, utcnow())
+    request = await repository.visible_request(session, request_id, acting.own, acting.org_ids)
     if request is None:
         raise RequestNotFound(request_id)
     return (await views.describe(session, [request], utcnow()))[0]
@@ -105,8 +105,8 @@ async def get_request(request_id: str, session: SessionDep, caller: Reader) -> R
 
 @router.get("/{request_id}/timeline", summary="Every event and webhook of a request, in order")
 async def timeline(request_id: str, session: SessionDep, caller: Reader) -> Timeline:
-    acting = await acting_for(session, caller.organisation_id, utcnow())
-    request = await repository.visible_request(session, request_id, acting.org_ids)
+    acting = await acting_for(session, caller.actor, utcnow())
+    request = await repository.visible_request(session, request_id, acting.own, acting.org_ids)
     if request is None:
         raise RequestNotFound(request_id)
     return await timeline_of(session, request)
@@ -123,10 +123,11 @@ async def list_requests(
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> Page[RequestOut]:
-    acting = await acting_for(session, caller.organisation_id, utcnow())
+    acting = await acting_for(session, caller.actor, utcnow())
     rows = await repository.list_requests(
         session,
-        org_ids=[caller.organisation_id] if role == "requester" else acting.org_ids,
+        own=acting.own,
+        approving_for=acting.org_ids,
         role=role,
         status=status,
         kind=kind,
@@ -148,7 +149,7 @@ async def decide(
     request = await decisions.decide(
         session,
         request_id=request_id,
-        acting=await acting_for(session, caller.organisation_id, now),
+        acting=await acting_for(session, caller.actor, now),
         body=body,
         now=now,
         base_url=http.app.state.settings.issuer,
@@ -167,7 +168,7 @@ async def cancel(
     request = await decisions.cancel(
         session,
         request_id=request_id,
-        acting=await acting_for(session, caller.organisation_id, now),
+        acting=await acting_for(session, caller.actor, now),
         reason=body.reason if body else None,
         now=now,
     )
@@ -184,10 +185,10 @@ async def ask(
     request_id: str, body: ClarificationIn, session: SessionDep, caller: Decider
 ) -> RequestOut:
     now = utcnow()
-    await decisions.ask_clarification(
+    await clarifications.ask_clarification(
         session,
         request_id=request_id,
-        acting=await acting_for(session, caller.organisation_id, now),
+        acting=await acting_for(session, caller.actor, now),
         question=body.question,
         now=now,
     )
@@ -203,10 +204,10 @@ async def answer(
     request_id: str, body: ClarificationAnswerIn, session: SessionDep, caller: Submitter
 ) -> RequestOut:
     now = utcnow()
-    await decisions.answer_clarification(
+    await clarifications.answer_clarification(
         session,
         request_id=request_id,
-        acting=await acting_for(session, caller.organisation_id, now),
+        acting=await acting_for(session, caller.actor, now),
         answer=body.answer,
         now=now,
     )

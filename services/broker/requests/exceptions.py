@@ -50,3 +50,23 @@ class InvalidDecision(Problem):
     status = 422
     slug = "invalid-decision"
     title = "Invalid decision"
+
+
+class NoIndependentApprover(Problem):
+    """Separation of duties: nobody but the requester itself could decide a step."""
+
+    status = 422
+    slug = "no-independent-approver"
+    title = "无独立审批方 / Nobody but the requester could decide this request"
+
+
+class RequesterCannotDecide(Problem):
+    status = 403
+    slug = "requester-cannot-decide"
+    title = "申请方不得审批自己的申请 / The requester never decides its own request"
+
+
+class CDONotInOffice(Problem):
+    status = 403
+    slug = "cdo-not-in-office"
+    title = "首席数据官不在任 / The body's CDO appointment has ended"

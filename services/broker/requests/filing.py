@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from broker.audit.actor import Actor
 from broker.catalog.models import Dataset
 from broker.directory import repository as directory_repository
 from broker.directory.models import Level, Organisation
@@ -24,12 +25,17 @@ from broker.kit.ids import new_id
 from broker.kit.metrics import instruments
 from broker.kit.tracing import TraceContext
 from broker.requests import idempotency, publish, repository
-from broker.requests.exceptions import IdempotencyConflict, InvalidRequest, NotShareable
+from broker.requests.exceptions import (
+    IdempotencyConflict,
+    InvalidRequest,
+    NoIndependentApprover,
+    NotShareable,
+)
 from broker.requests.lifecycle import RequestStatus, StepStatus
 from broker.requests.models import DataRequest, RequestStep, StepApprover
 from broker.requests.progress import Route, approve_request, start_step
 from broker.requests.schemas import RequestIn
-from broker.routing.model import Plan, RoutingRequest
+from broker.routing import model as routing
 from broker.routing.plan import plan_route
 from broker.routing.policy import Policy
 
@@ -96,7 +102,7 @@ class Filed:
 async def file_request(
     session: AsyncSession,
     *,
-    requester_id: str,
+    requester: Actor,
     body: RequestIn,
     idempotency_key: str | None,
     trace: TraceContext,
@@ -105,6 +111,7 @@ async def file_request(
     now: datetime,
     base_url: str,
 ) -> Filed:
+    requester_id = str(requester.org_id)
     digest = fingerprint(body)
     if idempotency_key is not None:
         existing = await _remembered(session, redis, requester_id, idempotency_key)
@@ -116,25 +123,29 @@ async def file_request(
         existing = await session.get(DataRequest, context.earlier_id)
         assert existing is not None
         return Filed(_same_or_conflict(existing, digest), created=False)
-    dataset, requester, owner = context.dataset, context.requester, context.owner
+    dataset, requester_org, owner = context.dataset, context.requester, context.owner
     if dataset is None:
         raise InvalidRequest(f"dataset_id: no dataset '{body.dataset_id}'", field="dataset_id")
-    assert requester is not None
+    assert requester_org is not None
     assert owner is not None
-    validate_against_catalog(body, dataset, requester, owner, now)
+    validate_against_catalog(body, dataset, requester_org, owner, now)
 
     directory = await directory_repository.directory_snapshot(session, now, context.version)
-    plan = plan_route(
-        RoutingRequest(
-            kind=body.kind,
-            requester_id=requester_id,
-            provider_id=owner.id,
-            sharing_class=dataset.sharing_class,
-            has_legal_basis=body.legal_basis is not None,
-        ),
-        directory.view,
-        policy,
+    routing_request = routing.RoutingRequest(
+        kind=body.kind,
+        requester_id=requester_id,
+        provider_id=owner.id,
+        sharing_class=dataset.sharing_class,
+        has_legal_basis=body.legal_basis is not None,
     )
+    try:
+        plan = plan_route(routing_request, directory.view, policy)
+    except routing.NoIndependentApprover as exc:
+        raise NoIndependentApprover(
+            f"dataset_id: {exc}; 除申请方外无人可审批, 不予受理 "
+            "(have another body file it, or the provider appoint a CDO)",
+            field="dataset_id",
+        ) from exc
     if plan.outcome == "refuse":
         instruments().requests.add(1, {"kind": body.kind, "status": "refused"})
         raise NotShareable(plan.reason or "refused by the routing policy", field="legal_basis")
@@ -198,7 +209,7 @@ async def file_request(
         1, {"kind": body.kind, "status": "approved" if not route.steps else "pending"}
     )
     if not route.steps:
-        grant = await approve_request(session, request, [], now=now, actor=None)
+        grant = await approve_request(session, request, [], now=now, actor=requester)
         return Filed(request, created=True, route=route, grant_id=grant.id)
     await publish.request_event(
         session,
@@ -290,7 +301,7 @@ def _same_or_conflict(existing: DataRequest, digest: str) -> DataRequest:
     return existing
 
 
-def _route_rows(request: DataRequest, plan: Plan) -> Route:
+def _route_rows(request: DataRequest, plan: routing.Plan) -> Route:
     route = Route(steps=[], approvers=[], decisions=[])
     for planned in plan.steps:
         step = RequestStep(

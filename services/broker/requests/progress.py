@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.audit.actor import Actor
 from broker.events import RequestEventName
 from broker.grants.models import Grant
 from broker.grants.service import issue_grant
@@ -65,14 +66,42 @@ async def start_step(
     step.started_at = now
     step.due_at = now + timedelta(seconds=step.sla_seconds)
     request.current_step = step.index
+    await tell_approvers(
+        session,
+        request,
+        route,
+        step,
+        route.current_approvers(step),
+        now=now,
+        base_url=base_url,
+        delegates_of=delegates_of,
+    )
+
+
+async def tell_approvers(
+    session: AsyncSession,
+    request: DataRequest,
+    route: Route,
+    step: RequestStep,
+    approvers: Sequence[StepApprover],
+    *,
+    now: datetime,
+    base_url: str,
+    escalated: bool = False,
+    reminder: bool = False,
+    delegates_of: Mapping[str, list[str]] | None = None,
+) -> None:
+    """An approval task for each of `approvers`, with the route as it now stands."""
     await publish.approval_tasks(
         session,
         request,
         step,
-        route.current_approvers(step),
+        approvers,
         publish.route_summary(route.steps, route.approvers, route.decisions),
         now=now,
         decision_url=decision_url(base_url, request.id),
+        escalated=escalated,
+        reminder=reminder,
         delegates_of=delegates_of,
     )
 
@@ -93,13 +122,13 @@ async def approve_request(
     decisions: Sequence[Decision],
     *,
     now: datetime,
-    actor: str | None,
+    actor: Actor,
 ) -> Grant:
     _finish(request, RequestStatus.approved, now, None)
     await session.flush()
-    grant = await issue_grant(session, request, [d.id for d in decisions], now=now)
+    grant = await issue_grant(session, request, [d.id for d in decisions], now=now, actor=actor)
     await publish.request_event(
-        session, request, RequestEventName.approved, now=now, actor=actor, grant_id=grant.id
+        session, request, RequestEventName.approved, now=now, actor=actor.org_id, grant_id=grant.id
     )
     return grant
 

@@ -136,6 +136,8 @@ async def approval_tasks(
             if delegates_of is not None
             else await repository.delegate_orgs_of(session, approver.organisation_id, now)
         )
+        # a delegate that filed the request may not decide it: it is not told to
+        delegates = [d for d in delegates if d != request.requester_id]
         task = ApprovalTask(
             task=task_name,
             request_id=request.id,

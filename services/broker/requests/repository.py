@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.directory.models import Appointment, Delegation
+from broker.directory.models import Appointment, Delegation, Organisation, OrgKind
 from broker.grants.models import Grant
 from broker.requests.models import (
     Clarification,
@@ -134,27 +134,31 @@ async def delegate_orgs_of(session: AsyncSession, organisation_id: str, now: dat
     return list(dict.fromkeys(rows))
 
 
-def _involves(org_ids: Sequence[str]) -> object:
+def _involves(own: str, approving_for: Sequence[str]) -> object:
+    """Filed by `own`, or to be decided by one of `approving_for` (own and its delegators): a
+    delegate sees what it may decide, not what its delegator filed."""
     return or_(
-        DataRequest.requester_id.in_(org_ids),
+        DataRequest.requester_id == own,
         exists().where(
-            StepApprover.request_id == DataRequest.id, StepApprover.organisation_id.in_(org_ids)
+            StepApprover.request_id == DataRequest.id,
+            StepApprover.organisation_id.in_(approving_for),
         ),
     )
 
 
 async def visible_request(
-    session: AsyncSession, request_id: str, org_ids: Sequence[str]
+    session: AsyncSession, request_id: str, own: str, approving_for: Sequence[str]
 ) -> DataRequest | None:
     return await session.scalar(
-        select(DataRequest).where(DataRequest.id == request_id, _involves(org_ids))  # type: ignore[arg-type]
+        select(DataRequest).where(DataRequest.id == request_id, _involves(own, approving_for))  # type: ignore[arg-type]
     )
 
 
 async def list_requests(
     session: AsyncSession,
     *,
-    org_ids: Sequence[str],
+    own: str,
+    approving_for: Sequence[str],
     role: str | None,
     status: str | None,
     kind: str | None,
@@ -164,16 +168,16 @@ async def list_requests(
 ) -> Sequence[DataRequest]:
     query = select(DataRequest).order_by(DataRequest.id.desc()).limit(limit)
     if role == "requester":
-        query = query.where(DataRequest.requester_id.in_(org_ids))
+        query = query.where(DataRequest.requester_id == own)
     elif role == "approver":
         query = query.where(
             exists().where(
                 StepApprover.request_id == DataRequest.id,
-                StepApprover.organisation_id.in_(org_ids),
+                StepApprover.organisation_id.in_(approving_for),
             )
         )
     else:
-        query = query.where(_involves(org_ids))  # type: ignore[arg-type]
+        query = query.where(_involves(own, approving_for))  # type: ignore[arg-type]
     if status is not None:
         query = query.where(DataRequest.status == status)
     if kind is not None:
@@ -248,3 +252,38 @@ async def lapsed_requests(
             .with_for_update(skip_locked=True)
         )
     ).all()
+
+
+async def requests_without_cdo(
+    session: AsyncSession, now: datetime, *, organisation_id: str | None = None, limit: int
+) -> Sequence[str]:
+    """Open requests with a current, undecided approver that is no data bureau and has no CDO
+    appointment in force at `now` (it ended): the ones whose steps must pass on. Only
+    `organisation_id`'s, if given."""
+    in_office = exists().where(
+        Appointment.organisation_id == StepApprover.organisation_id,
+        Appointment.starts_at <= now,
+        or_(Appointment.ends_at.is_(None), Appointment.ends_at > now),
+    )
+    decided = exists().where(
+        Decision.step_id == StepApprover.step_id,
+        Decision.organisation_id == StepApprover.organisation_id,
+    )
+    query = (
+        select(StepApprover.request_id)
+        .join(RequestStep, RequestStep.id == StepApprover.step_id)
+        .join(Organisation, Organisation.id == StepApprover.organisation_id)
+        .where(
+            StepApprover.replaced_at.is_(None),
+            RequestStep.status.in_(["waiting", "pending", "on_hold"]),
+            Organisation.kind != OrgKind.data_bureau,
+            ~in_office,
+            ~decided,
+        )
+        .distinct()
+        .order_by(StepApprover.request_id)
+        .limit(limit)
+    )
+    if organisation_id is not None:
+        query = query.where(StepApprover.organisation_id == organisation_id)
+    return list(await session.scalars(query))

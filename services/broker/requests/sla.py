@@ -34,9 +34,10 @@ from broker.kit.metrics import instruments
 from broker.kit.supervisor import Backoff, Supervisor
 from broker.kit.tracing import link_to
 from broker.requests import publish, repository
+from broker.requests.handover import hand_over_request
 from broker.requests.lifecycle import RequestStatus
 from broker.requests.models import DataRequest, Escalation, RequestStep, StepApprover
-from broker.requests.progress import close_request, decision_url, load_route
+from broker.requests.progress import close_request, load_route, tell_approvers
 from broker.routing.model import DirectoryView
 from broker.routing.plan import escalation_target
 from broker.routing.policy import Policy
@@ -67,7 +68,9 @@ async def escalate_step(
     new_approvers: list[StepApprover] = []
     moves: list[dict[str, str | None]] = []
     for approver in lapsed:
-        target = escalation_target(approver.organisation_id, directory, policy.escalation)
+        target = escalation_target(
+            approver.organisation_id, directory, policy.escalation, request.requester_id
+        )
         appointment = await repository.active_appointment(session, approver.organisation_id, now)
         escalation = Escalation(
             id=new_id("esc"),
@@ -113,16 +116,10 @@ async def escalate_step(
         moves=moves,
     )
     if new_approvers:
-        await publish.approval_tasks(
-            session,
-            request,
-            step,
-            new_approvers,
-            publish.route_summary(route.steps, route.approvers, route.decisions),
-            now=now,
-            decision_url=decision_url(base_url, request.id),
+        await tell_approvers(
+            session, request, route, step, new_approvers, now=now, base_url=base_url,
             escalated=True,
-        )
+        )  # fmt: skip
     return first
 
 
@@ -134,15 +131,8 @@ async def remind(session: AsyncSession, step: RequestStep, *, now: datetime, bas
     waiting = route.undecided_approvers(step)
     step.reminded_at = now
     await session.flush()
-    await publish.approval_tasks(
-        session,
-        request,
-        step,
-        waiting,
-        publish.route_summary(route.steps, route.approvers, route.decisions),
-        now=now,
-        decision_url=decision_url(base_url, request.id),
-        reminder=True,
+    await tell_approvers(
+        session, request, route, step, waiting, now=now, base_url=base_url, reminder=True
     )
 
 
@@ -215,12 +205,36 @@ async def run_once(
             )
         return True
 
-    done = 0
+    done = await _hand_over(sessionmaker, policy=policy, base_url=base_url, now=now)
     for handle in (escalate, remind_one, expire):
         done += await _one_at_a_time(sessionmaker, handle)
     async with sessionmaker() as session, session.begin():
         done += await expire_grants(session, now=now, limit=BATCH)
     return done
+
+
+async def _hand_over(
+    sessionmaker: async_sessionmaker[AsyncSession], *, policy: Policy, base_url: str, now: datetime
+) -> int:
+    """Steps of bodies whose CDO appointment ended by its date pass to their stand-ins (see
+    requests/handover.py), each request in a transaction of its own. Ones with nobody to pass
+    to are looked at again next pass: rare, and the query is bounded."""
+    async with sessionmaker() as session:
+        request_ids = await repository.requests_without_cdo(session, now, limit=BATCH)
+        directory = (
+            (await directory_repository.directory_snapshot(session, now)).view
+            if request_ids
+            else None
+        )
+    moved = 0
+    for request_id in request_ids:
+        assert directory is not None
+        async with sessionmaker() as session, session.begin():
+            moved += await hand_over_request(
+                session, request_id, directory=directory, policy=policy, now=now,
+                base_url=base_url, actor=None,
+            )  # fmt: skip
+    return moved
 
 
 def _first(rows: Sequence[T]) -> T | None:

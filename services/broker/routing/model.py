@@ -24,6 +24,10 @@ class RoutingError(Exception):
     """
 
 
+class NoIndependentApprover(RoutingError):
+    """Every body that could decide a step is the requester itself (separation of duties)."""
+
+
 @dataclass(frozen=True)
 class OrgView:
     id: str

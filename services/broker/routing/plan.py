@@ -4,15 +4,25 @@
 the data bureau in for a body without an active CDO (DOMAIN rule 4), and lets no organisation
 decide twice in one plan: a later occurrence is dropped, an emptied step disappears and `required`
 shrinks to what remains.
+
+Separation of duties (CONTRACT v2, "Authority"): the requester never decides its own request.
+Where a step would go to it (as the body named, or as the bureau acting for one without a CDO),
+it goes to the next body up the escalation chain that is not the requester (`acting_for` names
+the body it stands in for); escalation skips the requester the same way. When nobody above is
+left (the provincial bureau filing for a provincial body without a CDO), planning raises
+`NoIndependentApprover`, which filing answers with a 422: a request nobody independent could
+decide is refused rather than left with its requester.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 
 from broker.routing.model import (
     Approver,
     DirectoryView,
+    NoIndependentApprover,
     Plan,
     PlannedStep,
     RoutingError,
@@ -54,7 +64,9 @@ def plan_route(request: RoutingRequest, directory: DirectoryView, policy: Policy
     for spec in rule.steps:
         approvers: list[Approver] = []
         for role in spec.roles:
-            approver = _approver(_body(role, request, directory), directory)
+            approver = stand_in(
+                _body(role, request, directory), directory, policy.escalation, request.requester_id
+            )
             if approver.organisation_id not in deciding:
                 deciding.add(approver.organisation_id)
                 approvers.append(approver)
@@ -66,7 +78,10 @@ def plan_route(request: RoutingRequest, directory: DirectoryView, policy: Policy
 
 
 def escalation_target(
-    current_approver_org_id: str, directory: DirectoryView, chain: Sequence[str]
+    current_approver_org_id: str,
+    directory: DirectoryView,
+    chain: Sequence[str],
+    requester_id: str | None = None,
 ) -> str | None:
     """Whom an overdue step goes to next (DOMAIN rule 5), or None at the top.
 
@@ -74,12 +89,61 @@ def escalation_target(
     government, then that government's bureau); then the bureaus of the governments above, ending
     at the provincial bureau. A body whose kind the chain leaves out climbs through the whole
     chain at its own government. Bodies without an active CDO are skipped; a bureau always counts.
+    The requester is skipped too: it never decides its own request.
     """
     for candidate in _escalation_ladder(current_approver_org_id, directory, chain):
-        org = directory.organisation(candidate)
-        if org.has_active_cdo or org.kind == "data_bureau":
+        if candidate != requester_id and _can_decide(directory, candidate):
             return candidate
     return None
+
+
+def stand_in(
+    body: str, directory: DirectoryView, chain: Sequence[str], requester_id: str
+) -> Approver:
+    """Who decides for `body` in a request filed by `requester_id`: the body itself if it has an
+    active CDO (or is a bureau), else its level's data bureau acting for it (DOMAIN rule 4); and
+    if that is the requester, the next body up the escalation chain that is not. Also who takes
+    over a step whose approver's CDO appointment ended."""
+    if _can_decide(directory, body):
+        candidate = body
+    else:
+        bureau = directory.data_bureau_for(body)
+        if bureau is None:
+            raise RoutingError(f"{body!r} has no active CDO and no data bureau to act for it")
+        candidate = bureau
+    if candidate != requester_id:
+        return Approver(organisation_id=candidate, acting_for=None if candidate == body else body)
+    above = escalation_target(candidate, directory, chain, requester_id)
+    if above is None:
+        raise NoIndependentApprover(
+            f"{body!r}: every body that could decide for it is the requester {requester_id!r}"
+        )
+    return Approver(organisation_id=above, acting_for=body)
+
+
+def hand_over_target(
+    body: str,
+    directory: DirectoryView,
+    chain: Sequence[str],
+    requester_id: str,
+    deciding: AbstractSet[str],
+) -> Approver | None:
+    """Who takes over `body`'s place on a step once its CDO appointment ended: its stand-in,
+    or, if that body already decides in the route (nobody decides twice), the next one up the
+    chain that does not; None when nobody is left (the step then waits for its escalation)."""
+    try:
+        approver = stand_in(body, directory, chain, requester_id)
+    except NoIndependentApprover:
+        return None
+    target: str | None = approver.organisation_id
+    while target is not None and target in deciding:
+        target = escalation_target(target, directory, chain, requester_id)
+    return None if target is None else Approver(organisation_id=target, acting_for=body)
+
+
+def _can_decide(directory: DirectoryView, org_id: str) -> bool:
+    org = directory.organisation(org_id)
+    return org.has_active_cdo or org.kind == "data_bureau"
 
 
 def _escalation_ladder(
@@ -105,16 +169,6 @@ def _body(role: str, request: RoutingRequest, directory: DirectoryView) -> str:
     if body is None:
         raise RoutingError(f"role {role!r} names no body: no data bureau above the party")
     return body
-
-
-def _approver(body: str, directory: DirectoryView) -> Approver:
-    org = directory.organisation(body)
-    if org.has_active_cdo or org.kind == "data_bureau":
-        return Approver(organisation_id=body)
-    bureau = directory.data_bureau_for(body)
-    if bureau is None:
-        raise RoutingError(f"{body!r} has no active CDO and no data bureau to act for it")
-    return Approver(organisation_id=bureau, acting_for=body)
 
 
 def _step(index: int, spec: StepSpec, approvers: tuple[Approver, ...]) -> PlannedStep:

@@ -63,7 +63,7 @@ async def register_endpoint(
     now = utcnow()
     endpoint, secret = await service.register_endpoint(
         session,
-        organisation_id=caller.organisation_id,
+        actor=caller.actor,
         url=body.url,
         cipher=cipher,
         allow_private=http.app.state.settings.webhook_allow_private_urls,
@@ -103,7 +103,7 @@ async def rotate_secret(
         overlap = http.app.state.settings.webhook_rotation_overlap_seconds
     endpoint, secret = await service.rotate_secret(
         session,
-        organisation_id=caller.organisation_id,
+        actor=caller.actor,
         cipher=cipher,
         overlap=timedelta(seconds=overlap),
         now=now,

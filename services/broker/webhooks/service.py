@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
+from broker.audit.actor import Actor
 from broker.directory.repository import lock_organisation
 from broker.kit.ids import new_id
 from broker.kit.pagination import InvalidCursor
@@ -90,7 +91,7 @@ async def get_endpoint(session: AsyncSession, organisation_id: str) -> WebhookEn
 async def register_endpoint(
     session: AsyncSession,
     *,
-    organisation_id: str,
+    actor: Actor,
     url: str,
     cipher: SecretCipher,
     allow_private: bool,
@@ -101,6 +102,7 @@ async def register_endpoint(
     Returns the endpoint and, when it was created, its new secret (the only time it is shown);
     a URL change keeps the secret.
     """
+    organisation_id = str(actor.org_id)
     try:
         checked = await check_webhook_url(url, allow_private=allow_private)
     except UnsafeWebhookUrl as refused:
@@ -125,7 +127,7 @@ async def register_endpoint(
     await audit.record(
         session,
         "webhook.endpoint_registered" if secret else "webhook.endpoint_changed",
-        actor=organisation_id,
+        actor=actor,
         subject=endpoint.id,
         now=now,
         url=endpoint.url,
@@ -136,14 +138,14 @@ async def register_endpoint(
 async def rotate_secret(
     session: AsyncSession,
     *,
-    organisation_id: str,
+    actor: Actor,
     cipher: SecretCipher,
     overlap: timedelta,
     now: datetime,
 ) -> tuple[WebhookEndpoint, str]:
     """A new secret signs from now; the current one keeps signing too until now + `overlap`.
     A secret still in an earlier overlap stops at once: at most two secrets sign."""
-    endpoint = await repository.endpoint_of(session, organisation_id, for_update=True)
+    endpoint = await repository.endpoint_of(session, str(actor.org_id), for_update=True)
     if endpoint is None:
         raise EndpointNotFound()
     secret = generate_secret()
@@ -157,7 +159,7 @@ async def rotate_secret(
     endpoint.updated_at = now
     await session.flush()
     await audit.record(
-        session, "webhook.secret_rotated", actor=organisation_id, subject=endpoint.id, now=now,
+        session, "webhook.secret_rotated", actor=actor, subject=endpoint.id, now=now,
         overlap_seconds=int(overlap.total_seconds()),
     )  # fmt: skip
     return endpoint, secret

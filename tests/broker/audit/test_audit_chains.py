@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.audit import service as audit
+from broker.audit.actor import SYSTEM
 from broker.audit.models import AuditEntry
 from broker.models import Base
 
@@ -36,7 +37,7 @@ def row_of(entry: AuditEntry) -> dict[str, Any]:
 
 
 async def record(session: AsyncSession, subject: str, **detail: Any) -> AuditEntry:
-    return await audit.record(session, "test.chained", actor=None, subject=subject, **detail)
+    return await audit.record(session, "test.chained", actor=SYSTEM, subject=subject, **detail)
 
 
 async def test_chains_spread_subjects_and_one_transaction_keeps_its_first_chain(

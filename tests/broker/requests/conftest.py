@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import TokenFactory, bearer
 
-ALL_SCOPES = "requests:submit requests:read approvals:decide grants:read"
+ALL_SCOPES = "requests:submit requests:read approvals:decide grants:read grants:use"
 
 Headers = Callable[[str], Awaitable[dict[str, str]]]
 

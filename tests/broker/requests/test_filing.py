@@ -162,6 +162,7 @@ async def test_the_key_is_remembered_in_redis_and_the_database_suffices_without_
     since revoked tokens cannot be checked) filing's idempotency still holds on the database."""
     from redis.asyncio import Redis
 
+    from broker.audit.actor import Actor
     from broker.kit.clock import utcnow
     from broker.kit.tracing import current_trace
     from broker.requests.filing import file_request
@@ -180,7 +181,7 @@ async def test_the_key_is_remembered_in_redis_and_the_database_suffices_without_
         async with sessionmaker() as session:
             filed = await file_request(
                 session,
-                requester_id="gz-rsj",
+                requester=Actor("gz-rsj"),
                 body=RequestIn.model_validate(body),
                 idempotency_key=idempotency_key,
                 trace=current_trace(),

@@ -11,6 +11,7 @@ import yaml
 from broker.routing.model import (
     Approver,
     DirectoryView,
+    NoIndependentApprover,
     OrgView,
     Plan,
     RoutingError,
@@ -119,8 +120,9 @@ def test_cross_level_share_is_endorsed_by_the_requesting_government_first() -> N
 
 def test_return_is_endorsed_by_the_requesting_government_first() -> None:
     plan = _plan("gz-th-gov", "gd-rst", kind="return")
-    # A county government asking for itself endorses its own demand, then the provider decides.
-    assert _deciders(plan) == [[("gz-th-gov", None)], [("gd-rst", None)]]
+    # A county government asking for itself does not endorse its own demand (separation of
+    # duties): the next body up its chain does, the city's bureau, then the provider decides.
+    assert _deciders(plan) == [[("gz-dsb", "gz-th-gov")], [("gd-rst", None)]]
 
 
 def test_return_needs_the_endorsement_even_at_the_same_level() -> None:
@@ -342,10 +344,49 @@ def test_every_pilot_body_routes_and_escalates_to_the_provincial_bureau() -> Non
         OrgView(o["id"], o["kind"], o["level"], o["government_id"], o["parent_id"], "cdo" in o)
         for o in seed["organisations"]
     )
+    refused = set()
     for requester, provider in product(pilot.organisations, repeat=2):
         for kind, sharing_class in [("return", "conditional"), ("share", "not_shareable")]:
             request = RoutingRequest(kind, requester, provider, sharing_class, True)
-            assert plan_route(request, pilot, POLICY).outcome == "route"
+            try:
+                assert plan_route(request, pilot, POLICY).outcome == "route"
+            except NoIndependentApprover:
+                refused.add((requester, provider))
+    # Only the provincial bureau, for bodies it would act for (provincial departments and
+    # cities with no CDO and no bureau of their own), and itself: nobody is above it
+    # (separation of duties; filing answers 422).
+    acted_for = {
+        o.id
+        for o in pilot.organisations.values()
+        if not o.has_active_cdo and pilot.data_bureau_for(o.id) == "gd-dsb"
+    }
+    assert {"gd-jyt", "gd-wsjkw", "gd-scjgj", "st-gov"} <= acted_for
+    assert refused == {("gd-dsb", p) for p in acted_for | {"gd-dsb"}}
     for start in pilot.organisations:
         ladder = _ladder(start, directory=pilot)
         assert ladder[-1:] == ([] if start == "gd-dsb" else ["gd-dsb"])
+
+
+# --- separation of duties ---
+
+
+def test_a_bureau_acting_for_a_body_without_a_cdo_is_replaced_when_it_is_the_requester() -> None:
+    # gz-jyj has no CDO; gz-dsb would act for it, but gz-dsb filed: the next body up decides
+    assert _deciders(_plan("gz-dsb", "gz-jyj")) == [[("gd-dsb", "gz-jyj")]]
+    assert _deciders(_plan("gz-gaj", "gz-jyj")) == [[("gz-dsb", "gz-jyj")]]  # the usual case
+
+
+def test_a_government_does_not_endorse_its_own_cross_level_request() -> None:
+    assert _deciders(_plan("gz-gov", "gd-gat")) == [[("gz-dsb", "gz-gov")], [("gd-gat", None)]]
+
+
+def test_escalation_skips_the_requester() -> None:
+    assert escalation_target("gz-gov", DIRECTORY, CHAIN, "gz-dsb") == "gd-dsb"
+    assert escalation_target("gz-gov", DIRECTORY, CHAIN) == "gz-dsb"
+    assert escalation_target("gd-gov", DIRECTORY, CHAIN, "gd-dsb") is None  # the step stays
+
+
+def test_nobody_independent_is_a_refusal() -> None:
+    # the provincial bureau would act for gd-jyt itself, and nobody is above it
+    with pytest.raises(NoIndependentApprover, match="'gd-jyt'"):
+        _plan("gd-dsb", "gd-jyt")

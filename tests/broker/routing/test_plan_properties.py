@@ -10,12 +10,14 @@ from hypothesis import strategies as st
 from broker.routing.model import (
     REQUEST_KINDS,
     SHARING_CLASSES,
+    Approver,
     DirectoryView,
+    NoIndependentApprover,
     OrgView,
     Plan,
     RoutingRequest,
 )
-from broker.routing.plan import ROLE_RESOLVERS, escalation_target, plan_route
+from broker.routing.plan import ROLE_RESOLVERS, escalation_target, plan_route, stand_in
 from broker.routing.policy import Policy, load_policy, parse_policy
 
 DEFAULT = load_policy()
@@ -88,10 +90,20 @@ Case = tuple[DirectoryView, RoutingRequest, Plan]
 
 
 @st.composite
-def cases(draw: st.DrawFn, policy: st.SearchStrategy[Policy]) -> Case:
+def maybe_cases(
+    draw: st.DrawFn, policy: st.SearchStrategy[Policy]
+) -> tuple[DirectoryView, RoutingRequest, Plan | None]:
+    """A plan, or None where nobody but the requester could decide a step."""
     directory = draw(directories())
     request = draw(requests(directory))
-    return directory, request, plan_route(request, directory, draw(policy))
+    try:
+        return directory, request, plan_route(request, directory, draw(policy))
+    except NoIndependentApprover:
+        return directory, request, None
+
+
+def cases(policy: st.SearchStrategy[Policy]) -> st.SearchStrategy[Case]:
+    return maybe_cases(policy).filter(lambda case: case[2] is not None)  # type: ignore[return-value]
 
 
 def _can_decide(directory: DirectoryView, org_id: str) -> bool:
@@ -112,13 +124,17 @@ def test_a_plan_is_well_formed(case: Case) -> None:
 @FAST
 @given(cases(policies()))
 def test_every_planned_step_ends_at_a_body_with_an_active_cdo_or_a_bureau(case: Case) -> None:
-    directory, _, plan = case
+    directory, request, plan = case
     for step in plan.steps:
         for approver in step.approvers:
             assert _can_decide(directory, approver.organisation_id)
-            if approver.acting_for is not None:  # a body without a CDO: its level's bureau
-                assert not directory.organisations[approver.acting_for].has_active_cdo
-                assert approver.organisation_id == directory.data_bureau_for(approver.acting_for)
+            body = approver.acting_for
+            if body is None or body == request.requester_id:
+                continue  # the body itself, or one standing in for the requester (below)
+            # a body without a CDO: its level's bureau, or above it when that is the requester
+            assert not _can_decide(directory, body)
+            bureau = directory.data_bureau_for(body)
+            assert approver.organisation_id == bureau or bureau == request.requester_id
 
 
 @FAST
@@ -126,13 +142,13 @@ def test_every_planned_step_ends_at_a_body_with_an_active_cdo_or_a_bureau(case: 
 def test_no_approver_decides_twice_in_one_route(case: Case, data: st.DataObject) -> None:
     """Also as lapsed approvers escalate, by the rule `sla.escalate_step` applies: a step goes
     up to `escalation_target` unless that body already approves somewhere in the route."""
-    directory, _, plan = case
+    directory, request, plan = case
     route = [[a.organisation_id for a in step.approvers] for step in plan.steps]
     planned = {org for step in route for org in step}
     for _ in range(data.draw(st.integers(0, 6)) if route else 0):
         step = data.draw(st.sampled_from(route))
         lapsed = data.draw(st.sampled_from(step))
-        target = escalation_target(lapsed, directory, DEFAULT.escalation)
+        target = escalation_target(lapsed, directory, DEFAULT.escalation, request.requester_id)
         if target is not None and target not in planned:
             step[step.index(lapsed)] = target
             planned.add(target)
@@ -172,3 +188,57 @@ def test_escalation_climbs_without_repeating_and_stops(
             current = escalation_target(current, directory, chain)
         if chain == DEFAULT.escalation and start != PROVINCIAL_BUREAU:
             assert visited[-1] == PROVINCIAL_BUREAU
+
+
+# --- separation of duties ---
+
+
+@FAST
+@given(cases(policies()), st.data())
+def test_the_requester_never_approves_a_planned_or_escalated_step(
+    case: Case, data: st.DataObject
+) -> None:
+    """For any directory, request and policy: the requester is no approver of any planned step,
+    nor of any step after any sequence of lapses (the rule `sla.escalate_step` applies), nor
+    the body a lapse escalates to."""
+    directory, request, plan = case
+    route = [[a.organisation_id for a in step.approvers] for step in plan.steps]
+    assert all(request.requester_id not in step for step in route), route
+    planned = {org for step in route for org in step}
+    for _ in range(data.draw(st.integers(0, 8)) if route else 0):
+        step = data.draw(st.sampled_from(route))
+        lapsed = data.draw(st.sampled_from(step))
+        target = escalation_target(lapsed, directory, DEFAULT.escalation, request.requester_id)
+        assert target != request.requester_id
+        if target is not None and target not in planned:
+            step[step.index(lapsed)] = target
+            planned.add(target)
+        assert all(request.requester_id not in step for step in route), route
+
+
+@FAST
+@given(directories(), st.data())
+def test_stand_in_is_the_body_its_bureau_or_the_next_one_up(
+    directory: DirectoryView, data: st.DataObject
+) -> None:
+    """And it refuses (NoIndependentApprover) only when the step would fall to the requester
+    and the escalation chain above the requester holds nobody else."""
+    ids = sorted(directory.organisations)
+    bureaus = [i for i in ids if directory.organisations[i].kind == "data_bureau"]
+    body = data.draw(st.sampled_from(ids))
+    requester = data.draw(st.sampled_from(bureaus) | st.sampled_from(ids))
+    try:
+        approver = stand_in(body, directory, DEFAULT.escalation, requester)
+    except NoIndependentApprover:
+        would_decide = body if _can_decide(directory, body) else directory.data_bureau_for(body)
+        assert would_decide == requester
+        assert escalation_target(requester, directory, DEFAULT.escalation, requester) is None
+        return
+    assert approver.organisation_id != requester
+    assert _can_decide(directory, approver.organisation_id)
+    if _can_decide(directory, body) and body != requester:
+        assert approver == Approver(body)
+    elif directory.data_bureau_for(body) != requester and body != requester:
+        assert approver == Approver(str(directory.data_bureau_for(body)), acting_for=body)
+    else:
+        assert approver.acting_for == body

@@ -1,0 +1,88 @@
+"""Clarifications: the step's CDO puts the step on hold and asks the requester; the answer
+resumes it, and the SLA deadline moves by the time on hold."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.events import RequestEventName
+from broker.kit.ids import new_id
+from broker.requests import publish, repository
+from broker.requests.access import Acting
+from broker.requests.decisions import in_office, locked_visible, turn_of
+from broker.requests.exceptions import NotTheApprover, NotTheRequester, RequestClosed
+from broker.requests.lifecycle import StepStatus
+from broker.requests.models import Clarification
+from broker.requests.progress import load_route
+
+
+async def ask_clarification(
+    session: AsyncSession, *, request_id: str, acting: Acting, question: str, now: datetime
+) -> Clarification:
+    """The step's CDO asks the requester; the step's SLA clock stops until the answer."""
+    request, _, step, approver = await turn_of(session, request_id, acting)
+    if step is None or approver is None:
+        raise NotTheApprover("only the current step's CDO may ask for clarification")
+    await in_office(session, approver, acting, now)
+    if step.status == StepStatus.on_hold:
+        raise RequestClosed("a clarification is already open on this step")
+    step.status = StepStatus.on_hold
+    step.on_hold_since = now
+    clarification = Clarification(
+        id=new_id("clr"),
+        request_id=request.id,
+        step_id=step.id,
+        asked_by_org_id=approver.organisation_id,
+        question=question,
+        asked_at=now,
+    )
+    session.add(clarification)
+    request.updated_at = now
+    await session.flush()
+    await publish.request_event(
+        session,
+        request,
+        RequestEventName.clarification_requested,
+        now=now,
+        actor=approver.organisation_id,
+        step=step.index,
+        clarification_id=clarification.id,
+        question=question,
+    )
+    return clarification
+
+
+async def answer_clarification(
+    session: AsyncSession, *, request_id: str, acting: Acting, answer: str, now: datetime
+) -> Clarification:
+    request = await locked_visible(session, request_id, acting)
+    if request.requester_id != acting.own:
+        raise NotTheRequester("only the requesting body answers a clarification")
+    route = await load_route(session, request.id)
+    step = route.step(request.current_step) if request.current_step is not None else None
+    clarification = await repository.open_clarification(session, step.id) if step else None
+    if step is None or clarification is None or step.on_hold_since is None:
+        raise RequestClosed("no clarification is open on this request")
+    paused = int((now - step.on_hold_since).total_seconds())
+    step.held_seconds += paused
+    if step.due_at is not None:
+        step.due_at += timedelta(seconds=paused)
+    step.on_hold_since = None
+    step.status = StepStatus.pending
+    clarification.answer = answer
+    clarification.answered_at = now
+    request.updated_at = now
+    await session.flush()
+    await publish.request_event(
+        session,
+        request,
+        RequestEventName.clarification_answered,
+        now=now,
+        actor=acting.own,
+        step=step.index,
+        clarification_id=clarification.id,
+        paused_seconds=paused,
+    )
+    return clarification

@@ -1,0 +1,165 @@
+"""Only an active CDO decides (CONTRACT v2, "Authority"): when a body's CDO appointment ends,
+the steps it was to decide pass at once to its level's data bureau, acting for it.
+
+"At once" has two paths. Ending an appointment through the API, or a succession that leaves the
+body without a CDO in office, hands its steps over in the same transaction. An appointment that
+ends by its date (or is changed outside the API) is found by the SLA job's next pass. Each
+hand-over retires the approver (`replaced_at`), adds the stand-in with `acting_for` and
+`escalated_from` naming the body, records a `reassigned` request event, and sends the new
+approver its approval task for a step already under way. The stand-in is chosen as planning
+chooses it (`routing.plan.hand_over_target`): never the requester, never a body already
+deciding in the route; when nobody is left the approver stays, decides nothing, and the step
+escalates when its deadline passes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.directory.repository import directory_snapshot
+from broker.events import RequestEventName
+from broker.kit.ids import new_id
+from broker.requests import publish, repository
+from broker.requests.lifecycle import StepStatus
+from broker.requests.models import DataRequest, StepApprover
+from broker.requests.progress import Route, load_route, tell_approvers
+from broker.routing.model import DirectoryView
+from broker.routing.plan import hand_over_target
+from broker.routing.policy import Policy
+
+_OPEN = (StepStatus.waiting, StepStatus.pending, StepStatus.on_hold)
+BATCH = 100
+
+
+async def hand_over_steps_of(
+    session: AsyncSession,
+    organisation_id: str,
+    *,
+    policy: Policy,
+    now: datetime,
+    base_url: str,
+    actor: str | None,
+) -> int:
+    """After `organisation_id`'s appointments changed: if it has no CDO in office now, its open
+    steps pass on. Returns how many approvers were replaced."""
+    request_ids = await repository.requests_without_cdo(
+        session, now, organisation_id=organisation_id, limit=BATCH
+    )
+    if not request_ids:
+        return 0
+    directory = (await directory_snapshot(session, now)).view  # read in this transaction
+    moved = 0
+    for request_id in request_ids:
+        moved += await hand_over_request(
+            session, request_id, directory=directory, policy=policy, now=now,
+            base_url=base_url, actor=actor,
+        )  # fmt: skip
+    return moved
+
+
+async def hand_over_request(
+    session: AsyncSession,
+    request_id: str,
+    *,
+    directory: DirectoryView,
+    policy: Policy,
+    now: datetime,
+    base_url: str,
+    actor: str | None,
+) -> int:
+    """Passes on every approver of the request whose body has no CDO in office at `now`."""
+    request = await repository.lock_request(session, request_id)
+    if request is None:
+        return 0
+    route = await load_route(session, request.id)
+    deciding = {a.organisation_id for a in route.approvers if a.replaced_at is None}
+    decided = {(d.step_id, d.organisation_id) for d in route.decisions}
+    moves: list[dict[str, str | None]] = []
+    added: dict[str, list[StepApprover]] = {}
+    for approver in _without_cdo(route, directory, decided):
+        target = hand_over_target(
+            approver.organisation_id,
+            directory,
+            policy.escalation,
+            request.requester_id,
+            deciding,
+        )
+        if target is None:
+            continue
+        approver.replaced_at = now
+        new = StepApprover(
+            id=new_id("apv"),
+            step_id=approver.step_id,
+            request_id=request.id,
+            organisation_id=target.organisation_id,
+            acting_for=target.acting_for,
+            escalated_from=approver.organisation_id,
+            added_at=now,
+        )
+        session.add(new)
+        route.approvers.append(new)
+        deciding.add(new.organisation_id)
+        added.setdefault(approver.step_id, []).append(new)
+        moves.append({"from": approver.organisation_id, "to": new.organisation_id})
+    if not moves:
+        return 0
+    await session.flush()
+    await _tell(session, request, route, added, moves, now=now, base_url=base_url, actor=actor)
+    return len(moves)
+
+
+def _without_cdo(
+    route: Route, directory: DirectoryView, decided: set[tuple[str, str]]
+) -> list[StepApprover]:
+    open_steps = {s.id for s in route.steps if s.status in _OPEN}
+    result = []
+    for approver in route.approvers:
+        org = directory.organisations.get(approver.organisation_id)
+        if (
+            approver.replaced_at is None
+            and approver.step_id in open_steps
+            and (approver.step_id, approver.organisation_id) not in decided
+            and org is not None
+            and not org.has_active_cdo
+            and org.kind != "data_bureau"
+        ):
+            result.append(approver)
+    return result
+
+
+async def _tell(
+    session: AsyncSession,
+    request: DataRequest,
+    route: Route,
+    added: dict[str, list[StepApprover]],
+    moves: list[dict[str, str | None]],
+    *,
+    now: datetime,
+    base_url: str,
+    actor: str | None,
+) -> None:
+    """The `reassigned` event, and a task for each new approver of a step under way (a waiting
+    step's approvers get theirs when it starts). Each new approver gets the step's full SLA."""
+    steps = {s.id: s for s in route.steps}
+    await publish.request_event(
+        session,
+        request,
+        RequestEventName.reassigned,
+        now=now,
+        actor=actor,
+        step=request.current_step,
+        moves=moves,
+        reason="the CDO appointment ended",
+    )
+    for step_id, new_approvers in added.items():
+        step = steps[step_id]
+        if step.status == StepStatus.waiting:
+            continue
+        if step.status == StepStatus.pending:
+            step.due_at = now + timedelta(seconds=step.sla_seconds)
+            step.reminded_at = None
+        await tell_approvers(
+            session, request, route, step, new_approvers, now=now, base_url=base_url
+        )
