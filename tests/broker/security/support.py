@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.audit.models import AuditEntry
+from broker.catalog.models import Dataset
 from broker.directory.models import Appointment, Organisation
 from broker.oauth.clients import create_client
 from broker.oauth.scopes import demo_scopes_for
@@ -114,6 +115,26 @@ async def fresh_body(
             )
         await session.commit()
     return org_id
+
+
+async def fresh_dataset(
+    sessionmaker: Sessions, owner: str, sharing_class: str = "conditional"
+) -> str:
+    """A dataset of `owner` with one field, `code`."""
+    dataset_id = f"sec-{secrets.token_hex(5)}"
+    async with sessionmaker() as session:
+        session.add(
+            Dataset(
+                id=dataset_id,
+                name="测试数据",
+                name_en="Test data",
+                owner_id=owner,
+                sharing_class=sharing_class,
+                fields=[{"name": "code", "label": "编码"}],
+            )
+        )
+        await session.commit()
+    return dataset_id
 
 
 def window(days: float = 14, *, start_in: float = 0) -> dict[str, str]:

@@ -30,7 +30,13 @@ from broker.kit.clock import utcnow
 from broker.requests.models import Clarification, DataRequest, Decision, StepApprover
 from tests.broker.requests.conftest import request_body
 from tests.broker.security.conftest import Sessions
-from tests.broker.security.support import audit_mark, audited_since, fresh_body, window
+from tests.broker.security.support import (
+    audit_mark,
+    audited_since,
+    fresh_body,
+    fresh_dataset,
+    window,
+)
 from tests.broker.test_authorisation_matrix import ROUTES, app_routes
 from tests.conftest import TokenFactory, bearer
 
@@ -245,23 +251,6 @@ async def _appointment_of(sessionmaker: Sessions, org_id: str) -> str:
         return found
 
 
-async def _dataset_of(sessionmaker: Sessions, owner: str, sharing_class: str) -> str:
-    dataset_id = f"jm-{secrets.token_hex(5)}"
-    async with sessionmaker() as session:
-        session.add(
-            Dataset(
-                id=dataset_id,
-                name="矩阵测试数据",
-                name_en="Matrix test data",
-                owner_id=owner,
-                sharing_class=sharing_class,
-                fields=[{"name": "code", "label": "编码"}],
-            )
-        )
-        await session.commit()
-    return dataset_id
-
-
 @prepares("POST", "/v1/organisations")
 async def _(case: Case, sessionmaker: Sessions, *_: Any) -> Call:
     """Adds a department under the target's government (own: the caller's own government)."""
@@ -350,7 +339,7 @@ async def _(case: Case, *_: Any) -> Call:
 
 @prepares("PATCH", "/v1/datasets/{dataset_id}")
 async def _(case: Case, sessionmaker: Sessions, *_: Any) -> Call:
-    dataset_id = await _dataset_of(sessionmaker, case.target, "conditional")
+    dataset_id = await fresh_dataset(sessionmaker, case.target)
     return "PATCH", f"/v1/datasets/{dataset_id}", {"sharing_class": "unconditional"}
 
 
@@ -358,7 +347,7 @@ async def _grant_from(
     case: Case, sessionmaker: Sessions, client: httpx.AsyncClient, token_for: TokenFactory
 ) -> str:
     """A grant of a dataset the target provides, approved at filing by another body."""
-    dataset_id = await _dataset_of(sessionmaker, case.target, "unconditional")
+    dataset_id = await fresh_dataset(sessionmaker, case.target, "unconditional")
     headers = bearer(await token_for("gz-rsj", "requests:submit"))
     filed = await client.post(
         "/v1/requests", headers=headers, json=request_body(dataset_id, ["code"])

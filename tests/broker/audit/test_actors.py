@@ -1,0 +1,110 @@
+"""Each audited write names its actor: organisation, OAuth client and (once people sign in)
+person. The person is hashed when there is one; rows without it hash as they always did."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.audit import service as audit
+from broker.audit.actor import Actor
+from broker.audit.models import AuditEntry
+from tests.broker.requests.conftest import ALL_SCOPES, decide, file, request_body
+from tests.conftest import TokenFactory, bearer
+
+pytestmark = pytest.mark.integration
+Sessions = async_sessionmaker[AsyncSession]
+
+
+def client_of(token: str) -> str:
+    payload = token.split(".")[1]
+    return str(
+        json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["client_id"]
+    )
+
+
+async def _row(sessionmaker: Sessions, action: str, subject: str) -> AuditEntry:
+    async with sessionmaker() as session:
+        found = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == action, AuditEntry.subject == subject)
+        )
+    assert found is not None, (action, subject)
+    return found
+
+
+async def test_writes_name_the_organisation_and_the_client(
+    client: httpx.AsyncClient, token_for: TokenFactory, sessionmaker: Sessions
+) -> None:
+    requester_token = await token_for("gz-rsj", ALL_SCOPES + " webhooks:manage")
+    provider_token = await token_for("gz-gaj", ALL_SCOPES + " grants:revoke")
+    body = request_body("gz-gaj-household-migration", ["id_number"])
+    request = (await file(client, bearer(requester_token), body)).json()
+    decided = await decide(client, bearer(provider_token), request["id"], decision="approve")
+    grant_id = decided.json()["grant_id"]
+    revoked = await client.post(
+        f"/v1/grants/{grant_id}/revoke", headers=bearer(provider_token), json={"reason": "测试"}
+    )
+    assert revoked.status_code == 200, revoked.text
+    hooked = await client.put(
+        "/v1/webhooks/endpoint",
+        headers=bearer(requester_token),
+        json={"url": "https://93.184.215.14/hooks/cdo"},
+    )
+    assert hooked.status_code in (200, 201), hooked.text
+
+    provider_client, requester_client = client_of(provider_token), client_of(requester_token)
+    for action, subject, org, client_id in [
+        ("decision.recorded", request["id"], "gz-gaj", provider_client),
+        ("grant.issued", grant_id, "gz-gaj", provider_client),  # the decision that approved
+        ("grant.revoked", grant_id, "gz-gaj", provider_client),
+        ("webhook.endpoint_registered", hooked.json()["id"], "gz-rsj", requester_client),
+    ]:
+        row = await _row(sessionmaker, action, subject)
+        assert (row.actor, row.client_id, row.person_id) == (org, client_id, None), action
+
+
+async def test_a_person_is_hashed_and_a_row_without_one_hashes_as_before(
+    sessionmaker: Sessions,
+) -> None:
+    subject = f"sub-{secrets.token_hex(4)}"
+    async with sessionmaker() as session:
+        plain = await audit.record(
+            session, "test.actor", actor=Actor("gz-gaj", "cli_x"), subject=subject
+        )
+        signed = await audit.record(
+            session, "test.actor", actor=Actor("gz-gaj", "cli_x", "psn_1"), subject=subject
+        )
+        await session.commit()
+    legacy = json.dumps(
+        {
+            "occurred_at": plain.occurred_at.isoformat(),
+            "actor": "gz-gaj",
+            "client_id": "cli_x",
+            "action": "test.actor",
+            "subject": subject,
+            "detail": {},
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    assert plain.hash == hashlib.sha256(f"{plain.prev_hash}|{legacy}".encode()).hexdigest()
+    async with sessionmaker() as session:
+        stored = await session.get(AuditEntry, signed.id)
+        assert stored is not None
+        assert stored.person_id == "psn_1"
+        assert audit.entry_hash(stored.prev_hash, stored) == stored.hash
+        await session.execute(
+            update(AuditEntry).where(AuditEntry.id == signed.id).values(person_id="psn_2")
+        )
+        edited = await session.get(AuditEntry, signed.id, populate_existing=True)
+        assert edited is not None
+        assert audit.entry_hash(edited.prev_hash, edited) != edited.hash  # verify would fail
+        await session.rollback()
