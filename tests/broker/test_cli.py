@@ -74,6 +74,8 @@ def test_seed_pilot_with_clients_twice_keeps_the_same_clients(
     }  # fmt: skip
     some_bureau = next(v for k, v in written.items() if k.endswith("-dsb"))
     assert "directory:admin" in some_bureau["scope"]
+    # every body may hold grants, so every demo system may ask for grant tokens
+    assert all("grants:use" in client["scope"].split() for client in written.values())
 
 
 def test_sqlite_quick_run_migrates_and_seeds(tmp_path: Path) -> None:

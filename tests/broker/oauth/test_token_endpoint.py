@@ -218,6 +218,7 @@ async def test_metadata_names_the_endpoints_and_keys(client: httpx.AsyncClient) 
         "client_secret_post",
     }
     assert "requests:submit" in metadata["scopes_supported"]
+    assert "grants:use" in metadata["scopes_supported"]
     keys = (await client.get(metadata["jwks_uri"].removeprefix(BASE_URL))).json()["keys"]
     assert keys
     assert all("d" not in key for key in keys)  # never the private part
