@@ -12,6 +12,13 @@ class Actor:
     client_id: str | None = None  # the OAuth client the call came through
     person_id: str | None = None  # the person signed in, when people sign in (not yet)
 
+    @property
+    def organisation(self) -> str:
+        """The acting organisation, for what only a caller does (every API call has one)."""
+        if self.org_id is None:
+            raise ValueError("the broker itself acts for no organisation here")
+        return self.org_id
+
 
 # Work the broker does on its own: expiries, escalations, grants an automatic approval issues.
 SYSTEM = Actor(org_id=None)

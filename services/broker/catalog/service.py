@@ -69,7 +69,7 @@ async def create_dataset(
         raise InvalidOwner(
             f"owner_id: '{data.owner_id}' is not a department or data bureau", field="owner_id"
         )
-    await require_jurisdiction(session, str(actor.org_id), owner.id, field="owner_id", now=now)
+    await require_jurisdiction(session, actor.organisation, owner.id, field="owner_id", now=now)
     dataset = Dataset(**data.model_dump(mode="json"))
     session.add(dataset)
     await session.flush()
@@ -86,7 +86,7 @@ async def change_dataset(
 ) -> Dataset:
     dataset = await get_dataset(session, dataset_id)
     await require_jurisdiction(
-        session, str(actor.org_id), dataset.owner_id, field="dataset_id", now=now
+        session, actor.organisation, dataset.owner_id, field="dataset_id", now=now
     )
     changes = {
         field: {"from": getattr(dataset, field), "to": value}

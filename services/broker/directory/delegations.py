@@ -96,7 +96,7 @@ async def delegate(
     scopes: frozenset[str],
     now: datetime,
 ) -> Delegation:
-    caller_id = str(actor.org_id)
+    caller_id = actor.organisation
     organisation_id = data.organisation_id or caller_id
     await get_organisation(session, organisation_id)
     await _may_act_for(
@@ -157,7 +157,7 @@ async def revoke(
         raise DelegationNotFound(delegation_id)
     delegation, appointment = found
     await _may_act_for(
-        session, appointment.organisation_id, caller_id=str(actor.org_id), scopes=scopes,
+        session, appointment.organisation_id, caller_id=actor.organisation, scopes=scopes,
         field="delegation_id", now=now,
     )  # fmt: skip
     if delegation.revoked_at is not None:

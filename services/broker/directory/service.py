@@ -90,8 +90,8 @@ async def create_organisation(
     field = "parent_id" if data.kind is OrgKind.government else "government_id"
     placed_under = getattr(data, field)
     view = await repository.current_view(session, now)
-    if not covers_new_body(view, str(actor.org_id), placed_under=placed_under):
-        raise outside(str(actor.org_id), placed_under or "(the top of the directory)", field)
+    if not covers_new_body(view, actor.organisation, placed_under=placed_under):
+        raise outside(actor.organisation, placed_under or "(the top of the directory)", field)
     org = Organisation(**data.model_dump())
     session.add(org)
     await session.flush()
@@ -112,7 +112,7 @@ async def change_organisation(
 ) -> Organisation:
     org = await get_organisation(session, organisation_id)
     await require_jurisdiction(
-        session, str(actor.org_id), organisation_id, field="organisation_id", now=now
+        session, actor.organisation, organisation_id, field="organisation_id", now=now
     )
     changed = {
         field: value
@@ -138,7 +138,7 @@ async def appoint(
     if await repository.lock_organisation(session, data.organisation_id) is None:
         raise OrganisationNotFound(data.organisation_id)
     await require_jurisdiction(
-        session, str(actor.org_id), data.organisation_id, field="organisation_id", now=now
+        session, actor.organisation, data.organisation_id, field="organisation_id", now=now
     )
     bureau = await session.get(Organisation, data.filed_with_id)
     if bureau is None or bureau.kind != OrgKind.data_bureau:
@@ -211,7 +211,7 @@ async def end_appointment(
         raise AppointmentNotFound(appointment_id)
     await repository.lock_organisation(session, appointment.organisation_id)
     await require_jurisdiction(
-        session, str(actor.org_id), appointment.organisation_id, field="appointment_id", now=now
+        session, actor.organisation, appointment.organisation_id, field="appointment_id", now=now
     )
     if ends_at <= appointment.starts_at:
         raise InvalidDirectoryChange(

@@ -170,7 +170,7 @@ async def change_grant(
     now: datetime,
 ) -> Grant:
     """Pause, resume or revoke. Repeating the change it already has is idempotent."""
-    caller_org_id = str(actor.org_id)
+    caller_org_id = actor.organisation
     grant = await session.scalar(select(Grant).where(Grant.id == grant_id).with_for_update())
     may_change = grant is not None and await _may_change(session, grant, caller_org_id, now)
     if grant is None or (caller_org_id != grant.grantee_id and not may_change):

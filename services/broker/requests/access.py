@@ -1,7 +1,11 @@
-"""Whom a caller may act for: its own organisation, and bodies whose CDO delegated to it.
+"""Whom a caller may act for (its own organisation, and bodies whose CDO delegated to it), and
+when it is its turn on a request.
 
 What a delegate sees is narrower than what the body sees: a delegation lets it decide, so it sees
-the requests its delegator must decide, never the ones its delegator filed.
+the requests its delegator must decide, never the ones its delegator filed. Whose turn it is
+(CONTRACT v2, "Authority"): a current approver of the current step whose CDO is in office (a data
+bureau decides as the level's authority even between CDOs), or a body that CDO delegated to;
+never the requester, not even through a delegation.
 """
 
 from __future__ import annotations
@@ -12,8 +16,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit.actor import Actor
-from broker.directory.models import Appointment, Delegation
+from broker.directory.models import Appointment, Delegation, Organisation, OrgKind
+from broker.kit.tracing import follow_request
 from broker.requests import repository
+from broker.requests.exceptions import CDONotInOffice, RequesterCannotDecide, RequestNotFound
+from broker.requests.models import DataRequest, RequestStep, StepApprover
+from broker.requests.progress import Route, load_route
 
 
 @dataclass(frozen=True)
@@ -23,7 +31,7 @@ class Acting:
 
     @property
     def own(self) -> str:
-        return str(self.actor.org_id)
+        return self.actor.organisation
 
     @property
     def org_ids(self) -> list[str]:
@@ -32,7 +40,7 @@ class Acting:
 
 
 async def acting_for(session: AsyncSession, actor: Actor, now: datetime) -> Acting:
-    org_id = str(actor.org_id)
+    org_id = actor.organisation
     delegations = await repository.active_delegations_to(session, org_id, now)
     return Acting(
         actor=actor,
@@ -42,3 +50,68 @@ async def acting_for(session: AsyncSession, actor: Actor, now: datetime) -> Acti
             if appointment.organisation_id != org_id
         },
     )
+
+
+async def locked_visible(session: AsyncSession, request_id: str, acting: Acting) -> DataRequest:
+    request = await repository.lock_request(session, request_id)
+    if (
+        request is None
+        or await repository.visible_request(session, request_id, acting.own, acting.org_ids) is None
+    ):
+        raise RequestNotFound(request_id)
+    follow_request(request.id, request.trace_id, request.span_id)
+    return request
+
+
+async def turn_of(
+    session: AsyncSession, request_id: str, acting: Acting
+) -> tuple[DataRequest, Route, RequestStep | None, StepApprover | None]:
+    """The request (locked), its route, its current step and the caller's place on it (None:
+    not the caller's turn). The requester is refused here: it has no turn on its own request."""
+    request = await locked_visible(session, request_id, acting)
+    refuse_the_requester(request, acting)
+    route = await load_route(session, request.id)
+    step = route.step(request.current_step) if request.current_step is not None else None
+    approver = _approver_for(route, step, acting) if step is not None else None
+    return request, route, step, approver
+
+
+def _approver_for(route: Route, step: RequestStep, acting: Acting) -> StepApprover | None:
+    current = route.current_approvers(step)
+    for approver in current:  # acting as itself first, then as a delegate
+        if approver.organisation_id == acting.own:
+            return approver
+    for approver in current:
+        if approver.organisation_id in acting.delegated:
+            return approver
+    return None
+
+
+def refuse_the_requester(request: DataRequest, acting: Acting) -> None:
+    """Separation of duties: routing never makes the requester an approver, and this holds it
+    for any other path (a delegation to the requester, a route planned before the rule)."""
+    if request.requester_id == acting.own:
+        raise RequesterCannotDecide(
+            f"'{acting.own}' filed this request: the requester never decides it, "
+            "neither as an approver nor as anybody's delegate"
+        )
+
+
+async def in_office(
+    session: AsyncSession, approver: StepApprover, acting: Acting, now: datetime
+) -> tuple[Delegation | None, Appointment | None]:
+    """The delegation (if the caller decides as a delegate) and the CDO appointment in force it
+    decides under; 403 `cdo-not-in-office` when the approver's CDO appointment has ended. A data
+    bureau decides as its level's authority even with no CDO in office (routing counts it so)."""
+    if approver.organisation_id != acting.own:
+        # acting.delegated holds only delegations whose appointment is in force now
+        return acting.delegated[approver.organisation_id]
+    appointment = await repository.active_appointment(session, acting.own, now)
+    if appointment is None:
+        org = await session.get(Organisation, acting.own)
+        if org is None or org.kind != OrgKind.data_bureau:
+            raise CDONotInOffice(
+                f"'{acting.own}' has no CDO in office: its open steps pass to its level's data "
+                "bureau, and it decides nothing until a new appointment starts"
+            )
+    return None, appointment

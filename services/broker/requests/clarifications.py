@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.events import RequestEventName
 from broker.kit.ids import new_id
 from broker.requests import publish, repository
-from broker.requests.access import Acting
-from broker.requests.decisions import in_office, locked_visible, turn_of
+from broker.requests.access import Acting, in_office, locked_visible, turn_of
 from broker.requests.exceptions import NotTheApprover, NotTheRequester, RequestClosed
 from broker.requests.lifecycle import StepStatus
 from broker.requests.models import Clarification

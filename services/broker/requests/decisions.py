@@ -1,9 +1,5 @@
-"""What CDOs and requesters do to an open request: decide, cancel.
-
-Who may decide (CONTRACT v2, "Authority"): a current approver of the current step whose CDO is
-in office (a data bureau decides as the level's authority even between CDOs), or a body that
-CDO delegated to; never the requester, not even through a delegation.
-"""
+"""What CDOs and requesters do to an open request: decide, cancel. Whose turn it is:
+requests/access.py."""
 
 from __future__ import annotations
 
@@ -14,23 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
 from broker.audit.actor import Actor
-from broker.directory.models import Appointment, Delegation, Organisation, OrgKind
+from broker.directory.models import Appointment, Delegation, Organisation
 from broker.events import RequestEventName
 from broker.kit.ids import new_id
 from broker.kit.metrics import instruments
-from broker.kit.tracing import follow_request
 from broker.oauth.keys import KeyRing
-from broker.requests import publish, repository
-from broker.requests.access import Acting
+from broker.requests import publish
+from broker.requests.access import Acting, in_office, locked_visible, turn_of
 from broker.requests.exceptions import (
-    CDONotInOffice,
     DecisionConflict,
     InvalidDecision,
     NotTheApprover,
     NotTheRequester,
     RequestClosed,
-    RequesterCannotDecide,
-    RequestNotFound,
 )
 from broker.requests.lifecycle import (
     FINAL_STATUSES,
@@ -49,17 +41,6 @@ from broker.requests.schemas import DecisionIn
 from broker.requests.signing import sign_decision
 
 
-async def locked_visible(session: AsyncSession, request_id: str, acting: Acting) -> DataRequest:
-    request = await repository.lock_request(session, request_id)
-    if (
-        request is None
-        or await repository.visible_request(session, request_id, acting.own, acting.org_ids) is None
-    ):
-        raise RequestNotFound(request_id)
-    follow_request(request.id, request.trace_id, request.span_id)
-    return request
-
-
 def _same_decision(existing: Decision, body: DecisionIn) -> bool:
     return existing.decision == body.decision and existing.narrowing == _narrowing(body)
 
@@ -71,30 +52,6 @@ def _narrowing(body: DecisionIn) -> dict[str, object] | None:
         "fields": sorted(body.fields) if body.fields is not None else None,
         "period": body.period.model_dump(mode="json") if body.period else None,
     }
-
-
-async def turn_of(
-    session: AsyncSession, request_id: str, acting: Acting
-) -> tuple[DataRequest, Route, RequestStep | None, StepApprover | None]:
-    """The request (locked), its route, its current step and the caller's place on it (None:
-    not the caller's turn). The requester is refused here: it has no turn on its own request."""
-    request = await locked_visible(session, request_id, acting)
-    refuse_the_requester(request, acting)
-    route = await load_route(session, request.id)
-    step = route.step(request.current_step) if request.current_step is not None else None
-    approver = _approver_for(route, step, acting) if step is not None else None
-    return request, route, step, approver
-
-
-def _approver_for(route: Route, step: RequestStep, acting: Acting) -> StepApprover | None:
-    current = route.current_approvers(step)
-    for approver in current:  # acting as itself first, then as a delegate
-        if approver.organisation_id == acting.own:
-            return approver
-    for approver in current:
-        if approver.organisation_id in acting.delegated:
-            return approver
-    return None
 
 
 def _earlier_decision(route: Route, acting: Acting) -> Decision | None:
@@ -191,36 +148,6 @@ async def decide(
     )
     await _advance(session, request, route, step, now=now, base_url=base_url, actor=acting.actor)
     return request
-
-
-def refuse_the_requester(request: DataRequest, acting: Acting) -> None:
-    """Separation of duties: routing never makes the requester an approver, and this holds it
-    for any other path (a delegation to the requester, a route planned before the rule)."""
-    if request.requester_id == acting.own:
-        raise RequesterCannotDecide(
-            f"'{acting.own}' filed this request: the requester never decides it, "
-            "neither as an approver nor as anybody's delegate"
-        )
-
-
-async def in_office(
-    session: AsyncSession, approver: StepApprover, acting: Acting, now: datetime
-) -> tuple[Delegation | None, Appointment | None]:
-    """The delegation (if the caller decides as a delegate) and the CDO appointment in force it
-    decides under; 403 `cdo-not-in-office` when the approver's CDO appointment has ended. A data
-    bureau decides as its level's authority even with no CDO in office (routing counts it so)."""
-    if approver.organisation_id != acting.own:
-        # acting.delegated holds only delegations whose appointment is in force now
-        return acting.delegated[approver.organisation_id]
-    appointment = await repository.active_appointment(session, acting.own, now)
-    if appointment is None:
-        org = await session.get(Organisation, acting.own)
-        if org is None or org.kind != OrgKind.data_bureau:
-            raise CDONotInOffice(
-                f"'{acting.own}' has no CDO in office: its open steps pass to its level's data "
-                "bureau, and it decides nothing until a new appointment starts"
-            )
-    return None, appointment
 
 
 async def _record_decision(

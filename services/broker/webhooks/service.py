@@ -102,7 +102,7 @@ async def register_endpoint(
     Returns the endpoint and, when it was created, its new secret (the only time it is shown);
     a URL change keeps the secret.
     """
-    organisation_id = str(actor.org_id)
+    organisation_id = actor.organisation
     try:
         checked = await check_webhook_url(url, allow_private=allow_private)
     except UnsafeWebhookUrl as refused:
@@ -145,7 +145,7 @@ async def rotate_secret(
 ) -> tuple[WebhookEndpoint, str]:
     """A new secret signs from now; the current one keeps signing too until now + `overlap`.
     A secret still in an earlier overlap stops at once: at most two secrets sign."""
-    endpoint = await repository.endpoint_of(session, str(actor.org_id), for_update=True)
+    endpoint = await repository.endpoint_of(session, actor.organisation, for_update=True)
     if endpoint is None:
         raise EndpointNotFound()
     secret = generate_secret()
