@@ -92,6 +92,12 @@ async def create_organisation(
     view = await repository.current_view(session, now)
     if not covers_new_body(view, actor.organisation, placed_under=placed_under):
         raise outside(actor.organisation, placed_under or "(the top of the directory)", field)
+    if data.kind is OrgKind.data_bureau and (bureau := view.bureau_of_government(placed_under)):
+        # Routing sends a level's steps to its one bureau: a second would take them over.
+        raise OrganisationExists(
+            f"government_id: '{placed_under}' already has a data bureau ('{bureau}')",
+            field="government_id",
+        )
     org = Organisation(**data.model_dump())
     session.add(org)
     await session.flush()

@@ -291,6 +291,33 @@ async def test_a_city_bureau_cannot_appoint_end_or_add_outside_its_city(
     assert await audited_since(sessionmaker, mark, actor="gz-dsb") == []
 
 
+async def test_a_bureau_cannot_add_a_second_bureau_that_would_take_its_citys_steps(
+    party: PartyFactory, sessionmaker: Sessions
+) -> None:
+    """Routing gives a government's steps to its one bureau, the first by id: "gz-a..." would
+    come before gz-dsb and take Guangzhou's steps to a body no system acts for."""
+    gz_dsb = await party("gz-dsb")
+    bureau_id = f"gz-a-{secrets.token_hex(4)}"
+    mark = await audit_mark(sessionmaker)
+
+    created = await gz_dsb.http.post(
+        "/v1/organisations",
+        json={
+            "id": bureau_id,
+            "name": "第二数据局",
+            "name_en": "A second bureau",
+            "kind": "data_bureau",
+            "level": "city",
+            "division_code": "440100",
+            "government_id": "gz-gov",
+        },
+    )
+
+    assert _problem(created, 409, "organisation-exists")["field"] == "government_id"
+    assert (await gz_dsb.http.get(f"/v1/organisations/{bureau_id}")).status_code == 404
+    assert await audited_since(sessionmaker, mark, actor="gz-dsb") == []
+
+
 async def test_admin_writes_inside_the_jurisdiction_are_audited_with_their_actor(
     party: PartyFactory, sessionmaker: Sessions
 ) -> None:
