@@ -8,7 +8,7 @@ import httpx
 
 from bench import workload
 from bench.environment import Stack
-from broker.kit.db import create_engine, create_sessionmaker
+from broker.kit.db import create_engine
 from broker.oauth.clients import create_client
 
 CALLER_SCOPES = (
@@ -29,7 +29,7 @@ async def create_clients(stack: Stack, scopes: dict[str, str]) -> dict[str, Clie
     engine = create_engine(stack.database_url)
     made: dict[str, Client] = {}
     try:
-        async with create_sessionmaker(engine)() as session:
+        async with stack.sessionmaker(engine)() as session:
             for org_id, scope in scopes.items():
                 client, secret = await create_client(session, organisation_id=org_id, scope=scope)
                 made[org_id] = Client(org_id, client.id, secret, client.scope)

@@ -16,6 +16,7 @@ from pathlib import Path
 import asyncpg
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from broker.kit.db import create_engine, create_sessionmaker
 from broker.migrate import upgrade
@@ -69,6 +70,14 @@ class Stack:
         )
         env.update(overrides)
         return env
+
+    def sessionmaker(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+        """Sessions that may write audit rows, keyed as the bench's servers key them."""
+        from broker.audit.keys import audit_keys_from_settings
+        from broker.settings import Settings
+
+        settings = Settings.model_validate(self.server_env())
+        return create_sessionmaker(engine, audit_keys=audit_keys_from_settings(settings))
 
 
 async def _database_exists(stack: Stack) -> bool:
@@ -129,7 +138,7 @@ async def fresh_database(stack: Stack) -> None:
             await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             await connection.execute(text("CREATE SCHEMA public"))
         await asyncio.to_thread(upgrade, stack.database_url)
-        async with create_sessionmaker(engine)() as session:
+        async with stack.sessionmaker(engine)() as session:
             await seed_pilot(session, load_pilot())
             await session.commit()
     finally:

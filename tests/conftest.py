@@ -21,8 +21,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.app import create_app
+from broker.audit.keys import audit_keys_from_settings
 from broker.kit.db import create_engine, create_sessionmaker
-from broker.migrate import upgrade
+from broker.migrate import app_role_of, upgrade
 from broker.oauth.clients import create_client
 from broker.seed.pilot import load_pilot, seed_pilot
 from broker.settings import Settings
@@ -45,13 +46,23 @@ def database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-async def migrated(database_url: str) -> str:
-    engine = create_engine(database_url)
+def owner_database_url() -> str:
+    """The test database as its owner, who migrates it (the app's role may not change audit
+    rows, nor create schemas)."""
+    return _require_env("TEST_MIGRATION_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+async def migrated(database_url: str, owner_database_url: str) -> str:
+    engine = create_engine(owner_database_url)
     async with engine.begin() as connection:
         await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         await connection.execute(text("CREATE SCHEMA public"))
     await engine.dispose()
-    await asyncio.to_thread(upgrade, database_url)  # alembic runs its own event loop
+    role = app_role_of(database_url, owner_database_url)
+    assert role is not None, "the tests must connect as another role than the owner"
+    # alembic runs its own event loop
+    await asyncio.to_thread(upgrade, owner_database_url, app_role=role)
     return database_url
 
 
@@ -64,6 +75,9 @@ def settings(migrated: str, tmp_path_factory: pytest.TempPathFactory) -> Setting
             "KAFKA_BOOTSTRAP_SERVERS": _require_env("KAFKA_BOOTSTRAP_SERVERS"),
             "OAUTH_ISSUER": BASE_URL,
             "BROKER_DEV_KEY_DIR": str(tmp_path_factory.mktemp("keys")),
+            # Every process of the run (the app here, `cdo-broker` commands) keys the audit
+            # chain with this one, as every process of a deployment must.
+            "AUDIT_KEY": _require_env("AUDIT_KEY"),
         }
     )
 
@@ -71,7 +85,17 @@ def settings(migrated: str, tmp_path_factory: pytest.TempPathFactory) -> Setting
 @pytest.fixture(scope="session")
 async def sessionmaker(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = create_engine(settings.database_url)
-    yield create_sessionmaker(engine)
+    yield create_sessionmaker(engine, audit_keys=audit_keys_from_settings(settings))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def owner_sessionmaker(
+    migrated: str, owner_database_url: str, settings: Settings
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions as the database's owner: what tests that tamper with the audit log need."""
+    engine = create_engine(owner_database_url)
+    yield create_sessionmaker(engine, audit_keys=audit_keys_from_settings(settings))
     await engine.dispose()
 
 

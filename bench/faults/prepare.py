@@ -5,7 +5,6 @@ policy whose SLAs are short enough for escalations to happen during the run."""
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +29,17 @@ async def _command(env: dict[str, str], *args: str) -> None:
         raise RuntimeError(f"cdo-broker {' '.join(args)}: {err.decode()[-2000:]}{out.decode()}")
 
 
-async def fresh_database(database_url: str, clients_file: Path) -> None:
-    """Drops what earlier runs left (the stack's `cdo` role owns the database and its schema)."""
-    engine = create_engine(database_url)
+async def fresh_database(env: dict[str, str], clients_file: Path) -> None:
+    """Drops what earlier runs left, as the stack's `cdo` role, which owns the database and its
+    schema (MIGRATION_DATABASE_URL); migrates and seeds with the run's environment, so the
+    brokers' role gets its grants and the seed's audit rows the run's audit key."""
+    engine = create_engine(env.get("MIGRATION_DATABASE_URL") or env["DATABASE_URL"])
     try:
         async with engine.begin() as connection:
             await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             await connection.execute(text("CREATE SCHEMA public"))
     finally:
         await engine.dispose()
-    env = {**os.environ, "DATABASE_URL": database_url}
     await _command(env, "migrate")
     await asyncio.to_thread(clients_file.unlink, missing_ok=True)
     await _command(env, "seed-pilot", "--clients", str(clients_file))

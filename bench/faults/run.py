@@ -98,9 +98,9 @@ class FaultRun:
         note(f"stack up ({self.args.kafka_nodes} Kafka node(s)) in {self.args.state_dir}")
         exports = await self.stack.up()
         note(f"stack answers: {exports['KAFKA_BOOTSTRAP_SERVERS']}; fresh database and Redis")
-        await prepare.fresh_database(exports["DATABASE_URL"], self.dir / "clients.json")
-        await prepare.empty_redis(exports["REDIS_URL"])
         env = _environment(self.args, exports, self.dir)
+        await prepare.fresh_database(env, self.dir / "clients.json")
+        await prepare.empty_redis(exports["REDIS_URL"])
         tally = KafkaTally(exports["KAFKA_BOOTSTRAP_SERVERS"])
         await tally.mark_start(env["NOTIFIER_GROUP_ID"])
 

@@ -11,6 +11,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from redis.asyncio import Redis
 
+from broker.audit.keys import audit_keys_from_settings
 from broker.catalog.endpoints import router as catalog_router
 from broker.directory.endpoints import router as directory_router
 from broker.grants.endpoints import router as grants_router
@@ -62,9 +63,10 @@ def create_app(
                 instrument_redis(redis, tracer_provider)
         keyring = load_keyring(settings)
         cipher_from_settings(settings)  # production without WEBHOOK_SECRET_KEY fails here
+        audit_keys = audit_keys_from_settings(settings)  # and without AUDIT_KEY here
         app.state.settings = settings
         app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.sessionmaker = create_sessionmaker(engine, audit_keys=audit_keys)
         app.state.redis = redis
         app.state.rate_limiter = RateLimiter(
             redis,

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.audit.keys import AuditKeyError, audit_keys_from_settings
 from broker.kit.db import create_engine, create_sessionmaker
 from broker.kit.problems import Problem
 from broker.settings import Settings
@@ -24,7 +25,8 @@ def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable
     async def run() -> T:
         engine = create_engine(settings.database_url)
         try:
-            async with create_sessionmaker(engine)() as session:
+            sessions = create_sessionmaker(engine, audit_keys=audit_keys_from_settings(settings))
+            async with sessions() as session:
                 result = await work(session)
                 await session.commit()
                 return result
@@ -82,10 +84,13 @@ def _relay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from broker.migrate import upgrade
+    from broker.migrate import app_role_of, upgrade
 
-    upgrade(settings.database_url)
-    print(f"migrated {settings.database_url.split('@')[-1]} to the newest schema", file=sys.stderr)
+    url = settings.migration_database_url or settings.database_url
+    role = app_role_of(settings.database_url, settings.migration_database_url)
+    upgrade(url, app_role=role, audit_keys=lambda: audit_keys_from_settings(settings))
+    granted = f"; the broker's role {role} may not change audit rows" if role else ""
+    print(f"migrated {url.split('@')[-1]} to the newest schema{granted}", file=sys.stderr)
     return 0
 
 
@@ -215,17 +220,35 @@ def _schemas(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from broker.audit.service import Verdict, verify
+    from broker.audit.verification import Verdict, verify
 
-    verdict: Verdict = _in_transaction(settings, verify)
+    anchors = []
+    for path in args.anchor or ():
+        try:
+            anchors.append(json.loads(Path(path).read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            print(f"cdo-broker: cannot read the anchor {path}: {exc}", file=sys.stderr)
+            return 2
+
+    async def work(session: AsyncSession) -> Verdict:
+        return await verify(session, anchors)
+
+    verdict: Verdict = _in_transaction(settings, work)
     if verdict.ok:
-        print(f"audit log intact: {verdict.rows} rows")
+        print(f"audit log intact: {verdict.rows} rows, {len(anchors)} anchor(s) held")
         return 0
     print(
         f"audit log BROKEN at row {verdict.broken_at}: {verdict.reason} ({verdict.rows} rows read)",
         file=sys.stderr,
     )
     return 1
+
+
+def _audit_anchor(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.audit.verification import anchor
+
+    print(json.dumps(_in_transaction(settings, anchor), indent=2))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -249,9 +272,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="the hash-chained audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser(
+        "verify",
+        help="exit 1 if any row was edited or removed",
+        description="Walks every chain of the audit log with the keys of AUDIT_KEY; with "
+        "--anchor, also checks that each chain still holds the heads an earlier `audit anchor` "
+        "printed, so that rows removed from the end of a chain show.",
+    )
+    verify.add_argument(
+        "--anchor", metavar="FILE", action="append", help="an `audit anchor` output (repeatable)"
+    )
+    verify.set_defaults(handler=_audit_verify)
     audit_commands.add_parser(
-        "verify", help="exit 1 if any row was edited or removed"
-    ).set_defaults(handler=_audit_verify)
+        "anchor", help="print each chain's head, the row count and the time as JSON, to keep"
+    ).set_defaults(handler=_audit_anchor)
 
     schemas = commands.add_parser("schemas", help="write the OpenAPI and event JSON Schemas")
     schemas.add_argument("--out", default="schemas", help="the schemas folder (default: schemas)")
@@ -318,5 +352,8 @@ def main(argv: list[str] | None = None) -> None:
         status = handler(args, Settings())
     except Problem as problem:
         print(f"cdo-broker: {problem.detail}", file=sys.stderr)
+        status = 2
+    except AuditKeyError as refused:
+        print(f"cdo-broker: {refused}", file=sys.stderr)
         status = 2
     raise SystemExit(status)

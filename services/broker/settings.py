@@ -22,6 +22,9 @@ class Settings(BaseSettings):
 
     environment: Environment = Field(default=Environment.development, alias="BROKER_ENV")
     database_url: str = Field(default="sqlite+aiosqlite:///./cdo-broker.db", alias="DATABASE_URL")
+    # `cdo-broker migrate` connects with this one (the schema's owner) if set, and grants the role
+    # of DATABASE_URL what the broker may do: no UPDATE or DELETE of audit rows.
+    migration_database_url: str | None = Field(default=None, alias="MIGRATION_DATABASE_URL")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     kafka_bootstrap_servers: str | None = Field(default=None, alias="KAFKA_BOOTSTRAP_SERVERS")
 
@@ -52,6 +55,10 @@ class Settings(BaseSettings):
     outbox_poll_interval_seconds: float = Field(
         default=0.1, gt=0, le=60, alias="OUTBOX_POLL_INTERVAL"
     )
+
+    # The audit chain's HMAC keys, newest first (audit/keys.py): never stored in the database;
+    # development mode generates one under BROKER_DEV_KEY_DIR, production refuses to start without.
+    audit_key: str | None = Field(default=None, alias="AUDIT_KEY")
 
     # Webhooks (the notifier and the endpoint API).
     # Fernet key (urlsafe base64 of 32 bytes) that encrypts signing secrets at rest; development

@@ -20,6 +20,7 @@ def cdo_broker(
     *args: str, database_url: str, cwd: Path = REPO_ROOT
 ) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"DATABASE_URL": database_url}
+    env.pop("MIGRATION_DATABASE_URL", None)  # the stack's demo database: never the one meant
     return subprocess.run(
         [sys.executable, "-m", "broker", *args],
         env=env,

@@ -16,7 +16,14 @@ from broker.settings import Settings
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S = DEPLOY / "k8s"
 SECRET_EXAMPLE = K8S / "secret.example.yaml"
-SECRET_SETTINGS = {"DATABASE_URL", "REDIS_URL", "WEBHOOK_SECRET_KEY", "OAUTH_SIGNING_KEY"}
+SECRET_SETTINGS = {
+    "DATABASE_URL",
+    "MIGRATION_DATABASE_URL",
+    "REDIS_URL",
+    "WEBHOOK_SECRET_KEY",
+    "OAUTH_SIGNING_KEY",
+    "AUDIT_KEY",
+}
 SETTINGS_NAMES = {field.alias for field in Settings.model_fields.values()} - {None}
 CREDENTIALS_IN_URL = re.compile(r"://[^/\s@]*:[^/\s@]+@")
 
@@ -141,10 +148,12 @@ def test_what_each_process_needs() -> None:
     assert config["BROKER_ENV"] == "production"
     assert {"KAFKA_BOOTSTRAP_SERVERS", "OAUTH_ISSUER", "OTEL_EXPORTER_OTLP_ENDPOINT"} <= set(config)
     broker_env, notifier_env = environment(broker), environment(notifier)
-    assert {"DATABASE_URL", "REDIS_URL", "WEBHOOK_SECRET_KEY"} <= broker_env.keys()
+    assert {"DATABASE_URL", "REDIS_URL", "WEBHOOK_SECRET_KEY", "AUDIT_KEY"} <= broker_env.keys()
     assert {"OAUTH_SIGNING_KEY", "OAUTH_SIGNING_KEY_FILES"} & broker_env.keys()
     assert {"DATABASE_URL", "WEBHOOK_SECRET_KEY", "KAFKA_BOOTSTRAP_SERVERS"} <= notifier_env.keys()
-    assert "DATABASE_URL" in environment(migrate)
+    # The Job migrates as the owner and grants the broker's role (of DATABASE_URL) its rights.
+    assert {"MIGRATION_DATABASE_URL", "DATABASE_URL"} <= environment(migrate).keys()
+    assert "MIGRATION_DATABASE_URL" not in broker_env.keys() | notifier_env.keys()
     assert {c["name"]: _value(c, "OTEL_SERVICE_NAME") for c in (broker, notifier)} == {
         "broker": "cdo-broker",
         "notifier": "cdo-notifier",
@@ -262,6 +271,7 @@ def test_compose_keys_come_from_the_env_file() -> None:
     env = COMPOSE["services"]["broker"]["environment"]
     assert env["WEBHOOK_SECRET_KEY"] == "${WEBHOOK_SECRET_KEY:-}"
     assert env["OAUTH_SIGNING_KEY"] == "${OAUTH_SIGNING_KEY:-}"
+    assert env["AUDIT_KEY"] == "${AUDIT_KEY:-}"
     example = {}
     for line in (DEPLOY / ".env.example").read_text().splitlines():
         if line and not line.startswith("#"):
@@ -269,3 +279,14 @@ def test_compose_keys_come_from_the_env_file() -> None:
             example[name] = value
     assert set(example) <= SETTINGS_NAMES
     assert example["WEBHOOK_SECRET_KEY"] == example["OAUTH_SIGNING_KEY"] == ""
+    assert example["AUDIT_KEY"] == ""
+
+
+def test_compose_brokers_connect_as_the_app_role_and_migrate_as_the_owner() -> None:
+    services = COMPOSE["services"]
+    app, owner = "postgresql+asyncpg://cdo_app:", "postgresql+asyncpg://cdo:"
+    for name in ("broker", "notifier", "migrate"):
+        assert services[name]["environment"]["DATABASE_URL"].startswith(app)
+    assert services["migrate"]["environment"]["MIGRATION_DATABASE_URL"].startswith(owner)
+    init = [v for v in services["postgres"]["volumes"] if "docker-entrypoint-initdb.d" in v]
+    assert (DEPLOY / init[0].split(":")[0]).read_text().count("CREATE ROLE cdo_app") == 1

@@ -20,11 +20,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from broker.audit.keys import audit_keys_from_settings
 from broker.kit.db import create_engine, create_sessionmaker
-from broker.migrate import upgrade
+from broker.migrate import app_role_of, upgrade
 from broker.oauth.clients import create_client
 from broker.oauth.scopes import Scope
 from broker.seed.pilot import load_pilot, seed_pilot
+from broker.settings import Settings
 from tests.conftest import bearer
 from tests.ports import free_port, serving_broker
 
@@ -60,15 +62,16 @@ def in_schema(database_url: str, schema: str) -> str:
 
 
 @pytest.fixture(scope="module")
-async def fuzz_database(database_url: str) -> AsyncIterator[str]:
-    engine = create_engine(database_url)
+async def fuzz_database(database_url: str, owner_database_url: str) -> AsyncIterator[str]:
+    """The schema, made and migrated by the owner; the fuzzed server connects as the app role."""
+    engine = create_engine(owner_database_url)
     async with engine.begin() as connection:
         await connection.execute(text(f"DROP SCHEMA IF EXISTS {FUZZ_SCHEMA} CASCADE"))
         await connection.execute(text(f"CREATE SCHEMA {FUZZ_SCHEMA}"))
-    url = in_schema(database_url, FUZZ_SCHEMA)
-    await asyncio.to_thread(upgrade, url)
+    role = app_role_of(database_url, owner_database_url)
+    await asyncio.to_thread(upgrade, in_schema(owner_database_url, FUZZ_SCHEMA), app_role=role)
     try:
-        yield url
+        yield in_schema(database_url, FUZZ_SCHEMA)
     finally:
         async with engine.begin() as connection:
             await connection.execute(text(f"DROP SCHEMA IF EXISTS {FUZZ_SCHEMA} CASCADE"))
@@ -77,7 +80,7 @@ async def fuzz_database(database_url: str) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="module")
 async def fuzz_target(
-    fuzz_database: str, tmp_path_factory: pytest.TempPathFactory
+    fuzz_database: str, settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[FuzzTarget]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -90,7 +93,8 @@ async def fuzz_target(
         "RATE_LIMIT_PREFIX": f"fuzz:{secrets.token_hex(6)}",  # counters no other run shares
     }
     engine = create_engine(fuzz_database)
-    async with create_sessionmaker(engine)() as session:
+    sessions = create_sessionmaker(engine, audit_keys=audit_keys_from_settings(settings))
+    async with sessions() as session:
         await seed_pilot(session, load_pilot())
         clients = {}
         for name, caller in CALLERS.items():

@@ -10,8 +10,8 @@ from broker.kit.db import Base, UTCDateTime
 
 
 class AuditEntry(Base):
-    """Append-only: each row's `hash` covers its content and the hash of the previous row of
-    its `chain` (broker/audit/service.py says why there are several)."""
+    """Append-only: each row's `hash` is a MAC of its content and the hash of the previous row
+    of its `chain` (broker/audit/service.py says why there are several)."""
 
     __tablename__ = "audit_log"
 
@@ -26,6 +26,9 @@ class AuditEntry(Base):
     subject: Mapped[str | None] = mapped_column(String(100), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     chain: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    # The AUDIT_KEY that keyed `hash` (audit/keys.py); null: a row from before the chain was
+    # keyed, hashed with plain SHA-256, which verification accepts only before a keyed row.
+    key_id: Mapped[str | None] = mapped_column(String(16))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 

@@ -6,13 +6,15 @@ writes whose subjects share a chain wait for each other. A row goes to the chain
 or, after the first audited row of a transaction, to that row's chain, so that one transaction
 holds one chain and two cannot deadlock on chains.
 
+Each row's hash is HMAC-SHA256, under the newest AUDIT_KEY (audit/keys.py), of
+`"{previous hash}|{content}"`, content being `canonical(entry)`: so whoever can write the
+database but does not hold the key cannot change a row and re-chain the rows after it.
+
 Each chain's newest hash is kept in `audit_chain_heads`. On PostgreSQL one statement appends:
 it updates the head row (whose lock, held until commit, orders the chain; a writer that waited
 for it computes from the hash its predecessor committed) and inserts the entry with the
-previous and the new hash, computed by the database (sha256 over the same text as
-`entry_hash`). `verify` walks the rows in id order, each chain from its genesis, names the first
-row that does not fit its chain, and checks that each chain reaches its recorded head, so the
-newest rows of a chain cannot be removed unnoticed unless the head row is rewritten as well.
+previous and the new hash, the MAC computed by the database from the key's pads, sent as bind
+parameters. audit/verification.py walks the chains.
 """
 
 from __future__ import annotations
@@ -20,41 +22,47 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import LargeBinary, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit.actor import Actor
+from broker.audit.keys import AuditKey, AuditKeys
 from broker.audit.models import AuditChainHead, AuditEntry
 from broker.kit.clock import utcnow
+from broker.kit.db import AUDIT_KEYS
 
 GENESIS = "0" * 64
 # Changing it only changes where new rows go: verification reads each row's stored chain.
 CHAINS = 16
 _HELD = "audit_chain"  # session.info: (the transaction, the chain it appends to)
 
+
+class AuditKeyMissing(RuntimeError):
+    """A session made without the audit keys (kit/db.create_sessionmaker(audit_keys=...))."""
+
+
 _COLUMNS = (
     "occurred_at", "actor", "client_id", "person_id", "action", "subject", "detail", "chain",
+    "key_id",
 )  # fmt: skip
+_message = func.convert_to(AuditChainHead.hash.concat("|").concat(bindparam("new_content")), "UTF8")
+# HMAC-SHA256 as RFC 2104 defines it, over the pads of audit/keys.py.
+_mac = func.encode(
+    func.sha256(
+        bindparam("new_outer_pad", type_=LargeBinary).concat(
+            func.sha256(bindparam("new_inner_pad", type_=LargeBinary).concat(_message))
+        )
+    ),
+    "hex",
+)
 _head = (
     update(AuditChainHead)
     .where(AuditChainHead.chain == bindparam("new_chain"))
-    .values(
-        prev_hash=AuditChainHead.hash,  # SET expressions see the row before this update
-        hash=func.encode(
-            func.sha256(
-                func.convert_to(
-                    AuditChainHead.hash.concat("|").concat(bindparam("new_content")), "UTF8"
-                )
-            ),
-            "hex",
-        ),
-    )
+    .values(prev_hash=AuditChainHead.hash, hash=_mac)  # SET sees the row before this update
     .returning(AuditChainHead.prev_hash, AuditChainHead.hash)
     .cte("head")
 )
@@ -82,11 +90,9 @@ def chain_of(subject: str | None) -> int:
     return zlib.crc32(subject.encode()) % CHAINS if subject else 0
 
 
-def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
-    return hashlib.sha256(f"{prev_hash}|{_canonical(entry)}".encode()).hexdigest()
-
-
-def _canonical(entry: AuditEntry) -> str:
+def canonical(entry: AuditEntry) -> str:
+    """What a row's hash covers besides the previous hash: these fields as sorted, compact
+    JSON (not `chain`, `key_id` or the hashes themselves), `person_id` only when set."""
     content = {
         "occurred_at": entry.occurred_at.isoformat(),
         "actor": entry.actor,
@@ -101,6 +107,23 @@ def _canonical(entry: AuditEntry) -> str:
     return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+def chained(prev_hash: str, entry: AuditEntry) -> str:
+    """The message a row's hash is taken of."""
+    return f"{prev_hash}|{canonical(entry)}"
+
+
+def legacy_hash(prev_hash: str, entry: AuditEntry) -> str:
+    """The plain SHA-256 of rows written before the chain was keyed (key_id null)."""
+    return hashlib.sha256(chained(prev_hash, entry).encode()).hexdigest()
+
+
+def keys_of(session: AsyncSession) -> AuditKeys:
+    keys = session.info.get(AUDIT_KEYS)
+    if not isinstance(keys, AuditKeys):
+        raise AuditKeyMissing("this session was made without the audit keys (AUDIT_KEY)")
+    return keys
+
+
 async def record(
     session: AsyncSession,
     action: str,
@@ -110,6 +133,7 @@ async def record(
     now: datetime | None = None,
     **detail: Any,
 ) -> AuditEntry:
+    key = keys_of(session).current
     entry = AuditEntry(
         occurred_at=now or utcnow(),
         actor=actor.org_id,
@@ -118,6 +142,7 @@ async def record(
         action=action,
         subject=subject,
         detail=json.loads(json.dumps(detail, default=str)),
+        key_id=key.id,
     )
     connection = await session.connection()  # begins the transaction the chain is kept for
     transaction = session.get_transaction()
@@ -128,10 +153,11 @@ async def record(
         entry.chain = chain_of(subject)
         session.info[_HELD] = (transaction, entry.chain)
     if session.get_bind().dialect.name != "postgresql":
-        return await _append_here(session, entry)
+        return await _append_here(session, entry, key)
     # Not named as columns: a parameter named as a column would be SET by the UPDATE too.
-    values = {f"new_{name}": getattr(entry, name) for name in _COLUMNS}
-    values["new_content"] = _canonical(entry)
+    values: dict[str, Any] = {f"new_{name}": getattr(entry, name) for name in _COLUMNS}
+    values["new_content"] = canonical(entry)
+    values["new_inner_pad"], values["new_outer_pad"] = key.pads()
     # On the connection, not the session: a Core statement, with none of the ORM's bulk logic.
     row = (await connection.execute(_APPEND, values)).one_or_none()
     if row is None:  # the chain's first row: no head yet
@@ -150,55 +176,14 @@ async def _create_head(session: AsyncSession, chain: int) -> None:
     )
 
 
-async def _append_here(session: AsyncSession, entry: AuditEntry) -> AuditEntry:
-    """SQLite (a quick local run): the hash computed here. The first write takes the database's
+async def _append_here(session: AsyncSession, entry: AuditEntry, key: AuditKey) -> AuditEntry:
+    """SQLite (a quick local run): the MAC computed here. The first write takes the database's
     write lock, so the head read next cannot change before this transaction commits."""
     await _create_head(session, entry.chain)
     head = await session.get_one(AuditChainHead, entry.chain, populate_existing=True)
     entry.prev_hash = head.hash
-    entry.hash = entry_hash(entry.prev_hash, entry)
+    entry.hash = key.mac(chained(entry.prev_hash, entry))
     head.prev_hash, head.hash = entry.prev_hash, entry.hash
     session.add(entry)
     await session.flush()
     return entry
-
-
-@dataclass(frozen=True)
-class Verdict:
-    rows: int
-    broken_at: int | None  # the id of the first row that does not fit the chain
-    reason: str | None
-
-    @property
-    def ok(self) -> bool:
-        return self.broken_at is None
-
-
-async def _entries(session: AsyncSession) -> AsyncIterator[AuditEntry]:
-    result = await session.stream_scalars(select(AuditEntry).order_by(AuditEntry.id))
-    async for entry in result:
-        yield entry
-
-
-async def verify(session: AsyncSession) -> Verdict:
-    # The heads are read before the rows: rows appended meanwhile only add to what is walked.
-    recorded = {h.chain: h.hash for h in await session.scalars(select(AuditChainHead))}
-    heads: dict[int, str] = {}  # each chain's newest hash so far
-    last: dict[int, int] = {}  # each chain's newest row so far
-    reached = {chain for chain, head in recorded.items() if head == GENESIS}
-    rows = 0
-    async for entry in _entries(session):
-        rows += 1
-        previous = heads.get(entry.chain, GENESIS)
-        # A row moved to another chain fails here too: its prev_hash is of its old chain.
-        if entry.prev_hash != previous:
-            return Verdict(rows, entry.id, "a row before it was removed or changed")
-        if entry_hash(previous, entry) != entry.hash:
-            return Verdict(rows, entry.id, "its content was changed")
-        heads[entry.chain], last[entry.chain] = entry.hash, entry.id
-        if recorded.get(entry.chain) == entry.hash:
-            reached.add(entry.chain)
-    cut = sorted(set(recorded) - reached)
-    if cut:
-        return Verdict(rows, last.get(cut[0], 0), f"the newest rows of chain {cut[0]} were removed")
-    return Verdict(rows, None, None)

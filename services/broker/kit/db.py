@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event
@@ -16,6 +16,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+
+if TYPE_CHECKING:
+    from broker.audit.keys import AuditKeys
+
+AUDIT_KEYS = "audit_keys"  # Session.info: the keys that MAC audit rows (broker/audit/keys.py)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -88,8 +93,12 @@ def database_unavailable(exc: BaseException) -> bool:
     return isinstance(sqlstate, str) and sqlstate.startswith(("08", "57P"))
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def create_sessionmaker(
+    engine: AsyncEngine, *, audit_keys: AuditKeys | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions over `engine`; those that write audit rows need the audit keys (AUDIT_KEY)."""
+    info = {AUDIT_KEYS: audit_keys} if audit_keys is not None else {}
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

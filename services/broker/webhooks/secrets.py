@@ -9,19 +9,15 @@ to start without it. Neither the secrets nor the key are ever logged.
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from broker.kit.dev_keys import dev_key
 from broker.settings import Environment, Settings
 
 DEV_KEY_FILE = "webhook-secret.key"
-logger = logging.getLogger(__name__)
 
 
 class WebhookSecretKeyError(RuntimeError):
@@ -57,24 +53,7 @@ class SecretCipher:
 
 
 def _dev_key(directory: Path) -> bytes:
-    """The development key, created once: written aside and linked into place, so that a broker
-    and a notifier starting together agree on one key and never read a half-written file."""
-    path = directory / DEV_KEY_FILE
-    if not path.exists():
-        directory.mkdir(parents=True, exist_ok=True)
-        descriptor, name = tempfile.mkstemp(prefix=f".{DEV_KEY_FILE}.", dir=directory)  # 0600
-        draft = Path(name)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(Fernet.generate_key())
-        try:
-            os.link(draft, path)
-            logger.warning("development mode: generated a webhook secret key at %s", path)
-        except FileExistsError:
-            pass  # another process or thread made it first: use theirs
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                draft.unlink()
-    return path.read_bytes().strip()
+    return dev_key(directory, DEV_KEY_FILE, Fernet.generate_key)
 
 
 @lru_cache(maxsize=8)

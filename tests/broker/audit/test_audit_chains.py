@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from broker.audit import service as audit
 from broker.audit.actor import SYSTEM
 from broker.audit.models import AuditEntry
+from broker.audit.verification import verify
 from broker.models import Base
 
 pytestmark = pytest.mark.integration
@@ -58,7 +59,7 @@ async def test_chains_spread_subjects_and_one_transaction_keeps_its_first_chain(
         await session.commit()
     assert c.chain == audit.chain_of(other)
     async with sessionmaker() as session:
-        assert (await audit.verify(session)).ok
+        assert (await verify(session)).ok
 
 
 async def test_writers_of_different_chains_do_not_wait_and_of_one_chain_do(
@@ -79,7 +80,7 @@ async def test_writers_of_different_chains_do_not_wait_and_of_one_chain_do(
 
 
 async def test_verify_finds_a_row_removed_from_the_middle_of_a_chain_or_moved_out_of_it(
-    sessionmaker: Sessions,
+    sessionmaker: Sessions, owner_sessionmaker: Sessions
 ) -> None:
     async with sessionmaker() as session:
         written = []
@@ -89,33 +90,33 @@ async def test_verify_finds_a_row_removed_from_the_middle_of_a_chain_or_moved_ou
     middle, after = written[1], written[2]
     assert middle.chain == after.chain == 7
     assert after.prev_hash == middle.hash
-    async with sessionmaker() as session:
+    async with owner_sessionmaker() as session:
         original = row_of(await session.get_one(AuditEntry, middle.id))
         await session.execute(delete(AuditEntry).where(AuditEntry.id == middle.id))
-        verdict = await audit.verify(session)
+        verdict = await verify(session)
         await session.rollback()
     assert verdict.broken_at == after.id
     assert verdict.reason == "a row before it was removed or changed"
 
-    async with sessionmaker() as session:
+    async with owner_sessionmaker() as session:
         await session.execute(update(AuditEntry).where(AuditEntry.id == middle.id).values(chain=8))
-        verdict = await audit.verify(session)
+        verdict = await verify(session)
         await session.rollback()
     assert verdict.broken_at is not None
     assert verdict.broken_at <= after.id
 
-    async with sessionmaker() as session:
+    async with owner_sessionmaker() as session:
         await session.execute(
             update(AuditEntry).where(AuditEntry.id == middle.id).values(detail={"step": 9})
         )
-        verdict = await audit.verify(session)
+        verdict = await verify(session)
         await session.rollback()
     assert (verdict.broken_at, verdict.reason) == (middle.id, "its content was changed")
 
     async with sessionmaker() as session:
         stored = row_of(await session.get_one(AuditEntry, middle.id))
         assert stored == original
-        assert (await audit.verify(session)).ok
+        assert (await verify(session)).ok
         ids = await session.scalars(select(AuditEntry.id).where(AuditEntry.chain == 7))
         assert {middle.id, after.id} <= set(ids)
 
@@ -130,18 +131,20 @@ async def test_the_migration_makes_the_table_the_model_describes(sessionmaker: S
         assert await connection.run_sync(differences) == []
 
 
-async def test_verify_finds_the_newest_rows_of_a_chain_removed(sessionmaker: Sessions) -> None:
+async def test_verify_finds_the_newest_rows_of_a_chain_removed(
+    sessionmaker: Sessions, owner_sessionmaker: Sessions
+) -> None:
     async with sessionmaker() as session:
         older = await record(session, subject_in(9))
         await session.commit()
         newest = await record(session, subject_in(9))
         await session.commit()
-    async with sessionmaker() as session:
+    async with owner_sessionmaker() as session:
         await session.execute(delete(AuditEntry).where(AuditEntry.id == newest.id))
-        verdict = await audit.verify(session)
+        verdict = await verify(session)
         await session.rollback()
     assert verdict.reason == "the newest rows of chain 9 were removed"
     assert verdict.broken_at is not None
     assert verdict.broken_at >= older.id
     async with sessionmaker() as session:
-        assert (await audit.verify(session)).ok
+        assert (await verify(session)).ok

@@ -18,7 +18,11 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 async def test_actions_are_recorded_and_verify_detects_edits_and_deletions(
-    client: httpx.AsyncClient, token_for: TokenFactory, sessionmaker: Sessions, migrated: str
+    client: httpx.AsyncClient,
+    token_for: TokenFactory,
+    sessionmaker: Sessions,
+    owner_sessionmaker: Sessions,
+    migrated: str,
 ) -> None:
     requester = bearer(await token_for("gz-rsj", ALL_SCOPES))
     provider = bearer(await token_for("gz-gaj", ALL_SCOPES))
@@ -42,7 +46,7 @@ async def test_actions_are_recorded_and_verify_detects_edits_and_deletions(
     assert "intact" in intact.stdout
 
     original = {c.name: getattr(decision, c.name) for c in AuditEntry.__table__.columns}
-    async with sessionmaker() as session:
+    async with owner_sessionmaker() as session:
         await session.execute(
             update(AuditEntry).where(AuditEntry.id == decision.id).values(actor="gz-rsj")
         )
@@ -52,13 +56,13 @@ async def test_actions_are_recorded_and_verify_detects_edits_and_deletions(
         assert edited.returncode == 1
         assert f"row {decision.id}" in edited.stderr
     finally:
-        async with sessionmaker() as session:
+        async with owner_sessionmaker() as session:
             await session.execute(
                 update(AuditEntry).where(AuditEntry.id == decision.id).values(actor="gz-gaj")
             )
             await session.commit()
 
-    async with sessionmaker() as session:
+    async with owner_sessionmaker() as session:
         await session.execute(delete(AuditEntry).where(AuditEntry.id == decision.id))
         await session.commit()
     try:
@@ -66,7 +70,7 @@ async def test_actions_are_recorded_and_verify_detects_edits_and_deletions(
         assert removed.returncode == 1
         assert "removed or changed" in removed.stderr
     finally:
-        async with sessionmaker() as session:
+        async with owner_sessionmaker() as session:
             await session.execute(insert(AuditEntry).values(**original))
             await session.commit()
     assert cdo_broker("audit", "verify", database_url=migrated).returncode == 0

@@ -52,10 +52,10 @@ async def wait_until(
 
 
 @pytest.fixture(scope="session")
-async def outbox_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+async def outbox_engine(owner_database_url: str) -> AsyncIterator[AsyncEngine]:
     schema = f"outbox_test_{uuid.uuid4().hex[:8]}"
-    engine = create_raw_engine(
-        settings.database_url,
+    engine = create_raw_engine(  # as the owner: the app's role may not create schemas
+        owner_database_url,
         connect_args={"server_settings": {"search_path": schema}},
         pool_size=10,
         max_overflow=10,

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.kit.clock import utcnow
 from broker.webhooks.models import WebhookAttempt, WebhookDelivery
+from tests.broker.test_cli import cdo_broker
 from tests.broker.webhooks.test_endpoint import manager, new_organisation
-from tests.conftest import REPO_ROOT, TokenFactory
+from tests.conftest import TokenFactory
 
 pytestmark = pytest.mark.integration
 
@@ -287,18 +285,6 @@ async def test_a_replay_period_is_validated(
     refused = await client.post("/v1/webhooks/deliveries/replay", headers=headers, json=body)
     assert refused.status_code == 422, refused.text
     assert refused.json()["errors"][0]["field"] == field
-
-
-def cdo_broker(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "broker", *args],
-        env=os.environ | {"DATABASE_URL": database_url},
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 async def test_the_replay_command_queues_by_id_and_by_period(

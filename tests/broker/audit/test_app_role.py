@@ -1,0 +1,57 @@
+"""The broker's database role may append to the audit log and read it, never change it: the
+migration (run as the owner) grants it no UPDATE, DELETE or TRUNCATE on `audit_log`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.audit import service as audit
+from broker.audit.actor import Actor
+from broker.audit.models import AuditChainHead, AuditEntry
+from broker.migrate import app_role_of
+
+pytestmark = pytest.mark.integration
+Sessions = async_sessionmaker[AsyncSession]
+
+
+def test_the_app_role_is_the_user_of_database_url_when_migrations_run_as_another() -> None:
+    app = "postgresql+asyncpg://cdo_app:a@db/cdo"
+    owner = "postgresql+asyncpg://cdo:o@db/cdo"
+    assert app_role_of(app, owner) == "cdo_app"
+    assert app_role_of(app, None) is None
+    assert app_role_of(owner, owner) is None
+    assert app_role_of("sqlite+aiosqlite:///x.db", None) is None
+
+
+async def test_the_broker_role_cannot_update_delete_or_truncate_audit_rows(
+    sessionmaker: Sessions, owner_sessionmaker: Sessions
+) -> None:
+    async with sessionmaker() as session:
+        entry = await audit.record(
+            session, "test.role", actor=Actor("gz-gaj"), subject="role-check"
+        )
+        await session.commit()
+    refused: list[Any] = [
+        update(AuditEntry).where(AuditEntry.id == entry.id).values(actor="gz-rsj"),
+        delete(AuditEntry).where(AuditEntry.id == entry.id),
+        text("TRUNCATE audit_log"),
+        delete(AuditChainHead).where(AuditChainHead.chain == entry.chain),
+    ]
+    for statement in refused:
+        async with sessionmaker() as session:
+            with pytest.raises(DBAPIError, match="permission denied"):
+                await session.execute(statement)
+    async with sessionmaker() as session:
+        stored = await session.get_one(AuditEntry, entry.id)
+        assert (stored.actor, stored.hash) == ("gz-gaj", entry.hash)
+        user = await session.scalar(select(text("current_user")))
+    async with owner_sessionmaker() as session:  # the owner, who migrates, still may
+        owner = await session.scalar(select(text("current_user")))
+        await session.execute(update(AuditEntry).where(AuditEntry.id == entry.id).values(actor="x"))
+        await session.rollback()
+    assert user != owner
