@@ -180,16 +180,17 @@ async def broker_with(
     settings: Settings,
     *,
     tracer_provider: TracerProvider | None = None,
+    client_address: str = "127.0.0.1",
     **overrides: Any,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Another broker app over the same database with some settings changed (a policy file,
     loopback webhooks, a dead dependency), accepting the suite's tokens, traced into
-    `tracer_provider` if one is given. Its background jobs are off unless asked for, so they do
-    not race the session's own."""
+    `tracer_provider` if one is given, called from `client_address`. Its background jobs are
+    off unless asked for, so they do not race the session's own."""
     changed = {"sla_job_enabled": False, "outbox_relay_enabled": False} | overrides
     other = create_app(settings.model_copy(update=changed), tracer_provider=tracer_provider)
     async with other.router.lifespan_context(other):
         other.state.keyring = app.state.keyring
-        transport = httpx.ASGITransport(app=other)
+        transport = httpx.ASGITransport(app=other, client=(client_address, 50123))
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
             yield http

@@ -11,6 +11,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from redis.asyncio import Redis
 
+from broker import production
 from broker.audit.keys import audit_keys_from_settings
 from broker.catalog.endpoints import router as catalog_router
 from broker.directory.endpoints import router as directory_router
@@ -56,6 +57,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
+        try:
+            await production.check(settings, engine)
+        except BaseException:
+            await engine.dispose()
+            raise
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         if tracer_provider is not None:
             instrument_engine(engine, tracer_provider)

@@ -87,12 +87,19 @@ class Settings(BaseSettings):
         default="INFO", alias="LOG_LEVEL"
     )
 
+    # The proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For and -Proto `serve`
+    # believes. Lockouts and rates count per caller address (oauth/lockout.py): behind a proxy
+    # not listed here every caller has the proxy's address. Never "*" where callers can reach
+    # the broker other than through those proxies.
+    forwarded_allow_ips: str = Field(default="127.0.0.1,::1", alias="FORWARDED_ALLOW_IPS")
+
     dependency_timeout_seconds: float = Field(default=2.0, gt=0, alias="DEPENDENCY_TIMEOUT")
 
     # Abuse limits (kit/ratelimit.py), counted in Redis: rates are "N/second|minute|hour|day" or
-    # "N/<seconds>s". Failed client authentications beyond AUTH_FAILURE_LIMIT (per client id) or
-    # AUTH_FAILURE_LIMIT_ADDRESS (per remote address) lock the caller out for AUTH_LOCKOUT
-    # seconds, doubling at each further lockout up to AUTH_LOCKOUT_MAX.
+    # "N/<seconds>s". Failed client authentications beyond AUTH_FAILURE_LIMIT (per client id and
+    # address) or AUTH_FAILURE_LIMIT_ADDRESS (per address, of ids no client has) lock that pair,
+    # or that address for unknown ids, out for AUTH_LOCKOUT seconds, doubling at each further
+    # lockout up to AUTH_LOCKOUT_MAX (oauth/lockout.py says why so).
     rate_limit_prefix: str = Field(default="cdo:rl", min_length=1, alias="RATE_LIMIT_PREFIX")
     rate_limit_token: str = Field(default="120/minute", alias="RATE_LIMIT_TOKEN")
     rate_limit_introspect: str = Field(default="6000/minute", alias="RATE_LIMIT_INTROSPECT")

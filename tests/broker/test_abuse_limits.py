@@ -1,5 +1,6 @@
 """Abuse limits: rate limits answer 429 with Retry-After and recover; bodies and pages are
-bounded; failed client authentications lock the caller out for a while."""
+bounded; failed client authentications lock the caller out for a while, and no outsider can aim
+a lockout or a rate at another client (oauth/lockout.py)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,14 @@ async def _new_client(
         oauth_client, secret = await create_client(session, organisation_id=org_id, scope=scope)
         await session.commit()
     return oauth_client.id, secret
+
+
+@pytest.fixture
+async def own_client(
+    sessionmaker: async_sessionmaker[AsyncSession], city_department: str
+) -> tuple[str, str]:
+    """A new client that may ask for tokens and introspect them: (id, secret)."""
+    return await _new_client(sessionmaker, city_department, "requests:read tokens:introspect")
 
 
 def _filing() -> dict[str, Any]:
@@ -190,29 +199,24 @@ async def test_a_huge_page_size_is_422(client: httpx.AsyncClient, token_for: Tok
     assert response.json()["errors"][0]["field"] == "limit"
 
 
-async def test_repeated_wrong_secrets_lock_the_client_out_then_it_recovers(
-    app: FastAPI,
-    settings: Settings,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    city_department: str,
+async def test_repeated_wrong_secrets_lock_that_client_out_at_that_address_then_it_recovers(
+    app: FastAPI, settings: Settings, own_client: tuple[str, str]
 ) -> None:
-    client_id, secret = await _new_client(
-        sessionmaker, city_department, "requests:read tokens:introspect"
-    )
+    client_id, secret = own_client
     limits = {
         "auth_failure_limit": "5/30s",
         "auth_lockout_seconds": 1.0,
         "auth_lockout_max_seconds": 2.0,
         "rate_limit_prefix": _prefix(),
     }
-    async with broker_with(app, settings, **limits) as http:
+    async with broker_with(app, settings, client_address=ATTACKER, **limits) as http:
 
         async def token(with_secret: str) -> httpx.Response:
             return await http.post("/oauth/token", data=TOKEN_FORM, auth=(client_id, with_secret))
 
         wrong = [await token("cs_wrong") for _ in range(5)]
         sixth = await token("cs_wrong")
-        right = await token(secret)
+        right = await token(secret)  # not even checked while the pair is locked
         introspect = await http.post(
             "/oauth/introspect", data={"token": "x"}, auth=(client_id, secret)
         )
@@ -227,6 +231,65 @@ async def test_repeated_wrong_secrets_lock_the_client_out_then_it_recovers(
             return (await token(secret)).status_code == 200
 
         await wait_until(recovered, limit_s=5, what="the lockout to end")
+
+
+ATTACKER, VICTIM, PROXY = "203.0.113.9", "198.51.100.7", "10.0.0.1"
+
+
+async def test_an_outsider_with_a_victims_id_cannot_lock_it_out_nor_spend_its_rate(
+    app: FastAPI, settings: Settings, own_client: tuple[str, str]
+) -> None:
+    """The client id is in every token the victim used: anyone may know it."""
+    client_id, secret = own_client
+    limits = {
+        "auth_failure_limit": "5/300s",
+        "auth_lockout_seconds": 300.0,
+        "rate_limit_token": "6/minute",
+        "rate_limit_prefix": _prefix(),
+    }
+    async with (
+        broker_with(app, settings, client_address=ATTACKER, **limits) as outsider,
+        broker_with(app, settings, client_address=VICTIM, **limits) as victim,
+    ):
+        tries = [
+            await outsider.post("/oauth/token", data=TOKEN_FORM, auth=(client_id, f"cs_guess{n}"))
+            for n in range(8)
+        ]
+        assert [r.status_code for r in tries] == [401] * 5 + [429] * 3
+
+        for _ in range(6):  # its whole rate, untouched by the outsider's eight calls
+            own = await victim.post("/oauth/token", data=TOKEN_FORM, auth=(client_id, secret))
+            assert own.status_code == 200, own.text
+        introspect = await victim.post(
+            "/oauth/introspect", data={"token": "x"}, auth=(client_id, secret)
+        )
+        assert introspect.status_code == 200, introspect.text
+
+
+async def test_failures_with_random_ids_behind_a_proxy_lock_out_no_known_client(
+    app: FastAPI, settings: Settings, own_client: tuple[str, str]
+) -> None:
+    """Every caller behind a proxy the broker does not trust has the proxy's address."""
+    client_id, secret = own_client
+    limits = {
+        "auth_failure_limit_address": "100/300s",
+        "auth_lockout_seconds": 300.0,
+        "rate_limit_prefix": _prefix(),
+    }
+    async with broker_with(app, settings, client_address=PROXY, **limits) as http:
+        flood = [
+            await http.post(
+                "/oauth/token", data=TOKEN_FORM, auth=(f"cli_{secrets.token_hex(8)}", "cs_x")
+            )
+            for _ in range(101)
+        ]
+        assert [r.status_code for r in flood] == [401] * 100 + [429]
+        assert "from this address" in flood[-1].json()["error_description"]
+
+        known = await http.post("/oauth/token", data=TOKEN_FORM, auth=(client_id, secret))
+        assert known.status_code == 200, known.text
+        unknown = await http.post("/oauth/token", data=TOKEN_FORM, auth=("cli_other", "cs_x"))
+        assert unknown.status_code == 429  # unknown ids stay locked out at that address
 
 
 async def test_lockouts_double_up_to_the_cap(redis: Redis) -> None:
@@ -249,17 +312,17 @@ async def test_lockouts_double_up_to_the_cap(redis: Redis) -> None:
 async def test_admit_answers_lockout_and_rate_in_one_call(redis: Redis) -> None:
     limiter = RateLimiter(redis, prefix=_prefix(), timeout_s=2.0)
     two = Rate(2, 60.0)
-    callers = ["client:c", "address:a"]
-    assert [await limiter.admit("auth", callers, "token", "c", two) for _ in range(2)] == [
-        (0, 0),
-        (0, 0),
+    callers = ["c@a", "unknown@a"]
+    assert [await limiter.admit("auth", callers, "token", "c@a", two) for _ in range(2)] == [
+        ((0, 0), 0),
+        ((0, 0), 0),
     ]
-    locked, wait = await limiter.admit("auth", callers, "token", "c", two)
-    assert locked == 0
+    locked, wait = await limiter.admit("auth", callers, "token", "c@a", two)
+    assert locked == (0, 0)
     assert 59 <= wait <= 60
-    await limiter.failed("auth", "address:a", Rate(1, 60.0), lockout_s=10, lockout_max_s=10)
-    assert (await limiter.admit("auth", callers, "token", "other", two))[0] == 10
-    assert await limiter.admit("auth", ["client:other"], "token", None, two) == (0, 0)
+    await limiter.failed("auth", "unknown@a", Rate(1, 60.0), lockout_s=10, lockout_max_s=10)
+    assert (await limiter.admit("auth", callers, "token", "other@a", two))[0] == (0, 10)
+    assert await limiter.admit("auth", ["c@b"], "token", None, two) == ((0,), 0)
 
 
 async def test_limits_fail_open_without_redis() -> None:
@@ -270,7 +333,7 @@ async def test_limits_fail_open_without_redis() -> None:
         assert [await limiter.hit("token", "c", one) for _ in range(3)] == [0, 0, 0]
         assert await limiter.failed("auth", "c", one, lockout_s=10, lockout_max_s=10) == 0
         assert await limiter.locked_for("auth", "c") == 0
-        assert await limiter.admit("auth", ["c"], "token", "c", one) == (0, 0)
+        assert await limiter.admit("auth", ["c"], "token", "c", one) == ((0,), 0)
     finally:
         await dead.aclose()
     assert await RateLimiter(None, prefix="x", timeout_s=1.0).hit("token", "c", one) == 0

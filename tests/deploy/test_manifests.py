@@ -147,6 +147,9 @@ def test_what_each_process_needs() -> None:
     config = find("ConfigMap", "cdo-broker-config")["data"]
     assert config["BROKER_ENV"] == "production"
     assert {"KAFKA_BOOTSTRAP_SERVERS", "OAUTH_ISSUER", "OTEL_EXPORTER_OTLP_ENDPOINT"} <= set(config)
+    # The proxies whose X-Forwarded-For is believed: lockouts count per caller address.
+    assert config["FORWARDED_ALLOW_IPS"].strip() not in ("", "*")
+    assert config["OAUTH_ISSUER"].startswith("https://")
     broker_env, notifier_env = environment(broker), environment(notifier)
     assert {"DATABASE_URL", "REDIS_URL", "WEBHOOK_SECRET_KEY", "AUDIT_KEY"} <= broker_env.keys()
     assert {"OAUTH_SIGNING_KEY", "OAUTH_SIGNING_KEY_FILES"} & broker_env.keys()

@@ -11,8 +11,8 @@ Two tools, each one atomic Lua script per call, and the two together:
   `failures.limit` failures within `failures.per_s` lock the key out for `lockout_s`, doubled at
   each further lockout within a day, up to `lockout_max_s`. While locked out the secret is not
   even checked.
-- `RateLimiter.admit(...)`: `locked_for` and `hit` in one pipelined round trip, for the OAuth
-  endpoints, which ask both on every call.
+- `RateLimiter.admit(...)`: the lockouts of several keys and `hit` in one pipelined round trip,
+  for the OAuth endpoints, which ask both on every call (whom they count: oauth/lockout.py).
 
 Redis unreachable → the limits fail OPEN (a warning is logged): they protect the broker from
 excess, they are not a rule of the domain, and refusing every filing and token because a cache
@@ -143,12 +143,13 @@ class RateLimiter:
 
     async def admit(
         self, lock_bucket: str, locked: Sequence[str], bucket: str, who: str | None, rate: Rate
-    ) -> tuple[int, int]:
-        """`locked_for(lock_bucket, *locked)` and, if `who` is given, `hit(bucket, who, rate)`
-        in one round trip: (seconds of the longest lockout, seconds to wait for the rate). Being
-        one pipeline, the hit counts even while a lockout refuses the call."""
+    ) -> tuple[tuple[int, ...], int]:
+        """The lockouts of `locked` and, if `who` is given, `hit(bucket, who, rate)` in one round
+        trip: (the seconds left of each lockout, in the order of `locked`; seconds to wait for
+        the rate). Being one pipeline, the hit counts even while a lockout refuses the call."""
+        none = tuple(0 for _ in locked)
         if self.redis is None or not (locked or who):
-            return 0, 0
+            return none, 0
         try:
             async with asyncio.timeout(self.timeout_s):
                 async with self.redis.pipeline(transaction=False) as pipe:
@@ -160,13 +161,10 @@ class RateLimiter:
                     answers = [int(answer) for answer in await pipe.execute()]
         except (redis.exceptions.RedisError, TimeoutError, OSError) as exc:
             logger.warning("limits of %s not enforced, Redis unavailable: %r", bucket, exc)
-            return 0, 0
-        longest = max(answers[: len(locked)], default=0)
+            return none, 0
+        locks = tuple(_seconds(ms) if ms > 0 else 0 for ms in answers[: len(locked)])
         wait_ms = answers[-1] if who else 0
-        return (
-            _seconds(longest) if longest > 0 else 0,
-            _seconds(wait_ms) if wait_ms else 0,
-        )
+        return locks, _seconds(wait_ms) if wait_ms else 0
 
     async def failed(
         self,

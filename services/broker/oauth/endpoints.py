@@ -19,14 +19,14 @@ from broker.audit.actor import Actor
 from broker.kit.clock import utcnow
 from broker.kit.db import SessionDep
 from broker.kit.metrics import instruments
-from broker.kit.problems import Unauthorized
-from broker.kit.ratelimit import Rate, RateLimiter
+from broker.kit.problems import ServiceUnavailable, Unauthorized
 from broker.kit.tracing import follow_request
 from broker.oauth import revocation
 from broker.oauth.clients import find_client_record
 from broker.oauth.documented import TOKEN_CHECK_FORM, TOKEN_FORM, oauth_errors
 from broker.oauth.introspection import introspect
 from broker.oauth.keys import ALGORITHM
+from broker.oauth.lockout import Caller, admit, count_failure
 from broker.oauth.principal import decode_access_token
 from broker.oauth.scopes import DATASET_SCOPE, FIXED_SCOPES, Scope, parse_scope
 from broker.oauth.server import (
@@ -38,64 +38,6 @@ from broker.oauth.server import (
 )
 
 router = APIRouter(tags=["oauth"])
-
-AUTH_FAILURES = "auth-failures"
-
-
-def _too_many(retry_after_s: int, why: str) -> JSONResponse:
-    """A 429 at the OAuth endpoints stays OAuth-shaped (RFC 6749 section 5.2: `error`,
-    `error_description`), as their other errors are, so OAuth client libraries report it; the
-    status and `Retry-After` say the same as the JSON API's `rate-limited` problem. RFC 6749
-    defines no code for it, hence `too_many_requests` (`slow_down` means "poll less often" in the
-    device flow, a different thing)."""
-    return JSONResponse(
-        {"error": "too_many_requests", "error_description": why},
-        status_code=429,
-        headers={"Retry-After": str(retry_after_s), "Cache-Control": "no-store"},
-    )
-
-
-def _callers(request: Request, client_id: str | None) -> list[tuple[str, str]]:
-    """Who failed authentications are counted against, with the limit for each."""
-    settings = request.app.state.settings
-    callers = [(f"client:{client_id}", settings.auth_failure_limit)] if client_id else []
-    if request.client is not None and request.client.host:
-        callers.append((f"address:{request.client.host}", settings.auth_failure_limit_address))
-    return callers
-
-
-async def _refused(
-    request: Request, client_id: str | None, bucket: str, rate: str
-) -> Response | None:
-    """Before authlib looks at the secret: a locked-out caller, or a client over its rate.
-
-    Both are keyed by the client id the caller claims, so someone who knows a client id can use
-    up that client's allowance; a client that caches its tokens for their lifetime hardly
-    notices, and the alternative (counting only after the secret is checked) lets guessing run
-    unthrottled. A failed authentication is slowed by the lockout alone, not by a sleep: a sleep
-    holds a connection per failure (helping a flood) and does nothing against parallel guessing.
-    """
-    limiter: RateLimiter = request.app.state.rate_limiter
-    callers = [who for who, _ in _callers(request, client_id)]
-    locked, wait = await limiter.admit(AUTH_FAILURES, callers, bucket, client_id, Rate.parse(rate))
-    if locked:
-        return _too_many(locked, "too many failed client authentications; retry later")
-    if wait:
-        return _too_many(wait, f"more than {rate} requests for this client; retry later")
-    return None
-
-
-async def _count_failure(request: Request, client_id: str | None) -> None:
-    limiter: RateLimiter = request.app.state.rate_limiter
-    settings = request.app.state.settings
-    for who, limit in _callers(request, client_id):
-        await limiter.failed(
-            AUTH_FAILURES,
-            who,
-            Rate.parse(limit),
-            lockout_s=settings.auth_lockout_seconds,
-            lockout_max_s=settings.auth_lockout_max_seconds,
-        )
 
 
 def _is_invalid_client(response: Response) -> bool:
@@ -129,9 +71,9 @@ def _client_id_of(authorization: str | None, form: dict[str, str]) -> str | None
 async def issue_token(request: Request, session: SessionDep) -> Response:
     form = {key: str(value) for key, value in (await request.form()).items()}
     client_id = _client_id_of(request.headers.get("authorization"), form)
-    if refusal := await _refused(
-        request, client_id, "token", request.app.state.settings.rate_limit_token
-    ):
+    caller = Caller.of(request, client_id)
+    admission = await admit(request, caller, "token", request.app.state.settings.rate_limit_token)
+    if refusal := admission.refusal():
         return refusal
     datasets = [
         m["dataset_id"] for s in parse_scope(form.get("scope")) if (m := DATASET_SCOPE.match(s))
@@ -139,6 +81,8 @@ async def issue_token(request: Request, session: SessionDep) -> Response:
     record = (
         await find_client_record(session, client_id, dataset_ids=datasets) if client_id else None
     )
+    if record is None and (refusal := admission.refusal_of_unknown()):
+        return refusal
     if record is not None and datasets and (grant := record.grants.get(datasets[0])):
         follow_request(grant.request_id, *grant.request_trace)  # a grant token: part of its story
     server: BrokerAuthorizationServer = request.app.state.authorization_server
@@ -146,7 +90,7 @@ async def issue_token(request: Request, session: SessionDep) -> Response:
     with preloaded_client(record):
         response: Response = server.create_token_response(oauth_request)
     if _is_invalid_client(response):
-        await _count_failure(request, client_id)
+        await count_failure(request, caller, known=record is not None)
     answer = json.loads(bytes(response.body))
     instruments().tokens.add(1, {"outcome": "issued" if response.status_code == 200 else "refused"})
     await audit.record(
@@ -166,9 +110,13 @@ async def _authenticated_client(
 ) -> AuthlibClient | Response:
     """Client authentication by authlib, as at the token endpoint; an error response if it fails."""
     client_id = _client_id_of(request.headers.get("authorization"), form)
-    if refusal := await _refused(request, client_id, endpoint, rate):
+    caller = Caller.of(request, client_id)
+    admission = await admit(request, caller, endpoint, rate)
+    if refusal := admission.refusal():
         return refusal
     record = await find_client_record(session, client_id) if client_id else None
+    if record is None and (refusal := admission.refusal_of_unknown()):
+        return refusal
     server: BrokerAuthorizationServer = request.app.state.authorization_server
     oauth_request = StarletteOAuth2Request(request.method, str(request.url), request.headers, form)
     with preloaded_client(record):
@@ -178,7 +126,7 @@ async def _authenticated_client(
             )
         except OAuth2Error as error:
             if error.error == "invalid_client":
-                await _count_failure(request, client_id)
+                await count_failure(request, caller, known=record is not None)
             response: Response = server.handle_error_response(oauth_request, error)
             return response
     return client
@@ -234,16 +182,19 @@ async def revoke_token(request: Request, session: SessionDep) -> Response:
         claims = decode_access_token(form.get("token", ""), state.keyring, state.settings.issuer)
     except Unauthorized:
         return Response(status_code=200)  # RFC 7009: an invalid token needs no revoking
-    if claims["client_id"] == client.get_client_id() and state.redis is not None:
-        await audit.record(
-            session,
-            "token.revoked",
-            actor=Actor(client.record.organisation_id, client.get_client_id()),
-            subject=str(claims["jti"]),
-        )
-        await revocation.revoke(
-            state.redis, str(claims["jti"]), seconds_left=int(claims["exp"]) - int(time.time())
-        )
+    if claims["client_id"] != client.get_client_id():
+        return Response(status_code=200)  # RFC 7009: not the caller's token, nothing to say
+    if state.redis is None:  # nowhere to keep it (development without REDIS_URL): say so
+        raise ServiceUnavailable("token revocation needs Redis; this broker runs without REDIS_URL")
+    await audit.record(
+        session,
+        "token.revoked",
+        actor=Actor(client.record.organisation_id, client.get_client_id()),
+        subject=str(claims["jti"]),
+    )
+    await revocation.revoke(
+        state.redis, str(claims["jti"]), seconds_left=int(claims["exp"]) - int(time.time())
+    )
     return Response(status_code=200)
 
 

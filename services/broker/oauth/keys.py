@@ -7,6 +7,7 @@ one after it until the last token it signed has expired.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from joserfc.errors import SecurityWarning
 from joserfc.jwk import KeySet, RSAKey
 
 from broker.settings import Environment, Settings
@@ -22,7 +24,14 @@ ALGORITHM = "RS256"
 logger = logging.getLogger(__name__)
 
 
+MIN_RSA_BITS = 2048  # NIST SP 800-131A: shorter RSA keys are no longer acceptable for signing
+
+
 class SigningKeyMissing(RuntimeError):
+    pass
+
+
+class SigningKeyTooWeak(RuntimeError):
     pass
 
 
@@ -44,7 +53,9 @@ class KeyRing:
 
 
 def _import_pem(pem: str | bytes) -> RSAKey:
-    key = RSAKey.import_key(pem)
+    with warnings.catch_warnings():  # joserfc's own key-size warning: _refuse_weak decides
+        warnings.simplefilter("ignore", SecurityWarning)
+        key = RSAKey.import_key(pem)
     key.ensure_kid()  # RFC 7638 thumbprint: stable across processes that load the same key
     return key
 
@@ -78,4 +89,18 @@ def load_keyring(settings: Settings) -> KeyRing:
             )
         pems.append(_dev_key(settings.dev_key_dir))
     keys = tuple(_import_pem(pem) for pem in pems)
+    _refuse_weak(keys, settings.environment)
     return KeyRing(signing_key=keys[0], keys=keys)
+
+
+def _refuse_weak(keys: tuple[RSAKey, ...], environment: Environment) -> None:
+    """Every key counts, not only the signing one: a key in the JWKS verifies tokens, so one
+    short enough to factor would let anyone sign tokens the broker accepts."""
+    for position, key in enumerate(keys, 1):
+        bits = int(key.raw_value.key_size)
+        if bits >= MIN_RSA_BITS:
+            continue
+        why = f"signing key {position} ({key.kid}) is RSA-{bits}; at least {MIN_RSA_BITS} bits"
+        if environment is Environment.production:
+            raise SigningKeyTooWeak(f"production mode refuses it: {why}")
+        logger.warning("development mode accepts a weak key, production would not: %s", why)

@@ -38,7 +38,8 @@ def _pem(path: Path) -> Path:
 async def broker(settings: Settings, *keys: Path) -> AsyncIterator[httpx.AsyncClient]:
     configured = settings.model_copy(
         update={
-            "environment": Environment.production,  # keys from configuration only
+            # Keys from configuration only, as in production (with keys given, development
+            # generates none; production itself would refuse the tests' http issuer).
             "signing_key_files": ",".join(str(k) for k in keys),
             "webhook_secret_key": "Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMtbG9uZy1rZXk=",
             "sla_job_enabled": False,
