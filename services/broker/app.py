@@ -85,7 +85,8 @@ def create_app(
                 settings.external_issuer,
                 settings.external_jwks_url,
                 settings.external_org_claim,
-                settings.external_audience,
+                settings.external_audience or settings.issuer,
+                min_refetch_s=settings.external_jwks_min_refetch_seconds,
             )
             if settings.external_issuer and settings.external_jwks_url
             else None

@@ -39,7 +39,12 @@ class Settings(BaseSettings):
     external_issuer: str | None = Field(default=None, alias="EXTERNAL_ISSUER")
     external_jwks_url: str | None = Field(default=None, alias="EXTERNAL_JWKS_URL")
     external_org_claim: str = Field(default="org_id", alias="EXTERNAL_ORG_CLAIM")
+    # The `aud` external tokens must carry; unset: the broker itself (OAUTH_ISSUER).
     external_audience: str | None = Field(default=None, alias="EXTERNAL_AUDIENCE")
+    # A token signed by a key the cached JWKS lacks fetches it again at most this often.
+    external_jwks_min_refetch_seconds: float = Field(
+        default=60.0, ge=0, alias="EXTERNAL_JWKS_MIN_REFETCH"
+    )
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86400, alias="ACCESS_TOKEN_TTL")
 
     # The routing policy (YAML, see schemas/routing-policy.schema.json); default: the packaged one.

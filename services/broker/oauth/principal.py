@@ -16,9 +16,14 @@ from joserfc.errors import JoseError
 from joserfc.jwt import JWTClaimsRegistry
 
 from broker.audit.actor import Actor
-from broker.kit.problems import Forbidden, Unauthorized
+from broker.kit.problems import Forbidden, ServiceUnavailable, Unauthorized
 from broker.oauth import revocation
-from broker.oauth.external import ExternalIssuer, ExternalTokenRefused, scopes_of
+from broker.oauth.external import (
+    ExternalIssuer,
+    ExternalKeysUnavailable,
+    ExternalTokenRefused,
+    scopes_of,
+)
 from broker.oauth.keys import ALGORITHM, KeyRing
 from broker.oauth.scopes import Scope, parse_scope
 
@@ -149,6 +154,8 @@ def _issuer_of(token: str) -> str | None:
 async def _external_principal(token: str, external: ExternalIssuer) -> Principal:
     try:
         claims = await external.verify(token)
+    except ExternalKeysUnavailable as exc:
+        raise ServiceUnavailable(f"{exc} cannot be fetched; retry later") from exc
     except ExternalTokenRefused as exc:
         description = f"the identity provider's token was refused: {exc}"
         raise InvalidToken(description, headers=_challenge("invalid_token", description)) from exc
