@@ -21,7 +21,9 @@ ReportReader = Annotated[Principal, Depends(require_scope(Scope.reports_read))]
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 _EXPORT = (
     "\n\nAnswers CSV (UTF-8 with a BOM, a header row, the same columns as `rows`) for "
-    "`Accept: text/csv` or `?format=csv`. Needs the scope `reports:read`."
+    "`Accept: text/csv` or `?format=csv`; a text cell that starts with `=`, `+`, `-`, `@`, a "
+    "tab or a carriage return is written with a `'` before it, so that no spreadsheet runs it "
+    "as a formula. Needs the scope `reports:read`."
 )
 _CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}}

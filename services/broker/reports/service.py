@@ -140,13 +140,28 @@ def _row(org: Organisation, cdo: Appointment | None, **measures: int | None) -> 
     )
 
 
+# OWASP "CSV injection": a spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, led by `'` so it shows as text.
+    Names and titles come from callers (an appointment's `person_name`), so they are data."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(report: CdoEvaluationReport) -> str:
-    """The rows as CSV with a header row, led by a UTF-8 BOM so that Excel reads the Chinese."""
+    """The rows as CSV with a header row, led by a UTF-8 BOM so that Excel reads the Chinese;
+    no cell is a formula (`spreadsheet_safe`)."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in report.rows:
         values = row.model_dump(mode="json")
-        writer.writerow("" if values[c] is None else values[c] for c in CSV_COLUMNS)
+        writer.writerow(
+            "" if values[c] is None else spreadsheet_safe(values[c]) for c in CSV_COLUMNS
+        )
     return out.getvalue()

