@@ -82,26 +82,32 @@ def _in_body(content_type: bytes, body: bytes) -> tuple[str, str] | None:
     elif media_type.endswith(b"json") and b"\\u0000" in body:
         try:
             document = json.loads(body)
-        except ValueError:
-            return None  # not JSON after all: the app's own validation says so
-        paths = (".".join(path) or "body" for path in _nul_paths(document, ()))
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to parse:
+            return None  # the app's own parsing answers 400 for either
+        paths = (".".join(path) or "body" for path in _nul_paths(document))
         field = next(paths, None)
         return (field, "body") if field is not None else None
     return None
 
 
-def _nul_paths(value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-    if isinstance(value, str):
-        if NUL in value:
-            yield path
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if NUL in key:
-                yield (*path, key.replace(NUL, ""))
-            yield from _nul_paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _nul_paths(item, (*path, str(index)))
+def _nul_paths(document: Any) -> Iterator[tuple[str, ...]]:
+    """The paths of every string or key holding NUL, depth first. A loop with a stack, not
+    recursion: a body nested as deep as `json.loads` goes must not exhaust Python's stack."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(document, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if NUL in value:
+                yield path
+        elif isinstance(value, dict):
+            items = list(value.items())
+            for key, item in reversed(items):  # reversed: popped in the document's order
+                stack.append((item, (*path, key)))
+            for key, _ in items:
+                if NUL in key:
+                    yield (*path, key.replace(NUL, ""))
+        elif isinstance(value, list):
+            stack.extend((item, (*path, str(i))) for i, item in reversed(list(enumerate(value))))
 
 
 async def _read(receive: Receive) -> tuple[bytes, Receive]:
