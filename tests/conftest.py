@@ -18,6 +18,7 @@ import pytest
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.app import create_app
@@ -145,6 +146,16 @@ def token_for(
         return token
 
     return make
+
+
+def in_schema(database_url: str, schema: str) -> str:
+    """The same database with `schema` alone on the search path. The test role may not create
+    databases, and asyncpg takes a server setting such as search_path only from a DSN's query,
+    so the URL hands asyncpg a DSN."""
+    dsn = make_url(database_url).set(drivername="postgresql")
+    return f"postgresql+asyncpg:///?dsn={dsn.render_as_string(hide_password=False)}" + (
+        f"?search_path={schema}"
+    )
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -59,7 +59,16 @@ async def test_second_up_changes_nothing() -> None:
     second = await stack("up")
 
     assert second == first
-    assert set(exports(first)) == {"KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "REDIS_URL"}
+    printed = exports(first)
+    assert set(printed) == {
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "DATABASE_URL",
+        "MIGRATION_DATABASE_URL",
+        "REDIS_URL",
+    }
+    # The broker's role, which may not change audit rows, and the owner, who migrates.
+    assert printed["DATABASE_URL"].startswith("postgresql+asyncpg://cdo_app:")
+    assert printed["MIGRATION_DATABASE_URL"].startswith("postgresql+asyncpg://cdo:")
     assert await running_pids() == pids
 
 

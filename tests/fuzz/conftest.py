@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from broker.audit.keys import audit_keys_from_settings
 from broker.kit.db import create_engine, create_sessionmaker
@@ -27,7 +26,7 @@ from broker.oauth.clients import create_client
 from broker.oauth.scopes import Scope
 from broker.seed.pilot import load_pilot, seed_pilot
 from broker.settings import Settings
-from tests.conftest import bearer
+from tests.conftest import bearer, in_schema
 from tests.ports import free_port, serving_broker
 
 FUZZ_SCHEMA = "fuzz"
@@ -49,16 +48,6 @@ CALLERS: dict[str, tuple[str, str] | str | None] = {
 class FuzzTarget:
     base_url: str
     headers: dict[str, dict[str, str]]  # per caller name
-
-
-def in_schema(database_url: str, schema: str) -> str:
-    """The same database with `schema` alone on the search path. The test role may not create
-    databases, and asyncpg takes a server setting such as search_path only from a DSN's query,
-    so the URL hands asyncpg a DSN."""
-    dsn = make_url(database_url).set(drivername="postgresql")
-    return f"postgresql+asyncpg:///?dsn={dsn.render_as_string(hide_password=False)}" + (
-        f"?search_path={schema}"
-    )
 
 
 @pytest.fixture(scope="module")

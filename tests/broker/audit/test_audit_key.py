@@ -5,13 +5,15 @@ keys rotate; a log written before the chain was keyed still verifies after migra
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.audit import service as audit
@@ -20,10 +22,11 @@ from broker.audit.keys import AuditKey, AuditKeys, new_key
 from broker.audit.models import AuditChainHead, AuditEntry
 from broker.audit.verification import verify
 from broker.kit.db import create_engine, create_sessionmaker
-from broker.migrate import upgrade
+from broker.migrate import app_role_of, upgrade
 from broker.settings import Settings
 from tests.broker.audit.test_audit_chains import row_of, subject_in
 from tests.broker.test_cli import cdo_broker
+from tests.conftest import in_schema
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]
@@ -193,14 +196,46 @@ def _legacy_chain(chain: int, subjects: list[str]) -> list[AuditEntry]:
     return rows
 
 
+@dataclass(frozen=True)
+class Database:
+    owner_url: str  # who migrates (and who can tamper)
+    app_url: str  # who the broker is
+    app_role: str | None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def fresh_database(
+    request: pytest.FixtureRequest, sqlite_url: str, database_url: str, owner_database_url: str
+) -> AsyncIterator[Database]:
+    """An empty database: a SQLite file, or a schema of its own in the test database."""
+    if request.param == "sqlite":
+        yield Database(sqlite_url, sqlite_url, None)
+        return
+    schema = f"audit_old_{secrets.token_hex(4)}"
+    owner = create_engine(owner_database_url)
+    async with owner.begin() as connection:
+        await connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield Database(
+            in_schema(owner_database_url, schema),
+            in_schema(database_url, schema),
+            app_role_of(database_url, owner_database_url),
+        )
+    finally:
+        async with owner.begin() as connection:
+            await connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        await owner.dispose()
+
+
 async def test_a_log_written_before_the_key_verifies_after_the_migration_and_stays_sealed(
-    sqlite_url: str,
+    fresh_database: Database,
 ) -> None:
-    await asyncio.to_thread(upgrade, sqlite_url, "0009")
+    db = fresh_database
+    await asyncio.to_thread(upgrade, db.owner_url, "0009")
     legacy = {0: _legacy_chain(0, ["a", "b", "c"]), 5: _legacy_chain(5, ["d", "e"])}
-    engine = create_engine(sqlite_url)
+    owner, app = create_engine(db.owner_url), create_engine(db.app_url)
     columns = ("occurred_at", "actor", "client_id", "action", "subject", "detail", "chain")
-    async with engine.begin() as connection:
+    async with owner.begin() as connection:
         for chain, rows in legacy.items():
             for entry in rows:
                 values = {c: getattr(entry, c) for c in (*columns, "prev_hash", "hash")}
@@ -211,8 +246,8 @@ async def test_a_log_written_before_the_key_verifies_after_the_migration_and_sta
                 )
             )
     key = AuditKeys.parse(new_key())
-    await asyncio.to_thread(upgrade, sqlite_url, audit_keys=lambda: key)
-    sessions = create_sessionmaker(engine, audit_keys=key)
+    await asyncio.to_thread(upgrade, db.owner_url, app_role=db.app_role, audit_keys=lambda: key)
+    sessions = create_sessionmaker(app, audit_keys=key)
     try:
         async with sessions() as session:
             assert (await verify(session)).ok
@@ -232,7 +267,7 @@ async def test_a_log_written_before_the_key_verifies_after_the_migration_and_sta
 
         # An unkeyed row rewritten and its chain re-hashed up to the seal: the seal's MAC
         # covers the old hash, so the seal no longer fits.
-        async with sessions() as session:
+        async with create_sessionmaker(owner, audit_keys=key)() as session:
             stored = await session.scalars(
                 select(AuditEntry).where(AuditEntry.chain == 5).order_by(AuditEntry.id)
             )
@@ -248,4 +283,5 @@ async def test_a_log_written_before_the_key_verifies_after_the_migration_and_sta
             await session.rollback()
         assert (verdict.broken_at, verdict.reason) == (forged[2].id, "its content was changed")
     finally:
-        await engine.dispose()
+        await owner.dispose()
+        await app.dispose()

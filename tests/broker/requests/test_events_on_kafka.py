@@ -109,57 +109,63 @@ async def test_a_broker_killed_mid_load_loses_nothing_it_acknowledged(
         "SLA_JOB": "false",
     }
     broker = await serving_broker(env, port)
-    async with sessionmaker() as session:
-        oauth_client, secret = await create_client(
-            session, organisation_id="gz-rsj", scope=ALL_SCOPES
-        )
-        await session.commit()
-
-    acknowledged: list[str] = []
-    async with (
-        open_tail(settings.kafka_bootstrap_servers) as tail,
-        httpx.AsyncClient(base_url=url) as http,
-    ):
-        token = (
-            await http.post(
-                "/oauth/token",
-                data={"grant_type": "client_credentials"},
-                auth=(oauth_client.id, secret),
-            )
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-
-        async def one() -> None:
-            try:
-                response = await http.post(
-                    "/v1/requests", headers=headers, json=request_body(DATASET, ["name"])
-                )
-            except httpx.TransportError:
-                return  # not acknowledged: the broker died first
-            if response.status_code == 201:
-                acknowledged.append(response.json()["id"])
-
-        async def load() -> None:
-            for _ in range(30):
-                await asyncio.gather(*(one() for _ in range(8)))
-
-        loading = asyncio.create_task(load())
-        await wait_until(lambda: len(acknowledged) >= 60, limit_s=60, what="load to build up")
-        broker.send_signal(signal.SIGKILL)
-        await broker.wait()
-        await loading
-
+    try:
         async with sessionmaker() as session:
-            stored = set(
-                await session.scalars(
-                    select(DataRequest.id).where(DataRequest.id.in_(acknowledged))
-                )
+            oauth_client, secret = await create_client(
+                session, organisation_id="gz-rsj", scope=ALL_SCOPES
             )
-        assert stored == set(acknowledged)
-        await wait_until(
-            lambda: _unsent_zero(sessionmaker, acknowledged), limit_s=60, what="relay takeover"
-        )
-        records = await tail.read(acknowledged, within=60)
+            await session.commit()
+
+        acknowledged: list[str] = []
+        async with (
+            open_tail(settings.kafka_bootstrap_servers) as tail,
+            httpx.AsyncClient(base_url=url) as http,
+        ):
+            token = (
+                await http.post(
+                    "/oauth/token",
+                    data={"grant_type": "client_credentials"},
+                    auth=(oauth_client.id, secret),
+                )
+            ).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+
+            async def one() -> None:
+                try:
+                    response = await http.post(
+                        "/v1/requests", headers=headers, json=request_body(DATASET, ["name"])
+                    )
+                except httpx.TransportError:
+                    return  # not acknowledged: the broker died first
+                if response.status_code == 201:
+                    acknowledged.append(response.json()["id"])
+
+            async def load() -> None:
+                for _ in range(30):
+                    await asyncio.gather(*(one() for _ in range(8)))
+
+            loading = asyncio.create_task(load())
+            await wait_until(lambda: len(acknowledged) >= 60, limit_s=60, what="load to build up")
+            broker.send_signal(signal.SIGKILL)
+            await broker.wait()
+            await loading
+
+            async with sessionmaker() as session:
+                stored = set(
+                    await session.scalars(
+                        select(DataRequest.id).where(DataRequest.id.in_(acknowledged))
+                    )
+                )
+            assert stored == set(acknowledged)
+            await wait_until(
+                lambda: _unsent_zero(sessionmaker, acknowledged), limit_s=60, what="relay takeover"
+            )
+            records = await tail.read(acknowledged, within=60)
+
+    finally:  # a failure before the kill must not leave a broker (and its relay) running
+        if broker.returncode is None:
+            broker.kill()
+            await broker.wait()
 
     types = _types_per_request(records)
     assert set(types) == set(acknowledged)
