@@ -33,10 +33,10 @@ def upgrade(
 ) -> None:
     """Migrate the database at `database_url` (its owner's URL).
 
-    `app_role`: the role the broker connects as, if another; revision 0011 grants it what the
-    broker may do and no UPDATE or DELETE of audit rows. `audit_keys`: called if a revision needs
-    them (0010 seals chains written unkeyed); without it such a revision reads AUDIT_KEY from the
-    environment."""
+    `app_role`: the role the broker connects as, if another; it is granted what the broker may
+    do and no UPDATE or DELETE of audit rows (migrations/privileges.py), at every run.
+    `audit_keys`: called if a revision needs them (0010 seals chains written unkeyed); without
+    it such a revision reads AUDIT_KEY from the environment."""
     config = alembic_config(database_url)
     config.attributes["app_role"] = app_role
     if audit_keys is not None:

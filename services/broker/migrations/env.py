@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from broker.kit.db import create_engine
+from broker.migrations.privileges import grant_app_role
 from broker.models import Base
 
 config = context.config
@@ -23,6 +24,7 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        grant_app_role(connection, config.attributes.get("app_role"))
 
 
 async def _run_online() -> None:

@@ -1,8 +1,10 @@
-"""The broker's database role may append to the audit log and read it, never change it: the
-migration (run as the owner) grants it no UPDATE, DELETE or TRUNCATE on `audit_log`."""
+"""The broker's database role may append to the audit log and read it, never change it: every
+migrate run as the owner grants it no UPDATE, DELETE or TRUNCATE on `audit_log`."""
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 from typing import Any
 
 import pytest
@@ -11,9 +13,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.audit import service as audit
-from broker.audit.actor import Actor
+from broker.audit.actor import SYSTEM, Actor
+from broker.audit.keys import audit_keys_from_settings
 from broker.audit.models import AuditChainHead, AuditEntry
-from broker.migrate import app_role_of
+from broker.kit.db import create_engine, create_sessionmaker
+from broker.migrate import app_role_of, upgrade
+from broker.settings import Settings
+from tests.conftest import in_schema
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]
@@ -55,3 +61,33 @@ async def test_the_broker_role_cannot_update_delete_or_truncate_audit_rows(
         await session.execute(update(AuditEntry).where(AuditEntry.id == entry.id).values(actor="x"))
         await session.rollback()
     assert user != owner
+
+
+async def test_a_database_migrated_before_the_role_existed_gets_its_grants_at_the_next_migrate(
+    database_url: str, owner_database_url: str, settings: Settings
+) -> None:
+    """The grants are not a one-time revision: a database at the newest revision, migrated by a
+    run that named no role, gets them from the next `migrate` that does."""
+    schema = f"roles_{secrets.token_hex(4)}"
+    owner = create_engine(owner_database_url)
+    async with owner.begin() as connection:
+        await connection.execute(text(f"CREATE SCHEMA {schema}"))
+    app = create_engine(in_schema(database_url, schema))
+    sessions = create_sessionmaker(app, audit_keys=audit_keys_from_settings(settings))
+    role = app_role_of(database_url, owner_database_url)
+    try:
+        await asyncio.to_thread(upgrade, in_schema(owner_database_url, schema))  # no role named
+        async with sessions() as session:  # not even the schema is the role's to use
+            with pytest.raises(DBAPIError, match='relation "audit_log" does not exist'):
+                await session.execute(select(AuditEntry.id))
+        await asyncio.to_thread(upgrade, in_schema(owner_database_url, schema), app_role=role)
+        async with sessions() as session:
+            entry = await audit.record(session, "test.role", actor=SYSTEM, subject="later")
+            await session.commit()
+            with pytest.raises(DBAPIError, match="permission denied"):
+                await session.execute(delete(AuditEntry).where(AuditEntry.id == entry.id))
+    finally:
+        await app.dispose()
+        async with owner.begin() as connection:
+            await connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        await owner.dispose()
