@@ -35,7 +35,7 @@ def upgrade(
 
     `app_role`: the role the broker connects as, if another; it is granted what the broker may
     do and no UPDATE or DELETE of audit rows (migrations/privileges.py), at every run.
-    `audit_keys`: called if a revision needs them (0010 seals chains written unkeyed); without
+    `audit_keys`: called if a revision needs them (0011 seals chains written unkeyed); without
     it such a revision reads AUDIT_KEY from the environment."""
     config = alembic_config(database_url)
     config.attributes["app_role"] = app_role
