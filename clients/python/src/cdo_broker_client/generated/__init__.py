@@ -1,0 +1,3 @@
+"""Generated from the broker's schemas by scripts/generate_models.py: do not edit."""
+
+"""Generated from the broker's schemas by scripts/generate_models.py: do not edit."""

@@ -1,0 +1,859 @@
+"""Generated from the broker's schemas by scripts/generate_models.py: do not edit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
+
+
+class AppointmentEnd(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    ends_at: Annotated[AwareDatetime | None, Field(description="default: now", title="Ends At")] = (
+        None
+    )
+    reason: Annotated[str, Field(max_length=1000, min_length=1, title="Reason")]
+
+
+class AppointmentIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    appointed_by: Annotated[str, Field(max_length=200, min_length=1, title="Appointed By")]
+    ends_at: Annotated[AwareDatetime | None, Field(title="Ends At")] = None
+    filed_with_id: Annotated[
+        str,
+        Field(description="the data bureau the appointment is filed with", title="Filed With Id"),
+    ]
+    organisation_id: Annotated[str, Field(title="Organisation Id")]
+    person_name: Annotated[str, Field(max_length=100, min_length=1, title="Person Name")]
+    replaces: Annotated[
+        str | None,
+        Field(
+            description="id of the current appointment this one succeeds; it ends at starts_at",
+            title="Replaces",
+        ),
+    ] = None
+    starts_at: Annotated[AwareDatetime, Field(title="Starts At")]
+    title: Annotated[str, Field(max_length=100, min_length=1, title="Title")]
+
+
+class AppointmentOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    appointed_by: Annotated[str, Field(title="Appointed By")]
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    end_reason: Annotated[str | None, Field(title="End Reason")]
+    ends_at: Annotated[AwareDatetime | None, Field(title="Ends At")]
+    filed_with_id: Annotated[str, Field(title="Filed With Id")]
+    id: Annotated[str, Field(title="Id")]
+    organisation_id: Annotated[str, Field(title="Organisation Id")]
+    person_name: Annotated[str, Field(title="Person Name")]
+    starts_at: Annotated[AwareDatetime, Field(title="Starts At")]
+    title: Annotated[str, Field(title="Title")]
+
+
+class ApproverOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    acting_for: Annotated[str | None, Field(title="Acting For")]
+    cdo: Annotated[
+        str | None, Field(description="name of the approver's active CDO, if any", title="Cdo")
+    ]
+    current: Annotated[bool, Field(title="Current")]
+    escalated_from: Annotated[str | None, Field(title="Escalated From")]
+    organisation_id: Annotated[str, Field(title="Organisation Id")]
+
+
+class AttemptOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    attempted_at: Annotated[AwareDatetime, Field(title="Attempted At")]
+    endpoint_url: Annotated[str, Field(title="Endpoint Url")]
+    error: Annotated[str | None, Field(title="Error")]
+    latency_ms: Annotated[int, Field(title="Latency Ms")]
+    outcome: Annotated[
+        str, Field(description="delivered | retry | gone | failed_permanently", title="Outcome")
+    ]
+    status_code: Annotated[
+        int | None,
+        Field(description="the receiver's HTTP status; null if none", title="Status Code"),
+    ]
+
+
+class CDOSummary(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    appointment_id: Annotated[str, Field(title="Appointment Id")]
+    ends_at: Annotated[AwareDatetime | None, Field(title="Ends At")]
+    person_name: Annotated[str, Field(title="Person Name")]
+    starts_at: Annotated[AwareDatetime, Field(title="Starts At")]
+    title: Annotated[str, Field(title="Title")]
+
+
+class Reason(RootModel[str]):
+    root: Annotated[str, Field(max_length=2000, title="Reason")]
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    reason: Annotated[Reason | None, Field(title="Reason")] = None
+
+
+class ClarificationAnswerIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    answer: Annotated[str, Field(max_length=4000, min_length=1, title="Answer")]
+
+
+class ClarificationIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    question: Annotated[str, Field(max_length=2000, min_length=2, title="Question")]
+
+
+class Description(RootModel[str]):
+    root: Annotated[str, Field(max_length=2000, title="Description")]
+
+
+class Name(RootModel[str]):
+    root: Annotated[str, Field(max_length=200, min_length=1, title="Name")]
+
+
+class NameEn(RootModel[str]):
+    root: Annotated[str, Field(max_length=300, min_length=1, title="Name En")]
+
+
+class DatasetField(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    label: Annotated[str, Field(max_length=100, min_length=1, title="Label")]
+    name: Annotated[str, Field(pattern="^[a-z][a-z0-9_]{0,63}$", title="Name")]
+
+
+class Comment(RootModel[str]):
+    root: Annotated[str, Field(max_length=2000, title="Comment")]
+
+
+class Fields1(RootModel[list[str]]):
+    root: Annotated[
+        list[str],
+        Field(
+            description="approve only these (a subset of those asked)", min_length=1, title="Fields"
+        ),
+    ]
+
+
+class DecisionOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    comment: Annotated[str | None, Field(title="Comment")]
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    decided_by: Annotated[str, Field(title="Decided By")]
+    decision: Annotated[Literal["approve", "reject"], Field(title="Decision")]
+    id: Annotated[str, Field(title="Id")]
+    narrowing: Annotated[dict[str, Any] | None, Field(title="Narrowing")]
+    on_behalf_of: Annotated[str | None, Field(title="On Behalf Of")]
+    organisation_id: Annotated[str, Field(title="Organisation Id")]
+    signature: Annotated[
+        str | None,
+        Field(
+            description="compact JWS (RS256, broker JWKS) over the decision's content",
+            title="Signature",
+        ),
+    ]
+
+
+class Reason1(RootModel[str]):
+    root: Annotated[str, Field(max_length=1000, title="Reason")]
+
+
+class DelegationIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    delegate_name: Annotated[str, Field(max_length=100, min_length=1, title="Delegate Name")]
+    delegate_org_id: Annotated[
+        str | None,
+        Field(
+            description="the body whose systems the deputy uses; default: the same",
+            title="Delegate Org Id",
+        ),
+    ] = None
+    delegate_title: Annotated[str, Field(max_length=100, min_length=1, title="Delegate Title")]
+    ends_at: Annotated[AwareDatetime, Field(title="Ends At")]
+    organisation_id: Annotated[
+        str | None,
+        Field(
+            description="whose CDO delegates; default: the caller's organisation",
+            title="Organisation Id",
+        ),
+    ] = None
+    reason: Annotated[Reason1 | None, Field(title="Reason")] = None
+    starts_at: Annotated[AwareDatetime, Field(title="Starts At")]
+
+
+class DelegationOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    appointment_id: Annotated[str, Field(title="Appointment Id")]
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    delegate_name: Annotated[str, Field(title="Delegate Name")]
+    delegate_org_id: Annotated[str, Field(title="Delegate Org Id")]
+    delegate_title: Annotated[str, Field(title="Delegate Title")]
+    ends_at: Annotated[AwareDatetime, Field(title="Ends At")]
+    id: Annotated[str, Field(title="Id")]
+    reason: Annotated[str | None, Field(title="Reason")]
+    revoked_at: Annotated[AwareDatetime | None, Field(title="Revoked At")]
+    starts_at: Annotated[AwareDatetime, Field(title="Starts At")]
+
+
+class DeliveryOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    attempts: Annotated[list[AttemptOut], Field(title="Attempts")]
+    attempts_in_schedule: Annotated[
+        int,
+        Field(
+            description="attempts since the delivery was queued or last replayed: the retry schedule's position (`attempts` lists every attempt ever made)",
+            title="Attempts In Schedule",
+        ),
+    ]
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    dead_at: Annotated[AwareDatetime | None, Field(title="Dead At")]
+    delivered_at: Annotated[AwareDatetime | None, Field(title="Delivered At")]
+    event_type: Annotated[str, Field(title="Event Type")]
+    id: Annotated[str, Field(description="the `webhook-id` header of every attempt", title="Id")]
+    last_error: Annotated[str | None, Field(title="Last Error")]
+    last_status_code: Annotated[int | None, Field(title="Last Status Code")]
+    next_attempt_at: Annotated[AwareDatetime | None, Field(title="Next Attempt At")]
+    payload: Annotated[
+        dict[str, Any], Field(description="the body that is signed and sent", title="Payload")
+    ]
+    request_id: Annotated[str | None, Field(title="Request Id")]
+    status: Annotated[
+        Literal["pending", "delivered", "dead", "undeliverable"], Field(title="Status")
+    ]
+
+
+class EndpointIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    url: Annotated[
+        str,
+        Field(
+            description="https URL on the public internet that receives the signed webhooks",
+            examples=["https://cdo.gz.gov.cn/hooks/cdo-broker"],
+            max_length=2000,
+            min_length=1,
+            title="Url",
+        ),
+    ]
+
+
+class EndpointOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    disabled_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            description="set when the receiver answered 410 Gone; PUT the endpoint to re-enable it",
+            title="Disabled At",
+        ),
+    ]
+    disabled_reason: Annotated[str | None, Field(title="Disabled Reason")]
+    id: Annotated[str, Field(title="Id")]
+    organisation_id: Annotated[str, Field(title="Organisation Id")]
+    rotation_ends_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            description="while a rotation overlaps: when the previous secret stops signing",
+            title="Rotation Ends At",
+        ),
+    ]
+    updated_at: Annotated[AwareDatetime, Field(title="Updated At")]
+    url: Annotated[str, Field(title="Url")]
+
+
+class EndpointWithSecret(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    disabled_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            description="set when the receiver answered 410 Gone; PUT the endpoint to re-enable it",
+            title="Disabled At",
+        ),
+    ]
+    disabled_reason: Annotated[str | None, Field(title="Disabled Reason")]
+    id: Annotated[str, Field(title="Id")]
+    organisation_id: Annotated[str, Field(title="Organisation Id")]
+    rotation_ends_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            description="while a rotation overlaps: when the previous secret stops signing",
+            title="Rotation Ends At",
+        ),
+    ]
+    secret: Annotated[
+        str,
+        Field(
+            description="the signing secret, `whsec_` + base64 of 32 bytes; shown this once only",
+            examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw8QtLEfSYbDg="],
+            title="Secret",
+        ),
+    ]
+    updated_at: Annotated[AwareDatetime, Field(title="Updated At")]
+    url: Annotated[str, Field(title="Url")]
+
+
+class FieldError(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    field: Annotated[str, Field(description="the field, dotted (`period.end`)", title="Field")]
+    in_: Annotated[str, Field(alias="in", description="body, query, path or header", title="In")]
+    message: Annotated[str, Field(title="Message")]
+
+
+class Reason2(RootModel[str]):
+    root: Annotated[str, Field(max_length=2000, title="Reason")]
+
+
+class GrantChangeIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    reason: Annotated[Reason2 | None, Field(title="Reason")] = None
+
+
+class GrantOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    dataset_id: Annotated[str, Field(title="Dataset Id")]
+    decision_ids: Annotated[list[str], Field(title="Decision Ids")]
+    ends_at: Annotated[AwareDatetime, Field(title="Ends At")]
+    fields: Annotated[list[str], Field(title="Fields")]
+    grantee_id: Annotated[str, Field(title="Grantee Id")]
+    id: Annotated[str, Field(title="Id")]
+    jurisdiction: Annotated[str | None, Field(title="Jurisdiction")]
+    last_used_at: Annotated[AwareDatetime | None, Field(title="Last Used At")]
+    provider_id: Annotated[str, Field(title="Provider Id")]
+    purpose: Annotated[str, Field(title="Purpose")]
+    request_id: Annotated[str, Field(title="Request Id")]
+    revoke_reason: Annotated[str | None, Field(title="Revoke Reason")]
+    revoked_at: Annotated[AwareDatetime | None, Field(title="Revoked At")]
+    scope: Annotated[str, Field(title="Scope")]
+    starts_at: Annotated[AwareDatetime, Field(title="Starts At")]
+    status: Annotated[str, Field(title="Status")]
+    use_count: Annotated[int, Field(title="Use Count")]
+
+
+class GrantRevokeIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    reason: Annotated[
+        str,
+        Field(
+            description="why: it is recorded and sent",
+            max_length=2000,
+            min_length=2,
+            title="Reason",
+        ),
+    ]
+
+
+class GrantUseIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    count: Annotated[
+        int, Field(description="uses since the last report", ge=1, le=1000000000, title="Count")
+    ]
+    grant_id: Annotated[str, Field(max_length=40, min_length=1, title="Grant Id")]
+    last_used_at: Annotated[
+        AwareDatetime, Field(description="the latest of those uses", title="Last Used At")
+    ]
+
+
+class GrantUsesIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    uses: Annotated[list[GrantUseIn], Field(max_length=500, min_length=1, title="Uses")]
+
+
+class GrantUsesOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    counted: Annotated[
+        list[str],
+        Field(description="grants on your datasets: their counts were added", title="Counted"),
+    ]
+    ignored: Annotated[
+        list[str],
+        Field(description="grants not on your datasets, or unknown: not counted", title="Ignored"),
+    ]
+
+
+class OAuthError(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    error: Annotated[
+        str, Field(description="invalid_request, invalid_client, invalid_scope, ...", title="Error")
+    ]
+    error_description: Annotated[str | None, Field(title="Error Description")] = None
+
+
+class OrganisationIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    division_code: Annotated[str, Field(pattern="^\\d{6}(\\d{3})?$", title="Division Code")]
+    government_id: Annotated[str | None, Field(title="Government Id")] = None
+    id: Annotated[
+        str, Field(max_length=64, min_length=2, pattern="^[a-z0-9][a-z0-9-]*$", title="Id")
+    ]
+    kind: Annotated[Literal["government", "department", "data_bureau"], Field(title="OrgKind")]
+    level: Annotated[Literal["province", "city", "county", "town"], Field(title="Level")]
+    name: Annotated[str, Field(max_length=200, min_length=1, title="Name")]
+    name_en: Annotated[str, Field(max_length=300, min_length=1, title="Name En")]
+    parent_id: Annotated[str | None, Field(title="Parent Id")] = None
+    pilot: Annotated[bool | None, Field(title="Pilot")] = False
+
+
+class OrganisationOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    cdo: CDOSummary | None
+    division_code: Annotated[str, Field(title="Division Code")]
+    government_id: Annotated[str | None, Field(title="Government Id")]
+    id: Annotated[str, Field(title="Id")]
+    kind: Annotated[Literal["government", "department", "data_bureau"], Field(title="OrgKind")]
+    level: Annotated[Literal["province", "city", "county", "town"], Field(title="Level")]
+    name: Annotated[str, Field(title="Name")]
+    name_en: Annotated[str, Field(title="Name En")]
+    parent_id: Annotated[str | None, Field(title="Parent Id")]
+    pilot: Annotated[bool, Field(title="Pilot")]
+
+
+class PageDeliveryOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    items: Annotated[list[DeliveryOut], Field(title="Items")]
+    next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+
+
+class PageGrantOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    items: Annotated[list[GrantOut], Field(title="Items")]
+    next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+
+
+class PageOrganisationOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    items: Annotated[list[OrganisationOut], Field(title="Items")]
+    next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+
+
+class Period(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    end: Annotated[AwareDatetime, Field(title="End")]
+    start: Annotated[AwareDatetime, Field(title="Start")]
+
+
+class PeriodIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    end: Annotated[AwareDatetime, Field(title="End")]
+    start: Annotated[AwareDatetime, Field(title="Start")]
+
+
+class Problem(BaseModel):
+    """
+    RFC 9457 problem details. A problem may carry further members (`required_scope`,
+    `field`, `checks`, ...).
+    """
+
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    detail: Annotated[str | None, Field(title="Detail")] = None
+    errors: Annotated[
+        list[FieldError] | None, Field(description="each invalid field", title="Errors")
+    ] = None
+    instance: Annotated[
+        str | None, Field(description="the path that was called", title="Instance")
+    ] = None
+    status: Annotated[int, Field(title="Status")]
+    title: Annotated[str, Field(title="Title")]
+    type: Annotated[str, Field(description="stable URI naming the kind of problem", title="Type")]
+
+
+class RangeReplayIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    force: Annotated[bool | None, Field(title="Force")] = False
+    from_: Annotated[
+        AwareDatetime,
+        Field(alias="from", description="created at or after this time", title="From"),
+    ]
+    status: Annotated[
+        Literal["dead", "undeliverable", "delivered"] | None,
+        Field(
+            description="only deliveries in this status; default: dead and undeliverable ones (`delivered` needs `force`)",
+            title="Status",
+        ),
+    ] = None
+    to: Annotated[AwareDatetime, Field(description="created before this time", title="To")]
+
+
+class ReplayIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    force: Annotated[
+        bool | None, Field(description="also send a delivery that was delivered", title="Force")
+    ] = False
+
+
+class ReplayOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    requeued: Annotated[
+        int, Field(description="how many deliveries went back to pending", title="Requeued")
+    ]
+
+
+class Jurisdiction(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            description="for a return: the division code of the jurisdiction the data concerns",
+            pattern="^\\d{6}(\\d{3})?$",
+            title="Jurisdiction",
+        ),
+    ]
+
+
+class LegalBasis(RootModel[str]):
+    root: Annotated[str, Field(max_length=2000, min_length=2, title="Legal Basis")]
+
+
+class RequestIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    dataset_id: Annotated[str, Field(max_length=100, min_length=1, title="Dataset Id")]
+    fields: Annotated[list[str], Field(max_length=200, min_length=1, title="Fields")]
+    jurisdiction: Annotated[
+        Jurisdiction | None,
+        Field(
+            description="for a return: the division code of the jurisdiction the data concerns",
+            title="Jurisdiction",
+        ),
+    ] = None
+    kind: Annotated[Literal["share", "return"], Field(title="Kind")]
+    legal_basis: Annotated[LegalBasis | None, Field(title="Legal Basis")] = None
+    period: PeriodIn
+    purpose: Annotated[
+        str,
+        Field(
+            description="purpose and usage scenario", max_length=2000, min_length=4, title="Purpose"
+        ),
+    ]
+
+
+class RequestStatus(RootModel[Literal["pending", "approved", "rejected", "cancelled", "expired"]]):
+    root: Annotated[
+        Literal["pending", "approved", "rejected", "cancelled", "expired"],
+        Field(title="RequestStatus"),
+    ]
+
+
+class OverlapSeconds(RootModel[int]):
+    root: Annotated[
+        int,
+        Field(
+            description="how long the old secret still signs (default WEBHOOK_ROTATION_OVERLAP)",
+            ge=0,
+            le=604800,
+            title="Overlap Seconds",
+        ),
+    ]
+
+
+class RotateIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    overlap_seconds: Annotated[
+        OverlapSeconds | None,
+        Field(
+            description="how long the old secret still signs (default WEBHOOK_ROTATION_OVERLAP)",
+            title="Overlap Seconds",
+        ),
+    ] = None
+
+
+class StepOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    approvers: Annotated[list[ApproverOut], Field(title="Approvers")]
+    decisions: Annotated[list[DecisionOut], Field(title="Decisions")]
+    due_at: Annotated[AwareDatetime | None, Field(title="Due At")]
+    escalations: Annotated[int, Field(title="Escalations")]
+    index: Annotated[int, Field(title="Index")]
+    on_hold_since: Annotated[AwareDatetime | None, Field(title="On Hold Since")]
+    required: Annotated[int, Field(title="Required")]
+    role: Annotated[str, Field(title="Role")]
+    sla_seconds: Annotated[int, Field(title="Sla Seconds")]
+    started_at: Annotated[AwareDatetime | None, Field(title="Started At")]
+    status: Annotated[str, Field(title="Status")]
+
+
+class TimelineAttempt(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    at: Annotated[AwareDatetime, Field(title="At")]
+    error: Annotated[str | None, Field(title="Error")]
+    latency_ms: Annotated[int, Field(title="Latency Ms")]
+    outcome: Annotated[str, Field(title="Outcome")]
+    status_code: Annotated[int | None, Field(title="Status Code")]
+
+
+class TimelineEvent(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    actor: Annotated[str | None, Field(title="Actor")]
+    at: Annotated[AwareDatetime, Field(title="At")]
+    due_at: Annotated[
+        AwareDatetime | None,
+        Field(description="for approval tasks: the step's SLA deadline", title="Due At"),
+    ]
+    published_at: Annotated[
+        AwareDatetime | None,
+        Field(description="when Kafka acknowledged it; null: waiting", title="Published At"),
+    ]
+    span_id: Annotated[str | None, Field(title="Span Id")]
+    step: Annotated[int | None, Field(title="Step")]
+    topic: Annotated[str, Field(title="Topic")]
+    trace_id: Annotated[str | None, Field(title="Trace Id")]
+    type: Annotated[
+        str,
+        Field(description="e.g. request.submitted, approval.requested, grant.issued", title="Type"),
+    ]
+
+
+class TimelineWebhook(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    attempts: Annotated[list[TimelineAttempt], Field(title="Attempts")]
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    next_attempt_at: Annotated[AwareDatetime | None, Field(title="Next Attempt At")]
+    recipient: Annotated[str, Field(title="Recipient")]
+    status: Annotated[str, Field(title="Status")]
+    type: Annotated[str, Field(title="Type")]
+    webhook_id: Annotated[str, Field(title="Webhook Id")]
+
+
+class CdoEvaluationRow(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    appointment_id: Annotated[
+        str | None,
+        Field(
+            description="the CDO appointment; null in per-body rows, and for a body's activity while it had no CDO",
+            title="Appointment Id",
+        ),
+    ]
+    approved: Annotated[int, Field(title="Approved")]
+    clarifications_asked: Annotated[int, Field(title="Clarifications Asked")]
+    decided: Annotated[int, Field(title="Decided")]
+    decided_by_delegate: Annotated[int, Field(title="Decided By Delegate")]
+    decision_seconds_median: Annotated[
+        int | None,
+        Field(description="nearest-rank; null without decisions", title="Decision Seconds Median"),
+    ]
+    decision_seconds_p90: Annotated[
+        int | None,
+        Field(description="nearest-rank; null without decisions", title="Decision Seconds P90"),
+    ]
+    escalations_caused: Annotated[int, Field(title="Escalations Caused")]
+    escalations_received: Annotated[int, Field(title="Escalations Received")]
+    grants_revoked_after_approval: Annotated[int, Field(title="Grants Revoked After Approval")]
+    level: Annotated[Literal["province", "city", "county", "town"], Field(title="Level")]
+    organisation_id: Annotated[str, Field(title="Organisation Id")]
+    organisation_name: Annotated[str, Field(title="Organisation Name")]
+    person_name: Annotated[str | None, Field(title="Person Name")]
+    rejected: Annotated[int, Field(title="Rejected")]
+    requests_routed: Annotated[int, Field(title="Requests Routed")]
+    sla_breaches: Annotated[int, Field(title="Sla Breaches")]
+    title: Annotated[str | None, Field(title="Title")]
+
+
+class Fields(RootModel[list[DatasetField]]):
+    root: Annotated[list[DatasetField], Field(max_length=200, min_length=1, title="Fields")]
+
+
+class DatasetChange(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    description: Annotated[Description | None, Field(title="Description")] = None
+    fields: Annotated[Fields | None, Field(title="Fields")] = None
+    name: Annotated[Name | None, Field(title="Name")] = None
+    name_en: Annotated[NameEn | None, Field(title="Name En")] = None
+    sharing_class: Literal["unconditional", "conditional", "not_shareable"] | None = None
+
+
+class DatasetIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    description: Annotated[Description | None, Field(title="Description")] = None
+    fields: Annotated[list[DatasetField], Field(max_length=200, min_length=1, title="Fields")]
+    id: Annotated[
+        str, Field(max_length=100, min_length=2, pattern="^[a-z0-9][a-z0-9-]*$", title="Id")
+    ]
+    name: Annotated[str, Field(max_length=200, min_length=1, title="Name")]
+    name_en: Annotated[str, Field(max_length=300, min_length=1, title="Name En")]
+    owner_id: Annotated[str, Field(title="Owner Id")]
+    sharing_class: Annotated[
+        Literal["unconditional", "conditional", "not_shareable"], Field(title="SharingClass")
+    ]
+
+
+class DatasetOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    description: Annotated[str | None, Field(title="Description")]
+    fields: Annotated[list[DatasetField], Field(title="Fields")]
+    id: Annotated[str, Field(title="Id")]
+    name: Annotated[str, Field(title="Name")]
+    name_en: Annotated[str, Field(title="Name En")]
+    owner_id: Annotated[str, Field(title="Owner Id")]
+    sharing_class: Annotated[
+        Literal["unconditional", "conditional", "not_shareable"], Field(title="SharingClass")
+    ]
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    comment: Annotated[Comment | None, Field(title="Comment")] = None
+    decision: Annotated[Literal["approve", "reject"], Field(title="Decision")]
+    fields: Annotated[
+        Fields1 | None,
+        Field(description="approve only these (a subset of those asked)", title="Fields"),
+    ] = None
+    period: Annotated[PeriodIn | None, Field(description="approve a shorter period only")] = None
+
+
+class PageDatasetOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    items: Annotated[list[DatasetOut], Field(title="Items")]
+    next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+
+
+class RequestOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    current_step: Annotated[int | None, Field(title="Current Step")]
+    dataset_id: Annotated[str, Field(title="Dataset Id")]
+    decided_at: Annotated[AwareDatetime | None, Field(title="Decided At")]
+    fields: Annotated[list[str], Field(title="Fields")]
+    grant_id: Annotated[str | None, Field(title="Grant Id")]
+    granted_fields: Annotated[list[str], Field(title="Granted Fields")]
+    granted_period: Period
+    id: Annotated[str, Field(title="Id")]
+    jurisdiction: Annotated[str | None, Field(title="Jurisdiction")]
+    kind: Annotated[Literal["share", "return"], Field(title="Kind")]
+    legal_basis: Annotated[str | None, Field(title="Legal Basis")]
+    period: Period
+    provider_id: Annotated[str, Field(title="Provider Id")]
+    purpose: Annotated[str, Field(title="Purpose")]
+    requester_id: Annotated[str, Field(title="Requester Id")]
+    route: Annotated[list[StepOut], Field(title="Route")]
+    routing_rule: Annotated[str, Field(title="Routing Rule")]
+    status: Annotated[str, Field(title="Status")]
+    status_reason: Annotated[str | None, Field(title="Status Reason")]
+    trace_id: Annotated[str, Field(title="Trace Id")]
+    updated_at: Annotated[AwareDatetime, Field(title="Updated At")]
+
+
+class Timeline(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    current_step: Annotated[int | None, Field(title="Current Step")]
+    events: Annotated[list[TimelineEvent], Field(title="Events")]
+    request_id: Annotated[str, Field(title="Request Id")]
+    status: Annotated[str, Field(title="Status")]
+    trace_id: Annotated[str, Field(title="Trace Id")]
+    webhooks: Annotated[list[TimelineWebhook], Field(title="Webhooks")]
+
+
+class CdoEvaluationReport(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    from_: Annotated[AwareDatetime, Field(alias="from", title="From")]
+    group_by: Annotated[Literal["cdo", "body"], Field(title="GroupBy")]
+    level: Literal["province", "city", "county", "town"] | None
+    rows: Annotated[list[CdoEvaluationRow], Field(title="Rows")]
+    to: Annotated[AwareDatetime, Field(title="To")]
+
+
+class PageRequestOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    items: Annotated[list[RequestOut], Field(title="Items")]
+    next_cursor: Annotated[str | None, Field(title="Next Cursor")]
