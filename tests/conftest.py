@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import text
@@ -28,6 +29,8 @@ from broker.migrate import app_role_of, upgrade
 from broker.oauth.clients import create_client
 from broker.seed.pilot import load_pilot, seed_pilot
 from broker.settings import Settings
+from tests.ports import free_port
+from tests.waiting import wait_until
 
 pytest_plugins = ["tests.kafka"]  # the `tail` and `kafka` fixtures
 
@@ -205,3 +208,27 @@ async def broker_with(
         transport = httpx.ASGITransport(app=other, client=(client_address, 50123))
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
             yield http
+
+
+@asynccontextmanager
+async def served_broker(settings: Settings, **overrides: Any) -> AsyncIterator[str]:
+    """Another broker app over the same database, served by uvicorn on a loopback port in this
+    process (real HTTP: streams stream), its issuer that URL; yields the URL. Its background
+    jobs are off unless asked for, like `broker_with`'s; its grant feed runs."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    changed = {"sla_job_enabled": False, "outbox_relay_enabled": False, "issuer": url}
+    served = create_app(settings.model_copy(update=changed | overrides))
+    async with served.router.lifespan_context(served):
+        config = uvicorn.Config(
+            served, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+        )
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        await wait_until(lambda: server.started or task.done(), limit_s=10, what="uvicorn")
+        assert server.started, task
+        try:
+            yield url
+        finally:
+            server.should_exit = True
+            await task

@@ -16,6 +16,7 @@ from broker.audit.keys import audit_keys_from_settings
 from broker.catalog.endpoints import router as catalog_router
 from broker.directory.endpoints import router as directory_router
 from broker.grants.endpoints import router as grants_router
+from broker.grants.feed import GrantFeed
 from broker.health.endpoints import router as health_router
 from broker.kit.body_limit import LimitBodySize
 from broker.kit.content_type import RequireJSONBody
@@ -119,6 +120,10 @@ def create_app(
                 name="outbox-backlog",
             )
         )
+        app.state.grant_feed = GrantFeed(
+            app.state.sessionmaker, poll_s=settings.grant_feed_poll_interval_seconds
+        )
+        background.append(asyncio.create_task(app.state.grant_feed.run(stop), name="grant-feed"))
         app.state.outbox_relay = None
         if settings.kafka_bootstrap_servers and settings.outbox_relay_enabled:
             app.state.outbox_relay = OutboxRelay.from_settings(

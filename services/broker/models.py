@@ -3,7 +3,7 @@
 from broker.audit.models import AuditEntry
 from broker.catalog.models import Dataset
 from broker.directory.models import Appointment, Delegation, Organisation
-from broker.grants.models import Grant
+from broker.grants.models import Grant, GrantChange
 from broker.kit.db import Base
 from broker.oauth.models import OAuthClient
 from broker.outbox.models import OutboxEvent
@@ -28,6 +28,7 @@ __all__ = [
     "Delegation",
     "Escalation",
     "Grant",
+    "GrantChange",
     "OAuthClient",
     "Organisation",
     "OutboxEvent",

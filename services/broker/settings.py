@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     # development mode generates one under BROKER_DEV_KEY_DIR, production refuses to start without.
     audit_key: str | None = Field(default=None, alias="AUDIT_KEY")
 
+    # The grant feed (`GET /v1/grants/changes`): how often each process reads new changes (its
+    # own commits wake it at once), and after how long without one a listener gets a heartbeat.
+    grant_feed_poll_interval_seconds: float = Field(
+        default=0.5, gt=0, le=60, alias="GRANT_FEED_POLL_INTERVAL"
+    )
+    grant_feed_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, le=300, alias="GRANT_FEED_HEARTBEAT"
+    )
+
     # Webhooks (the notifier and the endpoint API).
     # Fernet key (urlsafe base64 of 32 bytes) that encrypts signing secrets at rest; development
     # mode generates one under BROKER_DEV_KEY_DIR, production refuses to start without it.

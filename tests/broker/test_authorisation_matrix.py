@@ -9,6 +9,7 @@ own matrix cases, so it cannot be left out. The scope each route needs is read o
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -70,6 +71,7 @@ GRANTS_READ = Scope.grants_read.value
 GRANTS_REVOKE = Scope.grants_revoke.value
 WEBHOOKS = Scope.webhooks_manage.value
 REPORTS = Scope.reports_read.value
+INTROSPECT = Scope.tokens_introspect.value
 
 # Every bearer-protected route. Statuses for no token / expired token are always 401; a wrong
 # scope is 403 naming `required_scope` (200 for ANY_TOKEN routes: they need no scope).
@@ -108,6 +110,9 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/v1/grants/{grant_id}/revoke"): Expect(GRANTS_REVOKE, 200, 404),
     ("POST", "/v1/grants/{grant_id}/pause"): Expect(GRANTS_REVOKE, 200, 404),
     ("POST", "/v1/grants/{grant_id}/resume"): Expect(GRANTS_REVOKE, 200, 404),
+    # a provider's guard: the changes of grants on its datasets, the uses it counted
+    ("GET", "/v1/grants/changes"): Expect(GRANTS_READ, 200, HIDDEN),
+    ("POST", "/v1/grants/uses"): Expect(INTROSPECT, 200, HIDDEN),
     # reports: the scheme-wide CDO evaluation, for holders of reports:read
     ("GET", "/v1/reports/cdo-evaluation"): Expect(REPORTS, 200, SHARED),
     # webhooks: always the caller's own endpoint and deliveries
@@ -647,6 +652,28 @@ async def _(w: World) -> Call:
     return Call(f"/v1/grants/{await w.grant(paused=True)}/resume", PROVIDER, json={})
 
 
+@builds("GET", "/v1/grants/changes")
+async def _(w: World) -> Call:
+    # from the start of the feed, without following: every change of the provider's grants
+    return Call(
+        "/v1/grants/changes",
+        PROVIDER,
+        params={"after": "0-0", "follow": "false"},
+        shows=lambda events: w.grant_id in {e["data"].get("grant_id") for e in events},
+    )
+
+
+@builds("POST", "/v1/grants/uses")
+async def _(w: World) -> Call:
+    used = {"grant_id": w.grant_id, "count": 1, "last_used_at": datetime.now(UTC).isoformat()}
+    return Call(
+        "/v1/grants/uses",
+        PROVIDER,
+        json={"uses": [used]},
+        shows=lambda body: w.grant_id in body["counted"],
+    )
+
+
 @builds("GET", "/v1/reports/cdo-evaluation")
 async def _(w: World) -> Call:
     start, end = _window(days=30)
@@ -756,6 +783,18 @@ def _matrix_params() -> Iterator[Any]:
             yield pytest.param(route, case, id=f"{_id(route)} | {case}")
 
 
+def _body(response: httpx.Response) -> Any:
+    """JSON, or for an event stream its events as `{"event", "data"}`."""
+    if not response.headers.get("content-type", "").startswith("text/event-stream"):
+        return response.json()
+    events = []
+    for block in response.text.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if "data" in fields:
+            events.append({"event": fields.get("event"), "data": json.loads(fields["data"])})
+    return events
+
+
 def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -812,7 +851,7 @@ async def test_authorisation_matrix(
     if case == "right" or (case == "wrong-scope" and expect.scope is ANY_TOKEN):
         assert response.status_code == expect.right, response.text
         if call.shows is not None:
-            assert call.shows(response.json()), response.json()
+            assert call.shows(_body(response)), response.text
         if call.acts_as is not None:
             assert response.json()[call.acts_as] == caller, response.json()
         return
@@ -822,7 +861,7 @@ async def test_authorisation_matrix(
     assert 200 <= response.status_code < 300, response.text
     if expect.other == HIDDEN:
         assert call.shows is not None
-        assert not call.shows(response.json()), response.json()
+        assert not call.shows(_body(response)), response.text
     elif expect.other == SHARED:
         assert response.status_code == expect.right, response.text
         if call.shows is not None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from broker.events import GrantEventName
-from broker.grants import service
+from broker.grants import provider_endpoints, service
 from broker.grants.schemas import GrantOut
 from broker.kit.clock import utcnow
 from broker.kit.db import SessionDep
@@ -18,6 +18,7 @@ from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
 
 router = APIRouter(prefix="/v1/grants", tags=["grants"])
+router.include_router(provider_endpoints.router)  # first: `/changes` is not a grant id
 GrantReader = Annotated[Principal, Depends(require_scope(Scope.grants_read))]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, FetchedValue, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from broker.kit.clock import utcnow
@@ -36,3 +36,36 @@ class Grant(Base):
     # Introspections that found the grant's tokens active: unused grants show up at zero.
     use_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class GrantChange(Base):
+    """One change of a grant's standing, in the order the feed (`GET /v1/grants/changes`) tells
+    providers about it.
+
+    `seq` is allocated when the row is inserted, not when its transaction commits, so on
+    PostgreSQL a row with a smaller `seq` can become visible after one with a larger. `tx` (the
+    inserting transaction's id, `pg_current_xact_id()`) fixes that: a reader only takes rows whose
+    transaction is older than every transaction still running (the snapshot's xmin), and orders
+    by `(tx, seq)`; no row can later appear before a position it has passed. On SQLite writers
+    are serial, `tx` is 0 and `seq` alone orders.
+    """
+
+    __tablename__ = "grant_changes"
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    tx: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
+    grant_id: Mapped[str] = mapped_column(String(40))
+    provider_id: Mapped[str] = mapped_column(String(64))
+    grantee_id: Mapped[str] = mapped_column(String(64))
+    dataset_id: Mapped[str] = mapped_column(String(100))
+    event: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_grant_changes_position", "tx", "seq"),
+        Index("ix_grant_changes_provider_position", "provider_id", "tx", "seq"),
+    )

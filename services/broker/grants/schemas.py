@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class GrantOut(BaseModel):
@@ -26,3 +26,22 @@ class GrantOut(BaseModel):
     revoke_reason: str | None
     use_count: int
     last_used_at: datetime | None
+
+
+class GrantUseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    grant_id: str = Field(min_length=1, max_length=40)
+    count: int = Field(ge=1, le=1_000_000_000, description="uses since the last report")
+    last_used_at: datetime = Field(description="the latest of those uses")
+
+
+class GrantUsesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    uses: list[GrantUseIn] = Field(min_length=1, max_length=500)
+
+
+class GrantUsesOut(BaseModel):
+    counted: list[str] = Field(description="grants on your datasets: their counts were added")
+    ignored: list[str] = Field(description="grants not on your datasets, or unknown: not counted")

@@ -13,7 +13,8 @@ from broker.audit.actor import SYSTEM, Actor
 from broker.directory import repository as directory_repository
 from broker.directory.jurisdiction import covers
 from broker.events import GrantEvent, GrantEventName, ce_type
-from broker.grants.models import Grant
+from broker.grants import feed
+from broker.grants.models import Grant, GrantChange
 from broker.kit.ids import new_id
 from broker.kit.problems import Conflict, NotFound, Problem
 from broker.kit.tracing import follow_request
@@ -93,6 +94,19 @@ async def grant_event(
         occurred_at=now,
         reason=reason,
     )
+    session.add(
+        GrantChange(
+            grant_id=grant.id,
+            provider_id=grant.provider_id,
+            grantee_id=grant.grantee_id,
+            dataset_id=grant.dataset_id,
+            event=name.value,
+            status=grant.status,
+            ends_at=grant.ends_at,
+            occurred_at=now,
+        )
+    )
+    feed.changed(session)
     await record_event(
         session,
         topic=topics.GRANTS,
