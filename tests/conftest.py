@@ -211,10 +211,10 @@ async def broker_with(
 
 
 @asynccontextmanager
-async def served_broker(settings: Settings, **overrides: Any) -> AsyncIterator[str]:
+async def served_app(settings: Settings, **overrides: Any) -> AsyncIterator[tuple[str, FastAPI]]:
     """Another broker app over the same database, served by uvicorn on a loopback port in this
-    process (real HTTP: streams stream), its issuer that URL; yields the URL. Its background
-    jobs are off unless asked for, like `broker_with`'s; its grant feed runs."""
+    process (real HTTP: streams stream), its issuer that URL; yields the URL and the app. Its
+    background jobs are off unless asked for, like `broker_with`'s; its grant feed runs."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     changed = {"sla_job_enabled": False, "outbox_relay_enabled": False, "issuer": url}
@@ -228,7 +228,14 @@ async def served_broker(settings: Settings, **overrides: Any) -> AsyncIterator[s
         await wait_until(lambda: server.started or task.done(), limit_s=10, what="uvicorn")
         assert server.started, task
         try:
-            yield url
+            yield url, served
         finally:
             server.should_exit = True
             await task
+
+
+@asynccontextmanager
+async def served_broker(settings: Settings, **overrides: Any) -> AsyncIterator[str]:
+    """`served_app`'s URL."""
+    async with served_app(settings, **overrides) as (url, _):
+        yield url
