@@ -4,10 +4,8 @@ endpoint's secret is being rotated (both secrets sign)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-import secrets
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -20,13 +18,11 @@ from standardwebhooks import Webhook
 from broker.settings import Settings
 from cdo_broker_client import WebhookVerificationError, parse_webhook, verify_webhook
 from cdo_broker_client.events import GrantWebhook, RequestDecidedWebhook
-from notifier.cli import serve
 from notifier.signing import generate_secret, headers_for
 from tests.broker.requests.conftest import request_body
 from tests.clients.orgs import LICENCES
 from tests.conftest import TokenFactory, bearer, broker_with
-from tests.notifier.conftest import _running_receiver
-from tests.waiting import wait_until
+from tests.notifier.conftest import _running_receiver, running_notifier
 
 BODY = json.dumps({"type": "grant.revoked", "timestamp": "2026-12-04T10:00:00Z", "data": {}})
 
@@ -78,19 +74,8 @@ async def loopback(settings: Settings, app: FastAPI) -> AsyncIterator[httpx.Asyn
 
 @pytest.fixture
 async def notifier(settings: Settings) -> AsyncIterator[None]:
-    local = settings.model_copy(
-        update={
-            "webhook_allow_private_urls": True,
-            "notifier_group_id": f"test-{secrets.token_hex(4)}",
-            "notifier_start_at": "latest",
-        }
-    )
-    stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(serve(local, stop, ready=ready))
-    await wait_until(ready.is_set, limit_s=30, what="the notifier to join its group")
-    yield
-    stop.set()
-    await asyncio.wait_for(task, 20)
+    async with running_notifier(settings):
+        yield
 
 
 @pytest.mark.integration

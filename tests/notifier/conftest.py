@@ -24,6 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from opentelemetry.sdk.trace import TracerProvider
 
 from broker.settings import Settings
 from notifier.cli import serve
@@ -244,3 +245,27 @@ async def group_at_the_end(bootstrap: str, group_id: str) -> None:
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with webhook_client() as client:
         yield client
+
+
+@contextlib.asynccontextmanager
+async def running_notifier(
+    settings: Settings, tracer_provider: TracerProvider | None = None
+) -> AsyncIterator[None]:
+    """The real notifier in this process, as the local demo runs it (loopback webhook URLs
+    allowed), in a consumer group of its own that starts at the topics' end (they hold earlier
+    runs' events); returns once it has joined its group."""
+    local = settings.model_copy(
+        update={
+            "webhook_allow_private_urls": True,
+            "notifier_group_id": f"test-{secrets.token_hex(4)}",
+            "notifier_start_at": "latest",
+        }
+    )
+    stop, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(serve(local, stop, ready=ready, tracer_provider=tracer_provider))
+    await wait_until(ready.is_set, limit_s=30, what="the notifier to join its group")
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)

@@ -5,9 +5,7 @@ exporter, each through its own tracer provider (nothing process-wide is installe
 
 from __future__ import annotations
 
-import asyncio
 import json
-import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,10 +22,9 @@ from broker.app import create_app
 from broker.kit.telemetry import configure_tracing
 from broker.outbox import topics
 from broker.settings import Settings
-from notifier.cli import serve
 from tests.broker.requests.conftest import ALL_SCOPES, request_body
 from tests.conftest import BASE_URL, TokenFactory, bearer
-from tests.notifier.conftest import Receiver, _running_receiver
+from tests.notifier.conftest import Receiver, _running_receiver, running_notifier
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -80,19 +77,8 @@ async def traced_notifier(
     settings: Settings, exporter: InMemorySpanExporter
 ) -> AsyncIterator[None]:
     provider = _provider("cdo-notifier", exporter)
-    local = settings.model_copy(
-        update={
-            "webhook_allow_private_urls": True,
-            "notifier_group_id": f"test-{secrets.token_hex(4)}",
-            "notifier_start_at": "latest",
-        }
-    )
-    stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(serve(local, stop, ready=ready, tracer_provider=provider))
-    await wait_until(ready.is_set, limit_s=30, what="the notifier to join its group")
-    yield
-    stop.set()
-    await asyncio.wait_for(task, 20)
+    async with running_notifier(settings, provider):
+        yield
     provider.shutdown()
 
 

@@ -4,9 +4,7 @@ and the grant. Every delivery verifies with the reference `standardwebhooks` pac
 
 from __future__ import annotations
 
-import asyncio
 import json
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
@@ -17,10 +15,15 @@ from fastapi import FastAPI
 from standardwebhooks import Webhook
 
 from broker.settings import Settings
-from notifier.cli import serve
 from tests.broker.requests.conftest import ALL_SCOPES, request_body
 from tests.conftest import BASE_URL, TokenFactory, bearer, broker_with
-from tests.notifier.conftest import Received, Receiver, Reply, _running_receiver
+from tests.notifier.conftest import (
+    Received,
+    Receiver,
+    Reply,
+    _running_receiver,
+    running_notifier,
+)
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -36,19 +39,8 @@ async def loopback_app(settings: Settings, app: FastAPI) -> AsyncIterator[httpx.
 
 @pytest.fixture
 async def notifier(settings: Settings) -> AsyncIterator[None]:
-    local = settings.model_copy(
-        update={
-            "webhook_allow_private_urls": True,
-            "notifier_group_id": f"test-{secrets.token_hex(4)}",
-            "notifier_start_at": "latest",  # the topics hold earlier runs' events
-        }
-    )
-    stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(serve(local, stop, ready=ready))
-    await wait_until(ready.is_set, limit_s=30, what="the notifier to join its group")
-    yield
-    stop.set()
-    await asyncio.wait_for(task, 20)
+    async with running_notifier(settings):
+        yield
 
 
 async def test_a_request_decided_entirely_from_webhooks(
