@@ -70,8 +70,9 @@ async def test_filing_with_a_key_is_idempotent_and_a_reused_key_conflicts(
 ) -> None:
     async with BrokerClient(broker_url, *await credentials(REQUESTER, REQUESTER_SCOPES)) as api:
         key = str(uuid.uuid4())
-        first = await api.file_request(_body(LICENCES, ["licence_number"]), idempotency_key=key)
-        again = await api.file_request(_body(LICENCES, ["licence_number"]), idempotency_key=key)
+        body = _body(LICENCES, ["licence_number"])
+        first = await api.file_request(body, idempotency_key=key)
+        again = await api.file_request(body, idempotency_key=key)
         assert again.id == first.id
         with pytest.raises(Conflict) as conflict:
             await api.file_request(_body(LICENCES, ["company_name"]), idempotency_key=key)

@@ -64,6 +64,7 @@ class GrantFeed:
         self._positions: list[Position] = []
         self._advanced = asyncio.Condition()
         self._wake = asyncio.Event()
+        self._reading = asyncio.Lock()  # the loop and listeners that connect both read
         self.started = asyncio.Event()
 
     def wake(self) -> None:
@@ -91,6 +92,10 @@ class GrantFeed:
 
     async def read(self) -> None:
         """Take every change committed since the last read, and wake the listeners."""
+        async with self._reading:
+            await self._read()
+
+    async def _read(self) -> None:
         while True:
             async with self._sessionmaker() as session:
                 rows = await repository.changes_after(session, self.position, limit=READ_PAGE)

@@ -7,7 +7,8 @@ that position (`ready`, `"snapshot": false`, once caught up; a position this fee
 gets the snapshot instead). Then each change as `grant.<event>` with its position as id, and a
 `heartbeat` with the position reached whenever nothing happened for a while, so that a reconnect
 resumes from there. The stream ends when the caller's token expires (reconnect with a fresh
-token), or at `ready` if the caller asked not to follow.
+token), or at `ready` if the caller asked not to follow. Whatever was committed before the
+caller connected comes before `ready`.
 """
 
 from __future__ import annotations
@@ -71,10 +72,10 @@ async def listen(
     """The event stream of one listener, ending at `until` (unix seconds)."""
     yield f"retry: {retry_ms}\n\n".encode()
     await feed.started.wait()
+    # Everything committed before the caller connected is in what comes before `ready`.
+    await feed.read()
     if resume_after is not None and resume_after > feed.position:
-        await feed.read()  # a position another replica has read already, or a stranger's
-        if resume_after > feed.position:
-            resume_after = None
+        resume_after = None  # not a position of this database: start afresh
     snapshot = resume_after is None
     if resume_after is None:
         standing, cursor = await feed.standing(provider_id, now=utcnow())
