@@ -3,16 +3,14 @@ broker's published keys, the claims, the `data_grant` it carries, and what the f
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from joserfc import jwt
 from joserfc.errors import JoseError
+from joserfc.jwk import GuestProtocol, RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 
 from cdo_broker_client.guard.keys import KeyCache
@@ -23,8 +21,7 @@ ALGORITHM = "RS256"
 PROBLEM_BASE = "https://cdo-broker.gd.gov.cn/problems/"
 
 
-@dataclass(frozen=True)
-class Granted:
+class Granted(NamedTuple):
     """What a verified token grants, as the provider's app sees it (`scope["state"]["grant"]`)."""
 
     grant_id: str
@@ -61,15 +58,10 @@ def _invalid(detail: str) -> Refused:
     return Refused(401, "invalid-token", detail, {"WWW-Authenticate": challenge})
 
 
-def _header(token: str) -> dict[str, Any]:
-    try:
-        encoded = token.split(".", 1)[0]
-        header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
-    except (ValueError, IndexError) as exc:
-        raise _invalid("the token is not a JWT") from exc
-    if not isinstance(header, dict):
-        raise _invalid("the token is not a JWT")
-    return header
+class _UnknownKey(Exception):
+    def __init__(self, kid: str) -> None:
+        super().__init__(kid)
+        self.kid = kid
 
 
 class TokenChecker:
@@ -93,21 +85,17 @@ class TokenChecker:
         )
 
     async def check(self, token: str, dataset_id: str) -> Granted:
-        header = _header(token)
-        if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
-            raise _invalid(f"the token must be {ALGORITHM} with a key id")
-        key = self.keys.get(header["kid"])
-        if key is None:
+        try:
+            decoded = self._decode(token)
+        except _UnknownKey as unknown:
             try:
-                key = await self.keys.key_for(header["kid"])
+                await self.keys.key_for(unknown.kid)  # a rotation: fetch the JWKS again
             except httpx.HTTPError:
                 logger.warning("could not fetch the broker's JWKS", exc_info=True)
-        if key is None:
-            raise _invalid("the token is not signed by a key the broker publishes")
-        try:
-            decoded = jwt.decode(token, key, algorithms=[ALGORITHM])
-        except (JoseError, ValueError) as exc:
-            raise _invalid("the token's signature does not verify") from exc
+            try:
+                decoded = self._decode(token)
+            except _UnknownKey as still:
+                raise _invalid("the token is not signed by a key the broker publishes") from still
         if str(decoded.header.get("typ", "")).lower() not in ("at+jwt", "application/at+jwt"):
             raise _invalid("not an access token (typ must be at+jwt)")
         try:
@@ -115,6 +103,24 @@ class TokenChecker:
         except JoseError as exc:
             raise _invalid(f"the token was refused: {exc.error}") from exc
         return self.granted(decoded.claims, dataset_id)
+
+    def _decode(self, token: str) -> jwt.Token:
+        """Signature and algorithm; the key found by the header's `kid` in the cache."""
+        try:
+            return jwt.decode(token, self._key_of, algorithms=[ALGORITHM])
+        except _UnknownKey:
+            raise
+        except (JoseError, ValueError, TypeError) as exc:
+            raise _invalid("the token is malformed or its signature does not verify") from exc
+
+    def _key_of(self, token: GuestProtocol) -> RSAKey:
+        kid = token.headers().get("kid")
+        if not isinstance(kid, str):
+            raise _invalid(f"the token must be {ALGORITHM} with a key id")
+        key = self.keys.get(kid)
+        if key is None:
+            raise _UnknownKey(kid)
+        return key
 
     def granted(self, claims: dict[str, Any], dataset_id: str) -> Granted:
         """The token's `data_grant` for `dataset_id`, if its grant is in force as far as known."""
