@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
-import logging
 import weakref
 from collections.abc import Sequence
 from datetime import datetime
@@ -23,9 +22,7 @@ from sqlalchemy.orm import Session
 
 from broker.grants import repository
 from broker.grants.repository import ORIGIN, Change, Position
-from broker.kit.pause import pause
-
-logger = logging.getLogger(__name__)
+from broker.kit.supervisor import Supervisor
 
 READ_PAGE = 1000  # rows per read of the table
 CATCH_UP_PAGE = 500  # rows per read of one provider's older changes
@@ -71,17 +68,18 @@ class GrantFeed:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Read until `stop`, under the supervisor: while the database is away, listeners wait
+        and nothing is skipped (the next read starts where the last one ended)."""
+
+        async def turn() -> float:
+            if not self.started.is_set():
+                await self._start()
+            await self.read()
+            return self._poll_s
+
         _feeds.add(self)
         try:
-            while not stop.is_set():
-                try:
-                    if not self.started.is_set():
-                        await self._start()
-                    await self.read()
-                except Exception:  # the database is down: listeners wait, nothing is skipped
-                    logger.warning("grant feed: reading changes failed", exc_info=True)
-                await pause(self._poll_s, self._wake, stop)
-                self._wake.clear()
+            await Supervisor("grant-feed").run(turn, stop, wake=self._wake)
         finally:
             _feeds.discard(self)
 
