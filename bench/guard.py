@@ -32,14 +32,12 @@ from joserfc.jwt import JWTClaimsRegistry
 from bench import clients, report
 from bench.environment import Stack, fresh_database, state_dir
 from bench.processes import broker_argv, free_port, running
-from broker.oauth.scopes import FIXED_SCOPES
 from cdo_broker_client import GrantGuard
 from cdo_broker_client.grants import unverified_claims
 from cdo_broker_client.guard import Refused
 
 PROVIDER = "gd-rst"
 REQUESTER = "gz-gaj"
-GRANT_USE = " grants:use" if "grants:use" in FIXED_SCOPES else ""
 
 
 def pressure() -> str:
@@ -195,7 +193,7 @@ async def main(opts: argparse.Namespace) -> None:
     await fresh_database(stack)
     made = await clients.create_clients(
         stack,
-        {REQUESTER: clients.CALLER_SCOPES + GRANT_USE,
+        {REQUESTER: clients.CALLER_SCOPES,
          PROVIDER: "grants:read grants:revoke tokens:introspect"},
     )  # fmt: skip
     ports = free_port(), free_port()

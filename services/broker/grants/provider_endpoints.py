@@ -80,8 +80,7 @@ async def report_uses(
 ) -> GrantUsesOut:
     counted, ignored = await uses.record_uses(
         session,
-        provider_id=caller.organisation_id,
-        client_id=caller.client_id,
+        actor=caller.actor,
         uses=[(u.grant_id, u.count, u.last_used_at) for u in body.uses],
         now=utcnow(),
     )

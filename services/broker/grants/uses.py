@@ -13,14 +13,14 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
+from broker.audit.actor import Actor
 from broker.grants import repository
 
 
 async def record_uses(
     session: AsyncSession,
     *,
-    provider_id: str,
-    client_id: str,
+    actor: Actor,
     uses: Sequence[tuple[str, int, datetime]],
     now: datetime,
 ) -> tuple[list[str], list[str]]:
@@ -30,13 +30,13 @@ async def record_uses(
         before_count, before_at = merged.get(grant_id, (0, used_at))
         # a use reported from the future (a guard's clock ahead) counts as now
         merged[grant_id] = (before_count + count, min(max(before_at, used_at), now))
+    provider_id = actor.organisation
     counted = await repository.add_uses(
         session, provider_id, [(g, n, at) for g, (n, at) in sorted(merged.items())]
     )
     if counted:
         await audit.record(
-            session, "grant.uses_reported", actor=provider_id, subject=provider_id,
-            client_id=client_id, now=now,
+            session, "grant.uses_reported", actor=actor, subject=provider_id, now=now,
             uses={g: merged[g][0] for g in sorted(counted)},
         )  # fmt: skip
     return sorted(counted), sorted(set(merged) - counted)

@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.audit.actor import Actor
 from broker.events import GrantEventName
 from broker.grants.feed import GrantFeed
 from broker.grants.models import Grant, GrantChange
@@ -196,7 +197,7 @@ async def test_a_listener_behind_the_memory_reads_the_table(
     async with sessionmaker() as session:
         for grant_id in grants:
             await change_grant(
-                session, grant_id, caller_org_id=PROVIDER, action=GrantEventName.paused,
+                session, grant_id, actor=Actor(org_id=PROVIDER), action=GrantEventName.paused,
                 reason=None, now=utcnow(),
             )  # fmt: skip
         await session.commit()

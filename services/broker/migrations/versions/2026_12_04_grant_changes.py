@@ -1,7 +1,7 @@
 """grant changes: the feed providers' guards follow
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-04 10:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import broker.kit.db
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

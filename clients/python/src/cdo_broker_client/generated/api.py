@@ -193,7 +193,13 @@ class DelegationIn(BaseModel):
         ),
     ] = None
     delegate_title: Annotated[str, Field(max_length=100, min_length=1, title="Delegate Title")]
-    ends_at: Annotated[AwareDatetime, Field(title="Ends At")]
+    ends_at: Annotated[
+        AwareDatetime,
+        Field(
+            description="at most one year after starts_at, and not after the appointment ends",
+            title="Ends At",
+        ),
+    ]
     organisation_id: Annotated[
         str | None,
         Field(
@@ -202,7 +208,12 @@ class DelegationIn(BaseModel):
         ),
     ] = None
     reason: Annotated[Reason1 | None, Field(title="Reason")] = None
-    starts_at: Annotated[AwareDatetime, Field(title="Starts At")]
+    starts_at: Annotated[
+        AwareDatetime,
+        Field(
+            description="now or later (a few minutes' clock skew is tolerated)", title="Starts At"
+        ),
+    ]
 
 
 class DelegationOut(BaseModel):
@@ -219,6 +230,13 @@ class DelegationOut(BaseModel):
     reason: Annotated[str | None, Field(title="Reason")]
     revoked_at: Annotated[AwareDatetime | None, Field(title="Revoked At")]
     starts_at: Annotated[AwareDatetime, Field(title="Starts At")]
+
+
+class DelegationRevokeIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    reason: Annotated[Reason1 | None, Field(title="Reason")] = None
 
 
 class DeliveryOut(BaseModel):
@@ -335,7 +353,7 @@ class FieldError(BaseModel):
     message: Annotated[str, Field(title="Message")]
 
 
-class Reason2(RootModel[str]):
+class Reason3(RootModel[str]):
     root: Annotated[str, Field(max_length=2000, title="Reason")]
 
 
@@ -343,7 +361,7 @@ class GrantChangeIn(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
     )
-    reason: Annotated[Reason2 | None, Field(title="Reason")] = None
+    reason: Annotated[Reason3 | None, Field(title="Reason")] = None
 
 
 class GrantOut(BaseModel):
@@ -427,6 +445,25 @@ class OAuthError(BaseModel):
         str, Field(description="invalid_request, invalid_client, invalid_scope, ...", title="Error")
     ]
     error_description: Annotated[str | None, Field(title="Error Description")] = None
+
+
+class DivisionCode(RootModel[str]):
+    root: Annotated[str, Field(pattern="^\\d{6}(\\d{3})?$", title="Division Code")]
+
+
+class OrganisationChange(BaseModel):
+    """
+    What may change of a body. Its place in the tree (kind, level, government, parent) does
+    not: that would move it between jurisdictions and under routes already planned.
+    """
+
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    division_code: Annotated[DivisionCode | None, Field(title="Division Code")] = None
+    name: Annotated[Name | None, Field(title="Name")] = None
+    name_en: Annotated[NameEn | None, Field(title="Name En")] = None
+    pilot: Annotated[bool | None, Field(title="Pilot")] = None
 
 
 class OrganisationIn(BaseModel):

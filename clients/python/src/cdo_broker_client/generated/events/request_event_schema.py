@@ -26,6 +26,7 @@ class RequestEvent(BaseModel):
             "routed",
             "step_decided",
             "escalated",
+            "reassigned",
             "clarification_requested",
             "clarification_answered",
             "approved",
