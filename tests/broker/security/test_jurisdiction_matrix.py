@@ -79,6 +79,9 @@ WRITES: dict[tuple[str, str], str] = {
     ("POST", "/v1/webhooks/endpoint/rotate-secret"): OWN_ONLY,
     ("POST", "/v1/webhooks/deliveries/replay"): OWN_ONLY,
     ("POST", "/v1/webhooks/deliveries/{delivery_id}/replay"): OWN_ONLY,
+    # a provider's guard reports uses: counted for grants on the caller's own datasets only, any
+    # other grant named is ignored (tests/broker/grants/test_change_feed.py)
+    ("POST", "/v1/grants/uses"): OWN_ONLY,
     # client authentication: a client's own tokens (grant tokens: tests/broker/oauth)
     ("POST", "/oauth/token"): OWN_ONLY,
     ("POST", "/oauth/introspect"): OWN_ONLY,
