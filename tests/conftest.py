@@ -27,6 +27,7 @@ from broker.audit.keys import audit_keys_from_settings
 from broker.kit.db import create_engine, create_sessionmaker
 from broker.migrate import app_role_of, upgrade
 from broker.oauth.clients import create_client
+from broker.requests.links import Links
 from broker.seed.pilot import load_pilot, seed_pilot
 from broker.settings import Settings
 from tests.ports import free_port
@@ -35,6 +36,7 @@ from tests.waiting import wait_until
 pytest_plugins = ["tests.kafka"]  # the `tail` and `kafka` fixtures
 
 BASE_URL = "http://localhost"  # loopback, so authlib accepts plain http in tests
+LINKS = Links(api_base=BASE_URL, console_base=f"{BASE_URL}/console")  # as the settings say
 
 
 def _require_env(name: str) -> str:

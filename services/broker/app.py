@@ -40,6 +40,7 @@ from broker.outbox.relay import OutboxRelay
 from broker.reports.endpoints import router as reports_router
 from broker.requests import sla
 from broker.requests.endpoints import router as requests_router
+from broker.requests.links import Links
 from broker.routing.policy import load_policy
 from broker.settings import Settings
 from broker.webhooks.endpoints import router as webhooks_router
@@ -104,7 +105,7 @@ def create_app(
                     sla.run_forever(
                         app.state.sessionmaker,
                         policy=app.state.routing_policy,
-                        base_url=settings.issuer,
+                        links=Links.of(settings),
                         interval_s=settings.sla_check_interval_seconds,
                         stop=stop,
                         tracer=trace.get_tracer(

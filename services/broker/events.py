@@ -103,6 +103,11 @@ class ApprovalTask(_Event):
     route: list[RouteStep]
     due_at: datetime
     decision_url: str
+    # Optional only so that a notifier still reads the tasks older brokers published.
+    console_url: str | None = Field(
+        default=None,
+        description="the request's decision page in the console (CONSOLE_BASE_URL), for people",
+    )
     trace_id: str
     occurred_at: datetime
 

@@ -6,7 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from broker.kit.ratelimit import Rate
@@ -30,6 +30,9 @@ class Settings(BaseSettings):
 
     # The public base URL of the broker: the `iss` of every token and the base of metadata URLs.
     issuer: str = Field(default="http://127.0.0.1:8000", alias="OAUTH_ISSUER")
+    # Where people open a request (the console's decision page, linked from every notification):
+    # default OAUTH_ISSUER + "/console".
+    console_base_url: str | None = Field(default=None, alias="CONSOLE_BASE_URL")
     # PEM private key(s), newest first, comma-separated paths. The first signs; all are published.
     signing_key_files: str | None = Field(default=None, alias="OAUTH_SIGNING_KEY_FILES")
     signing_key_pem: str | None = Field(default=None, alias="OAUTH_SIGNING_KEY")
@@ -87,6 +90,15 @@ class Settings(BaseSettings):
     webhook_concurrency_per_endpoint: int = Field(
         default=4, ge=1, le=64, alias="WEBHOOK_CONCURRENCY_PER_ENDPOINT"
     )
+    # E-mail notification channels: an SMTP submission server, always with STARTTLS (the
+    # password travels only inside TLS). SMTP_CA_FILE trusts a private CA instead of the system's.
+    smtp_host: str | None = Field(default=None, alias="SMTP_HOST")
+    smtp_port: int = Field(default=587, ge=1, le=65535, alias="SMTP_PORT")
+    smtp_username: str | None = Field(default=None, alias="SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(default=None, alias="SMTP_PASSWORD")
+    smtp_from: str = Field(default="cdo-broker@localhost", alias="SMTP_FROM")
+    smtp_ca_file: Path | None = Field(default=None, alias="SMTP_CA_FILE")
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300, alias="SMTP_TIMEOUT")
     # The notifier's own HTTP port: /healthz, /readyz and /metrics (no API).
     notifier_http_host: str = Field(default="127.0.0.1", alias="NOTIFIER_HTTP_HOST")
     notifier_http_port: int = Field(default=8001, ge=1, le=65535, alias="NOTIFIER_HTTP_PORT")
@@ -123,6 +135,11 @@ class Settings(BaseSettings):
     auth_lockout_seconds: float = Field(default=60.0, gt=0, alias="AUTH_LOCKOUT")
     auth_lockout_max_seconds: float = Field(default=900.0, gt=0, alias="AUTH_LOCKOUT_MAX")
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, alias="MAX_BODY_BYTES")
+
+    @property
+    def console_base(self) -> str:
+        """CONSOLE_BASE_URL, or the console under OAUTH_ISSUER; without a trailing slash."""
+        return (self.console_base_url or f"{self.issuer.rstrip('/')}/console").rstrip("/")
 
     @field_validator(
         "rate_limit_token",

@@ -17,7 +17,7 @@ from broker.oauth.clients import create_client
 from broker.requests import sla
 from broker.requests.models import RequestStep
 from tests.broker.requests.conftest import ALL_SCOPES, decide, file, request_body
-from tests.conftest import BASE_URL, TokenFactory, bearer
+from tests.conftest import LINKS, TokenFactory, bearer
 from tests.prometheus import series_value
 from tests.waiting import wait_until
 
@@ -50,7 +50,7 @@ async def test_metrics_move_with_a_scripted_run(
             session, organisation_id="gz-gaj", scope="tokens:introspect"
         )
         await session.commit()
-    await sla.run_once(sessionmaker, policy=app.state.routing_policy, base_url=BASE_URL)
+    await sla.run_once(sessionmaker, policy=app.state.routing_policy, links=LINKS)
     introspected = await client.post(
         "/oauth/introspect", data={"token": "not-a-token"}, auth=(introspector.id, secret)
     )

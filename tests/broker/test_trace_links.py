@@ -24,7 +24,7 @@ from broker.requests import sla
 from broker.requests.models import RequestStep
 from broker.settings import Settings
 from tests.broker.requests.conftest import ALL_SCOPES, decide, file, request_body
-from tests.conftest import BASE_URL, TokenFactory, bearer, broker_with
+from tests.conftest import LINKS, TokenFactory, bearer, broker_with
 
 pytestmark = pytest.mark.integration
 # 广州市医疗保障局 asks 广州市公安局 for household data: a pair no other test uses, so the
@@ -142,7 +142,7 @@ async def test_an_escalation_is_a_trace_linked_to_the_request(
     await sla.run_once(
         sessionmaker,
         policy=app.state.routing_policy,
-        base_url=BASE_URL,
+        links=LINKS,
         tracer=provider.get_tracer("test"),
     )
 

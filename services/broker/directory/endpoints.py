@@ -26,6 +26,7 @@ from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, 
 from broker.kit.problem_docs import problems
 from broker.oauth.principal import CallerDep, DirectoryAdminDep, Principal
 from broker.requests.handover import hand_over_steps_of
+from broker.requests.links import Links
 
 router = APIRouter(prefix="/v1", tags=["directory"])
 
@@ -150,7 +151,7 @@ async def _hand_over(
         organisation_id,
         policy=http.app.state.routing_policy,
         now=now,
-        base_url=http.app.state.settings.issuer,
+        links=Links.of(http.app.state.settings),
         actor=admin.organisation_id,
     )
 

@@ -35,6 +35,7 @@ from broker.requests.lifecycle import (
     sla_clock_seconds,
     step_outcome,
 )
+from broker.requests.links import Links
 from broker.requests.models import DataRequest, Decision, RequestStep, StepApprover
 from broker.requests.progress import Route, approve_request, close_request, load_route, start_step
 from broker.requests.schemas import DecisionIn
@@ -65,7 +66,7 @@ async def decide(
     acting: Acting,
     body: DecisionIn,
     now: datetime,
-    base_url: str,
+    links: Links,
     keyring: KeyRing,
 ) -> DataRequest:
     request, route, step, approver = await turn_of(session, request_id, acting)
@@ -146,7 +147,7 @@ async def decide(
         decided_by=decision.decided_by,
         on_behalf_of=decision.on_behalf_of,
     )
-    await _advance(session, request, route, step, now=now, base_url=base_url, actor=acting.actor)
+    await _advance(session, request, route, step, now=now, links=links, actor=acting.actor)
     return request
 
 
@@ -201,7 +202,7 @@ async def _advance(
     step: RequestStep,
     *,
     now: datetime,
-    base_url: str,
+    links: Links,
     actor: Actor,
 ) -> None:
     decisions = route.decisions_on(step)
@@ -230,9 +231,7 @@ async def _advance(
         return
     step.status = StepStatus.approved
     if step.index + 1 < len(route.steps):
-        await start_step(
-            session, request, route, route.step(step.index + 1), now=now, base_url=base_url
-        )
+        await start_step(session, request, route, route.step(step.index + 1), now=now, links=links)
         return
     approvals = [d for d in route.decisions if d.decision == "approve"]
     await approve_request(session, request, approvals, now=now, actor=actor)

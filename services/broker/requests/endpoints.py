@@ -18,6 +18,7 @@ from broker.requests import clarifications, decisions, filing, repository, views
 from broker.requests.access import acting_for
 from broker.requests.exceptions import RequestNotFound
 from broker.requests.lifecycle import RequestStatus
+from broker.requests.links import Links
 from broker.requests.models import DataRequest
 from broker.requests.schemas import (
     CancelIn,
@@ -85,7 +86,7 @@ async def file_request(
         policy=state.routing_policy,
         redis=state.redis,
         now=utcnow(),
-        base_url=state.settings.issuer,
+        links=Links.of(state.settings),
     )
     response.headers["Location"] = f"/v1/requests/{filed.request.id}"
     if not filed.created:
@@ -152,7 +153,7 @@ async def decide(
         acting=await acting_for(session, caller.actor, now),
         body=body,
         now=now,
-        base_url=http.app.state.settings.issuer,
+        links=Links.of(http.app.state.settings),
         keyring=http.app.state.keyring,
     )
     return (await views.describe(session, [request], now))[0]

@@ -32,6 +32,7 @@ from broker.requests.exceptions import (
     NotShareable,
 )
 from broker.requests.lifecycle import RequestStatus, StepStatus
+from broker.requests.links import Links
 from broker.requests.models import DataRequest, RequestStep, StepApprover
 from broker.requests.progress import Route, approve_request, start_step
 from broker.requests.schemas import RequestIn
@@ -109,7 +110,7 @@ async def file_request(
     policy: Policy,
     redis: Redis | None,
     now: datetime,
-    base_url: str,
+    links: Links,
 ) -> Filed:
     requester_id = str(requester.org_id)
     digest = fingerprint(body)
@@ -226,7 +227,7 @@ async def file_request(
         route,
         route.steps[0],
         now=now,
-        base_url=base_url,
+        links=links,
         delegates_of=directory.delegates,
     )
     return Filed(request, created=True, route=route, cdo_names=directory.cdo_names)

@@ -23,6 +23,7 @@ from broker.events import RequestEventName
 from broker.kit.ids import new_id
 from broker.requests import publish, repository
 from broker.requests.lifecycle import StepStatus
+from broker.requests.links import Links
 from broker.requests.models import DataRequest, StepApprover
 from broker.requests.progress import Route, load_route, tell_approvers
 from broker.routing.model import DirectoryView
@@ -39,7 +40,7 @@ async def hand_over_steps_of(
     *,
     policy: Policy,
     now: datetime,
-    base_url: str,
+    links: Links,
     actor: str | None,
 ) -> int:
     """After `organisation_id`'s appointments changed: if it has no CDO in office now, its open
@@ -54,7 +55,7 @@ async def hand_over_steps_of(
     for request_id in request_ids:
         moved += await hand_over_request(
             session, request_id, directory=directory, policy=policy, now=now,
-            base_url=base_url, actor=actor,
+            links=links, actor=actor,
         )  # fmt: skip
     return moved
 
@@ -66,7 +67,7 @@ async def hand_over_request(
     directory: DirectoryView,
     policy: Policy,
     now: datetime,
-    base_url: str,
+    links: Links,
     actor: str | None,
 ) -> int:
     """Passes on every approver of the request whose body has no CDO in office at `now`."""
@@ -106,7 +107,7 @@ async def hand_over_request(
     if not moves:
         return 0
     await session.flush()
-    await _tell(session, request, route, added, moves, now=now, base_url=base_url, actor=actor)
+    await _tell(session, request, route, added, moves, now=now, links=links, actor=actor)
     return len(moves)
 
 
@@ -137,7 +138,7 @@ async def _tell(
     moves: list[dict[str, str | None]],
     *,
     now: datetime,
-    base_url: str,
+    links: Links,
     actor: str | None,
 ) -> None:
     """The `reassigned` event, and a task for each new approver of a step under way (a waiting
@@ -160,6 +161,4 @@ async def _tell(
         if step.status == StepStatus.pending:
             step.due_at = now + timedelta(seconds=step.sla_seconds)
             step.reminded_at = None
-        await tell_approvers(
-            session, request, route, step, new_approvers, now=now, base_url=base_url
-        )
+        await tell_approvers(session, request, route, step, new_approvers, now=now, links=links)

@@ -14,6 +14,7 @@ from broker.grants.models import Grant
 from broker.grants.service import issue_grant
 from broker.requests import publish, repository
 from broker.requests.lifecycle import RequestStatus, StepStatus, can_transition
+from broker.requests.links import Links
 from broker.requests.models import DataRequest, Decision, RequestStep, StepApprover
 
 
@@ -48,10 +49,6 @@ async def load_route(session: AsyncSession, request_id: str) -> Route:
     )
 
 
-def decision_url(base_url: str, request_id: str) -> str:
-    return f"{base_url.rstrip('/')}/v1/requests/{request_id}/decision"
-
-
 async def start_step(
     session: AsyncSession,
     request: DataRequest,
@@ -59,7 +56,7 @@ async def start_step(
     step: RequestStep,
     *,
     now: datetime,
-    base_url: str,
+    links: Links,
     delegates_of: Mapping[str, list[str]] | None = None,
 ) -> None:
     step.status = StepStatus.pending
@@ -73,7 +70,7 @@ async def start_step(
         step,
         route.current_approvers(step),
         now=now,
-        base_url=base_url,
+        links=links,
         delegates_of=delegates_of,
     )
 
@@ -86,7 +83,7 @@ async def tell_approvers(
     approvers: Sequence[StepApprover],
     *,
     now: datetime,
-    base_url: str,
+    links: Links,
     escalated: bool = False,
     reminder: bool = False,
     delegates_of: Mapping[str, list[str]] | None = None,
@@ -99,7 +96,7 @@ async def tell_approvers(
         approvers,
         publish.route_summary(route.steps, route.approvers, route.decisions),
         now=now,
-        decision_url=decision_url(base_url, request.id),
+        links=links,
         escalated=escalated,
         reminder=reminder,
         delegates_of=delegates_of,

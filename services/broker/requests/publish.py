@@ -22,6 +22,7 @@ from broker.events import (
 from broker.outbox import topics
 from broker.outbox.service import record_event
 from broker.requests import repository
+from broker.requests.links import Links
 from broker.requests.models import DataRequest, Decision, RequestStep, StepApprover
 
 
@@ -111,7 +112,7 @@ async def approval_tasks(
     route: list[RouteStep],
     *,
     now: datetime,
-    decision_url: str,
+    links: Links,
     escalated: bool = False,
     reminder: bool = False,
     delegates_of: Mapping[str, list[str]] | None = None,
@@ -163,7 +164,8 @@ async def approval_tasks(
             jurisdiction=request.jurisdiction,
             route=route,
             due_at=step.due_at,
-            decision_url=decision_url,
+            decision_url=links.decision(request.id),
+            console_url=links.console(request.id),
             trace_id=request.trace_id,
             occurred_at=now,
         )

@@ -36,6 +36,7 @@ from broker.kit.tracing import link_to
 from broker.requests import publish, repository
 from broker.requests.handover import hand_over_request
 from broker.requests.lifecycle import RequestStatus
+from broker.requests.links import Links
 from broker.requests.models import DataRequest, Escalation, RequestStep, StepApprover
 from broker.requests.progress import close_request, load_route, tell_approvers
 from broker.routing.model import DirectoryView
@@ -54,7 +55,7 @@ async def escalate_step(
     directory: DirectoryView,
     policy: Policy,
     now: datetime,
-    base_url: str,
+    links: Links,
 ) -> Escalation | None:
     request = await session.get(DataRequest, step.request_id)
     assert request is not None
@@ -117,13 +118,13 @@ async def escalate_step(
     )
     if new_approvers:
         await tell_approvers(
-            session, request, route, step, new_approvers, now=now, base_url=base_url,
+            session, request, route, step, new_approvers, now=now, links=links,
             escalated=True,
         )  # fmt: skip
     return first
 
 
-async def remind(session: AsyncSession, step: RequestStep, *, now: datetime, base_url: str) -> None:
+async def remind(session: AsyncSession, step: RequestStep, *, now: datetime, links: Links) -> None:
     """Once per step and approver set: the deadline is near (policy `reminder_before_seconds`)."""
     request = await session.get(DataRequest, step.request_id)
     assert request is not None
@@ -132,7 +133,7 @@ async def remind(session: AsyncSession, step: RequestStep, *, now: datetime, bas
     step.reminded_at = now
     await session.flush()
     await tell_approvers(
-        session, request, route, step, waiting, now=now, base_url=base_url, reminder=True
+        session, request, route, step, waiting, now=now, links=links, reminder=True
     )
 
 
@@ -154,7 +155,7 @@ async def run_once(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
     policy: Policy,
-    base_url: str,
+    links: Links,
     tracer: trace.Tracer | None = None,
 ) -> int:
     """One pass: returns how many steps escalated or were reminded, and grants and requests
@@ -175,7 +176,7 @@ async def run_once(
         assert request is not None
         with _job_span(tracer, "sla escalate", request):
             await escalate_step(
-                session, step, directory=directory, policy=policy, now=now, base_url=base_url
+                session, step, directory=directory, policy=policy, now=now, links=links
             )
         return True
 
@@ -185,7 +186,7 @@ async def run_once(
         )
         if step is None:
             return False
-        await remind(session, step, now=now, base_url=base_url)
+        await remind(session, step, now=now, links=links)
         return True
 
     async def expire(session: AsyncSession) -> bool:
@@ -205,7 +206,7 @@ async def run_once(
             )
         return True
 
-    done = await _hand_over(sessionmaker, policy=policy, base_url=base_url, now=now)
+    done = await _hand_over(sessionmaker, policy=policy, links=links, now=now)
     for handle in (escalate, remind_one, expire):
         done += await _one_at_a_time(sessionmaker, handle)
     async with sessionmaker() as session, session.begin():
@@ -214,7 +215,7 @@ async def run_once(
 
 
 async def _hand_over(
-    sessionmaker: async_sessionmaker[AsyncSession], *, policy: Policy, base_url: str, now: datetime
+    sessionmaker: async_sessionmaker[AsyncSession], *, policy: Policy, links: Links, now: datetime
 ) -> int:
     """Steps of bodies whose CDO appointment ended by its date pass to their stand-ins (see
     requests/handover.py), each request in a transaction of its own. Ones with nobody to pass
@@ -232,7 +233,7 @@ async def _hand_over(
         async with sessionmaker() as session, session.begin():
             moved += await hand_over_request(
                 session, request_id, directory=directory, policy=policy, now=now,
-                base_url=base_url, actor=None,
+                links=links, actor=None,
             )  # fmt: skip
     return moved
 
@@ -260,7 +261,7 @@ async def run_forever(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
     policy: Policy,
-    base_url: str,
+    links: Links,
     interval_s: float,
     stop: asyncio.Event,
     tracer: trace.Tracer | None = None,
@@ -269,9 +270,7 @@ async def run_forever(
     again after a backoff (at most `interval_s`): the overdue steps wait, nothing is lost."""
 
     async def passes() -> float:
-        while (
-            await run_once(sessionmaker, policy=policy, base_url=base_url, tracer=tracer) >= BATCH
-        ):
+        while await run_once(sessionmaker, policy=policy, links=links, tracer=tracer) >= BATCH:
             pass  # a backlog: keep going without waiting
         return interval_s
 

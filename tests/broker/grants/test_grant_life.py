@@ -19,7 +19,7 @@ from broker.oauth.clients import create_client
 from broker.outbox.models import OutboxEvent
 from broker.requests import sla
 from tests.broker.requests.conftest import ALL_SCOPES, request_body
-from tests.conftest import bearer
+from tests.conftest import LINKS, bearer
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]
@@ -161,7 +161,7 @@ async def test_the_job_expires_grants_past_their_window(
         )
         await session.commit()
 
-    await sla.run_once(sessionmaker, policy=app.state.routing_policy, base_url="http://localhost")
+    await sla.run_once(sessionmaker, policy=app.state.routing_policy, links=LINKS)
 
     async with sessionmaker() as session:
         grant = await session.get(Grant, world["grant_id"])

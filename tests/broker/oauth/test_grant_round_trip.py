@@ -20,7 +20,7 @@ from broker.kit.clock import utcnow
 from broker.oauth.clients import create_client
 from broker.requests import sla
 from tests.broker.requests.conftest import ALL_SCOPES, request_body
-from tests.conftest import BASE_URL, bearer
+from tests.conftest import BASE_URL, LINKS, bearer
 
 with warnings.catch_warnings():
     # authlib 1.9 prefers the `httpx2` package and warns when it falls back to httpx.
@@ -125,5 +125,5 @@ async def test_the_round_trip_and_every_way_a_grant_ends(
             .values(starts_at=past - timedelta(days=1), ends_at=past)
         )
         await session.commit()
-    await sla.run_once(sessionmaker, policy=app.state.routing_policy, base_url=BASE_URL)
+    await sla.run_once(sessionmaker, policy=app.state.routing_policy, links=LINKS)
     await ended()

@@ -21,7 +21,7 @@ from broker.grants.models import Grant
 from broker.requests.models import Decision, RequestStep
 from broker.requests.sla import escalate_step
 from tests.broker.requests.conftest import ALL_SCOPES, decide, file, request_body
-from tests.conftest import BASE_URL, TokenFactory, bearer
+from tests.conftest import LINKS, TokenFactory, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -198,7 +198,7 @@ async def test_a_cdos_row_counts_decisions_times_lapses_clarifications_and_revoc
             directory=(await directory_repository.directory_snapshot(session, now)).view,
             policy=app.state.routing_policy,
             now=now,
-            base_url=BASE_URL,
+            links=LINKS,
         )
         assert escalation is not None
         assert (escalation.lapsed_appointment_id, escalation.to_org_id) == (

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.requests.models import DataRequest
 from tests.broker.requests.conftest import Headers, file, request_body
+from tests.conftest import LINKS
 
 pytestmark = pytest.mark.integration
 
@@ -188,7 +189,7 @@ async def test_the_key_is_remembered_in_redis_and_the_database_suffices_without_
                 policy=app.state.routing_policy,
                 redis=dead_redis,
                 now=utcnow(),
-                base_url="http://localhost",
+                links=LINKS,
             )
             await session.commit()
             return filed.request.id, filed.created

@@ -20,7 +20,7 @@ from broker.requests.exceptions import CDONotInOffice
 from broker.requests.schemas import DecisionIn
 from tests.broker.requests.conftest import Headers, file, request_body, route_of
 from tests.broker.security.support import Sessions, fresh_body, fresh_dataset
-from tests.conftest import TokenFactory, bearer
+from tests.conftest import LINKS, TokenFactory, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +61,7 @@ async def test_the_sla_job_hands_over_an_appointment_that_ended_by_its_date(
     provider, request = await _pending_with(client, as_org, sessionmaker)
     await _end_by_date(sessionmaker, provider)
 
-    await sla.run_once(sessionmaker, policy=app.state.routing_policy, base_url="http://localhost")
+    await sla.run_once(sessionmaker, policy=app.state.routing_policy, links=LINKS)
 
     after = await client.get(f"/v1/requests/{request['id']}", headers=await as_org("gz-gaj"))
     assert _current(after.json()) == [("gz-dsb", provider)]
@@ -140,7 +140,7 @@ async def test_a_cdo_out_of_office_decides_nothing(
                 acting=await acting_for(session, Actor(provider), utcnow()),
                 body=DecisionIn(decision="approve"),
                 now=utcnow(),
-                base_url="http://localhost",
+                links=LINKS,
                 keyring=app.state.keyring,
             )
         await session.rollback()

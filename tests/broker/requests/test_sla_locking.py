@@ -22,7 +22,7 @@ from broker.kit.clock import utcnow
 from broker.requests import repository, sla
 from broker.requests.models import DataRequest, Escalation, RequestStep, StepApprover
 from tests.broker.requests.conftest import Headers, file, request_body
-from tests.conftest import BASE_URL
+from tests.conftest import LINKS
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -105,7 +105,7 @@ async def test_an_sla_pass_commits_each_escalation_before_it_takes_the_next(
             select(StepApprover).where(StepApprover.request_id == second).with_for_update()
         )
         running = asyncio.create_task(
-            sla.run_once(sessionmaker, policy=app.state.routing_policy, base_url=BASE_URL)
+            sla.run_once(sessionmaker, policy=app.state.routing_policy, links=LINKS)
         )
         try:
             await wait_until(

@@ -38,6 +38,7 @@ from tests.broker.security.support import (
     fresh_dataset,
 )
 from tests.broker.test_cli import cdo_broker
+from tests.conftest import LINKS
 
 pytestmark = pytest.mark.integration
 
@@ -177,7 +178,7 @@ async def test_escalation_skips_the_requester(
             view = (await directory_snapshot(session, now)).view
             await escalate_step(
                 session, step, directory=view, policy=app.state.routing_policy, now=now,
-                base_url="http://localhost",
+                links=LINKS,
             )  # fmt: skip
     async with sessionmaker() as session:
         approvers = list(
