@@ -31,6 +31,7 @@ from broker.kit.telemetry import (
     instrument_engine,
     instrument_redis,
 )
+from broker.notifications.endpoints import router as notifications_router
 from broker.oauth.endpoints import router as oauth_router
 from broker.oauth.external import ExternalIssuer
 from broker.oauth.keys import load_keyring
@@ -165,6 +166,7 @@ def create_app(
         grants_router,
         reports_router,
         webhooks_router,
+        notifications_router,
     ):
         app.include_router(router)
     return app

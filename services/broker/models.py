@@ -5,6 +5,7 @@ from broker.catalog.models import Dataset
 from broker.directory.models import Appointment, Delegation, Organisation
 from broker.grants.models import Grant, GrantChange
 from broker.kit.db import Base
+from broker.notifications.models import NotificationChannel
 from broker.oauth.models import OAuthClient
 from broker.outbox.models import OutboxEvent
 from broker.requests.models import (
@@ -29,6 +30,7 @@ __all__ = [
     "Escalation",
     "Grant",
     "GrantChange",
+    "NotificationChannel",
     "OAuthClient",
     "Organisation",
     "OutboxEvent",

@@ -123,6 +123,11 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/v1/webhooks/deliveries/{delivery_id}"): Expect(WEBHOOKS, 200, 404),
     ("POST", "/v1/webhooks/deliveries/replay"): Expect(WEBHOOKS, 200, HIDDEN),
     ("POST", "/v1/webhooks/deliveries/{delivery_id}/replay"): Expect(WEBHOOKS, 200, 404),
+    # notification channels: always the caller's own
+    ("GET", "/v1/notifications/channels"): Expect(WEBHOOKS, 200, HIDDEN),
+    ("PUT", "/v1/notifications/channels/{kind}"): Expect(WEBHOOKS, 200, OWN),
+    ("GET", "/v1/notifications/channels/{kind}"): Expect(WEBHOOKS, 200, 404),
+    ("DELETE", "/v1/notifications/channels/{kind}"): Expect(WEBHOOKS, 204, 404),
 }
 
 # No authentication at all: probes, key discovery, the API's own documentation.
@@ -243,6 +248,7 @@ OTHER_ADMIN = "sz-dsb"  # Shenzhen's data bureau
 UNCONDITIONAL = ("gd-rst-labour-dispatch-licences", ["licence_number"])
 CONDITIONAL = ("gz-rsj-talent-green-card", ["card_number", "name"])
 PUBLIC_URL = "https://93.184.215.14/hooks/cdo"  # a public address literal: no DNS needed
+ROBOT_URL = "https://93.184.215.14/cgi-bin/webhook/send?key=authz-robot-key-0001"
 # Everything an organisation's system may hold, bar the admin scopes. A "wrong scope" token has
 # all of these except the one the route needs: exactly that one scope is missing.
 NON_ADMIN_SCOPES = sorted({s.value for s in Scope} - {DIRECTORY_ADMIN, CATALOG_ADMIN})
@@ -269,7 +275,7 @@ class World:
         self.tokens: dict[tuple[str, str], str] = {}
         # filled by the fixture
         self.request_id = self.grant_id = self.dataset_id = ""
-        self.hook_owner = self.hook_stranger = self.delivery_id = ""
+        self.hook_owner = self.hook_stranger = self.delivery_id = self.channel_id = ""
 
     async def token(self, org: str, scope: str) -> str:
         if (org, scope) not in self.tokens:
@@ -347,6 +353,16 @@ class World:
         assert response.status_code == 201, response.text
         return str(response.json()["id"])
 
+    async def robot(self, org_id: str) -> str:
+        """A WeCom group robot for `org_id`; its channel id."""
+        registered = await self.client.put(
+            "/v1/notifications/channels/wecom",
+            headers=await self.as_(org_id, WEBHOOKS),
+            json={"webhook_url": ROBOT_URL},
+        )
+        assert registered.status_code in (200, 201), registered.text
+        return str(registered.json()["id"])
+
     async def dead_delivery(self) -> str:
         delivery_id = f"msg_{uuid.uuid4().hex}"
         now = datetime.now(UTC)
@@ -413,6 +429,7 @@ async def world(
         json={"url": PUBLIC_URL},
     )
     assert registered.status_code == 201, registered.text
+    w.channel_id = await w.robot(w.hook_owner)
     w.delivery_id = await w.dead_delivery()
     return w
 
@@ -744,6 +761,45 @@ async def _(w: World) -> Call:
 async def _(w: World) -> Call:
     path = f"/v1/webhooks/deliveries/{await w.dead_delivery()}/replay"
     return Call(path, w.hook_owner, w.hook_stranger, json={})
+
+
+@builds("GET", "/v1/notifications/channels")
+async def _(w: World) -> Call:
+    return Call(
+        "/v1/notifications/channels",
+        w.hook_owner,
+        w.hook_stranger,
+        shows=lambda body: w.channel_id in _ids(body),
+    )
+
+
+@builds("PUT", "/v1/notifications/channels/{kind}")
+async def _(w: World) -> Call:
+    # the other organisation can only register its own channel
+    return Call(
+        "/v1/notifications/channels/wecom",
+        w.hook_owner,
+        await w.organisation(),
+        json={"webhook_url": ROBOT_URL},
+        acts_as="organisation_id",
+    )
+
+
+@builds("GET", "/v1/notifications/channels/{kind}")
+async def _(w: World) -> Call:
+    return Call(
+        "/v1/notifications/channels/wecom",
+        w.hook_owner,
+        w.hook_stranger,
+        shows=lambda b: b["id"] == w.channel_id,
+    )
+
+
+@builds("DELETE", "/v1/notifications/channels/{kind}")
+async def _(w: World) -> Call:
+    owner = await w.organisation()  # a channel of its own to remove, each case
+    await w.robot(owner)
+    return Call("/v1/notifications/channels/wecom", owner, w.hook_stranger)
 
 
 def test_every_protected_route_has_a_builder() -> None:

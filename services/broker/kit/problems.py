@@ -42,6 +42,22 @@ class Problem(Exception):
         self.extensions = extensions
 
 
+class InvalidField(Problem):
+    """A body field refused by a rule the schema cannot state (a lookup, a domain rule): a 422
+    naming the field the way validation errors do."""
+
+    status = 422
+    slug = "invalid-field"
+    title = "Invalid field"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(
+            f"{field}: {reason}",
+            field=field,
+            errors=[{"field": field, "in": "body", "message": reason}],
+        )
+
+
 class NotFound(Problem):
     status = 404
     slug = "not-found"

@@ -39,6 +39,7 @@ class TimelineAttempt(BaseModel):
 
 class TimelineWebhook(BaseModel):
     webhook_id: str
+    channel: str = Field(description="webhook, or the notification channel: wecom, dingtalk, email")
     type: str
     recipient: str
     status: str
@@ -103,6 +104,7 @@ async def timeline_of(session: AsyncSession, request: DataRequest) -> Timeline:
         webhooks=[
             TimelineWebhook(
                 webhook_id=d.id,
+                channel=d.channel,
                 type=d.event_type,
                 recipient=d.organisation_id,
                 status=d.status,

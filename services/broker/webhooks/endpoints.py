@@ -15,6 +15,7 @@ from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
 from broker.webhooks import repository, service
 from broker.webhooks.schemas import (
+    DeliveryChannel,
     DeliveryOut,
     DeliveryStatus,
     EndpointIn,
@@ -118,16 +119,19 @@ async def list_deliveries(
     event: str | None = None,
     status: DeliveryStatus | None = None,
     request_id: str | None = None,
+    channel: DeliveryChannel | None = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> Page[DeliveryOut]:
-    """Newest first, each with every attempt made (time, status code, latency, outcome)."""
+    """Newest first, each with every attempt made (time, status code, latency, outcome):
+    webhooks and the messages to your notification channels (`channel`)."""
     rows = await repository.list_deliveries(
         session,
         organisation_id=caller.organisation_id,
         event_type=event,
         status=status,
         request_id=request_id,
+        channel=channel,
         before=service.parse_cursor_key(decode_cursor(cursor)),
         limit=limit + 1,
     )

@@ -1,4 +1,4 @@
-from broker.kit.problems import Conflict, NotFound, Problem
+from broker.kit.problems import Conflict, InvalidField, NotFound
 
 
 class EndpointNotFound(NotFound):
@@ -14,17 +14,12 @@ class DeliveryNotFound(NotFound):
         super().__init__(f"no webhook delivery '{delivery_id}' of yours", delivery_id=delivery_id)
 
 
-class UnsafeUrl(Problem):
-    status = 422
+class UnsafeUrl(InvalidField):
     slug = "unsafe-webhook-url"
     title = "The webhook URL is refused"
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(
-            f"url: {reason}",
-            field="url",
-            errors=[{"field": "url", "in": "body", "message": reason}],
-        )
+    def __init__(self, reason: str, *, field: str = "url") -> None:
+        super().__init__(field, reason)
 
 
 class AlreadyDelivered(Conflict):

@@ -43,6 +43,9 @@ class WebhookDelivery(Base):
 
     id: Mapped[str] = mapped_column(String(60), primary_key=True)  # the webhook-id
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    # `webhook` (the organisation's endpoint), or the kind of its notification channel:
+    # `wecom`, `dingtalk`, `email` (broker/notifications); one row per message and channel.
+    channel: Mapped[str] = mapped_column(String(20), default="webhook", server_default="webhook")
     event_type: Mapped[str] = mapped_column(String(60), index=True)
     ce_id: Mapped[str] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(40), index=True)

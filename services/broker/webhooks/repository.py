@@ -29,6 +29,7 @@ async def list_deliveries(
     status: str | None,
     request_id: str | None,
     before: tuple[datetime, str] | None,
+    channel: str | None = None,
     limit: int,
 ) -> Sequence[WebhookDelivery]:
     """Newest first, by (created_at, id): ids are derived from the event, not time-ordered."""
@@ -44,6 +45,8 @@ async def list_deliveries(
         query = query.where(WebhookDelivery.status == status)
     if request_id is not None:
         query = query.where(WebhookDelivery.request_id == request_id)
+    if channel is not None:
+        query = query.where(WebhookDelivery.channel == channel)
     if before is not None:
         created_at, delivery_id = before
         query = query.where(

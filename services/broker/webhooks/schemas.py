@@ -13,6 +13,7 @@ MAX_OVERLAP_SECONDS = 7 * 24 * 3600
 
 DeliveryStatus = Literal["pending", "delivered", "dead", "undeliverable"]
 ReplayableStatus = Literal["dead", "undeliverable", "delivered"]
+DeliveryChannel = Literal["webhook", "wecom", "dingtalk", "email"]
 
 
 class EndpointIn(BaseModel):
@@ -72,6 +73,10 @@ class AttemptOut(BaseModel):
 
 class DeliveryOut(BaseModel):
     id: str = Field(description="the `webhook-id` header of every attempt")
+    channel: DeliveryChannel = Field(
+        description="`webhook`: the signed POST to your endpoint; `wecom`, `dingtalk`, "
+        "`email`: the message to your notification channel of that kind"
+    )
     event_type: str
     request_id: str | None
     status: DeliveryStatus

@@ -192,6 +192,7 @@ async def describe(
     return [
         DeliveryOut(
             id=d.id,
+            channel=d.channel,  # type: ignore[arg-type]  # a DeliveryChannel in the database
             event_type=d.event_type,
             request_id=d.request_id,
             status=d.status,  # type: ignore[arg-type]  # a DeliveryStatus in the database

@@ -82,6 +82,8 @@ WRITES: dict[tuple[str, str], str] = {
     # a provider's guard reports uses: counted for grants on the caller's own datasets only, any
     # other grant named is ignored (tests/broker/grants/test_change_feed.py)
     ("POST", "/v1/grants/uses"): OWN_ONLY,
+    ("PUT", "/v1/notifications/channels/{kind}"): OWN_ONLY,
+    ("DELETE", "/v1/notifications/channels/{kind}"): OWN_ONLY,
     # client authentication: a client's own tokens (grant tokens: tests/broker/oauth)
     ("POST", "/oauth/token"): OWN_ONLY,
     ("POST", "/oauth/introspect"): OWN_ONLY,

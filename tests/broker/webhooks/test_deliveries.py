@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.kit.clock import utcnow
 from broker.webhooks.models import WebhookAttempt, WebhookDelivery
+from tests.broker.organisations import manager, new_organisation
 from tests.broker.test_cli import cdo_broker
-from tests.broker.webhooks.test_endpoint import manager, new_organisation
 from tests.conftest import TokenFactory
 
 pytestmark = pytest.mark.integration
@@ -81,16 +81,6 @@ async def stored(sessionmaker: Sessions, delivery_id: str) -> WebhookDelivery:
         delivery = await session.get(WebhookDelivery, delivery_id)
     assert delivery is not None
     return delivery
-
-
-@pytest.fixture
-async def org(sessionmaker: Sessions) -> str:
-    return await new_organisation(sessionmaker)
-
-
-@pytest.fixture
-async def headers(token_for: TokenFactory, org: str) -> dict[str, str]:
-    return await manager(token_for, org)
 
 
 async def listed(client: httpx.AsyncClient, headers: dict[str, str], **query: Any) -> list[str]:

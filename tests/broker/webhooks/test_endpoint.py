@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -16,7 +15,6 @@ from fastapi import FastAPI
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.directory.models import Organisation
 from broker.kit.clock import utcnow
 from broker.settings import Settings
 from broker.webhooks import repository
@@ -32,28 +30,6 @@ PUBLIC_URL = "https://93.184.215.14/hooks/cdo"  # a public address literal: no D
 SECRET = re.compile(r"^whsec_(?P<key>[A-Za-z0-9+/]{43}=)$")
 
 
-async def new_organisation(sessionmaker: Sessions) -> str:
-    """A body of its own per test: an organisation has one endpoint, the database is shared."""
-    org_id = f"wh-{uuid.uuid4().hex[:12]}"
-    async with sessionmaker() as session:
-        session.add(
-            Organisation(
-                id=org_id,
-                name="测试局",
-                name_en="Test bureau",
-                kind="department",
-                level="city",
-                division_code="440100",
-            )
-        )
-        await session.commit()
-    return org_id
-
-
-async def manager(token_for: TokenFactory, org_id: str) -> dict[str, str]:
-    return bearer(await token_for(org_id, "webhooks:manage"))
-
-
 async def stored_endpoint(sessionmaker: Sessions, org_id: str) -> WebhookEndpoint:
     async with sessionmaker() as session:
         endpoint = await repository.endpoint_of(session, org_id)
@@ -66,16 +42,6 @@ async def private_client(settings: Settings, app: FastAPI) -> AsyncIterator[http
     """An app that admits loopback and http URLs (WEBHOOK_ALLOW_PRIVATE_URLS=true)."""
     async with broker_with(app, settings, webhook_allow_private_urls=True) as http:
         yield http
-
-
-@pytest.fixture
-async def org(sessionmaker: Sessions) -> str:
-    return await new_organisation(sessionmaker)
-
-
-@pytest.fixture
-async def headers(token_for: TokenFactory, org: str) -> dict[str, str]:
-    return await manager(token_for, org)
 
 
 async def register(client: httpx.AsyncClient, headers: dict[str, str], url: str) -> httpx.Response:

@@ -1,0 +1,26 @@
+from broker.kit.problems import Conflict, InvalidField, NotFound
+
+
+class ChannelNotFound(NotFound):
+    def __init__(self, kind: str) -> None:
+        super().__init__(
+            f"your organisation has no {kind} channel; register one with "
+            f"PUT /v1/notifications/channels/{kind}",
+            kind=kind,
+        )
+
+
+class InvalidChannel(InvalidField):
+    slug = "invalid-notification-channel"
+    title = "The notification channel's settings are refused"
+
+
+class SmtpNotConfigured(Conflict):
+    slug = "smtp-not-configured"
+    title = "E-mail is not set up on this broker"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "e-mail channels need an SMTP server, which the operator sets with SMTP_HOST",
+            field="kind",
+        )

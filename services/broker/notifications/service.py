@@ -1,0 +1,138 @@
+"""An organisation's notification channels: registered, read and removed by the organisation
+itself (scope webhooks:manage). Services only flush.
+
+Credentials are encrypted with the webhook secrets' key and never answered; a URL is checked as
+a webhook URL is (https on the public internet unless WEBHOOK_ALLOW_PRIVATE_URLS), and again at
+every delivery. Every write is audited.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.audit import service as audit
+from broker.audit.actor import Actor
+from broker.directory.repository import lock_organisation
+from broker.kit.ids import new_id
+from broker.notifications import repository
+from broker.notifications.credentials import InvalidSetting, hint, settings_of
+from broker.notifications.exceptions import ChannelNotFound, InvalidChannel, SmtpNotConfigured
+from broker.notifications.models import NotificationChannel
+from broker.notifications.schemas import ChannelIn, ChannelKind, ChannelOut
+from broker.webhooks.exceptions import UnsafeUrl
+from broker.webhooks.secrets import SecretCipher
+from notifier.urls import UnsafeWebhookUrl, check_webhook_url
+
+
+def to_out(channel: NotificationChannel, cipher: SecretCipher) -> ChannelOut:
+    return ChannelOut(
+        id=channel.id,
+        organisation_id=channel.organisation_id,
+        kind=channel.kind,  # type: ignore[arg-type]  # a ChannelKind in the database
+        webhook_url=channel.url,
+        credentials={name: hint(value) for name, value in credentials_of(channel, cipher).items()},
+        recipients=channel.recipients,
+        events=channel.events,  # type: ignore[arg-type]  # NotificationTypes, as written
+        disabled_at=channel.disabled_at,
+        disabled_reason=channel.disabled_reason,
+        created_at=channel.created_at,
+        updated_at=channel.updated_at,
+    )
+
+
+def credentials_of(channel: NotificationChannel, cipher: SecretCipher) -> dict[str, str]:
+    if channel.secret_ciphertext is None:
+        return {}
+    stored: dict[str, str] = json.loads(cipher.decrypt(channel.secret_ciphertext))
+    return stored
+
+
+async def list_channels(
+    session: AsyncSession, organisation_id: str
+) -> Sequence[NotificationChannel]:
+    return await repository.channels_of(session, organisation_id)
+
+
+async def get_channel(
+    session: AsyncSession, organisation_id: str, kind: ChannelKind
+) -> NotificationChannel:
+    channel = await repository.channel_of(session, organisation_id, kind)
+    if channel is None:
+        raise ChannelNotFound(kind)
+    return channel
+
+
+async def put_channel(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    kind: ChannelKind,
+    body: ChannelIn,
+    cipher: SecretCipher,
+    allow_private: bool,
+    smtp_configured: bool,
+    now: datetime,
+) -> tuple[NotificationChannel, bool]:
+    """Registers the organisation's channel of `kind`, or replaces its settings, and enables
+    it again. Returns the channel and whether it was created."""
+    organisation_id = actor.organisation
+    try:
+        settings = settings_of(kind, body)
+    except InvalidSetting as refused:
+        raise InvalidChannel(refused.field, refused.reason) from None
+    if kind == "email" and not smtp_configured:
+        raise SmtpNotConfigured()
+    if settings.url is not None:
+        try:
+            await check_webhook_url(settings.url, allow_private=allow_private)
+        except UnsafeWebhookUrl as refused:
+            raise UnsafeUrl(refused.reason, field="webhook_url") from None
+    await lock_organisation(session, organisation_id)  # one creation per organisation at a time
+    channel = await repository.channel_of(session, organisation_id, kind, for_update=True)
+    created = channel is None
+    if channel is None:
+        channel = NotificationChannel(
+            id=new_id("nch"), organisation_id=organisation_id, kind=kind, created_at=now
+        )
+        session.add(channel)
+    channel.url = settings.url
+    channel.secret_ciphertext = (
+        cipher.encrypt(json.dumps(settings.credentials)) if settings.credentials else None
+    )
+    channel.recipients = settings.recipients
+    channel.events = settings.events
+    channel.disabled_at = None
+    channel.disabled_reason = None
+    channel.updated_at = now
+    await session.flush()
+    await audit.record(
+        session,
+        "notification.channel_registered" if created else "notification.channel_changed",
+        actor=actor,
+        subject=channel.id,
+        now=now,
+        kind=kind,
+        url=channel.url,
+        recipients=channel.recipients,
+        events=channel.events,
+        credentials=sorted(settings.credentials),  # which were set, never their values
+    )
+    return channel, created
+
+
+async def remove_channel(
+    session: AsyncSession, *, actor: Actor, kind: ChannelKind, now: datetime
+) -> None:
+    """Messages still waiting for the channel become undeliverable when their turn comes."""
+    channel = await repository.channel_of(session, actor.organisation, kind, for_update=True)
+    if channel is None:
+        raise ChannelNotFound(kind)
+    await repository.remove(session, channel.id)
+    await audit.record(
+        session, "notification.channel_removed", actor=actor, subject=channel.id,
+        now=now, kind=kind,
+    )  # fmt: skip

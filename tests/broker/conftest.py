@@ -1,0 +1,18 @@
+"""Fixtures of the broker's tests: a fresh organisation and its system's webhooks:manage token."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.broker.organisations import Sessions, manager, new_organisation
+from tests.conftest import TokenFactory
+
+
+@pytest.fixture
+async def org(sessionmaker: Sessions) -> str:
+    return await new_organisation(sessionmaker)
+
+
+@pytest.fixture
+async def headers(token_for: TokenFactory, org: str) -> dict[str, str]:
+    return await manager(token_for, org)
