@@ -146,6 +146,10 @@ class DeadLetter(_Event):
 
     webhook_id: str
     organisation_id: str
+    channel: str = Field(
+        default="webhook",
+        description="webhook, or the notification channel: wecom, dingtalk, email",
+    )
     attempts: int | None
     last_error: str | None
     payload: dict[str, Any] = Field(description="the webhook body as it was sent")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -34,6 +34,7 @@ from notifier.urls import (
 )
 
 DEFAULT_TIMEOUT_S = 10.0
+ANSWER_BYTES = 65536  # of an answer whose body is read (a robot's JSON is a few dozen)
 USER_AGENT = "cdo-broker-notifier/0.1"
 
 
@@ -84,23 +85,16 @@ def webhook_client() -> httpx.AsyncClient:
 def _request(
     client: httpx.AsyncClient,
     checked: CheckedUrl,
-    endpoint: EndpointTarget,
-    event: OutgoingEvent,
+    content: bytes,
+    headers: Mapping[str, str],
     timeout_s: float,
 ) -> httpx.Request:
-    headers = {
-        "content-type": "application/json",
-        "user-agent": USER_AGENT,
-        "connection": "close",
-        **headers_for(endpoint.secrets, event.id, int(time.time()), event.body),
-    }
-    if event.traceparent:
-        headers["traceparent"] = event.traceparent
+    sent = {"user-agent": USER_AGENT, "connection": "close", **headers}
     url = httpx.URL(checked.url)
     extensions: dict[str, Any] = {}
     if not checked.host_is_ip:
         default_port = 443 if checked.scheme == "https" else 80
-        headers["host"] = (
+        sent["host"] = (
             checked.host if checked.port == default_port else f"{checked.host}:{checked.port}"
         )
         extensions["sni_hostname"] = checked.host
@@ -108,8 +102,8 @@ def _request(
     return client.build_request(
         "POST",
         url,
-        content=event.body,
-        headers=headers,
+        content=content,
+        headers=sent,
         timeout=httpx.Timeout(timeout_s),
         extensions=extensions,
     )
@@ -124,7 +118,51 @@ async def deliver_once(
     allow_private: bool,
     resolver: Resolver | None = None,
 ) -> Attempt:
-    """POST `event` to `endpoint` once; never raises for anything the receiver or network does."""
+    """POST `event` to `endpoint` once, signed; never raises for what the receiver or network
+    does."""
+    headers = {
+        "content-type": "application/json",
+        **headers_for(endpoint.secrets, event.id, int(time.time()), event.body),
+    }
+    if event.traceparent:
+        headers["traceparent"] = event.traceparent
+    return await post_once(
+        client, endpoint.url, event.body, headers, timeout_s=timeout_s,
+        allow_private=allow_private, resolver=resolver,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: httpx.Headers
+    body: bytes  # the first ANSWER_BYTES, read only for receivers whose body says the outcome
+    at: datetime  # when the attempt started
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What an answer means for the delivery, and why (for the delivery log)."""
+
+    outcome: Outcome
+    error: str | None = None
+    retry_after_s: float | None = None
+
+
+async def post_once(
+    client: httpx.AsyncClient,
+    url: str,
+    content: bytes,
+    headers: Mapping[str, str],
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    allow_private: bool,
+    resolver: Resolver | None = None,
+    read: Callable[[Answer], Reading] | None = None,
+) -> Attempt:
+    """POST `content` to `url` once, its address vetted at this moment; `read` says what a
+    receiver's answer means (default: its status, as for webhooks; a `read` also gets the
+    body). Never raises for anything the receiver or network does."""
     at = datetime.now(UTC)
     started = time.perf_counter()
 
@@ -137,18 +175,21 @@ async def deliver_once(
         latency_ms = round((time.perf_counter() - started) * 1000)
         return Attempt(at, status, latency_ms, error, outcome, retry_after_s)
 
+    body = b""
     try:
         # One deadline for the whole attempt: resolving, connecting, sending and the answer's
         # headers. httpx's own timeouts apply per phase, so a receiver trickling bytes would
         # otherwise hold the attempt open far longer.
         async with asyncio.timeout(timeout_s):
-            checked = await check_webhook_url(
-                endpoint.url, allow_private=allow_private, resolver=resolver
-            )
-            request = _request(client, checked, endpoint, event, timeout_s)
-            # stream=True: only the status matters, so the receiver's body is never read.
+            checked = await check_webhook_url(url, allow_private=allow_private, resolver=resolver)
+            request = _request(client, checked, content, headers, timeout_s)
+            # stream=True: a webhook's answer is its status, so its body is never read.
             response = await client.send(request, stream=True, follow_redirects=False)
-            await response.aclose()
+            try:
+                if read is not None:
+                    body = await _first_bytes(response)
+            finally:
+                await response.aclose()
     except UnresolvableWebhookHost as exc:
         return attempt(Outcome.retry, error=exc.reason)
     except UnsafeWebhookUrl as exc:
@@ -158,16 +199,33 @@ async def deliver_once(
     except httpx.HTTPError as exc:
         return attempt(Outcome.retry, error=f"{type(exc).__name__}: {exc}".rstrip(": "))
 
-    status = response.status_code
+    answer = Answer(response.status_code, response.headers, body, at)
+    reading = (read or read_status)(answer)
+    return attempt(reading.outcome, answer.status, reading.error, reading.retry_after_s)
+
+
+async def _first_bytes(response: httpx.Response) -> bytes:
+    body = b""
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) >= ANSWER_BYTES:
+            break
+    return body[:ANSWER_BYTES]
+
+
+def read_status(answer: Answer) -> Reading:
+    """A webhook's answer: 2xx is delivery, 410 asks us to stop, anything else is retried
+    (after the receiver's Retry-After on 429 and 503)."""
+    status = answer.status
     if 200 <= status < 300:
-        return attempt(Outcome.delivered, status)
+        return Reading(Outcome.delivered)
     # The standard reason phrase, not the receiver's, which could be any text at all.
     error = f"HTTP {status} {httpx.codes.get_reason_phrase(status)}".rstrip()
     if status == 410:
-        return attempt(Outcome.gone, status, error)
+        return Reading(Outcome.gone, error)
     retry_after = None
     if status in (429, 503):
-        retry_after = parse_retry_after(response.headers.get("retry-after"), at)
+        retry_after = parse_retry_after(answer.headers.get("retry-after"), answer.at)
     if 300 <= status < 400:
         error += " (redirects are not followed)"
-    return attempt(Outcome.retry, status, error, retry_after)
+    return Reading(Outcome.retry, error, retry_after)

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Intake:
-    new: int  # delivery rows that were new
+    new: int  # delivery rows that were new (webhooks and messages to notification channels)
     refused: dict[int, str] = field(default_factory=dict)  # event index -> the database's words
 
 
@@ -97,8 +97,8 @@ async def _insert(
     if not rows:
         return 0
     new = await insert_deliveries(executor, rows, now=now)
-    if len(new) < len(rows):
-        left_out = {str(r["organisation_id"]) for r in rows if r["id"] not in new}
+    left_out = {str(r["organisation_id"]) for r in rows if r["id"] not in new}
+    if left_out:  # `new` also holds the rows for notification channels
         await _warn_of_unknown(executor, left_out)
     return len(new)
 

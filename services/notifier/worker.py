@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 from opentelemetry import context as otel_context
-from sqlalchemy import update
+from sqlalchemy import Update, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.events import DeadLetter, ce_type
@@ -35,6 +35,7 @@ from broker.kit.clock import utcnow
 from broker.kit.metrics import instruments
 from broker.kit.supervisor import Backoff, Supervisor
 from broker.kit.telemetry import extract
+from broker.notifications.models import NotificationChannel
 from broker.outbox import topics
 from broker.outbox.service import record_event
 from broker.settings import Settings
@@ -42,9 +43,11 @@ from broker.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpo
 from broker.webhooks.secrets import SecretCipher
 from broker.webhooks.service import signing_secrets
 from notifier.autocommit import AutocommitConnection
+from notifier.channels import channel_target, message_for, send_to_channel
+from notifier.claims import ClaimedRow, claim_due
 from notifier.delivery import Attempt, EndpointTarget, Outcome, OutgoingEvent, deliver_once
 from notifier.recorder import Recorder
-from notifier.repository import ClaimedRow, Settled, Tried, claim_due
+from notifier.repository import Settled, Tried
 from notifier.schedule import next_delay, parse_schedule
 
 logger = logging.getLogger(__name__)
@@ -71,7 +74,8 @@ class DeliveryWorker:
         self._rng = rng or random.Random()
         self._schedule = parse_schedule(settings.webhook_retry_schedule)
         self._limit = settings.webhook_concurrency_per_endpoint
-        self._active: Counter[str] = Counter()  # claimed, not yet finished, per organisation
+        self._console_base = settings.console_base
+        self._active: Counter[str] = Counter()  # claimed, not yet finished, per target
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._claims = AutocommitConnection(sessionmaker)
@@ -100,17 +104,17 @@ class DeliveryWorker:
         A restart of PostgreSQL fails a claim once: the held connection is then replaced."""
         claimed = await self.claim()
         for delivery in claimed:
-            self._active[delivery.organisation_id] += 1
+            self._active[delivery.target] += 1
             task = asyncio.create_task(self._deliver(delivery))
             self._tasks.add(task)
-            task.add_done_callback(functools.partial(self._done, delivery.organisation_id))
+            task.add_done_callback(functools.partial(self._done, delivery.target))
         return self._poll_s if len(claimed) < CLAIM_BATCH else 0.0
 
-    def _done(self, organisation_id: str, task: asyncio.Task[None]) -> None:
+    def _done(self, target: str, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        self._active[organisation_id] -= 1
-        if self._active[organisation_id] <= 0:
-            del self._active[organisation_id]
+        self._active[target] -= 1
+        if self._active[target] <= 0:
+            del self._active[target]
         self._wake.set()  # a slot came free
         if not task.cancelled() and task.exception() is not None:
             logger.error("delivery task failed", exc_info=task.exception())
@@ -128,6 +132,9 @@ class DeliveryWorker:
         )
 
     async def _deliver(self, delivery: ClaimedRow) -> None:
+        if delivery.channel != "webhook":
+            await self._send_to_channel(delivery)
+            return
         now = utcnow()
         endpoint = delivery.endpoint
         if endpoint is None or endpoint.disabled_at is not None:
@@ -136,9 +143,7 @@ class DeliveryWorker:
                 if endpoint is None
                 else f"endpoint disabled: {endpoint.disabled_reason}"
             )
-            await self._recorder.record(
-                Settled(delivery.id, "undeliverable", None, None, reason, None, None, None)
-            )
+            await self._undeliverable(delivery, reason)
             return
         target = EndpointTarget(
             id=endpoint.id,
@@ -159,16 +164,44 @@ class DeliveryWorker:
             )
         finally:
             otel_context.detach(token)
-        await self._record(delivery, endpoint, attempt)
+        await self._record(delivery, endpoint.url, attempt)
 
-    async def _record(
-        self, delivery: ClaimedRow, endpoint: WebhookEndpoint, attempt: Attempt
-    ) -> None:
-        _measure(delivery.organisation_id, attempt)
+    async def _send_to_channel(self, delivery: ClaimedRow) -> None:
+        """A message to one of the organisation's notification channels, in Chinese."""
+        channel = delivery.notification_channel
+        if channel is None or channel.disabled_at is not None:
+            reason = (
+                f"no {delivery.channel} channel registered"
+                if channel is None
+                else f"channel disabled: {channel.disabled_reason}"
+            )
+            await self._undeliverable(delivery, reason)
+            return
+        target = channel_target(channel, self._cipher)
+        message = message_for(
+            delivery.payload, delivery.organisation_id, delivery.names, self._console_base
+        )
+        token = otel_context.attach(extract(delivery.traceparent))
+        try:
+            attempt = await send_to_channel(
+                self._client, self._settings, target, message, delivery_id=delivery.id,
+                now=utcnow(),
+            )  # fmt: skip
+        finally:
+            otel_context.detach(token)
+        await self._record(delivery, target.label, attempt)
+
+    async def _undeliverable(self, delivery: ClaimedRow, reason: str) -> None:
+        await self._recorder.record(
+            Settled(delivery.id, "undeliverable", None, None, reason, None, None, None)
+        )
+
+    async def _record(self, delivery: ClaimedRow, label: str, attempt: Attempt) -> None:
+        """`label`: where the attempt went, as the delivery log shows it (no credential)."""
+        _measure(delivery.target, attempt)
         number = delivery.attempts + 1
         if attempt.outcome is Outcome.gone:
-            await self._finish(delivery, attempt, endpoint, status="undeliverable",
-                               attempts=number)  # fmt: skip
+            await self._finish(delivery, attempt, label, status="undeliverable", attempts=number)
             return
         if attempt.outcome is Outcome.delivered:
             status, next_at = "delivered", None
@@ -179,7 +212,7 @@ class DeliveryWorker:
             status = "pending" if delay is not None else "dead"
             next_at = attempt.at + timedelta(seconds=delay) if delay is not None else None
         if status == "dead":
-            await self._finish(delivery, attempt, endpoint, status=status, attempts=number)
+            await self._finish(delivery, attempt, label, status=status, attempts=number)
             return
         await self._recorder.record(
             Settled(
@@ -190,7 +223,7 @@ class DeliveryWorker:
                 last_error=attempt.error,
                 attempts=number,
                 delivered_at=utcnow() if status == "delivered" else None,
-                tried=_tried(endpoint, attempt),
+                tried=_tried(label, attempt),
             )
         )
 
@@ -198,7 +231,7 @@ class DeliveryWorker:
         self,
         delivery: ClaimedRow,
         attempt: Attempt | None,
-        endpoint: WebhookEndpoint | None,
+        label: str | None,
         *,
         status: str,
         next_at: datetime | None = None,
@@ -207,8 +240,8 @@ class DeliveryWorker:
     ) -> None:
         now = utcnow()
         async with self._sessions() as session, session.begin():
-            if attempt is not None and endpoint is not None:
-                tried = asdict(_tried(endpoint, attempt))
+            if attempt is not None and label is not None:
+                tried = asdict(_tried(label, attempt))
                 session.add(WebhookAttempt(delivery_id=delivery.id, **tried))
             values: dict[str, Any] = {
                 "status": status,
@@ -232,26 +265,24 @@ class DeliveryWorker:
                     data=DeadLetter(
                         webhook_id=delivery.id,
                         organisation_id=delivery.organisation_id,
+                        channel=delivery.channel,
                         attempts=attempts,
                         last_error=values["last_error"],
                         payload=delivery.payload,
                     ).model_dump(mode="json"),
                     traceparent=delivery.traceparent,
                 )
-            if attempt is not None and attempt.outcome is Outcome.gone and endpoint is not None:
-                await session.execute(
-                    update(WebhookEndpoint)
-                    .where(WebhookEndpoint.id == endpoint.id)
-                    .values(disabled_at=now, disabled_reason="the receiver answered 410 Gone")
-                )
+            if attempt is not None and attempt.outcome is Outcome.gone:
+                await session.execute(_disabling(delivery, now, attempt.error))
             await session.execute(
                 update(WebhookDelivery).where(WebhookDelivery.id == delivery.id).values(**values)
             )
 
 
 def _measure(endpoint: str, attempt: Attempt) -> None:
-    """Webhook series, labelled by the endpoint's organisation (one endpoint each): a label per
-    URL would grow without bound as receivers move."""
+    """Webhook series, labelled by the endpoint's organisation (one endpoint each), or for a
+    notification channel `<organisation>/<kind>`: a label per URL would grow without bound as
+    receivers move."""
     meters = instruments()
     meters.webhook_attempts.add(1, {"endpoint": endpoint, "outcome": attempt.outcome.value})
     if attempt.outcome is not Outcome.delivered:
@@ -260,10 +291,28 @@ def _measure(endpoint: str, attempt: Attempt) -> None:
     meters.webhook_seconds.record(attempt.latency_ms / 1000, {"endpoint": endpoint})
 
 
-def _tried(endpoint: WebhookEndpoint, attempt: Attempt) -> Tried:
+def _disabling(delivery: ClaimedRow, now: datetime, error: str | None) -> Update:
+    """Stops sending to what answered that it is gone: the endpoint (410) or the channel (the
+    vendor's robot no longer exists); registering it again enables it."""
+    if delivery.channel == "webhook":
+        assert delivery.endpoint is not None
+        return (
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == delivery.endpoint.id)
+            .values(disabled_at=now, disabled_reason="the receiver answered 410 Gone")
+        )
+    assert delivery.notification_channel is not None
+    return (
+        update(NotificationChannel)
+        .where(NotificationChannel.id == delivery.notification_channel.id)
+        .values(disabled_at=now, disabled_reason=error)
+    )
+
+
+def _tried(label: str, attempt: Attempt) -> Tried:
     """The attempt as its history row records it."""
     return Tried(
-        endpoint_url=endpoint.url,
+        endpoint_url=label,
         attempted_at=attempt.at,
         status_code=attempt.status,
         latency_ms=attempt.latency_ms,

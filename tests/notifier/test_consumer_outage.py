@@ -59,7 +59,7 @@ async def test_a_statement_cut_off_mid_batch_restarts_the_consumer_and_loses_not
                     pids = await probe.scalars(
                         text(
                             "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                            " AND query LIKE 'INSERT INTO webhook_deliveries%'"
+                            " AND query LIKE '%INSERT INTO webhook_deliveries%'"
                         )
                     )
                     return list(pids)

@@ -1,0 +1,205 @@
+"""Claiming due deliveries: one UPDATE leases a batch of them (FOR UPDATE SKIP LOCKED, so
+replicas share the work) and answers each with what sending it needs: the organisation's
+webhook endpoint, or its notification channel and the names its message shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Integer, String, Text, bindparam, text
+
+from broker.notifications.models import NotificationChannel
+from broker.webhooks.models import WebhookEndpoint
+from notifier.repository import INTS, TEXTS, Executor
+
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    id: str
+    organisation_id: str
+    channel: str  # webhook | wecom | dingtalk | email
+    payload: dict[str, Any]
+    traceparent: str | None
+    attempts: int
+    # detached: read with the claim, never written through; the one the channel names
+    endpoint: WebhookEndpoint | None = None
+    notification_channel: NotificationChannel | None = None
+    names: dict[str, str] = field(default_factory=dict)  # for a channel's message: id -> name
+
+    @property
+    def target(self) -> str:
+        """What the per-endpoint limit counts by: an organisation's endpoint or one channel."""
+        return target_key(self.organisation_id, self.channel)
+
+
+def target_key(organisation_id: str, channel: str) -> str:
+    return organisation_id if channel == "webhook" else f"{organisation_id}/{channel}"
+
+
+# The ids a message may name (organisations and a dataset), answered with their names for the
+# messages to notification channels (webhooks carry the ids alone).
+_NAMES = """CASE WHEN d.channel <> 'webhook' THEN (
+    SELECT json_object_agg(x.id, x.name) FROM (
+        SELECT o.id, o.name FROM organisations o
+        WHERE o.id IN (d.payload->'data'->>'approver_id', d.payload->'data'->>'escalated_from',
+                       d.payload->'data'->>'acting_for', d.payload->'data'->>'requester_id',
+                       d.payload->'data'->>'provider_id', d.payload->'data'->>'grantee_id',
+                       d.payload->'data'->>'jurisdiction')
+        UNION ALL
+        SELECT s.id, s.name FROM datasets s WHERE s.id = d.payload->'data'->>'dataset_id'
+    ) x) END"""
+
+# Due rows, oldest first, skipping rows other replicas hold and targets already at their limit
+# (a target: an organisation's webhook endpoint, or one of its notification channels); then at
+# most `free` per target (its limit minus what this replica has in flight) are leased, and
+# answered with their endpoint or channel. Rows over a target's share stay due for a later pass.
+_CLAIM = text(
+    f"""WITH due AS (
+    SELECT id, organisation_id, channel, next_attempt_at,
+           CASE WHEN channel = 'webhook' THEN organisation_id
+                ELSE organisation_id || '/' || channel END AS target
+    FROM webhook_deliveries
+    WHERE status = 'pending' AND next_attempt_at <= :now
+      AND (CASE WHEN channel = 'webhook' THEN organisation_id
+                ELSE organisation_id || '/' || channel END) <> ALL(:full)
+    ORDER BY next_attempt_at
+    LIMIT :batch
+    FOR UPDATE SKIP LOCKED
+), ranked AS (
+    SELECT due.*, row_number() OVER (
+        PARTITION BY target ORDER BY next_attempt_at, id) AS place
+    FROM due
+), used AS (
+    SELECT * FROM unnest(:busy, :busy_used) AS u(target, in_flight)
+), taken AS (
+    SELECT r.id, r.next_attempt_at AS due_at, e.id AS endpoint_id, e.url, e.secret_ciphertext,
+           e.previous_secret_ciphertext, e.previous_valid_until, e.disabled_at,
+           e.disabled_reason, c.id AS channel_id, c.url AS channel_url,
+           c.secret_ciphertext AS channel_secret, c.recipients AS channel_recipients,
+           c.events AS channel_events, c.disabled_at AS channel_disabled_at,
+           c.disabled_reason AS channel_disabled_reason
+    FROM ranked r
+    LEFT JOIN used u ON u.target = r.target
+    LEFT JOIN webhook_endpoints e
+      ON r.channel = 'webhook' AND e.organisation_id = r.organisation_id
+    LEFT JOIN notification_channels c
+      ON c.organisation_id = r.organisation_id AND c.kind = r.channel
+    WHERE r.place <= :limit - coalesce(u.in_flight, 0)
+)
+UPDATE webhook_deliveries d SET next_attempt_at = :lease
+FROM taken t
+WHERE d.id = t.id
+RETURNING d.id, d.organisation_id, d.channel, d.payload, d.traceparent, d.attempts, t.due_at,
+          t.endpoint_id, t.url, t.secret_ciphertext, t.previous_secret_ciphertext,
+          t.previous_valid_until, t.disabled_at, t.disabled_reason, t.channel_id,
+          t.channel_url, t.channel_secret, t.channel_recipients, t.channel_events,
+          t.channel_disabled_at, t.channel_disabled_reason, {_NAMES} AS names
+"""
+).bindparams(
+    bindparam("now", type_=DateTime(timezone=True)),
+    bindparam("lease", type_=DateTime(timezone=True)),
+    bindparam("full", type_=TEXTS),
+    bindparam("busy", type_=TEXTS),
+    bindparam("busy_used", type_=INTS),
+    bindparam("batch", type_=Integer),
+    bindparam("limit", type_=Integer),
+)
+_CLAIMED = _CLAIM.columns(
+    id=String,
+    organisation_id=String,
+    channel=String,
+    payload=JSON,
+    traceparent=String,
+    attempts=Integer,
+    due_at=DateTime(timezone=True),
+    endpoint_id=String,
+    url=String,
+    secret_ciphertext=Text,
+    previous_secret_ciphertext=Text,
+    previous_valid_until=DateTime(timezone=True),
+    disabled_at=DateTime(timezone=True),
+    disabled_reason=Text,
+    channel_id=String,
+    channel_url=String,
+    channel_secret=Text,
+    channel_recipients=JSON,
+    channel_events=JSON,
+    channel_disabled_at=DateTime(timezone=True),
+    channel_disabled_reason=Text,
+    names=JSON,
+)
+
+
+async def claim_due(
+    executor: Executor,
+    *,
+    now: datetime,
+    lease: datetime,
+    in_flight: dict[str, int],
+    limit: int,
+    batch: int,
+) -> list[ClaimedRow]:
+    """Leases up to `batch` due deliveries until `lease`, at most `limit` minus `in_flight` per
+    target (`ClaimedRow.target`), oldest first."""
+    busy = {target: used for target, used in in_flight.items() if used > 0}
+    params = {
+        "now": now,
+        "lease": lease,
+        "full": [target for target, used in busy.items() if used >= limit],
+        "busy": list(busy),
+        "busy_used": list(busy.values()),
+        "batch": batch,
+        "limit": limit,
+    }
+    rows = sorted((await executor.execute(_CLAIMED, params)).mappings(), key=_age)
+    return [
+        ClaimedRow(
+            id=row["id"],
+            organisation_id=row["organisation_id"],
+            channel=row["channel"],
+            payload=row["payload"],
+            traceparent=row["traceparent"],
+            attempts=row["attempts"],
+            endpoint=_endpoint(row),
+            notification_channel=_channel(row),
+            names=row["names"] or {},
+        )
+        for row in rows
+    ]
+
+
+def _age(row: Any) -> tuple[datetime, str]:
+    return row["due_at"], row["id"]
+
+
+def _endpoint(row: Any) -> WebhookEndpoint | None:
+    if row["endpoint_id"] is None:
+        return None
+    return WebhookEndpoint(
+        id=row["endpoint_id"],
+        organisation_id=row["organisation_id"],
+        url=row["url"],
+        secret_ciphertext=row["secret_ciphertext"],
+        previous_secret_ciphertext=row["previous_secret_ciphertext"],
+        previous_valid_until=row["previous_valid_until"],
+        disabled_at=row["disabled_at"],
+        disabled_reason=row["disabled_reason"],
+    )
+
+
+def _channel(row: Any) -> NotificationChannel | None:
+    if row["channel_id"] is None:
+        return None
+    return NotificationChannel(
+        id=row["channel_id"],
+        organisation_id=row["organisation_id"],
+        kind=row["channel"],
+        url=row["channel_url"],
+        secret_ciphertext=row["channel_secret"],
+        recipients=row["channel_recipients"],
+        events=row["channel_events"],
+        disabled_at=row["channel_disabled_at"],
+        disabled_reason=row["channel_disabled_reason"],
+    )
