@@ -47,6 +47,7 @@ class Received:
 class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
 
 
 Handler = Callable[[Received], Awaitable[Reply]]
@@ -107,7 +108,9 @@ class Receiver:
             extra = "".join(f"{k}: {v}\r\n" for k, v in reply.headers.items())
             status_line = f"HTTP/1.1 {reply.status} {HTTPStatus(reply.status).phrase}\r\n"
             writer.write(
-                f"{status_line}content-length: 0\r\nconnection: close\r\n{extra}\r\n".encode()
+                f"{status_line}content-length: {len(reply.body)}\r\nconnection: close\r\n"
+                f"{extra}\r\n".encode()
+                + reply.body
             )
             await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):

@@ -1,0 +1,99 @@
+"""The Chinese messages people read in their work chat and mailbox (notifier/texts.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notifier.texts import compose, when
+from tests.notifier.events import approval_task
+
+CONSOLE = "https://cdo.gd.gov.cn/console"
+NAMES = {"gd-rst": "广东省人力资源和社会保障厅", "gz-gov": "广州市人民政府", "gd-rst-x": "参保信息"}
+
+
+def task(**changes: Any) -> dict[str, Any]:
+    data = approval_task("gd-rst", "req_1") | changes
+    data["due_at"] = "2026-12-08T10:00:00+00:00"  # a Tuesday, 18:00 in Beijing
+    return data
+
+
+def facts(message: Any) -> dict[str, str]:
+    return dict(message.facts)
+
+
+def test_the_deadline_is_read_in_china_standard_time() -> None:
+    assert when("2026-12-08T10:00:00+00:00") == "2026年12月8日（星期二）18:00（北京时间）"
+    assert when("2026-12-31T16:30:00Z") == "2027年1月1日（星期五）00:30（北京时间）"
+
+
+def test_an_approval_task_names_step_deadline_and_the_console_page() -> None:
+    data = task(console_url=f"{CONSOLE}/requests/req_1")
+    message = compose("approval.requested", data, recipient="gd-rst", names=NAMES,
+                      console_base="unused")  # fmt: skip
+    assert message.title == "【待审批】广州市公安局的数据共享申请"
+    assert "请首席数据官在办理时限内审批" in message.lead
+    shown = facts(message)
+    assert shown["办理时限"] == "2026年12月8日（星期二）18:00（北京时间）"
+    assert shown["审批环节"] == "第1环节（共0环节）"
+    assert shown["申请单位"] == "广州市公安局"
+    assert shown["申请编号"] == "req_1"
+    assert message.link == f"{CONSOLE}/requests/req_1"
+    assert message.link_text == "前往首席数据官工作台审批"
+
+
+def test_without_console_url_the_link_is_built_from_the_console_base() -> None:
+    message = compose("approval.requested", task(), recipient="gd-rst", names=NAMES,
+                      console_base=CONSOLE)  # fmt: skip
+    assert message.link == f"{CONSOLE}/requests/req_1"
+
+
+def test_reminders_escalations_and_delegates_say_what_happened() -> None:
+    reminder = compose("approval.reminder", task(), recipient="gd-rst", names=NAMES,
+                       console_base=CONSOLE)  # fmt: skip
+    assert reminder.title.startswith("【催办】")
+    assert "提级协调" in reminder.lead
+    escalated = task(approver_id="gz-gov", escalated_from="gd-rst")
+    new = compose("approval.escalated", escalated, recipient="gz-gov", names=NAMES,
+                  console_base=CONSOLE)  # fmt: skip
+    assert new.title.startswith("【提级协调】")
+    assert new.lead.startswith("广东省人力资源和社会保障厅未在办理时限内审批")
+    lapsed = compose("approval.escalated", escalated, recipient="gd-rst", names=NAMES,
+                     console_base=CONSOLE)  # fmt: skip
+    assert lapsed.title.startswith("【超期提级】")
+    assert "已提级由广州市人民政府协调办理" in lapsed.lead
+    delegate = compose("approval.requested", task(delegate_ids=["gz-gov"]), recipient="gz-gov",
+                       names=NAMES, console_base=CONSOLE)  # fmt: skip
+    assert "受托代为审批" in delegate.title
+
+
+def test_an_outcome_and_a_revoked_grant() -> None:
+    decided = {
+        "event": "rejected", "request_id": "req_1", "kind": "share", "status": "rejected",
+        "requester_id": "gz-gaj", "provider_id": "gd-rst", "dataset_id": "gd-rst-x",
+        "detail": {"reason": "用途不明确"},
+    }  # fmt: skip
+    outcome = compose("request.decided", decided, recipient="gz-gaj", names=NAMES,
+                      console_base=CONSOLE)  # fmt: skip
+    assert outcome.title == "【办理结果】数据共享申请：不同意"
+    assert facts(outcome)["理由"] == "用途不明确"
+    assert facts(outcome)["提供单位"] == "广东省人力资源和社会保障厅"
+    grant = {
+        "grant_id": "grt_1", "request_id": "req_1", "grantee_id": "gz-gaj",
+        "provider_id": "gd-rst", "dataset_id": "gd-rst-x", "fields": ["id_number"],
+        "starts_at": "2026-12-01T00:00:00+08:00", "ends_at": "2027-11-30T23:59:59+08:00",
+        "reason": "超范围使用",
+    }  # fmt: skip
+    revoked = compose("grant.revoked", grant, recipient="gz-gaj", names=NAMES,
+                      console_base=CONSOLE)  # fmt: skip
+    assert revoked.title == "【数据使用授权】参保信息：已撤销"
+    assert facts(revoked)["有效期"] == "2026年12月1日至2027年11月30日"
+
+
+def test_typed_text_stays_on_one_line_and_is_cut() -> None:
+    message = compose("approval.requested", task(purpose="第一行\n第二行\r\n" + "长" * 500),
+                      recipient="gd-rst", names=NAMES, console_base=CONSOLE)  # fmt: skip
+    purpose = facts(message)["用途"]
+    assert "\n" not in purpose
+    assert purpose.startswith("第一行 第二行 ")
+    assert len(purpose) == 200
+    assert purpose.endswith("…")
