@@ -31,8 +31,9 @@ from notifier.texts import DEADLINE, Message, one_line
 WECOM_MARKDOWN_BYTES = 4096
 DINGTALK_TEXT_BYTES = 4096  # no documented limit below the request's; kept as WeCom's
 ERRMSG_CHARS = 200
-# Each markup character's full-width form (U+FF01-FF5E mirror ASCII 0x21-0x7E).
-_MARKUP = {ord(c): chr(ord(c) + 0xFEE0) for c in "[]()*`<>#_~|!\\"}
+# What could make links, emphasis, code or HTML of typed text, as its full-width form (U+FF01-
+# FF5E mirror ASCII 0x21-0x7E); ids and underscores stay as they are.
+_MARKUP = {ord(c): chr(ord(c) + 0xFEE0) for c in "[]*`<>\\"}
 
 
 def plain(text: str) -> str:

@@ -178,9 +178,14 @@ class DeliveryWorker:
             await self._undeliverable(delivery, reason)
             return
         target = channel_target(channel, self._cipher)
-        message = message_for(
-            delivery.payload, delivery.organisation_id, delivery.names, self._console_base
-        )
+        try:
+            message = message_for(
+                delivery.payload, delivery.organisation_id, delivery.names, self._console_base
+            )
+        except (KeyError, TypeError, ValueError) as exc:  # a payload no message is made of
+            failed = Attempt(utcnow(), None, 0, f"no message: {exc!r}", Outcome.failed_permanently)
+            await self._record(delivery, target.label, failed)
+            return
         token = otel_context.attach(extract(delivery.traceparent))
         try:
             attempt = await send_to_channel(

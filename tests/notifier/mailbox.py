@@ -31,6 +31,14 @@ class Delivered:
     over_tls: bool
     authenticated: bool
 
+    def text(self) -> str:
+        body = self.message.get_body(("plain",))
+        assert isinstance(body, EmailMessage)
+        return str(body.get_content())
+
+    def mentions(self, words: str) -> bool:
+        return words in self.text()
+
 
 @dataclass
 class Mailbox:

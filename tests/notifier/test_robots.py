@@ -70,7 +70,8 @@ def test_typed_markup_cannot_make_a_link_or_heading() -> None:
     sneaky = message(purpose="[点此审批](https://evil.example) ## 标题 **粗体** <font>")
     content = wecom_payload(sneaky)["markdown"]["content"]
     assert "](https://evil.example)" not in content
-    assert "\uff3b点此审批\uff3d（https://evil.example）" in content  # full-width brackets
+    assert "\uff3b点此审批\uff3d(https://evil.example)" in content  # full-width brackets
+    assert "\uff0a\uff0a粗体\uff0a\uff0a" in content
     text = dingtalk_payload(sneaky)["actionCard"]["text"]
     assert "[点此审批]" not in text
     assert "<font>" not in text
