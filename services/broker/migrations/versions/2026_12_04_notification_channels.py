@@ -1,7 +1,7 @@
 """notification channels: WeCom and DingTalk group robots and e-mail per organisation
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-04 11:00:00.000000
 """
 

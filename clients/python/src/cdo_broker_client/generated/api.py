@@ -108,6 +108,156 @@ class CancelIn(BaseModel):
     reason: Annotated[Reason | None, Field(title="Reason")] = None
 
 
+class Events(
+    RootModel[
+        list[
+            Literal[
+                "approval.requested",
+                "approval.reminder",
+                "approval.escalated",
+                "request.decided",
+                "grant.issued",
+                "grant.revoked",
+            ]
+        ]
+    ]
+):
+    root: Annotated[
+        list[
+            Literal[
+                "approval.requested",
+                "approval.reminder",
+                "approval.escalated",
+                "request.decided",
+                "grant.issued",
+                "grant.revoked",
+            ]
+        ],
+        Field(
+            description="which notifications the channel receives; default: approval tasks (requested, reminder, escalated) and outcomes (`request.decided`)",
+            min_length=1,
+            title="Events",
+        ),
+    ]
+
+
+class Recipients(RootModel[list[str]]):
+    root: Annotated[
+        list[str],
+        Field(
+            description="email: the addresses that receive the messages",
+            examples=[["cdo-office@gz.gov.cn"]],
+            max_length=10,
+            min_length=1,
+            title="Recipients",
+        ),
+    ]
+
+
+class Secret(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            description="dingtalk: the robot's signing secret (加签, `SEC…`); messages are signed with it",
+            max_length=200,
+            min_length=1,
+            title="Secret",
+        ),
+    ]
+
+
+class WebhookUrl(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            description="wecom, dingtalk: the group robot's webhook URL as the group's robot settings show it, with its `key` (WeCom) or `access_token` (DingTalk)",
+            examples=["https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-…"],
+            max_length=2000,
+            min_length=1,
+            title="Webhook Url",
+        ),
+    ]
+
+
+class ChannelIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    events: Annotated[
+        Events | None,
+        Field(
+            description="which notifications the channel receives; default: approval tasks (requested, reminder, escalated) and outcomes (`request.decided`)",
+            title="Events",
+        ),
+    ] = None
+    recipients: Annotated[
+        Recipients | None,
+        Field(
+            description="email: the addresses that receive the messages",
+            examples=[["cdo-office@gz.gov.cn"]],
+            title="Recipients",
+        ),
+    ] = None
+    secret: Annotated[
+        Secret | None,
+        Field(
+            description="dingtalk: the robot's signing secret (加签, `SEC…`); messages are signed with it",
+            title="Secret",
+        ),
+    ] = None
+    webhook_url: Annotated[
+        WebhookUrl | None,
+        Field(
+            description="wecom, dingtalk: the group robot's webhook URL as the group's robot settings show it, with its `key` (WeCom) or `access_token` (DingTalk)",
+            examples=["https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-…"],
+            title="Webhook Url",
+        ),
+    ] = None
+
+
+class ChannelOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    credentials: Annotated[
+        dict[str, str],
+        Field(
+            description="each stored credential's last characters (`key`, `access_token`, `secret`), to tell which one is set; the values are never answered",
+            title="Credentials",
+        ),
+    ]
+    disabled_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            description="set when the vendor answered that the robot is gone; PUT to re-enable",
+            title="Disabled At",
+        ),
+    ]
+    disabled_reason: Annotated[str | None, Field(title="Disabled Reason")]
+    events: Annotated[
+        list[
+            Literal[
+                "approval.requested",
+                "approval.reminder",
+                "approval.escalated",
+                "request.decided",
+                "grant.issued",
+                "grant.revoked",
+            ]
+        ],
+        Field(title="Events"),
+    ]
+    id: Annotated[str, Field(title="Id")]
+    kind: Annotated[Literal["wecom", "dingtalk", "email"], Field(title="Kind")]
+    organisation_id: Annotated[str, Field(title="Organisation Id")]
+    recipients: Annotated[list[str] | None, Field(title="Recipients")]
+    updated_at: Annotated[AwareDatetime, Field(title="Updated At")]
+    webhook_url: Annotated[
+        str | None, Field(description="the robot's URL without its credential", title="Webhook Url")
+    ]
+
+
 class ClarificationAnswerIn(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
@@ -249,6 +399,13 @@ class DeliveryOut(BaseModel):
         Field(
             description="attempts since the delivery was queued or last replayed: the retry schedule's position (`attempts` lists every attempt ever made)",
             title="Attempts In Schedule",
+        ),
+    ]
+    channel: Annotated[
+        Literal["webhook", "wecom", "dingtalk", "email"],
+        Field(
+            description="`webhook`: the signed POST to your endpoint; `wecom`, `dingtalk`, `email`: the message to your notification channel of that kind",
+            title="Channel",
         ),
     ]
     created_at: Annotated[AwareDatetime, Field(title="Created At")]
@@ -725,6 +882,13 @@ class TimelineWebhook(BaseModel):
         extra="ignore",
     )
     attempts: Annotated[list[TimelineAttempt], Field(title="Attempts")]
+    channel: Annotated[
+        str,
+        Field(
+            description="webhook, or the notification channel: wecom, dingtalk, email",
+            title="Channel",
+        ),
+    ]
     created_at: Annotated[AwareDatetime, Field(title="Created At")]
     next_attempt_at: Annotated[AwareDatetime | None, Field(title="Next Attempt At")]
     recipient: Annotated[str, Field(title="Recipient")]
@@ -767,6 +931,13 @@ class CdoEvaluationRow(BaseModel):
     requests_routed: Annotated[int, Field(title="Requests Routed")]
     sla_breaches: Annotated[int, Field(title="Sla Breaches")]
     title: Annotated[str | None, Field(title="Title")]
+
+
+class ChannelList(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    items: Annotated[list[ChannelOut], Field(title="Items")]
 
 
 class Fields(RootModel[list[DatasetField]]):

@@ -58,6 +58,13 @@ class ApprovalTask(BaseModel):
     )
     acting_for: Annotated[str | None, Field(title="Acting For")]
     approver_id: Annotated[str, Field(title="Approver Id")]
+    console_url: Annotated[
+        str | None,
+        Field(
+            description="the request's decision page in the console (CONSOLE_BASE_URL), for people",
+            title="Console Url",
+        ),
+    ] = None
     dataset: Annotated[dict[str, str], Field(title="Dataset")]
     decision_url: Annotated[str, Field(title="Decision Url")]
     delegate_ids: Annotated[

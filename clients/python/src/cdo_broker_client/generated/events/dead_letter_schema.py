@@ -17,6 +17,13 @@ class DeadLetter(BaseModel):
         extra="ignore",
     )
     attempts: Annotated[int | None, Field(title="Attempts")]
+    channel: Annotated[
+        str | None,
+        Field(
+            description="webhook, or the notification channel: wecom, dingtalk, email",
+            title="Channel",
+        ),
+    ] = "webhook"
     last_error: Annotated[str | None, Field(title="Last Error")]
     organisation_id: Annotated[str, Field(title="Organisation Id")]
     payload: Annotated[
