@@ -6,7 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from broker.kit.ratelimit import Rate
@@ -27,6 +27,20 @@ class Settings(BaseSettings):
     migration_database_url: str | None = Field(default=None, alias="MIGRATION_DATABASE_URL")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     kafka_bootstrap_servers: str | None = Field(default=None, alias="KAFKA_BOOTSTRAP_SERVERS")
+    # How every Kafka client of the process connects (kit/kafka.py): TLS with the CA that signed
+    # the brokers' certificates, SASL/SCRAM as the process's own principal, both (SASL_SSL), or
+    # neither. A client certificate (mutual TLS) is optional.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", alias="KAFKA_SECURITY_PROTOCOL"
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        default="SCRAM-SHA-512", alias="KAFKA_SASL_MECHANISM"
+    )
+    kafka_sasl_username: str | None = Field(default=None, alias="KAFKA_SASL_USERNAME")
+    kafka_sasl_password: SecretStr | None = Field(default=None, alias="KAFKA_SASL_PASSWORD")
+    kafka_ssl_cafile: Path | None = Field(default=None, alias="KAFKA_SSL_CAFILE")
+    kafka_ssl_certfile: Path | None = Field(default=None, alias="KAFKA_SSL_CERTFILE")
+    kafka_ssl_keyfile: Path | None = Field(default=None, alias="KAFKA_SSL_KEYFILE")
 
     # The public base URL of the broker: the `iss` of every token and the base of metadata URLs.
     issuer: str = Field(default="http://127.0.0.1:8000", alias="OAUTH_ISSUER")
@@ -119,6 +133,10 @@ class Settings(BaseSettings):
     # the broker other than through those proxies.
     forwarded_allow_ips: str = Field(default="127.0.0.1,::1", alias="FORWARDED_ALLOW_IPS")
 
+    # Where operators open a trace: `{trace_id}` is replaced, e.g. Jaeger's
+    # http://127.0.0.1:16686/trace/{trace_id}. The request timeline links each trace id to it.
+    trace_ui_url: str | None = Field(default=None, alias="TRACE_UI_URL")
+
     dependency_timeout_seconds: float = Field(default=2.0, gt=0, alias="DEPENDENCY_TIMEOUT")
 
     # Abuse limits (kit/ratelimit.py), counted in Redis: rates are "N/second|minute|hour|day" or
@@ -152,3 +170,23 @@ class Settings(BaseSettings):
     def _is_a_rate(cls, value: str) -> str:
         Rate.parse(value)
         return value
+
+    @field_validator("trace_ui_url")
+    @classmethod
+    def _names_the_trace(cls, value: str | None) -> str | None:
+        if value is not None and "{trace_id}" not in value:
+            raise ValueError("TRACE_UI_URL must contain {trace_id}")
+        return value or None
+
+    @model_validator(mode="after")
+    def _kafka_security_is_whole(self) -> Settings:
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError("KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE go together")
+        return self

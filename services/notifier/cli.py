@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from broker.kit import logs
 from broker.kit.db import create_engine, create_sessionmaker
+from broker.kit.kafka import client_options
 from broker.kit.metrics import use_service_name
 from broker.kit.telemetry import configure_tracing, instrument_httpx
 from broker.settings import Settings
@@ -35,7 +36,7 @@ async def serve(
 ) -> None:
     """Consume and deliver until `stop`; tracing as the `OTEL_*` variables say, or into
     `tracer_provider` (tests); `/healthz`, `/readyz` and `/metrics` on `http` (host, port)."""
-    assert settings.kafka_bootstrap_servers
+    kafka = client_options(settings)
     tracer_provider = tracer_provider or configure_tracing("cdo-notifier")
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
@@ -45,7 +46,7 @@ async def serve(
         worker = DeliveryWorker(sessions, settings, cipher_from_settings(settings), client=client)
         consumer = NotificationConsumer(
             sessions,
-            settings.kafka_bootstrap_servers,
+            kafka,
             settings.notifier_group_id,
             on_recorded=worker.wake,
             start_at=settings.notifier_start_at,
@@ -57,7 +58,7 @@ async def serve(
         if http is not None:
             app = health_app(
                 engine,
-                settings.kafka_bootstrap_servers,
+                kafka,
                 loops=[consumer.supervisor.health, worker.supervisor.health],
                 timeout_s=settings.dependency_timeout_seconds,
             )
@@ -99,16 +100,16 @@ def dlq(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.kafka_bootstrap_servers:
         print("cdo-broker dlq: set KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
         return 2
-    bootstrap = settings.kafka_bootstrap_servers
+    kafka = client_options(settings)  # replays write to the event topics: the broker's principal
     if args.dlq_command == "list":
-        for letter in asyncio.run(letters(bootstrap, limit=args.limit, topic=args.topic)):
+        for letter in asyncio.run(letters(kafka, limit=args.limit, topic=args.topic)):
             print(json.dumps(letter, ensure_ascii=False))
         return 0
     value = Path(args.value_file).read_bytes() if args.value_file else None
     try:
         sent = asyncio.run(
             replay(
-                bootstrap, partition=args.partition, offset=args.offset, value=value,
+                kafka, partition=args.partition, offset=args.offset, value=value,
                 force=args.force,
             )
         )  # fmt: skip

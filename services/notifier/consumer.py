@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -44,7 +44,7 @@ class NotificationConsumer:
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
-        bootstrap_servers: str,
+        kafka: Mapping[str, Any],
         group_id: str,
         *,
         on_recorded: Callable[[], None] = lambda: None,
@@ -53,7 +53,7 @@ class NotificationConsumer:
         backoff: Backoff | None = None,
     ) -> None:
         self._sessions = sessionmaker
-        self._bootstrap = bootstrap_servers
+        self._kafka = kafka  # kit.kafka.client_options: the servers, TLS and SASL
         self._group_id = group_id
         self._on_recorded = on_recorded
         self._start_at = start_at
@@ -63,7 +63,7 @@ class NotificationConsumer:
         self._lag_keys: set[tuple[str, int]] = set()
         self._consumer: AIOKafkaConsumer | None = None
         self._database = AutocommitConnection(sessionmaker)
-        self._dead_letters = DeadLetterProducer(bootstrap_servers)
+        self._dead_letters = DeadLetterProducer(kafka)
         self.supervisor = Supervisor(
             "notifier-consumer",
             backoff=backoff or Backoff(first_s=0.5, cap_s=10.0),
@@ -90,7 +90,7 @@ class NotificationConsumer:
         if self._consumer is None:
             consumer = AIOKafkaConsumer(
                 *TOPICS,
-                bootstrap_servers=self._bootstrap,
+                **self._kafka,
                 group_id=self._group_id,
                 enable_auto_commit=False,
                 # A new group reads the topics from the start, so nothing before its first

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,8 +57,8 @@ def original_headers(headers: Sequence[tuple[str, bytes]]) -> list[tuple[str, by
 class DeadLetterProducer:
     """Started on the first letter (most runs have none) and kept until `close`."""
 
-    def __init__(self, bootstrap_servers: str, *, client_id: str = "cdo-notifier-dlq") -> None:
-        self._bootstrap = bootstrap_servers
+    def __init__(self, kafka: Mapping[str, Any], *, client_id: str = "cdo-notifier-dlq") -> None:
+        self._kafka = kafka  # kit.kafka.client_options: the servers, TLS and SASL
         self._client_id = client_id
         self._producer: Any = None
 
@@ -93,7 +93,7 @@ class DeadLetterProducer:
 
     async def _started(self) -> Any:
         if self._producer is None:
-            self._producer = await start_producer(self._bootstrap, self._client_id)
+            self._producer = await start_producer(self._kafka, self._client_id)
         return self._producer
 
     async def close(self) -> None:

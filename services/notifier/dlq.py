@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -69,12 +70,14 @@ def describe(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
     }
 
 
-async def letters(bootstrap: str, *, limit: int, topic: str | None) -> list[dict[str, Any]]:
+async def letters(
+    kafka: Mapping[str, Any], *, limit: int, topic: str | None
+) -> list[dict[str, Any]]:
     """The newest `limit` letters (from `topic` only, if given), oldest first, as `describe`
     puts them. The whole topic is read: retention keeps it small."""
     newest: deque[ConsumerRecord[bytes, bytes]] = deque(maxlen=limit)
-    partitions = await _partitions(bootstrap, topics.DLQ)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    partitions = await _partitions(kafka, topics.DLQ)
+    consumer = AIOKafkaConsumer(**kafka, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(partitions)
@@ -94,8 +97,8 @@ async def letters(bootstrap: str, *, limit: int, topic: str | None) -> list[dict
     return [describe(record) for record in newest]
 
 
-async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _partitions(kafka: Mapping[str, Any], topic: str) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(**kafka)
     await admin.start()
     try:
         [described] = await admin.describe_topics([topic])
@@ -105,11 +108,11 @@ async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
 
 
 async def replay(
-    bootstrap: str, *, partition: int, offset: int, value: bytes | None, force: bool
+    kafka: Mapping[str, Any], *, partition: int, offset: int, value: bytes | None, force: bool
 ) -> dict[str, Any]:
     """Sends the letter at `partition`/`offset` (with `value` instead of its own, if given)
     back to its topic; answers where it went (`topic`, `partition`, `offset`)."""
-    letter = await _letter(bootstrap, partition, offset)
+    letter = await _letter(kafka, partition, offset)
     if letter is None:
         raise ReplayRefused(f"no message at {topics.DLQ}[{partition}]@{offset}")
     message = _Replayed(
@@ -125,7 +128,7 @@ async def replay(
     except Unreadable as exc:
         if not force:
             raise ReplayRefused(f"it would not read: {exc} (--force sends it)") from None
-    producer = await start_producer(bootstrap, "cdo-broker-dlq-replay")
+    producer = await start_producer(kafka, "cdo-broker-dlq-replay")
     try:
         sent = await producer.send_and_wait(
             message.topic, message.value, key=message.key, headers=message.headers
@@ -136,9 +139,9 @@ async def replay(
 
 
 async def _letter(
-    bootstrap: str, partition: int, offset: int
+    kafka: Mapping[str, Any], partition: int, offset: int
 ) -> ConsumerRecord[bytes, bytes] | None:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**kafka, enable_auto_commit=False)
     await consumer.start()
     try:
         where = TopicPartition(topics.DLQ, partition)

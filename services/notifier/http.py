@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -27,7 +28,7 @@ STALL_S = 60.0
 
 def health_app(
     engine: AsyncEngine,
-    bootstrap_servers: str,
+    kafka: Mapping[str, Any],
     *,
     loops: Sequence[LoopHealth],
     timeout_s: float,
@@ -44,7 +45,7 @@ def health_app(
     async def readyz(_: Request) -> Response:
         results = await asyncio.gather(
             probe(database_ok(engine), timeout_s),
-            probe(kafka_ok(bootstrap_servers, timeout_s), timeout_s),
+            probe(kafka_ok(kafka, timeout_s), timeout_s),
         )
         report = {"database": results[0], "kafka": results[1]}
         if all(result == "ok" for result in results):

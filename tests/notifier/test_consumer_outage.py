@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.kit.kafka import client_options
 from broker.outbox import topics
 from broker.settings import Settings
 from broker.webhooks.models import WebhookDelivery
@@ -30,7 +31,7 @@ async def test_a_statement_cut_off_mid_batch_restarts_the_consumer_and_loses_not
     group = f"test-outage-{secrets.token_hex(4)}"
     await group_at_the_end(settings.kafka_bootstrap_servers, group)
     request_id = f"req_test{uuid.uuid4().hex[:12]}"
-    consumer = NotificationConsumer(sessionmaker, settings.kafka_bootstrap_servers, group)
+    consumer = NotificationConsumer(sessionmaker, client_options(settings), group)
     stop = asyncio.Event()
     running = asyncio.create_task(consumer.run(stop))
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaClient
 from redis.asyncio import Redis
@@ -20,9 +21,10 @@ async def redis_ok(redis: Redis) -> None:
     await redis.ping()
 
 
-async def kafka_ok(bootstrap_servers: str, request_timeout_s: float) -> None:
+async def kafka_ok(kafka: Mapping[str, Any], request_timeout_s: float) -> None:
+    """`kafka`: kit.kafka.client_options, so the probe connects (TLS, SASL) as the process does."""
     client = AIOKafkaClient(
-        bootstrap_servers=bootstrap_servers,
+        **kafka,
         request_timeout_ms=int(request_timeout_s * 1000),
         connections_max_idle_ms=int(request_timeout_s * 1000) + 1000,
     )

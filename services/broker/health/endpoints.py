@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from broker.health.checks import database_ok, kafka_ok, probe, redis_ok
+from broker.kit.kafka import client_options
 from broker.kit.metrics import instruments
 from broker.kit.problem_docs import problem_doc
 from broker.kit.problems import RETRY_AFTER_SECONDS, problem_response
@@ -49,7 +50,7 @@ async def readyz(request: Request) -> dict[str, Any] | JSONResponse:
         checks.append(redis_ok(state.redis))
     if state.settings.kafka_bootstrap_servers:
         names.append("kafka")
-        checks.append(kafka_ok(state.settings.kafka_bootstrap_servers, timeout))
+        checks.append(kafka_ok(client_options(state.settings), timeout))
     results = await asyncio.gather(*(probe(check, timeout) for check in checks))
     report = dict(zip(names, results, strict=True))
     if all(result == "ok" for result in results):

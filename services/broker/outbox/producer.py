@@ -4,15 +4,17 @@ ack means every in-sync replica has it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
 
-async def start_producer(bootstrap_servers: str, client_id: str, **options: Any) -> Any:
-    """A started producer; `options` are aiokafka's (timeouts, retry backoff)."""
+async def start_producer(kafka: Mapping[str, Any], client_id: str, **options: Any) -> Any:
+    """A started producer; `kafka`: kit.kafka.client_options (the servers, TLS and SASL);
+    `options` are aiokafka's (timeouts, retry backoff)."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
+        **kafka,
         client_id=client_id,
         enable_idempotence=True,
         acks="all",

@@ -36,6 +36,7 @@ import functools
 import logging
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,7 @@ from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from broker.kit.clock import utcnow
+from broker.kit.kafka import client_options
 from broker.kit.supervisor import Backoff, NoProgress, Supervisor
 from broker.kit.telemetry import extract, inject, kafka_attributes
 from broker.outbox.cloudevents import kafka_headers, kafka_value
@@ -113,7 +115,7 @@ class OutboxRelay:
     def __init__(
         self,
         engine: AsyncEngine,
-        bootstrap_servers: str,
+        kafka: Mapping[str, Any],
         *,
         poll_interval: float = 0.1,
         claim_interval: float = 1.0,
@@ -125,7 +127,7 @@ class OutboxRelay:
         tracer_provider: trace.TracerProvider | None = None,
     ) -> None:
         self._engine = engine
-        self._bootstrap_servers = bootstrap_servers
+        self._kafka = kafka  # kit.kafka.client_options: the servers, TLS and SASL
         self._poll_interval = poll_interval
         self._claim_interval = claim_interval
         self._batch_size = batch_size
@@ -164,7 +166,7 @@ class OutboxRelay:
             raise ValueError("the outbox relay needs KAFKA_BOOTSTRAP_SERVERS")
         return cls(
             engine,
-            settings.kafka_bootstrap_servers,
+            client_options(settings),
             poll_interval=settings.outbox_poll_interval_seconds,
             tracer_provider=tracer_provider,
         )
@@ -368,7 +370,7 @@ class OutboxRelay:
     async def _started_producer(self) -> Any:
         if self._producer is None:
             self._producer = await start_producer(
-                self._bootstrap_servers,
+                self._kafka,
                 self._client_id,
                 request_timeout_ms=self._request_timeout_ms,
                 retry_backoff_ms=250,  # while Kafka is away: how often the batch is retried

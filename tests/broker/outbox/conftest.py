@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as create_raw_engine
 
 from broker.kit.db import create_sessionmaker
+from broker.kit.kafka import client_options
 from broker.outbox import topics
 from broker.outbox.models import OutboxEvent
 from broker.outbox.relay import OutboxRelay
@@ -143,12 +144,11 @@ StartRelay = Callable[..., Running]
 @pytest.fixture
 async def relays(outbox_engine: AsyncEngine, settings: Settings) -> AsyncIterator[StartRelay]:
     """Starts relays over the private outbox; each stops gracefully after the test."""
-    assert settings.kafka_bootstrap_servers
-    bootstrap = settings.kafka_bootstrap_servers
+    kafka = client_options(settings)
     started: list[Running] = []
 
     def start(relay_class: type[OutboxRelay] = OutboxRelay, **options: Any) -> Running:
-        relay = relay_class(outbox_engine, bootstrap, **(FAST | options))
+        relay = relay_class(outbox_engine, kafka, **(FAST | options))
         stop = asyncio.Event()
         running = Running(relay, stop, asyncio.create_task(relay.run(stop)))
         started.append(running)
