@@ -105,12 +105,12 @@ async def get_request(request_id: str, session: SessionDep, caller: Reader) -> R
 
 
 @router.get("/{request_id}/timeline", summary="Every event and webhook of a request, in order")
-async def timeline(request_id: str, session: SessionDep, caller: Reader) -> Timeline:
+async def timeline(request_id: str, http: Request, session: SessionDep, caller: Reader) -> Timeline:
     acting = await acting_for(session, caller.actor, utcnow())
     request = await repository.visible_request(session, request_id, acting.own, acting.org_ids)
     if request is None:
         raise RequestNotFound(request_id)
-    return await timeline_of(session, request)
+    return await timeline_of(session, request, http.app.state.settings.trace_ui_url)
 
 
 @router.get("", summary="Requests your organisation filed or must decide")

@@ -27,6 +27,9 @@ class TimelineEvent(BaseModel):
     published_at: datetime | None = Field(description="when Kafka acknowledged it; null: waiting")
     trace_id: str | None
     span_id: str | None
+    trace_url: str | None = Field(
+        description="the trace in the operators' trace viewer (`TRACE_UI_URL`); null when unset"
+    )
 
 
 class TimelineAttempt(BaseModel):
@@ -53,6 +56,10 @@ class Timeline(BaseModel):
     status: str
     current_step: int | None
     trace_id: str
+    trace_url: str | None = Field(
+        description="the request's trace in the operators' trace viewer (`TRACE_UI_URL`, e.g. "
+        "Jaeger's); null when unset"
+    )
     events: list[TimelineEvent]
     webhooks: list[TimelineWebhook]
 
@@ -62,12 +69,22 @@ def _trace(traceparent: str | None) -> tuple[str | None, str | None]:
     return (parts[1], parts[2]) if len(parts) >= 3 else (None, None)
 
 
+def trace_link(template: str | None, trace_id: str | None) -> str | None:
+    """`template` (TRACE_UI_URL) with `{trace_id}` filled in; None without either."""
+    if not template or not trace_id:
+        return None
+    return template.replace("{trace_id}", trace_id)
+
+
 def _actor(data: dict[str, Any]) -> str | None:
     actor = data.get("actor") or data.get("approver_id")
     return str(actor) if actor else None
 
 
-async def timeline_of(session: AsyncSession, request: DataRequest) -> Timeline:
+async def timeline_of(
+    session: AsyncSession, request: DataRequest, trace_ui_url: str | None = None
+) -> Timeline:
+    """`trace_ui_url`: the TRACE_UI_URL template each trace id is linked with."""
     events = (
         await session.scalars(
             select(OutboxEvent).where(OutboxEvent.subject == request.id).order_by(OutboxEvent.id)
@@ -86,6 +103,7 @@ async def timeline_of(session: AsyncSession, request: DataRequest) -> Timeline:
         status=request.status,
         current_step=request.current_step,
         trace_id=request.trace_id,
+        trace_url=trace_link(trace_ui_url, request.trace_id),
         events=[
             TimelineEvent(
                 at=e.created_at,
@@ -97,6 +115,7 @@ async def timeline_of(session: AsyncSession, request: DataRequest) -> Timeline:
                 published_at=e.sent_at,
                 trace_id=trace_id,
                 span_id=span_id,
+                trace_url=trace_link(trace_ui_url, trace_id),
             )
             for e in events
             for trace_id, span_id in [_trace(e.traceparent)]

@@ -1,0 +1,55 @@
+"""The timeline links each trace id to the operators' trace viewer (TRACE_UI_URL, e.g. the local
+Jaeger's), so the trace of a stuck request is one click away; without the setting, no links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import ValidationError
+
+from broker.settings import Settings
+from tests.broker.requests.conftest import Headers, file, request_body
+from tests.conftest import broker_with
+
+pytestmark = pytest.mark.integration
+VIEWER = "http://127.0.0.1:16686/trace/{trace_id}"
+
+
+async def _timeline(http: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
+    filed = await file(http, headers, request_body("gz-gaj-household-migration", ["id_number"]))
+    assert filed.status_code == 201, filed.text
+    answer = await http.get(f"/v1/requests/{filed.json()['id']}/timeline", headers=headers)
+    assert answer.status_code == 200, answer.text
+    timeline: dict[str, Any] = answer.json()
+    assert timeline["trace_id"] == filed.json()["trace_id"]
+    return timeline
+
+
+async def test_each_trace_id_links_to_the_trace_viewer(
+    app: FastAPI, settings: Settings, as_org: Headers
+) -> None:
+    async with broker_with(app, settings, trace_ui_url=VIEWER) as http:
+        timeline = await _timeline(http, await as_org("gz-rsj"))
+
+    assert timeline["trace_url"] == f"http://127.0.0.1:16686/trace/{timeline['trace_id']}"
+    assert timeline["events"]
+    for event in timeline["events"]:
+        assert event["trace_url"] == f"http://127.0.0.1:16686/trace/{event['trace_id']}"
+
+
+async def test_without_a_trace_viewer_there_are_no_links(
+    client: httpx.AsyncClient, as_org: Headers
+) -> None:
+    timeline = await _timeline(client, await as_org("gz-rsj"))
+
+    assert timeline["trace_url"] is None
+    assert timeline["events"]
+    assert {event["trace_url"] for event in timeline["events"]} == {None}
+
+
+def test_a_viewer_url_must_say_where_the_trace_id_goes() -> None:
+    with pytest.raises(ValidationError, match="TRACE_UI_URL must contain"):
+        Settings.model_validate({"TRACE_UI_URL": "http://127.0.0.1:16686/trace/"})
