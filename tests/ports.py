@@ -8,7 +8,9 @@ import sys
 from collections.abc import Mapping
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.oauth.clients import create_client
 from tests.waiting import wait_until
 
 
@@ -35,3 +37,21 @@ async def serving_broker(env: Mapping[str, str], port: int) -> asyncio.subproces
 
     await wait_until(up, limit_s=30, what=f"the broker process on port {port}")
     return process
+
+
+async def bearer_from(
+    http: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    org_id: str,
+    scope: str,
+) -> dict[str, str]:
+    """Authorization headers with a token from the broker process `http` talks to, for a new
+    client of `org_id`."""
+    async with sessionmaker() as session:
+        oauth_client, secret = await create_client(session, organisation_id=org_id, scope=scope)
+        await session.commit()
+    answer = await http.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(oauth_client.id, secret)
+    )
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}

@@ -7,13 +7,11 @@ services of the default stack are neither used nor touched. `down` stops it what
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
-import socket
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import ExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,10 +21,10 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 from aiokafka.structs import RecordMetadata
+from tests.deploy.stacks import borrow, free_port_run, run_stack
 from tests.kafka import open_tail, partition_count
 from tests.waiting import wait_until
 
-STACK = Path(__file__).resolve().parents[2] / "deploy" / "local" / "stack"
 TOPIC = "datashare.requests"
 NODES = 3
 BATCH = 50  # messages in flight at once: the stream's pace is the cluster's own
@@ -41,22 +39,6 @@ pytestmark = [
 ]
 
 
-def free_port_run(count: int) -> int:
-    """The first of `count` consecutive loopback ports nothing listens on right now."""
-    for _ in range(100):
-        with ExitStack() as held:  # held until all are checked, so the kernel hands none out
-            first = held.enter_context(socket.socket())
-            first.bind(("127.0.0.1", 0))
-            base = int(first.getsockname()[1])
-            try:
-                for port in range(base + 1, base + count):
-                    held.enter_context(socket.socket()).bind(("127.0.0.1", port))
-            except (OSError, OverflowError):  # taken, or past the last port
-                continue
-            return base
-    raise AssertionError(f"found no {count} consecutive free ports")
-
-
 @dataclass
 class Cluster:
     state: Path
@@ -67,45 +49,19 @@ class Cluster:
         return ",".join(f"127.0.0.1:{self.base_port + 2 * n}" for n in range(NODES))
 
     async def stack(self, *args: str, nodes: int | None = None, check: bool = True) -> str:
-        env = {**os.environ, "CDO_STACK_DIR": str(self.state), "KAFKA_PORT": str(self.base_port)}
-        env.pop("KAFKA_NODES", None)
-        if nodes is not None:
-            env["KAFKA_NODES"] = str(nodes)
-        process = await asyncio.create_subprocess_exec(
-            str(STACK), *args, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        out, err = await asyncio.wait_for(process.communicate(), timeout=400)
-        if check:
-            assert process.returncode == 0, (
-                f"stack {' '.join(args)}: exit {process.returncode}\n{err.decode(errors='replace')}"
-            )
-        return out.decode()
+        # KAFKA_NODES empty when not given: the state dir's own count holds
+        env = {"KAFKA_PORT": str(self.base_port), "KAFKA_NODES": str(nodes or "")}
+        return await run_stack(self.state, *args, env=env, check=check)
 
     async def running(self) -> set[str]:
         status = await self.stack("status", check=False)  # exit 3: PostgreSQL and Redis are off
         return set(re.findall(r"^(\S+)\s+running\s", status, re.M))
 
 
-def borrow_jars(state: Path) -> None:
-    """Hard links to the default state dir's Kafka jars, if it has them: `stack` checks them
-    against the pom as it would its own, and skips a Maven run that costs seconds."""
-    jars = STACK.parents[2] / ".stack" / "kafka" / "libs"
-    if (jars / ".pom-sha256").is_file():
-        shutil.copytree(jars, state / "kafka" / "libs", copy_function=link_or_copy)
-
-
-def link_or_copy(source: str, target: str) -> None:
-    try:
-        os.link(source, target)
-    except OSError:  # another file system
-        shutil.copy2(source, target)
-
-
 @asynccontextmanager
 async def cluster_of_three(root: Path) -> AsyncIterator[Cluster]:
     cluster = Cluster(root / "stack", free_port_run(2 * NODES))
-    borrow_jars(cluster.state)
+    borrow(cluster.state, "kafka/libs", ".pom-sha256")
     try:
         await cluster.stack("start-kafka", nodes=NODES)
         yield cluster

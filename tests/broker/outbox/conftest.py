@@ -1,9 +1,5 @@
-"""Fixtures for the outbox: a private outbox table, relays that stop after the test, Kafka reads.
-
-The broker app of the test session runs its own relay over `public.outbox_events`. These tests
-need relays they control, so they use an `outbox_events` table in a schema of their own: the
-relays' advisory locks are keyed by the table's oid, so the two sets of relays never meet.
-"""
+"""Fixtures for the outbox: a private outbox table (tests/private_outbox.py), relays that stop
+after the test, Kafka reads."""
 
 from __future__ import annotations
 
@@ -19,15 +15,14 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.ext.asyncio import create_async_engine as create_raw_engine
 
 from broker.kit.db import create_sessionmaker
 from broker.kit.kafka import client_options
 from broker.outbox import topics
-from broker.outbox.models import OutboxEvent
 from broker.outbox.relay import OutboxRelay
 from broker.outbox.service import backlog, record_event
 from broker.settings import Settings
+from tests.private_outbox import private_outbox
 
 # Quick to notice, quick to recover: tests wait on conditions, and these bound how long.
 FAST = {"poll_interval": 0.05, "claim_interval": 0.2, "max_backoff": 1.0, "shutdown_grace": 3.0}
@@ -54,20 +49,9 @@ async def wait_until(
 
 @pytest.fixture(scope="session")
 async def outbox_engine(owner_database_url: str) -> AsyncIterator[AsyncEngine]:
-    schema = f"outbox_test_{uuid.uuid4().hex[:8]}"
-    engine = create_raw_engine(  # as the owner: the app's role may not create schemas
-        owner_database_url,
-        connect_args={"server_settings": {"search_path": schema}},
-        pool_size=10,
-        max_overflow=10,
-    )
-    async with engine.begin() as connection:
-        await connection.execute(text(f"CREATE SCHEMA {schema}"))
-        await connection.run_sync(lambda sync: OutboxEvent.__table__.create(sync))
-    yield engine
-    async with engine.begin() as connection:
-        await connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    await engine.dispose()
+    # as the owner: the app's role may not create schemas
+    async with private_outbox(owner_database_url) as engine:
+        yield engine
 
 
 @pytest.fixture

@@ -14,12 +14,11 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.oauth.clients import create_client
 from broker.outbox.models import OutboxEvent
 from broker.requests.models import Escalation
 from broker.settings import Settings
 from tests.broker.requests.conftest import ALL_SCOPES, request_body
-from tests.ports import free_port, serving_broker
+from tests.ports import bearer_from, free_port, serving_broker
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -73,22 +72,10 @@ async def two_brokers(
 async def test_each_lapse_escalates_exactly_once_with_two_brokers(
     two_brokers: list[str], sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with sessionmaker() as session:
-        oauth_client, secret = await create_client(
-            session, organisation_id="gz-rsj", scope=ALL_SCOPES
-        )
-        await session.commit()
     async with httpx.AsyncClient(base_url=two_brokers[0]) as http:
-        token = (
-            await http.post(
-                "/oauth/token",
-                data={"grant_type": "client_credentials"},
-                auth=(oauth_client.id, secret),
-            )
-        ).json()["access_token"]
         filed = await http.post(
             "/v1/requests",
-            headers={"Authorization": f"Bearer {token}"},
+            headers=await bearer_from(http, sessionmaker, "gz-rsj", ALL_SCOPES),
             json=request_body("gz-gaj-household-migration", ["id_number"]),
         )
         assert filed.status_code == 201, filed.text
