@@ -217,6 +217,7 @@ class DeliveryWorker:
             status = "pending" if delay is not None else "dead"
             next_at = attempt.at + timedelta(seconds=delay) if delay is not None else None
         if status == "dead":
+            instruments().webhook_dead.add(1, {"endpoint": delivery.target})
             await self._finish(delivery, attempt, label, status=status, attempts=number)
             return
         await self._recorder.record(

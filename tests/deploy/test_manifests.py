@@ -23,6 +23,7 @@ SECRET_SETTINGS = {
     "WEBHOOK_SECRET_KEY",
     "OAUTH_SIGNING_KEY",
     "AUDIT_KEY",
+    "KAFKA_SASL_PASSWORD",
 }
 SETTINGS_NAMES = {field.alias for field in Settings.model_fields.values()} - {None}
 CREDENTIALS_IN_URL = re.compile(r"://[^/\s@]*:[^/\s@]+@")
@@ -64,11 +65,31 @@ def test_every_manifest_parses_and_is_applied_or_the_template() -> None:
     files = sorted(K8S.rglob("*.yaml"))
     for path in files:
         load_all(path)
+    files += sorted(K8S.rglob("*.json"))
     listed = {K8S / "kustomization.yaml", K8S / "migrate" / "kustomization.yaml", SECRET_EXAMPLE}
     for directory in (K8S, K8S / "migrate"):
         kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
         listed |= {directory / name for name in kustomization["resources"]}
+        listed |= {directory / name for name in generated_from(kustomization)}
     assert set(files) == listed
+
+
+def generated_from(kustomization: Doc) -> list[str]:
+    """The files a kustomization's ConfigMap generators read (`key=path` or `path`)."""
+    return [
+        entry.rpartition("=")[2]
+        for generator in kustomization.get("configMapGenerator", [])
+        for entry in generator["files"]
+    ]
+
+
+def test_the_monitoring_config_maps_hold_files_that_exist() -> None:
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    assert {g["name"] for g in kustomization["configMapGenerator"]} == {
+        "cdo-broker-alerts",
+        "cdo-broker-dashboard",
+    }
+    assert all((K8S / name).is_file() for name in generated_from(kustomization))
 
 
 def test_broker_probes_command_and_port() -> None:
@@ -133,11 +154,17 @@ def test_environment_matches_the_settings() -> None:
     config = find("ConfigMap", "cdo-broker-config")["data"]
     for name in config:
         assert is_setting(name), name
-    # The values parse as the settings they configure.
+    # The values parse as the settings they configure, with each Deployment's own (a Secret's
+    # value stands in as a placeholder).
     values = {name: value for name, value in config.items() if name in SETTINGS_NAMES}
-    settings = Settings.model_validate(values)
-    assert settings.environment == "production"
-    assert settings.kafka_bootstrap_servers == config["KAFKA_BOOTSTRAP_SERVERS"]
+    for name in ("cdo-broker", "cdo-notifier"):
+        [container] = containers(find("Deployment", name))
+        own = {v["name"]: v.get("value", "from-a-secret") for v in container["env"]}
+        settings = Settings.model_validate(values | own)
+        assert settings.environment == "production"
+        assert settings.kafka_bootstrap_servers == config["KAFKA_BOOTSTRAP_SERVERS"]
+        assert settings.kafka_security_protocol == "SASL_SSL"
+        assert settings.kafka_sasl_username == name  # each its own principal, with its ACLs
 
 
 def test_what_each_process_needs() -> None:
@@ -239,10 +266,17 @@ def test_service_hpa_pdbs_and_policies_select_the_pods() -> None:
         }
         for name in ("cdo-broker", "cdo-notifier")
     }
-    assert {53, 5432, 6379, 9092, 4317} <= egress_ports["cdo-broker"]
-    assert {53, 5432, 9092, 4317, 443} <= egress_ports["cdo-notifier"]
-    ingress = find("NetworkPolicy", "cdo-broker")["spec"]["ingress"]
-    assert [port["port"] for rule in ingress for port in rule["ports"]] == [8000]
+    assert {53, 5432, 6379, 9093, 4317} <= egress_ports["cdo-broker"]
+    assert {53, 5432, 9093, 4317, 443} <= egress_ports["cdo-notifier"]
+    ingress_ports = {
+        name: [
+            port["port"]
+            for rule in find("NetworkPolicy", name)["spec"]["ingress"]
+            for port in rule["ports"]
+        ]
+        for name in ("cdo-broker", "cdo-notifier")
+    }
+    assert ingress_ports == {"cdo-broker": [8000], "cdo-notifier": [8001]}  # API; metrics
 
 
 COMPOSE = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())

@@ -13,12 +13,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY, generate_latest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook
 
 from broker.audit.actor import Actor
 from broker.kit.clock import utcnow
+from broker.kit.metrics import instruments
 from broker.outbox.models import OutboxEvent
 from broker.settings import Settings
 from broker.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -27,6 +29,7 @@ from broker.webhooks.service import register_endpoint, replay_delivery, rotate_s
 from notifier.delivery import webhook_client
 from notifier.worker import DeliveryWorker
 from tests.notifier.conftest import Received, Receiver, Reply, _running_receiver
+from tests.prometheus import series_value
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -174,10 +177,16 @@ async def test_three_failures_then_success_is_four_attempts_with_one_webhook_id(
     assert all(gap >= step * 0.8 for gap, step in zip(gaps, schedule, strict=True)), gaps
 
 
+def _dead_count(org: str) -> float:
+    instruments()  # the series exist from the first read
+    return series_value(generate_latest(REGISTRY).decode(), "cdo_webhook_dead_total", endpoint=org)
+
+
 async def test_a_receiver_that_never_answers_ends_in_the_dlq_and_a_replay_delivers(
     sessionmaker: Sessions, fast: Settings, seeded: Any
 ) -> None:
     org = await _body_org(sessionmaker, seeded)
+    died_before = _dead_count(org)
     async with _running_receiver() as receiver:
         release = receiver.hang()
         await _endpoint(sessionmaker, fast, org, receiver.url)
@@ -188,6 +197,7 @@ async def test_a_receiver_that_never_answers_ends_in_the_dlq_and_a_replay_delive
             )
             dead = await _delivery(sessionmaker, delivery_id)
             assert dead.attempts == 4
+            assert _dead_count(org) == died_before + 1  # what the dead-letter alert watches
             async with sessionmaker() as session:
                 dlq = await session.scalar(
                     select(OutboxEvent).where(

@@ -109,6 +109,10 @@ class Instruments:
         self.webhook_failures: Counter = m.create_counter(
             "cdo.webhook.failures", description="webhook POSTs that did not deliver, by endpoint"
         )
+        self.webhook_dead: Counter = m.create_counter(
+            "cdo.webhook.dead",
+            description="deliveries that went dead (retries exhausted, or failed permanently)",
+        )
         self.webhook_seconds: Histogram = m.create_histogram(
             "cdo.webhook.duration", unit="s", description="webhook POST latency, by endpoint"
         )
