@@ -871,6 +871,13 @@ class TimelineEvent(BaseModel):
     step: Annotated[int | None, Field(title="Step")]
     topic: Annotated[str, Field(title="Topic")]
     trace_id: Annotated[str | None, Field(title="Trace Id")]
+    trace_url: Annotated[
+        str | None,
+        Field(
+            description="the trace in the operators' trace viewer (`TRACE_UI_URL`); null when unset",
+            title="Trace Url",
+        ),
+    ]
     type: Annotated[
         str,
         Field(description="e.g. request.submitted, approval.requested, grant.issued", title="Type"),
@@ -1045,6 +1052,13 @@ class Timeline(BaseModel):
     request_id: Annotated[str, Field(title="Request Id")]
     status: Annotated[str, Field(title="Status")]
     trace_id: Annotated[str, Field(title="Trace Id")]
+    trace_url: Annotated[
+        str | None,
+        Field(
+            description="the request's trace in the operators' trace viewer (`TRACE_UI_URL`, e.g. Jaeger's); null when unset",
+            title="Trace Url",
+        ),
+    ]
     webhooks: Annotated[list[TimelineWebhook], Field(title="Webhooks")]
 
 
