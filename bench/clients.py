@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import httpx
 
-from bench import workload
-from bench.environment import Stack
+from bench.environment import Environment
 from broker.kit.db import create_engine
-from broker.oauth.clients import create_client
+from testing import workloads
+from testing.clients import new_client, token_from
 
 CALLER_SCOPES = (
     "requests:submit requests:read approvals:decide grants:read grants:use webhooks:manage"
@@ -24,29 +24,22 @@ class Client:
     scope: str
 
 
-async def create_clients(stack: Stack, scopes: dict[str, str]) -> dict[str, Client]:
+async def create_clients(environment: Environment, scopes: dict[str, str]) -> dict[str, Client]:
     """One new client per organisation, with the scopes given for it."""
-    engine = create_engine(stack.database_url)
+    engine = create_engine(environment.database_url)
     made: dict[str, Client] = {}
     try:
-        async with stack.sessionmaker(engine)() as session:
-            for org_id, scope in scopes.items():
-                client, secret = await create_client(session, organisation_id=org_id, scope=scope)
-                made[org_id] = Client(org_id, client.id, secret, client.scope)
-            await session.commit()
+        sessions = environment.sessionmaker(engine)
+        for org_id, scope in scopes.items():
+            client_id, secret = await new_client(sessions, org_id, scope)
+            made[org_id] = Client(org_id, client_id, secret, scope)
     finally:
         await engine.dispose()
     return made
 
 
 async def token(http: httpx.AsyncClient, client: Client, scope: str | None = None) -> str:
-    response = await http.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials", "scope": scope or client.scope},
-        auth=(client.client_id, client.secret),
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
+    return await token_from(http, client.client_id, client.secret, scope or client.scope)
 
 
 # Approved at filing (an unconditional dataset): one grant per filing, no CDO involved.
@@ -57,7 +50,7 @@ GRANT_SCOPE = f"dataset:{UNCONDITIONAL}:read"
 async def file_for_grant(http: httpx.AsyncClient, client: Client) -> None:
     """Gives `client`'s organisation an active grant of `UNCONDITIONAL` by filing for it."""
     bearer = await token(http, client)
-    body = workload.body("bench grant") | {
+    body = workloads.body("bench grant") | {
         "dataset_id": UNCONDITIONAL,
         "fields": ["licence_number"],
     }

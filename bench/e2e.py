@@ -13,27 +13,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import secrets
 import statistics
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench import clients, profile, report, stages, workload
-from bench.environment import STATE, Stack, fresh_database, state_dir
-from bench.processes import (
-    VENV_BIN,
-    Running,
-    broker_argv,
-    cpu_seconds,
-    free_port,
-    running,
-    sampling,
-    wait_for,
-)
+from bench import clients, profile, report, stages
+from bench.environment import STATE, Environment, fresh_database, state_dir
+from bench.sampling import cpu_seconds, sampling
+from testing import workloads
+from testing.processes import VENV_BIN, Service, broker_argv, free_port, running
+from testing.waiting import TimedOut, wait_until
 
 KIND = "approval.requested"
 IDLE_S = 5.0
@@ -61,13 +55,16 @@ async def _wait_arrivals(
     receiver: str, ids: list[str], kind: str, limit_s: float
 ) -> dict[str, float]:
     """Arrival times of the given ids; waits until all came or `limit_s` passed."""
-    deadline = time.monotonic() + limit_s
-    while True:
+    found: dict[str, float] = {}
+
+    async def all_came() -> bool:
         seen = await arrivals(receiver)
-        found = {i: seen[f"{kind} {i}"] for i in ids if f"{kind} {i}" in seen}
-        if len(found) == len(ids) or time.monotonic() > deadline:
-            return found
-        await asyncio.sleep(0.5)
+        found.update({i: seen[f"{kind} {i}"] for i in ids if f"{kind} {i}" in seen})
+        return len(found) == len(ids)
+
+    with contextlib.suppress(TimedOut):  # the missing ones are a figure of the run
+        await wait_until(all_came, limit_s=limit_s, what="the webhooks", poll_s=0.5)
+    return found
 
 
 def _summary(
@@ -96,7 +93,7 @@ def _spread(values: list[float]) -> str:
 
 
 async def _profiles(
-    opts: argparse.Namespace, rate: float, servers: dict[str, Running]
+    opts: argparse.Namespace, rate: float, servers: dict[str, Service]
 ) -> dict[str, Path]:
     """py-spy of each server while the load runs (after a second to reach its pace)."""
     await asyncio.sleep(1)
@@ -111,12 +108,12 @@ async def _profiles(
 
 async def _broker_run(
     opts: argparse.Namespace,
-    stack: Stack,
+    environment: Environment,
     port: int,
     receiver: str,
     rate: float,
     tokens: Path,
-    servers: dict[str, Running],
+    servers: dict[str, Service],
 ) -> dict[str, Any]:
     out = STATE / f"e2e-load-{int(rate)}.jsonl"
     nonce = secrets.token_hex(4)
@@ -148,14 +145,14 @@ async def _broker_run(
     answer_ms = [1000 * (r["done"] - r["due"]) for r in rows if r.get("status") == 201]
     answered = {r["id"]: r["done"] for r in rows if r.get("status") == 201}
     came = await _wait_arrivals(receiver, list(filed), KIND, opts.settle)
-    await stages.settled(stack, limit_s=opts.settle)
+    await stages.settled(environment, limit_s=opts.settle)
     delivered = await posts(receiver) - posts_before
     cpu_ms = {
         name: 1000 * (cpu_seconds(proc.pid) - cpu_before[name]) for name, proc in servers.items()
     }
     # After the 201: relay, Kafka, notifier, POST (what the poll settings could lengthen).
     after_ms = [1000 * (came[i] - answered[i]) for i in answered if i in came]
-    hops = stages.hops(answered, came, await stages.times(stack, KIND, list(filed)))
+    hops = stages.hops(answered, came, await stages.times(environment, KIND, list(filed)))
     extra: dict[str, Any] = {
         "not_filed": len(failed),
         "first_failure": failed[0] if failed else None,
@@ -177,7 +174,12 @@ async def _broker_run(
 
 
 async def _floor_run(
-    opts: argparse.Namespace, receiver: str, rate: float, stack: Stack, *, quiet: bool = False
+    opts: argparse.Namespace,
+    receiver: str,
+    rate: float,
+    environment: Environment,
+    *,
+    quiet: bool = False,
 ) -> dict[str, Any]:
     out = STATE / f"e2e-floor-{int(rate)}.json"
     producer = await asyncio.create_subprocess_exec(
@@ -186,7 +188,7 @@ async def _floor_run(
         "bench.kafka_floor",
         "produce",
         "--bootstrap",
-        stack.kafka,
+        environment.kafka,
         "--rate",
         str(rate),
         "--seconds",
@@ -206,17 +208,17 @@ async def _floor_run(
 
 
 async def main(opts: argparse.Namespace) -> None:
-    stack = Stack()
+    environment = Environment()
     logs = state_dir("logs")
-    print(f"bench/e2e: fresh database {stack.database}")
-    await fresh_database(stack)
-    orgs = workload.requesters(opts.requesters)
-    approvers = sorted({workload.first_approver_of(org) for org in orgs})
+    print(f"bench/e2e: fresh database {environment.database}")
+    await fresh_database(environment)
+    orgs = workloads.requesters(opts.requesters)
+    approvers = sorted({workloads.first_approver_of(org) for org in orgs})
     made = await clients.create_clients(
-        stack, dict.fromkeys([*orgs, *approvers], clients.CALLER_SCOPES)
+        environment, dict.fromkeys([*orgs, *approvers], clients.CALLER_SCOPES)
     )
     nonce = secrets.token_hex(4)
-    env = stack.server_env(
+    env = environment.server_env(
         NOTIFIER_GROUP_ID=f"cdo-bench-notifier-{nonce}", NOTIFIER_HTTP_PORT=str(free_port())
     )
     port, receiver_port = free_port(), free_port()
@@ -246,14 +248,14 @@ async def main(opts: argparse.Namespace) -> None:
                 """The notifier (starting at `latest`) is assigned once a new filing reaches us."""
                 filed = await http.post(
                     "/v1/requests",
-                    json=workload.body("bench e2e probe"),
+                    json=workloads.body("bench e2e probe"),
                     headers={"Authorization": f"Bearer {tokens[0]}"},
                 )
                 filed.raise_for_status()
                 came = await _wait_arrivals(receiver, [filed.json()["id"]], KIND, 3)
                 return bool(came)
 
-            await wait_for(webhook_arrives, limit_s=90, what="the notifier's first webhook")
+            await wait_until(webhook_arrives, limit_s=90, what="the notifier's first webhook")
         servers = {"broker": broker, "notifier": notifier}
         idle_before = {name: cpu_seconds(proc.pid) for name, proc in servers.items()}
         await asyncio.sleep(IDLE_S)  # the idle polling every delivery's figure includes
@@ -263,7 +265,7 @@ async def main(opts: argparse.Namespace) -> None:
         }
         for rate in opts.rates:
             results["broker"][str(rate)] = await _broker_run(
-                opts, stack, port, receiver, rate, tokens_file, servers
+                opts, environment, port, receiver, rate, tokens_file, servers
             )
         peak = dict(rss.peak)
 
@@ -274,7 +276,7 @@ async def main(opts: argparse.Namespace) -> None:
         "bench.kafka_floor",
         "consume",
         "--bootstrap",
-        stack.kafka,
+        environment.kafka,
         "--group",
         f"cdo-bench-floor-{nonce}",
         "--receiver",
@@ -294,11 +296,13 @@ async def main(opts: argparse.Namespace) -> None:
         async def floor_message_arrives() -> bool:
             """Assigned is not enough: a `latest` consumer skips what precedes its first fetch."""
             probe = argparse.Namespace(**(vars(opts) | {"seconds": 0.2, "settle": 3}))
-            return bool((await _floor_run(probe, receiver, 10, stack, quiet=True))["arrived"])
+            return bool((await _floor_run(probe, receiver, 10, environment, quiet=True))["arrived"])
 
-        await wait_for(floor_message_arrives, limit_s=90, what="the floor consumer's first message")
+        await wait_until(
+            floor_message_arrives, limit_s=90, what="the floor consumer's first message"
+        )
         for rate in opts.rates:
-            results["floor"][str(rate)] = await _floor_run(opts, receiver, rate, stack)
+            results["floor"][str(rate)] = await _floor_run(opts, receiver, rate, environment)
     floor_ready.unlink(missing_ok=True)
 
     report.header(f"submission → first CDO webhook, open loop, {opts.seconds:.0f}s per rate")

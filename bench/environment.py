@@ -6,7 +6,6 @@ as small at the start of each run, whatever earlier runs left.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
@@ -15,29 +14,31 @@ from pathlib import Path
 
 import asyncpg
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from broker.kit.db import create_engine, create_sessionmaker
-from broker.migrate import upgrade
 from broker.seed.pilot import load_pilot, seed_pilot
+from testing import REPO_ROOT
+from testing.database import migrated_schema
+from testing.stacks import Stack
 
-REPO = Path(__file__).resolve().parent.parent
-STATE = REPO / ".bench"  # logs, keys, profiles, figures of the last runs
+STATE = REPO_ROOT / ".bench"  # logs, keys, profiles, figures of the last runs
+_STACK = Stack.default()  # deploy/local/stack with this environment's ports
 
 
 @dataclass(frozen=True)
-class Stack:
-    """Where the shared stack listens and which database is the bench's."""
+class Environment:
+    """Where the bench's servers connect (the shared stack, the bench's own database) and the
+    environment they run with."""
 
     pg_host: str = "127.0.0.1"
-    pg_port: int = int(os.environ.get("BENCH_PG_PORT", "55432"))
+    pg_port: int = int(os.environ.get("BENCH_PG_PORT", _STACK.pg_port))
     database: str = os.environ.get("BENCH_DATABASE", "cdo_broker_bench")
-    redis_url: str = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:56379/0")
-    kafka: str = os.environ.get("BENCH_KAFKA", "127.0.0.1:19092")
+    redis_url: str = os.environ.get("BENCH_REDIS_URL", f"redis://127.0.0.1:{_STACK.redis_port}/0")
+    kafka: str = os.environ.get("BENCH_KAFKA", _STACK.kafka_bootstrap)
     pg_socket_dir: Path = field(
         default_factory=lambda: Path(
-            os.environ.get("BENCH_PG_SOCKET_DIR", str(REPO / ".stack" / "postgres" / "run"))
+            os.environ.get("BENCH_PG_SOCKET_DIR", str(_STACK.state_dir / "postgres" / "run"))
         )
     )
 
@@ -71,6 +72,16 @@ class Stack:
         env.update(overrides)
         return env
 
+    async def connect(self, database: str | None = None) -> asyncpg.Connection:
+        """A plain connection to the bench's database (or `database`) as `cdo`."""
+        return await asyncpg.connect(
+            host=self.pg_host,
+            port=self.pg_port,
+            user="cdo",
+            password="cdo",
+            database=database or self.database,
+        )
+
     def sessionmaker(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
         """Sessions that may write audit rows, keyed as the bench's servers key them."""
         from broker.audit.keys import audit_keys_from_settings
@@ -80,29 +91,29 @@ class Stack:
         return create_sessionmaker(engine, audit_keys=audit_keys_from_settings(settings))
 
 
-async def _database_exists(stack: Stack) -> bool:
+async def _database_exists(environment: Environment) -> bool:
     try:
-        connection = await asyncpg.connect(
-            host=stack.pg_host, port=stack.pg_port, user="cdo", password="cdo", database="postgres"
-        )
+        connection = await environment.connect("postgres")
     except (OSError, asyncpg.PostgresError) as exc:
-        raise SystemExit(f"bench: PostgreSQL at {stack.pg_host}:{stack.pg_port}: {exc}") from exc
+        raise SystemExit(
+            f"bench: PostgreSQL at {environment.pg_host}:{environment.pg_port}: {exc}"
+        ) from exc
     try:
         found = await connection.fetchval(
-            "SELECT 1 FROM pg_database WHERE datname = $1", stack.database
+            "SELECT 1 FROM pg_database WHERE datname = $1", environment.database
         )
         can_create = await connection.fetchval(
             "SELECT rolcreatedb FROM pg_roles WHERE rolname = current_user"
         )
         if not found and can_create:
-            await connection.execute(f'CREATE DATABASE "{stack.database}"')
+            await connection.execute(f'CREATE DATABASE "{environment.database}"')
             return True
     finally:
         await connection.close()
     return bool(found)
 
 
-def _create_database_as_postgres(stack: Stack) -> None:
+def _create_database_as_postgres(environment: Environment) -> None:
     """The `cdo` role of the local stack may not create databases; the postgres OS user can."""
     psql = shutil.which("psql") or "psql"
     subprocess.run(
@@ -113,44 +124,41 @@ def _create_database_as_postgres(stack: Stack) -> None:
             "--",
             psql,
             "-h",
-            str(stack.pg_socket_dir),
+            str(environment.pg_socket_dir),
             "-p",
-            str(stack.pg_port),
+            str(environment.pg_port),
             "-d",
             "postgres",
             "-v",
             "ON_ERROR_STOP=1",
             "-c",
-            f'CREATE DATABASE "{stack.database}" OWNER cdo',
+            f'CREATE DATABASE "{environment.database}" OWNER cdo',
         ],
         check=True,
         stdout=subprocess.DEVNULL,
     )
 
 
-async def fresh_database(stack: Stack) -> None:
+async def fresh_database(environment: Environment) -> None:
     """An empty, migrated and seeded bench database."""
-    if not await _database_exists(stack):
-        _create_database_as_postgres(stack)
-    engine = create_engine(stack.database_url)
+    if not await _database_exists(environment):
+        _create_database_as_postgres(environment)
+    await migrated_schema(environment.database_url)
+    engine = create_engine(environment.database_url)
     try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-        await asyncio.to_thread(upgrade, stack.database_url)
-        async with stack.sessionmaker(engine)() as session:
+        async with environment.sessionmaker(engine)() as session:
             await seed_pilot(session, load_pilot())
             await session.commit()
     finally:
         await engine.dispose()
 
 
-async def app_in_process(stack: Stack, *, fresh: bool) -> FastAPI:
+async def app_in_process(environment: Environment, *, fresh: bool) -> FastAPI:
     """The broker's app on the bench database, to drive in this process through httpx's ASGI
     transport, with no relay and no SLA job: what is measured is the calls' own work."""
     if fresh:
-        await fresh_database(stack)
-    os.environ.update(stack.server_env(SLA_JOB="false", OUTBOX_RELAY="false"))
+        await fresh_database(environment)
+    os.environ.update(environment.server_env(SLA_JOB="false", OUTBOX_RELAY="false"))
     from broker.app import create_app  # reads the environment just set
     from broker.settings import Settings
 

@@ -17,15 +17,16 @@ from typing import Any
 import httpx
 from sqlalchemy import event
 
-from bench import clients, workload
-from bench.environment import Stack, app_in_process
+from bench import clients
+from bench.environment import Environment, app_in_process
+from testing import workloads
 
 
 async def main(opts: argparse.Namespace) -> None:
-    stack = Stack()
-    app = await app_in_process(stack, fresh=opts.fresh)
-    orgs = workload.requesters(3)
-    made = await clients.create_clients(stack, dict.fromkeys(orgs, clients.CALLER_SCOPES))
+    environment = Environment()
+    app = await app_in_process(environment, fresh=opts.fresh)
+    orgs = workloads.requesters(3)
+    made = await clients.create_clients(environment, dict.fromkeys(orgs, clients.CALLER_SCOPES))
     statements = 0
 
     def count(*_: Any) -> None:
@@ -41,7 +42,7 @@ async def main(opts: argparse.Namespace) -> None:
             async def one(i: int) -> None:
                 answer = await http.post(
                     "/v1/requests",
-                    json=workload.body(f"bench cpu {secrets.token_hex(4)} {i}"),
+                    json=workloads.body(f"bench cpu {secrets.token_hex(4)} {i}"),
                     headers={
                         "Authorization": f"Bearer {tokens[i % len(tokens)]}",
                         "Idempotency-Key": secrets.token_hex(8),

@@ -30,11 +30,11 @@ from joserfc.jwk import RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 
 from bench import clients, report
-from bench.environment import Stack, fresh_database, state_dir
-from bench.processes import broker_argv, free_port, running
+from bench.environment import Environment, fresh_database, state_dir
 from cdo_broker_client import GrantGuard
 from cdo_broker_client.grants import unverified_claims
 from cdo_broker_client.guard import Refused
+from testing.processes import broker_argv, free_port, running
 
 PROVIDER = "gd-rst"
 REQUESTER = "gz-gaj"
@@ -187,18 +187,18 @@ async def _trivial_app(scope: Any, receive: Any, send: Any) -> None:
 
 
 async def main(opts: argparse.Namespace) -> None:
-    stack = Stack()
+    environment = Environment()
     logs = state_dir("logs")
-    print(f"bench/guard: fresh database {stack.database}")
-    await fresh_database(stack)
+    print(f"bench/guard: fresh database {environment.database}")
+    await fresh_database(environment)
     made = await clients.create_clients(
-        stack,
+        environment,
         {REQUESTER: clients.CALLER_SCOPES,
          PROVIDER: "grants:read grants:revoke tokens:introspect"},
     )  # fmt: skip
     ports = free_port(), free_port()
     urls = [f"http://127.0.0.1:{port}" for port in ports]
-    env = stack.server_env(
+    env = environment.server_env(
         OAUTH_ISSUER=urls[0], OUTBOX_RELAY="false", SLA_JOB="false",
         GRANT_FEED_POLL_INTERVAL=str(opts.poll_interval),
     )  # fmt: skip

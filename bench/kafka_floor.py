@@ -13,13 +13,14 @@ import argparse
 import asyncio
 import json
 import signal
-import time
 from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+
+from testing import workloads
 
 TOPIC = "cdo-bench.floor"  # the bench's own topic: the contract's topics carry only real events
 PADDING = "x" * 1500  # an approval task's JSON is about this size
@@ -44,12 +45,7 @@ async def produce(opts: argparse.Namespace) -> None:
     await producer.start()
     due_times: dict[str, float] = {}
     try:
-        start = time.time() + 0.5
-        for i in range(int(opts.rate * opts.seconds)):
-            due = start + i / opts.rate
-            delay = due - time.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
+        async for i, due in workloads.paced(int(opts.rate * opts.seconds), opts.rate, lead_s=0.5):
             request_id = f"floor-{opts.nonce}-{i}"
             due_times[request_id] = due
             value = {

@@ -23,17 +23,20 @@ import asyncpg
 import httpx
 from sqlalchemy import insert, select
 
-from bench import clients, report, workload
-from bench.environment import Stack, fresh_database, state_dir
-from bench.processes import VENV_BIN, broker_argv, free_port, running, sampling, wait_for
+from bench import clients, report
+from bench.environment import Environment, fresh_database, state_dir
+from bench.sampling import sampling
 from broker.kit.clock import utcnow
 from broker.kit.db import create_engine, create_sessionmaker
 from broker.outbox.models import OutboxEvent, shard_of
+from testing import workloads
+from testing.processes import VENV_BIN, broker_argv, free_port, running
+from testing.waiting import wait_until
 
 
-async def _copy_tasks(stack: Stack, request_ids: list[str], count: int) -> None:
+async def _copy_tasks(environment: Environment, request_ids: list[str], count: int) -> None:
     """`count` approval tasks, copies of those of `request_ids` with new event ids."""
-    engine = create_engine(stack.database_url)
+    engine = create_engine(environment.database_url)
     try:
         async with create_sessionmaker(engine)() as session:
             templates = list(
@@ -71,9 +74,13 @@ async def _copy_tasks(stack: Stack, request_ids: list[str], count: int) -> None:
         await engine.dispose()
 
 
-async def _pending(stack: Stack) -> int:
+async def _pending(environment: Environment) -> int:
     connection = await asyncpg.connect(
-        host=stack.pg_host, port=stack.pg_port, user="cdo", password="cdo", database=stack.database
+        host=environment.pg_host,
+        port=environment.pg_port,
+        user="cdo",
+        password="cdo",
+        database=environment.database,
     )
     try:
         return int(
@@ -86,16 +93,16 @@ async def _pending(stack: Stack) -> int:
 
 
 async def main(opts: argparse.Namespace) -> None:
-    stack = Stack()
+    environment = Environment()
     logs = state_dir("logs")
-    print(f"bench/memory: fresh database {stack.database}")
-    await fresh_database(stack)
-    orgs = workload.requesters(opts.requesters)
-    approvers = sorted({workload.first_approver_of(org) for org in orgs})
+    print(f"bench/memory: fresh database {environment.database}")
+    await fresh_database(environment)
+    orgs = workloads.requesters(opts.requesters)
+    approvers = sorted({workloads.first_approver_of(org) for org in orgs})
     made = await clients.create_clients(
-        stack, dict.fromkeys([*orgs, *approvers], clients.CALLER_SCOPES)
+        environment, dict.fromkeys([*orgs, *approvers], clients.CALLER_SCOPES)
     )
-    env = stack.server_env(
+    env = environment.server_env(
         NOTIFIER_GROUP_ID=f"cdo-bench-memory-{uuid.uuid4().hex[:8]}",
         WEBHOOK_RETRY_SCHEDULE="3600,3600,3600",
         NOTIFIER_HTTP_PORT=str(free_port()),
@@ -136,36 +143,36 @@ async def main(opts: argparse.Namespace) -> None:
                 bearer = await clients.token(http, made[org])
                 answer = await http.post(
                     "/v1/requests",
-                    json=workload.body("bench memory"),
+                    json=workloads.body("bench memory"),
                     headers={"Authorization": f"Bearer {bearer}"},
                 )
                 answer.raise_for_status()
                 filed.append(answer.json()["id"])
 
             async def first_retry_waits() -> bool:
-                return await _pending(stack) >= len(filed)
+                return await _pending(environment) >= len(filed)
 
-            await wait_for(first_retry_waits, limit_s=120, what="the first failed deliveries")
+            await wait_until(first_retry_waits, limit_s=120, what="the first failed deliveries")
             started = time.monotonic()
-            await _copy_tasks(stack, filed, opts.retries)
+            await _copy_tasks(environment, filed, opts.retries)
             target: int = opts.retries + len(filed)
             last_print = 0.0
 
             async def all_pending() -> bool:
                 nonlocal last_print
-                pending = await _pending(stack)
+                pending = await _pending(environment)
                 if time.monotonic() - last_print > 15:
                     print(f"  {pending} of {target} deliveries failed once and wait")
                     last_print = time.monotonic()
                 return pending >= target
 
-            await wait_for(all_pending, limit_s=opts.limit, what=f"{target} pending retries")
+            await wait_until(all_pending, limit_s=opts.limit, what=f"{target} pending retries")
             figures["seconds_to_pending"] = round(time.monotonic() - started, 1)
         figures["peak_under_load"] = dict(rss.peak)
         async with sampling(pids) as holding:
             await asyncio.sleep(3)
         figures["holding_retries"] = dict(holding.last)
-        figures["pending_retries"] = await _pending(stack)
+        figures["pending_retries"] = await _pending(environment)
 
     idle, peak, holding = figures["idle"], figures["peak_under_load"], figures["holding_retries"]
     report.header("resident memory (RSS)", ("measured", "idle floor"))

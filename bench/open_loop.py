@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import workload
+from testing import workloads
 
 
 class Connection:
@@ -65,7 +65,7 @@ async def run(opts: argparse.Namespace) -> None:
     for _ in range(opts.connections):
         pool.put_nowait(Connection("127.0.0.1", opts.port))
     results: list[dict[str, Any]] = []
-    template = workload.body("%PURPOSE%")
+    template = workloads.body("%PURPOSE%")
     count = int(opts.rate * opts.seconds)
 
     async def one(i: int, due: float) -> None:
@@ -90,14 +90,10 @@ async def run(opts: argparse.Namespace) -> None:
             {"i": i, "due": due, "done": time.time(), "status": status, "id": request_id}
         )
 
-    start = time.time() + 0.5
-    tasks = []
-    for i in range(count):
-        due = start + i / opts.rate
-        delay = due - time.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(i, due)))
+    tasks = [
+        asyncio.create_task(one(i, due))
+        async for i, due in workloads.paced(count, opts.rate, lead_s=0.5)
+    ]
     await asyncio.gather(*tasks)
     Path(opts.out).write_text(  # noqa: ASYNC240 (after the load)
         "".join(json.dumps(r) + "\n" for r in results)

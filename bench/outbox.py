@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import asyncpg
 
-from bench.environment import Stack
+from bench.environment import Environment
+from testing.waiting import wait_until
 
 
-async def unsent(stack: Stack) -> int:
+async def unsent(environment: Environment) -> int:
     connection = await asyncpg.connect(
-        host=stack.pg_host, port=stack.pg_port, user="cdo", password="cdo", database=stack.database
+        host=environment.pg_host,
+        port=environment.pg_port,
+        user="cdo",
+        password="cdo",
+        database=environment.database,
     )
     try:
         return int(
@@ -22,14 +24,13 @@ async def unsent(stack: Stack) -> int:
         await connection.close()
 
 
-async def drained(stack: Stack, limit_s: float = 300) -> tuple[int, float]:
+async def drained(environment: Environment, limit_s: float = 300) -> tuple[int, float]:
     """(rows unsent when called, seconds until none were)."""
-    start = time.monotonic()
-    first = await unsent(stack)
-    left = first
-    while left:
-        if time.monotonic() - start > limit_s:
-            raise SystemExit(f"bench: the relay left {left} events unsent after {limit_s:.0f}s")
-        await asyncio.sleep(0.2)
-        left = await unsent(stack)
-    return first, time.monotonic() - start
+    first = await unsent(environment)
+
+    async def none_unsent() -> bool:
+        return await unsent(environment) == 0
+
+    return first, await wait_until(
+        none_unsent, limit_s=limit_s, what="the relay to send every event", poll_s=0.2
+    )

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Awaitable
 from pathlib import Path
 
-from bench.processes import VENV_BIN
+from testing.processes import VENV_BIN
 
 PROJECT = ("broker", "notifier")  # py-spy names files from their package down
 

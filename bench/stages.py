@@ -12,8 +12,8 @@ from typing import Any
 
 import asyncpg
 
-from bench.environment import Stack
-from bench.processes import wait_for
+from bench.environment import Environment
+from testing.waiting import wait_until
 
 _TIMES = """
 SELECT d.request_id,
@@ -38,16 +38,20 @@ HOPS = {
 }
 
 
-async def _connect(stack: Stack) -> asyncpg.Connection:
+async def _connect(environment: Environment) -> asyncpg.Connection:
     return await asyncpg.connect(
-        host=stack.pg_host, port=stack.pg_port, user="cdo", password="cdo", database=stack.database
+        host=environment.pg_host,
+        port=environment.pg_port,
+        user="cdo",
+        password="cdo",
+        database=environment.database,
     )
 
 
-async def settled(stack: Stack, *, limit_s: float) -> None:
+async def settled(environment: Environment, *, limit_s: float) -> None:
     """Until no delivery is pending, i.e. every POST's outcome is recorded too (its cost is
     part of the notifier's CPU per webhook), (gives up after `limit_s`)."""
-    connection = await _connect(stack)
+    connection = await _connect(environment)
 
     async def none_pending() -> bool:
         return not await connection.fetchval(
@@ -55,15 +59,15 @@ async def settled(stack: Stack, *, limit_s: float) -> None:
         )
 
     try:
-        await wait_for(none_pending, limit_s=limit_s, what="the pending deliveries")
+        await wait_until(none_pending, limit_s=limit_s, what="the pending deliveries")
     finally:
         await connection.close()
 
 
-async def times(stack: Stack, kind: str, ids: list[str]) -> dict[str, dict[str, float]]:
+async def times(environment: Environment, kind: str, ids: list[str]) -> dict[str, dict[str, float]]:
     """Per request id: when Kafka acked its event, its delivery row was recorded, and its first
     POST started (seconds since the epoch)."""
-    connection = await _connect(stack)
+    connection = await _connect(environment)
     try:
         rows = await connection.fetch(_TIMES, kind, ids)
     finally:

@@ -17,19 +17,13 @@ from typing import Any
 
 import httpx
 
-from bench import clients, profile, report, workload
-from bench.environment import STATE, Stack, fresh_database, state_dir
+from bench import clients, profile, report
+from bench.environment import STATE, Environment, fresh_database, state_dir
 from bench.outbox import drained
-from bench.processes import (
-    VENV_BIN,
-    Running,
-    broker_argv,
-    cpu_seconds,
-    free_port,
-    running,
-    sampling,
-)
+from bench.sampling import cpu_seconds, sampling
 from bench.wrk import WrkResult, run_wrk
+from testing import workloads
+from testing.processes import VENV_BIN, Service, broker_argv, free_port, running
 
 
 async def _warm_up(url: str, path: str, args: list[str], seconds: int, connections: int) -> None:
@@ -37,8 +31,8 @@ async def _warm_up(url: str, path: str, args: list[str], seconds: int, connectio
 
 
 async def _measure(
-    stack: Stack,
-    proc: Running,
+    environment: Environment,
+    proc: Service,
     url: str,
     path: str,
     files: tuple[Path, Path],
@@ -49,7 +43,7 @@ async def _measure(
     nonce = secrets.token_hex(4)
     args = [path, str(tokens_file), f"w{nonce}", str(body_file)]
     await _warm_up(url, path, args, opts.warmup, opts.connections)
-    await drained(stack)
+    await drained(environment)
     args[2] = f"m{nonce}"
     cpu_before = cpu_seconds(proc.pid)
     async with sampling({label: proc.pid}) as rss:
@@ -57,7 +51,7 @@ async def _measure(
             url, "submit.lua", args, seconds=opts.seconds, connections=opts.connections
         )
     cpu_ms = 1000 * (cpu_seconds(proc.pid) - cpu_before) / max(1, result.ok)
-    backlog, drain_s = await drained(stack)
+    backlog, drain_s = await drained(environment)
     figures = result.as_dict() | {
         "peak_rss": rss.peak.get(label, 0),
         "server_cpu_ms_per_request": round(cpu_ms, 2),
@@ -77,7 +71,7 @@ async def _measure(
 
 
 async def _profile(
-    proc: Running, url: str, files: tuple[Path, Path], opts: argparse.Namespace
+    proc: Service, url: str, files: tuple[Path, Path], opts: argparse.Namespace
 ) -> str:
     out = state_dir("profiles") / "submissions.txt"
     args = ["/v1/requests", str(files[0]), f"p{secrets.token_hex(4)}", str(files[1])]
@@ -86,18 +80,18 @@ async def _profile(
 
 
 async def main(opts: argparse.Namespace) -> None:
-    stack = Stack()
+    environment = Environment()
     logs = state_dir("logs")
-    print(f"bench/submissions: fresh database {stack.database}, {opts.requesters} requesters")
-    await fresh_database(stack)
-    orgs = workload.requesters(opts.requesters)
-    made = await clients.create_clients(stack, dict.fromkeys(orgs, clients.CALLER_SCOPES))
-    env = stack.server_env(SLA_JOB="true")
+    print(f"bench/submissions: fresh database {environment.database}, {opts.requesters} requesters")
+    await fresh_database(environment)
+    orgs = workloads.requesters(opts.requesters)
+    made = await clients.create_clients(environment, dict.fromkeys(orgs, clients.CALLER_SCOPES))
+    env = environment.server_env(SLA_JOB="true")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     tokens_file = STATE / "submit-tokens.txt"
     body_file = STATE / "submit-body.json"
-    body_file.write_text(json.dumps(workload.body("%PURPOSE%"), ensure_ascii=False))
+    body_file.write_text(json.dumps(workloads.body("%PURPOSE%"), ensure_ascii=False))
     files = (tokens_file, body_file)
     rounds: list[dict[str, Any]] = []
     template = ""
@@ -113,13 +107,13 @@ async def main(opts: argparse.Namespace) -> None:
                 if not template:
                     first = await http.post(
                         "/v1/requests",
-                        json=workload.body("bench template"),
+                        json=workloads.body("bench template"),
                         headers={"Authorization": f"Bearer {tokens[0]}"},
                     )
                     first.raise_for_status()
                     template = first.json()["id"]
             figures["broker"] = await _measure(
-                stack, proc, url, "/v1/requests", files, opts, "broker"
+                environment, proc, url, "/v1/requests", files, opts, "broker"
             )
             if opts.profile and number == opts.rounds:
                 print(f"\npy-spy profile of the broker under load ({opts.profile}s):")
@@ -135,7 +129,7 @@ async def main(opts: argparse.Namespace) -> None:
         ]
         async with running("floor", floor_argv, env, logs, ready_url=f"{url}/healthz") as proc:
             figures["floor"] = await _measure(
-                stack, proc, url, "/bench/floor/requests", files, opts, "floor"
+                environment, proc, url, "/bench/floor/requests", files, opts, "floor"
             )
         rounds.append(figures)
 

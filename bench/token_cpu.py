@@ -21,8 +21,9 @@ import httpx
 from redis.asyncio.client import Pipeline, Redis
 from sqlalchemy import event
 
-from bench import clients, workload
-from bench.environment import Stack, app_in_process
+from bench import clients
+from bench.environment import Environment, app_in_process
+from testing import workloads
 
 INTROSPECTOR = "gd-rst"
 
@@ -98,11 +99,11 @@ async def _measure(
 
 
 async def main(opts: argparse.Namespace) -> None:
-    stack = Stack()
-    app = await app_in_process(stack, fresh=opts.fresh)
-    orgs = workload.requesters(3)
+    environment = Environment()
+    app = await app_in_process(environment, fresh=opts.fresh)
+    orgs = workloads.requesters(3)
     made = await clients.create_clients(
-        stack,
+        environment,
         dict.fromkeys(orgs, clients.CALLER_SCOPES)
         | {INTROSPECTOR: "tokens:introspect requests:read"},
     )

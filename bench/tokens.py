@@ -1,5 +1,5 @@
 """`bench/tokens`: tokens per second (client credentials, and grant tokens for
-`dataset:<id>:read`) and introspections per second, against floors on the same server stack.
+`dataset:<id>:read`) and introspections per second, against floors on the same server environment.
 
 The floors (bench/floor_app.py) are what no token endpoint can skip: read the form and sign an
 equivalent RS256 JWT with the broker's key, or verify one and answer its claims. Everything
@@ -18,18 +18,12 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bench import clients, profile, report, workload
-from bench.environment import STATE, Stack, fresh_database, state_dir
-from bench.processes import (
-    VENV_BIN,
-    Running,
-    broker_argv,
-    cpu_seconds,
-    free_port,
-    running,
-    sampling,
-)
+from bench import clients, profile, report
+from bench.environment import STATE, Environment, fresh_database, state_dir
+from bench.sampling import cpu_seconds, sampling
 from bench.wrk import run_wrk
+from testing import workloads
+from testing.processes import VENV_BIN, Service, broker_argv, free_port, running
 
 INTROSPECTOR = "gd-rst"  # the provider, checking the tokens presented to its data API
 
@@ -67,7 +61,7 @@ async def _run(
 
 
 async def _profile(
-    proc: Running, url: str, path: str, calls: Path, name: str, opts: argparse.Namespace
+    proc: Service, url: str, path: str, calls: Path, name: str, opts: argparse.Namespace
 ) -> str:
     out = state_dir("profiles") / f"tokens-{name}.txt"
     load = run_wrk(
@@ -77,18 +71,18 @@ async def _profile(
 
 
 async def main(opts: argparse.Namespace) -> None:
-    stack = Stack()
+    environment = Environment()
     logs = state_dir("logs")
-    print(f"bench/tokens: fresh database {stack.database}")
-    await fresh_database(stack)
-    orgs = workload.requesters(opts.clients)
+    print(f"bench/tokens: fresh database {environment.database}")
+    await fresh_database(environment)
+    orgs = workloads.requesters(opts.clients)
     made = await clients.create_clients(
-        stack,
+        environment,
         dict.fromkeys(orgs, clients.CALLER_SCOPES)
         | {INTROSPECTOR: "tokens:introspect requests:read"},
     )
     introspector = made.pop(INTROSPECTOR)
-    env = stack.server_env()
+    env = environment.server_env()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     ordinary = _lines(

@@ -6,7 +6,7 @@ import pytest
 
 from broker.events import EVENT_MODELS, schema_of
 from broker.openapi import render
-from tests.conftest import REPO_ROOT
+from testing import REPO_ROOT
 
 REFRESH = "refresh them: cdo-broker schemas"
 

@@ -21,8 +21,9 @@ from typing import Any
 import httpx
 
 from bench.faults.calls import Brokers, GaveUp, Tally, problem_type, token
-from bench.faults.workload import Filing, filings
 from broker.seed.pilot import load_pilot
+from testing import workloads
+from testing.workloads import Filing, filings
 
 SUBMIT_SCOPE = "requests:submit requests:read"
 
@@ -109,10 +110,9 @@ async def run(args: argparse.Namespace, clients: dict[str, dict[str, str]]) -> d
         started = load.started = time.monotonic()
         tasks: set[asyncio.Task[None]] = set()
         next_report = started + 10
-        for filing in work:
-            due = started + filing.index / args.rate
-            # Open loop: the schedule, not the answers, sets the pace.
-            await asyncio.sleep(max(0.0, due - time.monotonic()))
+        # Open loop: the schedule, not the answers, sets the pace.
+        async for index, _ in workloads.paced(len(work), args.rate):
+            filing = work[index]
             task = asyncio.create_task(load.file(filing))
             tasks.add(task)
             task.add_done_callback(tasks.discard)

@@ -13,11 +13,10 @@ from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from redis.asyncio import Redis
-from sqlalchemy import text
 
 import broker.routing
-from bench.faults.services import cli
-from broker.kit.db import create_engine
+from testing.database import drop_schema
+from testing.processes import cli
 
 
 async def _command(env: dict[str, str], *args: str) -> None:
@@ -33,13 +32,7 @@ async def fresh_database(env: dict[str, str], clients_file: Path) -> None:
     """Drops what earlier runs left, as the stack's `cdo` role, which owns the database and its
     schema (MIGRATION_DATABASE_URL); migrates and seeds with the run's environment, so the
     brokers' role gets its grants and the seed's audit rows the run's audit key."""
-    engine = create_engine(env.get("MIGRATION_DATABASE_URL") or env["DATABASE_URL"])
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
+    await drop_schema(env.get("MIGRATION_DATABASE_URL") or env["DATABASE_URL"], "public")
     await _command(env, "migrate")
     await asyncio.to_thread(clients_file.unlink, missing_ok=True)
     await _command(env, "seed-pilot", "--clients", str(clients_file))

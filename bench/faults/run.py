@@ -25,11 +25,12 @@ import httpx
 
 from bench.faults import figures, prepare
 from bench.faults.figures import Progress
-from bench.faults.services import Service, cli, module, wait_until
-from bench.faults.stack import REPO, Stack
 from bench.faults.tally import KafkaTally
-from bench.processes import answers, free_port
 from broker.kit.db import create_engine
+from testing import REPO_ROOT
+from testing.processes import Service, answers, cli, free_port, module
+from testing.stacks import Stack
+from testing.waiting import TimedOut, wait_until
 
 log = logging.getLogger("chaos")
 # Inherited settings that would change what runs; the run sets its own.
@@ -150,7 +151,7 @@ class FaultRun:
                     out=self.dir / "cdo-systems.json",
                 ),
             ),
-            {**env, "PYTHONPATH": str(REPO)},
+            {**env, "PYTHONPATH": str(REPO_ROOT)},
             self.dir / "cdo-systems.log",
         )
         self.helpers.append(cdo)
@@ -179,7 +180,7 @@ class FaultRun:
                     out=self.dir / "load.json",
                 ),
             ),
-            {**env, "PYTHONPATH": str(REPO)},
+            {**env, "PYTHONPATH": str(REPO_ROOT)},
             self.dir / "load.log",
         )
 
@@ -278,7 +279,7 @@ class FaultRun:
 
         try:
             await wait_until(settled, limit_s=self.args.recovery_timeout, what="recovery", poll_s=2)
-        except TimeoutError:
+        except TimedOut:
             self.timeline.note(f"not recovered within {self.args.recovery_timeout:.0f}s")
             return None
         took = time.monotonic() - began
@@ -428,7 +429,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     if args.state_dir is None:
         # A state dir keeps the node count it was made with: the cluster has its own.
         name = ".stack-chaos" if args.kafka_nodes == 1 else ".stack-chaos-cluster"
-        args.state_dir = os.environ.get("CHAOS_STACK_DIR", str(REPO / name))
+        args.state_dir = os.environ.get("CHAOS_STACK_DIR", str(REPO_ROOT / name))
     return args
 
 

@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -17,27 +16,11 @@ from aiokafka.structs import OffsetAndMetadata
 
 from broker.kit.supervisor import Backoff, Supervisor
 from broker.outbox import topics
+from testing.kafka import header, partitions_of
 
 log = logging.getLogger(__name__)
-TOPICS_FILE = Path(__file__).resolve().parents[2] / "deploy" / "local" / "topics.txt"
 TOPICS = (topics.REQUESTS, topics.APPROVALS, topics.GRANTS, topics.NOTIFICATIONS_DLQ)
 NOT_CONSUMED = (topics.NOTIFICATIONS_DLQ, topics.DLQ)  # by the notifiers
-
-
-def partition_count(topic: str) -> int:
-    """As deploy/local/stack created the topic (from topics.txt)."""
-    for line in TOPICS_FILE.read_text().splitlines():
-        name, _, partitions = line.partition(" ")
-        if name == topic:
-            return int(partitions.split()[0])
-    raise LookupError(f"{topic} is not in {TOPICS_FILE}")
-
-
-def _header(record: Any, name: str) -> str | None:
-    for key, value in record.headers:
-        if key == name:
-            return bytes(value).decode()
-    return None
 
 
 class KafkaTally:
@@ -60,11 +43,7 @@ class KafkaTally:
         )
         await consumer.start()
         try:
-            partitions = [
-                TopicPartition(topic, p)
-                for topic in (*TOPICS, topics.DLQ)
-                for p in range(partition_count(topic))
-            ]
+            partitions = partitions_of((*TOPICS, topics.DLQ))
             consumer.assign(partitions)
             self._start = dict(await consumer.end_offsets(partitions))
             await consumer.commit(
@@ -117,12 +96,12 @@ class KafkaTally:
             log.warning("dead-lettered: %s", [(k, bytes(v)) for k, v in record.headers])
             return
         self.messages[record.topic] += 1
-        ce_id = _header(record, "ce_id")
+        ce_id = header(record, "ce_id")
         if ce_id is None:
             return
         self.ce_ids[record.topic].add(ce_id)
         if record.topic == topics.REQUESTS and record.key is not None:
-            kind = _header(record, "ce_type") or ""
+            kind = header(record, "ce_type") or ""
             self.types_per_request.setdefault(record.key.decode(), set()).add(kind)
 
     def published(self) -> int:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.broker.organisations import Sessions, manager, new_organisation
-from tests.conftest import TokenFactory
+from testing.clients import TokenFactory
+from testing.organisations import Sessions, manager, new_organisation
 
 
 @pytest.fixture

@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.kit.ratelimit import Rate, RateLimiter
-from broker.oauth.clients import create_client
 from broker.requests.models import DataRequest
 from broker.settings import Settings
-from tests.broker.requests.conftest import ALL_SCOPES, request_body
-from tests.conftest import TokenFactory, bearer, broker_with
-from tests.waiting import wait_until
+from testing.apps import broker_with
+from testing.clients import ALL_SCOPES, TokenFactory, bearer, new_client
+from testing.waiting import wait_until
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 
@@ -38,21 +38,12 @@ async def _count(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
         return await session.scalar(select(func.count()).select_from(DataRequest)) or 0
 
 
-async def _new_client(
-    sessionmaker: async_sessionmaker[AsyncSession], org_id: str, scope: str
-) -> tuple[str, str]:
-    async with sessionmaker() as session:
-        oauth_client, secret = await create_client(session, organisation_id=org_id, scope=scope)
-        await session.commit()
-    return oauth_client.id, secret
-
-
 @pytest.fixture
 async def own_client(
     sessionmaker: async_sessionmaker[AsyncSession], city_department: str
 ) -> tuple[str, str]:
     """A new client that may ask for tokens and introspect them: (id, secret)."""
-    return await _new_client(sessionmaker, city_department, "requests:read tokens:introspect")
+    return await new_client(sessionmaker, city_department, "requests:read tokens:introspect")
 
 
 def _filing() -> dict[str, Any]:
@@ -84,7 +75,7 @@ async def test_token_requests_over_the_rate_get_429_then_recover(
     sessionmaker: async_sessionmaker[AsyncSession],
     city_department: str,
 ) -> None:
-    client_id, secret = await _new_client(sessionmaker, city_department, "requests:read")
+    client_id, secret = await new_client(sessionmaker, city_department, "requests:read")
     limits = {"rate_limit_token": "3/second", "rate_limit_prefix": _prefix()}
     async with broker_with(app, settings, **limits) as http:
 

@@ -27,12 +27,13 @@ from broker.app import create_app
 from broker.directory.models import Organisation
 from broker.oauth.clients import create_client
 from broker.oauth.keys import KeyRing
-from broker.oauth.principal import authenticated, require_scope
 from broker.oauth.scopes import Scope
 from broker.settings import Settings
 from broker.webhooks.models import WebhookDelivery
-from tests.broker.requests.conftest import request_body
-from tests.conftest import TokenFactory, bearer, broker_with
+from testing.apps import broker_with
+from testing.clients import TokenFactory, bearer
+from testing.routes import app_routes
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 
@@ -153,48 +154,6 @@ CLIENT_AUTH: set[tuple[str, str]] = {
 # ---------------------------------------------------------------------------------------------
 # The route table, read off the app
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Guard:
-    authenticated: bool  # the route depends on `authenticated` (a bearer token)
-    scopes: frozenset[str]  # scopes required by `require_scope(...)` dependencies
-
-
-_SCOPE_CHECK = f"{require_scope.__qualname__}.<locals>.check"
-
-
-def _guard(dependant: Any) -> Guard:
-    seen_auth, scopes, stack = False, set[str](), [dependant] if dependant else []
-    while stack:
-        node = stack.pop()
-        call = node.call
-        seen_auth |= call is authenticated
-        if getattr(call, "__qualname__", "") == _SCOPE_CHECK:
-            cells = dict(zip(call.__code__.co_freevars, call.__closure__ or (), strict=True))
-            scopes.add(Scope(cells["scope"].cell_contents).value)
-        stack.extend(node.dependencies)
-    return Guard(seen_auth, frozenset(scopes))
-
-
-def app_routes(app: FastAPI) -> dict[tuple[str, str], Guard]:
-    """Every (method, path) the app serves (HEAD folded into GET), with what guards it."""
-    try:
-        from fastapi.routing import iter_route_contexts  # FastAPI with lazily included routers
-    except ImportError:  # pragma: no cover - older FastAPI: app.routes is flat
-        contexts: list[Any] = list(app.routes)
-    else:
-        contexts = list(iter_route_contexts(app.routes))
-    routes: dict[tuple[str, str], Guard] = {}
-    for route in contexts:
-        path = getattr(route, "path", None)
-        methods = set(getattr(route, "methods", None) or ())
-        if path is None or not methods:
-            continue
-        guard = _guard(getattr(route, "dependant", None))
-        for method in methods - ({"HEAD"} if "GET" in methods else set()):
-            routes[(method, path)] = guard
-    return routes
 
 
 ROUTES = app_routes(create_app())  # collection time: no lifespan, nothing is connected

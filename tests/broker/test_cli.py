@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import REPO_ROOT
+from testing.processes import cdo_broker
 
 pytestmark = pytest.mark.integration
-
-
-def cdo_broker(
-    *args: str, database_url: str, cwd: Path = REPO_ROOT
-) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"DATABASE_URL": database_url}
-    env.pop("MIGRATION_DATABASE_URL", None)  # the stack's demo database: never the one meant
-    return subprocess.run(
-        [sys.executable, "-m", "broker", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 async def test_client_create_prints_credentials_that_get_a_token(

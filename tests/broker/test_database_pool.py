@@ -7,7 +7,7 @@ from sqlalchemy import event, text
 
 from broker.kit.db import create_engine
 from broker.settings import Settings
-from tests.waiting import wait_until
+from testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from broker.oauth.scopes import Scope
-from tests.conftest import TokenFactory, bearer
+from testing.clients import TokenFactory, bearer
 
 pytestmark = pytest.mark.integration
 

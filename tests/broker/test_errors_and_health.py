@@ -13,9 +13,10 @@ from sqlalchemy.exc import DBAPIError
 
 from broker.app import create_app
 from broker.settings import Settings
-from tests.conftest import BASE_URL, TokenFactory, bearer
-from tests.ports import free_port
-from tests.waiting import wait_until
+from testing.apps import BASE_URL
+from testing.clients import TokenFactory, bearer
+from testing.processes import free_port
+from testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 PROBLEM = "application/problem+json"

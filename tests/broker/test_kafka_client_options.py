@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from broker.kit.kafka import client_options
 from broker.settings import Settings
-from tests.certificates import self_signed
+from testing.certificates import self_signed
 
 SERVERS = "kafka-1.example:9093,kafka-2.example:9093"
 

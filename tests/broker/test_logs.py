@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.ports import free_port
+from testing.processes import free_port
 
 SCRIPT = textwrap.dedent(
     """

@@ -16,10 +16,11 @@ from broker.kit.clock import utcnow
 from broker.oauth.clients import create_client
 from broker.requests import sla
 from broker.requests.models import RequestStep
-from tests.broker.requests.conftest import ALL_SCOPES, decide, file, request_body
-from tests.conftest import LINKS, TokenFactory, bearer
-from tests.prometheus import series_value
-from tests.waiting import wait_until
+from testing.apps import LINKS
+from testing.clients import ALL_SCOPES, TokenFactory, bearer, decide, file
+from testing.prometheus import series_value
+from testing.waiting import wait_until
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 

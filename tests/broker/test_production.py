@@ -22,8 +22,9 @@ from broker.oauth.clients import create_client
 from broker.oauth.keys import SigningKeyTooWeak, load_keyring
 from broker.production import RefusedToStart, refusals
 from broker.settings import Environment, Settings
-from tests.conftest import REPO_ROOT, broker_with
-from tests.ports import free_port
+from testing import REPO_ROOT
+from testing.apps import broker_with
+from testing.processes import free_port
 
 pytestmark = pytest.mark.integration
 HTTPS = "https://cdo-broker.example.gov.cn"

@@ -23,8 +23,9 @@ from broker.oauth.clients import create_client
 from broker.requests import sla
 from broker.requests.models import RequestStep
 from broker.settings import Settings
-from tests.broker.requests.conftest import ALL_SCOPES, decide, file, request_body
-from tests.conftest import LINKS, TokenFactory, bearer, broker_with
+from testing.apps import LINKS, broker_with
+from testing.clients import ALL_SCOPES, TokenFactory, bearer, decide, file
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 # 广州市医疗保障局 asks 广州市公安局 for household data: a pair no other test uses, so the

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.oauth.clients import create_client
 from broker.settings import Settings
-from tests.conftest import served_broker
-
-Credentials = Callable[[str, str], Awaitable[tuple[str, str]]]
+from testing.apps import served_broker
+from testing.clients import Credentials, new_client
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +24,6 @@ def credentials(sessionmaker: async_sessionmaker[AsyncSession]) -> Credentials:
     """A new OAuth client of an organisation: (client id, secret)."""
 
     async def make(org_id: str, scope: str) -> tuple[str, str]:
-        async with sessionmaker() as session:
-            client, secret = await create_client(session, organisation_id=org_id, scope=scope)
-            await session.commit()
-        return client.id, secret
+        return await new_client(sessionmaker, org_id, scope)
 
     return make

@@ -12,13 +12,8 @@ import pytest
 from cdo_broker_client import BrokerClient, Conflict, Invalid, NotFound, OAuthError
 from cdo_broker_client.grants import unverified_claims
 from cdo_broker_client.models import PeriodIn, RequestIn
-from tests.clients.conftest import Credentials
-from tests.clients.orgs import (
-    CONDITIONAL,
-    CONDITIONAL_APPROVER,
-    LICENCES,
-    REQUESTER_SCOPES,
-)
+from testing.client_package import CONDITIONAL, CONDITIONAL_APPROVER, LICENCES, REQUESTER_SCOPES
+from testing.clients import Credentials
 
 pytestmark = pytest.mark.integration
 REQUESTER = "mm-nyj"  # 茂名市农业农村局: files nothing in other tests

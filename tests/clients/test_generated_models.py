@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.conftest import REPO_ROOT
+from testing import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "clients" / "python" / "scripts" / "generate_models.py"
 

@@ -26,11 +26,17 @@ from broker.settings import Settings
 from cdo_broker_client import BrokerClient, GrantGuard, GrantToken
 from cdo_broker_client.grants import unverified_claims
 from cdo_broker_client.models import PeriodIn, RequestIn, RequestOut
-from tests.clients.conftest import Credentials
-from tests.clients.examples import example
-from tests.clients.orgs import AGENCIES, LICENCES, PROVIDER, PROVIDER_SCOPES, REQUESTER_SCOPES
-from tests.conftest import served_app
-from tests.waiting import wait_until
+from testing.apps import served_app
+from testing.client_package import (
+    AGENCIES,
+    LICENCES,
+    PROVIDER,
+    PROVIDER_SCOPES,
+    REQUESTER_SCOPES,
+    example,
+)
+from testing.clients import Credentials
+from testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 REVOCATION_DEADLINE_S = 2.0  # the promise to providers (issue 18): refused within 2 s

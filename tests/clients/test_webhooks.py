@@ -19,10 +19,11 @@ from broker.settings import Settings
 from cdo_broker_client import WebhookVerificationError, parse_webhook, verify_webhook
 from cdo_broker_client.events import GrantWebhook, RequestDecidedWebhook
 from notifier.signing import generate_secret, headers_for
-from tests.broker.requests.conftest import request_body
-from tests.clients.orgs import LICENCES
-from tests.conftest import TokenFactory, bearer, broker_with
-from tests.notifier.conftest import _running_receiver, running_notifier
+from testing.apps import broker_with, running_notifier
+from testing.client_package import LICENCES
+from testing.clients import TokenFactory, bearer
+from testing.receivers import running_receiver
+from testing.workloads import request_body
 
 BODY = json.dumps({"type": "grant.revoked", "timestamp": "2026-12-04T10:00:00Z", "data": {}})
 
@@ -86,7 +87,7 @@ async def test_the_notifiers_webhooks_verify_during_a_rotation(
     headers = bearer(
         await token_for(org, "webhooks:manage requests:submit requests:read grants:read")
     )
-    async with _running_receiver() as receiver:
+    async with running_receiver() as receiver:
         registered = await loopback.put(
             "/v1/webhooks/endpoint", headers=headers, json={"url": receiver.url}
         )

@@ -9,25 +9,24 @@ own on free ports (`start-jaeger`), and `down` stops it whatever the outcome.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
-import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from tests.broker.requests.conftest import ALL_SCOPES, request_body
-from tests.deploy.stacks import DEFAULT_STATE, borrow, exported, run_stack
-from tests.notifier.conftest import group_at_the_end
-from tests.ports import bearer_from, free_port, serving_broker
-from tests.waiting import wait_until
 
 from broker.settings import Settings
+from notifier.consumer import TOPICS
+from testing.clients import ALL_SCOPES, bearer_from
+from testing.kafka import group_at_the_end
+from testing.processes import free_port, module, running, serving_broker
+from testing.stacks import Stack, exported
+from testing.waiting import wait_until
+from testing.workloads import request_body
 
 # A first build on a busy two-core machine: about 5 minutes, more while the suite runs beside it.
 BUILD_LIMIT_S = 1200
@@ -37,18 +36,18 @@ pytestmark = [pytest.mark.stack, pytest.mark.timeout(BUILD_LIMIT_S + 300)]
 @asynccontextmanager
 async def local_jaeger(root: Path) -> AsyncIterator[dict[str, str]]:
     """Jaeger started by the stack on free ports; its export lines."""
-    await run_stack(DEFAULT_STATE, "build-jaeger", env={}, limit_s=BUILD_LIMIT_S)
-    state = root / "stack"
-    borrow(state, "jaeger/bin", ".sum")
+    await Stack.default().run("build-jaeger", limit_s=BUILD_LIMIT_S)
     ports = {
         "JAEGER_UI_PORT": str(free_port()),
         "JAEGER_OTLP_GRPC_PORT": str(free_port()),
         "JAEGER_OTLP_HTTP_PORT": str(free_port()),
     }
+    stack = Stack(root / "stack", env=ports)
+    stack.borrow("jaeger/bin", ".sum")
     try:
-        yield exported(await run_stack(state, "start-jaeger", env=ports))
+        yield exported(await stack.run("start-jaeger"))
     finally:
-        await run_stack(state, "down", env=ports)
+        await stack.down()
 
 
 async def _spans_of(ui: str, trace_id: str) -> list[tuple[str, str]]:
@@ -71,7 +70,7 @@ async def test_a_filed_requests_trace_is_in_jaeger(
 ) -> None:
     assert settings.kafka_bootstrap_servers
     group = f"test-jaeger-{os.getpid()}-{free_port()}"
-    await group_at_the_end(settings.kafka_bootstrap_servers, group)
+    await group_at_the_end(settings.kafka_bootstrap_servers, group, TOPICS)
 
     async with local_jaeger(tmp_path) as tracing:
         ui = tracing["TRACE_UI_URL"].removesuffix("/trace/{trace_id}")
@@ -85,12 +84,11 @@ async def test_a_filed_requests_trace_is_in_jaeger(
             "NOTIFIER_HTTP_PORT": str(free_port()),
             **tracing,
         }
-        notifier = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "broker", "notifier",
-            env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-        broker = await serving_broker(env, port)
-        try:
+        async with AsyncExitStack() as processes:
+            await processes.enter_async_context(
+                running("notifier", module("broker", "notifier"), env)
+            )
+            await processes.enter_async_context(serving_broker(env, port))
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
                 filed = await http.post(
                     "/v1/requests",
@@ -115,11 +113,6 @@ async def test_a_filed_requests_trace_is_in_jaeger(
                 broker_and_notifier_spans, limit_s=60, poll_s=0.5,
                 what=f"the broker's and the notifier's spans of trace {trace_id} in Jaeger",
             )  # fmt: skip
-        finally:
-            for process in (broker, notifier):
-                process.send_signal(signal.SIGTERM)
-            for process in (broker, notifier):
-                await asyncio.wait_for(process.wait(), 30)
 
         assert ("cdo-notifier", "process datashare.approvals") in spans
         async with httpx.AsyncClient() as http:

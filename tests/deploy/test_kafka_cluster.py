@@ -7,11 +7,8 @@ services of the default stack are neither used nor touched. `down` stops it what
 from __future__ import annotations
 
 import asyncio
-import re
 import shutil
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,9 +18,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 from aiokafka.structs import RecordMetadata
-from tests.deploy.stacks import borrow, free_port_run, run_stack
-from tests.kafka import open_tail, partition_count
-from tests.waiting import wait_until
+
+from testing.kafka import open_tail, partition_count
+from testing.processes import free_port_run
+from testing.stacks import own_kafka
+from testing.waiting import wait_until
 
 TOPIC = "datashare.requests"
 NODES = 3
@@ -37,39 +36,6 @@ pytestmark = [
         reason="the cluster runs from Kafka's Maven jars: needs java and mvn",
     ),
 ]
-
-
-@dataclass
-class Cluster:
-    state: Path
-    base_port: int
-
-    @property
-    def bootstrap(self) -> str:
-        return ",".join(f"127.0.0.1:{self.base_port + 2 * n}" for n in range(NODES))
-
-    async def stack(self, *args: str, nodes: int | None = None, check: bool = True) -> str:
-        # KAFKA_NODES empty when not given: the state dir's own count holds
-        env = {"KAFKA_PORT": str(self.base_port), "KAFKA_NODES": str(nodes or "")}
-        return await run_stack(self.state, *args, env=env, check=check)
-
-    async def running(self) -> set[str]:
-        status = await self.stack("status", check=False)  # exit 3: PostgreSQL and Redis are off
-        return set(re.findall(r"^(\S+)\s+running\s", status, re.M))
-
-
-@asynccontextmanager
-async def cluster_of_three(root: Path) -> AsyncIterator[Cluster]:
-    cluster = Cluster(root / "stack", free_port_run(2 * NODES))
-    borrow(cluster.state, "kafka/libs", ".pom-sha256")
-    try:
-        await cluster.stack("start-kafka", nodes=NODES)
-        yield cluster
-    finally:
-        try:
-            await cluster.stack("down")
-        finally:
-            shutil.rmtree(cluster.state, ignore_errors=True)
 
 
 @dataclass
@@ -127,13 +93,13 @@ async def topic_config(admin: AIOKafkaAdminClient, name: str) -> str:
 
 
 async def test_a_killed_node_loses_no_acknowledged_message(tmp_path: Path) -> None:
-    async with cluster_of_three(tmp_path) as cluster:
+    async with own_kafka(tmp_path / "stack", free_port_run(2 * NODES), NODES) as cluster:
         # Without KAFKA_NODES: the state dir remembers it is a cluster.
         assert await cluster.running() == {f"kafka-{n}" for n in range(NODES)}
 
-        admin = AIOKafkaAdminClient(bootstrap_servers=cluster.bootstrap)
+        admin = AIOKafkaAdminClient(bootstrap_servers=cluster.kafka_bootstrap)
         producer = AIOKafkaProducer(
-            bootstrap_servers=cluster.bootstrap, acks="all", enable_idempotence=True
+            bootstrap_servers=cluster.kafka_bootstrap, acks="all", enable_idempotence=True
         )
         await admin.start()
         await producer.start()
@@ -142,7 +108,7 @@ async def test_a_killed_node_loses_no_acknowledged_message(tmp_path: Path) -> No
             assert await topic_config(admin, "min.insync.replicas") == "2"
             victim = (await placements(admin))[0].leader  # so that a leader moves mid-stream
 
-            async with open_tail(cluster.bootstrap, TOPIC) as tail:
+            async with open_tail(cluster.kafka_bootstrap, TOPIC) as tail:
                 stream = Stream(producer, partition_count(TOPIC))
                 stop = asyncio.Event()
                 streaming = asyncio.create_task(stream.run(stop))
@@ -151,7 +117,7 @@ async def test_a_killed_node_loses_no_acknowledged_message(tmp_path: Path) -> No
                         lambda: len(stream.acknowledged) >= 10 * BATCH,
                         limit_s=60, what="the stream to get going",
                     )  # fmt: skip
-                    await cluster.stack("kill-kafka", str(victim))
+                    await cluster.kill_kafka(victim)
                     killed_at = stream.sent
 
                     async def victim_out_of_every_isr() -> bool:

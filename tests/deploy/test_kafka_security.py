@@ -22,10 +22,6 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from tests.deploy.stacks import borrow, exported, free_port_run, run_stack
-from tests.notifier.events import approval_task
-from tests.private_outbox import private_outbox
-from tests.waiting import wait_until
 
 from broker.health.checks import kafka_ok
 from broker.kit.db import create_sessionmaker
@@ -36,6 +32,11 @@ from broker.outbox.service import backlog, record_event
 from broker.settings import Settings
 from broker.webhooks.models import WebhookDelivery
 from notifier.consumer import NotificationConsumer
+from testing.database import private_outbox
+from testing.events import approval_task
+from testing.processes import free_port_run
+from testing.stacks import exported, own_kafka
+from testing.waiting import wait_until
 
 pytestmark = [
     pytest.mark.stack,
@@ -52,13 +53,8 @@ APPROVER = "gz-rsj"
 async def secured(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dict[str, str]]:
     """A Kafka that takes SASL_SSL only; the export lines `stack kafka-env` prints for it."""
     state = tmp_path_factory.mktemp("kafka-security") / "stack"
-    borrow(state, "kafka/libs", ".pom-sha256")
-    env = {"KAFKA_PORT": str(free_port_run(2)), "KAFKA_SECURITY": "sasl_ssl", "KAFKA_NODES": ""}
-    try:
-        await run_stack(state, "start-kafka", env=env)
-        yield exported(await run_stack(state, "kafka-env", env=env))
-    finally:
-        await run_stack(state, "down", env=env)
+    async with own_kafka(state, free_port_run(2), env={"KAFKA_SECURITY": "sasl_ssl"}) as stack:
+        yield exported(await stack.run("kafka-env"))
 
 
 def as_principal(settings: Settings, kafka: dict[str, str], who: str = "") -> Settings:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-STACK = Path(__file__).resolve().parents[2] / "deploy" / "local" / "stack"
+from testing.stacks import Stack
+
 TOPIC = "datashare.requests"
 SERVICES = {"kafka", "postgresql", "redis"}
 
@@ -22,26 +22,11 @@ SERVICES = {"kafka", "postgresql", "redis"}
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(900)]
 
 
-async def stack(*args: str, check: bool = True) -> str:
-    process = await asyncio.create_subprocess_exec(
-        str(STACK),
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=600)
-    if check:
-        assert process.returncode == 0, f"stack {' '.join(args)}: exit {process.returncode}\n" + (
-            err.decode(errors="replace")
-        )
-    return out.decode()
+STACK = Stack.default()  # what deploy/local/test started
 
 
 async def running_pids() -> dict[str, int]:
-    status = await stack("status", check=False)
-    return {
-        name: int(pid) for name, pid in re.findall(r"^(\S+)\s+running\s+pid (\d+)", status, re.M)
-    }
+    return await STACK.pids()
 
 
 def exports(stdout: str) -> dict[str, str]:
@@ -52,11 +37,11 @@ def exports(stdout: str) -> dict[str, str]:
 
 
 async def test_second_up_changes_nothing() -> None:
-    first = await stack("up")
+    first = await STACK.run("up")
     pids = await running_pids()
     assert set(pids) - {"jaeger"} == SERVICES  # Jaeger too, after a CDO_TRACING=jaeger `up`
 
-    second = await stack("up")
+    second = await STACK.run("up")
 
     assert second == first
     printed = exports(first)
@@ -80,7 +65,7 @@ async def _next_with_key(consumer: AIOKafkaConsumer, key: bytes) -> ConsumerReco
 
 
 async def test_kafka_keeps_messages_across_restart() -> None:
-    bootstrap = exports(await stack("up"))["KAFKA_BOOTSTRAP_SERVERS"]
+    bootstrap = exports(await STACK.run("up"))["KAFKA_BOOTSTRAP_SERVERS"]
     key = f"stack-test-{uuid.uuid4()}".encode()
     value = b'{"probe": "survives a broker restart"}'
 
@@ -92,7 +77,7 @@ async def test_kafka_keeps_messages_across_restart() -> None:
         await producer.stop()
 
     kafka_before = (await running_pids())["kafka"]
-    await stack("restart-kafka")
+    await STACK.restart_kafka()
     assert (await running_pids()).get("kafka") not in (None, kafka_before)
 
     partition = TopicPartition(TOPIC, sent.partition)

@@ -26,8 +26,8 @@ from broker.outbox.models import OutboxEvent
 from broker.requests.models import DataRequest, Decision
 from broker.settings import Settings
 from broker.webhooks.models import WebhookEndpoint
-from tests.broker.requests.conftest import ALL_SCOPES, request_body
-from tests.conftest import TokenFactory, bearer
+from testing.clients import ALL_SCOPES, TokenFactory, bearer
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from broker.oauth.scopes import Scope
-from tests.conftest import TokenFactory, bearer
+from testing.clients import TokenFactory, bearer
 
 pytestmark = pytest.mark.integration
 

@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from broker.openapi import openapi_document
-from tests.fuzz.conftest import CALLERS, EVERY_SCOPE, TALLY, FuzzTarget
+from testing.fuzzing import CALLERS, EVERY_SCOPE, TALLY, FuzzTarget
 
 pytestmark = pytest.mark.integration
 

@@ -21,13 +21,15 @@ from fastapi import FastAPI
 
 from broker.outbox import topics
 from broker.settings import Settings
-from tests.broker.requests.conftest import ALL_SCOPES, file, request_body
-from tests.conftest import REPO_ROOT, TokenFactory, bearer, broker_with
-from tests.kafka import Record, header, open_tail
-from tests.notifier.conftest import Receiver
-from tests.notifier.events import approval_headers, approval_task, encoded, produce
-from tests.prometheus import series_value
-from tests.waiting import wait_until
+from testing import REPO_ROOT
+from testing.apps import broker_with
+from testing.clients import ALL_SCOPES, TokenFactory, bearer, file
+from testing.events import approval_headers, approval_task, encoded
+from testing.kafka import Record, header, open_tail, produce
+from testing.prometheus import series_value
+from testing.receivers import Receiver
+from testing.waiting import wait_until
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 # 江门市人力资源和社会保障局 asks 江门市公安局: a city no other notifier test registers endpoints in

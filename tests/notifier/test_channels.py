@@ -27,14 +27,16 @@ from broker.outbox import topics
 from broker.settings import Settings
 from notifier.cli import serve
 from notifier.texts import when
-from tests.broker.organisations import manager, new_organisation
-from tests.broker.requests.conftest import ALL_SCOPES, request_body
-from tests.conftest import BASE_URL, TokenFactory, bearer, broker_with
-from tests.notifier.conftest import Receiver, _running_receiver
-from tests.notifier.events import approval_headers, approval_task, encoded, produce
-from tests.notifier.mailbox import PASSWORD, USER, Mailbox, running_mailbox
-from tests.notifier.vendors import DingtalkRobot, WecomRobot
-from tests.waiting import wait_until
+from testing.apps import BASE_URL, broker_with
+from testing.clients import ALL_SCOPES, TokenFactory, bearer
+from testing.events import approval_headers, approval_task, encoded
+from testing.kafka import produce
+from testing.mailbox import PASSWORD, USER, Mailbox, running_mailbox
+from testing.organisations import manager, new_organisation
+from testing.receivers import Receiver, running_receiver
+from testing.vendors import DingtalkRobot, WecomRobot
+from testing.waiting import wait_until
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 
@@ -118,7 +120,7 @@ async def test_a_filed_request_reaches_the_approvers_work_chat_and_mailbox(
     approver = bearer(await token_for(APPROVER, "webhooks:manage"))
     wecom = WecomRobot(key=uuid.uuid4().hex)
     dingtalk = DingtalkRobot(access_token=uuid.uuid4().hex, secret=SECRET, errcodes=[-1])
-    async with _running_receiver() as wecom_server, _running_receiver() as dingtalk_server:
+    async with running_receiver() as wecom_server, running_receiver() as dingtalk_server:
         wecom_server.handler, dingtalk_server.handler = wecom, dingtalk
         await put_channel(broker, approver, "wecom", {
             "webhook_url": robot_url(wecom_server, "/cgi-bin/webhook/send", key=wecom.key),
@@ -224,7 +226,7 @@ async def test_a_robot_that_is_gone_disables_its_channel_until_registered_again(
     org = await new_organisation(sessionmaker)
     headers = await manager(token_for, org)
     robot = WecomRobot(key="the-right-key")
-    async with _running_receiver() as server:
+    async with running_receiver() as server:
         server.handler = robot
         wrong = robot_url(server, "/cgi-bin/webhook/send", key="a-removed-key")
         await put_channel(broker, headers, "wecom", {"webhook_url": wrong})

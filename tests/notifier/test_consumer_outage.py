@@ -16,10 +16,10 @@ from broker.kit.kafka import client_options
 from broker.outbox import topics
 from broker.settings import Settings
 from broker.webhooks.models import WebhookDelivery
-from notifier.consumer import NotificationConsumer
-from tests.notifier.conftest import group_at_the_end
-from tests.notifier.events import approval_headers, approval_task, encoded, produce
-from tests.waiting import wait_until
+from notifier.consumer import TOPICS, NotificationConsumer
+from testing.events import approval_headers, approval_task, encoded
+from testing.kafka import group_at_the_end, produce
+from testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +29,7 @@ async def test_a_statement_cut_off_mid_batch_restarts_the_consumer_and_loses_not
 ) -> None:
     assert settings.kafka_bootstrap_servers
     group = f"test-outage-{secrets.token_hex(4)}"
-    await group_at_the_end(settings.kafka_bootstrap_servers, group)
+    await group_at_the_end(settings.kafka_bootstrap_servers, group, TOPICS)
     request_id = f"req_test{uuid.uuid4().hex[:12]}"
     consumer = NotificationConsumer(sessionmaker, client_options(settings), group)
     stop = asyncio.Event()

@@ -11,11 +11,12 @@ import pytest
 from fastapi import FastAPI
 
 from broker.settings import Settings
-from tests.broker.requests.conftest import ALL_SCOPES, file, request_body
-from tests.conftest import TokenFactory, bearer, broker_with
-from tests.notifier.conftest import Received, Receiver, Reply, _running_receiver
-from tests.prometheus import series_value
-from tests.waiting import wait_until
+from testing.apps import broker_with
+from testing.clients import ALL_SCOPES, TokenFactory, bearer, file
+from testing.prometheus import series_value
+from testing.receivers import Received, Receiver, Reply, running_receiver
+from testing.waiting import wait_until
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 # 河源市人力资源和社会保障局 asks 河源市卫生健康局: a city no other test registers endpoints in
@@ -44,7 +45,7 @@ async def test_probes_and_series_after_a_scripted_run(
     approver = bearer(await token_for(APPROVER, ALL_SCOPES + " webhooks:manage"))
     requester = bearer(await token_for(REQUESTER, ALL_SCOPES))
     receiver: Receiver
-    async with _running_receiver() as receiver:
+    async with running_receiver() as receiver:
         refused_once: set[str] = set()
 
         async def first_refused(received: Received) -> Reply:

@@ -14,7 +14,7 @@ from broker.webhooks.models import WebhookDelivery
 from notifier.autocommit import AutocommitConnection
 from notifier.intake import Intake, record_deliveries
 from notifier.messages import Event
-from tests.notifier.events import approval_event
+from testing.events import approval_event
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 
 from notifier.dead_letters import DeadLetter, letter_headers, original_headers
 from notifier.messages import Reason, Unreadable, read
-from tests.notifier.events import approval_headers, approval_task, encoded, record
+from testing.events import approval_headers, approval_task, encoded, record
 
 TASK = approval_task("gz-gaj", "req_test_messages")
 

@@ -7,8 +7,6 @@ import asyncio
 import json
 import os
 import secrets
-import signal
-import sys
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -18,27 +16,25 @@ import httpx
 import pytest
 
 from broker.settings import Settings
-from tests.broker.requests.conftest import ALL_SCOPES, request_body
-from tests.conftest import TokenFactory, bearer, broker_with
-from tests.notifier.conftest import (
-    Received,
-    Receiver,
-    Reply,
-    _running_receiver,
-    group_at_the_end,
-)
-from tests.waiting import wait_until
+from notifier.consumer import TOPICS
+from testing.apps import broker_with
+from testing.clients import ALL_SCOPES, TokenFactory, bearer
+from testing.kafka import group_at_the_end
+from testing.processes import Service, module
+from testing.receivers import Received, Receiver, Reply, running_receiver
+from testing.waiting import wait_until
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 DATASET = "gd-rst-labour-dispatch-licences"  # unconditional: decided and granted at filing
-Start = Callable[[], Awaitable[asyncio.subprocess.Process]]
+Start = Callable[[], Awaitable[Service]]
 
 
 @pytest.fixture
 async def notifiers(settings: Settings, tmp_path: Path) -> AsyncIterator[Start]:
     assert settings.kafka_bootstrap_servers
     group = f"test-replicas-{secrets.token_hex(4)}"
-    await group_at_the_end(settings.kafka_bootstrap_servers, group)
+    await group_at_the_end(settings.kafka_bootstrap_servers, group, TOPICS)
     env = os.environ | {
         "DATABASE_URL": settings.database_url,
         "NOTIFIER_GROUP_ID": group,
@@ -47,22 +43,15 @@ async def notifiers(settings: Settings, tmp_path: Path) -> AsyncIterator[Start]:
         "WEBHOOK_TIMEOUT": "2",
         "BROKER_DEV_KEY_DIR": str(settings.dev_key_dir),
     }
-    started: list[asyncio.subprocess.Process] = []
+    started: list[Service] = []
 
-    async def start() -> asyncio.subprocess.Process:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "broker", "notifier",
-            env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-        started.append(process)
-        return process
+    async def start() -> Service:
+        started.append(Service(f"notifier-{len(started)}", module("broker", "notifier"), env))
+        await started[-1].start()
+        return started[-1]
 
     yield start
-    for process in started:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-    for process in started:
-        await asyncio.wait_for(process.wait(), 30)
+    await asyncio.gather(*(notifier.stop(grace_s=30) for notifier in started))
 
 
 async def _setup(
@@ -118,7 +107,7 @@ async def test_kill_9_mid_delivery_and_a_restart_loses_nothing(
     settings: Settings,
     notifiers: Start,
 ) -> None:
-    async with _running_receiver() as receiver:
+    async with running_receiver() as receiver:
         headers = await _setup(client, app, token_for, receiver, settings)
         release = asyncio.Event()
 
@@ -132,8 +121,7 @@ async def test_kill_9_mid_delivery_and_a_restart_loses_nothing(
         await wait_until(
             lambda: len(receiver.requests) >= 2, limit_s=60, what="deliveries in flight"
         )
-        first.send_signal(signal.SIGKILL)
-        await first.wait()
+        await first.kill9()
         release.set()
         receiver.answer(200)
         await notifiers()
@@ -152,7 +140,7 @@ async def test_two_replicas_deliver_everything_once_per_webhook_id(
     settings: Settings,
     notifiers: Start,
 ) -> None:
-    async with _running_receiver() as receiver:
+    async with running_receiver() as receiver:
         headers = await _setup(client, app, token_for, receiver, settings)
         await notifiers()
         await notifiers()

@@ -20,9 +20,9 @@ from notifier.robots import (
     wecom_payload,
 )
 from notifier.texts import compose
-from tests.notifier.conftest import Received
-from tests.notifier.events import approval_task
-from tests.notifier.vendors import DingtalkRobot, WecomRobot
+from testing.events import approval_task
+from testing.receivers import Received
+from testing.vendors import DingtalkRobot, WecomRobot
 
 SECRET = "SECb1e2f3a4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7"
 

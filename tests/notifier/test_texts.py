@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from notifier.texts import compose, when
-from tests.notifier.events import approval_task
+from testing.events import approval_task
 
 CONSOLE = "https://cdo.gd.gov.cn/console"
 NAMES = {"gd-rst": "广东省人力资源和社会保障厅", "gz-gov": "广州市人民政府", "gd-rst-x": "参保信息"}

@@ -22,10 +22,11 @@ from broker.app import create_app
 from broker.kit.telemetry import configure_tracing
 from broker.outbox import topics
 from broker.settings import Settings
-from tests.broker.requests.conftest import ALL_SCOPES, request_body
-from tests.conftest import BASE_URL, TokenFactory, bearer
-from tests.notifier.conftest import Receiver, _running_receiver, running_notifier
-from tests.waiting import wait_until
+from testing.apps import BASE_URL, running_notifier
+from testing.clients import ALL_SCOPES, TokenFactory, bearer
+from testing.receivers import Receiver, running_receiver
+from testing.waiting import wait_until
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 # 深圳市交通运输局 and its government: orgs whose endpoints no other test registers
@@ -99,7 +100,7 @@ async def test_filing_to_webhook_is_one_trace(
     approver = bearer(await token_for(APPROVER, ALL_SCOPES + " webhooks:manage"))
     requester = bearer(await token_for(REQUESTER, ALL_SCOPES))
     receiver: Receiver
-    async with _running_receiver() as receiver:
+    async with running_receiver() as receiver:
         registered = await traced_broker.put(
             "/v1/webhooks/endpoint", headers=approver, json={"url": receiver.url}
         )

@@ -15,16 +15,11 @@ from fastapi import FastAPI
 from standardwebhooks import Webhook
 
 from broker.settings import Settings
-from tests.broker.requests.conftest import ALL_SCOPES, request_body
-from tests.conftest import BASE_URL, TokenFactory, bearer, broker_with
-from tests.notifier.conftest import (
-    Received,
-    Receiver,
-    Reply,
-    _running_receiver,
-    running_notifier,
-)
-from tests.waiting import wait_until
+from testing.apps import BASE_URL, broker_with, running_notifier
+from testing.clients import ALL_SCOPES, TokenFactory, bearer
+from testing.receivers import Received, Receiver, Reply, running_receiver
+from testing.waiting import wait_until
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 ORGS = ["gz-gaj", "gz-gov", "gd-rst"]  # requester, its government, the provider
@@ -49,7 +44,7 @@ async def test_a_request_decided_entirely_from_webhooks(
     tokens = {org: bearer(await token_for(org, ALL_SCOPES + " webhooks:manage")) for org in ORGS}
     async with AsyncExitStack() as stack:
         receivers: dict[str, Receiver] = {
-            org: await stack.enter_async_context(_running_receiver()) for org in ORGS
+            org: await stack.enter_async_context(running_receiver()) for org in ORGS
         }
         signing: dict[str, str] = {}
         for org, receiver in receivers.items():

@@ -28,9 +28,9 @@ from broker.webhooks.secrets import cipher_from_settings
 from broker.webhooks.service import register_endpoint, replay_delivery, rotate_secret
 from notifier.delivery import webhook_client
 from notifier.worker import DeliveryWorker
-from tests.notifier.conftest import Received, Receiver, Reply, _running_receiver
-from tests.prometheus import series_value
-from tests.waiting import wait_until
+from testing.prometheus import series_value
+from testing.receivers import Received, Receiver, Reply, running_receiver
+from testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]
@@ -147,7 +147,7 @@ async def test_three_failures_then_success_is_four_attempts_with_one_webhook_id(
     sessionmaker: Sessions, fast: Settings, seeded: Any
 ) -> None:
     org = await _body_org(sessionmaker, seeded)
-    async with _running_receiver() as receiver:
+    async with running_receiver() as receiver:
         receiver.handler = failing_then_ok(3)
         secret = await _endpoint(sessionmaker, fast, org, receiver.url)
         [delivery_id] = await _queue(sessionmaker, org)
@@ -187,7 +187,7 @@ async def test_a_receiver_that_never_answers_ends_in_the_dlq_and_a_replay_delive
 ) -> None:
     org = await _body_org(sessionmaker, seeded)
     died_before = _dead_count(org)
-    async with _running_receiver() as receiver:
+    async with running_receiver() as receiver:
         release = receiver.hang()
         await _endpoint(sessionmaker, fast, org, receiver.url)
         [delivery_id] = await _queue(sessionmaker, org)
@@ -227,7 +227,7 @@ async def test_410_disables_the_endpoint(
     sessionmaker: Sessions, fast: Settings, seeded: Any
 ) -> None:
     org = await _body_org(sessionmaker, seeded)
-    async with _running_receiver() as receiver:
+    async with running_receiver() as receiver:
         receiver.answer(410)
         await _endpoint(sessionmaker, fast, org, receiver.url)
         first, second = await _queue(sessionmaker, org, 2)
@@ -251,7 +251,7 @@ async def test_during_a_rotation_either_secret_verifies_and_only_the_new_after(
     sessionmaker: Sessions, fast: Settings, seeded: Any
 ) -> None:
     org = await _body_org(sessionmaker, seeded)
-    async with _running_receiver() as receiver:
+    async with running_receiver() as receiver:
         old = await _endpoint(sessionmaker, fast, org, receiver.url)
         async with sessionmaker() as session:
             _, new = await rotate_secret(
@@ -297,13 +297,13 @@ async def test_a_dead_endpoint_does_not_hold_up_twenty_healthy_ones(
 ) -> None:
     slow = fast.model_copy(update={"webhook_timeout_seconds": 5.0})
     async with AsyncExitStack() as stack:
-        dead = await stack.enter_async_context(_running_receiver())
+        dead = await stack.enter_async_context(running_receiver())
         release = dead.hang()
         dead_org = await _body_org(sessionmaker, seeded)
         await _endpoint(sessionmaker, slow, dead_org, dead.url)
         healthy: list[tuple[Receiver, str]] = []
         for _ in range(20):
-            receiver = await stack.enter_async_context(_running_receiver())
+            receiver = await stack.enter_async_context(running_receiver())
             org = await _body_org(sessionmaker, seeded)
             await _endpoint(sessionmaker, slow, org, receiver.url)
             healthy.append((receiver, org))

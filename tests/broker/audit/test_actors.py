@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.audit.models import AuditEntry
-from tests.broker.requests.conftest import ALL_SCOPES, decide, file, request_body
-from tests.conftest import TokenFactory, bearer
+from testing.clients import ALL_SCOPES, TokenFactory, bearer, decide, file
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]

@@ -19,7 +19,7 @@ from broker.audit.models import AuditChainHead, AuditEntry
 from broker.kit.db import create_engine, create_sessionmaker
 from broker.migrate import app_role_of, upgrade
 from broker.settings import Settings
-from tests.conftest import in_schema
+from testing.database import in_schema
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]

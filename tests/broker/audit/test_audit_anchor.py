@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from broker.audit import service as audit
 from broker.audit.actor import SYSTEM
 from broker.audit.models import AuditChainHead, AuditEntry
-from tests.broker.audit.test_audit_chains import row_of, subject_in
-from tests.broker.test_cli import cdo_broker
+from testing.audit import row_of, subject_in
+from testing.processes import cdo_broker
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]

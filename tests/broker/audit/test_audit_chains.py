@@ -4,7 +4,6 @@ one chain do, and `verify` still catches a row edited, removed or moved to anoth
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 import pytest
@@ -19,22 +18,10 @@ from broker.audit.actor import SYSTEM
 from broker.audit.models import AuditEntry
 from broker.audit.verification import verify
 from broker.models import Base
+from testing.audit import row_of, subject_in
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]
-
-
-def subject_in(chain: int, *, not_in: int | None = None) -> str:
-    """A fresh subject of `chain` (or of any chain but `not_in`)."""
-    while True:
-        subject = f"sub-{secrets.token_hex(4)}"
-        found = audit.chain_of(subject)
-        if (not_in is None and found == chain) or (not_in is not None and found != not_in):
-            return subject
-
-
-def row_of(entry: AuditEntry) -> dict[str, Any]:
-    return {c.name: getattr(entry, c.name) for c in AuditEntry.__table__.columns}
 
 
 async def record(session: AsyncSession, subject: str, **detail: Any) -> AuditEntry:

@@ -24,9 +24,9 @@ from broker.audit.verification import verify
 from broker.kit.db import create_engine, create_sessionmaker
 from broker.migrate import app_role_of, upgrade
 from broker.settings import Settings
-from tests.broker.audit.test_audit_chains import row_of, subject_in
-from tests.broker.test_cli import cdo_broker
-from tests.conftest import in_schema
+from testing.audit import row_of, subject_in
+from testing.database import in_schema
+from testing.processes import cdo_broker
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]

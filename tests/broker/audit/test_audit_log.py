@@ -9,9 +9,9 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.audit.models import AuditEntry
-from tests.broker.requests.conftest import ALL_SCOPES, decide, file, request_body
-from tests.broker.test_cli import cdo_broker
-from tests.conftest import TokenFactory, bearer
+from testing.clients import ALL_SCOPES, TokenFactory, bearer, decide, file
+from testing.processes import cdo_broker
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]

@@ -7,7 +7,7 @@ import secrets
 import httpx
 import pytest
 
-from tests.conftest import TokenFactory, bearer
+from testing.clients import TokenFactory, bearer
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import TokenFactory, bearer
+from testing.clients import TokenFactory, bearer
 
 pytestmark = pytest.mark.integration
 

@@ -8,15 +8,9 @@ import httpx
 import pytest
 
 from broker.directory.delegations import CLOCK_SKEW, one_year_after, window_problem
-from tests.broker.security.support import (
-    Sessions,
-    audit_mark,
-    audited_since,
-    delegation_body,
-    fresh_body,
-    window,
-)
-from tests.conftest import TokenFactory, bearer
+from testing.audit import audit_mark, audited_since
+from testing.clients import Sessions, TokenFactory, bearer
+from testing.organisations import delegation_body, fresh_body, window
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 

@@ -8,8 +8,7 @@ from hypothesis import strategies as st
 
 from broker.directory.jurisdiction import covers, covers_new_body
 from broker.routing.model import DirectoryView
-from tests.broker.routing.test_plan import DIRECTORY
-from tests.broker.routing.test_plan_properties import FAST, PROVINCIAL_BUREAU, directories
+from testing.directories import DIRECTORY, FAST, PROVINCIAL_BUREAU, directories
 
 
 def _chain(directory: DirectoryView, body: str) -> list[str]:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from broker.catalog.models import Dataset
 from broker.directory.models import Appointment, Organisation
 from broker.seed.pilot import seed_pilot
-from tests.conftest import TokenFactory, bearer
+from testing.clients import TokenFactory, bearer
 
 pytestmark = pytest.mark.integration
 

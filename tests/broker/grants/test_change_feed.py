@@ -20,11 +20,11 @@ from broker.grants.models import Grant, GrantChange
 from broker.grants.repository import last_position
 from broker.grants.service import change_grant
 from broker.kit.clock import utcnow
-from broker.oauth.clients import create_client
 from broker.settings import Settings
-from tests.broker.requests.conftest import ALL_SCOPES, request_body
-from tests.conftest import bearer, served_app
-from tests.sse import following, position
+from testing.apps import served_app
+from testing.clients import ALL_SCOPES, bearer, new_client, token_from
+from testing.sse import following, position
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]
@@ -46,15 +46,9 @@ def url(served: tuple[str, FastAPI]) -> str:
 
 
 async def _token(url: str, sessionmaker: Sessions, org: str, scope: str) -> str:
-    async with sessionmaker() as session:
-        client, secret = await create_client(session, organisation_id=org, scope=scope)
-        await session.commit()
+    client_id, secret = await new_client(sessionmaker, org, scope)
     async with httpx.AsyncClient(base_url=url) as http:
-        answer = await http.post(
-            "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client.id, secret)
-        )
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["access_token"])
+        return await token_from(http, client_id, secret)
 
 
 async def _grant(url: str, sessionmaker: Sessions, dataset: str, fields: list[str]) -> str:

@@ -15,23 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.grants.models import Grant
 from broker.kit.clock import utcnow
-from broker.oauth.clients import create_client
 from broker.outbox.models import OutboxEvent
 from broker.requests import sla
-from tests.broker.requests.conftest import ALL_SCOPES, request_body
-from tests.conftest import LINKS, bearer
+from testing.apps import LINKS
+from testing.clients import ALL_SCOPES, bearer, new_client
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]
 DATASET = "gd-rst-labour-dispatch-licences"  # unconditional, owned by gd-rst
 SCOPE = f"dataset:{DATASET}:read"
-
-
-async def _credentials(sessionmaker: Sessions, org: str, scope: str) -> tuple[str, str]:
-    async with sessionmaker() as session:
-        client, secret = await create_client(session, organisation_id=org, scope=scope)
-        await session.commit()
-    return client.id, secret
 
 
 async def _token(
@@ -44,12 +37,12 @@ async def _token(
 
 @pytest.fixture
 async def world(client: httpx.AsyncClient, sessionmaker: Sessions) -> dict[str, Any]:
-    holder = await _credentials(sessionmaker, "fs-gaj", ALL_SCOPES)
+    holder = await new_client(sessionmaker, "fs-gaj", ALL_SCOPES)
     api = (await _token(client, holder, "requests:submit grants:read")).json()["access_token"]
     filed = await client.post(
         "/v1/requests", headers=bearer(api), json=request_body(DATASET, ["licence_number"])
     )
-    provider = await _credentials(
+    provider = await new_client(
         sessionmaker, "gd-rst", "grants:revoke grants:read tokens:introspect"
     )
     provider_api = (await _token(client, provider, "grants:revoke grants:read")).json()[

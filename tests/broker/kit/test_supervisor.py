@@ -23,7 +23,7 @@ from broker.kit.supervisor import (
     Supervisor,
     describe,
 )
-from tests.waiting import wait_until
+from testing.waiting import wait_until
 
 TINY = Backoff(first_s=0.001, cap_s=0.004)
 

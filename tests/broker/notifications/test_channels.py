@@ -19,8 +19,9 @@ from broker.notifications.models import NotificationChannel
 from broker.notifications.service import credentials_of
 from broker.settings import Settings
 from broker.webhooks.secrets import cipher_from_settings
-from tests.broker.organisations import manager, new_organisation
-from tests.conftest import TokenFactory, broker_with
+from testing.apps import broker_with
+from testing.clients import TokenFactory
+from testing.organisations import manager, new_organisation
 
 pytestmark = pytest.mark.integration
 

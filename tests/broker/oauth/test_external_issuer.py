@@ -17,8 +17,9 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from broker.settings import Settings
-from tests.conftest import BASE_URL, bearer, broker_with
-from tests.ports import free_port
+from testing.apps import BASE_URL, broker_with
+from testing.clients import bearer
+from testing.processes import free_port
 
 pytestmark = pytest.mark.integration
 IDP = "https://idp.gd.example"

@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.grants.models import Grant
 from broker.kit.clock import utcnow
-from broker.oauth.clients import create_client
 from broker.requests import sla
-from tests.broker.requests.conftest import ALL_SCOPES, request_body
-from tests.conftest import BASE_URL, LINKS, bearer
+from testing.apps import BASE_URL, LINKS
+from testing.clients import ALL_SCOPES, bearer, new_client
+from testing.workloads import request_body
 
 with warnings.catch_warnings():
     # authlib 1.9 prefers the `httpx2` package and warns when it falls back to httpx.
@@ -31,13 +31,6 @@ pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]
 DATASET = "gd-zrzyt-mining-rights"  # unconditional, owned by gd-zrzyt
 SCOPE = f"dataset:{DATASET}:read"
-
-
-async def _credentials(sessionmaker: Sessions, org: str, scope: str) -> tuple[str, str]:
-    async with sessionmaker() as session:
-        client, secret = await create_client(session, organisation_id=org, scope=scope)
-        await session.commit()
-    return client.id, secret
 
 
 def _oauth_client(app: FastAPI, credentials: tuple[str, str], scope: str) -> AsyncOAuth2Client:
@@ -76,12 +69,12 @@ async def _active(
 async def test_the_round_trip_and_every_way_a_grant_ends(
     app: FastAPI, client: httpx.AsyncClient, sessionmaker: Sessions
 ) -> None:
-    holder = await _credentials(sessionmaker, "jm-gaj", ALL_SCOPES)
-    provider = await _credentials(sessionmaker, "gd-zrzyt", "tokens:introspect")
+    holder = await new_client(sessionmaker, "jm-gaj", ALL_SCOPES)
+    provider = await new_client(sessionmaker, "gd-zrzyt", "tokens:introspect")
     provider_api = bearer(
         (
             await _fetch(
-                app, await _credentials(sessionmaker, "gd-zrzyt", "grants:revoke"), "grants:revoke"
+                app, await new_client(sessionmaker, "gd-zrzyt", "grants:revoke"), "grants:revoke"
             )
         )["access_token"]
     )

@@ -14,21 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.grants.models import Grant
 from broker.kit.clock import utcnow
-from broker.oauth.clients import create_client
 from broker.oauth.models import OAuthClient
-from tests.broker.requests.conftest import ALL_SCOPES, request_body
-from tests.conftest import BASE_URL, bearer
+from testing.apps import BASE_URL
+from testing.clients import ALL_SCOPES, bearer, new_client
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]
 UNCONDITIONAL = "gd-rst-labour-dispatch-licences"
-
-
-async def _client(sessionmaker: Sessions, org: str, scope: str = ALL_SCOPES) -> tuple[str, str]:
-    async with sessionmaker() as session:
-        client, secret = await create_client(session, organisation_id=org, scope=scope)
-        await session.commit()
-    return client.id, secret
 
 
 async def _token(
@@ -74,7 +67,7 @@ async def test_a_grant_token_carries_its_grant_and_never_outlives_it(
 ) -> None:
     # 肇庆市公安局: no other test files for it, so the grant below is its only (and so the
     # chosen) grant of the dataset, whatever ran before
-    holder = await _client(sessionmaker, "zq-gaj")
+    holder = await new_client(sessionmaker, "zq-gaj", ALL_SCOPES)
     start = datetime.now(UTC).replace(microsecond=0)
     short = {
         "period": {"start": start.isoformat(), "end": (start + timedelta(seconds=120)).isoformat()}
@@ -103,7 +96,7 @@ async def test_a_grant_token_carries_its_grant_and_never_outlives_it(
 async def test_no_active_grant_or_mixed_scopes_are_invalid_scope(
     client: httpx.AsyncClient, sessionmaker: Sessions
 ) -> None:
-    holder = await _client(sessionmaker, "sz-gaj")
+    holder = await new_client(sessionmaker, "sz-gaj", ALL_SCOPES)
     without = await _token(client, holder, "dataset:gd-gat-population-basic:read")
     assert without.status_code == 400
     assert without.json()["error"] == "invalid_scope"
@@ -115,8 +108,8 @@ async def test_no_active_grant_or_mixed_scopes_are_invalid_scope(
 async def test_introspection_sees_revocation_of_token_client_and_grant_at_once(
     client: httpx.AsyncClient, sessionmaker: Sessions
 ) -> None:
-    holder = await _client(sessionmaker, "gz-rsj")
-    provider = await _client(sessionmaker, "gd-rst", "tokens:introspect")
+    holder = await new_client(sessionmaker, "gz-rsj", ALL_SCOPES)
+    provider = await new_client(sessionmaker, "gd-rst", "tokens:introspect")
     request = await _granted(client, holder)
 
     async def fresh() -> str:
@@ -163,7 +156,7 @@ async def test_introspection_sees_revocation_of_token_client_and_grant_at_once(
 async def test_a_revoked_token_is_refused_by_the_api_at_once(
     client: httpx.AsyncClient, sessionmaker: Sessions
 ) -> None:
-    holder = await _client(sessionmaker, "zh-dsb")
+    holder = await new_client(sessionmaker, "zh-dsb", ALL_SCOPES)
     token = (await _token(client, holder, "requests:read")).json()["access_token"]
     assert (await client.get("/v1/requests", headers=bearer(token))).status_code == 200
     await client.post("/oauth/revoke", data={"token": token}, auth=holder)
@@ -175,9 +168,9 @@ async def test_a_revoked_token_is_refused_by_the_api_at_once(
 async def test_introspection_is_for_authenticated_resource_servers(
     client: httpx.AsyncClient, sessionmaker: Sessions
 ) -> None:
-    holder = await _client(sessionmaker, "gz-rsj")
+    holder = await new_client(sessionmaker, "gz-rsj", ALL_SCOPES)
     token = (await _token(client, holder, "requests:read")).json()["access_token"]
-    no_scope = await _client(sessionmaker, "gd-rst", "requests:read")
+    no_scope = await new_client(sessionmaker, "gd-rst", "requests:read")
 
     unauthenticated = await client.post("/oauth/introspect", data={"token": token})
     wrong_secret = await client.post(

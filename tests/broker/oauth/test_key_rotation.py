@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from broker.app import create_app
 from broker.oauth.clients import create_client
 from broker.settings import Environment, Settings
-from tests.conftest import BASE_URL, bearer
+from testing.apps import BASE_URL
+from testing.clients import bearer
 
 pytestmark = pytest.mark.integration
 

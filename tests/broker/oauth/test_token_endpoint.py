@@ -14,20 +14,11 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.kit.clock import utcnow
-from broker.oauth.clients import create_client
 from broker.oauth.models import OAuthClient
-from tests.conftest import BASE_URL, TokenFactory, bearer
+from testing.apps import BASE_URL
+from testing.clients import TokenFactory, bearer, new_client
 
 pytestmark = pytest.mark.integration
-
-
-async def _new_client(
-    sessionmaker: async_sessionmaker[AsyncSession], org_id: str, scope: str
-) -> tuple[str, str]:
-    async with sessionmaker() as session:
-        oauth_client, secret = await create_client(session, organisation_id=org_id, scope=scope)
-        await session.commit()
-    return oauth_client.id, secret
 
 
 async def test_right_secret_gives_a_jwt_that_verifies_with_the_published_jwks(
@@ -35,7 +26,7 @@ async def test_right_secret_gives_a_jwt_that_verifies_with_the_published_jwks(
     sessionmaker: async_sessionmaker[AsyncSession],
     city_department: str,
 ) -> None:
-    client_id, secret = await _new_client(
+    client_id, secret = await new_client(
         sessionmaker, city_department, "requests:submit requests:read"
     )
 
@@ -70,9 +61,7 @@ async def test_client_secret_post_works_and_no_scope_means_all_the_client_has(
     sessionmaker: async_sessionmaker[AsyncSession],
     city_department: str,
 ) -> None:
-    client_id, secret = await _new_client(
-        sessionmaker, city_department, "requests:read grants:read"
-    )
+    client_id, secret = await new_client(sessionmaker, city_department, "requests:read grants:read")
 
     response = await client.post(
         "/oauth/token",
@@ -90,7 +79,7 @@ async def test_wrong_secret_is_401_invalid_client(
     use_basic: bool,
     city_department: str,
 ) -> None:
-    client_id, _secret = await _new_client(sessionmaker, city_department, "requests:read")
+    client_id, _secret = await new_client(sessionmaker, city_department, "requests:read")
     form = {"grant_type": "client_credentials"}
     if use_basic:
         response = await client.post("/oauth/token", data=form, auth=(client_id, "cs_wrong"))
@@ -107,7 +96,7 @@ async def test_unknown_and_revoked_clients_are_refused(
     sessionmaker: async_sessionmaker[AsyncSession],
     city_department: str,
 ) -> None:
-    client_id, secret = await _new_client(sessionmaker, city_department, "requests:read")
+    client_id, secret = await new_client(sessionmaker, city_department, "requests:read")
     async with sessionmaker() as session:
         await session.execute(
             update(OAuthClient).where(OAuthClient.id == client_id).values(revoked_at=utcnow())
@@ -127,7 +116,7 @@ async def test_a_scope_the_client_lacks_is_refused(
     sessionmaker: async_sessionmaker[AsyncSession],
     city_department: str,
 ) -> None:
-    client_id, secret = await _new_client(sessionmaker, city_department, "requests:read")
+    client_id, secret = await new_client(sessionmaker, city_department, "requests:read")
 
     for scope in ["directory:admin", "requests:read reports:read", "dataset:gd-x:read", "nonsense"]:
         response = await client.post(
@@ -144,7 +133,7 @@ async def test_other_grant_types_are_unsupported(
     sessionmaker: async_sessionmaker[AsyncSession],
     city_department: str,
 ) -> None:
-    client_id, secret = await _new_client(sessionmaker, city_department, "requests:read")
+    client_id, secret = await new_client(sessionmaker, city_department, "requests:read")
 
     response = await client.post(
         "/oauth/token", data={"grant_type": "password"}, auth=(client_id, secret)

@@ -25,17 +25,11 @@ from broker.outbox.models import SHARDS, OutboxEvent
 from broker.outbox.relay import OutboxRelay
 from broker.outbox.service import record_event
 from broker.settings import Settings
-from tests.broker.outbox.conftest import (
-    EVENT_TYPE,
-    StartRelay,
-    drained,
-    new_keys,
-    pending,
-    record,
-    wait_until,
-)
-from tests.conftest import REPO_ROOT
-from tests.kafka import KafkaSwitch, Tail, first_occurrences, header, ids_per_key, payload
+from testing import REPO_ROOT
+from testing.kafka import Tail, first_occurrences, header, ids_per_key, payload
+from testing.outbox import EVENT_TYPE, StartRelay, drained, new_keys, pending, record
+from testing.stacks import KafkaSwitch
+from testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +62,7 @@ async def test_every_event_goes_out_once_in_order_per_key_as_a_cloudevent(
         await record(outbox, untraced, 10, seed=2),
     )
 
-    await wait_until(lambda: drained(outbox), 30, "all 300 events to be sent")
+    await wait_until(lambda: drained(outbox), limit_s=30, what="all 300 events to be sent")
     records = await tail.read(traced + untraced)
 
     assert ids_per_key(records) == recorded  # each exactly once, per key in recorded order
@@ -107,7 +101,7 @@ async def test_the_app_runs_a_relay_over_its_outbox(
             )
             return all(sent)
 
-    await wait_until(all_sent, 10, "the app's relay to send the events")
+    await wait_until(all_sent, limit_s=10, what="the app's relay to send the events")
     assert ids_per_key(await tail.read(keys)) == recorded
 
 
@@ -120,13 +114,13 @@ async def test_a_commit_wakes_an_idle_relay_at_once(
         lambda: (
             running.relay.stats.producer_starts == 1 and running.relay.owned_shards == ALL_SHARDS
         ),
-        10,
-        "the relay to start",
+        limit_s=10,
+        what="the relay to start",
     )
     keys = new_keys(1)
 
     recorded = await record(outbox, keys, 1)
-    latency = await wait_until(lambda: drained(outbox), 5, "the event to be sent")
+    latency = await wait_until(lambda: drained(outbox), limit_s=5, what="the event to be sent")
 
     assert latency < 0.5
     assert ids_per_key(await tail.read(keys)) == recorded
@@ -137,7 +131,9 @@ async def test_two_relays_split_the_shards_and_hand_over_without_loss_or_reorder
 ) -> None:
     keys = new_keys(30)
     first = relays(batch_size=10)
-    await wait_until(lambda: first.relay.owned_shards == ALL_SHARDS, 10, "the first relay")
+    await wait_until(
+        lambda: first.relay.owned_shards == ALL_SHARDS, limit_s=10, what="the first relay"
+    )
 
     # Keep events coming while the second relay joins and half the shards change hands.
     recorded: dict[str, list[str]] = {}
@@ -150,7 +146,7 @@ async def test_two_relays_split_the_shards_and_hand_over_without_loss_or_reorder
             break
     else:
         pytest.fail("the second relay never got its half of the shards")
-    await wait_until(lambda: drained(outbox), 30, "every event to be sent")
+    await wait_until(lambda: drained(outbox), limit_s=30, what="every event to be sent")
 
     records = await tail.read(keys)
     assert ids_per_key(records) == recorded
@@ -186,17 +182,21 @@ async def test_a_killed_relays_shards_are_taken_over_at_least_once_in_order(
     survivor = relays(batch_size=10)
     await wait_until(
         lambda: len(doomed.relay.owned_shards) == len(survivor.relay.owned_shards) == SHARDS // 2,
-        10,
-        "the relays to split the shards",
+        limit_s=10,
+        what="the relays to split the shards",
     )
     before = await record(outbox, keys, 5)
     assert isinstance(doomed.relay, DiesBeforeMarking)
-    await wait_until(doomed.relay.hanging.is_set, 10, "a batch acked and not yet marked")
+    await wait_until(
+        doomed.relay.hanging.is_set, limit_s=10, what="a batch acked and not yet marked"
+    )
 
     await doomed.kill()
     after = await record(outbox, keys, 5, seed=2)  # half of them on the dead relay's shards
-    await wait_until(lambda: survivor.relay.owned_shards == ALL_SHARDS, 10, "the takeover")
-    await wait_until(lambda: drained(outbox), 30, "every event to be sent")
+    await wait_until(
+        lambda: survivor.relay.owned_shards == ALL_SHARDS, limit_s=10, what="the takeover"
+    )
+    await wait_until(lambda: drained(outbox), limit_s=30, what="every event to be sent")
 
     records = await tail.read(keys)
     # The batch acked but never marked goes out again; everything else exactly once, in order.
@@ -222,8 +222,10 @@ async def test_an_event_kafka_refuses_holds_up_its_own_key_only(
         waiting = [e for e in (await rows(outbox)).values() if e.sent_at is None]
         return len(waiting) == 4 and {e.key for e in waiting} == {stuck}
 
-    await wait_until(only_the_stuck_key_waits, 15, "every other key to be sent")
-    await wait_until(lambda: running.relay.stats.retries >= 2, 15, "the relay to retry")
+    await wait_until(only_the_stuck_key_waits, limit_s=15, what="every other key to be sent")
+    await wait_until(
+        lambda: running.relay.stats.retries >= 2, limit_s=15, what="the relay to retry"
+    )
 
     assert ids_per_key(await tail.read(keys)) == {k: recorded[k] for k in keys[1:]}
     row = (await rows(outbox))[poison.event_id]
@@ -239,16 +241,18 @@ async def test_an_outage_delays_events_but_loses_none_and_sends_none_twice(
     keys = new_keys(10)
     running = relays()
     before = await record(outbox, keys, 3)
-    await wait_until(lambda: drained(outbox), 15, "the first events to be sent")
+    await wait_until(lambda: drained(outbox), limit_s=15, what="the first events to be sent")
 
     await kafka.stop()
     during = await record(outbox, keys, 5, seed=2)
-    await wait_until(lambda: running.relay.stats.in_flight > 0, 10, "events handed to Kafka")
+    await wait_until(
+        lambda: running.relay.stats.in_flight > 0, limit_s=10, what="events handed to Kafka"
+    )
     late = await record(outbox, keys, 5, seed=3)
     assert await pending(outbox) == 100  # recorded and waiting: none marked without an ack
     assert not running.task.done()
     await kafka.start()
-    await wait_until(lambda: drained(outbox), 60, "the backlog to drain")
+    await wait_until(lambda: drained(outbox), limit_s=60, what="the backlog to drain")
 
     records = await tail.read(keys)
     assert ids_per_key(records) == merged(before, during, late)
@@ -266,12 +270,14 @@ async def test_a_relay_started_while_kafka_is_down_waits_for_it(
     await kafka.stop()
     recorded = await record(outbox, keys, 5)
     running = relays(max_backoff=0.5)
-    await wait_until(lambda: running.relay.stats.retries >= 3, 15, "attempts to reach Kafka")
+    await wait_until(
+        lambda: running.relay.stats.retries >= 3, limit_s=15, what="attempts to reach Kafka"
+    )
     assert await pending(outbox) == 40
     assert not running.task.done()
 
     await kafka.start()
-    await wait_until(lambda: drained(outbox), 30, "the backlog to drain")
+    await wait_until(lambda: drained(outbox), limit_s=30, what="the backlog to drain")
 
     assert ids_per_key(await tail.read(keys)) == recorded
     assert running.relay.stats.producer_starts == 1
@@ -296,11 +302,11 @@ async def test_the_relay_command_publishes_a_sqlite_outbox_until_sigterm(
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
-        await wait_until(lambda: drained(sessions), 30, "the relay command to publish")
+        await wait_until(lambda: drained(sessions), limit_s=30, what="the relay command to publish")
         # Committed by another process: the relay finds these by polling.
         second = await record(sessions, keys, 2, seed=2)
         started = time.monotonic()
-        await wait_until(lambda: drained(sessions), 10, "polling to find new events")
+        await wait_until(lambda: drained(sessions), limit_s=10, what="polling to find new events")
         assert time.monotonic() - started < 1.0
 
         process.send_signal(signal.SIGTERM)

@@ -17,7 +17,7 @@ from broker.models import Base
 from broker.outbox import topics
 from broker.outbox.models import OutboxEvent, shard_of
 from broker.outbox.service import backlog, record_event
-from tests.broker.outbox.conftest import EVENT_TYPE, pending
+from testing.outbox import EVENT_TYPE, pending
 
 pytestmark = pytest.mark.integration
 

@@ -20,8 +20,9 @@ from broker.directory import repository as directory_repository
 from broker.grants.models import Grant
 from broker.requests.models import Decision, RequestStep
 from broker.requests.sla import escalate_step
-from tests.broker.requests.conftest import ALL_SCOPES, decide, file, request_body
-from tests.conftest import LINKS, TokenFactory, bearer
+from testing.apps import LINKS
+from testing.clients import ALL_SCOPES, TokenFactory, bearer, decide, file
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 

@@ -1,17 +1,17 @@
+"""Fixtures of the request lifecycle's tests: each organisation's system, and a check that every
+event the package's tests wrote validates against its JSON Schema."""
+
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
+from sqlalchemy import select
 
-from tests.conftest import TokenFactory, bearer
-
-ALL_SCOPES = "requests:submit requests:read approvals:decide grants:read grants:use"
-
-Headers = Callable[[str], Awaitable[dict[str, str]]]
+from broker.outbox.models import OutboxEvent
+from testing.clients import ALL_SCOPES, Headers, TokenFactory, bearer
+from testing.events import validator_for
 
 
 @pytest.fixture(scope="session")
@@ -27,51 +27,9 @@ def as_org(token_for: TokenFactory) -> Headers:
     return headers
 
 
-def request_body(dataset_id: str, fields: list[str], **extra: Any) -> dict[str, Any]:
-    start = datetime.now(UTC).replace(microsecond=0)
-    return {
-        "kind": "share",
-        "dataset_id": dataset_id,
-        "fields": fields,
-        "purpose": "政务服务一网通办核验 / identity checks for online services",
-        "legal_basis": None,
-        "period": {
-            "start": start.isoformat(),
-            "end": (start + timedelta(days=365)).isoformat(),
-        },
-        **extra,
-    }
-
-
-async def file(
-    client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any], **kw: Any
-) -> httpx.Response:
-    return await client.post(
-        "/v1/requests", headers=headers | kw.pop("extra_headers", {}), json=body
-    )
-
-
-async def decide(
-    client: httpx.AsyncClient, headers: dict[str, str], request_id: str, **body: Any
-) -> httpx.Response:
-    return await client.post(f"/v1/requests/{request_id}/decision", headers=headers, json=body)
-
-
-def route_of(request: dict[str, Any]) -> list[list[str]]:
-    return [
-        [a["organisation_id"] for a in step["approvers"] if a["current"]]
-        for step in request["route"]
-    ]
-
-
 @pytest.fixture(scope="package", autouse=True)
 async def every_event_validates(sessionmaker: Any) -> AsyncIterator[None]:
     """After this package's tests: every event they wrote validates against its JSON Schema."""
-    from sqlalchemy import select
-
-    from broker.outbox.models import OutboxEvent
-    from tests.broker.requests.test_events import validator_for
-
     yield
     async with sessionmaker() as session:
         events = list(await session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)))

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.outbox.models import OutboxEvent
 from broker.requests.models import Decision
-from tests.broker.requests.conftest import Headers, decide, file, request_body
+from testing.clients import Headers, decide, file
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 DATASET = "gz-gaj-household-migration"  # conditional, same level: one step, gz-gaj decides

@@ -3,9 +3,9 @@ chain department CDO -> government CDO -> data bureau, recorded against who let 
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import httpx
@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from broker.outbox.models import OutboxEvent
 from broker.requests.models import Escalation
 from broker.settings import Settings
-from tests.broker.requests.conftest import ALL_SCOPES, request_body
-from tests.ports import bearer_from, free_port, serving_broker
-from tests.waiting import wait_until
+from testing.clients import ALL_SCOPES, bearer_from
+from testing.processes import free_port, serving_broker
+from testing.waiting import wait_until
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 
@@ -46,8 +47,7 @@ async def two_brokers(
     policy = tmp_path / "policy.yaml"
     policy.write_text(yaml.safe_dump(SHORT_SLA), encoding="utf-8")
     urls: list[str] = []
-    processes: list[asyncio.subprocess.Process] = []
-    try:
+    async with AsyncExitStack() as processes:
         for _ in range(2):
             port = free_port()
             url = f"http://127.0.0.1:{port}"
@@ -59,14 +59,9 @@ async def two_brokers(
                 "OAUTH_ISSUER": url,
                 "BROKER_DEV_KEY_DIR": str(tmp_path / "keys"),
             }
-            processes.append(await serving_broker(env, port))
+            await processes.enter_async_context(serving_broker(env, port))
             urls.append(url)
         yield urls
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            await asyncio.wait_for(process.wait(), 15)
 
 
 async def test_each_lapse_escalates_exactly_once_with_two_brokers(

@@ -3,35 +3,19 @@ committed JSON Schema; per request they come in lifecycle order."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
-import jsonschema
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.outbox.models import OutboxEvent
-from tests.broker.requests.conftest import Headers, decide, file, request_body
-from tests.conftest import REPO_ROOT
+from testing.clients import Headers, decide, file
+from testing.events import validator_for
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
-
-SCHEMA_FOR_FAMILY = {
-    "request": "request-event",
-    "approval": "approval-task",
-    "grant": "grant-event",
-    "notification": "dead-letter",
-}
-
-
-def validator_for(ce_type: str) -> jsonschema.protocols.Validator:
-    family = ce_type.removeprefix("cn.gov.gd.cdo.").split(".")[0]
-    path = REPO_ROOT / "schemas" / "events" / f"{SCHEMA_FOR_FAMILY[family]}.schema.json"
-    schema = json.loads(path.read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)  # type: ignore[no-any-return]
 
 
 async def events_of(

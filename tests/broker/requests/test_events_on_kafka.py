@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,13 @@ from broker.oauth.clients import create_client
 from broker.outbox.models import OutboxEvent
 from broker.requests.models import DataRequest
 from broker.settings import Settings
-from tests.broker.requests.conftest import ALL_SCOPES, Headers, decide, file, request_body
-from tests.broker.requests.test_events import validator_for
-from tests.kafka import KafkaSwitch, Record, first_occurrences, header, ids_per_key, open_tail
-from tests.ports import free_port, serving_broker
-from tests.waiting import wait_until
+from testing.clients import ALL_SCOPES, Headers, decide, file
+from testing.events import validator_for
+from testing.kafka import Record, first_occurrences, header, ids_per_key, open_tail
+from testing.processes import free_port, serving_broker
+from testing.stacks import KafkaSwitch
+from testing.waiting import wait_until
+from testing.workloads import request_body
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
 DATASET = "gz-gaj-household-migration"  # one step: gz-gaj decides
@@ -108,8 +109,7 @@ async def test_a_broker_killed_mid_load_loses_nothing_it_acknowledged(
         "BROKER_DEV_KEY_DIR": str(tmp_path / "keys"),
         "SLA_JOB": "false",
     }
-    broker = await serving_broker(env, port)
-    try:
+    async with serving_broker(env, port) as broker:  # a failure before the kill stops it
         async with sessionmaker() as session:
             oauth_client, secret = await create_client(
                 session, organisation_id="gz-rsj", scope=ALL_SCOPES
@@ -146,8 +146,7 @@ async def test_a_broker_killed_mid_load_loses_nothing_it_acknowledged(
 
             loading = asyncio.create_task(load())
             await wait_until(lambda: len(acknowledged) >= 60, limit_s=60, what="load to build up")
-            broker.send_signal(signal.SIGKILL)
-            await broker.wait()
+            await broker.kill9()
             await loading
 
             async with sessionmaker() as session:
@@ -161,11 +160,6 @@ async def test_a_broker_killed_mid_load_loses_nothing_it_acknowledged(
                 lambda: _unsent_zero(sessionmaker, acknowledged), limit_s=60, what="relay takeover"
             )
             records = await tail.read(acknowledged, within=60)
-
-    finally:  # a failure before the kill must not leave a broker (and its relay) running
-        if broker.returncode is None:
-            broker.kill()
-            await broker.wait()
 
     types = _types_per_request(records)
     assert set(types) == set(acknowledged)

@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.requests.models import DataRequest
-from tests.broker.requests.conftest import Headers, file, request_body
-from tests.conftest import LINKS
+from testing.apps import LINKS
+from testing.clients import Headers, file
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 

@@ -18,9 +18,10 @@ from broker.requests import decisions, sla
 from broker.requests.access import acting_for
 from broker.requests.exceptions import CDONotInOffice
 from broker.requests.schemas import DecisionIn
-from tests.broker.requests.conftest import Headers, file, request_body, route_of
-from tests.broker.security.support import Sessions, fresh_body, fresh_dataset
-from tests.conftest import LINKS, TokenFactory, bearer
+from testing.apps import LINKS
+from testing.clients import Headers, Sessions, TokenFactory, bearer, file, route_of
+from testing.organisations import fresh_body, fresh_dataset
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 

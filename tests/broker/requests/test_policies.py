@@ -11,8 +11,9 @@ import yaml
 from fastapi import FastAPI
 
 from broker.settings import Settings
-from tests.broker.requests.conftest import Headers, decide, file, request_body, route_of
-from tests.conftest import broker_with
+from testing.apps import broker_with
+from testing.clients import Headers, decide, file, route_of
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 

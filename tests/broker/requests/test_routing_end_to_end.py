@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.broker.requests.conftest import Headers, decide, file, request_body, route_of
+from testing.clients import Headers, decide, file, route_of
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 

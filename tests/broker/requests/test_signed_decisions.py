@@ -9,7 +9,8 @@ import httpx
 import jwt as pyjwt
 import pytest
 
-from tests.broker.requests.conftest import Headers, decide, file, request_body
+from testing.clients import Headers, decide, file
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 

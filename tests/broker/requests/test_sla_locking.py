@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from broker.kit.clock import utcnow
 from broker.requests import repository, sla
 from broker.requests.models import DataRequest, Escalation, RequestStep, StepApprover
-from tests.broker.requests.conftest import Headers, file, request_body
-from tests.conftest import LINKS
-from tests.waiting import wait_until
+from testing.apps import LINKS
+from testing.clients import Headers, file
+from testing.waiting import wait_until
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,9 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from broker.settings import Settings
-from tests.broker.requests.conftest import Headers, file, request_body
-from tests.conftest import broker_with
+from testing.apps import broker_with
+from testing.clients import Headers, file
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 VIEWER = "http://127.0.0.1:16686/trace/{trace_id}"

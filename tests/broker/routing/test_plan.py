@@ -20,41 +20,8 @@ from broker.routing.model import (
 from broker.routing.plan import escalation_target, facts_of, plan_route
 from broker.routing.policy import Condition, Policy, Rule, load_policy, parse_policy
 from broker.seed.pilot import PILOT_FILE
+from testing.directories import DIRECTORY, org_view
 
-
-def _org(
-    id: str,
-    kind: str,
-    level: str,
-    *,
-    government: str | None = None,
-    parent: str | None = None,
-    cdo: bool = True,
-) -> OrgView:
-    return OrgView(id, kind, level, government, parent, cdo)
-
-
-# Names follow the pilot seed; "no CDO" marks bodies outside the pilot.
-DIRECTORY = DirectoryView.of(
-    [
-        _org("gd-gov", "government", "province"),
-        _org("gd-dsb", "data_bureau", "province", government="gd-gov"),
-        _org("gd-gat", "department", "province", government="gd-gov"),
-        _org("gd-rst", "department", "province", government="gd-gov"),
-        _org("gd-jyt", "department", "province", government="gd-gov", cdo=False),
-        _org("gz-gov", "government", "city", parent="gd-gov"),
-        _org("gz-dsb", "data_bureau", "city", government="gz-gov"),
-        _org("gz-gaj", "department", "city", government="gz-gov"),
-        _org("gz-rsj", "department", "city", government="gz-gov"),
-        _org("gz-jyj", "department", "city", government="gz-gov", cdo=False),
-        _org("gz-th-gov", "government", "county", parent="gz-gov"),
-        _org("gz-th-gaj", "department", "county", government="gz-th-gov"),
-        _org("gz-by-gov", "government", "county", parent="gz-gov", cdo=False),
-        _org("gz-by-wjj", "department", "county", government="gz-by-gov", cdo=False),
-        _org("st-gov", "government", "city", parent="gd-gov", cdo=False),  # no bureau either
-        _org("st-gaj", "department", "city", government="st-gov", cdo=False),
-    ]
-)
 POLICY = load_policy()
 CHAIN = POLICY.escalation
 
@@ -173,9 +140,9 @@ def test_a_city_without_bureau_falls_to_the_provincial_bureau() -> None:
 def test_no_bureau_anywhere_is_a_routing_error() -> None:
     lonely = DirectoryView.of(
         [
-            _org("gov", "government", "province"),
-            _org("a", "department", "province", government="gov"),
-            _org("b", "department", "province", government="gov", cdo=False),
+            org_view("gov", "government", "province"),
+            org_view("a", "department", "province", government="gov"),
+            org_view("b", "department", "province", government="gov", cdo=False),
         ]
     )
     request = RoutingRequest("share", "a", "b", "conditional", False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from broker.routing.model import (
@@ -13,40 +13,15 @@ from broker.routing.model import (
     Approver,
     DirectoryView,
     NoIndependentApprover,
-    OrgView,
     Plan,
     RoutingRequest,
 )
 from broker.routing.plan import ROLE_RESOLVERS, escalation_target, plan_route, stand_in
 from broker.routing.policy import Policy, load_policy, parse_policy
+from testing.directories import FAST, PROVINCIAL_BUREAU, directories
 
 DEFAULT = load_policy()
-PROVINCIAL_BUREAU = "p-dsb"
 ROLES = sorted(ROLE_RESOLVERS)
-# database=None: no .hypothesis/ folder in the repository; failures still print the example.
-FAST = settings(deadline=None, max_examples=200, database=None)
-
-
-@st.composite
-def directories(draw: st.DrawFn) -> DirectoryView:
-    """A province, up to 3 cities (some without bureau), each with up to 2 counties or towns;
-    up to 3 departments per government; any body may lack a CDO. The provincial bureau exists."""
-    orgs: list[OrgView] = []
-
-    def government(id: str, level: str, parent: str | None, with_bureau: bool) -> None:
-        orgs.append(OrgView(id, "government", level, None, parent, draw(st.booleans())))
-        if with_bureau:
-            orgs.append(OrgView(f"{id}-dsb", "data_bureau", level, id, None, draw(st.booleans())))
-        for n in range(draw(st.integers(0, 3))):
-            orgs.append(OrgView(f"{id}-d{n}", "department", level, id, None, draw(st.booleans())))
-
-    government("p", "province", None, with_bureau=True)
-    for c in range(draw(st.integers(0, 3))):
-        government(f"c{c}", "city", "p", with_bureau=draw(st.booleans()))
-        for k in range(draw(st.integers(0, 2))):
-            level = draw(st.sampled_from(["county", "town"]))
-            government(f"c{c}-k{k}", level, f"c{c}", with_bureau=False)
-    return DirectoryView.of(orgs)
 
 
 @st.composite

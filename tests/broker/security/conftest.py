@@ -3,19 +3,14 @@ clients (the scopes `seed-pilot --clients` gives each kind of body)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.settings import Settings
-from tests.broker.security.support import Party, demo_party
-from tests.ports import free_port, serving_broker
-
-Sessions = async_sessionmaker[AsyncSession]
-PartyFactory = Callable[..., Awaitable[Party]]
+from testing.clients import Party, PartyFactory, Sessions, demo_party
+from testing.processes import free_port, serving_broker
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +30,8 @@ async def served(
         "SLA_JOB": "false",
         "OUTBOX_RELAY": "false",
     }
-    process = await serving_broker(env, port)
-    try:
+    async with serving_broker(env, port):
         yield url
-    finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), 15)
 
 
 @pytest.fixture

@@ -27,18 +27,12 @@ from broker.kit.clock import utcnow
 from broker.outbox.models import OutboxEvent
 from broker.requests.models import DataRequest, Decision, RequestStep, StepApprover
 from broker.requests.sla import escalate_step
-from tests.broker.requests.conftest import request_body, route_of
-from tests.broker.security.conftest import PartyFactory, Sessions
-from tests.broker.security.support import (
-    Party,
-    audit_mark,
-    audited_since,
-    delegation_body,
-    fresh_body,
-    fresh_dataset,
-)
-from tests.broker.test_cli import cdo_broker
-from tests.conftest import LINKS
+from testing.apps import LINKS
+from testing.audit import audit_mark, audited_since
+from testing.clients import Party, PartyFactory, Sessions, route_of
+from testing.organisations import delegation_body, fresh_body, fresh_dataset
+from testing.processes import cdo_broker
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 

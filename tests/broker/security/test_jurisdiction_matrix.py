@@ -21,6 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from broker.app import create_app
 from broker.catalog.models import Dataset
 from broker.directory.jurisdiction import covers
 from broker.directory.models import Appointment, Delegation, Organisation
@@ -28,17 +29,11 @@ from broker.directory.repository import directory_snapshot
 from broker.grants.models import Grant
 from broker.kit.clock import utcnow
 from broker.requests.models import Clarification, DataRequest, Decision, StepApprover
-from tests.broker.requests.conftest import request_body
-from tests.broker.security.conftest import Sessions
-from tests.broker.security.support import (
-    audit_mark,
-    audited_since,
-    fresh_body,
-    fresh_dataset,
-    window,
-)
-from tests.broker.test_authorisation_matrix import ROUTES, app_routes
-from tests.conftest import TokenFactory, bearer
+from testing.audit import audit_mark, audited_since
+from testing.clients import Sessions, TokenFactory, bearer
+from testing.organisations import fresh_body, fresh_dataset, window
+from testing.routes import app_routes
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 
@@ -99,6 +94,7 @@ NOT_APPLICABLE = {
     },
 }
 
+ROUTES = app_routes(create_app())  # collection time: no lifespan, nothing is connected
 WRITE_ROUTES = sorted(route for route in ROUTES if route[0] in WRITE_METHODS)
 
 

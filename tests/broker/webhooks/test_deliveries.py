@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.kit.clock import utcnow
 from broker.webhooks.models import WebhookAttempt, WebhookDelivery
-from tests.broker.organisations import manager, new_organisation
-from tests.broker.test_cli import cdo_broker
-from tests.conftest import TokenFactory
+from testing.clients import TokenFactory
+from testing.organisations import manager, new_organisation
+from testing.processes import cdo_broker
 
 pytestmark = pytest.mark.integration
 

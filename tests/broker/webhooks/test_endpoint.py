@@ -21,7 +21,8 @@ from broker.webhooks import repository
 from broker.webhooks.models import WebhookEndpoint
 from broker.webhooks.secrets import cipher_from_settings
 from broker.webhooks.service import signing_secrets
-from tests.conftest import TokenFactory, bearer, broker_with
+from testing.apps import broker_with
+from testing.clients import TokenFactory, bearer
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from tests.certificates import self_signed
-from tests.ports import free_port
+from testing.certificates import self_signed
+from testing.processes import free_port
 
 USER, PASSWORD = "cdo-notifier", "smtp-secret-1"
 

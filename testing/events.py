@@ -1,5 +1,6 @@
-"""Messages as the relay publishes them, built from the event models, for tests that put their
-own on the topics (and bad ones next to them)."""
+"""Events as the broker writes them: their committed JSON Schemas, and messages as the relay
+publishes them, built from the event models, for tests that put their own on the topics (and
+bad ones next to them)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,29 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord, RecordMetadata
+import jsonschema
+from aiokafka.structs import ConsumerRecord
 
 from broker.events import ApprovalTask, Period
 from notifier.messages import Event
+from testing import REPO_ROOT
+
+SCHEMA_FOR_FAMILY = {
+    "request": "request-event",
+    "approval": "approval-task",
+    "grant": "grant-event",
+    "notification": "dead-letter",
+}
+
+
+def validator_for(ce_type: str) -> jsonschema.protocols.Validator:
+    """The validator of the committed schema (schemas/events/) of events of type `ce_type`."""
+    family = ce_type.removeprefix("cn.gov.gd.cdo.").split(".")[0]
+    path = REPO_ROOT / "schemas" / "events" / f"{SCHEMA_FOR_FAMILY[family]}.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
 
 AT = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
@@ -82,18 +101,3 @@ def record(
 
 def encoded(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode()
-
-
-async def produce(
-    bootstrap: str, topic: str, messages: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]]
-) -> list[RecordMetadata]:
-    """Sends (key, value, headers) messages in order and waits for Kafka's acks."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        return [
-            await producer.send_and_wait(topic, value, key=key, headers=headers)
-            for key, value, headers in messages
-        ]
-    finally:
-        await producer.stop()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.notifier.conftest import Received, Reply
+from testing.receivers import Received, Reply
 
 WECOM_TEXT_BYTES, WECOM_MARKDOWN_BYTES = 2048, 4096
 DINGTALK_WINDOW_S = 3600  # "与请求调用时间误差不能超过1小时"

@@ -1,31 +1,35 @@
-"""Reading what Kafka topics receive, and stopping or starting the stack's Kafka, for tests."""
+"""Reading what Kafka topics receive, and putting messages on them, for tests and the fault run."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeAlias
 
-import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.structs import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import RecordMetadata
 
 from broker.outbox import topics
-from broker.settings import Settings
-from tests.conftest import REPO_ROOT
+from testing import REPO_ROOT
 
-Record = ConsumerRecord[bytes, bytes]
-STACK = REPO_ROOT / "deploy" / "local" / "stack"
+Record: TypeAlias = Any  # aiokafka's ConsumerRecord[bytes, bytes]; aiokafka has no types
+Message = tuple[bytes | None, bytes, list[tuple[str, bytes]]]  # key, value, headers
+TOPIC_LIST = REPO_ROOT / "deploy" / "local" / "topics.txt"
 
 
 def partition_count(topic: str = topics.REQUESTS) -> int:
-    for line in (REPO_ROOT / "deploy" / "local" / "topics.txt").read_text().splitlines():
+    """As deploy/local/stack created the topic."""
+    for line in TOPIC_LIST.read_text().splitlines():
         name, _, partitions = line.partition(" ")
         if name == topic:
-            return int(partitions)
-    raise LookupError(topic)
+            return int(partitions.split()[0])
+    raise LookupError(f"{topic} is not in {TOPIC_LIST}")
+
+
+def partitions_of(names: Iterable[str]) -> list[TopicPartition]:
+    return [TopicPartition(t, n) for t in names for n in range(partition_count(t))]
 
 
 class Tail:
@@ -55,7 +59,7 @@ async def open_tail(bootstrap_servers: str, topic: str = topics.REQUESTS) -> Asy
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, n) for n in range(partition_count(topic))]
+        partitions = partitions_of([topic])
         consumer.assign(partitions)
         for partition, offset in (await consumer.end_offsets(partitions)).items():
             consumer.seek(partition, offset)
@@ -64,11 +68,33 @@ async def open_tail(bootstrap_servers: str, topic: str = topics.REQUESTS) -> Asy
         await consumer.stop()
 
 
-@pytest.fixture
-async def tail(settings: Settings) -> AsyncIterator[Tail]:
-    assert settings.kafka_bootstrap_servers
-    async with open_tail(settings.kafka_bootstrap_servers) as opened:
-        yield opened
+async def group_at_the_end(bootstrap: str, group_id: str, names: Iterable[str]) -> None:
+    """The topics hold earlier runs' events: the consumer group starts after them (its committed
+    offsets are the topics' ends now)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = partitions_of(names)
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.commit(dict(ends.items()))
+    finally:
+        await consumer.stop()
+
+
+async def produce(bootstrap: str, topic: str, messages: Sequence[Message]) -> list[RecordMetadata]:
+    """Sends (key, value, headers) messages in order and waits for Kafka's acks."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        return [
+            await producer.send_and_wait(topic, value, key=key, headers=headers)
+            for key, value, headers in messages
+        ]
+    finally:
+        await producer.stop()
 
 
 def header(record: Record, name: str) -> str | None:
@@ -95,35 +121,3 @@ def first_occurrences(ids: dict[str, list[str]]) -> dict[str, list[str]]:
 def payload(record: Record) -> Any:
     assert record.value is not None
     return json.loads(record.value)
-
-
-async def stack(command: str) -> None:
-    process = await asyncio.create_subprocess_exec(
-        str(STACK), command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    _, err = await asyncio.wait_for(process.communicate(), timeout=240)
-    assert process.returncode == 0, f"stack {command}: {err.decode(errors='replace')}"
-
-
-class KafkaSwitch:
-    def __init__(self) -> None:
-        self.down = False
-
-    async def stop(self) -> None:
-        self.down = True
-        await stack("stop-kafka")
-
-    async def start(self) -> None:
-        await stack("start-kafka")
-        self.down = False
-
-
-@pytest.fixture
-async def kafka() -> AsyncIterator[KafkaSwitch]:
-    """Stops and starts the stack's Kafka; whatever happens, it runs again after the test."""
-    switch = KafkaSwitch()
-    try:
-        yield switch
-    finally:
-        if switch.down:
-            await switch.start()

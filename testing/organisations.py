@@ -1,76 +1,54 @@
-"""What the security tests share: parties holding demo clients, fresh bodies to act on, and
-the before/after views that show a refused call changed nothing."""
+"""Bodies and datasets for tests of per-organisation things (a webhook endpoint, a channel,
+appointments, delegations): the database is shared by the session, so each test makes bodies of
+its own and leaves the seeded ones alone."""
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.audit.models import AuditEntry
 from broker.catalog.models import Dataset
 from broker.directory.models import Appointment, Organisation
-from broker.oauth.clients import create_client
-from broker.oauth.scopes import demo_scopes_for
-from broker.seed.pilot import load_pilot
+from testing.clients import TokenFactory, bearer
 
 Sessions = async_sessionmaker[AsyncSession]
-_SEED = {o["id"]: o for o in load_pilot()["organisations"]}
 
 
-@dataclass
-class Party:
-    """One body's system: its client and an HTTP client carrying its access token."""
+def first_seeded(data: dict[str, object], **wanted: object) -> str:
+    """The first organisation of the seed `data` with every attribute `wanted`."""
+    organisations = data["organisations"]
+    assert isinstance(organisations, list)
+    for org in organisations:
+        if all(org.get(key) == value for key, value in wanted.items()):
+            return str(org["id"])
+    raise LookupError(f"no seeded organisation with {wanted}")
 
-    org: str
-    client_id: str
-    secret: str
-    scope: str
-    http: httpx.AsyncClient
 
-
-async def demo_party(url: str, sessionmaker: Sessions, org: str, scope: str | None) -> Party:
-    kind, has_cdo = _kind_of(org)
-    scope = scope or demo_scopes_for(kind, has_cdo)
+async def new_organisation(sessionmaker: Sessions) -> str:
+    """A body of its own per test: an organisation has one endpoint, the database is shared."""
+    org_id = f"wh-{uuid.uuid4().hex[:12]}"
     async with sessionmaker() as session:
-        client, secret = await create_client(session, organisation_id=org, scope=scope)
-        await session.commit()
-    http = httpx.AsyncClient(base_url=url, timeout=30)
-    answer = await http.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials", "scope": scope},
-        auth=(client.id, secret),
-    )
-    assert answer.status_code == 200, answer.text
-    http.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
-    return Party(org, client.id, secret, scope, http)
-
-
-def _kind_of(org: str) -> tuple[str, bool]:
-    if org in _SEED:
-        return str(_SEED[org]["kind"]), bool(_SEED[org].get("cdo"))
-    return "department", True  # a body a test added
-
-
-async def audit_mark(sessionmaker: Sessions) -> int:
-    async with sessionmaker() as session:
-        return int(await session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0))) or 0)
-
-
-async def audited_since(sessionmaker: Sessions, mark: int, *, actor: str) -> list[AuditEntry]:
-    """Audit rows written after `mark` that name `actor` as the acting organisation."""
-    async with sessionmaker() as session:
-        rows = await session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.id > mark, AuditEntry.actor == actor)
-            .order_by(AuditEntry.id)
+        session.add(
+            Organisation(
+                id=org_id,
+                name="测试局",
+                name_en="Test bureau",
+                kind="department",
+                level="city",
+                division_code="440100",
+            )
         )
-        return list(rows)
+        await session.commit()
+    return org_id
+
+
+async def manager(token_for: TokenFactory, org_id: str) -> dict[str, str]:
+    """Headers of `org_id`'s system allowed to manage its webhooks and channels."""
+    return bearer(await token_for(org_id, "webhooks:manage"))
 
 
 async def fresh_body(
@@ -138,6 +116,7 @@ async def fresh_dataset(
 
 
 def window(days: float = 14, *, start_in: float = 0) -> dict[str, str]:
+    """A delegation's `starts_at` and `ends_at`: `days` long, starting `start_in` days from now."""
     start = datetime.now(UTC) + timedelta(days=start_in)
     return {
         "starts_at": start.isoformat(),
