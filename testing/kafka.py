@@ -12,20 +12,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import RecordMetadata
 
 from broker.outbox import topics
-from testing import REPO_ROOT
 
 Record: TypeAlias = Any  # aiokafka's ConsumerRecord[bytes, bytes]; aiokafka has no types
 Message = tuple[bytes | None, bytes, list[tuple[str, bytes]]]  # key, value, headers
-TOPIC_LIST = REPO_ROOT / "deploy" / "local" / "topics.txt"
 
 
 def partition_count(topic: str = topics.REQUESTS) -> int:
     """As deploy/local/stack created the topic."""
-    for line in TOPIC_LIST.read_text().splitlines():
-        name, _, partitions = line.partition(" ")
-        if name == topic:
-            return int(partitions.split()[0])
-    raise LookupError(f"{topic} is not in {TOPIC_LIST}")
+    return topics.PARTITIONS[topic]
 
 
 def partitions_of(names: Iterable[str]) -> list[TopicPartition]:

@@ -327,3 +327,14 @@ def test_compose_brokers_connect_as_the_app_role_and_migrate_as_the_owner() -> N
     assert services["migrate"]["environment"]["MIGRATION_DATABASE_URL"].startswith(owner)
     init = [v for v in services["postgres"]["volumes"] if "docker-entrypoint-initdb.d" in v]
     assert (DEPLOY / init[0].split(":")[0]).read_text().count("CREATE ROLE cdo_app") == 1
+
+
+def test_compose_makes_the_topics_with_the_stacks_admin_before_the_services_start() -> None:
+    services = COMPOSE["services"]
+    [mount] = services["kafka-topics"]["volumes"]
+    source, target, _ = mount.split(":")
+    assert (DEPLOY / source).resolve() == DEPLOY / "local" / "kafka_admin.py"
+    assert services["kafka-topics"]["command"][:2] == ["python", target]
+    for name in ("broker", "notifier"):
+        wait = services[name]["depends_on"]["kafka-topics"]
+        assert wait == {"condition": "service_completed_successfully"}

@@ -11,8 +11,10 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 
+from broker.outbox.topics import PARTITIONS
 from testing.stacks import Stack
 
 TOPIC = "datashare.requests"
@@ -55,6 +57,17 @@ async def test_second_up_changes_nothing() -> None:
     assert printed["DATABASE_URL"].startswith("postgresql+asyncpg://cdo_app:")
     assert printed["MIGRATION_DATABASE_URL"].startswith("postgresql+asyncpg://cdo:")
     assert await running_pids() == pids
+
+
+async def test_up_makes_the_contract_topics_with_their_partitions() -> None:
+    bootstrap = exports(await STACK.run("up"))["KAFKA_BOOTSTRAP_SERVERS"]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(PARTITIONS))
+    finally:
+        await admin.close()
+    assert {t["topic"]: len(t["partitions"]) for t in described} == PARTITIONS
 
 
 async def _next_with_key(consumer: AIOKafkaConsumer, key: bytes) -> ConsumerRecord[bytes, bytes]:
