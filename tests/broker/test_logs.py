@@ -3,17 +3,16 @@ request, its id and first trace. Run in a subprocess: the configuration is proce
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
-import httpx
-
-from testing.processes import free_port
+from testing.processes import answers, free_port
+from testing.waiting import wait_until
 
 SCRIPT = textwrap.dedent(
     """
@@ -59,7 +58,7 @@ def test_json_lines_with_trace_and_request_ids() -> None:
     assert about["time"].endswith("+00:00")
 
 
-def test_the_server_writes_only_json_lines(tmp_path: Path) -> None:
+async def test_the_server_writes_only_json_lines(tmp_path: Path) -> None:
     port = free_port()
     env = os.environ | {
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/logs.db",
@@ -69,24 +68,17 @@ def test_the_server_writes_only_json_lines(tmp_path: Path) -> None:
     }
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     env.pop("REDIS_URL", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "broker", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "broker", "serve", "--port", str(port),
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while True:  # a condition with a deadline: the server answers
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.1)
+        url = f"http://127.0.0.1:{port}/healthz"
+        await wait_until(lambda: answers(url), limit_s=30, what="the server to answer")
     finally:
         server.terminate()
-        _, stderr = server.communicate(timeout=30)
-    lines = [json.loads(line) for line in stderr.splitlines()]  # each line parses
+        _, stderr = await asyncio.wait_for(server.communicate(), 30)
+    lines = [json.loads(line) for line in stderr.decode().splitlines()]  # each line parses
     loggers = {line["logger"] for line in lines}
     assert {"uvicorn.error", "uvicorn.access"} <= loggers
     assert any("GET /healthz" in line["message"] for line in lines)
