@@ -1,4 +1,4 @@
-"""The `cdo-broker` command: serve, notifier, migrate, seed-pilot, client create, webhooks, dlq."""
+"""The `cdo-broker` command: serve, notifier, migrate, seed-pilot, client, person, webhooks, dlq."""
 
 from __future__ import annotations
 
@@ -96,28 +96,38 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _seed_pilot(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.kit.clock import utcnow
+    from broker.seed.people import ensure_demo_people
     from broker.seed.pilot import (
         SeedReport,
         ensure_demo_clients,
         load_pilot,
-        read_clients_file,
+        read_secrets_file,
         seed_pilot,
-        write_clients_file,
+        write_secrets_file,
     )
+    from broker.webhooks.secrets import cipher_from_settings
 
     data = load_pilot()
-    known = read_clients_file(Path(args.clients)) if args.clients else {}
+    known = read_secrets_file(Path(args.clients)) if args.clients else {}
+    known_people = read_secrets_file(Path(args.people)) if args.people else {}
 
-    async def work(session: AsyncSession) -> tuple[SeedReport, dict[str, Any] | None]:
+    async def work(session: AsyncSession) -> tuple[SeedReport, Any, Any]:
         report = await seed_pilot(session, data)
-        clients = None
+        clients = people = None
         if args.clients:
             clients = await ensure_demo_clients(session, data, known, report)
-        return report, clients
+        if args.people:
+            people, report.people = await ensure_demo_people(
+                session, data, known_people, cipher=cipher_from_settings(settings), now=utcnow()
+            )
+        return report, clients, people
 
-    report, clients = _in_transaction(settings, work)
+    report, clients, people = _in_transaction(settings, work)
     if clients is not None:
-        write_clients_file(Path(args.clients), clients)
+        write_secrets_file(Path(args.clients), clients)
+    if people is not None:
+        write_secrets_file(Path(args.people), people)
     print(json.dumps(report.as_dict(), ensure_ascii=False))
     return 0
 
@@ -153,6 +163,30 @@ def _client_revoke(args: argparse.Namespace, settings: Settings) -> int:
         return {"client_id": client.id, "revoked_at": client.revoked_at.isoformat()}
 
     print(json.dumps(_in_transaction(settings, work)))
+    return 0
+
+
+def _person_create(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.people.service import create_person
+    from broker.webhooks.secrets import cipher_from_settings
+
+    async def work(session: AsyncSession) -> dict[str, str | None]:
+        new = await create_person(
+            session,
+            organisation_id=args.org,
+            role=args.role,
+            name=args.name,
+            username=args.username,
+            cipher=cipher_from_settings(settings),
+        )
+        return {
+            "person_id": new.person.id,
+            "username": new.person.username,
+            "password": new.password,
+            "totp_uri": new.totp_uri,
+        }
+
+    print(json.dumps(_in_transaction(settings, work), ensure_ascii=False))
     return 0
 
 
@@ -294,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = commands.add_parser("seed-pilot", help="load the pilot directory and catalog")
     seed.add_argument("--clients", metavar="PATH", help="also write demo OAuth clients here")
+    seed.add_argument("--people", metavar="PATH", help="also write demo people here")
     seed.set_defaults(handler=_seed_pilot)
 
     client = commands.add_parser("client", help="OAuth clients")
@@ -309,6 +344,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     revoke.add_argument("--id", required=True, help="the client_id")
     revoke.set_defaults(handler=_client_revoke)
+
+    person = commands.add_parser("person", help="people who sign in")
+    person_commands = person.add_subparsers(dest="person_command", required=True)
+    new_person = person_commands.add_parser(
+        "create", help="create a person; prints a one-time password (and TOTP URI) once"
+    )
+    new_person.add_argument("--org", required=True, help="the person's organisation id")
+    new_person.add_argument("--role", required=True, help="cdo, staff, bureau_operator, auditor")
+    new_person.add_argument("--name", required=True, help="the name people read, e.g. 张三")
+    new_person.add_argument("--username", default=None, help="default: <org>-<role>")
+    new_person.set_defaults(handler=_person_create)
 
     webhooks = commands.add_parser("webhooks", help="webhook deliveries")
     webhooks_commands = webhooks.add_subparsers(dest="webhooks_command", required=True)

@@ -6,8 +6,9 @@ from broker.directory.models import Appointment, Delegation, Organisation
 from broker.grants.models import Grant, GrantChange
 from broker.kit.db import Base
 from broker.notifications.models import NotificationChannel
-from broker.oauth.models import OAuthClient
+from broker.oauth.models import AuthorizationCode, OAuthClient, RefreshToken
 from broker.outbox.models import OutboxEvent
+from broker.people.models import Person, PersonSession
 from broker.requests.models import (
     Clarification,
     DataRequest,
@@ -21,6 +22,7 @@ from broker.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpo
 __all__ = [
     "Appointment",
     "AuditEntry",
+    "AuthorizationCode",
     "Base",
     "Clarification",
     "DataRequest",
@@ -34,6 +36,9 @@ __all__ = [
     "OAuthClient",
     "Organisation",
     "OutboxEvent",
+    "Person",
+    "PersonSession",
+    "RefreshToken",
     "RequestStep",
     "StepApprover",
     "WebhookAttempt",

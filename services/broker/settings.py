@@ -63,6 +63,13 @@ class Settings(BaseSettings):
         default=60.0, ge=0, alias="EXTERNAL_JWKS_MIN_REFETCH"
     )
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86400, alias="ACCESS_TOKEN_TTL")
+    # People (CONTRACT v2): decisions only by a person who signed in; unset: true in production.
+    decisions_require_person_setting: bool | None = Field(
+        default=None, alias="DECISIONS_REQUIRE_PERSON"
+    )
+    refresh_token_ttl_seconds: int = Field(
+        default=8 * 3600, ge=300, le=30 * 86400, alias="REFRESH_TOKEN_TTL"
+    )
 
     # The routing policy (YAML, see schemas/routing-policy.schema.json); default: the packaged one.
     routing_policy_file: Path | None = Field(default=None, alias="ROUTING_POLICY_FILE")
@@ -153,6 +160,12 @@ class Settings(BaseSettings):
     auth_lockout_seconds: float = Field(default=60.0, gt=0, alias="AUTH_LOCKOUT")
     auth_lockout_max_seconds: float = Field(default=900.0, gt=0, alias="AUTH_LOCKOUT_MAX")
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, alias="MAX_BODY_BYTES")
+
+    @property
+    def decisions_require_person(self) -> bool:
+        if self.decisions_require_person_setting is not None:
+            return self.decisions_require_person_setting
+        return self.environment is Environment.production
 
     @property
     def console_base(self) -> str:

@@ -52,7 +52,7 @@ def test_seed_pilot_with_clients_twice_keeps_the_same_clients(
 
     assert json.loads(clients_file.read_text()) == written
     assert json.loads(again.stdout)["created"] == {
-        "organisations": 0, "appointments": 0, "datasets": 0, "clients": 0,
+        "organisations": 0, "appointments": 0, "datasets": 0, "clients": 0, "people": 0,
     }  # fmt: skip
     some_bureau = next(v for k, v in written.items() if k.endswith("-dsb"))
     assert "directory:admin" in some_bureau["scope"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 class Actor:
     org_id: str | None  # the acting organisation; None: the broker itself (the SLA job)
     client_id: str | None = None  # the OAuth client the call came through
-    person_id: str | None = None  # the person signed in, when people sign in (not yet)
+    person_id: str | None = None  # the person signed in (the console, a person's token)
 
     @property
     def organisation(self) -> str:

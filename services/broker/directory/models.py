@@ -49,6 +49,8 @@ class Appointment(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
     person_name: Mapped[str] = mapped_column(String(100))
+    # The person account of the CDO: only that person decides as the body's CDO.
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"), index=True)
     title: Mapped[str] = mapped_column(String(100))
     appointed_by: Mapped[str] = mapped_column(String(200))
     filed_with_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))

@@ -27,6 +27,7 @@ class AppointmentOut(BaseModel):
     id: str
     organisation_id: str
     person_name: str
+    person_id: str | None = Field(default=None, description="the CDO's person account")
     title: str
     appointed_by: str
     filed_with_id: str
@@ -98,6 +99,10 @@ class AppointmentIn(BaseModel):
 
     organisation_id: str
     person_name: str = Field(min_length=1, max_length=100)
+    person_id: str | None = Field(
+        default=None,
+        description="the CDO's person account (of the same body): only that person decides",
+    )
     title: str = Field(min_length=1, max_length=100)
     appointed_by: str = Field(min_length=1, max_length=200)
     filed_with_id: str = Field(description="the data bureau the appointment is filed with")

@@ -29,6 +29,7 @@ from broker.directory.schemas import (
     OrganisationOut,
 )
 from broker.kit.ids import new_id
+from broker.people.models import Person
 
 
 def to_out(org: Organisation, cdo: Appointment | None) -> OrganisationOut:
@@ -151,6 +152,13 @@ async def appoint(
         raise InvalidDirectoryChange(
             f"filed_with_id: '{data.filed_with_id}' is not a data bureau", field="filed_with_id"
         )
+    if data.person_id is not None:
+        person = await session.get(Person, data.person_id)
+        if person is None or person.organisation_id != data.organisation_id:
+            raise InvalidDirectoryChange(
+                f"person_id: no person '{data.person_id}' in '{data.organisation_id}'",
+                field="person_id",
+            )
     replaced = await _end_replaced(session, data) if data.replaces is not None else None
     clashes = await repository.overlapping_appointments(
         session, data.organisation_id, data.starts_at, data.ends_at

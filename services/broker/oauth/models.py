@@ -1,4 +1,5 @@
-"""OAuth clients: each belongs to one organisation, which is the caller's identity."""
+"""OAuth clients (each belongs to one organisation, the caller's identity), and what people's
+sign-in leaves behind: authorization codes and refresh tokens, kept as hashes only."""
 
 from __future__ import annotations
 
@@ -20,5 +21,35 @@ class OAuthClient(Base):
     scope: Mapped[str] = mapped_column(Text)  # space-separated scopes the client may ask for
     # sha256 of a 256-bit random secret: high entropy makes a slow password hash unnecessary.
     secret_hash: Mapped[str] = mapped_column(String(64))
+    # Space-separated redirect URIs: a client with any signs people in (authorization code).
+    redirect_uris: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuthorizationCode(Base):
+    __tablename__ = "oauth_authorization_codes"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the code
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"))
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(Text)
+    nonce: Mapped[str | None] = mapped_column(Text)
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    code_challenge_method: Mapped[str] = mapped_column(String(10))
+    auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RefreshToken(Base):
+    __tablename__ = "oauth_refresh_tokens"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the token
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"))
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    scope: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -35,11 +35,14 @@ class Principal:
     scopes: frozenset[str]
     token_id: str
     expires_at: int
+    person_id: str | None = None  # a person's token (authorization code): who signed in
 
     @property
     def actor(self) -> Actor:
         """Who the audit log names for what this caller does."""
-        return Actor(org_id=self.organisation_id, client_id=self.client_id)
+        return Actor(
+            org_id=self.organisation_id, client_id=self.client_id, person_id=self.person_id
+        )
 
 
 # Puts the client-credentials flow and each operation's scopes into the OpenAPI document. It only
@@ -114,6 +117,7 @@ def verify_access_token(token: str, keyring: KeyRing, issuer: str) -> Principal:
         scopes=frozenset(parse_scope(claims.get("scope"))),
         token_id=str(claims["jti"]),
         expires_at=int(claims["exp"]),
+        person_id=str(claims["person_id"]) if claims.get("person_id") else None,
     )
 
 

@@ -15,6 +15,8 @@ from broker.events import RequestEventName
 from broker.kit.ids import new_id
 from broker.kit.metrics import instruments
 from broker.oauth.keys import KeyRing
+from broker.people.authority import deciding_person
+from broker.people.models import Person
 from broker.requests import publish
 from broker.requests.access import Acting, in_office, locked_visible, turn_of
 from broker.requests.exceptions import (
@@ -68,7 +70,9 @@ async def decide(
     now: datetime,
     links: Links,
     keyring: KeyRing,
+    require_person: bool = False,
 ) -> DataRequest:
+    """`require_person` (DECISIONS_REQUIRE_PERSON): refuse decisions made without a person."""
     request, route, step, approver = await turn_of(session, request_id, acting)
     if step is None or approver is None:
         # Not (or no longer) this caller's turn: a repeat of its earlier decision is idempotent.
@@ -100,6 +104,14 @@ async def decide(
         )
 
     delegation, appointment = await in_office(session, approver, acting, now)
+    person = await deciding_person(
+        session,
+        acting.actor,
+        approver_org_id=approver.organisation_id,
+        appointment=appointment,
+        delegation=delegation,
+        require_person=require_person,
+    )
     granted = Grantable(tuple(request.granted_fields), request.granted_start, request.granted_end)
     if body.decision == "approve":
         try:
@@ -113,7 +125,7 @@ async def decide(
             raise InvalidDecision(str(exc), field=exc.field) from exc
 
     decision = await _record_decision(
-        session, request, step, approver, acting, delegation, appointment, body, now
+        session, request, step, approver, acting, delegation, appointment, body, now, person
     )
     decision.signature = sign_decision(decision, step.index, keyring)
     approver_org = await session.get(Organisation, approver.organisation_id)
@@ -131,6 +143,7 @@ async def decide(
         decision=decision.decision,
         on_behalf_of=approver.organisation_id,
         decided_by=decision.decided_by,
+        decided_by_person=decision.decided_by_person_id,
     )
     route.decisions.append(decision)
     request.granted_fields = list(granted.fields)
@@ -161,6 +174,7 @@ async def _record_decision(
     appointment: Appointment | None,
     body: DecisionIn,
     now: datetime,
+    person: Person | None,
 ) -> Decision:
     cdo_name = appointment.person_name if appointment else f"CDO of {approver.organisation_id}"
     assert step.started_at is not None
@@ -173,6 +187,8 @@ async def _record_decision(
         delegation_id=delegation.id if delegation else None,
         decided_by=delegation.delegate_name if delegation else cdo_name,
         on_behalf_of=cdo_name if delegation else None,
+        decided_by_person_id=person.id if person else None,
+        decided_by_person_name=person.name if person else None,
         caller_org_id=acting.own,
         decision=body.decision,
         comment=body.comment,

@@ -155,6 +155,7 @@ async def decide(
         now=now,
         links=Links.of(http.app.state.settings),
         keyring=http.app.state.keyring,
+        require_person=http.app.state.settings.decisions_require_person,
     )
     return (await views.describe(session, [request], now))[0]
 

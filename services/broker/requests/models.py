@@ -107,6 +107,9 @@ class Decision(Base):
     delegation_id: Mapped[str | None] = mapped_column(ForeignKey("cdo_delegations.id"))
     decided_by: Mapped[str] = mapped_column(String(100))
     on_behalf_of: Mapped[str | None] = mapped_column(String(100))
+    # The person who signed in and decided (None: a system decided with client credentials).
+    decided_by_person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    decided_by_person_name: Mapped[str | None] = mapped_column(String(100))
     caller_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
     decision: Mapped[str] = mapped_column(String(10))
     comment: Mapped[str | None] = mapped_column(Text)

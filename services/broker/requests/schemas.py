@@ -62,11 +62,19 @@ class ApproverOut(BaseModel):
     cdo: str | None = Field(description="name of the approver's active CDO, if any")
 
 
+class PersonRef(BaseModel):
+    id: str
+    name: str
+
+
 class DecisionOut(BaseModel):
     id: str
     organisation_id: str
     decision: Literal["approve", "reject"]
     decided_by: str
+    decided_by_person: PersonRef | None = Field(
+        default=None, description="the person who signed in and decided; null: a system"
+    )
     on_behalf_of: str | None
     comment: str | None
     narrowing: dict[str, object] | None

@@ -16,6 +16,17 @@ JWS_TYPE = "decision+jws"
 
 
 def decision_content(decision: Decision, step_index: int) -> dict[str, Any]:
+    content = _content(decision, step_index)
+    # Only when a person decided: the content of decisions signed before people is unchanged.
+    if decision.decided_by_person_id is not None:
+        content["decided_by_person"] = {
+            "id": decision.decided_by_person_id,
+            "name": decision.decided_by_person_name,
+        }
+    return content
+
+
+def _content(decision: Decision, step_index: int) -> dict[str, Any]:
     return {
         "decision_id": decision.id,
         "request_id": decision.request_id,

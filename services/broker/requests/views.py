@@ -14,6 +14,7 @@ from broker.requests.schemas import (
     ApproverOut,
     DecisionOut,
     Period,
+    PersonRef,
     RequestOut,
     StepOut,
 )
@@ -52,6 +53,11 @@ def _step_out(
                 organisation_id=d.organisation_id,
                 decision=d.decision,  # type: ignore[arg-type]
                 decided_by=d.decided_by,
+                decided_by_person=PersonRef(
+                    id=d.decided_by_person_id, name=d.decided_by_person_name or ""
+                )
+                if d.decided_by_person_id
+                else None,
                 on_behalf_of=d.on_behalf_of,
                 comment=d.comment,
                 narrowing=d.narrowing,

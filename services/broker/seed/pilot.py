@@ -47,6 +47,7 @@ class SeedReport:
     appointments: int = 0
     datasets: int = 0
     clients: int = 0
+    people: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -56,6 +57,7 @@ class SeedReport:
                 "appointments": self.appointments,
                 "datasets": self.datasets,
                 "clients": self.clients,
+                "people": self.people,
             },
             "already_present": self.skipped,
         }
@@ -139,14 +141,16 @@ async def ensure_demo_clients(
     return result
 
 
-def read_clients_file(path: Path) -> dict[str, dict[str, str]]:
+def read_secrets_file(path: Path) -> dict[str, Any]:
+    """A demo file an earlier run wrote (clients or people), or nothing."""
     if not path.exists():
         return {}
-    clients: dict[str, dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))
-    return clients
+    found: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return found
 
 
-def write_clients_file(path: Path, clients: dict[str, dict[str, str]]) -> None:
+def write_secrets_file(path: Path, content: dict[str, Any]) -> None:
+    """Readable by its owner only: it holds secrets and passwords."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
-    path.write_text(json.dumps(clients, ensure_ascii=False, indent=2) + "\n")
+    path.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n")

@@ -28,6 +28,13 @@ class AppointmentIn(BaseModel):
         Field(description="the data bureau the appointment is filed with", title="Filed With Id"),
     ]
     organisation_id: Annotated[str, Field(title="Organisation Id")]
+    person_id: Annotated[
+        str | None,
+        Field(
+            description="the CDO's person account (of the same body): only that person decides",
+            title="Person Id",
+        ),
+    ] = None
     person_name: Annotated[str, Field(max_length=100, min_length=1, title="Person Name")]
     replaces: Annotated[
         str | None,
@@ -51,6 +58,9 @@ class AppointmentOut(BaseModel):
     filed_with_id: Annotated[str, Field(title="Filed With Id")]
     id: Annotated[str, Field(title="Id")]
     organisation_id: Annotated[str, Field(title="Organisation Id")]
+    person_id: Annotated[
+        str | None, Field(description="the CDO's person account", title="Person Id")
+    ] = None
     person_name: Annotated[str, Field(title="Person Name")]
     starts_at: Annotated[AwareDatetime, Field(title="Starts At")]
     title: Annotated[str, Field(title="Title")]
@@ -301,27 +311,6 @@ class Fields1(RootModel[list[str]]):
         list[str],
         Field(
             description="approve only these (a subset of those asked)", min_length=1, title="Fields"
-        ),
-    ]
-
-
-class DecisionOut(BaseModel):
-    model_config = ConfigDict(
-        extra="ignore",
-    )
-    comment: Annotated[str | None, Field(title="Comment")]
-    created_at: Annotated[AwareDatetime, Field(title="Created At")]
-    decided_by: Annotated[str, Field(title="Decided By")]
-    decision: Annotated[Literal["approve", "reject"], Field(title="Decision")]
-    id: Annotated[str, Field(title="Id")]
-    narrowing: Annotated[dict[str, Any] | None, Field(title="Narrowing")]
-    on_behalf_of: Annotated[str | None, Field(title="On Behalf Of")]
-    organisation_id: Annotated[str, Field(title="Organisation Id")]
-    signature: Annotated[
-        str | None,
-        Field(
-            description="compact JWS (RS256, broker JWKS) over the decision's content",
-            title="Signature",
         ),
     ]
 
@@ -696,6 +685,14 @@ class PeriodIn(BaseModel):
     start: Annotated[AwareDatetime, Field(title="Start")]
 
 
+class PersonRef(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    id: Annotated[str, Field(title="Id")]
+    name: Annotated[str, Field(title="Name")]
+
+
 class Problem(BaseModel):
     """
     RFC 9457 problem details. A problem may carry further members (`required_scope`,
@@ -823,23 +820,6 @@ class RotateIn(BaseModel):
             title="Overlap Seconds",
         ),
     ] = None
-
-
-class StepOut(BaseModel):
-    model_config = ConfigDict(
-        extra="ignore",
-    )
-    approvers: Annotated[list[ApproverOut], Field(title="Approvers")]
-    decisions: Annotated[list[DecisionOut], Field(title="Decisions")]
-    due_at: Annotated[AwareDatetime | None, Field(title="Due At")]
-    escalations: Annotated[int, Field(title="Escalations")]
-    index: Annotated[int, Field(title="Index")]
-    on_hold_since: Annotated[AwareDatetime | None, Field(title="On Hold Since")]
-    required: Annotated[int, Field(title="Required")]
-    role: Annotated[str, Field(title="Role")]
-    sla_seconds: Annotated[int, Field(title="Sla Seconds")]
-    started_at: Annotated[AwareDatetime | None, Field(title="Started At")]
-    status: Annotated[str, Field(title="Status")]
 
 
 class TimelineAttempt(BaseModel):
@@ -1007,6 +987,30 @@ class DecisionIn(BaseModel):
     period: Annotated[PeriodIn | None, Field(description="approve a shorter period only")] = None
 
 
+class DecisionOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    comment: Annotated[str | None, Field(title="Comment")]
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    decided_by: Annotated[str, Field(title="Decided By")]
+    decided_by_person: Annotated[
+        PersonRef | None, Field(description="the person who signed in and decided; null: a system")
+    ] = None
+    decision: Annotated[Literal["approve", "reject"], Field(title="Decision")]
+    id: Annotated[str, Field(title="Id")]
+    narrowing: Annotated[dict[str, Any] | None, Field(title="Narrowing")]
+    on_behalf_of: Annotated[str | None, Field(title="On Behalf Of")]
+    organisation_id: Annotated[str, Field(title="Organisation Id")]
+    signature: Annotated[
+        str | None,
+        Field(
+            description="compact JWS (RS256, broker JWKS) over the decision's content",
+            title="Signature",
+        ),
+    ]
+
+
 class PageDatasetOut(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
@@ -1015,32 +1019,21 @@ class PageDatasetOut(BaseModel):
     next_cursor: Annotated[str | None, Field(title="Next Cursor")]
 
 
-class RequestOut(BaseModel):
+class StepOut(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
     )
-    created_at: Annotated[AwareDatetime, Field(title="Created At")]
-    current_step: Annotated[int | None, Field(title="Current Step")]
-    dataset_id: Annotated[str, Field(title="Dataset Id")]
-    decided_at: Annotated[AwareDatetime | None, Field(title="Decided At")]
-    fields: Annotated[list[str], Field(title="Fields")]
-    grant_id: Annotated[str | None, Field(title="Grant Id")]
-    granted_fields: Annotated[list[str], Field(title="Granted Fields")]
-    granted_period: Period
-    id: Annotated[str, Field(title="Id")]
-    jurisdiction: Annotated[str | None, Field(title="Jurisdiction")]
-    kind: Annotated[Literal["share", "return"], Field(title="Kind")]
-    legal_basis: Annotated[str | None, Field(title="Legal Basis")]
-    period: Period
-    provider_id: Annotated[str, Field(title="Provider Id")]
-    purpose: Annotated[str, Field(title="Purpose")]
-    requester_id: Annotated[str, Field(title="Requester Id")]
-    route: Annotated[list[StepOut], Field(title="Route")]
-    routing_rule: Annotated[str, Field(title="Routing Rule")]
+    approvers: Annotated[list[ApproverOut], Field(title="Approvers")]
+    decisions: Annotated[list[DecisionOut], Field(title="Decisions")]
+    due_at: Annotated[AwareDatetime | None, Field(title="Due At")]
+    escalations: Annotated[int, Field(title="Escalations")]
+    index: Annotated[int, Field(title="Index")]
+    on_hold_since: Annotated[AwareDatetime | None, Field(title="On Hold Since")]
+    required: Annotated[int, Field(title="Required")]
+    role: Annotated[str, Field(title="Role")]
+    sla_seconds: Annotated[int, Field(title="Sla Seconds")]
+    started_at: Annotated[AwareDatetime | None, Field(title="Started At")]
     status: Annotated[str, Field(title="Status")]
-    status_reason: Annotated[str | None, Field(title="Status Reason")]
-    trace_id: Annotated[str, Field(title="Trace Id")]
-    updated_at: Annotated[AwareDatetime, Field(title="Updated At")]
 
 
 class Timeline(BaseModel):
@@ -1071,6 +1064,34 @@ class CdoEvaluationReport(BaseModel):
     level: Literal["province", "city", "county", "town"] | None
     rows: Annotated[list[CdoEvaluationRow], Field(title="Rows")]
     to: Annotated[AwareDatetime, Field(title="To")]
+
+
+class RequestOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    current_step: Annotated[int | None, Field(title="Current Step")]
+    dataset_id: Annotated[str, Field(title="Dataset Id")]
+    decided_at: Annotated[AwareDatetime | None, Field(title="Decided At")]
+    fields: Annotated[list[str], Field(title="Fields")]
+    grant_id: Annotated[str | None, Field(title="Grant Id")]
+    granted_fields: Annotated[list[str], Field(title="Granted Fields")]
+    granted_period: Period
+    id: Annotated[str, Field(title="Id")]
+    jurisdiction: Annotated[str | None, Field(title="Jurisdiction")]
+    kind: Annotated[Literal["share", "return"], Field(title="Kind")]
+    legal_basis: Annotated[str | None, Field(title="Legal Basis")]
+    period: Period
+    provider_id: Annotated[str, Field(title="Provider Id")]
+    purpose: Annotated[str, Field(title="Purpose")]
+    requester_id: Annotated[str, Field(title="Requester Id")]
+    route: Annotated[list[StepOut], Field(title="Route")]
+    routing_rule: Annotated[str, Field(title="Routing Rule")]
+    status: Annotated[str, Field(title="Status")]
+    status_reason: Annotated[str | None, Field(title="Status Reason")]
+    trace_id: Annotated[str, Field(title="Trace Id")]
+    updated_at: Annotated[AwareDatetime, Field(title="Updated At")]
 
 
 class PageRequestOut(BaseModel):

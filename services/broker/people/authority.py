@@ -1,0 +1,55 @@
+"""Which person may decide a step: the CONTRACT's "a person acts as CDO only while the body's
+active appointment names that person", applied where a decision is recorded."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.audit.actor import Actor
+from broker.directory.models import Appointment, Delegation, Organisation, OrgKind
+from broker.people.exceptions import NotTheAppointedPerson, PersonRequired
+from broker.people.models import Person
+from broker.people.roles import Role, may_decide_as_delegate, may_decide_for_body
+
+
+async def deciding_person(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    approver_org_id: str,
+    appointment: Appointment | None,
+    delegation: Delegation | None,
+    require_person: bool,
+) -> Person | None:
+    """The person deciding (None: a system with client credentials, where allowed); 403 when a
+    person is needed (DECISIONS_REQUIRE_PERSON) or this person may not decide this step."""
+    if actor.person_id is None:
+        if require_person:
+            raise PersonRequired(
+                "decisions are made by a person who signs in (the console, or an application "
+                "using the person's token), not with client credentials"
+            )
+        return None
+    person = await session.get(Person, actor.person_id)
+    if person is None or person.disabled_at is not None:
+        raise NotTheAppointedPerson("your account is no longer active")
+    role = Role(person.role)
+    if delegation is not None:
+        allowed = may_decide_as_delegate(role)
+    else:
+        body = await session.get(Organisation, approver_org_id)
+        allowed = may_decide_for_body(
+            role,
+            person_id=person.id,
+            cdo_in_office=appointment is not None,
+            appointed_person_id=appointment.person_id if appointment else None,
+            is_bureau=body is not None and body.kind == OrgKind.data_bureau,
+        )
+    if not allowed:
+        raise NotTheAppointedPerson(
+            f"'{approver_org_id}' decides through its CDO in office"
+            + (f" ({appointment.person_name})" if appointment else "")
+            + ": only the person the active appointment names may decide",
+            person_id=person.id,
+        )
+    return person

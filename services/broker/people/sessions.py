@@ -1,0 +1,74 @@
+"""Signed-in browsers: a random token in a secure, HTTP-only cookie, its hash in the database
+(signing out ends it everywhere at once), and a CSRF token per session that every form posts
+back (the synchronizer token pattern)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.audit import service as audit
+from broker.audit.actor import Actor
+from broker.people import repository
+from broker.people.models import Person, PersonSession
+
+COOKIE = "cdo_session"
+LIFETIME = timedelta(hours=8)  # a working day; signing in again costs a CDO little
+CONSOLE_CLIENT = "console"  # the audit log's client for what people do in the console
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    person: Person
+    session_id: str
+    csrf_token: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.person.organisation_id, CONSOLE_CLIENT, self.person.id)
+
+    def csrf_matches(self, posted: str | None) -> bool:
+        return posted is not None and hmac.compare_digest(self.csrf_token, posted)
+
+
+async def start(session: AsyncSession, person: Person, now: datetime) -> tuple[str, SignedIn]:
+    """A new session for `person`; the cookie's value (shown only here) and the session."""
+    token = secrets.token_urlsafe(32)
+    row = PersonSession(
+        id=_hash(token),
+        person_id=person.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + LIFETIME,
+    )
+    session.add(row)
+    await session.flush()
+    signed_in = SignedIn(person, row.id, row.csrf_token)
+    await audit.record(session, "person.signed_in", actor=signed_in.actor, subject=person.id)
+    return token, signed_in
+
+
+async def find(session: AsyncSession, token: str | None, now: datetime) -> SignedIn | None:
+    if not token:
+        return None
+    found = await repository.live_session(session, _hash(token), now)
+    if found is None:
+        return None
+    row, person = found
+    return SignedIn(person, row.id, row.csrf_token)
+
+
+async def end(session: AsyncSession, signed_in: SignedIn, now: datetime) -> None:
+    await repository.end_session(session, signed_in.session_id, now)
+    await audit.record(
+        session, "person.signed_out", actor=signed_in.actor, subject=signed_in.person.id
+    )

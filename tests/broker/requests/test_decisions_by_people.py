@@ -1,0 +1,37 @@
+"""Decisions by people: with DECISIONS_REQUIRE_PERSON a system's client credentials decide
+nothing, and refused decisions change nothing."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from broker.settings import Environment, Settings
+from tests.broker.requests.conftest import Headers, decide, file, request_body
+from tests.conftest import broker_with
+
+pytestmark = pytest.mark.integration
+
+
+def test_decisions_require_a_person_by_default_in_production_only(settings: Settings) -> None:
+    assert not settings.decisions_require_person
+    production = settings.model_copy(update={"environment": Environment.production})
+    assert production.decisions_require_person
+    assert not production.model_copy(
+        update={"decisions_require_person_setting": False}
+    ).decisions_require_person
+
+
+async def test_client_credentials_decisions_are_refused_when_a_person_is_required(
+    app: FastAPI, settings: Settings, client: httpx.AsyncClient, as_org: Headers
+) -> None:
+    body = request_body("gd-rst-social-insurance-enrolment", ["id_number"])
+    filed = (await file(client, await as_org("gz-gaj"), body)).json()
+    async with broker_with(app, settings, decisions_require_person_setting=True) as strict:
+        refused = await decide(strict, await as_org("gz-gov"), filed["id"], decision="approve")
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["type"].endswith("/person-required")
+    after = (await client.get(f"/v1/requests/{filed['id']}", headers=await as_org("gz-gaj"))).json()
+    assert after["route"][0]["decisions"] == []
+    assert after["status"] == "pending"
