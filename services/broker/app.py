@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from broker import production
 from broker.audit.keys import audit_keys_from_settings
 from broker.catalog.endpoints import router as catalog_router
+from broker.console.mount import install_console
 from broker.directory.endpoints import router as directory_router
 from broker.grants.endpoints import router as grants_router
 from broker.grants.feed import GrantFeed
@@ -35,6 +36,7 @@ from broker.notifications.endpoints import router as notifications_router
 from broker.oauth.endpoints import router as oauth_router
 from broker.oauth.external import ExternalIssuer
 from broker.oauth.keys import load_keyring
+from broker.oauth.oidc_endpoints import router as oidc_router
 from broker.oauth.server import BrokerAuthorizationServer
 from broker.outbox.metrics import watch_backlog
 from broker.outbox.relay import OutboxRelay
@@ -149,6 +151,8 @@ def create_app(
         description="Files cross-department and cross-level data-sharing requests, routes them "
         "to the responsible Chief Data Officers and turns approvals into OAuth grants.",
         lifespan=lifespan,
+        docs_url=None,  # served from vendored files instead (console/mount.py)
+        redoc_url=None,  # ReDoc would load from a CDN
     )
     install_problem_handlers(app)
     document_problems(app)
@@ -167,6 +171,8 @@ def create_app(
         reports_router,
         webhooks_router,
         notifications_router,
+        oidc_router,
     ):
         app.include_router(router)
+    install_console(app)
     return app

@@ -137,7 +137,11 @@ def _client_create(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work(session: AsyncSession) -> dict[str, str]:
         client, secret = await create_client(
-            session, organisation_id=args.org, scope=args.scope, name=args.name
+            session,
+            organisation_id=args.org,
+            scope=args.scope,
+            name=args.name,
+            redirect_uris=args.redirect_uri,
         )
         return {"client_id": client.id, "client_secret": secret}
 
@@ -337,6 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--org", required=True, help="organisation id the client acts for")
     create.add_argument("--scope", required=True, help='space-separated, e.g. "requests:submit"')
     create.add_argument("--name", default=None)
+    create.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        help="where people's sign-in returns (repeatable): the client signs people in",
+    )
     create.set_defaults(handler=_client_create)
     revoke = client_commands.add_parser(
         "revoke",

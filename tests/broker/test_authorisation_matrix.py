@@ -141,8 +141,29 @@ PUBLIC: set[tuple[str, str]] = {
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
-    ("GET", "/redoc"),
+    ("GET", "/.well-known/openid-configuration"),
+    ("GET", "/console/signin"),
 }
+
+# A person's browser session (the console's cookie), not bearer tokens: without one, the page
+# sends the browser to sign in (`test_session_routes_send_strangers_to_sign_in`).
+PERSON_SESSION: set[tuple[str, str]] = {
+    ("GET", "/oauth/authorize"),
+    ("GET", "/oauth/logout"),
+    ("GET", "/console/"),
+    ("GET", "/console/tasks"),
+    ("GET", "/console/grants"),
+    ("GET", "/console/requests"),
+    ("GET", "/console/requests/new"),
+    ("GET", "/console/requests/{request_id}"),
+    ("POST", "/console/requests/new"),
+    ("POST", "/console/requests/{request_id}/decision"),
+    ("POST", "/console/signout"),
+}
+SIGN_IN_FORM = ("POST", "/console/signin")  # double-submit CSRF before any session exists
+
+# A person's access token (authorization code flow): a system's token gets 403.
+PERSON_TOKEN: set[tuple[str, str]] = {("GET", "/oauth/userinfo")}
 
 # OAuth client authentication (client_secret_basic / client_secret_post), not bearer tokens.
 CLIENT_AUTH: set[tuple[str, str]] = {
@@ -157,7 +178,8 @@ CLIENT_AUTH: set[tuple[str, str]] = {
 
 
 ROUTES = app_routes(create_app())  # collection time: no lifespan, nothing is connected
-CLASSIFIED = set(MATRIX) | PUBLIC | CLIENT_AUTH
+NOT_IN_MATRIX = PUBLIC | CLIENT_AUTH | PERSON_SESSION | PERSON_TOKEN | {SIGN_IN_FORM}
+CLASSIFIED = set(MATRIX) | NOT_IN_MATRIX
 
 
 def _id(route: tuple[str, str]) -> str:
@@ -169,8 +191,7 @@ def test_every_route_is_classified() -> None:
     assert not unclassified, f"add these routes to MATRIX, PUBLIC or CLIENT_AUTH: {unclassified}"
     gone = sorted(CLASSIFIED - set(ROUTES))
     assert not gone, f"the table names routes the app no longer has: {gone}"
-    assert not set(MATRIX) & PUBLIC
-    assert not set(MATRIX) & CLIENT_AUTH
+    assert not set(MATRIX) & NOT_IN_MATRIX
 
 
 async def test_the_live_app_serves_the_same_routes(app: FastAPI) -> None:
@@ -180,7 +201,11 @@ async def test_the_live_app_serves_the_same_routes(app: FastAPI) -> None:
 @pytest.mark.parametrize("route", sorted(ROUTES), ids=_id)
 def test_the_table_matches_the_dependencies(route: tuple[str, str]) -> None:
     guard = ROUTES[route]
-    if route in PUBLIC or route in CLIENT_AUTH:
+    if route in PERSON_TOKEN:
+        assert guard.authenticated, guard
+        assert guard.scopes == frozenset(), guard
+        return
+    if route in NOT_IN_MATRIX:
         assert not guard.authenticated, f"{_id(route)} is classified public but wants a token"
         return
     assert route in MATRIX, f"{_id(route)} is not classified"
@@ -792,7 +817,7 @@ async def test_a_forged_token_is_refused_for_its_expiry_alone(
 
 def _matrix_params() -> Iterator[Any]:
     for route in sorted(ROUTES):
-        if route in PUBLIC or route in CLIENT_AUTH:
+        if route in NOT_IN_MATRIX:
             continue
         for case in CASES:
             yield pytest.param(route, case, id=f"{_id(route)} | {case}")
@@ -899,6 +924,25 @@ async def test_public_routes_need_no_token(
     response = await client.request(*route)
     # readiness may honestly be 503 while a dependency is down, but never asks for a token
     assert response.status_code == 200 or (route[1] == "/readyz" and response.status_code == 503)
+
+
+@pytest.mark.parametrize("route", sorted(PERSON_SESSION & set(ROUTES)), ids=_id)
+async def test_session_routes_send_strangers_to_sign_in(
+    route: tuple[str, str], client: httpx.AsyncClient
+) -> None:
+    path = route[1].replace("{request_id}", "req_anything")
+    response = await client.request(route[0], path, params={"client_id": "x"})
+    assert response.status_code == 303, response.text
+    assert response.headers["location"].startswith("/console/signin"), response.headers
+
+
+@pytest.mark.parametrize("route", sorted(PERSON_TOKEN), ids=_id)
+async def test_person_token_routes_refuse_systems(
+    route: tuple[str, str], client: httpx.AsyncClient, token_for: TokenFactory
+) -> None:
+    assert (await client.request(*route)).status_code == 401
+    system = await client.request(*route, headers=bearer(await token_for(REQUESTER, READ)))
+    assert system.status_code == 403, system.text
 
 
 OAUTH_CASES = ("no-client-auth", "wrong-secret", "bearer-token-instead", "right")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
 from sqlalchemy import and_, select
@@ -31,6 +32,12 @@ class UnknownScope(Problem):
     title = "Unknown scope"
 
 
+class InvalidRedirectUri(Problem):
+    status = 422
+    slug = "invalid-redirect-uri"
+    title = "Invalid redirect URI"
+
+
 class ClientNotFound(NotFound):
     def __init__(self, client_id: str) -> None:
         super().__init__(f"no client '{client_id}'", client_id=client_id)
@@ -42,10 +49,12 @@ async def create_client(
     organisation_id: str,
     scope: str,
     name: str | None = None,
+    redirect_uris: Sequence[str] = (),
     actor: Actor = SYSTEM,
 ) -> tuple[OAuthClient, str]:
     """A new client of `organisation_id`. `actor`: who creates it (SYSTEM: an operator at the
-    command line, or the seed)."""
+    command line, or the seed). With `redirect_uris` it also signs people in (authorization
+    code with PKCE; oauth/oidc.py)."""
     if await session.get(Organisation, organisation_id) is None:
         raise OrganisationNotFound(organisation_id)
     unknown = sorted(s for s in parse_scope(scope) if not is_known_scope(s))
@@ -58,6 +67,7 @@ async def create_client(
         name=name or f"{organisation_id} system",
         scope=" ".join(sorted(parse_scope(scope))),
         secret_hash=hash_secret(secret),
+        redirect_uris=" ".join(_vetted_redirects(redirect_uris)) or None,
     )
     session.add(client)
     await session.flush()
@@ -66,6 +76,24 @@ async def create_client(
         organisation=organisation_id, scope=client.scope,
     )  # fmt: skip
     return client, secret
+
+
+def _vetted_redirects(uris: Sequence[str]) -> list[str]:
+    """Absolute https URIs without a fragment (http only on a loopback host, RFC 8252 7.3)."""
+    for uri in uris:
+        parts = urlsplit(uri)
+        loopback = parts.hostname in ("127.0.0.1", "::1", "localhost")
+        if (
+            parts.fragment
+            or not parts.hostname
+            or not (parts.scheme == "https" or (parts.scheme == "http" and loopback))
+        ):
+            raise InvalidRedirectUri(
+                f"'{uri}': a redirect URI is an absolute https URL without a fragment "
+                "(http only on a loopback host)",
+                field="redirect_uris",
+            )
+    return list(uris)
 
 
 async def revoke_client(
@@ -142,5 +170,6 @@ async def find_client_record(
         scope=client.scope,
         secret_hash=client.secret_hash,
         revoked=client.revoked_at is not None,
+        redirect_uris=tuple((client.redirect_uris or "").split()),
         grants=grants,
     )

@@ -27,6 +27,8 @@ from broker.oauth.documented import TOKEN_CHECK_FORM, TOKEN_FORM, oauth_errors
 from broker.oauth.introspection import introspect
 from broker.oauth.keys import ALGORITHM
 from broker.oauth.lockout import Caller, admit, count_failure
+from broker.oauth.oidc import GRANT_TYPES, sign_in_state
+from broker.oauth.oidc_state import held_sign_in
 from broker.oauth.principal import decode_access_token
 from broker.oauth.scopes import DATASET_SCOPE, FIXED_SCOPES, Scope, parse_scope
 from broker.oauth.server import (
@@ -64,7 +66,7 @@ def _client_id_of(authorization: str | None, form: dict[str, str]) -> str | None
 
 @router.post(
     "/oauth/token",
-    summary="Issue an access token (client credentials)",
+    summary="Issue an access token (client credentials; a person's code or refresh token)",
     responses=oauth_errors(400, 401, 429),
     openapi_extra=TOKEN_FORM,
 )
@@ -87,7 +89,13 @@ async def issue_token(request: Request, session: SessionDep) -> Response:
         follow_request(grant.request_id, *grant.request_trace)  # a grant token: part of its story
     server: BrokerAuthorizationServer = request.app.state.authorization_server
     oauth_request = StarletteOAuth2Request(request.method, str(request.url), request.headers, form)
-    with preloaded_client(record):
+    state = await held_sign_in(
+        session,
+        form,
+        now=utcnow(),
+        refresh_ttl=request.app.state.settings.refresh_token_ttl_seconds,
+    )
+    with preloaded_client(record), sign_in_state(state):
         response: Response = server.create_token_response(oauth_request)
     if _is_invalid_client(response):
         await count_failure(request, caller, known=record is not None)
@@ -96,7 +104,9 @@ async def issue_token(request: Request, session: SessionDep) -> Response:
     await audit.record(
         session,
         "token.issued" if response.status_code == 200 else "token.refused",
-        actor=Actor(record.organisation_id if record else None, client_id),
+        actor=Actor(record.organisation_id if record else None, client_id)
+        if state.holder is None or response.status_code != 200
+        else Actor(state.holder.organisation_id, client_id, state.holder.id),
         subject=client_id,
         scope=answer.get("scope", form.get("scope")),
         error=answer.get("error"),
@@ -217,10 +227,12 @@ async def metadata(request: Request) -> dict[str, Any]:
         "introspection_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
         "revocation_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
-        "grant_types_supported": ["client_credentials"],
+        "grant_types_supported": ["client_credentials", *GRANT_TYPES],
         "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
         "scopes_supported": [*sorted(FIXED_SCOPES), "dataset:{dataset_id}:read"],
-        "response_types_supported": [],
+        "response_types_supported": ["code"],
+        "authorization_endpoint": f"{issuer}/oauth/authorize",
+        "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_signing_alg_values_supported": [ALGORITHM],
         "authorization_details_types_supported": ["data_grant"],
     }

@@ -4,6 +4,7 @@ sign-in leaves behind: authorization codes and refresh tokens, kept as hashes on
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -42,6 +43,25 @@ class AuthorizationCode(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # What authlib's grants ask of a code (AuthorizationCodeMixin):
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_nonce(self) -> str | None:
+        return self.nonce
+
+    def get_auth_time(self) -> int:
+        return int(self.auth_time.timestamp())
+
+    def get_acr(self) -> None:
+        return None
+
+    def get_amr(self) -> None:
+        return None
+
 
 class RefreshToken(Base):
     __tablename__ = "oauth_refresh_tokens"
@@ -53,3 +73,10 @@ class RefreshToken(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # What authlib's refresh grant asks of a token (TokenMixin):
+    def get_scope(self) -> str:
+        return self.scope
+
+    def check_client(self, client: Any) -> bool:
+        return bool(self.client_id == client.get_client_id())

@@ -27,6 +27,8 @@ class Scope(StrEnum):
 DATASET_SCOPE = re.compile(r"^dataset:(?P<dataset_id>[A-Za-z0-9._-]{1,100}):read$")
 
 FIXED_SCOPES = frozenset(s.value for s in Scope)
+# OpenID Connect's: only in a person's sign-in (authorization code), never client credentials.
+IDENTITY_SCOPES = frozenset({"openid", "profile"})
 
 
 def parse_scope(value: str | None) -> set[str]:
@@ -34,7 +36,9 @@ def parse_scope(value: str | None) -> set[str]:
 
 
 def is_known_scope(scope: str) -> bool:
-    return scope in FIXED_SCOPES or DATASET_SCOPE.match(scope) is not None
+    return (
+        scope in FIXED_SCOPES or scope in IDENTITY_SCOPES or DATASET_SCOPE.match(scope) is not None
+    )
 
 
 _EVERY_BODY = {

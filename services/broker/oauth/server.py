@@ -21,10 +21,16 @@ from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from joserfc.jwk import KeySet
 
 from broker.oauth.keys import ALGORITHM, KeyRing
+from broker.oauth.oidc import (
+    SignedInUser,
+    keep_refresh_token,
+    new_refresh_token,
+    register_person_grants,
+)
 from broker.oauth.scopes import DATASET_SCOPE, FIXED_SCOPES, Scope, parse_scope
 
 TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
@@ -69,6 +75,7 @@ class ClientRecord:
     scope: str
     secret_hash: str
     revoked: bool
+    redirect_uris: tuple[str, ...] = ()  # a client with any signs people in (oauth/oidc.py)
     # Active grants of the client's organisation for the datasets the request asks about.
     grants: dict[str, DataGrant] = field(default_factory=dict)
 
@@ -82,7 +89,7 @@ class AuthlibClient(ClientMixin):  # type: ignore[misc]
         return self.record.client_id
 
     def get_default_redirect_uri(self) -> None:
-        return None
+        return None  # every authorization request names its redirect_uri
 
     def get_allowed_scope(self, scope: str | None) -> str:
         # The grant has already refused anything outside the client's scopes.
@@ -97,13 +104,15 @@ class AuthlibClient(ClientMixin):  # type: ignore[misc]
         return method in TOKEN_AUTH_METHODS
 
     def check_grant_type(self, grant_type: str) -> bool:
+        if grant_type in ("authorization_code", "refresh_token"):
+            return bool(self.record.redirect_uris)
         return grant_type == "client_credentials"
 
     def check_response_type(self, response_type: str) -> bool:
-        return False
+        return response_type == "code" and bool(self.record.redirect_uris)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
-        return False
+        return redirect_uri in self.record.redirect_uris  # exact match (RFC 9700 2.1)
 
 
 class BrokerClientCredentialsGrant(ClientCredentialsGrant):  # type: ignore[misc]
@@ -138,7 +147,12 @@ class BrokerTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
     """RFC 9068 access tokens: `aud` is the broker's API, `org_id` names the caller."""
 
     def __init__(self, keyring: KeyRing, issuer: str, ttl_seconds: int) -> None:
-        super().__init__(issuer=issuer, alg=ALGORITHM, expires_generator=self._lifetime)
+        super().__init__(
+            issuer=issuer,
+            alg=ALGORITHM,
+            expires_generator=self._lifetime,
+            refresh_token_generator=new_refresh_token,
+        )
         self.keyring = keyring
         self.ttl_seconds = ttl_seconds
 
@@ -160,6 +174,9 @@ class BrokerTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
     def get_extra_claims(
         self, client: AuthlibClient, grant_type: str, user: Any, scope: str
     ) -> dict[str, Any]:
+        if isinstance(user, SignedInUser):
+            # A person's token: the person's organisation is the caller, whatever the client's.
+            return {"org_id": user.organisation_id, "person_id": user.id, "name": user.name}
         claims: dict[str, Any] = {"org_id": client.record.organisation_id}
         if client.data_grant is not None:
             claims["authorization_details"] = client.data_grant.authorization_details()
@@ -197,6 +214,7 @@ class BrokerAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def __init__(self, keyring: KeyRing, issuer: str, ttl_seconds: int) -> None:
         super().__init__()
         self.register_grant(BrokerClientCredentialsGrant)
+        register_person_grants(self, keyring, issuer)
         self.register_token_generator("default", BrokerTokenGenerator(keyring, issuer, ttl_seconds))
 
     def query_client(self, client_id: str) -> AuthlibClient | None:
@@ -206,8 +224,9 @@ class BrokerAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         return AuthlibClient(record)
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        # JWT access tokens are self-contained: nothing to store.
-        return None
+        # JWT access tokens are self-contained; a person's refresh token is kept (as a hash).
+        if "refresh_token" in token:
+            keep_refresh_token(token, request)
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         return None
@@ -216,6 +235,8 @@ class BrokerAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         return request
 
     def handle_response(
-        self, status: int, body: dict[str, Any], headers: list[tuple[str, str]]
-    ) -> JSONResponse:
-        return JSONResponse(body, status_code=status, headers=dict(headers))
+        self, status: int, body: dict[str, Any] | str, headers: list[tuple[str, str]]
+    ) -> Response:
+        if isinstance(body, dict):
+            return JSONResponse(body, status_code=status, headers=dict(headers))
+        return Response(body, status_code=status, headers=dict(headers))  # the redirects

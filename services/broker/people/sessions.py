@@ -31,6 +31,7 @@ class SignedIn:
     person: Person
     session_id: str
     csrf_token: str
+    signed_in_at: datetime
 
     @property
     def actor(self) -> Actor:
@@ -52,7 +53,7 @@ async def start(session: AsyncSession, person: Person, now: datetime) -> tuple[s
     )
     session.add(row)
     await session.flush()
-    signed_in = SignedIn(person, row.id, row.csrf_token)
+    signed_in = SignedIn(person, row.id, row.csrf_token, now)
     await audit.record(session, "person.signed_in", actor=signed_in.actor, subject=person.id)
     return token, signed_in
 
@@ -64,7 +65,7 @@ async def find(session: AsyncSession, token: str | None, now: datetime) -> Signe
     if found is None:
         return None
     row, person = found
-    return SignedIn(person, row.id, row.csrf_token)
+    return SignedIn(person, row.id, row.csrf_token, row.created_at)
 
 
 async def end(session: AsyncSession, signed_in: SignedIn, now: datetime) -> None:

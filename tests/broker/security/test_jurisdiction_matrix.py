@@ -95,7 +95,12 @@ NOT_APPLICABLE = {
 }
 
 ROUTES = app_routes(create_app())  # collection time: no lifespan, nothing is connected
-WRITE_ROUTES = sorted(route for route in ROUTES if route[0] in WRITE_METHODS)
+# The console's forms call the same services with a person's session instead of a token; their
+# rules (another body's person gets "not found", only the appointed CDO decides) are tested in
+# tests/broker/console and the browser tests.
+WRITE_ROUTES = sorted(
+    route for route in ROUTES if route[0] in WRITE_METHODS and not route[1].startswith("/console/")
+)
 
 
 def test_every_write_route_is_classified() -> None:
@@ -121,7 +126,8 @@ def test_own_only_routes_name_no_other_body() -> None:
 def test_the_matrix_reads_the_live_route_table() -> None:
     from broker.app import create_app
 
-    assert {r for r in app_routes(create_app()) if r[0] in WRITE_METHODS} == set(WRITES)
+    live = {r for r in app_routes(create_app()) if r[0] in WRITE_METHODS}
+    assert {r for r in live if not r[1].startswith("/console/")} == set(WRITES)
 
 
 # ---------------------------------------------------------------------------------------------

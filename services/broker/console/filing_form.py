@@ -1,0 +1,112 @@
+"""The staff's filing form: pick a dataset from the catalog, tick the fields, say what for,
+give the period as dates. Filed through the same service as `POST /v1/requests`; a form token
+makes a double submit file once (the idempotency key)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from broker.catalog import service as catalog
+from broker.catalog.models import Dataset
+from broker.console.dates import end_of_day, start_of_day
+from broker.console.session import SignedInDep, refuse_without_csrf
+from broker.console.web import CHINA, render
+from broker.kit.clock import utcnow
+from broker.kit.db import SessionDep
+from broker.kit.problems import Problem
+from broker.kit.tracing import current_trace
+from broker.requests import filing
+from broker.requests.links import Links
+from broker.requests.schemas import PeriodIn, RequestIn
+
+router = APIRouter()
+
+
+async def _form(
+    request: Request,
+    session: SessionDep,
+    me: SignedInDep,
+    dataset_id: str | None,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    values: dict[str, object] | None = None,
+) -> HTMLResponse:
+    datasets = await catalog.list_datasets(
+        session, owner_id=None, sharing_class=None, after=None, limit=500
+    )
+    chosen = await session.get(Dataset, dataset_id) if dataset_id else None
+    today = utcnow().astimezone(CHINA).date()
+    return render(
+        request,
+        "file.html",
+        status_code=status_code,
+        me=me,
+        datasets=[d for d in datasets if d.sharing_class != "not_shareable"],
+        chosen=chosen,
+        token=secrets.token_urlsafe(16),
+        error=error,
+        values=values or {"start": today, "end": today + timedelta(days=364)},
+    )
+
+
+@router.get("/requests/new")
+async def new_request(
+    request: Request, session: SessionDep, me: SignedInDep, dataset_id: str | None = None
+) -> HTMLResponse:
+    return await _form(request, session, me, dataset_id)
+
+
+@router.post("/requests/new")
+async def file_request(
+    request: Request,
+    session: SessionDep,
+    me: SignedInDep,
+    dataset_id: Annotated[str, Form(max_length=100)],
+    purpose: Annotated[str, Form(max_length=2000)],
+    start: Annotated[date, Form()],
+    end: Annotated[date, Form()],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    token: Annotated[str, Form(max_length=100)] = "",
+    fields: Annotated[list[str] | None, Form()] = None,
+    legal_basis: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    refuse_without_csrf(me, csrf)
+    state = request.app.state
+    values: dict[str, object] = {"purpose": purpose, "legal_basis": legal_basis,
+                                 "start": start, "end": end, "fields": fields or []}  # fmt: skip
+    try:
+        body = RequestIn(
+            kind="share",
+            dataset_id=dataset_id,
+            fields=fields or [],
+            purpose=purpose,
+            legal_basis=legal_basis or None,
+            period=PeriodIn(start=start_of_day(start), end=end_of_day(end)),
+        )
+        filed = await filing.file_request(
+            session, requester=me.actor, body=body, idempotency_key=token or None,
+            trace=current_trace(None), policy=state.routing_policy, redis=state.redis,
+            now=utcnow(), links=Links.of(state.settings),
+        )  # fmt: skip
+    except (Problem, ValidationError) as refused:
+        await session.rollback()
+        words = (
+            f"{type(refused).title}: {refused.detail}"
+            if isinstance(refused, Problem)
+            else "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}".removeprefix(": ")
+                for e in refused.errors()
+            )
+        )
+        status = refused.status if isinstance(refused, Problem) else 422
+        return await _form(
+            request, session, me, dataset_id, error=words, status_code=status, values=values
+        )
+    return RedirectResponse(f"/console/requests/{filed.request.id}?filed=1", status_code=303)

@@ -1,0 +1,35 @@
+"""The names people read for the ids a page shows (organisations, datasets), in one query each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.catalog.models import Dataset
+from broker.directory.models import Organisation
+
+
+async def organisation_names(
+    session: AsyncSession, ids: Iterable[str], lang: str
+) -> dict[str, str]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Organisation.id, Organisation.name, Organisation.name_en).where(
+            Organisation.id.in_(wanted)
+        )
+    )
+    return {id_: (en if lang == "en" else zh) for id_, zh, en in rows.all()}
+
+
+async def dataset_names(session: AsyncSession, ids: Iterable[str], lang: str) -> dict[str, str]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Dataset.id, Dataset.name, Dataset.name_en).where(Dataset.id.in_(wanted))
+    )
+    return {id_: (en if lang == "en" and en else zh) for id_, zh, en in rows.all()}

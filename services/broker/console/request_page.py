@@ -1,0 +1,180 @@
+"""A request's page: who asks for what (the wanted fields marked), the route with each step's
+state and deadline, the timeline, the trace id; and, when it is the reader's turn, the decision
+form: approve, approve narrowed (untick fields, an earlier end date), reject with a reason, ask a
+clarification. The same services and rules as the API; a refusal is shown in words and changes
+nothing (the transaction is rolled back)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from broker.catalog.models import Dataset
+from broker.console.dates import end_of_day, last_day
+from broker.console.names import dataset_names, organisation_names
+from broker.console.session import SignedInDep, refuse_without_csrf
+from broker.console.tasks import task_of
+from broker.console.texts import text
+from broker.console.web import language, render, time_left
+from broker.kit.clock import utcnow
+from broker.kit.db import SessionDep
+from broker.kit.problems import Problem
+from broker.requests import clarifications, decisions, repository, views
+from broker.requests.access import Acting, acting_for
+from broker.requests.links import Links
+from broker.requests.schemas import DecisionIn, PeriodIn, RequestOut
+from broker.requests.timeline import timeline_of
+
+router = APIRouter()
+
+
+async def _page(
+    request: Request,
+    session: SessionDep,
+    me: SignedInDep,
+    request_id: str,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    now = utcnow()
+    lang = language(request)
+    acting = await acting_for(session, me.actor, now)
+    found = await repository.visible_request(session, request_id, acting.own, acting.org_ids)
+    if found is None:
+        return render(request, "refused.html", status_code=404, message="not_found", me=me)
+    described = (await views.describe(session, [found], now))[0]
+    dataset = await session.get(Dataset, described.dataset_id)
+    orgs = [described.requester_id, described.provider_id] + [
+        a.organisation_id for step in described.route for a in step.approvers
+    ]
+    return render(
+        request,
+        "request.html",
+        status_code=status_code,
+        me=me,
+        r=described,
+        fields=_fields(described, dataset),
+        my_turn=_may_decide(described, acting, me.person.role),
+        timeline=await timeline_of(session, found),
+        names=await organisation_names(session, orgs, lang),
+        datasets=await dataset_names(session, [described.dataset_id], lang),
+        left=lambda due: time_left(due, now, lang),
+        last_day=last_day,
+        error=error,
+        notice=notice,
+    )
+
+
+def _fields(r: RequestOut, dataset: Dataset | None) -> list[dict[str, Any]]:
+    """Every field of the dataset, those asked for marked, personal ones flagged."""
+    known = {f["name"]: f for f in (dataset.fields if dataset else [])}
+    return [
+        {
+            "name": name,
+            "label": known.get(name, {}).get("label", name),
+            "personal": bool(known.get(name, {}).get("personal")),
+            "sensitive": bool(known.get(name, {}).get("sensitive")),
+            "granted": name in r.granted_fields,
+        }
+        for name in r.fields
+    ]
+
+
+def _may_decide(r: RequestOut, acting: Acting, role: str) -> bool:
+    return role in ("cdo", "bureau_operator") and task_of(r, acting) is not None
+
+
+@router.get("/requests/{request_id}")
+async def request_view(
+    request: Request, session: SessionDep, me: SignedInDep, request_id: str
+) -> HTMLResponse:
+    return await _page(request, session, me, request_id)
+
+
+@router.post("/requests/{request_id}/decision")
+async def decide(
+    request: Request,
+    session: SessionDep,
+    me: SignedInDep,
+    request_id: str,
+    action: Annotated[str, Form(pattern="^(approve|reject|clarify)$")],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    comment: Annotated[str, Form(max_length=2000)] = "",
+    fields: Annotated[list[str] | None, Form()] = None,
+    end: Annotated[date | None, Form()] = None,
+) -> Response:
+    refuse_without_csrf(me, csrf)
+    now = utcnow()
+    acting = await acting_for(session, me.actor, now)
+    try:
+        if action == "clarify":
+            await clarifications.ask_clarification(
+                session, request_id=request_id, acting=acting, question=comment, now=now
+            )
+        else:
+            body = await _decision(session, acting, request_id, action, comment, fields, end)
+            await decisions.decide(
+                session, request_id=request_id, acting=acting, body=body, now=now,
+                links=Links.of(request.app.state.settings), keyring=request.app.state.keyring,
+                require_person=True,
+            )  # fmt: skip
+    except (Problem, ValidationError, _Refused) as refused:
+        await session.rollback()  # nothing refused changes anything
+        status = refused.status if isinstance(refused, Problem) else 422
+        return await _page(
+            request, session, me, request_id, error=_in_words(refused, request), status_code=status
+        )
+    return RedirectResponse(f"/console/requests/{request_id}?done=1", status_code=303)
+
+
+class _Refused(Exception):
+    """A form the decision rules refuse before any service is asked (words for the reader)."""
+
+
+async def _decision(
+    session: SessionDep,
+    acting: Acting,
+    request_id: str,
+    action: str,
+    comment: str,
+    fields: list[str] | None,
+    end: date | None,
+) -> DecisionIn:
+    if action == "reject":
+        if not comment.strip():
+            raise _Refused("reason_required")
+        return DecisionIn(decision="reject", comment=comment)
+    found = await repository.visible_request(session, request_id, acting.own, acting.org_ids)
+    current = (await views.describe(session, [found], utcnow()))[0] if found else None
+    narrowed_fields = None
+    period = None
+    if current is not None:
+        if fields is not None and sorted(fields) != sorted(current.granted_fields):
+            narrowed_fields = fields
+        if fields is None:
+            narrowed_fields = []  # every box unticked: refused by the rules, in words
+        if end is not None and end != last_day(current.granted_period.end):
+            period = PeriodIn(start=current.granted_period.start, end=end_of_day(end))
+    return DecisionIn(
+        decision="approve",
+        comment=comment or None,
+        fields=narrowed_fields,
+        period=period,
+    )
+
+
+def _in_words(refused: Exception, request: Request) -> str:
+    lang = language(request)
+    if isinstance(refused, _Refused):
+        return text(str(refused), lang)
+    if isinstance(refused, Problem):
+        title = type(refused).title
+        return f"{title}: {refused.detail}"
+    assert isinstance(refused, ValidationError)
+    return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in refused.errors())

@@ -1,0 +1,62 @@
+"""待办 (my tasks): the open steps my body (or a body that delegated to it) must decide, the
+nearest deadline first. The list refreshes itself (htmx polls its fragment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.requests import repository, views
+from broker.requests.access import Acting
+from broker.requests.schemas import RequestOut, StepOut
+
+MAX_TASKS = 200
+
+
+@dataclass(frozen=True)
+class Task:
+    request: RequestOut
+    step: StepOut
+    for_org: str  # the body the caller decides for (its own, or its delegator)
+    escalated: bool
+    on_hold: bool
+
+
+def task_of(request: RequestOut, acting: Acting) -> Task | None:
+    if request.status != "pending" or request.current_step is None:
+        return None
+    step = request.route[request.current_step]
+    decided = {d.organisation_id for d in step.decisions}
+    mine = [
+        a
+        for a in step.approvers
+        if a.current and a.organisation_id in acting.org_ids and a.organisation_id not in decided
+    ]
+    if not mine or request.requester_id == acting.own:
+        return None
+    return Task(
+        request=request,
+        step=step,
+        for_org=mine[0].organisation_id,
+        escalated=step.escalations > 0 or any(a.escalated_from for a in mine),
+        on_hold=step.on_hold_since is not None,
+    )
+
+
+async def my_tasks(session: AsyncSession, acting: Acting, now: datetime) -> list[Task]:
+    rows = await repository.list_requests(
+        session,
+        own=acting.own,
+        approving_for=acting.org_ids,
+        role="approver",
+        status="pending",
+        kind=None,
+        dataset_id=None,
+        after=None,
+        limit=MAX_TASKS,
+    )
+    described = await views.describe(session, rows, now)
+    tasks = [task for r in described if (task := task_of(r, acting)) is not None]
+    return sorted(tasks, key=lambda t: (t.step.due_at is None, t.step.due_at or now))

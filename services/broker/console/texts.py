@@ -1,0 +1,86 @@
+"""The console's words, Chinese first (GLOSSARY.md's terms), English for `?lang=en`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "console": ("首席数据官工作台", "CDO console"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_out": ("退出登录", "Sign out"),
+    "username": ("用户名", "Username"),
+    "password": ("密码", "Password"),
+    "totp": ("动态口令", "One-time code"),
+    "totp_hint": ("首席数据官和数据管理局工作人员须填写", "CDOs and bureau operators"),
+    "sign_in_refused": (
+        "用户名、密码或动态口令不正确",
+        "The username, password or one-time code is not right",
+    ),
+    "csrf_refused": (
+        "表单已失效，请刷新页面后重试",
+        "The form expired: reload the page and try again",
+    ),
+    "my_tasks": ("待办", "My tasks"),
+    "no_tasks": ("暂无待办", "Nothing to decide"),
+    "file_request": ("提交申请", "File a request"),
+    "my_requests": ("我的申请", "My requests"),
+    "my_grants": ("数据使用授权", "My grants"),
+    "request": ("申请", "Request"),
+    "requester": ("申请单位", "Requester"),
+    "dataset": ("数据资源", "Dataset"),
+    "fields": ("数据项", "Fields"),
+    "personal": ("个人信息", "personal"),
+    "sensitive": ("敏感个人信息", "sensitive"),
+    "purpose": ("用途", "Purpose"),
+    "legal_basis": ("共享依据", "Legal basis"),
+    "period": ("使用期限", "Period"),
+    "start": ("开始日期", "Start"),
+    "end": ("结束日期", "End"),
+    "route": ("审批流程", "Route"),
+    "step": ("审批环节", "Step"),
+    "deadline": ("办理时限", "Deadline"),
+    "status": ("状态", "Status"),
+    "trace": ("调用链路", "Trace"),
+    "timeline": ("办理轨迹", "Timeline"),
+    "escalated": ("提级协调", "escalated"),
+    "on_hold": ("暂停计时", "on hold"),
+    "approve": ("同意", "Approve"),
+    "approve_narrowed": ("部分同意（缩小范围）", "Approve narrowed"),
+    "reject": ("不同意", "Reject"),
+    "comment": ("审批意见", "Comment"),
+    "reason": ("理由", "Reason"),
+    "clarify": ("补充说明", "Ask a clarification"),
+    "question": ("需补充说明的问题", "Question"),
+    "answer": ("答复", "Answer"),
+    "cancel": ("撤回", "Cancel"),
+    "decide": ("审批", "Decide"),
+    "kind": ("申请类型", "Kind"),
+    "share": ("数据共享申请", "share request"),
+    "return": ("数据回流申请", "return request"),
+    "jurisdiction": ("行政区划代码", "Division code"),
+    "submit": ("提交", "Submit"),
+    "decided_by": ("审批人", "Decided by"),
+    "uses": ("调用次数", "Uses"),
+    "grant": ("数据使用授权", "Grant"),
+    "not_found": ("未找到该申请，或您无权查看", "No such request visible to you"),
+    "filed": ("申请已提交", "The request was filed"),
+    "decided": ("审批意见已提交", "Your decision was recorded"),
+    "language": ("English", "中文"),
+    "pending": ("审批中", "pending"),
+    "approved": ("已同意", "approved"),
+    "rejected": ("未同意", "rejected"),
+    "cancelled": ("已撤回", "cancelled"),
+    "expired": ("已到期", "expired"),
+    "active": ("有效", "active"),
+    "revoked": ("已撤销", "revoked"),
+    "paused": ("已暂停", "paused"),
+    "waiting": ("待审批", "waiting"),
+    "skipped": ("已跳过", "skipped"),
+    "reason_required": ("不同意时须填写理由", "A rejection needs a reason"),
+}
+
+
+def text(key: str, lang: str, **values: Any) -> str:
+    zh, en = TEXTS.get(key, (key, key))
+    chosen = en if lang == "en" else zh
+    return chosen.format(**values) if values else chosen

@@ -1,0 +1,121 @@
+"""The OpenID Connect provider's HTTP face: discovery, the authorization endpoint (a person
+signed in to the console gets a code at once; anyone else signs in first), userinfo and
+sign-out. Tokens come from /oauth/token (oauth/endpoints.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from authlib.oauth2 import OAuth2Error
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from broker.kit.clock import utcnow
+from broker.kit.db import SessionDep
+from broker.kit.problems import Forbidden
+from broker.oauth.clients import find_client_record
+from broker.oauth.keys import ALGORITHM
+from broker.oauth.oidc import SignedInUser, SignInState, sign_in_state
+from broker.oauth.principal import CallerDep
+from broker.oauth.scopes import FIXED_SCOPES, IDENTITY_SCOPES
+from broker.oauth.server import (
+    TOKEN_AUTH_METHODS,
+    BrokerAuthorizationServer,
+    StarletteOAuth2Request,
+    preloaded_client,
+)
+from broker.people import sessions
+from broker.people.models import Person
+
+router = APIRouter(tags=["oauth"])
+
+
+@router.get("/.well-known/openid-configuration", summary="OpenID Connect discovery")
+async def openid_configuration(request: Request) -> dict[str, Any]:
+    issuer: str = request.app.state.settings.issuer.rstrip("/")
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/oauth/authorize",
+        "token_endpoint": f"{issuer}/oauth/token",
+        "userinfo_endpoint": f"{issuer}/oauth/userinfo",
+        "end_session_endpoint": f"{issuer}/oauth/logout",
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "revocation_endpoint": f"{issuer}/oauth/revoke",
+        "response_types_supported": ["code"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [ALGORITHM],
+        "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": sorted(IDENTITY_SCOPES | FIXED_SCOPES),
+        "claims_supported": ["sub", "name", "org_id", "roles", "auth_time", "nonce"],
+    }
+
+
+@router.get(
+    "/oauth/authorize",
+    summary="Sign a person in (authorization code with PKCE S256)",
+    response_class=Response,
+    responses={302: {"description": "back to the client with a code, or to the sign-in page"}},
+)
+async def authorize(request: Request, session: SessionDep) -> Response:
+    now = utcnow()
+    signed_in = await sessions.find(session, request.cookies.get(sessions.COOKIE), now)
+    if signed_in is None:
+        target = request.url.path + ("?" + request.url.query if request.url.query else "")
+        return RedirectResponse("/console/signin?" + urlencode({"next": target}), status_code=303)
+    query = dict(request.query_params)
+    client_id = query.get("client_id")
+    record = await find_client_record(session, client_id) if client_id else None
+    user = SignedInUser.of(signed_in.person, signed_in.signed_in_at)
+    server: BrokerAuthorizationServer = request.app.state.authorization_server
+    oauth_request = StarletteOAuth2Request("GET", str(request.url), request.headers, query)
+    # First-party clients registered by an operator: no consent screen, as a province's
+    # unified sign-on does for its own systems.
+    with preloaded_client(record), sign_in_state(SignInState(session, now, user=user)):
+        try:
+            grant = server.get_authorization_grant(oauth_request)
+        except OAuth2Error as error:  # an unsupported response_type
+            error.state = oauth_request.payload.state
+            response: Response = server.handle_error_response(oauth_request, error)
+        else:
+            response = server.create_authorization_response(
+                oauth_request, grant_user=user, grant=grant
+            )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/oauth/userinfo", summary="Who signed in: sub, name, org_id, roles")
+async def userinfo(caller: CallerDep, session: SessionDep) -> JSONResponse:
+    person = await session.get(Person, caller.person_id) if caller.person_id else None
+    if person is None or "openid" not in caller.scopes:
+        raise Forbidden("userinfo answers a person's access token with the scope 'openid'")
+    answer = SignedInUser.of(person, utcnow()).userinfo()
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/oauth/logout",
+    summary="Sign out (RP-initiated logout): ends the browser's session",
+    response_class=Response,
+    responses={303: {"description": "to post_logout_redirect_uri if the client registered it"}},
+)
+async def logout(
+    request: Request,
+    session: SessionDep,
+    client_id: str | None = None,
+    post_logout_redirect_uri: str | None = None,
+) -> Response:
+    signed_in = await sessions.find(session, request.cookies.get(sessions.COOKIE), utcnow())
+    if signed_in is not None:
+        await sessions.end(session, signed_in, utcnow())
+    target = "/console/signin"
+    if client_id and post_logout_redirect_uri:
+        record = await find_client_record(session, client_id)
+        if record is not None and post_logout_redirect_uri in record.redirect_uris:
+            target = post_logout_redirect_uri
+    response = RedirectResponse(target, status_code=303)
+    response.delete_cookie(sessions.COOKIE, path="/")
+    return response
