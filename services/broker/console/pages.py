@@ -20,8 +20,8 @@ from broker.requests import repository, views
 from broker.requests.access import acting_for
 
 router = APIRouter(prefix="/console", include_in_schema=False)
+router.include_router(filing_form.router)  # before /requests/{request_id}: "new" is no id
 router.include_router(request_page.router)
-router.include_router(filing_form.router)
 
 DECIDING_ROLES = ("cdo", "bureau_operator")
 

@@ -32,6 +32,7 @@ from broker.oauth.models import AuthorizationCode, RefreshToken
 from broker.oauth.scopes import IDENTITY_SCOPES, parse_scope
 from broker.people.models import Person
 from broker.people.roles import ROLE_SCOPES, Role
+from broker.people.sessions import PersonView
 
 CODE_LIFETIME = timedelta(minutes=2)  # RFC 6749 4.1.2: short-lived, 10 minutes at most
 GRANT_TYPES = ["authorization_code", "refresh_token"]
@@ -56,7 +57,7 @@ class SignedInUser:
     auth_time: int
 
     @classmethod
-    def of(cls, person: Person, auth_time: datetime) -> SignedInUser:
+    def of(cls, person: Person | PersonView, auth_time: datetime) -> SignedInUser:
         return cls(
             person.id, person.name, person.organisation_id, person.role, int(auth_time.timestamp())
         )

@@ -27,8 +27,24 @@ def _hash(token: str) -> str:
 
 
 @dataclass(frozen=True)
+class PersonView:
+    """The signed-in person as plain values: a page that rolls back a refused change still
+    reads who is signed in (a rollback expires every loaded row)."""
+
+    id: str
+    username: str
+    name: str
+    organisation_id: str
+    role: str
+
+    @classmethod
+    def of(cls, person: Person) -> PersonView:
+        return cls(person.id, person.username, person.name, person.organisation_id, person.role)
+
+
+@dataclass(frozen=True)
 class SignedIn:
-    person: Person
+    person: PersonView
     session_id: str
     csrf_token: str
     signed_in_at: datetime
@@ -53,7 +69,7 @@ async def start(session: AsyncSession, person: Person, now: datetime) -> tuple[s
     )
     session.add(row)
     await session.flush()
-    signed_in = SignedIn(person, row.id, row.csrf_token, now)
+    signed_in = SignedIn(PersonView.of(person), row.id, row.csrf_token, now)
     await audit.record(session, "person.signed_in", actor=signed_in.actor, subject=person.id)
     return token, signed_in
 
@@ -65,7 +81,7 @@ async def find(session: AsyncSession, token: str | None, now: datetime) -> Signe
     if found is None:
         return None
     row, person = found
-    return SignedIn(person, row.id, row.csrf_token, row.created_at)
+    return SignedIn(PersonView.of(person), row.id, row.csrf_token, row.created_at)
 
 
 async def end(session: AsyncSession, signed_in: SignedIn, now: datetime) -> None:

@@ -1,0 +1,136 @@
+"""The console in Chromium (Debian's, driven by Playwright; no browser is downloaded) against a
+served broker on the real stack: a staff member files from the form, the first CDO narrows and
+approves, the next approves, the staff member sees the grant; a rejection without a reason is
+refused in words; another body's person gets "not found"; a form without the CSRF token is
+refused; no page loads anything from another origin. Screenshots go to docs/console/."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from broker.people.service import NewPerson
+from broker.settings import Settings
+from tests.broker.organisations import Sessions
+from tests.broker.people.signing_in import new_person
+from tests.conftest import REPO_ROOT, served_broker
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = shutil.which("chromium")
+SHOTS = REPO_ROOT / "docs" / "console"
+DATASET = (
+    "gd-rst-social-insurance-enrolment"  # routed to 广州市人民政府, then 广东省人力资源社会保障厅
+)
+
+
+@pytest.fixture(scope="module")
+async def broker_url(settings: Settings, seeded: object) -> AsyncIterator[str]:
+    async with served_broker(settings) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    if CHROMIUM is None:
+        pytest.fail("no chromium: deploy/local/bootstrap installs Debian's", pytrace=False)
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        yield launched
+        await launched.close()
+
+
+async def _signed_in(browser: Browser, url: str, person: NewPerson) -> tuple[Page, list[str]]:
+    """A page of a fresh browser context, signed in as `person`; and every URL it loads."""
+    context = await browser.new_context(base_url=url, viewport={"width": 390, "height": 844})
+    page = await context.new_page()
+    loaded: list[str] = []
+    page.on("request", lambda request: loaded.append(request.url))
+    await page.goto("/console/signin")
+    await page.get_by_label("用户名").fill(person.person.username)
+    await page.get_by_label("密码").fill(person.password)
+    await page.get_by_role("button", name="登录").click()
+    await expect(page.locator(".who")).to_have_text(person.person.name)
+    return page, loaded
+
+
+async def _file(page: Page, fields: list[str]) -> str:
+    await page.goto(f"/console/requests/new?dataset_id={DATASET}")
+    for field in fields:
+        await page.locator(f"input[name=fields][value={field}]").check()
+    await page.get_by_label("用途").fill("社保待遇资格核验 / checking entitlement to benefits")
+    await page.locator("#filing button[type=submit]").click()
+    await expect(page.locator(".notice")).to_have_text("申请已提交")
+    found = re.search(r"/console/requests/(req_[0-9a-z]+)", page.url)
+    assert found, page.url
+    return found.group(1)
+
+
+async def test_filed_narrowed_approved_and_granted_in_the_browser(
+    browser: Browser, broker_url: str, sessionmaker: Sessions, settings: Settings
+) -> None:
+    staff = await new_person(sessionmaker, settings, "gz-gaj", "staff")
+    city_cdo = await new_person(sessionmaker, settings, "gz-gov", "cdo", appointed=True)
+    province_cdo = await new_person(sessionmaker, settings, "gd-rst", "cdo", appointed=True)
+    outsider = await new_person(sessionmaker, settings, "sz-gaj", "staff")
+
+    filer, filer_loads = await _signed_in(browser, broker_url, staff)
+    request_id = await _file(filer, ["id_number", "name", "insurance_type"])
+    await filer.screenshot(path=SHOTS / "request-filed.png", full_page=True)
+
+    cdo, cdo_loads = await _signed_in(browser, broker_url, city_cdo)
+    task = cdo.locator(f"li[data-request='{request_id}']")
+    await expect(task).to_be_visible()  # the tasks list polls: no reload needed
+    await expect(task.locator(".left")).to_contain_text("剩余")
+    await cdo.screenshot(path=SHOTS / "my-tasks.png", full_page=True)
+    await task.get_by_role("link").click()
+
+    # A rejection without a reason: refused in words, nothing changes
+    await cdo.get_by_role("button", name="不同意").click()
+    await expect(cdo.locator("#error")).to_have_text("不同意时须填写理由")
+    # Narrowed: one field unticked
+    await cdo.locator("input[name=fields][value=insurance_type]").uncheck()
+    await cdo.get_by_label("审批意见 / 理由").fill("仅同意核验所需数据项")
+    await cdo.screenshot(path=SHOTS / "decision.png", full_page=True)
+    await cdo.get_by_role("button", name="同意 / 部分同意（缩小范围）").click()
+    await expect(cdo.locator(".notice")).to_have_text("审批意见已提交")
+    await expect(cdo.locator(".decision").first).to_contain_text(city_cdo.person.name)
+
+    # A form posted without the CSRF token: refused, in words
+    refused = await cdo.request.post(
+        f"/console/requests/{request_id}/decision", form={"action": "approve"}
+    )
+    assert refused.status == 403
+    assert "表单已失效" in await refused.text()
+
+    province, province_loads = await _signed_in(browser, broker_url, province_cdo)
+    await province.goto(f"/console/requests/{request_id}")
+    await province.get_by_role("button", name="同意 / 部分同意（缩小范围）").click()
+    await expect(province.locator(".status")).to_have_text("已同意")
+
+    await filer.goto("/console/grants")
+    grant = filer.locator(f"tr[data-request='{request_id}']")
+    await expect(grant).to_contain_text("id_number, name")
+    await expect(grant).not_to_contain_text("insurance_type")
+    await filer.screenshot(path=SHOTS / "grants.png", full_page=True)
+
+    stranger, stranger_loads = await _signed_in(browser, broker_url, outsider)
+    answer = await stranger.goto(f"/console/requests/{request_id}")
+    assert answer is not None
+    assert answer.status == 404
+    await expect(stranger.locator(".error")).to_have_text("未找到该申请，或您无权查看")
+
+    await filer.goto(f"/console/requests/{request_id}?lang=en")
+    await expect(filer.locator("html")).to_have_attribute("lang", "en")
+    await expect(filer.locator(".status")).to_have_text("approved")
+
+    every_load = filer_loads + cdo_loads + province_loads + stranger_loads
+    assert every_load
+    foreign = [u for u in every_load if not u.startswith(broker_url)]
+    assert not foreign, foreign
