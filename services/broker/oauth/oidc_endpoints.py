@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from broker.kit.clock import utcnow
 from broker.kit.db import SessionDep
+from broker.kit.problem_docs import problems
 from broker.kit.problems import Forbidden
 from broker.oauth.clients import find_client_record
 from broker.oauth.keys import ALGORITHM
@@ -57,7 +58,11 @@ async def openid_configuration(request: Request) -> dict[str, Any]:
     "/oauth/authorize",
     summary="Sign a person in (authorization code with PKCE S256)",
     response_class=Response,
-    responses={302: {"description": "back to the client with a code, or to the sign-in page"}},
+    responses={
+        302: {"description": "back to the client with a code, or with an error"},
+        303: {"description": "not signed in: to the console's sign-in page, then back here"},
+        400: {"description": "an unknown client or redirect URI: no redirect (RFC 6749 4.1.2.1)"},
+    },
 )
 async def authorize(request: Request, session: SessionDep) -> Response:
     now = utcnow()
@@ -87,7 +92,11 @@ async def authorize(request: Request, session: SessionDep) -> Response:
     return response
 
 
-@router.get("/oauth/userinfo", summary="Who signed in: sub, name, org_id, roles")
+@router.get(
+    "/oauth/userinfo",
+    summary="Who signed in: sub, name, org_id, roles",
+    responses=problems(403),
+)
 async def userinfo(caller: CallerDep, session: SessionDep) -> JSONResponse:
     person = await session.get(Person, caller.person_id) if caller.person_id else None
     if person is None or "openid" not in caller.scopes:
@@ -100,7 +109,10 @@ async def userinfo(caller: CallerDep, session: SessionDep) -> JSONResponse:
     "/oauth/logout",
     summary="Sign out (RP-initiated logout): ends the browser's session",
     response_class=Response,
-    responses={303: {"description": "to post_logout_redirect_uri if the client registered it"}},
+    responses={
+        303: {"description": "to post_logout_redirect_uri if the client registered it"},
+        400: {"description": "a parameter the broker cannot read (e.g. a NUL character)"},
+    },
 )
 async def logout(
     request: Request,
