@@ -15,9 +15,10 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from broker.people.service import NewPerson
 from broker.settings import Settings
-from tests.broker.organisations import Sessions
-from tests.broker.people.signing_in import new_person
-from tests.conftest import REPO_ROOT, served_broker
+from testing import REPO_ROOT
+from testing.apps import served_broker
+from testing.clients import Sessions
+from testing.people import new_person
 
 pytestmark = pytest.mark.integration
 

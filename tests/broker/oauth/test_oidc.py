@@ -21,10 +21,10 @@ from joserfc.jwk import KeySet
 from broker.oauth.clients import create_client
 from broker.people.service import NewPerson
 from broker.settings import Settings
-from tests.broker.organisations import Sessions
-from tests.broker.people.signing_in import new_person, sign_in
-from tests.broker.requests.conftest import ALL_SCOPES, decide, file, request_body
-from tests.conftest import BASE_URL, TokenFactory, bearer
+from testing.apps import BASE_URL
+from testing.clients import ALL_SCOPES, Sessions, TokenFactory, bearer, decide, file
+from testing.people import new_person, sign_in
+from testing.workloads import request_body
 
 with warnings.catch_warnings():
     # authlib warns that it prefers httpx2 now; the broker and these tests use httpx

@@ -14,9 +14,10 @@ from broker.people.models import Person
 from broker.people.service import authenticate
 from broker.settings import Settings
 from broker.webhooks.secrets import cipher_from_settings
-from tests.broker.organisations import Sessions, new_organisation
-from tests.broker.test_cli import cdo_broker
-from tests.conftest import REPO_ROOT
+from testing import REPO_ROOT
+from testing.clients import Sessions
+from testing.organisations import new_organisation
+from testing.processes import cdo_broker
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,8 @@ from broker.people.models import Person
 from broker.people.service import authenticate, create_person, totp_now
 from broker.settings import Settings
 from broker.webhooks.secrets import SecretCipher, cipher_from_settings
-from tests.broker.organisations import Sessions, new_organisation
+from testing.clients import Sessions
+from testing.organisations import new_organisation
 
 pytestmark = pytest.mark.integration
 

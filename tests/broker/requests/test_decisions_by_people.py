@@ -8,8 +8,9 @@ import pytest
 from fastapi import FastAPI
 
 from broker.settings import Environment, Settings
-from tests.broker.requests.conftest import Headers, decide, file, request_body
-from tests.conftest import broker_with
+from testing.apps import broker_with
+from testing.clients import Headers, decide, file
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from broker.directory.models import Appointment
 from broker.people.service import NewPerson, create_person
 from broker.settings import Settings
 from broker.webhooks.secrets import cipher_from_settings
-from tests.broker.organisations import Sessions
+from testing.clients import Sessions
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
