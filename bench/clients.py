@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import httpx
 
 from bench.environment import Environment
-from broker.kit.db import create_engine
+from core.db import create_engine
 from testing import workloads
 from testing.clients import new_client, token_from
 

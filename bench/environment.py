@@ -16,8 +16,8 @@ import asyncpg
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from broker.kit.db import create_engine, create_sessionmaker
 from broker.seed.pilot import load_pilot, seed_pilot
+from core.db import create_engine, create_sessionmaker
 from testing import REPO_ROOT
 from testing.database import migrated_schema
 from testing.stacks import Stack
@@ -85,9 +85,9 @@ class Environment:
     def sessionmaker(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
         """Sessions that may write audit rows, keyed as the bench's servers key them."""
         from broker.audit.keys import audit_keys_from_settings
-        from broker.settings import Settings
+        from broker.settings import BrokerSettings
 
-        settings = Settings.model_validate(self.server_env())
+        settings = BrokerSettings.model_validate(self.server_env())
         return create_sessionmaker(engine, audit_keys=audit_keys_from_settings(settings))
 
 
@@ -160,9 +160,9 @@ async def app_in_process(environment: Environment, *, fresh: bool) -> FastAPI:
         await fresh_database(environment)
     os.environ.update(environment.server_env(SLA_JOB="false", OUTBOX_RELAY="false"))
     from broker.app import create_app  # reads the environment just set
-    from broker.settings import Settings
+    from broker.settings import BrokerSettings
 
-    return create_app(Settings())
+    return create_app(BrokerSettings())
 
 
 def state_dir(name: str) -> Path:

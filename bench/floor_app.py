@@ -33,15 +33,15 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.app import create_app
-from broker.kit.clock import utcnow
-from broker.kit.db import SessionDep
-from broker.kit.ids import new_id
+from broker.kit.deps import SessionDep
 from broker.kit.problems import Unauthorized
 from broker.oauth.keys import ALGORITHM
 from broker.oauth.principal import decode_access_token
-from broker.outbox.models import OutboxEvent, shard_of
-from broker.requests.models import DataRequest, RequestStep, StepApprover
-from broker.settings import Settings
+from broker.settings import BrokerSettings
+from core.clock import utcnow
+from core.ids import new_id
+from core.models.outbox import OutboxEvent, shard_of
+from core.models.requests import DataRequest, RequestStep, StepApprover
 
 router = APIRouter()
 _template: dict[str, Any] = {}
@@ -177,7 +177,7 @@ async def floor_introspect(http: Request) -> JSONResponse:
 
 
 def build(template_request_id: str) -> FastAPI:
-    app = create_app(Settings())
+    app = create_app(BrokerSettings())
     app.include_router(router)
     app.state.floor_template = template_request_id
     return app

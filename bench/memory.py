@@ -26,9 +26,9 @@ from sqlalchemy import insert, select
 from bench import clients, report
 from bench.environment import Environment, fresh_database, state_dir
 from bench.sampling import sampling
-from broker.kit.clock import utcnow
-from broker.kit.db import create_engine, create_sessionmaker
-from broker.outbox.models import OutboxEvent, shard_of
+from core.clock import utcnow
+from core.db import create_engine, create_sessionmaker
+from core.models.outbox import OutboxEvent, shard_of
 from testing import workloads
 from testing.processes import VENV_BIN, broker_argv, free_port, running
 from testing.waiting import wait_until

@@ -17,11 +17,11 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from broker.app import create_app
 from broker.requests.links import Links
-from broker.settings import Settings
 from notifier.cli import serve
 from notifier.consumer import TOPICS
 from testing.kafka import group_at_the_end
 from testing.processes import free_port
+from testing.settings import Settings
 from testing.waiting import wait_until
 
 BASE_URL = "http://localhost"  # loopback, so authlib accepts plain http in tests

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.audit import service as audit
-from broker.audit.models import AuditEntry
+from core.models.audit import AuditEntry
 
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -14,9 +14,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as create_raw_engine
 
-from broker.kit.db import create_engine
 from broker.migrate import upgrade
-from broker.outbox.models import OutboxEvent
+from core.db import create_engine
+from core.models.outbox import OutboxEvent
 
 
 def in_schema(database_url: str, schema: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 from aiokafka.structs import ConsumerRecord
 
-from broker.events import ApprovalTask, Period
+from core.events import ApprovalTask, Period
 from notifier.messages import Event
 from testing import REPO_ROOT
 

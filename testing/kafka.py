@@ -11,7 +11,7 @@ from typing import Any, TypeAlias
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import RecordMetadata
 
-from broker.outbox import topics
+from core import topics
 
 Record: TypeAlias = Any  # aiokafka's ConsumerRecord[bytes, bytes]; aiokafka has no types
 Message = tuple[bytes | None, bytes, list[tuple[str, bytes]]]  # key, value, headers

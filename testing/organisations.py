@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.catalog.models import Dataset
-from broker.directory.models import Appointment, Organisation
+from core.models.catalog import Dataset
+from core.models.directory import Appointment, Organisation
 from testing.clients import TokenFactory, bearer
 
 Sessions = async_sessionmaker[AsyncSession]

@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.outbox import topics
 from broker.outbox.relay import OutboxRelay
-from broker.outbox.service import backlog, record_event
+from broker.outbox.service import backlog
+from core import topics
+from core.outbox import record_event
 
 Sessions = async_sessionmaker[AsyncSession]
 # Quick to notice, quick to recover: tests wait on conditions, and these bound how long.

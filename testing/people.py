@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy import select
 
-from broker.directory.models import Appointment
 from broker.people.service import NewPerson, create_person
-from broker.settings import Settings
-from broker.webhooks.secrets import cipher_from_settings
+from core.models.directory import Appointment
+from core.webhooks.secrets import cipher_from_settings
 from testing.clients import Sessions
+from testing.settings import Settings
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 

@@ -74,11 +74,11 @@ def broker_argv(port: int) -> list[str]:
 def cdo_broker(
     *args: str, database_url: str, cwd: Path = REPO_ROOT
 ) -> subprocess.CompletedProcess[str]:
-    """One `cdo-broker` command (`python -m broker`) on `database_url`, its output captured."""
+    """One `cdo-broker` command (`python -m cdo_cli`) on `database_url`, its output captured."""
     env = os.environ | {"DATABASE_URL": database_url}
     env.pop("MIGRATION_DATABASE_URL", None)  # the stack's demo database: never the one meant
     return subprocess.run(
-        [sys.executable, "-m", "broker", *args],
+        [sys.executable, "-m", "cdo_cli", *args],
         env=env,
         cwd=cwd,
         capture_output=True,
@@ -192,7 +192,7 @@ async def running(
 @asynccontextmanager
 async def serving_broker(env: Mapping[str, str], port: int) -> AsyncIterator[Service]:
     """A real `cdo-broker serve` process on `port`, once it answers /healthz; stopped after."""
-    argv = module("broker", "serve", "--port", str(port))
+    argv = module("cdo_cli", "serve", "--port", str(port))
     ready_url = f"http://127.0.0.1:{port}/healthz"
     async with running("broker", argv, env, ready_url=ready_url, ready_s=30) as broker:
         yield broker

@@ -16,15 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.app import create_app
 from broker.audit.keys import audit_keys_from_settings
-from broker.kit.db import create_engine, create_sessionmaker
 from broker.migrate import app_role_of
 from broker.seed.pilot import load_pilot, seed_pilot
-from broker.settings import Settings
+from core.db import create_engine, create_sessionmaker
 from testing.apps import BASE_URL
 from testing.clients import TokenFactory, new_client, token_from
 from testing.database import migrated_schema
 from testing.kafka import Tail, open_tail
 from testing.organisations import first_seeded
+from testing.settings import Settings
 from testing.stacks import KafkaSwitch, Stack
 
 

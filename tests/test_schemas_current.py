@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from broker.events import EVENT_MODELS, schema_of
 from broker.openapi import render
+from core.events import EVENT_MODELS, schema_of
 from testing import REPO_ROOT
 
 REFRESH = "refresh them: cdo-broker schemas"

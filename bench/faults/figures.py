@@ -11,8 +11,8 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.faults.tally import KafkaTally
-from broker.events import CE_TYPE_PREFIX as CE_PREFIX
-from broker.events import ce_type
+from core.events import CE_TYPE_PREFIX as CE_PREFIX
+from core.events import ce_type
 
 FINAL = ("approved", "rejected", "cancelled", "expired")
 SUBMITTED = ce_type("request", "submitted")

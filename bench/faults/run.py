@@ -26,7 +26,7 @@ import httpx
 from bench.faults import figures, prepare
 from bench.faults.figures import Progress
 from bench.faults.tally import KafkaTally
-from broker.kit.db import create_engine
+from core.db import create_engine
 from testing import REPO_ROOT
 from testing.processes import Service, answers, cli, free_port, module
 from testing.stacks import Stack

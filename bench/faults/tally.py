@@ -14,8 +14,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
-from broker.kit.supervisor import Backoff, Supervisor
-from broker.outbox import topics
+from core import topics
+from core.supervisor import Backoff, Supervisor
 from testing.kafka import header, partitions_of
 
 log = logging.getLogger(__name__)

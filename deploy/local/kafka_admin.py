@@ -6,7 +6,7 @@ so that nothing reads the Java tools' text.
         [--limit SECONDS]
 
 `ready` waits until the cluster answers with every node given registered (a fenced node is left
-out of the metadata), creates the CONTRACT's topics that are missing (broker.outbox.topics: the
+out of the metadata), creates the CONTRACT's topics that are missing (core.topics: the
 one list, with partition counts), and with `--in-sync` waits until every node given is in the
 ISR of each partition it holds a replica of: a node back from a restart is back only then, as
 before it the cluster could not lose another. It gives up (exit 1) after `--limit` seconds, or
@@ -31,7 +31,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 from aiokafka.helpers import create_ssl_context
 
-from broker.outbox.topics import PARTITIONS
+from core.topics import PARTITIONS
 
 TOPIC_ALREADY_EXISTS = 36  # Kafka's error code: another creation won the race, which is fine
 Check = Callable[[AIOKafkaAdminClient], Awaitable[bool]]

@@ -21,17 +21,10 @@ from broker.grants.feed import GrantFeed
 from broker.health.endpoints import router as health_router
 from broker.kit.body_limit import LimitBodySize
 from broker.kit.content_type import RequireJSONBody
-from broker.kit.db import create_engine, create_sessionmaker
 from broker.kit.nul_characters import RefuseNulCharacters
 from broker.kit.problem_docs import document_problems
 from broker.kit.problems import install_problem_handlers
 from broker.kit.ratelimit import RateLimiter
-from broker.kit.telemetry import (
-    configure_tracing,
-    instrument_app,
-    instrument_engine,
-    instrument_redis,
-)
 from broker.notifications.endpoints import router as notifications_router
 from broker.oauth.endpoints import router as oauth_router
 from broker.oauth.external import ExternalIssuer
@@ -45,18 +38,20 @@ from broker.requests import sla
 from broker.requests.endpoints import router as requests_router
 from broker.requests.links import Links
 from broker.routing.policy import load_policy
-from broker.settings import Settings
+from broker.settings import BrokerSettings
 from broker.webhooks.endpoints import router as webhooks_router
-from broker.webhooks.secrets import cipher_from_settings
+from core.db import create_engine, create_sessionmaker
+from core.telemetry import configure_tracing, instrument_app, instrument_engine, instrument_redis
+from core.webhooks.secrets import cipher_from_settings
 
 BACKLOG_SAMPLE_S = 10.0  # how often the outbox backlog gauges are refreshed
 
 
 def create_app(
-    settings: Settings | None = None, *, tracer_provider: TracerProvider | None = None
+    settings: BrokerSettings | None = None, *, tracer_provider: TracerProvider | None = None
 ) -> FastAPI:
     """The app; tracing as the `OTEL_*` variables say, or into `tracer_provider` (tests)."""
-    settings = settings or Settings()
+    settings = settings or BrokerSettings()
     tracer_provider = tracer_provider or configure_tracing("cdo-broker")
 
     @asynccontextmanager

@@ -1,4 +1,5 @@
-"""The `cdo-broker` command: serve, notifier, migrate, seed-pilot, client, person, webhooks, dlq."""
+"""The broker's commands of `cdo-broker` (cdo_cli): serve, relay, migrate, seed-pilot, client,
+person, webhooks, audit, openapi, schemas. Each reads BrokerSettings from the environment."""
 
 from __future__ import annotations
 
@@ -14,14 +15,14 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit.keys import AuditKeyError, audit_keys_from_settings
-from broker.kit.db import create_engine, create_sessionmaker
 from broker.kit.problems import Problem
-from broker.settings import Settings
+from broker.settings import BrokerSettings
+from core.db import create_engine, create_sessionmaker
 
 T = TypeVar("T")
 
 
-def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def _in_transaction(settings: BrokerSettings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     async def run() -> T:
         engine = create_engine(settings.database_url)
         try:
@@ -36,11 +37,11 @@ def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable
     return asyncio.run(run())
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
+def _serve(args: argparse.Namespace, settings: BrokerSettings) -> int:
     import uvicorn
 
     from broker.app import create_app
-    from broker.kit import logs
+    from core import logs
 
     uvicorn.run(
         create_app(settings),
@@ -53,17 +54,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _notifier(args: argparse.Namespace, settings: Settings) -> int:
-    from notifier.cli import run
-
-    return run(settings)
-
-
-def _relay(args: argparse.Namespace, settings: Settings) -> int:
+def _relay(args: argparse.Namespace, settings: BrokerSettings) -> int:
     import signal
 
-    from broker.kit import logs
     from broker.outbox.relay import OutboxRelay
+    from core import logs
 
     if not settings.kafka_bootstrap_servers:
         print("cdo-broker: the relay needs KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
@@ -84,7 +79,7 @@ def _relay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+def _migrate(args: argparse.Namespace, settings: BrokerSettings) -> int:
     from broker.migrate import app_role_of, upgrade
 
     url = settings.migration_database_url or settings.database_url
@@ -95,8 +90,7 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _seed_pilot(args: argparse.Namespace, settings: Settings) -> int:
-    from broker.kit.clock import utcnow
+def _seed_pilot(args: argparse.Namespace, settings: BrokerSettings) -> int:
     from broker.seed.people import ensure_demo_people
     from broker.seed.pilot import (
         SeedReport,
@@ -106,7 +100,8 @@ def _seed_pilot(args: argparse.Namespace, settings: Settings) -> int:
         seed_pilot,
         write_secrets_file,
     )
-    from broker.webhooks.secrets import cipher_from_settings
+    from core.clock import utcnow
+    from core.webhooks.secrets import cipher_from_settings
 
     data = load_pilot()
     known = read_secrets_file(Path(args.clients)) if args.clients else {}
@@ -132,7 +127,7 @@ def _seed_pilot(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _client_create(args: argparse.Namespace, settings: Settings) -> int:
+def _client_create(args: argparse.Namespace, settings: BrokerSettings) -> int:
     from broker.oauth.clients import create_client
 
     async def work(session: AsyncSession) -> dict[str, str]:
@@ -149,7 +144,7 @@ def _client_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _client_revoke(args: argparse.Namespace, settings: Settings) -> int:
+def _client_revoke(args: argparse.Namespace, settings: BrokerSettings) -> int:
     from redis.asyncio import Redis
 
     from broker.oauth.clients import revoke_client
@@ -170,9 +165,9 @@ def _client_revoke(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _person_create(args: argparse.Namespace, settings: Settings) -> int:
+def _person_create(args: argparse.Namespace, settings: BrokerSettings) -> int:
     from broker.people.service import create_person
-    from broker.webhooks.secrets import cipher_from_settings
+    from core.webhooks.secrets import cipher_from_settings
 
     async def work(session: AsyncSession) -> dict[str, str | None]:
         new = await create_person(
@@ -194,9 +189,9 @@ def _person_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _webhooks_replay(args: argparse.Namespace, settings: Settings) -> int:
-    from broker.kit.clock import utcnow
+def _webhooks_replay(args: argparse.Namespace, settings: BrokerSettings) -> int:
     from broker.webhooks import service
+    from core.clock import utcnow
 
     now = utcnow()
 
@@ -223,12 +218,6 @@ def _webhooks_replay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _dlq(args: argparse.Namespace, settings: Settings) -> int:
-    from notifier.cli import dlq
-
-    return dlq(args, settings)
-
-
 def _timestamp(value: str) -> datetime:
     """ISO 8601; without an offset, UTC."""
     try:
@@ -238,16 +227,16 @@ def _timestamp(value: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _openapi(args: argparse.Namespace, settings: Settings) -> int:
+def _openapi(args: argparse.Namespace, settings: BrokerSettings) -> int:
     from broker.openapi import render
 
     sys.stdout.write(render())
     return 0
 
 
-def _schemas(args: argparse.Namespace, settings: Settings) -> int:
-    from broker.events import EVENT_MODELS, schema_of
+def _schemas(args: argparse.Namespace, settings: BrokerSettings) -> int:
     from broker.openapi import render
+    from core.events import EVENT_MODELS, schema_of
 
     out = Path(args.out)
     (out / "events").mkdir(parents=True, exist_ok=True)
@@ -258,7 +247,7 @@ def _schemas(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+def _audit_verify(args: argparse.Namespace, settings: BrokerSettings) -> int:
     from broker.audit.verification import Verdict, verify
 
     anchors = []
@@ -283,31 +272,49 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
-def _audit_anchor(args: argparse.Namespace, settings: Settings) -> int:
+def _audit_anchor(args: argparse.Namespace, settings: BrokerSettings) -> int:
     from broker.audit.verification import anchor
 
     print(json.dumps(_in_transaction(settings, anchor), indent=2))
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cdo-broker", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+Handler = Callable[[argparse.Namespace, BrokerSettings], int]
+
+
+def _broker(handler: Handler) -> Callable[[argparse.Namespace], int]:
+    """`handler` with the broker's settings; a refusal is a message and status 2."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args, BrokerSettings())
+        except Problem as problem:
+            print(f"cdo-broker: {problem.detail}", file=sys.stderr)
+        except AuditKeyError as refused:
+            print(f"cdo-broker: {refused}", file=sys.stderr)
+        return 2
+
+    return run
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The broker's commands, for cdo_cli's parser."""
 
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.set_defaults(handler=_serve)
+    serve.set_defaults(handler=_broker(_serve))
 
-    commands.add_parser("notifier", help="run the webhook notifier").set_defaults(handler=_notifier)
     commands.add_parser(
         "relay", help="publish the outbox to Kafka until SIGTERM (as `serve` does by default)"
-    ).set_defaults(handler=_relay)
+    ).set_defaults(handler=_broker(_relay))
     commands.add_parser("migrate", help="upgrade the database schema").set_defaults(
-        handler=_migrate
+        handler=_broker(_migrate)
     )
 
-    commands.add_parser("openapi", help="print the OpenAPI document").set_defaults(handler=_openapi)
+    commands.add_parser("openapi", help="print the OpenAPI document").set_defaults(
+        handler=_broker(_openapi)
+    )
 
     audit = commands.add_parser("audit", help="the hash-chained audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
@@ -321,19 +328,19 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--anchor", metavar="FILE", action="append", help="an `audit anchor` output (repeatable)"
     )
-    verify.set_defaults(handler=_audit_verify)
+    verify.set_defaults(handler=_broker(_audit_verify))
     audit_commands.add_parser(
         "anchor", help="print each chain's head, the row count and the time as JSON, to keep"
-    ).set_defaults(handler=_audit_anchor)
+    ).set_defaults(handler=_broker(_audit_anchor))
 
     schemas = commands.add_parser("schemas", help="write the OpenAPI and event JSON Schemas")
     schemas.add_argument("--out", default="schemas", help="the schemas folder (default: schemas)")
-    schemas.set_defaults(handler=_schemas)
+    schemas.set_defaults(handler=_broker(_schemas))
 
     seed = commands.add_parser("seed-pilot", help="load the pilot directory and catalog")
     seed.add_argument("--clients", metavar="PATH", help="also write demo OAuth clients here")
     seed.add_argument("--people", metavar="PATH", help="also write demo people here")
-    seed.set_defaults(handler=_seed_pilot)
+    seed.set_defaults(handler=_broker(_seed_pilot))
 
     client = commands.add_parser("client", help="OAuth clients")
     client_commands = client.add_subparsers(dest="client_command", required=True)
@@ -347,13 +354,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="where people's sign-in returns (repeatable): the client signs people in",
     )
-    create.set_defaults(handler=_client_create)
+    create.set_defaults(handler=_broker(_client_create))
     revoke = client_commands.add_parser(
         "revoke",
         help="disable a client: no new tokens, and the ones it holds stop working at once",
     )
     revoke.add_argument("--id", required=True, help="the client_id")
-    revoke.set_defaults(handler=_client_revoke)
+    revoke.set_defaults(handler=_broker(_client_revoke))
 
     person = commands.add_parser("person", help="people who sign in")
     person_commands = person.add_subparsers(dest="person_command", required=True)
@@ -364,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     new_person.add_argument("--role", required=True, help="cdo, staff, bureau_operator, auditor")
     new_person.add_argument("--name", required=True, help="the name people read, e.g. 张三")
     new_person.add_argument("--username", default=None, help="default: <org>-<role>")
-    new_person.set_defaults(handler=_person_create)
+    new_person.set_defaults(handler=_broker(_person_create))
 
     webhooks = commands.add_parser("webhooks", help="webhook deliveries")
     webhooks_commands = webhooks.add_subparsers(dest="webhooks_command", required=True)
@@ -385,32 +392,4 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this status (default: dead and undeliverable)",
     )
     replay.add_argument("--force", action="store_true", help="also resend delivered ones")
-    replay.set_defaults(handler=_webhooks_replay)
-
-    dlq = commands.add_parser("dlq", help="messages a consumer could not read (datashare.dlq)")
-    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
-    listing = dlq_commands.add_parser("list", help="print them as JSON lines, oldest first")
-    listing.add_argument("--limit", type=int, default=100, help="the newest N (default 100)")
-    listing.add_argument("--topic", help="only those that came from this topic")
-    listing.set_defaults(handler=_dlq)
-    again = dlq_commands.add_parser("replay", help="send one back to the topic it came from")
-    again.add_argument("--partition", type=int, required=True, help="its datashare.dlq partition")
-    again.add_argument("--offset", type=int, required=True, help="its datashare.dlq offset")
-    again.add_argument("--value-file", help="send this file as its value (the fixed message)")
-    again.add_argument("--force", action="store_true", help="send even if it would not read")
-    again.set_defaults(handler=_dlq)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
-    handler: Callable[[argparse.Namespace, Settings], int] = args.handler
-    try:
-        status = handler(args, Settings())
-    except Problem as problem:
-        print(f"cdo-broker: {problem.detail}", file=sys.stderr)
-        status = 2
-    except AuditKeyError as refused:
-        print(f"cdo-broker: {refused}", file=sys.stderr)
-        status = 2
-    raise SystemExit(status)
+    replay.set_defaults(handler=_broker(_webhooks_replay))

@@ -6,12 +6,12 @@ import json
 from typing import Any
 
 from broker.app import create_app
-from broker.settings import Settings
+from broker.settings import BrokerSettings
 
 
 def openapi_document() -> dict[str, Any]:
     # The document does not depend on configuration: no lifespan runs to produce it.
-    return create_app(Settings.model_validate({})).openapi()
+    return create_app(BrokerSettings.model_validate({})).openapi()
 
 
 def render() -> str:

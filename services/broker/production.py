@@ -26,7 +26,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broker.settings import Environment, Settings
+from broker.settings import BrokerSettings
+from core.settings import Environment
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def refusals(settings: Settings) -> list[str]:
+def refusals(settings: BrokerSettings) -> list[str]:
     """Why these settings may not serve, in words an operator acts on; empty if they may."""
     found = []
     production = settings.environment is Environment.production
@@ -72,7 +73,7 @@ def refusals(settings: Settings) -> list[str]:
     return found
 
 
-async def audit_role_refusal(settings: Settings, engine: AsyncEngine) -> str | None:
+async def audit_role_refusal(settings: BrokerSettings, engine: AsyncEngine) -> str | None:
     """In production on PostgreSQL: why the broker's role may not serve (it can change audit
     rows), or None."""
     if settings.environment is not Environment.production or engine.dialect.name != "postgresql":
@@ -93,7 +94,7 @@ async def audit_role_refusal(settings: Settings, engine: AsyncEngine) -> str | N
     )
 
 
-async def check(settings: Settings, engine: AsyncEngine) -> None:
+async def check(settings: BrokerSettings, engine: AsyncEngine) -> None:
     """Raises `RefusedToStart` naming every reason at once."""
     found = refusals(settings)
     if not found and (role := await audit_role_refusal(settings, engine)):

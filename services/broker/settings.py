@@ -1,57 +1,25 @@
-"""Configuration, read from the environment once, when the app or a command starts."""
+"""The broker's settings: the shared ones (core.settings) and its own, read from the environment
+once, when the app or a command starts."""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
-from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
 
 from broker.kit.ratelimit import Rate
+from core.settings import CoreSettings, Environment
 
 
-class Environment(StrEnum):
-    development = "development"
-    production = "production"
-
-
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=None, extra="ignore")
-
-    environment: Environment = Field(default=Environment.development, alias="BROKER_ENV")
-    database_url: str = Field(default="sqlite+aiosqlite:///./cdo-broker.db", alias="DATABASE_URL")
+class BrokerSettings(CoreSettings):
     # `cdo-broker migrate` connects with this one (the schema's owner) if set, and grants the role
     # of DATABASE_URL what the broker may do: no UPDATE or DELETE of audit rows.
     migration_database_url: str | None = Field(default=None, alias="MIGRATION_DATABASE_URL")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
-    kafka_bootstrap_servers: str | None = Field(default=None, alias="KAFKA_BOOTSTRAP_SERVERS")
-    # How every Kafka client of the process connects (kit/kafka.py): TLS with the CA that signed
-    # the brokers' certificates, SASL/SCRAM as the process's own principal, both (SASL_SSL), or
-    # neither. A client certificate (mutual TLS) is optional.
-    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
-        default="PLAINTEXT", alias="KAFKA_SECURITY_PROTOCOL"
-    )
-    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
-        default="SCRAM-SHA-512", alias="KAFKA_SASL_MECHANISM"
-    )
-    kafka_sasl_username: str | None = Field(default=None, alias="KAFKA_SASL_USERNAME")
-    kafka_sasl_password: SecretStr | None = Field(default=None, alias="KAFKA_SASL_PASSWORD")
-    kafka_ssl_cafile: Path | None = Field(default=None, alias="KAFKA_SSL_CAFILE")
-    kafka_ssl_certfile: Path | None = Field(default=None, alias="KAFKA_SSL_CERTFILE")
-    kafka_ssl_keyfile: Path | None = Field(default=None, alias="KAFKA_SSL_KEYFILE")
 
-    # The public base URL of the broker: the `iss` of every token and the base of metadata URLs.
-    issuer: str = Field(default="http://127.0.0.1:8000", alias="OAUTH_ISSUER")
-    # Where people open a request (the console's decision page, linked from every notification):
-    # default OAUTH_ISSUER + "/console".
-    console_base_url: str | None = Field(default=None, alias="CONSOLE_BASE_URL")
     # PEM private key(s), newest first, comma-separated paths. The first signs; all are published.
     signing_key_files: str | None = Field(default=None, alias="OAUTH_SIGNING_KEY_FILES")
     signing_key_pem: str | None = Field(default=None, alias="OAUTH_SIGNING_KEY")
-    # Where development mode keeps the key it generates when none is configured.
-    dev_key_dir: Path = Field(default=Path(".broker"), alias="BROKER_DEV_KEY_DIR")
     # Optionally trust an existing identity provider's access tokens (oauth/external.py).
     external_issuer: str | None = Field(default=None, alias="EXTERNAL_ISSUER")
     external_jwks_url: str | None = Field(default=None, alias="EXTERNAL_JWKS_URL")
@@ -98,40 +66,9 @@ class Settings(BaseSettings):
         default=15.0, gt=0, le=300, alias="GRANT_FEED_HEARTBEAT"
     )
 
-    # Webhooks (the notifier and the endpoint API).
-    # Fernet key (urlsafe base64 of 32 bytes) that encrypts signing secrets at rest; development
-    # mode generates one under BROKER_DEV_KEY_DIR, production refuses to start without it.
-    webhook_secret_key: str | None = Field(default=None, alias="WEBHOOK_SECRET_KEY")
-    webhook_allow_private_urls: bool = Field(default=False, alias="WEBHOOK_ALLOW_PRIVATE_URLS")
-    webhook_retry_schedule: str | None = Field(default=None, alias="WEBHOOK_RETRY_SCHEDULE")
-    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60, alias="WEBHOOK_TIMEOUT")
+    # How long a rotated webhook secret keeps signing next to the new one.
     webhook_rotation_overlap_seconds: int = Field(
         default=86400, ge=0, alias="WEBHOOK_ROTATION_OVERLAP"
-    )
-    webhook_concurrency_per_endpoint: int = Field(
-        default=4, ge=1, le=64, alias="WEBHOOK_CONCURRENCY_PER_ENDPOINT"
-    )
-    # E-mail notification channels: an SMTP submission server, always with STARTTLS (the
-    # password travels only inside TLS). SMTP_CA_FILE trusts a private CA instead of the system's.
-    smtp_host: str | None = Field(default=None, alias="SMTP_HOST")
-    smtp_port: int = Field(default=587, ge=1, le=65535, alias="SMTP_PORT")
-    smtp_username: str | None = Field(default=None, alias="SMTP_USERNAME")
-    smtp_password: SecretStr | None = Field(default=None, alias="SMTP_PASSWORD")
-    smtp_from: str = Field(default="cdo-broker@localhost", alias="SMTP_FROM")
-    smtp_ca_file: Path | None = Field(default=None, alias="SMTP_CA_FILE")
-    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300, alias="SMTP_TIMEOUT")
-    # The notifier's own HTTP port: /healthz, /readyz and /metrics (no API).
-    notifier_http_host: str = Field(default="127.0.0.1", alias="NOTIFIER_HTTP_HOST")
-    notifier_http_port: int = Field(default=8001, ge=1, le=65535, alias="NOTIFIER_HTTP_PORT")
-    notifier_group_id: str = Field(default="cdo-notifier", alias="NOTIFIER_GROUP_ID")
-    # Where a consumer group with no committed offsets starts: `earliest` loses nothing.
-    notifier_start_at: Literal["earliest", "latest"] = Field(
-        default="earliest", alias="NOTIFIER_START_AT"
-    )
-
-    # JSON lines on stderr (kit/logs.py), at this level and above.
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        default="INFO", alias="LOG_LEVEL"
     )
 
     # The proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For and -Proto `serve`
@@ -143,8 +80,6 @@ class Settings(BaseSettings):
     # Where operators open a trace: `{trace_id}` is replaced, e.g. Jaeger's
     # http://127.0.0.1:16686/trace/{trace_id}. The request timeline links each trace id to it.
     trace_ui_url: str | None = Field(default=None, alias="TRACE_UI_URL")
-
-    dependency_timeout_seconds: float = Field(default=2.0, gt=0, alias="DEPENDENCY_TIMEOUT")
 
     # Abuse limits (kit/ratelimit.py), counted in Redis: rates are "N/second|minute|hour|day" or
     # "N/<seconds>s". Failed client authentications beyond AUTH_FAILURE_LIMIT (per client id and
@@ -167,11 +102,6 @@ class Settings(BaseSettings):
             return self.decisions_require_person_setting
         return self.environment is Environment.production
 
-    @property
-    def console_base(self) -> str:
-        """CONSOLE_BASE_URL, or the console under OAUTH_ISSUER; without a trailing slash."""
-        return (self.console_base_url or f"{self.issuer.rstrip('/')}/console").rstrip("/")
-
     @field_validator(
         "rate_limit_token",
         "rate_limit_introspect",
@@ -190,16 +120,3 @@ class Settings(BaseSettings):
         if value is not None and "{trace_id}" not in value:
             raise ValueError("TRACE_UI_URL must contain {trace_id}")
         return value or None
-
-    @model_validator(mode="after")
-    def _kafka_security_is_whole(self) -> Settings:
-        if self.kafka_security_protocol.startswith("SASL_") and not (
-            self.kafka_sasl_username and self.kafka_sasl_password
-        ):
-            raise ValueError(
-                f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
-                "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
-            )
-        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
-            raise ValueError("KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE go together")
-        return self

@@ -12,11 +12,9 @@ from typing import Any
 
 import httpx
 
-from broker.notifications.credentials import CREDENTIAL_PARAM, with_credential
-from broker.notifications.models import NotificationChannel
-from broker.notifications.service import credentials_of
-from broker.settings import Settings
-from broker.webhooks.secrets import SecretCipher
+from core.models.notifications import NotificationChannel
+from core.webhooks.credentials import CREDENTIAL_PARAM, credentials_of, with_credential
+from core.webhooks.secrets import SecretCipher
 from notifier.delivery import Attempt, post_once
 from notifier.mail import build_mail, send_mail
 from notifier.robots import (
@@ -27,6 +25,7 @@ from notifier.robots import (
     reader,
     wecom_payload,
 )
+from notifier.settings import NotifierSettings
 from notifier.texts import Message, compose
 
 JSON = {"content-type": "application/json; charset=utf-8"}
@@ -71,7 +70,7 @@ def message_for(
 
 async def send_to_channel(
     client: httpx.AsyncClient,
-    settings: Settings,
+    settings: NotifierSettings,
     target: ChannelTarget,
     message: Message,
     *,

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, Integer, String, Text, bindparam, text
 
-from broker.notifications.models import NotificationChannel
-from broker.webhooks.models import WebhookEndpoint
+from core.models.notifications import NotificationChannel
+from core.models.webhooks import WebhookEndpoint
 from notifier.repository import INTS, TEXTS, Executor
 
 

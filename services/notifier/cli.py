@@ -1,5 +1,6 @@
-"""`cdo-broker notifier`: consume the broker's topics and deliver signed webhooks until SIGTERM;
-`cdo-broker dlq list|replay`: what the consumer could not read."""
+"""The notifier's commands of `cdo-broker` (cdo_cli), each reading NotifierSettings from the
+environment: `notifier` consumes the broker's topics and delivers signed webhooks until SIGTERM;
+`dlq list|replay` shows and sends back what the consumer could not read."""
 
 from __future__ import annotations
 
@@ -12,22 +13,22 @@ from pathlib import Path
 
 from opentelemetry.sdk.trace import TracerProvider
 
-from broker.kit import logs
-from broker.kit.db import create_engine, create_sessionmaker
-from broker.kit.kafka import client_options
-from broker.kit.metrics import use_service_name
-from broker.kit.telemetry import configure_tracing, instrument_httpx
-from broker.settings import Settings
-from broker.webhooks.secrets import cipher_from_settings
+from core import logs
+from core.db import create_engine, create_sessionmaker
+from core.kafka import client_options
+from core.metrics import use_service_name
+from core.telemetry import configure_tracing, instrument_httpx
+from core.webhooks.secrets import cipher_from_settings
 from notifier.consumer import NotificationConsumer
 from notifier.delivery import webhook_client
 from notifier.dlq import ReplayRefused, letters, replay
 from notifier.http import health_app, serve_health
+from notifier.settings import NotifierSettings
 from notifier.worker import DeliveryWorker
 
 
 async def serve(
-    settings: Settings,
+    settings: NotifierSettings,
     stop: asyncio.Event,
     *,
     ready: asyncio.Event | None = None,
@@ -74,7 +75,7 @@ async def _signal_when(source: asyncio.Event, target: asyncio.Event) -> None:
     target.set()
 
 
-def run(settings: Settings) -> int:
+def run(settings: NotifierSettings) -> int:
     if not settings.kafka_bootstrap_servers:
         print("cdo-broker notifier: set KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
         return 2
@@ -96,7 +97,7 @@ def run(settings: Settings) -> int:
     return 0
 
 
-def dlq(args: argparse.Namespace, settings: Settings) -> int:
+def dlq(args: argparse.Namespace, settings: NotifierSettings) -> int:
     if not settings.kafka_bootstrap_servers:
         print("cdo-broker dlq: set KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
         return 2
@@ -118,3 +119,24 @@ def dlq(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print(json.dumps(sent))
     return 0
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The notifier's commands, for cdo_cli's parser."""
+    commands.add_parser("notifier", help="run the webhook notifier").set_defaults(
+        handler=lambda args: run(NotifierSettings())
+    )
+    dlq_parser = commands.add_parser(
+        "dlq", help="messages a consumer could not read (datashare.dlq)"
+    )
+    dlq_commands = dlq_parser.add_subparsers(dest="dlq_command", required=True)
+    listing = dlq_commands.add_parser("list", help="print them as JSON lines, oldest first")
+    listing.add_argument("--limit", type=int, default=100, help="the newest N (default 100)")
+    listing.add_argument("--topic", help="only those that came from this topic")
+    again = dlq_commands.add_parser("replay", help="send one back to the topic it came from")
+    again.add_argument("--partition", type=int, required=True, help="its datashare.dlq partition")
+    again.add_argument("--offset", type=int, required=True, help="its datashare.dlq offset")
+    again.add_argument("--value-file", help="send this file as its value (the fixed message)")
+    again.add_argument("--force", action="store_true", help="send even if it would not read")
+    for command in (listing, again):
+        command.set_defaults(handler=lambda args: dlq(args, NotifierSettings()))

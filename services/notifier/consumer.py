@@ -8,7 +8,7 @@ committed and Kafka has acknowledged the dead letters, so a crash or a rebalance
 the uncommitted batch, which maps onto the same webhook ids (nothing is recorded twice).
 
 A bad message never stops the consumer; an outage only delays it: with PostgreSQL or Kafka away
-the turn fails, the supervisor (`broker.kit.supervisor`) drops the consumer and its connection
+the turn fails, the supervisor (`core.supervisor`) drops the consumer and its connection
 and starts again from the last commit after a backoff. Replicas share the partitions through one
 consumer group.
 """
@@ -26,11 +26,11 @@ from aiokafka.structs import ConsumerRecord
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.kit.clock import utcnow
-from broker.kit.metrics import gauges
-from broker.kit.supervisor import Backoff, Supervisor
-from broker.kit.telemetry import extract, inject, kafka_attributes
-from broker.outbox import topics
+from core import topics
+from core.clock import utcnow
+from core.metrics import gauges
+from core.supervisor import Backoff, Supervisor
+from core.telemetry import extract, inject, kafka_attributes
 from notifier.autocommit import AutocommitConnection
 from notifier.dead_letters import DeadLetter, DeadLetterProducer
 from notifier.intake import record_deliveries
@@ -53,7 +53,7 @@ class NotificationConsumer:
         backoff: Backoff | None = None,
     ) -> None:
         self._sessions = sessionmaker
-        self._kafka = kafka  # kit.kafka.client_options: the servers, TLS and SASL
+        self._kafka = kafka  # core.kafka.client_options: the servers, TLS and SASL
         self._group_id = group_id
         self._on_recorded = on_recorded
         self._start_at = start_at

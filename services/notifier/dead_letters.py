@@ -18,9 +18,9 @@ from typing import Any
 
 from aiokafka.structs import ConsumerRecord
 
-from broker.kit.metrics import instruments
-from broker.outbox import topics
-from broker.outbox.producer import start_producer
+from core import topics
+from core.kafka import start_producer
+from core.metrics import instruments
 from notifier.messages import Reason
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class DeadLetterProducer:
     """Started on the first letter (most runs have none) and kept until `close`."""
 
     def __init__(self, kafka: Mapping[str, Any], *, client_id: str = "cdo-notifier-dlq") -> None:
-        self._kafka = kafka  # kit.kafka.client_options: the servers, TLS and SASL
+        self._kafka = kafka  # core.kafka.client_options: the servers, TLS and SASL
         self._client_id = client_id
         self._producer: Any = None
 

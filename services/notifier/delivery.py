@@ -23,15 +23,15 @@ from typing import Any
 
 import httpx
 
-from notifier.schedule import parse_retry_after
-from notifier.signing import headers_for
-from notifier.urls import (
+from core.webhooks.signing import headers_for
+from core.webhooks.urls import (
     CheckedUrl,
     Resolver,
     UnresolvableWebhookHost,
     UnsafeWebhookUrl,
     check_webhook_url,
 )
+from notifier.schedule import parse_retry_after
 
 DEFAULT_TIMEOUT_S = 10.0
 ANSWER_BYTES = 65536  # of an answer whose body is read (a robot's JSON is a few dozen)

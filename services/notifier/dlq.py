@@ -20,8 +20,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 
-from broker.outbox import topics
-from broker.outbox.producer import start_producer
+from core import topics
+from core.kafka import start_producer
 from notifier.dead_letters import original_headers
 from notifier.messages import Unreadable, header_of, read
 

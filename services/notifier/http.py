@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from broker.health.checks import database_ok, kafka_ok, probe
-from broker.kit.metrics import instruments
-from broker.kit.supervisor import LoopHealth
+from core.health import database_ok, kafka_ok, probe
+from core.metrics import instruments
+from core.supervisor import LoopHealth
 
 # A loop in one turn for this long is stuck (a turn takes a batch: well under a second, 30 s at
 # most waiting on Kafka's acks): the kubelet should restart the process. A loop backing off

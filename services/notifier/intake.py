@@ -19,8 +19,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from broker.directory.models import Organisation
-from broker.kit.db import database_unavailable
+from core.db import database_unavailable
+from core.models.directory import Organisation
 from notifier.messages import Event
 from notifier.recipients import Notification, notifications
 from notifier.repository import Executor, insert_deliveries

@@ -21,8 +21,8 @@ from email.utils import format_datetime
 
 import aiosmtplib
 
-from broker.settings import Settings
 from notifier.delivery import Attempt, Outcome
+from notifier.settings import NotifierSettings
 from notifier.texts import DEADLINE, Message
 
 AUTOMATIC = "本邮件由系统自动发送，请勿回复。"
@@ -68,13 +68,13 @@ def _html(message: Message) -> str:
     )
 
 
-def tls_context(settings: Settings) -> ssl.SSLContext:
+def tls_context(settings: NotifierSettings) -> ssl.SSLContext:
     """Verifies the server as any TLS client would, against SMTP_CA_FILE if it is set."""
     cafile = str(settings.smtp_ca_file) if settings.smtp_ca_file else None
     return ssl.create_default_context(cafile=cafile)
 
 
-async def send_mail(settings: Settings, mail: EmailMessage) -> Attempt:
+async def send_mail(settings: NotifierSettings, mail: EmailMessage) -> Attempt:
     """One attempt at handing `mail` to the submission server; never raises for what the
     server or the network does."""
     at = datetime.now(UTC)

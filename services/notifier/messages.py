@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from broker.events import CE_TYPE_PREFIX, ApprovalTask, GrantEvent, RequestEvent
+from core.events import CE_TYPE_PREFIX, ApprovalTask, GrantEvent, RequestEvent
 
 MODELS: dict[str, type[BaseModel]] = {
     "request": RequestEvent,

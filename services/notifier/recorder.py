@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.kit.supervisor import Backoff, Supervisor
+from core.supervisor import Backoff, Supervisor
 from notifier.autocommit import AutocommitConnection
 from notifier.repository import Settled, settle
 

@@ -30,18 +30,16 @@ from opentelemetry import context as otel_context
 from sqlalchemy import Update, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.events import DeadLetter, ce_type
-from broker.kit.clock import utcnow
-from broker.kit.metrics import instruments
-from broker.kit.supervisor import Backoff, Supervisor
-from broker.kit.telemetry import extract
-from broker.notifications.models import NotificationChannel
-from broker.outbox import topics
-from broker.outbox.service import record_event
-from broker.settings import Settings
-from broker.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from broker.webhooks.secrets import SecretCipher
-from broker.webhooks.service import signing_secrets
+from core import topics
+from core.clock import utcnow
+from core.events import DeadLetter, ce_type
+from core.metrics import instruments
+from core.models.notifications import NotificationChannel
+from core.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from core.outbox import record_event
+from core.supervisor import Backoff, Supervisor
+from core.telemetry import extract
+from core.webhooks.secrets import SecretCipher, signing_secrets
 from notifier.autocommit import AutocommitConnection
 from notifier.channels import channel_target, message_for, send_to_channel
 from notifier.claims import ClaimedRow, claim_due
@@ -49,6 +47,7 @@ from notifier.delivery import Attempt, EndpointTarget, Outcome, OutgoingEvent, d
 from notifier.recorder import Recorder
 from notifier.repository import Settled, Tried
 from notifier.schedule import next_delay, parse_schedule
+from notifier.settings import NotifierSettings
 
 logger = logging.getLogger(__name__)
 LEASE_MARGIN_S = 5.0
@@ -59,7 +58,7 @@ class DeliveryWorker:
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
-        settings: Settings,
+        settings: NotifierSettings,
         cipher: SecretCipher,
         *,
         client: httpx.AsyncClient,

@@ -15,11 +15,12 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.kit.ratelimit import Rate, RateLimiter
-from broker.requests.models import DataRequest
-from broker.settings import Settings
+from broker.kit.ratelimit import RateLimiter
+from broker.settings import Rate
+from core.models.requests import DataRequest
 from testing.apps import broker_with
 from testing.clients import ALL_SCOPES, TokenFactory, bearer, new_client
+from testing.settings import Settings
 from testing.waiting import wait_until
 from testing.workloads import request_body
 

@@ -24,15 +24,15 @@ from joserfc import jwt
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.app import create_app
-from broker.directory.models import Organisation
 from broker.oauth.clients import create_client
 from broker.oauth.keys import KeyRing
 from broker.oauth.scopes import Scope
-from broker.settings import Settings
-from broker.webhooks.models import WebhookDelivery
+from core.models.directory import Organisation
+from core.models.webhooks import WebhookDelivery
 from testing.apps import broker_with
 from testing.clients import TokenFactory, bearer
 from testing.routes import app_routes
+from testing.settings import Settings
 from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, text
 
-from broker.kit.db import create_engine
-from broker.settings import Settings
+from core.db import create_engine
+from testing.settings import Settings
 from testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration

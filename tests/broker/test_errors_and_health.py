@@ -12,10 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from broker.app import create_app
-from broker.settings import Settings
 from testing.apps import BASE_URL
 from testing.clients import TokenFactory, bearer
 from testing.processes import free_port
+from testing.settings import Settings
 from testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration

@@ -1,4 +1,4 @@
-"""kit.kafka.client_options: what every Kafka client of a process is given, from the settings."""
+"""core.kafka.client_options: what every Kafka client of a process is given, from the settings."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from broker.kit.kafka import client_options
-from broker.settings import Settings
+from core.kafka import client_options
 from testing.certificates import self_signed
+from testing.settings import Settings
 
 SERVERS = "kafka-1.example:9093,kafka-2.example:9093"
 

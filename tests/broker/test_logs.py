@@ -18,7 +18,7 @@ SCRIPT = textwrap.dedent(
     """
     import logging
     from opentelemetry.sdk.trace import TracerProvider
-    from broker.kit import logs
+    from core import logs
 
     logs.configure("INFO")
     log = logging.getLogger("broker.example")
@@ -69,7 +69,7 @@ async def test_the_server_writes_only_json_lines(tmp_path: Path) -> None:
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     env.pop("REDIS_URL", None)
     server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "broker", "serve", "--port", str(port),
+        sys.executable, "-m", "cdo_cli", "serve", "--port", str(port),
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:

@@ -12,10 +12,10 @@ from fastapi import FastAPI
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.kit.clock import utcnow
 from broker.oauth.clients import create_client
 from broker.requests import sla
-from broker.requests.models import RequestStep
+from core.clock import utcnow
+from core.models.requests import RequestStep
 from testing.apps import LINKS
 from testing.clients import ALL_SCOPES, TokenFactory, bearer, decide, file
 from testing.prometheus import series_value

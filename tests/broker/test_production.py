@@ -21,10 +21,11 @@ from broker.app import create_app
 from broker.oauth.clients import create_client
 from broker.oauth.keys import SigningKeyTooWeak, load_keyring
 from broker.production import RefusedToStart, refusals
-from broker.settings import Environment, Settings
+from core.settings import Environment
 from testing import REPO_ROOT
 from testing.apps import broker_with
 from testing.processes import free_port
+from testing.settings import Settings
 
 pytestmark = pytest.mark.integration
 HTTPS = "https://cdo-broker.example.gov.cn"
@@ -129,7 +130,7 @@ def test_serve_in_production_without_redis_exits_with_the_reason(tmp_path: Path)
     }
     env.pop("REDIS_URL", None)
     done = subprocess.run(
-        [sys.executable, "-m", "broker", "serve", "--port", str(free_port())],
+        [sys.executable, "-m", "cdo_cli", "serve", "--port", str(free_port())],
         env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode != 0
@@ -163,12 +164,12 @@ def test_serve_believes_forwarded_addresses_only_from_the_configured_proxies(
 ) -> None:
     import uvicorn
 
-    from broker import cli
+    import cdo_cli
 
     seen: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options))
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.1.2.0/24")
     with pytest.raises(SystemExit):
-        cli.main(["serve", "--port", "8123"])
+        cdo_cli.main(["serve", "--port", "8123"])
     assert seen["proxy_headers"] is True
     assert seen["forwarded_allow_ips"] == "10.1.2.0/24"

@@ -8,8 +8,8 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
     OTLPSpanExporter as OTLPHttpSpanExporter,
 )
 
-from broker.kit import telemetry
-from broker.kit.telemetry import configure_tracing
+from core import telemetry
+from core.telemetry import configure_tracing
 
 OTEL = (
     "OTEL_SDK_DISABLED",

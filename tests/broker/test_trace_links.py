@@ -17,14 +17,14 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.kit.clock import utcnow
-from broker.kit.telemetry import configure_tracing
 from broker.oauth.clients import create_client
 from broker.requests import sla
-from broker.requests.models import RequestStep
-from broker.settings import Settings
+from core.clock import utcnow
+from core.models.requests import RequestStep
+from core.telemetry import configure_tracing
 from testing.apps import LINKS, broker_with
 from testing.clients import ALL_SCOPES, TokenFactory, bearer, decide, file
+from testing.settings import Settings
 from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration

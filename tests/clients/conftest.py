@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.settings import Settings
 from testing.apps import served_broker
 from testing.clients import Credentials, new_client
+from testing.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,6 @@ from joserfc.jwk import RSAKey
 
 from broker.oauth.keys import load_keyring
 from broker.oauth.server import BrokerAuthorizationServer
-from broker.settings import Settings
 from cdo_broker_client import BrokerClient, GrantGuard, GrantToken
 from cdo_broker_client.grants import unverified_claims
 from cdo_broker_client.models import PeriodIn, RequestIn, RequestOut
@@ -36,6 +35,7 @@ from testing.client_package import (
     example,
 )
 from testing.clients import Credentials
+from testing.settings import Settings
 from testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration

@@ -15,14 +15,14 @@ import pytest
 from fastapi import FastAPI
 from standardwebhooks import Webhook
 
-from broker.settings import Settings
 from cdo_broker_client import WebhookVerificationError, parse_webhook, verify_webhook
 from cdo_broker_client.events import GrantWebhook, RequestDecidedWebhook
-from notifier.signing import generate_secret, headers_for
+from core.webhooks.signing import generate_secret, headers_for
 from testing.apps import broker_with, running_notifier
 from testing.client_package import LICENCES
 from testing.clients import TokenFactory, bearer
 from testing.receivers import running_receiver
+from testing.settings import Settings
 from testing.workloads import request_body
 
 BODY = json.dumps({"type": "grant.revoked", "timestamp": "2026-12-04T10:00:00Z", "data": {}})

@@ -14,11 +14,11 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from broker.people.service import NewPerson
-from broker.settings import Settings
 from testing import REPO_ROOT
 from testing.apps import served_broker
 from testing.clients import Sessions
 from testing.people import new_person
+from testing.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -19,11 +19,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.settings import Settings
 from notifier.consumer import TOPICS
 from testing.clients import ALL_SCOPES, bearer_from
 from testing.kafka import group_at_the_end
 from testing.processes import free_port, module, running, serving_broker
+from testing.settings import Settings
 from testing.stacks import Stack, exported
 from testing.waiting import wait_until
 from testing.workloads import request_body
@@ -86,7 +86,7 @@ async def test_a_filed_requests_trace_is_in_jaeger(
         }
         async with AsyncExitStack() as processes:
             await processes.enter_async_context(
-                running("notifier", module("broker", "notifier"), env)
+                running("notifier", module("cdo_cli", "notifier"), env)
             )
             await processes.enter_async_context(serving_broker(env, port))
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:

@@ -23,18 +23,19 @@ from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.health.checks import kafka_ok
-from broker.kit.db import create_sessionmaker
-from broker.kit.kafka import client_options
-from broker.outbox import topics
 from broker.outbox.relay import OutboxRelay
-from broker.outbox.service import backlog, record_event
-from broker.settings import Settings
-from broker.webhooks.models import WebhookDelivery
+from broker.outbox.service import backlog
+from core import topics
+from core.db import create_sessionmaker
+from core.health import kafka_ok
+from core.kafka import client_options
+from core.models.webhooks import WebhookDelivery
+from core.outbox import record_event
 from notifier.consumer import NotificationConsumer
 from testing.database import private_outbox
 from testing.events import approval_task
 from testing.processes import free_port_run
+from testing.settings import Settings
 from testing.stacks import exported, own_kafka
 from testing.waiting import wait_until
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from broker.settings import Settings
+from testing.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S = DEPLOY / "k8s"

@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 
-from broker.outbox.topics import PARTITIONS
+from core.topics import PARTITIONS
 from testing.stacks import Stack
 
 TOPIC = "datashare.requests"

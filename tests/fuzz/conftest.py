@@ -17,14 +17,14 @@ import httpx
 import pytest
 
 from broker.audit.keys import audit_keys_from_settings
-from broker.kit.db import create_engine, create_sessionmaker
 from broker.migrate import app_role_of
 from broker.seed.pilot import load_pilot, seed_pilot
-from broker.settings import Settings
+from core.db import create_engine, create_sessionmaker
 from testing.clients import bearer, new_client, token_from
 from testing.database import drop_schema, in_schema, migrated_schema
 from testing.fuzzing import CALLERS, FUZZ_SCHEMA, TALLY, FuzzTarget
 from testing.processes import free_port, serving_broker
+from testing.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -19,14 +19,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.catalog.models import Dataset
-from broker.kit.db import Base
 from broker.oauth.scopes import Scope
-from broker.outbox.models import OutboxEvent
-from broker.requests.models import DataRequest, Decision
-from broker.settings import Settings
-from broker.webhooks.models import WebhookEndpoint
+from core.db import Base
+from core.models.catalog import Dataset
+from core.models.outbox import OutboxEvent
+from core.models.requests import DataRequest, Decision
+from core.models.webhooks import WebhookEndpoint
 from testing.clients import ALL_SCOPES, TokenFactory, bearer
+from testing.settings import Settings
 from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from broker.settings import Settings
 from notifier.delivery import webhook_client
 from testing.apps import running_notifier
 from testing.processes import free_port
 from testing.receivers import Receiver, Tls, running_receiver, tls_contexts
+from testing.settings import Settings
 
 
 @pytest.fixture(scope="session")

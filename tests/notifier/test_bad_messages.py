@@ -19,8 +19,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from broker.outbox import topics
-from broker.settings import Settings
+from core import topics
 from testing import REPO_ROOT
 from testing.apps import broker_with
 from testing.clients import ALL_SCOPES, TokenFactory, bearer, file
@@ -28,6 +27,7 @@ from testing.events import approval_headers, approval_task, encoded
 from testing.kafka import Record, header, open_tail, produce
 from testing.prometheus import series_value
 from testing.receivers import Receiver
+from testing.settings import Settings
 from testing.waiting import wait_until
 from testing.workloads import request_body
 
@@ -77,7 +77,7 @@ def _cdo_broker(settings: Settings, *args: str) -> subprocess.CompletedProcess[s
     assert settings.kafka_bootstrap_servers
     env = os.environ | {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers}
     return subprocess.run(
-        [sys.executable, "-m", "broker", *args],
+        [sys.executable, "-m", "cdo_cli", *args],
         env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 

@@ -23,8 +23,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.outbox import topics
-from broker.settings import Settings
+from core import topics
 from notifier.cli import serve
 from notifier.texts import when
 from testing.apps import BASE_URL, broker_with
@@ -34,6 +33,7 @@ from testing.kafka import produce
 from testing.mailbox import PASSWORD, USER, Mailbox, running_mailbox
 from testing.organisations import manager, new_organisation
 from testing.receivers import Receiver, running_receiver
+from testing.settings import Settings
 from testing.vendors import DingtalkRobot, WecomRobot
 from testing.waiting import wait_until
 from testing.workloads import request_body

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.kit.kafka import client_options
-from broker.outbox import topics
-from broker.settings import Settings
-from broker.webhooks.models import WebhookDelivery
+from core import topics
+from core.kafka import client_options
+from core.models.webhooks import WebhookDelivery
 from notifier.consumer import TOPICS, NotificationConsumer
 from testing.events import approval_headers, approval_task, encoded
 from testing.kafka import group_at_the_end, produce
+from testing.settings import Settings
 from testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration

@@ -9,9 +9,9 @@ from email.utils import format_datetime
 import httpx
 from standardwebhooks import Webhook
 
+from core.webhooks.signing import generate_secret
+from core.webhooks.urls import Resolver, check_webhook_url
 from notifier.delivery import Attempt, EndpointTarget, Outcome, OutgoingEvent, deliver_once
-from notifier.signing import generate_secret
-from notifier.urls import Resolver, check_webhook_url
 from testing.receivers import TLS_NAME, Receiver, Tls
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"

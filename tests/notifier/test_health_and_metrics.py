@@ -10,11 +10,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from broker.settings import Settings
 from testing.apps import broker_with
 from testing.clients import ALL_SCOPES, TokenFactory, bearer, file
 from testing.prometheus import series_value
 from testing.receivers import Received, Receiver, Reply, running_receiver
+from testing.settings import Settings
 from testing.waiting import wait_until
 from testing.workloads import request_body
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.kit.clock import utcnow
-from broker.webhooks.models import WebhookDelivery
+from core.clock import utcnow
+from core.models.webhooks import WebhookDelivery
 from notifier.autocommit import AutocommitConnection
 from notifier.intake import Intake, record_deliveries
 from notifier.messages import Event

@@ -15,13 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
-from broker.settings import Settings
 from notifier.consumer import TOPICS
 from testing.apps import broker_with
 from testing.clients import ALL_SCOPES, TokenFactory, bearer
 from testing.kafka import group_at_the_end
 from testing.processes import Service, module
 from testing.receivers import Received, Receiver, Reply, running_receiver
+from testing.settings import Settings
 from testing.waiting import wait_until
 from testing.workloads import request_body
 
@@ -46,7 +46,7 @@ async def notifiers(settings: Settings, tmp_path: Path) -> AsyncIterator[Start]:
     started: list[Service] = []
 
     async def start() -> Service:
-        started.append(Service(f"notifier-{len(started)}", module("broker", "notifier"), env))
+        started.append(Service(f"notifier-{len(started)}", module("cdo_cli", "notifier"), env))
         await started[-1].start()
         return started[-1]
 

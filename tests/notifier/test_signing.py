@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from notifier.signing import InvalidSecret, generate_secret, headers_for, sign
+from core.webhooks.signing import InvalidSecret, generate_secret, headers_for, sign
 
 BODY = '{"type":"approval.requested","data":{"title":"人口基础信息共享"}}'.encode()
 

@@ -19,12 +19,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from broker.app import create_app
-from broker.kit.telemetry import configure_tracing
-from broker.outbox import topics
-from broker.settings import Settings
+from core import topics
+from core.telemetry import configure_tracing
 from testing.apps import BASE_URL, running_notifier
 from testing.clients import ALL_SCOPES, TokenFactory, bearer
 from testing.receivers import Receiver, running_receiver
+from testing.settings import Settings
 from testing.waiting import wait_until
 from testing.workloads import request_body
 

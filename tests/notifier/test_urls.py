@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from notifier.urls import (
+from core.webhooks.urls import (
     CheckedUrl,
     Resolver,
     UnresolvableWebhookHost,

@@ -14,10 +14,10 @@ import pytest
 from fastapi import FastAPI
 from standardwebhooks import Webhook
 
-from broker.settings import Settings
 from testing.apps import BASE_URL, broker_with, running_notifier
 from testing.clients import ALL_SCOPES, TokenFactory, bearer
 from testing.receivers import Received, Receiver, Reply, running_receiver
+from testing.settings import Settings
 from testing.waiting import wait_until
 from testing.workloads import request_body
 

@@ -19,17 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook
 
 from broker.audit.actor import Actor
-from broker.kit.clock import utcnow
-from broker.kit.metrics import instruments
-from broker.outbox.models import OutboxEvent
-from broker.settings import Settings
-from broker.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from broker.webhooks.secrets import cipher_from_settings
 from broker.webhooks.service import register_endpoint, replay_delivery, rotate_secret
+from core.clock import utcnow
+from core.metrics import instruments
+from core.models.outbox import OutboxEvent
+from core.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from core.webhooks.secrets import cipher_from_settings
 from notifier.delivery import webhook_client
 from notifier.worker import DeliveryWorker
 from testing.prometheus import series_value
 from testing.receivers import Received, Receiver, Reply, running_receiver
+from testing.settings import Settings
 from testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -38,7 +38,7 @@ Sessions = async_sessionmaker[AsyncSession]
 
 async def _body_org(sessionmaker: Sessions, seeded: Any) -> str:
     """A fresh organisation for each test, so endpoints and deliveries never mix."""
-    from broker.directory.models import Organisation
+    from core.models.directory import Organisation
 
     org_id = f"test-rcv-{secrets.token_hex(4)}"
     async with sessionmaker() as session:

@@ -24,10 +24,14 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 
-from broker.kit.dev_keys import dev_key
-from broker.settings import Environment, Settings
+from broker.settings import BrokerSettings
+from core.dev_keys import dev_key
+from core.settings import Environment
 
 DEV_KEY_FILE = "audit.key"
+# Session.info: the keys that MAC audit rows; sessions get them from
+# `core.db.create_sessionmaker(engine, audit_keys=...)`.
+AUDIT_KEYS = "audit_keys"
 MIN_KEY_BYTES = 32
 _BLOCK = 64  # SHA-256's block size, in bytes
 
@@ -92,7 +96,7 @@ def new_key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(MIN_KEY_BYTES)).decode()
 
 
-def audit_keys_from_settings(settings: Settings) -> AuditKeys:
+def audit_keys_from_settings(settings: BrokerSettings) -> AuditKeys:
     """Raises `AuditKeyError` in production without AUDIT_KEY, or on a bad key."""
     if settings.audit_key:
         return AuditKeys.parse(settings.audit_key)

@@ -30,10 +30,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit.actor import Actor
-from broker.audit.keys import AuditKey, AuditKeys
-from broker.audit.models import AuditChainHead, AuditEntry
-from broker.kit.clock import utcnow
-from broker.kit.db import AUDIT_KEYS
+from broker.audit.keys import AUDIT_KEYS, AuditKey, AuditKeys
+from core.clock import utcnow
+from core.models.audit import AuditChainHead, AuditEntry
 
 GENESIS = "0" * 64
 # Changing it only changes where new rows go: verification reads each row's stored chain.
@@ -42,7 +41,7 @@ _HELD = "audit_chain"  # session.info: (the transaction, the chain it appends to
 
 
 class AuditKeyMissing(RuntimeError):
-    """A session made without the audit keys (kit/db.create_sessionmaker(audit_keys=...))."""
+    """A session made without the audit keys (core.db.create_sessionmaker(audit_keys=...))."""
 
 
 _COLUMNS = (

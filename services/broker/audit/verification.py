@@ -26,9 +26,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit.keys import AuditKeys
-from broker.audit.models import AuditChainHead, AuditEntry
 from broker.audit.service import GENESIS, chained, keys_of, legacy_hash
-from broker.kit.clock import utcnow
+from core.clock import utcnow
+from core.models.audit import AuditChainHead, AuditEntry
 
 REMOVED_BEFORE = "a row before it was removed or changed"
 CHANGED = "its content was changed"

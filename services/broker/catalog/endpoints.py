@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from broker.catalog import service
-from broker.catalog.models import SharingClass
 from broker.catalog.schemas import DatasetChange, DatasetIn, DatasetOut
-from broker.kit.clock import utcnow
-from broker.kit.db import SessionDep
+from broker.kit.deps import SessionDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
 from broker.kit.problem_docs import problems
 from broker.oauth.principal import CallerDep, CatalogAdminDep
+from core.clock import utcnow
+from core.models.catalog import SharingClass
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from broker.catalog.models import SharingClass
+from core.models.catalog import SharingClass
 
 
 def _no_duplicate_names(fields: list[DatasetField]) -> list[DatasetField]:

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
 from broker.audit.actor import Actor
-from broker.catalog.models import Dataset
 from broker.catalog.schemas import DatasetChange, DatasetIn
-from broker.directory.models import Organisation, OrgKind
 from broker.directory.service import require_jurisdiction
 from broker.kit.problems import Conflict, NotFound, Problem
+from core.models.catalog import Dataset
+from core.models.directory import Organisation, OrgKind
 
 
 class DatasetNotFound(NotFound):

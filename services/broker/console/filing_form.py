@@ -13,17 +13,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from broker.catalog import service as catalog
-from broker.catalog.models import Dataset
 from broker.console.dates import end_of_day, start_of_day
 from broker.console.session import SignedInDep, refuse_without_csrf
 from broker.console.web import CHINA, render
-from broker.kit.clock import utcnow
-from broker.kit.db import SessionDep
+from broker.kit.deps import SessionDep
 from broker.kit.problems import Problem
 from broker.kit.tracing import current_trace
 from broker.requests import filing
 from broker.requests.links import Links
 from broker.requests.schemas import PeriodIn, RequestIn
+from core.clock import utcnow
+from core.models.catalog import Dataset
 
 router = APIRouter()
 

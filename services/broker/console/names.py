@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.catalog.models import Dataset
-from broker.directory.models import Organisation
+from core.models.catalog import Dataset
+from core.models.directory import Organisation
 
 
 async def organisation_names(

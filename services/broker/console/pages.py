@@ -14,10 +14,10 @@ from broker.console.session import SignedInDep
 from broker.console.tasks import my_tasks
 from broker.console.web import language, render, time_left
 from broker.grants import service as grants
-from broker.kit.clock import utcnow
-from broker.kit.db import SessionDep
+from broker.kit.deps import SessionDep
 from broker.requests import repository, views
 from broker.requests.access import acting_for
+from core.clock import utcnow
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 router.include_router(filing_form.router)  # before /requests/{request_id}: "new" is no id

@@ -13,21 +13,21 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from broker.catalog.models import Dataset
 from broker.console.dates import end_of_day, last_day
 from broker.console.names import dataset_names, organisation_names
 from broker.console.session import SignedInDep, refuse_without_csrf
 from broker.console.tasks import task_of
 from broker.console.texts import text
 from broker.console.web import language, render, time_left
-from broker.kit.clock import utcnow
-from broker.kit.db import SessionDep
+from broker.kit.deps import SessionDep
 from broker.kit.problems import Problem
 from broker.requests import clarifications, decisions, repository, views
 from broker.requests.access import Acting, acting_for
 from broker.requests.links import Links
 from broker.requests.schemas import DecisionIn, PeriodIn, RequestOut
 from broker.requests.timeline import timeline_of
+from core.clock import utcnow
+from core.models.catalog import Dataset
 
 router = APIRouter()
 

@@ -8,11 +8,11 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 
-from broker.kit.clock import utcnow
-from broker.kit.db import SessionDep
+from broker.kit.deps import SessionDep
 from broker.kit.problems import Problem
 from broker.people import sessions
 from broker.people.sessions import SignedIn
+from core.clock import utcnow
 
 
 class SignInNeeded(Exception):

@@ -13,13 +13,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from broker.console.session import SignedInDep, cookie_is_secure, refuse_without_csrf
 from broker.console.web import render
-from broker.kit.clock import utcnow
-from broker.kit.db import SessionDep
+from broker.kit.deps import SessionDep
 from broker.people import sessions
 from broker.people.exceptions import SignInRefused
 from broker.people.service import authenticate
-from broker.settings import Environment
-from broker.webhooks.secrets import cipher_from_settings
+from core.clock import utcnow
+from core.settings import Environment
+from core.webhooks.secrets import cipher_from_settings
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 PRE_SESSION_COOKIE = "cdo_signin"

@@ -26,12 +26,12 @@ from broker.directory.exceptions import (
     SelfDelegation,
 )
 from broker.directory.jurisdiction import covers
-from broker.directory.models import Appointment, Delegation
 from broker.directory.schemas import DelegationIn
 from broker.directory.service import get_organisation, outside
-from broker.kit.ids import new_id
 from broker.oauth.principal import insufficient_scope
 from broker.oauth.scopes import Scope
+from core.ids import new_id
+from core.models.directory import Appointment, Delegation
 
 # A start this far before the server's clock still counts as "now": the caller's clock and ours
 # differ by a little, and a delegation meant to start at once must not be refused for it.

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request, status
 
 from broker.directory import delegations as delegation_service
 from broker.directory import repository, service
-from broker.directory.models import Level, OrgKind
 from broker.directory.schemas import (
     AppointmentEnd,
     AppointmentIn,
@@ -20,13 +19,14 @@ from broker.directory.schemas import (
     OrganisationIn,
     OrganisationOut,
 )
-from broker.kit.clock import utcnow
-from broker.kit.db import SessionDep
+from broker.kit.deps import SessionDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
 from broker.kit.problem_docs import problems
 from broker.oauth.principal import CallerDep, DirectoryAdminDep, Principal
 from broker.requests.handover import hand_over_steps_of
 from broker.requests.links import Links
+from core.clock import utcnow
+from core.models.directory import Level, OrgKind
 
 router = APIRouter(prefix="/v1", tags=["directory"])
 

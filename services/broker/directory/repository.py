@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.directory.models import Appointment, Delegation, Organisation
 from broker.routing.model import DirectoryView, OrgView
+from core.models.directory import Appointment, Delegation, Organisation
 
 
 async def list_organisations(

@@ -20,7 +20,6 @@ from broker.directory.exceptions import (
     OutsideJurisdiction,
 )
 from broker.directory.jurisdiction import covers, covers_new_body
-from broker.directory.models import Appointment, Organisation, OrgKind
 from broker.directory.schemas import (
     AppointmentIn,
     CDOSummary,
@@ -28,8 +27,9 @@ from broker.directory.schemas import (
     OrganisationIn,
     OrganisationOut,
 )
-from broker.kit.ids import new_id
-from broker.people.models import Person
+from core.ids import new_id
+from core.models.directory import Appointment, Organisation, OrgKind
+from core.models.people import Person
 
 
 def to_out(org: Organisation, cdo: Appointment | None) -> OrganisationOut:

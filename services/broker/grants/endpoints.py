@@ -7,15 +7,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from broker.events import GrantEventName
 from broker.grants import provider_endpoints, service
 from broker.grants.schemas import GrantOut
-from broker.kit.clock import utcnow
-from broker.kit.db import SessionDep
+from broker.kit.deps import SessionDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
 from broker.kit.problem_docs import problems
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
+from core.clock import utcnow
+from core.events import GrantEventName
 
 router = APIRouter(prefix="/v1/grants", tags=["grants"])
 router.include_router(provider_endpoints.router)  # first: `/changes` is not a grant id

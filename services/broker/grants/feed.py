@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from broker.grants import repository
 from broker.grants.repository import ORIGIN, Change, Position
-from broker.kit.supervisor import Supervisor
+from core.supervisor import Supervisor
 
 READ_PAGE = 1000  # rows per read of the table
 CATCH_UP_PAGE = 500  # rows per read of one provider's older changes

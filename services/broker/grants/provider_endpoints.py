@@ -10,11 +10,11 @@ from fastapi.responses import StreamingResponse
 from broker.grants import stream, uses
 from broker.grants.feed import GrantFeed
 from broker.grants.schemas import GrantUsesIn, GrantUsesOut
-from broker.kit.clock import utcnow
-from broker.kit.db import SessionDep
+from broker.kit.deps import SessionDep
 from broker.kit.problem_docs import problems
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
+from core.clock import utcnow
 
 # No prefix: included at the top of the grants router, before `/{grant_id}` could take the path.
 router = APIRouter()

@@ -26,8 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.grants.models import Grant, GrantChange
-from broker.kit.db import UTCDateTime
+from core.db import UTCDateTime
+from core.models.grants import Grant, GrantChange
 
 Position = tuple[int, int]
 ORIGIN: Position = (0, 0)

@@ -12,15 +12,15 @@ from broker.audit import service as audit
 from broker.audit.actor import SYSTEM, Actor
 from broker.directory import repository as directory_repository
 from broker.directory.jurisdiction import covers
-from broker.events import GrantEvent, GrantEventName, ce_type
 from broker.grants import feed
-from broker.grants.models import Grant, GrantChange
-from broker.kit.ids import new_id
 from broker.kit.problems import Conflict, NotFound, Problem
 from broker.kit.tracing import follow_request
-from broker.outbox import topics
-from broker.outbox.service import record_event
-from broker.requests.models import DataRequest
+from core import topics
+from core.events import GrantEvent, GrantEventName, ce_type
+from core.ids import new_id
+from core.models.grants import Grant, GrantChange
+from core.models.requests import DataRequest
+from core.outbox import record_event
 
 
 class GrantNotFound(NotFound):

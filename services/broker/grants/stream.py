@@ -21,8 +21,8 @@ from typing import Any
 
 from broker.grants.feed import GrantFeed
 from broker.grants.repository import Change, Position
-from broker.kit.clock import utcnow
 from broker.kit.problems import Problem
+from core.clock import utcnow
 
 _EVENT_ID = re.compile(r"^(\d{1,19})-(\d{1,19})$")
 

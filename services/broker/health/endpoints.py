@@ -9,11 +9,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from broker.health.checks import database_ok, kafka_ok, probe, redis_ok
-from broker.kit.kafka import client_options
-from broker.kit.metrics import instruments
 from broker.kit.problem_docs import problem_doc
 from broker.kit.problems import RETRY_AFTER_SECONDS, problem_response
+from core.health import database_ok, kafka_ok, probe, redis_ok
+from core.kafka import client_options
+from core.metrics import instruments
 
 router = APIRouter(tags=["health"])
 

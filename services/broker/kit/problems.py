@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from broker.kit.db import database_unavailable
+from core.db import database_unavailable
 
 PROBLEM_BASE = "https://cdo-broker.gd.gov.cn/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanContext, TraceFlags
 
-from broker.kit.logs import bind_request
+from core.logs import bind_request
 
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 

@@ -7,9 +7,9 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from broker.kit.db import create_engine
 from broker.migrations.privileges import grant_app_role
-from broker.models import Base
+from core.db import create_engine
+from core.models import Base
 
 config = context.config
 target_metadata = Base.metadata

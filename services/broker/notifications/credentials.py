@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from broker.notifications.schemas import DEFAULT_EVENTS, ChannelIn, ChannelKind
+from core.webhooks.credentials import CREDENTIAL_PARAM
 
-CREDENTIAL_PARAM = {"wecom": "key", "dingtalk": "access_token"}
 # RFC 5321/5322 in the common, unquoted form; a domain of dot-separated labels.
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _ADDRESS = re.compile(rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{_LABEL})+")
@@ -78,13 +78,6 @@ def split_credential(url: str, param: str) -> tuple[str, str]:
         )
     rest = urlencode([(name, value) for name, value in query if name != param])
     return urlunsplit(parts._replace(query=rest)), values[0]
-
-
-def with_credential(url: str, param: str, value: str) -> str:
-    """The URL a message is sent to: `url` with the credential put back."""
-    parts = urlsplit(url)
-    query = [*parse_qsl(parts.query, keep_blank_values=True), (param, value)]
-    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def addresses(recipients: list[str]) -> list[str]:

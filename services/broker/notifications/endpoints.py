@@ -7,14 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from broker.kit.clock import utcnow
-from broker.kit.db import SessionDep
+from broker.kit.deps import SessionDep
 from broker.kit.problem_docs import problems
 from broker.notifications import service
 from broker.notifications.schemas import ChannelIn, ChannelKind, ChannelList, ChannelOut
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
-from broker.webhooks.secrets import SecretCipher, cipher_from_settings
+from core.clock import utcnow
+from core.webhooks.secrets import SecretCipher, cipher_from_settings
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 Manager = Annotated[Principal, Depends(require_scope(Scope.webhooks_manage))]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.notifications.models import NotificationChannel
+from core.models.notifications import NotificationChannel
 
 
 async def channels_of(session: AsyncSession, organisation_id: str) -> Sequence[NotificationChannel]:

@@ -17,15 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.directory.repository import lock_organisation
-from broker.kit.ids import new_id
 from broker.notifications import repository
 from broker.notifications.credentials import InvalidSetting, hint, settings_of
 from broker.notifications.exceptions import ChannelNotFound, InvalidChannel, SmtpNotConfigured
-from broker.notifications.models import NotificationChannel
 from broker.notifications.schemas import ChannelIn, ChannelKind, ChannelOut
 from broker.webhooks.exceptions import UnsafeUrl
-from broker.webhooks.secrets import SecretCipher
-from notifier.urls import UnsafeWebhookUrl, check_webhook_url
+from core.ids import new_id
+from core.models.notifications import NotificationChannel
+from core.webhooks.credentials import credentials_of
+from core.webhooks.secrets import SecretCipher
+from core.webhooks.urls import UnsafeWebhookUrl, check_webhook_url
 
 
 def to_out(channel: NotificationChannel, cipher: SecretCipher) -> ChannelOut:
@@ -42,13 +43,6 @@ def to_out(channel: NotificationChannel, cipher: SecretCipher) -> ChannelOut:
         created_at=channel.created_at,
         updated_at=channel.updated_at,
     )
-
-
-def credentials_of(channel: NotificationChannel, cipher: SecretCipher) -> dict[str, str]:
-    if channel.secret_ciphertext is None:
-        return {}
-    stored: dict[str, str] = json.loads(cipher.decrypt(channel.secret_ciphertext))
-    return stored
 
 
 async def list_channels(

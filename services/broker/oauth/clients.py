@@ -14,16 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import service as audit
 from broker.audit.actor import SYSTEM, Actor
 from broker.directory.exceptions import OrganisationNotFound
-from broker.directory.models import Organisation
-from broker.grants.models import Grant
-from broker.kit.clock import utcnow
-from broker.kit.ids import new_id
 from broker.kit.problems import NotFound, Problem
 from broker.oauth import revocation
-from broker.oauth.models import OAuthClient
 from broker.oauth.scopes import is_known_scope, parse_scope
 from broker.oauth.server import ClientRecord, DataGrant, hash_secret
-from broker.requests.models import DataRequest
+from core.clock import utcnow
+from core.ids import new_id
+from core.models.directory import Organisation
+from core.models.grants import Grant
+from core.models.oauth import OAuthClient
+from core.models.requests import DataRequest
 
 
 class UnknownScope(Problem):

@@ -16,9 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
 from broker.audit.actor import Actor
-from broker.kit.clock import utcnow
-from broker.kit.db import SessionDep
-from broker.kit.metrics import instruments
+from broker.kit.deps import SessionDep
 from broker.kit.problems import ServiceUnavailable, Unauthorized
 from broker.kit.tracing import follow_request
 from broker.oauth import revocation
@@ -38,6 +36,8 @@ from broker.oauth.server import (
     StarletteOAuth2Request,
     preloaded_client,
 )
+from core.clock import utcnow
+from core.metrics import instruments
 
 router = APIRouter(tags=["oauth"])
 

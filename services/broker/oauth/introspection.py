@@ -14,12 +14,12 @@ from redis.asyncio import Redis
 from sqlalchemy import Table, bindparam, false, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.grants.models import Grant
 from broker.kit.problems import Unauthorized
 from broker.oauth import revocation
 from broker.oauth.keys import KeyRing
-from broker.oauth.models import OAuthClient
 from broker.oauth.principal import decode_access_token
+from core.models.grants import Grant
+from core.models.oauth import OAuthClient
 
 INACTIVE: dict[str, Any] = {"active": False}
 

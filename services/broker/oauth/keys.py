@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import KeySet, RSAKey
 
-from broker.settings import Environment, Settings
+from broker.settings import BrokerSettings
+from core.settings import Environment
 
 ALGORITHM = "RS256"
 logger = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ def _dev_key(directory: Path) -> bytes:
     return path.read_bytes()
 
 
-def load_keyring(settings: Settings) -> KeyRing:
+def load_keyring(settings: BrokerSettings) -> KeyRing:
     pems: list[str | bytes] = []
     if settings.signing_key_pem:
         pems.append(settings.signing_key_pem)

@@ -28,11 +28,11 @@ from authlib.oidc.core import OpenIDCode, UserInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.oauth.keys import ALGORITHM, KeyRing
-from broker.oauth.models import AuthorizationCode, RefreshToken
 from broker.oauth.scopes import IDENTITY_SCOPES, parse_scope
-from broker.people.models import Person
 from broker.people.roles import ROLE_SCOPES, Role
 from broker.people.sessions import PersonView
+from core.models.oauth import AuthorizationCode, RefreshToken
+from core.models.people import Person
 
 CODE_LIFETIME = timedelta(minutes=2)  # RFC 6749 4.1.2: short-lived, 10 minutes at most
 GRANT_TYPES = ["authorization_code", "refresh_token"]

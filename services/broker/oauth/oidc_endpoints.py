@@ -11,8 +11,7 @@ from authlib.oauth2 import OAuth2Error
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from broker.kit.clock import utcnow
-from broker.kit.db import SessionDep
+from broker.kit.deps import SessionDep
 from broker.kit.problem_docs import problems
 from broker.kit.problems import Forbidden
 from broker.oauth.clients import find_client_record
@@ -27,7 +26,8 @@ from broker.oauth.server import (
     preloaded_client,
 )
 from broker.people import sessions
-from broker.people.models import Person
+from core.clock import utcnow
+from core.models.people import Person
 
 router = APIRouter(tags=["oauth"])
 

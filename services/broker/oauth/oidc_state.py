@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.oauth.models import AuthorizationCode, RefreshToken
 from broker.oauth.oidc import SignedInUser, SignInState, token_hash
-from broker.people.models import Person
+from core.models.oauth import AuthorizationCode, RefreshToken
+from core.models.people import Person
 
 
 async def held_sign_in(

@@ -8,9 +8,9 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.kit.metrics import gauges
-from broker.kit.supervisor import Backoff, Supervisor
 from broker.outbox.service import backlog
+from core.metrics import gauges
+from core.supervisor import Backoff, Supervisor
 
 
 async def watch_backlog(

@@ -46,15 +46,14 @@ from opentelemetry import trace
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from broker.kit.clock import utcnow
-from broker.kit.kafka import client_options
-from broker.kit.supervisor import Backoff, NoProgress, Supervisor
-from broker.kit.telemetry import extract, inject, kafka_attributes
-from broker.outbox.cloudevents import kafka_headers, kafka_value
-from broker.outbox.models import SHARDS, OutboxEvent
-from broker.outbox.producer import start_producer
-from broker.outbox.service import on_events_committed
-from broker.settings import Settings
+from broker.settings import BrokerSettings
+from core.clock import utcnow
+from core.cloudevents import kafka_headers, kafka_value
+from core.kafka import client_options, start_producer
+from core.models.outbox import SHARDS, OutboxEvent
+from core.outbox import on_events_committed
+from core.supervisor import Backoff, NoProgress, Supervisor
+from core.telemetry import extract, inject, kafka_attributes
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +126,7 @@ class OutboxRelay:
         tracer_provider: trace.TracerProvider | None = None,
     ) -> None:
         self._engine = engine
-        self._kafka = kafka  # kit.kafka.client_options: the servers, TLS and SASL
+        self._kafka = kafka  # core.kafka.client_options: the servers, TLS and SASL
         self._poll_interval = poll_interval
         self._claim_interval = claim_interval
         self._batch_size = batch_size
@@ -158,7 +157,7 @@ class OutboxRelay:
     def from_settings(
         cls,
         engine: AsyncEngine,
-        settings: Settings,
+        settings: BrokerSettings,
         *,
         tracer_provider: trace.TracerProvider | None = None,
     ) -> OutboxRelay:
@@ -186,7 +185,7 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set; then finish the batch in flight (for `shutdown_grace`
         seconds at most), close the producer and release the shards. Never raises on trouble with
-        Kafka or the database: it logs, backs off and tries again (`broker.kit.supervisor`)."""
+        Kafka or the database: it logs, backs off and tries again (`core.supervisor`)."""
         if self._running:
             raise RuntimeError("this relay is already running")
         self._running = True

@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit.actor import Actor
-from broker.directory.models import Appointment, Delegation, Organisation, OrgKind
 from broker.people.exceptions import NotTheAppointedPerson, PersonRequired
-from broker.people.models import Person
 from broker.people.roles import Role, may_decide_as_delegate, may_decide_for_body
+from core.models.directory import Appointment, Delegation, Organisation, OrgKind
+from core.models.people import Person
 
 
 async def deciding_person(

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.people.models import Person, PersonSession
+from core.models.people import Person, PersonSession
 
 
 async def by_username(session: AsyncSession, username: str) -> Person | None:

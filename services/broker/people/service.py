@@ -11,14 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import service as audit
 from broker.audit.actor import SYSTEM, Actor
 from broker.directory.exceptions import OrganisationNotFound
-from broker.directory.models import Organisation
-from broker.kit.ids import new_id
 from broker.people import repository
 from broker.people.exceptions import SignInRefused, UnknownRole, UsernameTaken
-from broker.people.models import Person
 from broker.people.passwords import hash_password, one_time_password, verify_password
 from broker.people.roles import SECOND_FACTOR_ROLES, Role, needs_second_factor
-from broker.webhooks.secrets import SecretCipher
+from core.ids import new_id
+from core.models.directory import Organisation
+from core.models.people import Person
+from core.webhooks.secrets import SecretCipher
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.people import repository
-from broker.people.models import Person, PersonSession
+from core.models.people import Person, PersonSession
 
 COOKIE = "cdo_session"
 LIFETIME = timedelta(hours=8)  # a working day; signing in again costs a CDO little

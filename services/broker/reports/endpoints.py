@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
-from broker.directory.models import Level
-from broker.kit.db import SessionDep
+from broker.kit.deps import SessionDep
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
 from broker.reports import service
 from broker.reports.schemas import CdoEvaluationReport, GroupBy
+from core.models.directory import Level
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 ReportReader = Annotated[Principal, Depends(require_scope(Scope.reports_read))]

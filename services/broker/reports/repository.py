@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, distinct, func, null, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.directory.models import Appointment, Organisation
-from broker.grants.models import Grant
-from broker.requests.models import Clarification, Decision, Escalation, StepApprover
+from core.models.directory import Appointment, Organisation
+from core.models.grants import Grant
+from core.models.requests import Clarification, Decision, Escalation, StepApprover
 
 Key = tuple[str, str | None]  # (organisation_id, appointment_id)
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from broker.directory.models import Level
+from core.models.directory import Level
 
 
 class GroupBy(StrEnum):

@@ -39,11 +39,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.directory.models import Appointment, Level, Organisation
 from broker.kit.problems import Problem
 from broker.reports import repository
 from broker.reports.repository import DecisionCounts, EscalationCounts, Key, ReportFilter
 from broker.reports.schemas import CSV_COLUMNS, CdoEvaluationReport, CdoEvaluationRow, GroupBy
+from core.models.directory import Appointment, Level, Organisation
 
 
 class InvalidWindow(Problem):

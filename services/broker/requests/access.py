@@ -16,12 +16,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit.actor import Actor
-from broker.directory.models import Appointment, Delegation, Organisation, OrgKind
 from broker.kit.tracing import follow_request
 from broker.requests import repository
 from broker.requests.exceptions import CDONotInOffice, RequesterCannotDecide, RequestNotFound
-from broker.requests.models import DataRequest, RequestStep, StepApprover
 from broker.requests.progress import Route, load_route
+from core.models.directory import Appointment, Delegation, Organisation, OrgKind
+from core.models.requests import DataRequest, RequestStep, StepApprover
 
 
 @dataclass(frozen=True)

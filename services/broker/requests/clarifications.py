@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.events import RequestEventName
-from broker.kit.ids import new_id
 from broker.requests import publish, repository
 from broker.requests.access import Acting, in_office, locked_visible, turn_of
 from broker.requests.exceptions import NotTheApprover, NotTheRequester, RequestClosed
 from broker.requests.lifecycle import StepStatus
-from broker.requests.models import Clarification
 from broker.requests.progress import load_route
+from core.events import RequestEventName
+from core.ids import new_id
+from core.models.requests import Clarification
 
 
 async def ask_clarification(

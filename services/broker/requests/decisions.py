@@ -10,13 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
 from broker.audit.actor import Actor
-from broker.directory.models import Appointment, Delegation, Organisation
-from broker.events import RequestEventName
-from broker.kit.ids import new_id
-from broker.kit.metrics import instruments
 from broker.oauth.keys import KeyRing
 from broker.people.authority import deciding_person
-from broker.people.models import Person
 from broker.requests import publish
 from broker.requests.access import Acting, in_office, locked_visible, turn_of
 from broker.requests.exceptions import (
@@ -38,10 +33,15 @@ from broker.requests.lifecycle import (
     step_outcome,
 )
 from broker.requests.links import Links
-from broker.requests.models import DataRequest, Decision, RequestStep, StepApprover
 from broker.requests.progress import Route, approve_request, close_request, load_route, start_step
 from broker.requests.schemas import DecisionIn
 from broker.requests.signing import sign_decision
+from core.events import RequestEventName
+from core.ids import new_id
+from core.metrics import instruments
+from core.models.directory import Appointment, Delegation, Organisation
+from core.models.people import Person
+from core.models.requests import DataRequest, Decision, RequestStep, StepApprover
 
 
 def _same_decision(existing: Decision, body: DecisionIn) -> bool:

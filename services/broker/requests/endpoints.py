@@ -6,8 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 
-from broker.kit.clock import utcnow
-from broker.kit.db import SessionDep
+from broker.kit.deps import SessionDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
 from broker.kit.problem_docs import problems
 from broker.kit.ratelimit import Rate, RateLimited, RateLimiter
@@ -19,7 +18,6 @@ from broker.requests.access import acting_for
 from broker.requests.exceptions import RequestNotFound
 from broker.requests.lifecycle import RequestStatus
 from broker.requests.links import Links
-from broker.requests.models import DataRequest
 from broker.requests.schemas import (
     CancelIn,
     ClarificationAnswerIn,
@@ -29,6 +27,8 @@ from broker.requests.schemas import (
     RequestOut,
 )
 from broker.requests.timeline import Timeline, timeline_of
+from core.clock import utcnow
+from core.models.requests import DataRequest
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"])
 

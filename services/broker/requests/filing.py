@@ -17,12 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from broker.audit.actor import Actor
-from broker.catalog.models import Dataset
 from broker.directory import repository as directory_repository
-from broker.directory.models import Level, Organisation
-from broker.events import RequestEventName
-from broker.kit.ids import new_id
-from broker.kit.metrics import instruments
 from broker.kit.tracing import TraceContext
 from broker.requests import idempotency, publish, repository
 from broker.requests.exceptions import (
@@ -33,12 +28,17 @@ from broker.requests.exceptions import (
 )
 from broker.requests.lifecycle import RequestStatus, StepStatus
 from broker.requests.links import Links
-from broker.requests.models import DataRequest, RequestStep, StepApprover
 from broker.requests.progress import Route, approve_request, start_step
 from broker.requests.schemas import RequestIn
 from broker.routing import model as routing
 from broker.routing.plan import plan_route
 from broker.routing.policy import Policy
+from core.events import RequestEventName
+from core.ids import new_id
+from core.metrics import instruments
+from core.models.catalog import Dataset
+from core.models.directory import Level, Organisation
+from core.models.requests import DataRequest, RequestStep, StepApprover
 
 MAX_PERIOD = timedelta(days=5 * 366)  # a grant longer than five years is a sign of a typo
 _LEVEL_RANK = {Level.province: 0, Level.city: 1, Level.county: 2, Level.town: 3}

@@ -19,16 +19,16 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.directory.repository import directory_snapshot
-from broker.events import RequestEventName
-from broker.kit.ids import new_id
 from broker.requests import publish, repository
 from broker.requests.lifecycle import StepStatus
 from broker.requests.links import Links
-from broker.requests.models import DataRequest, StepApprover
 from broker.requests.progress import Route, load_route, tell_approvers
 from broker.routing.model import DirectoryView
 from broker.routing.plan import hand_over_target
 from broker.routing.policy import Policy
+from core.events import RequestEventName
+from core.ids import new_id
+from core.models.requests import DataRequest, StepApprover
 
 _OPEN = (StepStatus.waiting, StepStatus.pending, StepStatus.on_hold)
 BATCH = 100

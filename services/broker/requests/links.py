@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from broker.settings import Settings
+from broker.settings import BrokerSettings
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,7 @@ class Links:
     console_base: str  # CONSOLE_BASE_URL
 
     @classmethod
-    def of(cls, settings: Settings) -> Links:
+    def of(cls, settings: BrokerSettings) -> Links:
         return cls(api_base=settings.issuer.rstrip("/"), console_base=settings.console_base)
 
     def decision(self, request_id: str) -> str:

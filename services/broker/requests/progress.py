@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit.actor import Actor
-from broker.events import RequestEventName
-from broker.grants.models import Grant
 from broker.grants.service import issue_grant
 from broker.requests import publish, repository
 from broker.requests.lifecycle import RequestStatus, StepStatus, can_transition
 from broker.requests.links import Links
-from broker.requests.models import DataRequest, Decision, RequestStep, StepApprover
+from core.events import RequestEventName
+from core.models.grants import Grant
+from core.models.requests import DataRequest, Decision, RequestStep, StepApprover
 
 
 @dataclass

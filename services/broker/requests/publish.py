@@ -8,9 +8,10 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.catalog.models import Dataset
-from broker.directory.models import Organisation
-from broker.events import (
+from broker.requests import repository
+from broker.requests.links import Links
+from core import topics
+from core.events import (
     ApprovalTask,
     Period,
     RequestEvent,
@@ -19,11 +20,10 @@ from broker.events import (
     StepDecision,
     ce_type,
 )
-from broker.outbox import topics
-from broker.outbox.service import record_event
-from broker.requests import repository
-from broker.requests.links import Links
-from broker.requests.models import DataRequest, Decision, RequestStep, StepApprover
+from core.models.catalog import Dataset
+from core.models.directory import Organisation
+from core.models.requests import DataRequest, Decision, RequestStep, StepApprover
+from core.outbox import record_event
 
 
 def _traceparent(request: DataRequest) -> str:

@@ -8,15 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.directory.models import Appointment, Delegation, Organisation, OrgKind
-from broker.grants.models import Grant
-from broker.requests.models import (
-    Clarification,
-    DataRequest,
-    Decision,
-    RequestStep,
-    StepApprover,
-)
+from core.models.directory import Appointment, Delegation, Organisation, OrgKind
+from core.models.grants import Grant
+from core.models.requests import Clarification, DataRequest, Decision, RequestStep, StepApprover
 
 
 async def by_idempotency_key(

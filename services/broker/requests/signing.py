@@ -10,7 +10,7 @@ from typing import Any
 from joserfc import jws
 
 from broker.oauth.keys import ALGORITHM, KeyRing
-from broker.requests.models import Decision
+from core.models.requests import Decision
 
 JWS_TYPE = "decision+jws"
 

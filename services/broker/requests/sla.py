@@ -25,23 +25,23 @@ from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.directory import repository as directory_repository
-from broker.events import RequestEventName
 from broker.grants.service import expire_grants
-from broker.kit.clock import utcnow
-from broker.kit.ids import new_id
-from broker.kit.logs import about_request
-from broker.kit.metrics import instruments
-from broker.kit.supervisor import Backoff, Supervisor
 from broker.kit.tracing import link_to
 from broker.requests import publish, repository
 from broker.requests.handover import hand_over_request
 from broker.requests.lifecycle import RequestStatus
 from broker.requests.links import Links
-from broker.requests.models import DataRequest, Escalation, RequestStep, StepApprover
 from broker.requests.progress import close_request, load_route, tell_approvers
 from broker.routing.model import DirectoryView
 from broker.routing.plan import escalation_target
 from broker.routing.policy import Policy
+from core.clock import utcnow
+from core.events import RequestEventName
+from core.ids import new_id
+from core.logs import about_request
+from core.metrics import instruments
+from core.models.requests import DataRequest, Escalation, RequestStep, StepApprover
+from core.supervisor import Backoff, Supervisor
 
 logger = logging.getLogger(__name__)
 BATCH = 100

@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.outbox.models import OutboxEvent
-from broker.requests.models import DataRequest
 from broker.webhooks import repository as webhooks
-from broker.webhooks.models import WebhookDelivery
+from core.models.outbox import OutboxEvent
+from core.models.requests import DataRequest
+from core.models.webhooks import WebhookDelivery
 
 
 class TimelineEvent(BaseModel):

@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.requests import repository
 from broker.requests.filing import Filed
-from broker.requests.models import DataRequest, Decision, RequestStep, StepApprover
 from broker.requests.schemas import (
     ApproverOut,
     DecisionOut,
@@ -18,6 +17,7 @@ from broker.requests.schemas import (
     RequestOut,
     StepOut,
 )
+from core.models.requests import DataRequest, Decision, RequestStep, StepApprover
 
 
 def _step_out(

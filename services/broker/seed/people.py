@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.directory.models import Appointment
-from broker.people.models import Person
 from broker.people.roles import Role
 from broker.people.service import create_person
-from broker.webhooks.secrets import SecretCipher
+from core.models.directory import Appointment
+from core.models.people import Person
+from core.webhooks.secrets import SecretCipher
 
 DemoPeople = dict[str, list[dict[str, str]]]
 

@@ -17,12 +17,12 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.catalog.models import Dataset
-from broker.directory.models import Appointment, Organisation
-from broker.kit.ids import new_id
 from broker.oauth.clients import create_client
-from broker.oauth.models import OAuthClient
 from broker.oauth.scopes import demo_scopes_for
+from core.ids import new_id
+from core.models.catalog import Dataset
+from core.models.directory import Appointment, Organisation
+from core.models.oauth import OAuthClient
 
 PILOT_FILE = Path(__file__).with_name("pilot.yaml")
 CHINA = ZoneInfo("Asia/Shanghai")

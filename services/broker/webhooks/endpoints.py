@@ -7,8 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from broker.kit.clock import utcnow
-from broker.kit.db import SessionDep
+from broker.kit.deps import SessionDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
 from broker.kit.problem_docs import problems
 from broker.oauth.principal import Principal, require_scope
@@ -26,7 +25,8 @@ from broker.webhooks.schemas import (
     ReplayOut,
     RotateIn,
 )
-from broker.webhooks.secrets import SecretCipher, cipher_from_settings
+from core.clock import utcnow
+from core.webhooks.secrets import SecretCipher, cipher_from_settings
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 Manager = Annotated[Principal, Depends(require_scope(Scope.webhooks_manage))]

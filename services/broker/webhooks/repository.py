@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from core.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
 async def endpoint_of(

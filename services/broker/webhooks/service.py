@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.directory.repository import lock_organisation
-from broker.kit.ids import new_id
 from broker.kit.pagination import InvalidCursor
 from broker.webhooks import repository
 from broker.webhooks.exceptions import (
@@ -27,7 +26,6 @@ from broker.webhooks.exceptions import (
     EndpointNotFound,
     UnsafeUrl,
 )
-from broker.webhooks.models import WebhookDelivery, WebhookEndpoint
 from broker.webhooks.schemas import (
     AttemptOut,
     DeliveryOut,
@@ -35,33 +33,16 @@ from broker.webhooks.schemas import (
     EndpointWithSecret,
     ReplayableStatus,
 )
-from broker.webhooks.secrets import SecretCipher
-from notifier.signing import generate_secret
-from notifier.urls import UnsafeWebhookUrl, check_webhook_url
+from core.ids import new_id
+from core.models.webhooks import WebhookDelivery, WebhookEndpoint
+from core.webhooks.secrets import SecretCipher, rotation_ends_at
+from core.webhooks.signing import generate_secret
+from core.webhooks.urls import UnsafeWebhookUrl, check_webhook_url
 
 REPLAYED_BY_DEFAULT: tuple[ReplayableStatus, ...] = ("dead", "undeliverable")
 
 
 # --- endpoints and secrets ---------------------------------------------------------------
-
-
-def rotation_ends_at(endpoint: WebhookEndpoint, now: datetime) -> datetime | None:
-    until = endpoint.previous_valid_until
-    if endpoint.previous_secret_ciphertext is None or until is None or until <= now:
-        return None
-    return until
-
-
-def signing_secrets(
-    endpoint: WebhookEndpoint, now: datetime, cipher: SecretCipher
-) -> tuple[str, ...]:
-    """The secrets that sign a message sent at `now`: the current one first, then the previous
-    one while its rotation overlap lasts."""
-    current = cipher.decrypt(endpoint.secret_ciphertext)
-    if rotation_ends_at(endpoint, now) is None:
-        return (current,)
-    assert endpoint.previous_secret_ciphertext is not None
-    return (current, cipher.decrypt(endpoint.previous_secret_ciphertext))
 
 
 def to_out(endpoint: WebhookEndpoint, now: datetime) -> EndpointOut:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.audit import service as audit
 from broker.audit.actor import Actor
-from broker.audit.models import AuditEntry
+from core.models.audit import AuditEntry
 from testing.clients import ALL_SCOPES, TokenFactory, bearer, decide, file
 from testing.workloads import request_body
 

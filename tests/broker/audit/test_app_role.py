@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from broker.audit import service as audit
 from broker.audit.actor import SYSTEM, Actor
 from broker.audit.keys import audit_keys_from_settings
-from broker.audit.models import AuditChainHead, AuditEntry
-from broker.kit.db import create_engine, create_sessionmaker
 from broker.migrate import app_role_of, upgrade
-from broker.settings import Settings
+from core.db import create_engine, create_sessionmaker
+from core.models.audit import AuditChainHead, AuditEntry
 from testing.database import in_schema
+from testing.settings import Settings
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]

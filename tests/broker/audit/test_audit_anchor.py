@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.audit import service as audit
 from broker.audit.actor import SYSTEM
-from broker.audit.models import AuditChainHead, AuditEntry
+from core.models.audit import AuditChainHead, AuditEntry
 from testing.audit import row_of, subject_in
 from testing.processes import cdo_broker
 

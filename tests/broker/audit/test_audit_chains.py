@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.audit import service as audit
 from broker.audit.actor import SYSTEM
-from broker.audit.models import AuditEntry
 from broker.audit.verification import verify
-from broker.models import Base
+from core.models import Base
+from core.models.audit import AuditEntry
 from testing.audit import row_of, subject_in
 
 pytestmark = pytest.mark.integration

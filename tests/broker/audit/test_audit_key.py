@@ -19,14 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.audit.keys import AuditKey, AuditKeys, new_key
-from broker.audit.models import AuditChainHead, AuditEntry
 from broker.audit.verification import verify
-from broker.kit.db import create_engine, create_sessionmaker
 from broker.migrate import app_role_of, upgrade
-from broker.settings import Settings
+from core.db import create_engine, create_sessionmaker
+from core.models.audit import AuditChainHead, AuditEntry
 from testing.audit import row_of, subject_in
 from testing.database import in_schema
 from testing.processes import cdo_broker
+from testing.settings import Settings
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]

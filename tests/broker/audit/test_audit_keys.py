@@ -18,7 +18,7 @@ from broker.audit.keys import (
     audit_keys_from_settings,
     new_key,
 )
-from broker.settings import Settings
+from testing.settings import Settings
 
 
 def settings_with(**values: str) -> Settings:

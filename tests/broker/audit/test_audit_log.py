@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.audit.models import AuditEntry
+from core.models.audit import AuditEntry
 from testing.clients import ALL_SCOPES, TokenFactory, bearer, decide, file
 from testing.processes import cdo_broker
 from testing.workloads import request_body

@@ -86,7 +86,7 @@ async def test_a_delegation_that_ended_cannot_be_revoked(
 ) -> None:
     from sqlalchemy import update
 
-    from broker.directory.models import Delegation
+    from core.models.directory import Delegation
 
     body = await fresh_body(sessionmaker)
     own = bearer(await token_for(body, "approvals:decide"))

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.catalog.models import Dataset
-from broker.directory.models import Appointment, Organisation
 from broker.seed.pilot import seed_pilot
+from core.models.catalog import Dataset
+from core.models.directory import Appointment, Organisation
 from testing.clients import TokenFactory, bearer
 
 pytestmark = pytest.mark.integration

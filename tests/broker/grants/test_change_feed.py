@@ -14,15 +14,15 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.audit.actor import Actor
-from broker.events import GrantEventName
 from broker.grants.feed import GrantFeed
-from broker.grants.models import Grant, GrantChange
 from broker.grants.repository import last_position
 from broker.grants.service import change_grant
-from broker.kit.clock import utcnow
-from broker.settings import Settings
+from core.clock import utcnow
+from core.events import GrantEventName
+from core.models.grants import Grant, GrantChange
 from testing.apps import served_app
 from testing.clients import ALL_SCOPES, bearer, new_client, token_from
+from testing.settings import Settings
 from testing.sse import following, position
 from testing.workloads import request_body
 

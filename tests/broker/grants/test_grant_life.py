@@ -13,10 +13,10 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.grants.models import Grant
-from broker.kit.clock import utcnow
-from broker.outbox.models import OutboxEvent
 from broker.requests import sla
+from core.clock import utcnow
+from core.models.grants import Grant
+from core.models.outbox import OutboxEvent
 from testing.apps import LINKS
 from testing.clients import ALL_SCOPES, bearer, new_client
 from testing.workloads import request_body

@@ -14,15 +14,8 @@ from collections.abc import Awaitable, Callable
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from broker.kit.metrics import gauges
-from broker.kit.supervisor import (
-    Backoff,
-    LoopHealth,
-    NoProgress,
-    State,
-    Supervisor,
-    describe,
-)
+from core.metrics import gauges
+from core.supervisor import Backoff, LoopHealth, NoProgress, State, Supervisor, describe
 from testing.waiting import wait_until
 
 TINY = Backoff(first_s=0.001, cap_s=0.004)
@@ -107,7 +100,7 @@ async def test_consecutive_failures_grow_the_backoff_and_a_success_resets_it(
     stop = asyncio.Event()
     turn = Script(stop, NoProgress("a"), NoProgress("b"), 0.0, NoProgress("c"), 0.0)
     loop = supervisor()
-    with caplog.at_level(logging.WARNING, logger="broker.kit.supervisor"):
+    with caplog.at_level(logging.WARNING, logger="core.supervisor"):
         await asyncio.wait_for(loop.run(turn, stop), 5)
     in_a_row = [re.search(r"failure (\d+) in a row", r.getMessage()) for r in caplog.records]
     assert [int(m.group(1)) for m in in_a_row if m] == [1, 2, 1]
@@ -118,7 +111,7 @@ async def test_an_outage_is_a_warning_and_anything_else_an_error_with_its_traceb
 ) -> None:
     stop = asyncio.Event()
     turn = Script(stop, OSError("connection refused"), KeyError("bug"), 0.0)
-    with caplog.at_level(logging.WARNING, logger="broker.kit.supervisor"):
+    with caplog.at_level(logging.WARNING, logger="core.supervisor"):
         await asyncio.wait_for(supervisor().run(turn, stop), 5)
     outage, bug = caplog.records
     assert (outage.levelno, outage.exc_info) == (logging.WARNING, None)

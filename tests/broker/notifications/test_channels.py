@@ -13,15 +13,15 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.audit.models import AuditEntry
 from broker.notifications import repository
-from broker.notifications.models import NotificationChannel
-from broker.notifications.service import credentials_of
-from broker.settings import Settings
-from broker.webhooks.secrets import cipher_from_settings
+from core.models.audit import AuditEntry
+from core.models.notifications import NotificationChannel
+from core.webhooks.credentials import credentials_of
+from core.webhooks.secrets import cipher_from_settings
 from testing.apps import broker_with
 from testing.clients import TokenFactory
 from testing.organisations import manager, new_organisation
+from testing.settings import Settings
 
 pytestmark = pytest.mark.integration
 

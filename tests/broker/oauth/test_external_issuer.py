@@ -16,10 +16,10 @@ from fastapi import FastAPI
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from broker.settings import Settings
 from testing.apps import BASE_URL, broker_with
 from testing.clients import bearer
 from testing.processes import free_port
+from testing.settings import Settings
 
 pytestmark = pytest.mark.integration
 IDP = "https://idp.gd.example"

@@ -15,9 +15,9 @@ from fastapi import FastAPI
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.grants.models import Grant
-from broker.kit.clock import utcnow
 from broker.requests import sla
+from core.clock import utcnow
+from core.models.grants import Grant
 from testing.apps import BASE_URL, LINKS
 from testing.clients import ALL_SCOPES, bearer, new_client
 from testing.workloads import request_body

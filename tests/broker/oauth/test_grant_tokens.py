@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.grants.models import Grant
-from broker.kit.clock import utcnow
-from broker.oauth.models import OAuthClient
+from core.clock import utcnow
+from core.models.grants import Grant
+from core.models.oauth import OAuthClient
 from testing.apps import BASE_URL
 from testing.clients import ALL_SCOPES, bearer, new_client
 from testing.workloads import request_body

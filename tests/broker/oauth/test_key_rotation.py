@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.app import create_app
 from broker.oauth.clients import create_client
-from broker.settings import Environment, Settings
+from core.settings import Environment
 from testing.apps import BASE_URL
 from testing.clients import bearer
+from testing.settings import Settings
 
 pytestmark = pytest.mark.integration
 

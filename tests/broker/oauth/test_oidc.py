@@ -20,10 +20,10 @@ from joserfc.jwk import KeySet
 
 from broker.oauth.clients import create_client
 from broker.people.service import NewPerson
-from broker.settings import Settings
 from testing.apps import BASE_URL
 from testing.clients import ALL_SCOPES, Sessions, TokenFactory, bearer, decide, file
 from testing.people import new_person, sign_in
+from testing.settings import Settings
 from testing.workloads import request_body
 
 with warnings.catch_warnings():

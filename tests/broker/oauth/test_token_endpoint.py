@@ -13,8 +13,8 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.kit.clock import utcnow
-from broker.oauth.models import OAuthClient
+from core.clock import utcnow
+from core.models.oauth import OAuthClient
 from testing.apps import BASE_URL
 from testing.clients import TokenFactory, bearer, new_client
 

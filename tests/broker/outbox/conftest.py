@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from broker.kit.db import create_sessionmaker
-from broker.kit.kafka import client_options
 from broker.outbox.relay import OutboxRelay
-from broker.settings import Settings
+from core.db import create_sessionmaker
+from core.kafka import client_options
 from testing.database import private_outbox
 from testing.outbox import FAST, Running, StartRelay
+from testing.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from broker.outbox.cloudevents import kafka_headers, kafka_value, rfc3339
+from core.cloudevents import kafka_headers, kafka_value, rfc3339
 
 
 @dataclass(frozen=True)

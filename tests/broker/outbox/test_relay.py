@@ -17,17 +17,17 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.kit.db import create_engine, create_sessionmaker
 from broker.migrate import upgrade
-from broker.outbox import topics
-from broker.outbox.cloudevents import rfc3339
-from broker.outbox.models import SHARDS, OutboxEvent
 from broker.outbox.relay import OutboxRelay
-from broker.outbox.service import record_event
-from broker.settings import Settings
+from core import topics
+from core.cloudevents import rfc3339
+from core.db import create_engine, create_sessionmaker
+from core.models.outbox import SHARDS, OutboxEvent
+from core.outbox import record_event
 from testing import REPO_ROOT
 from testing.kafka import Tail, first_occurrences, header, ids_per_key, payload
 from testing.outbox import EVENT_TYPE, StartRelay, drained, new_keys, pending, record
+from testing.settings import Settings
 from testing.stacks import KafkaSwitch
 from testing.waiting import wait_until
 
@@ -298,7 +298,7 @@ async def test_the_relay_command_publishes_a_sqlite_outbox_until_sigterm(
     }
     first = await record(sessions, keys, 5)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "broker", "relay", env=env, cwd=REPO_ROOT,
+        sys.executable, "-m", "cdo_cli", "relay", env=env, cwd=REPO_ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:

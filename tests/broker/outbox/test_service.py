@@ -13,10 +13,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import Connection, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.models import Base
-from broker.outbox import topics
-from broker.outbox.models import OutboxEvent, shard_of
-from broker.outbox.service import backlog, record_event
+from broker.outbox.service import backlog
+from core import topics
+from core.models import Base
+from core.models.outbox import OutboxEvent, shard_of
+from core.outbox import record_event
 from testing.outbox import EVENT_TYPE, pending
 
 pytestmark = pytest.mark.integration

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from broker.directory.models import Appointment
-from broker.people.models import Person
 from broker.people.service import authenticate
-from broker.settings import Settings
-from broker.webhooks.secrets import cipher_from_settings
+from core.models.directory import Appointment
+from core.models.people import Person
+from core.webhooks.secrets import cipher_from_settings
 from testing import REPO_ROOT
 from testing.clients import Sessions
 from testing.organisations import new_organisation
 from testing.processes import cdo_broker
+from testing.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from broker.audit.models import AuditEntry
 from broker.people.exceptions import SignInRefused, UnknownRole, UsernameTaken
-from broker.people.models import Person
 from broker.people.service import authenticate, create_person, totp_now
-from broker.settings import Settings
-from broker.webhooks.secrets import SecretCipher, cipher_from_settings
+from core.models.audit import AuditEntry
+from core.models.people import Person
+from core.webhooks.secrets import SecretCipher, cipher_from_settings
 from testing.clients import Sessions
 from testing.organisations import new_organisation
+from testing.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -17,9 +17,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.directory import repository as directory_repository
-from broker.grants.models import Grant
-from broker.requests.models import Decision, RequestStep
 from broker.requests.sla import escalate_step
+from core.models.grants import Grant
+from core.models.requests import Decision, RequestStep
 from testing.apps import LINKS
 from testing.clients import ALL_SCOPES, TokenFactory, bearer, decide, file
 from testing.workloads import request_body

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from broker.outbox.models import OutboxEvent
+from core.models.outbox import OutboxEvent
 from testing.clients import ALL_SCOPES, Headers, TokenFactory, bearer
 from testing.events import validator_for
 

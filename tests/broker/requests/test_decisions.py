@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.outbox.models import OutboxEvent
-from broker.requests.models import Decision
+from core.models.outbox import OutboxEvent
+from core.models.requests import Decision
 from testing.clients import Headers, decide, file
 from testing.workloads import request_body
 

@@ -7,9 +7,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from broker.settings import Environment, Settings
+from core.settings import Environment
 from testing.apps import broker_with
 from testing.clients import Headers, decide, file
+from testing.settings import Settings
 from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration

@@ -14,11 +14,11 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.outbox.models import OutboxEvent
-from broker.requests.models import Escalation
-from broker.settings import Settings
+from core.models.outbox import OutboxEvent
+from core.models.requests import Escalation
 from testing.clients import ALL_SCOPES, bearer_from
 from testing.processes import free_port, serving_broker
+from testing.settings import Settings
 from testing.waiting import wait_until
 from testing.workloads import request_body
 

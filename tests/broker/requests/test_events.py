@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.outbox.models import OutboxEvent
+from core.models.outbox import OutboxEvent
 from testing.clients import Headers, decide, file
 from testing.events import validator_for
 from testing.workloads import request_body

@@ -16,13 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.oauth.clients import create_client
-from broker.outbox.models import OutboxEvent
-from broker.requests.models import DataRequest
-from broker.settings import Settings
+from core.models.outbox import OutboxEvent
+from core.models.requests import DataRequest
 from testing.clients import ALL_SCOPES, Headers, decide, file
 from testing.events import validator_for
 from testing.kafka import Record, first_occurrences, header, ids_per_key, open_tail
 from testing.processes import free_port, serving_broker
+from testing.settings import Settings
 from testing.stacks import KafkaSwitch
 from testing.waiting import wait_until
 from testing.workloads import request_body

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.requests.models import DataRequest
+from core.models.requests import DataRequest
 from testing.apps import LINKS
 from testing.clients import Headers, file
 from testing.workloads import request_body
@@ -165,10 +165,10 @@ async def test_the_key_is_remembered_in_redis_and_the_database_suffices_without_
     from redis.asyncio import Redis
 
     from broker.audit.actor import Actor
-    from broker.kit.clock import utcnow
     from broker.kit.tracing import current_trace
     from broker.requests.filing import file_request
     from broker.requests.schemas import RequestIn
+    from core.clock import utcnow
 
     headers = await as_org("gz-rsj")
     key = secrets.token_hex(8)

@@ -12,12 +12,12 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from broker.audit.actor import Actor
-from broker.directory.models import Appointment
-from broker.kit.clock import utcnow
 from broker.requests import decisions, sla
 from broker.requests.access import acting_for
 from broker.requests.exceptions import CDONotInOffice
 from broker.requests.schemas import DecisionIn
+from core.clock import utcnow
+from core.models.directory import Appointment
 from testing.apps import LINKS
 from testing.clients import Headers, Sessions, TokenFactory, bearer, file, route_of
 from testing.organisations import fresh_body, fresh_dataset

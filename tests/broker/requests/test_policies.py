@@ -10,9 +10,9 @@ import pytest
 import yaml
 from fastapi import FastAPI
 
-from broker.settings import Settings
 from testing.apps import broker_with
 from testing.clients import Headers, decide, file, route_of
+from testing.settings import Settings
 from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration

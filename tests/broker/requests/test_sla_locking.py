@@ -18,9 +18,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.kit.clock import utcnow
 from broker.requests import repository, sla
-from broker.requests.models import DataRequest, Escalation, RequestStep, StepApprover
+from core.clock import utcnow
+from core.models.requests import DataRequest, Escalation, RequestStep, StepApprover
 from testing.apps import LINKS
 from testing.clients import Headers, file
 from testing.waiting import wait_until

@@ -10,9 +10,9 @@ import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from broker.settings import Settings
 from testing.apps import broker_with
 from testing.clients import Headers, file
+from testing.settings import Settings
 from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration

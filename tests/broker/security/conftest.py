@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from broker.settings import Settings
 from testing.clients import Party, PartyFactory, Sessions, demo_party
 from testing.processes import free_port, serving_broker
+from testing.settings import Settings
 
 
 @pytest.fixture(scope="module")

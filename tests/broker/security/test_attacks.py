@@ -19,14 +19,14 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from broker.audit.models import AuditEntry
-from broker.directory.models import Appointment
 from broker.directory.repository import directory_snapshot
-from broker.grants.models import Grant
-from broker.kit.clock import utcnow
-from broker.outbox.models import OutboxEvent
-from broker.requests.models import DataRequest, Decision, RequestStep, StepApprover
 from broker.requests.sla import escalate_step
+from core.clock import utcnow
+from core.models.audit import AuditEntry
+from core.models.directory import Appointment
+from core.models.grants import Grant
+from core.models.outbox import OutboxEvent
+from core.models.requests import DataRequest, Decision, RequestStep, StepApprover
 from testing.apps import LINKS
 from testing.audit import audit_mark, audited_since
 from testing.clients import Party, PartyFactory, Sessions, route_of

@@ -22,13 +22,13 @@ import pytest
 from sqlalchemy import select, update
 
 from broker.app import create_app
-from broker.catalog.models import Dataset
 from broker.directory.jurisdiction import covers
-from broker.directory.models import Appointment, Delegation, Organisation
 from broker.directory.repository import directory_snapshot
-from broker.grants.models import Grant
-from broker.kit.clock import utcnow
-from broker.requests.models import Clarification, DataRequest, Decision, StepApprover
+from core.clock import utcnow
+from core.models.catalog import Dataset
+from core.models.directory import Appointment, Delegation, Organisation
+from core.models.grants import Grant
+from core.models.requests import Clarification, DataRequest, Decision, StepApprover
 from testing.audit import audit_mark, audited_since
 from testing.clients import Sessions, TokenFactory, bearer
 from testing.organisations import fresh_body, fresh_dataset, window

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.kit.clock import utcnow
-from broker.webhooks.models import WebhookAttempt, WebhookDelivery
+from core.clock import utcnow
+from core.models.webhooks import WebhookAttempt, WebhookDelivery
 from testing.clients import TokenFactory
 from testing.organisations import manager, new_organisation
 from testing.processes import cdo_broker

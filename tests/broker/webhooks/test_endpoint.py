@@ -15,14 +15,13 @@ from fastapi import FastAPI
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.kit.clock import utcnow
-from broker.settings import Settings
 from broker.webhooks import repository
-from broker.webhooks.models import WebhookEndpoint
-from broker.webhooks.secrets import cipher_from_settings
-from broker.webhooks.service import signing_secrets
+from core.clock import utcnow
+from core.models.webhooks import WebhookEndpoint
+from core.webhooks.secrets import cipher_from_settings, signing_secrets
 from testing.apps import broker_with
 from testing.clients import TokenFactory, bearer
+from testing.settings import Settings
 
 pytestmark = pytest.mark.integration
 

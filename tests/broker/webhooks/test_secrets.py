@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from broker.settings import Settings
-from broker.webhooks.secrets import (
+from core.webhooks.secrets import (
     DEV_KEY_FILE,
     SecretCipher,
     UndecryptableSecret,
@@ -18,7 +17,8 @@ from broker.webhooks.secrets import (
     _dev_key,
     cipher_from_settings,
 )
-from notifier.signing import generate_secret
+from core.webhooks.signing import generate_secret
+from testing.settings import Settings
 
 
 def settings_with(**env: str) -> Settings:

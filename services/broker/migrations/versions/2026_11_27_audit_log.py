@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import broker.kit.db
+import core.db
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -28,7 +28,7 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column("occurred_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=True),
         sa.Column("client_id", sa.String(length=64), nullable=True),
         sa.Column("action", sa.String(length=60), nullable=False),

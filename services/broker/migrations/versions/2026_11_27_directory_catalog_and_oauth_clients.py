@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import broker.kit.db
+import core.db
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("government_id", sa.String(length=64), nullable=True),
         sa.Column("parent_id", sa.String(length=64), nullable=True),
         sa.Column("pilot", sa.Boolean(), nullable=False),
-        sa.Column("created_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["government_id"],
             ["organisations.id"],
@@ -62,11 +62,11 @@ def upgrade() -> None:
         sa.Column("title", sa.String(length=100), nullable=False),
         sa.Column("appointed_by", sa.String(length=200), nullable=False),
         sa.Column("filed_with_id", sa.String(length=64), nullable=False),
-        sa.Column("starts_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("starts_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("end_reason", sa.Text(), nullable=True),
         sa.Column("created_by_org_id", sa.String(length=64), nullable=True),
-        sa.Column("created_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by_org_id"],
             ["organisations.id"],
@@ -98,8 +98,8 @@ def upgrade() -> None:
         sa.Column("owner_id", sa.String(length=64), nullable=False),
         sa.Column("sharing_class", sa.String(length=20), nullable=False),
         sa.Column("fields", sa.JSON(), nullable=False),
-        sa.Column("created_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["owner_id"], ["organisations.id"], name=op.f("fk_datasets_owner_id_organisations")
         ),
@@ -118,8 +118,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("scope", sa.Text(), nullable=False),
         sa.Column("secret_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisations.id"],
@@ -139,11 +139,11 @@ def upgrade() -> None:
         sa.Column("delegate_name", sa.String(length=100), nullable=False),
         sa.Column("delegate_title", sa.String(length=100), nullable=False),
         sa.Column("delegate_org_id", sa.String(length=64), nullable=False),
-        sa.Column("starts_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
-        sa.Column("revoked_at", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["appointment_id"],
             ["cdo_appointments.id"],

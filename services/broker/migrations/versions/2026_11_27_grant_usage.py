@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import broker.kit.db
+import core.db
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -25,7 +25,7 @@ def upgrade() -> None:
             sa.Column("use_count", sa.Integer(), server_default="0", nullable=False)
         )
         batch_op.add_column(
-            sa.Column("last_used_at", broker.kit.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("last_used_at", core.db.UTCDateTime(timezone=True), nullable=True)
         )
 
     # ### end Alembic commands ###

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import broker.kit.db
+import core.db
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -37,8 +37,8 @@ def upgrade() -> None:
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("traceparent", sa.String(length=100), nullable=True),
         sa.Column("tracestate", sa.String(length=512), nullable=True),
-        sa.Column("created_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_events")),

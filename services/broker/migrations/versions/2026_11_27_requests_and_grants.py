@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import broker.kit.db
+import core.db
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -30,12 +30,12 @@ def upgrade() -> None:
         sa.Column("fields", sa.JSON(), nullable=False),
         sa.Column("purpose", sa.Text(), nullable=False),
         sa.Column("legal_basis", sa.Text(), nullable=True),
-        sa.Column("period_start", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("period_end", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("period_start", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("period_end", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("jurisdiction", sa.String(length=12), nullable=True),
         sa.Column("granted_fields", sa.JSON(), nullable=False),
-        sa.Column("granted_start", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("granted_end", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("granted_start", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("granted_end", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("routing_rule", sa.String(length=100), nullable=False),
         sa.Column("current_step", sa.Integer(), nullable=True),
@@ -44,9 +44,9 @@ def upgrade() -> None:
         sa.Column("span_id", sa.String(length=16), nullable=False),
         sa.Column("idempotency_key", sa.String(length=200), nullable=True),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
-        sa.Column("created_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("decided_at", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["dataset_id"], ["datasets.id"], name=op.f("fk_requests_dataset_id_datasets")
         ),
@@ -80,12 +80,12 @@ def upgrade() -> None:
         sa.Column("purpose", sa.Text(), nullable=False),
         sa.Column("jurisdiction", sa.String(length=12), nullable=True),
         sa.Column("scope", sa.String(length=120), nullable=False),
-        sa.Column("starts_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("decision_ids", sa.JSON(), nullable=False),
-        sa.Column("created_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_by", sa.String(length=64), nullable=True),
         sa.Column("revoke_reason", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -118,13 +118,13 @@ def upgrade() -> None:
         sa.Column("required", sa.Integer(), nullable=False),
         sa.Column("sla_seconds", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("started_at", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("due_at", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("on_hold_since", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("due_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("on_hold_since", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("held_seconds", sa.Integer(), nullable=False),
-        sa.Column("reminded_at", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminded_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("escalations", sa.Integer(), nullable=False),
-        sa.Column("decided_at", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decided_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["request_id"], ["requests.id"], name=op.f("fk_request_steps_request_id_requests")
         ),
@@ -141,9 +141,9 @@ def upgrade() -> None:
         sa.Column("step_id", sa.String(length=40), nullable=False),
         sa.Column("asked_by_org_id", sa.String(length=64), nullable=False),
         sa.Column("question", sa.Text(), nullable=False),
-        sa.Column("asked_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("asked_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("answer", sa.Text(), nullable=True),
-        sa.Column("answered_at", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("answered_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["asked_by_org_id"],
             ["organisations.id"],
@@ -177,7 +177,7 @@ def upgrade() -> None:
         sa.Column("comment", sa.Text(), nullable=True),
         sa.Column("narrowing", sa.JSON(), nullable=True),
         sa.Column("clock_seconds", sa.Integer(), nullable=False),
-        sa.Column("created_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["appointment_id"],
             ["cdo_appointments.id"],
@@ -219,8 +219,8 @@ def upgrade() -> None:
         sa.Column("lapsed_org_id", sa.String(length=64), nullable=False),
         sa.Column("lapsed_appointment_id", sa.String(length=40), nullable=True),
         sa.Column("to_org_id", sa.String(length=64), nullable=True),
-        sa.Column("due_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["lapsed_appointment_id"],
             ["cdo_appointments.id"],
@@ -257,8 +257,8 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.String(length=64), nullable=False),
         sa.Column("acting_for", sa.String(length=64), nullable=True),
         sa.Column("escalated_from", sa.String(length=64), nullable=True),
-        sa.Column("added_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("replaced_at", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("added_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("replaced_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["acting_for"],
             ["organisations.id"],

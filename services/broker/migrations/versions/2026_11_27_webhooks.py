@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import broker.kit.db
+import core.db
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -31,12 +31,12 @@ def upgrade() -> None:
         sa.Column("traceparent", sa.String(length=60), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("delivered_at", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("dead_at", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("dead_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisations.id"],
@@ -65,11 +65,11 @@ def upgrade() -> None:
         sa.Column("url", sa.String(length=2000), nullable=False),
         sa.Column("secret_ciphertext", sa.Text(), nullable=False),
         sa.Column("previous_secret_ciphertext", sa.Text(), nullable=True),
-        sa.Column("previous_valid_until", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("disabled_at", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("previous_valid_until", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("disabled_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("disabled_reason", sa.Text(), nullable=True),
-        sa.Column("created_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisations.id"],
@@ -88,7 +88,7 @@ def upgrade() -> None:
         ),
         sa.Column("delivery_id", sa.String(length=60), nullable=False),
         sa.Column("endpoint_url", sa.String(length=2000), nullable=False),
-        sa.Column("attempted_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("attempted_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("latency_ms", sa.Integer(), nullable=False),
         sa.Column("outcome", sa.String(length=30), nullable=False),

@@ -55,8 +55,8 @@ def _seal_unkeyed_chains() -> None:
     unkeyed rows only before such a row, so none can be rewritten without the key afterwards.
     Run it with the old brokers stopped: a row one of them appended after the seal would be
     unkeyed after a keyed one, which verification refuses."""
-    from broker.audit.models import AuditEntry
     from broker.audit.service import GENESIS, chained
+    from core.models.audit import AuditEntry
 
     connection = op.get_bind()
     chains = connection.execute(
@@ -96,10 +96,10 @@ def _seal_unkeyed_chains() -> None:
 def _audit_keys() -> "AuditKeys":
     """The keys `cdo-broker migrate` was given, or those of the environment's settings."""
     from broker.audit.keys import audit_keys_from_settings
-    from broker.settings import Settings
+    from broker.settings import BrokerSettings
 
     given = context.config.attributes.get("audit_keys")
-    keys: AuditKeys = given() if given is not None else audit_keys_from_settings(Settings())
+    keys: AuditKeys = given() if given is not None else audit_keys_from_settings(BrokerSettings())
     return keys
 
 

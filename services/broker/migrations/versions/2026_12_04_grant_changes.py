@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import broker.kit.db
+import core.db
 
 revision: str = "0012"
 down_revision: str | None = "0011"
@@ -33,8 +33,8 @@ def upgrade() -> None:
         sa.Column("dataset_id", sa.String(length=100), nullable=False),
         sa.Column("event", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("ends_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("occurred_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_grant_changes")),
     )
     with op.batch_alter_table("grant_changes", schema=None) as batch_op:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import broker.kit.db
+import core.db
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -28,10 +28,10 @@ def upgrade() -> None:
         sa.Column("secret_ciphertext", sa.Text(), nullable=True),
         sa.Column("recipients", sa.JSON(), nullable=True),
         sa.Column("events", sa.JSON(), nullable=False),
-        sa.Column("disabled_at", broker.kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("disabled_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("disabled_reason", sa.Text(), nullable=True),
-        sa.Column("created_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", broker.kit.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisations.id"],

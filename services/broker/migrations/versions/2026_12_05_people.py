@@ -11,14 +11,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import broker.kit.db
+import core.db
 
 revision: str = "0014"
 down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-When = broker.kit.db.UTCDateTime(timezone=True)
+When = core.db.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:

@@ -9,13 +9,15 @@ to start without it. Neither the secrets nor the key are ever logged.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from broker.kit.dev_keys import dev_key
-from broker.settings import Environment, Settings
+from core.dev_keys import dev_key
+from core.models.webhooks import WebhookEndpoint
+from core.settings import CoreSettings, Environment
 
 DEV_KEY_FILE = "webhook-secret.key"
 
@@ -70,9 +72,31 @@ def _cipher(configured: str | None, environment: Environment, dev_key_dir: Path)
     return SecretCipher(keys)
 
 
-def cipher_from_settings(settings: Settings) -> SecretCipher:
+def cipher_from_settings(settings: CoreSettings) -> SecretCipher:
     """The cipher for this configuration (one per distinct configuration, made on first use).
 
     Raises `WebhookSecretKeyError` in production without WEBHOOK_SECRET_KEY, or on a bad key.
     """
     return _cipher(settings.webhook_secret_key, settings.environment, settings.dev_key_dir)
+
+
+# --- an endpoint's signing secrets ------------------------------------------------------
+
+
+def rotation_ends_at(endpoint: WebhookEndpoint, now: datetime) -> datetime | None:
+    until = endpoint.previous_valid_until
+    if endpoint.previous_secret_ciphertext is None or until is None or until <= now:
+        return None
+    return until
+
+
+def signing_secrets(
+    endpoint: WebhookEndpoint, now: datetime, cipher: SecretCipher
+) -> tuple[str, ...]:
+    """The secrets that sign a message sent at `now`: the current one first, then the previous
+    one while its rotation overlap lasts."""
+    current = cipher.decrypt(endpoint.secret_ciphertext)
+    if rotation_ends_at(endpoint, now) is None:
+        return (current,)
+    assert endpoint.previous_secret_ciphertext is not None
+    return (current, cipher.decrypt(endpoint.previous_secret_ciphertext))

@@ -22,7 +22,7 @@ async def redis_ok(redis: Redis) -> None:
 
 
 async def kafka_ok(kafka: Mapping[str, Any], request_timeout_s: float) -> None:
-    """`kafka`: kit.kafka.client_options, so the probe connects (TLS, SASL) as the process does."""
+    """`kafka`: core.kafka.client_options, so the probe connects (TLS, SASL) as the process does."""
     client = AIOKafkaClient(
         **kafka,
         request_timeout_ms=int(request_timeout_s * 1000),

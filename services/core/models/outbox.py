@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, Integer, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from broker.kit.clock import utcnow
-from broker.kit.db import Base, UTCDateTime
+from core.clock import utcnow
+from core.db import Base, UTCDateTime
 
 # Rows are spread over this many shards by their key; one relay at a time publishes a shard, in id
 # order, which keeps the order per key. Changing it re-homes keys: drain the outbox first.

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from broker.kit.clock import utcnow
-from broker.kit.db import Base, UTCDateTime
+from core.clock import utcnow
+from core.db import Base, UTCDateTime
 
 
 class Person(Base):

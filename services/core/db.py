@@ -1,12 +1,10 @@
-"""Engine, session factory and the declarative base shared by every domain package."""
+"""Engine, session factory and the declarative base of every table (core.models)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -16,11 +14,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
-
-if TYPE_CHECKING:
-    from broker.audit.keys import AuditKeys
-
-AUDIT_KEYS = "audit_keys"  # Session.info: the keys that MAC audit rows (broker/audit/keys.py)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -93,25 +86,8 @@ def database_unavailable(exc: BaseException) -> bool:
     return isinstance(sqlstate, str) and sqlstate.startswith(("08", "57P"))
 
 
-def create_sessionmaker(
-    engine: AsyncEngine, *, audit_keys: AuditKeys | None = None
-) -> async_sessionmaker[AsyncSession]:
-    """Sessions over `engine`; those that write audit rows need the audit keys (AUDIT_KEY)."""
-    info = {AUDIT_KEYS: audit_keys} if audit_keys is not None else {}
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request owns the transaction: services flush, this commits once at the end."""
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-
-
-# "function" scope: the commit happens before the response is sent, so a 2xx means durable.
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+def create_sessionmaker(engine: AsyncEngine, **info: object) -> async_sessionmaker[AsyncSession]:
+    """Sessions over `engine`, each with `info` (those not None) in its `Session.info`: the
+    broker's sessions that write audit rows carry `audit_keys=` (broker/audit/keys.py)."""
+    given = {name: value for name, value in info.items() if value is not None}
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=given)

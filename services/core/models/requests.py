@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from broker.kit.clock import utcnow
-from broker.kit.db import Base, UTCDateTime
+from core.clock import utcnow
+from core.db import Base, UTCDateTime
 
 
 class DataRequest(Base):

@@ -1,5 +1,6 @@
-"""How this process's Kafka clients connect: one set of options for the relay's producer, the
-notifier's consumer and the readiness probe, so that TLS and SASL are configured in one place.
+"""How this process's Kafka clients connect, and the producer of everything that writes to the
+topics: one set of options for the relay's producer, the notifier's consumer and the readiness
+probe, so that TLS and SASL are configured in one place.
 
 Governments run Kafka with TLS and SCRAM users, one principal per service with ACLs of its own
 (deploy/local/kafka-acls.txt); a plaintext loopback Kafka (the local stack) needs nothing here.
@@ -7,14 +8,16 @@ Governments run Kafka with TLS and SCRAM users, one principal per service with A
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.helpers import create_ssl_context
 
-from broker.settings import Settings
+from core.settings import CoreSettings
 
 
-def client_options(settings: Settings) -> dict[str, Any]:
+def client_options(settings: CoreSettings) -> dict[str, Any]:
     """Keyword arguments for any aiokafka client (producer, consumer, admin or bare client):
     the bootstrap servers and, as the `KAFKA_*` settings say, TLS and SASL."""
     if not settings.kafka_bootstrap_servers:
@@ -37,3 +40,22 @@ def client_options(settings: Settings) -> dict[str, Any]:
         options["sasl_plain_username"] = settings.kafka_sasl_username
         options["sasl_plain_password"] = settings.kafka_sasl_password.get_secret_value()
     return options
+
+
+async def start_producer(kafka: Mapping[str, Any], client_id: str, **options: Any) -> Any:
+    """A started producer, idempotent with `acks=all`, so a batch it retries reaches a partition
+    once, and an ack means every in-sync replica has it. `kafka`: client_options (the servers,
+    TLS and SASL); `options` are aiokafka's (timeouts, retry backoff)."""
+    producer = AIOKafkaProducer(
+        **kafka,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        **options,
+    )
+    try:
+        await producer.start()
+    except BaseException:
+        await producer.stop()
+        raise
+    return producer

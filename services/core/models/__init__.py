@@ -1,15 +1,15 @@
 """Every table, imported once so Alembic and create_all see the whole schema."""
 
-from broker.audit.models import AuditEntry
-from broker.catalog.models import Dataset
-from broker.directory.models import Appointment, Delegation, Organisation
-from broker.grants.models import Grant, GrantChange
-from broker.kit.db import Base
-from broker.notifications.models import NotificationChannel
-from broker.oauth.models import AuthorizationCode, OAuthClient, RefreshToken
-from broker.outbox.models import OutboxEvent
-from broker.people.models import Person, PersonSession
-from broker.requests.models import (
+from core.db import Base
+from core.models.audit import AuditEntry
+from core.models.catalog import Dataset
+from core.models.directory import Appointment, Delegation, Organisation
+from core.models.grants import Grant, GrantChange
+from core.models.notifications import NotificationChannel
+from core.models.oauth import AuthorizationCode, OAuthClient, RefreshToken
+from core.models.outbox import OutboxEvent
+from core.models.people import Person, PersonSession
+from core.models.requests import (
     Clarification,
     DataRequest,
     Decision,
@@ -17,7 +17,7 @@ from broker.requests.models import (
     RequestStep,
     StepApprover,
 )
-from broker.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from core.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Appointment",

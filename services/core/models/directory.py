@@ -8,8 +8,8 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from broker.kit.clock import utcnow
-from broker.kit.db import Base, UTCDateTime
+from core.clock import utcnow
+from core.db import Base, UTCDateTime
 
 
 class OrgKind(StrEnum):

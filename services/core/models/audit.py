@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from broker.kit.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime
 
 
 class AuditEntry(Base):

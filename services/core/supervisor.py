@@ -32,8 +32,8 @@ from typing import Any, Protocol
 from aiokafka.errors import KafkaError
 from sqlalchemy.exc import DBAPIError
 
-from broker.kit.db import database_unavailable
-from broker.kit.metrics import gauges, instruments
+from core.db import database_unavailable
+from core.metrics import gauges, instruments
 
 logger = logging.getLogger(__name__)
 

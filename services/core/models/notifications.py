@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from broker.kit.clock import utcnow
-from broker.kit.db import Base, UTCDateTime
+from core.clock import utcnow
+from core.db import Base, UTCDateTime
 
 
 class NotificationChannel(Base):

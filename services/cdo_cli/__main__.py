@@ -1,0 +1,3 @@
+from cdo_cli import main
+
+main()
