@@ -12,20 +12,24 @@ from opentelemetry.sdk.trace import TracerProvider
 from redis.asyncio import Redis
 
 from broker import production
+from broker.appointments.endpoints import router as appointments_router
 from broker.audit.keys import audit_keys_from_settings
 from broker.catalog.endpoints import router as catalog_router
 from broker.console.mount import install_console
 from broker.directory.endpoints import router as directory_router
+from broker.grants.dependencies import GRANT_FEED
 from broker.grants.endpoints import router as grants_router
 from broker.grants.feed import GrantFeed
 from broker.health.endpoints import router as health_router
 from broker.kit.body_limit import LimitBodySize
 from broker.kit.content_type import RequireJSONBody
+from broker.kit.deps import ENGINE, RATE_LIMITER, REDIS, SESSIONMAKER, SETTINGS, AppResource
 from broker.kit.nul_characters import RefuseNulCharacters
 from broker.kit.problem_docs import document_problems
 from broker.kit.problems import install_problem_handlers
 from broker.kit.ratelimit import RateLimiter
 from broker.notifications.endpoints import router as notifications_router
+from broker.oauth.dependencies import AUTHORIZATION_SERVER, EXTERNAL_ISSUER, KEYRING
 from broker.oauth.endpoints import router as oauth_router
 from broker.oauth.external import ExternalIssuer
 from broker.oauth.keys import load_keyring
@@ -35,6 +39,7 @@ from broker.outbox.metrics import watch_backlog
 from broker.outbox.relay import OutboxRelay
 from broker.reports.endpoints import router as reports_router
 from broker.requests import sla
+from broker.requests.dependencies import ROUTING_POLICY
 from broker.requests.endpoints import router as requests_router
 from broker.requests.links import Links
 from broker.routing.policy import load_policy
@@ -45,6 +50,8 @@ from core.telemetry import configure_tracing, instrument_app, instrument_engine,
 from core.webhooks.secrets import cipher_from_settings
 
 BACKLOG_SAMPLE_S = 10.0  # how often the outbox backlog gauges are refreshed
+# The relay this process runs, if any: no endpoint needs it, whoever inspects a running app may.
+OUTBOX_RELAY = AppResource[OutboxRelay | None]("outbox_relay")
 
 
 def create_app(
@@ -70,17 +77,21 @@ def create_app(
         keyring = load_keyring(settings)
         cipher_from_settings(settings)  # production without WEBHOOK_SECRET_KEY fails here
         audit_keys = audit_keys_from_settings(settings)  # and without AUDIT_KEY here
-        app.state.settings = settings
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine, audit_keys=audit_keys)
-        app.state.redis = redis
-        app.state.rate_limiter = RateLimiter(
-            redis,
-            prefix=settings.rate_limit_prefix,
-            timeout_s=settings.dependency_timeout_seconds,
+        SETTINGS.put(app, settings)
+        ENGINE.put(app, engine)
+        sessionmaker = SESSIONMAKER.put(app, create_sessionmaker(engine, audit_keys=audit_keys))
+        REDIS.put(app, redis)
+        RATE_LIMITER.put(
+            app,
+            RateLimiter(
+                redis,
+                prefix=settings.rate_limit_prefix,
+                timeout_s=settings.dependency_timeout_seconds,
+            ),
         )
-        app.state.keyring = keyring
-        app.state.external_issuer = (
+        KEYRING.put(app, keyring)
+        EXTERNAL_ISSUER.put(
+            app,
             ExternalIssuer(
                 settings.external_issuer,
                 settings.external_jwks_url,
@@ -89,20 +100,21 @@ def create_app(
                 min_refetch_s=settings.external_jwks_min_refetch_seconds,
             )
             if settings.external_issuer and settings.external_jwks_url
-            else None
+            else None,
         )
-        app.state.authorization_server = BrokerAuthorizationServer(
-            keyring, settings.issuer, settings.access_token_ttl_seconds
+        AUTHORIZATION_SERVER.put(
+            app,
+            BrokerAuthorizationServer(keyring, settings.issuer, settings.access_token_ttl_seconds),
         )
-        app.state.routing_policy = load_policy(settings.routing_policy_file)
+        policy = ROUTING_POLICY.put(app, load_policy(settings.routing_policy_file))
         stop = asyncio.Event()
         background: list[asyncio.Task[None]] = []
         if settings.sla_job_enabled:
             background.append(
                 asyncio.create_task(
                     sla.run_forever(
-                        app.state.sessionmaker,
-                        policy=app.state.routing_policy,
+                        sessionmaker,
+                        policy=policy,
                         links=Links.of(settings),
                         interval_s=settings.sla_check_interval_seconds,
                         stop=stop,
@@ -115,22 +127,22 @@ def create_app(
             )
         background.append(
             asyncio.create_task(
-                watch_backlog(app.state.sessionmaker, interval_s=BACKLOG_SAMPLE_S, stop=stop),
+                watch_backlog(sessionmaker, interval_s=BACKLOG_SAMPLE_S, stop=stop),
                 name="outbox-backlog",
             )
         )
-        app.state.grant_feed = GrantFeed(
-            app.state.sessionmaker, poll_s=settings.grant_feed_poll_interval_seconds
+        feed = GRANT_FEED.put(
+            app, GrantFeed(sessionmaker, poll_s=settings.grant_feed_poll_interval_seconds)
         )
-        background.append(asyncio.create_task(app.state.grant_feed.run(stop), name="grant-feed"))
-        app.state.outbox_relay = None
-        if settings.kafka_bootstrap_servers and settings.outbox_relay_enabled:
-            app.state.outbox_relay = OutboxRelay.from_settings(
-                engine, settings, tracer_provider=tracer_provider
-            )
-            background.append(
-                asyncio.create_task(app.state.outbox_relay.run(stop), name="outbox-relay")
-            )
+        background.append(asyncio.create_task(feed.run(stop), name="grant-feed"))
+        relay = OUTBOX_RELAY.put(
+            app,
+            OutboxRelay.from_settings(engine, settings, tracer_provider=tracer_provider)
+            if settings.kafka_bootstrap_servers and settings.outbox_relay_enabled
+            else None,
+        )
+        if relay is not None:
+            background.append(asyncio.create_task(relay.run(stop), name="outbox-relay"))
         try:
             yield
         finally:
@@ -160,6 +172,7 @@ def create_app(
         health_router,
         oauth_router,
         directory_router,
+        appointments_router,
         catalog_router,
         requests_router,
         grants_router,

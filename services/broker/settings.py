@@ -1,14 +1,38 @@
 """The broker's settings: the shared ones (core.settings) and its own, read from the environment
-once, when the app or a command starts."""
+once, when the app or a command starts; and `Rate`, the type the rate limits are written in.
+
+The bottom of the broker: it imports only core, so every part of the broker may import it."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from broker.kit.ratelimit import Rate
 from core.settings import CoreSettings, Environment
+
+_UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(?:(second|minute|hour|day)|(\d+(?:\.\d+)?)\s*s)\s*$")
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`limit` events per `per_s` seconds, written `120/minute` or `5/300s`."""
+
+    limit: int
+    per_s: float
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        match = _RATE.match(text)
+        if not match:
+            raise ValueError(f"{text!r} is not a rate like '120/minute' or '5/300s'")
+        per_s = _UNITS[match[2]] if match[2] else float(match[3])
+        if int(match[1]) < 1 or per_s <= 0:
+            raise ValueError(f"{text!r}: the limit and the period must be positive")
+        return cls(int(match[1]), per_s)
 
 
 class BrokerSettings(CoreSettings):

@@ -16,11 +16,11 @@ from broker.catalog import service as catalog
 from broker.console.dates import end_of_day, start_of_day
 from broker.console.session import SignedInDep, refuse_without_csrf
 from broker.console.web import CHINA, render
-from broker.kit.deps import SessionDep
+from broker.kit.deps import RedisDep, SessionDep
 from broker.kit.problems import Problem
 from broker.kit.tracing import current_trace
 from broker.requests import filing
-from broker.requests.links import Links
+from broker.requests.dependencies import LinksDep, PolicyDep
 from broker.requests.schemas import PeriodIn, RequestIn
 from core.clock import utcnow
 from core.models.catalog import Dataset
@@ -68,6 +68,9 @@ async def file_request(
     request: Request,
     session: SessionDep,
     me: SignedInDep,
+    policy: PolicyDep,
+    redis: RedisDep,
+    links: LinksDep,
     dataset_id: Annotated[str, Form(max_length=100)],
     purpose: Annotated[str, Form(max_length=2000)],
     start: Annotated[date, Form()],
@@ -78,7 +81,6 @@ async def file_request(
     legal_basis: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     refuse_without_csrf(me, csrf)
-    state = request.app.state
     values: dict[str, object] = {"purpose": purpose, "legal_basis": legal_basis,
                                  "start": start, "end": end, "fields": fields or []}  # fmt: skip
     try:
@@ -92,8 +94,7 @@ async def file_request(
         )
         filed = await filing.file_request(
             session, requester=me.actor, body=body, idempotency_key=token or None,
-            trace=current_trace(None), policy=state.routing_policy, redis=state.redis,
-            now=utcnow(), links=Links.of(state.settings),
+            trace=current_trace(None), policy=policy, redis=redis, now=utcnow(), links=links,
         )  # fmt: skip
     except (Problem, ValidationError) as refused:
         await session.rollback()

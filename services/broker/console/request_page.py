@@ -21,9 +21,10 @@ from broker.console.texts import text
 from broker.console.web import language, render, time_left
 from broker.kit.deps import SessionDep
 from broker.kit.problems import Problem
+from broker.oauth.dependencies import KeyRingDep
 from broker.requests import clarifications, decisions, repository, views
 from broker.requests.access import Acting, acting_for
-from broker.requests.links import Links
+from broker.requests.dependencies import LinksDep
 from broker.requests.schemas import DecisionIn, PeriodIn, RequestOut
 from broker.requests.timeline import timeline_of
 from core.clock import utcnow
@@ -102,6 +103,8 @@ async def decide(
     request: Request,
     session: SessionDep,
     me: SignedInDep,
+    links: LinksDep,
+    keyring: KeyRingDep,
     request_id: str,
     action: Annotated[str, Form(pattern="^(approve|reject|clarify)$")],
     csrf: Annotated[str, Form(max_length=100)] = "",
@@ -121,7 +124,7 @@ async def decide(
             body = await _decision(session, acting, request_id, action, comment, fields, end)
             await decisions.decide(
                 session, request_id=request_id, acting=acting, body=body, now=now,
-                links=Links.of(request.app.state.settings), keyring=request.app.state.keyring,
+                links=links, keyring=keyring,
                 require_person=True,
             )  # fmt: skip
     except (Problem, ValidationError, _Refused) as refused:

@@ -29,10 +29,9 @@ class CSRFRefused(Problem):
     title = "表单已失效，请刷新页面后重试 / The form's CSRF token is missing or wrong"
 
 
-def cookie_is_secure(request: Request) -> bool:
+def cookie_is_secure(request: Request, issuer: str) -> bool:
     """Secure cookies wherever the broker is reached over https (every deployment; production
     refuses an http issuer), plain only on a loopback development issuer."""
-    issuer: str = request.app.state.settings.issuer
     return issuer.startswith("https://") or request.url.scheme == "https"
 
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
 from broker.directory import delegations as delegation_service
 from broker.directory import repository, service
 from broker.directory.schemas import (
-    AppointmentEnd,
-    AppointmentIn,
     AppointmentOut,
     DelegationIn,
     DelegationOut,
@@ -22,9 +18,7 @@ from broker.directory.schemas import (
 from broker.kit.deps import SessionDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
 from broker.kit.problem_docs import problems
-from broker.oauth.principal import CallerDep, DirectoryAdminDep, Principal
-from broker.requests.handover import hand_over_steps_of
-from broker.requests.links import Links
+from broker.oauth.principal import CallerDep, DirectoryAdminDep
 from core.clock import utcnow
 from core.models.directory import Level, OrgKind
 
@@ -99,61 +93,6 @@ async def appointment_history(
     await service.get_organisation(session, organisation_id)
     history = await repository.appointment_history(session, organisation_id)
     return [AppointmentOut.model_validate(a) for a in history]
-
-
-@router.post(
-    "/appointments",
-    status_code=status.HTTP_201_CREATED,
-    summary="File a CDO appointment for a body in your jurisdiction",
-    responses=problems(404, 409),
-)
-async def appoint(
-    body: AppointmentIn, http: Request, session: SessionDep, admin: DirectoryAdminDep
-) -> AppointmentOut:
-    now = utcnow()
-    appointment = await service.appoint(session, body, actor=admin.actor, now=now)
-    await _hand_over(http, session, admin, appointment.organisation_id, now)
-    return AppointmentOut.model_validate(appointment)
-
-
-@router.post(
-    "/appointments/{appointment_id}/end",
-    summary="End a CDO appointment of a body in your jurisdiction",
-)
-async def end_appointment(
-    appointment_id: str,
-    body: AppointmentEnd,
-    http: Request,
-    session: SessionDep,
-    admin: DirectoryAdminDep,
-) -> AppointmentOut:
-    """An appointment that ends now (the default) hands the body's open steps to its level's
-    data bureau at once; one ending later hands them over when it ends (the SLA job)."""
-    now = utcnow()
-    appointment = await service.end_appointment(
-        session,
-        appointment_id,
-        ends_at=body.ends_at or now,
-        reason=body.reason,
-        actor=admin.actor,
-        now=now,
-    )
-    await _hand_over(http, session, admin, appointment.organisation_id, now)
-    return AppointmentOut.model_validate(appointment)
-
-
-async def _hand_over(
-    http: Request, session: SessionDep, admin: Principal, organisation_id: str, now: datetime
-) -> None:
-    """A body left without a CDO in office: its open steps pass on in this transaction."""
-    await hand_over_steps_of(
-        session,
-        organisation_id,
-        policy=http.app.state.routing_policy,
-        now=now,
-        links=Links.of(http.app.state.settings),
-        actor=admin.organisation_id,
-    )
 
 
 @router.post(

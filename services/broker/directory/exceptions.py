@@ -1,11 +1,6 @@
 from broker.kit.problems import Conflict, NotFound, Problem
 
 
-class OrganisationNotFound(NotFound):
-    def __init__(self, organisation_id: str) -> None:
-        super().__init__(f"no organisation '{organisation_id}'", organisation_id=organisation_id)
-
-
 class AppointmentNotFound(NotFound):
     def __init__(self, appointment_id: str) -> None:
         super().__init__(f"no appointment '{appointment_id}'", appointment_id=appointment_id)

@@ -16,7 +16,6 @@ from broker.directory.exceptions import (
     AppointmentOverlaps,
     InvalidDirectoryChange,
     OrganisationExists,
-    OrganisationNotFound,
     OutsideJurisdiction,
 )
 from broker.directory.jurisdiction import covers, covers_new_body
@@ -27,6 +26,7 @@ from broker.directory.schemas import (
     OrganisationIn,
     OrganisationOut,
 )
+from broker.kit.problems import OrganisationNotFound
 from core.ids import new_id
 from core.models.directory import Appointment, Organisation, OrgKind
 from core.models.people import Person

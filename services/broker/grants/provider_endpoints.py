@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import StreamingResponse
 
 from broker.grants import stream, uses
-from broker.grants.feed import GrantFeed
+from broker.grants.dependencies import GrantFeedDep
 from broker.grants.schemas import GrantUsesIn, GrantUsesOut
-from broker.kit.deps import SessionDep
+from broker.kit.deps import SessionDep, SettingsDep
 from broker.kit.problem_docs import problems
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
@@ -35,7 +35,8 @@ _EVENT_STREAM = {
     responses={200: _EVENT_STREAM, **problems(422)},
 )
 async def changes(
-    request: Request,
+    feed: GrantFeedDep,
+    settings: SettingsDep,
     caller: Annotated[Principal, Depends(require_scope(Scope.grants_read))],
     last_event_id: Annotated[
         str | None,
@@ -52,8 +53,6 @@ async def changes(
         bool, Query(description="false: end the stream at `ready` (one catch-up, then close)")
     ] = True,
 ) -> StreamingResponse:
-    feed: GrantFeed = request.app.state.grant_feed
-    settings = request.app.state.settings
     events = stream.listen(
         feed,
         caller.organisation_id,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from broker.kit.deps import EngineDep, RedisDep, SettingsDep
 from broker.kit.problem_docs import problem_doc
 from broker.kit.problems import RETRY_AFTER_SECONDS, problem_response
 from core.health import database_ok, kafka_ok, probe, redis_ok
@@ -40,17 +41,18 @@ async def metrics() -> Response:
     response_model=None,
     responses={503: problem_doc(503, "Not ready: `checks` says what is unreachable")},
 )
-async def readyz(request: Request) -> dict[str, Any] | JSONResponse:
-    state = request.app.state
-    timeout: float = state.settings.dependency_timeout_seconds
+async def readyz(
+    settings: SettingsDep, engine: EngineDep, redis: RedisDep
+) -> dict[str, Any] | JSONResponse:
+    timeout = settings.dependency_timeout_seconds
     names = ["database"]
-    checks = [database_ok(state.engine)]
-    if state.redis is not None:
+    checks = [database_ok(engine)]
+    if redis is not None:
         names.append("redis")
-        checks.append(redis_ok(state.redis))
-    if state.settings.kafka_bootstrap_servers:
+        checks.append(redis_ok(redis))
+    if settings.kafka_bootstrap_servers:
         names.append("kafka")
-        checks.append(kafka_ok(client_options(state.settings), timeout))
+        checks.append(kafka_ok(client_options(settings), timeout))
     results = await asyncio.gather(*(probe(check, timeout) for check in checks))
     report = dict(zip(names, results, strict=True))
     if all(result == "ok" for result in results):

@@ -1,20 +1,66 @@
-"""What the app's lifespan made, as typed FastAPI dependencies: endpoints declare `SessionDep`,
-`SettingsDep`... instead of reading `request.app.state`. The lifespan (app.py) is the only writer of
-`app.state`; these providers, and those of the domains' own resources (`<domain>/dependencies.py`),
-are its only readers."""
+"""What the app's lifespan makes once and every request uses, as typed FastAPI dependencies:
+endpoints declare `SessionDep`, `SettingsDep`, `RedisDep`... instead of reading `request.app.state`.
+
+Each such thing has an `AppResource`, a typed key of `app.state` (as aiohttp's `web.AppKey`): the
+lifespan (app.py) `put`s the value, the key's `provide` dependency reads it, and this module is the
+only one that touches `app.state`. A domain's own resources keep their keys in the domain's
+`dependencies.py` (oauth's keyring and authorization server, the grant feed, the routing policy),
+so the kit imports no domain.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Generic, TypeVar
 
-from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from fastapi import Depends, FastAPI, Request
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from broker.kit.ratelimit import RateLimiter
+from broker.settings import BrokerSettings
+from core.webhooks.secrets import SecretCipher, cipher_from_settings
+
+T = TypeVar("T")
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+class AppResource(Generic[T]):
+    """One thing the lifespan makes for every request, kept in `app.state.<name>`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+        # A plain function, not a bound method: FastAPI reads a dependency's annotations from
+        # its `__globals__`, and caches a dependency per request by the callable.
+        def provide(request: Request) -> T:
+            value: T = getattr(request.app.state, name)
+            return value
+
+        provide.__name__ = f"provide_{name}"
+        self.provide: Callable[[Request], T] = provide
+
+    def put(self, app: FastAPI, value: T) -> T:
+        """Called by the lifespan only."""
+        setattr(app.state, self.name, value)
+        return value
+
+
+SETTINGS = AppResource[BrokerSettings]("settings")
+ENGINE = AppResource[AsyncEngine]("engine")
+SESSIONMAKER = AppResource[async_sessionmaker[AsyncSession]]("sessionmaker")
+REDIS = AppResource[Redis | None]("redis")  # None: development without REDIS_URL
+RATE_LIMITER = AppResource[RateLimiter]("rate_limiter")
+
+SettingsDep = Annotated[BrokerSettings, Depends(SETTINGS.provide)]
+EngineDep = Annotated[AsyncEngine, Depends(ENGINE.provide)]
+RedisDep = Annotated[Redis | None, Depends(REDIS.provide)]
+RateLimiterDep = Annotated[RateLimiter, Depends(RATE_LIMITER.provide)]
+
+
+async def get_session(
+    sessionmaker: Annotated[async_sessionmaker[AsyncSession], Depends(SESSIONMAKER.provide)],
+) -> AsyncIterator[AsyncSession]:
     """The request owns the transaction: services flush, this commits once at the end."""
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as session:
         try:
             yield session
@@ -26,3 +72,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 # "function" scope: the commit happens before the response is sent, so a 2xx means durable.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def get_cipher(settings: SettingsDep) -> SecretCipher:
+    """The cipher of webhook secrets and channel credentials (made once per configuration)."""
+    # sync: FastAPI runs it in a thread, since the first call may create the development key
+    return cipher_from_settings(settings)
+
+
+CipherDep = Annotated[SecretCipher, Depends(get_cipher)]

@@ -64,6 +64,14 @@ class NotFound(Problem):
     title = "Not found"
 
 
+class OrganisationNotFound(NotFound):
+    """Here rather than with the directory: the client and people registries, below the
+    directory, refuse an unknown organisation in the same words."""
+
+    def __init__(self, organisation_id: str) -> None:
+        super().__init__(f"no organisation '{organisation_id}'", organisation_id=organisation_id)
+
+
 class Conflict(Problem):
     status = 409
     slug = "conflict"

@@ -25,38 +25,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import redis.exceptions
 from redis.asyncio import Redis
 
 from broker.kit.problems import Problem
+from broker.settings import Rate
 
 logger = logging.getLogger(__name__)
-
-_UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(?:(second|minute|hour|day)|(\d+(?:\.\d+)?)\s*s)\s*$")
-
-
-@dataclass(frozen=True)
-class Rate:
-    """`limit` events per `per_s` seconds, written `120/minute` or `5/300s`."""
-
-    limit: int
-    per_s: float
-
-    @classmethod
-    def parse(cls, text: str) -> Rate:
-        match = _RATE.match(text)
-        if not match:
-            raise ValueError(f"{text!r} is not a rate like '120/minute' or '5/300s'")
-        per_s = _UNITS[match[2]] if match[2] else float(match[3])
-        if int(match[1]) < 1 or per_s <= 0:
-            raise ValueError(f"{text!r}: the limit and the period must be positive")
-        return cls(int(match[1]), per_s)
 
 
 class RateLimited(Problem):

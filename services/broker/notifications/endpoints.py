@@ -5,27 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
-from broker.kit.deps import SessionDep
+from broker.kit.deps import CipherDep, SessionDep, SettingsDep
 from broker.kit.problem_docs import problems
 from broker.notifications import service
 from broker.notifications.schemas import ChannelIn, ChannelKind, ChannelList, ChannelOut
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
 from core.clock import utcnow
-from core.webhooks.secrets import SecretCipher, cipher_from_settings
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 Manager = Annotated[Principal, Depends(require_scope(Scope.webhooks_manage))]
-
-
-def _cipher(request: Request) -> SecretCipher:
-    # sync: FastAPI runs it in a thread, since the first call may create the development key
-    return cipher_from_settings(request.app.state.settings)
-
-
-CipherDep = Annotated[SecretCipher, Depends(_cipher)]
 
 
 @router.get("/channels", summary="Your organisation's notification channels")
@@ -42,9 +33,9 @@ async def list_channels(session: SessionDep, caller: Manager, cipher: CipherDep)
 async def put_channel(
     kind: ChannelKind,
     body: ChannelIn,
-    http: Request,
     response: Response,
     session: SessionDep,
+    settings: SettingsDep,
     caller: Manager,
     cipher: CipherDep,
 ) -> ChannelOut:
@@ -55,7 +46,6 @@ async def put_channel(
     console. The first PUT answers 201, later ones replace the settings (200) and enable a
     channel that was disabled. The URL must be https on the public internet (422 naming
     `webhook_url` otherwise); credentials are stored encrypted and never answered."""
-    settings = http.app.state.settings
     channel, created = await service.put_channel(
         session,
         actor=caller.actor,

@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
 from broker.audit.actor import SYSTEM, Actor
-from broker.directory.exceptions import OrganisationNotFound
-from broker.kit.problems import NotFound, Problem
+from broker.kit.problems import NotFound, OrganisationNotFound, Problem
 from broker.oauth import revocation
 from broker.oauth.scopes import is_known_scope, parse_scope
 from broker.oauth.server import ClientRecord, DataGrant, hash_secret

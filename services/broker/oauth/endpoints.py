@@ -6,21 +6,24 @@ import base64
 import binascii
 import json
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import unquote
 
 from authlib.oauth2 import OAuth2Error
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
 from broker.audit.actor import Actor
-from broker.kit.deps import SessionDep
+from broker.kit.deps import RateLimiterDep, RedisDep, SessionDep, SettingsDep
 from broker.kit.problems import ServiceUnavailable, Unauthorized
+from broker.kit.ratelimit import RateLimiter
 from broker.kit.tracing import follow_request
 from broker.oauth import revocation
 from broker.oauth.clients import find_client_record
+from broker.oauth.dependencies import AuthorizationServerDep, KeyRingDep
 from broker.oauth.documented import TOKEN_CHECK_FORM, TOKEN_FORM, oauth_errors
 from broker.oauth.introspection import introspect
 from broker.oauth.keys import ALGORITHM
@@ -36,6 +39,7 @@ from broker.oauth.server import (
     StarletteOAuth2Request,
     preloaded_client,
 )
+from broker.settings import BrokerSettings
 from core.clock import utcnow
 from core.metrics import instruments
 
@@ -64,17 +68,37 @@ def _client_id_of(authorization: str | None, form: dict[str, str]) -> str | None
     return client_id if client_id and "\x00" not in client_id else None
 
 
+@dataclass(frozen=True)
+class Gate:
+    """What the token, introspection and revocation endpoints check a client with."""
+
+    settings: BrokerSettings
+    limiter: RateLimiter
+    server: BrokerAuthorizationServer
+
+
+def _gate(settings: SettingsDep, limiter: RateLimiterDep, server: AuthorizationServerDep) -> Gate:
+    return Gate(settings, limiter, server)
+
+
+GateDep = Annotated[Gate, Depends(_gate)]
+
+
+async def _form(request: Request) -> dict[str, str]:
+    return {key: str(value) for key, value in (await request.form()).items()}
+
+
 @router.post(
     "/oauth/token",
     summary="Issue an access token (client credentials; a person's code or refresh token)",
     responses=oauth_errors(400, 401, 429),
     openapi_extra=TOKEN_FORM,
 )
-async def issue_token(request: Request, session: SessionDep) -> Response:
-    form = {key: str(value) for key, value in (await request.form()).items()}
+async def issue_token(request: Request, session: SessionDep, gate: GateDep) -> Response:
+    form = await _form(request)
     client_id = _client_id_of(request.headers.get("authorization"), form)
     caller = Caller.of(request, client_id)
-    admission = await admit(request, caller, "token", request.app.state.settings.rate_limit_token)
+    admission = await admit(gate.limiter, caller, "token", gate.settings.rate_limit_token)
     if refusal := admission.refusal():
         return refusal
     datasets = [
@@ -87,18 +111,17 @@ async def issue_token(request: Request, session: SessionDep) -> Response:
         return refusal
     if record is not None and datasets and (grant := record.grants.get(datasets[0])):
         follow_request(grant.request_id, *grant.request_trace)  # a grant token: part of its story
-    server: BrokerAuthorizationServer = request.app.state.authorization_server
     oauth_request = StarletteOAuth2Request(request.method, str(request.url), request.headers, form)
     state = await held_sign_in(
         session,
         form,
         now=utcnow(),
-        refresh_ttl=request.app.state.settings.refresh_token_ttl_seconds,
+        refresh_ttl=gate.settings.refresh_token_ttl_seconds,
     )
     with preloaded_client(record), sign_in_state(state):
-        response: Response = server.create_token_response(oauth_request)
+        response: Response = gate.server.create_token_response(oauth_request)
     if _is_invalid_client(response):
-        await count_failure(request, caller, known=record is not None)
+        await count_failure(gate.limiter, gate.settings, caller, known=record is not None)
     answer = json.loads(bytes(response.body))
     instruments().tokens.add(1, {"outcome": "issued" if response.status_code == 200 else "refused"})
     await audit.record(
@@ -116,30 +139,31 @@ async def issue_token(request: Request, session: SessionDep) -> Response:
 
 
 async def _authenticated_client(
-    request: Request, session: AsyncSession, form: dict[str, str], endpoint: str, rate: str
-) -> AuthlibClient | Response:
-    """Client authentication by authlib, as at the token endpoint; an error response if it fails."""
+    request: Request, session: AsyncSession, gate: Gate, endpoint: str, rate: str
+) -> tuple[dict[str, str], AuthlibClient | Response]:
+    """The form, and the client authenticated by authlib as at the token endpoint (an error
+    response if that fails)."""
+    form = await _form(request)
     client_id = _client_id_of(request.headers.get("authorization"), form)
     caller = Caller.of(request, client_id)
-    admission = await admit(request, caller, endpoint, rate)
+    admission = await admit(gate.limiter, caller, endpoint, rate)
     if refusal := admission.refusal():
-        return refusal
+        return form, refusal
     record = await find_client_record(session, client_id) if client_id else None
     if record is None and (refusal := admission.refusal_of_unknown()):
-        return refusal
-    server: BrokerAuthorizationServer = request.app.state.authorization_server
+        return form, refusal
     oauth_request = StarletteOAuth2Request(request.method, str(request.url), request.headers, form)
     with preloaded_client(record):
         try:
-            client: AuthlibClient = server.authenticate_client(
+            client: AuthlibClient = gate.server.authenticate_client(
                 oauth_request, TOKEN_AUTH_METHODS, endpoint=endpoint
             )
         except OAuth2Error as error:
             if error.error == "invalid_client":
-                await count_failure(request, caller, known=record is not None)
-            response: Response = server.handle_error_response(oauth_request, error)
-            return response
-    return client
+                await count_failure(gate.limiter, gate.settings, caller, known=record is not None)
+            response: Response = gate.server.handle_error_response(oauth_request, error)
+            return form, response
+    return form, client
 
 
 @router.post(
@@ -148,11 +172,11 @@ async def _authenticated_client(
     responses=oauth_errors(400, 401, 403, 429),
     openapi_extra=TOKEN_CHECK_FORM,
 )
-async def introspect_token(request: Request, session: SessionDep) -> Response:
-    form = {key: str(value) for key, value in (await request.form()).items()}
-    client = await _authenticated_client(
-        request, session, form, "introspection", request.app.state.settings.rate_limit_introspect
-    )
+async def introspect_token(
+    request: Request, session: SessionDep, gate: GateDep, keyring: KeyRingDep, redis: RedisDep
+) -> Response:
+    rate = gate.settings.rate_limit_introspect
+    form, client = await _authenticated_client(request, session, gate, "introspection", rate)
     if isinstance(client, Response):
         return client
     if Scope.tokens_introspect.value not in parse_scope(client.record.scope):
@@ -160,13 +184,12 @@ async def introspect_token(request: Request, session: SessionDep) -> Response:
             {"error": "insufficient_scope", "error_description": "needs 'tokens:introspect'"},
             status_code=403,
         )
-    state = request.app.state
     answer = await introspect(
         form.get("token", ""),
         session=session,
-        redis=state.redis,
-        keyring=state.keyring,
-        issuer=state.settings.issuer,
+        redis=redis,
+        keyring=keyring,
+        issuer=gate.settings.issuer,
         now=utcnow(),
     )
     instruments().introspections.add(1, {"active": str(answer["active"]).lower()})
@@ -180,21 +203,20 @@ async def introspect_token(request: Request, session: SessionDep) -> Response:
     responses=oauth_errors(400, 401, 429),
     openapi_extra=TOKEN_CHECK_FORM,
 )
-async def revoke_token(request: Request, session: SessionDep) -> Response:
-    form = {key: str(value) for key, value in (await request.form()).items()}
-    client = await _authenticated_client(
-        request, session, form, "revocation", request.app.state.settings.rate_limit_token
-    )
+async def revoke_token(
+    request: Request, session: SessionDep, gate: GateDep, keyring: KeyRingDep, redis: RedisDep
+) -> Response:
+    rate = gate.settings.rate_limit_token
+    form, client = await _authenticated_client(request, session, gate, "revocation", rate)
     if isinstance(client, Response):
         return client
-    state = request.app.state
     try:
-        claims = decode_access_token(form.get("token", ""), state.keyring, state.settings.issuer)
+        claims = decode_access_token(form.get("token", ""), keyring, gate.settings.issuer)
     except Unauthorized:
         return Response(status_code=200)  # RFC 7009: an invalid token needs no revoking
     if claims["client_id"] != client.get_client_id():
         return Response(status_code=200)  # RFC 7009: not the caller's token, nothing to say
-    if state.redis is None:  # nowhere to keep it (development without REDIS_URL): say so
+    if redis is None:  # nowhere to keep it (development without REDIS_URL): say so
         raise ServiceUnavailable("token revocation needs Redis; this broker runs without REDIS_URL")
     await audit.record(
         session,
@@ -203,22 +225,22 @@ async def revoke_token(request: Request, session: SessionDep) -> Response:
         subject=str(claims["jti"]),
     )
     await revocation.revoke(
-        state.redis, str(claims["jti"]), seconds_left=int(claims["exp"]) - int(time.time())
+        redis, str(claims["jti"]), seconds_left=int(claims["exp"]) - int(time.time())
     )
     return Response(status_code=200)
 
 
 @router.get("/.well-known/jwks.json", summary="Public keys that sign access tokens")
-async def jwks(request: Request) -> JSONResponse:
+async def jwks(keyring: KeyRingDep) -> JSONResponse:
     return JSONResponse(
-        request.app.state.keyring.public_jwks(),
+        keyring.public_jwks(),
         headers={"Cache-Control": "public, max-age=300"},
     )
 
 
 @router.get("/.well-known/oauth-authorization-server", summary="RFC 8414 metadata")
-async def metadata(request: Request) -> dict[str, Any]:
-    issuer: str = request.app.state.settings.issuer.rstrip("/")
+async def metadata(settings: SettingsDep) -> dict[str, Any]:
+    issuer = settings.issuer.rstrip("/")
     return {
         "issuer": issuer,
         "token_endpoint": f"{issuer}/oauth/token",

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from broker.kit.ratelimit import Rate, RateLimiter
+from broker.kit.ratelimit import RateLimiter
+from broker.settings import BrokerSettings, Rate
 
 AUTH_FAILURES = "auth-failures"
 
@@ -97,9 +98,8 @@ class Admission:
         return None
 
 
-async def admit(request: Request, caller: Caller, bucket: str, rate: str) -> Admission:
+async def admit(limiter: RateLimiter, caller: Caller, bucket: str, rate: str) -> Admission:
     """One Redis round trip: the caller's lockouts and one hit on its rate in `bucket`."""
-    limiter: RateLimiter = request.app.state.rate_limiter
     locks = [caller.unknown_ids_from, *([caller.pair] if caller.pair else [])]
     (address_s, *pair_s), wait_s = await limiter.admit(
         AUTH_FAILURES, locks, bucket, caller.pair, Rate.parse(rate)
@@ -107,10 +107,10 @@ async def admit(request: Request, caller: Caller, bucket: str, rate: str) -> Adm
     return Admission(pair_s[0] if pair_s else 0, address_s, wait_s, rate)
 
 
-async def count_failure(request: Request, caller: Caller, *, known: bool) -> None:
+async def count_failure(
+    limiter: RateLimiter, settings: BrokerSettings, caller: Caller, *, known: bool
+) -> None:
     """A failed authentication: against the pair if the client exists, else the address."""
-    settings = request.app.state.settings
-    limiter: RateLimiter = request.app.state.rate_limiter
     who, limit = (
         (caller.pair, settings.auth_failure_limit)
         if known and caller.pair

@@ -28,8 +28,8 @@ from authlib.oidc.core import OpenIDCode, UserInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.oauth.keys import ALGORITHM, KeyRing
-from broker.oauth.scopes import IDENTITY_SCOPES, parse_scope
-from broker.people.roles import ROLE_SCOPES, Role
+from broker.oauth.scopes import IDENTITY_SCOPES, ROLE_SCOPES, parse_scope
+from broker.people.roles import Role
 from broker.people.sessions import PersonView
 from core.models.oauth import AuthorizationCode, RefreshToken
 from core.models.people import Person

@@ -11,17 +11,17 @@ from authlib.oauth2 import OAuth2Error
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from broker.kit.deps import SessionDep
+from broker.kit.deps import SessionDep, SettingsDep
 from broker.kit.problem_docs import problems
 from broker.kit.problems import Forbidden
 from broker.oauth.clients import find_client_record
+from broker.oauth.dependencies import AuthorizationServerDep
 from broker.oauth.keys import ALGORITHM
 from broker.oauth.oidc import SignedInUser, SignInState, sign_in_state
 from broker.oauth.principal import CallerDep
 from broker.oauth.scopes import FIXED_SCOPES, IDENTITY_SCOPES
 from broker.oauth.server import (
     TOKEN_AUTH_METHODS,
-    BrokerAuthorizationServer,
     StarletteOAuth2Request,
     preloaded_client,
 )
@@ -33,8 +33,8 @@ router = APIRouter(tags=["oauth"])
 
 
 @router.get("/.well-known/openid-configuration", summary="OpenID Connect discovery")
-async def openid_configuration(request: Request) -> dict[str, Any]:
-    issuer: str = request.app.state.settings.issuer.rstrip("/")
+async def openid_configuration(settings: SettingsDep) -> dict[str, Any]:
+    issuer = settings.issuer.rstrip("/")
     return {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/oauth/authorize",
@@ -64,7 +64,9 @@ async def openid_configuration(request: Request) -> dict[str, Any]:
         400: {"description": "an unknown client or redirect URI: no redirect (RFC 6749 4.1.2.1)"},
     },
 )
-async def authorize(request: Request, session: SessionDep) -> Response:
+async def authorize(
+    request: Request, session: SessionDep, server: AuthorizationServerDep
+) -> Response:
     now = utcnow()
     signed_in = await sessions.find(session, request.cookies.get(sessions.COOKIE), now)
     if signed_in is None:
@@ -74,7 +76,6 @@ async def authorize(request: Request, session: SessionDep) -> Response:
     client_id = query.get("client_id")
     record = await find_client_record(session, client_id) if client_id else None
     user = SignedInUser.of(signed_in.person, signed_in.signed_in_at)
-    server: BrokerAuthorizationServer = request.app.state.authorization_server
     oauth_request = StarletteOAuth2Request("GET", str(request.url), request.headers, query)
     # First-party clients registered by an operator: no consent screen, as a province's
     # unified sign-on does for its own systems.

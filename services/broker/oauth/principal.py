@@ -16,8 +16,10 @@ from joserfc.errors import JoseError
 from joserfc.jwt import JWTClaimsRegistry
 
 from broker.audit.actor import Actor
+from broker.kit.deps import RedisDep, SettingsDep
 from broker.kit.problems import Forbidden, ServiceUnavailable, Unauthorized
 from broker.oauth import revocation
+from broker.oauth.dependencies import ExternalIssuerDep, KeyRingDep
 from broker.oauth.external import (
     ExternalIssuer,
     ExternalKeysUnavailable,
@@ -122,7 +124,12 @@ def verify_access_token(token: str, keyring: KeyRing, issuer: str) -> Principal:
 
 
 async def authenticated(
-    request: Request, _documented: Annotated[str | None, Depends(bearer_token)]
+    request: Request,
+    _documented: Annotated[str | None, Depends(bearer_token)],
+    keyring: KeyRingDep,
+    external: ExternalIssuerDep,
+    settings: SettingsDep,
+    redis: RedisDep,
 ) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -131,12 +138,10 @@ async def authenticated(
             "send an access token: Authorization: Bearer <token> (get one at /oauth/token)",
             headers={"WWW-Authenticate": 'Bearer realm="cdo-broker"'},
         )
-    state = request.app.state
-    external: ExternalIssuer | None = state.external_issuer
     if external is not None and _issuer_of(token.strip()) == external.issuer:
         return await _external_principal(token.strip(), external)
-    principal = verify_access_token(token.strip(), state.keyring, state.settings.issuer)
-    if await revocation.is_revoked(state.redis, principal.token_id, principal.client_id):
+    principal = verify_access_token(token.strip(), keyring, settings.issuer)
+    if await revocation.is_revoked(redis, principal.token_id, principal.client_id):
         raise InvalidToken(
             "the token or its client was revoked",
             headers=_challenge("invalid_token", "the token or its client was revoked"),

@@ -1,9 +1,12 @@
-"""The scopes of CONTRACT, and which ones each kind of organisation gets in the demo."""
+"""The scopes of CONTRACT, which ones each kind of organisation gets in the demo, and which a
+person's token may carry by role."""
 
 from __future__ import annotations
 
 import re
 from enum import StrEnum
+
+from broker.people.roles import Role
 
 
 class Scope(StrEnum):
@@ -61,3 +64,24 @@ def demo_scopes_for(kind: str, has_cdo: bool) -> str:
         # without a CDO nobody there decides; the bureau of its level acts for it
         scopes.discard(Scope.approvals_decide)
     return " ".join(sorted(scopes))
+
+
+# The API scopes a person's token may carry, by role (the client's own scopes narrow them).
+ROLE_SCOPES: dict[Role, frozenset[str]] = {
+    Role.cdo: frozenset(
+        {Scope.requests_read, Scope.approvals_decide, Scope.grants_read, Scope.reports_read}
+    ),
+    Role.staff: frozenset({Scope.requests_submit, Scope.requests_read, Scope.grants_read}),
+    Role.bureau_operator: frozenset(
+        {
+            Scope.requests_read,
+            Scope.approvals_decide,
+            Scope.grants_read,
+            Scope.grants_revoke,
+            Scope.directory_admin,
+            Scope.catalog_admin,
+            Scope.reports_read,
+        }
+    ),
+    Role.auditor: frozenset({Scope.requests_read, Scope.grants_read, Scope.reports_read}),
+}

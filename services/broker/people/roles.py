@@ -1,10 +1,9 @@
-"""What each role of a person may do, and who may decide as a body's CDO. Pure."""
+"""The roles of a person, which need a second factor, and who may decide as a body's CDO (the
+scopes each role's token may carry: oauth/scopes.py). Pure."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-from broker.oauth.scopes import Scope
 
 
 class Role(StrEnum):
@@ -13,26 +12,6 @@ class Role(StrEnum):
     bureau_operator = "bureau_operator"
     auditor = "auditor"
 
-
-# The API scopes a person's token may carry, by role (the client's own scopes narrow them).
-ROLE_SCOPES: dict[Role, frozenset[str]] = {
-    Role.cdo: frozenset(
-        {Scope.requests_read, Scope.approvals_decide, Scope.grants_read, Scope.reports_read}
-    ),
-    Role.staff: frozenset({Scope.requests_submit, Scope.requests_read, Scope.grants_read}),
-    Role.bureau_operator: frozenset(
-        {
-            Scope.requests_read,
-            Scope.approvals_decide,
-            Scope.grants_read,
-            Scope.grants_revoke,
-            Scope.directory_admin,
-            Scope.catalog_admin,
-            Scope.reports_read,
-        }
-    ),
-    Role.auditor: frozenset({Scope.requests_read, Scope.grants_read, Scope.reports_read}),
-}
 
 # Who can approve with a password alone would be one phishing mail away from approving.
 SECOND_FACTOR_ROLES = frozenset({Role.cdo, Role.bureau_operator})

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
 from broker.audit.actor import SYSTEM, Actor
-from broker.directory.exceptions import OrganisationNotFound
+from broker.kit.problems import OrganisationNotFound
 from broker.people import repository
 from broker.people.exceptions import SignInRefused, UnknownRole, UsernameTaken
 from broker.people.passwords import hash_password, one_time_password, verify_password

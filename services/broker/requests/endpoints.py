@@ -6,18 +6,19 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 
-from broker.kit.deps import SessionDep
+from broker.kit.deps import RateLimiterDep, RedisDep, SessionDep, SettingsDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
 from broker.kit.problem_docs import problems
-from broker.kit.ratelimit import Rate, RateLimited, RateLimiter
+from broker.kit.ratelimit import RateLimited
 from broker.kit.tracing import current_trace
+from broker.oauth.dependencies import KeyRingDep
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
 from broker.requests import clarifications, decisions, filing, repository, views
 from broker.requests.access import acting_for
+from broker.requests.dependencies import LinksDep, PolicyDep
 from broker.requests.exceptions import RequestNotFound
 from broker.requests.lifecycle import RequestStatus
-from broker.requests.links import Links
 from broker.requests.schemas import (
     CancelIn,
     ClarificationAnswerIn,
@@ -27,6 +28,7 @@ from broker.requests.schemas import (
     RequestOut,
 )
 from broker.requests.timeline import Timeline, timeline_of
+from broker.settings import Rate
 from core.clock import utcnow
 from core.models.requests import DataRequest
 
@@ -35,11 +37,12 @@ router = APIRouter(prefix="/v1/requests", tags=["requests"])
 Submitter = Annotated[Principal, Depends(require_scope(Scope.requests_submit))]
 
 
-async def _within_submission_rate(http: Request, caller: Submitter) -> Principal:
+async def _within_submission_rate(
+    caller: Submitter, limiter: RateLimiterDep, settings: SettingsDep
+) -> Principal:
     """RATE_LIMIT_SUBMIT filings per organisation (all its clients together), counted after the
     token is checked so that nobody else can use up an organisation's allowance."""
-    limiter: RateLimiter = http.app.state.rate_limiter
-    rate = http.app.state.settings.rate_limit_submit
+    rate = settings.rate_limit_submit
     wait = await limiter.hit("submit", caller.organisation_id, Rate.parse(rate))
     if wait:
         raise RateLimited(f"more than {rate} requests filed by {caller.organisation_id}", wait)
@@ -74,19 +77,21 @@ async def file_request(
     response: Response,
     session: SessionDep,
     caller: RateLimitedSubmitter,
+    policy: PolicyDep,
+    redis: RedisDep,
+    links: LinksDep,
     idempotency_key: IdempotencyKey = None,
 ) -> RequestOut:
-    state = http.app.state
     filed = await filing.file_request(
         session,
         requester=caller.actor,
         body=body,
         idempotency_key=idempotency_key,
         trace=current_trace(http.headers.get("traceparent")),
-        policy=state.routing_policy,
-        redis=state.redis,
+        policy=policy,
+        redis=redis,
         now=utcnow(),
-        links=Links.of(state.settings),
+        links=links,
     )
     response.headers["Location"] = f"/v1/requests/{filed.request.id}"
     if not filed.created:
@@ -105,12 +110,14 @@ async def get_request(request_id: str, session: SessionDep, caller: Reader) -> R
 
 
 @router.get("/{request_id}/timeline", summary="Every event and webhook of a request, in order")
-async def timeline(request_id: str, http: Request, session: SessionDep, caller: Reader) -> Timeline:
+async def timeline(
+    request_id: str, session: SessionDep, settings: SettingsDep, caller: Reader
+) -> Timeline:
     acting = await acting_for(session, caller.actor, utcnow())
     request = await repository.visible_request(session, request_id, acting.own, acting.org_ids)
     if request is None:
         raise RequestNotFound(request_id)
-    return await timeline_of(session, request, http.app.state.settings.trace_ui_url)
+    return await timeline_of(session, request, settings.trace_ui_url)
 
 
 @router.get("", summary="Requests your organisation filed or must decide")
@@ -144,7 +151,13 @@ async def list_requests(
     "/{request_id}/decision", summary="Approve or reject the current step", responses=problems(409)
 )
 async def decide(
-    request_id: str, body: DecisionIn, http: Request, session: SessionDep, caller: Decider
+    request_id: str,
+    body: DecisionIn,
+    session: SessionDep,
+    caller: Decider,
+    settings: SettingsDep,
+    links: LinksDep,
+    keyring: KeyRingDep,
 ) -> RequestOut:
     now = utcnow()
     request = await decisions.decide(
@@ -153,9 +166,9 @@ async def decide(
         acting=await acting_for(session, caller.actor, now),
         body=body,
         now=now,
-        links=Links.of(http.app.state.settings),
-        keyring=http.app.state.keyring,
-        require_person=http.app.state.settings.decisions_require_person,
+        links=links,
+        keyring=keyring,
+        require_person=settings.decisions_require_person,
     )
     return (await views.describe(session, [request], now))[0]
 

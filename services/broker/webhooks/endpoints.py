@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
-from broker.kit.deps import SessionDep
+from broker.kit.deps import CipherDep, SessionDep, SettingsDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
 from broker.kit.problem_docs import problems
 from broker.oauth.principal import Principal, require_scope
@@ -26,18 +26,9 @@ from broker.webhooks.schemas import (
     RotateIn,
 )
 from core.clock import utcnow
-from core.webhooks.secrets import SecretCipher, cipher_from_settings
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 Manager = Annotated[Principal, Depends(require_scope(Scope.webhooks_manage))]
-
-
-def _cipher(request: Request) -> SecretCipher:
-    # sync: FastAPI runs it in a thread, since the first call may create the development key
-    return cipher_from_settings(request.app.state.settings)
-
-
-CipherDep = Annotated[SecretCipher, Depends(_cipher)]
 
 
 @router.put(
@@ -51,9 +42,9 @@ CipherDep = Annotated[SecretCipher, Depends(_cipher)]
 )
 async def register_endpoint(
     body: EndpointIn,
-    http: Request,
     response: Response,
     session: SessionDep,
+    settings: SettingsDep,
     caller: Manager,
     cipher: CipherDep,
 ) -> EndpointWithSecret | EndpointOut:
@@ -67,7 +58,7 @@ async def register_endpoint(
         actor=caller.actor,
         url=body.url,
         cipher=cipher,
-        allow_private=http.app.state.settings.webhook_allow_private_urls,
+        allow_private=settings.webhook_allow_private_urls,
         now=now,
     )
     if secret is None:
@@ -89,8 +80,8 @@ async def get_endpoint(session: SessionDep, caller: Manager) -> EndpointOut:
     "/endpoint/rotate-secret", summary="Replace the signing secret", responses=problems(404)
 )
 async def rotate_secret(
-    http: Request,
     session: SessionDep,
+    settings: SettingsDep,
     caller: Manager,
     cipher: CipherDep,
     body: RotateIn | None = None,
@@ -101,7 +92,7 @@ async def rotate_secret(
     now = utcnow()
     overlap = body.overlap_seconds if body and body.overlap_seconds is not None else None
     if overlap is None:
-        overlap = http.app.state.settings.webhook_rotation_overlap_seconds
+        overlap = settings.webhook_rotation_overlap_seconds
     endpoint, secret = await service.rotate_secret(
         session,
         actor=caller.actor,
