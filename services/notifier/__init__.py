@@ -1,6 +1,6 @@
 """The webhook notifier: consumes the broker's Kafka events and delivers signed webhooks.
 
-Building blocks, each usable alone: `signing` (Standard Webhooks signatures and secrets),
-`urls` (which receiver URLs are safe to call), `delivery` (one attempt, classified),
-`schedule` (when to try again) and `limits` (per-endpoint concurrency).
+Building blocks, each usable alone: `delivery` (one attempt, classified) and `schedule` (when
+to try again); what it shares with the broker (signing,
+receiver URL checks, secrets, the tables and events) is in `core`. It never imports the broker.
 """
