@@ -60,8 +60,10 @@ async def traced_broker(
     }
     traced = create_app(settings.model_copy(update=changed), tracer_provider=provider)
     session_relay = app.state.outbox_relay
-    untraced = session_relay._tracer
-    session_relay._tracer = trace.get_tracer("broker.outbox.relay", tracer_provider=provider)
+    untraced = session_relay.publisher.tracer
+    session_relay.publisher.tracer = trace.get_tracer(
+        "broker.outbox.relay", tracer_provider=provider
+    )
     try:
         async with traced.router.lifespan_context(traced):
             traced.state.keyring = app.state.keyring
@@ -69,7 +71,7 @@ async def traced_broker(
             async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
                 yield http
     finally:
-        session_relay._tracer = untraced
+        session_relay.publisher.tracer = untraced
         provider.shutdown()
 
 

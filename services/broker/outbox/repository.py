@@ -1,0 +1,134 @@
+"""The relay's statements, on its own connection: the unsent rows of its shards read and marked,
+and the advisory locks by which relays share the shards (PostgreSQL only; `shards` decides which
+to take). The connection runs in autocommit: the caller commits only to end SQLAlchemy's own
+transaction, so none of these pays for BEGIN and COMMIT round trips."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.clock import utcnow
+from core.models.outbox import OutboxEvent
+
+_INT4 = 2**31
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    """An unsent row as the relay read it."""
+
+    id: int
+    event_id: str
+    topic: str
+    key: str
+    type: str
+    source: str
+    subject: str | None
+    data: dict[str, Any]
+    traceparent: str | None
+    tracestate: str | None
+    created_at: datetime
+
+
+_PENDING_COLUMNS = [getattr(OutboxEvent, field.name) for field in fields(PendingEvent)]
+# Built once: the relay runs it after every commit.
+_FETCH = (
+    select(*_PENDING_COLUMNS)
+    .where(
+        OutboxEvent.sent_at.is_(None),
+        OutboxEvent.shard.in_(bindparam("shards", expanding=True)),
+    )
+    .order_by(OutboxEvent.id)
+    .limit(bindparam("limit"))
+)
+
+
+async def unsent(
+    connection: AsyncConnection, shards: Collection[int], limit: int
+) -> list[PendingEvent]:
+    """The oldest unsent rows of `shards`, in id order (the order of each key's events)."""
+    params = {"shards": sorted(shards), "limit": limit}
+    return [PendingEvent(*row) for row in (await connection.execute(_FETCH, params)).all()]
+
+
+async def mark_sent(connection: AsyncConnection, row_ids: list[int]) -> None:
+    """Kafka acked these rows. One already marked (by a relay that had their shard before) keeps
+    its first `sent_at`."""
+    if row_ids:
+        await connection.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id.in_(row_ids), OutboxEvent.sent_at.is_(None))
+            .values(sent_at=utcnow(), attempts=OutboxEvent.attempts + 1, last_error=None)
+        )
+
+
+async def mark_failed(connection: AsyncConnection, errors: Mapping[int, str]) -> None:
+    """These rows did not reach Kafka: counted and described, left unsent."""
+    if errors:
+        await connection.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id == bindparam("row_id"))
+            .values(attempts=OutboxEvent.attempts + 1, last_error=bindparam("error")),
+            [{"row_id": row_id, "error": error} for row_id, error in errors.items()],
+        )
+
+
+# --- the shards' advisory locks: (namespace, shard), the namespace being the table's oid as int4
+
+
+async def lock_namespace(connection: AsyncConnection) -> int:
+    """The outbox table's oid as the int4 that advisory locks take as their first key."""
+    oid = (
+        await connection.execute(
+            text("SELECT CAST(to_regclass(:table) AS oid)"),
+            {"table": OutboxEvent.__tablename__},
+        )
+    ).scalar_one()
+    if oid is None:
+        raise RuntimeError("no outbox_events table: run `cdo-broker migrate`")
+    return int(oid - 2 * _INT4 if oid >= _INT4 else oid)
+
+
+async def lock_shared(connection: AsyncConnection, namespace: int, key: int) -> None:
+    await connection.execute(
+        text("SELECT pg_advisory_lock_shared(:ns, :key)"), {"ns": namespace, "key": key}
+    )
+
+
+async def try_lock(connection: AsyncConnection, namespace: int, key: int) -> bool:
+    taken = await connection.execute(
+        text("SELECT pg_try_advisory_lock(:ns, :key)"), {"ns": namespace, "key": key}
+    )
+    return bool(taken.scalar_one())
+
+
+async def unlock(connection: AsyncConnection, namespace: int, key: int) -> None:
+    await connection.execute(
+        text("SELECT pg_advisory_unlock(:ns, :key)"), {"ns": namespace, "key": key}
+    )
+
+
+async def unlock_all(connection: AsyncConnection) -> None:
+    await connection.execute(text("SELECT pg_advisory_unlock_all()"))
+
+
+async def shared_holders(connection: AsyncConnection, namespace: int, key: int) -> int:
+    """How many sessions of this database hold the lock (namespace, key) shared."""
+    count = (
+        await connection.execute(
+            text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND database = (SELECT oid FROM pg_database"
+                "                 WHERE datname = current_database())"
+                " AND classid = :classid AND objid = :key AND objsubid = 2"
+            ),
+            {"classid": namespace % (2 * _INT4), "key": key},
+        )
+    ).scalar_one()
+    return int(count)
