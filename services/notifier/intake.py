@@ -16,14 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from core.db import database_unavailable
-from core.models.directory import Organisation
 from notifier.messages import Event
 from notifier.recipients import Notification, notifications
-from notifier.repository import Executor, insert_deliveries
+from notifier.repository import Executor
+from notifier.repository.deliveries import insert_deliveries, known_organisations
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +105,6 @@ async def _insert(
 async def _warn_of_unknown(executor: Executor, organisations: set[str]) -> None:
     """Rows left out are repeats or for recipients the directory does not know (an event from
     another environment sharing the topics, or a body since removed): name the latter."""
-    query = select(Organisation.id).where(Organisation.id.in_(organisations))
-    known = set((await executor.execute(query, {})).scalars())
+    known = await known_organisations(executor, organisations)
     for unknown in sorted(organisations - known):
         logger.warning("skipping notifications for unknown organisation %r", unknown)

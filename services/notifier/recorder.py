@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.supervisor import Backoff, Supervisor
 from notifier.autocommit import AutocommitConnection
-from notifier.repository import Settled, settle
+from notifier.repository.outcomes import Settled, settle
 
 BATCH = 500
 MAX_BACKOFF_S = 5.0

@@ -21,31 +21,27 @@ import functools
 import logging
 import random
 from collections import Counter
-from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
 from opentelemetry import context as otel_context
-from sqlalchemy import Update, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import topics
 from core.clock import utcnow
 from core.events import DeadLetter, ce_type
 from core.metrics import instruments
-from core.models.notifications import NotificationChannel
-from core.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from core.outbox import record_event
 from core.supervisor import Backoff, Supervisor
 from core.telemetry import extract
 from core.webhooks.secrets import SecretCipher, signing_secrets
 from notifier.autocommit import AutocommitConnection
 from notifier.channels import channel_target, message_for, send_to_channel
-from notifier.claims import ClaimedRow, claim_due
 from notifier.delivery import Attempt, EndpointTarget, Outcome, OutgoingEvent, deliver_once
 from notifier.recorder import Recorder
-from notifier.repository import Settled, Tried
+from notifier.repository import outcomes
+from notifier.repository.claims import ClaimedRow, claim_due
+from notifier.repository.outcomes import Settled, Tried
 from notifier.schedule import next_delay, parse_schedule
 from notifier.settings import NotifierSettings
 
@@ -244,23 +240,10 @@ class DeliveryWorker:
         error: str | None = None,
     ) -> None:
         now = utcnow()
+        last_error = attempt.error if attempt else error
+        tried = _tried(label, attempt) if attempt is not None and label is not None else None
         async with self._sessions() as session, session.begin():
-            if attempt is not None and label is not None:
-                tried = asdict(_tried(label, attempt))
-                session.add(WebhookAttempt(delivery_id=delivery.id, **tried))
-            values: dict[str, Any] = {
-                "status": status,
-                "next_attempt_at": next_at,
-                "last_status_code": attempt.status if attempt else None,
-                "last_error": (attempt.error if attempt else error),
-            }
-            if attempts is not None:
-                values["attempts"] = attempts
-            if status == "delivered":
-                values["delivered_at"] = now
-            if status == "dead":
-                values["dead_at"] = now
-                # To the dead-letter topic through the outbox: in this same transaction.
+            if status == "dead":  # to the dead-letter topic through the outbox: in this transaction
                 await record_event(
                     session,
                     topic=topics.NOTIFICATIONS_DLQ,
@@ -272,16 +255,18 @@ class DeliveryWorker:
                         organisation_id=delivery.organisation_id,
                         channel=delivery.channel,
                         attempts=attempts,
-                        last_error=values["last_error"],
+                        last_error=last_error,
                         payload=delivery.payload,
                     ).model_dump(mode="json"),
                     traceparent=delivery.traceparent,
                 )
             if attempt is not None and attempt.outcome is Outcome.gone:
-                await session.execute(_disabling(delivery, now, attempt.error))
-            await session.execute(
-                update(WebhookDelivery).where(WebhookDelivery.id == delivery.id).values(**values)
-            )
+                await outcomes.disable_target(session, delivery, now, attempt.error)
+            await outcomes.finish(
+                session, delivery.id, status, now=now, next_attempt_at=next_at,
+                last_status_code=attempt.status if attempt else None, last_error=last_error,
+                attempts=attempts, tried=tried,
+            )  # fmt: skip
 
 
 def _measure(endpoint: str, attempt: Attempt) -> None:
@@ -294,24 +279,6 @@ def _measure(endpoint: str, attempt: Attempt) -> None:
         status = str(attempt.status) if attempt.status is not None else "no_answer"
         meters.webhook_failures.add(1, {"endpoint": endpoint, "status": status})
     meters.webhook_seconds.record(attempt.latency_ms / 1000, {"endpoint": endpoint})
-
-
-def _disabling(delivery: ClaimedRow, now: datetime, error: str | None) -> Update:
-    """Stops sending to what answered that it is gone: the endpoint (410) or the channel (the
-    vendor's robot no longer exists); registering it again enables it."""
-    if delivery.channel == "webhook":
-        assert delivery.endpoint is not None
-        return (
-            update(WebhookEndpoint)
-            .where(WebhookEndpoint.id == delivery.endpoint.id)
-            .values(disabled_at=now, disabled_reason="the receiver answered 410 Gone")
-        )
-    assert delivery.notification_channel is not None
-    return (
-        update(NotificationChannel)
-        .where(NotificationChannel.id == delivery.notification_channel.id)
-        .values(disabled_at=now, disabled_reason=error)
-    )
 
 
 def _tried(label: str, attempt: Attempt) -> Tried:

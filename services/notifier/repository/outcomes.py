@@ -1,3 +1,21 @@
+"""What deliveries came to: a batch of attempts written in one statement (the recorder's), and
+a delivery's last outcome written with what must change with it (the worker's transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models.notifications import NotificationChannel
+from core.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from notifier.repository import INTS, STAMPS, TEXTS, Executor
+from notifier.repository.claims import ClaimedRow
+
 """The notifier's hot statements: each is one round trip, atomic on its own (PostgreSQL).
 
 Every round trip costs CPU on both ends as well as time, and the notifier makes them per batch
@@ -7,89 +25,6 @@ records a batch of attempts. None
 needs a transaction around it, so they run on a connection in autocommit mode (no BEGIN and
 COMMIT round trips).
 """
-
-from __future__ import annotations
-
-import json
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
-
-from sqlalchemy import DateTime, Executable, Integer, Result, Text, bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
-
-
-class Executor(Protocol):
-    """A session, a connection, or the notifier's own autocommit connection."""
-
-    async def execute(self, statement: Executable, params: dict[str, Any]) -> Result[Any]: ...
-
-
-TEXTS = ARRAY(Text)
-STAMPS = ARRAY(DateTime(timezone=True))
-INTS = ARRAY(Integer)
-
-# Recipients the directory does not know (another environment's events on the shared topics, a
-# body since removed) are left out by the join rather than failing the batch on the foreign key.
-# Each notification is a webhook row, and a row more for each of the recipient's notification
-# channels that takes its type: the webhook's id with the channel's kind after a dot, so a
-# message consumed twice maps onto the same rows here too.
-_INSERT = text(
-    """WITH n AS (
-    SELECT * FROM unnest(:ids, :organisations, :types, :ce_ids, :request_ids, :payloads,
-                         :traceparents)
-        AS n(id, organisation_id, event_type, ce_id, request_id, payload, traceparent)
-), targets AS (
-    SELECT n.*, 'webhook' AS channel, n.id AS delivery_id
-    FROM n JOIN organisations o ON o.id = n.organisation_id
-    UNION ALL
-    SELECT n.*, c.kind, n.id || '.' || c.kind
-    FROM n JOIN notification_channels c
-      ON c.organisation_id = n.organisation_id AND c.events::jsonb ? n.event_type
-)
-INSERT INTO webhook_deliveries
-    (id, organisation_id, channel, event_type, ce_id, request_id, payload, traceparent,
-     status, attempts, next_attempt_at, created_at)
-SELECT delivery_id, organisation_id, channel, event_type, ce_id, request_id,
-       CAST(payload AS json), traceparent, 'pending', 0, :now, :now
-FROM targets
-ON CONFLICT (id) DO NOTHING
-RETURNING id
-"""
-).bindparams(
-    *(
-        bindparam(name, type_=TEXTS)
-        for name in (
-            "ids",
-            "organisations",
-            "types",
-            "ce_ids",
-            "request_ids",
-            "payloads",
-            "traceparents",
-        )
-    ),
-    bindparam("now", type_=DateTime(timezone=True)),
-)
-
-
-async def insert_deliveries(
-    executor: Executor, rows: Sequence[dict[str, Any]], *, now: datetime
-) -> set[str]:
-    """Adds the pending deliveries `rows` describe; answers the ids that were new."""
-    columns = {
-        "ids": "id",
-        "organisations": "organisation_id",
-        "types": "event_type",
-        "ce_ids": "ce_id",
-        "request_ids": "request_id",
-        "traceparents": "traceparent",
-    }
-    params: dict[str, Any] = {name: [r[key] for r in rows] for name, key in columns.items()}
-    params["payloads"] = [json.dumps(r["payload"], ensure_ascii=False) for r in rows]
-    params["now"] = now
-    return set((await executor.execute(_INSERT, params)).scalars())
 
 
 @dataclass(frozen=True)
@@ -163,4 +98,58 @@ async def settle(executor: Executor, outcomes: Sequence[Settled]) -> None:
             "t_outcomes": [t.outcome for _, t in tried],
             "t_errors": [t.error for _, t in tried],
         },
+    )
+
+
+async def finish(
+    session: AsyncSession,
+    delivery_id: str,
+    status: str,
+    *,
+    now: datetime,
+    next_attempt_at: datetime | None,
+    last_status_code: int | None,
+    last_error: str | None,
+    attempts: int | None,  # None: unchanged
+    tried: Tried | None,
+) -> None:
+    """A delivery's last outcome and the attempt that led to it, in the caller's transaction
+    (with the dead-letter event or the disabling that goes with it)."""
+    values: dict[str, Any] = {
+        "status": status,
+        "next_attempt_at": next_attempt_at,
+        "last_status_code": last_status_code,
+        "last_error": last_error,
+    }
+    if attempts is not None:
+        values["attempts"] = attempts
+    if status == "delivered":
+        values["delivered_at"] = now
+    if status == "dead":
+        values["dead_at"] = now
+    if tried is not None:
+        session.add(WebhookAttempt(delivery_id=delivery_id, **asdict(tried)))
+    await session.execute(
+        update(WebhookDelivery).where(WebhookDelivery.id == delivery_id).values(**values)
+    )
+
+
+async def disable_target(
+    session: AsyncSession, delivery: ClaimedRow, now: datetime, error: str | None
+) -> None:
+    """Stops sending to what answered that it is gone: the endpoint (410) or the channel (the
+    vendor's robot no longer exists); registering it again enables it."""
+    if delivery.channel == "webhook":
+        assert delivery.endpoint is not None
+        await session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == delivery.endpoint.id)
+            .values(disabled_at=now, disabled_reason="the receiver answered 410 Gone")
+        )
+        return
+    assert delivery.notification_channel is not None
+    await session.execute(
+        update(NotificationChannel)
+        .where(NotificationChannel.id == delivery.notification_channel.id)
+        .values(disabled_at=now, disabled_reason=error)
     )

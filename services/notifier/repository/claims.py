@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, bindparam, text
+from sqlalchemy import JSON, DateTime, Integer, bindparam, text
 
 from core.models.notifications import NotificationChannel
 from core.models.webhooks import WebhookEndpoint
@@ -106,30 +106,8 @@ RETURNING d.id, d.organisation_id, d.channel, d.payload, d.traceparent, d.attemp
     bindparam("batch", type_=Integer),
     bindparam("limit", type_=Integer),
 )
-_CLAIMED = _CLAIM.columns(
-    id=String,
-    organisation_id=String,
-    channel=String,
-    payload=JSON,
-    traceparent=String,
-    attempts=Integer,
-    due_at=DateTime(timezone=True),
-    endpoint_id=String,
-    url=String,
-    secret_ciphertext=Text,
-    previous_secret_ciphertext=Text,
-    previous_valid_until=DateTime(timezone=True),
-    disabled_at=DateTime(timezone=True),
-    disabled_reason=Text,
-    channel_id=String,
-    channel_url=String,
-    channel_secret=Text,
-    channel_recipients=JSON,
-    channel_events=JSON,
-    channel_disabled_at=DateTime(timezone=True),
-    channel_disabled_reason=Text,
-    names=JSON,
-)
+# The answer's JSON columns, decoded (the rest are what the driver gives).
+_CLAIMED = _CLAIM.columns(payload=JSON, channel_recipients=JSON, channel_events=JSON, names=JSON)
 
 
 async def claim_due(
@@ -162,8 +140,8 @@ async def claim_due(
             payload=row["payload"],
             traceparent=row["traceparent"],
             attempts=row["attempts"],
-            endpoint=_endpoint(row),
-            notification_channel=_channel(row),
+            endpoint=_detached(WebhookEndpoint, row, _ENDPOINT),
+            notification_channel=_detached(NotificationChannel, row, _CHANNEL),
             names=row["names"] or {},
         )
         for row in rows
@@ -174,32 +152,33 @@ def _age(row: Any) -> tuple[datetime, str]:
     return row["due_at"], row["id"]
 
 
-def _endpoint(row: Any) -> WebhookEndpoint | None:
-    if row["endpoint_id"] is None:
-        return None
-    return WebhookEndpoint(
-        id=row["endpoint_id"],
-        organisation_id=row["organisation_id"],
-        url=row["url"],
-        secret_ciphertext=row["secret_ciphertext"],
-        previous_secret_ciphertext=row["previous_secret_ciphertext"],
-        previous_valid_until=row["previous_valid_until"],
-        disabled_at=row["disabled_at"],
-        disabled_reason=row["disabled_reason"],
-    )
+_Model = TypeVar("_Model", WebhookEndpoint, NotificationChannel)
+# Each detached model's attributes, and the column of the claim's answer that gives each.
+_ENDPOINT = {
+    "id": "endpoint_id",
+    "organisation_id": "organisation_id",
+    "url": "url",
+    "secret_ciphertext": "secret_ciphertext",
+    "previous_secret_ciphertext": "previous_secret_ciphertext",
+    "previous_valid_until": "previous_valid_until",
+    "disabled_at": "disabled_at",
+    "disabled_reason": "disabled_reason",
+}
+_CHANNEL = {
+    "id": "channel_id",
+    "organisation_id": "organisation_id",
+    "kind": "channel",
+    "url": "channel_url",
+    "secret_ciphertext": "channel_secret",
+    "recipients": "channel_recipients",
+    "events": "channel_events",
+    "disabled_at": "channel_disabled_at",
+    "disabled_reason": "channel_disabled_reason",
+}
 
 
-def _channel(row: Any) -> NotificationChannel | None:
-    if row["channel_id"] is None:
+def _detached(model: type[_Model], row: Any, columns: dict[str, str]) -> _Model | None:
+    """The model the row names, or None when its join found none."""
+    if row[columns["id"]] is None:
         return None
-    return NotificationChannel(
-        id=row["channel_id"],
-        organisation_id=row["organisation_id"],
-        kind=row["channel"],
-        url=row["channel_url"],
-        secret_ciphertext=row["channel_secret"],
-        recipients=row["channel_recipients"],
-        events=row["channel_events"],
-        disabled_at=row["channel_disabled_at"],
-        disabled_reason=row["channel_disabled_reason"],
-    )
+    return model(**{attribute: row[column] for attribute, column in columns.items()})
