@@ -7,11 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.routing.model import DirectoryView, OrgView
-from core.models.directory import Appointment, Delegation, Organisation
+from core.models.directory import Appointment, Delegation, DirectoryVersion, Organisation
 
 
 async def list_organisations(
@@ -101,13 +101,13 @@ async def delegations_of(session: AsyncSession, organisation_id: str) -> Sequenc
 # Filing plans a route over every body and its CDO windows, names the approvers' CDOs in its
 # answer and tells each approval task who may decide for the CDO. Loading and rebuilding that on
 # each filing cost more than the rest of filing's reads together, so each process keeps the rows
-# and what is built from them. A change made by any process shows through `version_columns`: a
-# row count and the sum of the rows' transaction ids (`xmin`) of each table read. An insert or
-# delete changes a count; an update gives the row a newer xmin, so the sum grows. The check rides
-# along with a query filing runs anyway. Transaction ids wrap after 2**32, so a cancelling change
-# is conceivable but not a practical risk. SQLite (one local process) has no xmin: no cache there.
+# and what is built from them. A change made by any process shows through `version_columns`: the
+# counter of `directory_version`, which a trigger bumps after every statement that writes one of
+# `VERSIONED`'s tables, in that statement's transaction (revision 0015). The check rides along
+# with a query filing runs anyway. SQLite (one local process) has no trigger: no cache there.
 
-_VERSIONED = (Organisation, Appointment, Delegation)
+# What the cache is built from: each table has the trigger (tests/broker/directory checks).
+VERSIONED = (Organisation, Appointment, Delegation)
 
 
 @dataclass(frozen=True)
@@ -141,19 +141,11 @@ _cached: dict[str, tuple[_Directory, _Built | None]] = {}  # per database URL
 
 
 def version_columns(dialect: str) -> list[ColumnElement[int]]:
-    """Scalar subqueries that change whenever the directory changes (see above); none where that
+    """A scalar subquery that changes whenever the directory changes (see above); none where that
     cannot be told (SQLite)."""
     if dialect != "postgresql":
         return []
-    columns: list[ColumnElement[int]] = []
-    for model in _VERSIONED:
-        table = model.__table__
-        xmin: ColumnElement[int] = literal_column(f"{model.__tablename__}.xmin::text::bigint")
-        columns.append(select(func.count()).select_from(table).scalar_subquery())
-        columns.append(
-            select(func.coalesce(func.sum(xmin), 0)).select_from(table).scalar_subquery()
-        )
-    return columns
+    return [select(DirectoryVersion.version).where(DirectoryVersion.id == 1).scalar_subquery()]
 
 
 async def _load(session: AsyncSession, version: tuple[int, ...]) -> _Directory:

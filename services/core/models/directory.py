@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.clock import utcnow
@@ -80,3 +80,14 @@ class Delegation(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DirectoryVersion(Base):
+    """One row that counts the changes to the tables above. A trigger (PostgreSQL) adds one after
+    every statement that writes them, in that statement's transaction, so a process's copy of the
+    directory is current exactly while this is the version it was read at."""
+
+    __tablename__ = "directory_version"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)  # 1
+    version: Mapped[int] = mapped_column(BigInteger)
