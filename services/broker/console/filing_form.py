@@ -110,4 +110,6 @@ async def file_request(
         return await _form(
             request, session, me, dataset_id, error=words, status_code=status, values=values
         )
+    await session.commit()  # durable before its idempotency key is remembered
+    await filing.remember_key(redis, me.actor, token or None, filed)
     return RedirectResponse(f"/console/requests/{filed.request.id}?filed=1", status_code=303)

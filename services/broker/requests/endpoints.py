@@ -93,6 +93,8 @@ async def file_request(
         now=utcnow(),
         links=links,
     )
+    await session.commit()  # durable before its Idempotency-Key is remembered
+    await filing.remember_key(redis, caller.actor, idempotency_key, filed)
     response.headers["Location"] = f"/v1/requests/{filed.request.id}"
     if not filed.created:
         response.status_code = status.HTTP_200_OK

@@ -28,7 +28,7 @@ from broker.requests.exceptions import (
 )
 from broker.requests.lifecycle import RequestStatus, StepStatus
 from broker.requests.links import Links
-from broker.requests.progress import Route, approve_request, start_step
+from broker.requests.progress import Route, approve_request, begin_step, tell_approvers
 from broker.requests.schemas import RequestIn
 from broker.routing import model as routing
 from broker.routing.plan import plan_route
@@ -180,8 +180,8 @@ async def file_request(
     planned = [
         p.model_dump(mode="json") for p in publish.route_summary(route.steps, route.approvers, [])
     ]
-    if route.steps:
-        _starting(request, route.steps[0], now)
+    if route.steps:  # started before its first write: no UPDATE follows the INSERTs
+        begin_step(request, route.steps[0], now)
     session.add(request)
     try:
         await session.flush()
@@ -196,13 +196,12 @@ async def file_request(
             raise
         return Filed(_same_or_conflict(existing, digest), created=False)
 
-    if idempotency_key is not None:
-        # Before the commit: a key remembered for a rolled-back request is ignored by _remembered.
-        await idempotency.remember(redis, requester_id, idempotency_key, request.id)
-    # The commit writes the steps, approvers and events in one flush. With no relationship()
-    # between them, SQLAlchemy's unit of work writes mappers in the order of their module and
-    # class names, which puts RequestStep before StepApprover, as the foreign key needs.
-    session.add_all([*route.steps, *route.approvers])
+    # Each table after those its foreign keys name: the request is written, then its steps, then
+    # (with the events, at the commit) the approvers of each step. There is no relationship()
+    # between them to order one flush by, so the flushes order them.
+    session.add_all(route.steps)
+    await session.flush()
+    session.add_all(route.approvers)
     await publish.request_event(
         session, request, RequestEventName.submitted, now=now, actor=requester_id
     )
@@ -221,11 +220,12 @@ async def file_request(
         rule=plan.rule,
         route=planned,
     )
-    await start_step(
+    await tell_approvers(
         session,
         request,
         route,
         route.steps[0],
+        route.current_approvers(route.steps[0]),
         now=now,
         links=links,
         delegates_of=directory.delegates,
@@ -233,10 +233,21 @@ async def file_request(
     return Filed(request, created=True, route=route, cdo_names=directory.cdo_names)
 
 
+async def remember_key(
+    redis: Redis | None, requester: Actor, idempotency_key: str | None, filed: Filed
+) -> None:
+    """After the commit, never before: the key then names a request that exists for good (one
+    rolled back after its key was written would be a dead end for the retry)."""
+    if filed.created and idempotency_key is not None:
+        await idempotency.remember(redis, str(requester.org_id), idempotency_key, filed.request.id)
+
+
 async def _remembered(
     session: AsyncSession, redis: Redis | None, requester_id: str, key: str
 ) -> DataRequest | None:
-    """The request Redis remembers for this key; the database is asked in `_context`."""
+    """The request Redis remembers for this key; the database is asked in `_context`. The key is
+    remembered once the request's transaction has committed (`remember_key`); what Redis says is
+    still checked against the database, which stays the authority."""
     remembered = await idempotency.remembered(redis, requester_id, key)
     if remembered is not None:
         request = await session.get(DataRequest, remembered)
@@ -329,12 +340,3 @@ def _route_rows(request: DataRequest, plan: routing.Plan) -> Route:
                 )
             )
     return route
-
-
-def _starting(request: DataRequest, step: RequestStep, now: datetime) -> None:
-    """The values `start_step` gives the first step and the request, set before they are first
-    written: its flush then finds nothing changed, which saves two UPDATEs per filing."""
-    step.status = StepStatus.pending
-    step.started_at = now
-    step.due_at = now + timedelta(seconds=step.sla_seconds)
-    request.current_step = step.index

@@ -1,0 +1,179 @@
+"""Filing's write path, each of its orderings and savings pinned: the rows are written in
+foreign-key order whatever order SQLAlchemy's unit of work would choose, each row once; a step
+starts the same way at filing and after a decision; the Idempotency-Key reaches Redis only after
+the commit."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.audit.actor import Actor
+from broker.kit.tracing import current_trace
+from broker.requests.filing import Filed, file_request
+from broker.requests.lifecycle import StepStatus
+from broker.requests.progress import begin_step
+from broker.requests.schemas import RequestIn
+from core.clock import utcnow
+from core.models import Base
+from core.models.requests import DataRequest, RequestStep, StepApprover
+from testing.apps import LINKS
+from testing.clients import Headers, decide, file, route_of
+from testing.workloads import request_body
+
+pytestmark = pytest.mark.integration
+
+Sessions = async_sessionmaker[AsyncSession]
+TWO_STEPS = ("gz-gaj", "gd-rst-social-insurance-enrolment", ["id_number"])
+AT_ONCE = ("gz-gaj", "gd-rst-labour-dispatch-licences", ["licence_number"])
+
+
+async def _file(
+    session: AsyncSession, app: FastAPI, case: tuple[str, str, list[str]], **options: Any
+) -> Filed:
+    requester, dataset, fields = case
+    return await file_request(
+        session,
+        requester=Actor(requester),
+        body=RequestIn.model_validate(request_body(dataset, fields)),
+        idempotency_key=options.get("idempotency_key"),
+        trace=current_trace(),
+        policy=app.state.routing_policy,
+        redis=options.get("redis"),
+        now=utcnow(),
+        links=LINKS,
+    )
+
+
+@pytest.fixture
+def reversed_flush_order() -> Iterator[None]:
+    """SQLAlchemy's unit of work writes mappers with no relationship() between them in the order
+    of their module and class names. Reversed here, so nothing may depend on that order."""
+    mappers = list(Base.registry.mappers)
+    saved = {mapper: mapper._sort_key for mapper in mappers}
+    for mapper in mappers:
+        mapper._sort_key = "".join(chr(0x10FFFF - ord(c)) for c in saved[mapper])
+    try:
+        yield
+    finally:
+        for mapper, key in saved.items():
+            mapper._sort_key = key
+
+
+@pytest.mark.usefixtures("reversed_flush_order")
+@pytest.mark.parametrize("case", [TWO_STEPS, AT_ONCE], ids=["two steps", "approved at once"])
+async def test_filing_writes_in_foreign_key_order_whatever_the_unit_of_works_order(
+    app: FastAPI, sessionmaker: Sessions, case: tuple[str, str, list[str]]
+) -> None:
+    assert StepApprover.__mapper__._sort_key < RequestStep.__mapper__._sort_key  # reversed
+
+    async with sessionmaker() as session:
+        filed = await _file(session, app, case)
+        await session.commit()
+
+    async with sessionmaker() as session:
+        steps = (
+            await session.scalars(
+                select(RequestStep).where(RequestStep.request_id == filed.request.id)
+            )
+        ).all()
+        approvers = (
+            await session.scalars(
+                select(StepApprover).where(StepApprover.request_id == filed.request.id)
+            )
+        ).all()
+    assert filed.route is not None
+    assert len(steps) == len(filed.route.steps)
+    assert len(approvers) == len(filed.route.approvers)
+    assert (len(steps) > 0) == (case is TWO_STEPS)
+
+
+async def test_filing_writes_each_row_once(app: FastAPI, sessionmaker: Sessions) -> None:
+    """Its first step is started before the rows are first written: no UPDATE follows."""
+    statements: list[str] = []
+
+    def executed(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = sessionmaker.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", executed)
+    try:
+        async with sessionmaker() as session:
+            filed = await _file(session, app, TWO_STEPS)
+            await session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+
+    writes = [s.split(" (")[0] for s in statements if s.startswith(("INSERT", "UPDATE"))]
+    assert filed.route is not None
+    assert filed.route.steps
+    assert not [w for w in writes if w.startswith("UPDATE")], writes
+    for table in ("requests", "request_steps", "step_approvers"):
+        assert writes.count(f"INSERT INTO {table}") == 1, writes
+
+
+def test_starting_a_step_makes_it_the_one_awaiting_decisions_with_its_clock_running() -> None:
+    now = utcnow()
+    request = DataRequest(id="req_x", current_step=None)
+    step = RequestStep(id="stp_x", index=1, sla_seconds=3600, status=StepStatus.waiting)
+
+    begin_step(request, step, now)
+
+    assert step.status == StepStatus.pending
+    assert step.started_at == now
+    assert step.due_at == now + timedelta(hours=1)
+    assert request.current_step == 1
+
+
+async def test_the_first_step_starts_at_filing_as_the_next_starts_after_a_decision(
+    client: httpx.AsyncClient, as_org: Headers, sessionmaker: Sessions
+) -> None:
+    requester, dataset, fields = TWO_STEPS
+    filed = await file(client, await as_org(requester), request_body(dataset, fields))
+    assert filed.status_code == 201, filed.text
+    request_id = filed.json()["id"]
+    first_approver = route_of(filed.json())[0][0]
+
+    async def started(index: int) -> tuple[RequestStep, DataRequest]:
+        async with sessionmaker() as session:
+            request = await session.get(DataRequest, request_id)
+            step = await session.scalar(
+                select(RequestStep).where(
+                    RequestStep.request_id == request_id, RequestStep.index == index
+                )
+            )
+        assert request is not None
+        assert step is not None
+        return step, request
+
+    first, request = await started(0)
+    approved = await decide(client, await as_org(first_approver), request_id, decision="approve")
+    assert approved.status_code == 200, approved.text
+    second, request_later = await started(1)
+
+    for step, at in ((first, request), (second, request_later)):
+        assert step.status == StepStatus.pending
+        assert step.started_at is not None
+        assert step.due_at == step.started_at + timedelta(seconds=step.sla_seconds)
+        assert at.current_step == step.index
+
+
+async def test_a_rolled_back_filing_leaves_its_idempotency_key_unremembered(
+    app: FastAPI, sessionmaker: Sessions
+) -> None:
+    redis = app.state.redis
+    key = secrets.token_hex(8)
+
+    async with sessionmaker() as session:
+        await _file(session, app, TWO_STEPS, idempotency_key=key, redis=redis)
+        await session.rollback()
+
+    assert await redis.get(f"cdo:idem:{TWO_STEPS[0]}:{key}") is None
