@@ -10,11 +10,11 @@ Each row's hash is HMAC-SHA256, under the newest AUDIT_KEY (audit/keys.py), of
 `"{previous hash}|{content}"`, content being `canonical(entry)`: so whoever can write the
 database but does not hold the key cannot change a row and re-chain the rows after it.
 
-Each chain's newest hash is kept in `audit_chain_heads`. On PostgreSQL one statement appends:
-it updates the head row (whose lock, held until commit, orders the chain; a writer that waited
-for it computes from the hash its predecessor committed) and inserts the entry with the
-previous and the new hash, the MAC computed by the database from the key's pads, sent as bind
-parameters. audit/verification.py walks the chains.
+Each chain's newest hash is kept in `audit_chain_heads`. On PostgreSQL one statement appends
+(`repository.append`): it updates the head row (whose lock, held until commit, orders the chain;
+a writer that waited for it computes from the hash its predecessor committed) and inserts the
+entry with the previous and the new hash, the MAC computed by the database from the key's pads,
+sent as bind parameters. audit/verification.py walks the chains.
 """
 
 from __future__ import annotations
@@ -25,14 +25,13 @@ import zlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import LargeBinary, bindparam, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.audit import repository
 from broker.audit.actor import Actor
 from broker.audit.keys import AUDIT_KEYS, AuditKey, AuditKeys
 from core.clock import utcnow
-from core.models.audit import AuditChainHead, AuditEntry
+from core.models.audit import AuditEntry
 
 GENESIS = "0" * 64
 # Changing it only changes where new rows go: verification reads each row's stored chain.
@@ -42,46 +41,6 @@ _HELD = "audit_chain"  # session.info: (the transaction, the chain it appends to
 
 class AuditKeyMissing(RuntimeError):
     """A session made without the audit keys (core.db.create_sessionmaker(audit_keys=...))."""
-
-
-_COLUMNS = (
-    "occurred_at", "actor", "client_id", "person_id", "action", "subject", "detail", "chain",
-    "key_id",
-)  # fmt: skip
-_message = func.convert_to(AuditChainHead.hash.concat("|").concat(bindparam("new_content")), "UTF8")
-# HMAC-SHA256 as RFC 2104 defines it, over the pads of audit/keys.py.
-_mac = func.encode(
-    func.sha256(
-        bindparam("new_outer_pad", type_=LargeBinary).concat(
-            func.sha256(bindparam("new_inner_pad", type_=LargeBinary).concat(_message))
-        )
-    ),
-    "hex",
-)
-_head = (
-    update(AuditChainHead)
-    .where(AuditChainHead.chain == bindparam("new_chain"))
-    .values(prev_hash=AuditChainHead.hash, hash=_mac)  # SET sees the row before this update
-    .returning(AuditChainHead.prev_hash, AuditChainHead.hash)
-    .cte("head")
-)
-# Built once: each append only binds its values, so compiling and caching cost nothing.
-_APPEND = (
-    insert(AuditEntry)
-    .add_cte(_head)  # WITH at the top: PostgreSQL wants data-modifying CTEs there
-    .from_select(
-        [*_COLUMNS, "prev_hash", "hash"],
-        select(
-            *(
-                bindparam(f"new_{name}", type_=AuditEntry.__table__.c[name].type)
-                for name in _COLUMNS
-            ),
-            _head.c.prev_hash,
-            _head.c.hash,
-        ),
-    )
-    .returning(AuditEntry.id, AuditEntry.prev_hash, AuditEntry.hash)
-)
 
 
 def chain_of(subject: str | None) -> int:
@@ -143,7 +102,7 @@ async def record(
         detail=json.loads(json.dumps(detail, default=str)),
         key_id=key.id,
     )
-    connection = await session.connection()  # begins the transaction the chain is kept for
+    await session.connection()  # begins the transaction the chain is kept for
     transaction = session.get_transaction()
     held = session.info.get(_HELD)
     if held is not None and held[0] is transaction:
@@ -153,33 +112,18 @@ async def record(
         session.info[_HELD] = (transaction, entry.chain)
     if session.get_bind().dialect.name != "postgresql":
         return await _append_here(session, entry, key)
-    # Not named as columns: a parameter named as a column would be SET by the UPDATE too.
-    values: dict[str, Any] = {f"new_{name}": getattr(entry, name) for name in _COLUMNS}
-    values["new_content"] = canonical(entry)
-    values["new_inner_pad"], values["new_outer_pad"] = key.pads()
-    # On the connection, not the session: a Core statement, with none of the ORM's bulk logic.
-    row = (await connection.execute(_APPEND, values)).one_or_none()
-    if row is None:  # the chain's first row: no head yet
-        await _create_head(session, entry.chain)
-        row = (await connection.execute(_APPEND, values)).one()
-    entry.id, entry.prev_hash, entry.hash = row
+    appended = await repository.append(session, entry, canonical(entry), key.pads())
+    if not appended:  # the chain's first row: no head yet
+        await repository.create_head(session, entry.chain, GENESIS)
+        await repository.append(session, entry, canonical(entry), key.pads())
     return entry  # not in the session: the row is written and never changes
-
-
-async def _create_head(session: AsyncSession, chain: int) -> None:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    await session.execute(
-        dialect.insert(AuditChainHead)
-        .values(chain=chain, prev_hash=GENESIS, hash=GENESIS)
-        .on_conflict_do_nothing()
-    )
 
 
 async def _append_here(session: AsyncSession, entry: AuditEntry, key: AuditKey) -> AuditEntry:
     """SQLite (a quick local run): the MAC computed here. The first write takes the database's
     write lock, so the head read next cannot change before this transaction commits."""
-    await _create_head(session, entry.chain)
-    head = await session.get_one(AuditChainHead, entry.chain, populate_existing=True)
+    await repository.create_head(session, entry.chain, GENESIS)
+    head = await repository.head(session, entry.chain)
     entry.prev_hash = head.hash
     entry.hash = key.mac(chained(entry.prev_hash, entry))
     head.prev_hash, head.hash = entry.prev_hash, entry.hash

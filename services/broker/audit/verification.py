@@ -18,17 +18,17 @@ back past an anchored head, or dropped with its head row, no longer contains tha
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.audit import repository
 from broker.audit.keys import AuditKeys
 from broker.audit.service import GENESIS, chained, keys_of, legacy_hash
 from core.clock import utcnow
-from core.models.audit import AuditChainHead, AuditEntry
+from core.models.audit import AuditEntry
 
 REMOVED_BEFORE = "a row before it was removed or changed"
 CHANGED = "its content was changed"
@@ -70,21 +70,15 @@ def _misfit(entry: AuditEntry, previous: str, walk: _Walk, keys: AuditKeys) -> s
     return CHANGED if key.mac(chained(previous, entry)) != entry.hash else None
 
 
-async def _entries(session: AsyncSession) -> AsyncIterator[AuditEntry]:
-    result = await session.stream_scalars(select(AuditEntry).order_by(AuditEntry.id))
-    async for entry in result:
-        yield entry
-
-
 async def verify(session: AsyncSession, anchors: Sequence[Mapping[str, Any]] = ()) -> Verdict:
     keys = keys_of(session)
     # The heads are read before the rows: rows appended meanwhile only add to what is walked.
-    recorded = {h.chain: h.hash for h in await session.scalars(select(AuditChainHead))}
+    recorded = await repository.heads(session)
     wanted = _anchored(anchors)
     walk = _Walk()
     reached = {chain for chain, head in recorded.items() if head == GENESIS}
     rows = 0
-    async for entry in _entries(session):
+    async for entry in repository.entries(session):
         rows += 1
         previous = walk.heads.get(entry.chain, GENESIS)
         if why := _misfit(entry, previous, walk, keys):
@@ -130,14 +124,10 @@ def _anchored(anchors: Sequence[Mapping[str, Any]]) -> dict[int, dict[str, int]]
 async def anchor(session: AsyncSession) -> dict[str, Any]:
     """Each chain's head (its hash and row id), the row count and the time, to keep elsewhere."""
     taken_at = utcnow()
-    heads = await session.execute(
-        select(AuditChainHead.chain, AuditChainHead.hash, AuditEntry.id)
-        .join(AuditEntry, AuditEntry.hash == AuditChainHead.hash)
-        .order_by(AuditChainHead.chain)
-    )
-    rows = await session.scalar(select(func.count()).select_from(AuditEntry))
+    heads = await repository.heads_with_rows(session)
+    rows = await repository.count(session)
     return {
         "taken_at": taken_at.isoformat(),
-        "rows": rows or 0,
+        "rows": rows,
         "heads": {str(chain): {"hash": head, "row": row} for chain, head, row in heads},
     }

@@ -1,4 +1,5 @@
-"""The grant feed's statements: changes in feed order, a provider's standing, reported uses.
+"""All SQL of grants: grants read, listed and locked; the feed's changes in feed order, a
+provider's standing, reported uses.
 
 A position is `(tx, seq)` of a `grant_changes` row (see `GrantChange` for why both). Every read
 of "what came after" stops at the horizon: rows of transactions older than any still running.
@@ -19,6 +20,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    or_,
     select,
     text,
     tuple_,
@@ -173,3 +175,60 @@ async def add_uses(
         params = {"grant": grant_id, "provider": provider_id, "uses": count, "used_at": used_at}
         counted.update((await connection.execute(_ADD_USES, params)).scalars())
     return counted
+
+
+# --- grants
+
+
+async def visible_grant(session: AsyncSession, grant_id: str, org_id: str) -> Grant | None:
+    """The grant if `org_id` is its grantee or its provider."""
+    return await session.scalar(
+        select(Grant).where(
+            Grant.id == grant_id, or_(Grant.grantee_id == org_id, Grant.provider_id == org_id)
+        )
+    )
+
+
+async def locked_grant(session: AsyncSession, grant_id: str) -> Grant | None:
+    """The grant, its row locked until the transaction ends: changes to it are serialised."""
+    return await session.scalar(select(Grant).where(Grant.id == grant_id).with_for_update())
+
+
+async def list_grants(
+    session: AsyncSession,
+    *,
+    org_id: str,
+    role: str | None,
+    status: str | None,
+    dataset_id: str | None,
+    after: str | None,
+    limit: int,
+) -> Sequence[Grant]:
+    """Newest first; `role`: the caller as grantee, as provider, or either."""
+    query = select(Grant).order_by(Grant.id.desc()).limit(limit)
+    if role == "grantee":
+        query = query.where(Grant.grantee_id == org_id)
+    elif role == "provider":
+        query = query.where(Grant.provider_id == org_id)
+    else:
+        query = query.where(or_(Grant.grantee_id == org_id, Grant.provider_id == org_id))
+    if status is not None:
+        query = query.where(Grant.status == status)
+    if dataset_id is not None:
+        query = query.where(Grant.dataset_id == dataset_id)
+    if after is not None:
+        query = query.where(Grant.id < after)
+    return (await session.scalars(query)).all()
+
+
+async def past_their_window(session: AsyncSession, now: datetime, limit: int) -> Sequence[Grant]:
+    """Grants in force whose window has ended, locked; SKIP LOCKED keeps replicas from taking one
+    twice."""
+    return (
+        await session.scalars(
+            select(Grant)
+            .where(Grant.status.in_(["active", "paused"]), Grant.ends_at <= now)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()

@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
 from broker.audit.actor import SYSTEM, Actor
 from broker.directory import repository as directory_repository
 from broker.directory.jurisdiction import covers
-from broker.grants import feed
-from broker.kit.problems import Conflict, NotFound, Problem
+from broker.grants import feed, repository
+from broker.grants.exceptions import GrantChangeRefused, GrantClosed, GrantNotFound
 from broker.kit.tracing import follow_request
 from core import topics
 from core.events import GrantEvent, GrantEventName, ce_type
@@ -21,11 +20,6 @@ from core.ids import new_id
 from core.models.grants import Grant, GrantChange
 from core.models.requests import DataRequest
 from core.outbox import record_event
-
-
-class GrantNotFound(NotFound):
-    def __init__(self, grant_id: str) -> None:
-        super().__init__(f"no grant '{grant_id}' visible to you", grant_id=grant_id)
 
 
 def scope_for(dataset_id: str) -> str:
@@ -119,51 +113,13 @@ async def grant_event(
 
 
 async def visible_grant(session: AsyncSession, grant_id: str, org_id: str) -> Grant:
-    grant = await session.scalar(
-        select(Grant).where(
-            Grant.id == grant_id, or_(Grant.grantee_id == org_id, Grant.provider_id == org_id)
-        )
-    )
+    grant = await repository.visible_grant(session, grant_id, org_id)
     if grant is None:
         raise GrantNotFound(grant_id)
     return grant
 
 
-async def list_grants(
-    session: AsyncSession,
-    *,
-    org_id: str,
-    role: str | None,
-    status: str | None,
-    dataset_id: str | None,
-    after: str | None,
-    limit: int,
-) -> Sequence[Grant]:
-    query = select(Grant).order_by(Grant.id.desc()).limit(limit)
-    if role == "grantee":
-        query = query.where(Grant.grantee_id == org_id)
-    elif role == "provider":
-        query = query.where(Grant.provider_id == org_id)
-    else:
-        query = query.where(or_(Grant.grantee_id == org_id, Grant.provider_id == org_id))
-    if status is not None:
-        query = query.where(Grant.status == status)
-    if dataset_id is not None:
-        query = query.where(Grant.dataset_id == dataset_id)
-    if after is not None:
-        query = query.where(Grant.id < after)
-    return (await session.scalars(query)).all()
-
-
-class GrantChangeRefused(Problem):
-    status = 403
-    slug = "not-grant-authority"
-    title = "Only the provider's CDO or the data bureau may change this grant"
-
-
-class GrantClosed(Conflict):
-    slug = "grant-closed"
-    title = "The grant is no longer in force"
+list_grants = repository.list_grants  # a read with nothing to decide
 
 
 async def _may_change(session: AsyncSession, grant: Grant, org_id: str, now: datetime) -> bool:
@@ -185,7 +141,7 @@ async def change_grant(
 ) -> Grant:
     """Pause, resume or revoke. Repeating the change it already has is idempotent."""
     caller_org_id = actor.organisation
-    grant = await session.scalar(select(Grant).where(Grant.id == grant_id).with_for_update())
+    grant = await repository.locked_grant(session, grant_id)
     may_change = grant is not None and await _may_change(session, grant, caller_org_id, now)
     if grant is None or (caller_org_id != grant.grantee_id and not may_change):
         raise GrantNotFound(grant_id)
@@ -216,15 +172,8 @@ async def change_grant(
 
 
 async def expire_grants(session: AsyncSession, *, now: datetime, limit: int) -> int:
-    """Grants past their window expire; SKIP LOCKED keeps replicas from doing one twice."""
-    grants = (
-        await session.scalars(
-            select(Grant)
-            .where(Grant.status.in_(["active", "paused"]), Grant.ends_at <= now)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
+    """Grants past their window expire (a batch of `limit`, none that another replica holds)."""
+    grants = await repository.past_their_window(session, now, limit)
     for grant in grants:
         grant.status = "expired"
         request = await session.get(DataRequest, grant.request_id)

@@ -4,42 +4,22 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from typing import Any
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
-from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
 from broker.audit.actor import SYSTEM, Actor
-from broker.kit.problems import NotFound, OrganisationNotFound, Problem
-from broker.oauth import revocation
+from broker.kit.problems import OrganisationNotFound
+from broker.oauth import repository, revocation
+from broker.oauth.exceptions import ClientNotFound, InvalidRedirectUri, UnknownScope
 from broker.oauth.scopes import is_known_scope, parse_scope
 from broker.oauth.server import ClientRecord, DataGrant, hash_secret
 from core.clock import utcnow
 from core.ids import new_id
 from core.models.directory import Organisation
-from core.models.grants import Grant
 from core.models.oauth import OAuthClient
-from core.models.requests import DataRequest
-
-
-class UnknownScope(Problem):
-    status = 422
-    slug = "unknown-scope"
-    title = "Unknown scope"
-
-
-class InvalidRedirectUri(Problem):
-    status = 422
-    slug = "invalid-redirect-uri"
-    title = "Invalid redirect URI"
-
-
-class ClientNotFound(NotFound):
-    def __init__(self, client_id: str) -> None:
-        super().__init__(f"no client '{client_id}'", client_id=client_id)
 
 
 async def create_client(
@@ -107,7 +87,7 @@ async def revoke_client(
     it holds stop working on the API at once (the revocation set in Redis, which the API checks
     in the same round trip as the token's own revocation). Redis is written before the commit:
     a failure after it refuses a client that is still live, never the other way round."""
-    client = await session.get(OAuthClient, client_id, with_for_update=True)
+    client = await repository.locked_client(session, client_id)
     if client is None:
         raise ClientNotFound(client_id)
     if client.revoked_at is not None:
@@ -127,28 +107,10 @@ async def find_client_record(
 ) -> ClientRecord | None:
     """The client, with its organisation's active grants for `dataset_ids` (the dataset scopes
     the token request asks for), in one query."""
-    now = utcnow()
-    query = select(OAuthClient).where(OAuthClient.id == client_id)
-    if dataset_ids:
-        query = (
-            query.add_columns(Grant, DataRequest.trace_id, DataRequest.span_id)
-            .outerjoin(
-                Grant,
-                and_(
-                    Grant.grantee_id == OAuthClient.organisation_id,
-                    Grant.dataset_id.in_(dataset_ids),
-                    Grant.status == "active",
-                    Grant.starts_at <= now,
-                    Grant.ends_at > now,
-                ),
-            )
-            .outerjoin(DataRequest, DataRequest.id == Grant.request_id)
-            .order_by(Grant.ends_at)  # the longest-running grant of a dataset wins below
-        )
-    rows: list[Any] = list((await session.execute(query)).all())  # add_columns() widens them
-    if not rows:
+    found = await repository.client_with_grants(session, client_id, dataset_ids, now=utcnow())
+    if found is None:
         return None
-    client = rows[0][0]
+    client, granted = found
     grants = {
         g.dataset_id: DataGrant(
             grant_id=g.id,
@@ -160,8 +122,7 @@ async def find_client_record(
             request_id=g.request_id,
             request_trace=(trace_id, span_id),
         )
-        for _, g, trace_id, span_id in (rows if dataset_ids else [])
-        if g is not None
+        for g, trace_id, span_id in granted  # longest-running last: each dataset keeps it
     }
     return ClientRecord(
         client_id=client.id,

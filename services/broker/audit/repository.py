@@ -1,0 +1,111 @@
+"""All SQL of the audit log: the one-statement append, the chains' heads, the walk's reads."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import LargeBinary, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models.audit import AuditChainHead, AuditEntry
+
+_COLUMNS = (
+    "occurred_at", "actor", "client_id", "person_id", "action", "subject", "detail", "chain",
+    "key_id",
+)  # fmt: skip
+_message = func.convert_to(AuditChainHead.hash.concat("|").concat(bindparam("new_content")), "UTF8")
+# HMAC-SHA256 as RFC 2104 defines it, over the pads of audit/keys.py.
+_mac = func.encode(
+    func.sha256(
+        bindparam("new_outer_pad", type_=LargeBinary).concat(
+            func.sha256(bindparam("new_inner_pad", type_=LargeBinary).concat(_message))
+        )
+    ),
+    "hex",
+)
+_head = (
+    update(AuditChainHead)
+    .where(AuditChainHead.chain == bindparam("new_chain"))
+    .values(prev_hash=AuditChainHead.hash, hash=_mac)  # SET sees the row before this update
+    .returning(AuditChainHead.prev_hash, AuditChainHead.hash)
+    .cte("head")
+)
+# Built once: each append only binds its values, so compiling and caching cost nothing.
+_APPEND = (
+    insert(AuditEntry)
+    .add_cte(_head)  # WITH at the top: PostgreSQL wants data-modifying CTEs there
+    .from_select(
+        [*_COLUMNS, "prev_hash", "hash"],
+        select(
+            *(
+                bindparam(f"new_{name}", type_=AuditEntry.__table__.c[name].type)
+                for name in _COLUMNS
+            ),
+            _head.c.prev_hash,
+            _head.c.hash,
+        ),
+    )
+    .returning(AuditEntry.id, AuditEntry.prev_hash, AuditEntry.hash)
+)
+
+
+async def append(
+    session: AsyncSession, entry: AuditEntry, content: str, pads: tuple[bytes, bytes]
+) -> bool:
+    """PostgreSQL: `entry` appended to its chain, its id and hashes set from what was written
+    (`content`: what its hash covers besides the previous hash; `pads`: the key's inner and
+    outer pads). False, with nothing written, when the chain has no head yet."""
+    # Not named as columns: a parameter named as a column would be SET by the UPDATE too.
+    values: dict[str, Any] = {f"new_{name}": getattr(entry, name) for name in _COLUMNS}
+    values["new_content"] = content
+    values["new_inner_pad"], values["new_outer_pad"] = pads
+    # On the connection, not the session: a Core statement, with none of the ORM's bulk logic.
+    connection = await session.connection()
+    row = (await connection.execute(_APPEND, values)).one_or_none()
+    if row is None:
+        return False
+    entry.id, entry.prev_hash, entry.hash = row
+    return True
+
+
+async def create_head(session: AsyncSession, chain: int, genesis: str) -> None:
+    """The chain's head row, unless it has one."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    await session.execute(
+        dialect.insert(AuditChainHead)
+        .values(chain=chain, prev_hash=genesis, hash=genesis)
+        .on_conflict_do_nothing()
+    )
+
+
+async def head(session: AsyncSession, chain: int) -> AuditChainHead:
+    """The chain's head row as the database has it now."""
+    return await session.get_one(AuditChainHead, chain, populate_existing=True)
+
+
+async def heads(session: AsyncSession) -> dict[int, str]:
+    """Each chain's newest hash."""
+    return {h.chain: h.hash for h in await session.scalars(select(AuditChainHead))}
+
+
+async def entries(session: AsyncSession) -> AsyncIterator[AuditEntry]:
+    """Every row, oldest first, streamed."""
+    result = await session.stream_scalars(select(AuditEntry).order_by(AuditEntry.id))
+    async for entry in result:
+        yield entry
+
+
+async def heads_with_rows(session: AsyncSession) -> list[tuple[int, str, int]]:
+    """(chain, head hash, id of the row with that hash) of every chain that has rows."""
+    result = await session.execute(
+        select(AuditChainHead.chain, AuditChainHead.hash, AuditEntry.id)
+        .join(AuditEntry, AuditEntry.hash == AuditChainHead.hash)
+        .order_by(AuditChainHead.chain)
+    )
+    return [(chain, hash_, row) for chain, hash_, row in result]
+
+
+async def count(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(AuditEntry)) or 0

@@ -1,0 +1,21 @@
+"""The catalog's problems."""
+
+from __future__ import annotations
+
+from broker.kit.problems import Conflict, NotFound, Problem
+
+
+class DatasetNotFound(NotFound):
+    def __init__(self, dataset_id: str) -> None:
+        super().__init__(f"no dataset '{dataset_id}'", dataset_id=dataset_id)
+
+
+class DatasetExists(Conflict):
+    slug = "dataset-exists"
+    title = "Dataset exists"
+
+
+class InvalidOwner(Problem):
+    status = 422
+    slug = "invalid-owner"
+    title = "Invalid dataset owner"
