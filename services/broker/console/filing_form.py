@@ -19,8 +19,8 @@ from broker.console.web import CHINA, render
 from broker.kit.deps import RedisDep, SessionDep
 from broker.kit.problems import Problem
 from broker.kit.tracing import current_trace
-from broker.requests import filing
 from broker.requests.dependencies import LinksDep, PolicyDep
+from broker.requests.filing import service as filing
 from broker.requests.schemas import PeriodIn, RequestIn
 from core.clock import utcnow
 from core.models.catalog import Dataset

@@ -1,17 +1,18 @@
-"""The relay's statements, on its own connection: the unsent rows of its shards read and marked,
-and the advisory locks by which relays share the shards (PostgreSQL only; `shards` decides which
-to take). The connection runs in autocommit: the caller commits only to end SQLAlchemy's own
-transaction, so none of these pays for BEGIN and COMMIT round trips."""
+"""All SQL of the outbox's readers. The relay's statements run on its own connection: the unsent
+rows of its shards read and marked, and the advisory locks by which relays share the shards
+(PostgreSQL only; `shards` decides which to take). That connection runs in autocommit: the
+caller commits only to end SQLAlchemy's own transaction, so none of these pays for BEGIN and
+COMMIT round trips. `events_about` serves a request's timeline, in its session."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.clock import utcnow
 from core.models.outbox import OutboxEvent
@@ -55,6 +56,12 @@ async def unsent(
     """The oldest unsent rows of `shards`, in id order (the order of each key's events)."""
     params = {"shards": sorted(shards), "limit": limit}
     return [PendingEvent(*row) for row in (await connection.execute(_FETCH, params)).all()]
+
+
+async def events_about(session: AsyncSession, subject: str) -> Sequence[OutboxEvent]:
+    """Every event recorded about `subject` (a request), in the order recorded."""
+    query = select(OutboxEvent).where(OutboxEvent.subject == subject).order_by(OutboxEvent.id)
+    return (await session.scalars(query)).all()
 
 
 async def mark_sent(connection: AsyncConnection, row_ids: list[int]) -> None:

@@ -14,10 +14,11 @@ from broker.kit.tracing import current_trace
 from broker.oauth.dependencies import KeyRingDep
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
-from broker.requests import clarifications, decisions, filing, repository, views
+from broker.requests import clarifications, decisions, repository, views
 from broker.requests.access import acting_for
 from broker.requests.dependencies import LinksDep, PolicyDep
 from broker.requests.exceptions import RequestNotFound
+from broker.requests.filing import service as filing
 from broker.requests.lifecycle import RequestStatus
 from broker.requests.schemas import (
     CancelIn,

@@ -13,16 +13,6 @@ from core.models.grants import Grant
 from core.models.requests import Clarification, DataRequest, Decision, RequestStep, StepApprover
 
 
-async def by_idempotency_key(
-    session: AsyncSession, requester_id: str, key: str
-) -> DataRequest | None:
-    return await session.scalar(
-        select(DataRequest).where(
-            DataRequest.requester_id == requester_id, DataRequest.idempotency_key == key
-        )
-    )
-
-
 async def lock_request(session: AsyncSession, request_id: str) -> DataRequest | None:
     """Decisions, cancellations and holds on one request run one at a time."""
     return await session.scalar(

@@ -8,13 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.outbox import repository as outbox
 from broker.webhooks import repository as webhooks
-from core.models.outbox import OutboxEvent
 from core.models.requests import DataRequest
-from core.models.webhooks import WebhookDelivery
 
 
 class TimelineEvent(BaseModel):
@@ -85,18 +83,8 @@ async def timeline_of(
     session: AsyncSession, request: DataRequest, trace_ui_url: str | None = None
 ) -> Timeline:
     """`trace_ui_url`: the TRACE_UI_URL template each trace id is linked with."""
-    events = (
-        await session.scalars(
-            select(OutboxEvent).where(OutboxEvent.subject == request.id).order_by(OutboxEvent.id)
-        )
-    ).all()
-    deliveries = (
-        await session.scalars(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.request_id == request.id)
-            .order_by(WebhookDelivery.created_at, WebhookDelivery.id)
-        )
-    ).all()
+    events = await outbox.events_about(session, request.id)
+    deliveries = await webhooks.deliveries_about(session, request.id)
     attempts = await webhooks.attempts_of(session, [d.id for d in deliveries])
     return Timeline(
         request_id=request.id,

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.requests import repository
-from broker.requests.filing import Filed
+from broker.requests.filing.service import Filed
 from broker.requests.schemas import (
     ApproverOut,
     DecisionOut,

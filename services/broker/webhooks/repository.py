@@ -69,6 +69,16 @@ async def delivery_of(
     return await session.scalar(query)
 
 
+async def deliveries_about(session: AsyncSession, request_id: str) -> Sequence[WebhookDelivery]:
+    """Every webhook and channel message sent about a request, oldest first."""
+    query = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.request_id == request_id)
+        .order_by(WebhookDelivery.created_at, WebhookDelivery.id)
+    )
+    return (await session.scalars(query)).all()
+
+
 async def attempts_of(
     session: AsyncSession, delivery_ids: Sequence[str]
 ) -> dict[str, list[WebhookAttempt]]:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.audit.actor import Actor
 from broker.kit.tracing import current_trace
-from broker.requests.filing import Filed, file_request
+from broker.requests.filing.service import Filed, file_request
 from broker.requests.lifecycle import StepStatus
 from broker.requests.progress import begin_step
 from broker.requests.schemas import RequestIn

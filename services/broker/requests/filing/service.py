@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from functools import cache
-from typing import Any
+from datetime import datetime
 
 from redis.asyncio import Redis
-from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from broker.audit.actor import Actor
 from broker.directory import repository as directory_repository
 from broker.kit.tracing import TraceContext
-from broker.requests import idempotency, publish, repository
+from broker.requests import idempotency, publish
 from broker.requests.exceptions import (
     IdempotencyConflict,
     InvalidRequest,
     NoIndependentApprover,
     NotShareable,
 )
+from broker.requests.filing import repository
+from broker.requests.filing.validation import fingerprint, validate_against_catalog
 from broker.requests.lifecycle import RequestStatus, StepStatus
 from broker.requests.links import Links
 from broker.requests.progress import Route, approve_request, begin_step, tell_approvers
@@ -36,56 +32,7 @@ from broker.routing.policy import Policy
 from core.events import RequestEventName
 from core.ids import new_id
 from core.metrics import instruments
-from core.models.catalog import Dataset
-from core.models.directory import Level, Organisation
 from core.models.requests import DataRequest, RequestStep, StepApprover
-
-MAX_PERIOD = timedelta(days=5 * 366)  # a grant longer than five years is a sign of a typo
-_LEVEL_RANK = {Level.province: 0, Level.city: 1, Level.county: 2, Level.town: 3}
-
-
-def fingerprint(body: RequestIn) -> str:
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def division_contains(outer: str, inner: str) -> bool:
-    """GB/T 2260: 440000 contains 4401xx, 440100 contains 44010x; towns extend a county's code."""
-    prefix = outer
-    while len(prefix) > 2 and prefix.endswith("00") and len(prefix) <= 6:
-        prefix = prefix[:-2]
-    return inner.startswith(prefix)
-
-
-def validate_against_catalog(
-    body: RequestIn, dataset: Dataset, requester: Organisation, owner: Organisation, now: datetime
-) -> None:
-    known = {f["name"] for f in dataset.fields}
-    unknown = sorted(set(body.fields) - known)
-    if unknown:
-        raise InvalidRequest(
-            f"fields: '{dataset.id}' has no field(s) {', '.join(unknown)}",
-            field="fields",
-            unknown_fields=unknown,
-        )
-    if body.period.end <= now:
-        raise InvalidRequest("period.end: the period wanted has already ended", field="period.end")
-    if body.period.end - body.period.start > MAX_PERIOD:
-        raise InvalidRequest("period: at most five years may be asked for", field="period")
-    if owner.id == requester.id:
-        raise InvalidRequest("dataset_id: this dataset is your own", field="dataset_id")
-    if body.kind == "return":
-        if _LEVEL_RANK[Level(owner.level)] >= _LEVEL_RANK[Level(requester.level)]:
-            raise InvalidRequest(
-                "kind: a return is for data held above your level; file a share instead",
-                field="kind",
-            )
-        assert body.jurisdiction is not None  # the schema requires it for a return
-        if not division_contains(requester.division_code, body.jurisdiction):
-            raise InvalidRequest(
-                f"jurisdiction: {body.jurisdiction} is outside yours ({requester.division_code})",
-                field="jurisdiction",
-            )
 
 
 @dataclass(frozen=True)
@@ -119,7 +66,7 @@ async def file_request(
         if existing is not None:
             return Filed(_same_or_conflict(existing, digest), created=False)
 
-    context = await _context(session, requester_id, body.dataset_id, idempotency_key)
+    context = await repository.context(session, requester_id, body.dataset_id, idempotency_key)
     if context.earlier_id is not None:
         existing = await session.get(DataRequest, context.earlier_id)
         assert existing is not None
@@ -254,54 +201,6 @@ async def _remembered(
         if request is not None and request.requester_id == requester_id:
             return request
     return None
-
-
-@dataclass(frozen=True)
-class _Context:
-    dataset: Dataset | None
-    requester: Organisation | None
-    owner: Organisation | None
-    earlier_id: str | None  # the request this requester filed earlier with this key
-    version: tuple[int, ...]  # the directory's (directory/repository.py `version_columns`)
-
-
-_REQUESTER = aliased(Organisation, name="requester")
-_OWNER = aliased(Organisation, name="owner")
-
-
-@cache
-def _context_query(dialect: str) -> Select[Any]:
-    """Built once per dialect: constructing it costs more than running it."""
-    earlier = (
-        select(DataRequest.id)
-        .where(
-            DataRequest.requester_id == bindparam("requester_id"),
-            DataRequest.idempotency_key == bindparam("key"),
-        )
-        .scalar_subquery()
-    )
-    return (
-        select(_REQUESTER, Dataset, _OWNER, earlier, *directory_repository.version_columns(dialect))
-        .select_from(_REQUESTER)
-        .outerjoin(Dataset, Dataset.id == bindparam("dataset_id"))
-        .outerjoin(_OWNER, _OWNER.id == Dataset.owner_id)
-        .where(_REQUESTER.id == bindparam("requester_id"))
-    )
-
-
-async def _context(
-    session: AsyncSession, requester_id: str, dataset_id: str, key: str | None
-) -> _Context:
-    """Everything filing reads before it plans, in one round trip: the dataset, requester and
-    owner (then in the session for the rest of filing), an earlier request with the same
-    Idempotency-Key, and the directory's version. Each round trip is a large share of a filing,
-    so five reads became one."""
-    query = _context_query(session.get_bind().dialect.name)
-    params = {"requester_id": requester_id, "dataset_id": dataset_id, "key": key}
-    row = (await session.execute(query, params)).one_or_none()
-    if row is None:
-        return _Context(None, None, None, None, ())
-    return _Context(row[1], row[0], row[2], row[3], tuple(int(v) for v in row[4:]))
 
 
 def _same_or_conflict(existing: DataRequest, digest: str) -> DataRequest:

@@ -1,0 +1,1 @@
+"""Filing a request: its service, its statements, and the rules a filing must satisfy."""

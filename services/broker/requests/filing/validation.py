@@ -1,0 +1,59 @@
+"""What a filing must satisfy before it is routed, against the catalog and the directory (pure)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+
+from broker.requests.exceptions import InvalidRequest
+from broker.requests.schemas import RequestIn
+from core.models.catalog import Dataset
+from core.models.directory import Level, Organisation
+
+MAX_PERIOD = timedelta(days=5 * 366)  # a grant longer than five years is a sign of a typo
+_LEVEL_RANK = {Level.province: 0, Level.city: 1, Level.county: 2, Level.town: 3}
+
+
+def fingerprint(body: RequestIn) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def division_contains(outer: str, inner: str) -> bool:
+    """GB/T 2260: 440000 contains 4401xx, 440100 contains 44010x; towns extend a county's code."""
+    prefix = outer
+    while len(prefix) > 2 and prefix.endswith("00") and len(prefix) <= 6:
+        prefix = prefix[:-2]
+    return inner.startswith(prefix)
+
+
+def validate_against_catalog(
+    body: RequestIn, dataset: Dataset, requester: Organisation, owner: Organisation, now: datetime
+) -> None:
+    known = {f["name"] for f in dataset.fields}
+    unknown = sorted(set(body.fields) - known)
+    if unknown:
+        raise InvalidRequest(
+            f"fields: '{dataset.id}' has no field(s) {', '.join(unknown)}",
+            field="fields",
+            unknown_fields=unknown,
+        )
+    if body.period.end <= now:
+        raise InvalidRequest("period.end: the period wanted has already ended", field="period.end")
+    if body.period.end - body.period.start > MAX_PERIOD:
+        raise InvalidRequest("period: at most five years may be asked for", field="period")
+    if owner.id == requester.id:
+        raise InvalidRequest("dataset_id: this dataset is your own", field="dataset_id")
+    if body.kind == "return":
+        if _LEVEL_RANK[Level(owner.level)] >= _LEVEL_RANK[Level(requester.level)]:
+            raise InvalidRequest(
+                "kind: a return is for data held above your level; file a share instead",
+                field="kind",
+            )
+        assert body.jurisdiction is not None  # the schema requires it for a return
+        if not division_contains(requester.division_code, body.jurisdiction):
+            raise InvalidRequest(
+                f"jurisdiction: {body.jurisdiction} is outside yours ({requester.division_code})",
+                field="jurisdiction",
+            )
