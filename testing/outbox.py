@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.outbox.relay import OutboxRelay
-from broker.outbox.service import backlog
+from broker.outbox.repository import backlog
 from core import topics
 from core.outbox import record_event
 

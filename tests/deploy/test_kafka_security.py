@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.outbox.relay import OutboxRelay
-from broker.outbox.service import backlog
+from broker.outbox.repository import backlog
 from core import topics
 from core.db import create_sessionmaker
 from core.health import kafka_ok

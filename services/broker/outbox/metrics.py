@@ -8,7 +8,7 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.outbox.service import backlog
+from broker.outbox.repository import backlog
 from core.metrics import gauges
 from core.supervisor import Backoff, Supervisor
 

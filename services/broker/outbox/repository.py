@@ -2,7 +2,8 @@
 rows of its shards read and marked, and the advisory locks by which relays share the shards
 (PostgreSQL only; `shards` decides which to take). That connection runs in autocommit: the
 caller commits only to end SQLAlchemy's own transaction, so none of these pays for BEGIN and
-COMMIT round trips. `events_about` serves a request's timeline, in its session."""
+COMMIT round trips. `backlog` (the gauges') and `events_about` (a request's timeline) run in a
+session."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.clock import utcnow
@@ -56,6 +57,20 @@ async def unsent(
     """The oldest unsent rows of `shards`, in id order (the order of each key's events)."""
     params = {"shards": sorted(shards), "limit": limit}
     return [PendingEvent(*row) for row in (await connection.execute(_FETCH, params)).all()]
+
+
+async def backlog(session: AsyncSession, *, now: datetime | None = None) -> tuple[int, float]:
+    """How many events wait for the relay, and the age in seconds of the oldest (0 if none)."""
+    count, oldest = (
+        await session.execute(
+            select(func.count(), func.min(OutboxEvent.created_at)).where(
+                OutboxEvent.sent_at.is_(None)
+            )
+        )
+    ).one()
+    if oldest is None:
+        return 0, 0.0
+    return int(count), max(0.0, ((now or utcnow()) - oldest).total_seconds())
 
 
 async def events_about(session: AsyncSession, subject: str) -> Sequence[OutboxEvent]:

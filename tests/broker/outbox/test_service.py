@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import Connection, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.outbox.service import backlog
+from broker.outbox.repository import backlog
 from core import topics
 from core.models import Base
 from core.models.outbox import OutboxEvent, shard_of
