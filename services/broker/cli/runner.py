@@ -1,0 +1,62 @@
+"""How a broker command runs: with the broker's settings, its work in one transaction, and a
+refusal (a problem, a bad audit key) as a message and status 2."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TypeAlias, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.audit.keys import AuditKeyError, audit_keys_from_settings
+from broker.kit.problems import Problem
+from broker.settings import BrokerSettings
+from core.db import create_engine, create_sessionmaker
+
+T = TypeVar("T")
+# The subcommands of cdo_cli's parser that each group adds its commands to.
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+Handler = Callable[[argparse.Namespace, BrokerSettings], int]
+
+
+def in_transaction(settings: BrokerSettings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            sessions = create_sessionmaker(engine, audit_keys=audit_keys_from_settings(settings))
+            async with sessions() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def broker_command(handler: Handler) -> Callable[[argparse.Namespace], int]:
+    """`handler` with the broker's settings; a refusal is a message and status 2."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args, BrokerSettings())
+        except Problem as problem:
+            print(f"cdo-broker: {problem.detail}", file=sys.stderr)
+        except AuditKeyError as refused:
+            print(f"cdo-broker: {refused}", file=sys.stderr)
+        return 2
+
+    return run
+
+
+def timestamp(value: str) -> datetime:
+    """ISO 8601; without an offset, UTC."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 time") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
