@@ -14,6 +14,9 @@ from redis.asyncio import Redis
 from broker import production
 from broker.appointments.endpoints import router as appointments_router
 from broker.audit.keys import audit_keys_from_settings
+from broker.calendar.installed import calendar_from
+from broker.calendar.installed import install as install_calendar
+from broker.calendar.metrics import watch_calendar
 from broker.catalog.endpoints import router as catalog_router
 from broker.console.mount import install_console
 from broker.directory.endpoints import router as directory_router
@@ -63,11 +66,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A bad HOLIDAYS_FILE stops the start, naming the entry.
+        uninstall_calendar = install_calendar(calendar_from(settings.holidays_file))
+        watch_calendar()
         engine = create_engine(settings.database_url)
         try:
             await production.check(settings, engine)
         except BaseException:
             await engine.dispose()
+            uninstall_calendar()
             raise
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         if tracer_provider is not None:
@@ -151,6 +158,7 @@ def create_app(
             if redis is not None:
                 await redis.aclose()
             await engine.dispose()
+            uninstall_calendar()
 
     app = FastAPI(
         title="CDO data-sharing broker",

@@ -68,6 +68,9 @@ class BrokerSettings(CoreSettings):
     # How often each broker process looks for overdue steps and lapsed requests.
     sla_check_interval_seconds: float = Field(default=30.0, gt=0, alias="SLA_CHECK_INTERVAL")
     sla_job_enabled: bool = Field(default=True, alias="SLA_JOB")
+    # Years of public holidays and make-up working days the packaged calendar lacks (YAML, see
+    # schemas/holidays.schema.json), read and checked at start: broker/calendar.
+    holidays_file: Path | None = Field(default=None, alias="HOLIDAYS_FILE")
 
     # The outbox relay publishes committed events to Kafka from every broker process (they share
     # the work); OUTBOX_RELAY=false leaves it to `cdo-broker relay`. How often it looks for rows

@@ -139,6 +139,11 @@ class Instruments:
             "cdo.loop.last_success_age", [_loop_success_age], unit="s",
             description="since a background loop last turned without failing (or started)",
         )  # fmt: skip
+        self.calendar_unknown_years: Counter = m.create_counter(
+            "cdo.calendar.unknown_year",
+            description="deadlines that counted a year the calendar does not know by weekends "
+            "only, by year (add it to HOLIDAYS_FILE)",
+        )
 
 
 @cache

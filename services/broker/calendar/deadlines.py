@@ -70,24 +70,29 @@ def deadline_after(calendar: WorkingCalendar, start: datetime, working_days: int
     return Deadline(office_hours(day)[1], frozenset(assumed))
 
 
-def working_seconds_between(calendar: WorkingCalendar, start: datetime, end: datetime) -> int:
-    """Office seconds in [start, end); 0 when end is not after start."""
-    total = 0.0
+def working_time_between(calendar: WorkingCalendar, start: datetime, end: datetime) -> timedelta:
+    """Office time in [start, end), to the microsecond; nothing when end is not after start."""
+    total = timedelta()
     for opens, closes in _office_days(calendar, start, set()):
         if opens >= end:
             break
-        total += max(0.0, (min(closes, end) - max(opens, start)).total_seconds())
-    return int(total)
+        total += max(timedelta(), min(closes, end) - max(opens, start))
+    return total
 
 
-def add_working_seconds(calendar: WorkingCalendar, start: datetime, seconds: int) -> Deadline:
-    """The first moment at which `seconds` of office time have run since `start`: always inside
-    a working day's office hours (09:00-18:00 CST, both ends included)."""
-    if seconds < 0:
-        raise ValueError("seconds must not be negative")
+def working_seconds_between(calendar: WorkingCalendar, start: datetime, end: datetime) -> int:
+    """Whole office seconds in [start, end): what the evaluation counts."""
+    return working_time_between(calendar, start, end) // timedelta(seconds=1)
+
+
+def add_working_time(calendar: WorkingCalendar, start: datetime, time: timedelta) -> Deadline:
+    """The first moment at which `time` of office time has run since `start`: always inside a
+    working day's office hours (09:00-18:00 CST, both ends included)."""
+    if time < timedelta():
+        raise ValueError("working time must not be negative")
     start = _aware(start)
     assumed: set[int] = set()
-    left = timedelta(seconds=seconds)
+    left = time
     for opens, closes in _office_days(calendar, start, assumed):
         begin = max(opens, start)
         if begin > closes:

@@ -11,6 +11,7 @@ A new year's notice takes effect when the processes restart with the file that h
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 
 from broker.calendar.days import WorkingCalendar
@@ -26,8 +27,16 @@ def calendar_from(holidays_file: Path | None) -> WorkingCalendar:
     return WorkingCalendar.packaged(load_holidays_file(holidays_file))
 
 
-def install(calendar: WorkingCalendar) -> None:
+def install(calendar: WorkingCalendar) -> Callable[[], None]:
+    """Count with `calendar` from now on; returns what puts the previous one back (an app's
+    lifespan ends with it, so apps started one after another in a process do not leak)."""
+    previous = list(_installed)
     _installed[:] = [calendar]
+
+    def restore() -> None:
+        _installed[:] = previous
+
+    return restore
 
 
 def current() -> WorkingCalendar:

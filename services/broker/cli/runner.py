@@ -1,5 +1,5 @@
 """How a broker command runs: with the broker's settings, its work in one transaction, and a
-refusal (a problem, a bad audit key) as a message and status 2."""
+refusal (a problem, a bad audit key or holidays file) as a message and status 2."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import TypeAlias, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit.keys import AuditKeyError, audit_keys_from_settings
+from broker.calendar.holidays_file import HolidaysFileError
 from broker.kit.problems import Problem
 from broker.settings import BrokerSettings
 from core.db import create_engine, create_sessionmaker
@@ -46,7 +47,7 @@ def broker_command(handler: Handler) -> Callable[[argparse.Namespace], int]:
             return handler(args, BrokerSettings())
         except Problem as problem:
             print(f"cdo-broker: {problem.detail}", file=sys.stderr)
-        except AuditKeyError as refused:
+        except (AuditKeyError, HolidaysFileError) as refused:
             print(f"cdo-broker: {refused}", file=sys.stderr)
         return 2
 

@@ -1,9 +1,9 @@
 """Clarifications: the step's CDO puts the step on hold and asks the requester; the answer
-resumes it, and the SLA deadline moves by the time on hold."""
+resumes it, and the working time that was left is left again (requests/step_clock.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +12,7 @@ from broker.requests.access import Acting, in_office, locked_visible, turn_of
 from broker.requests.exceptions import NotTheApprover, NotTheRequester, RequestClosed
 from broker.requests.lifecycle import StepStatus
 from broker.requests.progress import load_route
+from broker.requests.step_clock import resume_clock
 from core.events import RequestEventName
 from core.ids import new_id
 from core.models.requests import Clarification
@@ -64,11 +65,7 @@ async def answer_clarification(
     clarification = await repository.open_clarification(session, step.id) if step else None
     if step is None or clarification is None or step.on_hold_since is None:
         raise RequestClosed("no clarification is open on this request")
-    paused = int((now - step.on_hold_since).total_seconds())
-    step.held_seconds += paused
-    if step.due_at is not None:
-        step.due_at += timedelta(seconds=paused)
-    step.on_hold_since = None
+    paused = resume_clock(step, now)
     step.status = StepStatus.pending
     clarification.answer = answer
     clarification.answered_at = now

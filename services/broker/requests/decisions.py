@@ -36,6 +36,7 @@ from broker.requests.links import Links
 from broker.requests.progress import Route, approve_request, close_request, load_route, start_step
 from broker.requests.schemas import DecisionIn
 from broker.requests.signing import sign_decision
+from broker.requests.step_clock import working_clock_seconds
 from core.events import RequestEventName
 from core.ids import new_id
 from core.metrics import instruments
@@ -199,6 +200,7 @@ async def _record_decision(
             held_seconds=step.held_seconds,
             on_hold_since=step.on_hold_since,
         ),
+        working_seconds=working_clock_seconds(step, now),
         created_at=now,
     )
     try:

@@ -14,7 +14,7 @@ escalates when its deadline passes.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,7 @@ from broker.requests import publish, repository
 from broker.requests.lifecycle import StepStatus
 from broker.requests.links import Links
 from broker.requests.progress import Route, load_route, tell_approvers
+from broker.requests.step_clock import start_clock
 from broker.routing.model import DirectoryView
 from broker.routing.plan import hand_over_target
 from broker.routing.policy import Policy
@@ -159,6 +160,6 @@ async def _tell(
         if step.status == StepStatus.waiting:
             continue
         if step.status == StepStatus.pending:
-            step.due_at = now + timedelta(seconds=step.sla_seconds)
+            start_clock(step, now)
             step.reminded_at = None
         await tell_approvers(session, request, route, step, new_approvers, now=now, links=links)

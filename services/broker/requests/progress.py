@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +13,7 @@ from broker.grants.service import issue_grant
 from broker.requests import publish, repository
 from broker.requests.lifecycle import RequestStatus, StepStatus, can_transition
 from broker.requests.links import Links
+from broker.requests.step_clock import start_clock
 from core.events import RequestEventName
 from core.models.grants import Grant
 from core.models.requests import DataRequest, Decision, RequestStep, StepApprover
@@ -55,7 +56,7 @@ def begin_step(request: DataRequest, step: RequestStep, now: datetime) -> None:
     UPDATEs per filing); `start_step` to every later one."""
     step.status = StepStatus.pending
     step.started_at = now
-    step.due_at = now + timedelta(seconds=step.sla_seconds)
+    start_clock(step, now)
     request.current_step = step.index
 
 

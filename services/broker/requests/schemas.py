@@ -89,9 +89,26 @@ class StepOut(BaseModel):
     role: str
     status: str
     required: int
-    sla_seconds: int
+    sla_working_days: int | None = Field(
+        default=None,
+        description="the step's limit in working days (工作日); null when the policy gives "
+        "elapsed seconds",
+    )
+    sla_seconds: int = Field(
+        description="the limit in elapsed seconds; for a working-day limit its nominal length "
+        "(N x 86400), which no deadline uses: read due_at"
+    )
     started_at: datetime | None
-    due_at: datetime | None
+    due_at: datetime | None = Field(
+        description="when the current approvers' limit ends: with working days, 18:00 China "
+        "Standard Time on a working day; after a clarification, which carries the working time "
+        "that was left, a moment in a working day's office hours (09:00-18:00)"
+    )
+    calendar_note: str | None = Field(
+        default=None,
+        description="set when due_at counted a year the broker's calendar does not know by "
+        "weekends only (the operator adds the year to HOLIDAYS_FILE)",
+    )
     on_hold_since: datetime | None
     escalations: int
     approvers: list[ApproverOut]

@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypeVar
 
 from opentelemetry import context as otel_context
@@ -32,6 +32,7 @@ from broker.requests.handover import hand_over_request
 from broker.requests.lifecycle import RequestStatus
 from broker.requests.links import Links
 from broker.requests.progress import close_request, load_route, tell_approvers
+from broker.requests.step_clock import start_clock
 from broker.routing.model import DirectoryView
 from broker.routing.plan import escalation_target
 from broker.routing.policy import Policy
@@ -64,7 +65,7 @@ async def escalate_step(
     planned = {a.organisation_id for a in route.approvers}
     step.escalations += 1
     step.reminded_at = None  # the new approver is reminded before its own deadline
-    step.due_at = now + timedelta(seconds=step.sla_seconds)  # the new approver's own SLA
+    start_clock(step, now)  # the new approver's own SLA
     first: Escalation | None = None
     new_approvers: list[StepApprover] = []
     moves: list[dict[str, str | None]] = []

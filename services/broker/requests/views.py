@@ -31,9 +31,11 @@ def _step_out(
         role=step.role,
         status=step.status,
         required=step.required,
+        sla_working_days=step.sla_working_days,
         sla_seconds=step.sla_seconds,
         started_at=step.started_at,
         due_at=step.due_at,
+        calendar_note=step.calendar_note,
         on_hold_since=step.on_hold_since,
         escalations=step.escalations,
         approvers=[

@@ -136,7 +136,8 @@ class PlannedStep:
     role: str  # the policy's roles for this step, joined by "+"
     approvers: tuple[Approver, ...]
     required: int  # how many of `approvers` must approve; 1 <= required <= len(approvers)
-    sla_seconds: int
+    sla_seconds: int  # elapsed seconds, or the nominal length of a working-day limit
+    sla_working_days: int | None = None  # the limit in working days (None: in sla_seconds)
 
 
 @dataclass(frozen=True)

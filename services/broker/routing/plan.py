@@ -178,4 +178,5 @@ def _step(index: int, spec: StepSpec, approvers: tuple[Approver, ...]) -> Planne
         approvers=approvers,
         required=min(spec.required, len(approvers)),
         sla_seconds=spec.sla_seconds,
+        sla_working_days=spec.sla_working_days,
     )

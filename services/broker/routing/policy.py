@@ -11,6 +11,10 @@ Format (see `default_policy.yaml` for the default, DOMAIN rules 1-5):
 - A step names `approvers` by role (`provider_department` is the dataset's owner, whatever its kind)
   and takes `required: N` of them. **Without `required`, all of them must approve**: leaving the
   key out never silently weakens a step; a quorum is always written down.
+- A step's time limit is `sla_working_days` (due at the close of the Nth working day after the
+  step starts: broker/calendar). `sla_seconds`, elapsed seconds whatever the day, is what
+  policies said before working days; it still loads (the loader logs that it is deprecated) and
+  serves drills and tests whose steps must lapse within seconds.
 - The loader also refuses a policy in which some possible request matches no rule, so
   `plan_route` always finds one.
 
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import product
@@ -37,7 +42,9 @@ from broker.routing.model import REQUEST_KINDS, SHARING_CLASSES
 SCHEMA_FILE = Path(__file__).with_name("policy.schema.json")
 DEFAULT_POLICY_FILE = Path(__file__).with_name("default_policy.yaml")
 
+logger = logging.getLogger(__name__)
 Outcome = Literal["approve", "route", "refuse"]
+DAY_SECONDS = 86400
 
 
 class PolicyError(ValueError):
@@ -82,6 +89,10 @@ class Condition:
 class StepSpec:
     roles: tuple[str, ...]
     required: int
+    # Working days (the policy's `sla_working_days`), or None for a limit in elapsed seconds.
+    sla_working_days: int | None
+    # The limit in elapsed seconds; for a working-day limit its nominal length (N x 86 400),
+    # which the API shows as `sla_seconds` (clients of v1 read it) but no deadline uses.
     sla_seconds: int
 
 
@@ -116,7 +127,17 @@ def load_policy(path: Path | None = None) -> Policy:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise PolicyError(str(source), [("$", f"not valid YAML: {exc}")]) from exc
-    return parse_policy(data, source=str(source))
+    policy = parse_policy(data, source=str(source))
+    elapsed = [r.name for r in policy.rules if any(s.sla_working_days is None for s in r.steps)]
+    if elapsed:
+        logger.warning(
+            "routing policy %s: rules %s give sla_seconds, elapsed time whatever the calendar "
+            "(deprecated): their deadlines may fall on weekends and holidays; give "
+            "sla_working_days",
+            source,
+            ", ".join(elapsed),
+        )
+    return policy
 
 
 def parse_policy(data: object, *, source: str = "<data>") -> Policy:
@@ -159,7 +180,8 @@ def _rule(raw: dict[str, Any]) -> Rule:
             StepSpec(
                 roles=tuple(step["approvers"]),
                 required=step.get("required", len(step["approvers"])),
-                sla_seconds=step["sla_seconds"],
+                sla_working_days=step.get("sla_working_days"),
+                sla_seconds=step.get("sla_seconds") or step["sla_working_days"] * DAY_SECONDS,
             )
             for step in raw.get("steps", ())
         ),

@@ -61,12 +61,18 @@ class RequestStep(Base):
     role: Mapped[str] = mapped_column(String(200))
     required: Mapped[int] = mapped_column(Integer)
     sla_seconds: Mapped[int] = mapped_column(Integer)
+    # The limit in working days (requests/step_clock.py); None: `sla_seconds` of elapsed time.
+    sla_working_days: Mapped[int | None] = mapped_column(Integer)
     # waiting -> pending (-> on_hold -> pending)* -> approved | rejected | cancelled
     status: Mapped[str] = mapped_column(String(20))
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     on_hold_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     held_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    # Office time (working days, 09:00-18:00 CST) on hold: the evaluation's clock leaves it out.
+    held_working_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when `due_at` had to count a year the calendar does not know by weekends only.
+    calendar_note: Mapped[str | None] = mapped_column(Text)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalations: Mapped[int] = mapped_column(Integer, default=0)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -116,6 +122,9 @@ class Decision(Base):
     narrowing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Seconds the step's SLA clock ran before this decision, holds excluded (evaluation data).
     clock_seconds: Mapped[int] = mapped_column(Integer)
+    # The same in working time (office hours of working days, holds excluded): what the
+    # evaluation reports. Null on decisions recorded before working days were counted.
+    working_seconds: Mapped[int | None] = mapped_column(Integer)
     # A compact JWS over the decision's content by the broker's key (requests/signing.py).
     signature: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

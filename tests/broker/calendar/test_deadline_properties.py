@@ -14,10 +14,10 @@ from broker.calendar.deadlines import (
     CHINA,
     OFFICE_CLOSES,
     OFFICE_OPENS,
-    add_working_seconds,
+    add_working_time,
     china_day,
     deadline_after,
-    working_seconds_between,
+    working_time_between,
 )
 
 # The packaged years plus one an operator added in HOLIDAYS_FILE (a National Day week, a
@@ -42,7 +42,10 @@ moments = st.datetimes(
     min_value=datetime(FIRST, 1, 1), max_value=datetime(LAST + 2, 12, 31, 23, 59)
 ).map(lambda naive: naive.replace(tzinfo=CHINA).astimezone(UTC))
 limits = st.integers(min_value=1, max_value=60)
-spans = st.integers(min_value=0, max_value=40 * 9 * 3600)
+# Working time to the microsecond, up to forty office days.
+spans = st.integers(min_value=0, max_value=40 * 9 * 3600 * 10**6).map(
+    lambda us: timedelta(microseconds=us)
+)
 
 
 def _in_office_hours_of_a_working_day(moment: datetime) -> bool:
@@ -73,26 +76,26 @@ def test_a_longer_limit_never_ends_earlier(start: datetime, days: int) -> None:
 @FAST
 @given(moments, spans)
 def test_added_working_time_ends_in_office_hours_and_measures_back(
-    start: datetime, seconds: int
+    start: datetime, time: timedelta
 ) -> None:
-    end = add_working_seconds(CALENDAR, start, seconds).at
+    end = add_working_time(CALENDAR, start, time).at
     assert end >= start
     assert _in_office_hours_of_a_working_day(end)
-    assert working_seconds_between(CALENDAR, start, end) == seconds
+    assert working_time_between(CALENDAR, start, end) == time
 
 
 @FAST
 @given(moments, limits, spans, spans)
 def test_a_hold_carries_the_working_time_left(
-    start: datetime, days: int, until_hold: int, held: int
+    start: datetime, days: int, until_hold: timedelta, held: timedelta
 ) -> None:
     due = deadline_after(CALENDAR, start, days).at
-    held_at = add_working_seconds(CALENDAR, start, until_hold).at
-    resumed_at = add_working_seconds(CALENDAR, held_at, held).at
-    left = working_seconds_between(CALENDAR, held_at, due)
-    new_due = add_working_seconds(CALENDAR, resumed_at, left).at
+    held_at = add_working_time(CALENDAR, start, until_hold).at
+    resumed_at = add_working_time(CALENDAR, held_at, held).at
+    left = working_time_between(CALENDAR, held_at, due)
+    new_due = add_working_time(CALENDAR, resumed_at, left).at
     assert _in_office_hours_of_a_working_day(new_due)
-    assert working_seconds_between(CALENDAR, resumed_at, new_due) == left
+    assert working_time_between(CALENDAR, resumed_at, new_due) == left
     assert new_due >= due  # a hold never shortens the time to decide
 
 

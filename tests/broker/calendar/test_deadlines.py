@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from broker.calendar.days import WorkingCalendar, YearRules
 from broker.calendar.deadlines import (
     CHINA,
-    add_working_seconds,
+    add_working_time,
     deadline_after,
     working_seconds_between,
+    working_time_between,
 )
 
 CALENDAR = WorkingCalendar.packaged()
-HOUR = 3600
+HOUR = timedelta(hours=1)
 
 
 def cst(*parts: int) -> datetime:
@@ -70,34 +71,37 @@ def test_a_limit_is_at_least_one_working_day() -> None:
 
 def test_working_time_is_office_hours_of_working_days() -> None:
     # Friday 17:00 to Monday 10:00: one hour on Friday, one on Monday.
-    assert working_seconds_between(CALENDAR, cst(2026, 12, 4, 17), cst(2026, 12, 7, 10)) == 2 * HOUR
+    assert working_time_between(CALENDAR, cst(2026, 12, 4, 17), cst(2026, 12, 7, 10)) == 2 * HOUR
     # A night is no working time; a whole office day is nine hours.
-    assert working_seconds_between(CALENDAR, cst(2026, 12, 7, 19), cst(2026, 12, 8, 8)) == 0
-    assert working_seconds_between(CALENDAR, cst(2026, 12, 8), cst(2026, 12, 9)) == 9 * HOUR
-    assert working_seconds_between(CALENDAR, cst(2026, 12, 9), cst(2026, 12, 8)) == 0
+    assert working_time_between(CALENDAR, cst(2026, 12, 7, 19), cst(2026, 12, 8, 8)) == 0 * HOUR
+    assert working_time_between(CALENDAR, cst(2026, 12, 8), cst(2026, 12, 9)) == 9 * HOUR
+    assert working_time_between(CALENDAR, cst(2026, 12, 9), cst(2026, 12, 8)) == 0 * HOUR
     # The whole National Day week has none.
-    assert working_seconds_between(CALENDAR, cst(2026, 10, 1), cst(2026, 10, 8)) == 0
+    assert working_time_between(CALENDAR, cst(2026, 10, 1), cst(2026, 10, 8)) == 0 * HOUR
+    # The evaluation counts whole seconds.
+    half = timedelta(seconds=1.5)
+    assert working_seconds_between(CALENDAR, cst(2026, 12, 8, 10), cst(2026, 12, 8, 10) + half) == 1
 
 
 def test_adding_working_time_skips_nights_weekends_and_holidays() -> None:
     # Friday 17:00 plus two hours: one on Friday, one on Monday from 09:00.
-    assert add_working_seconds(CALENDAR, cst(2026, 12, 4, 17), 2 * HOUR).at == cst(2026, 12, 7, 10)
+    assert add_working_time(CALENDAR, cst(2026, 12, 4, 17), 2 * HOUR).at == cst(2026, 12, 7, 10)
     # Nothing left, asked at night: the next office moment, on a working day.
-    assert add_working_seconds(CALENDAR, cst(2026, 12, 5, 20), 0).at == cst(2026, 12, 7, 9)
+    assert add_working_time(CALENDAR, cst(2026, 12, 5, 20), timedelta()).at == cst(2026, 12, 7, 9)
     # Exactly a day's worth from an opening ends at that day's close, not the next morning.
-    assert add_working_seconds(CALENDAR, cst(2026, 12, 7, 9), 9 * HOUR).at == cst(2026, 12, 7, 18)
+    assert add_working_time(CALENDAR, cst(2026, 12, 7, 9), 9 * HOUR).at == cst(2026, 12, 7, 18)
 
 
 def test_a_hold_carries_the_working_time_that_was_left() -> None:
     due = deadline_after(CALENDAR, cst(2026, 12, 7, 10), 2).at  # Wednesday 9 Dec 18:00
     held_at, resumed_at = cst(2026, 12, 8, 10), cst(2026, 12, 8, 15)  # five office hours
-    left = working_seconds_between(CALENDAR, held_at, due)
+    left = working_time_between(CALENDAR, held_at, due)
     assert left == 17 * HOUR
-    assert add_working_seconds(CALENDAR, resumed_at, left).at == cst(2026, 12, 10, 14)
+    assert add_working_time(CALENDAR, resumed_at, left).at == cst(2026, 12, 10, 14)
     # Held over a weekend night only: nothing moves.
     friday = deadline_after(CALENDAR, cst(2026, 12, 1, 10), 3).at  # Friday 4 Dec 18:00
-    left = working_seconds_between(CALENDAR, cst(2026, 12, 2, 19), friday)
-    assert add_working_seconds(CALENDAR, cst(2026, 12, 3, 8), left).at == friday
+    left = working_time_between(CALENDAR, cst(2026, 12, 2, 19), friday)
+    assert add_working_time(CALENDAR, cst(2026, 12, 3, 8), left).at == friday
 
 
 def test_naive_moments_are_refused() -> None:

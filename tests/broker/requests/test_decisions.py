@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.calendar.deadlines import china_day, working_time_between
+from broker.calendar.installed import current
 from core.models.outbox import OutboxEvent
 from core.models.requests import Decision
 from testing.clients import Headers, decide, file
@@ -198,6 +200,12 @@ async def test_a_clarification_pauses_the_sla_clock(
     step = answered.json()["route"][0]
     assert step["status"] == "pending"
     assert step["on_hold_since"] is None
-    paused = datetime.fromisoformat(step["due_at"]) - due_before
+    due_after = datetime.fromisoformat(step["due_at"])
     answered_at = datetime.fromisoformat(answered.json()["updated_at"])
-    assert paused == timedelta(seconds=int((answered_at - on_hold_since).total_seconds()))
+    # The working time left when the hold began is left when it ends (office hours of working
+    # days: a hold over a night or a weekend moves nothing).
+    calendar = current()
+    left = working_time_between(calendar, on_hold_since, due_before)
+    assert working_time_between(calendar, answered_at, due_after) == left
+    assert due_after >= due_before
+    assert calendar.is_working_day(china_day(due_after))

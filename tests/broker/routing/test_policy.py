@@ -71,6 +71,30 @@ def test_the_default_policy_loads() -> None:
         "conditional",
     ]
     assert load_policy(DEFAULT_POLICY_FILE) == policy
+    limits = {(r.name, s.sla_working_days) for r in policy.rules for s in r.steps}
+    assert limits == {
+        ("not-shareable-with-legal-basis", 3),
+        ("conditional-cross-level-or-return", 2),
+        ("conditional-cross-level-or-return", 3),
+        ("conditional", 3),
+    }
+
+
+def test_a_limit_in_working_days_keeps_its_nominal_seconds_for_v1_clients() -> None:
+    data = _with({"steps": [{"approvers": ["provider_department"], "sla_working_days": 2}]})
+    (step,) = parse_policy(data).rules[0].steps
+    assert (step.sla_working_days, step.sla_seconds) == (2, 2 * 86400)
+
+
+def test_a_policy_in_elapsed_seconds_still_loads_and_is_called_deprecated(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    old = tmp_path / "policy.yaml"
+    old.write_text(yaml.safe_dump(VALID), encoding="utf-8")
+    (step,) = load_policy(old).rules[0].steps
+    assert (step.sla_working_days, step.sla_seconds) == (None, 60)
+    assert "rules conditional give sla_seconds" in caplog.text
+    assert "deprecated" in caplog.text
 
 
 def test_a_minimal_policy_parses_and_required_defaults_to_all() -> None:
@@ -116,7 +140,21 @@ def test_the_schema_speaks_the_planners_vocabulary() -> None:
         (
             {"steps": [{"approvers": ["provider_department"]}]},
             "$.rules[0].steps[0]",
-            "'sla_seconds' is a required property",
+            "'sla_working_days' is a required property",
+        ),
+        (
+            {
+                "steps": [
+                    {"approvers": ["provider_department"], "sla_seconds": 60, "sla_working_days": 2}
+                ]
+            },
+            "$.rules[0].steps[0].sla_working_days",
+            "give sla_working_days or sla_seconds, not both",
+        ),
+        (
+            {"steps": [{"approvers": ["provider_department"], "sla_working_days": 0}]},
+            "$.rules[0].steps[0].sla_working_days",
+            "less than the minimum of 1",
         ),
         (
             {"steps": [{"approvers": ["provider_department"], "sla_seconds": 0}]},

@@ -222,8 +222,10 @@ def _route_rows(request: DataRequest, plan: routing.Plan) -> Route:
             role=planned.role,
             required=planned.required,
             sla_seconds=planned.sla_seconds,
+            sla_working_days=planned.sla_working_days,
             status=StepStatus.waiting,
             held_seconds=0,
+            held_working_seconds=0,
             escalations=0,
         )
         route.steps.append(step)
