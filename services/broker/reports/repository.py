@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -106,15 +106,25 @@ async def decisions(session: AsyncSession, f: ReportFilter) -> dict[Key, Decisio
     return {k: DecisionCounts(*v) for k, v in (await _counts(session, stmt)).items()}
 
 
-async def decision_clocks(session: AsyncSession, f: ReportFilter) -> dict[Key, list[int]]:
-    """Each key's SLA-clock seconds before its decisions: percentiles are taken in Python."""
+@dataclass
+class Clocks:
+    elapsed: list[int] = field(default_factory=list)  # SLA-clock seconds, holds excluded
+    working: list[int] = field(default_factory=list)  # the same in working time, where recorded
+
+
+async def decision_clocks(session: AsyncSession, f: ReportFilter) -> dict[Key, Clocks]:
+    """Each key's clock seconds before its decisions: percentiles are taken in Python.
+    Decisions recorded before working time was (revision 0014) have no working time."""
     key, _ = _keyed(f, Decision.organisation_id, Decision.appointment_id)
-    stmt = select(*key, Decision.clock_seconds).where(
+    stmt = select(*key, Decision.clock_seconds, Decision.working_seconds).where(
         _during(Decision.created_at, f), _at_level(Decision.organisation_id, f)
     )
-    clocks: dict[Key, list[int]] = defaultdict(list)
+    clocks: dict[Key, Clocks] = defaultdict(Clocks)
     for row in await session.execute(stmt):
-        clocks[(row[0], row[1])].append(row[2])
+        clock = clocks[(row[0], row[1])]
+        clock.elapsed.append(row[2])
+        if row[3] is not None:
+            clock.working.append(row[3])
     return clocks
 
 

@@ -32,6 +32,14 @@ class CdoEvaluationRow(BaseModel):
     rejected: int
     decision_seconds_median: int | None = Field(description="nearest-rank; null without decisions")
     decision_seconds_p90: int | None = Field(description="nearest-rank; null without decisions")
+    decision_working_seconds_median: int | None = Field(
+        default=None,
+        description="in working time (office hours of working days, holds excluded); "
+        "nearest-rank; null without decisions",
+    )
+    decision_working_seconds_p90: int | None = Field(
+        default=None, description="in working time; nearest-rank; null without decisions"
+    )
     sla_breaches: int
     escalations_caused: int
     escalations_received: int

@@ -10,6 +10,11 @@ and applies to when each thing happened:
 - decision_seconds_median / _p90: nearest-rank percentiles of those decisions' SLA-clock
   seconds (`Decision.clock_seconds`: from the step's start to the decision, holds for
   clarification excluded); null without decisions;
+- decision_working_seconds_median / _p90: the same in working time (`Decision.working_seconds`:
+  office hours of working days, 09:00-18:00 China Standard Time, holds excluded; see
+  broker/calendar/deadlines.py), the measure a CDO is held to, since a request filed on a Friday
+  evening and decided on Monday morning took no working time; decisions recorded before working
+  time was counted are left out; null without such decisions;
 - sla_breaches: steps the body let lapse in the window (counted once per step);
   escalations_caused: escalations recorded against the body in the window (a step whose
   lapse found nobody further up can lapse at the same body again);
@@ -41,7 +46,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.kit.problems import Problem
 from broker.reports import repository
-from broker.reports.repository import DecisionCounts, EscalationCounts, Key, ReportFilter
+from broker.reports.repository import (
+    Clocks,
+    DecisionCounts,
+    EscalationCounts,
+    Key,
+    ReportFilter,
+)
 from broker.reports.schemas import CSV_COLUMNS, CdoEvaluationReport, CdoEvaluationRow, GroupBy
 from core.models.directory import Appointment, Level, Organisation
 
@@ -90,11 +101,13 @@ async def cdo_evaluation(
 
     no_decisions = DecisionCounts(0, 0, 0, 0)
     no_escalations = EscalationCounts(0, 0)
+    no_clock = Clocks()
     rows = []
     for key in keys:
         org_id, appointment_id = key
         counts = decisions.get(key, no_decisions)
         lapses = caused.get(key, no_escalations)
+        clock = clocks.get(key, no_clock)
         rows.append(
             _row(
                 orgs[org_id],
@@ -104,8 +117,10 @@ async def cdo_evaluation(
                 decided_by_delegate=counts.by_delegate,
                 approved=counts.approved,
                 rejected=counts.rejected,
-                decision_seconds_median=nearest_rank(clocks.get(key, []), 50),
-                decision_seconds_p90=nearest_rank(clocks.get(key, []), 90),
+                decision_seconds_median=nearest_rank(clock.elapsed, 50),
+                decision_seconds_p90=nearest_rank(clock.elapsed, 90),
+                decision_working_seconds_median=nearest_rank(clock.working, 50),
+                decision_working_seconds_p90=nearest_rank(clock.working, 90),
                 sla_breaches=lapses.breaches,
                 escalations_caused=lapses.escalations,
                 escalations_received=received.get(key, 0),

@@ -211,14 +211,17 @@ async def test_a_cdos_row_counts_decisions_times_lapses_clarifications_and_revoc
             .where(Grant.id == granted["grant_id"])
             .values(status="revoked", revoked_at=now, revoked_by="gd-dsb", revoke_reason="test")
         )
-        # known SLA-clock times (the API decided within a second): 1 h, 2 h, 3 h
+        # known SLA-clock times (the API decided within a second): 1 h, 2 h, 3 h elapsed, of
+        # which 1 h, 0 h (a night) and 2 h working time
         decisions = await session.scalars(
             select(Decision)
             .where(Decision.organisation_id == body.id)
             .order_by(Decision.created_at)
         )
-        for decision, hours in zip(decisions, (1, 2, 3), strict=True):
+        for decision, hours, working in zip(decisions, (1, 2, 3), (1, 0, 2), strict=True):
+            assert decision.working_seconds is not None  # recorded by the decision
             decision.clock_seconds = hours * 3600
+            decision.working_seconds = working * 3600
         await session.commit()
 
     expected = {
@@ -229,6 +232,8 @@ async def test_a_cdos_row_counts_decisions_times_lapses_clarifications_and_revoc
         "rejected": 1,
         "decision_seconds_median": 7200,
         "decision_seconds_p90": 10800,
+        "decision_working_seconds_median": 3600,
+        "decision_working_seconds_p90": 7200,
         "sla_breaches": 1,
         "escalations_caused": 1,
         "escalations_received": 0,
@@ -253,6 +258,8 @@ async def test_a_cdos_row_counts_decisions_times_lapses_clarifications_and_revoc
     assert _measures(_rows(before, body.id)[0]) == dict.fromkeys(expected, 0) | {
         "decision_seconds_median": None,
         "decision_seconds_p90": None,
+        "decision_working_seconds_median": None,
+        "decision_working_seconds_p90": None,
     }  # the CDO was in office, idle: a row of zeros
 
 

@@ -907,6 +907,20 @@ class CdoEvaluationRow(BaseModel):
         int | None,
         Field(description="nearest-rank; null without decisions", title="Decision Seconds P90"),
     ]
+    decision_working_seconds_median: Annotated[
+        int | None,
+        Field(
+            description="in working time (office hours of working days, holds excluded); nearest-rank; null without decisions",
+            title="Decision Working Seconds Median",
+        ),
+    ] = None
+    decision_working_seconds_p90: Annotated[
+        int | None,
+        Field(
+            description="in working time; nearest-rank; null without decisions",
+            title="Decision Working Seconds P90",
+        ),
+    ] = None
     escalations_caused: Annotated[int, Field(title="Escalations Caused")]
     escalations_received: Annotated[int, Field(title="Escalations Received")]
     grants_revoked_after_approval: Annotated[int, Field(title="Grants Revoked After Approval")]
