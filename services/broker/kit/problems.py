@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from broker.kit.languages import Language, preferred_language
 from core.db import database_unavailable
 
 PROBLEM_BASE = "https://cdo-broker.gd.gov.cn/problems/"
@@ -23,23 +24,36 @@ logger = logging.getLogger(__name__)
 
 
 class Problem(Exception):
-    """A domain error the API reports as problem JSON. Subclass it next to the service."""
+    """A domain error the API reports as problem JSON. Subclass it next to the service.
+
+    A problem that gives `title_zh` (and `detail_zh` when raised) is answered in Chinese unless
+    the caller's `Accept-Language` prefers English (kit/languages.py); `title` and `detail` are
+    the English. Without them it is answered as written."""
 
     status: int = 400
     slug: str = "bad-request"
     title: str = "Bad request"
+    title_zh: str | None = None
 
     def __init__(
         self,
         detail: str,
         *,
+        detail_zh: str | None = None,
         headers: dict[str, str] | None = None,
         **extensions: Any,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.detail_zh = detail_zh
         self.headers = headers or {}
         self.extensions = extensions
+
+    def texts(self, language: Language) -> tuple[str, str]:
+        """(title, detail) in `language`, where the problem has them in it."""
+        if language is Language.zh and self.title_zh is not None:
+            return self.title_zh, self.detail_zh or self.detail
+        return self.title, self.detail
 
 
 class InvalidField(Problem):
@@ -127,13 +141,18 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Problem)
+    language = preferred_language(request.headers.get("accept-language"))
+    title, detail = exc.texts(language)
+    headers = dict(exc.headers)
+    if exc.title_zh is not None:
+        headers |= {"Content-Language": language.value, "Vary": "Accept-Language"}
     return problem_response(
         exc.status,
         exc.slug,
-        exc.title,
-        exc.detail,
+        title,
+        detail,
         instance=request.url.path,
-        headers=exc.headers,
+        headers=headers,
         **exc.extensions,
     )
 
