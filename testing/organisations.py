@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.directory.service import give_receipt
 from core.models.catalog import Dataset
 from core.models.directory import Appointment, Organisation
 from testing.clients import TokenFactory, bearer
@@ -80,17 +81,19 @@ async def fresh_body(
         )
         await session.flush()  # before its appointment: no relationship() orders the two
         if cdo:
-            session.add(
-                Appointment(
-                    id=f"apt_{secrets.token_hex(8)}",
-                    organisation_id=org_id,
-                    person_name="安测试",
-                    title="副局长",
-                    appointed_by="测试党组",
-                    filed_with_id="gd-dsb",
-                    starts_at=datetime.now(UTC) - timedelta(days=365),
-                )
+            appointment = Appointment(
+                id=f"apt_{secrets.token_hex(8)}",
+                organisation_id=org_id,
+                person_name="安测试",
+                title="副局长",
+                appointed_by="测试党组",
+                filed_with_id="gd-dsb",
+                starts_at=datetime.now(UTC) - timedelta(days=365),
             )
+            bureau = await session.get(Organisation, "gd-dsb")
+            assert bureau is not None
+            await give_receipt(session, appointment, bureau, filed_at=appointment.starts_at)
+            session.add(appointment)
         await session.commit()
     return org_id
 

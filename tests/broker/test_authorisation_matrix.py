@@ -85,6 +85,8 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/v1/organisations"): Expect(DIRECTORY_ADMIN, 201, 403),
     ("PATCH", "/v1/organisations/{organisation_id}"): Expect(DIRECTORY_ADMIN, 200, 403),
     ("GET", "/v1/organisations/{organisation_id}/appointments"): Expect(ANY_TOKEN, 200, SHARED),
+    # the CDO roster: any token, for a body in the caller's jurisdiction (and only those listed)
+    ("GET", "/v1/organisations/{organisation_id}/cdo-roster"): Expect(ANY_TOKEN, 200, 403),
     ("POST", "/v1/appointments"): Expect(DIRECTORY_ADMIN, 201, 403),
     ("POST", "/v1/appointments/{appointment_id}/end"): Expect(DIRECTORY_ADMIN, 200, 403),
     # a CDO delegates its own decisions: approvals:decide (or directory:admin), in the service
@@ -488,6 +490,11 @@ async def _(w: World) -> Call:
         REQUESTER,
         shows=lambda body: any(a["organisation_id"] == REQUESTER for a in body),
     )
+
+
+@builds("GET", "/v1/organisations/{organisation_id}/cdo-roster")
+async def _(w: World) -> Call:
+    return Call("/v1/organisations/gz-gov/cdo-roster", ADMIN, OTHER_ADMIN)
 
 
 @builds("POST", "/v1/appointments")

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import chinese_calendar
 import pytest
 import yaml
 
@@ -38,10 +39,11 @@ ORG_KEYS = {
     "government_id", "parent_id", "pilot",
 }  # fmt: skip
 DATASET_KEYS = {"id", "name", "name_en", "owner_id", "sharing_class", "fields"}
-CDO_KEYS = {"person_name", "title", "appointed_by", "filed_with", "starts_on"}
+CDO_KEYS = {"person_name", "title", "appointed_by", "filed_with", "starts_on", "filed_on"}
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
-FIRST_CDO_DAY, LAST_CDO_DAY = date(2021, 6, 1), date(2021, 12, 31)
+# The plan (23 April 2021) wanted the CDO lists filed by the end of May 2021 (四(一)).
+PLAN_DAY, LISTS_DUE = date(2021, 4, 23), date(2021, 5, 31)
 
 
 @pytest.fixture(scope="module")
@@ -293,7 +295,11 @@ def test_cdo_appointments_are_well_formed(orgs: list[dict[str, Any]]) -> None:
             assert cdo[key].strip(), (org["id"], key)
         assert "副" in cdo["title"], org["id"]  # a deputy head in charge of digital government
         assert isinstance(cdo["starts_on"], date), org["id"]
-        assert FIRST_CDO_DAY <= cdo["starts_on"] <= LAST_CDO_DAY, org["id"]
+        assert isinstance(cdo["filed_on"], date), org["id"]
+        assert PLAN_DAY < cdo["starts_on"] <= cdo["filed_on"] <= LISTS_DUE, org["id"]
+        # Appointed and filed on working days (Saturday 8 May 2021 was one: Labour Day's 调休).
+        assert chinese_calendar.is_workday(cdo["starts_on"]), org["id"]
+        assert chinese_calendar.is_workday(cdo["filed_on"]), org["id"]
 
 
 def test_cdo_people_are_distinct(orgs: list[dict[str, Any]]) -> None:
@@ -315,8 +321,10 @@ def test_cdo_filing_and_appointing_follow_the_plan(
         assert filed_with["kind"] == "data_bureau", org["id"]
         if org["kind"] == "government":
             # Government CDOs: appointed by a digital-government leading group, filed with the
-            # provincial data bureau.
-            assert filed_with["id"] == province_bureau["id"], org["id"]
+            # data bureau one level up (CONTRACT v2): a city's with the provincial bureau, a
+            # county's or town's with its city's; the province's with its own bureau.
+            above = org["parent_id"] or org["id"]
+            assert filed_with["id"] == _bureau_of(orgs, above)["id"], org["id"]
             assert cdo["appointed_by"].endswith("领导小组"), org["id"]
             if org["level"] in ("county", "town"):
                 city = by_id[org["parent_id"]]
@@ -326,7 +334,8 @@ def test_cdo_filing_and_appointing_follow_the_plan(
             assert filed_with["id"] == _bureau_of(orgs, org["government_id"])["id"], org["id"]
             assert cdo["appointed_by"].startswith(org["name"]), org["id"]
         else:
-            # Data bureaus: the provincial one files with itself, city ones with the province.
+            # Data bureaus: as their government, so the provincial one files with itself and
+            # city ones with the province.
             assert filed_with["id"] == province_bureau["id"], org["id"]
             assert cdo["appointed_by"].startswith(org["name"]), org["id"]
 

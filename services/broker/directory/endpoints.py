@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from broker.directory import delegations as delegation_service
-from broker.directory import repository, service
+from broker.directory import repository, roster, service
+from broker.directory.filing import FilingState
 from broker.directory.schemas import (
     AppointmentOut,
+    CdoRoster,
     DelegationIn,
     DelegationOut,
     DelegationRevokeIn,
@@ -93,6 +95,31 @@ async def appointment_history(
     await service.get_organisation(session, organisation_id)
     history = await repository.appointment_history(session, organisation_id)
     return [AppointmentOut.model_validate(a) for a in history]
+
+
+@router.get(
+    "/organisations/{organisation_id}/cdo-roster",
+    summary="The CDOs of a jurisdiction and their filing (备案) state",
+    responses=problems(403, 404),
+)
+async def cdo_roster(
+    organisation_id: str,
+    session: SessionDep,
+    caller: CallerDep,
+    pilot: bool | None = None,
+    filing_state: FilingState | None = None,
+) -> CdoRoster:
+    """For a government or its data bureau: that government and every body under it; for a
+    department: itself. Only bodies inside the caller's jurisdiction are listed, and the body
+    named must be one (403 `outside-jurisdiction`)."""
+    return await roster.cdo_roster(
+        session,
+        organisation_id,
+        caller_id=caller.organisation_id,
+        now=utcnow(),
+        pilot=pilot,
+        state=filing_state,
+    )
 
 
 @router.post(

@@ -22,6 +22,15 @@ class InvalidDirectoryChange(Problem):
     title = "Invalid directory change"
 
 
+class WrongFilingBureau(Problem):
+    """An appointment filed with another bureau than the rules name (directory/filing.py)."""
+
+    status = 422
+    slug = "wrong-filing-bureau"
+    title = "Filed with the wrong data bureau"
+    title_zh = "备案机关不符"
+
+
 class NoActiveCDO(Problem):
     status = 422
     slug = "no-active-cdo"

@@ -71,6 +71,25 @@ async def lock_organisation(session: AsyncSession, organisation_id: str) -> Orga
     return await session.scalar(query)
 
 
+async def next_filing_sequence(session: AsyncSession, bureau_id: str, year: int) -> int:
+    """The bureau's next receipt number in `year`. The caller holds the bureau's row lock
+    (`lock_organisation`), so two filings with one bureau never take the same number; the
+    unique constraint is the backstop."""
+    last = await session.scalar(
+        select(func.max(Appointment.filing_sequence)).where(
+            Appointment.filed_with_id == bureau_id, Appointment.filing_year == year
+        )
+    )
+    return (last or 0) + 1
+
+
+async def organisations_by_id(
+    session: AsyncSession, organisation_ids: Sequence[str]
+) -> dict[str, Organisation]:
+    query = select(Organisation).where(Organisation.id.in_(organisation_ids))
+    return {o.id: o for o in await session.scalars(query)}
+
+
 async def overlapping_appointments(
     session: AsyncSession,
     organisation_id: str,

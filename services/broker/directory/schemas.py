@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from broker.directory.filing import FilingState
 from core.models.directory import Level, OrgKind
 
 OrgId = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
@@ -31,6 +32,11 @@ class AppointmentOut(BaseModel):
     title: str
     appointed_by: str
     filed_with_id: str
+    filed_at: datetime = Field(description="when the bureau took the filing")
+    filing_receipt: str = Field(
+        description="the filing receipt (备案号): the bureau's division code, the year and its "
+        "sequence number that year, e.g. 440000-2021-0007"
+    )
     starts_at: datetime
     ends_at: datetime | None
     end_reason: str | None
@@ -105,7 +111,13 @@ class AppointmentIn(BaseModel):
     )
     title: str = Field(min_length=1, max_length=100)
     appointed_by: str = Field(min_length=1, max_length=200)
-    filed_with_id: str = Field(description="the data bureau the appointment is filed with")
+    filed_with_id: str | None = Field(
+        default=None,
+        description="the data bureau the appointment is filed with (备案): a government's CDO "
+        "with the bureau one level up (a city's with the provincial bureau), a department's or "
+        "bureau's with its own government's; default: that bureau; another is 422 "
+        "wrong-filing-bureau",
+    )
     starts_at: AwareDatetime
     ends_at: AwareDatetime | None = None
     replaces: str | None = Field(
@@ -172,3 +184,29 @@ class DelegationOut(BaseModel):
     reason: str | None
     revoked_at: datetime | None
     created_at: datetime
+
+
+class RosterEntry(BaseModel):
+    organisation_id: str
+    organisation_name: str
+    kind: OrgKind
+    level: Level
+    pilot: bool
+    filing_state: FilingState = Field(
+        description="filed: a CDO in office, filed with the bureau the rules name; misfiled: "
+        "filed with another (before the rule, or since the body moved); vacant: no CDO in office"
+    )
+    expected_filed_with_id: str | None = Field(
+        description="the data bureau the rules name for this body's CDO"
+    )
+    cdo: CDOSummary | None
+    filed_with_id: str | None
+    filing_receipt: str | None = Field(description="the filing receipt (备案号)")
+    filed_at: datetime | None
+
+
+class CdoRoster(BaseModel):
+    organisation_id: str
+    as_of: datetime
+    counts: dict[FilingState, int] = Field(description="the entries listed, by filing state")
+    entries: list[RosterEntry]

@@ -17,6 +17,8 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.calendar.deadlines import OFFICE_OPENS
+from broker.directory.service import give_receipt
 from broker.oauth.clients import create_client
 from broker.oauth.scopes import demo_scopes_for
 from core.ids import new_id
@@ -72,6 +74,10 @@ def _start_of_day(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=CHINA)
 
 
+def _office_opens(day: date) -> datetime:
+    return datetime.combine(day, OFFICE_OPENS, tzinfo=CHINA)
+
+
 async def seed_pilot(session: AsyncSession, data: dict[str, Any]) -> SeedReport:
     report = SeedReport()
     existing_orgs = set(await session.scalars(select(Organisation.id)))
@@ -84,23 +90,30 @@ async def seed_pilot(session: AsyncSession, data: dict[str, Any]) -> SeedReport:
             report.organisations += 1
             await session.flush()  # parents first: a child's foreign key needs its parent row
     # Appointments after every body exists: a CDO is filed with a bureau listed after its body.
-    for entry in data["organisations"]:
-        cdo = entry.get("cdo")
-        if cdo and entry["id"] not in with_history:
-            session.add(
-                Appointment(
-                    id=new_id("apt"),
-                    organisation_id=entry["id"],
-                    person_name=cdo["person_name"],
-                    title=cdo["title"],
-                    appointed_by=cdo["appointed_by"],
-                    filed_with_id=cdo["filed_with"],
-                    starts_at=_start_of_day(cdo["starts_on"]),
-                    ends_at=None,
-                )
-            )
-            report.appointments += 1
-    await session.flush()
+    # Receipts are numbered per bureau in the order filed (file order within a day).
+    new = [
+        (entry["cdo"]["filed_on"], n, entry)
+        for n, entry in enumerate(data["organisations"])
+        if entry.get("cdo") and entry["id"] not in with_history
+    ]
+    for filed_on, _, entry in sorted(new, key=lambda item: item[:2]):
+        cdo = entry["cdo"]
+        appointment = Appointment(
+            id=new_id("apt"),
+            organisation_id=entry["id"],
+            person_name=cdo["person_name"],
+            title=cdo["title"],
+            appointed_by=cdo["appointed_by"],
+            filed_with_id=cdo["filed_with"],
+            starts_at=_start_of_day(cdo["starts_on"]),
+            ends_at=None,
+        )
+        bureau = await session.get(Organisation, cdo["filed_with"])
+        assert bureau is not None, f"{entry['id']}: no bureau {cdo['filed_with']}"
+        await give_receipt(session, appointment, bureau, filed_at=_office_opens(filed_on))
+        session.add(appointment)
+        await session.flush()  # the next receipt of this bureau counts this one
+        report.appointments += 1
     existing_datasets = set(await session.scalars(select(Dataset.id)))
     for entry in data["datasets"]:
         if entry["id"] in existing_datasets:

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.clock import utcnow
@@ -44,7 +54,11 @@ class Appointment(Base):
     """A CDO appointment (任命) and its filing (备案). Rows are never deleted: history is kept."""
 
     __tablename__ = "cdo_appointments"
-    __table_args__ = (Index("ix_cdo_appointments_org_window", "organisation_id", "starts_at"),)
+    __table_args__ = (
+        Index("ix_cdo_appointments_org_window", "organisation_id", "starts_at"),
+        # Receipts are numbered per bureau and year (directory/filing.py).
+        UniqueConstraint("filed_with_id", "filing_year", "filing_sequence"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
@@ -54,6 +68,11 @@ class Appointment(Base):
     title: Mapped[str] = mapped_column(String(100))
     appointed_by: Mapped[str] = mapped_column(String(200))
     filed_with_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    # The filing (备案): when the bureau took it, and the receipt (备案号) it gave.
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    filing_year: Mapped[int] = mapped_column(Integer)  # in China Standard Time
+    filing_sequence: Mapped[int] = mapped_column(Integer)
+    filing_receipt: Mapped[str] = mapped_column(String(40))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(Text)

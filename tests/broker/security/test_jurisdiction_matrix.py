@@ -287,7 +287,6 @@ async def _(case: Case, sessionmaker: Sessions, *_: Any) -> Call:
         "person_name": "继任者",
         "title": "副局长",
         "appointed_by": "测试党组",
-        "filed_with_id": "gd-dsb",
         "starts_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
         "replaces": await _appointment_of(sessionmaker, case.target),
     }

@@ -24,9 +24,12 @@ class AppointmentIn(BaseModel):
     appointed_by: Annotated[str, Field(max_length=200, min_length=1, title="Appointed By")]
     ends_at: Annotated[AwareDatetime | None, Field(title="Ends At")] = None
     filed_with_id: Annotated[
-        str,
-        Field(description="the data bureau the appointment is filed with", title="Filed With Id"),
-    ]
+        str | None,
+        Field(
+            description="the data bureau the appointment is filed with (备案): a government's CDO with the bureau one level up (a city's with the provincial bureau), a department's or bureau's with its own government's; default: that bureau; another is 422 wrong-filing-bureau",
+            title="Filed With Id",
+        ),
+    ] = None
     organisation_id: Annotated[str, Field(title="Organisation Id")]
     person_id: Annotated[
         str | None,
@@ -55,7 +58,17 @@ class AppointmentOut(BaseModel):
     created_at: Annotated[AwareDatetime, Field(title="Created At")]
     end_reason: Annotated[str | None, Field(title="End Reason")]
     ends_at: Annotated[AwareDatetime | None, Field(title="Ends At")]
+    filed_at: Annotated[
+        AwareDatetime, Field(description="when the bureau took the filing", title="Filed At")
+    ]
     filed_with_id: Annotated[str, Field(title="Filed With Id")]
+    filing_receipt: Annotated[
+        str,
+        Field(
+            description="the filing receipt (备案号): the bureau's division code, the year and its sequence number that year, e.g. 440000-2021-0007",
+            title="Filing Receipt",
+        ),
+    ]
     id: Annotated[str, Field(title="Id")]
     organisation_id: Annotated[str, Field(title="Organisation Id")]
     person_id: Annotated[
@@ -797,6 +810,37 @@ class RequestStatus(RootModel[Literal["pending", "approved", "rejected", "cancel
     ]
 
 
+class RosterEntry(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    cdo: CDOSummary | None
+    expected_filed_with_id: Annotated[
+        str | None,
+        Field(
+            description="the data bureau the rules name for this body's CDO",
+            title="Expected Filed With Id",
+        ),
+    ]
+    filed_at: Annotated[AwareDatetime | None, Field(title="Filed At")]
+    filed_with_id: Annotated[str | None, Field(title="Filed With Id")]
+    filing_receipt: Annotated[
+        str | None, Field(description="the filing receipt (备案号)", title="Filing Receipt")
+    ]
+    filing_state: Annotated[
+        Literal["filed", "misfiled", "vacant"],
+        Field(
+            description="filed: a CDO in office, filed with the bureau the rules name; misfiled: filed with another (before the rule, or since the body moved); vacant: no CDO in office",
+            title="FilingState",
+        ),
+    ]
+    kind: Annotated[Literal["government", "department", "data_bureau"], Field(title="OrgKind")]
+    level: Annotated[Literal["province", "city", "county", "town"], Field(title="Level")]
+    organisation_id: Annotated[str, Field(title="Organisation Id")]
+    organisation_name: Annotated[str, Field(title="Organisation Name")]
+    pilot: Annotated[bool, Field(title="Pilot")]
+
+
 class OverlapSeconds(RootModel[int]):
     root: Annotated[
         int,
@@ -932,6 +976,19 @@ class CdoEvaluationRow(BaseModel):
     requests_routed: Annotated[int, Field(title="Requests Routed")]
     sla_breaches: Annotated[int, Field(title="Sla Breaches")]
     title: Annotated[str | None, Field(title="Title")]
+
+
+class CdoRoster(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    as_of: Annotated[AwareDatetime, Field(title="As Of")]
+    counts: Annotated[
+        dict[Literal["filed", "misfiled", "vacant"], int],
+        Field(description="the entries listed, by filing state", title="Counts"),
+    ]
+    entries: Annotated[list[RosterEntry], Field(title="Entries")]
+    organisation_id: Annotated[str, Field(title="Organisation Id")]
 
 
 class ChannelList(BaseModel):
