@@ -72,6 +72,7 @@ def short_sla_policy(
     policy["reminder_before_seconds"] = reminder_seconds
     for rule in policy["rules"]:
         for step in rule.get("steps", []):
+            step.pop("sla_working_days", None)  # elapsed seconds instead: lapses within the run
             step["sla_seconds"] = short.get(rule["name"], sla_seconds)
     unknown = set(short) - {rule["name"] for rule in policy["rules"]}
     if unknown:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
 import yaml
 
 from testing.settings import Settings
+from broker.calendar.holidays_file import load_holidays_file
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S = DEPLOY / "k8s"
@@ -88,8 +89,22 @@ def test_the_monitoring_config_maps_hold_files_that_exist() -> None:
     assert {g["name"] for g in kustomization["configMapGenerator"]} == {
         "cdo-broker-alerts",
         "cdo-broker-dashboard",
+        "cdo-broker-holidays",
     }
     assert all((K8S / name).is_file() for name in generated_from(kustomization))
+
+
+def test_the_brokers_read_the_holidays_file_the_config_map_mounts() -> None:
+    """HOLIDAYS_FILE points into the mounted ConfigMap, whose file the broker reads as it
+    would at start (a bad one would stop every replica)."""
+    broker = find("Deployment", "cdo-broker")
+    [container] = containers(broker)
+    path = PurePosixPath(_value(container, "HOLIDAYS_FILE"))
+    [mount] = [m for m in container["volumeMounts"] if m["name"] == "holidays"]
+    assert path.parent == PurePosixPath(mount["mountPath"])
+    [volume] = [v for v in broker["spec"]["template"]["spec"]["volumes"] if v["name"] == "holidays"]
+    assert volume["configMap"]["name"] == "cdo-broker-holidays"
+    assert load_holidays_file(K8S / path.name) == {}
 
 
 def test_broker_probes_command_and_port() -> None:
