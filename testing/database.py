@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Table, text
@@ -14,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as create_raw_engine
 
-from broker.migrate import upgrade
+from broker.migrate import app_role_of, upgrade
 from core.db import create_engine
 from core.models.outbox import OutboxEvent
 
@@ -49,6 +50,34 @@ async def migrated_schema(
     await drop_schema(owner_url, schema)
     url = owner_url if schema == "public" else in_schema(owner_url, schema)
     await asyncio.to_thread(upgrade, url, app_role=app_role)  # alembic runs its own event loop
+
+
+@dataclass(frozen=True)
+class Database:
+    owner_url: str  # who migrates (and who can tamper)
+    app_url: str  # who the broker is
+    app_role: str | None
+
+
+@asynccontextmanager
+async def empty_database(
+    kind: str, *, sqlite_url: str, database_url: str, owner_database_url: str
+) -> AsyncIterator[Database]:
+    """An empty database to migrate step by step: the SQLite file `sqlite_url` (kind "sqlite"),
+    or a schema of its own in the PostgreSQL test database, dropped afterwards."""
+    if kind == "sqlite":
+        yield Database(sqlite_url, sqlite_url, None)
+        return
+    schema = f"empty_{uuid.uuid4().hex[:8]}"
+    await drop_schema(owner_database_url, schema)
+    try:
+        yield Database(
+            in_schema(owner_database_url, schema),
+            in_schema(database_url, schema),
+            app_role_of(database_url, owner_database_url),
+        )
+    finally:
+        await drop_schema(owner_database_url, schema, create=False)
 
 
 @asynccontextmanager

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from testing.settings import Settings
 from broker.calendar.holidays_file import load_holidays_file
+from testing.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S = DEPLOY / "k8s"

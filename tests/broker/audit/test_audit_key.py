@@ -5,26 +5,23 @@ keys rotate; a log written before the chain was keyed still verifies after migra
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.audit.keys import AuditKey, AuditKeys, new_key
 from broker.audit.verification import verify
-from broker.migrate import app_role_of, upgrade
+from broker.migrate import upgrade
 from core.db import create_engine, create_sessionmaker
 from core.models.audit import AuditChainHead, AuditEntry
 from testing.audit import row_of, subject_in
-from testing.database import in_schema
+from testing.database import Database
 from testing.processes import cdo_broker
 from testing.settings import Settings
 
@@ -122,11 +119,6 @@ async def test_rehashing_an_edited_row_and_its_head_with_sha256_fails_verify(
 
 
 @pytest.fixture
-async def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
-
-
-@pytest.fixture
 async def sqlite_log(sqlite_url: str) -> AsyncIterator[Any]:
     """A log in a SQLite file (the quick local run), and sessions over it with given keys."""
     await asyncio.to_thread(upgrade, sqlite_url)
@@ -194,37 +186,6 @@ def _legacy_chain(chain: int, subjects: list[str]) -> list[AuditEntry]:
         rows.append(entry)
         previous = entry.hash
     return rows
-
-
-@dataclass(frozen=True)
-class Database:
-    owner_url: str  # who migrates (and who can tamper)
-    app_url: str  # who the broker is
-    app_role: str | None
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def fresh_database(
-    request: pytest.FixtureRequest, sqlite_url: str, database_url: str, owner_database_url: str
-) -> AsyncIterator[Database]:
-    """An empty database: a SQLite file, or a schema of its own in the test database."""
-    if request.param == "sqlite":
-        yield Database(sqlite_url, sqlite_url, None)
-        return
-    schema = f"audit_old_{secrets.token_hex(4)}"
-    owner = create_engine(owner_database_url)
-    async with owner.begin() as connection:
-        await connection.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield Database(
-            in_schema(owner_database_url, schema),
-            in_schema(database_url, schema),
-            app_role_of(database_url, owner_database_url),
-        )
-    finally:
-        async with owner.begin() as connection:
-            await connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        await owner.dispose()
 
 
 async def test_a_log_written_before_the_key_verifies_after_the_migration_and_stays_sealed(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from broker.calendar.days import WorkingCalendar
-from tests.broker.test_cli import cdo_broker
+from testing.processes import cdo_broker
 
 LAST = WorkingCalendar.packaged().last_known_year or 2026
 NO_DATABASE = "sqlite+aiosqlite:///:memory:"  # the command reads none

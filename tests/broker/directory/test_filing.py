@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from broker.audit.models import AuditEntry
 from broker.calendar.deadlines import CHINA
 from core.models.directory import Appointment
-from tests.broker.security.support import fresh_body
-from tests.conftest import TokenFactory, bearer
+from testing.clients import TokenFactory, bearer
+from testing.organisations import fresh_body
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]

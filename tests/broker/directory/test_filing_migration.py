@@ -12,10 +12,9 @@ from sqlalchemy import insert, select
 from broker.migrate import upgrade
 from core.db import create_engine
 from core.models.directory import Appointment, Organisation
-from tests.broker.audit.test_audit_key import Database, fresh_database, sqlite_url
+from testing.database import Database
 
 pytestmark = pytest.mark.integration
-__all__ = ["fresh_database", "sqlite_url"]  # fixtures this module uses
 
 BODIES = [
     # id, kind, level, government, parent, division code

@@ -26,10 +26,11 @@ from broker.calendar.installed import current, install
 from broker.requests import sla
 from core.clock import utcnow
 from core.models.requests import Decision, RequestStep
+from testing.apps import LINKS, broker_with
+from testing.clients import Headers, decide, file
+from testing.prometheus import series_value
 from testing.settings import Settings
-from tests.broker.requests.conftest import Headers, decide, file, request_body
-from tests.conftest import LINKS, broker_with
-from tests.prometheus import series_value
+from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 DATASET = "gz-gaj-household-migration"  # conditional, same level: one step of 3 working days
