@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.directory.service import give_receipt
+from broker.directory.receipts import give_receipt
 from core.models.catalog import Dataset
 from core.models.directory import Appointment, Organisation
 from testing.clients import TokenFactory, bearer

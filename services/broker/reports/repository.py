@@ -114,7 +114,7 @@ class Clocks:
 
 async def decision_clocks(session: AsyncSession, f: ReportFilter) -> dict[Key, Clocks]:
     """Each key's clock seconds before its decisions: percentiles are taken in Python.
-    Decisions recorded before working time was (revision 0014) have no working time."""
+    Decisions recorded before working time was (revision 0015) have no working time."""
     key, _ = _keyed(f, Decision.organisation_id, Decision.appointment_id)
     stmt = select(*key, Decision.clock_seconds, Decision.working_seconds).where(
         _during(Decision.created_at, f), _at_level(Decision.organisation_id, f)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.calendar.deadlines import OFFICE_OPENS
-from broker.directory.service import give_receipt
+from broker.directory.receipts import give_receipt
 from broker.oauth.clients import create_client
 from broker.oauth.scopes import demo_scopes_for
 from core.ids import new_id

@@ -1095,14 +1095,40 @@ class StepOut(BaseModel):
         extra="ignore",
     )
     approvers: Annotated[list[ApproverOut], Field(title="Approvers")]
+    calendar_note: Annotated[
+        str | None,
+        Field(
+            description="set when due_at counted a year the broker's calendar does not know by weekends only (the operator adds the year to HOLIDAYS_FILE)",
+            title="Calendar Note",
+        ),
+    ] = None
     decisions: Annotated[list[DecisionOut], Field(title="Decisions")]
-    due_at: Annotated[AwareDatetime | None, Field(title="Due At")]
+    due_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            description="when the current approvers' limit ends: with working days, 18:00 China Standard Time on a working day; after a clarification, which carries the working time that was left, a moment in a working day's office hours (09:00-18:00)",
+            title="Due At",
+        ),
+    ]
     escalations: Annotated[int, Field(title="Escalations")]
     index: Annotated[int, Field(title="Index")]
     on_hold_since: Annotated[AwareDatetime | None, Field(title="On Hold Since")]
     required: Annotated[int, Field(title="Required")]
     role: Annotated[str, Field(title="Role")]
-    sla_seconds: Annotated[int, Field(title="Sla Seconds")]
+    sla_seconds: Annotated[
+        int,
+        Field(
+            description="the limit in elapsed seconds; for a working-day limit its nominal length (N x 86400), which no deadline uses: read due_at",
+            title="Sla Seconds",
+        ),
+    ]
+    sla_working_days: Annotated[
+        int | None,
+        Field(
+            description="the step's limit in working days (工作日); null when the policy gives elapsed seconds",
+            title="Sla Working Days",
+        ),
+    ] = None
     started_at: Annotated[AwareDatetime | None, Field(title="Started At")]
     status: Annotated[str, Field(title="Status")]
 
