@@ -12,8 +12,8 @@ from broker.calendar.deadlines import china_day
 from broker.directory import repository
 from broker.directory.exceptions import InvalidDirectoryChange, WrongFilingBureau
 from broker.directory.filing import filing_bureau, receipt_number
-from broker.directory.models import Appointment, Organisation
 from broker.directory.schemas import AppointmentIn
+from core.models.directory import Appointment, Organisation
 
 
 async def filing_bureau_of(

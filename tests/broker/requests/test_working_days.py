@@ -1,5 +1,5 @@
 """Working-day SLAs through the API on the real stack: a step is due at the close of its Nth
-working day; a year the calendar does not know still files, and says so (step note, metric, log);
+working day; a year the calendar does not know still files, and says so (step note, console, metric, log);
 HOLIDAYS_FILE's days are skipped by a broker started with it and a bad file stops the start;
 an escalation gives the new approver working days too; a decision records working time."""
 
@@ -26,8 +26,9 @@ from broker.calendar.installed import current, install
 from broker.requests import sla
 from core.clock import utcnow
 from core.models.requests import Decision, RequestStep
-from testing.apps import LINKS, broker_with
+from testing.apps import BASE_URL, LINKS, broker_with
 from testing.clients import Headers, decide, file
+from testing.people import new_person, sign_in
 from testing.prometheus import series_value
 from testing.settings import Settings
 from testing.workloads import request_body
@@ -79,8 +80,11 @@ async def test_a_step_is_due_at_the_close_of_its_nth_working_day(
 
 
 async def test_a_year_nobody_knows_still_files_and_is_called_out(
+    app: FastAPI,
     client: httpx.AsyncClient,
     as_org: Headers,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
     calendar_knowing_nothing: WorkingCalendar,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -102,6 +106,13 @@ async def test_a_year_nobody_knows_still_files_and_is_called_out(
         series_value(before, "cdo_calendar_unknown_year_total", year=year_label)
     )
     assert series_value(after, "cdo_calendar_last_known_year") == 0  # nothing known: no value
+    # ... and the requester's staff read it on the request's page in the console.
+    staff = await new_person(sessionmaker, settings, "gz-rsj", "staff")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as web:
+        assert (await sign_in(web, staff)).status_code == 303
+        page = await web.get(f"/console/requests/{response.json()['id']}")
+    assert page.status_code == 200
+    assert f"{year}年节假日安排尚未收录" in page.text
 
 
 async def test_a_broker_started_with_holidays_file_skips_its_days(
