@@ -1,7 +1,8 @@
 """Working-day SLAs through the API on the real stack: a step is due at the close of its Nth
-working day; a year the calendar does not know still files, and says so (step note, console, metric, log);
-HOLIDAYS_FILE's days are skipped by a broker started with it and a bad file stops the start;
-an escalation gives the new approver working days too; a decision records working time."""
+working day; a year the calendar does not know still files, and says so (step note, console,
+metric, log); HOLIDAYS_FILE's days are skipped by a broker started with it and a bad file stops
+the start; an escalation gives the new approver working days too; a decision records working
+time."""
 
 from __future__ import annotations
 
