@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.audit.models import AuditEntry
 from broker.calendar.deadlines import CHINA
+from core.models.audit import AuditEntry
 from core.models.directory import Appointment
 from testing.clients import TokenFactory, bearer
 from testing.organisations import fresh_body
