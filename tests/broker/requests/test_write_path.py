@@ -17,6 +17,8 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.audit.actor import Actor
+from broker.calendar.deadlines import deadline_after
+from broker.calendar.installed import current
 from broker.kit.tracing import current_trace
 from broker.requests.filing.service import Filed, file_request
 from broker.requests.lifecycle import StepStatus
@@ -162,7 +164,9 @@ async def test_the_first_step_starts_at_filing_as_the_next_starts_after_a_decisi
     for step, at in ((first, request), (second, request_later)):
         assert step.status == StepStatus.pending
         assert step.started_at is not None
-        assert step.due_at == step.started_at + timedelta(seconds=step.sla_seconds)
+        assert step.sla_working_days is not None  # the default policy counts working days
+        due = deadline_after(current(), step.started_at, step.sla_working_days)
+        assert step.due_at == due.at
         assert at.current_step == step.index
 
 
