@@ -19,7 +19,7 @@ from broker.console.session import SignedInDep, refuse_without_csrf
 from broker.console.tasks import task_of
 from broker.console.texts import text
 from broker.console.web import language, render, time_left
-from broker.kit.deps import SessionDep
+from broker.kit.deps import SessionDep, SettingsDep
 from broker.kit.problems import Problem
 from broker.oauth.dependencies import KeyRingDep
 from broker.requests import clarifications, decisions, repository, views
@@ -39,6 +39,7 @@ async def _page(
     me: SignedInDep,
     request_id: str,
     *,
+    trace_ui_url: str | None,
     error: str | None = None,
     notice: str | None = None,
     status_code: int = 200,
@@ -62,7 +63,7 @@ async def _page(
         r=described,
         fields=_fields(described, dataset),
         my_turn=_may_decide(described, acting, me.person.role),
-        timeline=await timeline_of(session, found),
+        timeline=await timeline_of(session, found, trace_ui_url),
         names=await organisation_names(session, orgs, lang),
         datasets=await dataset_names(session, [described.dataset_id], lang),
         left=lambda due: time_left(due, now, lang),
@@ -93,15 +94,16 @@ def _may_decide(r: RequestOut, acting: Acting, role: str) -> bool:
 
 @router.get("/requests/{request_id}")
 async def request_view(
-    request: Request, session: SessionDep, me: SignedInDep, request_id: str
+    request: Request, session: SessionDep, settings: SettingsDep, me: SignedInDep, request_id: str
 ) -> HTMLResponse:
-    return await _page(request, session, me, request_id)
+    return await _page(request, session, me, request_id, trace_ui_url=settings.trace_ui_url)
 
 
 @router.post("/requests/{request_id}/decision")
 async def decide(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     me: SignedInDep,
     links: LinksDep,
     keyring: KeyRingDep,
@@ -131,8 +133,9 @@ async def decide(
         await session.rollback()  # nothing refused changes anything
         status = refused.status if isinstance(refused, Problem) else 422
         return await _page(
-            request, session, me, request_id, error=_in_words(refused, request), status_code=status
-        )
+            request, session, me, request_id, trace_ui_url=settings.trace_ui_url,
+            error=_in_words(refused, request), status_code=status,
+        )  # fmt: skip
     return RedirectResponse(f"/console/requests/{request_id}?done=1", status_code=303)
 
 

@@ -11,7 +11,8 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from testing.apps import broker_with
-from testing.clients import Headers, file
+from testing.clients import Headers, Sessions, file
+from testing.people import new_person, sign_in
 from testing.settings import Settings
 from testing.workloads import request_body
 
@@ -39,6 +40,22 @@ async def test_each_trace_id_links_to_the_trace_viewer(
     assert timeline["events"]
     for event in timeline["events"]:
         assert event["trace_url"] == f"http://127.0.0.1:16686/trace/{event['trace_id']}"
+
+
+async def test_the_consoles_request_page_links_its_trace_id_to_the_viewer(
+    app: FastAPI, settings: Settings, sessionmaker: Sessions, as_org: Headers
+) -> None:
+    staff = await new_person(sessionmaker, settings, "gz-rsj", "staff")
+    async with broker_with(app, settings, trace_ui_url=VIEWER) as http:
+        headers = await as_org("gz-rsj")
+        filed = await file(http, headers, request_body("gz-gaj-household-migration", ["id_number"]))
+        assert filed.status_code == 201, filed.text
+        await sign_in(http, staff)
+        page = await http.get(f"/console/requests/{filed.json()['id']}")
+
+    assert page.status_code == 200, page.text
+    trace_id = filed.json()["trace_id"]
+    assert f'href="http://127.0.0.1:16686/trace/{trace_id}"' in page.text
 
 
 async def test_without_a_trace_viewer_there_are_no_links(
