@@ -23,6 +23,7 @@ async def test_a_connection_the_server_closed_is_replaced_at_checkout(settings: 
     try:
         async with engine.connect() as connection:
             pooled = await connection.scalar(text("SELECT pg_backend_pid()"))
+            driver = (await connection.get_raw_connection()).driver_connection
         # What a PostgreSQL restart or an idle timeout does to a pooled connection.
         async with killer.connect() as other:
             assert await other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pooled})
@@ -33,6 +34,10 @@ async def test_a_connection_the_server_closed_is_replaced_at_checkout(settings: 
 
             await wait_until(gone, limit_s=10, what="the backend to end")
             await other.rollback()
+
+        # The server's FATAL message and its closing of the socket are two events on the client's
+        # loop; the pool's claim is about a connection whose closing asyncpg has seen.
+        await wait_until(driver.is_closed, limit_s=10, what="asyncpg to see the socket closed")
         statements.clear()
 
         async with engine.connect() as connection:
