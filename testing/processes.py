@@ -72,7 +72,7 @@ def broker_argv(port: int) -> list[str]:
 
 
 def cdo_broker(
-    *args: str, database_url: str, cwd: Path = REPO_ROOT
+    *args: str, database_url: str, cwd: Path = REPO_ROOT, timeout_s: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """One `cdo-broker` command (`python -m cdo_cli`) on `database_url`, its output captured."""
     env = os.environ | {"DATABASE_URL": database_url}
@@ -83,7 +83,7 @@ def cdo_broker(
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout_s,
         check=False,
     )
 
