@@ -175,7 +175,7 @@ async def main(opts: argparse.Namespace) -> None:
         figures["pending_retries"] = await _pending(environment)
 
     idle, peak, holding = figures["idle"], figures["peak_under_load"], figures["holding_retries"]
-    report.header("resident memory (RSS)", ("measured", "idle floor"))
+    report.header("resident memory (RSS)", ("measured", "idle floor", "ratio"))
     for name in ("broker", "notifier"):
         print(
             report.line(

@@ -39,17 +39,50 @@ def _cpu_pressure() -> str:
         return "unknown"
 
 
+def pressure() -> str:
+    """What else the machine is doing now: the load averages and the share of the last 10 s in
+    which some runnable task waited for a CPU (PSI "some avg10")."""
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    psi = _cpu_pressure()
+    some = psi.split()[1].partition("=")[2] if psi.startswith("some") else "?"
+    return f"load {load}, cpu pressure {some} %"
+
+
 def ratio(figure: float, floor: float) -> float:
     return round(figure / floor, 3) if floor else 0.0
 
 
-def line(label: str, figure: str, floor: str, ratio_text: str) -> str:
-    return f"  {label:<34} {figure:>14} {floor:>14} {ratio_text:>8}"
+def line(label: str, figure: str, floor: str, ratio_text: str, *more: str) -> str:
+    extra = "".join(f" {m:>14}" if i % 2 == 0 else f" {m:>8}" for i, m in enumerate(more))
+    return f"  {label:<34} {figure:>14} {floor:>14} {ratio_text:>8}{extra}"
 
 
-def header(title: str, columns: tuple[str, str] = ("broker", "floor")) -> None:
+# The broker, its raw floor (bench/raw_floor.py: the least a faithful implementation does on
+# this machine) and the app floor (bench/floor_app.py: the broker's own app with a bare route).
+FLOOR_COLUMNS = ("broker", "raw floor", "ratio", "app floor", "ratio")
+
+
+def header(title: str, columns: tuple[str, ...] = ("broker", "floor", "ratio")) -> None:
     print(f"\n{title}")
-    print(line("", *columns, "ratio"))
+    print(line("", *columns))
+
+
+def triple(label: str, broker: float, raw: float, app: float, *, lower: bool = False) -> str:
+    """A figure of the broker and both floors, each ratio so that higher is better (`lower`: a
+    figure where less is better, such as latency or CPU, is divided the other way round)."""
+
+    def against(floor: float) -> str:
+        return f"{ratio(floor, broker) if lower else ratio(broker, floor):.2f}"
+
+    precision = ".1f" if lower else ",.0f"
+    return line(
+        label,
+        f"{broker:{precision}}",
+        f"{raw:{precision}}",
+        against(raw),
+        f"{app:{precision}}",
+        against(app),
+    )
 
 
 def save(name: str, figures: dict[str, Any]) -> Path:

@@ -22,7 +22,7 @@ from bench.environment import STATE, Environment, fresh_database, state_dir
 from bench.outbox import drained
 from bench.sampling import cpu_seconds, sampling
 from bench.wrk import WrkResult, run_wrk
-from testing import workloads
+from testing import processes, workloads
 from testing.processes import VENV_BIN, Service, broker_argv, free_port, running
 
 
@@ -46,10 +46,12 @@ async def _measure(
     await drained(environment)
     args[2] = f"m{nonce}"
     cpu_before = cpu_seconds(proc.pid)
+    before = report.pressure()
     async with sampling({label: proc.pid}) as rss:
         result: WrkResult = await run_wrk(
             url, "submit.lua", args, seconds=opts.seconds, connections=opts.connections
         )
+    machine = f"{before} -> {report.pressure()}"
     cpu_ms = 1000 * (cpu_seconds(proc.pid) - cpu_before) / max(1, result.ok)
     backlog, drain_s = await drained(environment)
     figures = result.as_dict() | {
@@ -57,6 +59,7 @@ async def _measure(
         "server_cpu_ms_per_request": round(cpu_ms, 2),
         "outbox_backlog_at_end": backlog,
         "outbox_drain_s": round(drain_s, 1),
+        "machine": machine,
     }
     print(
         f"  {label}: {result.rate:,.0f}/s  p50 {result.p50_ms:.1f} ms  p95 {result.p95_ms:.1f} ms"
@@ -65,6 +68,7 @@ async def _measure(
         f" {result.socket_errors + result.timeouts} socket errors; relay backlog {backlog},"
         f" drained in {drain_s:.1f}s)"
     )
+    print(f"    {machine}")
     if result.not_ok:
         print(f"    first error: {result.first_error}")
     return figures
@@ -77,6 +81,11 @@ async def _profile(
     args = ["/v1/requests", str(files[0]), f"p{secrets.token_hex(4)}", str(files[1])]
     load = run_wrk(url, "submit.lua", args, seconds=opts.profile + 2, connections=opts.connections)
     return await profile.under_load(proc.pid, opts.profile, out, load)
+
+
+def _raw_floor_argv(port: int, template: str) -> list[str]:
+    python = str(VENV_BIN / "python")
+    return [python, "-m", "bench.raw_floor", "--port", str(port), "--template", template]
 
 
 async def main(opts: argparse.Namespace) -> None:
@@ -131,45 +140,57 @@ async def main(opts: argparse.Namespace) -> None:
             figures["floor"] = await _measure(
                 environment, proc, url, "/bench/floor/requests", files, opts, "floor"
             )
+        # The raw floor runs no relay: the broker's own (`cdo-broker relay`) publishes its rows,
+        # in a process of its own, so the machine does the same publishing work as for the others.
+        relay_env = env | {"OUTBOX_RELAY": "true"}
+        async with (
+            running("relay", processes.cli("relay"), relay_env, logs),
+            running(
+                "raw-floor",
+                _raw_floor_argv(port, template),
+                env,
+                logs,
+                ready_url=f"{url}/healthz",
+            ) as proc,
+        ):
+            figures["raw"] = await _measure(
+                environment, proc, url, "/raw/requests", files, opts, "raw floor"
+            )
         rounds.append(figures)
 
-    report.header(f"POST /v1/requests, {opts.connections} connections, {opts.seconds}s per run")
+    report.header(
+        f"POST /v1/requests, {opts.connections} connections, {opts.seconds}s per run",
+        columns=report.FLOOR_COLUMNS,
+    )
     for number, figures in enumerate(rounds, 1):
-        broker, floor = figures["broker"], figures["floor"]
-        broker_cpu = broker["server_cpu_ms_per_request"]
-        floor_cpu = floor["server_cpu_ms_per_request"]
+        broker, floor, raw = figures["broker"], figures["floor"], figures["raw"]
         print(f" round {number}")
-        print(
-            report.line(
-                "submissions/s",
-                f"{broker['per_s']:,.0f}",
-                f"{floor['per_s']:,.0f}",
-                f"{report.ratio(broker['per_s'], floor['per_s']):.2f}",
-            )
-        )
+        print(report.triple("submissions/s", broker["per_s"], raw["per_s"], floor["per_s"]))
         for key in ("p50_ms", "p95_ms", "p99_ms"):
             print(
-                report.line(
-                    f"{key[:3]} latency (ms)",
-                    f"{broker[key]:.1f}",
-                    f"{floor[key]:.1f}",
-                    f"{report.ratio(floor[key], broker[key]):.2f}",
+                report.triple(
+                    f"{key[:3]} latency (ms)", broker[key], raw[key], floor[key], lower=True
                 )
             )
+        key = "server_cpu_ms_per_request"
         print(
-            report.line(
-                "server CPU per request (ms)",
-                f"{broker_cpu:.1f}",
-                f"{floor_cpu:.1f}",
-                f"{report.ratio(floor_cpu, broker_cpu):.2f}",
+            report.triple(
+                "server CPU per request (ms)", broker[key], raw[key], floor[key], lower=True
             )
         )
         print(
             report.line(
-                "peak RSS", report.mib(broker["peak_rss"]), report.mib(floor["peak_rss"]), ""
+                "peak RSS",
+                report.mib(broker["peak_rss"]),
+                report.mib(raw["peak_rss"]),
+                "",
+                report.mib(floor["peak_rss"]),
+                "",
             )
         )
-    print("  (latency ratios are floor / broker, so that higher is better throughout)")
+        for side in ("broker", "raw", "floor"):
+            print(f"  {side:<10} {figures[side]['machine']}")
+    print("  (latency and CPU ratios are floor / broker, so that higher is better throughout)")
     report.save(
         "submissions",
         {

@@ -43,20 +43,32 @@ async def _run(
     args = [path, str(calls)]
     await run_wrk(url, "form.lua", args, seconds=opts.warmup, connections=opts.connections)
     before = cpu_seconds(pid)
+    machine = report.pressure()
     async with sampling({name: pid}) as rss:
         result = await run_wrk(
             url, "form.lua", args, seconds=opts.seconds, connections=opts.connections
         )
+    machine += f" -> {report.pressure()}"
     cpu_ms = 1000 * (cpu_seconds(pid) - before) / max(1, result.ok)
     print(
         f"  {name}: {result.rate:,.0f}/s  p50 {result.p50_ms:.1f} ms  p99 {result.p99_ms:.1f} ms"
-        f"  {cpu_ms:.1f} ms CPU each  ({result.ok} ok, {result.not_ok} not ok)"
+        f"  {cpu_ms:.1f} ms CPU each  ({result.ok} ok, {result.not_ok} not ok)\n    {machine}"
     )
     if result.not_ok:
         print(f"    first error: {result.first_error}")
     return result.as_dict() | {
         "server_cpu_ms_per_request": round(cpu_ms, 2),
         "peak_rss": rss.peak.get(name, 0),
+        "machine": machine,
+    }
+
+
+async def _runs(
+    name: str, pid: int, url: str, opts: argparse.Namespace, **runs: tuple[str, Path]
+) -> dict[str, Any]:
+    """`_run` of each (path, calls), one after the other, under its key."""
+    return {
+        key: await _run(name, pid, url, path, calls, opts) for key, (path, calls) in runs.items()
     }
 
 
@@ -120,14 +132,14 @@ async def main(opts: argparse.Namespace) -> None:
                 STATE / "introspect-calls.txt",
                 [(_basic(introspector), {"token": token}) for token in grant_tokens],
             )
-            figures["client_credentials"] = await _run(
-                "broker", proc.pid, url, "/oauth/token", ordinary, opts
-            )
-            figures["grant_token"] = await _run(
-                "broker", proc.pid, url, "/oauth/token", granted, opts
-            )
-            figures["introspection"] = await _run(
-                "broker", proc.pid, url, "/oauth/introspect", introspections, opts
+            figures |= await _runs(
+                "broker",
+                proc.pid,
+                url,
+                opts,
+                client_credentials=("/oauth/token", ordinary),
+                grant_token=("/oauth/token", granted),
+                introspection=("/oauth/introspect", introspections),
             )
             if opts.profile and number == opts.rounds:
                 for name, path, calls in (
@@ -139,49 +151,52 @@ async def main(opts: argparse.Namespace) -> None:
                     print(await _profile(proc, url, path, calls, name, opts))
         floor_argv = [str(VENV_BIN / "python"), "-m", "bench.floor_app", "--port", str(port)]
         async with running("floor", floor_argv, env, logs, ready_url=f"{url}/healthz") as proc:
-            figures["floor_token"] = await _run(
-                "floor", proc.pid, url, "/bench/floor/token", ordinary, opts
+            figures |= await _runs(
+                "floor",
+                proc.pid,
+                url,
+                opts,
+                floor_token=("/bench/floor/token", ordinary),
+                floor_introspection=("/bench/floor/introspect", introspections),
             )
-            figures["floor_introspection"] = await _run(
-                "floor", proc.pid, url, "/bench/floor/introspect", introspections, opts
+        raw_argv = [str(VENV_BIN / "python"), "-m", "bench.raw_floor", "--port", str(port)]
+        async with running("raw-floor", raw_argv, env, logs, ready_url=f"{url}/healthz") as proc:
+            figures |= await _runs(
+                "raw floor",
+                proc.pid,
+                url,
+                opts,
+                raw_token=("/raw/token", ordinary),
+                raw_grant_token=("/raw/token", granted),
+                raw_introspection=("/raw/introspect", introspections),
             )
         rounds.append(figures)
 
-    report.header(f"OAuth endpoints, {opts.connections} connections, {opts.seconds}s per run")
+    report.header(
+        f"OAuth endpoints, {opts.connections} connections, {opts.seconds}s per run",
+        columns=report.FLOOR_COLUMNS,
+    )
     for number, f in enumerate(rounds, 1):
         print(f" round {number}")
-        for label, key, floor_key in (
-            ("client-credentials tokens/s", "client_credentials", "floor_token"),
-            ("grant tokens/s", "grant_token", "floor_token"),
-            ("introspections/s", "introspection", "floor_introspection"),
+        for label, key, raw_key, floor_key in (
+            ("client-credentials tokens/s", "client_credentials", "raw_token", "floor_token"),
+            ("grant tokens/s", "grant_token", "raw_grant_token", "floor_token"),
+            ("introspections/s", "introspection", "raw_introspection", "floor_introspection"),
         ):
-            ours, floor = f[key], f[floor_key]
-            our_cpu = ours["server_cpu_ms_per_request"]
-            floor_cpu = floor["server_cpu_ms_per_request"]
+            ours, raw, floor = f[key], f[raw_key], f[floor_key]
+            print(report.triple(label, ours["per_s"], raw["per_s"], floor["per_s"]))
             print(
-                report.line(
-                    label,
-                    f"{ours['per_s']:,.0f}",
-                    f"{floor['per_s']:,.0f}",
-                    f"{report.ratio(ours['per_s'], floor['per_s']):.2f}",
+                report.triple(
+                    "  p99 latency (ms)", ours["p99_ms"], raw["p99_ms"], floor["p99_ms"], lower=True
                 )
             )
+            cpu = "server_cpu_ms_per_request"
             print(
-                report.line(
-                    "  p99 latency (ms)",
-                    f"{ours['p99_ms']:.1f}",
-                    f"{floor['p99_ms']:.1f}",
-                    f"{report.ratio(floor['p99_ms'], ours['p99_ms']):.2f}",
+                report.triple(
+                    "  server CPU per call (ms)", ours[cpu], raw[cpu], floor[cpu], lower=True
                 )
             )
-            print(
-                report.line(
-                    "  server CPU per call (ms)",
-                    f"{our_cpu:.1f}",
-                    f"{floor_cpu:.1f}",
-                    f"{report.ratio(floor_cpu, our_cpu):.2f}",
-                )
-            )
+            print(f"    broker {ours['machine']}; raw floor {raw['machine']}")
     print("  (latency and CPU ratios are floor / broker, so that higher is better throughout)")
     report.save("tokens", {"machine": report.machine(), "settings": vars(opts), "rounds": rounds})
 

@@ -1,0 +1,371 @@
+"""The raw floors: what a faithful minimal implementation of each path does on this machine.
+
+None of the broker's code runs here (no middleware, ORM, authlib or relay): FastAPI, asyncpg, the
+Redis client and joserfc, each used the plainest way, served by uvicorn as `cdo-broker serve` is.
+
+- `POST /raw/requests` verifies the RS256 bearer token, validates the body with pydantic, then in
+  ONE round trip (a CTE, autocommit) writes the durable rows a filing writes: the request (its
+  Idempotency-Key unique per requester), its steps, their approvers and its outbox events. A
+  repeated key writes nothing and answers the earlier request (a second round trip, then only).
+  The rows are copies of a request the broker filed in the same run (`--template`), so they have
+  the same size and go to the same indexes; the outbox rows are unsent, and no relay runs here:
+  the bench drains them with the broker's relay before the next run.
+- `POST /raw/token`: Basic client authentication, ONE query (the client; with a `dataset:` scope
+  also its organisation's active grant of that dataset), the secret's SHA-256 compared, an RFC 9068
+  JWT signed with the broker's key.
+- `POST /raw/introspect`: the token verified (signature, typ, iss, aud, exp) and ONE Redis round
+  trip (is its id or its client revoked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+import uuid
+import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qsl, unquote
+
+import asyncpg
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import RSAKey
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from redis.asyncio import Redis
+
+SHARDS = 16  # as the outbox's (core/models/outbox.py): crc32 of the key
+
+
+class PeriodIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class FilingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["share", "return"]
+    dataset_id: str = Field(min_length=1, max_length=100)
+    fields: list[str] = Field(min_length=1, max_length=200)
+    purpose: str = Field(min_length=4, max_length=2000)
+    legal_basis: str | None = None
+    period: PeriodIn
+    jurisdiction: str | None = None
+
+
+def _filing_sql(columns: dict[str, list[str]]) -> str:
+    """One statement: the request (nothing when its key was used), then the rest from it."""
+
+    def cols(table: str) -> str:
+        return ", ".join(f'"{c}"' for c in columns[table])
+
+    return f"""
+WITH r AS (
+  INSERT INTO requests ({cols("requests")})
+  SELECT {cols("requests")} FROM jsonb_populate_record(NULL::requests, $1::jsonb)
+  ON CONFLICT (requester_id, idempotency_key) DO NOTHING
+  RETURNING id
+), s AS (
+  INSERT INTO request_steps ({cols("request_steps")})
+  SELECT {cols("request_steps")} FROM jsonb_populate_recordset(NULL::request_steps, $2::jsonb)
+  WHERE EXISTS (SELECT 1 FROM r)
+), a AS (
+  INSERT INTO step_approvers ({cols("step_approvers")})
+  SELECT {cols("step_approvers")} FROM jsonb_populate_recordset(NULL::step_approvers, $3::jsonb)
+  WHERE EXISTS (SELECT 1 FROM r)
+), e AS (
+  INSERT INTO outbox_events ({cols("outbox_events")})
+  SELECT {cols("outbox_events")} FROM jsonb_populate_recordset(NULL::outbox_events, $4::jsonb)
+  WHERE EXISTS (SELECT 1 FROM r)
+)
+SELECT id FROM r"""
+
+
+_TEMPLATE_SQL = {
+    "requests": "SELECT * FROM requests WHERE id = $1",
+    "request_steps": "SELECT * FROM request_steps WHERE request_id = $1 ORDER BY index",
+    "step_approvers": "SELECT * FROM step_approvers WHERE request_id = $1 ORDER BY id",
+    "outbox_events": "SELECT * FROM outbox_events WHERE subject = $1 ORDER BY id",
+}
+
+
+def _jsonable(row: asyncpg.Record, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key in skip:
+            continue
+        out[key] = value.isoformat() if isinstance(value, datetime) else value
+    return out
+
+
+class Floor:
+    def __init__(self, template_id: str, key_pem: bytes, issuer: str, ttl_s: int) -> None:
+        self.template_id = template_id
+        self.key = RSAKey.import_key(key_pem)
+        self.key.ensure_kid()
+        self.issuer = issuer
+        self.ttl_s = ttl_s
+        self.pool: asyncpg.Pool
+        self.redis: Redis
+        self.template: dict[str, list[dict[str, Any]]] = {}
+        self.filing_sql = ""
+
+    async def load_template(self) -> None:
+        async with self.pool.acquire() as connection:
+            for table, sql in _TEMPLATE_SQL.items():
+                rows = await connection.fetch(sql, self.template_id)
+                if table == "outbox_events":  # the id is the table's sequence
+                    self.template[table] = [_jsonable(r, skip=("id",)) for r in rows]
+                else:
+                    self.template[table] = [_jsonable(r) for r in rows]
+        if not self.template["requests"]:
+            raise SystemExit(f"raw floor: no template request {self.template_id}")
+        columns = {table: list(rows[0]) for table, rows in self.template.items() if rows}
+        self.filing_sql = _filing_sql(columns)
+
+
+floor: Floor
+app = FastAPI()
+
+
+def _bearer(request: Request) -> dict[str, Any] | None:
+    authorization = request.headers.get("authorization", "")
+    if not authorization.lower().startswith("bearer "):
+        return None
+    return _verified(authorization[7:])
+
+
+def _verified(token: str) -> dict[str, Any] | None:
+    try:
+        decoded = jwt.decode(token, floor.key, algorithms=["RS256"])
+    except (JoseError, ValueError):
+        return None
+    claims = decoded.claims
+    if (
+        decoded.header.get("typ") != "at+jwt"
+        or claims.get("iss") != floor.issuer
+        or claims.get("aud") != floor.issuer
+        or int(claims.get("exp", 0)) <= time.time()
+    ):
+        return None
+    return claims
+
+
+@app.post("/raw/requests", status_code=201)
+async def file(request: Request) -> Response:
+    claims = _bearer(request)
+    if claims is None:
+        return JSONResponse({"error": "unauthorized"}, status_code=401)
+    body = FilingIn.model_validate_json(await request.body())
+    key = request.headers.get("idempotency-key")
+    now = datetime.now(UTC).isoformat()
+    template = floor.template
+    request_id = "req_" + secrets.token_hex(12)
+    row = template["requests"][0] | {
+        "id": request_id,
+        "requester_id": claims["org_id"],
+        "fields": body.fields,
+        "purpose": body.purpose,
+        "period_start": body.period.start.isoformat(),
+        "period_end": body.period.end.isoformat(),
+        "idempotency_key": key,
+        "created_at": now,
+        "updated_at": now,
+    }
+    step_ids = {s["id"]: "stp_" + secrets.token_hex(12) for s in template["request_steps"]}
+    steps = [
+        s | {"id": step_ids[s["id"]], "request_id": request_id} for s in template["request_steps"]
+    ]
+    approvers = [
+        a
+        | {"id": "apv_" + secrets.token_hex(12), "step_id": step_ids[a["step_id"]]}
+        | {"request_id": request_id}
+        for a in template["step_approvers"]
+    ]
+    events = []
+    for e in template["outbox_events"]:
+        event_key = request_id if e["key"] == e["subject"] else e["key"]
+        events.append(
+            e
+            | {
+                "event_id": str(uuid.uuid4()),
+                "key": event_key,
+                "shard": zlib.crc32(event_key.encode()) % SHARDS,
+                "subject": request_id,
+                "data": e["data"] | {"request_id": request_id},
+                "created_at": now,
+            }
+        )
+    async with floor.pool.acquire() as connection:
+        created = await connection.fetchval(
+            floor.filing_sql,
+            row,
+            steps,
+            approvers,
+            events,
+        )
+        if created is None:  # the key was used: the earlier request is the answer
+            earlier = await connection.fetchval(
+                "SELECT id FROM requests WHERE requester_id = $1 AND idempotency_key = $2",
+                claims["org_id"],
+                key,
+            )
+            return JSONResponse({"id": earlier}, status_code=200)
+    return JSONResponse(
+        {"id": request_id, "status": "pending"},
+        status_code=201,
+        headers={"Location": f"/raw/requests/{request_id}"},
+    )
+
+
+def _basic(request: Request) -> tuple[str, str] | None:
+    authorization = request.headers.get("authorization", "")
+    if not authorization.lower().startswith("basic "):
+        return None
+    client_id, _, secret = base64.b64decode(authorization[6:]).decode().partition(":")
+    return unquote(client_id), unquote(secret)
+
+
+_CLIENT_SQL = """
+SELECT organisation_id, scope, secret_hash FROM oauth_clients
+WHERE id = $1 AND revoked_at IS NULL"""
+_GRANT_SQL = """
+SELECT c.organisation_id, c.scope, c.secret_hash, g.id, g.fields, g.purpose, g.jurisdiction,
+       g.ends_at
+FROM oauth_clients c
+LEFT JOIN grants g ON g.grantee_id = c.organisation_id AND g.dataset_id = $2
+  AND g.status = 'active' AND g.starts_at <= now() AND g.ends_at > now()
+WHERE c.id = $1 AND c.revoked_at IS NULL
+ORDER BY g.ends_at DESC NULLS LAST LIMIT 1"""
+
+
+@app.post("/raw/token")
+async def token(request: Request) -> Response:
+    credentials = _basic(request)
+    form = dict(parse_qsl((await request.body()).decode()))
+    if credentials is None:
+        return JSONResponse({"error": "invalid_client"}, status_code=401)
+    client_id, secret = credentials
+    scope = form.get("scope", "")
+    dataset = scope[len("dataset:") : -len(":read")] if scope.startswith("dataset:") else None
+    async with floor.pool.acquire() as connection:
+        if dataset is None:
+            row = await connection.fetchrow(_CLIENT_SQL, client_id)
+        else:
+            row = await connection.fetchrow(_GRANT_SQL, client_id, dataset)
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    if row is None or not hmac.compare_digest(row["secret_hash"], digest):
+        return JSONResponse({"error": "invalid_client"}, status_code=401)
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": floor.issuer,
+        "aud": floor.issuer,
+        "sub": client_id,
+        "client_id": client_id,
+        "org_id": row["organisation_id"],
+        "scope": scope,
+        "iat": now,
+        "exp": now + floor.ttl_s,
+        "jti": secrets.token_urlsafe(24),
+    }
+    if dataset is not None:
+        if row["id"] is None:
+            return JSONResponse({"error": "invalid_scope"}, status_code=400)
+        detail = {
+            "type": "data_grant",
+            "grant_id": row["id"],
+            "dataset_id": dataset,
+            "fields": row["fields"],
+            "purpose": row["purpose"],
+        }
+        if row["jurisdiction"] is not None:
+            detail["jurisdiction"] = row["jurisdiction"]
+        claims["authorization_details"] = [detail]
+        claims["exp"] = min(claims["exp"], int(row["ends_at"].timestamp()))
+    header = {"alg": "RS256", "typ": "at+jwt", "kid": floor.key.kid}
+    return JSONResponse(
+        {
+            "access_token": jwt.encode(header, claims, floor.key),
+            "token_type": "Bearer",
+            "expires_in": claims["exp"] - now,
+            "scope": scope,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@app.post("/raw/introspect")
+async def introspect(request: Request) -> Response:
+    form = dict(parse_qsl((await request.body()).decode()))
+    claims = _verified(form.get("token", ""))
+    if claims is None:
+        return JSONResponse({"active": False})
+    revoked = await floor.redis.exists(
+        f"cdo:revoked-token:{claims['jti']}", f"cdo:revoked-client:{claims['client_id']}"
+    )
+    if revoked:
+        return JSONResponse({"active": False})
+    return JSONResponse({"active": True, **claims}, headers={"Cache-Control": "no-store"})
+
+
+@app.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _json_codecs(connection: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await connection.set_type_codec(
+            name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+@asynccontextmanager
+async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+    dsn = os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+    floor.pool = await asyncpg.create_pool(  # the broker's pool: 10, and 10 more under load
+        dsn, min_size=10, max_size=20, init=_json_codecs
+    )
+    floor.redis = Redis.from_url(os.environ["REDIS_URL"])
+    if floor.template_id:
+        await floor.load_template()
+    yield
+    await floor.redis.aclose()
+    await floor.pool.close()
+
+
+app.router.lifespan_context = _lifespan
+
+
+def main() -> None:
+    global floor
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--template", default="", help="a request filed by the broker")
+    args = parser.parse_args()
+    key_pem = (Path(os.environ["BROKER_DEV_KEY_DIR"]) / "signing-key.pem").read_bytes()
+    floor = Floor(
+        args.template,
+        key_pem,
+        os.environ["OAUTH_ISSUER"],
+        ttl_s=int(os.environ.get("ACCESS_TOKEN_TTL", "900")),
+    )
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
