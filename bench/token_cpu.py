@@ -44,9 +44,20 @@ class Tally:
 
             return count
 
+        def sent(name: str) -> Callable[..., None]:
+            counted = kind(name)
+
+            def count(connection: Any) -> None:
+                # In autocommit mode SQLAlchemy still says "begin" and "commit"; the driver sends
+                # neither.
+                if not connection._is_autocommit_isolation():
+                    counted()
+
+            return count
+
         event.listen(engine, "before_cursor_execute", statement)
-        event.listen(engine, "begin", kind("begin"))
-        event.listen(engine, "commit", kind("commit"))
+        event.listen(engine, "begin", sent("begin"))
+        event.listen(engine, "commit", sent("commit"))
         ping = engine.dialect.do_ping
         counted = kind("ping")
 

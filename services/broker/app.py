@@ -26,7 +26,15 @@ from broker.grants.feed import GrantFeed
 from broker.health.endpoints import router as health_router
 from broker.kit.body_limit import LimitBodySize
 from broker.kit.content_type import RequireJSONBody
-from broker.kit.deps import ENGINE, RATE_LIMITER, REDIS, SESSIONMAKER, SETTINGS, AppResource
+from broker.kit.deps import (
+    AUTOCOMMIT_SESSIONMAKER,
+    ENGINE,
+    RATE_LIMITER,
+    REDIS,
+    SESSIONMAKER,
+    SETTINGS,
+    AppResource,
+)
 from broker.kit.nul_characters import RefuseNulCharacters
 from broker.kit.problem_docs import document_problems
 from broker.kit.problems import install_problem_handlers
@@ -87,6 +95,8 @@ def create_app(
         SETTINGS.put(app, settings)
         ENGINE.put(app, engine)
         sessionmaker = SESSIONMAKER.put(app, create_sessionmaker(engine, audit_keys=audit_keys))
+        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        AUTOCOMMIT_SESSIONMAKER.put(app, create_sessionmaker(autocommit, audit_keys=audit_keys))
         REDIS.put(app, redis)
         RATE_LIMITER.put(
             app,

@@ -27,6 +27,7 @@ against parallel guessing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -78,6 +79,7 @@ class Admission:
     address_locked_s: int
     wait_s: int
     rate: str
+    existing: int | None = None  # of the keys `admit` was asked about; None: not known
 
     def refusal(self) -> JSONResponse | None:
         """Before the client is looked up: its pair is locked out, or over its rate."""
@@ -98,13 +100,16 @@ class Admission:
         return None
 
 
-async def admit(limiter: RateLimiter, caller: Caller, bucket: str, rate: str) -> Admission:
-    """One Redis round trip: the caller's lockouts and one hit on its rate in `bucket`."""
+async def admit(
+    limiter: RateLimiter, caller: Caller, bucket: str, rate: str, exists: Sequence[str] = ()
+) -> Admission:
+    """One Redis round trip: the caller's lockouts, one hit on its rate in `bucket`, and how
+    many of the keys `exists` names exist (introspection's revocation check)."""
     locks = [caller.unknown_ids_from, *([caller.pair] if caller.pair else [])]
-    (address_s, *pair_s), wait_s = await limiter.admit(
-        AUTH_FAILURES, locks, bucket, caller.pair, Rate.parse(rate)
+    (address_s, *pair_s), wait_s, existing = await limiter.admit_and_count(
+        AUTH_FAILURES, locks, bucket, caller.pair, Rate.parse(rate), exists
     )
-    return Admission(pair_s[0] if pair_s else 0, address_s, wait_s, rate)
+    return Admission(pair_s[0] if pair_s else 0, address_s, wait_s, rate, existing)
 
 
 async def count_failure(

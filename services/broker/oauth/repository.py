@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, select
+from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models.grants import Grant
@@ -15,6 +15,41 @@ from core.models.requests import DataRequest
 
 # A grant with the trace context of the request that produced it.
 TracedGrant = tuple[Grant, str, str]
+
+_grants = cast(Table, Grant.__table__)
+_clients = cast(Table, OAuthClient.__table__)
+_standing_client = (
+    select(_clients.c.id)
+    .where(_clients.c.id == bindparam("holder"), _clients.c.revoked_at.is_(None))
+    .scalar_subquery()
+)
+
+
+def _in_force(grants: Any) -> Any:  # the table or an alias of it
+    return and_(
+        grants.c.id.in_(bindparam("grant_ids", expanding=True)),
+        grants.c.status == "active",
+        grants.c.starts_at <= bindparam("now"),
+        grants.c.ends_at > bindparam("now"),
+    )
+
+
+_other = _grants.alias("other")
+# Built once. One statement decides and counts: the grants are counted only when the client
+# stands and every one of them is in force, read in the statement itself (a revocation or pause
+# committed before it is seen), and the UPDATE's own arithmetic counts concurrent uses once each.
+_COUNT_USES_IF_STANDING = (
+    update(_grants)
+    .where(
+        _in_force(_grants),
+        _standing_client.is_not(None),
+        select(func.count()).select_from(_other).where(_in_force(_other)).scalar_subquery()
+        == bindparam("wanted"),
+    )
+    .values(use_count=_grants.c.use_count + 1, last_used_at=bindparam("now"))
+    .returning(_grants.c.id)
+)
+_CLIENT_STANDS = select(_standing_client)
 
 
 async def locked_client(session: AsyncSession, client_id: str) -> OAuthClient | None:
@@ -50,3 +85,27 @@ async def client_with_grants(
     if not dataset_ids:
         return rows[0][0], []
     return rows[0][0], [(g, trace, span) for _, g, trace, span in rows if g is not None]
+
+
+async def count_uses_if_standing(
+    session: AsyncSession, client_id: str, grant_ids: set[str], *, now: datetime
+) -> bool:
+    """Whether the token's client is not revoked and each of `grant_ids` is active at `now`,
+    read afresh in one statement; if so (and only then), one use counted on each grant."""
+    connection = await session.connection()  # Core statements: none of the ORM's work
+    if not grant_ids:
+        return (
+            await connection.execute(_CLIENT_STANDS, {"holder": client_id})
+        ).scalar() is not None
+    counted = (
+        await connection.execute(
+            _COUNT_USES_IF_STANDING,
+            {
+                "holder": client_id,
+                "grant_ids": sorted(grant_ids),
+                "now": now,
+                "wanted": len(grant_ids),
+            },
+        )
+    ).all()
+    return len(counted) == len(grant_ids)

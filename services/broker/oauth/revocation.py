@@ -26,10 +26,14 @@ async def revoke_client(redis: Redis | None, client_id: str, *, seconds_left: in
         await redis.set(_client_key(client_id), b"1", ex=seconds_left)
 
 
+def keys(jti: str, client_id: str | None = None) -> list[str]:
+    """The keys whose existence says the token, or its client, is revoked."""
+    return [_key(jti)] if client_id is None else [_key(jti), _client_key(client_id)]
+
+
 async def is_revoked(redis: Redis | None, jti: str, client_id: str | None = None) -> bool:
     """Whether the token, or its client, is revoked: one EXISTS over both keys, one round trip.
     No Redis configured (a quick local run): nothing can have been revoked."""
     if redis is None:
         return False
-    keys = [_key(jti)] if client_id is None else [_key(jti), _client_key(client_id)]
-    return bool(await redis.exists(*keys))
+    return bool(await redis.exists(*keys(jti, client_id)))

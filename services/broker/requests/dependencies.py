@@ -16,7 +16,7 @@ ROUTING_POLICY = AppResource[Policy]("routing_policy")
 PolicyDep = Annotated[Policy, Depends(ROUTING_POLICY.provide)]
 
 
-def get_links(settings: SettingsDep) -> Links:
+async def get_links(settings: SettingsDep) -> Links:  # async: no worker thread (kit/deps.py)
     return Links.of(settings)
 
 

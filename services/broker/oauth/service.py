@@ -1,0 +1,250 @@
+"""What the token, introspection and revocation endpoints do: admit the caller (rate limits and
+lockouts), authenticate its client with authlib, then issue, check or revoke a token.
+
+Each call's round trips are counted and kept few (docs/BENCHMARKS.md, `bench/tokens`): one Redis
+pipeline admits the caller (and, for an introspection, asks whether the token or its client is
+revoked); a client-credentials token is one lookup and one audit append; an introspection is one
+lookup and one statement that reads the token's standing and counts the use.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from authlib.oauth2 import OAuth2Error
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.audit import service as audit
+from broker.audit.actor import Actor
+from broker.kit.problems import ServiceUnavailable, Unauthorized
+from broker.kit.ratelimit import RateLimiter
+from broker.kit.tracing import follow_request
+from broker.oauth import repository, revocation
+from broker.oauth.clients import find_client_record
+from broker.oauth.keys import KeyRing
+from broker.oauth.lockout import Admission, Caller, admit, count_failure
+from broker.oauth.oidc import sign_in_state
+from broker.oauth.oidc_state import held_sign_in
+from broker.oauth.principal import decode_access_token
+from broker.oauth.scopes import DATASET_SCOPE, Scope, parse_scope
+from broker.oauth.server import (
+    TOKEN_AUTH_METHODS,
+    AuthlibClient,
+    BrokerAuthorizationServer,
+    ClientRecord,
+    StarletteOAuth2Request,
+    preloaded_client,
+)
+from broker.settings import BrokerSettings
+from core.clock import utcnow
+from core.metrics import instruments
+
+INACTIVE: dict[str, Any] = {"active": False}
+_ANSWERED_CLAIMS = ("scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti", "org_id")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What the token, introspection and revocation endpoints check a client with."""
+
+    settings: BrokerSettings
+    limiter: RateLimiter
+    server: BrokerAuthorizationServer
+
+
+def client_id_of(authorization: str | None, form: dict[str, str]) -> str | None:
+    if authorization and authorization.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        client_id = unquote(decoded.partition(":")[0])
+    else:
+        client_id = form.get("client_id", "")
+    # NUL cannot be in a client id, and PostgreSQL refuses to look one up: an unknown client
+    return client_id if client_id and "\x00" not in client_id else None
+
+
+def _is_invalid_client(response: Response) -> bool:
+    if response.status_code not in (400, 401):
+        return False
+    try:
+        return bool(json.loads(bytes(response.body)).get("error") == "invalid_client")
+    except (ValueError, AttributeError):
+        return False
+
+
+async def issue_token(
+    request: Request, form: dict[str, str], session: AsyncSession, gate: Gate
+) -> Response:
+    client_id = client_id_of(request.headers.get("authorization"), form)
+    caller = Caller.of(request, client_id)
+    admission = await admit(gate.limiter, caller, "token", gate.settings.rate_limit_token)
+    if refusal := admission.refusal():
+        return refusal
+    datasets = [
+        m["dataset_id"] for s in parse_scope(form.get("scope")) if (m := DATASET_SCOPE.match(s))
+    ]
+    record = (
+        await find_client_record(session, client_id, dataset_ids=datasets) if client_id else None
+    )
+    if record is None and (refusal := admission.refusal_of_unknown()):
+        return refusal
+    if record is not None and datasets and (grant := record.grants.get(datasets[0])):
+        follow_request(grant.request_id, *grant.request_trace)  # a grant token: part of its story
+    oauth_request = StarletteOAuth2Request(request.method, str(request.url), request.headers, form)
+    state = await held_sign_in(
+        session,
+        form,
+        now=utcnow(),
+        refresh_ttl=gate.settings.refresh_token_ttl_seconds,
+    )
+    with preloaded_client(record), sign_in_state(state):
+        response: Response = gate.server.create_token_response(oauth_request)
+    if _is_invalid_client(response):
+        await count_failure(gate.limiter, gate.settings, caller, known=record is not None)
+    answer = json.loads(bytes(response.body))
+    instruments().tokens.add(1, {"outcome": "issued" if response.status_code == 200 else "refused"})
+    await audit.record(
+        session,
+        "token.issued" if response.status_code == 200 else "token.refused",
+        actor=Actor(record.organisation_id if record else None, client_id)
+        if state.holder is None or response.status_code != 200
+        else Actor(state.holder.organisation_id, client_id, state.holder.id),
+        subject=client_id,
+        scope=answer.get("scope", form.get("scope")),
+        error=answer.get("error"),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call to the introspection or revocation endpoint, and who makes it."""
+
+    request: Request
+    form: dict[str, str]
+    gate: Gate
+
+    @property
+    def caller(self) -> Caller:
+        authorization = self.request.headers.get("authorization")
+        return Caller.of(self.request, client_id_of(authorization, self.form))
+
+
+async def authenticated_client(
+    call: Call, session: AsyncSession, admission: Admission, endpoint: str
+) -> AuthlibClient | Response:
+    """The client authenticated by authlib as at the token endpoint, once `admission` lets the
+    caller in (an error response if it does not, or authentication fails)."""
+    request, form, gate, caller = call.request, call.form, call.gate, call.caller
+    if refusal := admission.refusal():
+        return refusal
+    record: ClientRecord | None = (
+        await find_client_record(session, caller.client_id) if caller.client_id else None
+    )
+    if record is None and (refusal := admission.refusal_of_unknown()):
+        return refusal
+    oauth_request = StarletteOAuth2Request(request.method, str(request.url), request.headers, form)
+    with preloaded_client(record):
+        try:
+            client: AuthlibClient = gate.server.authenticate_client(
+                oauth_request, TOKEN_AUTH_METHODS, endpoint=endpoint
+            )
+        except OAuth2Error as error:
+            if error.error == "invalid_client":
+                await count_failure(gate.limiter, gate.settings, caller, known=record is not None)
+            response: Response = gate.server.handle_error_response(oauth_request, error)
+            return response
+    return client
+
+
+async def introspect(
+    call: Call, session: AsyncSession, keyring: KeyRing, redis: Redis | None
+) -> Response:
+    """RFC 7662. A token is inactive once it, its client or its grant is revoked, paused or
+    expired; a signature check alone (offline, with the JWKS) cannot see those, which is why
+    providers introspect. Each active answer counts a use on the token's grants."""
+    form, gate, caller = call.form, call.gate, call.caller
+    try:  # CPU only; verified before the caller is admitted so that one pipeline asks both
+        claims: dict[str, Any] | None = decode_access_token(
+            form.get("token", ""), keyring, gate.settings.issuer
+        )
+    except Unauthorized:
+        claims = None
+    revoked_keys = revocation.keys(str(claims["jti"]), str(claims["client_id"])) if claims else []
+    admission = await admit(
+        gate.limiter, caller, "introspection", gate.settings.rate_limit_introspect, revoked_keys
+    )
+    client = await authenticated_client(call, session, admission, "introspection")
+    if isinstance(client, Response):
+        return client
+    if Scope.tokens_introspect.value not in parse_scope(client.record.scope):
+        return JSONResponse(
+            {"error": "insufficient_scope", "error_description": "needs 'tokens:introspect'"},
+            status_code=403,
+        )
+    answer = await _answer(claims, admission.existing, session, redis)
+    instruments().introspections.add(1, {"active": str(answer["active"]).lower()})
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
+async def _answer(
+    claims: dict[str, Any] | None,
+    revoked_found: int | None,
+    session: AsyncSession,
+    redis: Redis | None,
+) -> dict[str, Any]:
+    if claims is None:
+        return INACTIVE
+    jti, client_id = str(claims["jti"]), str(claims["client_id"])
+    if revoked_found is None:  # the pipeline could not ask Redis: ask again, failing if it fails
+        revoked_found = int(await revocation.is_revoked(redis, jti, client_id))
+    if revoked_found:
+        return INACTIVE
+    grant_ids = {str(d.get("grant_id")) for d in claims.get("authorization_details") or []}
+    if not await repository.count_uses_if_standing(session, client_id, grant_ids, now=utcnow()):
+        return INACTIVE
+    answer: dict[str, Any] = {key: claims[key] for key in _ANSWERED_CLAIMS if key in claims}
+    if "authorization_details" in claims:
+        answer["authorization_details"] = claims["authorization_details"]
+    return {"active": True, "token_type": "Bearer", **answer}
+
+
+async def revoke(
+    call: Call, session: AsyncSession, keyring: KeyRing, redis: Redis | None
+) -> Response:
+    """RFC 7009: a client revokes one of its own access tokens."""
+    form, gate, caller = call.form, call.gate, call.caller
+    admission = await admit(gate.limiter, caller, "revocation", gate.settings.rate_limit_token)
+    client = await authenticated_client(call, session, admission, "revocation")
+    if isinstance(client, Response):
+        return client
+    try:
+        claims = decode_access_token(form.get("token", ""), keyring, gate.settings.issuer)
+    except Unauthorized:
+        return Response(status_code=200)  # RFC 7009: an invalid token needs no revoking
+    if claims["client_id"] != client.get_client_id():
+        return Response(status_code=200)  # RFC 7009: not the caller's token, nothing to say
+    if redis is None:  # nowhere to keep it (development without REDIS_URL): say so
+        raise ServiceUnavailable("token revocation needs Redis; this broker runs without REDIS_URL")
+    await audit.record(
+        session,
+        "token.revoked",
+        actor=Actor(client.record.organisation_id, client.get_client_id()),
+        subject=str(claims["jti"]),
+    )
+    await revocation.revoke(
+        redis, str(claims["jti"]), seconds_left=int(claims["exp"]) - int(time.time())
+    )
+    return Response(status_code=200)
