@@ -77,7 +77,8 @@ async def test_token_requests_over_the_rate_get_429_then_recover(
     city_department: str,
 ) -> None:
     client_id, secret = await new_client(sessionmaker, city_department, "requests:read")
-    limits = {"rate_limit_token": "3/second", "rate_limit_prefix": _prefix()}
+    # A window of seconds, not one: four calls must fall in it on a loaded machine too.
+    limits = {"rate_limit_token": "3/8s", "rate_limit_prefix": _prefix()}
     async with broker_with(app, settings, **limits) as http:
 
         async def token() -> httpx.Response:
@@ -88,13 +89,13 @@ async def test_token_requests_over_the_rate_get_429_then_recover(
         assert [r.status_code for r in within] == [200, 200, 200]
         assert over.status_code == 429, over.text
         assert over.json()["error"] == "too_many_requests"
-        assert over.headers["retry-after"] == "1"
+        assert 1 <= int(over.headers["retry-after"]) <= 8
         assert over.headers["cache-control"] == "no-store"
 
         async def recovered() -> bool:
             return (await token()).status_code == 200
 
-        await wait_until(recovered, limit_s=5, what="the token rate limit to recover")
+        await wait_until(recovered, limit_s=20, what="the token rate limit to recover")
 
 
 async def test_filings_over_the_rate_get_429_problem_then_recover(
@@ -104,7 +105,7 @@ async def test_filings_over_the_rate_get_429_problem_then_recover(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     headers = bearer(await token_for("gz-rsj", ALL_SCOPES))
-    limits = {"rate_limit_submit": "2/second", "rate_limit_prefix": _prefix()}
+    limits = {"rate_limit_submit": "2/8s", "rate_limit_prefix": _prefix()}
     async with broker_with(app, settings, **limits) as http:
 
         async def file() -> httpx.Response:
@@ -123,7 +124,7 @@ async def test_filings_over_the_rate_get_429_problem_then_recover(
         async def recovered() -> bool:
             return (await file()).status_code == 201
 
-        await wait_until(recovered, limit_s=5, what="the filing rate limit to recover")
+        await wait_until(recovered, limit_s=20, what="the filing rate limit to recover")
 
 
 async def test_an_oversized_body_is_413_and_nothing_is_stored(
