@@ -74,7 +74,7 @@ async def test_the_server_writes_only_json_lines(tmp_path: Path) -> None:
     )  # fmt: skip
     try:
         url = f"http://127.0.0.1:{port}/healthz"
-        await wait_until(lambda: answers(url), limit_s=30, what="the server to answer")
+        await wait_until(lambda: answers(url), limit_s=90, what="the server to answer")
     finally:
         server.terminate()
         _, stderr = await asyncio.wait_for(server.communicate(), 30)
