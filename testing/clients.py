@@ -71,7 +71,11 @@ async def file(
 async def decide(
     client: httpx.AsyncClient, headers: dict[str, str], request_id: str, **body: Any
 ) -> httpx.Response:
-    """`POST /v1/requests/{id}/decision`."""
+    """`POST /v1/requests/{id}/decision`. An approval says why by default, as a CDO granting
+    personal fields must (minimisation); pass `comment=None` to send none."""
+    if body.get("decision") == "approve":
+        body.setdefault("comment", "依职责所需，同意。")
+    body = {k: v for k, v in body.items() if v is not None}
     return await client.post(f"/v1/requests/{request_id}/decision", headers=headers, json=body)
 
 

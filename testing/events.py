@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 from aiokafka.structs import ConsumerRecord
 
-from core.events import ApprovalTask, Period
+from core.events import ApprovalTask, Period, TaskDataset
 from notifier.messages import Event
 from testing import REPO_ROOT
 
@@ -50,7 +50,7 @@ def approval_task(approver: str, request_id: str) -> dict[str, Any]:
         required=1,
         kind="share",
         requester={"id": "gz-gaj", "name": "广州市公安局", "name_en": "Guangzhou PSB"},
-        dataset={"id": "gd-rst-x", "name": "x", "sharing_class": "conditional", "owner_id": "x"},
+        dataset=TaskDataset(id="gd-rst-x", name="x", sharing_class="conditional", owner_id="x"),
         fields=["id_number"],
         purpose="test",
         legal_basis=None,

@@ -20,6 +20,9 @@ from broker.calendar.metrics import watch_calendar
 from broker.catalog.endpoints import router as catalog_router
 from broker.console.mount import install_console
 from broker.directory.endpoints import router as directory_router
+from broker.evaluation.dependencies import EVALUATION_INDICATORS
+from broker.evaluation.endpoints import router as evaluation_router
+from broker.evaluation.indicators import load_indicators
 from broker.grants.dependencies import GRANT_FEED
 from broker.grants.endpoints import router as grants_router
 from broker.grants.feed import GrantFeed
@@ -48,6 +51,7 @@ from broker.oauth.oidc_endpoints import router as oidc_router
 from broker.oauth.server import BrokerAuthorizationServer
 from broker.outbox.metrics import watch_backlog
 from broker.outbox.relay import OutboxRelay
+from broker.publication.endpoints import router as publication_router
 from broker.reports.endpoints import router as reports_router
 from broker.requests import sla
 from broker.requests.dependencies import ROUTING_POLICY
@@ -124,6 +128,7 @@ def create_app(
             BrokerAuthorizationServer(keyring, settings.issuer, settings.access_token_ttl_seconds),
         )
         policy = ROUTING_POLICY.put(app, load_policy(settings.routing_policy_file))
+        EVALUATION_INDICATORS.put(app, load_indicators(settings.evaluation_indicators_file))
         stop = asyncio.Event()
         background: list[asyncio.Task[None]] = []
         if settings.sla_job_enabled:
@@ -192,9 +197,11 @@ def create_app(
         directory_router,
         appointments_router,
         catalog_router,
+        publication_router,
         requests_router,
         grants_router,
         reports_router,
+        evaluation_router,
         webhooks_router,
         notifications_router,
         oidc_router,

@@ -71,6 +71,11 @@ class BrokerSettings(CoreSettings):
     # Years of public holidays and make-up working days the packaged calendar lacks (YAML, see
     # schemas/holidays.schema.json), read and checked at start: broker/calendar.
     holidays_file: Path | None = Field(default=None, alias="HOLIDAYS_FILE")
+    # The CDO evaluation's indicators and weights (YAML, see
+    # schemas/evaluation-indicators.schema.json); default: the packaged ones. Checked at start.
+    evaluation_indicators_file: Path | None = Field(
+        default=None, alias="EVALUATION_INDICATORS_FILE"
+    )
 
     # The outbox relay publishes committed events to Kafka from every broker process (they share
     # the work); OUTBOX_RELAY=false leaves it to `cdo-broker relay`. How often it looks for rows

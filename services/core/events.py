@@ -24,8 +24,13 @@ class RequestEventName(StrEnum):
     clarification_answered = "clarification_answered"
     approved = "approved"
     rejected = "rejected"
+    # an IT project's CDO vetoed it (一票否决): the request ends, `detail.reason` says why
+    vetoed = "vetoed"
     cancelled = "cancelled"
     expired = "expired"
+
+
+RequestKind = Literal["share", "return", "demand", "it_project"]
 
 
 class _Event(BaseModel):
@@ -45,12 +50,19 @@ class RouteStep(_Event):
     approvers: list[str] = Field(description="organisation ids whose CDO decides (current ones)")
     acting_for: dict[str, str] = Field(description="approver -> the body it stands in for")
     due_at: datetime | None
+    sla_working_days: int | None = Field(
+        default=None, description="the step's limit in working days; null: elapsed seconds"
+    )
+    calendar_note: str | None = Field(
+        default=None,
+        description="set when due_at counted a year the calendar does not know by weekends only",
+    )
     decisions: list[StepDecision]
 
 
 class StepDecision(_Event):
     organisation_id: str
-    decision: Literal["approve", "reject"]
+    decision: Literal["approve", "reject", "veto"]
     decided_by: str
     on_behalf_of: str | None
     comment: str | None
@@ -65,16 +77,55 @@ class RequestEvent(_Event):
 
     event: RequestEventName
     request_id: str
-    kind: Literal["share", "return"]
+    kind: RequestKind
     status: str
     requester_id: str
-    provider_id: str
-    dataset_id: str
+    provider_id: str = Field(
+        description="the dataset's owner; a demand's presumed provider; an IT project's body"
+    )
+    dataset_id: str | None = Field(description="null for an IT project and an open demand")
     trace_id: str
     occurred_at: datetime
     actor: str | None = Field(description="organisation whose action caused the event")
     step: int | None = Field(description="index of the step concerned, if any")
     detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class FieldOut(_Event):
+    name: str
+    label: str
+    personal: bool = Field(default=False, description="personal information (个人信息)")
+    sensitive: bool = Field(default=False, description="sensitive personal information")
+
+
+class TaskDataset(_Event):
+    """The dataset asked for, with what a CDO judges a request by (the catalog's attributes)."""
+
+    id: str
+    name: str
+    sharing_class: str
+    owner_id: str
+    grade: str = Field(default="general", description="general 一般 | important 重要 | core 核心")
+    resource_code: str | None = None
+    sharing_conditions: str | None = None
+    sharing_method: str | None = None
+    update_cycle: str | None = None
+    open_attribute: str | None = None
+    fields: list[FieldOut] = Field(
+        default_factory=list, description="the fields asked for, with their personal flags"
+    )
+
+
+class TaskDemand(_Event):
+    description: str
+    presumed_provider_id: str
+
+
+class TaskProject(_Event):
+    name: str
+    code: str
+    budget_cny: int
+    stage: Literal["initiation", "acceptance"]
 
 
 class ApprovalTask(_Event):
@@ -92,9 +143,11 @@ class ApprovalTask(_Event):
         description="bodies the approver's CDO delegated to: they may decide, and hear of it too"
     )
     required: int
-    kind: Literal["share", "return"]
+    kind: RequestKind
     requester: dict[str, str]
-    dataset: dict[str, str]
+    dataset: TaskDataset | None = Field(description="null for a demand and an IT project")
+    demand: TaskDemand | None = None
+    project: TaskProject | None = None
     fields: list[str]
     purpose: str
     legal_basis: str | None

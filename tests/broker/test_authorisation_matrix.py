@@ -98,6 +98,7 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/v1/datasets/{dataset_id}"): Expect(ANY_TOKEN, 200, SHARED),
     ("POST", "/v1/datasets"): Expect(CATALOG_ADMIN, 201, 403),
     ("PATCH", "/v1/datasets/{dataset_id}"): Expect(CATALOG_ADMIN, 200, 403),
+    ("POST", "/v1/datasets/{dataset_id}/publish"): Expect(CATALOG_ADMIN, 200, 403),
     # requests: a caller sees only what its organisation filed or must decide (404 otherwise)
     ("POST", "/v1/requests"): Expect(SUBMIT, 201, OWN),
     ("GET", "/v1/requests/{request_id}"): Expect(READ, 200, 404),
@@ -575,6 +576,11 @@ async def _(w: World) -> Call:
     return Call(f"/v1/datasets/{w.dataset_id}", ADMIN, OTHER_ADMIN, json=body)
 
 
+@builds("POST", "/v1/datasets/{dataset_id}/publish")
+async def _(w: World) -> Call:
+    return Call(f"/v1/datasets/{w.dataset_id}/publish", ADMIN, OTHER_ADMIN)
+
+
 @builds("POST", "/v1/requests")
 async def _(w: World) -> Call:
     body = request_body(CONDITIONAL[0], CONDITIONAL[1])
@@ -608,7 +614,7 @@ async def _(w: World) -> Call:
 @builds("POST", "/v1/requests/{request_id}/decision")
 async def _(w: World) -> Call:
     path = f"/v1/requests/{await w.conditional()}/decision"
-    return Call(path, APPROVER, json={"decision": "approve"})
+    return Call(path, APPROVER, json={"decision": "approve", "comment": "依职责所需"})
 
 
 @builds("POST", "/v1/requests/{request_id}/cancel")

@@ -38,7 +38,11 @@ ORG_KEYS = {
     "id", "name", "name_en", "kind", "level", "division_code",
     "government_id", "parent_id", "pilot",
 }  # fmt: skip
-DATASET_KEYS = {"id", "name", "name_en", "owner_id", "sharing_class", "fields"}
+DATASET_KEYS = {
+    "id", "name", "name_en", "owner_id", "sharing_class", "fields",
+    "grade", "resource_code", "sharing_method", "update_cycle", "open_attribute",
+}  # fmt: skip
+GRADES = {"general", "important", "core"}
 CDO_KEYS = {"person_name", "title", "appointed_by", "filed_with", "starts_on", "filed_on"}
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
@@ -346,7 +350,11 @@ def test_cdo_filing_and_appointing_follow_the_plan(
 def test_dataset_entries_are_well_formed(datasets: list[dict[str, Any]]) -> None:
     for ds in datasets:
         assert set(ds) >= DATASET_KEYS, ds.get("id")
-        assert set(ds) <= DATASET_KEYS | {"description"}, ds["id"]
+        assert set(ds) <= DATASET_KEYS | {"description", "sharing_conditions"}, ds["id"]
+        assert ds["grade"] in GRADES, ds["id"]
+        assert ds["sharing_method"] in {"api", "table", "file"}, ds["id"]
+        # a conditional dataset says on what conditions it is shared
+        assert ("sharing_conditions" in ds) == (ds["sharing_class"] != "unconditional"), ds["id"]
         assert SLUG.match(ds["id"]), ds["id"]
         assert len(ds["id"]) <= 100, ds["id"]
         assert ds["name"], ds["id"]
@@ -374,12 +382,22 @@ def test_dataset_fields(datasets: list[dict[str, Any]]) -> None:
         fields = ds["fields"]
         assert 6 <= len(fields) <= 15, ds["id"]
         for field in fields:
-            assert set(field) == {"name", "label"}, ds["id"]
+            assert {"name", "label"} <= set(field) <= {"name", "label", "personal", "sensitive"}
+            # sensitive personal information (PIPL art. 28) is personal information too
+            assert field.get("personal") or not field.get("sensitive"), (ds["id"], field["name"])
             assert SNAKE.match(field["name"]), (ds["id"], field["name"])
             assert isinstance(field["label"], str), (ds["id"], field["name"])
             assert field["label"].strip(), (ds["id"], field["name"])
         names = Counter(f["name"] for f in fields)
         assert [n for n, c in names.items() if c > 1] == [], ds["id"]
+
+
+def test_catalog_has_every_grade_and_personal_fields(datasets: list[dict[str, Any]]) -> None:
+    grades = Counter(d["grade"] for d in datasets)
+    assert set(grades) == GRADES
+    assert any(f.get("sensitive") for d in datasets for f in d["fields"])
+    codes = [d["resource_code"] for d in datasets]
+    assert len(set(codes)) == len(codes)
 
 
 def test_catalog_size_and_classes(datasets: list[dict[str, Any]]) -> None:

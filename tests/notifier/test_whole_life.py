@@ -71,9 +71,11 @@ async def test_a_request_decided_entirely_from_webhooks(
                     return Reply(200 if ours else 503)
                 if event["type"] == "approval.requested":
                     url = event["data"]["decision_url"].removeprefix(BASE_URL)
-                    answer = await loopback_app.post(
-                        url, headers=tokens[org], json={"decision": "approve"}
-                    )
+                    decision = {"decision": "approve"}
+                    # the task flags personal fields: granting them, the CDO says why
+                    if any(f["personal"] for f in event["data"]["dataset"]["fields"]):
+                        decision["comment"] = "核定参保资格所需，同意。"
+                    answer = await loopback_app.post(url, headers=tokens[org], json=decision)
                     if answer.status_code != 200:
                         problems.append(f"{org}: decision answered {answer.text}")
                     decided.append(org)

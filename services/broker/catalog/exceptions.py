@@ -19,3 +19,10 @@ class InvalidOwner(Problem):
     status = 422
     slug = "invalid-owner"
     title = "Invalid dataset owner"
+
+
+class DraftIncomplete(Problem):
+    status = 422
+    slug = "draft-incomplete"
+    title = "The draft entry is not described yet"
+    title_zh = "数据资源目录草稿信息不完整"

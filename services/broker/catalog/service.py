@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.catalog import repository
-from broker.catalog.exceptions import DatasetExists, DatasetNotFound, InvalidOwner
+from broker.catalog.exceptions import DatasetExists, DatasetNotFound, DraftIncomplete, InvalidOwner
 from broker.catalog.schemas import DatasetChange, DatasetIn
 from broker.directory.service import require_jurisdiction
-from core.models.catalog import Dataset
+from core.models.catalog import Dataset, DatasetStatus
 from core.models.directory import Organisation, OrgKind
 
 
@@ -43,8 +43,9 @@ async def create_dataset(
     await session.flush()
     await audit.record(
         session, "dataset.created", actor=actor, subject=dataset.id, now=now,
-        owner=dataset.owner_id, sharing_class=dataset.sharing_class,
+        owner=dataset.owner_id, sharing_class=dataset.sharing_class, grade=dataset.grade,
         fields=[f["name"] for f in dataset.fields],
+        personal=[f["name"] for f in dataset.fields if f.get("personal")],
     )  # fmt: skip
     return dataset
 
@@ -69,4 +70,32 @@ async def change_dataset(
     await audit.record(
         session, "dataset.changed", actor=actor, subject=dataset.id, now=now, changes=changes
     )
+    return dataset
+
+
+async def publish_dataset(
+    session: AsyncSession, dataset_id: str, *, actor: Actor, now: datetime
+) -> Dataset:
+    """A draft entry (from an approved demand) enters the catalog once its owner has described
+    it; publishing a published dataset changes nothing."""
+    dataset = await get_dataset(session, dataset_id)
+    await require_jurisdiction(
+        session, actor.organisation, dataset.owner_id, field="dataset_id", now=now
+    )
+    if dataset.status == DatasetStatus.published:
+        return dataset
+    if not dataset.fields:
+        raise DraftIncomplete(
+            f"fields: describe '{dataset.id}' (its fields, grade and attributes) before "
+            "publishing it",
+            detail_zh=f"fields: 请先补充数据资源“{dataset.id}”的数据项、分级和目录属性，再行发布",
+            field="fields",
+        )
+    dataset.status = DatasetStatus.published
+    dataset.updated_at = now
+    await session.flush()
+    await audit.record(
+        session, "dataset.published", actor=actor, subject=dataset.id, now=now,
+        grade=dataset.grade, fields=[f["name"] for f in dataset.fields],
+    )  # fmt: skip
     return dataset

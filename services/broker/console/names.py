@@ -25,8 +25,11 @@ async def organisation_names(
     return {id_: (en if lang == "en" else zh) for id_, zh, en in rows.all()}
 
 
-async def dataset_names(session: AsyncSession, ids: Iterable[str], lang: str) -> dict[str, str]:
-    wanted = set(ids)
+async def dataset_names(
+    session: AsyncSession, ids: Iterable[str | None], lang: str
+) -> dict[str, str]:
+    """Names of the datasets among `ids` (None: a request that names none, as an IT project)."""
+    wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
     rows = await session.execute(

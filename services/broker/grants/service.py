@@ -36,6 +36,7 @@ async def issue_grant(
 ) -> Grant:
     """`actor`: whose call approved the request (the last decider, or the requester when the
     policy approves at filing)."""
+    assert request.dataset_id is not None  # only a request for a dataset is granted
     grant = Grant(
         id=new_id("grt"),
         request_id=request.id,

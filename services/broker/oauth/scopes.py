@@ -19,6 +19,8 @@ class Scope(StrEnum):
     directory_admin = "directory:admin"
     catalog_admin = "catalog:admin"
     reports_read = "reports:read"
+    # A data bureau scores the CDOs in its jurisdiction on the evaluation's entered indicators.
+    evaluation_score = "evaluation:score"
     # May ask for per-grant tokens (`dataset:<id>:read`): the system that uses granted data.
     grants_use = "grants:use"
     # For resource servers (the providers' data APIs) checking the tokens presented to them.
@@ -54,7 +56,12 @@ _EVERY_BODY = {
     Scope.webhooks_manage,
     Scope.tokens_introspect,
 }
-_BUREAU = _EVERY_BODY | {Scope.directory_admin, Scope.catalog_admin, Scope.reports_read}
+_BUREAU = _EVERY_BODY | {
+    Scope.directory_admin,
+    Scope.catalog_admin,
+    Scope.reports_read,
+    Scope.evaluation_score,
+}
 
 
 def demo_scopes_for(kind: str, has_cdo: bool) -> str:
@@ -81,6 +88,7 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
             Scope.directory_admin,
             Scope.catalog_admin,
             Scope.reports_read,
+            Scope.evaluation_score,
         }
     ),
     Role.auditor: frozenset({Scope.requests_read, Scope.grants_read, Scope.reports_read}),

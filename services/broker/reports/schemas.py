@@ -58,3 +58,27 @@ class CdoEvaluationReport(BaseModel):
 
 
 CSV_COLUMNS = tuple(CdoEvaluationRow.model_fields)
+# The CSV's header row as the bureaus read it (GLOSSARY.md's words); `?lang=en` or an
+# Accept-Language preferring English gives the column names instead.
+CSV_HEADERS_ZH: dict[str, str] = {
+    "organisation_id": "单位代码",
+    "organisation_name": "单位名称",
+    "level": "层级",
+    "appointment_id": "任命编号",
+    "person_name": "首席数据官",
+    "title": "职务",
+    "requests_routed": "承办申请数",
+    "decided": "审批数",
+    "decided_by_delegate": "受托人代为审批数",
+    "approved": "同意数",
+    "rejected": "不同意数",
+    "decision_seconds_median": "审批用时中位数（秒）",
+    "decision_seconds_p90": "审批用时90分位（秒）",
+    "decision_working_seconds_median": "审批工作时间中位数（秒）",
+    "decision_working_seconds_p90": "审批工作时间90分位（秒）",
+    "sla_breaches": "超期环节数",
+    "escalations_caused": "超期提级次数",
+    "escalations_received": "受理提级次数",
+    "clarifications_asked": "要求补充说明次数",
+    "grants_revoked_after_approval": "同意后被撤销的授权数",
+}

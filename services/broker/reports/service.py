@@ -39,11 +39,14 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.directory.jurisdiction import covers
+from broker.directory.repository import current_view
+from broker.kit.languages import Language
 from broker.kit.problems import Problem
 from broker.reports import repository
 from broker.reports.repository import (
@@ -53,7 +56,13 @@ from broker.reports.repository import (
     Key,
     ReportFilter,
 )
-from broker.reports.schemas import CSV_COLUMNS, CdoEvaluationReport, CdoEvaluationRow, GroupBy
+from broker.reports.schemas import (
+    CSV_COLUMNS,
+    CSV_HEADERS_ZH,
+    CdoEvaluationReport,
+    CdoEvaluationRow,
+    GroupBy,
+)
 from core.models.directory import Appointment, Level, Organisation
 
 
@@ -61,6 +70,7 @@ class InvalidWindow(Problem):
     status = 422
     slug = "invalid-window"
     title = "Invalid report window"
+    title_zh = "统计区间无效"
 
 
 def nearest_rank(values: Sequence[int], percent: float) -> int | None:
@@ -81,9 +91,15 @@ async def cdo_evaluation(
     end: datetime,
     level: Level | None,
     group_by: GroupBy,
+    reader: str | None = None,
 ) -> CdoEvaluationReport:
+    """`reader`: the calling organisation, whose jurisdiction bounds the rows (a data bureau's
+    own government and those below with their bodies; any other body: itself alone). None:
+    every row (the broker's own use)."""
     if end <= start:
-        raise InvalidWindow("to: must be after from", field="to")
+        raise InvalidWindow(
+            "to: must be after from", detail_zh="to: 须晚于 from（统计区间为空）", field="to"
+        )
     f = ReportFilter(start=start, end=end, level=level, per_cdo=group_by is GroupBy.cdo)
     routed = await repository.routed(session, f)
     decisions = await repository.decisions(session, f)
@@ -96,6 +112,9 @@ async def cdo_evaluation(
     keys: set[Key] = set().union(routed, decisions, caused, received, asked, revoked)
     for appointment in await repository.appointments_during(session, f):
         keys.add((appointment.organisation_id, appointment.id if f.per_cdo else None))
+    if reader is not None:
+        view = await current_view(session, end)
+        keys = {key for key in keys if covers(view, reader, key[0])}
     orgs = await repository.organisations(session, {org_id for org_id, _ in keys})
     cdos = await repository.appointments(session, {a for _, a in keys if a is not None})
 
@@ -167,16 +186,22 @@ def spreadsheet_safe(value: object) -> object:
     return value
 
 
-def to_csv(report: CdoEvaluationReport) -> str:
-    """The rows as CSV with a header row, led by a UTF-8 BOM so that Excel reads the Chinese;
-    no cell is a formula (`spreadsheet_safe`)."""
+def to_csv(report: CdoEvaluationReport, language: Language = Language.zh) -> str:
+    """The rows as CSV with a header row (Chinese by default, the column names in English),
+    led by a UTF-8 BOM so that Excel reads the Chinese; no cell is a formula."""
+    headers = [CSV_HEADERS_ZH[c] for c in CSV_COLUMNS] if language is Language.zh else CSV_COLUMNS
+    return csv_text(headers, (row.model_dump(mode="json") for row in report.rows), CSV_COLUMNS)
+
+
+def csv_text(
+    headers: Sequence[str], rows: Iterable[Mapping[str, object]], columns: Sequence[str]
+) -> str:
+    """CSV with a UTF-8 BOM and a header row; `None` as an empty cell; no cell a formula
+    (`spreadsheet_safe`). Shared by every report the bureaus export."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in report.rows:
-        values = row.model_dump(mode="json")
-        writer.writerow(
-            "" if values[c] is None else spreadsheet_safe(values[c]) for c in CSV_COLUMNS
-        )
+    writer.writerow(headers)
+    for values in rows:
+        writer.writerow("" if values[c] is None else spreadsheet_safe(values[c]) for c in columns)
     return out.getvalue()

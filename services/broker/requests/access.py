@@ -20,6 +20,7 @@ from broker.kit.tracing import follow_request
 from broker.requests import repository
 from broker.requests.exceptions import CDONotInOffice, RequesterCannotDecide, RequestNotFound
 from broker.requests.progress import Route, load_route
+from broker.routing.model import OWN_CDO_KINDS
 from core.models.directory import Appointment, Delegation, Organisation, OrgKind
 from core.models.requests import DataRequest, RequestStep, StepApprover
 
@@ -90,6 +91,8 @@ def _approver_for(route: Route, step: RequestStep, acting: Acting) -> StepApprov
 def refuse_the_requester(request: DataRequest, acting: Acting) -> None:
     """Separation of duties: routing never makes the requester an approver, and this holds it
     for any other path (a delegation to the requester, a route planned before the rule)."""
+    if request.kind in OWN_CDO_KINDS:
+        return  # its own CDO decides by design; requests/separation.py holds it by person
     if request.requester_id == acting.own:
         raise RequesterCannotDecide(
             f"'{acting.own}' filed this request: the requester never decides it, "

@@ -29,12 +29,15 @@ from broker.requests.lifecycle import (
     StepStatus,
     Widening,
     narrow,
+    refusal_for,
     sla_clock_seconds,
     step_outcome,
 )
 from broker.requests.links import Links
+from broker.requests.minimisation import require_minimisation_reason
 from broker.requests.progress import Route, approve_request, close_request, load_route, start_step
 from broker.requests.schemas import DecisionIn
+from broker.requests.separation import refuse_the_filer
 from broker.requests.signing import sign_decision
 from broker.requests.step_clock import working_clock_seconds
 from core.events import RequestEventName
@@ -113,6 +116,13 @@ async def decide(
         delegation=delegation,
         require_person=require_person,
     )
+    refuse_the_filer(request, acting.actor, person)
+    if body.decision != "approve" and body.decision != refusal_for(request.kind):
+        raise InvalidDecision(
+            f"decision: a {request.kind} request is approved or "
+            f"{'vetoed' if refusal_for(request.kind) == 'veto' else 'rejected'}",
+            field="decision",
+        )
     granted = Grantable(tuple(request.granted_fields), request.granted_start, request.granted_end)
     if body.decision == "approve":
         try:
@@ -124,6 +134,7 @@ async def decide(
             )
         except Widening as exc:
             raise InvalidDecision(str(exc), field=exc.field) from exc
+        await require_minimisation_reason(session, request, granted.fields, body)
 
     decision = await _record_decision(
         session, request, step, approver, acting, delegation, appointment, body, now, person
@@ -160,6 +171,7 @@ async def decide(
         decision=body.decision,
         decided_by=decision.decided_by,
         on_behalf_of=decision.on_behalf_of,
+        reason=body.comment if body.decision != "approve" else None,
     )
     await _advance(session, request, route, step, now=now, links=links, actor=acting.actor)
     return request
@@ -227,7 +239,7 @@ async def _advance(
     outcome = step_outcome(
         required=step.required,
         approvals=sum(d.decision == "approve" for d in decisions),
-        rejections=sum(d.decision == "reject" for d in decisions),
+        rejections=sum(d.decision != "approve" for d in decisions),
         approvers=len(route.current_approvers(step)),
     )
     if outcome is StepOutcome.open:
@@ -236,15 +248,15 @@ async def _advance(
     step.on_hold_since = None
     if outcome is StepOutcome.rejected:
         step.status = StepStatus.rejected
-        reason = next((d.comment for d in decisions if d.decision == "reject"), None)
+        refusal = next(d for d in decisions if d.decision != "approve")
         await close_request(
             session,
             request,
             route,
-            RequestStatus.rejected,
+            RequestStatus.vetoed if refusal.decision == "veto" else RequestStatus.rejected,
             now=now,
             actor=actor.org_id,
-            reason=reason,
+            reason=refusal.comment,
         )
         return
     step.status = StepStatus.approved

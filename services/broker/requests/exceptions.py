@@ -70,3 +70,12 @@ class CDONotInOffice(Problem):
     status = 403
     slug = "cdo-not-in-office"
     title = "首席数据官不在任 / The body's CDO appointment has ended"
+
+
+class MinimisationReasonRequired(Problem):
+    """Granting personal information needs a reason (最小必要原则, PIPL art. 6)."""
+
+    status = 422
+    slug = "minimisation-reason-required"
+    title = "Granting personal fields needs a reason"
+    title_zh = "授予个人信息须说明理由"

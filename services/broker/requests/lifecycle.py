@@ -17,6 +17,7 @@ class RequestStatus(StrEnum):
     rejected = "rejected"
     cancelled = "cancelled"
     expired = "expired"  # the period asked for ended before the route was decided
+    vetoed = "vetoed"  # an IT project's CDO vetoed it (一票否决)
 
 
 class StepStatus(StrEnum):
@@ -29,7 +30,13 @@ class StepStatus(StrEnum):
 
 
 FINAL_STATUSES = frozenset(
-    {RequestStatus.approved, RequestStatus.rejected, RequestStatus.cancelled, RequestStatus.expired}
+    {
+        RequestStatus.approved,
+        RequestStatus.rejected,
+        RequestStatus.cancelled,
+        RequestStatus.expired,
+        RequestStatus.vetoed,
+    }
 )
 
 _TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
@@ -56,6 +63,12 @@ def step_outcome(*, required: int, approvals: int, rejections: int, approvers: i
     if approvals + undecided < required:
         return StepOutcome.rejected
     return StepOutcome.open
+
+
+# The decisions each kind of request takes besides `approve`: an IT project is vetoed, not
+# rejected (the CDO's 一票否决); every other kind is rejected.
+def refusal_for(kind: str) -> str:
+    return "veto" if kind == "it_project" else "reject"
 
 
 def sla_clock_seconds(

@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit.actor import Actor
 from broker.grants.service import issue_grant
 from broker.requests import publish, repository
+from broker.requests.demands import draft_entry
 from broker.requests.lifecycle import RequestStatus, StepStatus, can_transition
 from broker.requests.links import Links
 from broker.requests.step_clock import start_clock
+from broker.routing.model import DATASET_KINDS
 from core.events import RequestEventName
 from core.models.grants import Grant
 from core.models.requests import DataRequest, Decision, RequestStep, StepApprover
@@ -129,12 +131,23 @@ async def approve_request(
     *,
     now: datetime,
     actor: Actor,
-) -> Grant:
+) -> Grant | None:
+    """A share or return is granted now; a demand becomes a draft catalog entry (its grant
+    follows the entry's publication); an IT project that passes grants nothing."""
     _finish(request, RequestStatus.approved, now, None)
     await session.flush()
-    grant = await issue_grant(session, request, [d.id for d in decisions], now=now, actor=actor)
+    grant = None
+    if request.kind in DATASET_KINDS:
+        grant = await issue_grant(session, request, [d.id for d in decisions], now=now, actor=actor)
+    elif request.kind == "demand":
+        await draft_entry(session, request, now=now, actor=actor)
     await publish.request_event(
-        session, request, RequestEventName.approved, now=now, actor=actor.org_id, grant_id=grant.id
+        session,
+        request,
+        RequestEventName.approved,
+        now=now,
+        actor=actor.org_id,
+        grant_id=grant.id if grant else None,
     )
     return grant
 

@@ -13,11 +13,15 @@ from broker.requests.links import Links
 from core import topics
 from core.events import (
     ApprovalTask,
+    FieldOut,
     Period,
     RequestEvent,
     RequestEventName,
     RouteStep,
     StepDecision,
+    TaskDataset,
+    TaskDemand,
+    TaskProject,
     ce_type,
 )
 from core.models.catalog import Dataset
@@ -87,6 +91,8 @@ def route_summary(
                 if a.step_id == step.id and a.replaced_at is None and a.acting_for
             },
             due_at=step.due_at,
+            sla_working_days=step.sla_working_days,
+            calendar_note=step.calendar_note,
             decisions=[
                 StepDecision(
                     organisation_id=d.organisation_id,
@@ -120,9 +126,8 @@ async def approval_tasks(
     """One task per approver that must now decide, keyed by its organisation. `delegates_of`:
     who may decide for each approver's CDO now, when the caller already knows (filing does)."""
     requester = await session.get(Organisation, request.requester_id)
-    dataset = await session.get(Dataset, request.dataset_id)
     assert requester is not None
-    assert dataset is not None
+    dataset = await _task_dataset(session, request)
     assert step.due_at is not None
     task_name: Literal["approval.requested", "approval.escalated", "approval.reminder"] = (
         "approval.reminder"
@@ -151,12 +156,9 @@ async def approval_tasks(
             required=step.required,
             kind=request.kind,  # type: ignore[arg-type]
             requester={"id": requester.id, "name": requester.name, "name_en": requester.name_en},
-            dataset={
-                "id": dataset.id,
-                "name": dataset.name,
-                "sharing_class": dataset.sharing_class,
-                "owner_id": dataset.owner_id,
-            },
+            dataset=dataset,
+            demand=_task_demand(request),
+            project=_task_project(request),
             fields=list(request.granted_fields),
             purpose=request.purpose,
             legal_basis=request.legal_basis,
@@ -178,3 +180,46 @@ async def approval_tasks(
             data=task.model_dump(mode="json"),
             traceparent=_traceparent(request),
         )
+
+
+async def _task_dataset(session: AsyncSession, request: DataRequest) -> TaskDataset | None:
+    """The dataset with the catalog attributes a CDO judges by, and the flags of the fields
+    the approval would grant."""
+    if request.dataset_id is None:
+        return None
+    dataset = await session.get(Dataset, request.dataset_id)
+    assert dataset is not None
+    granted = set(request.granted_fields)
+    return TaskDataset(
+        id=dataset.id,
+        name=dataset.name,
+        sharing_class=dataset.sharing_class,
+        owner_id=dataset.owner_id,
+        grade=dataset.grade,
+        resource_code=dataset.resource_code,
+        sharing_conditions=dataset.sharing_conditions,
+        sharing_method=dataset.sharing_method,
+        update_cycle=dataset.update_cycle,
+        open_attribute=dataset.open_attribute,
+        fields=[
+            FieldOut(
+                name=f["name"],
+                label=f["label"],
+                personal=bool(f.get("personal")),
+                sensitive=bool(f.get("sensitive")),
+            )
+            for f in dataset.fields
+            if f["name"] in granted
+        ],
+    )
+
+
+def _task_demand(request: DataRequest) -> TaskDemand | None:
+    if request.kind != "demand":
+        return None
+    assert request.description is not None
+    return TaskDemand(description=request.description, presumed_provider_id=request.provider_id)
+
+
+def _task_project(request: DataRequest) -> TaskProject | None:
+    return TaskProject.model_validate(request.project) if request.project else None

@@ -57,6 +57,23 @@ async def grants_of(session: AsyncSession, request_ids: Sequence[str]) -> dict[s
     return {a: b for a, b in rows}  # noqa: C416 (Row is not a 2-sequence for dict())
 
 
+async def approved_demands_for(session: AsyncSession, dataset_id: str) -> Sequence[DataRequest]:
+    """The approved demands whose draft entry is `dataset_id`, without a grant yet, locked."""
+    return (
+        await session.scalars(
+            select(DataRequest)
+            .where(
+                DataRequest.kind == "demand",
+                DataRequest.dataset_id == dataset_id,
+                DataRequest.status == "approved",
+                ~exists().where(Grant.request_id == DataRequest.id),
+            )
+            .order_by(DataRequest.id)
+            .with_for_update()
+        )
+    ).all()
+
+
 async def active_cdo_names(
     session: AsyncSession, organisation_ids: Sequence[str], now: datetime
 ) -> dict[str, str]:

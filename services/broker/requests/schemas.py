@@ -23,28 +23,65 @@ class PeriodIn(BaseModel):
         return self
 
 
+RequestKind = Literal["share", "return", "demand", "it_project"]
+# What each kind must give, and what it may not: the rest of the body is common to all.
+_KIND_NEEDS: dict[str, tuple[str, ...]] = {
+    "share": ("dataset_id", "fields", "period"),
+    "return": ("dataset_id", "fields", "period", "jurisdiction"),
+    "demand": ("description", "presumed_provider_id", "period"),
+    "it_project": ("project",),
+}
+_KIND_SPECIFIC = ("dataset_id", "fields", "jurisdiction", "description", "presumed_provider_id")
+
+
+class ProjectIn(BaseModel):
+    """An IT project (信息化项目) at a stage where its body's CDO may veto it (一票否决)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=2, max_length=200)
+    code: str = Field(min_length=1, max_length=60, description="the project's code (项目编号)")
+    budget_cny: int = Field(ge=0, le=10**13, description="budget in yuan")
+    stage: Literal["initiation", "acceptance"] = Field(description="立项 or 验收")
+
+
 class RequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["share", "return"]
-    dataset_id: str = Field(min_length=1, max_length=100)
-    fields: list[str] = Field(min_length=1, max_length=200)
+    kind: RequestKind = Field(
+        description="share 共享 and return 回流 name a dataset; demand 需求 asks for data the "
+        "catalog lacks; it_project 信息化项目 asks the body's CDO to pass a project"
+    )
+    dataset_id: str | None = Field(default=None, min_length=1, max_length=100)
+    fields: list[str] | None = Field(default=None, min_length=1, max_length=200)
     purpose: str = Field(min_length=4, max_length=2000, description="purpose and usage scenario")
     legal_basis: str | None = Field(default=None, min_length=2, max_length=2000)
-    period: PeriodIn
+    period: PeriodIn | None = Field(
+        default=None, description="the period wanted (share, return, demand)"
+    )
     jurisdiction: str | None = Field(
         default=None,
         pattern=r"^\d{6}(\d{3})?$",
         description="for a return: the division code of the jurisdiction the data concerns",
     )
+    description: str | None = Field(
+        default=None, min_length=4, max_length=4000, description="a demand: the data wanted"
+    )
+    presumed_provider_id: str | None = Field(
+        default=None, max_length=100, description="a demand: the body presumed to hold the data"
+    )
+    project: ProjectIn | None = Field(default=None, description="an IT project")
 
     @model_validator(mode="after")
-    def _return_has_jurisdiction(self) -> RequestIn:
-        if self.kind == "return" and self.jurisdiction is None:
-            raise ValueError("jurisdiction: a return names the jurisdiction it covers")
-        if self.kind == "share" and self.jurisdiction is not None:
-            raise ValueError("jurisdiction: only a return names a jurisdiction")
-        if len(set(self.fields)) != len(self.fields):
+    def _kind_gives_its_fields(self) -> RequestIn:
+        needs = _KIND_NEEDS[self.kind]
+        for name in needs:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name}: a {self.kind} request gives it")
+        for name in (*_KIND_SPECIFIC, "project"):  # an IT project may give a period or not
+            if name not in needs and getattr(self, name) is not None:
+                raise ValueError(f"{name}: not part of a {self.kind} request")
+        if self.fields is not None and len(set(self.fields)) != len(self.fields):
             raise ValueError("fields: each field once")
         return self
 
@@ -70,7 +107,7 @@ class PersonRef(BaseModel):
 class DecisionOut(BaseModel):
     id: str
     organisation_id: str
-    decision: Literal["approve", "reject"]
+    decision: Literal["approve", "reject", "veto"]
     decided_by: str
     decided_by_person: PersonRef | None = Field(
         default=None, description="the person who signed in and decided; null: a system"
@@ -117,12 +154,19 @@ class StepOut(BaseModel):
 
 class RequestOut(BaseModel):
     id: str
-    kind: Literal["share", "return"]
+    kind: RequestKind
     status: str
     status_reason: str | None
     requester_id: str
-    dataset_id: str
-    provider_id: str
+    dataset_id: str | None = Field(
+        description="null for an IT project, and for a demand until its approval drafts the "
+        "catalog entry"
+    )
+    provider_id: str = Field(
+        description="the dataset's owner; a demand's presumed provider; an IT project's body"
+    )
+    description: str | None = Field(default=None, description="a demand's data wanted")
+    project: ProjectIn | None = Field(default=None, description="an IT project")
     fields: list[str]
     purpose: str
     legal_basis: str | None
@@ -143,7 +187,10 @@ class RequestOut(BaseModel):
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    decision: Literal["approve", "reject"]
+    decision: Literal["approve", "reject", "veto"] = Field(
+        description="an IT project is approved or vetoed (一票否决); every other kind is "
+        "approved or rejected"
+    )
     comment: str | None = Field(default=None, max_length=2000)
     fields: list[str] | None = Field(
         default=None, min_length=1, description="approve only these (a subset of those asked)"
@@ -152,9 +199,9 @@ class DecisionIn(BaseModel):
 
     @model_validator(mode="after")
     def _reason_for_reject(self) -> DecisionIn:
-        if self.decision == "reject":
+        if self.decision in ("reject", "veto"):
             if not (self.comment and self.comment.strip()):
-                raise ValueError("comment: a rejection gives its reason")
+                raise ValueError(f"comment: a {self.decision} gives its reason")
             if self.fields is not None or self.period is not None:
                 raise ValueError("decision: only an approval narrows fields or period")
         return self

@@ -22,6 +22,13 @@ class TimelineEvent(BaseModel):
     actor: str | None
     step: int | None
     due_at: datetime | None = Field(description="for approval tasks: the step's SLA deadline")
+    decision: str | None = Field(
+        default=None, description="for a decided step: approve, reject or veto (一票否决)"
+    )
+    reason: str | None = Field(
+        default=None,
+        description="why: a rejection's or veto's comment, a cancellation's reason",
+    )
     published_at: datetime | None = Field(description="when Kafka acknowledged it; null: waiting")
     trace_id: str | None
     span_id: str | None
@@ -100,6 +107,8 @@ async def timeline_of(
                 actor=_actor(e.data),
                 step=e.data.get("step"),
                 due_at=e.data.get("due_at"),
+                decision=(e.data.get("detail") or {}).get("decision"),
+                reason=(e.data.get("detail") or {}).get("reason"),
                 published_at=e.sent_at,
                 trace_id=trace_id,
                 span_id=span_id,

@@ -14,6 +14,7 @@ from broker.requests.schemas import (
     DecisionOut,
     Period,
     PersonRef,
+    ProjectIn,
     RequestOut,
     StepOut,
 )
@@ -128,6 +129,8 @@ def _request_out(
         requester_id=r.requester_id,
         dataset_id=r.dataset_id,
         provider_id=r.provider_id,
+        description=r.description,
+        project=ProjectIn.model_validate(r.project) if r.project else None,
         fields=list(r.fields),
         purpose=r.purpose,
         legal_basis=r.legal_basis,

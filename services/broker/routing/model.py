@@ -13,8 +13,14 @@ from typing import Literal
 
 KINDS = ("government", "department", "data_bureau")
 LEVELS = ("province", "city", "county", "town")
-REQUEST_KINDS = ("share", "return")
+REQUEST_KINDS = ("share", "return", "demand", "it_project")
+# Kinds that name a dataset of the catalog: only they have a sharing class and a grade.
+DATASET_KINDS = ("share", "return")
+# Kinds a body's own CDO decides by design (the CDO's veto over the body's IT projects): the
+# requester body may decide; separation of duties holds by person (whoever filed never decides).
+OWN_CDO_KINDS = ("it_project",)
 SHARING_CLASSES = ("unconditional", "conditional", "not_shareable")
+GRADES = ("general", "important", "core")
 
 
 class RoutingError(Exception):
@@ -104,24 +110,42 @@ class DirectoryView:
                 return bureau
         return None
 
+    def provincial_bureau_above(self, org_id: str) -> str | None:
+        """The data bureau of the top government above the body (the provincial bureau)."""
+        *_, top = self.governments_up(org_id)
+        return self._bureau_of_government.get(top)
+
     def is_cross_level(self, a: str, b: str) -> bool:
         return self.organisation(a).level != self.organisation(b).level
 
 
 @dataclass(frozen=True)
 class RoutingRequest:
-    kind: str  # share | return
+    kind: str  # share | return | demand | it_project
     requester_id: str
-    provider_id: str  # the dataset's owner
-    sharing_class: str  # unconditional | conditional | not_shareable
+    # The dataset's owner; for a demand the presumed provider; for an IT project the body
+    # running it (the requester itself).
+    provider_id: str
+    sharing_class: str | None  # unconditional | conditional | not_shareable; None: no dataset
     has_legal_basis: bool
+    grade: str | None = "general"  # general | important | core; None: no dataset
 
     def __post_init__(self) -> None:
         # Unknown values would match no rule; reject them where the mistake is made.
         if self.kind not in REQUEST_KINDS:
             raise ValueError(f"unknown request kind {self.kind!r}")
-        if self.sharing_class not in SHARING_CLASSES:
+        if self.kind not in DATASET_KINDS:
+            if self.sharing_class is not None or self.grade is not None:
+                raise ValueError(f"a {self.kind} names no dataset: no sharing class, no grade")
+        elif self.sharing_class not in SHARING_CLASSES:
             raise ValueError(f"unknown sharing class {self.sharing_class!r}")
+        elif self.grade not in GRADES:
+            raise ValueError(f"unknown grade {self.grade!r}")
+
+    @property
+    def excluded_approver(self) -> str | None:
+        """The body that may not decide: the requester, except where its own CDO decides."""
+        return None if self.kind in OWN_CDO_KINDS else self.requester_id
 
 
 @dataclass(frozen=True)

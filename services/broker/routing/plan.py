@@ -41,6 +41,7 @@ ROLE_RESOLVERS: dict[str, _Resolve] = {
     "requester_department": lambda r, d: r.requester_id,
     "requester_government": lambda r, d: d.government_of(r.requester_id),
     "requester_data_bureau": lambda r, d: d.data_bureau_for(r.requester_id),
+    "provincial_data_bureau": lambda r, d: d.provincial_bureau_above(r.provider_id),
 }
 
 
@@ -52,20 +53,33 @@ def facts_of(request: RoutingRequest, directory: DirectoryView) -> Facts:
         legal_basis=request.has_legal_basis,
         cross_level=cross_level,
         cross_department=not cross_level and request.requester_id != request.provider_id,
+        grade=request.grade,
     )
 
 
 def plan_route(request: RoutingRequest, directory: DirectoryView, policy: Policy) -> Plan:
+    """The matched rule's route, with what the dataset's grade adds after it (policy `grades`):
+    important data also goes to the provider government's CDO; core data is refused without a
+    legal basis and also goes to the provincial bureau (in the default policy)."""
     rule = policy.rule_for(facts_of(request, directory))
-    if rule.outcome != "route":
-        return Plan(outcome=rule.outcome, steps=(), rule=rule.name, reason=rule.reason)
+    if rule.outcome == "refuse":
+        return Plan(outcome="refuse", steps=(), rule=rule.name, reason=rule.reason)
+    graded = policy.grade_rule(request.grade)
+    if graded.legal_basis_required and not request.has_legal_basis:
+        name = f"{rule.name}+{request.grade}-without-legal-basis"
+        return Plan(outcome="refuse", steps=(), rule=name, reason=graded.reason)
+    specs = (rule.steps if rule.outcome == "route" else ()) + graded.steps
+    name = f"{rule.name}+{request.grade}" if graded.steps else rule.name
     steps: list[PlannedStep] = []
     deciding: set[str] = set()  # organisations already approving in this plan
-    for spec in rule.steps:
+    for spec in specs:
         approvers: list[Approver] = []
         for role in spec.roles:
             approver = stand_in(
-                _body(role, request, directory), directory, policy.escalation, request.requester_id
+                _body(role, request, directory),
+                directory,
+                policy.escalation,
+                request.excluded_approver,
             )
             if approver.organisation_id not in deciding:
                 deciding.add(approver.organisation_id)
@@ -73,8 +87,8 @@ def plan_route(request: RoutingRequest, directory: DirectoryView, policy: Policy
         if approvers:
             steps.append(_step(len(steps), spec, tuple(approvers)))
     if not steps:  # everyone who would decide already does so elsewhere: nothing left to ask
-        return Plan(outcome="approve", steps=(), rule=rule.name, reason=None)
-    return Plan(outcome="route", steps=tuple(steps), rule=rule.name, reason=None)
+        return Plan(outcome="approve", steps=(), rule=name, reason=None)
+    return Plan(outcome="route", steps=tuple(steps), rule=name, reason=None)
 
 
 def escalation_target(
@@ -98,7 +112,7 @@ def escalation_target(
 
 
 def stand_in(
-    body: str, directory: DirectoryView, chain: Sequence[str], requester_id: str
+    body: str, directory: DirectoryView, chain: Sequence[str], requester_id: str | None
 ) -> Approver:
     """Who decides for `body` in a request filed by `requester_id`: the body itself if it has an
     active CDO (or is a bureau), else its level's data bureau acting for it (DOMAIN rule 4); and

@@ -15,6 +15,13 @@ Format (see `default_policy.yaml` for the default, DOMAIN rules 1-5):
   step starts: broker/calendar). `sla_seconds`, elapsed seconds whatever the day, is what
   policies said before working days; it still loads (the loader logs that it is deprecated) and
   serves drills and tests whose steps must lapse within seconds.
+- `grades` says what a dataset's grade (the Data Security Law's 一般/重要/核心) adds to the rule
+  that matched: `steps` appended to its route (a rule that approves at once then routes through
+  them alone), and `legal_basis_required` with a `reason` (a request without one is refused).
+  A grade the section leaves out adds nothing; the default policy adds the provider government's
+  CDO for important data, and for core data asks a legal basis and adds the provincial bureau.
+- Demands (`kind: demand`) and IT projects (`kind: it_project`) name no dataset: their facts
+  have no sharing class and no grade, so only a rule on `kind` (or a catch-all) matches them.
 - The loader also refuses a policy in which some possible request matches no rule, so
   `plan_route` always finds one.
 
@@ -28,8 +35,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -37,7 +44,7 @@ from typing import Any, Literal, cast
 import yaml
 from jsonschema import Draft202012Validator, ValidationError
 
-from broker.routing.model import REQUEST_KINDS, SHARING_CLASSES
+from broker.routing.model import DATASET_KINDS, GRADES, REQUEST_KINDS, SHARING_CLASSES
 
 SCHEMA_FILE = Path(__file__).with_name("policy.schema.json")
 DEFAULT_POLICY_FILE = Path(__file__).with_name("default_policy.yaml")
@@ -64,11 +71,12 @@ class PolicyError(ValueError):
 class Facts:
     """What a rule's `when` can test; field names are the condition keys."""
 
-    sharing_class: str
+    sharing_class: str | None  # None: the request names no dataset (a demand, an IT project)
     kind: str
     legal_basis: bool
     cross_level: bool
     cross_department: bool
+    grade: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,11 +114,24 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class GradeRule:
+    """What a grade adds to whichever rule matched."""
+
+    steps: tuple[StepSpec, ...] = ()
+    legal_basis_required: bool = False
+    reason: str | None = None  # why a request without a legal basis is refused
+
+
+@dataclass(frozen=True)
 class Policy:
     version: int
     escalation: tuple[str, ...]
     reminder_before_seconds: int
     rules: tuple[Rule, ...]
+    grades: Mapping[str, GradeRule] = field(default_factory=dict)
+
+    def grade_rule(self, grade: str | None) -> GradeRule:
+        return self.grades.get(grade or "", _NO_GRADE_RULE)
 
     def rule_for(self, facts: Facts) -> Rule:
         for rule in self.rules:
@@ -118,6 +139,9 @@ class Policy:
                 return rule
         # parse_policy checked every possible Facts, so only a hand-built Policy gets here.
         raise LookupError(f"no routing rule matches {facts}")
+
+
+_NO_GRADE_RULE = GradeRule()
 
 
 def load_policy(path: Path | None = None) -> Policy:
@@ -151,6 +175,14 @@ def parse_policy(data: object, *, source: str = "<data>") -> Policy:
         escalation=tuple(document["escalation"]),
         reminder_before_seconds=document["reminder_before_seconds"],
         rules=tuple(_rule(raw) for raw in document["rules"]),
+        grades={
+            grade: GradeRule(
+                steps=_steps(raw.get("steps", ())),
+                legal_basis_required=raw.get("legal_basis_required", False),
+                reason=raw.get("reason"),
+            )
+            for grade, raw in document.get("grades", {}).items()
+        },
     )
     problems = list(_semantic_problems(policy))  # what JSON Schema cannot say
     if problems:
@@ -176,16 +208,20 @@ def _rule(raw: dict[str, Any]) -> Rule:
         name=raw["name"],
         when=_condition(raw["when"]),
         outcome=raw.get("outcome", "route"),
-        steps=tuple(
-            StepSpec(
-                roles=tuple(step["approvers"]),
-                required=step.get("required", len(step["approvers"])),
-                sla_working_days=step.get("sla_working_days"),
-                sla_seconds=step.get("sla_seconds") or step["sla_working_days"] * DAY_SECONDS,
-            )
-            for step in raw.get("steps", ())
-        ),
+        steps=_steps(raw.get("steps", ())),
         reason=raw.get("reason"),
+    )
+
+
+def _steps(raw: Iterable[dict[str, Any]]) -> tuple[StepSpec, ...]:
+    return tuple(
+        StepSpec(
+            roles=tuple(step["approvers"]),
+            required=step.get("required", len(step["approvers"])),
+            sla_working_days=step.get("sla_working_days"),
+            sla_seconds=step.get("sla_seconds") or step["sla_working_days"] * DAY_SECONDS,
+        )
+        for step in raw
     )
 
 
@@ -198,6 +234,13 @@ def _condition(raw: dict[str, Any]) -> Condition:
 
 
 def _semantic_problems(policy: Policy) -> Iterator[tuple[str, str]]:
+    for grade, graded in policy.grades.items():
+        for s, step in enumerate(graded.steps):
+            if step.required > len(step.roles):
+                yield (
+                    f"$.grades.{grade}.steps[{s}].required",
+                    f"{step.required} exceeds the {len(step.roles)} approvers listed",
+                )
     seen: set[str] = set()
     for r, rule in enumerate(policy.rules):
         if rule.name in seen:
@@ -216,9 +259,11 @@ def _semantic_problems(policy: Policy) -> Iterator[tuple[str, str]]:
 
 
 def _every_possible_request() -> Iterator[Facts]:
-    for sharing_class, kind, legal_basis, cross_level in product(
-        SHARING_CLASSES, REQUEST_KINDS, (False, True), (False, True)
-    ):
-        # cross_department means "same level, different body", so it is false across levels.
-        for cross_department in (False,) if cross_level else (False, True):
-            yield Facts(sharing_class, kind, legal_basis, cross_level, cross_department)
+    for kind, legal_basis, cross_level in product(REQUEST_KINDS, (False, True), (False, True)):
+        dataset = kind in DATASET_KINDS
+        for sharing_class, grade in product(
+            SHARING_CLASSES if dataset else (None,), GRADES if dataset else (None,)
+        ):
+            # cross_department means "same level, different body", so it is false across levels.
+            for cross_department in (False,) if cross_level else (False, True):
+                yield Facts(sharing_class, kind, legal_basis, cross_level, cross_department, grade)

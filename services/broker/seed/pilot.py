@@ -40,7 +40,21 @@ _ORG_COLUMNS = (
     "parent_id",
     "pilot",
 )
-_DATASET_COLUMNS = ("id", "name", "name_en", "description", "owner_id", "sharing_class", "fields")
+_DATASET_COLUMNS = (
+    "id",
+    "name",
+    "name_en",
+    "description",
+    "owner_id",
+    "sharing_class",
+    "fields",
+    "grade",
+    "resource_code",
+    "sharing_conditions",
+    "sharing_method",
+    "update_cycle",
+    "open_attribute",
+)
 
 
 @dataclass
@@ -119,7 +133,7 @@ async def seed_pilot(session: AsyncSession, data: dict[str, Any]) -> SeedReport:
         if entry["id"] in existing_datasets:
             report.skipped["datasets"] = report.skipped.get("datasets", 0) + 1
             continue
-        session.add(Dataset(**{c: entry.get(c) for c in _DATASET_COLUMNS}))
+        session.add(Dataset(**{c: entry[c] for c in _DATASET_COLUMNS if c in entry}))
         report.datasets += 1
     await session.flush()
     return report

@@ -4,6 +4,7 @@ from core.db import Base
 from core.models.audit import AuditEntry
 from core.models.catalog import Dataset
 from core.models.directory import Appointment, Delegation, Organisation
+from core.models.evaluation import EvaluationScore
 from core.models.grants import Grant, GrantChange
 from core.models.notifications import NotificationChannel
 from core.models.oauth import AuthorizationCode, OAuthClient, RefreshToken
@@ -30,6 +31,7 @@ __all__ = [
     "Decision",
     "Delegation",
     "Escalation",
+    "EvaluationScore",
     "Grant",
     "GrantChange",
     "NotificationChannel",

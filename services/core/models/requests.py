@@ -21,10 +21,20 @@ class DataRequest(Base):
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(10))  # share | return | demand | it_project
     requester_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
-    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"), index=True)
+    # None for an IT project, and for a demand until its approval drafts the catalog entry.
+    dataset_id: Mapped[str | None] = mapped_column(ForeignKey("datasets.id"), index=True)
+    # The dataset's owner; a demand's presumed provider; the body running an IT project.
     provider_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # A demand (需求): the data wanted, which the catalog does not have.
+    description: Mapped[str | None] = mapped_column(Text)
+    # An IT project (信息化项目): {"name", "code", "budget_cny", "stage"}.
+    project: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Who filed (the person signed in, else the client): an IT project is decided by its own
+    # body's CDO, so separation of duties holds by person there.
+    filed_by_person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    filed_by_client_id: Mapped[str | None] = mapped_column(String(100))
     fields: Mapped[list[str]] = mapped_column(JSON)
     purpose: Mapped[str] = mapped_column(Text)
     legal_basis: Mapped[str | None] = mapped_column(Text)

@@ -75,3 +75,44 @@ async def test_pages_are_bounded(
     assert too_big.json()["errors"][0]["field"] == "limit"
     bad_cursor = await client.get("/v1/datasets", headers=reader, params={"cursor": "%%%"})
     assert bad_cursor.status_code == 422
+
+
+async def test_a_dataset_is_graded_described_and_its_sensitive_fields_are_personal(
+    client: httpx.AsyncClient, token_for: TokenFactory, province_bureau: str, city_department: str
+) -> None:
+    admin = bearer(await token_for(province_bureau, "catalog:admin"))
+    body = _dataset(city_department) | {
+        "grade": "important",
+        "resource_code": "440100-TEST-0001",
+        "sharing_conditions": "仅限行政审批使用",
+        "sharing_method": "table",
+        "update_cycle": "monthly",
+        "open_attribute": "not_open",
+    }
+    body["fields"] = [
+        {"name": "credit_code", "label": "统一社会信用代码"},
+        {"name": "legal_representative", "label": "法定代表人", "personal": True},
+    ]
+    created = await client.post("/v1/datasets", headers=admin, json=body)
+    assert created.status_code == 201, created.text
+    shown = created.json()
+    assert (shown["grade"], shown["sharing_method"], shown["update_cycle"]) == (
+        "important",
+        "table",
+        "monthly",
+    )
+    assert shown["status"] == "published"
+    assert [f["personal"] for f in shown["fields"]] == [False, True]
+
+    regraded = await client.patch(
+        f"/v1/datasets/{body['id']}", headers=admin, json={"grade": "core"}
+    )
+    assert regraded.json()["grade"] == "core"
+    not_personal = {"fields": [{"name": "diagnosis", "label": "诊断", "sensitive": True}]}
+    refused = await client.patch(f"/v1/datasets/{body['id']}", headers=admin, json=not_personal)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"].startswith("fields")
+    unknown_grade = await client.patch(
+        f"/v1/datasets/{body['id']}", headers=admin, json={"grade": "secret"}
+    )
+    assert unknown_grade.status_code == 422

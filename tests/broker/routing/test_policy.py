@@ -64,6 +64,8 @@ def test_the_default_policy_loads() -> None:
     assert policy.escalation == ("department", "government", "data_bureau")
     assert policy.reminder_before_seconds == 14400
     assert [rule.name for rule in policy.rules] == [
+        "demand",
+        "it-project",
         "unconditional",
         "not-shareable-without-legal-basis",
         "not-shareable-with-legal-basis",
@@ -71,8 +73,18 @@ def test_the_default_policy_loads() -> None:
         "conditional",
     ]
     assert load_policy(DEFAULT_POLICY_FILE) == policy
+    assert [s.roles for s in policy.grades["important"].steps] == [("provider_government",)]
+    assert [s.roles for s in policy.grades["core"].steps] == [
+        ("provider_government",),
+        ("provincial_data_bureau",),
+    ]
+    assert policy.grades["core"].legal_basis_required
+    assert "general" not in policy.grades  # general data adds nothing
     limits = {(r.name, s.sla_working_days) for r in policy.rules for s in r.steps}
     assert limits == {
+        ("demand", 3),
+        ("demand", 5),
+        ("it-project", 5),
         ("not-shareable-with-legal-basis", 3),
         ("conditional-cross-level-or-return", 2),
         ("conditional-cross-level-or-return", 3),

@@ -21,7 +21,12 @@ from broker.requests.exceptions import (
     NotShareable,
 )
 from broker.requests.filing import repository
-from broker.requests.filing.validation import fingerprint, validate_against_catalog
+from broker.requests.filing.validation import (
+    PROJECT_PERIOD,
+    fingerprint,
+    validate_against_catalog,
+    validate_other_party,
+)
 from broker.requests.lifecycle import RequestStatus, StepStatus
 from broker.requests.links import Links
 from broker.requests.progress import Route, approve_request, begin_step, tell_approvers
@@ -32,6 +37,7 @@ from broker.routing.policy import Policy
 from core.events import RequestEventName
 from core.ids import new_id
 from core.metrics import instruments
+from core.models.directory import Organisation
 from core.models.requests import DataRequest, RequestStep, StepApprover
 
 
@@ -66,25 +72,37 @@ async def file_request(
         if existing is not None:
             return Filed(_same_or_conflict(existing, digest), created=False)
 
-    context = await repository.context(session, requester_id, body.dataset_id, idempotency_key)
+    context = await repository.context(
+        session, requester_id, body.dataset_id or "", idempotency_key
+    )
     if context.earlier_id is not None:
         existing = await session.get(DataRequest, context.earlier_id)
         assert existing is not None
         return Filed(_same_or_conflict(existing, digest), created=False)
-    dataset, requester_org, owner = context.dataset, context.requester, context.owner
-    if dataset is None:
-        raise InvalidRequest(f"dataset_id: no dataset '{body.dataset_id}'", field="dataset_id")
+    requester_org = context.requester
     assert requester_org is not None
-    assert owner is not None
-    validate_against_catalog(body, dataset, requester_org, owner, now)
+    dataset, owner = context.dataset, context.owner
+    if body.kind in routing.DATASET_KINDS:
+        if dataset is None:
+            raise InvalidRequest(f"dataset_id: no dataset '{body.dataset_id}'", field="dataset_id")
+        assert owner is not None
+        validate_against_catalog(body, dataset, requester_org, owner, now)
+    else:  # a demand names its presumed provider, an IT project is its own body's
+        presumed = (
+            await session.get(Organisation, body.presumed_provider_id)
+            if body.presumed_provider_id
+            else None
+        )
+        owner = validate_other_party(body, requester_org, presumed, now)
 
     directory = await directory_repository.directory_snapshot(session, now, context.version)
     routing_request = routing.RoutingRequest(
         kind=body.kind,
         requester_id=requester_id,
         provider_id=owner.id,
-        sharing_class=dataset.sharing_class,
+        sharing_class=dataset.sharing_class if dataset else None,
         has_legal_basis=body.legal_basis is not None,
+        grade=dataset.grade if dataset else None,
     )
     try:
         plan = plan_route(routing_request, directory.view, policy)
@@ -98,21 +116,31 @@ async def file_request(
         instruments().requests.add(1, {"kind": body.kind, "status": "refused"})
         raise NotShareable(plan.reason or "refused by the routing policy", field="legal_basis")
 
+    period_start, period_end = (
+        (body.period.start, body.period.end) if body.period else (now, now + PROJECT_PERIOD)
+    )
+    asked = list(body.fields or ())
     request = DataRequest(
         id=new_id("req"),
         kind=body.kind,
         requester_id=requester_id,
-        dataset_id=dataset.id,
+        dataset_id=dataset.id if dataset else None,
         provider_id=owner.id,
-        fields=list(body.fields),
+        description=body.description,
+        project=body.project.model_dump(mode="json") if body.project else None,
+        filed_by_person_id=requester.person_id,
+        filed_by_client_id=requester.client_id,
+        fields=asked,
         purpose=body.purpose,
         legal_basis=body.legal_basis,
-        period_start=body.period.start,
-        period_end=body.period.end,
+        period_start=period_start,
+        period_end=period_end,
         jurisdiction=body.jurisdiction,
-        granted_fields=[f["name"] for f in dataset.fields if f["name"] in set(body.fields)],
-        granted_start=body.period.start,
-        granted_end=body.period.end,
+        granted_fields=[f["name"] for f in dataset.fields if f["name"] in set(asked)]
+        if dataset
+        else [],
+        granted_start=period_start,
+        granted_end=period_end,
         status=RequestStatus.pending,
         routing_rule=plan.rule,
         trace_id=trace.trace_id,
@@ -157,7 +185,7 @@ async def file_request(
     )
     if not route.steps:
         grant = await approve_request(session, request, [], now=now, actor=requester)
-        return Filed(request, created=True, route=route, grant_id=grant.id)
+        return Filed(request, created=True, route=route, grant_id=grant.id if grant else None)
     await publish.request_event(
         session,
         request,

@@ -5,14 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
+from typing import cast
 
 from broker.requests.exceptions import InvalidRequest
-from broker.requests.schemas import RequestIn
-from core.models.catalog import Dataset
-from core.models.directory import Level, Organisation
+from broker.requests.schemas import PeriodIn, RequestIn
+from core.models.catalog import Dataset, DatasetStatus
+from core.models.directory import Level, Organisation, OrgKind
 
 MAX_PERIOD = timedelta(days=5 * 366)  # a grant longer than five years is a sign of a typo
 _LEVEL_RANK = {Level.province: 0, Level.city: 1, Level.county: 2, Level.town: 3}
+
+
+# Without a period of its own, an IT project's decision is due within a year of its filing
+# (after which it expires, as a data request whose period ended does).
+PROJECT_PERIOD = timedelta(days=366)
 
 
 def fingerprint(body: RequestIn) -> str:
@@ -31,18 +37,21 @@ def division_contains(outer: str, inner: str) -> bool:
 def validate_against_catalog(
     body: RequestIn, dataset: Dataset, requester: Organisation, owner: Organisation, now: datetime
 ) -> None:
+    if dataset.status != DatasetStatus.published:
+        raise InvalidRequest(
+            f"dataset_id: '{dataset.id}' is a draft entry, not yet published by its owner",
+            field="dataset_id",
+        )
     known = {f["name"] for f in dataset.fields}
-    unknown = sorted(set(body.fields) - known)
+    unknown = sorted(set(body.fields or ()) - known)
     if unknown:
         raise InvalidRequest(
             f"fields: '{dataset.id}' has no field(s) {', '.join(unknown)}",
             field="fields",
             unknown_fields=unknown,
         )
-    if body.period.end <= now:
-        raise InvalidRequest("period.end: the period wanted has already ended", field="period.end")
-    if body.period.end - body.period.start > MAX_PERIOD:
-        raise InvalidRequest("period: at most five years may be asked for", field="period")
+    assert body.period is not None  # the schema requires it for a share and a return
+    _check_period(body.period, now)
     if owner.id == requester.id:
         raise InvalidRequest("dataset_id: this dataset is your own", field="dataset_id")
     if body.kind == "return":
@@ -57,3 +66,32 @@ def validate_against_catalog(
                 f"jurisdiction: {body.jurisdiction} is outside yours ({requester.division_code})",
                 field="jurisdiction",
             )
+
+
+def validate_other_party(
+    body: RequestIn, requester: Organisation, provider: Organisation | None, now: datetime
+) -> Organisation:
+    """A demand's presumed provider (a department or bureau, not the requester) or an IT
+    project's body (the requester itself); the period, where one is given."""
+    if body.kind == "demand":
+        if provider is None or provider.kind == OrgKind.government:
+            raise InvalidRequest(
+                f"presumed_provider_id: '{body.presumed_provider_id}' is not a department or "
+                "data bureau",
+                field="presumed_provider_id",
+            )
+        if provider.id == requester.id:
+            raise InvalidRequest(
+                "presumed_provider_id: a demand asks another body; catalog your own data",
+                field="presumed_provider_id",
+            )
+    if body.period is not None:
+        _check_period(body.period, now)
+    return requester if body.kind == "it_project" else cast(Organisation, provider)
+
+
+def _check_period(period: PeriodIn, now: datetime) -> None:
+    if period.end <= now:
+        raise InvalidRequest("period.end: the period wanted has already ended", field="period.end")
+    if period.end - period.start > MAX_PERIOD:
+        raise InvalidRequest("period: at most five years may be asked for", field="period")

@@ -1,0 +1,57 @@
+"""All SQL of the evaluation: the scores bureaus entered, and the decisions on demands and IT
+projects per CDO (the report's own measures come from reports/repository.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.evaluation.measures import KindCounts
+from core.models.evaluation import EvaluationScore
+from core.models.requests import DataRequest, Decision
+
+Key = tuple[str, str | None]  # (organisation_id, appointment_id), as in reports/repository.py
+
+
+async def kind_counts(
+    session: AsyncSession, start: datetime, end: datetime
+) -> dict[Key, KindCounts]:
+    """Per (body, CDO appointment): decisions in [start, end) on demands and on IT projects,
+    and the vetoes among them."""
+    stmt = (
+        select(
+            Decision.organisation_id,
+            Decision.appointment_id,
+            func.count().filter(DataRequest.kind == "demand"),
+            func.count().filter(DataRequest.kind == "it_project"),
+            func.count().filter(Decision.decision == "veto"),
+        )
+        .join(DataRequest, DataRequest.id == Decision.request_id)
+        .where(
+            Decision.created_at >= start,
+            Decision.created_at < end,
+            DataRequest.kind.in_(("demand", "it_project")),
+        )
+        .group_by(Decision.organisation_id, Decision.appointment_id)
+    )
+    return {(row[0], row[1]): KindCounts(*row[2:]) for row in await session.execute(stmt)}
+
+
+async def scores_within(
+    session: AsyncSession, organisation_ids: Collection[str], start: date, end: date
+) -> Sequence[EvaluationScore]:
+    """Scores for periods inside [start, end), oldest first (a later one supersedes)."""
+    return (
+        await session.scalars(
+            select(EvaluationScore)
+            .where(
+                EvaluationScore.organisation_id.in_(organisation_ids),
+                EvaluationScore.period_start >= start,
+                EvaluationScore.period_end <= end,
+            )
+            .order_by(EvaluationScore.created_at, EvaluationScore.id)
+        )
+    ).all()

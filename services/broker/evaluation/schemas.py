@@ -1,0 +1,94 @@
+"""What the evaluation API accepts and answers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class ScoreIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    organisation_id: str = Field(description="the body whose CDO is evaluated")
+    indicator: str = Field(
+        description="an `entered` indicator's id (GET /v1/evaluation/indicators)"
+    )
+    period_start: date = Field(description="first day of the period scored (China Standard Time)")
+    period_end: date = Field(description="the day after the period's last (end exclusive)")
+    score: int = Field(ge=0, le=100)
+    comment: str = Field(min_length=2, max_length=2000, description="评价意见: why this score")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScoreIn:
+        if self.period_end <= self.period_start:
+            raise ValueError("period_end: must be after period_start")
+        return self
+
+
+class ScoreOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    organisation_id: str
+    indicator: str
+    period_start: date
+    period_end: date
+    score: int
+    comment: str
+    entered_by_org_id: str
+    entered_by_person_id: str | None
+    created_at: datetime
+
+
+class IndicatorOut(BaseModel):
+    id: str
+    group: str
+    name: str
+    name_en: str
+    source: str
+    weight: float
+    measure: str | None
+    best: float | None
+    worst: float | None
+
+
+class GroupOut(BaseModel):
+    id: str
+    name: str
+    name_en: str
+
+
+class IndicatorsOut(BaseModel):
+    groups: list[GroupOut]
+    indicators: list[IndicatorOut]
+
+
+class IndicatorResult(BaseModel):
+    indicator: str
+    value: float | None = Field(description="the measure, or the entered score; null: none")
+    score: float | None = Field(description="0-100; null without a value")
+    weight: float
+    comment: str | None = Field(default=None, description="an entered score's comment")
+
+
+class ScorecardRow(BaseModel):
+    organisation_id: str
+    organisation_name: str
+    level: str
+    appointment_id: str | None
+    person_name: str | None
+    total: float | None = Field(
+        description="weighted mean (0-100) of the indicators with a score; null: none has"
+    )
+    groups: dict[str, float | None] = Field(description="each group's weighted mean")
+    indicators: list[IndicatorResult]
+
+
+class Scorecard(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: datetime = Field(alias="from")
+    to: datetime
+    evaluated_by: str = Field(description="the organisation whose jurisdiction bounds the rows")
+    rows: list[ScorecardRow]

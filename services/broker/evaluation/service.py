@@ -1,0 +1,133 @@
+"""The CDO evaluation as the seed runs it (结合重点工作部署、日常管理等落实情况): each CDO's
+computed indicators from the broker's records and the scores bureaus entered, weighted as the
+indicators file says, for the bodies in the reader's jurisdiction. The period report a city
+bureau forwards to the provincial bureau is this scorecard, exported as CSV in Chinese."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from broker.audit import service as audit
+from broker.audit.actor import Actor
+from broker.directory.service import require_jurisdiction
+from broker.evaluation import repository
+from broker.evaluation.exceptions import NotAnEnteredIndicator, OnlyABureauScores
+from broker.evaluation.indicators import Indicators
+from broker.evaluation.measures import KindCounts, measures
+from broker.evaluation.schemas import IndicatorResult, Scorecard, ScorecardRow, ScoreIn
+from broker.reports.schemas import GroupBy
+from broker.reports.service import cdo_evaluation
+from core.ids import new_id
+from core.models.directory import Organisation, OrgKind
+from core.models.evaluation import EvaluationScore
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+async def enter_score(
+    session: AsyncSession, data: ScoreIn, indicators: Indicators, *, actor: Actor, now: datetime
+) -> EvaluationScore:
+    """A data bureau scores a body in its jurisdiction on an `entered` indicator, with why."""
+    indicator = indicators.get(data.indicator)
+    if indicator is None or indicator.source != "entered":
+        raise NotAnEnteredIndicator(
+            f"indicator: '{data.indicator}' is not an indicator a bureau scores",
+            detail_zh=f"indicator: “{data.indicator}”不是由数据管理部门评分的指标",
+            field="indicator",
+            entered=[i.id for i in indicators.indicators if i.source == "entered"],
+        )
+    caller = await session.get(Organisation, actor.organisation)
+    if caller is None or caller.kind != OrgKind.data_bureau:
+        raise OnlyABureauScores(
+            "only a data bureau scores CDOs (the seed's evaluation is the bureaus')",
+            detail_zh="仅政务服务数据管理部门可对首席数据官履职情况评分",
+        )
+    await require_jurisdiction(
+        session, actor.organisation, data.organisation_id, field="organisation_id", now=now
+    )
+    score = EvaluationScore(
+        id=new_id("evs"),
+        **data.model_dump(),
+        entered_by_org_id=actor.organisation,
+        entered_by_person_id=actor.person_id,
+        created_at=now,
+    )
+    session.add(score)
+    await session.flush()
+    await audit.record(
+        session, "evaluation.scored", actor=actor, subject=data.organisation_id, now=now,
+        score_id=score.id, indicator=data.indicator, score=data.score,
+        period=[data.period_start.isoformat(), data.period_end.isoformat()],
+    )  # fmt: skip
+    return score
+
+
+async def scorecard(
+    session: AsyncSession,
+    indicators: Indicators,
+    *,
+    start: datetime,
+    end: datetime,
+    reader: str,
+) -> Scorecard:
+    report = await cdo_evaluation(
+        session, start=start, end=end, level=None, group_by=GroupBy.cdo, reader=reader
+    )
+    kinds = await repository.kind_counts(session, start, end)
+    entered = await _latest_scores(
+        session, {r.organisation_id for r in report.rows}, _china_date(start), _china_date(end)
+    )
+    rows = []
+    for row in report.rows:
+        values = measures(row, kinds.get((row.organisation_id, row.appointment_id), KindCounts()))
+        results = []
+        for indicator in indicators.indicators:
+            if indicator.source == "entered":
+                score = entered.get((row.organisation_id, indicator.id))
+                value = float(score.score) if score else None
+                comment = score.comment if score else None
+            else:
+                assert indicator.measure is not None
+                value, comment = values[indicator.measure], None
+            results.append(
+                IndicatorResult(
+                    indicator=indicator.id,
+                    value=value,
+                    score=indicator.score(value),
+                    weight=indicator.weight,
+                    comment=comment,
+                )
+            )
+        scores = {r.indicator: r.score for r in results}
+        rows.append(
+            ScorecardRow(
+                organisation_id=row.organisation_id,
+                organisation_name=row.organisation_name,
+                level=row.level,
+                appointment_id=row.appointment_id,
+                person_name=row.person_name,
+                total=indicators.total(scores),
+                groups={g.id: indicators.total(scores, group=g.id) for g in indicators.groups},
+                indicators=results,
+            )
+        )
+    return Scorecard.model_validate(
+        {"from": start, "to": end, "evaluated_by": reader, "rows": rows}
+    )
+
+
+async def _latest_scores(
+    session: AsyncSession, organisation_ids: set[str], start: date, end: date
+) -> dict[tuple[str, str], EvaluationScore]:
+    latest: dict[tuple[str, str], EvaluationScore] = defaultdict()
+    for score in await repository.scores_within(session, organisation_ids, start, end):
+        latest[(score.organisation_id, score.indicator)] = score  # oldest first: the last wins
+    return latest
+
+
+def _china_date(moment: datetime) -> date:
+    return moment.astimezone(CHINA).date()

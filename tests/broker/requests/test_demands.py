@@ -1,0 +1,103 @@
+"""Demands (需求) through the API: data the catalog lacks, coordinated by the requester's
+government CDO, then decided by the presumed provider; an approved demand drafts a catalog
+entry owned by the provider, and the grant follows once the provider publishes it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from testing.clients import Headers, TokenFactory, bearer, decide, file, route_of
+
+pytestmark = pytest.mark.integration
+
+
+def demand_body(provider: str = "gz-rsj", **extra: Any) -> dict[str, Any]:
+    start = datetime.now(UTC).replace(microsecond=0)
+    return {
+        "kind": "demand",
+        "description": "灵活就业人员社保缴费明细（按月）",
+        "presumed_provider_id": provider,
+        "purpose": "核验积分入户申请人的社保缴费年限",
+        "period": {"start": start.isoformat(), "end": (start + timedelta(days=365)).isoformat()},
+        **extra,
+    }
+
+
+async def test_a_demand_is_coordinated_decided_drafted_published_and_granted(
+    client: httpx.AsyncClient, as_org: Headers, token_for: TokenFactory
+) -> None:
+    requester = await as_org("gz-gaj")
+    filed = await file(client, requester, demand_body())
+    assert filed.status_code == 201, filed.text
+    demand = filed.json()
+    assert (demand["kind"], demand["dataset_id"], demand["provider_id"]) == (
+        "demand",
+        None,
+        "gz-rsj",
+    )
+    assert demand["description"] == "灵活就业人员社保缴费明细（按月）"
+    assert route_of(demand) == [["gz-gov"], ["gz-rsj"]]
+
+    await decide(client, await as_org("gz-gov"), demand["id"], decision="approve")
+    approved = await decide(client, await as_org("gz-rsj"), demand["id"], decision="approve")
+    assert approved.json()["status"] == "approved", approved.text
+    draft_id = approved.json()["dataset_id"]
+    assert draft_id.startswith("gz-rsj-demand-")
+    assert approved.json()["grant_id"] is None  # nothing to grant until the entry is published
+
+    draft = (await client.get(f"/v1/datasets/{draft_id}", headers=requester)).json()
+    assert (draft["status"], draft["owner_id"], draft["fields"]) == ("draft", "gz-rsj", [])
+    early = await file(
+        client,
+        requester,
+        demand_body()
+        | {"kind": "share", "dataset_id": draft_id, "fields": ["x"]}
+        | {"description": None, "presumed_provider_id": None},
+    )
+    assert early.status_code == 422
+    assert early.json()["field"] == "dataset_id"
+
+    admin = bearer(await token_for("gz-dsb", "catalog:admin"))
+    undescribed = await client.post(f"/v1/datasets/{draft_id}/publish", headers=admin)
+    assert undescribed.status_code == 422
+    assert undescribed.json()["type"].endswith("/draft-incomplete")
+    fields = [
+        {"name": "person_number", "label": "人员编号", "personal": True},
+        {"name": "paid_month", "label": "缴费年月"},
+    ]
+    described = await client.patch(
+        f"/v1/datasets/{draft_id}",
+        headers=admin,
+        json={"fields": fields, "update_cycle": "monthly"},
+    )
+    assert described.status_code == 200, described.text
+    published = await client.post(f"/v1/datasets/{draft_id}/publish", headers=admin)
+    assert published.json()["status"] == "published", published.text
+    again = await client.post(f"/v1/datasets/{draft_id}/publish", headers=admin)
+    assert again.status_code == 200
+
+    granted = (await client.get(f"/v1/requests/{demand['id']}", headers=requester)).json()
+    assert granted["grant_id"] is not None
+    grant = (await client.get(f"/v1/grants/{granted['grant_id']}", headers=requester)).json()
+    assert (grant["dataset_id"], grant["fields"]) == (draft_id, ["person_number", "paid_month"])
+
+
+async def test_a_demand_names_another_department_and_nothing_of_a_share(
+    client: httpx.AsyncClient, as_org: Headers
+) -> None:
+    requester = await as_org("gz-gaj")
+    government = await file(client, requester, demand_body("gz-gov"))
+    assert government.status_code == 422
+    assert government.json()["field"] == "presumed_provider_id"
+    itself = await file(client, requester, demand_body("gz-gaj"))
+    assert itself.status_code == 422
+    no_description = await file(client, requester, demand_body(description=None))
+    assert no_description.status_code == 422
+    assert no_description.json()["errors"][0]["field"] == "description"
+    with_dataset = await file(client, requester, demand_body(dataset_id="gz-rsj-talent-green-card"))
+    assert with_dataset.status_code == 422
+    assert with_dataset.json()["errors"][0]["field"] == "dataset_id"

@@ -1,0 +1,109 @@
+"""IT projects (信息化项目) through the API: the CDO's veto (一票否决) at initiation and acceptance.
+Routed to the CDO of the body running the project, then its government's CDO; a veto needs a
+reason and ends the request; whoever filed the project never decides it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.models.audit import AuditEntry
+from core.models.outbox import OutboxEvent
+from testing.clients import ALL_SCOPES, Headers, TokenFactory, bearer, decide, file, route_of
+from testing.workloads import request_body
+
+pytestmark = pytest.mark.integration
+
+
+def project_body(stage: str = "initiation") -> dict[str, Any]:
+    return {
+        "kind": "it_project",
+        "purpose": "建设全市户政业务一体化平台，替代分散的区级系统",
+        "project": {
+            "name": "广州市户政一体化平台",
+            "code": "GZGAJ-2026-017",
+            "budget_cny": 12_800_000,
+            "stage": stage,
+        },
+    }
+
+
+async def test_a_project_is_passed_by_its_cdo_and_vetoed_by_its_government(
+    client: httpx.AsyncClient,
+    as_org: Headers,
+    token_for: TokenFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    filer = await as_org("gz-gaj")
+    filed = await file(client, filer, project_body())
+    assert filed.status_code == 201, filed.text
+    project = filed.json()
+    assert (project["kind"], project["dataset_id"], project["fields"]) == ("it_project", None, [])
+    assert project["project"]["stage"] == "initiation"
+    assert route_of(project) == [["gz-gaj"], ["gz-gov"]]
+
+    # the body's own CDO decides, but not through the client that filed it
+    by_filer = await decide(client, filer, project["id"], decision="approve")
+    assert by_filer.status_code == 403
+    assert by_filer.json()["type"].endswith("/requester-cannot-decide")
+    cdo = bearer(await token_for("gz-gaj", ALL_SCOPES))
+    rejected = await decide(client, cdo, project["id"], decision="reject", comment="x")
+    assert rejected.status_code == 422
+    assert rejected.json()["field"] == "decision"
+    passed = await decide(client, cdo, project["id"], decision="approve")
+    assert passed.status_code == 200, passed.text
+    assert passed.json()["current_step"] == 1
+
+    government = await as_org("gz-gov")
+    no_reason = await decide(client, government, project["id"], decision="veto")
+    assert no_reason.status_code == 422
+    reason = "与市政务云统一平台重复建设，不予立项"
+    vetoed = await decide(client, government, project["id"], decision="veto", comment=reason)
+    assert vetoed.status_code == 200, vetoed.text
+    body = vetoed.json()
+    assert (body["status"], body["status_reason"], body["grant_id"]) == ("vetoed", reason, None)
+    assert body["route"][1]["decisions"][0]["decision"] == "veto"
+
+    async with sessionmaker() as session:
+        events = list(
+            await session.scalars(
+                select(OutboxEvent)
+                .where(
+                    OutboxEvent.subject == project["id"], OutboxEvent.topic == "datashare.requests"
+                )
+                .order_by(OutboxEvent.id)
+            )
+        )
+        audit = list(
+            await session.scalars(
+                select(AuditEntry)
+                .where(
+                    AuditEntry.subject == project["id"], AuditEntry.action == "decision.recorded"
+                )
+                .order_by(AuditEntry.occurred_at, AuditEntry.id)
+            )
+        )
+    last = events[-1].data
+    assert (last["event"], last["detail"]["reason"]) == ("vetoed", reason)
+    assert [a.detail["decision"] for a in audit] == ["approve", "veto"]
+    timeline = (await client.get(f"/v1/requests/{project['id']}/timeline", headers=filer)).json()
+    veto = [e for e in timeline["events"] if e["decision"] == "veto"]
+    assert veto
+    assert veto[0]["reason"] == reason
+
+
+async def test_only_a_project_is_vetoed(client: httpx.AsyncClient, as_org: Headers) -> None:
+    filed = await file(
+        client,
+        await as_org("gz-rsj"),
+        request_body("gz-gaj-household-migration", ["approved_on"]),
+    )
+    veto = await decide(
+        client, await as_org("gz-gaj"), filed.json()["id"], decision="veto", comment="不同意"
+    )
+    assert veto.status_code == 422
+    assert veto.json()["field"] == "decision"
