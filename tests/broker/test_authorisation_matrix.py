@@ -118,7 +118,11 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/v1/grants/changes"): Expect(GRANTS_READ, 200, HIDDEN),
     ("POST", "/v1/grants/uses"): Expect(INTROSPECT, 200, HIDDEN),
     # reports: the scheme-wide CDO evaluation, for holders of reports:read
-    ("GET", "/v1/reports/cdo-evaluation"): Expect(REPORTS, 200, SHARED),
+    # a report's rows are the reader's jurisdiction's: another bureau sees its own bodies only
+    ("GET", "/v1/reports/cdo-evaluation"): Expect(REPORTS, 200, HIDDEN),
+    ("GET", "/v1/reports/cdo-scorecard"): Expect(REPORTS, 200, HIDDEN),
+    ("GET", "/v1/evaluation/indicators"): Expect(REPORTS, 200, SHARED),
+    ("POST", "/v1/evaluation/scores"): Expect(Scope.evaluation_score.value, 201, 403),
     # webhooks: always the caller's own endpoint and deliveries
     ("PUT", "/v1/webhooks/endpoint"): Expect(WEBHOOKS, 200, OWN),
     ("GET", "/v1/webhooks/endpoint"): Expect(WEBHOOKS, 200, 404),
@@ -688,10 +692,45 @@ async def _(w: World) -> Call:
     )
 
 
+def _shows_requester(body: Any) -> bool:
+    return any(row["organisation_id"] == REQUESTER for row in body["rows"])
+
+
 @builds("GET", "/v1/reports/cdo-evaluation")
 async def _(w: World) -> Call:
     start, end = _window(days=30)
-    return Call("/v1/reports/cdo-evaluation", ADMIN, OTHER_ADMIN, params={"from": start, "to": end})
+    return Call(
+        "/v1/reports/cdo-evaluation",
+        ADMIN,
+        OTHER_ADMIN,
+        params={"from": start, "to": end},
+        shows=_shows_requester,
+    )
+
+
+@builds("GET", "/v1/reports/cdo-scorecard")
+async def _(w: World) -> Call:
+    start, end = _window(days=30)
+    return Call(
+        "/v1/reports/cdo-scorecard",
+        ADMIN,
+        OTHER_ADMIN,
+        params={"from": start, "to": end},
+        shows=_shows_requester,
+    )
+
+
+@builds("GET", "/v1/evaluation/indicators")
+async def _(w: World) -> Call:
+    return Call("/v1/evaluation/indicators", ADMIN, OTHER_ADMIN, shows=lambda b: b["indicators"])
+
+
+@builds("POST", "/v1/evaluation/scores")
+async def _(w: World) -> Call:
+    period = {"period_start": "2026-01-01", "period_end": "2027-01-01"}
+    body = {"organisation_id": REQUESTER, "indicator": "daily_management", "score": 80,
+            "comment": "授权测试评分", **period}  # fmt: skip
+    return Call("/v1/evaluation/scores", ADMIN, OTHER_ADMIN, json=body)
 
 
 @builds("PUT", "/v1/webhooks/endpoint")

