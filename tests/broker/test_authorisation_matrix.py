@@ -696,28 +696,19 @@ def _shows_requester(body: Any) -> bool:
     return any(row["organisation_id"] == REQUESTER for row in body["rows"])
 
 
+def _report(path: str) -> Call:
+    start, end = _window(days=30)
+    return Call(path, ADMIN, OTHER_ADMIN, params={"from": start, "to": end}, shows=_shows_requester)
+
+
 @builds("GET", "/v1/reports/cdo-evaluation")
 async def _(w: World) -> Call:
-    start, end = _window(days=30)
-    return Call(
-        "/v1/reports/cdo-evaluation",
-        ADMIN,
-        OTHER_ADMIN,
-        params={"from": start, "to": end},
-        shows=_shows_requester,
-    )
+    return _report("/v1/reports/cdo-evaluation")
 
 
 @builds("GET", "/v1/reports/cdo-scorecard")
 async def _(w: World) -> Call:
-    start, end = _window(days=30)
-    return Call(
-        "/v1/reports/cdo-scorecard",
-        ADMIN,
-        OTHER_ADMIN,
-        params={"from": start, "to": end},
-        shows=_shows_requester,
-    )
+    return _report("/v1/reports/cdo-scorecard")
 
 
 @builds("GET", "/v1/evaluation/indicators")
