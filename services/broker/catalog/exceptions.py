@@ -13,12 +13,14 @@ class DatasetNotFound(NotFound):
 class DatasetExists(Conflict):
     slug = "dataset-exists"
     title = "Dataset exists"
+    title_zh = "数据资源已存在"
 
 
 class InvalidOwner(Problem):
     status = 422
     slug = "invalid-owner"
     title = "Invalid dataset owner"
+    title_zh = "数据资源提供单位无效"
 
 
 class DraftIncomplete(Problem):

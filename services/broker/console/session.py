@@ -26,7 +26,8 @@ class SignInNeeded(Exception):
 class CSRFRefused(Problem):
     status = 403
     slug = "csrf-token-missing"
-    title = "表单已失效，请刷新页面后重试 / The form's CSRF token is missing or wrong"
+    title = "The form's CSRF token is missing or wrong"
+    title_zh = "表单已失效，请刷新页面后重试"
 
 
 def cookie_is_secure(request: Request, issuer: str) -> bool:

@@ -9,17 +9,20 @@ class AppointmentNotFound(NotFound):
 class OrganisationExists(Conflict):
     slug = "organisation-exists"
     title = "Organisation exists"
+    title_zh = "单位已存在"
 
 
 class AppointmentOverlaps(Conflict):
     slug = "appointment-overlaps"
     title = "The body already has a CDO for that period"
+    title_zh = "该单位在此期间已有首席数据官"
 
 
 class InvalidDirectoryChange(Problem):
     status = 422
     slug = "invalid-directory-change"
     title = "Invalid directory change"
+    title_zh = "组织机构变更无效"
 
 
 class WrongFilingBureau(Problem):
@@ -35,12 +38,14 @@ class NoActiveCDO(Problem):
     status = 422
     slug = "no-active-cdo"
     title = "The body has no active CDO"
+    title_zh = "该单位无在任首席数据官"
 
 
 class NotYourCDO(Problem):
     status = 403
     slug = "not-your-cdo"
     title = "Not your CDO"
+    title_zh = "非本单位首席数据官"
 
 
 class OutsideJurisdiction(Problem):
@@ -48,7 +53,8 @@ class OutsideJurisdiction(Problem):
 
     status = 403
     slug = "outside-jurisdiction"
-    title = "超出管辖范围 / Outside your jurisdiction"
+    title = "Outside your jurisdiction"
+    title_zh = "超出管辖范围"
 
 
 class DelegationNotFound(NotFound):
@@ -59,9 +65,11 @@ class DelegationNotFound(NotFound):
 class DelegationEnded(Conflict):
     slug = "delegation-ended"
     title = "The delegation has already ended"
+    title_zh = "授权委托已结束"
 
 
 class SelfDelegation(Problem):
     status = 403
     slug = "self-delegation"
-    title = "不得委托给自己 / A bureau may not make itself a body's delegate"
+    title = "A bureau may not make itself a body's delegate"
+    title_zh = "不得委托给自己"

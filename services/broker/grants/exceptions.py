@@ -14,8 +14,10 @@ class GrantChangeRefused(Problem):
     status = 403
     slug = "not-grant-authority"
     title = "Only the provider's CDO or the data bureau may change this grant"
+    title_zh = "仅提供方首席数据官或数据管理部门可变更该授权"
 
 
 class GrantClosed(Conflict):
     slug = "grant-closed"
     title = "The grant is no longer in force"
+    title_zh = "该数据使用授权已失效"

@@ -31,6 +31,7 @@ class InvalidEventId(Problem):
     status = 422
     slug = "invalid-last-event-id"
     title = "Last-Event-ID was not issued by this feed"
+    title_zh = "Last-Event-ID 无效"
 
 
 def event_id(position: Position) -> str:

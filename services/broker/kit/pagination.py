@@ -18,6 +18,7 @@ class InvalidCursor(Problem):
     status = 422
     slug = "invalid-cursor"
     title = "Invalid cursor"
+    title_zh = "分页游标无效"
 
 
 T = TypeVar("T")

@@ -26,9 +26,10 @@ logger = logging.getLogger(__name__)
 class Problem(Exception):
     """A domain error the API reports as problem JSON. Subclass it next to the service.
 
-    A problem that gives `title_zh` (and `detail_zh` when raised) is answered in Chinese unless
+    Every problem type gives `title_zh` (a test holds it so), and is answered in Chinese unless
     the caller's `Accept-Language` prefers English (kit/languages.py); `title` and `detail` are
-    the English. Without them it is answered as written."""
+    the English. A problem raised with `detail_zh` has its detail in Chinese too; without, the
+    detail stays as written (it names the field and the value, which need no translation)."""
 
     status: int = 400
     slug: str = "bad-request"
@@ -63,6 +64,7 @@ class InvalidField(Problem):
     status = 422
     slug = "invalid-field"
     title = "Invalid field"
+    title_zh = "字段无效"
 
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(
@@ -76,6 +78,7 @@ class NotFound(Problem):
     status = 404
     slug = "not-found"
     title = "Not found"
+    title_zh = "未找到"
 
 
 class OrganisationNotFound(NotFound):
@@ -90,24 +93,28 @@ class Conflict(Problem):
     status = 409
     slug = "conflict"
     title = "Conflict"
+    title_zh = "操作冲突"
 
 
 class Forbidden(Problem):
     status = 403
     slug = "insufficient-scope"
     title = "Insufficient scope"
+    title_zh = "权限范围不足"
 
 
 class Unauthorized(Problem):
     status = 401
     slug = "unauthorized"
     title = "Unauthorized"
+    title_zh = "未认证"
 
 
 class ServiceUnavailable(Problem):
     status = 503
     slug = "dependency-unavailable"
     title = "A dependency is unavailable"
+    title_zh = "依赖服务暂不可用"
 
 
 def problem_response(
@@ -175,48 +182,69 @@ def _describe(err: Any) -> dict[str, str]:
     return {"field": field, "in": str(err["loc"][0]), "message": message}
 
 
+def _in_language(
+    request: Request, en: tuple[str, str | None], zh: tuple[str, str | None]
+) -> tuple[str, str | None, dict[str, str]]:
+    """(title, detail, headers) of a problem the handlers below make, in the caller's language."""
+    language = preferred_language(request.headers.get("accept-language"))
+    title, detail = zh if language is Language.zh else en
+    return title, detail, {"Content-Language": language.value, "Vary": "Accept-Language"}
+
+
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [_describe(err) for err in exc.errors()]
     first = errors[0] if errors else {"field": "?", "message": "invalid"}
+    detail = f"{first['field']}: {first['message']}"  # as the validator words it
+    title, _, headers = _in_language(request, ("Invalid request", None), ("请求参数有误", None))
     return problem_response(
         422,
         "validation-error",
-        "Invalid request",
-        f"{first['field']}: {first['message']}",
+        title,
+        detail,
         instance=request.url.path,
+        headers=headers,
         errors=errors,
     )
 
 
 _HTTP_SLUGS = {
-    400: ("bad-request", "Bad request"),  # e.g. a body that is not UTF-8
-    404: ("not-found", "Not found"),
-    405: ("method-not-allowed", "Method not allowed"),
-    413: ("payload-too-large", "Payload too large"),
-    415: ("unsupported-media-type", "Unsupported media type"),
+    400: ("bad-request", "Bad request", "请求无效"),  # e.g. a body that is not UTF-8
+    404: ("not-found", "Not found", "未找到"),
+    405: ("method-not-allowed", "Method not allowed", "不支持该请求方法"),
+    413: ("payload-too-large", "Payload too large", "请求体过大"),
+    415: ("unsupported-media-type", "Unsupported media type", "不支持的内容类型"),
 }
 
 
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
+    slug, title, title_zh = _HTTP_SLUGS.get(
+        exc.status_code, ("http-error", "HTTP error", "HTTP 错误")
+    )
     detail = (
         exc.detail if isinstance(exc.detail, str) and exc.detail.lower() != title.lower() else None
     )
+    title, detail, headers = _in_language(request, (title, detail), (title_zh, detail))
     return problem_response(
-        exc.status_code, slug, title, detail, instance=request.url.path, headers=exc.headers
+        exc.status_code,
+        slug,
+        title,
+        detail,
+        instance=request.url.path,
+        headers=dict(exc.headers or {}) | headers,
     )
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    title, detail, headers = _in_language(
+        request,
+        ("Internal server error", "The broker could not complete the request; it has been logged."),
+        ("系统内部错误", "系统未能完成该请求，已记录日志。"),
+    )
     return problem_response(
-        500,
-        "internal-error",
-        "Internal server error",
-        "The broker could not complete the request; it has been logged.",
-        instance=request.url.path,
+        500, "internal-error", title, detail, instance=request.url.path, headers=headers
     )
 
 
@@ -234,13 +262,21 @@ RETRY_AFTER_SECONDS = "5"
 
 async def _on_dependency_down(request: Request, exc: Exception) -> JSONResponse:
     logger.warning("dependency unavailable on %s %s: %r", request.method, request.url.path, exc)
+    title, detail, headers = _in_language(
+        request,
+        (
+            ServiceUnavailable.title,
+            "A service the broker depends on is unreachable; nothing was changed. Retry later.",
+        ),
+        (str(ServiceUnavailable.title_zh), "系统依赖的服务暂不可达，未作任何更改，请稍后重试。"),
+    )
     return problem_response(
         503,
         ServiceUnavailable.slug,
-        ServiceUnavailable.title,
-        "A service the broker depends on is unreachable; nothing was changed. Retry later.",
+        title,
+        detail,
         instance=request.url.path,
-        headers={"Retry-After": RETRY_AFTER_SECONDS},
+        headers={"Retry-After": RETRY_AFTER_SECONDS} | headers,
     )
 
 

@@ -41,6 +41,7 @@ class RateLimited(Problem):
     status = 429
     slug = "rate-limited"
     title = "Too many requests"
+    title_zh = "请求过于频繁"
 
     def __init__(self, detail: str, retry_after_s: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after_s)})

@@ -13,11 +13,13 @@ class ChannelNotFound(NotFound):
 class InvalidChannel(InvalidField):
     slug = "invalid-notification-channel"
     title = "The notification channel's settings are refused"
+    title_zh = "消息通知渠道设置无效"
 
 
 class SmtpNotConfigured(Conflict):
     slug = "smtp-not-configured"
     title = "E-mail is not set up on this broker"
+    title_zh = "本系统未配置电子邮件发送"
 
     def __init__(self) -> None:
         super().__init__(

@@ -9,12 +9,14 @@ class UnknownScope(Problem):
     status = 422
     slug = "unknown-scope"
     title = "Unknown scope"
+    title_zh = "未知的权限范围"
 
 
 class InvalidRedirectUri(Problem):
     status = 422
     slug = "invalid-redirect-uri"
     title = "Invalid redirect URI"
+    title_zh = "回调地址无效"
 
 
 class ClientNotFound(NotFound):

@@ -64,6 +64,7 @@ bearer_token = OAuth2(
 class InvalidToken(Unauthorized):
     slug = "invalid-token"
     title = "Invalid access token"
+    title_zh = "访问令牌无效"
 
 
 def _challenge(error: str, description: str, scope: str | None = None) -> dict[str, str]:

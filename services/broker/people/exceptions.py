@@ -9,6 +9,7 @@ class PersonNotFound(NotFound):
 class UsernameTaken(Conflict):
     slug = "username-taken"
     title = "The username is taken"
+    title_zh = "用户名已被占用"
 
 
 class UnknownRole(InvalidField):
@@ -21,13 +22,16 @@ class SignInRefused(Problem):
     status = 401
     slug = "sign-in-refused"
     title = "Sign-in refused"
+    title_zh = "登录被拒绝"
 
 
 class PersonRequired(Forbidden):
     slug = "person-required"
-    title = "须由首席数据官本人登录审批 / A person must make this decision"
+    title = "A person must make this decision"
+    title_zh = "须由首席数据官本人登录审批"
 
 
 class NotTheAppointedPerson(Forbidden):
     slug = "not-the-appointed-cdo"
-    title = "您不是该单位在任的首席数据官 / Not the body's appointed CDO"
+    title = "Not the body's appointed CDO"
+    title_zh = "您不是该单位在任的首席数据官"

@@ -11,45 +11,53 @@ class InvalidRequest(Problem):
     status = 422
     slug = "invalid-request"
     title = "Invalid request"
+    title_zh = "申请内容有误"
 
 
 class NotShareable(Problem):
     status = 422
     slug = "not-shareable"
     title = "The dataset is not shareable"
+    title_zh = "该数据资源不予共享"
 
 
 class IdempotencyConflict(Conflict):
     slug = "idempotency-key-reused"
     title = "Idempotency-Key reused with another body"
+    title_zh = "Idempotency-Key 已用于另一申请"
 
 
 class DecisionConflict(Conflict):
     slug = "decision-conflict"
     title = "A different decision was already made"
+    title_zh = "已作出不同的审批决定"
 
 
 class RequestClosed(Conflict):
     slug = "request-closed"
     title = "The request is no longer open"
+    title_zh = "该申请已办结"
 
 
 class NotTheApprover(Problem):
     status = 403
     slug = "not-the-approver"
     title = "Not the approver of the current step"
+    title_zh = "非当前审批环节的审批人"
 
 
 class NotTheRequester(Problem):
     status = 403
     slug = "not-the-requester"
     title = "Only the requester may do this"
+    title_zh = "仅申请单位可执行此操作"
 
 
 class InvalidDecision(Problem):
     status = 422
     slug = "invalid-decision"
     title = "Invalid decision"
+    title_zh = "审批决定无效"
 
 
 class NoIndependentApprover(Problem):
@@ -57,19 +65,22 @@ class NoIndependentApprover(Problem):
 
     status = 422
     slug = "no-independent-approver"
-    title = "无独立审批方 / Nobody but the requester could decide this request"
+    title = "Nobody but the requester could decide this request"
+    title_zh = "无独立审批方"
 
 
 class RequesterCannotDecide(Problem):
     status = 403
     slug = "requester-cannot-decide"
-    title = "申请方不得审批自己的申请 / The requester never decides its own request"
+    title = "The requester never decides its own request"
+    title_zh = "申请方不得审批自己的申请"
 
 
 class CDONotInOffice(Problem):
     status = 403
     slug = "cdo-not-in-office"
-    title = "首席数据官不在任 / The body's CDO appointment has ended"
+    title = "The body's CDO appointment has ended"
+    title_zh = "首席数据官不在任"
 
 
 class MinimisationReasonRequired(Problem):

@@ -17,6 +17,7 @@ class DeliveryNotFound(NotFound):
 class UnsafeUrl(InvalidField):
     slug = "unsafe-webhook-url"
     title = "The webhook URL is refused"
+    title_zh = "Webhook 地址被拒绝"
 
     def __init__(self, reason: str, *, field: str = "url") -> None:
         super().__init__(field, reason)
@@ -25,3 +26,4 @@ class UnsafeUrl(InvalidField):
 class AlreadyDelivered(Conflict):
     slug = "webhook-already-delivered"
     title = "The delivery was delivered"
+    title_zh = "该消息已送达"
