@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 CE_PREFIX = "cn.gov.gd.cdo."
-FINAL = {"approved", "rejected", "cancelled", "expired"}
+FINAL = {"approved", "rejected", "cancelled", "expired", "vetoed"}
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,15 @@ KINDS = {
 OUTCOMES = {
     "approved": "同意",
     "rejected": "不同意",
+    "vetoed": "一票否决",
     "cancelled": "已撤回",
     "expired": "已超期终止",
 }
 DEADLINE = "办理时限"  # the fact formats may highlight
 VALUE_CHARS = 200  # a fact's value is cut here (formats may cut further to fit their limits)
 FIELDS_SHOWN = 20
+GRADES = {"general": "一般数据", "important": "重要数据", "core": "核心数据"}
+STAGES = {"initiation": "立项", "acceptance": "验收"}
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,8 @@ def _approval(
     else:
         title = f"【待审批】{subject}"
         lead = f"贵单位有一项{kind}待审批，请首席数据官在办理时限内审批。"
+    if data["kind"] == "it_project":
+        lead += "首席数据官可同意，或一票否决并说明理由。"
     period = data.get("period") or {}
     acting_for = data.get("acting_for")
     return Message(
@@ -148,11 +153,16 @@ def _approval(
             ("申请编号", data["request_id"]),
             ("申请单位", requester),
             ("申请类型", kind),
-            ("数据资源", data["dataset"].get("name") or data["dataset"].get("id")),
+            *_subject_facts(data),
             ("数据项", _fields(list(data.get("fields") or []))),
             ("用途", data.get("purpose")),
             ("共享依据", data.get("legal_basis")),
-            ("使用期限", f"{day(period['start'])}至{day(period['end'])}" if period else None),
+            (
+                "使用期限",
+                f"{day(period['start'])}至{day(period['end'])}"
+                if period and data["kind"] != "it_project"
+                else None,
+            ),
             ("管辖范围", _name(names, data["jurisdiction"]) if data.get("jurisdiction") else None),
             ("审批环节", f"第{int(data['step']) + 1}环节（共{len(data.get('route') or [])}环节）"),
             (
@@ -166,13 +176,43 @@ def _approval(
     )
 
 
+def _subject_facts(data: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """What the task is about: the dataset with its grade and personal fields, the demand's
+    data wanted, or the IT project."""
+    dataset = data.get("dataset")
+    if dataset:
+        fields = dataset.get("fields") or []
+        return (
+            ("数据资源", dataset.get("name") or dataset.get("id")),
+            ("数据分级", GRADES.get(str(dataset.get("grade")))),
+            ("个人信息数据项", _fields([f["label"] for f in fields if f.get("personal")])),
+        )
+    demand = data.get("demand")
+    if demand:
+        return (("需求内容", demand["description"]),)
+    project = data.get("project") or {}
+    return (
+        ("项目名称", project.get("name")),
+        ("项目编号", project.get("code")),
+        ("项目预算", f"{int(project['budget_cny']):,}元" if "budget_cny" in project else None),
+        ("审核阶段", STAGES.get(str(project.get("stage")))),
+    )
+
+
 def _outcome(data: Mapping[str, Any], names: Mapping[str, str], link: str) -> Message:
     kind = KINDS.get(str(data["kind"]), "申请")
     event = str(data["event"])
     outcome = OUTCOMES.get(event, event)
+    approved = {
+        "demand": f"贵单位提出的{kind}已获同意，提供单位编制并发布数据资源目录后，授权即生效。",
+        "it_project": f"贵单位报审的{kind}已审核通过。",
+    }
     leads = {
-        "approved": f"贵单位提交的{kind}已获同意，数据使用授权已生效。",
+        "approved": approved.get(
+            str(data["kind"]), f"贵单位提交的{kind}已获同意，数据使用授权已生效。"
+        ),
         "rejected": f"贵单位提交的{kind}未获同意。",
+        "vetoed": f"贵单位报审的{kind}已被首席数据官一票否决。",
         "cancelled": f"贵单位提交的{kind}已撤回。",
         "expired": f"贵单位提交的{kind}在使用期限内未办结，已终止。",
     }
@@ -182,8 +222,11 @@ def _outcome(data: Mapping[str, Any], names: Mapping[str, str], link: str) -> Me
         lead=leads.get(event, f"贵单位提交的{kind}已办结。"),
         facts=_facts(
             ("申请编号", data["request_id"]),
-            ("数据资源", _name(names, data["dataset_id"])),
-            ("提供单位", _name(names, data["provider_id"])),
+            ("数据资源", _name(names, data["dataset_id"]) if data.get("dataset_id") else None),
+            (
+                "提供单位",
+                _name(names, data["provider_id"]) if data["kind"] != "it_project" else None,
+            ),
             ("办理结果", outcome),
             ("理由", detail.get("reason") or detail.get("comment")),
         ),

@@ -36,7 +36,7 @@ def test_an_escalation_tells_the_new_approver_and_the_one_who_let_it_lapse() -> 
 
 
 def test_the_requester_hears_the_outcome_and_grants_reach_both_sides() -> None:
-    for name in ["approved", "rejected", "cancelled", "expired"]:
+    for name in ["approved", "rejected", "cancelled", "expired", "vetoed"]:
         [decided] = notifications(
             "ev3", f"cn.gov.gd.cdo.request.{name}", TIME, {"requester_id": "gz-rsj"}
         )

@@ -97,3 +97,50 @@ def test_typed_text_stays_on_one_line_and_is_cut() -> None:
     assert purpose.startswith("第一行 第二行 ")
     assert len(purpose) == 200
     assert purpose.endswith("…")
+
+
+def test_a_task_names_the_grade_and_the_personal_fields() -> None:
+    dataset = {
+        "id": "gd-rst-x", "name": "参保信息", "sharing_class": "conditional", "owner_id": "gd-rst",
+        "grade": "important",
+        "fields": [{"name": "id_number", "label": "公民身份号码", "personal": True},
+                   {"name": "unit", "label": "参保单位", "personal": False}],
+    }  # fmt: skip
+    shown = facts(compose("approval.requested", task(dataset=dataset), recipient="gd-rst",
+                          names=NAMES, console_base=CONSOLE))  # fmt: skip
+    assert shown["数据分级"] == "重要数据"
+    assert shown["个人信息数据项"] == "公民身份号码"
+
+
+def test_a_demand_and_an_it_project_say_what_they_ask() -> None:
+    wanted = {"description": "灵活就业人员缴费明细", "presumed_provider_id": "gd-rst"}
+    demand = task(kind="demand", dataset=None, demand=wanted)
+    asked = compose("approval.requested", demand, recipient="gd-rst", names=NAMES,
+                    console_base=CONSOLE)  # fmt: skip
+    assert asked.title == "【待审批】广州市公安局的数据需求"
+    assert facts(asked)["需求内容"] == "灵活就业人员缴费明细"
+    plan = {"name": "户政一体化平台", "code": "GZ-017", "budget_cny": 12800000,
+            "stage": "acceptance"}  # fmt: skip
+    project = task(kind="it_project", dataset=None, project=plan)
+    review = compose("approval.requested", project, recipient="gd-rst", names=NAMES,
+                     console_base=CONSOLE)  # fmt: skip
+    shown = facts(review)
+    assert (shown["项目名称"], shown["项目预算"], shown["审核阶段"]) == (
+        "户政一体化平台", "12,800,000元", "验收")  # fmt: skip
+    assert "使用期限" not in shown
+    assert "一票否决" in review.lead
+
+
+def test_a_veto_is_told_with_its_reason() -> None:
+    vetoed = {
+        "event": "vetoed", "request_id": "req_2", "kind": "it_project", "status": "vetoed",
+        "requester_id": "gz-gaj", "provider_id": "gz-gaj", "dataset_id": None,
+        "detail": {"reason": "重复建设"},
+    }  # fmt: skip
+    outcome = compose("request.decided", vetoed, recipient="gz-gaj", names=NAMES,
+                      console_base=CONSOLE)  # fmt: skip
+    assert outcome.title == "【办理结果】信息化项目：一票否决"
+    assert "一票否决" in outcome.lead
+    assert facts(outcome)["理由"] == "重复建设"
+    assert "数据资源" not in facts(outcome)
+    assert "提供单位" not in facts(outcome)
