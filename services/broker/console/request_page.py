@@ -51,7 +51,7 @@ async def _page(
     if found is None:
         return render(request, "refused.html", status_code=404, message="not_found", me=me)
     described = (await views.describe(session, [found], now))[0]
-    dataset = await session.get(Dataset, described.dataset_id)
+    dataset = await session.get(Dataset, described.dataset_id) if described.dataset_id else None
     orgs = [described.requester_id, described.provider_id] + [
         a.organisation_id for step in described.route for a in step.approvers
     ]
