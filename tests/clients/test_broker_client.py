@@ -44,7 +44,9 @@ async def test_file_decide_grant_and_grant_token(broker_url: str, credentials: C
 
         to_decide = [r.id async for r in cdo.list_requests(role="approver", status="pending")]
         assert filed.id in to_decide
-        decided = await cdo.decide(filed.id, "approve", fields=["card_number"])
+        decided = await cdo.decide(
+            filed.id, "approve", comment="核验人才绿卡所需", fields=["card_number"]
+        )
         assert decided.status == "approved"
         assert decided.grant_id is not None
 

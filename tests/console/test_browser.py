@@ -112,6 +112,8 @@ async def test_filed_narrowed_approved_and_granted_in_the_browser(
 
     province, province_loads = await _signed_in(browser, broker_url, province_cdo)
     await province.goto(f"/console/requests/{request_id}")
+    # the fields are personal information: granting them, the CDO says why (minimisation)
+    await province.get_by_label("审批意见 / 理由").fill("核验参保身份所需")
     await province.get_by_role("button", name="同意 / 部分同意（缩小范围）").click()
     await expect(province.locator(".status")).to_have_text("已同意")
 

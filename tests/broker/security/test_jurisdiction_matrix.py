@@ -27,6 +27,7 @@ from broker.directory.repository import directory_snapshot
 from core.clock import utcnow
 from core.models.catalog import Dataset
 from core.models.directory import Appointment, Delegation, Organisation
+from core.models.evaluation import EvaluationScore
 from core.models.grants import Grant
 from core.models.requests import Clarification, DataRequest, Decision, StepApprover
 from testing.audit import audit_mark, audited_since
@@ -42,7 +43,7 @@ KINDS = ("department", "government", "city bureau", "provincial bureau")
 RELATIONS = ("own", "inside", "outside")
 CALLER_SCOPES = (
     "directory:admin catalog:admin approvals:decide requests:submit requests:read "
-    "grants:read grants:revoke"
+    "grants:read grants:revoke evaluation:score"
 )
 
 # How each write route is decided, and so what the three relations expect:
@@ -52,6 +53,7 @@ GRANT = "grant"  # the provider, or a bureau covering it; else 404 (no existence
 APPROVER = "approver"  # only the step's approver (or delegate); jurisdiction adds nothing: 404
 REQUESTER = "requester"  # only the request's requester: 404
 OWN_ONLY = "own only"  # the call names no other body: acts on the caller's own, nothing to vary
+BUREAU = "bureau"  # only a bureau, about a body in its jurisdiction (itself included); else 403
 
 WRITES: dict[tuple[str, str], str] = {
     ("POST", "/v1/organisations"): ADD,
@@ -62,6 +64,9 @@ WRITES: dict[tuple[str, str], str] = {
     ("POST", "/v1/delegations/{delegation_id}/revoke"): ADMIN,
     ("POST", "/v1/datasets"): ADMIN,
     ("PATCH", "/v1/datasets/{dataset_id}"): ADMIN,
+    ("POST", "/v1/datasets/{dataset_id}/publish"): ADMIN,
+    # the evaluation's scores are the bureaus' to enter (the seed: the bureau evaluates)
+    ("POST", "/v1/evaluation/scores"): BUREAU,
     ("POST", "/v1/grants/{grant_id}/revoke"): GRANT,
     ("POST", "/v1/grants/{grant_id}/pause"): GRANT,
     ("POST", "/v1/grants/{grant_id}/resume"): GRANT,
@@ -88,6 +93,7 @@ WRITES: dict[tuple[str, str], str] = {
 # change and provides no grant.
 NOT_APPLICABLE = {
     ("PATCH", "/v1/datasets/{dataset_id}"): {("government", "own")},
+    ("POST", "/v1/datasets/{dataset_id}/publish"): {("government", "own")},
     **{
         ("POST", f"/v1/grants/{{grant_id}}/{action}"): {("government", "own")}
         for action in ("revoke", "pause", "resume")
@@ -213,6 +219,8 @@ def _expected(family: str, kind: str, relation: str, route: tuple[str, str]) -> 
     if route == ("POST", "/v1/datasets") and kind == "government" and relation == "own":
         return 422  # a government owns no dataset
     if family == ADD:
+        return 201 if bureau and relation != "outside" else 403
+    if family == BUREAU:
         return 201 if bureau and relation != "outside" else 403
     allowed = relation == "own" or (bureau and relation == "inside")
     if family == ADMIN:
@@ -349,6 +357,25 @@ async def _(case: Case, sessionmaker: Sessions, *_: Any) -> Call:
     return "PATCH", f"/v1/datasets/{dataset_id}", {"sharing_class": "unconditional"}
 
 
+@prepares("POST", "/v1/datasets/{dataset_id}/publish")
+async def _(case: Case, sessionmaker: Sessions, *_: Any) -> Call:
+    """A draft entry of the target's (as an approved demand leaves one), described already."""
+    dataset_id = await fresh_dataset(sessionmaker, case.target)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Dataset).where(Dataset.id == dataset_id).values(status="draft")
+        )
+    return "POST", f"/v1/datasets/{dataset_id}/publish", None
+
+
+@prepares("POST", "/v1/evaluation/scores")
+async def _(case: Case, *_: Any) -> Call:
+    period = {"period_start": "2026-01-01", "period_end": "2027-01-01"}
+    body = {"organisation_id": case.target, "indicator": "daily_management", "score": 75,
+            "comment": "矩阵测试评分", **period}  # fmt: skip
+    return "POST", "/v1/evaluation/scores", body
+
+
 async def _grant_from(
     case: Case, sessionmaker: Sessions, client: httpx.AsyncClient, token_for: TokenFactory
 ) -> str:
@@ -428,7 +455,9 @@ async def _request_about(
 @prepares("POST", "/v1/requests/{request_id}/decision")
 async def _(case: Case, *args: Any) -> Call:
     request_id = await _request_about(case, *args[:3], target_is="approver")
-    return "POST", f"/v1/requests/{request_id}/decision", {"decision": "approve"}
+    # the card number is personal: an approval granting it says why (minimisation)
+    body = {"decision": "approve", "comment": "核验人才绿卡所需"}
+    return "POST", f"/v1/requests/{request_id}/decision", body
 
 
 @prepares("POST", "/v1/requests/{request_id}/clarifications")
@@ -483,11 +512,14 @@ async def _state(sessionmaker: Sessions, case: Case) -> tuple[Any, ...]:
                 .order_by(Delegation.id)
             ),
             await rows(
-                select(Dataset.id, Dataset.sharing_class, Dataset.name_en)
+                select(Dataset.id, Dataset.sharing_class, Dataset.name_en, Dataset.status)
                 .where(Dataset.owner_id.in_(bodies) | (Dataset.id == (case.new_id or "")))
                 .order_by(Dataset.id)
             ),
             await rows(select(Grant.status).where(Grant.id == (case.grant_id or ""))),
+            await rows(
+                select(EvaluationScore.id).where(EvaluationScore.organisation_id.in_(bodies))
+            ),
         ]
         if case.request_id:
             request_id = case.request_id

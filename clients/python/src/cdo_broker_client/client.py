@@ -163,7 +163,7 @@ class BrokerClient:
     async def decide(
         self,
         request_id: str,
-        decision: Literal["approve", "reject"],
+        decision: Literal["approve", "reject", "veto"],
         *,
         comment: str | None = None,
         fields: list[str] | None = None,

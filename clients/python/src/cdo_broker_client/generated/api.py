@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
@@ -307,12 +308,52 @@ class NameEn(RootModel[str]):
     root: Annotated[str, Field(max_length=300, min_length=1, title="Name En")]
 
 
+class ResourceCode(RootModel[str]):
+    root: Annotated[str, Field(max_length=60, title="Resource Code")]
+
+
+class SharingConditions(RootModel[str]):
+    root: Annotated[str, Field(max_length=2000, title="Sharing Conditions")]
+
+
 class DatasetField(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
     )
     label: Annotated[str, Field(max_length=100, min_length=1, title="Label")]
     name: Annotated[str, Field(pattern="^[a-z][a-z0-9_]{0,63}$", title="Name")]
+    personal: Annotated[
+        bool | None, Field(description="personal information (个人信息)", title="Personal")
+    ] = False
+    sensitive: Annotated[
+        bool | None,
+        Field(
+            description="sensitive personal information (敏感个人信息); implies `personal`",
+            title="Sensitive",
+        ),
+    ] = False
+
+
+class ResourceCode1(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            description="资源代码 in the government data catalog",
+            max_length=60,
+            title="Resource Code",
+        ),
+    ]
+
+
+class SharingConditions1(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            description="共享条件, for a conditional dataset",
+            max_length=2000,
+            title="Sharing Conditions",
+        ),
+    ]
 
 
 class Comment(RootModel[str]):
@@ -596,6 +637,54 @@ class GrantUsesOut(BaseModel):
     ]
 
 
+class GroupOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    id: Annotated[str, Field(title="Id")]
+    name: Annotated[str, Field(title="Name")]
+    name_en: Annotated[str, Field(title="Name En")]
+
+
+class IndicatorOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    best: Annotated[float | None, Field(title="Best")]
+    group: Annotated[str, Field(title="Group")]
+    id: Annotated[str, Field(title="Id")]
+    measure: Annotated[str | None, Field(title="Measure")]
+    name: Annotated[str, Field(title="Name")]
+    name_en: Annotated[str, Field(title="Name En")]
+    source: Annotated[str, Field(title="Source")]
+    weight: Annotated[float, Field(title="Weight")]
+    worst: Annotated[float | None, Field(title="Worst")]
+
+
+class IndicatorResult(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    comment: Annotated[
+        str | None, Field(description="an entered score's comment", title="Comment")
+    ] = None
+    indicator: Annotated[str, Field(title="Indicator")]
+    score: Annotated[float | None, Field(description="0-100; null without a value", title="Score")]
+    value: Annotated[
+        float | None,
+        Field(description="the measure, or the entered score; null: none", title="Value"),
+    ]
+    weight: Annotated[float, Field(title="Weight")]
+
+
+class IndicatorsOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    groups: Annotated[list[GroupOut], Field(title="Groups")]
+    indicators: Annotated[list[IndicatorOut], Field(title="Indicators")]
+
+
 class OAuthError(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
@@ -727,6 +816,29 @@ class Problem(BaseModel):
     type: Annotated[str, Field(description="stable URI naming the kind of problem", title="Type")]
 
 
+class ProjectIn(BaseModel):
+    """
+    An IT project (信息化项目) at a stage where its body's CDO may veto it (一票否决).
+    """
+
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    budget_cny: Annotated[
+        int, Field(description="budget in yuan", ge=0, le=10000000000000, title="Budget Cny")
+    ]
+    code: Annotated[
+        str,
+        Field(
+            description="the project's code (项目编号)", max_length=60, min_length=1, title="Code"
+        ),
+    ]
+    name: Annotated[str, Field(max_length=200, min_length=2, title="Name")]
+    stage: Annotated[
+        Literal["initiation", "acceptance"], Field(description="立项 or 验收", title="Stage")
+    ]
+
+
 class RangeReplayIn(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
@@ -764,6 +876,26 @@ class ReplayOut(BaseModel):
     ]
 
 
+class DatasetId(RootModel[str]):
+    root: Annotated[str, Field(max_length=100, min_length=1, title="Dataset Id")]
+
+
+class Description2(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            description="a demand: the data wanted",
+            max_length=4000,
+            min_length=4,
+            title="Description",
+        ),
+    ]
+
+
+class Fields2(RootModel[list[str]]):
+    root: Annotated[list[str], Field(max_length=200, min_length=1, title="Fields")]
+
+
 class Jurisdiction(RootModel[str]):
     root: Annotated[
         str,
@@ -779,12 +911,26 @@ class LegalBasis(RootModel[str]):
     root: Annotated[str, Field(max_length=2000, min_length=2, title="Legal Basis")]
 
 
+class PresumedProviderId(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            description="a demand: the body presumed to hold the data",
+            max_length=100,
+            title="Presumed Provider Id",
+        ),
+    ]
+
+
 class RequestIn(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
     )
-    dataset_id: Annotated[str, Field(max_length=100, min_length=1, title="Dataset Id")]
-    fields: Annotated[list[str], Field(max_length=200, min_length=1, title="Fields")]
+    dataset_id: Annotated[DatasetId | None, Field(title="Dataset Id")] = None
+    description: Annotated[
+        Description2 | None, Field(description="a demand: the data wanted", title="Description")
+    ] = None
+    fields: Annotated[Fields2 | None, Field(title="Fields")] = None
     jurisdiction: Annotated[
         Jurisdiction | None,
         Field(
@@ -792,9 +938,24 @@ class RequestIn(BaseModel):
             title="Jurisdiction",
         ),
     ] = None
-    kind: Annotated[Literal["share", "return"], Field(title="Kind")]
+    kind: Annotated[
+        Literal["share", "return", "demand", "it_project"],
+        Field(
+            description="share 共享 and return 回流 name a dataset; demand 需求 asks for data the catalog lacks; it_project 信息化项目 asks the body's CDO to pass a project",
+            title="Kind",
+        ),
+    ]
     legal_basis: Annotated[LegalBasis | None, Field(title="Legal Basis")] = None
-    period: PeriodIn
+    period: Annotated[
+        PeriodIn | None, Field(description="the period wanted (share, return, demand)")
+    ] = None
+    presumed_provider_id: Annotated[
+        PresumedProviderId | None,
+        Field(
+            description="a demand: the body presumed to hold the data", title="Presumed Provider Id"
+        ),
+    ] = None
+    project: Annotated[ProjectIn | None, Field(description="an IT project")] = None
     purpose: Annotated[
         str,
         Field(
@@ -803,9 +964,11 @@ class RequestIn(BaseModel):
     ]
 
 
-class RequestStatus(RootModel[Literal["pending", "approved", "rejected", "cancelled", "expired"]]):
+class RequestStatus(
+    RootModel[Literal["pending", "approved", "rejected", "cancelled", "expired", "vetoed"]]
+):
     root: Annotated[
-        Literal["pending", "approved", "rejected", "cancelled", "expired"],
+        Literal["pending", "approved", "rejected", "cancelled", "expired", "vetoed"],
         Field(title="RequestStatus"),
     ]
 
@@ -866,6 +1029,77 @@ class RotateIn(BaseModel):
     ] = None
 
 
+class ScoreIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    comment: Annotated[
+        str,
+        Field(
+            description="评价意见: why this score", max_length=2000, min_length=2, title="Comment"
+        ),
+    ]
+    indicator: Annotated[
+        str,
+        Field(
+            description="an `entered` indicator's id (GET /v1/evaluation/indicators)",
+            title="Indicator",
+        ),
+    ]
+    organisation_id: Annotated[
+        str, Field(description="the body whose CDO is evaluated", title="Organisation Id")
+    ]
+    period_end: Annotated[
+        date,
+        Field(description="the day after the period's last (end exclusive)", title="Period End"),
+    ]
+    period_start: Annotated[
+        date,
+        Field(
+            description="first day of the period scored (China Standard Time)", title="Period Start"
+        ),
+    ]
+    score: Annotated[int, Field(ge=0, le=100, title="Score")]
+
+
+class ScoreOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    comment: Annotated[str, Field(title="Comment")]
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    entered_by_org_id: Annotated[str, Field(title="Entered By Org Id")]
+    entered_by_person_id: Annotated[str | None, Field(title="Entered By Person Id")]
+    id: Annotated[str, Field(title="Id")]
+    indicator: Annotated[str, Field(title="Indicator")]
+    organisation_id: Annotated[str, Field(title="Organisation Id")]
+    period_end: Annotated[date, Field(title="Period End")]
+    period_start: Annotated[date, Field(title="Period Start")]
+    score: Annotated[int, Field(title="Score")]
+
+
+class ScorecardRow(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    appointment_id: Annotated[str | None, Field(title="Appointment Id")]
+    groups: Annotated[
+        dict[str, float | None], Field(description="each group's weighted mean", title="Groups")
+    ]
+    indicators: Annotated[list[IndicatorResult], Field(title="Indicators")]
+    level: Annotated[str, Field(title="Level")]
+    organisation_id: Annotated[str, Field(title="Organisation Id")]
+    organisation_name: Annotated[str, Field(title="Organisation Name")]
+    person_name: Annotated[str | None, Field(title="Person Name")]
+    total: Annotated[
+        float | None,
+        Field(
+            description="weighted mean (0-100) of the indicators with a score; null: none has",
+            title="Total",
+        ),
+    ]
+
+
 class TimelineAttempt(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
@@ -883,6 +1117,12 @@ class TimelineEvent(BaseModel):
     )
     actor: Annotated[str | None, Field(title="Actor")]
     at: Annotated[AwareDatetime, Field(title="At")]
+    decision: Annotated[
+        str | None,
+        Field(
+            description="for a decided step: approve, reject or veto (一票否决)", title="Decision"
+        ),
+    ] = None
     due_at: Annotated[
         AwareDatetime | None,
         Field(description="for approval tasks: the step's SLA deadline", title="Due At"),
@@ -891,6 +1131,13 @@ class TimelineEvent(BaseModel):
         AwareDatetime | None,
         Field(description="when Kafka acknowledged it; null: waiting", title="Published At"),
     ]
+    reason: Annotated[
+        str | None,
+        Field(
+            description="why: a rejection's or veto's comment, a cancellation's reason",
+            title="Reason",
+        ),
+    ] = None
     span_id: Annotated[str | None, Field(title="Span Id")]
     step: Annotated[int | None, Field(title="Step")]
     topic: Annotated[str, Field(title="Topic")]
@@ -1008,9 +1255,20 @@ class DatasetChange(BaseModel):
     )
     description: Annotated[Description | None, Field(title="Description")] = None
     fields: Annotated[Fields | None, Field(title="Fields")] = None
+    grade: Literal["general", "important", "core"] | None = None
     name: Annotated[Name | None, Field(title="Name")] = None
     name_en: Annotated[NameEn | None, Field(title="Name En")] = None
+    open_attribute: Literal["not_open", "conditional", "unconditional"] | None = None
+    resource_code: Annotated[ResourceCode | None, Field(title="Resource Code")] = None
     sharing_class: Literal["unconditional", "conditional", "not_shareable"] | None = None
+    sharing_conditions: Annotated[SharingConditions | None, Field(title="Sharing Conditions")] = (
+        None
+    )
+    sharing_method: Literal["api", "table", "file"] | None = None
+    update_cycle: (
+        Literal["real_time", "daily", "weekly", "monthly", "quarterly", "yearly", "irregular"]
+        | None
+    ) = None
 
 
 class DatasetIn(BaseModel):
@@ -1019,15 +1277,41 @@ class DatasetIn(BaseModel):
     )
     description: Annotated[Description | None, Field(title="Description")] = None
     fields: Annotated[list[DatasetField], Field(max_length=200, min_length=1, title="Fields")]
+    grade: Annotated[
+        Literal["general", "important", "core"] | None,
+        Field(
+            description="数据分级: general 一般, important 重要 (adds the provider government's CDO), core 核心 (needs a legal basis and adds the provincial data bureau)",
+            title="Grade",
+        ),
+    ] = "general"
     id: Annotated[
         str, Field(max_length=100, min_length=2, pattern="^[a-z0-9][a-z0-9-]*$", title="Id")
     ]
     name: Annotated[str, Field(max_length=200, min_length=1, title="Name")]
     name_en: Annotated[str, Field(max_length=300, min_length=1, title="Name En")]
+    open_attribute: Annotated[
+        Literal["not_open", "conditional", "unconditional"] | None, Field(description="开放属性")
+    ] = None
     owner_id: Annotated[str, Field(title="Owner Id")]
+    resource_code: Annotated[
+        ResourceCode1 | None,
+        Field(description="资源代码 in the government data catalog", title="Resource Code"),
+    ] = None
     sharing_class: Annotated[
         Literal["unconditional", "conditional", "not_shareable"], Field(title="SharingClass")
     ]
+    sharing_conditions: Annotated[
+        SharingConditions1 | None,
+        Field(description="共享条件, for a conditional dataset", title="Sharing Conditions"),
+    ] = None
+    sharing_method: Annotated[
+        Literal["api", "table", "file"] | None, Field(description="共享方式")
+    ] = None
+    update_cycle: Annotated[
+        Literal["real_time", "daily", "weekly", "monthly", "quarterly", "yearly", "irregular"]
+        | None,
+        Field(description="更新周期"),
+    ] = None
 
 
 class DatasetOut(BaseModel):
@@ -1036,13 +1320,46 @@ class DatasetOut(BaseModel):
     )
     description: Annotated[str | None, Field(title="Description")]
     fields: Annotated[list[DatasetField], Field(title="Fields")]
+    grade: Annotated[
+        Literal["general", "important", "core"] | None,
+        Field(
+            description="数据分级: general 一般, important 重要 (adds the provider government's CDO), core 核心 (needs a legal basis and adds the provincial data bureau)",
+            title="Grade",
+        ),
+    ] = "general"
     id: Annotated[str, Field(title="Id")]
     name: Annotated[str, Field(title="Name")]
     name_en: Annotated[str, Field(title="Name En")]
+    open_attribute: Annotated[
+        Literal["not_open", "conditional", "unconditional"] | None, Field(description="开放属性")
+    ] = None
     owner_id: Annotated[str, Field(title="Owner Id")]
+    resource_code: Annotated[
+        ResourceCode1 | None,
+        Field(description="资源代码 in the government data catalog", title="Resource Code"),
+    ] = None
     sharing_class: Annotated[
         Literal["unconditional", "conditional", "not_shareable"], Field(title="SharingClass")
     ]
+    sharing_conditions: Annotated[
+        SharingConditions1 | None,
+        Field(description="共享条件, for a conditional dataset", title="Sharing Conditions"),
+    ] = None
+    sharing_method: Annotated[
+        Literal["api", "table", "file"] | None, Field(description="共享方式")
+    ] = None
+    status: Annotated[
+        Literal["published", "draft"] | None,
+        Field(
+            description="draft: created by an approved demand, not yet requestable",
+            title="DatasetStatus",
+        ),
+    ] = "published"
+    update_cycle: Annotated[
+        Literal["real_time", "daily", "weekly", "monthly", "quarterly", "yearly", "irregular"]
+        | None,
+        Field(description="更新周期"),
+    ] = None
 
 
 class DecisionIn(BaseModel):
@@ -1050,7 +1367,13 @@ class DecisionIn(BaseModel):
         extra="ignore",
     )
     comment: Annotated[Comment | None, Field(title="Comment")] = None
-    decision: Annotated[Literal["approve", "reject"], Field(title="Decision")]
+    decision: Annotated[
+        Literal["approve", "reject", "veto"],
+        Field(
+            description="an IT project is approved or vetoed (一票否决); every other kind is approved or rejected",
+            title="Decision",
+        ),
+    ]
     fields: Annotated[
         Fields1 | None,
         Field(description="approve only these (a subset of those asked)", title="Fields"),
@@ -1068,7 +1391,7 @@ class DecisionOut(BaseModel):
     decided_by_person: Annotated[
         PersonRef | None, Field(description="the person who signed in and decided; null: a system")
     ] = None
-    decision: Annotated[Literal["approve", "reject"], Field(title="Decision")]
+    decision: Annotated[Literal["approve", "reject", "veto"], Field(title="Decision")]
     id: Annotated[str, Field(title="Id")]
     narrowing: Annotated[dict[str, Any] | None, Field(title="Narrowing")]
     on_behalf_of: Annotated[str | None, Field(title="On Behalf Of")]
@@ -1088,6 +1411,21 @@ class PageDatasetOut(BaseModel):
     )
     items: Annotated[list[DatasetOut], Field(title="Items")]
     next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+
+
+class Scorecard(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    evaluated_by: Annotated[
+        str,
+        Field(
+            description="the organisation whose jurisdiction bounds the rows", title="Evaluated By"
+        ),
+    ]
+    from_: Annotated[AwareDatetime, Field(alias="from", title="From")]
+    rows: Annotated[list[ScorecardRow], Field(title="Rows")]
+    to: Annotated[AwareDatetime, Field(title="To")]
 
 
 class StepOut(BaseModel):
@@ -1169,18 +1507,34 @@ class RequestOut(BaseModel):
     )
     created_at: Annotated[AwareDatetime, Field(title="Created At")]
     current_step: Annotated[int | None, Field(title="Current Step")]
-    dataset_id: Annotated[str, Field(title="Dataset Id")]
+    dataset_id: Annotated[
+        str | None,
+        Field(
+            description="null for an IT project, and for a demand until its approval drafts the catalog entry",
+            title="Dataset Id",
+        ),
+    ]
     decided_at: Annotated[AwareDatetime | None, Field(title="Decided At")]
+    description: Annotated[
+        str | None, Field(description="a demand's data wanted", title="Description")
+    ] = None
     fields: Annotated[list[str], Field(title="Fields")]
     grant_id: Annotated[str | None, Field(title="Grant Id")]
     granted_fields: Annotated[list[str], Field(title="Granted Fields")]
     granted_period: Period
     id: Annotated[str, Field(title="Id")]
     jurisdiction: Annotated[str | None, Field(title="Jurisdiction")]
-    kind: Annotated[Literal["share", "return"], Field(title="Kind")]
+    kind: Annotated[Literal["share", "return", "demand", "it_project"], Field(title="Kind")]
     legal_basis: Annotated[str | None, Field(title="Legal Basis")]
     period: Period
-    provider_id: Annotated[str, Field(title="Provider Id")]
+    project: Annotated[ProjectIn | None, Field(description="an IT project")] = None
+    provider_id: Annotated[
+        str,
+        Field(
+            description="the dataset's owner; a demand's presumed provider; an IT project's body",
+            title="Provider Id",
+        ),
+    ]
     purpose: Annotated[str, Field(title="Purpose")]
     requester_id: Annotated[str, Field(title="Requester Id")]
     route: Annotated[list[StepOut], Field(title="Route")]

@@ -18,7 +18,10 @@ class RequestEvent(BaseModel):
     actor: Annotated[
         str | None, Field(description="organisation whose action caused the event", title="Actor")
     ]
-    dataset_id: Annotated[str, Field(title="Dataset Id")]
+    dataset_id: Annotated[
+        str | None,
+        Field(description="null for an IT project and an open demand", title="Dataset Id"),
+    ]
     detail: Annotated[dict[str, Any] | None, Field(title="Detail")] = None
     event: Annotated[
         Literal[
@@ -31,14 +34,21 @@ class RequestEvent(BaseModel):
             "clarification_answered",
             "approved",
             "rejected",
+            "vetoed",
             "cancelled",
             "expired",
         ],
         Field(title="RequestEventName"),
     ]
-    kind: Annotated[Literal["share", "return"], Field(title="Kind")]
+    kind: Annotated[Literal["share", "return", "demand", "it_project"], Field(title="Kind")]
     occurred_at: Annotated[AwareDatetime, Field(title="Occurred At")]
-    provider_id: Annotated[str, Field(title="Provider Id")]
+    provider_id: Annotated[
+        str,
+        Field(
+            description="the dataset's owner; a demand's presumed provider; an IT project's body",
+            title="Provider Id",
+        ),
+    ]
     request_id: Annotated[str, Field(title="Request Id")]
     requester_id: Annotated[str, Field(title="Requester Id")]
     status: Annotated[str, Field(title="Status")]
