@@ -31,15 +31,12 @@ async def request_data(
 ) -> tuple[RequestOut, GrantToken | None]:
     """File, wait for the outcome; the grant token if it was approved."""
     start = datetime.now(UTC).replace(microsecond=0)
-    # validated as the broker will: a request's kind decides which fields it gives
-    body = RequestIn.model_validate(
-        {
-            "kind": "share",
-            "dataset_id": dataset_id,
-            "fields": fields,
-            "purpose": purpose,
-            "period": PeriodIn(start=start, end=start + timedelta(days=days)),
-        }
+    body = RequestIn(
+        kind="share",
+        dataset_id=dataset_id,
+        fields=fields,
+        purpose=purpose,
+        period=PeriodIn(start=start, end=start + timedelta(days=days)),
     )
     filed = await broker.file_request(body, idempotency_key=idempotency_key)
     print(f"filed {filed.id}: {filed.status}, route {[s.role for s in filed.route]}")

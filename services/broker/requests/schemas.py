@@ -32,6 +32,12 @@ _KIND_NEEDS: dict[str, tuple[str, ...]] = {
     "it_project": ("project",),
 }
 _KIND_SPECIFIC = ("dataset_id", "fields", "jurisdiction", "description", "presumed_provider_id")
+_LENGTHS = (
+    ("dataset_id", 1, 100),
+    ("fields", 1, 200),
+    ("description", 4, 4000),
+    ("presumed_provider_id", 1, 100),
+)
 
 
 class ProjectIn(BaseModel):
@@ -52,8 +58,10 @@ class RequestIn(BaseModel):
         description="share 共享 and return 回流 name a dataset; demand 需求 asks for data the "
         "catalog lacks; it_project 信息化项目 asks the body's CDO to pass a project"
     )
-    dataset_id: str | None = Field(default=None, min_length=1, max_length=100)
-    fields: list[str] | None = Field(default=None, min_length=1, max_length=200)
+    # Lengths of the kind-specific fields are checked by `_kind_gives_its_fields`, not as
+    # constraints: an optional constrained value would make typed clients wrap it in a model.
+    dataset_id: str | None = Field(default=None, description="share, return: 1-100 characters")
+    fields: list[str] | None = Field(default=None, description="share, return: 1-200 names")
     purpose: str = Field(min_length=4, max_length=2000, description="purpose and usage scenario")
     legal_basis: str | None = Field(default=None, min_length=2, max_length=2000)
     period: PeriodIn | None = Field(
@@ -65,10 +73,10 @@ class RequestIn(BaseModel):
         description="for a return: the division code of the jurisdiction the data concerns",
     )
     description: str | None = Field(
-        default=None, min_length=4, max_length=4000, description="a demand: the data wanted"
+        default=None, description="a demand: the data wanted, 4-4000 characters"
     )
     presumed_provider_id: str | None = Field(
-        default=None, max_length=100, description="a demand: the body presumed to hold the data"
+        default=None, description="a demand: the body presumed to hold the data"
     )
     project: ProjectIn | None = Field(default=None, description="an IT project")
 
@@ -81,6 +89,10 @@ class RequestIn(BaseModel):
         for name in (*_KIND_SPECIFIC, "project"):  # an IT project may give a period or not
             if name not in needs and getattr(self, name) is not None:
                 raise ValueError(f"{name}: not part of a {self.kind} request")
+        for name, low, high in _LENGTHS:
+            value = getattr(self, name)
+            if value is not None and not low <= len(value) <= high:
+                raise ValueError(f"{name}: from {low} to {high} long")
         if self.fields is not None and len(set(self.fields)) != len(self.fields):
             raise ValueError("fields: each field once")
         return self

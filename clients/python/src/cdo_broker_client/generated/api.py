@@ -876,26 +876,6 @@ class ReplayOut(BaseModel):
     ]
 
 
-class DatasetId(RootModel[str]):
-    root: Annotated[str, Field(max_length=100, min_length=1, title="Dataset Id")]
-
-
-class Description2(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description="a demand: the data wanted",
-            max_length=4000,
-            min_length=4,
-            title="Description",
-        ),
-    ]
-
-
-class Fields2(RootModel[list[str]]):
-    root: Annotated[list[str], Field(max_length=200, min_length=1, title="Fields")]
-
-
 class Jurisdiction(RootModel[str]):
     root: Annotated[
         str,
@@ -911,26 +891,20 @@ class LegalBasis(RootModel[str]):
     root: Annotated[str, Field(max_length=2000, min_length=2, title="Legal Basis")]
 
 
-class PresumedProviderId(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description="a demand: the body presumed to hold the data",
-            max_length=100,
-            title="Presumed Provider Id",
-        ),
-    ]
-
-
 class RequestIn(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
     )
-    dataset_id: Annotated[DatasetId | None, Field(title="Dataset Id")] = None
-    description: Annotated[
-        Description2 | None, Field(description="a demand: the data wanted", title="Description")
+    dataset_id: Annotated[
+        str | None, Field(description="share, return: 1-100 characters", title="Dataset Id")
     ] = None
-    fields: Annotated[Fields2 | None, Field(title="Fields")] = None
+    description: Annotated[
+        str | None,
+        Field(description="a demand: the data wanted, 4-4000 characters", title="Description"),
+    ] = None
+    fields: Annotated[
+        list[str] | None, Field(description="share, return: 1-200 names", title="Fields")
+    ] = None
     jurisdiction: Annotated[
         Jurisdiction | None,
         Field(
@@ -950,7 +924,7 @@ class RequestIn(BaseModel):
         PeriodIn | None, Field(description="the period wanted (share, return, demand)")
     ] = None
     presumed_provider_id: Annotated[
-        PresumedProviderId | None,
+        str | None,
         Field(
             description="a demand: the body presumed to hold the data", title="Presumed Provider Id"
         ),
