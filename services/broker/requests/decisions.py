@@ -156,6 +156,8 @@ async def decide(
         on_behalf_of=approver.organisation_id,
         decided_by=decision.decided_by,
         decided_by_person=decision.decided_by_person_id,
+        # a veto's or a rejection's reason is part of the record (一票否决 is accounted for)
+        reason=decision.comment if decision.decision != "approve" else None,
     )
     route.decisions.append(decision)
     request.granted_fields = list(granted.fields)

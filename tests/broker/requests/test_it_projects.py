@@ -89,7 +89,10 @@ async def test_a_project_is_passed_by_its_cdo_and_vetoed_by_its_government(
         )
     last = events[-1].data
     assert (last["event"], last["detail"]["reason"]) == ("vetoed", reason)
-    assert [a.detail["decision"] for a in audit] == ["approve", "veto"]
+    assert [(a.detail["decision"], a.detail["reason"]) for a in audit] == [
+        ("approve", None),
+        ("veto", reason),
+    ]
     timeline = (await client.get(f"/v1/requests/{project['id']}/timeline", headers=filer)).json()
     veto = [e for e in timeline["events"] if e["decision"] == "veto"]
     assert veto
