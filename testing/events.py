@@ -12,7 +12,14 @@ from typing import Any
 import jsonschema
 from aiokafka.structs import ConsumerRecord
 
-from core.events import ApprovalTask, Period, TaskDataset
+from core.events import (
+    ApprovalTask,
+    Period,
+    ProblemConcerns,
+    ProblemEvent,
+    ProblemEventName,
+    TaskDataset,
+)
 from notifier.messages import Event
 from testing import REPO_ROOT
 
@@ -20,6 +27,7 @@ SCHEMA_FOR_FAMILY = {
     "request": "request-event",
     "approval": "approval-task",
     "grant": "grant-event",
+    "problem": "problem-event",
     "notification": "dead-letter",
 }
 
@@ -101,3 +109,24 @@ def record(
 
 def encoded(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode()
+
+
+def problem_event(name: str = "reported", **changes: Any) -> dict[str, Any]:
+    """A valid problem report event's JSON (its `data`): gz-gaj reports gz-rsj to gd-dsb."""
+    event = ProblemEvent(
+        event=ProblemEventName(name),
+        problem_id="prb_1",
+        status="answered" if name == "answered" else "open",
+        reporter_id="gz-gaj",
+        addressed_to="gd-dsb",
+        summary="人社局逾期未答复共享申请",
+        details="申请已提交十个工作日，未获答复。",
+        concerns=ProblemConcerns(organisations=["gz-rsj"], requests=["req_1"]),
+        resolution="已督促答复" if name == "answered" else None,
+        reported_at=AT,
+        answered_at=AT + timedelta(days=1) if name == "answered" else None,
+        problems_url="https://cdo.gd.gov.cn/v1/reports/problems/prb_1",
+        occurred_at=AT,
+        actor="gd-dsb" if name == "answered" else "gz-gaj",
+    )
+    return event.model_dump(mode="json") | changes

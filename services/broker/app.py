@@ -52,6 +52,7 @@ from broker.oauth.server import BrokerAuthorizationServer
 from broker.outbox.metrics import watch_backlog
 from broker.outbox.relay import OutboxRelay
 from broker.publication.endpoints import router as publication_router
+from broker.problems.endpoints import router as problems_router
 from broker.reports.endpoints import router as reports_router
 from broker.requests import sla
 from broker.requests.dependencies import ROUTING_POLICY
@@ -202,6 +203,7 @@ def create_app(
         grants_router,
         reports_router,
         evaluation_router,
+        problems_router,
         webhooks_router,
         notifications_router,
         oidc_router,

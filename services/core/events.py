@@ -193,6 +193,37 @@ class GrantEvent(_Event):
     reason: str | None = None
 
 
+class ProblemEventName(StrEnum):
+    reported = "reported"
+    answered = "answered"
+
+
+class ProblemConcerns(_Event):
+    organisations: list[str]
+    requests: list[str]
+
+
+class ProblemEvent(_Event):
+    """A problem report (问题反映) filed with, or answered by, the provincial data bureau; on
+    `datashare.requests`, keyed by the report's id. Told to the bureau, the reporter and the
+    bodies named."""
+
+    event: ProblemEventName
+    problem_id: str
+    status: Literal["open", "answered"]
+    reporter_id: str
+    addressed_to: str = Field(description="the provincial data bureau, who answers")
+    summary: str
+    details: str
+    concerns: ProblemConcerns
+    resolution: str | None
+    reported_at: datetime
+    answered_at: datetime | None
+    problems_url: str = Field(description="the report in the API")
+    occurred_at: datetime
+    actor: str = Field(description="organisation whose action caused the event")
+
+
 class DeadLetter(_Event):
     """A webhook that exhausted its retries, on `datashare.notifications.dlq`, keyed by its
     webhook id; `cdo-broker webhooks replay` sends it again."""
@@ -212,11 +243,14 @@ EVENT_MODELS: dict[str, type[_Event]] = {
     "request-event": RequestEvent,
     "approval-task": ApprovalTask,
     "grant-event": GrantEvent,
+    "problem-event": ProblemEvent,
     "dead-letter": DeadLetter,
 }
 
 
-def ce_type(family: Literal["request", "approval", "grant", "notification"], name: str) -> str:
+def ce_type(
+    family: Literal["request", "approval", "grant", "notification", "problem"], name: str
+) -> str:
     return f"{CE_TYPE_PREFIX}{family}.{name}"
 
 

@@ -19,12 +19,13 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from core.events import CE_TYPE_PREFIX, ApprovalTask, GrantEvent, RequestEvent
+from core.events import CE_TYPE_PREFIX, ApprovalTask, GrantEvent, ProblemEvent, RequestEvent
 
 MODELS: dict[str, type[BaseModel]] = {
     "request": RequestEvent,
     "approval": ApprovalTask,
     "grant": GrantEvent,
+    "problem": ProblemEvent,
 }
 DETAIL_CHARS = 1000
 

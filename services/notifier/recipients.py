@@ -4,7 +4,9 @@ CONTRACT's webhook types: `approval.requested` to the approver of a step (a CDO,
 body or a stand-in bureau), `approval.reminder` to it when the deadline nears,
 `approval.escalated` to the new approver and to the one who let the step lapse,
 `request.decided` to the requester once the request is final, `grant.issued` and
-`grant.revoked` to the grantee and the provider (whose CDO DOMAIN rule 1 says is informed).
+`grant.revoked` to the grantee and the provider (whose CDO DOMAIN rule 1 says is informed);
+`problem.reported` to the provincial bureau that answers and the bodies a problem report names,
+`problem.answered` to the reporter and the bodies named.
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ def notifications(
         targets = [(data["grantee_id"], "grant.issued"), (data["provider_id"], "grant.issued")]
     elif family == "grant" and name == "revoked":
         targets = [(data["grantee_id"], "grant.revoked"), (data["provider_id"], "grant.revoked")]
+    elif family == "problem" and name in ("reported", "answered"):
+        first = data["addressed_to"] if name == "reported" else data["reporter_id"]
+        named = data["concerns"]["organisations"]
+        targets = [(org, f"problem.{name}") for org in [first, *named]]
     seen: set[tuple[str, str]] = set()
     result = []
     for organisation_id, webhook_type in targets:

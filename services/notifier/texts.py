@@ -84,6 +84,8 @@ def compose(
 ) -> Message:
     """The message for `recipient` (an organisation id) about one notification; `names` holds
     the names of the organisations and the dataset it mentions, by id."""
+    if webhook_type.startswith("problem."):
+        return _problem(webhook_type, data, recipient, names, f"{console_base}/problems")
     link = str(data.get("console_url") or f"{console_base}/requests/{data['request_id']}")
     if webhook_type.startswith("approval."):
         return _approval(webhook_type, data, recipient, names, link)
@@ -263,6 +265,46 @@ def _grant(
             ("数据项", _fields(list(data.get("fields") or []))),
             ("有效期", f"{day(data['starts_at'])}至{day(data['ends_at'])}"),
             ("理由", data.get("reason")),
+        ),
+        link_text="在首席数据官工作台查看",
+        link=link,
+    )
+
+
+def _problem(
+    webhook_type: str,
+    data: Mapping[str, Any],
+    recipient: str,
+    names: Mapping[str, str],
+    link: str,
+) -> Message:
+    reporter = _name(names, data["reporter_id"])
+    summary = one_line(data["summary"])
+    concerns = data.get("concerns") or {}
+    named = [_name(names, org) for org in concerns.get("organisations") or []]
+    if webhook_type == "problem.answered":
+        title = f"【问题反映答复】{summary}"
+        if recipient == data["reporter_id"]:
+            lead = "贵单位反映的问题，省政务服务数据管理局已答复。"
+        else:
+            lead = f"{reporter}反映的涉及贵单位的问题，省政务服务数据管理局已答复。"
+    elif recipient == data["addressed_to"]:
+        title = f"【问题反映】{reporter}：{summary}"
+        lead = f"{reporter}向省政务服务数据管理局反映以下协调问题，请及时研究答复。"
+    else:
+        title = f"【问题反映】涉及贵单位：{summary}"
+        lead = f"{reporter}向省政务服务数据管理局反映了涉及贵单位的协调问题。"
+    return Message(
+        title=clip(one_line(title), 120),
+        lead=lead,
+        facts=_facts(
+            ("反映编号", data["problem_id"]),
+            ("反映单位", reporter),
+            ("问题概要", summary),
+            ("具体情况", data.get("details")),
+            ("涉及单位", "、".join(named)),
+            ("涉及申请", "、".join(concerns.get("requests") or [])),
+            ("答复意见", data.get("resolution")),
         ),
         link_text="在首席数据官工作台查看",
         link=link,

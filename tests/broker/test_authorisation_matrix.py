@@ -123,6 +123,12 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("GET", "/v1/reports/cdo-scorecard"): Expect(REPORTS, 200, HIDDEN),
     ("GET", "/v1/evaluation/indicators"): Expect(REPORTS, 200, SHARED),
     ("POST", "/v1/evaluation/scores"): Expect(Scope.evaluation_score.value, 201, 403),
+    # problem reports: any body files with the provincial bureau; the reporter and the bureau
+    # see a report, the bureau answers it
+    ("POST", "/v1/reports/problems"): Expect(SUBMIT, 201, OWN),
+    ("GET", "/v1/reports/problems"): Expect(READ, 200, HIDDEN),
+    ("GET", "/v1/reports/problems/{problem_id}"): Expect(READ, 200, 404),
+    ("POST", "/v1/reports/problems/{problem_id}/answer"): Expect(DECIDE, 200, 404),
     # webhooks: always the caller's own endpoint and deliveries
     ("PUT", "/v1/webhooks/endpoint"): Expect(WEBHOOKS, 200, OWN),
     ("GET", "/v1/webhooks/endpoint"): Expect(WEBHOOKS, 200, 404),
@@ -265,7 +271,7 @@ class World:
         self.token_for = token_for
         self.tokens: dict[tuple[str, str], str] = {}
         # filled by the fixture
-        self.request_id = self.grant_id = self.dataset_id = ""
+        self.request_id = self.grant_id = self.dataset_id = self.problem_id = ""
         self.hook_owner = self.hook_stranger = self.delivery_id = self.channel_id = ""
 
     async def token(self, org: str, scope: str) -> str:
@@ -315,6 +321,16 @@ class World:
             )
             assert response.status_code == 200, response.text
         return grant_id
+
+    async def problem(self) -> str:
+        """A problem report REQUESTER files about its request and APPROVER."""
+        response = await self.client.post(
+            "/v1/reports/problems",
+            headers=await self.as_(REQUESTER, SUBMIT),
+            json=problem_body(self.request_id),
+        )
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
 
     async def organisation(self) -> str:
         """A fresh provincial department without a CDO (an appointment of its own each time)."""
@@ -387,6 +403,14 @@ def appointment_body(org_id: str) -> dict[str, Any]:
     }
 
 
+def problem_body(request_id: str) -> dict[str, Any]:
+    return {
+        "summary": "审批单位逾期未答复",
+        "details": "申请已提交多日未获答复。",
+        "concerns": {"organisations": [APPROVER], "requests": [request_id]},
+    }
+
+
 def _window(**delta: float) -> tuple[str, str]:
     now = datetime.now(UTC)
     return (now - timedelta(**delta)).isoformat(), (now + timedelta(**delta)).isoformat()
@@ -403,6 +427,7 @@ async def world(
 ) -> World:
     w = World(client, sessionmaker, token_for)
     w.request_id = await w.conditional()
+    w.problem_id = await w.problem()
     w.grant_id = await w.grant()
     dataset_id = f"authz-{uuid.uuid4().hex[:12]}"
     created = await client.post(
@@ -722,6 +747,36 @@ async def _(w: World) -> Call:
     body = {"organisation_id": REQUESTER, "indicator": "daily_management", "score": 80,
             "comment": "授权测试评分", **period}  # fmt: skip
     return Call("/v1/evaluation/scores", ADMIN, OTHER_ADMIN, json=body)
+
+
+@builds("POST", "/v1/reports/problems")
+async def _(w: World) -> Call:
+    # the other organisation files a report of its own (it may not name REQUESTER's request)
+    body = problem_body(w.request_id) | {"concerns": {"organisations": [APPROVER]}}
+    return Call("/v1/reports/problems", REQUESTER, json=body, acts_as="reporter_id")
+
+
+@builds("GET", "/v1/reports/problems")
+async def _(w: World) -> Call:
+    return Call(
+        "/v1/reports/problems",
+        REQUESTER,
+        params={"role": "reporter"},
+        shows=lambda body: w.problem_id in _ids(body),
+    )
+
+
+@builds("GET", "/v1/reports/problems/{problem_id}")
+async def _(w: World) -> Call:
+    return Call(
+        f"/v1/reports/problems/{w.problem_id}", REQUESTER, shows=lambda b: b["id"] == w.problem_id
+    )
+
+
+@builds("POST", "/v1/reports/problems/{problem_id}/answer")
+async def _(w: World) -> Call:
+    path = f"/v1/reports/problems/{await w.problem()}/answer"
+    return Call(path, ADMIN, json={"resolution": "已协调审批单位答复"})
 
 
 @builds("PUT", "/v1/webhooks/endpoint")

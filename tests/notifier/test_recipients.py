@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from notifier.recipients import notifications, webhook_id
+from testing.events import problem_event
 
 TIME = "2026-11-27T08:00:00Z"
 
@@ -80,3 +81,22 @@ def test_a_delegate_hears_of_the_tasks_it_may_decide() -> None:
         ("gz-gaj", "approval.requested"),
         ("gz-dsb", "approval.requested"),
     ]
+
+
+def test_a_problem_report_goes_to_the_bureau_and_the_bodies_named_its_answer_to_the_reporter() -> (
+    None
+):
+    reported = notifications("ev9", "cn.gov.gd.cdo.problem.reported", TIME, problem_event())
+    assert [(n.organisation_id, n.type) for n in reported] == [
+        ("gd-dsb", "problem.reported"),
+        ("gz-rsj", "problem.reported"),
+    ]
+    answered = notifications(
+        "ev10", "cn.gov.gd.cdo.problem.answered", TIME, problem_event("answered")
+    )
+    assert [(n.organisation_id, n.type) for n in answered] == [
+        ("gz-gaj", "problem.answered"),
+        ("gz-rsj", "problem.answered"),
+    ]
+    assert answered[0].request_id is None
+    assert answered[0].body["data"]["resolution"] == "已督促答复"

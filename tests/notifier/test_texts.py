@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from notifier.texts import compose, when
-from testing.events import approval_task
+from testing.events import approval_task, problem_event
 
 CONSOLE = "https://cdo.gd.gov.cn/console"
 NAMES = {"gd-rst": "广东省人力资源和社会保障厅", "gz-gov": "广州市人民政府", "gd-rst-x": "参保信息"}
@@ -144,3 +144,24 @@ def test_a_veto_is_told_with_its_reason() -> None:
     assert facts(outcome)["理由"] == "重复建设"
     assert "数据资源" not in facts(outcome)
     assert "提供单位" not in facts(outcome)
+
+
+def test_a_problem_report_and_its_answer_in_the_scheme_s_words() -> None:
+    names = {
+        "gz-gaj": "广州市公安局",
+        "gz-rsj": "广州市人力资源和社会保障局",
+        "gd-dsb": "广东省政务服务数据管理局",
+    }
+    to_bureau = compose("problem.reported", problem_event(), recipient="gd-dsb", names=names,
+                        console_base=CONSOLE)  # fmt: skip
+    assert to_bureau.title == "【问题反映】广州市公安局：人社局逾期未答复共享申请"
+    assert "请及时研究答复" in to_bureau.lead
+    assert facts(to_bureau)["涉及单位"] == "广州市人力资源和社会保障局"
+    assert to_bureau.link == f"{CONSOLE}/problems"
+    to_named = compose("problem.reported", problem_event(), recipient="gz-rsj", names=names,
+                       console_base=CONSOLE)  # fmt: skip
+    assert "涉及贵单位" in to_named.title
+    answer = compose("problem.answered", problem_event("answered"), recipient="gz-gaj",
+                     names=names, console_base=CONSOLE)  # fmt: skip
+    assert answer.lead == "贵单位反映的问题，省政务服务数据管理局已答复。"
+    assert facts(answer)["答复意见"] == "已督促答复"

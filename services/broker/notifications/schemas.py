@@ -16,6 +16,8 @@ NotificationType = Literal[
     "request.decided",
     "grant.issued",
     "grant.revoked",
+    "problem.reported",
+    "problem.answered",
 ]
 # What a CDO's office must act on or hear the end of; grants are for its systems, by choice.
 DEFAULT_EVENTS: tuple[NotificationType, ...] = (
@@ -23,6 +25,8 @@ DEFAULT_EVENTS: tuple[NotificationType, ...] = (
     "approval.reminder",
     "approval.escalated",
     "request.decided",
+    "problem.reported",
+    "problem.answered",
 )
 MAX_RECIPIENTS = 10
 
@@ -56,7 +60,8 @@ class ChannelIn(BaseModel):
         default=None,
         min_length=1,
         description="which notifications the channel receives; default: approval tasks "
-        "(requested, reminder, escalated) and outcomes (`request.decided`)",
+        "(requested, reminder, escalated), outcomes (`request.decided`) and problem reports "
+        "(`problem.reported`, `problem.answered`)",
     )
 
 

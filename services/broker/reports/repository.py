@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models.directory import Appointment, Organisation
 from core.models.grants import Grant
+from core.models.problems import ProblemReport
 from core.models.requests import Clarification, Decision, Escalation, StepApprover
 
 Key = tuple[str, str | None]  # (organisation_id, appointment_id)
@@ -187,6 +188,83 @@ async def grants_revoked(session: AsyncSession, f: ReportFilter) -> dict[Key, in
     for row in await session.execute(stmt):
         grants[(row[0], row[1])].add(grant_of[row[2]])
     return {k: len(v) for k, v in grants.items()}
+
+
+async def problems_filed(session: AsyncSession, f: ReportFilter) -> dict[Key, int]:
+    """Problem reports the body filed with the provincial bureau in the window."""
+    org_id = ProblemReport.reporter_id
+    key, group = _keyed(f, org_id, Appointment.id)
+    stmt = (
+        select(*key, func.count())
+        .select_from(ProblemReport)
+        .outerjoin(Appointment, _cdo_at(org_id, ProblemReport.created_at))
+        .where(_during(ProblemReport.created_at, f), _at_level(org_id, f))
+        .group_by(*group)
+    )
+    return {k: v[0] for k, v in (await _counts(session, stmt)).items()}
+
+
+async def problem_answer_seconds(session: AsyncSession, f: ReportFilter) -> dict[Key, list[int]]:
+    """Per answering body, the seconds from filing to answer of each report it answered in the
+    window: the percentiles are taken in Python."""
+    org_id = ProblemReport.addressed_to
+    key, _ = _keyed(f, org_id, Appointment.id)
+    stmt = (
+        select(*key, ProblemReport.created_at, ProblemReport.answered_at)
+        .select_from(ProblemReport)
+        .outerjoin(Appointment, _cdo_at(org_id, ProblemReport.answered_at))
+        .where(
+            ProblemReport.answered_at.is_not(None),
+            _during(ProblemReport.answered_at, f),
+            _at_level(org_id, f),
+        )
+    )
+    seconds: dict[Key, list[int]] = defaultdict(list)
+    for row in await session.execute(stmt):
+        seconds[(row[0], row[1])].append(max(0, int((row[3] - row[2]).total_seconds())))
+    return seconds
+
+
+async def problems_naming(session: AsyncSession, f: ReportFilter) -> dict[Key, int]:
+    """Problem reports filed in the window that name the body. The names are a JSON list, so
+    the report-to-body step (and, per CDO, the appointment then in force) is done here."""
+    reports = (
+        await session.execute(
+            select(ProblemReport.created_at, ProblemReport.concerned_organisations).where(
+                _during(ProblemReport.created_at, f)
+            )
+        )
+    ).all()
+    named = {org_id for _, orgs in reports for org_id in orgs}
+    if not named:
+        return {}
+    query = select(Organisation.id).where(Organisation.id.in_(named))
+    if f.level is not None:
+        query = query.where(Organisation.level == f.level)
+    wanted = set(await session.scalars(query))
+    terms: list[Appointment] = []
+    if f.per_cdo and wanted:
+        terms = list(
+            await session.scalars(
+                select(Appointment).where(Appointment.organisation_id.in_(wanted))
+            )
+        )
+    counts: dict[Key, int] = defaultdict(int)
+    for moment, orgs in reports:
+        for org_id in set(orgs) & wanted:
+            counts[(org_id, _term_at(terms, org_id, moment) if f.per_cdo else None)] += 1
+    return counts
+
+
+def _term_at(terms: Sequence[Appointment], org_id: str, moment: datetime) -> str | None:
+    for term in terms:
+        if (
+            term.organisation_id == org_id
+            and term.starts_at <= moment
+            and (term.ends_at is None or term.ends_at > moment)
+        ):
+            return term.id
+    return None
 
 
 async def appointments_during(session: AsyncSession, f: ReportFilter) -> Sequence[Appointment]:

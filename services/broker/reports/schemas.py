@@ -45,6 +45,12 @@ class CdoEvaluationRow(BaseModel):
     escalations_received: int
     clarifications_asked: int
     grants_revoked_after_approval: int
+    problems_filed: int = Field(description="problem reports (问题反映) the body filed")
+    problems_naming: int = Field(description="problem reports filed that name the body")
+    problems_answered: int = Field(description="problem reports the body answered")
+    problem_answer_seconds_median: int | None = Field(
+        description="nearest-rank median of the seconds from filing to answer of those answered"
+    )
 
 
 class CdoEvaluationReport(BaseModel):

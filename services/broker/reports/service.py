@@ -21,7 +21,12 @@ and applies to when each thing happened:
 - escalations_received: escalations in the window whose target is the body;
 - clarifications_asked: clarifications the body asked in the window;
 - grants_revoked_after_approval: grants revoked in the window among whose decisions is an
-  approval by the body (per CDO: by that CDO).
+  approval by the body (per CDO: by that CDO);
+- problems_filed: problem reports (问题反映) the body filed in the window; problems_naming:
+  reports filed in the window that name the body among those concerned;
+- problems_answered: reports the body (the provincial data bureau) answered in the window;
+  problem_answer_seconds_median: the nearest-rank median of their seconds from filing to
+  answer; null without answers.
 
 Per CDO, a decision counts for the appointment recorded on it (a delegate's decision for the
 delegating CDO), an escalation caused for the appointment recorded on it, everything else for
@@ -108,8 +113,13 @@ async def cdo_evaluation(
     received = await repository.escalations_received(session, f)
     asked = await repository.clarifications_asked(session, f)
     revoked = await repository.grants_revoked(session, f)
+    filed = await repository.problems_filed(session, f)
+    naming = await repository.problems_naming(session, f)
+    answers = await repository.problem_answer_seconds(session, f)
 
-    keys: set[Key] = set().union(routed, decisions, caused, received, asked, revoked)
+    keys: set[Key] = set().union(
+        routed, decisions, caused, received, asked, revoked, filed, naming, answers
+    )
     for appointment in await repository.appointments_during(session, f):
         keys.add((appointment.organisation_id, appointment.id if f.per_cdo else None))
     if reader is not None:
@@ -145,6 +155,10 @@ async def cdo_evaluation(
                 escalations_received=received.get(key, 0),
                 clarifications_asked=asked.get(key, 0),
                 grants_revoked_after_approval=revoked.get(key, 0),
+                problems_filed=filed.get(key, 0),
+                problems_naming=naming.get(key, 0),
+                problems_answered=len(answers.get(key, [])),
+                problem_answer_seconds_median=nearest_rank(answers.get(key, []), 50),
             )
         )
     rows.sort(

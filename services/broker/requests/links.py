@@ -22,3 +22,6 @@ class Links:
 
     def console(self, request_id: str) -> str:
         return f"{self.console_base.rstrip('/')}/requests/{request_id}"
+
+    def problem(self, problem_id: str) -> str:
+        return f"{self.api_base.rstrip('/')}/v1/reports/problems/{problem_id}"

@@ -155,6 +155,21 @@ async def visible_request(
     )
 
 
+async def visible_request_ids(
+    session: AsyncSession, request_ids: Sequence[str], own: str, approving_for: Sequence[str]
+) -> set[str]:
+    """Those of `request_ids` the caller may see (the rest: unknown or not its business)."""
+    if not request_ids:
+        return set()
+    rows = await session.scalars(
+        select(DataRequest.id).where(
+            DataRequest.id.in_(request_ids),
+            _involves(own, approving_for),  # type: ignore[arg-type]
+        )
+    )
+    return set(rows)
+
+
 async def list_requests(
     session: AsyncSession,
     *,

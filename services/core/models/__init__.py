@@ -10,6 +10,7 @@ from core.models.notifications import NotificationChannel
 from core.models.oauth import AuthorizationCode, OAuthClient, RefreshToken
 from core.models.outbox import OutboxEvent
 from core.models.people import Person, PersonSession
+from core.models.problems import ProblemReport
 from core.models.requests import (
     Clarification,
     DataRequest,
@@ -40,6 +41,7 @@ __all__ = [
     "OutboxEvent",
     "Person",
     "PersonSession",
+    "ProblemReport",
     "RefreshToken",
     "RequestStep",
     "StepApprover",

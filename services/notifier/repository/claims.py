@@ -38,15 +38,19 @@ def target_key(organisation_id: str, channel: str) -> str:
     return organisation_id if channel == "webhook" else f"{organisation_id}/{channel}"
 
 
-# The ids a message may name (organisations and a dataset), answered with their names for the
-# messages to notification channels (webhooks carry the ids alone).
+# The ids a message may name (organisations, those a problem report names, and a dataset),
+# answered with their names for the messages to notification channels (webhooks carry the ids
+# alone).
 _NAMES = """CASE WHEN d.channel <> 'webhook' THEN (
     SELECT json_object_agg(x.id, x.name) FROM (
         SELECT o.id, o.name FROM organisations o
         WHERE o.id IN (d.payload->'data'->>'approver_id', d.payload->'data'->>'escalated_from',
                        d.payload->'data'->>'acting_for', d.payload->'data'->>'requester_id',
                        d.payload->'data'->>'provider_id', d.payload->'data'->>'grantee_id',
-                       d.payload->'data'->>'jurisdiction')
+                       d.payload->'data'->>'jurisdiction', d.payload->'data'->>'reporter_id',
+                       d.payload->'data'->>'addressed_to')
+           OR o.id IN (SELECT json_array_elements_text(
+                           d.payload->'data'->'concerns'->'organisations'))
         UNION ALL
         SELECT s.id, s.name FROM datasets s WHERE s.id = d.payload->'data'->>'dataset_id'
     ) x) END"""

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from cdo_broker_client.generated.events.approval_task_schema import ApprovalTask
 from cdo_broker_client.generated.events.dead_letter_schema import DeadLetter
 from cdo_broker_client.generated.events.grant_event_schema import GrantEvent
+from cdo_broker_client.generated.events.problem_event_schema import ProblemEvent
 from cdo_broker_client.generated.events.request_event_schema import RequestEvent
 
 
@@ -44,8 +45,16 @@ class GrantWebhook(_Webhook):
     data: GrantEvent
 
 
+class ProblemWebhook(_Webhook):
+    """A problem report (问题反映) to answer (the provincial bureau), naming you, or answered."""
+
+    type: Literal["problem.reported", "problem.answered"]
+    data: ProblemEvent
+
+
 WebhookEvent = Annotated[
-    ApprovalWebhook | RequestDecidedWebhook | GrantWebhook, Field(discriminator="type")
+    ApprovalWebhook | RequestDecidedWebhook | GrantWebhook | ProblemWebhook,
+    Field(discriminator="type"),
 ]
 _WEBHOOK: TypeAdapter[WebhookEvent] = TypeAdapter(WebhookEvent)
 
@@ -61,6 +70,8 @@ __all__ = [
     "DeadLetter",
     "GrantEvent",
     "GrantWebhook",
+    "ProblemEvent",
+    "ProblemWebhook",
     "RequestDecidedWebhook",
     "RequestEvent",
     "WebhookEvent",

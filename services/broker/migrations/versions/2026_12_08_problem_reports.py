@@ -1,0 +1,74 @@
+"""problem reports: coordination problems filed with the provincial data bureau, and answers
+
+Revision ID: 0021
+Revises: 0020
+Create Date: 2026-12-08 09:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import core.db
+
+revision: str = "0021"
+down_revision: str | None = "0020"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+When = core.db.UTCDateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "problem_reports",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("reporter_id", sa.String(length=64), nullable=False),
+        sa.Column("reported_by_client", sa.String(length=100), nullable=True),
+        sa.Column("reported_by_person_id", sa.String(length=40), nullable=True),
+        sa.Column("addressed_to", sa.String(length=64), nullable=False),
+        sa.Column("summary", sa.String(length=200), nullable=False),
+        sa.Column("details", sa.Text(), nullable=False),
+        sa.Column("concerned_organisations", sa.JSON(), nullable=False),
+        sa.Column("concerned_requests", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("resolution", sa.Text(), nullable=True),
+        sa.Column("answered_by_client", sa.String(length=100), nullable=True),
+        sa.Column("answered_by_person_id", sa.String(length=40), nullable=True),
+        sa.Column("answered_at", When, nullable=True),
+        sa.Column("created_at", When, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["reporter_id"],
+            ["organisations.id"],
+            name=op.f("fk_problem_reports_reporter_id_organisations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["addressed_to"],
+            ["organisations.id"],
+            name=op.f("fk_problem_reports_addressed_to_organisations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["reported_by_person_id"],
+            ["people.id"],
+            name=op.f("fk_problem_reports_reported_by_person_id_people"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["answered_by_person_id"],
+            ["people.id"],
+            name=op.f("fk_problem_reports_answered_by_person_id_people"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_problem_reports")),
+    )
+    op.create_index(
+        "ix_problem_reports_reporter", "problem_reports", ["reporter_id", "id"], unique=False
+    )
+    op.create_index(
+        "ix_problem_reports_addressed", "problem_reports", ["addressed_to", "id"], unique=False
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_problem_reports_addressed", table_name="problem_reports")
+    op.drop_index("ix_problem_reports_reporter", table_name="problem_reports")
+    op.drop_table("problem_reports")
