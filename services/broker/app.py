@@ -51,8 +51,8 @@ from broker.oauth.oidc_endpoints import router as oidc_router
 from broker.oauth.server import BrokerAuthorizationServer
 from broker.outbox.metrics import watch_backlog
 from broker.outbox.relay import OutboxRelay
-from broker.publication.endpoints import router as publication_router
 from broker.problems.endpoints import router as problems_router
+from broker.publication.endpoints import router as publication_router
 from broker.reports.endpoints import router as reports_router
 from broker.requests import sla
 from broker.requests.dependencies import ROUTING_POLICY

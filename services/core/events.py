@@ -28,6 +28,11 @@ class RequestEventName(StrEnum):
     vetoed = "vetoed"
     cancelled = "cancelled"
     expired = "expired"
+    # the requester appealed a rejection or a narrowed approval (申请协调)
+    appealed = "appealed"
+    # the appeal's coordinator let its deadline lapse: it passed up the appeal chain
+    appeal_escalated = "appeal_escalated"
+    appeal_decided = "appeal_decided"
 
 
 RequestKind = Literal["share", "return", "demand", "it_project"]
@@ -128,11 +133,25 @@ class TaskProject(_Event):
     stage: Literal["initiation", "acceptance"]
 
 
+class AppealDetail(_Event):
+    appeal_id: str
+    reason: str = Field(description="the requester's reason for appealing")
+    grounds: Literal["rejected", "narrowed"]
+    against: list[str] = Field(description="the bodies whose refusal is appealed")
+    granted_fields: list[str] = Field(description="what the appealed decision granted")
+
+
 class ApprovalTask(_Event):
     """An approval a CDO must give, on `datashare.approvals`, keyed by the deciding organisation.
     It carries all a CDO needs to decide without another call."""
 
-    task: Literal["approval.requested", "approval.escalated", "approval.reminder"]
+    task: Literal[
+        "approval.requested",
+        "approval.escalated",
+        "approval.reminder",
+        "appeal.requested",
+        "appeal.escalated",
+    ]
     request_id: str
     step: int
     role: str
@@ -163,6 +182,10 @@ class ApprovalTask(_Event):
     )
     trace_id: str
     occurred_at: datetime
+    appeal: AppealDetail | None = Field(
+        default=None,
+        description="for `appeal.*` tasks: the appeal the approver coordinates (申请协调)",
+    )
 
 
 class GrantEventName(StrEnum):

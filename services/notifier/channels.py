@@ -26,7 +26,8 @@ from notifier.robots import (
     wecom_payload,
 )
 from notifier.settings import NotifierSettings
-from notifier.texts import Message, compose
+from notifier.texts import compose
+from notifier.wording import Message
 
 JSON = {"content-type": "application/json; charset=utf-8"}
 

@@ -23,7 +23,7 @@ import aiosmtplib
 
 from notifier.delivery import Attempt, Outcome
 from notifier.settings import NotifierSettings
-from notifier.texts import DEADLINE, Message
+from notifier.wording import DEADLINE, Message
 
 AUTOMATIC = "本邮件由系统自动发送，请勿回复。"
 

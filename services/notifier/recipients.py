@@ -6,7 +6,9 @@ body or a stand-in bureau), `approval.reminder` to it when the deadline nears,
 `request.decided` to the requester once the request is final, `grant.issued` and
 `grant.revoked` to the grantee and the provider (whose CDO DOMAIN rule 1 says is informed);
 `problem.reported` to the provincial bureau that answers and the bodies a problem report names,
-`problem.answered` to the reporter and the bodies named.
+`problem.answered` to the reporter and the bodies named; `appeal.requested` to an appeal's
+coordinator, `appeal.escalated` to the next one up and the one who let it lapse, and
+`appeal.decided` to the requester and the provider.
 """
 
 from __future__ import annotations
@@ -47,6 +49,17 @@ def notifications(
         targets = [(org, "approval.escalated") for org in [data["approver_id"], *delegates]]
         if data.get("escalated_from"):
             targets.append((data["escalated_from"], "approval.escalated"))
+    elif family == "approval" and name in ("appeal_requested", "appeal_escalated"):
+        webhook_type = name.replace("_", ".")
+        targets = [(data["approver_id"], webhook_type)]
+        if data.get("escalated_from"):
+            targets.append((data["escalated_from"], webhook_type))
+    elif family == "request" and name == "appeal_decided":
+        # the provider hears that its refusal was upheld or overturned: it decides no more
+        targets = [
+            (data["requester_id"], "appeal.decided"),
+            (data["provider_id"], "appeal.decided"),
+        ]
     elif family == "request" and name in FINAL:
         targets = [(data["requester_id"], "request.decided")]
     elif family == "grant" and name == "issued":

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from notifier.delivery import Answer, Outcome, Reading, read_status
-from notifier.texts import DEADLINE, Message, one_line
+from notifier.wording import DEADLINE, Message, one_line
 
 WECOM_MARKDOWN_BYTES = 4096
 DINGTALK_TEXT_BYTES = 4096  # no documented limit below the request's; kept as WeCom's

@@ -8,70 +8,25 @@ a notice that leads to the console, not a copy of the request.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from collections.abc import Mapping
 from typing import Any
 
-CST = timezone(timedelta(hours=8), "CST")  # China Standard Time: UTC+8, no summer time
-WEEKDAYS = "一二三四五六日"
-KINDS = {
-    "share": "数据共享申请",
-    "return": "数据回流申请",
-    "demand": "数据需求",
-    "it_project": "信息化项目",
-}
-OUTCOMES = {
-    "approved": "同意",
-    "rejected": "不同意",
-    "vetoed": "一票否决",
-    "cancelled": "已撤回",
-    "expired": "已超期终止",
-}
-DEADLINE = "办理时限"  # the fact formats may highlight
-VALUE_CHARS = 200  # a fact's value is cut here (formats may cut further to fit their limits)
-FIELDS_SHOWN = 20
-GRADES = {"general": "一般数据", "important": "重要数据", "core": "核心数据"}
-STAGES = {"initiation": "立项", "acceptance": "验收"}
-
-
-@dataclass(frozen=True)
-class Message:
-    title: str  # one line: the chat's headline, the e-mail's subject
-    lead: str  # one sentence: what happened, what to do
-    facts: tuple[tuple[str, str], ...]  # (label, value), in reading order
-    link_text: str
-    link: str
-
-    def cut(self, chars: int) -> Message:
-        """The same message with every fact's value at most `chars` characters."""
-        return replace(self, facts=tuple((label, clip(v, chars)) for label, v in self.facts))
-
-
-def clip(text: str, chars: int) -> str:
-    return text if len(text) <= chars else f"{text[: max(chars - 1, 0)]}…"
-
-
-def one_line(value: Any) -> str:
-    """A value as one line of text: line breaks and other control characters become spaces."""
-    text = "".join(ch if ch.isprintable() else " " for ch in str(value))
-    return " ".join(text.split())
-
-
-def when(value: str | datetime) -> str:
-    """`2026年12月8日（星期二）18:00（北京时间）`."""
-    moment = _moment(value)
-    return f"{day(moment)}（星期{WEEKDAYS[moment.weekday()]}）{moment:%H:%M}（北京时间）"
-
-
-def day(value: str | datetime) -> str:
-    moment = _moment(value)
-    return f"{moment.year}年{moment.month}月{moment.day}日"
-
-
-def _moment(value: str | datetime) -> datetime:
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(CST)
+from notifier import coordination_texts as coordination
+from notifier.wording import (
+    DEADLINE,
+    GRADES,
+    KINDS,
+    OUTCOMES,
+    STAGES,
+    Message,
+    clip,
+    day,
+    facts_of,
+    field_list,
+    name_of,
+    one_line,
+    when,
+)
 
 
 def compose(
@@ -85,33 +40,21 @@ def compose(
     """The message for `recipient` (an organisation id) about one notification; `names` holds
     the names of the organisations and the dataset it mentions, by id."""
     if webhook_type.startswith("problem."):
-        return _problem(webhook_type, data, recipient, names, f"{console_base}/problems")
+        return coordination.problem(
+            webhook_type, data, recipient, names, f"{console_base}/problems"
+        )
     link = str(data.get("console_url") or f"{console_base}/requests/{data['request_id']}")
     if webhook_type.startswith("approval."):
         return _approval(webhook_type, data, recipient, names, link)
+    if webhook_type in ("appeal.requested", "appeal.escalated"):
+        return coordination.appeal_task(webhook_type, data, recipient, names, link)
+    if webhook_type == "appeal.decided":
+        return coordination.appeal_decided(data, recipient, names, link)
     if webhook_type == "request.decided":
         return _outcome(data, names, link)
     if webhook_type in ("grant.issued", "grant.revoked"):
         return _grant(webhook_type, data, recipient, names, link)
     raise ValueError(f"no message for {webhook_type!r}")
-
-
-def _name(names: Mapping[str, str], key: Any) -> str:
-    return one_line(names.get(str(key)) or key)
-
-
-def _facts(*pairs: tuple[str, Any]) -> tuple[tuple[str, str], ...]:
-    """The pairs with a value, each on one line and cut to VALUE_CHARS."""
-    return tuple(
-        (label, clip(one_line(value), VALUE_CHARS))
-        for label, value in pairs
-        if value not in (None, "", [])
-    )
-
-
-def _fields(fields: Sequence[str]) -> str:
-    shown = "、".join(fields[:FIELDS_SHOWN])
-    return f"{shown}等{len(fields)}项" if len(fields) > FIELDS_SHOWN else shown
 
 
 def _approval(
@@ -132,15 +75,15 @@ def _approval(
         lead = f"催办：以下{kind}的办理时限将至，请尽快审批；超期未办将提级协调。"
     elif webhook_type == "approval.escalated" and recipient == lapsed:
         title = f"【超期提级】{subject}已提级协调"
-        lead = f"贵单位未在办理时限内审批以下{kind}，已提级由{_name(names, approver)}协调办理。"
+        lead = f"贵单位未在办理时限内审批以下{kind}，已提级由{name_of(names, approver)}协调办理。"
         link_text = "在首席数据官工作台查看"
     elif webhook_type == "approval.escalated":
         title = f"【提级协调】{subject}待贵单位协调审批"
-        before = _name(names, lapsed) if lapsed else "原审批单位"
+        before = name_of(names, lapsed) if lapsed else "原审批单位"
         lead = f"{before}未在办理时限内审批，以下{kind}已提级由贵单位协调审批。"
     elif recipient != approver:
         title = f"【待审批】{subject}（受托代为审批）"
-        lead = f"{_name(names, approver)}首席数据官已委托贵单位，贵单位可代为审批以下{kind}。"
+        lead = f"{name_of(names, approver)}首席数据官已委托贵单位，贵单位可代为审批以下{kind}。"
     else:
         title = f"【待审批】{subject}"
         lead = f"贵单位有一项{kind}待审批，请首席数据官在办理时限内审批。"
@@ -151,12 +94,12 @@ def _approval(
     return Message(
         title=clip(one_line(title), 120),
         lead=lead,
-        facts=_facts(
+        facts=facts_of(
             ("申请编号", data["request_id"]),
             ("申请单位", requester),
             ("申请类型", kind),
-            *_subject_facts(data),
-            ("数据项", _fields(list(data.get("fields") or []))),
+            *_subjectfacts_of(data),
+            ("数据项", field_list(list(data.get("fields") or []))),
             ("用途", data.get("purpose")),
             ("共享依据", data.get("legal_basis")),
             (
@@ -165,11 +108,16 @@ def _approval(
                 if period and data["kind"] != "it_project"
                 else None,
             ),
-            ("管辖范围", _name(names, data["jurisdiction"]) if data.get("jurisdiction") else None),
+            (
+                "管辖范围",
+                name_of(names, data["jurisdiction"]) if data.get("jurisdiction") else None,
+            ),
             ("审批环节", f"第{int(data['step']) + 1}环节（共{len(data.get('route') or [])}环节）"),
             (
                 "代为审批",
-                f"代{_name(names, acting_for)}审批（该单位暂无首席数据官）" if acting_for else None,
+                f"代{name_of(names, acting_for)}审批（该单位暂无首席数据官）"
+                if acting_for
+                else None,
             ),
             (DEADLINE, when(data["due_at"])),
         ),
@@ -178,7 +126,7 @@ def _approval(
     )
 
 
-def _subject_facts(data: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+def _subjectfacts_of(data: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
     """What the task is about: the dataset with its grade and personal fields, the demand's
     data wanted, or the IT project."""
     dataset = data.get("dataset")
@@ -187,7 +135,7 @@ def _subject_facts(data: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
         return (
             ("数据资源", dataset.get("name") or dataset.get("id")),
             ("数据分级", GRADES.get(str(dataset.get("grade")))),
-            ("个人信息数据项", _fields([f["label"] for f in fields if f.get("personal")])),
+            ("个人信息数据项", field_list([f["label"] for f in fields if f.get("personal")])),
         )
     demand = data.get("demand")
     if demand:
@@ -222,12 +170,12 @@ def _outcome(data: Mapping[str, Any], names: Mapping[str, str], link: str) -> Me
     return Message(
         title=f"【办理结果】{kind}：{outcome}",
         lead=leads.get(event, f"贵单位提交的{kind}已办结。"),
-        facts=_facts(
+        facts=facts_of(
             ("申请编号", data["request_id"]),
-            ("数据资源", _name(names, data["dataset_id"]) if data.get("dataset_id") else None),
+            ("数据资源", name_of(names, data["dataset_id"]) if data.get("dataset_id") else None),
             (
                 "提供单位",
-                _name(names, data["provider_id"]) if data["kind"] != "it_project" else None,
+                name_of(names, data["provider_id"]) if data["kind"] != "it_project" else None,
             ),
             ("办理结果", outcome),
             ("理由", detail.get("reason") or detail.get("comment")),
@@ -244,8 +192,8 @@ def _grant(
     names: Mapping[str, str],
     link: str,
 ) -> Message:
-    dataset = _name(names, data["dataset_id"])
-    grantee = _name(names, data["grantee_id"])
+    dataset = name_of(names, data["dataset_id"])
+    grantee = name_of(names, data["grantee_id"])
     if webhook_type == "grant.revoked":
         title, lead = f"【数据使用授权】{dataset}：已撤销", "以下数据使用授权已撤销，即时停止使用。"
     elif recipient == data["grantee_id"]:
@@ -256,55 +204,15 @@ def _grant(
     return Message(
         title=clip(one_line(title), 120),
         lead=lead,
-        facts=_facts(
+        facts=facts_of(
             ("授权编号", data["grant_id"]),
             ("申请编号", data["request_id"]),
             ("被授权单位", grantee),
-            ("提供单位", _name(names, data["provider_id"])),
+            ("提供单位", name_of(names, data["provider_id"])),
             ("数据资源", dataset),
-            ("数据项", _fields(list(data.get("fields") or []))),
+            ("数据项", field_list(list(data.get("fields") or []))),
             ("有效期", f"{day(data['starts_at'])}至{day(data['ends_at'])}"),
             ("理由", data.get("reason")),
-        ),
-        link_text="在首席数据官工作台查看",
-        link=link,
-    )
-
-
-def _problem(
-    webhook_type: str,
-    data: Mapping[str, Any],
-    recipient: str,
-    names: Mapping[str, str],
-    link: str,
-) -> Message:
-    reporter = _name(names, data["reporter_id"])
-    summary = one_line(data["summary"])
-    concerns = data.get("concerns") or {}
-    named = [_name(names, org) for org in concerns.get("organisations") or []]
-    if webhook_type == "problem.answered":
-        title = f"【问题反映答复】{summary}"
-        if recipient == data["reporter_id"]:
-            lead = "贵单位反映的问题，省政务服务数据管理局已答复。"
-        else:
-            lead = f"{reporter}反映的涉及贵单位的问题，省政务服务数据管理局已答复。"
-    elif recipient == data["addressed_to"]:
-        title = f"【问题反映】{reporter}：{summary}"
-        lead = f"{reporter}向省政务服务数据管理局反映以下协调问题，请及时研究答复。"
-    else:
-        title = f"【问题反映】涉及贵单位：{summary}"
-        lead = f"{reporter}向省政务服务数据管理局反映了涉及贵单位的协调问题。"
-    return Message(
-        title=clip(one_line(title), 120),
-        lead=lead,
-        facts=_facts(
-            ("反映编号", data["problem_id"]),
-            ("反映单位", reporter),
-            ("问题概要", summary),
-            ("具体情况", data.get("details")),
-            ("涉及单位", "、".join(named)),
-            ("涉及申请", "、".join(concerns.get("requests") or [])),
-            ("答复意见", data.get("resolution")),
         ),
         link_text="在首席数据官工作台查看",
         link=link,

@@ -108,6 +108,8 @@ MATRIX: dict[tuple[str, str], Expect] = {
     ("POST", "/v1/requests/{request_id}/cancel"): Expect(SUBMIT, 200, 404),
     ("POST", "/v1/requests/{request_id}/clarifications"): Expect(DECIDE, 201, 404),
     ("POST", "/v1/requests/{request_id}/clarifications/answer"): Expect(SUBMIT, 200, 404),
+    ("POST", "/v1/requests/{request_id}/appeal"): Expect(SUBMIT, 201, 404),
+    ("POST", "/v1/requests/{request_id}/appeal/decision"): Expect(DECIDE, 200, 404),
     # grants: grantee and provider read; the provider (or a data bureau above it) changes
     ("GET", "/v1/grants"): Expect(GRANTS_READ, 200, HIDDEN),
     ("GET", "/v1/grants/{grant_id}"): Expect(GRANTS_READ, 200, 404),
@@ -240,6 +242,7 @@ REQUESTER = "gz-gaj"  # 广州市公安局 files the requests
 APPROVER = "gz-rsj"  # 广州市人社局: its CDO decides on its conditional dataset
 PROVIDER = "gd-rst"  # 省人社厅: provides the unconditional dataset, so it may change the grant
 STRANGER = "sz-gaj"  # 深圳市公安局: involved in none of it
+COORDINATOR = "gz-gov"  # 广州市人民政府: its CDO coordinates appeals against APPROVER
 ADMIN = "gd-dsb"  # the provincial data bureau
 OTHER_ADMIN = "sz-dsb"  # Shenzhen's data bureau
 UNCONDITIONAL = ("gd-rst-labour-dispatch-licences", ["licence_number"])
@@ -307,6 +310,28 @@ class World:
             json={"question": "用途是否限于人才住房审核?"},
         )
         assert asked.status_code == 201, asked.text
+        return request_id
+
+    async def rejected(self) -> str:
+        """A conditional request APPROVER rejected: REQUESTER may appeal it."""
+        request_id = await self.conditional()
+        rejected = await self.client.post(
+            f"/v1/requests/{request_id}/decision",
+            headers=await self.as_(APPROVER, DECIDE),
+            json={"decision": "reject", "comment": "用途不明确"},
+        )
+        assert rejected.status_code == 200, rejected.text
+        return request_id
+
+    async def appealed(self) -> str:
+        """A rejected request REQUESTER appealed: gz-gov (APPROVER's government) coordinates."""
+        request_id = await self.rejected()
+        appealed = await self.client.post(
+            f"/v1/requests/{request_id}/appeal",
+            headers=await self.as_(REQUESTER, SUBMIT),
+            json={"reason": "用于人才住房审核，请求协调"},
+        )
+        assert appealed.status_code == 201, appealed.text
         return request_id
 
     async def grant(self, paused: bool = False) -> str:
@@ -662,6 +687,18 @@ async def _(w: World) -> Call:
 async def _(w: World) -> Call:
     path = f"/v1/requests/{await w.clarifying()}/clarifications/answer"
     return Call(path, REQUESTER, json={"answer": "是,仅限人才住房审核"})
+
+
+@builds("POST", "/v1/requests/{request_id}/appeal")
+async def _(w: World) -> Call:
+    path = f"/v1/requests/{await w.rejected()}/appeal"
+    return Call(path, REQUESTER, json={"reason": "用于人才住房审核，请求协调"})
+
+
+@builds("POST", "/v1/requests/{request_id}/appeal/decision")
+async def _(w: World) -> Call:
+    path = f"/v1/requests/{await w.appealed()}/appeal/decision"
+    return Call(path, COORDINATOR, json={"decision": "uphold", "comment": "维持原决定"})
 
 
 @builds("GET", "/v1/grants")

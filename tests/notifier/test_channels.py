@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import topics
 from notifier.cli import serve
-from notifier.texts import when
+from notifier.wording import when
 from testing.apps import BASE_URL, broker_with
 from testing.clients import ALL_SCOPES, TokenFactory, bearer
 from testing.events import approval_headers, approval_task, encoded

@@ -100,3 +100,27 @@ def test_a_problem_report_goes_to_the_bureau_and_the_bodies_named_its_answer_to_
     ]
     assert answered[0].request_id is None
     assert answered[0].body["data"]["resolution"] == "已督促答复"
+
+
+def test_an_appeal_goes_to_its_coordinator_and_its_outcome_to_requester_and_provider() -> None:
+    [task] = notifications(
+        "ev11", "cn.gov.gd.cdo.approval.appeal_requested", TIME,
+        {"approver_id": "gd-gov", "request_id": "req_1", "escalated_from": None},
+    )  # fmt: skip
+    assert (task.organisation_id, task.type) == ("gd-gov", "appeal.requested")
+    climbed = notifications(
+        "ev12", "cn.gov.gd.cdo.approval.appeal_escalated", TIME,
+        {"approver_id": "gd-dsb", "request_id": "req_1", "escalated_from": "gd-gov"},
+    )  # fmt: skip
+    assert [(n.organisation_id, n.type) for n in climbed] == [
+        ("gd-dsb", "appeal.escalated"),
+        ("gd-gov", "appeal.escalated"),
+    ]
+    decided = notifications(
+        "ev13", "cn.gov.gd.cdo.request.appeal_decided", TIME,
+        {"requester_id": "gz-rsj", "provider_id": "gd-gat", "request_id": "req_1"},
+    )  # fmt: skip
+    assert [(n.organisation_id, n.type) for n in decided] == [
+        ("gz-rsj", "appeal.decided"),
+        ("gd-gat", "appeal.decided"),
+    ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifier.texts import compose, when
+from notifier.texts import compose
+from notifier.wording import when
 from testing.events import approval_task, problem_event
 
 CONSOLE = "https://cdo.gd.gov.cn/console"
@@ -165,3 +166,29 @@ def test_a_problem_report_and_its_answer_in_the_scheme_s_words() -> None:
                      names=names, console_base=CONSOLE)  # fmt: skip
     assert answer.lead == "贵单位反映的问题，省政务服务数据管理局已答复。"
     assert facts(answer)["答复意见"] == "已督促答复"
+
+
+def test_an_appeal_to_coordinate_and_its_outcome() -> None:
+    names = {"gd-gat": "广东省公安厅", "gd-gov": "广东省人民政府", "gz-rsj": "广州市人社局"}
+    data = task(
+        task="appeal.requested",
+        approver_id="gd-gov",
+        appeal={"appeal_id": "apl_1", "reason": "人才落户必需", "grounds": "rejected",
+                "against": ["gd-gat"], "granted_fields": ["id_number"]},
+    )  # fmt: skip
+    message = compose("appeal.requested", data, recipient="gd-gov", names=names,
+                      console_base=CONSOLE)  # fmt: skip
+    assert message.title == "【申请协调】广州市公安局的数据共享申请待贵单位协调"
+    assert facts(message)["原决定单位"] == "广东省公安厅"
+    assert facts(message)["原决定"] == "不同意"
+    assert facts(message)["申请协调理由"] == "人才落户必需"
+    outcome = {
+        "kind": "share", "request_id": "req_1", "requester_id": "gz-rsj",
+        "provider_id": "gd-gat", "dataset_id": "gd-gat-x", "actor": "gd-gov",
+        "detail": {"decision": "overturn", "comment": "同意共享"},
+    }  # fmt: skip
+    to_provider = compose("appeal.decided", outcome, recipient="gd-gat", names=names,
+                          console_base=CONSOLE)  # fmt: skip
+    assert to_provider.title == "【申请协调结果】数据共享申请：改变原决定（同意）"
+    assert "原决定不再审批" in to_provider.lead
+    assert facts(to_provider)["协调单位"] == "广东省人民政府"

@@ -18,6 +18,9 @@ NotificationType = Literal[
     "grant.revoked",
     "problem.reported",
     "problem.answered",
+    "appeal.requested",
+    "appeal.escalated",
+    "appeal.decided",
 ]
 # What a CDO's office must act on or hear the end of; grants are for its systems, by choice.
 DEFAULT_EVENTS: tuple[NotificationType, ...] = (
@@ -27,6 +30,9 @@ DEFAULT_EVENTS: tuple[NotificationType, ...] = (
     "request.decided",
     "problem.reported",
     "problem.answered",
+    "appeal.requested",
+    "appeal.escalated",
+    "appeal.decided",
 )
 MAX_RECIPIENTS = 10
 

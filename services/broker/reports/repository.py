@@ -20,7 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.models.directory import Appointment, Organisation
 from core.models.grants import Grant
 from core.models.problems import ProblemReport
-from core.models.requests import Clarification, Decision, Escalation, StepApprover
+from core.models.requests import (
+    Appeal,
+    AppealCoordinator,
+    Clarification,
+    Decision,
+    Escalation,
+    StepApprover,
+)
 
 Key = tuple[str, str | None]  # (organisation_id, appointment_id)
 
@@ -265,6 +272,44 @@ def _term_at(terms: Sequence[Appointment], org_id: str, moment: datetime) -> str
         ):
             return term.id
     return None
+
+
+@dataclass(frozen=True)
+class AppealCounts:
+    received: int  # appeals that came to the body to coordinate (filed or escalated to it)
+    upheld: int
+    overturned: int
+
+
+async def appeals(session: AsyncSession, f: ReportFilter) -> dict[Key, AppealCounts]:
+    """Appeals (申请协调) the body received to coordinate in the window, and those it decided in
+    the window, upheld or overturned (per CDO: the appointment in force at each moment)."""
+    org_id = AppealCoordinator.organisation_id
+    key, group = _keyed(f, org_id, Appointment.id)
+    received = (
+        select(*key, func.count())
+        .select_from(AppealCoordinator)
+        .outerjoin(Appointment, _cdo_at(org_id, AppealCoordinator.added_at))
+        .where(_during(AppealCoordinator.added_at, f), _at_level(org_id, f))
+        .group_by(*group)
+    )
+    decider = Appeal.decided_by_org_id
+    key, group = _keyed(f, decider, Appeal.decided_by_appointment_id)
+    decided = (
+        select(
+            *key,
+            func.count().filter(Appeal.status == "upheld"),
+            func.count().filter(Appeal.status == "overturned"),
+        )
+        .where(decider.is_not(None), _during(Appeal.decided_at, f), _at_level(decider, f))
+        .group_by(*group)
+    )
+    counts = {k: v[0] for k, v in (await _counts(session, received)).items()}
+    outcomes = await _counts(session, decided)
+    return {
+        k: AppealCounts(counts.get(k, 0), *outcomes.get(k, (0, 0)))
+        for k in set(counts) | set(outcomes)
+    }
 
 
 async def appointments_during(session: AsyncSession, f: ReportFilter) -> Sequence[Appointment]:

@@ -48,6 +48,9 @@ class CdoEvaluationRow(BaseModel):
     problems_filed: int = Field(description="problem reports (问题反映) the body filed")
     problems_naming: int = Field(description="problem reports filed that name the body")
     problems_answered: int = Field(description="problem reports the body answered")
+    appeals_received: int = Field(description="appeals (申请协调) that came to it to coordinate")
+    appeals_upheld: int = Field(description="appeals it decided by upholding the refusal")
+    appeals_overturned: int = Field(description="appeals it decided by overturning the refusal")
     problem_answer_seconds_median: int | None = Field(
         description="nearest-rank median of the seconds from filing to answer of those answered"
     )

@@ -26,7 +26,10 @@ and applies to when each thing happened:
   reports filed in the window that name the body among those concerned;
 - problems_answered: reports the body (the provincial data bureau) answered in the window;
   problem_answer_seconds_median: the nearest-rank median of their seconds from filing to
-  answer; null without answers.
+  answer; null without answers;
+- appeals_received: appeals (申请协调) that came to the body to coordinate in the window (filed
+  with it, or escalated to it); appeals_upheld / appeals_overturned: those it decided in the
+  window, per CDO for the appointment under which it decided.
 
 Per CDO, a decision counts for the appointment recorded on it (a delegate's decision for the
 delegating CDO), an escalation caused for the appointment recorded on it, everything else for
@@ -55,6 +58,7 @@ from broker.kit.languages import Language
 from broker.kit.problems import Problem
 from broker.reports import repository
 from broker.reports.repository import (
+    AppealCounts,
     Clocks,
     DecisionCounts,
     EscalationCounts,
@@ -116,9 +120,10 @@ async def cdo_evaluation(
     filed = await repository.problems_filed(session, f)
     naming = await repository.problems_naming(session, f)
     answers = await repository.problem_answer_seconds(session, f)
+    appealed = await repository.appeals(session, f)
 
     keys: set[Key] = set().union(
-        routed, decisions, caused, received, asked, revoked, filed, naming, answers
+        routed, decisions, caused, received, asked, revoked, filed, naming, answers, appealed
     )
     for appointment in await repository.appointments_during(session, f):
         keys.add((appointment.organisation_id, appointment.id if f.per_cdo else None))
@@ -131,6 +136,7 @@ async def cdo_evaluation(
     no_decisions = DecisionCounts(0, 0, 0, 0)
     no_escalations = EscalationCounts(0, 0)
     no_clock = Clocks()
+    no_appeals = AppealCounts(0, 0, 0)
     rows = []
     for key in keys:
         org_id, appointment_id = key
@@ -159,6 +165,9 @@ async def cdo_evaluation(
                 problems_naming=naming.get(key, 0),
                 problems_answered=len(answers.get(key, [])),
                 problem_answer_seconds_median=nearest_rank(answers.get(key, []), 50),
+                appeals_received=appealed.get(key, no_appeals).received,
+                appeals_upheld=appealed.get(key, no_appeals).upheld,
+                appeals_overturned=appealed.get(key, no_appeals).overturned,
             )
         )
     rows.sort(

@@ -14,13 +14,15 @@ from broker.kit.tracing import current_trace
 from broker.oauth.dependencies import KeyRingDep
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
-from broker.requests import clarifications, decisions, repository, views
+from broker.requests import appeals, clarifications, decisions, repository, views
 from broker.requests.access import acting_for
 from broker.requests.dependencies import LinksDep, PolicyDep
 from broker.requests.exceptions import RequestNotFound
 from broker.requests.filing import service as filing
 from broker.requests.lifecycle import RequestStatus
 from broker.requests.schemas import (
+    AppealDecisionIn,
+    AppealIn,
     CancelIn,
     ClarificationAnswerIn,
     ClarificationIn,
@@ -230,3 +232,54 @@ async def answer(
         now=now,
     )
     return await _one(session, request_id)
+
+
+@router.post(
+    "/{request_id}/appeal",
+    status_code=status.HTTP_201_CREATED,
+    summary="Appeal a rejection or a narrowed approval to the CDO above (申请协调), once",
+    responses=problems(409),
+)
+async def appeal(
+    request_id: str,
+    body: AppealIn,
+    session: SessionDep,
+    caller: Submitter,
+    policy: PolicyDep,
+    links: LinksDep,
+) -> RequestOut:
+    now = utcnow()
+    await appeals.file_appeal(
+        session,
+        request_id=request_id,
+        acting=await acting_for(session, caller.actor, now),
+        reason=body.reason,
+        now=now,
+        policy=policy,
+        links=links,
+    )
+    return await _one(session, request_id)
+
+
+@router.post(
+    "/{request_id}/appeal/decision",
+    summary="Uphold or overturn an appeal (the coordinating CDO)",
+    responses=problems(409),
+)
+async def decide_appeal(
+    request_id: str,
+    body: AppealDecisionIn,
+    session: SessionDep,
+    caller: Decider,
+    settings: SettingsDep,
+) -> RequestOut:
+    now = utcnow()
+    request = await appeals.decide_appeal(
+        session,
+        request_id=request_id,
+        acting=await acting_for(session, caller.actor, now),
+        body=body,
+        now=now,
+        require_person=settings.decisions_require_person,
+    )
+    return (await views.describe(session, [request], now))[0]

@@ -90,3 +90,35 @@ class MinimisationReasonRequired(Problem):
     slug = "minimisation-reason-required"
     title = "Granting personal fields needs a reason"
     title_zh = "授予个人信息须说明理由"
+
+
+class AppealConflict(Conflict):
+    slug = "appeal-conflict"
+    title = "已申请过协调 / The request was already appealed"
+
+
+class NotAppealable(Conflict):
+    slug = "not-appealable"
+    title = "不可申请协调 / Only a rejection or a narrowed approval may be appealed"
+
+
+class AppealTooLate(Conflict):
+    slug = "appeal-deadline-passed"
+    title = "申请协调期限已过 / The deadline for an appeal has passed"
+
+
+class AppealClosed(Conflict):
+    slug = "appeal-closed"
+    title = "申请协调已办结 / The appeal was already decided"
+
+
+class NotTheCoordinator(Problem):
+    status = 403
+    slug = "not-the-coordinator"
+    title = "非协调单位 / Another CDO coordinates this appeal"
+
+
+class RefuserCannotCoordinate(Problem):
+    status = 403
+    slug = "refuser-cannot-coordinate"
+    title = "作出原决定的单位不得协调 / The body that refused never decides the appeal"

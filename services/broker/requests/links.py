@@ -25,3 +25,6 @@ class Links:
 
     def problem(self, problem_id: str) -> str:
         return f"{self.api_base.rstrip('/')}/v1/reports/problems/{problem_id}"
+
+    def appeal_decision(self, request_id: str) -> str:
+        return f"{self.api_base.rstrip('/')}/v1/requests/{request_id}/appeal/decision"

@@ -30,7 +30,7 @@ from core.models.requests import DataRequest, Decision, RequestStep, StepApprove
 from core.outbox import record_event
 
 
-def _traceparent(request: DataRequest) -> str:
+def traceparent_of(request: DataRequest) -> str:
     return f"00-{request.trace_id}-{request.span_id}-01"
 
 
@@ -65,7 +65,7 @@ async def request_event(
         type=ce_type("request", name.value),
         subject=request.id,
         data=event.model_dump(mode="json"),
-        traceparent=_traceparent(request),
+        traceparent=traceparent_of(request),
     )
 
 
@@ -110,6 +110,18 @@ def route_summary(
     ]
 
 
+async def parties(
+    session: AsyncSession, request: DataRequest
+) -> tuple[dict[str, str], TaskDataset | None]:
+    """The requester and the dataset (None for a demand or an IT project) as a task names them."""
+    requester = await session.get(Organisation, request.requester_id)
+    assert requester is not None
+    return (
+        {"id": requester.id, "name": requester.name, "name_en": requester.name_en},
+        await _task_dataset(session, request),
+    )
+
+
 async def approval_tasks(
     session: AsyncSession,
     request: DataRequest,
@@ -125,9 +137,7 @@ async def approval_tasks(
 ) -> None:
     """One task per approver that must now decide, keyed by its organisation. `delegates_of`:
     who may decide for each approver's CDO now, when the caller already knows (filing does)."""
-    requester = await session.get(Organisation, request.requester_id)
-    assert requester is not None
-    dataset = await _task_dataset(session, request)
+    requester, dataset = await parties(session, request)
     assert step.due_at is not None
     task_name: Literal["approval.requested", "approval.escalated", "approval.reminder"] = (
         "approval.reminder"
@@ -155,7 +165,7 @@ async def approval_tasks(
             delegate_ids=delegates,
             required=step.required,
             kind=request.kind,  # type: ignore[arg-type]
-            requester={"id": requester.id, "name": requester.name, "name_en": requester.name_en},
+            requester=requester,
             dataset=dataset,
             demand=_task_demand(request),
             project=_task_project(request),
@@ -178,7 +188,7 @@ async def approval_tasks(
             type=ce_type("approval", task_name.removeprefix("approval.")),
             subject=request.id,
             data=task.model_dump(mode="json"),
-            traceparent=_traceparent(request),
+            traceparent=traceparent_of(request),
         )
 
 

@@ -10,7 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models.directory import Appointment, Delegation, Organisation, OrgKind
 from core.models.grants import Grant
-from core.models.requests import Clarification, DataRequest, Decision, RequestStep, StepApprover
+from core.models.requests import (
+    Appeal,
+    AppealCoordinator,
+    Clarification,
+    DataRequest,
+    Decision,
+    RequestStep,
+    StepApprover,
+)
 
 
 async def lock_request(session: AsyncSession, request_id: str) -> DataRequest | None:
@@ -143,6 +151,11 @@ def _involves(own: str, approving_for: Sequence[str]) -> object:
         exists().where(
             StepApprover.request_id == DataRequest.id,
             StepApprover.organisation_id.in_(approving_for),
+        ),
+        # an appeal's coordinators see the request they coordinate
+        exists().where(
+            AppealCoordinator.request_id == DataRequest.id,
+            AppealCoordinator.organisation_id == own,
         ),
     )
 
@@ -303,3 +316,38 @@ async def requests_without_cdo(
     if organisation_id is not None:
         query = query.where(StepApprover.organisation_id == organisation_id)
     return list(await session.scalars(query))
+
+
+async def appeal_of(session: AsyncSession, request_id: str) -> Appeal | None:
+    return await session.scalar(select(Appeal).where(Appeal.request_id == request_id))
+
+
+async def current_coordinator(session: AsyncSession, appeal_id: str) -> AppealCoordinator | None:
+    return await session.scalar(
+        select(AppealCoordinator).where(
+            AppealCoordinator.appeal_id == appeal_id, AppealCoordinator.replaced_at.is_(None)
+        )
+    )
+
+
+async def appeals_of(
+    session: AsyncSession, request_ids: Sequence[str]
+) -> tuple[dict[str, Appeal], list[AppealCoordinator]]:
+    appeals = await session.scalars(select(Appeal).where(Appeal.request_id.in_(request_ids)))
+    seats = await session.scalars(
+        select(AppealCoordinator)
+        .where(AppealCoordinator.request_id.in_(request_ids))
+        .order_by(AppealCoordinator.added_at, AppealCoordinator.id)
+    )
+    return {a.request_id: a for a in appeals}, list(seats)
+
+
+async def overdue_appeal(session: AsyncSession, now: datetime) -> Appeal | None:
+    """The oldest pending appeal past its deadline, locked; those other replicas hold skipped."""
+    return await session.scalar(
+        select(Appeal)
+        .where(Appeal.status == "pending", Appeal.due_at < now)
+        .order_by(Appeal.due_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )

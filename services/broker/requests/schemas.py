@@ -164,6 +164,29 @@ class StepOut(BaseModel):
     decisions: list[DecisionOut]
 
 
+class CoordinatorOut(BaseModel):
+    organisation_id: str
+    escalated_from: str | None
+    current: bool
+    added_at: datetime
+
+
+class AppealOut(BaseModel):
+    id: str
+    status: Literal["pending", "upheld", "overturned"]
+    grounds: Literal["rejected", "narrowed"]
+    reason: str
+    against: list[str] = Field(description="the bodies whose refusal is appealed")
+    due_at: datetime = Field(description="when the current coordinator's time to decide ends")
+    route: list[CoordinatorOut] = Field(description="who coordinates, in order (申请协调流程)")
+    decided_by: str | None = Field(description="the coordinating body that decided")
+    decided_by_person: PersonRef | None
+    comment: str | None
+    narrowing: dict[str, object] | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
 class RequestOut(BaseModel):
     id: str
     kind: RequestKind
@@ -194,6 +217,9 @@ class RequestOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     decided_at: datetime | None
+    appeal: AppealOut | None = Field(
+        default=None, description="the requester's appeal (申请协调), once there is one"
+    )
 
 
 class DecisionIn(BaseModel):
@@ -235,3 +261,38 @@ class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str | None = Field(default=None, max_length=2000)
+
+
+class AppealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=2, max_length=4000, description="why the refusal is wrong")
+
+
+class AppealDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["uphold", "overturn"]
+    comment: str = Field(min_length=2, max_length=2000, description="the coordinator's reason")
+    fields: list[str] | None = Field(
+        default=None, min_length=1, description="overturn: approve only these of those asked"
+    )
+    period: PeriodIn | None = Field(
+        default=None, description="overturn: approve a shorter period than asked"
+    )
+
+    @model_validator(mode="after")
+    def _narrows_only_an_overturn(self) -> AppealDecisionIn:
+        if not self.comment.strip():
+            raise ValueError("comment: a decision on an appeal gives its reason")
+        if self.decision == "uphold" and (self.fields is not None or self.period is not None):
+            raise ValueError("decision: only an overturn narrows fields or period")
+        return self
+
+    def narrowing(self) -> dict[str, object] | None:
+        if self.fields is None and self.period is None:
+            return None
+        return {
+            "fields": sorted(self.fields) if self.fields is not None else None,
+            "period": self.period.model_dump(mode="json") if self.period else None,
+        }

@@ -28,6 +28,7 @@ from broker.directory import repository as directory_repository
 from broker.grants.service import expire_grants
 from broker.kit.tracing import link_to
 from broker.requests import publish, repository
+from broker.requests.appeal_sla import escalate_one_appeal
 from broker.requests.handover import hand_over_request
 from broker.requests.lifecycle import RequestStatus
 from broker.requests.links import Links
@@ -207,8 +208,11 @@ async def run_once(
             )
         return True
 
+    async def escalate_appeal(session: AsyncSession) -> bool:
+        return await escalate_one_appeal(session, now=now, policy=policy, links=links)
+
     done = await _hand_over(sessionmaker, policy=policy, links=links, now=now)
-    for handle in (escalate, remind_one, expire):
+    for handle in (escalate, remind_one, expire, escalate_appeal):
         done += await _one_at_a_time(sessionmaker, handle)
     async with sessionmaker() as session, session.begin():
         done += await expire_grants(session, now=now, limit=BATCH)

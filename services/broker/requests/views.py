@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.requests import repository
 from broker.requests.filing.service import Filed
 from broker.requests.schemas import (
+    AppealOut,
     ApproverOut,
+    CoordinatorOut,
     DecisionOut,
     Period,
     PersonRef,
@@ -18,7 +20,14 @@ from broker.requests.schemas import (
     RequestOut,
     StepOut,
 )
-from core.models.requests import DataRequest, Decision, RequestStep, StepApprover
+from core.models.requests import (
+    Appeal,
+    AppealCoordinator,
+    DataRequest,
+    Decision,
+    RequestStep,
+    StepApprover,
+)
 
 
 def _step_out(
@@ -86,6 +95,7 @@ async def describe(
     cdo_names = await repository.active_cdo_names(
         session, sorted({a.organisation_id for a in approvers}), now
     )
+    appeals, seats = await repository.appeals_of(session, ids)
     return [
         _request_out(
             r,
@@ -94,9 +104,42 @@ async def describe(
             decisions,
             grants.get(r.id),
             cdo_names,
-        )
+        ).model_copy(update={"appeal": _appeal_out(appeals.get(r.id), seats)})
         for r in requests
     ]
+
+
+def _appeal_out(appeal: Appeal | None, seats: Sequence[AppealCoordinator]) -> AppealOut | None:
+    if appeal is None:
+        return None
+    return AppealOut(
+        id=appeal.id,
+        status=appeal.status,  # type: ignore[arg-type]
+        grounds=appeal.grounds,  # type: ignore[arg-type]
+        reason=appeal.reason,
+        against=list(appeal.against),
+        due_at=appeal.due_at,
+        route=[
+            CoordinatorOut(
+                organisation_id=s.organisation_id,
+                escalated_from=s.escalated_from,
+                current=s.replaced_at is None,
+                added_at=s.added_at,
+            )
+            for s in seats
+            if s.appeal_id == appeal.id
+        ],
+        decided_by=appeal.decided_by_org_id,
+        decided_by_person=PersonRef(
+            id=appeal.decided_by_person_id, name=appeal.decided_by_person_name or ""
+        )
+        if appeal.decided_by_person_id
+        else None,
+        comment=appeal.comment,
+        narrowing=appeal.narrowing,
+        created_at=appeal.created_at,
+        decided_at=appeal.decided_at,
+    )
 
 
 def describe_filed(filed: Filed) -> RequestOut:

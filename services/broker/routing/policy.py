@@ -123,12 +123,24 @@ class GradeRule:
 
 
 @dataclass(frozen=True)
+class AppealPolicy:
+    """Appeals (申请协调): how long after the decision the requester may appeal, how long the
+    coordinator has to decide (both in working days), and the kinds of body the appeal climbs
+    through from the body that refused (routing/appeal.py)."""
+
+    deadline_working_days: int = 10
+    decision_working_days: int = 5
+    chain: tuple[str, ...] = ("department", "government", "data_bureau")
+
+
+@dataclass(frozen=True)
 class Policy:
     version: int
     escalation: tuple[str, ...]
     reminder_before_seconds: int
     rules: tuple[Rule, ...]
     grades: Mapping[str, GradeRule] = field(default_factory=dict)
+    appeal: AppealPolicy = AppealPolicy()
 
     def grade_rule(self, grade: str | None) -> GradeRule:
         return self.grades.get(grade or "", _NO_GRADE_RULE)
@@ -183,6 +195,7 @@ def parse_policy(data: object, *, source: str = "<data>") -> Policy:
             )
             for grade, raw in document.get("grades", {}).items()
         },
+        appeal=_appeal(document.get("appeal", {})),
     )
     problems = list(_semantic_problems(policy))  # what JSON Schema cannot say
     if problems:
@@ -201,6 +214,15 @@ def _problem(error: ValidationError) -> tuple[str, str]:
         # description; jsonschema's own "should not be valid under {}" would not.
         return error.json_path, f"not allowed here: {error.schema.get('description', '')}"
     return error.json_path, error.message
+
+
+def _appeal(raw: dict[str, Any]) -> AppealPolicy:
+    default = AppealPolicy()
+    return AppealPolicy(
+        deadline_working_days=raw.get("deadline_working_days", default.deadline_working_days),
+        decision_working_days=raw.get("decision_working_days", default.decision_working_days),
+        chain=tuple(raw.get("chain", default.chain)),
+    )
 
 
 def _rule(raw: dict[str, Any]) -> Rule:

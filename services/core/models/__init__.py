@@ -12,6 +12,8 @@ from core.models.outbox import OutboxEvent
 from core.models.people import Person, PersonSession
 from core.models.problems import ProblemReport
 from core.models.requests import (
+    Appeal,
+    AppealCoordinator,
     Clarification,
     DataRequest,
     Decision,
@@ -22,6 +24,8 @@ from core.models.requests import (
 from core.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "Appeal",
+    "AppealCoordinator",
     "Appointment",
     "AuditEntry",
     "AuthorizationCode",

@@ -166,3 +166,48 @@ class Clarification(Base):
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answer: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Appeal(Base):
+    """A requester's appeal (申请协调) against a rejection or a narrowed approval: one per request
+    (the unique request id settles a race), decided by the coordinator its route names now."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), unique=True)
+    appellant_client: Mapped[str | None] = mapped_column(String(100))
+    appellant_person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    grounds: Mapped[str] = mapped_column(String(20))  # rejected | narrowed
+    # The bodies whose refusal is appealed: none of them coordinates.
+    against: Mapped[list[str]] = mapped_column(JSON)
+    # pending -> upheld | overturned
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    decided_by_org_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
+    decided_by_appointment_id: Mapped[str | None] = mapped_column(ForeignKey("cdo_appointments.id"))
+    decided_by_client: Mapped[str | None] = mapped_column(String(100))
+    decided_by_person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    decided_by_person_name: Mapped[str | None] = mapped_column(String(100))
+    comment: Mapped[str | None] = mapped_column(Text)
+    narrowing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AppealCoordinator(Base):
+    """The appeal's route: whose CDO coordinates it; an escalation on lapse retires the current
+    one (`replaced_at`) and adds the next one up, as a step's approvers do."""
+
+    __tablename__ = "appeal_coordinators"
+    __table_args__ = (Index("ix_appeal_coordinators_org", "organisation_id", "request_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    appeal_id: Mapped[str] = mapped_column(ForeignKey("appeals.id"), index=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    escalated_from: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -240,6 +240,14 @@ async def test_a_cdos_row_counts_decisions_times_lapses_clarifications_and_revoc
         "escalations_received": 0,
         "clarifications_asked": 1,
         "grants_revoked_after_approval": 1,
+        # coordination: none here (tests/broker/problems and requests/test_appeals count them)
+        "problems_filed": 0,
+        "problems_naming": 0,
+        "problems_answered": 0,
+        "problem_answer_seconds_median": None,
+        "appeals_received": 0,
+        "appeals_upheld": 0,
+        "appeals_overturned": 0,
     }
     per_cdo = await _report(client, reader, start)
     assert per_cdo["group_by"] == "cdo"
@@ -261,6 +269,7 @@ async def test_a_cdos_row_counts_decisions_times_lapses_clarifications_and_revoc
         "decision_seconds_p90": None,
         "decision_working_seconds_median": None,
         "decision_working_seconds_p90": None,
+        "problem_answer_seconds_median": None,
     }  # the CDO was in office, idle: a row of zeros
 
 

@@ -64,6 +64,7 @@ def test_a_csv_cell_a_spreadsheet_would_run_is_written_as_text(name: str) -> Non
             **dict.fromkeys(COUNTS, 0),
             "decision_seconds_median": None,
             "decision_seconds_p90": None,
+            "problem_answer_seconds_median": None,
         }
     )
     report = CdoEvaluationReport.model_validate(

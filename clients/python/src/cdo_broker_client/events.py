@@ -27,14 +27,21 @@ class _Webhook(BaseModel):
 class ApprovalWebhook(_Webhook):
     """A step for your CDO to decide (or a reminder, or an escalation to or from you)."""
 
-    type: Literal["approval.requested", "approval.escalated", "approval.reminder"]
+    type: Literal[
+        "approval.requested",
+        "approval.escalated",
+        "approval.reminder",
+        "appeal.requested",
+        "appeal.escalated",
+    ]
     data: ApprovalTask
 
 
 class RequestDecidedWebhook(_Webhook):
-    """A request your organisation filed is final."""
+    """A request your organisation filed is final, or an appeal (申请协调) of it, or against your
+    refusal, was decided."""
 
-    type: Literal["request.decided"]
+    type: Literal["request.decided", "appeal.decided"]
     data: RequestEvent
 
 

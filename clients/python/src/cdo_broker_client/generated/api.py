@@ -8,6 +8,42 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 
 
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    resolution: Annotated[
+        str,
+        Field(
+            description="how the bureau resolved it",
+            max_length=8000,
+            min_length=2,
+            title="Resolution",
+        ),
+    ]
+
+
+class Fields(RootModel[list[str]]):
+    root: Annotated[
+        list[str],
+        Field(
+            description="overturn: approve only these of those asked", min_length=1, title="Fields"
+        ),
+    ]
+
+
+class AppealIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    reason: Annotated[
+        str,
+        Field(
+            description="why the refusal is wrong", max_length=4000, min_length=2, title="Reason"
+        ),
+    ]
+
+
 class AppointmentEnd(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
@@ -142,6 +178,11 @@ class Events(
                 "request.decided",
                 "grant.issued",
                 "grant.revoked",
+                "problem.reported",
+                "problem.answered",
+                "appeal.requested",
+                "appeal.escalated",
+                "appeal.decided",
             ]
         ]
     ]
@@ -155,10 +196,15 @@ class Events(
                 "request.decided",
                 "grant.issued",
                 "grant.revoked",
+                "problem.reported",
+                "problem.answered",
+                "appeal.requested",
+                "appeal.escalated",
+                "appeal.decided",
             ]
         ],
         Field(
-            description="which notifications the channel receives; default: approval tasks (requested, reminder, escalated) and outcomes (`request.decided`)",
+            description="which notifications the channel receives; default: approval tasks (requested, reminder, escalated), outcomes (`request.decided`) and problem reports (`problem.reported`, `problem.answered`)",
             min_length=1,
             title="Events",
         ),
@@ -210,7 +256,7 @@ class ChannelIn(BaseModel):
     events: Annotated[
         Events | None,
         Field(
-            description="which notifications the channel receives; default: approval tasks (requested, reminder, escalated) and outcomes (`request.decided`)",
+            description="which notifications the channel receives; default: approval tasks (requested, reminder, escalated), outcomes (`request.decided`) and problem reports (`problem.reported`, `problem.answered`)",
             title="Events",
         ),
     ] = None
@@ -268,6 +314,11 @@ class ChannelOut(BaseModel):
                 "request.decided",
                 "grant.issued",
                 "grant.revoked",
+                "problem.reported",
+                "problem.answered",
+                "appeal.requested",
+                "appeal.escalated",
+                "appeal.decided",
             ]
         ],
         Field(title="Events"),
@@ -294,6 +345,38 @@ class ClarificationIn(BaseModel):
         extra="ignore",
     )
     question: Annotated[str, Field(max_length=2000, min_length=2, title="Question")]
+
+
+class Concerns(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    organisations: Annotated[
+        list[str] | None,
+        Field(
+            description="ids of the bodies the problem is about (a body that does not answer, ...)",
+            max_length=50,
+            title="Organisations",
+        ),
+    ] = None
+    requests: Annotated[
+        list[str] | None,
+        Field(
+            description="ids of requests the problem is about; only ones your organisation may see",
+            max_length=50,
+            title="Requests",
+        ),
+    ] = None
+
+
+class CoordinatorOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    added_at: Annotated[AwareDatetime, Field(title="Added At")]
+    current: Annotated[bool, Field(title="Current")]
+    escalated_from: Annotated[str | None, Field(title="Escalated From")]
+    organisation_id: Annotated[str, Field(title="Organisation Id")]
 
 
 class Description(RootModel[str]):
@@ -360,7 +443,7 @@ class Comment(RootModel[str]):
     root: Annotated[str, Field(max_length=2000, title="Comment")]
 
 
-class Fields1(RootModel[list[str]]):
+class Fields2(RootModel[list[str]]):
     root: Annotated[
         list[str],
         Field(
@@ -816,6 +899,44 @@ class Problem(BaseModel):
     type: Annotated[str, Field(description="stable URI naming the kind of problem", title="Type")]
 
 
+class ProblemIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    concerns: Concerns | None = None
+    details: Annotated[
+        str,
+        Field(
+            description="what happened, what is asked",
+            max_length=8000,
+            min_length=2,
+            title="Details",
+        ),
+    ]
+    summary: Annotated[
+        str,
+        Field(description="one line: what is wrong", max_length=200, min_length=2, title="Summary"),
+    ]
+
+
+class ProblemOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    addressed_to: Annotated[
+        str, Field(description="the provincial data bureau, who answers", title="Addressed To")
+    ]
+    answered_at: Annotated[AwareDatetime | None, Field(title="Answered At")]
+    concerns: Concerns
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    details: Annotated[str, Field(title="Details")]
+    id: Annotated[str, Field(title="Id")]
+    reporter_id: Annotated[str, Field(title="Reporter Id")]
+    resolution: Annotated[str | None, Field(title="Resolution")]
+    status: Annotated[Literal["open", "answered"], Field(title="Status")]
+    summary: Annotated[str, Field(title="Summary")]
+
+
 class ProjectIn(BaseModel):
     """
     An IT project (信息化项目) at a stage where its body's CDO may veto it (一票否决).
@@ -1149,10 +1270,75 @@ class TimelineWebhook(BaseModel):
     webhook_id: Annotated[str, Field(title="Webhook Id")]
 
 
+class AppealDecisionIn(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    comment: Annotated[
+        str,
+        Field(
+            description="the coordinator's reason", max_length=2000, min_length=2, title="Comment"
+        ),
+    ]
+    decision: Annotated[Literal["uphold", "overturn"], Field(title="Decision")]
+    fields: Annotated[
+        Fields | None,
+        Field(description="overturn: approve only these of those asked", title="Fields"),
+    ] = None
+    period: Annotated[
+        PeriodIn | None, Field(description="overturn: approve a shorter period than asked")
+    ] = None
+
+
+class AppealOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    against: Annotated[
+        list[str], Field(description="the bodies whose refusal is appealed", title="Against")
+    ]
+    comment: Annotated[str | None, Field(title="Comment")]
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    decided_at: Annotated[AwareDatetime | None, Field(title="Decided At")]
+    decided_by: Annotated[
+        str | None, Field(description="the coordinating body that decided", title="Decided By")
+    ]
+    decided_by_person: PersonRef | None
+    due_at: Annotated[
+        AwareDatetime,
+        Field(description="when the current coordinator's time to decide ends", title="Due At"),
+    ]
+    grounds: Annotated[Literal["rejected", "narrowed"], Field(title="Grounds")]
+    id: Annotated[str, Field(title="Id")]
+    narrowing: Annotated[dict[str, Any] | None, Field(title="Narrowing")]
+    reason: Annotated[str, Field(title="Reason")]
+    route: Annotated[
+        list[CoordinatorOut],
+        Field(description="who coordinates, in order (申请协调流程)", title="Route"),
+    ]
+    status: Annotated[Literal["pending", "upheld", "overturned"], Field(title="Status")]
+
+
 class CdoEvaluationRow(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
     )
+    appeals_overturned: Annotated[
+        int,
+        Field(
+            description="appeals it decided by overturning the refusal", title="Appeals Overturned"
+        ),
+    ]
+    appeals_received: Annotated[
+        int,
+        Field(
+            description="appeals (申请协调) that came to it to coordinate", title="Appeals Received"
+        ),
+    ]
+    appeals_upheld: Annotated[
+        int,
+        Field(description="appeals it decided by upholding the refusal", title="Appeals Upheld"),
+    ]
     appointment_id: Annotated[
         str | None,
         Field(
@@ -1193,6 +1379,22 @@ class CdoEvaluationRow(BaseModel):
     organisation_id: Annotated[str, Field(title="Organisation Id")]
     organisation_name: Annotated[str, Field(title="Organisation Name")]
     person_name: Annotated[str | None, Field(title="Person Name")]
+    problem_answer_seconds_median: Annotated[
+        int | None,
+        Field(
+            description="nearest-rank median of the seconds from filing to answer of those answered",
+            title="Problem Answer Seconds Median",
+        ),
+    ]
+    problems_answered: Annotated[
+        int, Field(description="problem reports the body answered", title="Problems Answered")
+    ]
+    problems_filed: Annotated[
+        int, Field(description="problem reports (问题反映) the body filed", title="Problems Filed")
+    ]
+    problems_naming: Annotated[
+        int, Field(description="problem reports filed that name the body", title="Problems Naming")
+    ]
     rejected: Annotated[int, Field(title="Rejected")]
     requests_routed: Annotated[int, Field(title="Requests Routed")]
     sla_breaches: Annotated[int, Field(title="Sla Breaches")]
@@ -1219,7 +1421,7 @@ class ChannelList(BaseModel):
     items: Annotated[list[ChannelOut], Field(title="Items")]
 
 
-class Fields(RootModel[list[DatasetField]]):
+class Fields1(RootModel[list[DatasetField]]):
     root: Annotated[list[DatasetField], Field(max_length=200, min_length=1, title="Fields")]
 
 
@@ -1228,7 +1430,7 @@ class DatasetChange(BaseModel):
         extra="ignore",
     )
     description: Annotated[Description | None, Field(title="Description")] = None
-    fields: Annotated[Fields | None, Field(title="Fields")] = None
+    fields: Annotated[Fields1 | None, Field(title="Fields")] = None
     grade: Literal["general", "important", "core"] | None = None
     name: Annotated[Name | None, Field(title="Name")] = None
     name_en: Annotated[NameEn | None, Field(title="Name En")] = None
@@ -1349,7 +1551,7 @@ class DecisionIn(BaseModel):
         ),
     ]
     fields: Annotated[
-        Fields1 | None,
+        Fields2 | None,
         Field(description="approve only these (a subset of those asked)", title="Fields"),
     ] = None
     period: Annotated[PeriodIn | None, Field(description="approve a shorter period only")] = None
@@ -1384,6 +1586,14 @@ class PageDatasetOut(BaseModel):
         extra="ignore",
     )
     items: Annotated[list[DatasetOut], Field(title="Items")]
+    next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+
+
+class PageProblemOut(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    items: Annotated[list[ProblemOut], Field(title="Items")]
     next_cursor: Annotated[str | None, Field(title="Next Cursor")]
 
 
@@ -1479,6 +1689,9 @@ class RequestOut(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
     )
+    appeal: Annotated[
+        AppealOut | None, Field(description="the requester's appeal (申请协调), once there is one")
+    ] = None
     created_at: Annotated[AwareDatetime, Field(title="Created At")]
     current_step: Annotated[int | None, Field(title="Current Step")]
     dataset_id: Annotated[

@@ -7,6 +7,23 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
+class AppealDetail(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+    )
+    against: Annotated[
+        list[str], Field(description="the bodies whose refusal is appealed", title="Against")
+    ]
+    appeal_id: Annotated[str, Field(title="Appeal Id")]
+    granted_fields: Annotated[
+        list[str], Field(description="what the appealed decision granted", title="Granted Fields")
+    ]
+    grounds: Annotated[Literal["rejected", "narrowed"], Field(title="Grounds")]
+    reason: Annotated[
+        str, Field(description="the requester's reason for appealing", title="Reason")
+    ]
+
+
 class FieldOut(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
@@ -129,6 +146,10 @@ class ApprovalTask(BaseModel):
         extra="ignore",
     )
     acting_for: Annotated[str | None, Field(title="Acting For")]
+    appeal: Annotated[
+        AppealDetail | None,
+        Field(description="for `appeal.*` tasks: the appeal the approver coordinates (申请协调)"),
+    ] = None
     approver_id: Annotated[str, Field(title="Approver Id")]
     console_url: Annotated[
         str | None,
@@ -164,7 +185,13 @@ class ApprovalTask(BaseModel):
     route: Annotated[list[RouteStep], Field(title="Route")]
     step: Annotated[int, Field(title="Step")]
     task: Annotated[
-        Literal["approval.requested", "approval.escalated", "approval.reminder"],
+        Literal[
+            "approval.requested",
+            "approval.escalated",
+            "approval.reminder",
+            "appeal.requested",
+            "appeal.escalated",
+        ],
         Field(title="Task"),
     ]
     trace_id: Annotated[str, Field(title="Trace Id")]

@@ -37,6 +37,9 @@ class RequestEvent(BaseModel):
             "vetoed",
             "cancelled",
             "expired",
+            "appealed",
+            "appeal_escalated",
+            "appeal_decided",
         ],
         Field(title="RequestEventName"),
     ]
