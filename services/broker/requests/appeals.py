@@ -100,6 +100,8 @@ async def file_appeal(
             deadline=deadline.isoformat(),
         )
     against = _refused_by(await repository.decisions_of(session, [request.id]), grounds)
+    if not against:  # no body's decision to appeal (only decisions reject or narrow)
+        raise NotAppealable("没有可申请协调的审批决定 / no decision to appeal")
     directory = await directory_repository.current_view(session, now)
     try:
         coordinator = appeal_coordinator(

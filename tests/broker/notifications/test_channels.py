@@ -74,6 +74,11 @@ async def test_a_wecom_robot_is_registered_without_its_key_ever_answered(
         "approval.reminder",
         "approval.escalated",
         "request.decided",
+        "problem.reported",
+        "problem.answered",
+        "appeal.requested",
+        "appeal.escalated",
+        "appeal.decided",
     ]
     assert KEY not in created.text
 

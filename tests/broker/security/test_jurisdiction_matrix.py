@@ -29,7 +29,13 @@ from core.models.catalog import Dataset
 from core.models.directory import Appointment, Delegation, Organisation
 from core.models.evaluation import EvaluationScore
 from core.models.grants import Grant
-from core.models.requests import Clarification, DataRequest, Decision, StepApprover
+from core.models.requests import (
+    AppealCoordinator,
+    Clarification,
+    DataRequest,
+    Decision,
+    StepApprover,
+)
 from testing.audit import audit_mark, audited_since
 from testing.clients import Sessions, TokenFactory, bearer
 from testing.organisations import fresh_body, fresh_dataset, window
@@ -74,6 +80,15 @@ WRITES: dict[tuple[str, str], str] = {
     ("POST", "/v1/requests/{request_id}/clarifications"): APPROVER,
     ("POST", "/v1/requests/{request_id}/cancel"): REQUESTER,
     ("POST", "/v1/requests/{request_id}/clarifications/answer"): REQUESTER,
+    ("POST", "/v1/requests/{request_id}/appeal"): REQUESTER,
+    # only the appeal's coordinator: like a step's approver, whoever else calls gets 404
+    ("POST", "/v1/requests/{request_id}/appeal/decision"): APPROVER,
+    # a problem report is the caller's own: naming bodies and requests changes nothing of theirs
+    # (what may be named: tests/broker/problems)
+    ("POST", "/v1/reports/problems"): OWN_ONLY,
+    # only the provincial bureau answers, what was filed with it (reporter 403, others 404:
+    # tests/broker/problems); no body is named
+    ("POST", "/v1/reports/problems/{problem_id}/answer"): OWN_ONLY,
     ("POST", "/v1/requests"): OWN_ONLY,
     ("PUT", "/v1/webhooks/endpoint"): OWN_ONLY,
     ("POST", "/v1/webhooks/endpoint/rotate-secret"): OWN_ONLY,
@@ -227,7 +242,7 @@ def _expected(family: str, kind: str, relation: str, route: tuple[str, str]) -> 
         return (201 if route[0] == "POST" and route[1].count("/") == 2 else 200) if allowed else 403
     if family == GRANT:
         return 200 if allowed else 404
-    ok = 201 if route[1].endswith("/clarifications") else 200
+    ok = 201 if route[1].endswith(("/clarifications", "/appeal")) else 200
     return ok if relation == "own" else 404
 
 
@@ -476,6 +491,59 @@ async def _(case: Case, *args: Any) -> Call:
 async def _(case: Case, *args: Any) -> Call:
     request_id = await _request_about(case, *args[:3], target_is="requester", clarifying=True)
     return "POST", f"/v1/requests/{request_id}/clarifications/answer", {"answer": "仅限审核"}
+
+
+async def _rejected_about(
+    case: Case, sessionmaker: Sessions, client: httpx.AsyncClient, token_for: TokenFactory
+) -> str:
+    """A request the target filed (as `_request_about` makes one) that gz-rsj rejected."""
+    request_id = await _request_about(case, sessionmaker, client, token_for, target_is="requester")
+    rejected = await client.post(
+        f"/v1/requests/{request_id}/decision",
+        headers=bearer(await token_for("gz-rsj", "approvals:decide")),
+        json={"decision": "reject", "comment": "用途不明确"},
+    )
+    assert rejected.status_code == 200, rejected.text
+    return request_id
+
+
+@prepares("POST", "/v1/requests/{request_id}/appeal")
+async def _(case: Case, *args: Any) -> Call:
+    request_id = await _rejected_about(case, *args[:3])
+    return "POST", f"/v1/requests/{request_id}/appeal", {"reason": "请求协调"}
+
+
+@prepares("POST", "/v1/requests/{request_id}/appeal/decision")
+async def _(case: Case, sessionmaker: Sessions, client: httpx.AsyncClient, *args: Any) -> Call:
+    """gz-gaj's rejected request, appealed, with the target put in as its coordinator."""
+    token_for = args[0]
+    filed = await client.post(
+        "/v1/requests",
+        headers=bearer(await token_for("gz-gaj", "requests:submit")),
+        json=request_body("gz-rsj-talent-green-card", ["card_number"]),
+    )
+    request_id = str(filed.json()["id"])
+    rejected = await client.post(
+        f"/v1/requests/{request_id}/decision",
+        headers=bearer(await token_for("gz-rsj", "approvals:decide")),
+        json={"decision": "reject", "comment": "用途不明确"},
+    )
+    assert rejected.status_code == 200, rejected.text
+    appealed = await client.post(
+        f"/v1/requests/{request_id}/appeal",
+        headers=bearer(await token_for("gz-gaj", "requests:submit")),
+        json={"reason": "请求协调"},
+    )
+    assert appealed.status_code == 201, appealed.text
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(AppealCoordinator)
+            .where(AppealCoordinator.request_id == request_id)
+            .values(organisation_id=case.target)
+        )
+    case.request_id = request_id
+    body = {"decision": "overturn", "comment": "同意共享"}
+    return "POST", f"/v1/requests/{request_id}/appeal/decision", body
 
 
 def test_every_varied_route_has_a_preparation() -> None:
