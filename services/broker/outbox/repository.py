@@ -73,9 +73,10 @@ async def backlog(session: AsyncSession, *, now: datetime | None = None) -> tupl
     return int(count), max(0.0, ((now or utcnow()) - oldest).total_seconds())
 
 
-async def events_about(session: AsyncSession, subject: str) -> Sequence[OutboxEvent]:
-    """Every event recorded about `subject` (a request), in the order recorded."""
-    query = select(OutboxEvent).where(OutboxEvent.subject == subject).order_by(OutboxEvent.id)
+async def events_about(session: AsyncSession, subjects: Collection[str]) -> Sequence[OutboxEvent]:
+    """Every event recorded about `subjects` (a request, and the problem reports naming it), in
+    the order recorded."""
+    query = select(OutboxEvent).where(OutboxEvent.subject.in_(subjects)).order_by(OutboxEvent.id)
     return (await session.scalars(query)).all()
 
 

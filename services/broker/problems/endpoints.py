@@ -63,12 +63,17 @@ async def file_problem(
     return _out(report)
 
 
-@router.get("", summary="Problem reports your organisation filed or must answer")
+@router.get(
+    "",
+    summary="Problem reports your organisation filed, must answer, or is named in",
+    description="`role`: `reporter` (filed), `answerer` (the provincial bureau's queue) or "
+    "`named` (reports about your organisation); none: all three.",
+)
 async def list_problems(
     session: SessionDep,
     caller: Reader,
     status: Literal["open", "answered"] | None = None,
-    role: Literal["reporter", "answerer"] | None = None,
+    role: Literal["reporter", "answerer", "named"] | None = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> Page[ProblemOut]:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
 from broker.audit.actor import Actor
+from broker.calendar.deadlines import CHINA
 from broker.kit.problems import InvalidField
 from broker.problems import repository
 from broker.problems.exceptions import (
@@ -38,7 +39,10 @@ async def file_problem(
 ) -> ProblemReport:
     bureau = await repository.provincial_bureau(session)
     if bureau is None:
-        raise NoProvincialBureau("目录中没有省政务服务数据管理局，问题反映无处受理")
+        raise NoProvincialBureau(
+            "the directory has no provincial data bureau to receive the report",
+            detail_zh="目录中没有省政务服务数据管理局，问题反映无处受理",
+        )
     await _check_concerns(session, reporter, body.concerns, now)
     report = ProblemReport(
         id=new_id("prb"),
@@ -53,7 +57,7 @@ async def file_problem(
         status="open",
         created_at=now,
     )
-    session.add(report)
+    await repository.add(session, report)
     await session.flush()
     await audit.record(
         session,
@@ -78,17 +82,24 @@ async def answer_problem(
     now: datetime,
     links: Links,
 ) -> ProblemReport:
-    report = await repository.lock(session, problem_id)
     own = answerer.organisation
-    if report is None or own not in (report.reporter_id, report.addressed_to):
+    if await repository.visible(session, problem_id, own) is None:
         raise ProblemNotFound(problem_id)
+    report = await repository.lock(session, problem_id)
+    assert report is not None  # reports are never deleted
     if own != report.addressed_to:
         raise NotTheAnsweringBureau(
-            f"问题反映由{report.addressed_to}（省政务服务数据管理局）答复，反映单位不能自行答复"
+            f"'{report.addressed_to}' (the provincial data bureau) answers this report, not "
+            f"'{own}'",
+            detail_zh="问题反映由省政务服务数据管理局答复，反映单位和涉及单位不能答复",
+            addressed_to=report.addressed_to,
         )
     if report.status == "answered":
+        assert report.answered_at is not None
         raise ProblemAlreadyAnswered(
-            f"该问题反映已于{report.answered_at:%Y-%m-%d %H:%M} UTC答复，不能再次答复",
+            f"the report was answered at {report.answered_at.isoformat()}; it is answered once",
+            detail_zh=f"该问题反映已于{report.answered_at.astimezone(CHINA):%Y-%m-%d %H:%M}"
+            "（北京时间）答复，不能再次答复",
             problem_id=report.id,
         )
     report.status = "answered"

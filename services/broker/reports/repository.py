@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models.directory import Appointment, Organisation
 from core.models.grants import Grant
-from core.models.problems import ProblemReport
+from core.models.problems import ProblemNamedOrganisation, ProblemReport
 from core.models.requests import (
     Appeal,
     AppealCoordinator,
@@ -233,45 +233,18 @@ async def problem_answer_seconds(session: AsyncSession, f: ReportFilter) -> dict
 
 
 async def problems_naming(session: AsyncSession, f: ReportFilter) -> dict[Key, int]:
-    """Problem reports filed in the window that name the body. The names are a JSON list, so
-    the report-to-body step (and, per CDO, the appointment then in force) is done here."""
-    reports = (
-        await session.execute(
-            select(ProblemReport.created_at, ProblemReport.concerned_organisations).where(
-                _during(ProblemReport.created_at, f)
-            )
-        )
-    ).all()
-    named = {org_id for _, orgs in reports for org_id in orgs}
-    if not named:
-        return {}
-    query = select(Organisation.id).where(Organisation.id.in_(named))
-    if f.level is not None:
-        query = query.where(Organisation.level == f.level)
-    wanted = set(await session.scalars(query))
-    terms: list[Appointment] = []
-    if f.per_cdo and wanted:
-        terms = list(
-            await session.scalars(
-                select(Appointment).where(Appointment.organisation_id.in_(wanted))
-            )
-        )
-    counts: dict[Key, int] = defaultdict(int)
-    for moment, orgs in reports:
-        for org_id in set(orgs) & wanted:
-            counts[(org_id, _term_at(terms, org_id, moment) if f.per_cdo else None)] += 1
-    return counts
-
-
-def _term_at(terms: Sequence[Appointment], org_id: str, moment: datetime) -> str | None:
-    for term in terms:
-        if (
-            term.organisation_id == org_id
-            and term.starts_at <= moment
-            and (term.ends_at is None or term.ends_at > moment)
-        ):
-            return term.id
-    return None
+    """Problem reports filed in the window that name the body."""
+    org_id = ProblemNamedOrganisation.organisation_id
+    moment = ProblemNamedOrganisation.reported_at
+    key, group = _keyed(f, org_id, Appointment.id)
+    stmt = (
+        select(*key, func.count())
+        .select_from(ProblemNamedOrganisation)
+        .outerjoin(Appointment, _cdo_at(org_id, moment))
+        .where(_during(moment, f), _at_level(org_id, f))
+        .group_by(*group)
+    )
+    return {k: v[0] for k, v in (await _counts(session, stmt)).items()}
 
 
 @dataclass(frozen=True)

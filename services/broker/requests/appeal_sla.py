@@ -1,7 +1,8 @@
 """Overdue appeals climb as overdue steps do: when the coordinator lets the decision deadline
-lapse, the appeal passes to the next body up the policy's appeal chain (never the requester,
-never a body that refused), which gets its own deadline; at the top the lapse is recorded and
-the deadline moves, so the appeal waits where it is."""
+lapse, the appeal passes to the next body up the policy's appeal chain for the level of the
+body that refused (never the requester, never a body that refused), which gets its own
+deadline; at the top the lapse is recorded and the deadline moves, so the appeal waits where
+it is."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from broker.directory import repository as directory_repository
 from broker.requests import appeal_tasks, publish, repository
 from broker.requests.appeals import appeal_deadline
 from broker.requests.links import Links
-from broker.routing.appeal import next_coordinator
+from broker.routing.appeal import appeal_chain, next_coordinator
 from broker.routing.policy import Policy
 from core.events import RequestEventName
 from core.ids import new_id
@@ -33,7 +34,11 @@ async def escalate_one_appeal(
     assert seat is not None
     directory = await directory_repository.current_view(session, now)
     target = next_coordinator(
-        seat.organisation_id, appeal.against, request.requester_id, directory, policy.appeal.chain
+        seat.organisation_id,
+        appeal.against,
+        request.requester_id,
+        directory,
+        appeal_chain(appeal.against, directory, policy.appeal),
     )
     appeal.escalations += 1
     appeal.due_at = appeal_deadline(now, policy.appeal.decision_working_days)

@@ -36,7 +36,7 @@ from broker.requests.lifecycle import (
 from broker.requests.links import Links
 from broker.requests.minimisation import require_minimisation_reason
 from broker.requests.progress import Route, approve_request, close_request, load_route, start_step
-from broker.requests.schemas import DecisionIn
+from broker.requests.schemas import DecisionIn, PeriodIn, narrowing_record
 from broker.requests.separation import refuse_the_filer
 from broker.requests.signing import sign_decision
 from broker.requests.step_clock import working_clock_seconds
@@ -53,12 +53,21 @@ def _same_decision(existing: Decision, body: DecisionIn) -> bool:
 
 
 def _narrowing(body: DecisionIn) -> dict[str, object] | None:
-    if body.fields is None and body.period is None:
-        return None
-    return {
-        "fields": sorted(body.fields) if body.fields is not None else None,
-        "period": body.period.model_dump(mode="json") if body.period else None,
-    }
+    return narrowing_record(body.fields, body.period)
+
+
+def narrowed_to(granted: Grantable, fields: list[str] | None, period: PeriodIn | None) -> Grantable:
+    """`granted` narrowed to the decision's fields and period; widening it is refused (422
+    naming the field)."""
+    try:
+        return narrow(
+            granted,
+            fields=fields,
+            start=period.start if period else None,
+            end=period.end if period else None,
+        )
+    except Widening as exc:
+        raise InvalidDecision(str(exc), field=exc.field) from exc
 
 
 def _earlier_decision(route: Route, acting: Acting) -> Decision | None:
@@ -125,15 +134,7 @@ async def decide(
         )
     granted = Grantable(tuple(request.granted_fields), request.granted_start, request.granted_end)
     if body.decision == "approve":
-        try:
-            granted = narrow(
-                granted,
-                fields=body.fields,
-                start=body.period.start if body.period else None,
-                end=body.period.end if body.period else None,
-            )
-        except Widening as exc:
-            raise InvalidDecision(str(exc), field=exc.field) from exc
+        granted = narrowed_to(granted, body.fields, body.period)
         await require_minimisation_reason(session, request, granted.fields, body)
 
     decision = await _record_decision(

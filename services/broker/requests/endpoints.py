@@ -14,7 +14,7 @@ from broker.kit.tracing import current_trace
 from broker.oauth.dependencies import KeyRingDep
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
-from broker.requests import appeals, clarifications, decisions, repository, views
+from broker.requests import appeal_decisions, appeals, clarifications, decisions, repository, views
 from broker.requests.access import acting_for
 from broker.requests.dependencies import LinksDep, PolicyDep
 from broker.requests.exceptions import RequestNotFound
@@ -274,7 +274,7 @@ async def decide_appeal(
     settings: SettingsDep,
 ) -> RequestOut:
     now = utcnow()
-    request = await appeals.decide_appeal(
+    request = await appeal_decisions.decide_appeal(
         session,
         request_id=request_id,
         acting=await acting_for(session, caller.actor, now),

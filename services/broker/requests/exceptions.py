@@ -94,31 +94,42 @@ class MinimisationReasonRequired(Problem):
 
 class AppealConflict(Conflict):
     slug = "appeal-conflict"
-    title = "已申请过协调 / The request was already appealed"
+    title = "The request was already appealed"
+    title_zh = "已申请过协调"
 
 
 class NotAppealable(Conflict):
     slug = "not-appealable"
-    title = "不可申请协调 / Only a rejection or a narrowed approval may be appealed"
+    title = "Only a rejection or a narrowed approval may be appealed"
+    title_zh = "不可申请协调"
 
 
 class AppealTooLate(Conflict):
     slug = "appeal-deadline-passed"
-    title = "申请协调期限已过 / The deadline for an appeal has passed"
+    title = "The deadline for an appeal has passed"
+    title_zh = "申请协调期限已过"
 
 
 class AppealClosed(Conflict):
     slug = "appeal-closed"
-    title = "申请协调已办结 / The appeal was already decided"
+    title = "The appeal was already decided"
+    title_zh = "申请协调已办结"
+
+
+class NotTheAppellant(NotTheRequester):
+    title = "Only the requesting body may appeal"
+    title_zh = "只有申请单位可以申请协调"
 
 
 class NotTheCoordinator(Problem):
     status = 403
     slug = "not-the-coordinator"
-    title = "非协调单位 / Another CDO coordinates this appeal"
+    title = "Another CDO coordinates this appeal"
+    title_zh = "非协调单位"
 
 
 class RefuserCannotCoordinate(Problem):
     status = 403
     slug = "refuser-cannot-coordinate"
-    title = "作出原决定的单位不得协调 / The body that refused never decides the appeal"
+    title = "The body that refused never decides the appeal"
+    title_zh = "作出原决定的单位不得协调"

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models.directory import Appointment, Delegation, Organisation, OrgKind
 from core.models.grants import Grant
+from core.models.problems import ProblemNamedRequest
 from core.models.requests import (
     Appeal,
     AppealCoordinator,
@@ -315,6 +316,14 @@ async def requests_without_cdo(
     )
     if organisation_id is not None:
         query = query.where(StepApprover.organisation_id == organisation_id)
+    return list(await session.scalars(query))
+
+
+async def problems_naming(session: AsyncSession, request_id: str) -> list[str]:
+    """The problem reports (问题反映) that name the request."""
+    query = select(ProblemNamedRequest.problem_id).where(
+        ProblemNamedRequest.request_id == request_id
+    )
     return list(await session.scalars(query))
 
 

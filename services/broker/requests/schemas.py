@@ -290,9 +290,14 @@ class AppealDecisionIn(BaseModel):
         return self
 
     def narrowing(self) -> dict[str, object] | None:
-        if self.fields is None and self.period is None:
-            return None
-        return {
-            "fields": sorted(self.fields) if self.fields is not None else None,
-            "period": self.period.model_dump(mode="json") if self.period else None,
-        }
+        return narrowing_record(self.fields, self.period)
+
+
+def narrowing_record(fields: list[str] | None, period: PeriodIn | None) -> dict[str, object] | None:
+    """How a decision narrowed what it grants, as recorded (and compared for a repeat)."""
+    if fields is None and period is None:
+        return None
+    return {
+        "fields": sorted(fields) if fields is not None else None,
+        "period": period.model_dump(mode="json") if period else None,
+    }

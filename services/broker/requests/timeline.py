@@ -1,6 +1,7 @@
-"""A request's timeline for operators: every event in order, with its actor, step, deadline and
-trace context, and every webhook sent about it with each attempt, so where a request is stuck
-(and who holds it) shows at a glance, and its trace can be opened."""
+"""A request's timeline for operators: every event in order (its appeal's, and those of the
+problem reports that name it, included), with its actor, step, deadline and trace context, and
+every webhook sent about it with each attempt, so where a request is stuck (and who holds it)
+shows at a glance, and its trace can be opened."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.outbox import repository as outbox
+from broker.requests import repository
 from broker.webhooks import repository as webhooks
 from core.models.requests import DataRequest
 
@@ -90,7 +92,8 @@ async def timeline_of(
     session: AsyncSession, request: DataRequest, trace_ui_url: str | None = None
 ) -> Timeline:
     """`trace_ui_url`: the TRACE_UI_URL template each trace id is linked with."""
-    events = await outbox.events_about(session, request.id)
+    reports = await repository.problems_naming(session, request.id)
+    events = await outbox.events_about(session, [request.id, *reports])
     deliveries = await webhooks.deliveries_about(session, request.id)
     attempts = await webhooks.attempts_of(session, [d.id for d in deliveries])
     return Timeline(

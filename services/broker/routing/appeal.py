@@ -3,7 +3,8 @@ broker's calendar: requests/appeals.py).
 
 The seed makes the CDO the one who coordinates (统筹协调) and resolves the major problems of data
 sharing: a refusal is taken up the hierarchy, never back to whoever refused. The coordinator of
-an appeal against a body's refusal is the first body up the policy's `appeal.chain` from it: a
+an appeal against a body's refusal is the first body up the policy's appeal chain for the
+refusing body's level (`appeal.levels`, else `appeal.chain`) from it: a
 department's own government's CDO (the provider's government CDO), then that government's data
 bureau (where the refusal was the government's own, or crossed to its level), then the bureaus
 of the governments above, ending at the provincial bureau. Never the requester, never any body
@@ -17,6 +18,14 @@ from collections.abc import Collection, Sequence
 
 from broker.routing.model import DirectoryView, NoIndependentApprover
 from broker.routing.plan import escalation_target
+from broker.routing.policy import AppealPolicy
+
+
+def appeal_chain(
+    refused_by: Collection[str], directory: DirectoryView, policy: AppealPolicy
+) -> tuple[str, ...]:
+    """The chain the policy gives for the level of the (first) body that refused."""
+    return policy.chain_for(directory.organisation(next(iter(refused_by))).level)
 
 
 def appeal_coordinator(

@@ -131,6 +131,12 @@ class AppealPolicy:
     deadline_working_days: int = 10
     decision_working_days: int = 5
     chain: tuple[str, ...] = ("department", "government", "data_bureau")
+    # (level, chain) by the level of the body that refused; a level not named climbs `chain`.
+    levels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def chain_for(self, level: str) -> tuple[str, ...]:
+        """The kinds of body an appeal against a refusal at `level` climbs through."""
+        return dict(self.levels).get(level, self.chain)
 
 
 @dataclass(frozen=True)
@@ -222,6 +228,7 @@ def _appeal(raw: dict[str, Any]) -> AppealPolicy:
         deadline_working_days=raw.get("deadline_working_days", default.deadline_working_days),
         decision_working_days=raw.get("decision_working_days", default.decision_working_days),
         chain=tuple(raw.get("chain", default.chain)),
+        levels=tuple((level, tuple(chain)) for level, chain in raw.get("levels", {}).items()),
     )
 
 

@@ -10,7 +10,7 @@ from core.models.notifications import NotificationChannel
 from core.models.oauth import AuthorizationCode, OAuthClient, RefreshToken
 from core.models.outbox import OutboxEvent
 from core.models.people import Person, PersonSession
-from core.models.problems import ProblemReport
+from core.models.problems import ProblemNamedOrganisation, ProblemNamedRequest, ProblemReport
 from core.models.requests import (
     Appeal,
     AppealCoordinator,
@@ -45,6 +45,8 @@ __all__ = [
     "OutboxEvent",
     "Person",
     "PersonSession",
+    "ProblemNamedOrganisation",
+    "ProblemNamedRequest",
     "ProblemReport",
     "RefreshToken",
     "RequestStep",

@@ -35,3 +35,26 @@ class ProblemReport(Base):
     answered_by_person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProblemNamedOrganisation(Base):
+    """A body a report names, one row each: who may read the report and is told of it, and the
+    evaluation's count of reports naming a body, found by index (the report's JSON list keeps
+    the order the reporter gave)."""
+
+    __tablename__ = "problem_named_organisations"
+    __table_args__ = (Index("ix_problem_named_organisations_org", "organisation_id", "problem_id"),)
+
+    problem_id: Mapped[str] = mapped_column(ForeignKey("problem_reports.id"), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProblemNamedRequest(Base):
+    """A request a report names, one row each: the request's timeline shows the report."""
+
+    __tablename__ = "problem_named_requests"
+    __table_args__ = (Index("ix_problem_named_requests_request", "request_id", "problem_id"),)
+
+    problem_id: Mapped[str] = mapped_column(ForeignKey("problem_reports.id"), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), primary_key=True)

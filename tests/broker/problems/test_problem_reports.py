@@ -75,6 +75,17 @@ async def test_a_report_reaches_the_provincial_bureau_and_is_answered_once(
     ).status_code == 404
     listed = await client.get("/v1/reports/problems", headers=stranger)
     assert report["id"] not in {p["id"] for p in listed.json()["items"]}
+    # the body named is told of the report, so it may read it, but it does not answer it
+    named = await _as(token_for, "gz-rsj")
+    seen_by_named = await client.get(f"/v1/reports/problems/{report['id']}", headers=named)
+    assert seen_by_named.status_code == 200
+    told = await client.get("/v1/reports/problems", headers=named, params={"role": "named"})
+    assert report["id"] in {p["id"] for p in told.json()["items"]}
+    by_named = await client.post(
+        f"/v1/reports/problems/{report['id']}/answer", headers=named, json={"resolution": "已办"}
+    )
+    assert by_named.status_code == 403
+    assert by_named.json()["title"] == "问题反映由省政务服务数据管理局答复"
 
     not_bureau = await client.post(
         f"/v1/reports/problems/{report['id']}/answer",
@@ -108,6 +119,10 @@ async def test_a_report_reaches_the_provincial_bureau_and_is_answered_once(
     assert again.json()["type"].endswith("/problem-already-answered")
     seen = await client.get(f"/v1/reports/problems/{report['id']}", headers=headers)
     assert seen.json()["resolution"] == resolution
+    # the request's timeline shows the report that names it, and its answer
+    timeline = await client.get(f"/v1/requests/{request_id}/timeline", headers=headers)
+    types = [e["type"] for e in timeline.json()["events"]]
+    assert types[-2:] == ["problem.reported", "problem.answered"]
 
     async with sessionmaker() as session:
         audited = (

@@ -136,6 +136,16 @@ async def test_a_provincial_refusal_goes_to_the_provincial_government_which_over
     assert task.data["appeal"]["against"] == ["gd-gat"]
     assert task.data["decision_url"].endswith(f"/v1/requests/{request['id']}/appeal/decision")
     assert audited == ["appeal.filed", "appeal.decided"]
+    timeline = await client.get(
+        f"/v1/requests/{request['id']}/timeline", headers=await as_org("gz-rsj")
+    )
+    shown = [e["type"] for e in timeline.json()["events"]]
+    assert shown[-4:] == [
+        "request.appealed",
+        "approval.appeal_requested",
+        "grant.issued",
+        "request.appeal_decided",
+    ]
 
 
 async def test_appeals_refused_in_words(
@@ -144,7 +154,15 @@ async def test_appeals_refused_in_words(
     request = await _refused(client, as_org)
     by_provider = await _appeal(client, await as_org("gd-gat"), request["id"])
     assert by_provider.status_code == 403
-    assert "只有申请单位可以申请协调" in by_provider.json()["detail"]
+    assert by_provider.json()["title"] == "只有申请单位可以申请协调"
+    assert "只有提出申请的单位" in by_provider.json()["detail"]
+    in_english = await client.post(
+        f"/v1/requests/{request['id']}/appeal",
+        headers={**await as_org("gd-gat"), "Accept-Language": "en"},
+        json={"reason": "我们也想申请协调"},
+    )
+    assert in_english.json()["title"] == "Only the requesting body may appeal"
+    assert in_english.headers["content-language"] == "en"
     by_stranger = await _appeal(client, await as_org("sz-gaj"), request["id"])
     assert by_stranger.status_code == 404
 
@@ -152,6 +170,7 @@ async def test_appeals_refused_in_words(
     open_one = await _appeal(client, await as_org("gz-rsj"), pending.json()["id"])
     assert open_one.status_code == 409
     assert open_one.json()["type"].endswith("/not-appealable")
+    assert open_one.json()["detail"].startswith("申请状态为“审批中”")
 
     async with sessionmaker() as session:
         await session.execute(
@@ -163,7 +182,8 @@ async def test_appeals_refused_in_words(
     late = await _appeal(client, await as_org("gz-rsj"), request["id"])
     assert late.status_code == 409
     assert late.json()["type"].endswith("/appeal-deadline-passed")
-    assert "申请协调的期限已于" in late.json()["detail"]
+    assert "申请协调须在审批决定后10个工作日内提出，期限已于" in late.json()["detail"]
+    assert late.json()["deadline"]
     async with sessionmaker() as session:
         assert (
             await session.scalar(select(Appeal).where(Appeal.request_id == request["id"])) is None

@@ -66,9 +66,60 @@ def upgrade() -> None:
     op.create_index(
         "ix_problem_reports_addressed", "problem_reports", ["addressed_to", "id"], unique=False
     )
+    op.create_table(
+        "problem_named_organisations",
+        sa.Column("problem_id", sa.String(length=40), nullable=False),
+        sa.Column("organisation_id", sa.String(length=64), nullable=False),
+        sa.Column("reported_at", When, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["problem_id"],
+            ["problem_reports.id"],
+            name=op.f("fk_problem_named_organisations_problem_id_problem_reports"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_problem_named_organisations_organisation_id_organisations"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "problem_id", "organisation_id", name=op.f("pk_problem_named_organisations")
+        ),
+    )
+    op.create_index(
+        "ix_problem_named_organisations_org",
+        "problem_named_organisations",
+        ["organisation_id", "problem_id"],
+        unique=False,
+    )
+    op.create_table(
+        "problem_named_requests",
+        sa.Column("problem_id", sa.String(length=40), nullable=False),
+        sa.Column("request_id", sa.String(length=40), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["problem_id"],
+            ["problem_reports.id"],
+            name=op.f("fk_problem_named_requests_problem_id_problem_reports"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["requests.id"],
+            name=op.f("fk_problem_named_requests_request_id_requests"),
+        ),
+        sa.PrimaryKeyConstraint("problem_id", "request_id", name=op.f("pk_problem_named_requests")),
+    )
+    op.create_index(
+        "ix_problem_named_requests_request",
+        "problem_named_requests",
+        ["request_id", "problem_id"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_problem_named_requests_request", table_name="problem_named_requests")
+    op.drop_table("problem_named_requests")
+    op.drop_index("ix_problem_named_organisations_org", table_name="problem_named_organisations")
+    op.drop_table("problem_named_organisations")
     op.drop_index("ix_problem_reports_addressed", table_name="problem_reports")
     op.drop_index("ix_problem_reports_reporter", table_name="problem_reports")
     op.drop_table("problem_reports")
