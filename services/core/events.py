@@ -32,6 +32,8 @@ class RequestEventName(StrEnum):
     appealed = "appealed"
     # the appeal's coordinator let its deadline lapse: it passed up the appeal chain
     appeal_escalated = "appeal_escalated"
+    # the appeal's coordinator's CDO left office: it passed up the appeal chain at once
+    appeal_reassigned = "appeal_reassigned"
     appeal_decided = "appeal_decided"
 
 

@@ -26,12 +26,14 @@ async def tell_coordinator(
     *,
     now: datetime,
     links: Links,
+    lapsed: bool = False,
 ) -> None:
+    """`lapsed`: the seat's predecessor let the deadline pass (an `appeal.escalated` task, which
+    tells that one too); otherwise a new coordinator, first or after a CDO left office."""
     requester, dataset = await publish.parties(session, request)
     route = await load_route(session, request.id)
-    escalated = seat.escalated_from is not None
     name: Literal["appeal.requested", "appeal.escalated"] = (
-        "appeal.escalated" if escalated else "appeal.requested"
+        "appeal.escalated" if lapsed else "appeal.requested"
     )
     task = ApprovalTask(
         task=name,
@@ -40,7 +42,7 @@ async def tell_coordinator(
         role="appeal_coordinator",
         approver_id=seat.organisation_id,
         acting_for=None,
-        escalated_from=seat.escalated_from,
+        escalated_from=seat.escalated_from if lapsed else None,
         delegate_ids=[],
         required=1,
         kind=request.kind,  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.directory.repository import directory_snapshot
 from broker.requests import publish, repository
+from broker.requests.appeal_moves import hand_over_appeals
 from broker.requests.lifecycle import StepStatus
 from broker.requests.links import Links
 from broker.requests.progress import Route, load_route, tell_approvers
@@ -45,14 +46,18 @@ async def hand_over_steps_of(
     actor: str | None,
 ) -> int:
     """After `organisation_id`'s appointments changed: if it has no CDO in office now, its open
-    steps pass on. Returns how many approvers were replaced."""
+    steps pass on, and the appeals it coordinates pass up (requests/appeal_moves.py). Returns
+    how many approvers and coordinators were replaced."""
+    appeals = await hand_over_appeals(
+        session, now=now, policy=policy, links=links, organisation_id=organisation_id
+    )
     request_ids = await repository.requests_without_cdo(
         session, now, organisation_id=organisation_id, limit=BATCH
     )
     if not request_ids:
-        return 0
+        return appeals
     directory = (await directory_snapshot(session, now)).view  # read in this transaction
-    moved = 0
+    moved = appeals
     for request_id in request_ids:
         moved += await hand_over_request(
             session, request_id, directory=directory, policy=policy, now=now,

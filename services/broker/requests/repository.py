@@ -360,3 +360,32 @@ async def overdue_appeal(session: AsyncSession, now: datetime) -> Appeal | None:
         .limit(1)
         .with_for_update(skip_locked=True)
     )
+
+
+async def appeals_without_cdo(
+    session: AsyncSession, now: datetime, *, organisation_id: str | None = None, limit: int
+) -> Sequence[Appeal]:
+    """Pending appeals (locked, others' skipped) whose current coordinator is no data bureau and
+    has no CDO appointment in force at `now`; only `organisation_id`'s, if given."""
+    in_office = exists().where(
+        Appointment.organisation_id == AppealCoordinator.organisation_id,
+        Appointment.starts_at <= now,
+        or_(Appointment.ends_at.is_(None), Appointment.ends_at > now),
+    )
+    query = (
+        select(Appeal)
+        .join(AppealCoordinator, AppealCoordinator.appeal_id == Appeal.id)
+        .join(Organisation, Organisation.id == AppealCoordinator.organisation_id)
+        .where(
+            Appeal.status == "pending",
+            AppealCoordinator.replaced_at.is_(None),
+            Organisation.kind != OrgKind.data_bureau,
+            ~in_office,
+        )
+        .order_by(Appeal.id)
+        .limit(limit)
+        .with_for_update(of=Appeal, skip_locked=True)
+    )
+    if organisation_id is not None:
+        query = query.where(AppealCoordinator.organisation_id == organisation_id)
+    return (await session.scalars(query)).all()

@@ -28,7 +28,7 @@ from broker.directory import repository as directory_repository
 from broker.grants.service import expire_grants
 from broker.kit.tracing import link_to
 from broker.requests import publish, repository
-from broker.requests.appeal_sla import escalate_one_appeal
+from broker.requests.appeal_moves import escalate_one_appeal, hand_over_appeals
 from broker.requests.handover import hand_over_request
 from broker.requests.lifecycle import RequestStatus
 from broker.requests.links import Links
@@ -223,8 +223,9 @@ async def _hand_over(
     sessionmaker: async_sessionmaker[AsyncSession], *, policy: Policy, links: Links, now: datetime
 ) -> int:
     """Steps of bodies whose CDO appointment ended by its date pass to their stand-ins (see
-    requests/handover.py), each request in a transaction of its own. Ones with nobody to pass
-    to are looked at again next pass: rare, and the query is bounded."""
+    requests/handover.py), each request in a transaction of its own; then the appeals they
+    coordinate pass up (requests/appeal_moves.py). Ones with nobody to pass to are looked at
+    again next pass: rare, and the query is bounded."""
     async with sessionmaker() as session:
         request_ids = await repository.requests_without_cdo(session, now, limit=BATCH)
         directory = (
@@ -240,6 +241,8 @@ async def _hand_over(
                 session, request_id, directory=directory, policy=policy, now=now,
                 links=links, actor=None,
             )  # fmt: skip
+    async with sessionmaker() as session, session.begin():
+        moved += await hand_over_appeals(session, now=now, policy=policy, links=links)
     return moved
 
 

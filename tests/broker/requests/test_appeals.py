@@ -1,97 +1,61 @@
 """Appeals (申请协调), issue 16: a city department's request refused by a provincial department
 goes, on appeal, to the provincial government's CDO, who overturns it and the grant is issued; an
 appeal after the deadline, a second one, one by anyone but the requester are refused in words;
-neither the requester nor the body that refused decides it; an overdue appeal climbs."""
+neither the requester nor the body that refused decides it. (How an appeal climbs:
+test_appeal_moves.py.)"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.requests import sla
-from broker.requests.links import Links
-from broker.routing.policy import load_policy
 from core.models.audit import AuditEntry
 from core.models.outbox import OutboxEvent
 from core.models.requests import Appeal, DataRequest
+from testing.appeals import CROSS_LEVEL, appeal, decide_appeal, refused_by_province
 from testing.clients import Headers, decide, file
-from testing.settings import Settings
 from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]
-CROSS_LEVEL = ("gd-gat-population-basic", ["id_number", "name", "gender"])  # gd-gat decides
 SAME_LEVEL = ("gz-gaj-household-migration", ["id_number", "name", "migration_type"])  # gz-gaj
-
-
-async def _refused(client: httpx.AsyncClient, as_org: Headers) -> dict[str, Any]:
-    """gz-rsj's request for gd-gat's data: gz-gov endorses, gd-gat rejects."""
-    filed = await file(client, await as_org("gz-rsj"), request_body(*CROSS_LEVEL))
-    assert filed.status_code == 201, filed.text
-    request_id = filed.json()["id"]
-    endorsed = await decide(client, await as_org("gz-gov"), request_id, decision="approve")
-    assert endorsed.status_code == 200, endorsed.text
-    rejected = await decide(
-        client, await as_org("gd-gat"), request_id, decision="reject", comment="涉及个人信息"
-    )
-    assert rejected.json()["status"] == "rejected", rejected.text
-    return dict(rejected.json())
-
-
-async def _appeal(
-    client: httpx.AsyncClient, headers: dict[str, str], request_id: str
-) -> httpx.Response:
-    return await client.post(
-        f"/v1/requests/{request_id}/appeal",
-        headers=headers,
-        json={"reason": "用于人才落户审核，已采取脱敏措施，请求协调"},
-    )
-
-
-async def _decide_appeal(
-    client: httpx.AsyncClient, headers: dict[str, str], request_id: str, **body: Any
-) -> httpx.Response:
-    return await client.post(
-        f"/v1/requests/{request_id}/appeal/decision", headers=headers, json=body
-    )
 
 
 async def test_a_provincial_refusal_goes_to_the_provincial_government_which_overturns_it(
     client: httpx.AsyncClient, as_org: Headers, sessionmaker: Sessions
 ) -> None:
-    request = await _refused(client, as_org)
-    appealed = await _appeal(client, await as_org("gz-rsj"), request["id"])
+    request = await refused_by_province(client, as_org)
+    appealed = await appeal(client, await as_org("gz-rsj"), request["id"])
     assert appealed.status_code == 201, appealed.text
-    appeal = appealed.json()["appeal"]
-    assert appeal["status"] == "pending"
-    assert appeal["grounds"] == "rejected"
-    assert appeal["against"] == ["gd-gat"]
-    assert [s["organisation_id"] for s in appeal["route"]] == ["gd-gov"]
+    filed = appealed.json()["appeal"]
+    assert filed["status"] == "pending"
+    assert filed["grounds"] == "rejected"
+    assert filed["against"] == ["gd-gat"]
+    assert [s["organisation_id"] for s in filed["route"]] == ["gd-gov"]
 
     # the coordinator sees the request; neither the refuser nor the requester decides
     seen = await client.get(f"/v1/requests/{request['id']}", headers=await as_org("gd-gov"))
-    assert seen.json()["appeal"]["id"] == appeal["id"]
-    refuser = await _decide_appeal(
+    assert seen.json()["appeal"]["id"] == filed["id"]
+    refuser = await decide_appeal(
         client, await as_org("gd-gat"), request["id"], decision="uphold", comment="维持"
     )
     assert refuser.status_code == 403
     assert refuser.json()["type"].endswith("/refuser-cannot-coordinate")
-    requester = await _decide_appeal(
+    requester = await decide_appeal(
         client, await as_org("gz-rsj"), request["id"], decision="overturn", comment="同意"
     )
     assert requester.status_code == 403
     assert requester.json()["type"].endswith("/requester-cannot-decide")
-    no_reason = await _decide_appeal(
+    no_reason = await decide_appeal(
         client, await as_org("gd-gov"), request["id"], decision="overturn", comment=" "
     )
     assert no_reason.status_code == 422
 
-    overturned = await _decide_appeal(
+    overturned = await decide_appeal(
         client, await as_org("gd-gov"), request["id"],
         decision="overturn", comment="属于人才落户必需，同意共享",
     )  # fmt: skip
@@ -107,7 +71,7 @@ async def test_a_provincial_refusal_goes_to_the_provincial_government_which_over
     # the provider may not decide again, and the appeal was once
     again = await decide(client, await as_org("gd-gat"), request["id"], decision="approve")
     assert again.status_code == 409
-    second = await _appeal(client, await as_org("gz-rsj"), request["id"])
+    second = await appeal(client, await as_org("gz-rsj"), request["id"])
     assert second.status_code == 409
     assert second.json()["type"].endswith("/appeal-conflict")
     assert "只能申请协调一次" in second.json()["detail"]
@@ -151,8 +115,8 @@ async def test_a_provincial_refusal_goes_to_the_provincial_government_which_over
 async def test_appeals_refused_in_words(
     client: httpx.AsyncClient, as_org: Headers, sessionmaker: Sessions
 ) -> None:
-    request = await _refused(client, as_org)
-    by_provider = await _appeal(client, await as_org("gd-gat"), request["id"])
+    request = await refused_by_province(client, as_org)
+    by_provider = await appeal(client, await as_org("gd-gat"), request["id"])
     assert by_provider.status_code == 403
     assert by_provider.json()["title"] == "只有申请单位可以申请协调"
     assert "只有提出申请的单位" in by_provider.json()["detail"]
@@ -163,11 +127,11 @@ async def test_appeals_refused_in_words(
     )
     assert in_english.json()["title"] == "Only the requesting body may appeal"
     assert in_english.headers["content-language"] == "en"
-    by_stranger = await _appeal(client, await as_org("sz-gaj"), request["id"])
+    by_stranger = await appeal(client, await as_org("sz-gaj"), request["id"])
     assert by_stranger.status_code == 404
 
     pending = await file(client, await as_org("gz-rsj"), request_body(*CROSS_LEVEL))
-    open_one = await _appeal(client, await as_org("gz-rsj"), pending.json()["id"])
+    open_one = await appeal(client, await as_org("gz-rsj"), pending.json()["id"])
     assert open_one.status_code == 409
     assert open_one.json()["type"].endswith("/not-appealable")
     assert open_one.json()["detail"].startswith("申请状态为“审批中”")
@@ -179,7 +143,7 @@ async def test_appeals_refused_in_words(
             .values(decided_at=datetime.now(UTC) - timedelta(days=30))
         )
         await session.commit()
-    late = await _appeal(client, await as_org("gz-rsj"), request["id"])
+    late = await appeal(client, await as_org("gz-rsj"), request["id"])
     assert late.status_code == 409
     assert late.json()["type"].endswith("/appeal-deadline-passed")
     assert "申请协调须在审批决定后10个工作日内提出，期限已于" in late.json()["detail"]
@@ -199,11 +163,11 @@ async def test_a_narrowed_approval_is_appealed_and_the_coordinator_narrows_less(
         client, await as_org("gz-gaj"), request_id, decision="approve", fields=["id_number"]
     )
     assert narrowed.json()["granted_fields"] == ["id_number"]
-    appealed = await _appeal(client, await as_org("gz-rsj"), request_id)
+    appealed = await appeal(client, await as_org("gz-rsj"), request_id)
     assert appealed.status_code == 201, appealed.text
     assert appealed.json()["appeal"]["grounds"] == "narrowed"
     assert [s["organisation_id"] for s in appealed.json()["appeal"]["route"]] == ["gz-gov"]
-    wider = await _decide_appeal(
+    wider = await decide_appeal(
         client, await as_org("gz-gov"), request_id, decision="overturn",
         comment="姓名为核验所必需", fields=["id_number", "name"],
     )  # fmt: skip
@@ -214,38 +178,20 @@ async def test_a_narrowed_approval_is_appealed_and_the_coordinator_narrows_less(
     assert grant.json()["fields"] == ["id_number", "name"]
 
 
-async def test_an_upheld_appeal_changes_nothing_and_an_overdue_one_climbs(
-    client: httpx.AsyncClient, as_org: Headers, sessionmaker: Sessions, settings: Settings
-) -> None:
-    upheld_request = await _refused(client, as_org)
-    await _appeal(client, await as_org("gz-rsj"), upheld_request["id"])
-    upheld = await _decide_appeal(
+async def test_an_upheld_appeal_changes_nothing(client: httpx.AsyncClient, as_org: Headers) -> None:
+    upheld_request = await refused_by_province(client, as_org)
+    await appeal(client, await as_org("gz-rsj"), upheld_request["id"])
+    upheld = await decide_appeal(
         client, await as_org("gd-gov"), upheld_request["id"],
         decision="uphold", comment="涉及个人信息，维持原决定",
     )  # fmt: skip
     assert upheld.json()["status"] == "rejected"
     assert upheld.json()["grant_id"] is None
     assert upheld.json()["appeal"]["status"] == "upheld"
-
-    lapsing = await _refused(client, as_org)
-    await _appeal(client, await as_org("gz-rsj"), lapsing["id"])
-    async with sessionmaker() as session:
-        await session.execute(
-            update(Appeal)
-            .where(Appeal.request_id == lapsing["id"])
-            .values(due_at=datetime.now(UTC) - timedelta(minutes=1))
-        )
-        await session.commit()
-    await sla.run_once(sessionmaker, policy=load_policy(), links=Links.of(settings))
-    climbed = await client.get(f"/v1/requests/{lapsing['id']}", headers=await as_org("gz-rsj"))
-    route = climbed.json()["appeal"]["route"]
-    assert [(s["organisation_id"], s["current"]) for s in route] == [
-        ("gd-gov", False),
-        ("gd-dsb", True),
-    ]
-    assert route[1]["escalated_from"] == "gd-gov"
-    old = await _decide_appeal(
-        client, await as_org("gd-gov"), lapsing["id"], decision="uphold", comment="维持"
+    assert upheld.json()["appeal"]["comment"] == "涉及个人信息，维持原决定"
+    again = await decide_appeal(
+        client, await as_org("gd-gov"), upheld_request["id"], decision="overturn", comment="改变"
     )
-    assert old.status_code == 403
-    assert old.json()["type"].endswith("/not-the-coordinator")
+    assert again.status_code == 409
+    assert again.json()["type"].endswith("/appeal-closed")
+    assert "申请协调已办结（维持原决定）" in again.json()["detail"]

@@ -1,5 +1,5 @@
 """Decisions by people: with DECISIONS_REQUIRE_PERSON a system's client credentials decide
-nothing, and refused decisions change nothing."""
+nothing (a step nor an appeal), and refused decisions change nothing."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from fastapi import FastAPI
 
 from core.settings import Environment
+from testing.appeals import appeal, decide_appeal, refused_by_province
 from testing.apps import broker_with
 from testing.clients import Headers, decide, file
 from testing.settings import Settings
@@ -37,3 +38,21 @@ async def test_client_credentials_decisions_are_refused_when_a_person_is_require
     after = (await client.get(f"/v1/requests/{filed['id']}", headers=await as_org("gz-gaj"))).json()
     assert after["route"][0]["decisions"] == []
     assert after["status"] == "pending"
+
+
+async def test_an_appeal_is_not_decided_by_client_credentials_when_a_person_is_required(
+    app: FastAPI, settings: Settings, client: httpx.AsyncClient, as_org: Headers
+) -> None:
+    refused_request = await refused_by_province(client, as_org)
+    await appeal(client, await as_org("gz-rsj"), refused_request["id"])
+    async with broker_with(app, settings, decisions_require_person_setting=True) as strict:
+        refused = await decide_appeal(
+            strict, await as_org("gd-gov"), refused_request["id"],
+            decision="overturn", comment="同意",
+        )  # fmt: skip
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["type"].endswith("/person-required")
+    after = await client.get(
+        f"/v1/requests/{refused_request['id']}", headers=await as_org("gz-rsj")
+    )
+    assert (after.json()["status"], after.json()["appeal"]["status"]) == ("rejected", "pending")

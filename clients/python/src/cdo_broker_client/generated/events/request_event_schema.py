@@ -39,6 +39,7 @@ class RequestEvent(BaseModel):
             "expired",
             "appealed",
             "appeal_escalated",
+            "appeal_reassigned",
             "appeal_decided",
         ],
         Field(title="RequestEventName"),
