@@ -20,7 +20,7 @@ from broker.migrate import app_role_of
 from broker.seed.pilot import load_pilot, seed_pilot
 from core.db import create_engine, create_sessionmaker
 from testing.apps import BASE_URL
-from testing.clients import TokenFactory, new_client, token_from
+from testing.clients import ALL_SCOPES, Headers, TokenFactory, bearer, new_client, token_from
 from testing.database import migrated_schema
 from testing.kafka import Tail, open_tail
 from testing.organisations import first_seeded
@@ -122,6 +122,19 @@ def token_for(
         return await token_from(client, client_id, secret, scope)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def as_org(token_for: TokenFactory) -> Headers:
+    """Authorization headers for an organisation's system, one token per org per session."""
+    cache: dict[str, dict[str, str]] = {}
+
+    async def headers(org_id: str) -> dict[str, str]:
+        if org_id not in cache:
+            cache[org_id] = bearer(await token_for(org_id, ALL_SCOPES))
+        return cache[org_id]
+
+    return headers
 
 
 @pytest.fixture(scope="session")

@@ -173,6 +173,13 @@ PERSON_SESSION: set[tuple[str, str]] = {
     ("GET", "/console/requests/{request_id}"),
     ("POST", "/console/requests/new"),
     ("POST", "/console/requests/{request_id}/decision"),
+    ("POST", "/console/requests/{request_id}/appeal"),
+    ("POST", "/console/requests/{request_id}/appeal/decision"),
+    ("GET", "/console/problems"),
+    ("GET", "/console/problems/new"),
+    ("POST", "/console/problems/new"),
+    ("GET", "/console/problems/{problem_id}"),
+    ("POST", "/console/problems/{problem_id}/answer"),
     ("POST", "/console/signout"),
 }
 SIGN_IN_FORM = ("POST", "/console/signin")  # double-submit CSRF before any session exists

@@ -1,5 +1,7 @@
-"""The console's lists: 待办 (my tasks, and its self-refreshing fragment), my body's requests and
-its grants. A request's page is request_page.py, the filing form filing_form.py."""
+"""The console's lists: 待办 (my tasks, the appeals my body coordinates and the problem reports it
+answers, and its self-refreshing fragment), my body's requests and its grants. A request's page
+is request_page.py (its appeal forms appeal_forms.py), the filing form filing_form.py, problem
+reports problem_pages.py."""
 
 from __future__ import annotations
 
@@ -8,13 +10,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from broker.console import filing_form, request_page
+from broker.console import appeal_forms, filing_form, problem_pages, request_page
 from broker.console.names import dataset_names, organisation_names
 from broker.console.session import SignedInDep
-from broker.console.tasks import my_tasks
+from broker.console.tasks import MAX_TASKS, my_appeals, my_tasks
 from broker.console.web import language, render, time_left
 from broker.grants import service as grants
 from broker.kit.deps import SessionDep
+from broker.problems import repository as problems
 from broker.requests import repository, views
 from broker.requests.access import acting_for
 from core.clock import utcnow
@@ -22,6 +25,8 @@ from core.clock import utcnow
 router = APIRouter(prefix="/console", include_in_schema=False)
 router.include_router(filing_form.router)  # before /requests/{request_id}: "new" is no id
 router.include_router(request_page.router)
+router.include_router(appeal_forms.router)
+router.include_router(problem_pages.router)
 
 DECIDING_ROLES = ("cdo", "bureau_operator")
 
@@ -29,12 +34,22 @@ DECIDING_ROLES = ("cdo", "bureau_operator")
 async def _tasks_context(request: Request, session: SessionDep, me: SignedInDep) -> dict[str, Any]:
     now = utcnow()
     lang = language(request)
-    tasks = await my_tasks(session, await acting_for(session, me.actor, now), now)
+    acting = await acting_for(session, me.actor, now)
+    tasks = await my_tasks(session, acting, now)
+    appeals = await my_appeals(session, acting, now)
+    reports = await problems.list_for(
+        session, acting.own, role="answerer", status="open", after=None, limit=MAX_TASKS
+    )
+    requests = [t.request for t in tasks] + appeals
     return {
         "me": me,
         "tasks": tasks,
-        "names": await organisation_names(session, [t.request.requester_id for t in tasks], lang),
-        "datasets": await dataset_names(session, [t.request.dataset_id for t in tasks], lang),
+        "appeals": appeals,
+        "reports": sorted(reports, key=lambda r: r.created_at),
+        "names": await organisation_names(
+            session, [r.requester_id for r in requests] + [p.reporter_id for p in reports], lang
+        ),
+        "datasets": await dataset_names(session, [r.dataset_id for r in requests], lang),
         "left": lambda due: time_left(due, now, lang),
     }
 

@@ -13,11 +13,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from broker.console.coordination_side import appeal_bodies, coordination_side
 from broker.console.dates import end_of_day, last_day
 from broker.console.names import dataset_names, organisation_names
+from broker.console.refusals import Refused, in_words, status_of
 from broker.console.session import SignedInDep, refuse_without_csrf
 from broker.console.tasks import task_of
-from broker.console.texts import text
 from broker.console.web import language, render, time_left
 from broker.kit.deps import SessionDep, SettingsDep
 from broker.kit.problems import Problem
@@ -27,13 +28,14 @@ from broker.requests.access import Acting, acting_for
 from broker.requests.dependencies import LinksDep
 from broker.requests.schemas import DecisionIn, PeriodIn, RequestOut
 from broker.requests.timeline import timeline_of
+from broker.settings import BrokerSettings
 from core.clock import utcnow
 from core.models.catalog import Dataset
 
 router = APIRouter()
 
 
-async def _page(
+async def show(
     request: Request,
     session: SessionDep,
     me: SignedInDep,
@@ -52,7 +54,7 @@ async def _page(
         return render(request, "refused.html", status_code=404, message="not_found", me=me)
     described = (await views.describe(session, [found], now))[0]
     dataset = await session.get(Dataset, described.dataset_id) if described.dataset_id else None
-    orgs = [described.requester_id, described.provider_id] + [
+    orgs = [described.requester_id, described.provider_id, *appeal_bodies(described)] + [
         a.organisation_id for step in described.route for a in step.approvers
     ]
     return render(
@@ -70,6 +72,7 @@ async def _page(
         last_day=last_day,
         error=error,
         notice=notice,
+        **await coordination_side(request, found, described, acting, me.person.role, now),
     )
 
 
@@ -96,7 +99,7 @@ def _may_decide(r: RequestOut, acting: Acting, role: str) -> bool:
 async def request_view(
     request: Request, session: SessionDep, settings: SettingsDep, me: SignedInDep, request_id: str
 ) -> HTMLResponse:
-    return await _page(request, session, me, request_id, trace_ui_url=settings.trace_ui_url)
+    return await show(request, session, me, request_id, trace_ui_url=settings.trace_ui_url)
 
 
 @router.post("/requests/{request_id}/decision")
@@ -129,18 +132,25 @@ async def decide(
                 links=links, keyring=keyring,
                 require_person=True,
             )  # fmt: skip
-    except (Problem, ValidationError, _Refused) as refused:
-        await session.rollback()  # nothing refused changes anything
-        status = refused.status if isinstance(refused, Problem) else 422
-        return await _page(
-            request, session, me, request_id, trace_ui_url=settings.trace_ui_url,
-            error=_in_words(refused, request), status_code=status,
-        )  # fmt: skip
+    except (Problem, ValidationError, Refused) as refused:
+        return await refused_page(request, session, me, request_id, settings, refused)
     return RedirectResponse(f"/console/requests/{request_id}?done=1", status_code=303)
 
 
-class _Refused(Exception):
-    """A form the decision rules refuse before any service is asked (words for the reader)."""
+async def refused_page(
+    request: Request,
+    session: SessionDep,
+    me: SignedInDep,
+    request_id: str,
+    settings: BrokerSettings,
+    refused: Exception,
+) -> HTMLResponse:
+    """The request's page again, the refusal in words; what the form did is rolled back."""
+    await session.rollback()  # nothing refused changes anything
+    return await show(
+        request, session, me, request_id, trace_ui_url=settings.trace_ui_url,
+        error=in_words(refused, language(request)), status_code=status_of(refused),
+    )  # fmt: skip
 
 
 async def _decision(
@@ -154,7 +164,7 @@ async def _decision(
 ) -> DecisionIn:
     if action == "reject":
         if not comment.strip():
-            raise _Refused("reason_required")
+            raise Refused("reason_required")
         return DecisionIn(decision="reject", comment=comment)
     found = await repository.visible_request(session, request_id, acting.own, acting.org_ids)
     current = (await views.describe(session, [found], utcnow()))[0] if found else None
@@ -173,14 +183,3 @@ async def _decision(
         fields=narrowed_fields,
         period=period,
     )
-
-
-def _in_words(refused: Exception, request: Request) -> str:
-    lang = language(request)
-    if isinstance(refused, _Refused):
-        return text(str(refused), lang)
-    if isinstance(refused, Problem):
-        title = type(refused).title
-        return f"{title}: {refused.detail}"
-    assert isinstance(refused, ValidationError)
-    return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in refused.errors())

@@ -1,5 +1,7 @@
 """待办 (my tasks): the open steps my body (or a body that delegated to it) must decide, the
-nearest deadline first. The list refreshes itself (htmx polls its fragment)."""
+nearest deadline first; the appeals it coordinates (申请协调) and, for the provincial bureau,
+the problem reports it must answer (问题反映). The list refreshes itself (htmx polls its
+fragment)."""
 
 from __future__ import annotations
 
@@ -60,3 +62,9 @@ async def my_tasks(session: AsyncSession, acting: Acting, now: datetime) -> list
     described = await views.describe(session, rows, now)
     tasks = [task for r in described if (task := task_of(r, acting)) is not None]
     return sorted(tasks, key=lambda t: (t.step.due_at is None, t.step.due_at or now))
+
+
+async def my_appeals(session: AsyncSession, acting: Acting, now: datetime) -> list[RequestOut]:
+    """Requests whose appeal my body coordinates now (its own CDO: appeals are not delegated)."""
+    rows = await repository.appeals_to_coordinate(session, acting.own, limit=MAX_TASKS)
+    return await views.describe(session, rows, now)

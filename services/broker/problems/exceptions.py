@@ -1,4 +1,4 @@
-from broker.kit.problems import Conflict, NotFound, Problem
+from broker.kit.problems import Conflict, InvalidField, NotFound, Problem
 
 
 class ProblemNotFound(NotFound):
@@ -31,3 +31,13 @@ class ProblemAlreadyAnswered(Conflict):
     slug = "problem-already-answered"
     title = "The problem report is already answered"
     title_zh = "该问题反映已答复"
+
+
+class InvalidConcern(InvalidField):
+    """A body or request named that the reporter may not name: 422 naming the field."""
+
+    title_zh = "涉及的单位或申请不符合要求"
+
+    def __init__(self, field: str, reason: str, reason_zh: str) -> None:
+        super().__init__(field, reason)
+        self.detail_zh = f"{field}：{reason_zh}"

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.calendar.deadlines import CHINA
-from broker.kit.problems import InvalidField
 from broker.problems import repository
 from broker.problems.exceptions import (
+    InvalidConcern,
     NoProvincialBureau,
     NotTheAnsweringBureau,
     ProblemAlreadyAnswered,
@@ -124,18 +124,26 @@ async def _check_concerns(
     session: AsyncSession, reporter: Actor, concerns: Concerns, now: datetime
 ) -> None:
     known = await repository.existing_organisations(session, concerns.organisations)
-    _refuse_unknown("concerns.organisations", concerns.organisations, known, "目录中没有该单位")
+    _refuse_unknown(
+        "concerns.organisations", concerns.organisations, known,
+        "no such organisation in the directory", "目录中没有该单位",
+    )  # fmt: skip
     acting = await acting_for(session, reporter, now)
     seen = await requests_repository.visible_request_ids(
         session, concerns.requests, acting.own, acting.org_ids
     )
-    _refuse_unknown("concerns.requests", concerns.requests, seen, "没有贵单位可查看的该申请")
+    _refuse_unknown(
+        "concerns.requests", concerns.requests, seen,
+        "no such request visible to you", "没有贵单位可查看的该申请",
+    )  # fmt: skip
 
 
-def _refuse_unknown(field: str, ids: Sequence[str], known: set[str], reason: str) -> None:
+def _refuse_unknown(
+    field: str, ids: Sequence[str], known: set[str], reason: str, reason_zh: str
+) -> None:
     for index, item in enumerate(ids):
         if item not in known:
-            raise InvalidField(f"{field}[{index}]", f"{reason}：'{item}'")
+            raise InvalidConcern(f"{field}[{index}]", f"{reason}: '{item}'", f"{reason_zh}“{item}”")
 
 
 async def _publish(

@@ -389,3 +389,22 @@ async def appeals_without_cdo(
     if organisation_id is not None:
         query = query.where(AppealCoordinator.organisation_id == organisation_id)
     return (await session.scalars(query)).all()
+
+
+async def appeals_to_coordinate(
+    session: AsyncSession, org_id: str, *, limit: int
+) -> Sequence[DataRequest]:
+    """Requests whose pending appeal `org_id` coordinates now, the nearest deadline first."""
+    query = (
+        select(DataRequest)
+        .join(Appeal, Appeal.request_id == DataRequest.id)
+        .join(AppealCoordinator, AppealCoordinator.appeal_id == Appeal.id)
+        .where(
+            Appeal.status == "pending",
+            AppealCoordinator.organisation_id == org_id,
+            AppealCoordinator.replaced_at.is_(None),
+        )
+        .order_by(Appeal.due_at)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()

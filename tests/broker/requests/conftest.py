@@ -1,5 +1,5 @@
-"""Fixtures of the request lifecycle's tests: each organisation's system, and a check that every
-event the package's tests wrote validates against its JSON Schema."""
+"""Fixtures of the request lifecycle's tests: a check that every event the package's tests wrote
+validates against its JSON Schema."""
 
 from __future__ import annotations
 
@@ -10,21 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from core.models.outbox import OutboxEvent
-from testing.clients import ALL_SCOPES, Headers, TokenFactory, bearer
 from testing.events import validator_for
-
-
-@pytest.fixture(scope="session")
-def as_org(token_for: TokenFactory) -> Headers:
-    """Authorization headers for an organisation's system, one token per org per session."""
-    cache: dict[str, dict[str, str]] = {}
-
-    async def headers(org_id: str) -> dict[str, str]:
-        if org_id not in cache:
-            cache[org_id] = bearer(await token_for(org_id, ALL_SCOPES))
-        return cache[org_id]
-
-    return headers
 
 
 @pytest.fixture(scope="package", autouse=True)

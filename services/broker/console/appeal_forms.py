@@ -1,0 +1,112 @@
+"""The appeal's two forms on a request's page: the requester's staff appeal (申请协调) with a
+reason; the coordinating CDO upholds (维持原决定) or overturns (改变原决定), with a reason, and
+may narrow what is approved (untick fields, an earlier end date). The same services and rules as
+the API, a person required to decide; a refusal is shown in words and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from broker.console.dates import end_of_day, last_day
+from broker.console.refusals import Refused
+from broker.console.request_page import refused_page
+from broker.console.session import SignedInDep, refuse_without_csrf
+from broker.kit.deps import SessionDep, SettingsDep
+from broker.kit.problems import Problem
+from broker.requests import appeal_decisions, appeals, repository
+from broker.requests.access import Acting, acting_for
+from broker.requests.dependencies import LinksDep, PolicyDep
+from broker.requests.exceptions import RequestNotFound
+from broker.requests.schemas import AppealDecisionIn, PeriodIn
+from core.clock import utcnow
+
+router = APIRouter()
+
+
+@router.post("/requests/{request_id}/appeal")
+async def appeal(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    me: SignedInDep,
+    policy: PolicyDep,
+    links: LinksDep,
+    request_id: str,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    refuse_without_csrf(me, csrf)
+    now = utcnow()
+    try:
+        if not reason.strip():
+            raise Refused("appeal_reason_required")
+        await appeals.file_appeal(
+            session, request_id=request_id, acting=await acting_for(session, me.actor, now),
+            reason=reason, now=now, policy=policy, links=links,
+        )  # fmt: skip
+    except (Problem, ValidationError, Refused) as refused:
+        return await refused_page(request, session, me, request_id, settings, refused)
+    return RedirectResponse(f"/console/requests/{request_id}?appealed=1", status_code=303)
+
+
+@router.post("/requests/{request_id}/appeal/decision")
+async def decide_appeal(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    me: SignedInDep,
+    request_id: str,
+    decision: Annotated[str, Form(pattern="^(uphold|overturn)$")],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    comment: Annotated[str, Form(max_length=2000)] = "",
+    fields: Annotated[list[str] | None, Form()] = None,
+    end: Annotated[date | None, Form()] = None,
+) -> Response:
+    refuse_without_csrf(me, csrf)
+    now = utcnow()
+    try:
+        if not comment.strip():
+            raise Refused("appeal_comment_required")
+        acting = await acting_for(session, me.actor, now)
+        body = await _decision(session, acting, request_id, decision, comment, fields, end)
+        await appeal_decisions.decide_appeal(
+            session, request_id=request_id, acting=acting, body=body, now=now,
+            require_person=True,
+        )  # fmt: skip
+    except (Problem, ValidationError, Refused) as refused:
+        return await refused_page(request, session, me, request_id, settings, refused)
+    return RedirectResponse(f"/console/requests/{request_id}?coordinated=1", status_code=303)
+
+
+async def _decision(
+    session: SessionDep,
+    acting: Acting,
+    request_id: str,
+    decision: str,
+    comment: str,
+    fields: list[str] | None,
+    end: date | None,
+) -> AppealDecisionIn:
+    """An overturn approves what was asked unless the form narrows it: fields unticked (none
+    ticked is refused by the rules, in words), or an earlier last day."""
+    if decision == "uphold":
+        return AppealDecisionIn(decision="uphold", comment=comment)
+    asked = await repository.visible_request(session, request_id, acting.own, acting.org_ids)
+    if asked is None:
+        raise RequestNotFound(request_id)
+    narrowed_fields = None
+    period = None
+    if fields is None:
+        narrowed_fields = []
+    elif sorted(fields) != sorted(asked.fields):
+        narrowed_fields = fields
+    if end is not None and end != last_day(asked.period_end):
+        period = PeriodIn(start=asked.period_start, end=end_of_day(end))
+    return AppealDecisionIn(
+        decision="overturn", comment=comment, fields=narrowed_fields, period=period
+    )
