@@ -90,4 +90,11 @@ CSV_HEADERS_ZH: dict[str, str] = {
     "escalations_received": "受理提级次数",
     "clarifications_asked": "要求补充说明次数",
     "grants_revoked_after_approval": "同意后被撤销的授权数",
+    "problems_filed": "反映问题数",
+    "problems_naming": "被反映问题数",
+    "problems_answered": "答复问题反映数",
+    "appeals_received": "受理申请协调数",
+    "appeals_upheld": "维持原决定数",
+    "appeals_overturned": "改变原决定数",
+    "problem_answer_seconds_median": "问题反映答复用时中位数（秒）",
 }

@@ -33,8 +33,16 @@ from core.events import RequestEventName
 from core.ids import new_id
 from core.models.requests import Appeal, AppealCoordinator, DataRequest, Decision
 
+# What a provider refuses: data. A demand's refusal or an IT project's veto has its own rules.
+APPEALABLE_KINDS = ("share", "return")
 # A request's status in the words the refusal gives people (GLOSSARY.md).
-STATUS_ZH = {"pending": "审批中", "approved": "已同意", "cancelled": "已撤回", "expired": "已到期"}
+STATUS_ZH = {
+    "pending": "审批中",
+    "approved": "已同意",
+    "cancelled": "已撤回",
+    "expired": "已到期",
+    "vetoed": "一票否决",
+}
 
 
 def appeal_deadline(start: datetime, working_days: int) -> datetime:
@@ -45,7 +53,9 @@ def appeal_deadline(start: datetime, working_days: int) -> datetime:
 
 def grounds_of(request: DataRequest) -> str | None:
     """Why the request may be appealed: `rejected`, `narrowed` (approved, granting less than
-    asked), or None (nothing to appeal)."""
+    asked), or None (nothing to appeal; and a demand or an IT project is never appealed)."""
+    if request.kind not in APPEALABLE_KINDS:
+        return None
     if request.status == RequestStatus.rejected:
         return "rejected"
     if request.status == RequestStatus.approved and (
@@ -77,6 +87,12 @@ async def file_appeal(
         raise AppealConflict(
             "the request was already appealed: a request is appealed once",
             detail_zh="该申请已申请过协调，每项申请只能申请协调一次",
+        )
+    if request.kind not in APPEALABLE_KINDS:
+        raise NotAppealable(
+            f"a {request.kind} is not appealed: appeals are for share and return requests",
+            detail_zh="只有数据共享申请和数据回流申请可以申请协调（数据需求、信息化项目不适用）",
+            request_kind=request.kind,
         )
     grounds = grounds_of(request)
     if grounds is None:

@@ -195,3 +195,27 @@ async def test_an_upheld_appeal_changes_nothing(client: httpx.AsyncClient, as_or
     assert again.status_code == 409
     assert again.json()["type"].endswith("/appeal-closed")
     assert "申请协调已办结（维持原决定）" in again.json()["detail"]
+
+
+async def test_a_refused_demand_is_not_appealed(client: httpx.AsyncClient, as_org: Headers) -> None:
+    """A demand (data the catalog lacks) has its own rules: only share and return requests,
+    where a provider refuses data, are appealed."""
+    start = datetime.now(UTC).replace(microsecond=0)
+    demand = {
+        "kind": "demand",
+        "description": "灵活就业人员社保缴费明细（按月）",
+        "presumed_provider_id": "gz-rsj",
+        "purpose": "核验积分入户申请人的社保缴费年限",
+        "period": {"start": start.isoformat(), "end": (start + timedelta(days=365)).isoformat()},
+    }
+    filed = await file(client, await as_org("gz-gaj"), demand)
+    assert filed.status_code == 201, filed.text
+    refused = await decide(
+        client, await as_org("gz-gov"), filed.json()["id"], decision="reject", comment="不需要"
+    )
+    assert refused.json()["status"] == "rejected", refused.text
+    appealed = await appeal(client, await as_org("gz-gaj"), filed.json()["id"])
+    assert appealed.status_code == 409
+    assert appealed.json()["type"].endswith("/not-appealable")
+    assert appealed.json()["request_kind"] == "demand"
+    assert "数据需求、信息化项目不适用" in appealed.json()["detail"]
