@@ -51,12 +51,15 @@ async def broker_with(
 
 
 @asynccontextmanager
-async def served_app(settings: Settings, **overrides: Any) -> AsyncIterator[tuple[str, FastAPI]]:
+async def served_app(
+    settings: Settings, *, host: str = "127.0.0.1", port: int | None = None, **overrides: Any
+) -> AsyncIterator[tuple[str, FastAPI]]:
     """Another broker app over the same database, served by uvicorn on a loopback port in this
     process (real HTTP: streams stream), its issuer that URL; yields the URL and the app. Its
-    background jobs are off unless asked for, like `broker_with`'s; its grant feed runs."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    background jobs are off unless asked for, like `broker_with`'s; its grant feed runs. `host`:
+    the name in its URL (`localhost` keeps a browser's cookies apart from 127.0.0.1's)."""
+    port = port or free_port()
+    url = f"http://{host}:{port}"
     changed = {"sla_job_enabled": False, "outbox_relay_enabled": False, "issuer": url}
     served = create_app(settings.model_copy(update=changed | overrides))
     async with served.router.lifespan_context(served):
@@ -75,9 +78,11 @@ async def served_app(settings: Settings, **overrides: Any) -> AsyncIterator[tupl
 
 
 @asynccontextmanager
-async def served_broker(settings: Settings, **overrides: Any) -> AsyncIterator[str]:
+async def served_broker(
+    settings: Settings, *, host: str = "127.0.0.1", port: int | None = None, **overrides: Any
+) -> AsyncIterator[str]:
     """`served_app`'s URL."""
-    async with served_app(settings, **overrides) as (url, _):
+    async with served_app(settings, host=host, port=port, **overrides) as (url, _):
         yield url
 
 

@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.directory.receipts import give_receipt
@@ -138,3 +139,30 @@ def delegation_body(
         **window(),
         **extra,
     }
+
+
+async def delegated_by_bureau(
+    client: httpx.AsyncClient, token_for: TokenFactory, org_id: str, delegate_org_id: str
+) -> dict[str, Any]:
+    """The Guangzhou bureau delegates `org_id`'s CDO to `delegate_org_id` for two weeks."""
+    delegated = await client.post(
+        "/v1/delegations",
+        headers=bearer(await token_for("gz-dsb", "directory:admin")),
+        json=delegation_body(org_id, delegate_org_id),
+    )
+    assert delegated.status_code == 201, delegated.text
+    answer: dict[str, Any] = delegated.json()
+    return answer
+
+
+async def remove_cdo(
+    client: httpx.AsyncClient, bureau_headers: dict[str, str], org_id: str
+) -> None:
+    """The bureau ends `org_id`'s one CDO appointment (免职) through the API."""
+    [appointment] = (
+        await client.get(f"/v1/organisations/{org_id}/appointments", headers=bureau_headers)
+    ).json()
+    ended = await client.post(
+        f"/v1/appointments/{appointment['id']}/end", headers=bureau_headers, json={"reason": "免职"}
+    )
+    assert ended.status_code == 200, ended.text

@@ -4,7 +4,9 @@ to the console through its form, and a person's tokens through the OIDC flow."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -50,13 +52,33 @@ def csrf_of(page: str) -> str:
 
 async def sign_in(browser: httpx.AsyncClient, person: NewPerson) -> httpx.Response:
     """The console's sign-in form, filled in; `browser` keeps the session cookie."""
+    return await sign_in_as(browser, person.person.username, person.password)
+
+
+async def sign_in_as(browser: httpx.AsyncClient, username: str, password: str) -> httpx.Response:
     form = await browser.get("/console/signin")
     return await browser.post(
         "/console/signin",
         data={
-            "username": person.person.username,
-            "password": person.password,
+            "username": username,
+            "password": password,
             "csrf": csrf_of(form.text),
             "next": "/console/",
         },
     )
+
+
+@dataclass(frozen=True)
+class Console:
+    """A person's browser without the browser: an HTTP client that holds their session cookie
+    and posts the console's forms as a browser does, with the session's CSRF token."""
+
+    http: httpx.AsyncClient
+    person: NewPerson
+
+    async def post(
+        self, path: str, data: dict[str, Any], *, page: str = "/console/grants"
+    ) -> httpx.Response:
+        """`data` posted to `path`, with the CSRF token of `page` (any page carries it)."""
+        shown = await self.http.get(page)
+        return await self.http.post(path, data={"csrf": csrf_of(shown.text), **data})

@@ -43,12 +43,13 @@ from broker.kit.problem_docs import document_problems
 from broker.kit.problems import install_problem_handlers
 from broker.kit.ratelimit import RateLimiter
 from broker.notifications.endpoints import router as notifications_router
-from broker.oauth.dependencies import AUTHORIZATION_SERVER, EXTERNAL_ISSUER, KEYRING
+from broker.oauth.dependencies import AUTHORIZATION_SERVER, EXTERNAL_ISSUER, KEYRING, UPSTREAM
 from broker.oauth.endpoints import router as oauth_router
 from broker.oauth.external import ExternalIssuer
 from broker.oauth.keys import load_keyring
 from broker.oauth.oidc_endpoints import router as oidc_router
 from broker.oauth.server import BrokerAuthorizationServer
+from broker.oauth.upstream import UpstreamProvider
 from broker.outbox.metrics import watch_backlog
 from broker.outbox.relay import OutboxRelay
 from broker.problems.endpoints import router as problems_router
@@ -124,6 +125,7 @@ def create_app(
             if settings.external_issuer and settings.external_jwks_url
             else None,
         )
+        UPSTREAM.put(app, UpstreamProvider.of(settings))
         AUTHORIZATION_SERVER.put(
             app,
             BrokerAuthorizationServer(keyring, settings.issuer, settings.access_token_ttl_seconds),

@@ -70,6 +70,22 @@ def refusals(settings: BrokerSettings) -> list[str]:
             f"OAUTH_ISSUER must be an https URL ({settings.issuer!r} is not); plain http is "
             "allowed only in development and on a loopback host"
         )
+    upstream = urlsplit(settings.oidc_upstream_issuer or "")
+    if settings.oidc_upstream_issuer and (
+        upstream.scheme != "https"
+        and not (not production and upstream.scheme == "http" and is_loopback(upstream.hostname))
+    ):
+        found.append(
+            f"OIDC_UPSTREAM_ISSUER must be an https URL ({settings.oidc_upstream_issuer!r} is "
+            "not): people's sign-in is trusted to it"
+        )
+    if settings.oidc_upstream_issuer and not (
+        settings.oidc_upstream_client_id and settings.oidc_upstream_client_secret
+    ):
+        found.append(
+            "OIDC_UPSTREAM_ISSUER needs OIDC_UPSTREAM_CLIENT_ID and OIDC_UPSTREAM_CLIENT_SECRET, "
+            "the broker's registration at the unified sign-on"
+        )
     return found
 
 

@@ -54,6 +54,16 @@ class BrokerSettings(CoreSettings):
     external_jwks_min_refetch_seconds: float = Field(
         default=60.0, ge=0, alias="EXTERNAL_JWKS_MIN_REFETCH"
     )
+    # People may sign in through an upstream OpenID Connect provider, the province's unified
+    # sign-on (oauth/upstream.py): the ID token's OIDC_UPSTREAM_CLAIM is a person's username here.
+    oidc_upstream_issuer: str | None = Field(default=None, alias="OIDC_UPSTREAM_ISSUER")
+    oidc_upstream_client_id: str | None = Field(default=None, alias="OIDC_UPSTREAM_CLIENT_ID")
+    oidc_upstream_client_secret: str | None = Field(
+        default=None, alias="OIDC_UPSTREAM_CLIENT_SECRET"
+    )
+    oidc_upstream_claim: str = Field(default="preferred_username", alias="OIDC_UPSTREAM_CLAIM")
+    oidc_upstream_scope: str = Field(default="openid profile", alias="OIDC_UPSTREAM_SCOPE")
+    oidc_upstream_name: str = Field(default="全省统一身份认证", alias="OIDC_UPSTREAM_NAME")
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86400, alias="ACCESS_TOKEN_TTL")
     # People (CONTRACT v2): decisions only by a person who signed in; unset: true in production.
     decisions_require_person_setting: bool | None = Field(
@@ -122,6 +132,9 @@ class BrokerSettings(CoreSettings):
     rate_limit_token: str = Field(default="120/minute", alias="RATE_LIMIT_TOKEN")
     rate_limit_introspect: str = Field(default="6000/minute", alias="RATE_LIMIT_INTROSPECT")
     rate_limit_submit: str = Field(default="600/minute", alias="RATE_LIMIT_SUBMIT")
+    # Console sign-ins per address (console/lockout.py); failed ones lock (username, address)
+    # pairs out as AUTH_FAILURE_LIMIT and AUTH_LOCKOUT say.
+    rate_limit_signin: str = Field(default="60/minute", alias="RATE_LIMIT_SIGNIN")
     auth_failure_limit: str = Field(default="5/300s", alias="AUTH_FAILURE_LIMIT")
     auth_failure_limit_address: str = Field(default="100/300s", alias="AUTH_FAILURE_LIMIT_ADDRESS")
     auth_lockout_seconds: float = Field(default=60.0, gt=0, alias="AUTH_LOCKOUT")
@@ -138,6 +151,7 @@ class BrokerSettings(CoreSettings):
         "rate_limit_token",
         "rate_limit_introspect",
         "rate_limit_submit",
+        "rate_limit_signin",
         "auth_failure_limit",
         "auth_failure_limit_address",
     )

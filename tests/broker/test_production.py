@@ -97,6 +97,29 @@ def test_the_issuer_is_https_except_on_loopback_in_development(
         assert "OAUTH_ISSUER must be an https URL" in found[0]
 
 
+@pytest.mark.parametrize(
+    ("environment", "upstream", "registered", "said"),
+    [
+        (Environment.production, "http://sso.example.gov.cn", True, "must be an https URL"),
+        (Environment.development, "http://sso.example.gov.cn", True, "must be an https URL"),
+        (Environment.development, "http://localhost:9000", True, None),
+        (Environment.production, "https://sso.example.gov.cn", True, None),
+        (Environment.production, "https://sso.example.gov.cn", False, "needs OIDC_UPSTREAM_CLIENT"),
+    ],
+)
+def test_the_unified_sign_on_is_https_and_registered(
+    environment: Environment, upstream: str, registered: bool, said: str | None
+) -> None:
+    settings = Settings.model_validate(
+        {"BROKER_ENV": environment.value, "OAUTH_ISSUER": HTTPS, "REDIS_URL": "redis://r",
+         "OIDC_UPSTREAM_ISSUER": upstream}
+        | ({"OIDC_UPSTREAM_CLIENT_ID": "cdo", "OIDC_UPSTREAM_CLIENT_SECRET": "s"} if registered
+           else {})
+    )  # fmt: skip
+    found = refusals(settings)
+    assert [said in f for f in found] == ([True] if said else []), found
+
+
 async def test_production_refuses_an_http_issuer_at_start(settings: Settings) -> None:
     with pytest.raises(RefusedToStart, match="OAUTH_ISSUER must be an https URL"):
         await start(production(settings, issuer="http://cdo-broker.example.gov.cn"))

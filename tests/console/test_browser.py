@@ -1,8 +1,11 @@
 """The console in Chromium (Debian's, driven by Playwright; no browser is downloaded) against a
-served broker on the real stack: a staff member files from the form, the first CDO narrows and
+served broker on the real stack: a staff member finds a dataset in the catalog and files from
+the form, the task comes to the first CDO's open 待办 without a reload, the CDO narrows and
 approves, the next approves, the staff member sees the grant; a rejection without a reason is
 refused in words; another body's person gets "not found"; a form without the CSRF token is
-refused; no page loads anything from another origin. Screenshots go to docs/console/."""
+refused; a CDO whose appointment ended can no longer decide, and is told so in words; the data
+bureau's evaluation draws its charts with the vendored ECharts under the pages' CSP; no page,
+`/docs` included, loads anything from another origin. Screenshots go to docs/console/."""
 
 from __future__ import annotations
 
@@ -10,20 +13,28 @@ import re
 import shutil
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from broker.people.service import NewPerson
 from testing import REPO_ROOT
 from testing.apps import served_broker
-from testing.clients import Sessions
+from testing.clients import ALL_SCOPES, Sessions, TokenFactory, bearer, decide
+from testing.console import pending_at_fresh_provider
+from testing.organisations import remove_cdo
 from testing.people import new_person
 from testing.settings import Settings
 
 pytestmark = pytest.mark.integration
 
 CHROMIUM = shutil.which("chromium")
+CHART_FITS = """() => [...document.querySelectorAll(".chart")].every((box) => {
+    const drawn = box.querySelector("svg");
+    return drawn && Math.abs(drawn.getBoundingClientRect().width - box.clientWidth) < 2;
+})"""
 SHOTS = REPO_ROOT / "docs" / "console"
+POLLED = 60_000  # ms: many of the tasks list's 5 s polls, on a machine several suites share
 DATASET = (
     "gd-rst-social-insurance-enrolment"  # routed to 广州市人民政府, then 广东省人力资源社会保障厅
 )
@@ -49,7 +60,10 @@ async def browser() -> AsyncIterator[Browser]:
 
 async def _signed_in(browser: Browser, url: str, person: NewPerson) -> tuple[Page, list[str]]:
     """A page of a fresh browser context, signed in as `person`; and every URL it loads."""
-    context = await browser.new_context(base_url=url, viewport={"width": 390, "height": 844})
+    context = await browser.new_context(
+        base_url=url, viewport={"width": 390, "height": 844}, locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+    )  # fmt: skip
     page = await context.new_page()
     loaded: list[str] = []
     page.on("request", lambda request: loaded.append(request.url))
@@ -62,7 +76,13 @@ async def _signed_in(browser: Browser, url: str, person: NewPerson) -> tuple[Pag
 
 
 async def _file(page: Page, fields: list[str]) -> str:
-    await page.goto(f"/console/requests/new?dataset_id={DATASET}")
+    """From the catalog: the dataset found by a word of its name, its form, filed."""
+    await page.goto("/console/catalog")
+    await page.get_by_label("名称或代码").fill("社会保险参保")
+    await page.get_by_role("button", name="查询").click()
+    await page.locator(f"li[id='{DATASET}'] summary").click()  # its fields
+    await page.screenshot(path=SHOTS / "catalog.png", full_page=True)
+    await page.locator(f"li[id='{DATASET}']").get_by_role("link", name="申请使用").click()
     for field in fields:
         await page.locator(f"input[name=fields][value={field}]").check()
     await page.get_by_label("用途").fill("社保待遇资格核验 / checking entitlement to benefits")
@@ -81,13 +101,17 @@ async def test_filed_narrowed_approved_and_granted_in_the_browser(
     province_cdo = await new_person(sessionmaker, settings, "gd-rst", "cdo", appointed=True)
     outsider = await new_person(sessionmaker, settings, "sz-gaj", "staff")
 
+    # The CDO has 待办 open before anything is filed: the task must come to it
+    cdo, cdo_loads = await _signed_in(browser, broker_url, city_cdo)
+    await cdo.evaluate("() => { window.stillTheSamePage = true; }")
+
     filer, filer_loads = await _signed_in(browser, broker_url, staff)
     request_id = await _file(filer, ["id_number", "name", "insurance_type"])
     await filer.screenshot(path=SHOTS / "request-filed.png", full_page=True)
 
-    cdo, cdo_loads = await _signed_in(browser, broker_url, city_cdo)
     task = cdo.locator(f"li[data-request='{request_id}']")
-    await expect(task).to_be_visible()  # the tasks list polls: no reload needed
+    await expect(task).to_be_visible(timeout=POLLED)  # htmx polls the list every 5 s
+    assert await cdo.evaluate("() => window.stillTheSamePage === true")  # no reload
     await expect(task.locator(".left")).to_contain_text("剩余")
     await cdo.screenshot(path=SHOTS / "my-tasks.png", full_page=True)
     await task.get_by_role("link").click()
@@ -133,7 +157,81 @@ async def test_filed_narrowed_approved_and_granted_in_the_browser(
     await expect(filer.locator("html")).to_have_attribute("lang", "en")
     await expect(filer.locator(".status")).to_have_text("approved")
 
+    await filer.goto("/docs")  # the API's own documentation: Swagger UI, served by the broker
+    await expect(filer.locator(".swagger-ui .info .title")).to_contain_text("CDO")
+
     every_load = filer_loads + cdo_loads + province_loads + stranger_loads
+    assert any("/docs/assets/" in u for u in every_load)
     assert every_load
     foreign = [u for u in every_load if not u.startswith(broker_url)]
+    assert not foreign, foreign
+
+
+async def test_a_cdo_whose_appointment_ended_decides_nothing(
+    browser: Browser,
+    broker_url: str,
+    client: httpx.AsyncClient,
+    sessionmaker: Sessions,
+    settings: Settings,
+    token_for: TokenFactory,
+) -> None:
+    # its own body: its CDO is removed below
+    provider, filed = await pending_at_fresh_provider(client, token_for, sessionmaker)
+    cdo = await new_person(sessionmaker, settings, provider, "cdo", appointed=True)
+    request_id = filed["id"]
+
+    page, _ = await _signed_in(browser, broker_url, cdo)
+    await expect(page.locator(f"li[data-request='{request_id}']")).to_be_visible()
+    await page.goto(f"/console/requests/{request_id}")
+    approve = page.get_by_role("button", name="同意 / 部分同意（缩小范围）")
+    await expect(approve).to_be_visible()
+
+    # The city's bureau removes the CDO (免职) while the decision page is open
+    await remove_cdo(client, bearer(await token_for("gz-dsb", "directory:admin")), provider)
+
+    await approve.click()
+    await expect(page.locator("#error")).to_have_text("您所在单位不是当前审批环节的审批单位")
+    await expect(page.locator("#decide")).to_have_count(0)  # no form to try again
+    requester = bearer(await token_for("gz-gaj", ALL_SCOPES))
+    after = await client.get(f"/v1/requests/{request_id}", headers=requester)
+    assert after.json()["status"] == "pending"
+    assert after.json()["route"][0]["decisions"] == []
+    await page.goto("/console/")
+    await expect(page.locator(".empty")).to_be_visible()  # nothing left to decide
+
+
+async def test_the_bureau_sees_its_evaluation_as_charts(
+    browser: Browser,
+    broker_url: str,
+    client: httpx.AsyncClient,
+    sessionmaker: Sessions,
+    settings: Settings,
+    token_for: TokenFactory,
+) -> None:
+    for decision in ("approve", "approve", "reject"):  # something to chart
+        provider, filed = await pending_at_fresh_provider(client, token_for, sessionmaker)
+        decided = await decide(
+            client, bearer(await token_for(provider, ALL_SCOPES)), filed["id"],
+            decision=decision, comment="用途与数据项不匹配" if decision == "reject" else None,
+        )  # fmt: skip
+        assert decided.status_code == 200, decided.text
+    operator = await new_person(sessionmaker, settings, "gz-dsb", "bureau_operator")
+    page, loads = await _signed_in(browser, broker_url, operator)
+    complaints: list[str] = []
+    page.on("console", lambda m: complaints.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: complaints.append(str(error)))
+
+    await page.goto("/console/bureau/evaluation?group_by=body")
+
+    for chart in ("#decisions-chart", "#hours-chart"):
+        await expect(page.locator(chart)).to_have_attribute("data-drawn", re.compile(r"^[1-9]"))
+        await expect(page.locator(f"{chart} svg")).to_have_count(1)
+    await expect(page.locator("#csv")).to_have_text("下载 CSV")
+    await page.set_viewport_size({"width": 1280, "height": 900})  # a bureau's desk
+    await page.wait_for_function(CHART_FITS)  # redrawn at the new width
+    await page.screenshot(path=SHOTS / "evaluation.png", full_page=True)
+    await page.goto("/console/bureau/requests")
+    await expect(page.locator("h1")).to_have_text("督办：滞留与超期申请")
+    assert complaints == []  # a CSP violation or a script error would be reported here
+    foreign = [u for u in loads if not u.startswith(broker_url)]
     assert not foreign, foreign

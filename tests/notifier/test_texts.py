@@ -78,6 +78,7 @@ def test_an_outcome_and_a_revoked_grant() -> None:
     assert outcome.title == "【办理结果】数据共享申请：不同意"
     assert facts(outcome)["理由"] == "用途不明确"
     assert facts(outcome)["提供单位"] == "广东省人力资源和社会保障厅"
+    assert outcome.link == f"{CONSOLE}/requests/req_1"  # the requester reads it there
     grant = {
         "grant_id": "grt_1", "request_id": "req_1", "grantee_id": "gz-gaj",
         "provider_id": "gd-rst", "dataset_id": "gd-rst-x", "fields": ["id_number"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models.catalog import Dataset
@@ -17,12 +17,23 @@ async def list_datasets(
     sharing_class: str | None,
     after: str | None,
     limit: int,
+    words: str | None = None,
+    status: str | None = None,
 ) -> Sequence[Dataset]:
+    """`words`: in the name (Chinese or English) or the id, as typed (no wildcards);
+    `status`: only entries of that status (`published`: those a request may name)."""
     query = select(Dataset).order_by(Dataset.id).limit(limit)
+    if words:
+        query = query.where(
+            or_(*(column.icontains(words, autoescape=True)
+                  for column in (Dataset.name, Dataset.name_en, Dataset.id)))
+        )  # fmt: skip
     if owner_id is not None:
         query = query.where(Dataset.owner_id == owner_id)
     if sharing_class is not None:
         query = query.where(Dataset.sharing_class == sharing_class)
     if after is not None:
         query = query.where(Dataset.id > after)
+    if status is not None:
+        query = query.where(Dataset.status == status)
     return (await session.scalars(query)).all()

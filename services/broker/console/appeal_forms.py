@@ -50,8 +50,8 @@ async def appeal(
             reason=reason, now=now, policy=policy, links=links,
         )  # fmt: skip
     except (Problem, ValidationError, Refused) as refused:
-        return await refused_page(request, session, me, request_id, settings, refused)
-    return RedirectResponse(f"/console/requests/{request_id}?appealed=1", status_code=303)
+        return await refused_page(request, session, me, settings, request_id, refused)
+    return RedirectResponse(f"/console/requests/{request_id}?done=appealed", status_code=303)
 
 
 @router.post("/requests/{request_id}/appeal/decision")
@@ -79,8 +79,8 @@ async def decide_appeal(
             require_person=True,
         )  # fmt: skip
     except (Problem, ValidationError, Refused) as refused:
-        return await refused_page(request, session, me, request_id, settings, refused)
-    return RedirectResponse(f"/console/requests/{request_id}?coordinated=1", status_code=303)
+        return await refused_page(request, session, me, settings, request_id, refused)
+    return RedirectResponse(f"/console/requests/{request_id}?done=coordinated", status_code=303)
 
 
 async def _decision(

@@ -1,21 +1,25 @@
 """The staff's filing form: pick a dataset from the catalog, tick the fields, say what for,
-give the period as dates. Filed through the same service as `POST /v1/requests`; a form token
-makes a double submit file once (the idempotency key)."""
+give the period as dates; a share request (共享), or a return request (回流) for data held above
+the body's level, naming the division of its jurisdiction the data concerns. Filed through the
+same service as `POST /v1/requests`; a form token makes a double submit file once (the
+idempotency key)."""
 
 from __future__ import annotations
 
 import secrets
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from broker.catalog import service as catalog
-from broker.console.dates import end_of_day, start_of_day
+from broker.console.dates import CHINA, end_of_day, start_of_day
+from broker.console.names import divisions_within, organisation_names
+from broker.console.refusals import in_words
 from broker.console.session import SignedInDep, refuse_without_csrf
-from broker.console.web import CHINA, render
+from broker.console.web import language, render
 from broker.kit.deps import RedisDep, SessionDep
 from broker.kit.problems import Problem
 from broker.kit.tracing import current_trace
@@ -23,7 +27,8 @@ from broker.requests.dependencies import LinksDep, PolicyDep
 from broker.requests.filing import service as filing
 from broker.requests.schemas import PeriodIn, RequestIn
 from core.clock import utcnow
-from core.models.catalog import Dataset
+from core.models.catalog import Dataset, DatasetStatus
+from core.models.directory import Organisation
 
 router = APIRouter()
 
@@ -38,21 +43,29 @@ async def _form(
     status_code: int = 200,
     values: dict[str, object] | None = None,
 ) -> HTMLResponse:
+    lang = language(request)
     datasets = await catalog.list_datasets(
-        session, owner_id=None, sharing_class=None, after=None, limit=500
-    )
+        session, owner_id=None, sharing_class=None, after=None, limit=500,
+        status=DatasetStatus.published,
+    )  # fmt: skip
     chosen = await session.get(Dataset, dataset_id) if dataset_id else None
+    requester = await session.get(Organisation, me.person.organisation_id)
+    assert requester is not None  # a person's organisation is a foreign key
     today = utcnow().astimezone(CHINA).date()
+    fresh = {"kind": "share", "start": today, "end": today + timedelta(days=364),
+             "jurisdiction": requester.division_code}  # fmt: skip
     return render(
         request,
         "file.html",
         status_code=status_code,
         me=me,
-        datasets=[d for d in datasets if d.sharing_class != "not_shareable"],
+        datasets=datasets,
         chosen=chosen,
+        owner=(await organisation_names(session, [chosen.owner_id], lang)) if chosen else {},
+        divisions=await divisions_within(session, requester.division_code, lang),
         token=secrets.token_urlsafe(16),
         error=error,
-        values=values or {"start": today, "end": today + timedelta(days=364)},
+        values=values or fresh,
     )
 
 
@@ -79,18 +92,24 @@ async def file_request(
     token: Annotated[str, Form(max_length=100)] = "",
     fields: Annotated[list[str] | None, Form()] = None,
     legal_basis: Annotated[str, Form(max_length=2000)] = "",
+    kind: Annotated[Literal["share", "return"], Form()] = "share",
+    jurisdiction: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
     refuse_without_csrf(me, csrf)
-    values: dict[str, object] = {"purpose": purpose, "legal_basis": legal_basis,
-                                 "start": start, "end": end, "fields": fields or []}  # fmt: skip
+    values: dict[str, object] = {
+        "kind": kind, "purpose": purpose, "legal_basis": legal_basis, "start": start,
+        "end": end, "fields": fields or [], "jurisdiction": jurisdiction,
+    }  # fmt: skip
     try:
         body = RequestIn(
-            kind="share",
+            kind=kind,
             dataset_id=dataset_id,
             fields=fields or [],
             purpose=purpose,
             legal_basis=legal_basis or None,
             period=PeriodIn(start=start_of_day(start), end=end_of_day(end)),
+            # only a return names the division it covers (the form keeps the choice for both)
+            jurisdiction=(jurisdiction or None) if kind == "return" else None,
         )
         filed = await filing.file_request(
             session, requester=me.actor, body=body, idempotency_key=token or None,
@@ -98,14 +117,7 @@ async def file_request(
         )  # fmt: skip
     except (Problem, ValidationError) as refused:
         await session.rollback()
-        words = (
-            f"{type(refused).title}: {refused.detail}"
-            if isinstance(refused, Problem)
-            else "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}".removeprefix(": ")
-                for e in refused.errors()
-            )
-        )
+        words = in_words(refused, language(request))
         status = refused.status if isinstance(refused, Problem) else 422
         return await _form(
             request, session, me, dataset_id, error=words, status_code=status, values=values

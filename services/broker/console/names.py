@@ -1,4 +1,5 @@
-"""The names people read for the ids a page shows (organisations, datasets), in one query each."""
+"""The names people read for the ids a page shows (organisations, datasets), in one query each,
+and the divisions (行政区划) a return request may name."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.requests.filing.validation import division_contains
 from core.models.catalog import Dataset
-from core.models.directory import Organisation
+from core.models.directory import Organisation, OrgKind
 
 
 async def organisation_names(
@@ -36,3 +38,23 @@ async def dataset_names(
         select(Dataset.id, Dataset.name, Dataset.name_en).where(Dataset.id.in_(wanted))
     )
     return {id_: (en if lang == "en" and en else zh) for id_, zh, en in rows.all()}
+
+
+async def divisions_within(
+    session: AsyncSession, division_code: str, lang: str
+) -> list[tuple[str, str]]:
+    """The divisions a return may cover for a body of `division_code`: its own and those below,
+    as (code, the name of that division's government), in code order."""
+    rows = await session.execute(
+        select(Organisation.division_code, Organisation.name, Organisation.name_en)
+        .where(
+            Organisation.kind == OrgKind.government,
+            Organisation.division_code.startswith(division_code[:2]),
+        )
+        .order_by(Organisation.division_code)
+    )
+    return [
+        (code, en if lang == "en" else zh)
+        for code, zh, en in rows.all()
+        if division_contains(division_code, code)
+    ]

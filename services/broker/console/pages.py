@@ -10,7 +10,17 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from broker.console import appeal_forms, filing_form, problem_pages, request_page
+from broker.console import (
+    appeal_forms,
+    bureau_directory,
+    bureau_grants,
+    bureau_requests,
+    catalog_page,
+    evaluation,
+    filing_form,
+    problem_pages,
+    request_page,
+)
 from broker.console.names import dataset_names, organisation_names
 from broker.console.session import SignedInDep
 from broker.console.tasks import MAX_TASKS, my_appeals, my_tasks
@@ -25,6 +35,9 @@ from core.clock import utcnow
 router = APIRouter(prefix="/console", include_in_schema=False)
 router.include_router(filing_form.router)  # before /requests/{request_id}: "new" is no id
 router.include_router(request_page.router)
+router.include_router(catalog_page.router)
+for bureau_pages in (bureau_requests, bureau_grants, bureau_directory, evaluation):
+    router.include_router(bureau_pages.router)
 router.include_router(appeal_forms.router)
 router.include_router(problem_pages.router)
 
@@ -47,7 +60,11 @@ async def _tasks_context(request: Request, session: SessionDep, me: SignedInDep)
         "appeals": appeals,
         "reports": sorted(reports, key=lambda r: r.created_at),
         "names": await organisation_names(
-            session, [r.requester_id for r in requests] + [p.reporter_id for p in reports], lang
+            session,
+            [r.requester_id for r in requests]
+            + [t.for_org for t in tasks]
+            + [p.reporter_id for p in reports],
+            lang,
         ),
         "datasets": await dataset_names(session, [r.dataset_id for r in requests], lang),
         "left": lambda due: time_left(due, now, lang),

@@ -6,17 +6,19 @@ nothing (the transaction is rolled back)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from broker.console.bureau import supervised_request
 from broker.console.coordination_side import appeal_bodies, coordination_side
 from broker.console.dates import end_of_day, last_day
-from broker.console.names import dataset_names, organisation_names
+from broker.console.names import dataset_names, divisions_within, organisation_names
 from broker.console.refusals import Refused, in_words, status_of
+from broker.console.requester_side import files_requests, requester_side
 from broker.console.session import SignedInDep, refuse_without_csrf
 from broker.console.tasks import task_of
 from broker.console.web import language, render, time_left
@@ -26,7 +28,7 @@ from broker.oauth.dependencies import KeyRingDep
 from broker.requests import clarifications, decisions, repository, views
 from broker.requests.access import Acting, acting_for
 from broker.requests.dependencies import LinksDep
-from broker.requests.schemas import DecisionIn, PeriodIn, RequestOut
+from broker.requests.schemas import ClarificationIn, DecisionIn, PeriodIn, RequestOut
 from broker.requests.timeline import timeline_of
 from broker.settings import BrokerSettings
 from core.clock import utcnow
@@ -39,17 +41,18 @@ async def show(
     request: Request,
     session: SessionDep,
     me: SignedInDep,
+    settings: BrokerSettings,
     request_id: str,
     *,
-    trace_ui_url: str | None,
     error: str | None = None,
-    notice: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     now = utcnow()
     lang = language(request)
     acting = await acting_for(session, me.actor, now)
-    found = await repository.visible_request(session, request_id, acting.own, acting.org_ids)
+    found = await repository.visible_request(
+        session, request_id, acting.own, acting.org_ids
+    ) or await supervised_request(session, me, request_id)
     if found is None:
         return render(request, "refused.html", status_code=404, message="not_found", me=me)
     described = (await views.describe(session, [found], now))[0]
@@ -64,54 +67,62 @@ async def show(
         me=me,
         r=described,
         fields=_fields(described, dataset),
-        my_turn=_may_decide(described, acting, me.person.role),
-        timeline=await timeline_of(session, found, trace_ui_url),
+        grade=dataset.grade if dataset else None,
+        my_turn=_may_decide(described, acting, me.person.role, now),
+        timeline=await timeline_of(session, found, settings.trace_ui_url),
         names=await organisation_names(session, orgs, lang),
         datasets=await dataset_names(session, [described.dataset_id], lang),
+        division=dict(await divisions_within(session, described.jurisdiction, lang))
+        if described.jurisdiction
+        else {},
         left=lambda due: time_left(due, now, lang),
         last_day=last_day,
         error=error,
-        notice=notice,
+        **await requester_side(session, described, acting, me.person.role),
         **await coordination_side(request, found, described, acting, me.person.role, now),
     )
 
 
 def _fields(r: RequestOut, dataset: Dataset | None) -> list[dict[str, Any]]:
-    """Every field of the dataset, those asked for marked, personal ones flagged."""
-    known = {f["name"]: f for f in (dataset.fields if dataset else [])}
+    """Every field of the dataset (and any asked for that the catalog no longer lists), those
+    asked for marked `wanted`, personal ones flagged as the catalog says."""
+    catalogued = list(dataset.fields) if dataset else []
+    names = [f["name"] for f in catalogued]
+    every = catalogued + [{"name": name} for name in r.fields if name not in names]
     return [
         {
-            "name": name,
-            "label": known.get(name, {}).get("label", name),
-            "personal": bool(known.get(name, {}).get("personal")),
-            "sensitive": bool(known.get(name, {}).get("sensitive")),
-            "granted": name in r.granted_fields,
+            "name": f["name"],
+            "label": f.get("label", f["name"]),
+            "personal": bool(f.get("personal")),
+            "sensitive": bool(f.get("sensitive")),
+            "wanted": f["name"] in r.fields,
+            "granted": f["name"] in r.granted_fields,
         }
-        for name in r.fields
+        for f in every
     ]
 
 
-def _may_decide(r: RequestOut, acting: Acting, role: str) -> bool:
-    return role in ("cdo", "bureau_operator") and task_of(r, acting) is not None
+def _may_decide(r: RequestOut, acting: Acting, role: str, now: datetime) -> bool:
+    return role in ("cdo", "bureau_operator") and task_of(r, acting, now) is not None
 
 
 @router.get("/requests/{request_id}")
 async def request_view(
-    request: Request, session: SessionDep, settings: SettingsDep, me: SignedInDep, request_id: str
+    request: Request, session: SessionDep, me: SignedInDep, settings: SettingsDep, request_id: str
 ) -> HTMLResponse:
-    return await show(request, session, me, request_id, trace_ui_url=settings.trace_ui_url)
+    return await show(request, session, me, settings, request_id)
 
 
 @router.post("/requests/{request_id}/decision")
 async def decide(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
     me: SignedInDep,
+    settings: SettingsDep,
     links: LinksDep,
     keyring: KeyRingDep,
     request_id: str,
-    action: Annotated[str, Form(pattern="^(approve|reject|clarify)$")],
+    action: Annotated[str, Form(pattern="^(approve|reject|veto|clarify)$")],
     csrf: Annotated[str, Form(max_length=100)] = "",
     comment: Annotated[str, Form(max_length=2000)] = "",
     fields: Annotated[list[str] | None, Form()] = None,
@@ -122,8 +133,11 @@ async def decide(
     acting = await acting_for(session, me.actor, now)
     try:
         if action == "clarify":
+            if not comment.strip():
+                raise Refused("question_required")
+            asked = ClarificationIn(question=comment.strip())  # the API's rules for a question
             await clarifications.ask_clarification(
-                session, request_id=request_id, acting=acting, question=comment, now=now
+                session, request_id=request_id, acting=acting, question=asked.question, now=now
             )
         else:
             body = await _decision(session, acting, request_id, action, comment, fields, end)
@@ -133,24 +147,24 @@ async def decide(
                 require_person=True,
             )  # fmt: skip
     except (Problem, ValidationError, Refused) as refused:
-        return await refused_page(request, session, me, request_id, settings, refused)
-    return RedirectResponse(f"/console/requests/{request_id}?done=1", status_code=303)
+        return await refused_page(request, session, me, settings, request_id, refused)
+    return RedirectResponse(f"/console/requests/{request_id}?done=decided", status_code=303)
 
 
 async def refused_page(
     request: Request,
     session: SessionDep,
     me: SignedInDep,
-    request_id: str,
     settings: BrokerSettings,
+    request_id: str,
     refused: Exception,
 ) -> HTMLResponse:
     """The request's page again, the refusal in words; what the form did is rolled back."""
     await session.rollback()  # nothing refused changes anything
+    words = in_words(refused, language(request))
     return await show(
-        request, session, me, request_id, trace_ui_url=settings.trace_ui_url,
-        error=in_words(refused, language(request)), status_code=status_of(refused),
-    )  # fmt: skip
+        request, session, me, settings, request_id, error=words, status_code=status_of(refused)
+    )
 
 
 async def _decision(
@@ -162,24 +176,92 @@ async def _decision(
     fields: list[str] | None,
     end: date | None,
 ) -> DecisionIn:
-    if action == "reject":
+    if action in ("reject", "veto"):
         if not comment.strip():
-            raise Refused("reason_required")
-        return DecisionIn(decision="reject", comment=comment)
+            raise Refused(f"{action}_reason_required")
+        return DecisionIn(decision="reject" if action == "reject" else "veto", comment=comment)
     found = await repository.visible_request(session, request_id, acting.own, acting.org_ids)
     current = (await views.describe(session, [found], utcnow()))[0] if found else None
     narrowed_fields = None
     period = None
-    if current is not None:
+    if current is not None and current.fields:  # a demand or an IT project names no fields
         if fields is not None and sorted(fields) != sorted(current.granted_fields):
             narrowed_fields = fields
         if fields is None:
             narrowed_fields = []  # every box unticked: refused by the rules, in words
-        if end is not None and end != last_day(current.granted_period.end):
-            period = PeriodIn(start=current.granted_period.start, end=end_of_day(end))
+    if (
+        current is not None
+        and current.kind != "it_project"  # its period is the broker's, not the requester's
+        and end is not None
+        and end != last_day(current.granted_period.end)
+    ):
+        period = PeriodIn(start=current.granted_period.start, end=end_of_day(end))
     return DecisionIn(
         decision="approve",
         comment=comment or None,
         fields=narrowed_fields,
         period=period,
     )
+
+
+@router.post("/requests/{request_id}/answer")
+async def answer(
+    request: Request,
+    session: SessionDep,
+    me: SignedInDep,
+    settings: SettingsDep,
+    request_id: str,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    answer: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """The requester answers the open clarification: the step's clock runs again."""
+    refuse_without_csrf(me, csrf)
+    return await _as_requester(
+        request, session, me, settings, request_id, "answered", answer=answer
+    )
+
+
+@router.post("/requests/{request_id}/cancel")
+async def cancel(
+    request: Request,
+    session: SessionDep,
+    me: SignedInDep,
+    settings: SettingsDep,
+    request_id: str,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    refuse_without_csrf(me, csrf)
+    return await _as_requester(
+        request, session, me, settings, request_id, "cancelled", reason=reason
+    )
+
+
+async def _as_requester(
+    request: Request,
+    session: SessionDep,
+    me: SignedInDep,
+    settings: BrokerSettings,
+    request_id: str,
+    done: str,
+    **said: str,
+) -> Response:
+    now = utcnow()
+    acting = await acting_for(session, me.actor, now)
+    try:
+        if not files_requests(me.person.role):
+            raise Refused("not_a_filer", status=403)
+        if done == "answered":
+            if not said["answer"].strip():
+                raise Refused("answer_required")
+            await clarifications.answer_clarification(
+                session, request_id=request_id, acting=acting, answer=said["answer"], now=now
+            )
+        else:
+            reason = said["reason"].strip() or None
+            await decisions.cancel(
+                session, request_id=request_id, acting=acting, reason=reason, now=now
+            )
+    except (Problem, Refused) as refused:
+        return await refused_page(request, session, me, settings, request_id, refused)
+    return RedirectResponse(f"/console/requests/{request_id}?done={done}", status_code=303)

@@ -8,12 +8,14 @@ import hmac
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from broker.console.lockout import Attempt, count_failure, wait_before
 from broker.console.session import SignedInDep, cookie_is_secure, refuse_without_csrf
 from broker.console.web import render
-from broker.kit.deps import CipherDep, SessionDep, SettingsDep
+from broker.kit.deps import CipherDep, RateLimiterDep, SessionDep, SettingsDep
+from broker.oauth.logout import after_logout
 from broker.people import sessions
 from broker.people.exceptions import SignInRefused
 from broker.people.service import authenticate
@@ -25,20 +27,30 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 PRE_SESSION_COOKIE = "cdo_signin"
 
 
-def _local(target: str | None) -> str:
+def local_target(target: str | None) -> str:
     """Only a path on this site: a sign-in page must not send people elsewhere."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/console/"
 
 
-def _form(
-    request: Request, settings: BrokerSettings, next_url: str, *, error: str | None, status: int
+def signin_form(
+    request: Request,
+    settings: BrokerSettings,
+    next_url: str,
+    *,
+    error: str | None,
+    status: int,
+    retry_after_s: int = 0,
 ) -> HTMLResponse:
     token = secrets.token_urlsafe(32)
     response = render(
-        request, "signin.html", status_code=status, csrf=token, next=next_url, error=error
-    )
+        request, "signin.html", status_code=status, csrf=token, next=next_url, error=error,
+        minutes=-(-retry_after_s // 60),
+        upstream_name=settings.oidc_upstream_name if settings.oidc_upstream_issuer else None,
+    )  # fmt: skip
+    if retry_after_s:
+        response.headers["Retry-After"] = str(retry_after_s)
     response.set_cookie(
         PRE_SESSION_COOKIE, token, httponly=True, samesite="strict", path="/console/signin",
         secure=cookie_is_secure(request, settings.issuer),
@@ -50,7 +62,7 @@ def _form(
 async def signin_page(
     request: Request, settings: SettingsDep, next: str | None = None
 ) -> HTMLResponse:
-    return _form(request, settings, _local(next), error=None, status=200)
+    return signin_form(request, settings, local_target(next), error=None, status=200)
 
 
 @router.post("/signin")
@@ -59,6 +71,7 @@ async def signin(
     session: SessionDep,
     settings: SettingsDep,
     cipher: CipherDep,
+    limiter: RateLimiterDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=200)],
     csrf: Annotated[str, Form(max_length=100)] = "",
@@ -67,7 +80,13 @@ async def signin(
 ) -> Response:
     expected = request.cookies.get(PRE_SESSION_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf):
-        return _form(request, settings, _local(next), error="csrf_refused", status=403)
+        return signin_form(request, settings, local_target(next), error="csrf_refused", status=403)
+    attempt = Attempt.of(request, username)
+    if wait_s := await wait_before(limiter, settings, attempt):
+        return signin_form(
+            request, settings, local_target(next), error="sign_in_locked", status=429,
+            retry_after_s=wait_s,
+        )  # fmt: skip
     now = utcnow()
     try:
         person = await authenticate(
@@ -80,9 +99,23 @@ async def signin(
             now=now,
         )
     except SignInRefused:
-        return _form(request, settings, _local(next), error="sign_in_refused", status=401)
+        if locked_s := await count_failure(limiter, settings, attempt):
+            return signin_form(
+                request, settings, local_target(next), error="sign_in_locked", status=429,
+                retry_after_s=locked_s,
+            )  # fmt: skip
+        return signin_form(
+            request, settings, local_target(next), error="sign_in_refused", status=401
+        )
     token, _ = await sessions.start(session, person, now)
-    response = RedirectResponse(_local(next), status_code=303)
+    return signed_in_at(request, settings, token, local_target(next))
+
+
+def signed_in_at(
+    request: Request, settings: BrokerSettings, token: str, next_url: str
+) -> RedirectResponse:
+    """The browser, now holding the session `token`, sent on to `next_url`."""
+    response = RedirectResponse(next_url, status_code=303)
     response.set_cookie(
         sessions.COOKIE, token, httponly=True, samesite="lax", path="/",
         secure=cookie_is_secure(request, settings.issuer),
@@ -92,14 +125,33 @@ async def signin(
     return response
 
 
+@router.get("/signout")
+async def signout_page(
+    request: Request,
+    signed_in: SignedInDep,
+    client_id: Annotated[str | None, Query(max_length=200)] = None,
+    post_logout_redirect_uri: Annotated[str | None, Query(max_length=2000)] = None,
+    state: Annotated[str | None, Query(max_length=500)] = None,
+) -> HTMLResponse:
+    """The question a sign-out asked by a link gets (GET /oauth/logout without the person's
+    ID token): a link alone ends no session."""
+    asked = {"client_id": client_id, "post_logout_redirect_uri": post_logout_redirect_uri,
+             "state": state}  # fmt: skip
+    return render(request, "signout.html", me=signed_in, asked=asked)
+
+
 @router.post("/signout")
 async def signout(
     session: SessionDep,
     signed_in: SignedInDep,
     csrf: Annotated[str, Form(max_length=100)] = "",
+    client_id: Annotated[str | None, Form(max_length=200)] = None,
+    post_logout_redirect_uri: Annotated[str | None, Form(max_length=2000)] = None,
+    state: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
     refuse_without_csrf(signed_in, csrf)
     await sessions.end(session, signed_in, utcnow())
-    response = RedirectResponse("/console/signin", status_code=303)
+    target = await after_logout(session, client_id, post_logout_redirect_uri, state)
+    response = RedirectResponse(target, status_code=303)
     response.delete_cookie(sessions.COOKIE, path="/")
     return response

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.requests import repository, views
 from broker.requests.access import Acting
 from broker.requests.schemas import RequestOut, StepOut
+from broker.routing.model import OWN_CDO_KINDS
 
 MAX_TASKS = 200
 
@@ -24,9 +25,10 @@ class Task:
     for_org: str  # the body the caller decides for (its own, or its delegator)
     escalated: bool
     on_hold: bool
+    overdue: bool
 
 
-def task_of(request: RequestOut, acting: Acting) -> Task | None:
+def task_of(request: RequestOut, acting: Acting, now: datetime) -> Task | None:
     if request.status != "pending" or request.current_step is None:
         return None
     step = request.route[request.current_step]
@@ -36,15 +38,23 @@ def task_of(request: RequestOut, acting: Acting) -> Task | None:
         for a in step.approvers
         if a.current and a.organisation_id in acting.org_ids and a.organisation_id not in decided
     ]
-    if not mine or request.requester_id == acting.own:
+    if not mine:
         return None
+    if request.requester_id == acting.own and request.kind not in OWN_CDO_KINDS:
+        return None  # a body never decides its own request, but its CDO passes its IT projects
     return Task(
         request=request,
         step=step,
         for_org=mine[0].organisation_id,
         escalated=step.escalations > 0 or any(a.escalated_from for a in mine),
         on_hold=step.on_hold_since is not None,
+        overdue=is_overdue(step, now),
     )
+
+
+def is_overdue(step: StepOut, now: datetime) -> bool:
+    """Past its deadline and not on hold: the clock stops while the requester answers."""
+    return step.on_hold_since is None and step.due_at is not None and step.due_at < now
 
 
 async def my_tasks(session: AsyncSession, acting: Acting, now: datetime) -> list[Task]:
@@ -60,7 +70,7 @@ async def my_tasks(session: AsyncSession, acting: Acting, now: datetime) -> list
         limit=MAX_TASKS,
     )
     described = await views.describe(session, rows, now)
-    tasks = [task for r in described if (task := task_of(r, acting)) is not None]
+    tasks = [task for r in described if (task := task_of(r, acting, now)) is not None]
     return sorted(tasks, key=lambda t: (t.step.due_at is None, t.step.due_at or now))
 
 

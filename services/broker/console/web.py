@@ -7,15 +7,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from broker.console.texts import text
+from broker.console.dates import cst, period
+from broker.console.texts import event_label, text
 
-CHINA = ZoneInfo("Asia/Shanghai")
 HERE = Path(__file__).parent
 LANG_COOKIE = "cdo_lang"
 # Nothing from another origin, no inline script, no framing (clickjacking a decision).
@@ -35,11 +34,6 @@ templates = Environment(
 def language(request: Request) -> str:
     asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
     return "en" if asked == "en" else "zh"
-
-
-def cst(moment: datetime | None) -> str:
-    """A moment as people read it: China Standard Time, to the minute."""
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def time_left(due: datetime | None, now: datetime, lang: str) -> str:
@@ -67,7 +61,9 @@ def render(
         request=request,
         lang=lang,
         t=lambda key, **values: text(key, lang, **values),
+        event=lambda event_type: event_label(event_type, lang),
         cst=cst,
+        span=lambda start, end: period(start, end, lang),
         **context,
     )
     response = HTMLResponse(page, status_code=status_code)

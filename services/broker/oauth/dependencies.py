@@ -1,5 +1,6 @@
 """The authorization server's resources, made by the lifespan (app.py), as typed dependencies:
-the signing keys, the trusted external issuer and authlib's server (kit/deps.py says how)."""
+the signing keys, the trusted external issuer, authlib's server and the unified sign-on
+(kit/deps.py says how)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from broker.kit.deps import AppResource
 from broker.oauth.external import ExternalIssuer
 from broker.oauth.keys import KeyRing
 from broker.oauth.server import BrokerAuthorizationServer
+from broker.oauth.upstream import UpstreamProvider
 
 KEYRING = AppResource[KeyRing]("keyring")
 EXTERNAL_ISSUER = AppResource[ExternalIssuer | None]("external_issuer")  # None: none trusted
 AUTHORIZATION_SERVER = AppResource[BrokerAuthorizationServer]("authorization_server")
+UPSTREAM = AppResource[UpstreamProvider | None]("upstream")  # None: no unified sign-on
 
 KeyRingDep = Annotated[KeyRing, Depends(KEYRING.provide)]
 ExternalIssuerDep = Annotated[ExternalIssuer | None, Depends(EXTERNAL_ISSUER.provide)]
 AuthorizationServerDep = Annotated[BrokerAuthorizationServer, Depends(AUTHORIZATION_SERVER.provide)]
+UpstreamDep = Annotated[UpstreamProvider | None, Depends(UPSTREAM.provide)]

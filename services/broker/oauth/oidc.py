@@ -51,6 +51,7 @@ class SignedInUser:
     """A person as authlib's grants and the token generator see them."""
 
     id: str
+    username: str
     name: str
     organisation_id: str
     role: str
@@ -59,15 +60,16 @@ class SignedInUser:
     @classmethod
     def of(cls, person: Person | PersonView, auth_time: datetime) -> SignedInUser:
         return cls(
-            person.id, person.name, person.organisation_id, person.role, int(auth_time.timestamp())
-        )
+            person.id, person.username, person.name, person.organisation_id, person.role,
+            int(auth_time.timestamp()),
+        )  # fmt: skip
 
     def get_user_id(self) -> str:
         return self.id
 
     def userinfo(self) -> dict[str, Any]:
-        return {"sub": self.id, "name": self.name, "org_id": self.organisation_id,
-                "roles": [self.role]}  # fmt: skip
+        return {"sub": self.id, "name": self.name, "preferred_username": self.username,
+                "org_id": self.organisation_id, "roles": [self.role]}  # fmt: skip
 
     def allowed(self, scope: str) -> str:
         """What of `scope` this person's role may hold: the identity scopes and its API scopes."""

@@ -4,19 +4,20 @@ sign-out. Tokens come from /oauth/token (oauth/endpoints.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from broker.kit.deps import SessionDep, SettingsDep
 from broker.kit.problem_docs import problems
 from broker.kit.problems import Forbidden
 from broker.oauth.clients import find_client_record
-from broker.oauth.dependencies import AuthorizationServerDep
+from broker.oauth.dependencies import AuthorizationServerDep, KeyRingDep
 from broker.oauth.keys import ALGORITHM
+from broker.oauth.logout import after_logout, client_of, proves_the_person, read_hint
 from broker.oauth.oidc import SignedInUser, SignInState, sign_in_state
 from broker.oauth.principal import CallerDep
 from broker.oauth.scopes import FIXED_SCOPES, IDENTITY_SCOPES
@@ -30,6 +31,7 @@ from core.clock import utcnow
 from core.models.people import Person
 
 router = APIRouter(tags=["oauth"])
+CLAIMS = ["sub", "name", "preferred_username", "org_id", "roles", "auth_time", "nonce"]
 
 
 @router.get("/.well-known/openid-configuration", summary="OpenID Connect discovery")
@@ -50,7 +52,7 @@ async def openid_configuration(settings: SettingsDep) -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": sorted(IDENTITY_SCOPES | FIXED_SCOPES),
-        "claims_supported": ["sub", "name", "org_id", "roles", "auth_time", "nonce"],
+        "claims_supported": CLAIMS,
     }
 
 
@@ -109,26 +111,38 @@ async def userinfo(caller: CallerDep, session: SessionDep) -> JSONResponse:
 @router.get(
     "/oauth/logout",
     summary="Sign out (RP-initiated logout): ends the browser's session",
+    description="With an `id_token_hint` (an ID token the broker issued to the signed-in "
+    "person, expired or not) the session ends at once; without one the person confirms it on "
+    "the console's sign-out page. Afterwards the browser goes to `post_logout_redirect_uri` "
+    "(with `state`) if the client registered it as a redirect URI, else to the sign-in page.",
     response_class=Response,
     responses={
-        303: {"description": "to post_logout_redirect_uri if the client registered it"},
+        303: {"description": "signed out, on to where the client asked; or to the confirmation"},
         400: {"description": "a parameter the broker cannot read (e.g. a NUL character)"},
     },
 )
 async def logout(
     request: Request,
     session: SessionDep,
-    client_id: str | None = None,
-    post_logout_redirect_uri: str | None = None,
+    settings: SettingsDep,
+    keyring: KeyRingDep,
+    id_token_hint: Annotated[str | None, Query(max_length=8000)] = None,
+    client_id: Annotated[str | None, Query(max_length=200)] = None,
+    post_logout_redirect_uri: Annotated[str | None, Query(max_length=2000)] = None,
+    state: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
-    signed_in = await sessions.find(session, request.cookies.get(sessions.COOKIE), utcnow())
+    now = utcnow()
+    signed_in = await sessions.find(session, request.cookies.get(sessions.COOKIE), now)
+    hint = read_hint(keyring, settings.issuer, id_token_hint)
+    client = client_of(client_id, hint)
+    target = await after_logout(session, client, post_logout_redirect_uri, state)
+    if signed_in is not None and not proves_the_person(hint, signed_in.person.id, client):
+        asked = {"client_id": client, "post_logout_redirect_uri": post_logout_redirect_uri,
+                 "state": state}  # fmt: skip
+        query = urlencode({key: value for key, value in asked.items() if value})
+        return RedirectResponse("/console/signout" + ("?" + query if query else ""), 303)
     if signed_in is not None:
-        await sessions.end(session, signed_in, utcnow())
-    target = "/console/signin"
-    if client_id and post_logout_redirect_uri:
-        record = await find_client_record(session, client_id)
-        if record is not None and post_logout_redirect_uri in record.redirect_uris:
-            target = post_logout_redirect_uri
+        await sessions.end(session, signed_in, now)
     response = RedirectResponse(target, status_code=303)
     response.delete_cookie(sessions.COOKIE, path="/")
     return response

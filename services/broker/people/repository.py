@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.models.directory import Organisation
 from core.models.people import Person, PersonSession
 
 
@@ -27,11 +28,13 @@ async def of_organisation(session: AsyncSession, organisation_id: str) -> Sequen
 
 async def live_session(
     session: AsyncSession, session_id: str, now: datetime
-) -> tuple[PersonSession, Person] | None:
+) -> tuple[PersonSession, Person, str] | None:
+    """The session, its person and the kind of the person's organisation."""
     row = (
         await session.execute(
-            select(PersonSession, Person)
+            select(PersonSession, Person, Organisation.kind)
             .join(Person, Person.id == PersonSession.person_id)
+            .join(Organisation, Organisation.id == Person.organisation_id)
             .where(
                 PersonSession.id == session_id,
                 PersonSession.ended_at.is_(None),
@@ -40,7 +43,7 @@ async def live_session(
             )
         )
     ).first()
-    return (row[0], row[1]) if row is not None else None
+    return (row[0], row[1], row[2]) if row is not None else None
 
 
 async def end_session(session: AsyncSession, session_id: str, now: datetime) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.people import repository
+from core.models.directory import Organisation
 from core.models.people import Person, PersonSession
 
 COOKIE = "cdo_session"
@@ -36,10 +37,22 @@ class PersonView:
     name: str
     organisation_id: str
     role: str
+    organisation_kind: str  # government | department | data_bureau
 
     @classmethod
-    def of(cls, person: Person) -> PersonView:
-        return cls(person.id, person.username, person.name, person.organisation_id, person.role)
+    def of(cls, person: Person, organisation_kind: str) -> PersonView:
+        return cls(
+            person.id, person.username, person.name, person.organisation_id, person.role,
+            organisation_kind,
+        )  # fmt: skip
+
+    @property
+    def runs_the_scheme(self) -> bool:
+        """Reads the data bureau's pages: a bureau's operators and auditors."""
+        return self.organisation_kind == "data_bureau" and self.role in (
+            "bureau_operator",
+            "auditor",
+        )
 
 
 @dataclass(frozen=True)
@@ -57,8 +70,11 @@ class SignedIn:
         return posted is not None and hmac.compare_digest(self.csrf_token, posted)
 
 
-async def start(session: AsyncSession, person: Person, now: datetime) -> tuple[str, SignedIn]:
-    """A new session for `person`; the cookie's value (shown only here) and the session."""
+async def start(
+    session: AsyncSession, person: Person, now: datetime, *, via: str = "password"
+) -> tuple[str, SignedIn]:
+    """A new session for `person`; the cookie's value (shown only here) and the session.
+    `via`: how they proved who they are (`password`, `upstream`: the unified sign-on)."""
     token = secrets.token_urlsafe(32)
     row = PersonSession(
         id=_hash(token),
@@ -69,8 +85,12 @@ async def start(session: AsyncSession, person: Person, now: datetime) -> tuple[s
     )
     session.add(row)
     await session.flush()
-    signed_in = SignedIn(PersonView.of(person), row.id, row.csrf_token, now)
-    await audit.record(session, "person.signed_in", actor=signed_in.actor, subject=person.id)
+    organisation = await session.get(Organisation, person.organisation_id)
+    assert organisation is not None  # a foreign key
+    signed_in = SignedIn(PersonView.of(person, organisation.kind), row.id, row.csrf_token, now)
+    await audit.record(
+        session, "person.signed_in", actor=signed_in.actor, subject=person.id, via=via
+    )
     return token, signed_in
 
 
@@ -80,8 +100,8 @@ async def find(session: AsyncSession, token: str | None, now: datetime) -> Signe
     found = await repository.live_session(session, _hash(token), now)
     if found is None:
         return None
-    row, person = found
-    return SignedIn(PersonView.of(person), row.id, row.csrf_token, row.created_at)
+    row, person, kind = found
+    return SignedIn(PersonView.of(person, kind), row.id, row.csrf_token, row.created_at)
 
 
 async def end(session: AsyncSession, signed_in: SignedIn, now: datetime) -> None:

@@ -6,65 +6,23 @@ person (named inside the decision's JWS) only while their appointment names them
 from __future__ import annotations
 
 import json
-import warnings
-from collections.abc import AsyncIterator
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from authlib.common.security import generate_token
-from fastapi import FastAPI
 from joserfc import jws, jwt
 from joserfc.jwk import KeySet
 
-from broker.oauth.clients import create_client
 from broker.people.service import NewPerson
 from testing.apps import BASE_URL
 from testing.clients import ALL_SCOPES, Sessions, TokenFactory, bearer, decide, file
+from testing.oidc import REDIRECT, SCOPE, AsyncOAuth2Client, authorization_answer, person_tokens
 from testing.people import new_person, sign_in
 from testing.settings import Settings
 from testing.workloads import request_body
 
-with warnings.catch_warnings():
-    # authlib warns that it prefers httpx2 now; the broker and these tests use httpx
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from authlib.integrations.httpx_client import AsyncOAuth2Client
-
 pytestmark = pytest.mark.integration
-
-REDIRECT = "http://localhost/signed-in"
-SCOPE = "openid profile requests:read approvals:decide"
-
-
-@pytest.fixture
-async def relying_party(app: FastAPI, sessionmaker: Sessions) -> AsyncIterator[AsyncOAuth2Client]:
-    """authlib's client for a system registered to sign people in, over the app itself."""
-    async with sessionmaker() as session:
-        client, secret = await create_client(
-            session, organisation_id="gd-dsb", scope=SCOPE, redirect_uris=[REDIRECT]
-        )
-        await session.commit()
-    async with AsyncOAuth2Client(
-        client_id=client.id, client_secret=secret, redirect_uri=REDIRECT, scope=SCOPE,
-        code_challenge_method="S256", transport=httpx.ASGITransport(app=app), base_url=BASE_URL,
-    ) as oauth:  # fmt: skip
-        yield oauth
-
-
-@pytest.fixture
-async def browser(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as b:
-        yield b
-
-
-async def _code(
-    oauth: AsyncOAuth2Client, browser: httpx.AsyncClient, verifier: str | None, **extra: Any
-) -> httpx.Response:
-    url, _state = oauth.create_authorization_url(
-        f"{BASE_URL}/oauth/authorize", code_verifier=verifier, nonce="n-0S6", **extra
-    )
-    return await browser.get(url)
 
 
 async def _signed_in_cdo(
@@ -83,7 +41,7 @@ async def test_code_flow_with_pkce_issues_verifiable_tokens_once(
 ) -> None:
     person = await _signed_in_cdo(sessionmaker, settings, browser, "gz-gov")
     verifier = generate_token(48)
-    answer = await _code(relying_party, browser, verifier)
+    answer = await authorization_answer(relying_party, browser, verifier)
     assert answer.status_code == 302, answer.text
     location = answer.headers["location"]
     assert location.startswith(REDIRECT)
@@ -103,7 +61,9 @@ async def test_code_flow_with_pkce_issues_verifiable_tokens_once(
     userinfo = await browser.get("/oauth/userinfo", headers=bearer(token["access_token"]))
     assert userinfo.json() == {
         "sub": person.person.id, "name": person.person.name, "org_id": "gz-gov", "roles": ["cdo"],
+        "preferred_username": person.person.username,
     }  # fmt: skip
+    assert id_token.claims["preferred_username"] == person.person.username
 
     # The same code again: refused
     code = parse_qs(urlsplit(location).query)["code"][0]
@@ -140,7 +100,7 @@ async def test_pkce_is_required_and_a_wrong_verifier_is_refused(
     settings: Settings,
 ) -> None:
     await _signed_in_cdo(sessionmaker, settings, browser, "sz-gov")
-    without = await _code(relying_party, browser, None)
+    without = await authorization_answer(relying_party, browser, None)
     assert without.status_code == 302
     error = parse_qs(urlsplit(without.headers["location"]).query)
     assert error["error"] == ["invalid_request"]
@@ -154,7 +114,7 @@ async def test_pkce_is_required_and_a_wrong_verifier_is_refused(
     assert parse_qs(urlsplit(plain.headers["location"]).query)["error"] == ["invalid_request"]
 
     verifier = generate_token(48)
-    answer = await _code(relying_party, browser, verifier)
+    answer = await authorization_answer(relying_party, browser, verifier)
     code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
     wrong = await relying_party.post(
         "/oauth/token",
@@ -169,7 +129,7 @@ async def test_pkce_is_required_and_a_wrong_verifier_is_refused(
 async def test_authorize_without_a_session_sends_the_person_to_sign_in(
     relying_party: AsyncOAuth2Client, browser: httpx.AsyncClient
 ) -> None:
-    answer = await _code(relying_party, browser, generate_token(48))
+    answer = await authorization_answer(relying_party, browser, generate_token(48))
     assert answer.status_code == 303
     assert answer.headers["location"].startswith("/console/signin?next=%2Foauth%2Fauthorize")
 
@@ -196,23 +156,13 @@ async def test_a_persons_decision_names_them_in_its_signature_and_others_are_ref
     # a CDO-role person of the approver whom the appointment does not name: refused, no change
     stranger = await new_person(sessionmaker, settings, "gz-gov", "cdo")
     assert (await sign_in(browser, stranger)).status_code == 303
-    verifier = generate_token(48)
-    code = await _code(relying_party, browser, verifier)
-    token = await relying_party.fetch_token(
-        f"{BASE_URL}/oauth/token", authorization_response=code.headers["location"],
-        code_verifier=verifier,
-    )  # fmt: skip
+    token = await person_tokens(relying_party, browser)
     refused = await decide(client, bearer(token["access_token"]), filed["id"], decision="approve")
     assert refused.status_code == 403, refused.text
     assert refused.json()["type"].endswith("/not-the-appointed-cdo")
 
     person = await _signed_in_cdo(sessionmaker, settings, browser, "gz-gov")
-    verifier = generate_token(48)
-    code = await _code(relying_party, browser, verifier)
-    token = await relying_party.fetch_token(
-        f"{BASE_URL}/oauth/token", authorization_response=code.headers["location"],
-        code_verifier=verifier,
-    )  # fmt: skip
+    token = await person_tokens(relying_party, browser)
     decided = await decide(client, bearer(token["access_token"]), filed["id"], decision="approve")
     assert decided.status_code == 200, decided.text
     decision = decided.json()["route"][0]["decisions"][0]

@@ -84,7 +84,11 @@ async def file_request(
     dataset, owner = context.dataset, context.owner
     if body.kind in routing.DATASET_KINDS:
         if dataset is None:
-            raise InvalidRequest(f"dataset_id: no dataset '{body.dataset_id}'", field="dataset_id")
+            raise InvalidRequest(
+                f"dataset_id: no dataset '{body.dataset_id}'",
+                detail_zh=f"dataset_id: 目录中没有数据资源“{body.dataset_id}”",
+                field="dataset_id",
+            )
         assert owner is not None
         validate_against_catalog(body, dataset, requester_org, owner, now)
     else:  # a demand names its presumed provider, an IT project is its own body's

@@ -47,23 +47,32 @@ def validate_against_catalog(
     if unknown:
         raise InvalidRequest(
             f"fields: '{dataset.id}' has no field(s) {', '.join(unknown)}",
+            detail_zh=f"fields: 数据资源“{dataset.name}”没有数据项 {'、'.join(unknown)}",
             field="fields",
             unknown_fields=unknown,
         )
     assert body.period is not None  # the schema requires it for a share and a return
     _check_period(body.period, now)
     if owner.id == requester.id:
-        raise InvalidRequest("dataset_id: this dataset is your own", field="dataset_id")
+        raise InvalidRequest(
+            "dataset_id: this dataset is your own",
+            detail_zh="dataset_id: 这是本单位自己的数据资源，无需申请",
+            field="dataset_id",
+        )
     if body.kind == "return":
         if _LEVEL_RANK[Level(owner.level)] >= _LEVEL_RANK[Level(requester.level)]:
             raise InvalidRequest(
                 "kind: a return is for data held above your level; file a share instead",
+                detail_zh="kind: 数据回流只适用于上级单位的数据；"
+                "同级或下级单位的数据请提交数据共享申请",
                 field="kind",
             )
         assert body.jurisdiction is not None  # the schema requires it for a return
         if not division_contains(requester.division_code, body.jurisdiction):
             raise InvalidRequest(
                 f"jurisdiction: {body.jurisdiction} is outside yours ({requester.division_code})",
+                detail_zh=f"jurisdiction: 行政区划 {body.jurisdiction} 不在本单位的管辖范围"
+                f"（{requester.division_code}）内",
                 field="jurisdiction",
             )
 
@@ -92,6 +101,14 @@ def validate_other_party(
 
 def _check_period(period: PeriodIn, now: datetime) -> None:
     if period.end <= now:
-        raise InvalidRequest("period.end: the period wanted has already ended", field="period.end")
+        raise InvalidRequest(
+            "period.end: the period wanted has already ended",
+            detail_zh="period.end: 使用期限的结束日期已过",
+            field="period.end",
+        )
     if period.end - period.start > MAX_PERIOD:
-        raise InvalidRequest("period: at most five years may be asked for", field="period")
+        raise InvalidRequest(
+            "period: at most five years may be asked for",
+            detail_zh="period: 使用期限最长五年",
+            field="period",
+        )

@@ -1,0 +1,146 @@
+"""任免与授权委托 for the data bureau: the CDO appointments of the bodies in its jurisdiction
+(those in office, and those that ended in the last year) and the delegations in force; its
+operators end an appointment (免职: the body's open steps pass to its level's bureau at once, as
+`POST /v1/appointments/{id}/end` does) or revoke a delegation. The directory's services decide,
+with their jurisdiction rules; a refusal is shown in words and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import or_, select
+
+from broker.console.bureau import Bureau, BureauDep
+from broker.console.names import organisation_names
+from broker.console.refusals import Refused, in_words
+from broker.console.session import refuse_without_csrf
+from broker.console.web import language, render
+from broker.directory import delegations, service
+from broker.kit.deps import SessionDep
+from broker.kit.problems import Problem
+from broker.oauth.scopes import ROLE_SCOPES, Scope
+from broker.people.roles import Role
+from broker.requests.dependencies import LinksDep, PolicyDep
+from broker.requests.handover import hand_over_steps_of
+from core.clock import utcnow
+from core.models.directory import Appointment, Delegation
+
+router = APIRouter()
+
+ENDED_SHOWN = timedelta(days=365)
+
+
+async def _page(
+    request: Request,
+    session: SessionDep,
+    bureau: Bureau,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    now = utcnow()
+    covered = bureau.covered
+    appointments = (
+        await session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.organisation_id.in_(covered),
+                or_(Appointment.ends_at.is_(None), Appointment.ends_at > now - ENDED_SHOWN),
+            )
+            .order_by(Appointment.organisation_id, Appointment.starts_at.desc())
+        )
+    ).all()
+    in_force = (
+        await session.execute(
+            select(Delegation, Appointment)
+            .join(Appointment, Delegation.appointment_id == Appointment.id)
+            .where(
+                Appointment.organisation_id.in_(covered),
+                Delegation.revoked_at.is_(None),
+                Delegation.ends_at > now,
+            )
+            .order_by(Delegation.ends_at)
+        )
+    ).all()
+    orgs = [a.organisation_id for a in appointments] + [
+        org for d, a in in_force for org in (a.organisation_id, d.delegate_org_id)
+    ]
+    return render(
+        request,
+        "bureau_directory.html",
+        status_code=status_code,
+        me=bureau.me,
+        appointments=appointments,
+        delegations=in_force,
+        now=now,
+        may_admin=bureau.may(Scope.directory_admin),
+        names=await organisation_names(session, orgs, language(request)),
+        error=error,
+    )
+
+
+@router.get("/bureau/directory")
+async def directory_page(request: Request, session: SessionDep, bureau: BureauDep) -> HTMLResponse:
+    return await _page(request, session, bureau)
+
+
+@router.post("/bureau/appointments/{appointment_id}/end")
+async def end_appointment(
+    request: Request,
+    session: SessionDep,
+    bureau: BureauDep,
+    policy: PolicyDep,
+    links: LinksDep,
+    appointment_id: str,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    refuse_without_csrf(bureau.me, csrf)
+    now = utcnow()
+    try:
+        if not bureau.may(Scope.directory_admin):
+            raise Refused("not_an_operator", status=403)
+        if not reason.strip():
+            raise Refused("end_reason_required")
+        ended = await service.end_appointment(
+            session, appointment_id, ends_at=now, reason=reason.strip(),
+            actor=bureau.me.actor, now=now,
+        )  # fmt: skip
+        await hand_over_steps_of(
+            session, ended.organisation_id, policy=policy, now=now, links=links,
+            actor=bureau.me.person.organisation_id,
+        )  # fmt: skip
+    except (Problem, Refused) as refused:
+        return await _refused(request, session, bureau, refused)
+    return RedirectResponse("/console/bureau/directory?done=ended", status_code=303)
+
+
+@router.post("/bureau/delegations/{delegation_id}/revoke")
+async def revoke_delegation(
+    request: Request,
+    session: SessionDep,
+    bureau: BureauDep,
+    delegation_id: str,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    refuse_without_csrf(bureau.me, csrf)
+    try:
+        await delegations.revoke(
+            session, delegation_id, reason=reason.strip() or None, actor=bureau.me.actor,
+            scopes=frozenset(ROLE_SCOPES[Role(bureau.me.person.role)]), now=utcnow(),
+        )  # fmt: skip
+    except Problem as refused:
+        return await _refused(request, session, bureau, refused)
+    return RedirectResponse("/console/bureau/directory?done=revoked", status_code=303)
+
+
+async def _refused(
+    request: Request, session: SessionDep, bureau: Bureau, refused: Problem | Refused
+) -> HTMLResponse:
+    await session.rollback()  # nothing refused changes anything
+    words = in_words(refused, language(request))
+    return await _page(request, session, bureau, error=words, status_code=refused.status)

@@ -1,0 +1,106 @@
+"""授权管理 for the data bureau: the grants of its jurisdiction (the provider or the grantee in
+it) with their uses; its operators pause, resume or revoke one. The same service as
+`POST /v1/grants/{id}/pause|resume|revoke`: it lets a bureau change a grant whose provider is
+in its jurisdiction, and a refusal is shown in words and changes nothing."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import or_, select
+
+from broker.console.bureau import Bureau, BureauDep
+from broker.console.names import dataset_names, organisation_names
+from broker.console.refusals import Refused, in_words
+from broker.console.session import refuse_without_csrf
+from broker.console.web import language, render
+from broker.grants import service as grants
+from broker.kit.deps import SessionDep
+from broker.kit.problems import Problem
+from broker.oauth.scopes import Scope
+from core.clock import utcnow
+from core.events import GrantEventName
+from core.models.grants import Grant
+
+router = APIRouter()
+
+MAX_GRANTS = 300
+ACTIONS = {
+    "pause": GrantEventName.paused,
+    "resume": GrantEventName.resumed,
+    "revoke": GrantEventName.revoked,
+}
+
+
+async def _page(
+    request: Request,
+    session: SessionDep,
+    bureau: Bureau,
+    *,
+    status: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    lang = language(request)
+    query = (
+        select(Grant)
+        .where(or_(Grant.provider_id.in_(bureau.covered), Grant.grantee_id.in_(bureau.covered)))
+        .order_by(Grant.id.desc())
+        .limit(MAX_GRANTS)
+    )
+    if status:
+        query = query.where(Grant.status == status)
+    rows = (await session.scalars(query)).all()
+    return render(
+        request,
+        "bureau_grants.html",
+        status_code=status_code,
+        me=bureau.me,
+        grants=rows,
+        may_change=bureau.may(Scope.grants_revoke),
+        covered=bureau.covered,
+        names=await organisation_names(
+            session, [g.grantee_id for g in rows] + [g.provider_id for g in rows], lang
+        ),
+        datasets=await dataset_names(session, [g.dataset_id for g in rows], lang),
+        error=error,
+    )
+
+
+@router.get("/bureau/grants")
+async def bureau_grants(
+    request: Request,
+    session: SessionDep,
+    bureau: BureauDep,
+    status: Literal["active", "paused", "revoked", "expired"] | None = None,
+) -> HTMLResponse:
+    return await _page(request, session, bureau, status=status)
+
+
+@router.post("/bureau/grants/{grant_id}/{action}")
+async def change(
+    request: Request,
+    session: SessionDep,
+    bureau: BureauDep,
+    grant_id: str,
+    action: Literal["pause", "resume", "revoke"],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    refuse_without_csrf(bureau.me, csrf)
+    try:
+        if not bureau.may(Scope.grants_revoke):
+            raise Refused("not_an_operator", status=403)
+        if action == "revoke" and len(reason.strip()) < 2:
+            raise Refused("revoke_reason_required")
+        await grants.change_grant(
+            session, grant_id, actor=bureau.me.actor, action=ACTIONS[action],
+            reason=reason.strip() or None, now=utcnow(),
+        )  # fmt: skip
+    except (Problem, Refused) as refused:
+        await session.rollback()  # nothing refused changes anything
+        words = in_words(refused, language(request))
+        return await _page(request, session, bureau, error=words, status_code=refused.status)
+    return RedirectResponse(f"/console/bureau/grants?done={action}#{grant_id}", status_code=303)
