@@ -30,7 +30,10 @@ async def test_a_connection_the_server_closed_is_replaced_at_checkout(settings: 
 
             async def gone() -> bool:
                 query = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
-                return await other.scalar(query, {"pid": pooled}) == 0
+                count = await other.scalar(query, {"pid": pooled})
+                # A transaction reads one snapshot of the statistics: the next poll needs a new one.
+                await other.rollback()
+                return count == 0
 
             await wait_until(gone, limit_s=10, what="the backend to end")
             await other.rollback()
