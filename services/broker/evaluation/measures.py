@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from broker.calendar.deadlines import OFFICE_DAY_SECONDS
 from broker.reports.schemas import CdoEvaluationRow
-
-# An office day (09:00-18:00 China Standard Time): working seconds per working day.
-OFFICE_DAY_SECONDS = 9 * 3600
 
 
 @dataclass(frozen=True)

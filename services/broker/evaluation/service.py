@@ -5,14 +5,13 @@ bureau forwards to the provincial bureau is this scorecard, exported as CSV in C
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
 from broker.audit.actor import Actor
+from broker.calendar.deadlines import china_day
 from broker.directory.service import require_jurisdiction
 from broker.evaluation import repository
 from broker.evaluation.exceptions import NotAnEnteredIndicator, OnlyABureauScores
@@ -24,8 +23,6 @@ from broker.reports.service import cdo_evaluation
 from core.ids import new_id
 from core.models.directory import Organisation, OrgKind
 from core.models.evaluation import EvaluationScore
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 async def enter_score(
@@ -79,7 +76,7 @@ async def scorecard(
     )
     kinds = await repository.kind_counts(session, start, end)
     entered = await _latest_scores(
-        session, {r.organisation_id for r in report.rows}, _china_date(start), _china_date(end)
+        session, {r.organisation_id for r in report.rows}, china_day(start), china_day(end)
     )
     rows = []
     for row in report.rows:
@@ -123,11 +120,5 @@ async def scorecard(
 async def _latest_scores(
     session: AsyncSession, organisation_ids: set[str], start: date, end: date
 ) -> dict[tuple[str, str], EvaluationScore]:
-    latest: dict[tuple[str, str], EvaluationScore] = defaultdict()
-    for score in await repository.scores_overlapping(session, organisation_ids, start, end):
-        latest[(score.organisation_id, score.indicator)] = score  # oldest first: the last wins
-    return latest
-
-
-def _china_date(moment: datetime) -> date:
-    return moment.astimezone(CHINA).date()
+    scores = await repository.scores_overlapping(session, organisation_ids, start, end)
+    return {(s.organisation_id, s.indicator): s for s in scores}  # oldest first: the last wins
