@@ -16,11 +16,10 @@ from broker.kit.deps import SessionDep
 from broker.kit.problem_docs import problems
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
-from broker.reports.endpoints import CSV_RESPONSE, FormatQuery, csv_language, export
+from broker.reports.endpoints import CSV_RESPONSE, FormatQuery, ReportReader, csv_language, export
 from core.clock import utcnow
 
 router = APIRouter(prefix="/v1", tags=["reports"])
-ReportReader = Annotated[Principal, Depends(require_scope(Scope.reports_read))]
 Scorer = Annotated[Principal, Depends(require_scope(Scope.evaluation_score))]
 
 

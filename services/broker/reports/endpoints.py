@@ -42,9 +42,12 @@ _EXPORT = (
     "tab or a carriage return is written with a `'` before it, so that no spreadsheet runs it "
     "as a formula. Needs the scope `reports:read`."
 )
-_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
 }
+FormatQuery = Annotated[
+    Literal["json", "csv"] | None, Query(alias="format", description="default: by Accept")
+]
 
 
 @router.get(
@@ -52,7 +55,7 @@ _CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     summary="CDO evaluation: each CDO's (or body's) decisions, times, breaches, escalations",
     description=(service.__doc__ or "").strip() + _EXPORT,
     response_model=CdoEvaluationReport,
-    responses=_CSV_RESPONSE,
+    responses=CSV_RESPONSE,
 )
 async def cdo_evaluation(
     request: Request,
@@ -79,12 +82,6 @@ async def cdo_evaluation(
         lambda: service.to_csv(report, csv_language(request)),
         f"cdo-evaluation-{start:%Y%m%d}-{end:%Y%m%d}-{group_by.value}.csv",
     )
-
-
-FormatQuery = Annotated[
-    Literal["json", "csv"] | None, Query(alias="format", description="default: by Accept")
-]
-CSV_RESPONSE = _CSV_RESPONSE
 
 
 def export(
