@@ -21,8 +21,10 @@ from broker.reports.schemas import CSV_HEADERS_ZH
 from broker.requests.sla import escalate_step
 from core.models.grants import Grant
 from core.models.requests import Decision, RequestStep
+from testing.appeals import appeal, decide_appeal, fresh_county, refused_in_county
 from testing.apps import LINKS
 from testing.clients import ALL_SCOPES, TokenFactory, bearer, decide, file
+from testing.clients import Headers as AsOrg
 from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
@@ -271,6 +273,37 @@ async def test_a_cdos_row_counts_decisions_times_lapses_clarifications_and_revoc
         "decision_working_seconds_p90": None,
         "problem_answer_seconds_median": None,
     }  # the CDO was in office, idle: a row of zeros
+
+
+async def test_a_coordinators_row_counts_the_appeals_it_received_upheld_and_overturned(
+    client: httpx.AsyncClient,
+    reader: Headers,
+    as_org: AsOrg,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    start = datetime.now(UTC)
+    county = await fresh_county(sessionmaker)
+    upheld, overturned = [
+        await refused_in_county(client, as_org, sessionmaker, county) for _ in range(2)
+    ]
+    for request_id in (upheld, overturned):
+        appealed = await appeal(client, await as_org(county.requester), request_id)
+        assert appealed.status_code == 201, appealed.text
+        route = [s["organisation_id"] for s in appealed.json()["appeal"]["route"]]
+        assert route == [county.government]
+    coordinator = await as_org(county.government)
+    for request_id, decision in ((upheld, "uphold"), (overturned, "overturn")):
+        decided = await decide_appeal(
+            client, coordinator, request_id, decision=decision, comment="经协调作出决定"
+        )
+        assert decided.status_code == 200, decided.text
+
+    report = await _report(client, reader, start)
+    [government] = _rows(report, county.government)
+    appeals = ("appeals_received", "appeals_upheld", "appeals_overturned")
+    assert [government[k] for k in appeals] == [2, 1, 1]
+    [provider] = _rows(report, county.provider)  # it refused: it coordinates nothing
+    assert [provider[k] for k in appeals] == [0, 0, 0]
 
 
 async def test_a_successor_gets_the_decisions_made_after_taking_office(
