@@ -84,18 +84,36 @@ async def _counts(session: AsyncSession, stmt: Select[Any]) -> dict[Key, tuple[i
     return {(row[0], row[1]): tuple(row[2:]) for row in await session.execute(stmt)}
 
 
-async def routed(session: AsyncSession, f: ReportFilter) -> dict[Key, int]:
-    """Requests in which the body became an approver in the window (planned or escalated to)."""
-    org_id = StepApprover.organisation_id
+async def _count_at_body(
+    session: AsyncSession,
+    f: ReportFilter,
+    org_id: Any,
+    moment: Any,
+    *where: ColumnElement[bool],
+    counted: Any = None,
+) -> dict[Key, int]:
+    """Rows of `org_id`'s table whose `moment` is in the window, counted per body (per CDO: the
+    body's appointment in force at `moment`); `counted`: what to count instead of rows."""
     key, group = _keyed(f, org_id, Appointment.id)
     stmt = (
-        select(*key, func.count(distinct(StepApprover.request_id)))
-        .select_from(StepApprover)
-        .outerjoin(Appointment, _cdo_at(org_id, StepApprover.added_at))
-        .where(_during(StepApprover.added_at, f), _at_level(org_id, f))
+        select(*key, func.count() if counted is None else counted)
+        .select_from(org_id.class_)
+        .outerjoin(Appointment, _cdo_at(org_id, moment))
+        .where(*where, _during(moment, f), _at_level(org_id, f))
         .group_by(*group)
     )
     return {k: v[0] for k, v in (await _counts(session, stmt)).items()}
+
+
+async def routed(session: AsyncSession, f: ReportFilter) -> dict[Key, int]:
+    """Requests in which the body became an approver in the window (planned or escalated to)."""
+    return await _count_at_body(
+        session,
+        f,
+        StepApprover.organisation_id,
+        StepApprover.added_at,
+        counted=func.count(distinct(StepApprover.request_id)),
+    )
 
 
 async def decisions(session: AsyncSession, f: ReportFilter) -> dict[Key, DecisionCounts]:
@@ -148,28 +166,11 @@ async def escalations_caused(session: AsyncSession, f: ReportFilter) -> dict[Key
 
 async def escalations_received(session: AsyncSession, f: ReportFilter) -> dict[Key, int]:
     org_id = Escalation.to_org_id
-    key, group = _keyed(f, org_id, Appointment.id)
-    stmt = (
-        select(*key, func.count())
-        .select_from(Escalation)
-        .outerjoin(Appointment, _cdo_at(org_id, Escalation.created_at))
-        .where(org_id.is_not(None), _during(Escalation.created_at, f), _at_level(org_id, f))
-        .group_by(*group)
-    )
-    return {k: v[0] for k, v in (await _counts(session, stmt)).items()}
+    return await _count_at_body(session, f, org_id, Escalation.created_at, org_id.is_not(None))
 
 
 async def clarifications_asked(session: AsyncSession, f: ReportFilter) -> dict[Key, int]:
-    org_id = Clarification.asked_by_org_id
-    key, group = _keyed(f, org_id, Appointment.id)
-    stmt = (
-        select(*key, func.count())
-        .select_from(Clarification)
-        .outerjoin(Appointment, _cdo_at(org_id, Clarification.asked_at))
-        .where(_during(Clarification.asked_at, f), _at_level(org_id, f))
-        .group_by(*group)
-    )
-    return {k: v[0] for k, v in (await _counts(session, stmt)).items()}
+    return await _count_at_body(session, f, Clarification.asked_by_org_id, Clarification.asked_at)
 
 
 async def grants_revoked(session: AsyncSession, f: ReportFilter) -> dict[Key, int]:
@@ -199,16 +200,7 @@ async def grants_revoked(session: AsyncSession, f: ReportFilter) -> dict[Key, in
 
 async def problems_filed(session: AsyncSession, f: ReportFilter) -> dict[Key, int]:
     """Problem reports the body filed with the provincial bureau in the window."""
-    org_id = ProblemReport.reporter_id
-    key, group = _keyed(f, org_id, Appointment.id)
-    stmt = (
-        select(*key, func.count())
-        .select_from(ProblemReport)
-        .outerjoin(Appointment, _cdo_at(org_id, ProblemReport.created_at))
-        .where(_during(ProblemReport.created_at, f), _at_level(org_id, f))
-        .group_by(*group)
-    )
-    return {k: v[0] for k, v in (await _counts(session, stmt)).items()}
+    return await _count_at_body(session, f, ProblemReport.reporter_id, ProblemReport.created_at)
 
 
 async def problem_answer_seconds(session: AsyncSession, f: ReportFilter) -> dict[Key, list[int]]:
@@ -234,17 +226,9 @@ async def problem_answer_seconds(session: AsyncSession, f: ReportFilter) -> dict
 
 async def problems_naming(session: AsyncSession, f: ReportFilter) -> dict[Key, int]:
     """Problem reports filed in the window that name the body."""
-    org_id = ProblemNamedOrganisation.organisation_id
-    moment = ProblemNamedOrganisation.reported_at
-    key, group = _keyed(f, org_id, Appointment.id)
-    stmt = (
-        select(*key, func.count())
-        .select_from(ProblemNamedOrganisation)
-        .outerjoin(Appointment, _cdo_at(org_id, moment))
-        .where(_during(moment, f), _at_level(org_id, f))
-        .group_by(*group)
+    return await _count_at_body(
+        session, f, ProblemNamedOrganisation.organisation_id, ProblemNamedOrganisation.reported_at
     )
-    return {k: v[0] for k, v in (await _counts(session, stmt)).items()}
 
 
 @dataclass(frozen=True)
@@ -257,14 +241,8 @@ class AppealCounts:
 async def appeals(session: AsyncSession, f: ReportFilter) -> dict[Key, AppealCounts]:
     """Appeals (申请协调) the body received to coordinate in the window, and those it decided in
     the window, upheld or overturned (per CDO: the appointment in force at each moment)."""
-    org_id = AppealCoordinator.organisation_id
-    key, group = _keyed(f, org_id, Appointment.id)
-    received = (
-        select(*key, func.count())
-        .select_from(AppealCoordinator)
-        .outerjoin(Appointment, _cdo_at(org_id, AppealCoordinator.added_at))
-        .where(_during(AppealCoordinator.added_at, f), _at_level(org_id, f))
-        .group_by(*group)
+    counts = await _count_at_body(
+        session, f, AppealCoordinator.organisation_id, AppealCoordinator.added_at
     )
     decider = Appeal.decided_by_org_id
     key, group = _keyed(f, decider, Appeal.decided_by_appointment_id)
@@ -277,7 +255,6 @@ async def appeals(session: AsyncSession, f: ReportFilter) -> dict[Key, AppealCou
         .where(decider.is_not(None), _during(Appeal.decided_at, f), _at_level(decider, f))
         .group_by(*group)
     )
-    counts = {k: v[0] for k, v in (await _counts(session, received)).items()}
     outcomes = await _counts(session, decided)
     return {
         k: AppealCounts(counts.get(k, 0), *outcomes.get(k, (0, 0)))
