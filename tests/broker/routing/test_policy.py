@@ -199,6 +199,16 @@ def test_an_invalid_policy_is_refused_naming_the_path(
     assert f"{path}: " in str(error)
 
 
+def test_a_grades_step_asking_more_approvals_than_approvers_is_refused_naming_the_path() -> None:
+    data = copy.deepcopy(VALID)
+    step = {"approvers": ["provider_government"], "required": 2, "sla_working_days": 3}
+    data["grades"] = {"important": {"steps": [step]}}
+    error = _refused(data)
+    assert error.problems == (
+        ("$.grades.important.steps[0].required", "2 exceeds the 1 approvers listed"),
+    )
+
+
 def test_every_problem_is_reported_sorted_by_path() -> None:
     data = copy.deepcopy(VALID)
     data["version"] = 2
