@@ -264,27 +264,26 @@ def _condition(raw: dict[str, Any]) -> Condition:
 
 def _semantic_problems(policy: Policy) -> Iterator[tuple[str, str]]:
     for grade, graded in policy.grades.items():
-        for s, step in enumerate(graded.steps):
-            if step.required > len(step.roles):
-                yield (
-                    f"$.grades.{grade}.steps[{s}].required",
-                    f"{step.required} exceeds the {len(step.roles)} approvers listed",
-                )
+        yield from _too_many_required(f"$.grades.{grade}", graded.steps)
     seen: set[str] = set()
     for r, rule in enumerate(policy.rules):
         if rule.name in seen:
             yield f"$.rules[{r}].name", f"{rule.name!r} names an earlier rule too"
         seen.add(rule.name)
-        for s, step in enumerate(rule.steps):
-            if step.required > len(step.roles):
-                yield (
-                    f"$.rules[{r}].steps[{s}].required",
-                    f"{step.required} exceeds the {len(step.roles)} approvers listed",
-                )
+        yield from _too_many_required(f"$.rules[{r}]", rule.steps)
     for facts in _every_possible_request():
         if not any(rule.when.holds(facts) for rule in policy.rules):
             yield "$.rules", f"no rule matches {facts}; end with a catch-all rule (when: {{}})"
             return  # one example is enough to act on
+
+
+def _too_many_required(path: str, steps: Iterable[StepSpec]) -> Iterator[tuple[str, str]]:
+    for s, step in enumerate(steps):
+        if step.required > len(step.roles):
+            yield (
+                f"{path}.steps[{s}].required",
+                f"{step.required} exceeds the {len(step.roles)} approvers listed",
+            )
 
 
 def _every_possible_request() -> Iterator[Facts]:
