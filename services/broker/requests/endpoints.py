@@ -28,6 +28,7 @@ from broker.requests.schemas import (
     ClarificationIn,
     DecisionIn,
     RequestIn,
+    RequestKind,
     RequestOut,
 )
 from broker.requests.timeline import Timeline, timeline_of
@@ -130,7 +131,7 @@ async def list_requests(
     session: SessionDep,
     caller: Reader,
     status: RequestStatus | None = None,
-    kind: Literal["share", "return"] | None = None,
+    kind: RequestKind | None = None,
     dataset_id: str | None = None,
     role: Literal["requester", "approver"] | None = None,
     cursor: CursorQuery = None,

@@ -41,6 +41,10 @@ async def test_a_demand_is_coordinated_decided_drafted_published_and_granted(
     )
     assert demand["description"] == "灵活就业人员社保缴费明细（按月）"
     assert route_of(demand) == [["gz-gov"], ["gz-rsj"]]
+    listed = await client.get("/v1/requests", headers=requester, params={"kind": "demand"})
+    assert listed.status_code == 200, listed.text
+    assert demand["id"] in {r["id"] for r in listed.json()["items"]}
+    assert {r["kind"] for r in listed.json()["items"]} == {"demand"}
 
     await decide(client, await as_org("gz-gov"), demand["id"], decision="approve")
     approved = await decide(client, await as_org("gz-rsj"), demand["id"], decision="approve")

@@ -45,6 +45,10 @@ async def test_a_project_is_passed_by_its_cdo_and_vetoed_by_its_government(
     assert (project["kind"], project["dataset_id"], project["fields"]) == ("it_project", None, [])
     assert project["project"]["stage"] == "initiation"
     assert route_of(project) == [["gz-gaj"], ["gz-gov"]]
+    listed = await client.get("/v1/requests", headers=filer, params={"kind": "it_project"})
+    assert listed.status_code == 200, listed.text
+    assert project["id"] in {r["id"] for r in listed.json()["items"]}
+    assert {r["kind"] for r in listed.json()["items"]} == {"it_project"}
 
     # the body's own CDO decides, but not through the client that filed it
     by_filer = await decide(client, filer, project["id"], decision="approve")
