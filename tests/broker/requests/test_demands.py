@@ -9,7 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from testing.audit import audit_mark, audited_since
 from testing.clients import Headers, TokenFactory, bearer, decide, file, route_of
 
 pytestmark = pytest.mark.integration
@@ -28,7 +30,10 @@ def demand_body(provider: str = "gz-rsj", **extra: Any) -> dict[str, Any]:
 
 
 async def test_a_demand_is_coordinated_decided_drafted_published_and_granted(
-    client: httpx.AsyncClient, as_org: Headers, token_for: TokenFactory
+    client: httpx.AsyncClient,
+    as_org: Headers,
+    token_for: TokenFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     requester = await as_org("gz-gaj")
     filed = await file(client, requester, demand_body())
@@ -46,8 +51,23 @@ async def test_a_demand_is_coordinated_decided_drafted_published_and_granted(
     assert demand["id"] in {r["id"] for r in listed.json()["items"]}
     assert {r["kind"] for r in listed.json()["items"]} == {"demand"}
 
+    # neither the requester nor the presumed provider decides before the coordinator has
+    provider = await as_org("gz-rsj")
+    mark = await audit_mark(sessionmaker)
+    by_requester = await decide(client, requester, demand["id"], decision="approve")
+    assert by_requester.status_code == 403, by_requester.text
+    assert by_requester.json()["type"].endswith("/requester-cannot-decide")
+    too_early = await decide(client, provider, demand["id"], decision="approve")
+    assert too_early.status_code == 403, too_early.text
+    assert too_early.json()["type"].endswith("/not-the-approver")
+    unchanged = (await client.get(f"/v1/requests/{demand['id']}", headers=requester)).json()
+    assert (unchanged["status"], unchanged["current_step"]) == ("pending", 0)
+    assert [s["decisions"] for s in unchanged["route"]] == [[], []]
+    assert await audited_since(sessionmaker, mark, actor="gz-gaj") == []
+    assert await audited_since(sessionmaker, mark, actor="gz-rsj") == []
+
     await decide(client, await as_org("gz-gov"), demand["id"], decision="approve")
-    approved = await decide(client, await as_org("gz-rsj"), demand["id"], decision="approve")
+    approved = await decide(client, provider, demand["id"], decision="approve")
     assert approved.json()["status"] == "approved", approved.text
     draft_id = approved.json()["dataset_id"]
     assert draft_id.startswith("gz-rsj-demand-")
@@ -79,6 +99,22 @@ async def test_a_demand_is_coordinated_decided_drafted_published_and_granted(
         json={"fields": fields, "update_cycle": "monthly"},
     )
     assert described.status_code == 200, described.text
+    # only a catalog admin whose jurisdiction holds the owner publishes: not another city's
+    # bureau, nor the requester (its grant waits on the publication)
+    outside = bearer(await token_for("sz-dsb", "catalog:admin"))
+    by_requester = bearer(await token_for("gz-gaj", "catalog:admin"))
+    mark = await audit_mark(sessionmaker)
+    for refused in (outside, by_requester):
+        attempt = await client.post(f"/v1/datasets/{draft_id}/publish", headers=refused)
+        assert attempt.status_code == 403, attempt.text
+        assert attempt.json()["type"].endswith("/outside-jurisdiction")
+    still = (await client.get(f"/v1/datasets/{draft_id}", headers=requester)).json()
+    assert still["status"] == "draft"
+    waiting = (await client.get(f"/v1/requests/{demand['id']}", headers=requester)).json()
+    assert waiting["grant_id"] is None
+    assert await audited_since(sessionmaker, mark, actor="sz-dsb") == []
+    assert await audited_since(sessionmaker, mark, actor="gz-gaj") == []
+
     published = await client.post(f"/v1/datasets/{draft_id}/publish", headers=admin)
     assert published.json()["status"] == "published", published.text
     again = await client.post(f"/v1/datasets/{draft_id}/publish", headers=admin)
