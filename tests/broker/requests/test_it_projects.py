@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models.audit import AuditEntry
 from core.models.outbox import OutboxEvent
+from testing.audit import audit_mark, audited_since
 from testing.clients import ALL_SCOPES, Headers, TokenFactory, bearer, decide, file, route_of
 from testing.workloads import request_body
 
@@ -51,9 +52,19 @@ async def test_a_project_is_passed_by_its_cdo_and_vetoed_by_its_government(
     assert {r["kind"] for r in listed.json()["items"]} == {"it_project"}
 
     # the body's own CDO decides, but not through the client that filed it
+    stranger = await as_org("sz-gaj")
+    mark = await audit_mark(sessionmaker)
     by_filer = await decide(client, filer, project["id"], decision="approve")
     assert by_filer.status_code == 403
     assert by_filer.json()["type"].endswith("/requester-cannot-decide")
+    # nor may a body the project is not before veto it: it does not even see it
+    by_stranger = await decide(client, stranger, project["id"], decision="veto", comment="重复建设")
+    assert by_stranger.status_code == 404
+    unchanged = (await client.get(f"/v1/requests/{project['id']}", headers=filer)).json()
+    assert (unchanged["status"], unchanged["current_step"]) == ("pending", 0)
+    assert [s["decisions"] for s in unchanged["route"]] == [[], []]
+    assert await audited_since(sessionmaker, mark, actor="gz-gaj") == []
+    assert await audited_since(sessionmaker, mark, actor="sz-gaj") == []
     cdo = bearer(await token_for("gz-gaj", ALL_SCOPES))
     rejected = await decide(client, cdo, project["id"], decision="reject", comment="x")
     assert rejected.status_code == 422
