@@ -130,6 +130,7 @@ async def test_a_demand_names_another_department_and_nothing_of_a_share(
     client: httpx.AsyncClient, as_org: Headers
 ) -> None:
     requester = await as_org("gz-gaj")
+    before = await _demands_of(client, requester)
     government = await file(client, requester, demand_body("gz-gov"))
     assert government.status_code == 422
     assert government.json()["field"] == "presumed_provider_id"
@@ -141,3 +142,17 @@ async def test_a_demand_names_another_department_and_nothing_of_a_share(
     with_dataset = await file(client, requester, demand_body(dataset_id="gz-rsj-talent-green-card"))
     assert with_dataset.status_code == 422
     assert with_dataset.json()["errors"][0]["field"] == "dataset_id"
+    assert await _demands_of(client, requester) == before  # nothing refused was filed
+
+
+async def _demands_of(client: httpx.AsyncClient, headers: dict[str, str]) -> set[str]:
+    """Every demand the caller filed, page after page."""
+    ids: set[str] = set()
+    params = {"kind": "demand", "role": "requester"}
+    while True:
+        listed = await client.get("/v1/requests", headers=headers, params=params)
+        assert listed.status_code == 200, listed.text
+        ids |= {r["id"] for r in listed.json()["items"]}
+        if listed.json()["next_cursor"] is None:
+            return ids
+        params["cursor"] = listed.json()["next_cursor"]
