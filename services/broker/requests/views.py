@@ -30,6 +30,11 @@ from core.models.requests import (
 )
 
 
+def _person(person_id: str | None, name: str | None) -> PersonRef | None:
+    """Who decided, as a decision or an appeal records it; None: a system decided."""
+    return PersonRef(id=person_id, name=name or "") if person_id else None
+
+
 def _step_out(
     step: RequestStep,
     approvers: Sequence[StepApprover],
@@ -65,11 +70,7 @@ def _step_out(
                 organisation_id=d.organisation_id,
                 decision=d.decision,  # type: ignore[arg-type]
                 decided_by=d.decided_by,
-                decided_by_person=PersonRef(
-                    id=d.decided_by_person_id, name=d.decided_by_person_name or ""
-                )
-                if d.decided_by_person_id
-                else None,
+                decided_by_person=_person(d.decided_by_person_id, d.decided_by_person_name),
                 on_behalf_of=d.on_behalf_of,
                 comment=d.comment,
                 narrowing=d.narrowing,
@@ -130,11 +131,7 @@ def _appeal_out(appeal: Appeal | None, seats: Sequence[AppealCoordinator]) -> Ap
             if s.appeal_id == appeal.id
         ],
         decided_by=appeal.decided_by_org_id,
-        decided_by_person=PersonRef(
-            id=appeal.decided_by_person_id, name=appeal.decided_by_person_name or ""
-        )
-        if appeal.decided_by_person_id
-        else None,
+        decided_by_person=_person(appeal.decided_by_person_id, appeal.decided_by_person_name),
         comment=appeal.comment,
         narrowing=appeal.narrowing,
         created_at=appeal.created_at,
