@@ -8,16 +8,12 @@ from typing import Any
 from broker.evaluation.indicators import Indicators
 from broker.evaluation.schemas import Scorecard
 from broker.kit.languages import Language
+from broker.reports.schemas import CSV_HEADERS_ZH
 from broker.reports.service import csv_text
 
 _FIXED = ("organisation_id", "organisation_name", "level", "person_name", "total")
-_FIXED_ZH = {
-    "organisation_id": "单位代码",
-    "organisation_name": "单位名称",
-    "level": "层级",
-    "person_name": "首席数据官",
-    "total": "综合得分",
-}
+# the report's words for the columns the two share (GLOSSARY.md's), and the scorecard's own
+_FIXED_ZH = CSV_HEADERS_ZH | {"total": "综合得分"}
 
 
 def scorecard_csv(card: Scorecard, indicators: Indicators, language: Language) -> str:
