@@ -9,13 +9,13 @@ from typing import Any
 
 from notifier.wording import (
     DEADLINE,
-    KINDS,
     Message,
-    clip,
     facts_of,
     field_list,
+    kind_of,
     name_of,
     one_line,
+    requester_of,
     when,
 )
 
@@ -43,8 +43,8 @@ def problem(
     else:
         title = f"【问题反映】涉及贵单位：{summary}"
         lead = f"{reporter}向省政务服务数据管理局反映了涉及贵单位的协调问题。"
-    return Message(
-        title=clip(one_line(title), 120),
+    return Message.of(
+        title=title,
         lead=lead,
         facts=facts_of(
             ("反映编号", data["problem_id"]),
@@ -55,7 +55,6 @@ def problem(
             ("涉及申请", "、".join(concerns.get("requests") or [])),
             ("答复意见", data.get("resolution")),
         ),
-        link_text="在首席数据官工作台查看",
         link=link,
     )
 
@@ -67,8 +66,8 @@ def appeal_task(
     names: Mapping[str, str],
     link: str,
 ) -> Message:
-    kind = KINDS.get(str(data["kind"]), "申请")
-    requester = one_line(data["requester"].get("name") or data["requester"]["id"])
+    kind = kind_of(data)
+    requester = requester_of(data)
     appeal = data.get("appeal") or {}
     against = "、".join(name_of(names, org) for org in appeal.get("against") or [])
     lapsed = data.get("escalated_from")
@@ -82,8 +81,8 @@ def appeal_task(
             f"{requester}对{against}的决定申请协调，"
             "请首席数据官在办理时限内作出维持或改变原决定的意见。"
         )
-    return Message(
-        title=clip(one_line(title), 120),
+    return Message.of(
+        title=title,
         lead=lead,
         facts=facts_of(
             ("申请编号", data["request_id"]),
@@ -103,7 +102,7 @@ def appeal_task(
 def appeal_decided(
     data: Mapping[str, Any], recipient: str, names: Mapping[str, str], link: str
 ) -> Message:
-    kind = KINDS.get(str(data["kind"]), "申请")
+    kind = kind_of(data)
     detail = data.get("detail") or {}
     overturned = detail.get("decision") == "overturn"
     outcome = "改变原决定（同意）" if overturned else "维持原决定"
@@ -112,7 +111,7 @@ def appeal_decided(
     else:
         requester = name_of(names, data["requester_id"])
         lead = f"{requester}对贵单位决定的申请协调已办结：{outcome}，原决定不再审批。"
-    return Message(
+    return Message.of(
         title=f"【申请协调结果】{kind}：{outcome}",
         lead=lead,
         facts=facts_of(
@@ -121,6 +120,5 @@ def appeal_decided(
             ("协调单位", name_of(names, data.get("actor"))),
             ("协调意见", detail.get("comment")),
         ),
-        link_text="在首席数据官工作台查看",
         link=link,
     )

@@ -15,16 +15,16 @@ from notifier import coordination_texts as coordination
 from notifier.wording import (
     DEADLINE,
     GRADES,
-    KINDS,
     OUTCOMES,
+    SEE,
     STAGES,
     Message,
-    clip,
     day,
     facts_of,
     field_list,
+    kind_of,
     name_of,
-    one_line,
+    requester_of,
     when,
 )
 
@@ -64,8 +64,8 @@ def _approval(
     names: Mapping[str, str],
     link: str,
 ) -> Message:
-    kind = KINDS.get(str(data["kind"]), "申请")
-    requester = one_line(data["requester"].get("name") or data["requester"]["id"])
+    kind = kind_of(data)
+    requester = requester_of(data)
     approver = data["approver_id"]
     lapsed = data.get("escalated_from")
     subject = f"{requester}的{kind}"
@@ -76,7 +76,7 @@ def _approval(
     elif webhook_type == "approval.escalated" and recipient == lapsed:
         title = f"【超期提级】{subject}已提级协调"
         lead = f"贵单位未在办理时限内审批以下{kind}，已提级由{name_of(names, approver)}协调办理。"
-        link_text = "在首席数据官工作台查看"
+        link_text = SEE
     elif webhook_type == "approval.escalated":
         title = f"【提级协调】{subject}待贵单位协调审批"
         before = name_of(names, lapsed) if lapsed else "原审批单位"
@@ -91,8 +91,8 @@ def _approval(
         lead += "首席数据官可同意，或一票否决并说明理由。"
     period = data.get("period") or {}
     acting_for = data.get("acting_for")
-    return Message(
-        title=clip(one_line(title), 120),
+    return Message.of(
+        title=title,
         lead=lead,
         facts=facts_of(
             ("申请编号", data["request_id"]),
@@ -150,7 +150,7 @@ def _subjectfacts_of(data: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
 
 
 def _outcome(data: Mapping[str, Any], names: Mapping[str, str], link: str) -> Message:
-    kind = KINDS.get(str(data["kind"]), "申请")
+    kind = kind_of(data)
     event = str(data["event"])
     outcome = OUTCOMES.get(event, event)
     approved = {
@@ -167,7 +167,7 @@ def _outcome(data: Mapping[str, Any], names: Mapping[str, str], link: str) -> Me
         "expired": f"贵单位提交的{kind}在使用期限内未办结，已终止。",
     }
     detail = data.get("detail") or {}
-    return Message(
+    return Message.of(
         title=f"【办理结果】{kind}：{outcome}",
         lead=leads.get(event, f"贵单位提交的{kind}已办结。"),
         facts=facts_of(
@@ -180,7 +180,6 @@ def _outcome(data: Mapping[str, Any], names: Mapping[str, str], link: str) -> Me
             ("办理结果", outcome),
             ("理由", detail.get("reason") or detail.get("comment")),
         ),
-        link_text="在首席数据官工作台查看",
         link=link,
     )
 
@@ -201,8 +200,8 @@ def _grant(
     else:
         title = f"【数据使用授权】{dataset}：已生效"
         lead = f"贵单位提供的数据资源已向{grantee}授权使用。"
-    return Message(
-        title=clip(one_line(title), 120),
+    return Message.of(
+        title=title,
         lead=lead,
         facts=facts_of(
             ("授权编号", data["grant_id"]),
@@ -214,6 +213,5 @@ def _grant(
             ("有效期", f"{day(data['starts_at'])}至{day(data['ends_at'])}"),
             ("理由", data.get("reason")),
         ),
-        link_text="在首席数据官工作台查看",
         link=link,
     )

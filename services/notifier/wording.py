@@ -25,6 +25,8 @@ OUTCOMES = {
     "expired": "已超期终止",
 }
 DEADLINE = "办理时限"  # the fact formats may highlight
+SEE = "在首席数据官工作台查看"  # the link of a message that asks nothing of its reader
+TITLE_CHARS = 120
 VALUE_CHARS = 200  # a fact's value is cut here (formats may cut further to fit their limits)
 FIELDS_SHOWN = 20
 GRADES = {"general": "一般数据", "important": "重要数据", "core": "核心数据"}
@@ -38,6 +40,19 @@ class Message:
     facts: tuple[tuple[str, str], ...]  # (label, value), in reading order
     link_text: str
     link: str
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        title: str,
+        lead: str,
+        facts: tuple[tuple[str, str], ...],
+        link: str,
+        link_text: str = SEE,
+    ) -> Message:
+        """A message whose title is one line of at most TITLE_CHARS (it holds typed values)."""
+        return cls(clip(one_line(title), TITLE_CHARS), lead, facts, link_text, link)
 
     def cut(self, chars: int) -> Message:
         """The same message with every fact's value at most `chars` characters."""
@@ -68,6 +83,16 @@ def day(value: str | datetime) -> str:
 def _moment(value: str | datetime) -> datetime:
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return moment.astimezone(CST)
+
+
+def kind_of(data: Mapping[str, Any]) -> str:
+    """The request's kind in the scheme's words."""
+    return KINDS.get(str(data["kind"]), "申请")
+
+
+def requester_of(task: Mapping[str, Any]) -> str:
+    """An approval task's requester, by name (its id when it has none)."""
+    return one_line(task["requester"].get("name") or task["requester"]["id"])
 
 
 def name_of(names: Mapping[str, str], key: Any) -> str:

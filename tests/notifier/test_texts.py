@@ -193,3 +193,48 @@ def test_an_appeal_to_coordinate_and_its_outcome() -> None:
     assert to_provider.title == "【申请协调结果】数据共享申请：改变原决定（同意）"
     assert "原决定不再审批" in to_provider.lead
     assert facts(to_provider)["协调单位"] == "广东省人民政府"
+
+
+def test_an_appeal_that_climbs_tells_both_coordinators_and_an_upheld_one_the_requester() -> None:
+    names = {
+        "gd-gat": "广东省公安厅",
+        "gd-gov": "广东省人民政府",
+        "gd-dsb": "广东省政务服务数据管理局",
+    }
+    climbed = task(
+        task="appeal.escalated", approver_id="gd-dsb", escalated_from="gd-gov",
+        appeal={"appeal_id": "apl_1", "reason": "人才落户必需", "grounds": "narrowed",
+                "against": ["gd-gat"], "granted_fields": ["id_number"]},
+    )  # fmt: skip
+    to_new = compose("appeal.escalated", climbed, recipient="gd-dsb", names=names,
+                     console_base=CONSOLE)  # fmt: skip
+    assert to_new.title == "【申请协调】广州市公安局的数据共享申请待贵单位协调"
+    assert facts(to_new)["原决定"] == "部分同意（缩小范围）"
+    assert to_new.link_text == "前往首席数据官工作台协调"
+    to_lapsed = compose("appeal.escalated", climbed, recipient="gd-gov", names=names,
+                        console_base=CONSOLE)  # fmt: skip
+    assert to_lapsed.title == "【申请协调超期】广州市公安局的数据共享申请已提级协调"
+    assert to_lapsed.lead == (
+        "贵单位未在办理时限内办理以下申请协调，已提级由广东省政务服务数据管理局协调。"
+    )
+    upheld = {
+        "kind": "share", "request_id": "req_1", "requester_id": "gz-gaj",
+        "provider_id": "gd-gat", "dataset_id": "gd-gat-x", "actor": "gd-gov",
+        "detail": {"decision": "uphold", "comment": "涉及个人信息"},
+    }  # fmt: skip
+    to_requester = compose("appeal.decided", upheld, recipient="gz-gaj", names=names,
+                           console_base=CONSOLE)  # fmt: skip
+    assert to_requester.title == "【申请协调结果】数据共享申请：维持原决定"
+    assert to_requester.lead == "贵单位提交的数据共享申请的申请协调已办结：维持原决定。"
+    assert to_requester.link_text == "在首席数据官工作台查看"
+
+
+def test_a_problem_s_answer_reaches_the_bodies_it_names_and_long_titles_are_cut() -> None:
+    names = {"gz-gaj": "广州市公安局"}
+    answered = problem_event("answered", summary="逾期\n未答复" * 40)
+    to_named = compose("problem.answered", answered, recipient="gz-rsj", names=names,
+                       console_base=CONSOLE)  # fmt: skip
+    assert to_named.lead == "广州市公安局反映的涉及贵单位的问题，省政务服务数据管理局已答复。"
+    assert "\n" not in to_named.title
+    assert len(to_named.title) == 120
+    assert to_named.title.endswith("…")
