@@ -67,9 +67,12 @@ async def visible(session: AsyncSession, problem_id: str, org_id: str) -> Proble
     )
 
 
-async def lock(session: AsyncSession, problem_id: str) -> ProblemReport | None:
+async def lock_visible(session: AsyncSession, problem_id: str, org_id: str) -> ProblemReport | None:
+    """The report, its row locked, if `org_id` has a part in it."""
     return await session.scalar(
-        select(ProblemReport).where(ProblemReport.id == problem_id).with_for_update()
+        select(ProblemReport)
+        .where(ProblemReport.id == problem_id, _involves(org_id))
+        .with_for_update()
     )
 
 

@@ -83,10 +83,9 @@ async def answer_problem(
     links: Links,
 ) -> ProblemReport:
     own = answerer.organisation
-    if await repository.visible(session, problem_id, own) is None:
+    report = await repository.lock_visible(session, problem_id, own)
+    if report is None:
         raise ProblemNotFound(problem_id)
-    report = await repository.lock(session, problem_id)
-    assert report is not None  # reports are never deleted
     if own != report.addressed_to:
         raise NotTheAnsweringBureau(
             f"'{report.addressed_to}' (the provincial data bureau) answers this report, not "

@@ -100,6 +100,9 @@ async def test_a_report_reaches_the_provincial_bureau_and_is_answered_once(
         json={"resolution": "x" * 4},
     )
     assert hidden.status_code == 404
+    # nothing refused changed anything
+    kept = (await client.get(f"/v1/reports/problems/{report['id']}", headers=headers)).json()
+    assert (kept["status"], kept["resolution"], kept["answered_at"]) == ("open", None, None)
 
     resolution = "已督促广州市人社局在三个工作日内答复，并纳入履职评价。"
     answered = await client.post(
