@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models.audit import AuditEntry
@@ -110,6 +110,49 @@ async def test_a_provincial_refusal_goes_to_the_provincial_government_which_over
         "grant.issued",
         "request.appeal_decided",
     ]
+
+
+async def test_only_the_coordinator_decides_and_a_refused_decision_changes_nothing(
+    client: httpx.AsyncClient, as_org: Headers, sessionmaker: Sessions
+) -> None:
+    request = await refused_by_province(client, as_org)
+    await appeal(client, await as_org("gz-rsj"), request["id"])
+    refusals = {
+        "gd-gat": (403, "/refuser-cannot-coordinate"),
+        "gz-rsj": (403, "/requester-cannot-decide"),
+        "gz-gov": (403, "/not-the-coordinator"),  # endorsed on the route: sees it, decides not
+        "sz-gaj": (404, "/not-found"),
+    }
+    for caller, (status, problem) in refusals.items():
+        refused = await decide_appeal(
+            client, await as_org(caller), request["id"], decision="overturn", comment="同意"
+        )
+        assert refused.status_code == status, (caller, refused.text)
+        assert refused.json()["type"].endswith(problem), (caller, refused.text)
+
+    after = await client.get(f"/v1/requests/{request['id']}", headers=await as_org("gz-rsj"))
+    shown = after.json()
+    assert (shown["status"], shown["grant_id"]) == ("rejected", None)
+    assert (shown["appeal"]["status"], shown["appeal"]["decided_by"]) == ("pending", None)
+    assert [s["organisation_id"] for s in shown["appeal"]["route"]] == ["gd-gov"]
+    async with sessionmaker() as session:
+        appeal_row = await session.scalar(select(Appeal).where(Appeal.request_id == request["id"]))
+        decided = await session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.subject == request["id"], AuditEntry.action == "appeal.decided")
+        )
+        told = await session.scalar(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(
+                OutboxEvent.subject == request["id"],
+                OutboxEvent.type.endswith("request.appeal_decided"),
+            )
+        )
+    assert appeal_row is not None
+    assert (appeal_row.decided_at, appeal_row.comment, appeal_row.narrowing) == (None, None, None)
+    assert (decided, told) == (0, 0)
 
 
 async def test_appeals_refused_in_words(
