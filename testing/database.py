@@ -1,5 +1,5 @@
 """Databases for tests and benches: a schema rebuilt from the migrations, the same database seen
-through another schema, a private outbox table."""
+through another schema, a private outbox table, the statements waiting for a lock."""
 
 from __future__ import annotations
 
@@ -12,12 +12,28 @@ from typing import cast
 
 from sqlalchemy import Table, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as create_raw_engine
 
 from broker.migrate import app_role_of, upgrade
 from core.db import create_engine
 from core.models.outbox import OutboxEvent
+
+
+async def waiting_for_a_lock(
+    sessionmaker: async_sessionmaker[AsyncSession], statement_like: str
+) -> list[int]:
+    """The backends whose statement (LIKE `statement_like`) waits for a lock another transaction
+    holds. A fresh transaction each call: one reads a single snapshot of pg_stat_activity."""
+    async with sessionmaker() as probe:
+        pids = await probe.scalars(
+            text(
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND query LIKE :statement"
+            ),
+            {"statement": statement_like},
+        )
+        return list(pids)
 
 
 def in_schema(database_url: str, schema: str) -> str:

@@ -16,6 +16,7 @@ from core import topics
 from core.kafka import client_options
 from core.models.webhooks import WebhookDelivery
 from notifier.consumer import TOPICS, NotificationConsumer
+from testing.database import waiting_for_a_lock
 from testing.events import approval_headers, approval_task, encoded
 from testing.kafka import group_at_the_end, produce
 from testing.settings import Settings
@@ -56,14 +57,7 @@ async def test_a_statement_cut_off_mid_batch_restarts_the_consumer_and_loses_not
             )
 
             async def waiting_insert() -> list[int]:
-                async with sessionmaker() as probe:
-                    pids = await probe.scalars(
-                        text(
-                            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                            " AND query LIKE '%INSERT INTO webhook_deliveries%'"
-                        )
-                    )
-                    return list(pids)
+                return await waiting_for_a_lock(sessionmaker, "%INSERT INTO webhook_deliveries%")
 
             await wait_until(waiting_insert, limit_s=60, what="the consumer's INSERT to wait")
             async with sessionmaker() as killer:
