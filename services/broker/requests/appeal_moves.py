@@ -9,6 +9,9 @@ the requester, never a body that refused) in two cases, as a step does:
   one that ended by its date: `appeal_reassigned`; with nobody above, it stays and climbs when
   its deadline lapses.
 
+An appeal is moved with its request's row locked, the lock a decision takes first; one whose
+request is being decided is skipped and looked at again on the SLA job's next pass.
+
 Either way the new coordinator gets its own deadline and an approval task.
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,8 @@ from core.models.requests import (
     RequestStep,
     StepApprover,
 )
+
+_OfARequest = TypeVar("_OfARequest", RequestStep, Appeal)
 
 
 async def lock_request(session: AsyncSession, request_id: str) -> DataRequest | None:
@@ -227,15 +230,16 @@ async def open_clarification(session: AsyncSession, step_id: str) -> Clarificati
     )
 
 
-def _step_with_its_request_locked() -> Select[RequestStep]:
-    """Steps locked together with their request's row, skipping any either of which another
-    transaction holds. The request's lock comes first in every change of a request (see
-    `lock_request`): a step taken without it could be locked while a decision that holds the
-    request waits for the step, and the step's holder waits for the request (a deadlock)."""
+def _with_its_request_locked(row: type[_OfARequest]) -> Select[_OfARequest]:
+    """Steps or appeals locked together with their request's row, skipping any either of which
+    another transaction holds. The request's lock comes first in every change of a request (see
+    `lock_request`): a row taken without it could be locked while a decision that holds the
+    request waits for the row, and the row's holder waits for the request (a deadlock; a new
+    row pointing at the request waits for it too, to check its key)."""
     return (
-        select(RequestStep)
-        .join(DataRequest, DataRequest.id == RequestStep.request_id)
-        .with_for_update(skip_locked=True, of=[RequestStep, DataRequest])
+        select(row)
+        .join(DataRequest, DataRequest.id == row.request_id)
+        .with_for_update(skip_locked=True, of=[row, DataRequest])
     )
 
 
@@ -245,7 +249,7 @@ async def overdue_steps(session: AsyncSession, now: datetime, limit: int) -> Seq
     pass."""
     return (
         await session.scalars(
-            _step_with_its_request_locked()
+            _with_its_request_locked(RequestStep)
             .where(RequestStep.status == "pending", RequestStep.due_at <= now)
             .order_by(RequestStep.due_at)
             .limit(limit)
@@ -259,7 +263,7 @@ async def steps_to_remind(
     """Pending steps whose deadline is less than `before_s` away and that were not reminded."""
     return (
         await session.scalars(
-            _step_with_its_request_locked()
+            _with_its_request_locked(RequestStep)
             .where(
                 RequestStep.status == "pending",
                 RequestStep.reminded_at.is_(None),
@@ -352,28 +356,29 @@ async def appeals_of(
 
 
 async def overdue_appeal(session: AsyncSession, now: datetime) -> Appeal | None:
-    """The oldest pending appeal past its deadline, locked; those other replicas hold skipped."""
+    """The oldest pending appeal past its deadline, locked with its request; those another
+    transaction holds skipped."""
     return await session.scalar(
-        select(Appeal)
+        _with_its_request_locked(Appeal)
         .where(Appeal.status == "pending", Appeal.due_at < now)
         .order_by(Appeal.due_at)
         .limit(1)
-        .with_for_update(skip_locked=True)
     )
 
 
 async def appeals_without_cdo(
     session: AsyncSession, now: datetime, *, organisation_id: str | None = None, limit: int
 ) -> Sequence[Appeal]:
-    """Pending appeals (locked, others' skipped) whose current coordinator is no data bureau and
-    has no CDO appointment in force at `now`; only `organisation_id`'s, if given."""
+    """Pending appeals (locked with their requests, others' skipped) whose current coordinator is
+    no data bureau and has no CDO appointment in force at `now`; only `organisation_id`'s, if
+    given."""
     in_office = exists().where(
         Appointment.organisation_id == AppealCoordinator.organisation_id,
         Appointment.starts_at <= now,
         or_(Appointment.ends_at.is_(None), Appointment.ends_at > now),
     )
     query = (
-        select(Appeal)
+        _with_its_request_locked(Appeal)
         .join(AppealCoordinator, AppealCoordinator.appeal_id == Appeal.id)
         .join(Organisation, Organisation.id == AppealCoordinator.organisation_id)
         .where(
@@ -384,7 +389,6 @@ async def appeals_without_cdo(
         )
         .order_by(Appeal.id)
         .limit(limit)
-        .with_for_update(of=Appeal, skip_locked=True)
     )
     if organisation_id is not None:
         query = query.where(AppealCoordinator.organisation_id == organisation_id)

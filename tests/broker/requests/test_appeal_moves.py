@@ -4,6 +4,7 @@ found by the SLA job); the one passed over decides no more, the new one gets the
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -11,8 +12,13 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.audit.actor import Actor
+from broker.directory import service as directory
 from broker.requests import sla
+from broker.requests.appeal_moves import hand_over_appeals
+from broker.requests.handover import hand_over_steps_of
 from broker.requests.links import Links
+from broker.requests.repository import lock_request
 from broker.routing.policy import load_policy
 from core.models.directory import Appointment
 from core.models.outbox import OutboxEvent
@@ -25,7 +31,9 @@ from testing.appeals import (
     refused_in_county,
 )
 from testing.clients import Headers, TokenFactory, bearer
+from testing.database import waiting_for_a_lock
 from testing.settings import Settings
+from testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]
@@ -132,3 +140,71 @@ async def test_an_appointment_that_ended_by_its_date_is_found_by_the_sla_job(
             select(Appeal.escalations).where(Appeal.request_id == request_id)
         )
     assert escalations == 0  # a CDO leaving office is no lapse
+
+
+async def test_a_decision_under_way_waits_for_the_hand_over_and_is_then_refused(
+    client: httpx.AsyncClient, as_org: Headers, sessionmaker: Sessions, settings: Settings
+) -> None:
+    """The coordinator decides while its CDO's appointment is being ended: the decision waits
+    for the hand-over (on the request's row), then finds the appeal passed up."""
+    county = await fresh_county(sessionmaker)
+    request_id = await refused_in_county(client, as_org, sessionmaker, county)
+    await appeal(client, await as_org(county.requester), request_id)
+    coordinator = await as_org(county.government)
+
+    async def the_decision_waits() -> bool:
+        return bool(await waiting_for_a_lock(sessionmaker, "%FROM requests%FOR UPDATE%"))
+
+    now = datetime.now(UTC)
+    async with sessionmaker() as session, session.begin():  # what ending it through the API does
+        [term] = await session.scalars(
+            select(Appointment).where(Appointment.organisation_id == county.government)
+        )
+        await directory.end_appointment(
+            session, term.id, ends_at=now, reason="免职", actor=Actor("gz-dsb"), now=now
+        )
+        await hand_over_steps_of(
+            session, county.government, policy=load_policy(), now=now,
+            links=Links.of(settings), actor="gz-dsb",
+        )  # fmt: skip
+        deciding = asyncio.create_task(
+            decide_appeal(client, coordinator, request_id, decision="uphold", comment="维持")
+        )
+        await wait_until(the_decision_waits, limit_s=60, what="the decision to wait")
+    decided = await deciding
+    assert decided.status_code == 403, decided.text
+    assert decided.json()["type"].endswith("/not-the-coordinator")
+    shown = await client.get(f"/v1/requests/{request_id}", headers=await as_org(county.requester))
+    assert shown.json()["appeal"]["status"] == "pending"
+    assert _route(shown) == [(county.government, False), ("gz-dsb", True)]
+
+
+async def test_an_appeal_whose_request_is_being_decided_moves_on_a_later_pass(
+    client: httpx.AsyncClient, as_org: Headers, sessionmaker: Sessions, settings: Settings
+) -> None:
+    """A move takes the appeal's request with it, as a step's does, skipping one a decision
+    holds: a move holding the appeal while waiting for the request, and a decision holding
+    the request while waiting for the appeal, would be a deadlock."""
+    county = await fresh_county(sessionmaker)
+    request_id = await refused_in_county(client, as_org, sessionmaker, county)
+    await appeal(client, await as_org(county.requester), request_id)
+    gone = datetime.now(UTC)
+
+    async def hand_over() -> int:
+        return await hand_over_appeals(
+            job, now=gone, policy=load_policy(), links=Links.of(settings),
+            organisation_id=county.government,
+        )  # fmt: skip
+
+    async with sessionmaker() as job:  # the CDO's term ended (seen by this transaction only)
+        await job.execute(
+            update(Appointment)
+            .where(Appointment.organisation_id == county.government)
+            .values(ends_at=gone - timedelta(seconds=1))
+        )
+        async with sessionmaker() as deciding, deciding.begin():
+            assert await lock_request(deciding, request_id) is not None  # a decision starts
+            # the deadline guards against the deadlock this test is about
+            assert await asyncio.wait_for(hand_over(), 60) == 0
+        assert await hand_over() == 1  # the decision's transaction ended: it moves now
+        await job.rollback()
