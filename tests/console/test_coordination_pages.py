@@ -1,9 +1,11 @@
 """Coordination in the console, through its forms as a browser posts them, on the real stack:
-the requester's staff appeal a provincial refusal; the provincial government's CDO finds it in
-待办, is refused in words without a reason, and overturns it narrowed; the body that refused is
-refused in words; a second appeal is refused in words. A staff member reports a problem (refused
-in words when it names a body that does not exist), the provincial bureau's operator finds it in
-待办 and answers it; the reporter and the body named read the answer; others get "not found"."""
+the requester's staff appeal a provincial refusal (the provider's staff may not, and nothing
+changes); the provincial government's CDO finds it in 待办, is refused in words without a reason,
+and overturns it narrowed; the body that refused is refused in words; a second appeal is refused
+in words. A staff member reports a problem (refused in words when it names a body that does not
+exist), the provincial bureau's operator finds it in 待办 and answers it (the reporter and the
+body named may not, and the report stays open); the reporter and the body named read the
+answer; others get "not found"."""
 
 from __future__ import annotations
 
@@ -84,6 +86,15 @@ async def test_an_appeal_filed_and_overturned_in_the_console(
     page = await staff.http.get(f"/console/requests/{request_id}")
     assert 'id="appeal-form"' in page.text
     assert "前申请上级首席数据官协调" in page.text
+
+    provider = await signed_in("gd-gat", "staff")
+    by_provider = await provider.post(
+        f"/console/requests/{request_id}/appeal", {"reason": "我们也想申请协调"}
+    )
+    assert by_provider.status_code == 403
+    assert "只有提出申请的单位" in _error(by_provider)
+    async with sessionmaker() as session:
+        assert await session.scalar(select(Appeal).where(Appeal.request_id == request_id)) is None
 
     no_reason = await staff.post(f"/console/requests/{request_id}/appeal", {"reason": " "})
     assert no_reason.status_code == 422
@@ -194,6 +205,16 @@ async def test_a_problem_reported_and_answered_in_the_console(
     queue = await operator.http.get("/console/problems")
     assert f'data-problem="{problem_id}"' in queue.text
     assert 'id="answer"' in (await operator.http.get(problem_path)).text
+    by_reporter = await staff.post(f"{problem_path}/answer", {"resolution": "自行解决"})
+    assert by_reporter.status_code == 403
+    named_cdo = await signed_in("gz-rsj", "cdo")
+    by_named = await named_cdo.post(f"{problem_path}/answer", {"resolution": "已办"})
+    assert by_named.status_code == 403
+    assert "反映单位和涉及单位不能答复" in _error(by_named)
+    async with sessionmaker() as session:
+        still = await session.get(ProblemReport, problem_id)
+        assert still is not None
+        assert (still.status, still.resolution, still.answered_at) == ("open", None, None)
     resolution = "已督促广州市人社局三个工作日内答复。"
     answered = await operator.post(f"{problem_path}/answer", {"resolution": resolution})
     assert answered.status_code == 303, answered.text
