@@ -46,7 +46,7 @@ async def issue_token(request: Request, sessions: SessionsDep, gate: GateDep) ->
     # under a row lock, with its refresh token written in the same transaction.
     autocommit = form.get("grant_type") == "client_credentials"
     async with sessions.session(autocommit=autocommit) as session:
-        return await service.issue_token(request, form, session, gate)
+        return await service.issue_token(Call.of(request, form, gate), session)
 
 
 @router.post(
@@ -62,7 +62,7 @@ async def introspect_token(
     # Two statements that each stand alone (the client; the token's standing and its use
     # counted): no transaction around them.
     async with sessions.session(autocommit=True) as session:
-        return await service.introspect(Call(request, form, gate), session, keyring, redis)
+        return await service.introspect(Call.of(request, form, gate), session, keyring, redis)
 
 
 @router.post(
@@ -76,7 +76,7 @@ async def revoke_token(
     request: Request, session: SessionDep, gate: GateDep, keyring: KeyRingDep, redis: RedisDep
 ) -> Response:
     form = await _form(request)
-    return await service.revoke(Call(request, form, gate), session, keyring, redis)
+    return await service.revoke(Call.of(request, form, gate), session, keyring, redis)
 
 
 @router.get("/.well-known/jwks.json", summary="Public keys that sign access tokens")

@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -83,25 +84,54 @@ def _is_invalid_client(response: Response) -> bool:
         return False
 
 
-async def issue_token(
-    request: Request, form: dict[str, str], session: AsyncSession, gate: Gate
-) -> Response:
-    client_id = client_id_of(request.headers.get("authorization"), form)
-    caller = Caller.of(request, client_id)
-    admission = await admit(gate.limiter, caller, "token", gate.settings.rate_limit_token)
+@dataclass(frozen=True)
+class Call:
+    """A call to the token, introspection or revocation endpoint, and who makes it."""
+
+    request: Request
+    form: dict[str, str]
+    gate: Gate
+    caller: Caller
+
+    @classmethod
+    def of(cls, request: Request, form: dict[str, str], gate: Gate) -> Call:
+        client_id = client_id_of(request.headers.get("authorization"), form)
+        return cls(request, form, gate, Caller.of(request, client_id))
+
+    @property
+    def oauth_request(self) -> StarletteOAuth2Request:
+        request = self.request
+        return StarletteOAuth2Request(request.method, str(request.url), request.headers, self.form)
+
+
+async def _admitted_record(
+    call: Call, session: AsyncSession, admission: Admission, dataset_ids: Sequence[str] = ()
+) -> ClientRecord | Response | None:
+    """The record of the client the caller claims to be (None: no such client), once
+    `admission` lets the caller in; the refusal if it does not."""
     if refusal := admission.refusal():
         return refusal
-    datasets = [
-        m["dataset_id"] for s in parse_scope(form.get("scope")) if (m := DATASET_SCOPE.match(s))
-    ]
+    client_id = call.caller.client_id
     record = (
-        await find_client_record(session, client_id, dataset_ids=datasets) if client_id else None
+        await find_client_record(session, client_id, dataset_ids=dataset_ids) if client_id else None
     )
     if record is None and (refusal := admission.refusal_of_unknown()):
         return refusal
+    return record
+
+
+async def issue_token(call: Call, session: AsyncSession) -> Response:
+    form, gate, caller = call.form, call.gate, call.caller
+    client_id = caller.client_id
+    admission = await admit(gate.limiter, caller, "token", gate.settings.rate_limit_token)
+    datasets = [
+        m["dataset_id"] for s in parse_scope(form.get("scope")) if (m := DATASET_SCOPE.match(s))
+    ]
+    record = await _admitted_record(call, session, admission, datasets)
+    if isinstance(record, Response):
+        return record
     if record is not None and datasets and (grant := record.grants.get(datasets[0])):
         follow_request(grant.request_id, *grant.request_trace)  # a grant token: part of its story
-    oauth_request = StarletteOAuth2Request(request.method, str(request.url), request.headers, form)
     state = await held_sign_in(
         session,
         form,
@@ -109,7 +139,7 @@ async def issue_token(
         refresh_ttl=gate.settings.refresh_token_ttl_seconds,
     )
     with preloaded_client(record), sign_in_state(state):
-        response: Response = gate.server.create_token_response(oauth_request)
+        response: Response = gate.server.create_token_response(call.oauth_request)
     if _is_invalid_client(response):
         await count_failure(gate.limiter, gate.settings, caller, known=record is not None)
     answer = json.loads(bytes(response.body))
@@ -128,34 +158,16 @@ async def issue_token(
     return response
 
 
-@dataclass(frozen=True)
-class Call:
-    """A call to the introspection or revocation endpoint, and who makes it."""
-
-    request: Request
-    form: dict[str, str]
-    gate: Gate
-
-    @property
-    def caller(self) -> Caller:
-        authorization = self.request.headers.get("authorization")
-        return Caller.of(self.request, client_id_of(authorization, self.form))
-
-
 async def authenticated_client(
     call: Call, session: AsyncSession, admission: Admission, endpoint: str
 ) -> AuthlibClient | Response:
     """The client authenticated by authlib as at the token endpoint, once `admission` lets the
     caller in (an error response if it does not, or authentication fails)."""
-    request, form, gate, caller = call.request, call.form, call.gate, call.caller
-    if refusal := admission.refusal():
-        return refusal
-    record: ClientRecord | None = (
-        await find_client_record(session, caller.client_id) if caller.client_id else None
-    )
-    if record is None and (refusal := admission.refusal_of_unknown()):
-        return refusal
-    oauth_request = StarletteOAuth2Request(request.method, str(request.url), request.headers, form)
+    gate = call.gate
+    record = await _admitted_record(call, session, admission)
+    if isinstance(record, Response):
+        return record
+    oauth_request = call.oauth_request
     with preloaded_client(record):
         try:
             client: AuthlibClient = gate.server.authenticate_client(
@@ -163,7 +175,8 @@ async def authenticated_client(
             )
         except OAuth2Error as error:
             if error.error == "invalid_client":
-                await count_failure(gate.limiter, gate.settings, caller, known=record is not None)
+                known = record is not None
+                await count_failure(gate.limiter, gate.settings, call.caller, known=known)
             response: Response = gate.server.handle_error_response(oauth_request, error)
             return response
     return client
