@@ -16,6 +16,7 @@ from core.clock import utcnow
 from core.models.grants import Grant
 from core.models.oauth import OAuthClient
 from testing.apps import BASE_URL
+from testing.audit import audit_mark, audited_since
 from testing.clients import ALL_SCOPES, bearer, new_client
 from testing.workloads import request_body
 
@@ -182,3 +183,60 @@ async def test_introspection_is_for_authenticated_resource_servers(
     assert unauthenticated.json()["error"] == "invalid_client"
     assert wrong_secret.status_code == 401
     assert without_scope.status_code == 403
+
+
+async def _use_of(sessionmaker: Sessions, grant_id: str) -> tuple[int, datetime | None]:
+    async with sessionmaker() as session:
+        grant = await session.get(Grant, grant_id)
+        assert grant is not None
+        return grant.use_count, grant.last_used_at
+
+
+async def test_a_refused_introspection_counts_no_use(
+    client: httpx.AsyncClient, sessionmaker: Sessions
+) -> None:
+    holder = await new_client(sessionmaker, "gz-rsj", ALL_SCOPES)
+    request = await _granted(client, holder)
+    token = (await _token(client, holder, f"dataset:{UNCONDITIONAL}:read")).json()["access_token"]
+    no_scope = await new_client(sessionmaker, "gd-rst", "requests:read")
+    form = {"token": token}
+
+    unauthenticated = await client.post("/oauth/introspect", data=form)
+    wrong_secret = await client.post("/oauth/introspect", data=form, auth=(no_scope[0], "x"))
+    without_scope = await client.post("/oauth/introspect", data=form, auth=no_scope)
+
+    assert unauthenticated.status_code in (400, 401)
+    assert (wrong_secret.status_code, without_scope.status_code) == (401, 403)
+    assert await _use_of(sessionmaker, request["grant_id"]) == (0, None)
+    provider = await new_client(sessionmaker, "gd-rst", "tokens:introspect")
+    assert (await _introspect(client, token, provider))["active"] is True
+    assert (await _use_of(sessionmaker, request["grant_id"]))[0] == 1
+
+
+async def test_only_the_tokens_own_client_revokes_it_and_the_revocation_is_audited(
+    client: httpx.AsyncClient, sessionmaker: Sessions
+) -> None:
+    holder = await new_client(sessionmaker, "gz-rsj", ALL_SCOPES)
+    other = await new_client(sessionmaker, "sz-gaj", ALL_SCOPES)
+    provider = await new_client(sessionmaker, "gd-rst", "tokens:introspect")
+    token = (await _token(client, holder, "requests:read")).json()["access_token"]
+    jti = (await _claims(client, token))["jti"]
+    mark = await audit_mark(sessionmaker)
+
+    by_other = await client.post("/oauth/revoke", data={"token": token}, auth=other)
+
+    assert by_other.status_code == 200  # RFC 7009: nothing said about others' tokens
+    assert (await _introspect(client, token, provider))["active"] is True
+    assert [r for r in await audited_since(sessionmaker, mark, actor="sz-gaj")
+            if r.client_id == other[0]] == []  # fmt: skip
+
+    by_holder = await client.post("/oauth/revoke", data={"token": token}, auth=holder)
+
+    assert by_holder.status_code == 200
+    assert await _introspect(client, token, provider) == {"active": False}
+    rows = [
+        (r.action, r.client_id, r.person_id, r.subject)
+        for r in await audited_since(sessionmaker, mark, actor="gz-rsj")
+        if r.client_id == holder[0]
+    ]
+    assert rows == [("token.revoked", holder[0], None, jti)]

@@ -10,7 +10,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from broker.people.service import NewPerson
 from testing.apps import BASE_URL
+from testing.audit import audit_mark, audited_since
 from testing.clients import Sessions
 from testing.oidc import REDIRECT, AsyncOAuth2Client, person_tokens
 from testing.people import csrf_of, new_person, sign_in
@@ -21,9 +23,21 @@ pytestmark = pytest.mark.integration
 
 async def _signed_in(
     browser: httpx.AsyncClient, sessionmaker: Sessions, settings: Settings
-) -> None:
+) -> NewPerson:
     person = await new_person(sessionmaker, settings, "gz-rsj", "staff")
     assert (await sign_in(browser, person)).status_code == 303
+    return person
+
+
+async def _sign_outs(
+    sessionmaker: Sessions, mark: int, person: NewPerson
+) -> list[tuple[str, str | None, str | None]]:
+    """The sign-outs audited since `mark` whose subject is `person`: (action, client, person)."""
+    return [
+        (row.action, row.client_id, row.person_id)
+        for row in await audited_since(sessionmaker, mark, actor="gz-rsj")
+        if row.action == "person.signed_out" and row.subject == person.person.id
+    ]
 
 
 async def _still_signed_in(browser: httpx.AsyncClient) -> bool:
@@ -93,7 +107,8 @@ async def test_someone_elses_id_token_or_an_unregistered_address_changes_nothing
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as b:
         await _signed_in(b, sessionmaker, settings)
         others = await person_tokens(relying_party, b)
-    await _signed_in(browser, sessionmaker, settings)
+    me = await _signed_in(browser, sessionmaker, settings)
+    mark = await audit_mark(sessionmaker)
 
     with_theirs = await browser.get("/oauth/logout", params={"id_token_hint": others["id_token"]})
     forged = await browser.get("/oauth/logout", params={"id_token_hint": "e30.e30.c2ln"})
@@ -101,6 +116,7 @@ async def test_someone_elses_id_token_or_an_unregistered_address_changes_nothing
     assert with_theirs.headers["location"].startswith("/console/signout")
     assert forged.headers["location"].startswith("/console/signout")
     assert await _still_signed_in(browser)
+    assert await _sign_outs(sessionmaker, mark, me) == []
 
     mine = await person_tokens(relying_party, browser)
     elsewhere = await browser.get(
@@ -111,3 +127,6 @@ async def test_someone_elses_id_token_or_an_unregistered_address_changes_nothing
     assert elsewhere.status_code == 303
     assert elsewhere.headers["location"] == "/console/signin"
     assert not await _still_signed_in(browser)
+    assert await _sign_outs(sessionmaker, mark, me) == [
+        ("person.signed_out", "console", me.person.id)
+    ]

@@ -11,13 +11,22 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from authlib.common.security import generate_token
+from fastapi import FastAPI
 from joserfc import jws, jwt
 from joserfc.jwk import KeySet
 
 from broker.people.service import NewPerson
 from testing.apps import BASE_URL
+from testing.audit import audit_mark, audited_since
 from testing.clients import ALL_SCOPES, Sessions, TokenFactory, bearer, decide, file
-from testing.oidc import REDIRECT, SCOPE, AsyncOAuth2Client, authorization_answer, person_tokens
+from testing.oidc import (
+    REDIRECT,
+    SCOPE,
+    AsyncOAuth2Client,
+    authorization_answer,
+    person_tokens,
+    relying_party_of,
+)
 from testing.people import new_person, sign_in
 from testing.settings import Settings
 from testing.workloads import request_body
@@ -91,6 +100,59 @@ async def test_code_flow_with_pkce_issues_verifiable_tokens_once(
     )
     assert stale.status_code == 400
     assert stale.json()["error"] == "invalid_grant"
+
+
+async def test_another_clients_code_or_refresh_token_is_refused_and_stays_usable(
+    relying_party: AsyncOAuth2Client,
+    browser: httpx.AsyncClient,
+    app: FastAPI,
+    sessionmaker: Sessions,
+    settings: Settings,
+) -> None:
+    """A person's code and refresh token belong to the client they were issued to: another
+    registered client presenting them is refused, the audit names that client (not the
+    person), and the code and the refresh token still serve their own client afterwards."""
+    person = await new_person(sessionmaker, settings, "gz-rsj", "staff")
+    assert (await sign_in(browser, person)).status_code == 303
+    verifier = generate_token(48)
+    answer = await authorization_answer(relying_party, browser, verifier)
+    code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
+    redeem = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+              "code_verifier": verifier}  # fmt: skip
+    mark = await audit_mark(sessionmaker)
+    own_auth = (relying_party.client_id, relying_party.client_secret)
+    async with relying_party_of(app, sessionmaker) as other:
+
+        async def refused_to_other(form: dict[str, str]) -> bool:
+            answer = await other.post(
+                "/oauth/token", data=form, auth=(other.client_id, other.client_secret)
+            )
+            return answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
+
+        assert await refused_to_other(redeem)
+        own = await relying_party.post("/oauth/token", data=redeem, auth=own_auth)
+        assert own.status_code == 200, own.text
+        refresh = {"grant_type": "refresh_token", "refresh_token": own.json()["refresh_token"]}
+        assert await refused_to_other(refresh)
+
+    refreshed = await relying_party.post("/oauth/token", data=refresh, auth=own_auth)
+    assert refreshed.status_code == 200, refreshed.text
+    # the clients' organisation when refused; the person's, with the person, when issued
+    written = [
+        *await audited_since(sessionmaker, mark, actor="gd-dsb"),
+        *await audited_since(sessionmaker, mark, actor="gz-rsj"),
+    ]
+    rows = [
+        (row.action, row.actor, row.client_id, row.person_id)
+        for row in sorted(written, key=lambda row: row.id)
+        if row.client_id in (other.client_id, relying_party.client_id)
+    ]
+    assert rows == [
+        ("token.refused", "gd-dsb", other.client_id, None),
+        ("token.issued", "gz-rsj", relying_party.client_id, person.person.id),
+        ("token.refused", "gd-dsb", other.client_id, None),
+        ("token.issued", "gz-rsj", relying_party.client_id, person.person.id),
+    ]
 
 
 async def test_pkce_is_required_and_a_wrong_verifier_is_refused(
