@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 
 import httpx
@@ -38,6 +39,26 @@ async def create_clients(environment: Environment, scopes: dict[str, str]) -> di
     return made
 
 
+# The provider, checking the tokens presented to its data API.
+INTROSPECTOR = "gd-rst"
+
+
+async def callers_and_introspector(
+    environment: Environment, orgs: list[str]
+) -> tuple[dict[str, Client], Client]:
+    """A client with `CALLER_SCOPES` for each of `orgs`, and the introspecting provider's."""
+    made = await create_clients(
+        environment,
+        dict.fromkeys(orgs, CALLER_SCOPES) | {INTROSPECTOR: "tokens:introspect requests:read"},
+    )
+    return made, made.pop(INTROSPECTOR)
+
+
+def basic(client: Client) -> str:
+    """The Authorization header of `client`'s Basic authentication."""
+    return "Basic " + base64.b64encode(f"{client.client_id}:{client.secret}".encode()).decode()
+
+
 async def token(http: httpx.AsyncClient, client: Client, scope: str | None = None) -> str:
     return await token_from(http, client.client_id, client.secret, scope or client.scope)
 
@@ -58,3 +79,14 @@ async def file_for_grant(http: httpx.AsyncClient, client: Client) -> None:
         "/v1/requests", json=body, headers={"Authorization": f"Bearer {bearer}"}
     )
     filed.raise_for_status()
+
+
+async def file_template(http: httpx.AsyncClient, bearer: str) -> str:
+    """Files one request with `bearer`; its id, for the floors to copy its rows."""
+    first = await http.post(
+        "/v1/requests",
+        json=workloads.body("bench template"),
+        headers={"Authorization": f"Bearer {bearer}"},
+    )
+    first.raise_for_status()
+    return str(first.json()["id"])

@@ -20,6 +20,7 @@ from broker.seed.pilot import load_pilot, seed_pilot
 from core.db import create_engine, create_sessionmaker
 from testing import REPO_ROOT
 from testing.database import migrated_schema
+from testing.processes import VENV_BIN
 from testing.stacks import Stack
 
 STATE = REPO_ROOT / ".bench"  # logs, keys, profiles, figures of the last runs
@@ -163,6 +164,13 @@ async def app_in_process(environment: Environment, *, fresh: bool) -> FastAPI:
     from broker.settings import BrokerSettings
 
     return create_app(BrokerSettings())
+
+
+def floor_argv(module: str, port: int, template: str = "") -> list[str]:
+    """A floor's server (`bench.raw_floor`, `bench.floor_app`) on `port`; `template`: the
+    request filed by the broker whose rows its filings copy."""
+    argv = [str(VENV_BIN / "python"), "-m", module, "--port", str(port)]
+    return [*argv, "--template", template] if template else argv
 
 
 def state_dir(name: str) -> Path:

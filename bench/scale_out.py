@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import secrets
 from contextlib import AsyncExitStack
@@ -23,18 +22,12 @@ from urllib.parse import urlencode
 import httpx
 
 from bench import clients, report
-from bench.environment import STATE, Environment, fresh_database, state_dir
+from bench.environment import STATE, Environment, floor_argv, fresh_database, state_dir
 from bench.outbox import drained
 from bench.sampling import cpu_seconds
 from bench.wrk import WrkResult, run_wrk
 from testing import processes, workloads
-from testing.processes import VENV_BIN, Service, broker_argv, free_port, running
-
-INTROSPECTOR = "gd-rst"
-
-
-def _basic(client: clients.Client) -> str:
-    return "Basic " + base64.b64encode(f"{client.client_id}:{client.secret}".encode()).decode()
+from testing.processes import Service, broker_argv, free_port, running
 
 
 async def _load(
@@ -115,12 +108,7 @@ async def main(opts: argparse.Namespace) -> None:
     print(f"bench/run scale_out ({opts.path}): fresh database {environment.database}")
     await fresh_database(environment)
     orgs = workloads.requesters(10)
-    made = await clients.create_clients(
-        environment,
-        dict.fromkeys(orgs, clients.CALLER_SCOPES)
-        | {INTROSPECTOR: "tokens:introspect requests:read"},
-    )
-    introspector = made.pop(INTROSPECTOR)
+    made, introspector = await clients.callers_and_introspector(environment, orgs)
     env = environment.server_env(SLA_JOB="true")
     filing = opts.path == "filing"
     script = "submit.lua" if filing else "form.lua"
@@ -137,14 +125,7 @@ async def main(opts: argparse.Namespace) -> None:
                 if filing:
                     tokens = [await clients.token(http, made[org]) for org in orgs]
                     calls_file.write_text("\n".join(tokens) + "\n")
-                    if not template:
-                        first = await http.post(
-                            "/v1/requests",
-                            json=workloads.body("bench template"),
-                            headers={"Authorization": f"Bearer {tokens[0]}"},
-                        )
-                        first.raise_for_status()
-                        template = first.json()["id"]
+                    template = template or await clients.file_template(http, tokens[0])
                 else:
                     granted = []
                     for client in made.values():
@@ -152,7 +133,9 @@ async def main(opts: argparse.Namespace) -> None:
                             await clients.file_for_grant(http, client)
                         granted.append(await clients.token(http, client, clients.GRANT_SCOPE))
                     template = template or "granted"
-                    lines = [f"{_basic(introspector)}\t{urlencode({'token': t})}" for t in granted]
+                    lines = [
+                        f"{clients.basic(introspector)}\t{urlencode({'token': t})}" for t in granted
+                    ]
                     calls_file.write_text("\n".join(lines) + "\n")
             path = "/v1/requests" if filing else "/oauth/introspect"
             args = (
@@ -163,9 +146,7 @@ async def main(opts: argparse.Namespace) -> None:
                 await drained(environment)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    raw_argv = [str(VENV_BIN / "python"), "-m", "bench.raw_floor", "--port", str(port)]
-    if filing:
-        raw_argv += ["--template", template]
+    raw_argv = floor_argv("bench.raw_floor", port, template if filing else "")
     async with AsyncExitStack() as stack:
         if filing:  # its rows published by the broker's relay, in a process of its own
             relay_env = env | {"OUTBOX_RELAY": "true"}

@@ -18,12 +18,12 @@ from typing import Any
 import httpx
 
 from bench import clients, profile, report
-from bench.environment import STATE, Environment, fresh_database, state_dir
+from bench.environment import STATE, Environment, floor_argv, fresh_database, state_dir
 from bench.outbox import drained
 from bench.sampling import cpu_seconds, sampling
 from bench.wrk import WrkResult, run_wrk
 from testing import processes, workloads
-from testing.processes import VENV_BIN, Service, broker_argv, free_port, running
+from testing.processes import Service, broker_argv, free_port, running
 
 
 async def _warm_up(url: str, path: str, args: list[str], seconds: int, connections: int) -> None:
@@ -83,11 +83,6 @@ async def _profile(
     return await profile.under_load(proc.pid, opts.profile, out, load)
 
 
-def _raw_floor_argv(port: int, template: str) -> list[str]:
-    python = str(VENV_BIN / "python")
-    return [python, "-m", "bench.raw_floor", "--port", str(port), "--template", template]
-
-
 async def main(opts: argparse.Namespace) -> None:
     environment = Environment()
     logs = state_dir("logs")
@@ -113,30 +108,15 @@ async def main(opts: argparse.Namespace) -> None:
             async with httpx.AsyncClient(base_url=url) as http:
                 tokens = [await clients.token(http, made[org]) for org in orgs]
                 tokens_file.write_text("\n".join(tokens) + "\n")
-                if not template:
-                    first = await http.post(
-                        "/v1/requests",
-                        json=workloads.body("bench template"),
-                        headers={"Authorization": f"Bearer {tokens[0]}"},
-                    )
-                    first.raise_for_status()
-                    template = first.json()["id"]
+                template = template or await clients.file_template(http, tokens[0])
             figures["broker"] = await _measure(
                 environment, proc, url, "/v1/requests", files, opts, "broker"
             )
             if opts.profile and number == opts.rounds:
                 print(f"\npy-spy profile of the broker under load ({opts.profile}s):")
                 print(await _profile(proc, url, files, opts))
-        floor_argv = [
-            str(VENV_BIN / "python"),
-            "-m",
-            "bench.floor_app",
-            "--port",
-            str(port),
-            "--template",
-            template,
-        ]
-        async with running("floor", floor_argv, env, logs, ready_url=f"{url}/healthz") as proc:
+        app_floor = floor_argv("bench.floor_app", port, template)
+        async with running("floor", app_floor, env, logs, ready_url=f"{url}/healthz") as proc:
             figures["floor"] = await _measure(
                 environment, proc, url, "/bench/floor/requests", files, opts, "floor"
             )
@@ -147,7 +127,7 @@ async def main(opts: argparse.Namespace) -> None:
             running("relay", processes.cli("relay"), relay_env, logs),
             running(
                 "raw-floor",
-                _raw_floor_argv(port, template),
+                floor_argv("bench.raw_floor", port, template),
                 env,
                 logs,
                 ready_url=f"{url}/healthz",

@@ -25,8 +25,6 @@ from bench import clients
 from bench.environment import Environment, app_in_process
 from testing import workloads
 
-INTROSPECTOR = "gd-rst"
-
 
 class Tally:
     """What one process sends to PostgreSQL and Redis, by kind."""
@@ -113,12 +111,7 @@ async def main(opts: argparse.Namespace) -> None:
     environment = Environment()
     app = await app_in_process(environment, fresh=opts.fresh)
     orgs = workloads.requesters(3)
-    made = await clients.create_clients(
-        environment,
-        dict.fromkeys(orgs, clients.CALLER_SCOPES)
-        | {INTROSPECTOR: "tokens:introspect requests:read"},
-    )
-    introspector = made.pop(INTROSPECTOR)
+    made, introspector = await clients.callers_and_introspector(environment, orgs)
     callers = list(made.values())
     tally = Tally()
     tally.watch_redis()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -19,17 +18,11 @@ from urllib.parse import urlencode
 import httpx
 
 from bench import clients, profile, report
-from bench.environment import STATE, Environment, fresh_database, state_dir
+from bench.environment import STATE, Environment, floor_argv, fresh_database, state_dir
 from bench.sampling import cpu_seconds, sampling
 from bench.wrk import run_wrk
 from testing import workloads
-from testing.processes import VENV_BIN, Service, broker_argv, free_port, running
-
-INTROSPECTOR = "gd-rst"  # the provider, checking the tokens presented to its data API
-
-
-def _basic(client: clients.Client) -> str:
-    return "Basic " + base64.b64encode(f"{client.client_id}:{client.secret}".encode()).decode()
+from testing.processes import Service, broker_argv, free_port, running
 
 
 def _lines(path: Path, calls: list[tuple[str, dict[str, str]]]) -> Path:
@@ -72,6 +65,23 @@ async def _runs(
     }
 
 
+async def _floor(
+    module: str,
+    label: str,
+    port: int,
+    env: dict[str, str],
+    opts: argparse.Namespace,
+    **runs: tuple[str, Path],
+) -> dict[str, Any]:
+    """`_runs` against the floor server `module`, started for them on `port`."""
+    url = f"http://127.0.0.1:{port}"
+    argv, logs = floor_argv(module, port), state_dir("logs")
+    async with running(
+        label.replace(" ", "-"), argv, env, logs, ready_url=f"{url}/healthz"
+    ) as proc:
+        return await _runs(label, proc.pid, url, opts, **runs)
+
+
 async def _profile(
     proc: Service, url: str, path: str, calls: Path, name: str, opts: argparse.Namespace
 ) -> str:
@@ -88,12 +98,7 @@ async def main(opts: argparse.Namespace) -> None:
     print(f"bench/tokens: fresh database {environment.database}")
     await fresh_database(environment)
     orgs = workloads.requesters(opts.clients)
-    made = await clients.create_clients(
-        environment,
-        dict.fromkeys(orgs, clients.CALLER_SCOPES)
-        | {INTROSPECTOR: "tokens:introspect requests:read"},
-    )
-    introspector = made.pop(INTROSPECTOR)
+    made, introspector = await clients.callers_and_introspector(environment, orgs)
     env = environment.server_env()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -101,7 +106,7 @@ async def main(opts: argparse.Namespace) -> None:
         STATE / "token-calls.txt",
         [
             (
-                _basic(c),
+                clients.basic(c),
                 {"grant_type": "client_credentials", "scope": "requests:submit requests:read"},
             )
             for c in made.values()
@@ -111,7 +116,7 @@ async def main(opts: argparse.Namespace) -> None:
     granted = _lines(
         STATE / "grant-token-calls.txt",
         [
-            (_basic(c), {"grant_type": "client_credentials", "scope": grant_scope})
+            (clients.basic(c), {"grant_type": "client_credentials", "scope": grant_scope})
             for c in made.values()
         ],
     )
@@ -130,7 +135,7 @@ async def main(opts: argparse.Namespace) -> None:
                     grant_tokens.append(await clients.token(http, client, grant_scope))
             introspections = _lines(
                 STATE / "introspect-calls.txt",
-                [(_basic(introspector), {"token": token}) for token in grant_tokens],
+                [(clients.basic(introspector), {"token": token}) for token in grant_tokens],
             )
             figures |= await _runs(
                 "broker",
@@ -149,27 +154,19 @@ async def main(opts: argparse.Namespace) -> None:
                 ):
                     print(f"\npy-spy profile of the broker, {name} ({opts.profile}s):")
                     print(await _profile(proc, url, path, calls, name, opts))
-        floor_argv = [str(VENV_BIN / "python"), "-m", "bench.floor_app", "--port", str(port)]
-        async with running("floor", floor_argv, env, logs, ready_url=f"{url}/healthz") as proc:
-            figures |= await _runs(
-                "floor",
-                proc.pid,
-                url,
-                opts,
-                floor_token=("/bench/floor/token", ordinary),
-                floor_introspection=("/bench/floor/introspect", introspections),
-            )
-        raw_argv = [str(VENV_BIN / "python"), "-m", "bench.raw_floor", "--port", str(port)]
-        async with running("raw-floor", raw_argv, env, logs, ready_url=f"{url}/healthz") as proc:
-            figures |= await _runs(
-                "raw floor",
-                proc.pid,
-                url,
-                opts,
-                raw_token=("/raw/token", ordinary),
-                raw_grant_token=("/raw/token", granted),
-                raw_introspection=("/raw/introspect", introspections),
-            )
+        floors = (
+            ("bench.floor_app", "floor", {
+                "floor_token": ("/bench/floor/token", ordinary),
+                "floor_introspection": ("/bench/floor/introspect", introspections),
+            }),
+            ("bench.raw_floor", "raw floor", {
+                "raw_token": ("/raw/token", ordinary),
+                "raw_grant_token": ("/raw/token", granted),
+                "raw_introspection": ("/raw/introspect", introspections),
+            }),
+        )  # fmt: skip
+        for module, label, runs in floors:
+            figures |= await _floor(module, label, port, env, opts, **runs)
         rounds.append(figures)
 
     report.header(
