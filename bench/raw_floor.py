@@ -336,9 +336,9 @@ async def _json_codecs(connection: asyncpg.Connection) -> None:
 @asynccontextmanager
 async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
     dsn = os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
-    floor.pool = await asyncpg.create_pool(  # the broker's pool: 10, and 10 more under load
-        dsn, min_size=10, max_size=20, init=_json_codecs
-    )
+    # Up to 20 connections, as the broker's pool (core/db.py); asyncpg keeps the ones it opens
+    # under load, as the broker's pool of 20 with no overflow does.
+    floor.pool = await asyncpg.create_pool(dsn, min_size=10, max_size=20, init=_json_codecs)
     floor.redis = Redis.from_url(os.environ["REDIS_URL"])
     if floor.template_id:
         await floor.load_template()

@@ -141,9 +141,12 @@ async def main(opts: argparse.Namespace) -> None:
             args = (
                 [path, str(calls_file), "", str(body_file)] if filing else [path, str(calls_file)]
             )
-            results.append(await _measure(f"{count} broker(s)", procs, urls, script, args, opts))
-            if filing:
-                await drained(environment)
+            figures = await _measure(f"{count} broker(s)", procs, urls, script, args, opts)
+            if filing:  # what the relays had left when the load stopped, and its sending
+                backlog, drain_s = await drained(environment)
+                figures |= {"outbox_backlog_at_end": backlog, "outbox_drain_s": round(drain_s, 1)}
+                print(f"    relay backlog {backlog}, drained in {drain_s:.1f}s")
+            results.append(figures)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     raw_argv = floor_argv("bench.raw_floor", port, template if filing else "")
