@@ -1,9 +1,9 @@
 """`bench/run filing_cpu`: CPU and SQL statements per filing, in one process.
 
-The app is driven through httpx's ASGI transport with its relay and SLA job off, so the figures
-are filing's own work without the HTTP server or the background tasks: on a shared machine this
-is far steadier than a throughput figure. Run it against another tree with `PYTHONPATH` (see
-docs/BENCHMARKS.md) to compare two versions.
+The app is driven through httpx's ASGI transport with its relay and SLA job off and its grant
+feed polling once a minute, so the figures are filing's own work without the HTTP server or the
+background tasks: on a shared machine this is far steadier than a throughput figure. Run it
+against another tree with `PYTHONPATH` (see docs/BENCHMARKS.md) to compare two versions.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """`bench/run token_cpu`: CPU, SQL statements and Redis round trips per token and introspection,
 in one process.
 
-The app is driven through httpx's ASGI transport with its relay and SLA job off, one call at a
-time, so the figures are each endpoint's own work without the HTTP server or contention: steady
-on a shared machine, and the round trips are the ones a call waits for in sequence. "Database
-round trips" adds to the statements the transaction's BEGIN and COMMIT and the pool's pre-ping
-at checkout, which SQLAlchemy's asyncpg dialect sends as three (BEGIN, an empty query, ROLLBACK).
+The app is driven through httpx's ASGI transport with its relay and SLA job off and its grant
+feed polling once a minute, one call at a time, so the figures are each endpoint's own work
+without the HTTP server or contention: steady on a shared machine, and the round trips are the
+ones a call waits for in sequence. "Database round trips" adds to the statements the
+transaction's BEGIN and COMMIT and the pool's pre-ping at checkout, which SQLAlchemy's asyncpg
+dialect sends as three (BEGIN, an empty query, ROLLBACK).
 """
 
 from __future__ import annotations
