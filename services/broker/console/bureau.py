@@ -2,7 +2,7 @@
 role runs or audits the scheme (operators, auditors: PersonView.runs_the_scheme), over the
 bureau's jurisdiction (its own government and those below, with their departments and bureaus:
 directory/jurisdiction.py). Reading is all a page grants; each write asks the person's role
-(ROLE_SCOPES) and the service its own rules, as the API does for systems."""
+(session.may_act) and the service its own rules, as the API does for systems."""
 
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ from fastapi import Depends
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.console.session import SignedInDep
+from broker.console.session import SignedInDep, may_act
 from broker.directory import repository as directory
 from broker.directory.jurisdiction import covers
 from broker.kit.deps import SessionDep
-from broker.oauth.scopes import ROLE_SCOPES, Scope
-from broker.people.roles import Role
+from broker.oauth.scopes import Scope
 from broker.people.sessions import SignedIn
 from core.clock import utcnow
 from core.models.requests import DataRequest, StepApprover
@@ -38,7 +37,7 @@ class Bureau:
     covered: frozenset[str]  # the organisation ids in the bureau's jurisdiction, its own included
 
     def may(self, scope: Scope) -> bool:
-        return scope in ROLE_SCOPES[Role(self.me.person.role)]
+        return may_act(self.me.person.role, scope)
 
 
 async def bureau_reader(session: SessionDep, me: SignedInDep) -> Bureau:

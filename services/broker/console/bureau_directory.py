@@ -16,13 +16,12 @@ from sqlalchemy import or_, select
 from broker.console.bureau import Bureau, BureauDep
 from broker.console.names import organisation_names
 from broker.console.refusals import Refused, in_words
-from broker.console.session import refuse_without_csrf
+from broker.console.session import refuse_without_csrf, role_scopes
 from broker.console.web import language, render
 from broker.directory import delegations, service
 from broker.kit.deps import SessionDep
 from broker.kit.problems import Problem
-from broker.oauth.scopes import ROLE_SCOPES, Scope
-from broker.people.roles import Role
+from broker.oauth.scopes import Scope
 from broker.requests.dependencies import LinksDep, PolicyDep
 from broker.requests.handover import hand_over_steps_of
 from core.clock import utcnow
@@ -131,7 +130,7 @@ async def revoke_delegation(
     try:
         await delegations.revoke(
             session, delegation_id, reason=reason.strip() or None, actor=bureau.me.actor,
-            scopes=frozenset(ROLE_SCOPES[Role(bureau.me.person.role)]), now=utcnow(),
+            scopes=role_scopes(bureau.me.person.role), now=utcnow(),
         )  # fmt: skip
     except Problem as refused:
         return await _refused(request, session, bureau, refused)

@@ -12,10 +12,10 @@ from fastapi.responses import HTMLResponse
 
 from broker.catalog import service as catalog
 from broker.console.names import organisation_names
-from broker.console.requester_side import files_requests
-from broker.console.session import SignedInDep
+from broker.console.session import SignedInDep, may_act
 from broker.console.web import language, render
 from broker.kit.deps import SessionDep
+from broker.oauth.scopes import Scope
 from core.models.catalog import DatasetStatus, SharingClass
 
 router = APIRouter()
@@ -49,5 +49,5 @@ async def catalog_page(
         sharing_class=chosen,
         classes=classes,
         next_after=shown[-1].id if len(rows) > PAGE else None,
-        may_file=files_requests(me.person.role),
+        may_file=may_act(me.person.role, Scope.requests_submit),
     )

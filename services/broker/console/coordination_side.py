@@ -11,18 +11,13 @@ from typing import Any
 
 from fastapi import Request
 
-from broker.oauth.scopes import ROLE_SCOPES, Scope
-from broker.people.roles import Role
+from broker.console.session import may_act
+from broker.oauth.scopes import Scope
 from broker.requests.access import Acting
 from broker.requests.appeals import appeal_deadline, grounds_of
 from broker.requests.dependencies import ROUTING_POLICY
 from broker.requests.schemas import RequestOut
 from core.models.requests import DataRequest
-
-
-def may_act(role: str, scope: Scope) -> bool:
-    """What a person's role may do, as its token's scopes say for the API (oauth/scopes.py)."""
-    return scope in ROLE_SCOPES[Role(role)]
 
 
 def appeal_bodies(r: RequestOut) -> list[str]:

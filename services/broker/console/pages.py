@@ -22,11 +22,12 @@ from broker.console import (
     request_page,
 )
 from broker.console.names import dataset_names, organisation_names
-from broker.console.session import SignedInDep
+from broker.console.session import SignedInDep, may_act
 from broker.console.tasks import MAX_TASKS, my_appeals, my_tasks
 from broker.console.web import language, render, time_left
 from broker.grants import service as grants
 from broker.kit.deps import SessionDep
+from broker.oauth.scopes import Scope
 from broker.problems import repository as problems
 from broker.requests import repository, views
 from broker.requests.access import acting_for
@@ -40,8 +41,6 @@ for bureau_pages in (bureau_requests, bureau_grants, bureau_directory, evaluatio
     router.include_router(bureau_pages.router)
 router.include_router(appeal_forms.router)
 router.include_router(problem_pages.router)
-
-DECIDING_ROLES = ("cdo", "bureau_operator")
 
 
 async def _tasks_context(request: Request, session: SessionDep, me: SignedInDep) -> dict[str, Any]:
@@ -73,7 +72,7 @@ async def _tasks_context(request: Request, session: SessionDep, me: SignedInDep)
 
 @router.get("/")
 async def home(request: Request, session: SessionDep, me: SignedInDep) -> Response:
-    if me.person.role not in DECIDING_ROLES:
+    if not may_act(me.person.role, Scope.approvals_decide):
         return RedirectResponse("/console/requests", status_code=303)
     return render(request, "tasks.html", **await _tasks_context(request, session, me))
 

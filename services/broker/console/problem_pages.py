@@ -13,10 +13,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from broker.console.coordination_side import may_act
 from broker.console.names import organisation_names
 from broker.console.refusals import Refused, in_words, status_of
-from broker.console.session import SignedInDep, refuse_without_csrf
+from broker.console.session import SignedInDep, may_act, refuse_without_csrf
 from broker.console.web import language, render
 from broker.kit.deps import SessionDep
 from broker.kit.problems import Problem

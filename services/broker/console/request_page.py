@@ -18,13 +18,14 @@ from broker.console.coordination_side import appeal_bodies, coordination_side
 from broker.console.dates import end_of_day, last_day
 from broker.console.names import dataset_names, divisions_within, organisation_names
 from broker.console.refusals import Refused, in_words, status_of
-from broker.console.requester_side import files_requests, requester_side
-from broker.console.session import SignedInDep, refuse_without_csrf
+from broker.console.requester_side import requester_side
+from broker.console.session import SignedInDep, may_act, refuse_without_csrf
 from broker.console.tasks import task_of
 from broker.console.web import language, render, time_left
 from broker.kit.deps import SessionDep, SettingsDep
 from broker.kit.problems import Problem
 from broker.oauth.dependencies import KeyRingDep
+from broker.oauth.scopes import Scope
 from broker.requests import clarifications, decisions, repository, views
 from broker.requests.access import Acting, acting_for
 from broker.requests.dependencies import LinksDep
@@ -103,7 +104,7 @@ def _fields(r: RequestOut, dataset: Dataset | None) -> list[dict[str, Any]]:
 
 
 def _may_decide(r: RequestOut, acting: Acting, role: str, now: datetime) -> bool:
-    return role in ("cdo", "bureau_operator") and task_of(r, acting, now) is not None
+    return may_act(role, Scope.approvals_decide) and task_of(r, acting, now) is not None
 
 
 @router.get("/requests/{request_id}")
@@ -249,7 +250,7 @@ async def _as_requester(
     now = utcnow()
     acting = await acting_for(session, me.actor, now)
     try:
-        if not files_requests(me.person.role):
+        if not may_act(me.person.role, Scope.requests_submit):
             raise Refused("not_a_filer", status=403)
         if done == "answered":
             if not said["answer"].strip():

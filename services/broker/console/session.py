@@ -1,5 +1,6 @@
 """The signed-in person of a console page, as a dependency: pages without one send the browser
-to the sign-in page; forms without the session's CSRF token are refused, in words."""
+to the sign-in page; forms without the session's CSRF token are refused, in words; what the
+person's role may do is what its token's scopes allow through the API (oauth/scopes.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from fastapi import Depends, Request
 
 from broker.kit.deps import SessionDep
 from broker.kit.problems import Problem
+from broker.oauth.scopes import ROLE_SCOPES, Scope
 from broker.people import sessions
+from broker.people.roles import Role
 from broker.people.sessions import SignedIn
 from core.clock import utcnow
 
@@ -47,6 +50,16 @@ async def signed_in(request: Request, session: SessionDep) -> SignedIn:
 def refuse_without_csrf(person: SignedIn, posted: str | None) -> None:
     if not person.csrf_matches(posted):
         raise CSRFRefused("the form was posted without this session's CSRF token")
+
+
+def role_scopes(role: str) -> frozenset[str]:
+    return ROLE_SCOPES[Role(role)]
+
+
+def may_act(role: str, scope: Scope) -> bool:
+    """Whether a person's role may do what `scope` allows: a form grants nobody more than the
+    API grants the same person's token."""
+    return scope in role_scopes(role)
 
 
 SignedInDep = Annotated[SignedIn, Depends(signed_in)]
