@@ -15,9 +15,10 @@ from pydantic import ValidationError
 from broker.console.dates import end_of_day, last_day
 from broker.console.refusals import Refused
 from broker.console.request_page import refused_page
-from broker.console.session import SignedInDep, refuse_without_csrf
+from broker.console.session import SignedInDep, may_act, refuse_without_csrf
 from broker.kit.deps import SessionDep, SettingsDep
 from broker.kit.problems import Problem
+from broker.oauth.scopes import Scope
 from broker.requests import appeal_decisions, appeals, repository
 from broker.requests.access import Acting, acting_for
 from broker.requests.dependencies import LinksDep, PolicyDep
@@ -43,6 +44,8 @@ async def appeal(
     refuse_without_csrf(me, csrf)
     now = utcnow()
     try:
+        if not may_act(me.person.role, Scope.requests_submit):  # as a person's token says
+            raise Refused("not_a_filer", status=403)
         if not reason.strip():
             raise Refused("appeal_reason_required")
         await appeals.file_appeal(

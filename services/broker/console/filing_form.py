@@ -17,12 +17,13 @@ from pydantic import ValidationError
 from broker.catalog import service as catalog
 from broker.console.dates import CHINA, end_of_day, start_of_day
 from broker.console.names import divisions_within, organisation_names
-from broker.console.refusals import in_words
-from broker.console.session import SignedInDep, refuse_without_csrf
+from broker.console.refusals import Refused, in_words, status_of
+from broker.console.session import SignedInDep, may_act, refuse_without_csrf
 from broker.console.web import language, render
 from broker.kit.deps import RedisDep, SessionDep
 from broker.kit.problems import Problem
 from broker.kit.tracing import current_trace
+from broker.oauth.scopes import Scope
 from broker.requests.dependencies import LinksDep, PolicyDep
 from broker.requests.filing import service as filing
 from broker.requests.schemas import PeriodIn, RequestIn
@@ -101,6 +102,8 @@ async def file_request(
         "end": end, "fields": fields or [], "jurisdiction": jurisdiction,
     }  # fmt: skip
     try:
+        if not may_act(me.person.role, Scope.requests_submit):  # as a person's token says
+            raise Refused("not_a_filer", status=403)
         body = RequestIn(
             kind=kind,
             dataset_id=dataset_id,
@@ -115,13 +118,13 @@ async def file_request(
             session, requester=me.actor, body=body, idempotency_key=token or None,
             trace=current_trace(None), policy=policy, redis=redis, now=utcnow(), links=links,
         )  # fmt: skip
-    except (Problem, ValidationError) as refused:
+    except (Problem, ValidationError, Refused) as refused:
         await session.rollback()
         words = in_words(refused, language(request))
-        status = refused.status if isinstance(refused, Problem) else 422
         return await _form(
-            request, session, me, dataset_id, error=words, status_code=status, values=values
-        )
+            request, session, me, dataset_id, error=words, status_code=status_of(refused),
+            values=values,
+        )  # fmt: skip
     await session.commit()  # durable before its idempotency key is remembered
     await filing.remember_key(redis, me.actor, token or None, filed)
     return RedirectResponse(f"/console/requests/{filed.request.id}?filed=1", status_code=303)

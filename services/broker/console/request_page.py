@@ -133,6 +133,8 @@ async def decide(
     now = utcnow()
     acting = await acting_for(session, me.actor, now)
     try:
+        if not may_act(me.person.role, Scope.approvals_decide):  # as a person's token says
+            raise Refused("deciders_only", status=403)
         if action == "clarify":
             if not comment.strip():
                 raise Refused("question_required")

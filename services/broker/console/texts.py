@@ -149,6 +149,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "A clarification needs the question, in the comment box",
     ),
     "not_a_filer": ("只有经办人可以办理申请单位的事项", "Only the requester's staff may do this"),
+    "deciders_only": (
+        "只有首席数据官或数据管理局工作人员可以审批",
+        "Only a CDO or a bureau operator decides",
+    ),
     "language": ("English", "中文"),
     "pending": ("审批中", "pending"),
     "approved": ("已同意", "approved"),
