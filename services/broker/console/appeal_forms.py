@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from broker.console.dates import end_of_day, last_day
+from broker.console.narrowing import narrowing
 from broker.console.refusals import Refused
 from broker.console.request_page import refused_page
 from broker.console.session import SignedInDep, may_act, refuse_without_csrf
@@ -23,7 +23,8 @@ from broker.requests import appeal_decisions, appeals, repository
 from broker.requests.access import Acting, acting_for
 from broker.requests.dependencies import LinksDep, PolicyDep
 from broker.requests.exceptions import RequestNotFound
-from broker.requests.schemas import AppealDecisionIn, PeriodIn
+from broker.requests.lifecycle import Grantable
+from broker.requests.schemas import AppealDecisionIn
 from core.clock import utcnow
 
 router = APIRouter()
@@ -102,14 +103,8 @@ async def _decision(
     asked = await repository.visible_request(session, request_id, acting.own, acting.org_ids)
     if asked is None:
         raise RequestNotFound(request_id)
-    narrowed_fields = None
-    period = None
-    if fields is None:
-        narrowed_fields = []
-    elif sorted(fields) != sorted(asked.fields):
-        narrowed_fields = fields
-    if end is not None and end != last_day(asked.period_end):
-        period = PeriodIn(start=asked.period_start, end=end_of_day(end))
+    offered = Grantable(tuple(asked.fields), asked.period_start, asked.period_end)
+    narrowed_fields, period = narrowing(fields, end, offered)
     return AppealDecisionIn(
         decision="overturn", comment=comment, fields=narrowed_fields, period=period
     )

@@ -15,8 +15,9 @@ from pydantic import ValidationError
 
 from broker.console.bureau import supervised_request
 from broker.console.coordination_side import appeal_bodies, coordination_side
-from broker.console.dates import end_of_day, last_day
+from broker.console.dates import last_day
 from broker.console.names import dataset_names, divisions_within, organisation_names
+from broker.console.narrowing import narrowing
 from broker.console.refusals import Refused, in_words, status_of
 from broker.console.requester_side import requester_side
 from broker.console.session import SignedInDep, may_act, refuse_without_csrf
@@ -29,7 +30,8 @@ from broker.oauth.scopes import Scope
 from broker.requests import clarifications, decisions, repository, views
 from broker.requests.access import Acting, acting_for
 from broker.requests.dependencies import LinksDep
-from broker.requests.schemas import ClarificationIn, DecisionIn, PeriodIn, RequestOut
+from broker.requests.lifecycle import Grantable
+from broker.requests.schemas import ClarificationIn, DecisionIn, RequestOut
 from broker.requests.timeline import timeline_of
 from broker.settings import BrokerSettings
 from core.clock import utcnow
@@ -184,26 +186,15 @@ async def _decision(
             raise Refused(f"{action}_reason_required")
         return DecisionIn(decision="reject" if action == "reject" else "veto", comment=comment)
     found = await repository.visible_request(session, request_id, acting.own, acting.org_ids)
-    current = (await views.describe(session, [found], utcnow()))[0] if found else None
-    narrowed_fields = None
-    period = None
-    if current is not None and current.fields:  # a demand or an IT project names no fields
-        if fields is not None and sorted(fields) != sorted(current.granted_fields):
-            narrowed_fields = fields
-        if fields is None:
-            narrowed_fields = []  # every box unticked: refused by the rules, in words
-    if (
-        current is not None
-        and current.kind != "it_project"  # its period is the broker's, not the requester's
-        and end is not None
-        and end != last_day(current.granted_period.end)
-    ):
-        period = PeriodIn(start=current.granted_period.start, end=end_of_day(end))
+    if found is None:  # the service answers "not found"
+        return DecisionIn(decision="approve", comment=comment or None)
+    granted = Grantable(tuple(found.granted_fields), found.granted_start, found.granted_end)
+    narrowed_fields, period = narrowing(fields, end, granted)
     return DecisionIn(
         decision="approve",
         comment=comment or None,
-        fields=narrowed_fields,
-        period=period,
+        fields=narrowed_fields if found.fields else None,  # a demand or an IT project: no fields
+        period=None if found.kind == "it_project" else period,  # its period is the broker's
     )
 
 
