@@ -304,7 +304,8 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
-# The timeline's event types (TimelineEvent.type), as the scheme's documents name them.
+# The timeline's event types (TimelineEvent.type), as the scheme's documents name them; each
+# type the broker writes has its words (tests/console/test_texts.py).
 EVENTS: dict[str, tuple[str, str]] = {
     "request.submitted": ("申请已提交", "request filed"),
     "request.routed": ("已生成审批流程", "route planned"),
@@ -324,9 +325,20 @@ EVENTS: dict[str, tuple[str, str]] = {
     "request.vetoed": ("一票否决", "vetoed"),
     "request.cancelled": ("已撤回", "cancelled"),
     "request.expired": ("已超期终止", "expired"),
+    "request.appealed": ("已申请协调", "appealed"),
+    "request.appeal_escalated": ("协调逾期，已提级至上级首席数据官", "appeal passed up (overdue)"),
+    "request.appeal_reassigned": (
+        "协调单位首席数据官不在任，已转上级首席数据官协调",
+        "appeal passed up (no CDO)",
+    ),
+    "request.appeal_decided": ("协调意见已作出", "appeal decided"),
     "approval.requested": ("已通知审批单位", "approval requested"),
     "approval.escalated": ("已提级至上级审批单位", "approval escalated"),
     "approval.reminder": ("催办", "reminder"),
+    "approval.appeal_requested": ("已通知协调单位", "appeal sent to its coordinator"),
+    "approval.appeal_escalated": ("已提级至上级协调单位", "appeal escalated"),
+    "problem.reported": ("问题已反映至省政务服务数据管理局", "problem reported"),
+    "problem.answered": ("问题反映已答复", "problem report answered"),
     "grant.issued": ("数据使用授权已生效", "grant issued"),
     "grant.paused": ("数据使用授权已暂停", "grant paused"),
     "grant.resumed": ("数据使用授权已恢复", "grant resumed"),
