@@ -3,6 +3,7 @@ refused form shows."""
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -30,7 +31,7 @@ async def pending_at_fresh_provider(
 
 
 def error_on(page: httpx.Response) -> str:
-    """What a refused form's page says (its `#error`)."""
+    """What a refused form's page says (its `#error`), as a person reads it."""
     found = ERROR.search(page.text)
     assert found, "the page says nothing"
-    return found.group(1)
+    return html.unescape(found.group(1))

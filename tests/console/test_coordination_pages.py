@@ -9,80 +9,34 @@ answer; others get "not found"."""
 
 from __future__ import annotations
 
-import html
-import re
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 
 from core.models.audit import AuditEntry
 from core.models.problems import ProblemReport
 from core.models.requests import Appeal
 from testing.appeals import refused_by_province
-from testing.apps import BASE_URL
 from testing.clients import ALL_SCOPES, Headers, Sessions, TokenFactory, bearer, file
+from testing.console import error_on
 from testing.organisations import fresh_body
-from testing.people import csrf_of, new_person, sign_in
-from testing.settings import Settings
+from testing.people import Console
 from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 
-ERROR = re.compile(r'id="error">([^<]*)<')
 DATASET = ("gz-rsj-talent-green-card", ["card_number", "name"])  # gz-rsj decides
-
-
-@dataclass(frozen=True)
-class Person:
-    """A signed-in person's browser without the browser: their session cookie, their forms."""
-
-    http: httpx.AsyncClient
-    name: str
-    person_id: str
-
-    async def post(self, path: str, data: dict[str, Any]) -> httpx.Response:
-        shown = await self.http.get("/console/requests")
-        return await self.http.post(path, data={"csrf": csrf_of(shown.text), **data})
-
-
-SignIn = Callable[..., Awaitable[Person]]
-
-
-@pytest.fixture
-async def signed_in(
-    app: FastAPI, settings: Settings, sessionmaker: Sessions
-) -> AsyncIterator[SignIn]:
-    async with AsyncExitStack() as stack:
-
-        async def sign(org_id: str, role: str, *, appointed: bool = False) -> Person:
-            person = await new_person(sessionmaker, settings, org_id, role, appointed=appointed)
-            http = await stack.enter_async_context(
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
-            )
-            assert (await sign_in(http, person)).status_code == 303
-            return Person(http, person.person.name, person.person.id)
-
-        yield sign
-
-
-def _error(page: httpx.Response) -> str:
-    found = ERROR.search(page.text)
-    assert found, "the page says nothing"
-    return html.unescape(found.group(1))
+OpenConsole = Callable[..., Awaitable[Console]]
 
 
 async def test_an_appeal_filed_and_overturned_in_the_console(
-    client: httpx.AsyncClient, as_org: Headers, signed_in: SignIn, sessionmaker: Sessions
+    client: httpx.AsyncClient, as_org: Headers, console: OpenConsole, sessionmaker: Sessions
 ) -> None:
     request = await refused_by_province(client, as_org)
     request_id = request["id"]
-    staff = await signed_in("gz-rsj", "staff")
+    staff = await console("gz-rsj", "staff")
     page = await staff.http.get(f"/console/requests/{request_id}")
     assert 'id="appeal-form"' in page.text
     assert "前申请上级首席数据官协调" in page.text
@@ -98,7 +52,7 @@ async def test_an_appeal_filed_and_overturned_in_the_console(
 
     no_reason = await staff.post(f"/console/requests/{request_id}/appeal", {"reason": " "})
     assert no_reason.status_code == 422
-    assert _error(no_reason) == "申请协调须填写理由"
+    assert error_on(no_reason) == "申请协调须填写理由"
     appealed = await staff.post(
         f"/console/requests/{request_id}/appeal", {"reason": "用于人才落户审核，请求协调"}
     )
@@ -109,18 +63,18 @@ async def test_an_appeal_filed_and_overturned_in_the_console(
 
     again = await staff.post(f"/console/requests/{request_id}/appeal", {"reason": "再次申请"})
     assert again.status_code == 409
-    assert "每项申请只能申请协调一次" in _error(again)
+    assert "每项申请只能申请协调一次" in error_on(again)
 
-    refuser = await signed_in("gd-gat", "cdo", appointed=True)
+    refuser = await console("gd-gat", "cdo", appointed=True)
     assert 'id="coordinate"' not in (await refuser.http.get(f"/console/requests/{request_id}")).text
     by_refuser = await refuser.post(
         f"/console/requests/{request_id}/appeal/decision",
         {"decision": "uphold", "comment": "维持"},
     )
     assert by_refuser.status_code == 403
-    assert _error(by_refuser).startswith("作出原决定的单位不得协调")
+    assert error_on(by_refuser).startswith("作出原决定的单位不得协调")
 
-    cdo = await signed_in("gd-gov", "cdo", appointed=True)
+    cdo = await console("gd-gov", "cdo", appointed=True)
     tasks = await cdo.http.get("/console/tasks")
     assert f'data-appeal="{request_id}"' in tasks.text
     page = await cdo.http.get(f"/console/requests/{request_id}")
@@ -130,7 +84,7 @@ async def test_an_appeal_filed_and_overturned_in_the_console(
         {"decision": "overturn", "comment": ""},
     )
     assert no_comment.status_code == 422
-    assert _error(no_comment) == "协调意见须填写理由"
+    assert error_on(no_comment) == "协调意见须填写理由"
     overturned = await cdo.post(
         f"/console/requests/{request_id}/appeal/decision",
         {
@@ -144,12 +98,12 @@ async def test_an_appeal_filed_and_overturned_in_the_console(
 
     after = (await client.get(f"/v1/requests/{request_id}", headers=await as_org("gz-rsj"))).json()
     assert (after["status"], after["granted_fields"]) == ("approved", ["id_number"])
-    assert after["appeal"]["decided_by_person"]["name"] == cdo.name
+    assert after["appeal"]["decided_by_person"]["name"] == cdo.person.person.name
     grant = await client.get(f"/v1/grants/{after['grant_id']}", headers=await as_org("gz-rsj"))
     assert grant.json()["fields"] == ["id_number"]
     seen = await staff.http.get(f"/console/requests/{request_id}")
     assert "改变原决定" in seen.text
-    assert cdo.name in seen.text
+    assert cdo.person.person.name in seen.text
     async with sessionmaker() as session:
         audited = await session.scalar(
             select(AuditEntry).where(
@@ -158,14 +112,14 @@ async def test_an_appeal_filed_and_overturned_in_the_console(
         )
         appeal = await session.scalar(select(Appeal).where(Appeal.request_id == request_id))
     assert audited is not None
-    assert (audited.actor, audited.person_id) == ("gd-gov", cdo.person_id)
+    assert (audited.actor, audited.person_id) == ("gd-gov", cdo.person.person.id)
     assert appeal is not None
-    assert appeal.appellant_person_id == staff.person_id
+    assert appeal.appellant_person_id == staff.person.person.id
 
 
 async def test_a_problem_reported_and_answered_in_the_console(
     client: httpx.AsyncClient,
-    signed_in: SignIn,
+    console: OpenConsole,
     sessionmaker: Sessions,
     token_for: TokenFactory,
 ) -> None:
@@ -174,7 +128,7 @@ async def test_a_problem_reported_and_answered_in_the_console(
         client, bearer(await token_for(reporter_body, ALL_SCOPES)), request_body(*DATASET)
     )
     request_id = filed.json()["id"]
-    staff = await signed_in(reporter_body, "staff")
+    staff = await console(reporter_body, "staff")
     form = await staff.http.get(
         f"/console/problems/new?request_id={request_id}&organisation_id=gz-rsj"
     )
@@ -187,7 +141,7 @@ async def test_a_problem_reported_and_answered_in_the_console(
     }
     unknown = await staff.post("/console/problems/new", report | {"organisations": "no-such"})
     assert unknown.status_code == 422
-    assert "目录中没有该单位“no-such”" in _error(unknown)
+    assert "目录中没有该单位“no-such”" in error_on(unknown)
     async with sessionmaker() as session:
         mine = select(ProblemReport.id).where(ProblemReport.reporter_id == reporter_body)
         assert (await session.scalars(mine)).all() == []
@@ -200,7 +154,7 @@ async def test_a_problem_reported_and_answered_in_the_console(
         "问题已反映至省政务服务数据管理局" in (await staff.http.get(sent.headers["location"])).text
     )
 
-    operator = await signed_in("gd-dsb", "bureau_operator")
+    operator = await console("gd-dsb", "bureau_operator")
     assert f'data-problem="{problem_id}"' in (await operator.http.get("/console/tasks")).text
     queue = await operator.http.get("/console/problems")
     assert f'data-problem="{problem_id}"' in queue.text
@@ -220,13 +174,13 @@ async def test_a_problem_reported_and_answered_in_the_console(
     assert answered.status_code == 303, answered.text
     twice = await operator.post(f"{problem_path}/answer", {"resolution": "再次答复"})
     assert twice.status_code == 409
-    assert "该问题反映已答复" in _error(twice)
+    assert "该问题反映已答复" in error_on(twice)
 
     assert resolution in (await staff.http.get(problem_path)).text
-    named = await signed_in("gz-rsj", "staff")
+    named = await console("gz-rsj", "staff")
     assert f'data-problem="{problem_id}"' in (await named.http.get("/console/problems")).text
     assert resolution in (await named.http.get(problem_path)).text
-    stranger = await signed_in("sz-gaj", "staff")
+    stranger = await console("sz-gaj", "staff")
     hidden = await stranger.http.get(problem_path)
     assert hidden.status_code == 404
     assert "未找到该问题反映" in hidden.text
@@ -237,4 +191,4 @@ async def test_a_problem_reported_and_answered_in_the_console(
             )
         )
     assert audited is not None
-    assert (audited.actor, audited.person_id) == ("gd-dsb", operator.person_id)
+    assert (audited.actor, audited.person_id) == ("gd-dsb", operator.person.person.id)
