@@ -250,3 +250,39 @@ async def test_the_evaluation_covers_the_bureaus_jurisdiction_as_table_chart_dat
     english = await guangzhou.http.get(f"/console/bureau/evaluation.csv?{window}&lang=en")
     assert english.text.removeprefix("\ufeff").startswith("organisation_id,")
     assert provider not in theirs.text
+
+
+async def test_an_appointment_or_delegation_is_ended_by_no_one_else(
+    console: OpenConsole, client: httpx.AsyncClient, token_for: TokenFactory, sessionmaker: Sessions
+) -> None:
+    provider = await fresh_body(sessionmaker)
+    delegated = await delegated_by_bureau(
+        client, token_for, provider, await fresh_body(sessionmaker)
+    )
+    async with sessionmaker() as session:
+        appointment = await session.scalar(
+            select(Appointment).where(Appointment.organisation_id == provider)
+        )
+    assert appointment is not None
+    auditor = await console("gz-dsb", "auditor")  # reads the bureau's pages, changes nothing
+    outsider = await console("sz-dsb", "bureau_operator")
+    page = "/console/bureau/directory"
+    end = f"/console/bureau/appointments/{appointment.id}/end"
+    revoke = f"/console/bureau/delegations/{delegated['id']}/revoke"
+
+    ended_by_auditor = await auditor.post(end, {"reason": "免职"}, page=page)
+    revoked_by_auditor = await auditor.post(revoke, {}, page=page)
+    revoked_by_outsider = await outsider.post(revoke, {}, page=page)
+
+    assert ended_by_auditor.status_code == 403
+    assert error_on(ended_by_auditor) == "只有数据管理局工作人员可以办理此事项"
+    assert revoked_by_auditor.status_code == 403
+    assert revoked_by_outsider.status_code == 403
+    assert error_on(revoked_by_outsider) == "该单位不在您的管辖范围内"
+    async with sessionmaker() as session:
+        delegation = await session.get(Delegation, delegated["id"])
+        after = await session.get(Appointment, appointment.id)
+    assert delegation is not None
+    assert delegation.revoked_at is None
+    assert after is not None
+    assert (after.ends_at, after.end_reason) == (appointment.ends_at, appointment.end_reason)

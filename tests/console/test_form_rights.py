@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from core.clock import utcnow
+from core.models.problems import ProblemReport
 from core.models.requests import Appeal, DataRequest
-from testing.appeals import refused_by_province
+from testing.appeals import appeal, refused_by_province
 from testing.clients import ALL_SCOPES, Headers, Sessions, TokenFactory, bearer
 from testing.console import error_on, pending_at_fresh_provider
 from testing.people import Console
@@ -126,3 +127,81 @@ async def test_only_staff_file_from_the_form(console: OpenConsole, sessionmaker:
                 .where(DataRequest.requester_id == "gz-gaj", DataRequest.created_at >= before)
             )
         assert filed == 0, role
+
+
+async def test_another_bodys_cdo_decides_nothing(
+    console: OpenConsole, client: httpx.AsyncClient, token_for: TokenFactory, sessionmaker: Sessions
+) -> None:
+    _, request = await pending_at_fresh_provider(client, token_for, sessionmaker)
+    page = f"/console/requests/{request['id']}"
+    other = await console("sz-gaj", "cdo", appointed=True)
+
+    for action in ("approve", "clarify"):
+        answer = await other.post(f"{page}/decision", {"action": action, "comment": "同意"})
+        assert answer.status_code == 404, action
+
+    step = await _step(client, token_for, request["id"])
+    assert (step["status"], step["on_hold_since"], step["decisions"]) == ("pending", None, [])
+
+
+async def test_only_the_coordinators_cdo_decides_an_appeal(
+    console: OpenConsole, client: httpx.AsyncClient, as_org: Headers, sessionmaker: Sessions
+) -> None:
+    request = await refused_by_province(client, as_org)
+    appealed = await appeal(client, await as_org("gz-rsj"), request["id"])
+    assert appealed.status_code == 201, appealed.text
+    decision = f"/console/requests/{request['id']}/appeal/decision"
+    overturn = {"decision": "overturn", "comment": "同意", "fields": ["id_number"]}
+    staff = await console("gd-gov", "staff")  # the coordinator's staff
+    requester_staff = await console("gz-rsj", "staff")
+
+    by_staff = await staff.post(decision, overturn)
+    by_requester = await requester_staff.post(decision, overturn)
+
+    assert by_staff.status_code == 403
+    assert error_on(by_staff).startswith("您不是该单位在任的首席数据官")
+    assert by_requester.status_code == 403
+    async with sessionmaker() as session:
+        pending = await session.scalar(select(Appeal).where(Appeal.request_id == request["id"]))
+    assert pending is not None
+    assert (pending.status, pending.decided_at) == ("pending", None)
+    state = await client.get(f"/v1/requests/{request['id']}", headers=await as_org("gz-rsj"))
+    assert state.json()["status"] == "rejected"
+
+
+async def test_only_staff_report_and_only_the_provincial_bureau_answers(
+    console: OpenConsole, sessionmaker: Sessions
+) -> None:
+    report = {"summary": "人社局逾期未答复", "details": "申请已提交十个工作日，未获答复。",
+              "organisations": "gz-rsj"}  # fmt: skip
+    cdo = await console("gz-gaj", "cdo")
+    before = utcnow()
+    by_cdo = await cdo.post("/console/problems/new", report)
+    assert by_cdo.status_code == 403
+    assert error_on(by_cdo) == "只有经办人可以反映问题"
+    async with sessionmaker() as session:
+        filed = await session.scalar(
+            select(func.count())
+            .select_from(ProblemReport)
+            .where(ProblemReport.reporter_id == "gz-gaj", ProblemReport.created_at >= before)
+        )
+    assert filed == 0
+
+    staff = await console("gz-gaj", "staff")
+    sent = await staff.post("/console/problems/new", report)
+    assert sent.status_code == 303, sent.text
+    answer = sent.headers["location"].split("?")[0] + "/answer"
+    named_cdo = await console("gz-rsj", "cdo", appointed=True)  # sees the report, answers nothing
+    auditor = await console("gd-dsb", "auditor")  # the bureau's, in a role that answers nothing
+
+    by_named = await named_cdo.post(answer, {"resolution": "已答复"})
+    by_auditor = await auditor.post(answer, {"resolution": "已答复"})
+
+    assert by_named.status_code == 403
+    assert error_on(by_named).startswith("问题反映由省政务服务数据管理局答复")
+    assert by_auditor.status_code == 403
+    assert error_on(by_auditor) == "只有首席数据官或数据管理局工作人员可以答复"
+    async with sessionmaker() as session:
+        still = await session.get(ProblemReport, answer.split("/")[-2])
+    assert still is not None
+    assert (still.status, still.answered_at) == ("open", None)
