@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.audit import service as audit
+from broker.audit.actor import Actor
 from core.models.audit import AuditEntry
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -30,6 +31,17 @@ async def audited_since(sessionmaker: Sessions, mark: int, *, actor: str) -> lis
             .order_by(AuditEntry.id)
         )
         return list(rows)
+
+
+async def actors_of(sessionmaker: Sessions, subject: str, action: str) -> list[Actor]:
+    """Who the log says did `action` to `subject`, oldest first: none when it was refused."""
+    async with sessionmaker() as session:
+        rows = await session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.subject == subject, AuditEntry.action == action)
+            .order_by(AuditEntry.id)
+        )
+        return [Actor(row.actor, row.client_id, row.person_id) for row in rows]
 
 
 def subject_in(chain: int, *, not_in: int | None = None) -> str:

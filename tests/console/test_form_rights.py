@@ -16,6 +16,7 @@ from core.clock import utcnow
 from core.models.problems import ProblemReport
 from core.models.requests import Appeal, DataRequest
 from testing.appeals import appeal, refused_by_province
+from testing.audit import actors_of
 from testing.clients import ALL_SCOPES, Headers, Sessions, TokenFactory, bearer
 from testing.console import error_on, pending_at_fresh_provider
 from testing.people import Console
@@ -56,6 +57,7 @@ async def test_only_a_deciding_role_of_the_approver_decides_or_asks(
 
     step = await _step(client, token_for, request["id"])
     assert (step["status"], step["on_hold_since"], step["decisions"]) == ("pending", None, [])
+    assert await actors_of(sessionmaker, request["id"], "clarification.asked") == []
 
 
 async def test_only_the_requesters_staff_answer_a_clarification(
@@ -78,6 +80,7 @@ async def test_only_the_requesters_staff_answer_a_clarification(
     assert error_on(by_own_cdo) == "只有经办人可以办理申请单位的事项"
     assert by_stranger.status_code == 404
     assert (await _step(client, token_for, request["id"]))["on_hold_since"] is not None
+    assert await actors_of(sessionmaker, request["id"], "clarification.answered") == []
 
 
 async def test_only_the_requesters_staff_appeal(
@@ -142,6 +145,7 @@ async def test_another_bodys_cdo_decides_nothing(
 
     step = await _step(client, token_for, request["id"])
     assert (step["status"], step["on_hold_since"], step["decisions"]) == ("pending", None, [])
+    assert await actors_of(sessionmaker, request["id"], "clarification.asked") == []
 
 
 async def test_only_the_coordinators_cdo_decides_an_appeal(

@@ -1,6 +1,7 @@
 """The requesting body's staff in the console: they answer the clarification a CDO asked (the
 step's clock runs again), withdraw a pending request, and see their grants with their uses.
-Only the requester's staff may; a refusal is shown in words and changes nothing."""
+Only the requester's staff may; a refusal is shown in words and changes nothing. Each is
+audited with the person who did it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from broker.audit.actor import Actor
 from broker.grants.uses import record_uses
 from core.clock import utcnow
+from testing.audit import actors_of
 from testing.clients import ALL_SCOPES, Sessions, TokenFactory, bearer, decide
 from testing.console import error_on, pending_at_fresh_provider
 from testing.people import Console
@@ -48,6 +50,9 @@ async def test_staff_answer_the_clarification_a_cdo_asked(
     assert asked.status_code == 303
     held = await _state(client, token_for, request["id"])
     assert held["route"][0]["on_hold_since"] is not None
+    assert await actors_of(sessionmaker, request["id"], "clarification.asked") == [
+        Actor(provider, "console", cdo.person.person.id)
+    ]
 
     shown = await staff.http.get(page)
     assert "请说明核验的业务场景" in shown.text
@@ -71,6 +76,9 @@ async def test_staff_answer_the_clarification_a_cdo_asked(
     again = await staff.post(f"{page}/answer", {"answer": "再答一次"}, page=page)
     assert again.status_code == 409
     assert error_on(again).startswith("该申请当前的状态下不能办理此事项")
+    assert await actors_of(sessionmaker, request["id"], "clarification.answered") == [
+        Actor("gz-gaj", "console", staff.person.person.id)
+    ]  # one: the refused answers wrote none
 
 
 async def test_staff_withdraw_a_pending_request_and_others_may_not(
@@ -90,6 +98,7 @@ async def test_staff_withdraw_a_pending_request_and_others_may_not(
     not_theirs = await stranger.post(f"{page}/cancel", {}, page="/console/grants")
     assert not_theirs.status_code == 404
     assert (await _state(client, token_for, request["id"]))["status"] == "pending"
+    assert await actors_of(sessionmaker, request["id"], "request.cancelled") == []
 
     cancelled = await staff.post(f"{page}/cancel", {"reason": "业务调整"}, page=page)
 
@@ -100,6 +109,9 @@ async def test_staff_withdraw_a_pending_request_and_others_may_not(
     state = await _state(client, token_for, request["id"])
     assert state["status"] == "cancelled"
     assert state["status_reason"] == "业务调整"
+    assert await actors_of(sessionmaker, request["id"], "request.cancelled") == [
+        Actor("gz-gaj", "console", staff.person.person.id)
+    ]
 
 
 async def test_staff_see_their_grants_and_their_uses(

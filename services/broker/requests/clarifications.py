@@ -1,5 +1,6 @@
 """Clarifications: the step's CDO puts the step on hold and asks the requester; the answer
-resumes it, and the working time that was left is left again (requests/step_clock.py)."""
+resumes it, and the working time that was left is left again (requests/step_clock.py). Each is
+audited with who asked or answered (organisation, client, person)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.audit import service as audit
 from broker.requests import publish, repository
 from broker.requests.access import Acting, in_office, locked_visible, turn_of
 from broker.requests.exceptions import NotTheApprover, NotTheRequester, RequestClosed
@@ -41,6 +43,10 @@ async def ask_clarification(
     session.add(clarification)
     request.updated_at = now
     await session.flush()
+    await audit.record(
+        session, "clarification.asked", actor=acting.actor, subject=request.id, now=now,
+        clarification_id=clarification.id, step=step.index, on_behalf_of=approver.organisation_id,
+    )  # fmt: skip
     await publish.request_event(
         session,
         request,
@@ -71,6 +77,10 @@ async def answer_clarification(
     clarification.answered_at = now
     request.updated_at = now
     await session.flush()
+    await audit.record(
+        session, "clarification.answered", actor=acting.actor, subject=request.id, now=now,
+        clarification_id=clarification.id, step=step.index,
+    )  # fmt: skip
     await publish.request_event(
         session,
         request,

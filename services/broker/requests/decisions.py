@@ -283,6 +283,10 @@ async def cancel(
             f"the request is already {request.status}", request_status=request.status
         )
     route = await load_route(session, request.id)
+    await audit.record(
+        session, "request.cancelled", actor=acting.actor, subject=request.id, now=now,
+        reason=reason,
+    )  # fmt: skip
     await close_request(
         session,
         request,
