@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from broker.audit.actor import Actor
 from broker.console.bureau_requests import watch_of
 from broker.directory.jurisdiction import covers
 from broker.directory.repository import current_view
@@ -23,6 +24,7 @@ from broker.requests.schemas import RequestOut
 from core.clock import utcnow
 from core.models.directory import Appointment, Delegation
 from core.models.requests import DataRequest
+from testing.audit import actors_of
 from testing.clients import ALL_SCOPES, Sessions, TokenFactory, bearer, decide
 from testing.console import error_on, pending_at_fresh_provider
 from testing.organisations import delegated_by_bureau, fresh_body
@@ -140,6 +142,7 @@ async def test_operators_pause_resume_and_revoke_grants_in_their_jurisdiction(
     by_outsider = await outsider.post(f"/console/bureau/grants/{grant}/pause", {}, page=page)
     assert by_outsider.status_code == 404
     assert await status() == "active"
+    assert await actors_of(sessionmaker, grant, "grant.paused") == []
 
     paused = await operator.post(f"/console/bureau/grants/{grant}/pause", {}, page=page)
     assert paused.status_code == 303
@@ -160,6 +163,9 @@ async def test_operators_pause_resume_and_revoke_grants_in_their_jurisdiction(
         f"/v1/grants/{grant}", headers=bearer(await token_for(provider, ALL_SCOPES))
     )
     assert api.json()["status"] == "revoked"
+    by_operator = Actor("gz-dsb", "console", operator.person.person.id)
+    for action in ("paused", "resumed", "revoked"):
+        assert await actors_of(sessionmaker, grant, f"grant.{action}") == [by_operator], action
 
 
 async def test_operators_end_appointments_and_revoke_delegations(
@@ -191,6 +197,7 @@ async def test_operators_end_appointments_and_revoke_delegations(
     )
     assert no_reason.status_code == 422
     assert error_on(no_reason) == "免职须填写事由"
+    assert await actors_of(sessionmaker, appointment.id, "cdo.appointment_ended") == []
 
     revoked = await operator.post(
         f"/console/bureau/delegations/{delegated['id']}/revoke", {}, page=page
@@ -212,6 +219,9 @@ async def test_operators_end_appointments_and_revoke_delegations(
     )
     current = [a for a in handed.json()["route"][0]["approvers"] if a["current"]]
     assert [(a["organisation_id"], a["acting_for"]) for a in current] == [("gz-dsb", provider)]
+    by_operator = Actor("gz-dsb", "console", operator.person.person.id)
+    assert await actors_of(sessionmaker, appointment.id, "cdo.appointment_ended") == [by_operator]
+    assert await actors_of(sessionmaker, delegated["id"], "cdo.delegation_revoked") == [by_operator]
 
 
 async def test_the_evaluation_covers_the_bureaus_jurisdiction_as_table_chart_data_and_csv(

@@ -15,10 +15,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from core.models.audit import AuditEntry
+from broker.audit.actor import Actor
 from core.models.problems import ProblemReport
 from core.models.requests import Appeal
 from testing.appeals import refused_by_province
+from testing.audit import actors_of
 from testing.clients import ALL_SCOPES, Headers, Sessions, TokenFactory, bearer, file
 from testing.console import error_on
 from testing.organisations import fresh_body
@@ -104,15 +105,11 @@ async def test_an_appeal_filed_and_overturned_in_the_console(
     seen = await staff.http.get(f"/console/requests/{request_id}")
     assert "改变原决定" in seen.text
     assert cdo.person.person.name in seen.text
+    assert await actors_of(sessionmaker, request_id, "appeal.decided") == [
+        Actor("gd-gov", "console", cdo.person.person.id)
+    ]
     async with sessionmaker() as session:
-        audited = await session.scalar(
-            select(AuditEntry).where(
-                AuditEntry.subject == request_id, AuditEntry.action == "appeal.decided"
-            )
-        )
         appeal = await session.scalar(select(Appeal).where(Appeal.request_id == request_id))
-    assert audited is not None
-    assert (audited.actor, audited.person_id) == ("gd-gov", cdo.person.person.id)
     assert appeal is not None
     assert appeal.appellant_person_id == staff.person.person.id
 
@@ -184,11 +181,6 @@ async def test_a_problem_reported_and_answered_in_the_console(
     hidden = await stranger.http.get(problem_path)
     assert hidden.status_code == 404
     assert "未找到该问题反映" in hidden.text
-    async with sessionmaker() as session:
-        audited = await session.scalar(
-            select(AuditEntry).where(
-                AuditEntry.subject == problem_id, AuditEntry.action == "problem.answered"
-            )
-        )
-    assert audited is not None
-    assert (audited.actor, audited.person_id) == ("gd-dsb", operator.person.person.id)
+    assert await actors_of(sessionmaker, problem_id, "problem.answered") == [
+        Actor("gd-dsb", "console", operator.person.person.id)
+    ]
