@@ -42,12 +42,12 @@ async def test_an_appeal_filed_and_overturned_in_the_console(
     assert 'id="appeal-form"' in page.text
     assert "前申请上级首席数据官协调" in page.text
 
-    provider = await signed_in("gd-gat", "staff")
+    provider = await console("gd-gat", "staff")
     by_provider = await provider.post(
         f"/console/requests/{request_id}/appeal", {"reason": "我们也想申请协调"}
     )
     assert by_provider.status_code == 403
-    assert "只有提出申请的单位" in _error(by_provider)
+    assert "只有提出申请的单位" in error_on(by_provider)
     async with sessionmaker() as session:
         assert await session.scalar(select(Appeal).where(Appeal.request_id == request_id)) is None
 
@@ -158,10 +158,10 @@ async def test_a_problem_reported_and_answered_in_the_console(
     assert 'id="answer"' in (await operator.http.get(problem_path)).text
     by_reporter = await staff.post(f"{problem_path}/answer", {"resolution": "自行解决"})
     assert by_reporter.status_code == 403
-    named_cdo = await signed_in("gz-rsj", "cdo")
+    named_cdo = await console("gz-rsj", "cdo")
     by_named = await named_cdo.post(f"{problem_path}/answer", {"resolution": "已办"})
     assert by_named.status_code == 403
-    assert "反映单位和涉及单位不能答复" in _error(by_named)
+    assert "反映单位和涉及单位不能答复" in error_on(by_named)
     async with sessionmaker() as session:
         still = await session.get(ProblemReport, problem_id)
         assert still is not None
