@@ -4,6 +4,7 @@ to the console through its form, and a person's tokens through the OIDC flow."""
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,12 @@ from testing.clients import Sessions
 from testing.settings import Settings
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def own_address() -> str:
+    """A browser's address of its own, as each person's is: sign-ins are limited per address
+    (RATE_LIMIT_SIGNIN) and the counts in Redis outlive a test."""
+    return f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
 
 
 async def new_person(

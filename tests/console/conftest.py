@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from testing.apps import BASE_URL, broker_with
 from testing.clients import Sessions
-from testing.people import Console, new_person, sign_in
+from testing.people import Console, new_person, own_address, sign_in
 from testing.settings import Settings
 
 
@@ -28,10 +28,14 @@ async def console(
             org_id: str, role: str, *, appointed: bool = False, **overrides: Any
         ) -> Console:
             person = await new_person(sessionmaker, settings, org_id, role, appointed=appointed)
+            address = own_address()  # each person's browser: one address's sign-ins are limited
             http = await stack.enter_async_context(
-                broker_with(app, settings, **overrides)
+                broker_with(app, settings, client_address=address, **overrides)
                 if overrides
-                else httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
+                else httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app, client=(address, 50123)),
+                    base_url=BASE_URL,
+                )
             )
             signed = await sign_in(http, person)
             assert signed.status_code == 303, signed.text

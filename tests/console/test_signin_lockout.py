@@ -18,7 +18,7 @@ from broker.people.service import NewPerson
 from core.models.people import PersonSession
 from testing.apps import broker_with
 from testing.clients import Sessions
-from testing.people import csrf_of, new_person, sign_in, sign_in_as
+from testing.people import csrf_of, new_person, own_address, sign_in, sign_in_as
 from testing.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -27,11 +27,6 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 async def person(sessionmaker: Sessions, settings: Settings) -> NewPerson:
     return await new_person(sessionmaker, settings, "gz-gaj", "staff")
-
-
-def _address() -> str:
-    """An address of this test's own: the counts in Redis outlive a test."""
-    return f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
 
 
 async def _wrong(browser: httpx.AsyncClient, username: str) -> int:
@@ -50,7 +45,7 @@ async def test_failed_sign_ins_lock_the_username_at_that_address(
     app: FastAPI, settings: Settings, sessionmaker: Sessions, person: NewPerson
 ) -> None:
     other = await new_person(sessionmaker, settings, "gz-gaj", "staff")
-    here, elsewhere = _address(), _address()
+    here, elsewhere = own_address(), own_address()
 
     async with broker_with(
         app, settings, client_address=here, auth_failure_limit="3/300s", auth_lockout_seconds=120.0
@@ -84,7 +79,7 @@ async def test_unknown_usernames_lock_out_as_known_ones_do(
     nobody = f"nobody-{secrets.token_hex(4)}"
 
     async with broker_with(
-        app, settings, client_address=_address(), auth_failure_limit="2/300s"
+        app, settings, client_address=own_address(), auth_failure_limit="2/300s"
     ) as browser:
         known = [await _wrong(browser, person.person.username) for _ in range(3)]
         unknown = [await _wrong(browser, nobody) for _ in range(3)]
@@ -97,7 +92,7 @@ async def test_sign_ins_from_one_address_are_rate_limited(
 ) -> None:
 
     async with broker_with(
-        app, settings, client_address=_address(), rate_limit_signin="3/minute"
+        app, settings, client_address=own_address(), rate_limit_signin="3/minute"
     ) as browser:
         answers = [await _wrong(browser, person.person.username) for _ in range(3)]
         over = await sign_in(browser, person)
@@ -110,7 +105,7 @@ async def test_sign_ins_from_one_address_are_rate_limited(
 async def test_a_sign_in_form_needs_its_token_before_anything_is_counted(
     app: FastAPI, settings: Settings, sessionmaker: Sessions, person: NewPerson
 ) -> None:
-    async with broker_with(app, settings, client_address=_address()) as browser:
+    async with broker_with(app, settings, client_address=own_address()) as browser:
         forged = await browser.post(
             "/console/signin",
             data={"username": person.person.username, "password": person.password},
@@ -122,7 +117,7 @@ async def test_a_sign_in_form_needs_its_token_before_anything_is_counted(
 async def test_signing_out_takes_a_post_with_the_token(
     app: FastAPI, settings: Settings, person: NewPerson
 ) -> None:
-    async with broker_with(app, settings, client_address=_address()) as browser:
+    async with broker_with(app, settings, client_address=own_address()) as browser:
         await sign_in(browser, person)
         by_link = await browser.get("/console/signout")
         without_token = await browser.post("/console/signout", data={})
@@ -145,7 +140,9 @@ async def test_the_session_cookie_is_http_only_and_secure_behind_https(
 ) -> None:
     cookies = {}
     for issuer in ("https://cdo.gd.gov.cn", "http://127.0.0.1:8000"):
-        async with broker_with(app, settings, client_address=_address(), issuer=issuer) as browser:
+        async with broker_with(
+            app, settings, client_address=own_address(), issuer=issuer
+        ) as browser:
             browser.base_url = issuer  # a Secure cookie goes back over https only
             signed = await sign_in(browser, person)
         assert signed.status_code == 303, signed.text
