@@ -51,17 +51,39 @@ def chain_of(subject: str | None) -> int:
 def canonical(entry: AuditEntry) -> str:
     """What a row's hash covers besides the previous hash: these fields as sorted, compact
     JSON (not `chain`, `key_id` or the hashes themselves), `person_id` only when set."""
+    return canonical_content(
+        occurred_at=entry.occurred_at,
+        actor=entry.actor,
+        client_id=entry.client_id,
+        person_id=entry.person_id,
+        action=entry.action,
+        subject=entry.subject,
+        detail=entry.detail,
+    )
+
+
+def canonical_content(
+    *,
+    occurred_at: datetime,
+    actor: str | None,
+    client_id: str | None,
+    person_id: str | None,
+    action: str,
+    subject: str | None,
+    detail: dict[str, Any],
+) -> str:
+    """`canonical` of a row given by its fields (bulk writers compute it without a model)."""
     content = {
-        "occurred_at": entry.occurred_at.isoformat(),
-        "actor": entry.actor,
-        "client_id": entry.client_id,
-        "action": entry.action,
-        "subject": entry.subject,
-        "detail": entry.detail,
+        "occurred_at": occurred_at.isoformat(),
+        "actor": actor,
+        "client_id": client_id,
+        "action": action,
+        "subject": subject,
+        "detail": detail,
     }
-    if entry.person_id is not None:
+    if person_id is not None:
         # Only when there is one: rows written before the column existed hash as they did.
-        content["person_id"] = entry.person_id
+        content["person_id"] = person_id
     return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
