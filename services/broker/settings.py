@@ -108,6 +108,10 @@ class BrokerSettings(CoreSettings):
         default=15.0, gt=0, le=300, alias="GRANT_FEED_HEARTBEAT"
     )
 
+    # `cdo-broker archive`: published outbox rows and delivered webhooks older than this move to
+    # their archive tables (broker/outbox/archive.py).
+    archive_after_days: float = Field(default=30, gt=0, alias="ARCHIVE_AFTER_DAYS")
+
     # How long a rotated webhook secret keeps signing next to the new one.
     webhook_rotation_overlap_seconds: int = Field(
         default=86400, ge=0, alias="WEBHOOK_ROTATION_OVERLAP"

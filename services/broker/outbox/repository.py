@@ -7,7 +7,7 @@ session."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.clock import utcnow
-from core.models.outbox import OutboxEvent
+from core.models.outbox import ArchivedEvent, OutboxEvent
 
 _INT4 = 2**31
 
@@ -73,11 +73,15 @@ async def backlog(session: AsyncSession, *, now: datetime | None = None) -> tupl
     return int(count), max(0.0, ((now or utcnow()) - oldest).total_seconds())
 
 
-async def events_about(session: AsyncSession, subjects: Collection[str]) -> Sequence[OutboxEvent]:
+async def events_about(
+    session: AsyncSession, subjects: Collection[str]
+) -> list[OutboxEvent | ArchivedEvent]:
     """Every event recorded about `subjects` (a request, and the problem reports naming it), in
-    the order recorded."""
-    query = select(OutboxEvent).where(OutboxEvent.subject.in_(subjects)).order_by(OutboxEvent.id)
-    return (await session.scalars(query)).all()
+    the order recorded, archived ones (outbox/archive.py) included."""
+    found: list[OutboxEvent | ArchivedEvent] = []
+    for model in (ArchivedEvent, OutboxEvent):
+        found += await session.scalars(select(model).where(model.subject.in_(subjects)))
+    return sorted(found, key=lambda event: event.id)
 
 
 async def mark_sent(connection: AsyncConnection, row_ids: list[int]) -> None:

@@ -9,7 +9,13 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from core.models.webhooks import (
+    ArchivedAttempt,
+    ArchivedDelivery,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 async def endpoint_of(
@@ -69,29 +75,32 @@ async def delivery_of(
     return await session.scalar(query)
 
 
-async def deliveries_about(session: AsyncSession, request_id: str) -> Sequence[WebhookDelivery]:
-    """Every webhook and channel message sent about a request, oldest first."""
-    query = (
-        select(WebhookDelivery)
-        .where(WebhookDelivery.request_id == request_id)
-        .order_by(WebhookDelivery.created_at, WebhookDelivery.id)
-    )
-    return (await session.scalars(query)).all()
+async def deliveries_about(
+    session: AsyncSession, request_id: str
+) -> list[WebhookDelivery | ArchivedDelivery]:
+    """Every webhook and channel message sent about a request, oldest first, archived ones
+    (broker/outbox/archive.py) included."""
+    found: list[WebhookDelivery | ArchivedDelivery] = []
+    for model in (ArchivedDelivery, WebhookDelivery):
+        found += await session.scalars(select(model).where(model.request_id == request_id))
+    return sorted(found, key=lambda d: (d.created_at, d.id))
 
 
 async def attempts_of(
     session: AsyncSession, delivery_ids: Sequence[str]
-) -> dict[str, list[WebhookAttempt]]:
+) -> dict[str, list[WebhookAttempt | ArchivedAttempt]]:
+    """Each delivery's attempts, oldest first, archived ones included."""
     if not delivery_ids:
         return {}
-    query = (
-        select(WebhookAttempt)
-        .where(WebhookAttempt.delivery_id.in_(delivery_ids))
-        .order_by(WebhookAttempt.attempted_at, WebhookAttempt.id)
-    )
-    found: dict[str, list[WebhookAttempt]] = defaultdict(list)
-    for attempt in await session.scalars(query):
+    found: dict[str, list[WebhookAttempt | ArchivedAttempt]] = defaultdict(list)
+    archived = select(ArchivedAttempt).where(ArchivedAttempt.delivery_id.in_(delivery_ids))
+    current = select(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(delivery_ids))
+    attempts: list[WebhookAttempt | ArchivedAttempt] = [*await session.scalars(archived)]
+    attempts += await session.scalars(current)
+    for attempt in attempts:
         found[attempt.delivery_id].append(attempt)
+    for attempts in found.values():
+        attempts.sort(key=lambda a: (a.attempted_at, a.id))
     return found
 
 

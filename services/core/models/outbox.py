@@ -22,13 +22,9 @@ def shard_of(key: str) -> int:
     return zlib.crc32(key.encode()) % SHARDS
 
 
-class OutboxEvent(Base):
-    __tablename__ = "outbox_events"
+class _EventColumns:
+    """An event's columns, in the outbox and in its archive alike."""
 
-    # Allocation order is publication order within a shard. SQLite autoincrements INTEGER only.
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
     event_id: Mapped[str] = mapped_column(String(36), unique=True)  # CloudEvents `id`, a UUID
     topic: Mapped[str] = mapped_column(String(249))
     key: Mapped[str] = mapped_column(String(255))
@@ -44,6 +40,14 @@ class OutboxEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
 
+
+class OutboxEvent(_EventColumns, Base):
+    __tablename__ = "outbox_events"
+
+    # Allocation order is publication order within a shard. SQLite autoincrements INTEGER only.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     __table_args__ = (
         # What the relay reads: the unsent rows of its shards, oldest first. Sent rows, nearly all
         # of the table, stay out of it.
@@ -54,4 +58,17 @@ class OutboxEvent(Base):
             postgresql_where=text("sent_at IS NULL"),
             sqlite_where=text("sent_at IS NULL"),
         ),
+        # A request's timeline reads its events by subject.
+        Index("ix_outbox_events_subject", "subject"),
     )
+
+
+class ArchivedEvent(_EventColumns, Base):
+    """A published event moved out of `outbox_events` once older than ARCHIVE_AFTER_DAYS
+    (broker/outbox/archive.py): the table every filing writes and the relay reads stays the
+    size of those days, and a request's timeline still finds its events here."""
+
+    __tablename__ = "outbox_archive"
+    __table_args__ = (Index("ix_outbox_archive_subject", "subject"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

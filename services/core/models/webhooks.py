@@ -34,12 +34,8 @@ class WebhookEndpoint(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class WebhookDelivery(Base):
-    __tablename__ = "webhook_deliveries"
-    __table_args__ = (
-        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
-        Index("ix_webhook_deliveries_org", "organisation_id", "created_at"),
-    )
+class _DeliveryColumns:
+    """A delivery's columns, in `webhook_deliveries` and in its archive alike."""
 
     id: Mapped[str] = mapped_column(String(60), primary_key=True)  # the webhook-id
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
@@ -63,16 +59,43 @@ class WebhookDelivery(Base):
     dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class WebhookAttempt(Base):
-    __tablename__ = "webhook_attempts"
-
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+class WebhookDelivery(_DeliveryColumns, Base):
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_org", "organisation_id", "created_at"),
     )
-    delivery_id: Mapped[str] = mapped_column(ForeignKey("webhook_deliveries.id"), index=True)
+
+
+class ArchivedDelivery(_DeliveryColumns, Base):
+    """A delivered webhook moved out of `webhook_deliveries` once older than ARCHIVE_AFTER_DAYS
+    (broker/outbox/archive.py), with its attempts: the table the notifier claims due rows from
+    stays the size of those days; a request's timeline still finds them here. Dead and
+    undeliverable rows stay, to be replayed."""
+
+    __tablename__ = "webhook_deliveries_archive"
+
+
+class _AttemptColumns:
     endpoint_url: Mapped[str] = mapped_column(String(2000))
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status_code: Mapped[int | None] = mapped_column(Integer)
     latency_ms: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(30))
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookAttempt(_AttemptColumns, Base):
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("webhook_deliveries.id"), index=True)
+
+
+class ArchivedAttempt(_AttemptColumns, Base):
+    __tablename__ = "webhook_attempts_archive"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    delivery_id: Mapped[str] = mapped_column(String(60), index=True)
