@@ -168,9 +168,12 @@ def version_columns(dialect: str) -> list[ColumnElement[int]]:
 
 
 async def _load(session: AsyncSession, version: tuple[int, ...]) -> _Directory:
+    # Core statements on the session's connection: the ORM's result machinery cost more than
+    # the rows themselves (about 1 s of the province's 10,000 bodies and 13,000 appointments).
+    connection = await session.connection()
     organisations = tuple(
         (id, kind, level, government_id, parent_id)
-        for id, kind, level, government_id, parent_id in await session.execute(
+        for id, kind, level, government_id, parent_id in await connection.execute(
             select(
                 Organisation.id,
                 Organisation.kind,
@@ -181,7 +184,7 @@ async def _load(session: AsyncSession, version: tuple[int, ...]) -> _Directory:
         )
     )
     appointments: dict[str, list[tuple[datetime, datetime | None, str]]] = {}
-    for org_id, starts_at, ends_at, name in await session.execute(
+    for org_id, starts_at, ends_at, name in await connection.execute(
         select(
             Appointment.organisation_id,
             Appointment.starts_at,
@@ -191,7 +194,7 @@ async def _load(session: AsyncSession, version: tuple[int, ...]) -> _Directory:
     ):
         appointments.setdefault(org_id, []).append((starts_at, ends_at, name))
     delegations: dict[str, list[tuple[str, datetime, datetime]]] = {}
-    for org_id, delegate_id, starts_at, ends_at in await session.execute(
+    for org_id, delegate_id, starts_at, ends_at in await connection.execute(
         select(
             Appointment.organisation_id,
             Delegation.delegate_org_id,
