@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models.audit import AuditChainHead, AuditEntry
 
+_BATCH = 1000  # rows the walk holds at a time
 _COLUMNS = (
     "occurred_at", "actor", "client_id", "person_id", "action", "subject", "detail", "chain",
     "key_id",
@@ -92,7 +93,9 @@ async def heads(session: AsyncSession) -> dict[int, str]:
 
 async def entries(session: AsyncSession) -> AsyncIterator[AuditEntry]:
     """Every row, oldest first, streamed."""
-    result = await session.stream_scalars(select(AuditEntry).order_by(AuditEntry.id))
+    # yield_per: without it the ORM builds every row of the result before the first is seen.
+    query = select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=_BATCH)
+    result = await session.stream_scalars(query)
     async for entry in result:
         yield entry
 
