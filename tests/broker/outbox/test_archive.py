@@ -15,6 +15,7 @@ from broker.outbox.archive import archive_all
 from broker.outbox.repository import events_about
 from broker.webhooks.repository import attempts_of, deliveries_about
 from core import topics
+from core.events import RequestEvent, RequestEventName
 from core.models.outbox import ArchivedEvent, OutboxEvent, shard_of
 from core.models.webhooks import ArchivedDelivery, WebhookAttempt, WebhookDelivery
 
@@ -26,10 +27,17 @@ RECENT = datetime.now(UTC) - timedelta(minutes=5)
 
 
 def _event(subject: str, created_at: datetime, sent: bool) -> OutboxEvent:
+    # A valid event: the session's relay publishes the unsent one, and every event on Kafka
+    # is checked against its schema.
+    data = RequestEvent(
+        event=RequestEventName.submitted, request_id=subject, kind="share", status="pending",
+        requester_id="zq-dsb", provider_id="gz-gaj", dataset_id="gz-gaj-household-migration",
+        trace_id="0" * 32, occurred_at=created_at, actor="zq-dsb", step=None,
+    ).model_dump(mode="json")  # fmt: skip
     return OutboxEvent(
         event_id=secrets.token_hex(16), topic=topics.REQUESTS, key=subject,
         shard=shard_of(subject), type="cn.gov.gd.cdo.request.submitted", source="/cdo-broker",
-        subject=subject, data={"request_id": subject}, created_at=created_at,
+        subject=subject, data=data, created_at=created_at,
         sent_at=created_at + timedelta(seconds=1) if sent else None, attempts=int(sent),
     )  # fmt: skip
 
