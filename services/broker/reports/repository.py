@@ -9,25 +9,14 @@ appointment is None and the same queries group by the body alone.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Executable,
-    Result,
-    Select,
-    and_,
-    distinct,
-    func,
-    null,
-    or_,
-    select,
-    true,
-)
+from sqlalchemy import ColumnElement, Select, and_, distinct, func, null, or_, select, true
+from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from core.models.directory import Appointment, Organisation
 from core.models.grants import Grant
@@ -172,9 +161,8 @@ async def decision_clocks(session: AsyncSession, f: ReportFilter) -> dict[Key, C
     return clocks
 
 
-Percentiles = tuple[
-    int | None, int | None, int | None, int | None
-]  # elapsed 50, 90; working 50, 90
+# The decision seconds' 50th and 90th percentiles, then the same of the working seconds.
+Percentiles = tuple[int | None, int | None, int | None, int | None]
 
 
 async def clock_percentiles(session: AsyncSession, f: ReportFilter) -> dict[Key, Percentiles]:
@@ -264,7 +252,7 @@ async def problem_answer_seconds(session: AsyncSession, f: ReportFilter) -> dict
         )
     )
     seconds: dict[Key, list[int]] = defaultdict(list)
-    for row in await session.execute(stmt):
+    for row in await _rows(session, stmt):
         seconds[(row[0], row[1])].append(max(0, int((row[3] - row[2]).total_seconds())))
     return seconds
 
@@ -305,58 +293,3 @@ async def appeals(session: AsyncSession, f: ReportFilter) -> dict[Key, AppealCou
         k: AppealCounts(counts.get(k, 0), *outcomes.get(k, (0, 0)))
         for k in set(counts) | set(outcomes)
     }
-
-
-@dataclass(frozen=True, slots=True)
-class Cdo:
-    """What a report row says of a CDO appointment."""
-
-    id: str
-    organisation_id: str
-    person_name: str
-    title: str
-
-
-@dataclass(frozen=True, slots=True)
-class Body:
-    """What a report row says of a body."""
-
-    id: str
-    name: str
-    level: str
-
-
-_CDO_COLUMNS = (
-    Appointment.id,
-    Appointment.organisation_id,
-    Appointment.person_name,
-    Appointment.title,
-)
-
-
-async def appointments_during(session: AsyncSession, f: ReportFilter) -> list[Cdo]:
-    """CDO appointments that ran at some moment of the window: they get a row even when idle.
-    Columns, not ORM objects: the province has thousands, and loading each as an object cost
-    more than every count of the report together."""
-    stmt = select(*_CDO_COLUMNS).where(
-        Appointment.starts_at < f.end,
-        or_(Appointment.ends_at.is_(None), Appointment.ends_at > f.start),
-        _at_level(Appointment.organisation_id, f),
-    )
-    return [Cdo(*row) for row in await _rows(session, stmt)]
-
-
-async def appointments(session: AsyncSession, ids: Collection[str]) -> dict[str, Cdo]:
-    if not ids:
-        return {}
-    rows = await _rows(session, select(*_CDO_COLUMNS).where(Appointment.id.in_(ids)))
-    return {row.id: Cdo(*row) for row in rows}
-
-
-async def organisations(session: AsyncSession, ids: Collection[str]) -> dict[str, Body]:
-    """The bodies named, read whole when they are most of the directory (a long IN list costs
-    more than the table)."""
-    stmt = select(Organisation.id, Organisation.name, Organisation.level)
-    if len(ids) < 500:
-        stmt = stmt.where(Organisation.id.in_(ids))
-    return {row.id: Body(*row) for row in await _rows(session, stmt) if row.id in ids}

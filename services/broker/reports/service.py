@@ -57,17 +57,16 @@ from broker.directory.jurisdiction import covers
 from broker.directory.repository import current_view
 from broker.kit.languages import Language
 from broker.kit.problems import Problem
-from broker.reports import repository
+from broker.reports import repository, roster
 from broker.reports.repository import (
     AppealCounts,
-    Body,
-    Cdo,
     DecisionCounts,
     EscalationCounts,
     Key,
     Percentiles,
     ReportFilter,
 )
+from broker.reports.roster import Body, Cdo
 from broker.reports.schemas import (
     CSV_COLUMNS,
     CSV_HEADERS_ZH,
@@ -129,15 +128,15 @@ async def cdo_evaluation(
         routed, decisions, caused, received, asked, revoked, filed, naming, answers, appealed
     )
     cdos: dict[str, Cdo] = {}
-    for appointment in await repository.appointments_during(session, f):
+    for appointment in await roster.appointments_during(session, f):
         keys.add((appointment.organisation_id, appointment.id if f.per_cdo else None))
         cdos[appointment.id] = appointment
     if reader is not None:
         view = await current_view(session, end)
         keys = {key for key in keys if covers(view, reader, key[0])}
-    orgs = await repository.organisations(session, {org_id for org_id, _ in keys})
+    orgs = await roster.organisations(session, {org_id for org_id, _ in keys})
     # Appointments a row names that did not run in the window (none, unless rows disagree).
-    cdos |= await repository.appointments(
+    cdos |= await roster.appointments(
         session, {a for _, a in keys if a is not None and a not in cdos}
     )
 
