@@ -37,7 +37,9 @@ async def kind_counts(
         )
         .group_by(Decision.organisation_id, Decision.appointment_id)
     )
-    return {(row[0], row[1]): KindCounts(*row[2:]) for row in await session.execute(stmt)}
+    # Core on the session's connection, as the report's own measures (reports/repository.py).
+    rows = await (await session.connection()).execute(stmt)
+    return {(row[0], row[1]): KindCounts(*row[2:]) for row in rows}
 
 
 async def scores_overlapping(
