@@ -277,37 +277,3 @@ def _delegation(
             "reason": "出差期间委托审批",
         }
     )
-
-
-def catalog(
-    province: Province, seed: int, existing_ids: Iterable[str] = ()
-) -> list[dict[str, Any]]:
-    """Datasets of the new departments: nearly half publish one or two."""
-    rng = random.Random(seed + 1)
-    templates = load_divisions()["datasets"]
-    taken = set(existing_ids)
-    rows = []
-    for org in province.organisations:
-        if org["kind"] != "department" or rng.random() >= 0.45:
-            continue
-        for slug, name, en, *fields in rng.sample(templates, rng.randint(1, 2)):
-            dataset_id = f"{org['id']}-{slug}"
-            if dataset_id in taken:
-                continue
-            roll = rng.random()
-            rows.append(
-                {
-                    "id": dataset_id,
-                    "name": f"{org['name']}{name}",
-                    "name_en": f"{org['name_en']}: {en}",
-                    "description": None,
-                    "owner_id": org["id"],
-                    "sharing_class": "unconditional"
-                    if roll < 0.35
-                    else "conditional"
-                    if roll < 0.92
-                    else "not_shareable",
-                    "fields": [{"name": f, "label": label} for f, label in fields],
-                }
-            )
-    return rows

@@ -22,7 +22,8 @@ from broker.directory.filing import filing_bureau, receipt_number
 from broker.directory.repository import current_view
 from broker.routing.model import DirectoryView
 from broker.seed.pilot import SeedReport, load_pilot, seed_pilot
-from broker.seed.province import Existing, Province, Size, catalog, generate
+from broker.seed.province import Existing, Province, Size, generate
+from broker.seed.province_catalog import catalog
 from core.clock import utcnow
 from core.models.catalog import Dataset
 from core.models.directory import Appointment, Delegation, Organisation

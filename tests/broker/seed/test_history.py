@@ -15,6 +15,7 @@ from broker.audit.verification import verify
 from broker.seed.history.load import seed_history
 from broker.seed.province import Size
 from broker.seed.province_load import seed_province
+from core.models.catalog import Dataset
 from core.models.grants import Grant
 from core.models.outbox import OutboxEvent
 from core.models.requests import DataRequest, Decision, Escalation, RequestStep
@@ -35,17 +36,43 @@ async def test_a_small_history_has_every_outcome_and_its_audit_log_verifies(
         await session.commit()
     assert counts["approved"] > counts["rejected"] > 0
     assert counts["rows.requests"] == sum(
-        counts.get(s, 0) for s in ("approved", "rejected", "cancelled", "pending")
+        counts.get(s, 0) for s in ("approved", "rejected", "vetoed", "cancelled", "pending")
     )
     async with province_sessions() as session:
-        statuses = dict(
+        kinds = dict(
             (
                 await session.execute(
-                    select(DataRequest.status, func.count()).group_by(DataRequest.status)
+                    select(DataRequest.kind, func.count()).group_by(DataRequest.kind)
                 )
             ).all()
         )
-        assert statuses["approved"] == await session.scalar(select(func.count(Grant.id)))
+        assert kinds["share"] > kinds["return"] > 0
+        assert kinds["demand"] > 0
+        assert kinds["it_project"] > 0
+        # A share or a return approved has its grant; an approved demand its draft entry, on
+        # which its grant waits; an IT project grants nothing.
+        approved = select(func.count(DataRequest.id)).where(DataRequest.status == "approved")
+        granted = await session.scalar(approved.where(DataRequest.kind.in_(("share", "return"))))
+        assert granted == await session.scalar(select(func.count(Grant.id)))
+        drafts = select(func.count(Dataset.id)).where(Dataset.status == "draft")
+        assert await session.scalar(drafts) == await session.scalar(
+            approved.where(DataRequest.kind == "demand")
+        )
+        # Graded data was asked for; every approval granting personal fields says why.
+        graded = (
+            select(func.count(DataRequest.id))
+            .join(Dataset, Dataset.id == DataRequest.dataset_id)
+            .where(Dataset.grade != "general")
+        )
+        assert await session.scalar(graded) > 0
+        for decision, dataset, fields in await session.execute(
+            select(Decision, Dataset, DataRequest.granted_fields)
+            .join(DataRequest, DataRequest.id == Decision.request_id)
+            .join(Dataset, Dataset.id == DataRequest.dataset_id)
+            .where(Decision.decision == "approve")
+        ):
+            if dataset.personal_fields(fields):
+                assert decision.comment
         assert await session.scalar(select(func.count(Escalation.id))) > 0
         assert await session.scalar(select(func.min(DataRequest.created_at))) >= datetime(
             2023, 11, 1, tzinfo=UTC

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.directory.filing import filing_bureau
 from broker.directory.repository import current_view
-from broker.seed.province import Size, catalog, generate
+from broker.seed.province import Size, generate
+from broker.seed.province_catalog import catalog
 from broker.seed.province_load import seed_province
 from core.clock import utcnow
 from core.models.catalog import Dataset
@@ -38,7 +39,14 @@ def test_the_province_has_its_21_cities_122_counties_and_about_10000_bodies() ->
     assert codes["440106"] == "广州市天河区人民政府"
     towns = [o for o in province.organisations if o["level"] == "town"]
     assert all("generated" in o["name_en"] for o in towns)  # made-up codes say so
-    assert 3000 <= len(catalog(province, 7)) <= 7000
+    datasets = catalog(province, 7)
+    assert 3000 <= len(datasets) <= 7000
+    # Graded and described as the catalog describes a dataset; personal fields marked.
+    grades = Counter(d["grade"] for d in datasets)
+    assert grades["general"] > grades["important"] > grades["core"] > 0
+    assert len({d["resource_code"] for d in datasets}) == len(datasets)
+    assert all(d["sharing_method"] and d["update_cycle"] for d in datasets)
+    assert any(f["personal"] for d in datasets for f in d["fields"])
 
 
 def test_the_same_seed_gives_the_same_province_and_another_seed_another() -> None:

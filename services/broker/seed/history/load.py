@@ -25,7 +25,7 @@ from broker.seed.history.rows import COLUMNS, AuditChains, Body, DatasetRow, His
 from broker.seed.history.story import story
 from core.clock import utcnow
 from core.models.audit import AuditChainHead
-from core.models.catalog import Dataset
+from core.models.catalog import Dataset, DatasetStatus
 from core.models.directory import Appointment, Organisation
 
 _BATCH = 5000  # requests per COPY round: bounded memory whatever the size
@@ -61,9 +61,18 @@ async def seed_history(
         terms[org_id].append((start, end, appointment_id, name))
     bodies = {o.id: Body(o.id, o.level, o.division_code, tuple(terms[o.id])) for o in orgs}
     datasets = [
-        DatasetRow(id, owner, sharing, tuple(f["name"] for f in fields))
-        for id, owner, sharing, fields in await session.execute(
-            select(Dataset.id, Dataset.owner_id, Dataset.sharing_class, Dataset.fields)
+        DatasetRow(
+            id,
+            owner,
+            sharing,
+            grade,
+            tuple(f["name"] for f in fields),
+            frozenset(f["name"] for f in fields if f.get("personal") or f.get("sensitive")),
+        )
+        for id, owner, sharing, grade, fields in await session.execute(
+            select(
+                Dataset.id, Dataset.owner_id, Dataset.sharing_class, Dataset.grade, Dataset.fields
+            ).where(Dataset.status == DatasetStatus.published)
         )
     ]
     views: dict[tuple[int, int], DirectoryView] = {}

@@ -21,18 +21,20 @@ def finish(
     at: datetime,
     decision_ids: list[str],
     txn: list[int],
-    wanted: list[str],
-    legal: bool,
 ) -> None:
-    """The request's final event, and the grant an approval gives, with its later changes."""
+    """The request's final event, and what an approval gives: a share's or a return's grant,
+    with its later changes; a demand's draft catalog entry; nothing for an IT project."""
     rng = h.rng
     if status == "pending":
         return
+    if status == "approved" and r.kind == "demand":
+        _draft_entry(h, r, rows, at, txn)
     r.event(at, "request", status, r.id, to=r.requester.id)
-    if status != "approved":
+    if status != "approved" or r.dataset is None:
         return
     grant_id, ends = time_id("grt", at, rng), r.created + timedelta(days=365)
-    grant = (grant_id, r.requester.id, r.dataset.owner_id, r.dataset.id)
+    dataset = r.dataset
+    grant = (grant_id, r.requester.id, dataset.owner_id, dataset.id)
     h.chains.append(
         rows,
         txn,
@@ -41,7 +43,7 @@ def finish(
         "grant.issued",
         grant_id,
         grantee=r.requester.id,
-        dataset=r.dataset.id,
+        dataset=dataset.id,
         decisions=decision_ids,
     )
     rows.add("grant_changes", *grant, "issued", "active", ends, at)
@@ -55,7 +57,7 @@ def finish(
                 rows,
                 [],
                 revoked_at,
-                r.dataset.owner_id,
+                dataset.owner_id,
                 "grant.revoked",
                 grant_id,
                 reason="超出约定用途使用",
@@ -74,24 +76,48 @@ def finish(
         grant_id,
         r.id,
         r.requester.id,
-        r.dataset.owner_id,
-        r.dataset.id,
-        json.dumps(wanted),
+        dataset.owner_id,
+        dataset.id,
+        json.dumps(r.wanted),
         "办理业务核验",
         r.requester.division_code if r.kind == "return" else None,
-        f"dataset:{r.dataset.id}:read",
+        f"dataset:{dataset.id}:read",
         at,
         ends,
         state,
         json.dumps(decision_ids),
         at,
         revoked_at,
-        r.dataset.owner_id if revoked_at else None,
+        dataset.owner_id if revoked_at else None,
         "超出约定用途使用" if revoked_at else None,
         rng.randint(0, 400),
         None,
     )
-    del legal
+
+
+def _draft_entry(h: History, r: RequestFacts, rows: Rows, at: datetime, txn: list[int]) -> None:
+    """An approved demand's draft catalog entry, owned by the provider that accepted it, as
+    `requests/demands.py` drafts it; its grant waits for a publication the history leaves out."""
+    assert r.description is not None
+    r.dataset_id = f"{r.provider_id}-demand-{r.id.split('_', 1)[-1]}"[:100]
+    rows.put(
+        "datasets",
+        id=r.dataset_id,
+        name=r.description[:200],
+        name_en=f"Demand {r.id}",
+        description=r.description,
+        owner_id=r.provider_id,
+        sharing_class="conditional",
+        fields="[]",
+        grade="general",
+        status="draft",
+        created_at=at,
+        updated_at=at,
+    )
+    h.chains.append(
+        rows, txn, at, r.provider_id, "dataset.drafted", r.dataset_id,
+        owner=r.provider_id, demand=r.id,
+    )  # fmt: skip
 
 
 def write_events(r: RequestFacts, rows: Rows, rng: random.Random) -> None:

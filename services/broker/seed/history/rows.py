@@ -20,13 +20,14 @@ from broker.routing.policy import Policy
 from core import topics
 from core.db import Base
 from core.events import ce_type
-from core.models import audit, grants, outbox, requests, webhooks
+from core.models import audit, catalog, grants, outbox, requests, webhooks
 
-# Parents before children: the order they are copied in.
+# Parents before children: the order they are copied in (a demand's draft entry first).
 _TABLES = (
-    requests.DataRequest, requests.RequestStep, requests.StepApprover, requests.Decision,
-    requests.Escalation, requests.Clarification, grants.Grant, grants.GrantChange,
-    outbox.OutboxEvent, webhooks.WebhookDelivery, webhooks.WebhookAttempt, audit.AuditEntry,
+    catalog.Dataset, requests.DataRequest, requests.RequestStep, requests.StepApprover,
+    requests.Decision, requests.Escalation, requests.Clarification, grants.Grant,
+    grants.GrantChange, outbox.OutboxEvent, webhooks.WebhookDelivery, webhooks.WebhookAttempt,
+    audit.AuditEntry,
 )  # fmt: skip
 
 
@@ -67,7 +68,9 @@ class DatasetRow:
     id: str
     owner_id: str
     sharing_class: str
+    grade: str
     fields: tuple[str, ...]
+    personal: frozenset[str]  # fields marked personal or sensitive: granting them needs a reason
 
 
 @dataclass
@@ -76,6 +79,12 @@ class Rows:
 
     def add(self, table: str, *values: Any) -> None:
         self.tables[table].append(values)
+
+    def put(self, table: str, **values: Any) -> None:
+        """A row by column name; a column left out is null, as the ORM leaves it."""
+        unknown = set(values) - set(COLUMNS[table])
+        assert not unknown, f"{table}: no columns {sorted(unknown)}"
+        self.tables[table].append(tuple(values.get(c) for c in COLUMNS[table]))
 
     def count(self) -> int:
         return sum(len(rows) for rows in self.tables.values())
@@ -162,9 +171,13 @@ class RequestFacts:
     id: str
     kind: str
     requester: Body
-    dataset: DatasetRow
+    provider_id: str
+    dataset: DatasetRow | None  # None for a demand and an IT project
+    wanted: list[str]
     trace: str
     created: datetime
+    dataset_id: str | None = None  # the dataset's; a demand's draft entry once approved
+    description: str | None = None  # a demand's: the data wanted
     events: list[tuple[datetime, str, str, str, dict[str, Any], str | None]] = field(
         default_factory=list
     )  # (at, topic, key, type, data, recipient of its webhook)
@@ -180,8 +193,8 @@ class RequestFacts:
             "request_id": self.id,
             "kind": self.kind,
             "requester_id": self.requester.id,
-            "provider_id": self.dataset.owner_id,
-            "dataset_id": self.dataset.id,
+            "provider_id": self.provider_id,
+            "dataset_id": self.dataset_id,
             "trace_id": self.trace,
             "occurred_at": at.isoformat(),
             **data,

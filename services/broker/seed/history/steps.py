@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from broker.requests.lifecycle import refusal_for
 from broker.routing.model import DirectoryView
 from broker.routing.plan import escalation_target
 from broker.seed.history.rows import DAY, History, RequestFacts, Rows, time_id, working_seconds
@@ -106,7 +107,8 @@ def tell_step(
     for n, (_, org, acting_for, *_rest) in enumerate(current):
         at = decided + timedelta(seconds=n * 600)
         decision_id = time_id("dec", at, rng)
-        verdict = "reject" if reject and n == 0 else "approve"
+        verdict = refusal_for(r.kind) if reject and n == 0 else "approve"
+        comment = _comment(r, verdict)
         cdo = h.bodies[org].cdo_at(at)
         clock = int((at - started).total_seconds()) - step.held
         rows.add(
@@ -123,7 +125,7 @@ def tell_step(
             None,
             org,
             verdict,
-            "与申请用途不符" if verdict == "reject" else None,
+            comment,
             None,
             clock,
             working_seconds(clock),
@@ -143,12 +145,24 @@ def tell_step(
             on_behalf_of=org,
             decided_by=cdo[1] if cdo else org,
             decided_by_person=None,
+            reason=comment if verdict != "approve" else None,
         )
         r.event(at, "request", "step_decided", r.id, step=index, decision=verdict)
         step.decisions.append(decision_id)
         step.decided_at = at
-        if verdict == "reject":
+        if verdict != "approve":
             step.status = "rejected"
             return step
     step.status = "approved"
     return step
+
+
+def _comment(r: RequestFacts, verdict: str) -> str | None:
+    """A refusal's reason; an approval's reason where it grants personal fields (最小必要)."""
+    if verdict == "reject":
+        return "与申请用途不符"
+    if verdict == "veto":
+        return "项目与本单位信息化建设规划重复，一票否决"
+    if r.dataset is not None and r.dataset.personal.intersection(r.wanted):
+        return "所列个人信息为办理该事项所必需，按最小必要原则使用"
+    return None

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from datetime import datetime, timedelta
 
-from broker.routing.model import NoIndependentApprover, RoutingRequest
+from broker.routing.model import NoIndependentApprover
 from broker.routing.plan import plan_route
+from broker.seed.history.kinds import Ask, ask
 from broker.seed.history.outcomes import finish, write_events
 from broker.seed.history.rows import History, RequestFacts, Rows, time_id, working_seconds
 from broker.seed.history.steps import tell_step
@@ -21,28 +23,17 @@ _PURPOSES = (
     "审核补贴发放",
     "办理不动产登记",
 )
-_RANK = {"province": 0, "city": 1, "county": 2, "town": 3}
 
 
 def story(h: History, created: datetime, rows: Rows) -> None:
     """One request filed at `created` and what became of it by `h.until`."""
     rng = h.rng
-    requester = h.bodies[rng.choice(h.requesters)]
-    dataset = rng.choice(h.datasets)
-    owner = h.bodies[dataset.owner_id]
-    if owner.id == requester.id:
-        h.counts["own dataset, not filed"] += 1
+    asked = ask(h, rng)
+    if asked is None:
         return
-    upward = _RANK[owner.level] < _RANK[requester.level]
-    kind = "return" if upward and rng.random() < 0.3 else "share"
-    legal = rng.random() < (0.6 if dataset.sharing_class == "not_shareable" else 0.2)
     view = h.views(created)
     try:
-        plan = plan_route(
-            RoutingRequest(kind, requester.id, owner.id, dataset.sharing_class, legal),
-            view,
-            h.policy,
-        )
+        plan = plan_route(asked.routing(), view, h.policy)
     except NoIndependentApprover:
         plan = None
     if plan is None or plan.outcome == "refuse":
@@ -50,13 +41,16 @@ def story(h: History, created: datetime, rows: Rows) -> None:
         return
     r = RequestFacts(
         time_id("req", created, rng),
-        kind,
-        requester,
-        dataset,
+        asked.kind,
+        asked.requester,
+        asked.provider.id,
+        asked.dataset,
+        asked.wanted(rng),
         f"{rng.getrandbits(128):032x}",
         created,
+        asked.dataset.id if asked.dataset else None,
+        asked.description,
     )
-    wanted = rng.sample(dataset.fields, rng.randint(1, len(dataset.fields)))
     r.event(created, "request", "submitted", r.id, to=None)
     if plan.steps:
         r.event(created, "request", "routed", r.id, rule=plan.rule)
@@ -108,6 +102,8 @@ def story(h: History, created: datetime, rows: Rows) -> None:
             status = {"pending": "pending", "waiting": "pending"}.get(
                 outcome.status, outcome.status
             )
+            if status == "rejected" and asked.kind == "it_project":
+                status = "vetoed"  # 一票否决: the step is rejected, the project vetoed
             current = planned.index if status == "pending" else None
             decided_at = outcome.decided_at or t
             txn = outcome.txn
@@ -150,34 +146,48 @@ def story(h: History, created: datetime, rows: Rows) -> None:
                 added_at,
                 replaced_at,
             )
-    finish(h, r, rows, status, decided_at, decision_ids, txn, wanted, legal)
-    rows.add(
-        "requests",
-        r.id,
-        kind,
-        requester.id,
-        dataset.id,
-        owner.id,
-        json.dumps(wanted),
-        rng.choice(_PURPOSES),
-        "《政务数据共享管理办法》" if legal else None,
-        created,
-        created + timedelta(days=365),
-        requester.division_code if kind == "return" else None,
-        json.dumps(wanted),
-        created,
-        created + timedelta(days=365),
-        status,
-        plan.rule,
-        current,
-        None,
-        r.trace,
-        f"{rng.getrandbits(64):016x}",
-        None,
-        hashlib.sha256(r.id.encode()).hexdigest(),
-        created,
-        decided_at if status != "pending" else created,
-        decided_at if status != "pending" else None,
-    )
+    finish(h, r, rows, status, decided_at, decision_ids, txn)
+    _request_row(rows, r, asked, plan.rule, status, current, decided_at, rng)
     write_events(r, rows, rng)
     h.counts[status] += 1
+
+
+def _request_row(
+    rows: Rows,
+    r: RequestFacts,
+    asked: Ask,
+    rule: str,
+    status: str,
+    current: int | None,
+    decided_at: datetime,
+    rng: random.Random,
+) -> None:
+    created, pending = r.created, status == "pending"
+    rows.put(
+        "requests",
+        id=r.id,
+        kind=r.kind,
+        requester_id=r.requester.id,
+        dataset_id=r.dataset_id,
+        provider_id=r.provider_id,
+        description=asked.description,
+        project=json.dumps(asked.project, ensure_ascii=False) if asked.project else None,
+        fields=json.dumps(r.wanted),
+        purpose=rng.choice(_PURPOSES),
+        legal_basis="《政务数据共享管理办法》" if asked.legal else None,
+        period_start=created,
+        period_end=created + timedelta(days=365),
+        jurisdiction=r.requester.division_code if r.kind == "return" else None,
+        granted_fields=json.dumps(r.wanted),
+        granted_start=created,
+        granted_end=created + timedelta(days=365),
+        status=status,
+        routing_rule=rule,
+        current_step=current,
+        trace_id=r.trace,
+        span_id=f"{rng.getrandbits(64):016x}",
+        fingerprint=hashlib.sha256(r.id.encode()).hexdigest(),
+        created_at=created,
+        updated_at=created if pending else decided_at,
+        decided_at=None if pending else decided_at,
+    )
