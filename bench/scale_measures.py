@@ -123,11 +123,15 @@ async def calls(sides: list[Side], *, filings: int, reads: int, rounds: int) -> 
 
                 await s.timed(name, queue, reads // rounds)
             await s.timed("timeline", s.timeline, reads // rounds)
-            if n < 2:  # two reports a side: each takes seconds on the province
-                for name, query in (("report province", ""), ("report city level", "&level=city")):
+            if n < 2:  # two of each report a side: each takes seconds on the province
+                for name, path in (
+                    ("report province", f"cdo-evaluation?{window}"),
+                    ("report city level", f"cdo-evaluation?{window}&level=city"),
+                    ("scorecard province", f"cdo-scorecard?{window}"),
+                ):
 
-                    async def report(s: Side = s, query: str = query) -> None:
-                        await s.get(f"/v1/reports/cdo-evaluation?{window}{query}", REPORT_READER)
+                    async def report(s: Side = s, path: str = path) -> None:
+                        await s.get(f"/v1/reports/{path}", REPORT_READER)
 
                     await s.timed(name, report, 1)
 
@@ -146,6 +150,7 @@ def call_figures(s: Side) -> dict[str, float]:
         "timeline p99 ms": percentile(t["timeline"], 99),
         "report 1 year ms (province)": min(t["report province"]),
         "report 1 year ms (city level)": min(t["report city level"]),
+        "scorecard 1 year ms (province)": min(t["scorecard province"]),
     }
 
 
