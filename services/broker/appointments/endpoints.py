@@ -82,5 +82,5 @@ async def _hand_over(
 ) -> None:
     """A body left without a CDO in office: its open steps pass on in this transaction."""
     await hand_over_steps_of(
-        session, organisation_id, policy=policy, now=now, links=links, actor=admin.organisation_id
+        session, organisation_id, policy=policy, now=now, links=links, actor=admin.actor
     )

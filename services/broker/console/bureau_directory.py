@@ -110,7 +110,7 @@ async def end_appointment(
         )  # fmt: skip
         await hand_over_steps_of(
             session, ended.organisation_id, policy=policy, now=now, links=links,
-            actor=bureau.me.person.organisation_id,
+            actor=bureau.me.actor,
         )  # fmt: skip
     except (Problem, Refused) as refused:
         return await _refused(request, session, bureau, refused)

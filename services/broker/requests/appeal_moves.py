@@ -21,6 +21,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.audit import service as audit
+from broker.audit.actor import SYSTEM, Actor
 from broker.directory import repository as directory_repository
 from broker.requests import appeal_tasks, publish, repository
 from broker.requests.appeals import appeal_deadline
@@ -41,7 +43,7 @@ async def escalate_one_appeal(
     appeal = await repository.overdue_appeal(session, now)
     if appeal is None:
         return False
-    await _pass_up(session, appeal, now=now, policy=policy, links=links, lapsed=True)
+    await _pass_up(session, appeal, now=now, policy=policy, links=links, actor=SYSTEM, lapsed=True)
     return True
 
 
@@ -51,15 +53,19 @@ async def hand_over_appeals(
     now: datetime,
     policy: Policy,
     links: Links,
+    actor: Actor,
     organisation_id: str | None = None,
 ) -> int:
     """Pending appeals whose coordinator (`organisation_id`'s, if given) is no data bureau and has
-    no CDO in office pass to the next body up; how many moved."""
+    no CDO in office pass to the next body up; how many moved. `actor`: who ended the
+    appointment (SYSTEM: the SLA job found it ended by its date)."""
     moved = 0
     for appeal in await repository.appeals_without_cdo(
         session, now, organisation_id=organisation_id, limit=BATCH
     ):
-        moved += await _pass_up(session, appeal, now=now, policy=policy, links=links, lapsed=False)
+        moved += await _pass_up(
+            session, appeal, now=now, policy=policy, links=links, actor=actor, lapsed=False
+        )
     return moved
 
 
@@ -70,6 +76,7 @@ async def _pass_up(
     now: datetime,
     policy: Policy,
     links: Links,
+    actor: Actor,
     lapsed: bool,
 ) -> int:
     request = await session.get(DataRequest, appeal.request_id)
@@ -102,15 +109,15 @@ async def _pass_up(
         )
         session.add(new_seat)
     await session.flush()
+    name = RequestEventName.appeal_escalated if lapsed else RequestEventName.appeal_reassigned
+    moves = [{"from": seat.organisation_id, "to": target}]
     await publish.request_event(
-        session,
-        request,
-        RequestEventName.appeal_escalated if lapsed else RequestEventName.appeal_reassigned,
-        now=now,
-        actor=None,
-        appeal_id=appeal.id,
-        moves=[{"from": seat.organisation_id, "to": target}],
+        session, request, name, now=now, actor=actor.org_id, appeal_id=appeal.id, moves=moves
     )
+    await audit.record(
+        session, f"appeal.{name.value.removeprefix('appeal_')}", actor=actor, subject=request.id,
+        now=now, appeal_id=appeal.id, moves=moves,
+    )  # fmt: skip
     if new_seat is not None:
         await appeal_tasks.tell_coordinator(
             session, request, appeal, new_seat, now=now, links=links, lapsed=lapsed

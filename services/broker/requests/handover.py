@@ -6,7 +6,8 @@ body without a CDO in office, hands its steps over in the same transaction. An a
 ends by its date (or is changed outside the API) is found by the SLA job's next pass. Each
 hand-over retires the approver (`replaced_at`), adds the stand-in with `acting_for` and
 `escalated_from` naming the body, records a `reassigned` request event, and sends the new
-approver its approval task for a step already under way. The stand-in is chosen as planning
+approver its approval task for a step already under way, and an audit row names who ended the
+appointment (SYSTEM when the SLA job found it). The stand-in is chosen as planning
 chooses it (`routing.plan.hand_over_target`): never the requester, never a body already
 deciding in the route; when nobody is left the approver stays, decides nothing, and the step
 escalates when its deadline passes.
@@ -18,6 +19,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.audit import service as audit
+from broker.audit.actor import Actor
 from broker.directory.repository import directory_snapshot
 from broker.requests import publish, repository
 from broker.requests.appeal_moves import hand_over_appeals
@@ -43,13 +46,13 @@ async def hand_over_steps_of(
     policy: Policy,
     now: datetime,
     links: Links,
-    actor: str | None,
+    actor: Actor,
 ) -> int:
     """After `organisation_id`'s appointments changed: if it has no CDO in office now, its open
     steps pass on, and the appeals it coordinates pass up (requests/appeal_moves.py). Returns
     how many approvers and coordinators were replaced."""
     appeals = await hand_over_appeals(
-        session, now=now, policy=policy, links=links, organisation_id=organisation_id
+        session, now=now, policy=policy, links=links, actor=actor, organisation_id=organisation_id
     )
     request_ids = await repository.requests_without_cdo(
         session, now, organisation_id=organisation_id, limit=BATCH
@@ -74,7 +77,7 @@ async def hand_over_request(
     policy: Policy,
     now: datetime,
     links: Links,
-    actor: str | None,
+    actor: Actor,
 ) -> int:
     """Passes on every approver of the request whose body has no CDO in office at `now`."""
     request = await repository.lock_request(session, request_id)
@@ -145,7 +148,7 @@ async def _tell(
     *,
     now: datetime,
     links: Links,
-    actor: str | None,
+    actor: Actor,
 ) -> None:
     """The `reassigned` event, and a task for each new approver of a step under way (a waiting
     step's approvers get theirs when it starts). Each new approver gets the step's full SLA."""
@@ -155,11 +158,15 @@ async def _tell(
         request,
         RequestEventName.reassigned,
         now=now,
-        actor=actor,
+        actor=actor.org_id,
         step=request.current_step,
         moves=moves,
         reason="the CDO appointment ended",
     )
+    await audit.record(
+        session, "request.reassigned", actor=actor, subject=request.id, now=now,
+        step=request.current_step, moves=moves,
+    )  # fmt: skip
     for step_id, new_approvers in added.items():
         step = steps[step_id]
         if step.status == StepStatus.waiting:

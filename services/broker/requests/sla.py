@@ -7,8 +7,9 @@ their deadline moves in the same transaction, so each lapse escalates exactly on
 transaction of its own: a pass that held a hundred requests' locks to its end made every decision
 on them wait for it.
 
-Each escalation and expiry is a trace of its own (the job has no caller), linked to the request's
-first trace, and its log lines name the request.
+Each escalation, expiry and hand-over leaves an audit row naming the broker itself (SYSTEM) as
+the actor. Each escalation and expiry is a trace of its own (the job has no caller), linked to
+the request's first trace, and its log lines name the request.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.audit import service as audit
+from broker.audit.actor import SYSTEM
 from broker.directory import repository as directory_repository
 from broker.grants.service import expire_grants
 from broker.kit.tracing import link_to
@@ -118,6 +121,10 @@ async def escalate_step(
         step=step.index,
         moves=moves,
     )
+    await audit.record(
+        session, "request.escalated", actor=SYSTEM, subject=request.id, now=now,
+        step=step.index, moves=moves,
+    )  # fmt: skip
     if new_approvers:
         await tell_approvers(
             session, request, route, step, new_approvers, now=now, links=links,
@@ -206,6 +213,9 @@ async def run_once(
                 actor=None,
                 reason="the period asked for ended before the route was decided",
             )
+            await audit.record(
+                session, "request.expired", actor=SYSTEM, subject=request.id, now=now
+            )
         return True
 
     async def escalate_appeal(session: AsyncSession) -> bool:
@@ -239,10 +249,10 @@ async def _hand_over(
         async with sessionmaker() as session, session.begin():
             moved += await hand_over_request(
                 session, request_id, directory=directory, policy=policy, now=now,
-                links=links, actor=None,
+                links=links, actor=SYSTEM,
             )  # fmt: skip
     async with sessionmaker() as session, session.begin():
-        moved += await hand_over_appeals(session, now=now, policy=policy, links=links)
+        moved += await hand_over_appeals(session, now=now, policy=policy, links=links, actor=SYSTEM)
     return moved
 
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.audit.actor import Actor
+from broker.audit.actor import SYSTEM, Actor
 from broker.directory import service as directory
 from broker.requests import sla
 from broker.requests.appeal_moves import hand_over_appeals
@@ -30,6 +30,7 @@ from testing.appeals import (
     refused_by_province,
     refused_in_county,
 )
+from testing.audit import actors_of
 from testing.clients import Headers, TokenFactory, bearer
 from testing.database import waiting_for_a_lock
 from testing.settings import Settings
@@ -78,6 +79,7 @@ async def test_an_overdue_appeal_climbs(
     task = (await _events(sessionmaker, lapsing["id"]))[-1]
     assert task.type.endswith("approval.appeal_escalated")
     assert (task.key, task.data["escalated_from"]) == ("gd-dsb", "gd-gov")
+    assert await actors_of(sessionmaker, lapsing["id"], "appeal.escalated") == [SYSTEM]
 
 
 async def test_a_coordinator_whose_cdo_is_removed_passes_the_appeal_up_at_once(
@@ -165,7 +167,7 @@ async def test_a_decision_under_way_waits_for_the_hand_over_and_is_then_refused(
         )
         await hand_over_steps_of(
             session, county.government, policy=load_policy(), now=now,
-            links=Links.of(settings), actor="gz-dsb",
+            links=Links.of(settings), actor=Actor("gz-dsb"),
         )  # fmt: skip
         deciding = asyncio.create_task(
             decide_appeal(client, coordinator, request_id, decision="uphold", comment="维持")
@@ -192,7 +194,7 @@ async def test_an_appeal_whose_request_is_being_decided_moves_on_a_later_pass(
 
     async def hand_over() -> int:
         return await hand_over_appeals(
-            job, now=gone, policy=load_policy(), links=Links.of(settings),
+            job, now=gone, policy=load_policy(), links=Links.of(settings), actor=SYSTEM,
             organisation_id=county.government,
         )  # fmt: skip
 

@@ -11,14 +11,16 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
-from broker.audit.actor import Actor
+from broker.audit.actor import SYSTEM, Actor
 from broker.requests import decisions, sla
 from broker.requests.access import acting_for
 from broker.requests.exceptions import CDONotInOffice
 from broker.requests.schemas import DecisionIn
 from core.clock import utcnow
 from core.models.directory import Appointment
+from core.models.requests import DataRequest, RequestStep
 from testing.apps import LINKS
+from testing.audit import actors_of
 from testing.clients import Headers, Sessions, TokenFactory, bearer, file, route_of
 from testing.organisations import fresh_body, fresh_dataset, remove_cdo
 from testing.workloads import request_body
@@ -66,6 +68,33 @@ async def test_the_sla_job_hands_over_an_appointment_that_ended_by_its_date(
 
     after = await client.get(f"/v1/requests/{request['id']}", headers=await as_org("gz-gaj"))
     assert _current(after.json()) == [("gz-dsb", provider)]
+    # the broker's own write, named as such in the audit log
+    assert await actors_of(sessionmaker, request["id"], "request.reassigned") == [SYSTEM]
+
+
+async def test_the_sla_jobs_escalation_and_expiry_are_audited_as_the_brokers_own(
+    client: httpx.AsyncClient, as_org: Headers, sessionmaker: Sessions, app: FastAPI
+) -> None:
+    _, request = await _pending_with(client, as_org, sessionmaker)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(RequestStep)
+            .where(RequestStep.request_id == request["id"], RequestStep.status == "pending")
+            .values(due_at=utcnow() - timedelta(seconds=1))
+        )
+    await sla.run_once(sessionmaker, policy=app.state.routing_policy, links=LINKS)
+    assert await actors_of(sessionmaker, request["id"], "request.escalated") == [SYSTEM]
+
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(DataRequest)
+            .where(DataRequest.id == request["id"])
+            .values(period_end=utcnow() - timedelta(seconds=1))
+        )
+    await sla.run_once(sessionmaker, policy=app.state.routing_policy, links=LINKS)
+    after = await client.get(f"/v1/requests/{request['id']}", headers=await as_org("gz-gaj"))
+    assert after.json()["status"] == "expired"
+    assert await actors_of(sessionmaker, request["id"], "request.expired") == [SYSTEM]
 
 
 async def test_the_stand_in_is_never_the_requester(
@@ -77,6 +106,10 @@ async def test_the_stand_in_is_never_the_requester(
 
     after = await client.get(f"/v1/requests/{request['id']}", headers=await as_org("gz-dsb"))
     assert _current(after.json()) == [("gd-dsb", provider)]
+    # handed over in the call that ended the appointment: the audit log names its caller
+    [ended_by] = await actors_of(sessionmaker, request["id"], "request.reassigned")
+    assert ended_by.org_id == "gd-dsb"
+    assert ended_by.client_id is not None
 
 
 async def test_a_successor_in_office_keeps_the_bodys_steps(
