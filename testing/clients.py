@@ -4,6 +4,8 @@ clients."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
@@ -48,6 +50,40 @@ async def token_from(
     answer = await http.post("/oauth/token", data=form, auth=(client_id, secret))
     assert answer.status_code == 200, answer.text
     return str(answer.json()["access_token"])
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A new client of an organisation with an access token: what the audit log should name."""
+
+    client_id: str
+    secret: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.token)
+
+    @property
+    def credentials(self) -> tuple[str, str]:
+        return self.client_id, self.secret
+
+
+async def new_caller(
+    http: httpx.AsyncClient, sessionmaker: Sessions, org_id: str, scope: str
+) -> Caller:
+    """A new client of `org_id` (committed) and a token from the broker `http` talks to."""
+    client_id, secret = await new_client(sessionmaker, org_id, scope)
+    return Caller(client_id, secret, await token_from(http, client_id, secret))
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    """A JWT's claims, read without verifying it (a token the test was just given)."""
+    payload = token.split(".")[1]
+    claims: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return claims
 
 
 async def bearer_from(

@@ -47,6 +47,33 @@ def request_body(
     }
 
 
+def demand_body(provider: str = "gz-rsj", **extra: Any) -> dict[str, Any]:
+    """A demand's body (需求): data the catalog lacks, presumed to be `provider`'s."""
+    start = datetime.now(UTC).replace(microsecond=0)
+    return {
+        "kind": "demand",
+        "description": "灵活就业人员社保缴费明细（按月）",
+        "presumed_provider_id": provider,
+        "purpose": "核验积分入户申请人的社保缴费年限",
+        "period": {"start": start.isoformat(), "end": (start + timedelta(days=365)).isoformat()},
+        **extra,
+    }
+
+
+def project_body(stage: str = "initiation") -> dict[str, Any]:
+    """An IT project's body (信息化项目) at `stage`."""
+    return {
+        "kind": "it_project",
+        "purpose": "建设全市户政业务一体化平台，替代分散的区级系统",
+        "project": {
+            "name": "广州市户政一体化平台",
+            "code": "GZGAJ-2026-017",
+            "budget_cny": 12_800_000,
+            "stage": stage,
+        },
+    }
+
+
 # --- the benches' filings
 DATASET = "gd-gat-population-basic"
 FIELDS = ["id_number", "name", "household_address"]

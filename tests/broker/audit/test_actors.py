@@ -3,7 +3,6 @@ person. The person is hashed when there is one; rows without it hash as they alw
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 
@@ -15,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from broker.audit import service as audit
 from broker.audit.actor import Actor
 from core.models.audit import AuditEntry
-from testing.clients import ALL_SCOPES, TokenFactory, bearer, decide, file
+from testing.clients import ALL_SCOPES, TokenFactory, bearer, claims_of, decide, file
 from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
@@ -23,10 +22,7 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 def client_of(token: str) -> str:
-    payload = token.split(".")[1]
-    return str(
-        json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["client_id"]
-    )
+    return str(claims_of(token)["client_id"])
 
 
 async def _row(sessionmaker: Sessions, action: str, subject: str) -> AuditEntry:

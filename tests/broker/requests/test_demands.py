@@ -4,29 +4,15 @@ entry owned by the provider, and the grant follows once the provider publishes i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from testing.audit import audit_mark, audited_since
 from testing.clients import Headers, TokenFactory, bearer, decide, file, route_of
+from testing.workloads import demand_body
 
 pytestmark = pytest.mark.integration
-
-
-def demand_body(provider: str = "gz-rsj", **extra: Any) -> dict[str, Any]:
-    start = datetime.now(UTC).replace(microsecond=0)
-    return {
-        "kind": "demand",
-        "description": "灵活就业人员社保缴费明细（按月）",
-        "presumed_provider_id": provider,
-        "purpose": "核验积分入户申请人的社保缴费年限",
-        "period": {"start": start.isoformat(), "end": (start + timedelta(days=365)).isoformat()},
-        **extra,
-    }
 
 
 async def test_a_demand_is_coordinated_decided_drafted_published_and_granted(

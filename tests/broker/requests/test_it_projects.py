@@ -4,8 +4,6 @@ reason and ends the request; whoever filed the project never decides it."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 from sqlalchemy import select
@@ -15,22 +13,9 @@ from core.models.audit import AuditEntry
 from core.models.outbox import OutboxEvent
 from testing.audit import audit_mark, audited_since
 from testing.clients import ALL_SCOPES, Headers, TokenFactory, bearer, decide, file, route_of
-from testing.workloads import request_body
+from testing.workloads import project_body, request_body
 
 pytestmark = pytest.mark.integration
-
-
-def project_body(stage: str = "initiation") -> dict[str, Any]:
-    return {
-        "kind": "it_project",
-        "purpose": "建设全市户政业务一体化平台，替代分散的区级系统",
-        "project": {
-            "name": "广州市户政一体化平台",
-            "code": "GZGAJ-2026-017",
-            "budget_cny": 12_800_000,
-            "stage": stage,
-        },
-    }
 
 
 async def test_a_project_is_passed_by_its_cdo_and_vetoed_by_its_government(

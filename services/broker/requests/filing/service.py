@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.directory import repository as directory_repository
 from broker.kit.tracing import TraceContext
@@ -181,6 +182,14 @@ async def file_request(
     session.add_all(route.steps)
     await session.flush()
     session.add_all(route.approvers)
+    # After the request's INSERT, never before: a lost race (above) rolls back before any row,
+    # and this row's chain is the one the rest of the transaction (a grant issued) appends to.
+    await audit.record(
+        session, "request.filed", actor=requester, subject=request.id, now=now,
+        kind=request.kind, dataset=request.dataset_id, provider=request.provider_id,
+        fields=asked, period=[period_start.isoformat(), period_end.isoformat()],
+        jurisdiction=request.jurisdiction,
+    )  # fmt: skip
     await publish.request_event(
         session, request, RequestEventName.submitted, now=now, actor=requester_id
     )
