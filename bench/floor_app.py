@@ -1,8 +1,8 @@
 """The floors of the benches: the broker's own app with bare routes added.
 
 `POST /bench/floor/requests` (bench/submissions) writes what a filing writes (the request, its
-steps and approvers, its three outbox events) in one transaction, with no authentication,
-validation, routing, Redis or response view.
+steps and approvers, its three outbox events, its audit row) in one transaction, with no
+authentication, validation, routing, Redis or response view.
 
 `POST /bench/floor/token` and `POST /bench/floor/introspect` (bench/tokens) do the work no token
 endpoint can avoid: read the form, and sign an equivalent RFC 9068 JWT with the broker's key, or
@@ -33,6 +33,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.app import create_app
+from broker.audit import service as audit
+from broker.audit.actor import Actor
 from broker.kit.deps import SessionDep
 from broker.kit.problems import Unauthorized
 from broker.oauth.keys import ALGORITHM
@@ -127,6 +129,14 @@ async def floor_request(
             }
         )
     await session.execute(insert(OutboxEvent), events)
+    requester = Actor(request["requester_id"], request["filed_by_client_id"])
+    await audit.record(
+        session, "request.filed", actor=requester, subject=request_id, now=now,
+        kind=request["kind"], dataset=request["dataset_id"], provider=request["provider_id"],
+        fields=request["fields"],
+        period=[request["period_start"].isoformat(), request["period_end"].isoformat()],
+        jurisdiction=request["jurisdiction"],
+    )  # fmt: skip
     response.headers["Location"] = f"/bench/floor/requests/{request_id}"
     return {"id": request_id}
 

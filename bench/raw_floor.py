@@ -5,8 +5,10 @@ Redis client and joserfc, each used the plainest way, served by uvicorn as `cdo-
 
 - `POST /raw/requests` verifies the RS256 bearer token, validates the body with pydantic, then in
   ONE round trip (a CTE, autocommit) writes the durable rows a filing writes: the request (its
-  Idempotency-Key unique per requester), its steps, their approvers and its outbox events. A
-  repeated key writes nothing and answers the earlier request (a second round trip, then only).
+  Idempotency-Key unique per requester), its steps, their approvers, its outbox events and its
+  audit row (`request.filed`, appended to its hash chain as audit/repository.py appends: the
+  chain's head row updated, its HMAC-SHA256 computed by PostgreSQL from the AUDIT_KEY's pads).
+  A repeated key writes nothing and answers the earlier request (a second round trip, then only).
   The rows are copies of a request the broker filed in the same run (`--template`), so they have
   the same size and go to the same indexes; the outbox rows are unsent, and no relay runs here:
   the bench drains them with the broker's relay before the next run.
@@ -47,6 +49,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from redis.asyncio import Redis
 
 SHARDS = 16  # as the outbox's (core/models/outbox.py): crc32 of the key
+CHAINS = 16  # as the audit log's (broker/audit/service.py): crc32 of the subject
+GENESIS = "0" * 64
 
 
 class PeriodIn(BaseModel):
@@ -90,8 +94,44 @@ WITH r AS (
   INSERT INTO outbox_events ({cols("outbox_events")})
   SELECT {cols("outbox_events")} FROM jsonb_populate_recordset(NULL::outbox_events, $4::jsonb)
   WHERE EXISTS (SELECT 1 FROM r)
+), h AS (
+  -- HMAC-SHA256 (RFC 2104) of "previous hash|content": sha256(outer pad || sha256(inner pad ||
+  -- message)). SET sees the row before the update; the row lock orders the chain until commit.
+  UPDATE audit_chain_heads
+  SET prev_hash = hash,
+      hash = encode(sha256($8::bytea || sha256($7::bytea || convert_to(hash || '|' || $6, 'UTF8'))),
+                    'hex')
+  WHERE chain = ($5::jsonb->>'chain')::smallint AND EXISTS (SELECT 1 FROM r)
+  RETURNING prev_hash, hash
+), l AS (
+  INSERT INTO audit_log ({cols("audit_log")}, prev_hash, hash)
+  SELECT {cols("audit_log")}, h.prev_hash, h.hash
+  FROM jsonb_populate_record(NULL::audit_log, $5::jsonb), h
 )
 SELECT id FROM r"""
+
+
+_AUDIT_COLUMNS = [
+    "occurred_at", "actor", "client_id", "action", "subject", "detail", "chain", "key_id",
+]  # fmt: skip
+_HEADS_SQL = f"""
+INSERT INTO audit_chain_heads (chain, prev_hash, hash)
+SELECT chain, '{GENESIS}', '{GENESIS}' FROM generate_series(0, {CHAINS - 1}) AS chain
+ON CONFLICT DO NOTHING"""
+
+
+def _audit_key() -> bytes:
+    """The newest AUDIT_KEY, as the broker reads it: the setting, else development's key file."""
+    configured = os.environ.get("AUDIT_KEY", "").split(",")[0].strip()
+    if not configured:
+        configured = (Path(os.environ["BROKER_DEV_KEY_DIR"]) / "audit.key").read_text().strip()
+    return base64.urlsafe_b64decode(configured)
+
+
+def _pads(key: bytes) -> tuple[bytes, bytes]:
+    """RFC 2104's inner and outer pads of `key` (SHA-256: 64-byte blocks)."""
+    key = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
 
 
 _TEMPLATE_SQL = {
@@ -122,6 +162,8 @@ class Floor:
         self.redis: Redis
         self.template: dict[str, list[dict[str, Any]]] = {}
         self.filing_sql = ""
+        self.key_id = ""
+        self.pads = (b"", b"")
 
     async def load_template(self) -> None:
         async with self.pool.acquire() as connection:
@@ -134,7 +176,10 @@ class Floor:
         if not self.template["requests"]:
             raise SystemExit(f"raw floor: no template request {self.template_id}")
         columns = {table: list(rows[0]) for table, rows in self.template.items() if rows}
-        self.filing_sql = _filing_sql(columns)
+        self.filing_sql = _filing_sql(columns | {"audit_log": _AUDIT_COLUMNS})
+        secret = _audit_key()  # filing only: the token floors audit nothing
+        self.key_id = hashlib.sha256(b"cdo-broker audit key|" + secret).hexdigest()[:16]
+        self.pads = _pads(secret)
 
 
 floor: Floor
@@ -209,6 +254,24 @@ async def file(request: Request) -> Response:
                 "created_at": now,
             }
         )
+    audited = {
+        "occurred_at": now,
+        "actor": claims["org_id"],
+        "client_id": claims["client_id"],
+        "action": "request.filed",
+        "subject": request_id,
+        "detail": {
+            "kind": body.kind,
+            "dataset": body.dataset_id,
+            "provider": row["provider_id"],
+            "fields": body.fields,
+            "period": [body.period.start.isoformat(), body.period.end.isoformat()],
+            "jurisdiction": body.jurisdiction,
+        },
+    }
+    # What the row's MAC covers besides the previous hash: these fields as sorted, compact JSON.
+    content = json.dumps(audited, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    audited |= {"chain": zlib.crc32(request_id.encode()) % CHAINS, "key_id": floor.key_id}
     async with floor.pool.acquire() as connection:
         created = await connection.fetchval(
             floor.filing_sql,
@@ -216,6 +279,9 @@ async def file(request: Request) -> Response:
             steps,
             approvers,
             events,
+            audited,
+            content,
+            *floor.pads,
         )
         if created is None:  # the key was used: the earlier request is the answer
             earlier = await connection.fetchval(
@@ -342,6 +408,7 @@ async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
     floor.redis = Redis.from_url(os.environ["REDIS_URL"])
     if floor.template_id:
         await floor.load_template()
+        await floor.pool.execute(_HEADS_SQL)  # a chain with no head row would append nothing
     yield
     await floor.redis.aclose()
     await floor.pool.close()
