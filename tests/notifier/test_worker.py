@@ -212,8 +212,9 @@ async def test_a_receiver_that_never_answers_ends_in_the_dlq_and_a_replay_delive
             receiver.answer(200)
             async with sessionmaker() as session:
                 await replay_delivery(
-                    session, organisation_id=org, delivery_id=delivery_id, force=False, now=utcnow()
-                )
+                    session, actor=Actor(org), organisation_id=org, delivery_id=delivery_id,
+                    force=False, now=utcnow(),
+                )  # fmt: skip
                 await session.commit()
             await wait_until(
                 _status_is(sessionmaker, delivery_id, "delivered"),

@@ -13,6 +13,7 @@ from broker.settings import BrokerSettings
 
 
 def _webhooks_replay(args: argparse.Namespace, settings: BrokerSettings) -> int:
+    from broker.audit.actor import SYSTEM
     from broker.webhooks import service
     from core.clock import utcnow
 
@@ -21,11 +22,13 @@ def _webhooks_replay(args: argparse.Namespace, settings: BrokerSettings) -> int:
     async def work(session: AsyncSession) -> int:
         if args.id is not None:
             _, requeued = await service.replay_delivery(
-                session, organisation_id=args.org, delivery_id=args.id, force=args.force, now=now
-            )
+                session, actor=SYSTEM, organisation_id=args.org, delivery_id=args.id,
+                force=args.force, now=now,
+            )  # fmt: skip
             return int(requeued)
         return await service.replay_between(
             session,
+            actor=SYSTEM,  # an operator at the command line
             organisation_id=args.org,
             start=args.start,
             end=args.end,

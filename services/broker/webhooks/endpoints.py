@@ -150,6 +150,7 @@ async def replay_deliveries(body: RangeReplayIn, session: SessionDep, caller: Ma
     `force: true`."""
     count = await service.replay_between(
         session,
+        actor=caller.actor,
         organisation_id=caller.organisation_id,
         start=body.from_,
         end=body.to,
@@ -171,6 +172,7 @@ async def replay_delivery(
     a pending one is already queued and is left as it is."""
     delivery, _ = await service.replay_delivery(
         session,
+        actor=caller.actor,
         organisation_id=caller.organisation_id,
         delivery_id=delivery_id,
         force=body.force if body else False,

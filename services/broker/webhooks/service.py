@@ -201,11 +201,18 @@ async def get_delivery(
 
 
 async def replay_delivery(
-    session: AsyncSession, *, organisation_id: str, delivery_id: str, force: bool, now: datetime
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    organisation_id: str,
+    delivery_id: str,
+    force: bool,
+    now: datetime,
 ) -> tuple[WebhookDelivery, bool]:
-    """Queues a dead or undeliverable delivery again (a delivered one only with `force`).
-    A pending one is already queued and stays as it is, so replaying twice is harmless.
-    Returns the delivery and whether it was queued again."""
+    """Queues a dead or undeliverable delivery of `organisation_id` again (a delivered one only
+    with `force`). A pending one is already queued and stays as it is, so replaying twice is
+    harmless. Returns the delivery and whether it was queued again. `actor`: the organisation's
+    call, or SYSTEM for an operator at the command line."""
     delivery = await repository.delivery_of(session, delivery_id, organisation_id, for_update=True)
     if delivery is None:
         raise DeliveryNotFound(delivery_id)
@@ -216,15 +223,21 @@ async def replay_delivery(
         )
     if delivery.status == "pending":
         return delivery, False
+    was = delivery.status
     for name, value in repository.requeued_values(now).items():
         setattr(delivery, name, value)
     await session.flush()
+    await audit.record(
+        session, "webhook.delivery_replayed", actor=actor, subject=delivery.id, now=now,
+        organisation=organisation_id, channel=delivery.channel, was=was, force=force,
+    )  # fmt: skip
     return delivery, True
 
 
 async def replay_between(
     session: AsyncSession,
     *,
+    actor: Actor,
     organisation_id: str,
     start: datetime,
     end: datetime,
@@ -233,16 +246,26 @@ async def replay_between(
     now: datetime,
 ) -> int:
     """Queues again the organisation's deliveries created in [start, end) that are dead or
-    undeliverable, or only those in `status`; `delivered` needs `force`. Returns how many."""
+    undeliverable, or only those in `status`; `delivered` needs `force`. Returns how many.
+    `actor`: as for `replay_delivery`."""
     if status == "delivered" and not force:
         raise AlreadyDelivered(
             'replaying delivered deliveries sends them again; add "force": true', field="status"
         )
-    return await repository.requeue_created_between(
+    statuses = (status,) if status else REPLAYED_BY_DEFAULT
+    requeued = await repository.requeue_created_between(
         session,
         organisation_id=organisation_id,
         start=start,
         end=end,
-        statuses=(status,) if status else REPLAYED_BY_DEFAULT,
+        statuses=statuses,
         now=now,
     )
+    if requeued:  # nothing changed, nothing to record
+        await audit.record(
+            session, "webhook.deliveries_replayed", actor=actor, subject=organisation_id,
+            now=now, created_from=start.isoformat(), created_to=end.isoformat(),
+            statuses=list(statuses), force=force,
+            requeued=requeued,
+        )  # fmt: skip
+    return requeued

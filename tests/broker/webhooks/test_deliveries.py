@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import utcnow
 from core.models.webhooks import WebhookAttempt, WebhookDelivery
-from testing.clients import TokenFactory
+from testing.audit import audit_mark, audited_since
+from testing.clients import TokenFactory, new_caller
 from testing.organisations import manager, new_organisation
 from testing.processes import cdo_broker
 
@@ -308,3 +309,44 @@ async def test_the_replay_command_queues_by_id_and_by_period(
                          database_url=migrated)  # fmt: skip
     assert unnamed.returncode == 2
     assert "--to" in unnamed.stderr
+
+
+async def test_each_replay_that_queues_is_audited_naming_the_caller(
+    client: httpx.AsyncClient, org: str, sessionmaker: Sessions
+) -> None:
+    caller = await new_caller(client, sessionmaker, org, "webhooks:manage")
+    headers = caller.headers
+    start = utcnow() - 10 * HOUR
+    one = await add_delivery(sessionmaker, org, created_at=start, failures=7)
+    await add_delivery(sessionmaker, org, created_at=start + HOUR, status="undeliverable")
+    done = await add_delivery(
+        sessionmaker, org, created_at=start, status="delivered", delivered=True
+    )
+    period = {"from": (start + HOUR).isoformat(), "to": (start + 2 * HOUR).isoformat()}
+    mark = await audit_mark(sessionmaker)
+
+    replayed = await client.post(f"/v1/webhooks/deliveries/{one}/replay", headers=headers)
+    queued_already = await client.post(f"/v1/webhooks/deliveries/{one}/replay", headers=headers)
+    refused = await client.post(f"/v1/webhooks/deliveries/{done}/replay", headers=headers)
+    ranged = await client.post("/v1/webhooks/deliveries/replay", headers=headers, json=period)
+    nothing_left = await client.post("/v1/webhooks/deliveries/replay", headers=headers, json=period)
+
+    assert (replayed.status_code, queued_already.status_code, refused.status_code) == (
+        200,
+        200,
+        409,
+    )
+    assert (ranged.json(), nothing_left.json()) == ({"requeued": 1}, {"requeued": 0})
+    rows = await audited_since(sessionmaker, mark, actor=org)
+    assert [(r.action, r.subject) for r in rows] == [
+        ("webhook.delivery_replayed", one),
+        ("webhook.deliveries_replayed", org),
+    ]
+    assert {(r.client_id, r.person_id) for r in rows} == {(caller.client_id, None)}
+    assert rows[0].detail == {
+        "organisation": org, "channel": "webhook", "was": "dead", "force": False,
+    }  # fmt: skip
+    assert rows[1].detail == {
+        "created_from": period["from"], "created_to": period["to"],
+        "statuses": ["dead", "undeliverable"], "force": False, "requeued": 1,
+    }  # fmt: skip
