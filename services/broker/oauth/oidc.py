@@ -88,7 +88,7 @@ class SignInState:
     refresh: RefreshToken | None = None  # the refresh token presented, locked
     holder: SignedInUser | None = None  # the person the code or refresh token names
     refresh_lifetime: timedelta = timedelta(hours=8)  # REFRESH_TOKEN_TTL
-    issued_code: str | None = None
+    issued: AuthorizationCode | None = None  # the code authorize saved (the row: its hash)
 
 
 _state: ContextVar[SignInState | None] = ContextVar("sign_in_state", default=None)
@@ -137,21 +137,19 @@ class PersonCodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         state = _current()
         user: SignedInUser = request.user
         payload = request.payload.data
-        state.session.add(
-            AuthorizationCode(
-                id=token_hash(code),
-                client_id=request.client.get_client_id(),
-                person_id=user.id,
-                redirect_uri=request.payload.redirect_uri,
-                scope=user.allowed(request.scope or ""),
-                nonce=payload.get("nonce"),
-                code_challenge=payload["code_challenge"],
-                code_challenge_method=payload["code_challenge_method"],
-                auth_time=datetime.fromtimestamp(user.auth_time, tz=state.now.tzinfo),
-                expires_at=state.now + CODE_LIFETIME,
-            )
+        state.issued = AuthorizationCode(
+            id=token_hash(code),
+            client_id=request.client.get_client_id(),
+            person_id=user.id,
+            redirect_uri=request.payload.redirect_uri,
+            scope=user.allowed(request.scope or ""),
+            nonce=payload.get("nonce"),
+            code_challenge=payload["code_challenge"],
+            code_challenge_method=payload["code_challenge_method"],
+            auth_time=datetime.fromtimestamp(user.auth_time, tz=state.now.tzinfo),
+            expires_at=state.now + CODE_LIFETIME,
         )
-        state.issued_code = code
+        state.session.add(state.issued)
 
     def query_authorization_code(self, code: str, client: Any) -> AuthorizationCode | None:
         state = _current()

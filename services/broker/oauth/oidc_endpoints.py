@@ -19,6 +19,7 @@ from broker.oauth.dependencies import AuthorizationServerDep, KeyRingDep
 from broker.oauth.keys import ALGORITHM
 from broker.oauth.logout import after_logout, client_of, proves_the_person, read_hint
 from broker.oauth.oidc import SignedInUser, SignInState, sign_in_state
+from broker.oauth.oidc_state import record_issued_code
 from broker.oauth.principal import CallerDep
 from broker.oauth.scopes import FIXED_SCOPES, IDENTITY_SCOPES
 from broker.oauth.server import (
@@ -81,7 +82,8 @@ async def authorize(
     oauth_request = StarletteOAuth2Request("GET", str(request.url), request.headers, query)
     # First-party clients registered by an operator: no consent screen, as a province's
     # unified sign-on does for its own systems.
-    with preloaded_client(record), sign_in_state(SignInState(session, now, user=user)):
+    state = SignInState(session, now, user=user)
+    with preloaded_client(record), sign_in_state(state):
         try:
             grant = server.get_authorization_grant(oauth_request)
         except OAuth2Error as error:  # an unsupported response_type
@@ -91,6 +93,7 @@ async def authorize(
             response = server.create_authorization_response(
                 oauth_request, grant_user=user, grant=grant
             )
+    await record_issued_code(state)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -1,6 +1,6 @@
 """Loads what authlib's person grants need at the token endpoint: the code or refresh token
 presented, row-locked (two uses of one code at once: the second waits, then finds it used), and
-the person it names if that person may still sign in."""
+the person it names if that person may still sign in. Audits the code authorize issued."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.audit import service as audit
+from broker.audit.actor import Actor
 from broker.oauth.oidc import SignedInUser, SignInState, token_hash
 from core.models.oauth import AuthorizationCode, RefreshToken
 from core.models.people import Person
@@ -34,3 +36,16 @@ async def held_sign_in(
     if person is not None and person.disabled_at is None:
         state.holder = SignedInUser.of(person, auth_time)
     return state
+
+
+async def record_issued_code(state: SignInState) -> None:
+    """The code authorize saved, if it saved one: the person, for the client, with the scope
+    their role allows (the code itself is never recorded; it is kept as a hash)."""
+    code, user = state.issued, state.user
+    if code is None or user is None:
+        return
+    person = Actor(user.organisation_id, code.client_id, user.id)
+    await audit.record(
+        state.session, "oauth.code_issued", actor=person, subject=code.client_id, now=state.now,
+        scope=code.scope, redirect_uri=code.redirect_uri,
+    )  # fmt: skip
