@@ -40,7 +40,7 @@ from broker.kit.deps import (
 )
 from broker.kit.nul_characters import RefuseNulCharacters
 from broker.kit.problem_docs import document_problems
-from broker.kit.problems import install_problem_handlers
+from broker.kit.problem_handlers import install_problem_handlers
 from broker.kit.ratelimit import RateLimiter
 from broker.notifications.endpoints import router as notifications_router
 from broker.oauth.dependencies import AUTHORIZATION_SERVER, EXTERNAL_ISSUER, KEYRING, UPSTREAM

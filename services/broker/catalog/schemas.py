@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from broker.kit.validation_errors import Refusal
 from core.models.catalog import (
     DatasetStatus,
     Grade,
@@ -16,7 +17,10 @@ def _no_duplicate_names(fields: list[DatasetField]) -> list[DatasetField]:
     names = [f.name for f in fields]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise ValueError(f"duplicate field names: {', '.join(duplicates)}")
+        raise Refusal(
+            f"duplicate field names: {', '.join(duplicates)}",
+            f"数据项名称重复：{'、'.join(duplicates)}",
+        )
     return fields
 
 
@@ -32,7 +36,10 @@ class DatasetField(BaseModel):
     @model_validator(mode="after")
     def _sensitive_is_personal(self) -> DatasetField:
         if self.sensitive and not self.personal:
-            raise ValueError("sensitive: sensitive personal information is personal too")
+            raise Refusal(
+                "sensitive: sensitive personal information is personal too",
+                "sensitive: 敏感个人信息也是个人信息（personal 须为 true）",
+            )
         return self
 
 

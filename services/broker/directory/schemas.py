@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from broker.directory.filing import FilingState
+from broker.kit.validation_errors import Refusal
 from core.models.directory import Level, OrgKind
 
 OrgId = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
@@ -15,7 +16,10 @@ OrgId = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-
 
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
-        raise ValueError("give a time zone, e.g. 2026-01-01T00:00:00+08:00")
+        raise Refusal(
+            "give a time zone, e.g. 2026-01-01T00:00:00+08:00",
+            "须注明时区，如 2026-01-01T00:00:00+08:00",
+        )
     return value
 
 
@@ -82,9 +86,15 @@ class OrganisationIn(BaseModel):
     @model_validator(mode="after")
     def _shape(self) -> OrganisationIn:
         if self.kind is OrgKind.government and self.government_id is not None:
-            raise ValueError("government_id: a government does not belong to another government")
+            raise Refusal(
+                "government_id: a government does not belong to another government",
+                "government_id: 人民政府不隶属于其他人民政府（上级政府填写在 parent_id）",
+            )
         if self.kind is not OrgKind.government and self.government_id is None:
-            raise ValueError("government_id: a department or bureau belongs to a government")
+            raise Refusal(
+                "government_id: a department or bureau belongs to a government",
+                "government_id: 部门或数据管理局须隶属于一个人民政府",
+            )
         return self
 
 
@@ -128,7 +138,7 @@ class AppointmentIn(BaseModel):
     @model_validator(mode="after")
     def _window(self) -> AppointmentIn:
         if self.ends_at is not None and self.ends_at <= self.starts_at:
-            raise ValueError("ends_at: must be after starts_at")
+            raise Refusal("ends_at: must be after starts_at", "ends_at: 结束时间须晚于开始时间")
         return self
 
 
@@ -161,7 +171,7 @@ class DelegationIn(BaseModel):
     @model_validator(mode="after")
     def _window(self) -> DelegationIn:
         if self.ends_at <= self.starts_at:
-            raise ValueError("ends_at: must be after starts_at")
+            raise Refusal("ends_at: must be after starts_at", "ends_at: 结束时间须晚于开始时间")
         return self
 
 

@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from broker.kit.validation_errors import Refusal
+
 
 class ScoreIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -22,7 +24,9 @@ class ScoreIn(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> ScoreIn:
         if self.period_end <= self.period_start:
-            raise ValueError("period_end: must be after period_start")
+            raise Refusal(
+                "period_end: must be after period_start", "period_end: 评价期末须晚于期初"
+            )
         return self
 
 

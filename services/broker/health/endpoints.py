@@ -11,7 +11,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from broker.kit.deps import EngineDep, RedisDep, SettingsDep
 from broker.kit.problem_docs import problem_doc
-from broker.kit.problems import RETRY_AFTER_SECONDS, problem_response
+from broker.kit.problem_handlers import RETRY_AFTER_SECONDS
+from broker.kit.problems import problem_response
 from core.health import database_ok, kafka_ok, probe, redis_ok
 from core.kafka import client_options
 from core.metrics import instruments

@@ -9,11 +9,9 @@ oversized body or has to be trusted to stop reading one.
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from broker.kit.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from broker.kit.problems import refusal
 
 
 class LimitBodySize:
@@ -27,7 +25,7 @@ class LimitBodySize:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, send)
+            await self._refuse(scope, receive, send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -39,7 +37,7 @@ class LimitBodySize:
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._refuse(scope, send)
+                await self._refuse(scope, receive, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -47,28 +45,16 @@ class LimitBodySize:
         whole: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
         await self.app(scope, _replay([whole], receive), send)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": PROBLEM_BASE + "payload-too-large",
-                "title": "Payload too large",
-                "status": 413,
-                "detail": f"request bodies are limited to {self.max_bytes} bytes",
-                "instance": scope["path"],
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),  # the rest of the upload is not read
-                ],
-            }
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refused = refusal(
+            scope,
+            413,
+            "payload-too-large",
+            ("Payload too large", f"request bodies are limited to {self.max_bytes} bytes"),
+            ("请求体过大", f"请求体不得超过 {self.max_bytes} 字节"),
+            headers={"Connection": "close"},  # the rest of the upload is not read
         )
-        await send({"type": "http.response.body", "body": body})
+        await refused(scope, receive, send)
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from broker.kit.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from broker.kit.problems import refusal
 
 _BODY_METHODS = {b"POST", b"PUT", b"PATCH"}
 _JSON_PREFIXES = (b"application/json", b"application/merge-patch+json")
@@ -31,30 +29,20 @@ class RequireJSONBody:
                 headers.get(b"content-length", b"0") != b"0" or b"transfer-encoding" in headers
             )
             if has_body and not content_type.startswith(_JSON_PREFIXES):
-                await _send_415(send, scope["path"], content_type.decode("latin-1"))
+                await _unsupported(scope, content_type.decode("latin-1"))(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
 
-async def _send_415(send: Send, path: str, content_type: str) -> None:
-    body = json.dumps(
-        {
-            "type": PROBLEM_BASE + "unsupported-media-type",
-            "title": "Unsupported media type",
-            "status": 415,
-            "detail": f"Content-Type {content_type or '(none)'!r} is not accepted; "
-            "send application/json.",
-            "instance": path,
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 415,
-            "headers": [
-                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
+def _unsupported(scope: Scope, content_type: str) -> ASGIApp:
+    said = content_type or "(none)"
+    return refusal(
+        scope,
+        415,
+        "unsupported-media-type",
+        (
+            "Unsupported media type",
+            f"Content-Type {said!r} is not accepted; send application/json.",
+        ),
+        ("不支持的内容类型", f"不接受 Content-Type {said!r}，请以 application/json 发送。"),
     )
-    await send({"type": "http.response.body", "body": body})

@@ -17,11 +17,12 @@ from urllib.parse import parse_qsl
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from broker.kit.problems import problem_response
+from broker.kit.problems import refusal
 
 NUL = "\x00"
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 MESSAGE = "text may not contain the NUL character (U+0000)"
+MESSAGE_ZH = "文本不能包含 NUL 字符（U+0000）"
 OAUTH = "/oauth/"
 
 
@@ -41,23 +42,23 @@ class RefuseNulCharacters:
             await self.app(scope, receive, send)
             return
         field, where = found
-        response = _refusal(scope["path"], field, where)
+        response = _refusal(scope, field, where)
         await response(scope, receive, send)
 
 
-def _refusal(path: str, field: str, where: str) -> Response:
-    if path.startswith(OAUTH):  # OAuth-shaped, as every other error there (RFC 6749 5.2)
+def _refusal(scope: Scope, field: str, where: str) -> Response:
+    if scope["path"].startswith(OAUTH):  # OAuth-shaped, as every other error there (RFC 6749 5.2)
         return JSONResponse(
             {"error": "invalid_request", "error_description": f"{field}: {MESSAGE}"},
             status_code=400,
             headers={"Cache-Control": "no-store"},
         )
-    return problem_response(
+    return refusal(
+        scope,
         422,
         "validation-error",
-        "Invalid request",
-        f"{field}: {MESSAGE}",
-        instance=path,
+        ("Invalid request", f"{field}: {MESSAGE}"),
+        ("请求参数有误", f"{field}: {MESSAGE_ZH}"),
         errors=[{"field": field, "in": where, "message": MESSAGE}],
     )
 

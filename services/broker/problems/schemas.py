@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from broker.kit.validation_errors import Refusal
+
 MAX_CONCERNED = 50
 
 
@@ -29,7 +31,7 @@ class Concerns(BaseModel):
         for name in ("organisations", "requests"):
             ids = getattr(self, name)
             if len(set(ids)) != len(ids):
-                raise ValueError(f"{name}: each id once")
+                raise Refusal(f"{name}: each id once", f"{name}: 每个标识只能填写一次")
         return self
 
 

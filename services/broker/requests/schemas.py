@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from broker.directory.schemas import AwareDatetime
+from broker.kit.validation_errors import Refusal
+from broker.requests.words import DECISIONS_ZH, KINDS_ZH
 
 
 class PeriodIn(BaseModel):
@@ -19,7 +21,7 @@ class PeriodIn(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> PeriodIn:
         if self.end <= self.start:
-            raise ValueError("end: must be after start")
+            raise Refusal("end: must be after start", "end: 结束时间须晚于开始时间")
         return self
 
 
@@ -85,16 +87,24 @@ class RequestIn(BaseModel):
         needs = _KIND_NEEDS[self.kind]
         for name in needs:
             if getattr(self, name) is None:
-                raise ValueError(f"{name}: a {self.kind} request gives it")
+                raise Refusal(
+                    f"{name}: a {self.kind} request gives it",
+                    f"{name}: {KINDS_ZH[self.kind]}须填写此项",
+                )
         for name in (*_KIND_SPECIFIC, "project"):  # an IT project may give a period or not
             if name not in needs and getattr(self, name) is not None:
-                raise ValueError(f"{name}: not part of a {self.kind} request")
+                raise Refusal(
+                    f"{name}: not part of a {self.kind} request",
+                    f"{name}: {KINDS_ZH[self.kind]}不填写此项",
+                )
         for name, low, high in _LENGTHS:
             value = getattr(self, name)
             if value is not None and not low <= len(value) <= high:
-                raise ValueError(f"{name}: from {low} to {high} long")
+                raise Refusal(
+                    f"{name}: from {low} to {high} long", f"{name}: 长度应为 {low} 至 {high}"
+                )
         if self.fields is not None and len(set(self.fields)) != len(self.fields):
-            raise ValueError("fields: each field once")
+            raise Refusal("fields: each field once", "fields: 每个数据项只能填写一次")
         return self
 
 
@@ -239,9 +249,15 @@ class DecisionIn(BaseModel):
     def _reason_for_reject(self) -> DecisionIn:
         if self.decision in ("reject", "veto"):
             if not (self.comment and self.comment.strip()):
-                raise ValueError(f"comment: a {self.decision} gives its reason")
+                raise Refusal(
+                    f"comment: a {self.decision} gives its reason",
+                    f"comment: {DECISIONS_ZH[self.decision]}须填写理由",
+                )
             if self.fields is not None or self.period is not None:
-                raise ValueError("decision: only an approval narrows fields or period")
+                raise Refusal(
+                    "decision: only an approval narrows fields or period",
+                    "decision: 只有同意可以缩小数据项或使用期限",
+                )
         return self
 
 
@@ -284,9 +300,15 @@ class AppealDecisionIn(BaseModel):
     @model_validator(mode="after")
     def _narrows_only_an_overturn(self) -> AppealDecisionIn:
         if not self.comment.strip():
-            raise ValueError("comment: a decision on an appeal gives its reason")
+            raise Refusal(
+                "comment: a decision on an appeal gives its reason",
+                "comment: 申请协调的决定须填写理由",
+            )
         if self.decision == "uphold" and (self.fields is not None or self.period is not None):
-            raise ValueError("decision: only an overturn narrows fields or period")
+            raise Refusal(
+                "decision: only an overturn narrows fields or period",
+                "decision: 只有改变原决定可以缩小数据项或使用期限",
+            )
         return self
 
     def narrowing(self) -> dict[str, object] | None:
