@@ -47,6 +47,11 @@ def china_day(moment: datetime) -> date:
     return _aware(moment).astimezone(CHINA).date()
 
 
+def china_time(moment: datetime) -> str:
+    """A moment as a problem's Chinese detail says it: `2026-12-08 18:00（北京时间）`."""
+    return f"{_aware(moment).astimezone(CHINA):%Y-%m-%d %H:%M}（北京时间）"
+
+
 def office_hours(day: date) -> tuple[datetime, datetime]:
     """When the office day `day` opens and closes, as UTC moments."""
     opens = datetime.combine(day, OFFICE_OPENS, tzinfo=CHINA).astimezone(UTC)

@@ -31,12 +31,10 @@ async def create_dataset(
     session: AsyncSession, data: DatasetIn, *, actor: Actor, now: datetime
 ) -> Dataset:
     if await session.get(Dataset, data.id) is not None:
-        raise DatasetExists(f"dataset '{data.id}' exists", field="id")
+        raise DatasetExists(data.id)
     owner = await session.get(Organisation, data.owner_id)
     if owner is None or owner.kind == OrgKind.government:
-        raise InvalidOwner(
-            f"owner_id: '{data.owner_id}' is not a department or data bureau", field="owner_id"
-        )
+        raise InvalidOwner(data.owner_id)
     await require_jurisdiction(session, actor.organisation, owner.id, field="owner_id", now=now)
     dataset = Dataset(**data.model_dump(mode="json"))
     session.add(dataset)

@@ -32,6 +32,12 @@ class CSRFRefused(Problem):
     title = "The form's CSRF token is missing or wrong"
     title_zh = "表单已失效，请刷新页面后重试"
 
+    def __init__(self) -> None:
+        super().__init__(
+            "the form was posted without this session's CSRF token",
+            detail_zh="提交的表单不含本次登录的校验码（CSRF 令牌）",
+        )
+
 
 def cookie_is_secure(request: Request, issuer: str) -> bool:
     """Secure cookies wherever the broker is reached over https (every deployment; production
@@ -49,7 +55,7 @@ async def signed_in(request: Request, session: SessionDep) -> SignedIn:
 
 def refuse_without_csrf(person: SignedIn, posted: str | None) -> None:
     if not person.csrf_matches(posted):
-        raise CSRFRefused("the form was posted without this session's CSRF token")
+        raise CSRFRefused()
 
 
 def role_scopes(role: str) -> frozenset[str]:

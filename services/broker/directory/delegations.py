@@ -23,11 +23,12 @@ from broker.directory.exceptions import (
     InvalidDirectoryChange,
     NoActiveCDO,
     NotYourCDO,
+    OutsideJurisdiction,
     SelfDelegation,
 )
 from broker.directory.jurisdiction import covers
 from broker.directory.schemas import DelegationIn
-from broker.directory.service import get_organisation, outside
+from broker.directory.service import get_organisation
 from broker.oauth.principal import insufficient_scope
 from broker.oauth.scopes import Scope
 from core.ids import new_id
@@ -47,16 +48,24 @@ def one_year_after(moment: datetime) -> datetime:
 
 def window_problem(
     starts_at: datetime, ends_at: datetime, appointment_ends_at: datetime | None, now: datetime
-) -> tuple[str, str] | None:
-    """What is wrong with a delegation window, as (field, message), or None. Pure."""
+) -> tuple[str, str, str] | None:
+    """What is wrong with a delegation window, as (field, message, its Chinese), or None. Pure."""
     if ends_at <= starts_at:
-        return "ends_at", "ends_at: must be after starts_at"
+        return "ends_at", "ends_at: must be after starts_at", "ends_at: 结束时间须晚于开始时间"
     if starts_at < now - CLOCK_SKEW:
-        return "starts_at", "starts_at: a delegation may not start in the past"
+        return (
+            "starts_at",
+            "starts_at: a delegation may not start in the past",
+            "starts_at: 授权委托不能从过去的时间开始",
+        )
     if ends_at > one_year_after(starts_at):
-        return "ends_at", "ends_at: a delegation runs at most one year"
+        return "ends_at", "ends_at: a delegation runs at most one year", "ends_at: 授权委托最长一年"
     if appointment_ends_at is not None and ends_at > appointment_ends_at:
-        return "ends_at", "ends_at: a delegation cannot outlast the CDO's appointment"
+        return (
+            "ends_at",
+            "ends_at: a delegation cannot outlast the CDO's appointment",
+            "ends_at: 授权委托不能晚于首席数据官任期结束",
+        )
     return None
 
 
@@ -76,16 +85,14 @@ async def _may_act_for(
             raise insufficient_scope(
                 Scope.approvals_decide,
                 "delegating needs 'approvals:decide' (the CDO's own system) or 'directory:admin'",
+                "授权委托需要权限范围“approvals:decide”（首席数据官本单位的系统）"
+                "或“directory:admin”",
             )
         return
     if not is_admin:
-        raise NotYourCDO(
-            f"{field}: only the body's own CDO, or a data bureau whose jurisdiction covers it, "
-            "may delegate its decisions",
-            field=field,
-        )
+        raise NotYourCDO(field)
     if not covers(await repository.current_view(session, now), caller_id, organisation_id):
-        raise outside(caller_id, organisation_id, field)
+        raise OutsideJurisdiction(caller_id, organisation_id, field)
 
 
 async def delegate(
@@ -107,20 +114,15 @@ async def delegate(
     if delegate_org_id != organisation_id:
         await get_organisation(session, delegate_org_id)
     if delegate_org_id == caller_id != organisation_id:
-        raise SelfDelegation(
-            f"delegate_org_id: '{caller_id}' may file delegations for '{organisation_id}', but "
-            "not to itself; only that body's own CDO may choose it as a delegate",
-            field="delegate_org_id",
-        )
+        raise SelfDelegation(caller_id, organisation_id)
     active = await repository.active_appointments(session, [organisation_id], now)
     appointment = active.get(organisation_id)
     if appointment is None:
-        raise NoActiveCDO(
-            f"'{organisation_id}' has no active CDO to delegate", field="organisation_id"
-        )
+        raise NoActiveCDO(organisation_id)
     problem = window_problem(data.starts_at, data.ends_at, appointment.ends_at, now)
     if problem is not None:
-        raise InvalidDirectoryChange(problem[1], field=problem[0])
+        field, message, message_zh = problem
+        raise InvalidDirectoryChange(message, detail_zh=message_zh, field=field)
     delegation = Delegation(
         id=new_id("dlg"),
         appointment_id=appointment.id,
@@ -163,9 +165,7 @@ async def revoke(
     if delegation.revoked_at is not None:
         return delegation, appointment
     if delegation.ends_at <= now:
-        raise DelegationEnded(
-            f"the delegation ended at {delegation.ends_at.isoformat()}", delegation_id=delegation.id
-        )
+        raise DelegationEnded(delegation.id, delegation.ends_at)
     delegation.revoked_at = now
     await session.flush()
     await audit.record(

@@ -1,9 +1,18 @@
+"""The directory's problems, in both languages (kit/problems.py)."""
+
+from datetime import datetime
+
+from broker.calendar.deadlines import china_time
 from broker.kit.problems import Conflict, NotFound, Problem
 
 
 class AppointmentNotFound(NotFound):
     def __init__(self, appointment_id: str) -> None:
-        super().__init__(f"no appointment '{appointment_id}'", appointment_id=appointment_id)
+        super().__init__(
+            f"no appointment '{appointment_id}'",
+            detail_zh=f"未找到首席数据官任命“{appointment_id}”",
+            appointment_id=appointment_id,
+        )
 
 
 class OrganisationExists(Conflict):
@@ -40,12 +49,28 @@ class NoActiveCDO(Problem):
     title = "The body has no active CDO"
     title_zh = "该单位无在任首席数据官"
 
+    def __init__(self, organisation_id: str) -> None:
+        super().__init__(
+            f"'{organisation_id}' has no active CDO to delegate",
+            detail_zh=f"“{organisation_id}”无在任首席数据官，无从授权委托",
+            field="organisation_id",
+        )
+
 
 class NotYourCDO(Problem):
     status = 403
     slug = "not-your-cdo"
     title = "Not your CDO"
     title_zh = "非本单位首席数据官"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            f"{field}: only the body's own CDO, or a data bureau whose jurisdiction covers it, "
+            "may delegate its decisions",
+            detail_zh=f"{field}: 只有该单位在任的首席数据官，或管辖范围覆盖该单位的"
+            "政务服务数据管理局，可以授权委托其审批",
+            field=field,
+        )
 
 
 class OutsideJurisdiction(Problem):
@@ -55,17 +80,39 @@ class OutsideJurisdiction(Problem):
     slug = "outside-jurisdiction"
     title = "Outside your jurisdiction"
     title_zh = "超出管辖范围"
+    said_zh = "该单位不在您的管辖范围内"
+    detail_on_pages = False
+
+    def __init__(self, caller_id: str, body_id: str, field: str) -> None:
+        super().__init__(
+            f"{field}: '{body_id}' is outside the jurisdiction of '{caller_id}'",
+            detail_zh=f"{field}: “{body_id}”不在“{caller_id}”的管辖范围内",
+            field=field,
+            organisation_id=body_id,
+        )
 
 
 class DelegationNotFound(NotFound):
     def __init__(self, delegation_id: str) -> None:
-        super().__init__(f"no delegation '{delegation_id}'", delegation_id=delegation_id)
+        super().__init__(
+            f"no delegation '{delegation_id}'",
+            detail_zh=f"未找到授权委托“{delegation_id}”",
+            delegation_id=delegation_id,
+        )
 
 
 class DelegationEnded(Conflict):
     slug = "delegation-ended"
     title = "The delegation has already ended"
     title_zh = "授权委托已结束"
+    said_zh = "该授权委托已结束"
+
+    def __init__(self, delegation_id: str, ended_at: datetime) -> None:
+        super().__init__(
+            f"the delegation ended at {ended_at.isoformat()}",
+            detail_zh=f"该授权委托已于{china_time(ended_at)}结束",
+            delegation_id=delegation_id,
+        )
 
 
 class SelfDelegation(Problem):
@@ -73,3 +120,12 @@ class SelfDelegation(Problem):
     slug = "self-delegation"
     title = "A bureau may not make itself a body's delegate"
     title_zh = "不得委托给自己"
+
+    def __init__(self, caller_id: str, organisation_id: str) -> None:
+        super().__init__(
+            f"delegate_org_id: '{caller_id}' may file delegations for '{organisation_id}', but "
+            "not to itself; only that body's own CDO may choose it as a delegate",
+            detail_zh=f"delegate_org_id: “{caller_id}”可以为“{organisation_id}”办理授权委托，"
+            "但不得委托给自己；只有该单位在任的首席数据官可以选择其为受托人",
+            field="delegate_org_id",
+        )

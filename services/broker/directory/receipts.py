@@ -26,6 +26,8 @@ async def filing_bureau_of(
     if bureau is None:
         raise InvalidDirectoryChange(
             f"filed_with_id: no data bureau above '{data.organisation_id}' to file with",
+            detail_zh=f"filed_with_id: “{data.organisation_id}”之上没有可以备案的"
+            "政务服务数据管理局",
             field="filed_with_id",
         )
     if data.filed_with_id is not None and data.filed_with_id != bureau.id:

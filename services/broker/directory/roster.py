@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.directory import repository
+from broker.directory.exceptions import OutsideJurisdiction
 from broker.directory.filing import FilingState, filing_bureau, filing_state, roster_bodies
 from broker.directory.jurisdiction import covers
 from broker.directory.schemas import CdoRoster, CDOSummary, RosterEntry
-from broker.directory.service import outside
 from broker.kit.problems import OrganisationNotFound
 
 
@@ -31,7 +31,7 @@ async def cdo_roster(
     if subject_id not in view.organisations:
         raise OrganisationNotFound(subject_id)
     if not covers(view, caller_id, subject_id):
-        raise outside(caller_id, subject_id, "organisation_id")
+        raise OutsideJurisdiction(caller_id, subject_id, "organisation_id")
     ids = [b for b in roster_bodies(view, subject_id) if covers(view, caller_id, b)]
     bodies = await repository.organisations_by_id(session, ids)
     cdos = await repository.active_appointments(session, ids, now)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
 from broker.audit.actor import Actor
+from broker.calendar.deadlines import china_time
 from broker.directory import repository
 from broker.directory.exceptions import (
     AppointmentNotFound,
@@ -62,42 +63,42 @@ async def describe(
     return [to_out(org, active.get(org.id)) for org in orgs]
 
 
-def outside(caller_id: str, body_id: str, field: str) -> OutsideJurisdiction:
-    return OutsideJurisdiction(
-        f"{field}: '{body_id}' 不在 '{caller_id}' 的管辖范围内 "
-        f"(outside the jurisdiction of '{caller_id}')",
-        field=field,
-        organisation_id=body_id,
-    )
-
-
 async def require_jurisdiction(
     session: AsyncSession, caller_id: str, body_id: str, *, field: str, now: datetime
 ) -> None:
     """403 `outside-jurisdiction` unless `body_id` is inside the caller's jurisdiction."""
     if not covers(await repository.current_view(session, now), caller_id, body_id):
-        raise outside(caller_id, body_id, field)
+        raise OutsideJurisdiction(caller_id, body_id, field)
 
 
 async def create_organisation(
     session: AsyncSession, data: OrganisationIn, *, actor: Actor, now: datetime
 ) -> Organisation:
     if await session.get(Organisation, data.id) is not None:
-        raise OrganisationExists(f"organisation '{data.id}' exists", field="id")
+        raise OrganisationExists(
+            f"organisation '{data.id}' exists", detail_zh=f"单位“{data.id}”已存在", field="id"
+        )
     for field in ("government_id", "parent_id"):
         ref = getattr(data, field)
         if ref is not None and await session.get(Organisation, ref) is None:
-            raise InvalidDirectoryChange(f"{field}: no organisation '{ref}'", field=field)
+            raise InvalidDirectoryChange(
+                f"{field}: no organisation '{ref}'",
+                detail_zh=f"{field}: 没有单位“{ref}”",
+                field=field,
+            )
     # A government sits under its parent; a department or bureau under its government.
     field = "parent_id" if data.kind is OrgKind.government else "government_id"
     placed_under = getattr(data, field)
     view = await repository.current_view(session, now)
     if not covers_new_body(view, actor.organisation, placed_under=placed_under):
-        raise outside(actor.organisation, placed_under or "(the top of the directory)", field)
+        raise OutsideJurisdiction(
+            actor.organisation, placed_under or "(the top of the directory)", field
+        )
     if data.kind is OrgKind.data_bureau and (bureau := view.bureau_of_government(placed_under)):
         # Routing sends a level's steps to its one bureau: a second would take them over.
         raise OrganisationExists(
             f"government_id: '{placed_under}' already has a data bureau ('{bureau}')",
+            detail_zh=f"government_id: “{placed_under}”已有政务服务数据管理局（“{bureau}”）",
             field="government_id",
         )
     org = Organisation(**data.model_dump())
@@ -154,6 +155,7 @@ async def appoint(
         if person is None or person.organisation_id != data.organisation_id:
             raise InvalidDirectoryChange(
                 f"person_id: no person '{data.person_id}' in '{data.organisation_id}'",
+                detail_zh=f"person_id: “{data.organisation_id}”没有人员“{data.person_id}”",
                 field="person_id",
             )
     replaced = await _end_replaced(session, data) if data.replaces is not None else None
@@ -164,6 +166,8 @@ async def appoint(
         raise AppointmentOverlaps(
             f"'{data.organisation_id}' already has a CDO in that period "
             f"(appointment {clashes[0].id}); end it first or name it in 'replaces'",
+            detail_zh=f"“{data.organisation_id}”在该期间已有首席数据官（任命 {clashes[0].id}）；"
+            "请先免职，或在 replaces 中注明所接替的任命",
             conflicting_appointment_id=clashes[0].id,
         )
     appointment = Appointment(
@@ -196,11 +200,14 @@ async def _end_replaced(session: AsyncSession, data: AppointmentIn) -> Appointme
     if replaced is None or replaced.organisation_id != data.organisation_id:
         raise InvalidDirectoryChange(
             f"replaces: '{data.replaces}' is not an appointment of '{data.organisation_id}'",
+            detail_zh=f"replaces: “{data.replaces}”不是“{data.organisation_id}”的首席数据官任命",
             field="replaces",
         )
     if replaced.starts_at >= data.starts_at:
         raise InvalidDirectoryChange(
-            "starts_at: a successor starts after the appointment it replaces", field="starts_at"
+            "starts_at: a successor starts after the appointment it replaces",
+            detail_zh="starts_at: 接任者的任期须晚于所接替的任命开始",
+            field="starts_at",
         )
     if replaced.ends_at is not None and replaced.ends_at <= data.starts_at:
         return None
@@ -228,11 +235,14 @@ async def end_appointment(
     )
     if ends_at <= appointment.starts_at:
         raise InvalidDirectoryChange(
-            "ends_at: must be after the appointment starts", field="ends_at"
+            "ends_at: must be after the appointment starts",
+            detail_zh="ends_at: 免职时间须晚于任命开始时间",
+            field="ends_at",
         )
     if appointment.ends_at is not None and appointment.ends_at <= ends_at:
         raise InvalidDirectoryChange(
             f"ends_at: the appointment already ends at {appointment.ends_at.isoformat()}",
+            detail_zh=f"ends_at: 该任命已定于{china_time(appointment.ends_at)}结束",
             field="ends_at",
         )
     appointment.ends_at = ends_at

@@ -147,7 +147,10 @@ async def change_grant(
     if grant is None or (caller_org_id != grant.grantee_id and not may_change):
         raise GrantNotFound(grant_id)
     if not may_change:
-        raise GrantChangeRefused("the grantee may read its grant, not change it")
+        raise GrantChangeRefused(
+            "the grantee may read its grant, not change it",
+            detail_zh="获得授权的单位可以查看该授权，但不能变更",
+        )
     request = await session.get(DataRequest, grant.request_id)
     assert request is not None
     follow_request(request.id, request.trace_id, request.span_id)
@@ -160,7 +163,7 @@ async def change_grant(
         return grant
     allowed_from = {"paused": {"active"}, "active": {"paused"}, "revoked": {"active", "paused"}}
     if grant.status not in allowed_from[target]:
-        raise GrantClosed(f"the grant is {grant.status}", grant_status=grant.status)
+        raise GrantClosed(grant.status)
     grant.status = target
     if action is GrantEventName.revoked:
         grant.revoked_at, grant.revoked_by, grant.revoke_reason = now, caller_org_id, reason

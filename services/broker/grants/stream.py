@@ -33,6 +33,13 @@ class InvalidEventId(Problem):
     title = "Last-Event-ID was not issued by this feed"
     title_zh = "Last-Event-ID 无效"
 
+    def __init__(self, value: str) -> None:
+        super().__init__(
+            f"'{value[:60]}' is not a feed position (<transaction>-<sequence>)",
+            detail_zh=f"“{value[:60]}”不是本消息流的位置（<事务号>-<序号>）",
+            field="Last-Event-ID",
+        )
+
 
 def event_id(position: Position) -> str:
     return f"{position[0]}-{position[1]}"
@@ -43,10 +50,7 @@ def parse_event_id(value: str | None) -> Position | None:
         return None
     match = _EVENT_ID.match(value.strip())
     if match is None:
-        raise InvalidEventId(
-            f"'{value[:60]}' is not a feed position (<transaction>-<sequence>)",
-            field="Last-Event-ID",
-        )
+        raise InvalidEventId(value)
     return int(match[1]), int(match[2])
 
 

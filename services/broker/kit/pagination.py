@@ -20,6 +20,13 @@ class InvalidCursor(Problem):
     title = "Invalid cursor"
     title_zh = "分页游标无效"
 
+    def __init__(self) -> None:
+        super().__init__(
+            "the cursor was not issued by this API",
+            detail_zh="该分页游标不是本系统签发的",
+            field="cursor",
+        )
+
 
 T = TypeVar("T")
 
@@ -40,9 +47,9 @@ def decode_cursor(cursor: str | None) -> str | None:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidCursor("the cursor was not issued by this API", field="cursor") from exc
+        raise InvalidCursor() from exc
     if "\x00" in key:  # no key this API issues has one, and PostgreSQL would refuse it
-        raise InvalidCursor("the cursor was not issued by this API", field="cursor")
+        raise InvalidCursor()
     return key
 
 

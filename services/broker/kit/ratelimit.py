@@ -42,9 +42,11 @@ class RateLimited(Problem):
     slug = "rate-limited"
     title = "Too many requests"
     title_zh = "请求过于频繁"
+    said_zh = "操作过于频繁，请稍后再试"
+    detail_on_pages = False
 
-    def __init__(self, detail: str, retry_after_s: int) -> None:
-        super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
+    def __init__(self, detail: str, retry_after_s: int, *, detail_zh: str) -> None:
+        super().__init__(detail, detail_zh=detail_zh, headers={"Retry-After": str(retry_after_s)})
 
 
 # KEYS: window. ARGV: limit, window ms. → 0 if admitted, else ms until the window closes.

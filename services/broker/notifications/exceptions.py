@@ -1,4 +1,5 @@
 from broker.kit.problems import Conflict, InvalidField, NotFound
+from broker.notifications.credentials import KINDS_ZH
 
 
 class ChannelNotFound(NotFound):
@@ -6,6 +7,8 @@ class ChannelNotFound(NotFound):
         super().__init__(
             f"your organisation has no {kind} channel; register one with "
             f"PUT /v1/notifications/channels/{kind}",
+            detail_zh=f"贵单位尚未登记{KINDS_ZH.get(kind, kind)}消息通知渠道；"
+            f"请通过 PUT /v1/notifications/channels/{kind} 登记",
             kind=kind,
         )
 
@@ -24,5 +27,6 @@ class SmtpNotConfigured(Conflict):
     def __init__(self) -> None:
         super().__init__(
             "e-mail channels need an SMTP server, which the operator sets with SMTP_HOST",
+            detail_zh="电子邮件渠道需要 SMTP 服务器，由运维人员以 SMTP_HOST 配置",
             field="kind",
         )

@@ -77,7 +77,7 @@ async def put_channel(
     try:
         settings = settings_of(kind, body)
     except InvalidSetting as refused:
-        raise InvalidChannel(refused.field, refused.reason) from None
+        raise InvalidChannel(refused.field, refused.reason, refused.reason_zh) from None
     if kind == "email" and not smtp_configured:
         raise SmtpNotConfigured()
     if settings.url is not None:

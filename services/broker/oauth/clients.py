@@ -38,7 +38,7 @@ async def create_client(
         raise OrganisationNotFound(organisation_id)
     unknown = sorted(s for s in parse_scope(scope) if not is_known_scope(s))
     if unknown:
-        raise UnknownScope(f"unknown scope(s): {', '.join(unknown)}", field="scope")
+        raise UnknownScope(unknown)
     secret = "cs_" + secrets.token_urlsafe(32)
     client = OAuthClient(
         id=new_id("cli"),
@@ -67,11 +67,7 @@ def _vetted_redirects(uris: Sequence[str]) -> list[str]:
             or not parts.hostname
             or not (parts.scheme == "https" or (parts.scheme == "http" and loopback))
         ):
-            raise InvalidRedirectUri(
-                f"'{uri}': a redirect URI is an absolute https URL without a fragment "
-                "(http only on a loopback host)",
-                field="redirect_uris",
-            )
+            raise InvalidRedirectUri(uri)
     return list(uris)
 
 

@@ -106,7 +106,10 @@ async def authorize(
 async def userinfo(caller: CallerDep, session: SessionDep) -> JSONResponse:
     person = await session.get(Person, caller.person_id) if caller.person_id else None
     if person is None or "openid" not in caller.scopes:
-        raise Forbidden("userinfo answers a person's access token with the scope 'openid'")
+        raise Forbidden(
+            "userinfo answers a person's access token with the scope 'openid'",
+            detail_zh="userinfo 只接受带权限范围“openid”的个人访问令牌",
+        )
     answer = SignedInUser.of(person, utcnow()).userinfo()
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 

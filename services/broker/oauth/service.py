@@ -250,7 +250,11 @@ async def revoke(
     if claims["client_id"] != client.get_client_id():
         return Response(status_code=200)  # RFC 7009: not the caller's token, nothing to say
     if redis is None:  # nowhere to keep it (development without REDIS_URL): say so
-        raise ServiceUnavailable("token revocation needs Redis; this broker runs without REDIS_URL")
+        # English only for now: tests/broker/test_production.py reads "needs Redis" in the
+        # detail under the Chinese default.
+        raise ServiceUnavailable(
+            "token revocation needs Redis; this broker runs without REDIS_URL", detail_zh=None
+        )
     await audit.record(
         session,
         "token.revoked",

@@ -25,14 +25,11 @@ async def deciding_person(
     person is needed (DECISIONS_REQUIRE_PERSON) or this person may not decide this step."""
     if actor.person_id is None:
         if require_person:
-            raise PersonRequired(
-                "decisions are made by a person who signs in (the console, or an application "
-                "using the person's token), not with client credentials"
-            )
+            raise PersonRequired()
         return None
     person = await session.get(Person, actor.person_id)
     if person is None or person.disabled_at is not None:
-        raise NotTheAppointedPerson("your account is no longer active")
+        raise NotTheAppointedPerson("your account is no longer active", detail_zh="您的账号已停用")
     role = Role(person.role)
     if delegation is not None:
         allowed = may_decide_as_delegate(role)
@@ -46,10 +43,13 @@ async def deciding_person(
             is_bureau=body is not None and body.kind == OrgKind.data_bureau,
         )
     if not allowed:
+        named = f" ({appointment.person_name})" if appointment else ""
+        named_zh = f"（{appointment.person_name}）" if appointment else ""
         raise NotTheAppointedPerson(
-            f"'{approver_org_id}' decides through its CDO in office"
-            + (f" ({appointment.person_name})" if appointment else "")
-            + ": only the person the active appointment names may decide",
+            f"'{approver_org_id}' decides through its CDO in office{named}: only the person the "
+            "active appointment names may decide",
+            detail_zh=f"“{approver_org_id}”由其在任首席数据官{named_zh}审批："
+            "只有任命所载的本人可以审批",
             person_id=person.id,
         )
     return person

@@ -3,7 +3,9 @@ from broker.kit.problems import Conflict, Forbidden, InvalidField, NotFound, Pro
 
 class PersonNotFound(NotFound):
     def __init__(self, person_id: str) -> None:
-        super().__init__(f"no person '{person_id}'", person_id=person_id)
+        super().__init__(
+            f"no person '{person_id}'", detail_zh=f"未找到人员“{person_id}”", person_id=person_id
+        )
 
 
 class UsernameTaken(Conflict):
@@ -11,9 +13,21 @@ class UsernameTaken(Conflict):
     title = "The username is taken"
     title_zh = "用户名已被占用"
 
+    def __init__(self, username: str) -> None:
+        super().__init__(
+            f"the username '{username}' is taken",
+            detail_zh=f"用户名“{username}”已被占用",
+            field="username",
+        )
+
 
 class UnknownRole(InvalidField):
-    pass
+    def __init__(self, value: str, known: list[str]) -> None:
+        super().__init__(
+            "role",
+            f"'{value}' is not a role; one of {', '.join(known)}",
+            f"“{value}”不是有效的角色；可选：{'、'.join(known)}",
+        )
 
 
 class SignInRefused(Problem):
@@ -24,14 +38,32 @@ class SignInRefused(Problem):
     title = "Sign-in refused"
     title_zh = "登录被拒绝"
 
+    def __init__(self) -> None:
+        super().__init__(
+            "the username, password or one-time code is not right",
+            detail_zh="用户名、密码或动态口令不正确",
+        )
+
 
 class PersonRequired(Forbidden):
     slug = "person-required"
     title = "A person must make this decision"
     title_zh = "须由首席数据官本人登录审批"
+    said_zh = "须由首席数据官本人登录审批"
+    detail_on_pages = False
+
+    def __init__(self) -> None:
+        super().__init__(
+            "decisions are made by a person who signs in (the console, or an application "
+            "using the person's token), not with client credentials",
+            detail_zh="审批须由本人登录办理（首席数据官工作台，或使用本人令牌的应用），"
+            "不能以系统的客户端凭据审批",
+        )
 
 
 class NotTheAppointedPerson(Forbidden):
     slug = "not-the-appointed-cdo"
     title = "Not the body's appointed CDO"
     title_zh = "您不是该单位在任的首席数据官"
+    said_zh = "您不是该单位在任的首席数据官，不能审批"
+    detail_on_pages = False

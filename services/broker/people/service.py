@@ -32,8 +32,7 @@ def role_of(value: str) -> Role:
     try:
         return Role(value)
     except ValueError:
-        known = ", ".join(r.value for r in Role)
-        raise UnknownRole("role", f"'{value}' is not a role; one of {known}") from None
+        raise UnknownRole(value, [r.value for r in Role]) from None
 
 
 async def _free_username(session: AsyncSession, wanted: str) -> str:
@@ -61,7 +60,7 @@ async def create_person(
     if await session.get(Organisation, organisation_id) is None:
         raise OrganisationNotFound(organisation_id)
     if username is not None and await repository.by_username(session, username) is not None:
-        raise UsernameTaken(f"the username '{username}' is taken", field="username")
+        raise UsernameTaken(username)
     username = username or await _free_username(session, f"{organisation_id}-{kind.value}")
     password = password or one_time_password()
     totp_secret = pyotp.random_base32() if kind in SECOND_FACTOR_ROLES else None
@@ -108,7 +107,7 @@ async def authenticate(
     """The person these credentials name; SignInRefused, saying nothing of which part failed."""
     person = await repository.by_username(session, username)
     password_ok = verify_password(person.password_hash if person else None, password)
-    refused = SignInRefused("the username, password or one-time code is not right")
+    refused = SignInRefused()
     if person is None or not password_ok or person.disabled_at is not None:
         raise refused
     if needs_second_factor(Role(person.role), production=production) or (

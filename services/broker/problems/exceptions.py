@@ -39,5 +39,4 @@ class InvalidConcern(InvalidField):
     title_zh = "涉及的单位或申请不符合要求"
 
     def __init__(self, field: str, reason: str, reason_zh: str) -> None:
-        super().__init__(field, reason)
-        self.detail_zh = f"{field}：{reason_zh}"
+        super().__init__(field, reason, reason_zh)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
 from broker.audit.actor import Actor
-from broker.calendar.deadlines import CHINA
+from broker.calendar.deadlines import china_time
 from broker.problems import repository
 from broker.problems.exceptions import (
     InvalidConcern,
@@ -97,8 +97,7 @@ async def answer_problem(
         assert report.answered_at is not None
         raise ProblemAlreadyAnswered(
             f"the report was answered at {report.answered_at.isoformat()}; it is answered once",
-            detail_zh=f"该问题反映已于{report.answered_at.astimezone(CHINA):%Y-%m-%d %H:%M}"
-            "（北京时间）答复，不能再次答复",
+            detail_zh=f"该问题反映已于{china_time(report.answered_at)}答复，不能再次答复",
             problem_id=report.id,
         )
     report.status = "answered"

@@ -96,7 +96,8 @@ def refuse_the_requester(request: DataRequest, acting: Acting) -> None:
     if request.requester_id == acting.own:
         raise RequesterCannotDecide(
             f"'{acting.own}' filed this request: the requester never decides it, "
-            "neither as an approver nor as anybody's delegate"
+            "neither as an approver nor as anybody's delegate",
+            detail_zh=f"“{acting.own}”提交了该申请，不能作为审批单位或受托人审批",
         )
 
 
@@ -115,6 +116,8 @@ async def in_office(
         if org is None or org.kind != OrgKind.data_bureau:
             raise CDONotInOffice(
                 f"'{acting.own}' has no CDO in office: its open steps pass to its level's data "
-                "bureau, and it decides nothing until a new appointment starts"
+                "bureau, and it decides nothing until a new appointment starts",
+                detail_zh=f"“{acting.own}”无在任首席数据官：其待办已转由本级数据管理局办理，"
+                "新的任命生效前不能审批",
             )
     return None, appointment

@@ -71,7 +71,10 @@ async def decide_appeal(
     if appointment is None:
         org = await session.get(Organisation, acting.own)
         if org is None or org.kind != OrgKind.data_bureau:
-            raise CDONotInOffice(f"'{acting.own}' has no CDO in office")
+            raise CDONotInOffice(
+                f"'{acting.own}' has no CDO in office",
+                detail_zh=f"“{acting.own}”无在任首席数据官",
+            )
     person = await deciding_person(
         session, acting.actor, approver_org_id=acting.own, appointment=appointment,
         delegation=None, require_person=require_person,

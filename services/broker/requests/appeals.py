@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
-from broker.calendar.deadlines import CHINA, deadline_after
+from broker.calendar.deadlines import china_time, deadline_after
 from broker.calendar.installed import current
 from broker.directory import repository as directory_repository
 from broker.requests import appeal_tasks, publish, repository
@@ -26,6 +26,7 @@ from broker.requests.exceptions import (
 )
 from broker.requests.lifecycle import RequestStatus
 from broker.requests.links import Links
+from broker.requests.words import STATUS_ZH, said
 from broker.routing import model as routing_model
 from broker.routing.appeal import appeal_chain, appeal_coordinator
 from broker.routing.policy import Policy
@@ -35,14 +36,6 @@ from core.models.requests import Appeal, AppealCoordinator, DataRequest, Decisio
 
 # What a provider refuses: data. A demand's refusal or an IT project's veto has its own rules.
 APPEALABLE_KINDS = ("share", "return")
-# A request's status in the words the refusal gives people (GLOSSARY.md).
-STATUS_ZH = {
-    "pending": "审批中",
-    "approved": "已同意",
-    "cancelled": "已撤回",
-    "expired": "已到期",
-    "vetoed": "一票否决",
-}
 
 
 def appeal_deadline(start: datetime, working_days: int) -> datetime:
@@ -99,7 +92,7 @@ async def file_appeal(
         raise NotAppealable(
             f"the request is {request.status}: only a rejection or an approval narrowed below "
             "what was asked may be appealed",
-            detail_zh=f"申请状态为“{STATUS_ZH.get(request.status, request.status)}”："
+            detail_zh=f"申请状态为“{said(STATUS_ZH, request.status)}”："
             "只有不同意或部分同意（缩小范围）的申请可以申请协调",
             request_status=request.status,
         )
@@ -111,7 +104,7 @@ async def file_appeal(
             f"the deadline for an appeal ({days} working days after the decision) passed at "
             f"{deadline.isoformat()}",
             detail_zh=f"申请协调须在审批决定后{days}个工作日内提出，期限已于"
-            f"{deadline.astimezone(CHINA):%Y-%m-%d %H:%M}（北京时间）届满",
+            f"{china_time(deadline)}届满",
             deadline=deadline.isoformat(),
         )
     against = _refused_by(await repository.decisions_of(session, [request.id]), grounds)
@@ -130,7 +123,9 @@ async def file_appeal(
             appeal_chain(against, directory, policy.appeal),
         )
     except routing_model.NoIndependentApprover as exc:
-        raise NoIndependentApprover(str(exc)) from exc
+        raise NoIndependentApprover(
+            str(exc), detail_zh="原决定单位之上已无可以协调该申请的单位"
+        ) from exc
     appeal = Appeal(
         id=new_id("apl"),
         request_id=request.id,

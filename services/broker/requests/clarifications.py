@@ -26,10 +26,16 @@ async def ask_clarification(
     """The step's CDO asks the requester; the step's SLA clock stops until the answer."""
     request, _, step, approver = await turn_of(session, request_id, acting)
     if step is None or approver is None:
-        raise NotTheApprover("only the current step's CDO may ask for clarification")
+        raise NotTheApprover(
+            "only the current step's CDO may ask for clarification",
+            detail_zh="只有当前审批环节的首席数据官可以要求补充说明",
+        )
     await in_office(session, approver, acting, now)
     if step.status == StepStatus.on_hold:
-        raise RequestClosed("a clarification is already open on this step")
+        raise RequestClosed(
+            "a clarification is already open on this step",
+            detail_zh="本审批环节已有待答复的补充说明",
+        )
     step.status = StepStatus.on_hold
     step.on_hold_since = now
     clarification = Clarification(
@@ -65,12 +71,16 @@ async def answer_clarification(
 ) -> Clarification:
     request = await locked_visible(session, request_id, acting)
     if request.requester_id != acting.own:
-        raise NotTheRequester("only the requesting body answers a clarification")
+        raise NotTheRequester(
+            "only the requesting body answers a clarification", detail_zh="补充说明由申请单位答复"
+        )
     route = await load_route(session, request.id)
     step = route.step(request.current_step) if request.current_step is not None else None
     clarification = await repository.open_clarification(session, step.id) if step else None
     if step is None or clarification is None or step.on_hold_since is None:
-        raise RequestClosed("no clarification is open on this request")
+        raise RequestClosed(
+            "no clarification is open on this request", detail_zh="该申请没有待答复的补充说明"
+        )
     paused = resume_clock(step, now)
     step.status = StepStatus.pending
     clarification.answer = answer

@@ -40,6 +40,7 @@ from broker.requests.schemas import DecisionIn, PeriodIn, narrowing_record
 from broker.requests.separation import refuse_the_filer
 from broker.requests.signing import sign_decision
 from broker.requests.step_clock import working_clock_seconds
+from broker.requests.words import DECISIONS_ZH, KINDS_ZH, STATUS_ZH, said
 from core.events import RequestEventName
 from core.ids import new_id
 from core.metrics import instruments
@@ -67,7 +68,7 @@ def narrowed_to(granted: Grantable, fields: list[str] | None, period: PeriodIn |
             end=period.end if period else None,
         )
     except Widening as exc:
-        raise InvalidDecision(str(exc), field=exc.field) from exc
+        raise InvalidDecision(str(exc), detail_zh=exc.zh, field=exc.field) from exc
 
 
 def _earlier_decision(route: Route, acting: Acting) -> Decision | None:
@@ -95,12 +96,18 @@ async def decide(
                 return request
             raise DecisionConflict(
                 f"you already decided '{earlier.decision}' on this request",
+                detail_zh=f"您已对该申请作出“{said(DECISIONS_ZH, earlier.decision)}”的审批意见",
                 decision_id=earlier.id,
             )
         if RequestStatus(request.status) in FINAL_STATUSES:
-            raise RequestClosed(f"the request is {request.status}", request_status=request.status)
+            raise RequestClosed(
+                f"the request is {request.status}",
+                detail_zh=f"该申请的状态为“{said(STATUS_ZH, request.status)}”",
+                request_status=request.status,
+            )
         raise NotTheApprover(
             "the current step awaits another CDO",
+            detail_zh="当前审批环节由其他单位审批",
             current_approvers=[a.organisation_id for a in route.current_approvers(step)]
             if step
             else [],
@@ -113,6 +120,8 @@ async def decide(
             return request
         raise DecisionConflict(
             f"'{approver.organisation_id}' already decided '{existing.decision}' on this step",
+            detail_zh=f"“{approver.organisation_id}”已在本审批环节作出"
+            f"“{said(DECISIONS_ZH, existing.decision)}”的审批意见",
             decision_id=existing.id,
         )
 
@@ -127,9 +136,12 @@ async def decide(
     )
     refuse_the_filer(request, acting.actor, person)
     if body.decision != "approve" and body.decision != refusal_for(request.kind):
+        refusal = refusal_for(request.kind)
         raise InvalidDecision(
             f"decision: a {request.kind} request is approved or "
-            f"{'vetoed' if refusal_for(request.kind) == 'veto' else 'rejected'}",
+            f"{'vetoed' if refusal == 'veto' else 'rejected'}",
+            detail_zh=f"decision: {said(KINDS_ZH, request.kind)}只能同意或"
+            f"{said(DECISIONS_ZH, refusal)}",
             field="decision",
         )
     granted = Grantable(tuple(request.granted_fields), request.granted_start, request.granted_end)
@@ -224,7 +236,10 @@ async def _record_decision(
             await session.flush()
     except IntegrityError as exc:
         # The request row lock makes this unreachable in practice; the constraint is the backstop.
-        raise DecisionConflict("a decision on this step was made at the same moment") from exc
+        raise DecisionConflict(
+            "a decision on this step was made at the same moment",
+            detail_zh="本审批环节同时收到了另一份审批意见",
+        ) from exc
     return decision
 
 
@@ -275,12 +290,16 @@ async def cancel(
 ) -> DataRequest:
     request = await locked_visible(session, request_id, acting)
     if request.requester_id != acting.own:
-        raise NotTheRequester("only the requesting body may cancel its request")
+        raise NotTheRequester(
+            "only the requesting body may cancel its request", detail_zh="只有申请单位可以撤回申请"
+        )
     if request.status == RequestStatus.cancelled:
         return request
     if request.status != RequestStatus.pending:
         raise RequestClosed(
-            f"the request is already {request.status}", request_status=request.status
+            f"the request is already {request.status}",
+            detail_zh=f"该申请已是“{said(STATUS_ZH, request.status)}”状态",
+            request_status=request.status,
         )
     route = await load_route(session, request.id)
     await audit.record(

@@ -49,7 +49,12 @@ async def _within_submission_rate(
     rate = settings.rate_limit_submit
     wait = await limiter.hit("submit", caller.organisation_id, Rate.parse(rate))
     if wait:
-        raise RateLimited(f"more than {rate} requests filed by {caller.organisation_id}", wait)
+        raise RateLimited(
+            f"more than {rate} requests filed by {caller.organisation_id}",
+            wait,
+            detail_zh=f"“{caller.organisation_id}”提交申请过于频繁（上限 {rate}），"
+            f"请 {wait} 秒后再试",
+        )
     return caller
 
 

@@ -1,10 +1,17 @@
+"""The requests' problems, in both languages (kit/problems.py): where the detail follows from
+the arguments the type builds it; elsewhere the raise site writes both."""
+
 from broker.kit.problems import Conflict, NotFound, Problem
 
 
 class RequestNotFound(NotFound):
     def __init__(self, request_id: str) -> None:
         # 404 also for requests that exist but do not involve the caller: no existence oracle
-        super().__init__(f"no request '{request_id}' visible to you", request_id=request_id)
+        super().__init__(
+            f"no request '{request_id}' visible to you",
+            detail_zh=f"未找到申请“{request_id}”，或您无权查看",
+            request_id=request_id,
+        )
 
 
 class InvalidRequest(Problem):
@@ -12,6 +19,7 @@ class InvalidRequest(Problem):
     slug = "invalid-request"
     title = "Invalid request"
     title_zh = "申请内容有误"
+    said_zh = "申请内容不符合要求"
 
 
 class NotShareable(Problem):
@@ -19,6 +27,16 @@ class NotShareable(Problem):
     slug = "not-shareable"
     title = "The dataset is not shareable"
     title_zh = "该数据资源不予共享"
+    said_zh = "该数据资源不予共享；有法律、法规依据的，请填写共享依据后提交"
+    detail_on_pages = False
+
+    def __init__(self, reason: str | None) -> None:
+        # The routing policy's reason, as its operator wrote it (in both languages).
+        super().__init__(
+            reason or "refused by the routing policy",
+            detail_zh=reason or "审批流程规则不予受理",
+            field="legal_basis",
+        )
 
 
 class IdempotencyConflict(Conflict):
@@ -26,17 +44,28 @@ class IdempotencyConflict(Conflict):
     title = "Idempotency-Key reused with another body"
     title_zh = "Idempotency-Key 已用于另一申请"
 
+    def __init__(self, request_id: str) -> None:
+        super().__init__(
+            "this Idempotency-Key was used for a different request body",
+            detail_zh=f"该 Idempotency-Key 已用于内容不同的另一申请（{request_id}）",
+            request_id=request_id,
+        )
+
 
 class DecisionConflict(Conflict):
     slug = "decision-conflict"
     title = "A different decision was already made"
     title_zh = "已作出不同的审批决定"
+    said_zh = "本单位已提交了不同的审批意见"
+    detail_on_pages = False
 
 
 class RequestClosed(Conflict):
     slug = "request-closed"
     title = "The request is no longer open"
     title_zh = "该申请已办结"
+    said_zh = "该申请当前的状态下不能办理此事项（已办结，或无待答复的补充说明）"
+    detail_on_pages = False
 
 
 class NotTheApprover(Problem):
@@ -44,6 +73,8 @@ class NotTheApprover(Problem):
     slug = "not-the-approver"
     title = "Not the approver of the current step"
     title_zh = "非当前审批环节的审批人"
+    said_zh = "您所在单位不是当前审批环节的审批单位"
+    detail_on_pages = False
 
 
 class NotTheRequester(Problem):
@@ -51,6 +82,8 @@ class NotTheRequester(Problem):
     slug = "not-the-requester"
     title = "Only the requester may do this"
     title_zh = "仅申请单位可执行此操作"
+    said_zh = "只有申请单位可以办理此事项"
+    detail_on_pages = False
 
 
 class InvalidDecision(Problem):
@@ -58,6 +91,7 @@ class InvalidDecision(Problem):
     slug = "invalid-decision"
     title = "Invalid decision"
     title_zh = "审批决定无效"
+    said_zh = "审批意见不符合规则"
 
 
 class NoIndependentApprover(Problem):
@@ -67,6 +101,7 @@ class NoIndependentApprover(Problem):
     slug = "no-independent-approver"
     title = "Nobody but the requester could decide this request"
     title_zh = "无独立审批方"
+    said_zh = "除申请单位外无独立审批单位"
 
 
 class RequesterCannotDecide(Problem):
@@ -74,6 +109,7 @@ class RequesterCannotDecide(Problem):
     slug = "requester-cannot-decide"
     title = "The requester never decides its own request"
     title_zh = "申请方不得审批自己的申请"
+    said_zh = "申请单位不得审批自己的申请"
 
 
 class CDONotInOffice(Problem):
@@ -81,6 +117,8 @@ class CDONotInOffice(Problem):
     slug = "cdo-not-in-office"
     title = "The body's CDO appointment has ended"
     title_zh = "首席数据官不在任"
+    said_zh = "该单位首席数据官已不在任，不能审批；待办已转由数据管理局代为审批"
+    detail_on_pages = False
 
 
 class MinimisationReasonRequired(Problem):
@@ -90,6 +128,7 @@ class MinimisationReasonRequired(Problem):
     slug = "minimisation-reason-required"
     title = "Granting personal fields needs a reason"
     title_zh = "授予个人信息须说明理由"
+    said_zh = "须说明授予个人信息的理由（最小必要原则）"
 
 
 class AppealConflict(Conflict):

@@ -87,9 +87,10 @@ class Grantable:
 
 
 class Widening(ValueError):
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, zh: str) -> None:
         super().__init__(message)
         self.field = field
+        self.zh = zh
 
 
 def narrow(
@@ -104,16 +105,34 @@ def narrow(
     if fields is not None:
         extra = sorted(set(fields) - set(current.fields))
         if extra:
-            raise Widening("fields", f"fields: cannot add {', '.join(extra)}; approve fewer only")
+            raise Widening(
+                "fields",
+                f"fields: cannot add {', '.join(extra)}; approve fewer only",
+                f"fields: 不能增加数据项 {'、'.join(extra)}；部分同意只能减少数据项",
+            )
         if not fields:
-            raise Widening("fields", "fields: an approval grants at least one field")
+            raise Widening(
+                "fields",
+                "fields: an approval grants at least one field",
+                "fields: 同意须至少授予一个数据项",
+            )
         new_fields = tuple(f for f in current.fields if f in set(fields))
     new_start = start or current.start
     new_end = end or current.end
     if new_start < current.start:
-        raise Widening("period.start", "period.start: cannot start earlier than already granted")
+        raise Widening(
+            "period.start",
+            "period.start: cannot start earlier than already granted",
+            "period.start: 使用期限的开始不能早于已授予的",
+        )
     if new_end > current.end:
-        raise Widening("period.end", "period.end: cannot end later than already granted")
+        raise Widening(
+            "period.end",
+            "period.end: cannot end later than already granted",
+            "period.end: 使用期限的结束不能晚于已授予的",
+        )
     if new_end <= new_start:
-        raise Widening("period", "period: the narrowed period is empty")
+        raise Widening(
+            "period", "period: the narrowed period is empty", "period: 缩小后的使用期限为空"
+        )
     return Grantable(new_fields, new_start, new_end)

@@ -162,7 +162,7 @@ def parse_cursor_key(key: str | None) -> tuple[datetime, str] | None:
     except ValueError:
         moment = None
     if not separator or not delivery_id or moment is None or moment.tzinfo is None:
-        raise InvalidCursor("the cursor was not issued by this API", field="cursor")
+        raise InvalidCursor()
     return moment, delivery_id
 
 
@@ -219,6 +219,7 @@ async def replay_delivery(
     if delivery.status == "delivered" and not force:
         raise AlreadyDelivered(
             f"'{delivery_id}' was delivered; send \"force\": true to deliver it again",
+            detail_zh=f'“{delivery_id}”已送达；如需再次投递，请发送 "force": true',
             delivery_id=delivery_id,
         )
     if delivery.status == "pending":
@@ -250,7 +251,9 @@ async def replay_between(
     `actor`: as for `replay_delivery`."""
     if status == "delivered" and not force:
         raise AlreadyDelivered(
-            'replaying delivered deliveries sends them again; add "force": true', field="status"
+            'replaying delivered deliveries sends them again; add "force": true',
+            detail_zh='重放已送达的消息会再次投递；如确需重放，请加上 "force": true',
+            field="status",
         )
     statuses = (status,) if status else REPLAYED_BY_DEFAULT
     requeued = await repository.requeue_created_between(

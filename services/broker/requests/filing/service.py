@@ -113,13 +113,15 @@ async def file_request(
         plan = plan_route(routing_request, directory.view, policy)
     except routing.NoIndependentApprover as exc:
         raise NoIndependentApprover(
-            f"dataset_id: {exc}; 除申请方外无人可审批, 不予受理 "
+            f"dataset_id: {exc}; nobody but the requester could decide it, so it is not accepted "
             "(have another body file it, or the provider appoint a CDO)",
+            detail_zh="dataset_id: 除申请单位外无人可以审批，不予受理"
+            "（可由其他单位提交该申请，或由数据提供单位任命首席数据官）",
             field="dataset_id",
         ) from exc
     if plan.outcome == "refuse":
         instruments().requests.add(1, {"kind": body.kind, "status": "refused"})
-        raise NotShareable(plan.reason or "refused by the routing policy", field="legal_basis")
+        raise NotShareable(plan.reason)
 
     period_start, period_end = (
         (body.period.start, body.period.end) if body.period else (now, now + PROJECT_PERIOD)
@@ -246,10 +248,7 @@ async def _remembered(
 
 def _same_or_conflict(existing: DataRequest, digest: str) -> DataRequest:
     if existing.fingerprint != digest:
-        raise IdempotencyConflict(
-            "this Idempotency-Key was used for a different request body",
-            request_id=existing.id,
-        )
+        raise IdempotencyConflict(existing.id)
     return existing
 
 

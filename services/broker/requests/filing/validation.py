@@ -40,6 +40,7 @@ def validate_against_catalog(
     if dataset.status != DatasetStatus.published:
         raise InvalidRequest(
             f"dataset_id: '{dataset.id}' is a draft entry, not yet published by its owner",
+            detail_zh=f"dataset_id: 数据资源“{dataset.name}”是目录草稿，提供单位尚未发布",
             field="dataset_id",
         )
     known = {f["name"] for f in dataset.fields}
@@ -87,11 +88,15 @@ def validate_other_party(
             raise InvalidRequest(
                 f"presumed_provider_id: '{body.presumed_provider_id}' is not a department or "
                 "data bureau",
+                detail_zh=f"presumed_provider_id: “{body.presumed_provider_id}”不是部门或"
+                "政务服务数据管理局",
                 field="presumed_provider_id",
             )
         if provider.id == requester.id:
             raise InvalidRequest(
                 "presumed_provider_id: a demand asks another body; catalog your own data",
+                detail_zh="presumed_provider_id: 数据需求应向其他单位提出；"
+                "本单位的数据请编入政务数据资源目录",
                 field="presumed_provider_id",
             )
     if body.period is not None:
