@@ -41,7 +41,7 @@ class Problem(Exception):
         self,
         detail: str,
         *,
-        detail_zh: str | None = None,
+        detail_zh: str | None,
         headers: dict[str, str] | None = None,
         **extensions: Any,
     ) -> None:
@@ -68,7 +68,7 @@ class InvalidField(Problem):
     title = "Invalid field"
     title_zh = "字段无效"
 
-    def __init__(self, field: str, reason: str, reason_zh: str | None = None) -> None:
+    def __init__(self, field: str, reason: str, reason_zh: str | None) -> None:
         super().__init__(
             f"{field}: {reason}",
             detail_zh=f"{field}: {reason_zh}" if reason_zh is not None else None,
