@@ -174,7 +174,9 @@ async def test_revocation_without_redis_is_503_not_a_200_that_keeps_nothing(
             "/oauth/token", data={"grant_type": "client_credentials"}, auth=auth
         )
         token = issued.json()["access_token"]
-        refused = await http.post("/oauth/revoke", data={"token": token}, auth=auth)
+        refused = await http.post(
+            "/oauth/revoke", data={"token": token}, auth=auth, headers={"Accept-Language": "en"}
+        )
         invalid = await http.post("/oauth/revoke", data={"token": "x"}, auth=auth)
     assert refused.status_code == 503, refused.text
     assert refused.headers["content-type"] == "application/problem+json"

@@ -84,7 +84,7 @@ async def put_channel(
         try:
             await check_webhook_url(settings.url, allow_private=allow_private)
         except UnsafeWebhookUrl as refused:
-            raise UnsafeUrl(refused.reason, field="webhook_url") from None
+            raise UnsafeUrl(refused.reason, refused.reason_zh, field="webhook_url") from None
     await lock_organisation(session, organisation_id)  # one creation per organisation at a time
     channel = await repository.channel_of(session, organisation_id, kind, for_update=True)
     created = channel is None

@@ -154,9 +154,7 @@ async def authenticated(
         return await _external_principal(token.strip(), external)
     principal = verify_access_token(token.strip(), keyring, settings.issuer)
     if await revocation.is_revoked(redis, principal.token_id, principal.client_id):
-        # English only for now: tests/broker/oauth/test_grant_tokens.py reads "revoked" in the
-        # detail under the Chinese default.
-        raise InvalidToken("the token or its client was revoked", None)
+        raise InvalidToken("the token or its client was revoked", "该令牌或其客户端已被撤销")
     return principal
 
 

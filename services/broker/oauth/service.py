@@ -250,10 +250,9 @@ async def revoke(
     if claims["client_id"] != client.get_client_id():
         return Response(status_code=200)  # RFC 7009: not the caller's token, nothing to say
     if redis is None:  # nowhere to keep it (development without REDIS_URL): say so
-        # English only for now: tests/broker/test_production.py reads "needs Redis" in the
-        # detail under the Chinese default.
         raise ServiceUnavailable(
-            "token revocation needs Redis; this broker runs without REDIS_URL", detail_zh=None
+            "token revocation needs Redis; this broker runs without REDIS_URL",
+            detail_zh="撤销令牌需要 Redis；本服务未配置 REDIS_URL",
         )
     await audit.record(
         session,

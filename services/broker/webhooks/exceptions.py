@@ -25,10 +25,8 @@ class UnsafeUrl(InvalidField):
     title = "The webhook URL is refused"
     title_zh = "Webhook 地址被拒绝"
 
-    def __init__(self, reason: str, *, field: str = "url") -> None:
-        # English only for now: tests/broker/webhooks/test_endpoint.py reads the English
-        # reason under the Chinese default (core/webhooks/urls.py words it, for the notifier too).
-        super().__init__(field, reason, None)
+    def __init__(self, reason: str, reason_zh: str, *, field: str = "url") -> None:
+        super().__init__(field, reason, reason_zh)  # core/webhooks/urls.py words both
 
 
 class AlreadyDelivered(Conflict):

@@ -87,7 +87,7 @@ async def register_endpoint(
     try:
         checked = await check_webhook_url(url, allow_private=allow_private)
     except UnsafeWebhookUrl as refused:
-        raise UnsafeUrl(refused.reason) from None
+        raise UnsafeUrl(refused.reason, refused.reason_zh) from None
     await lock_organisation(session, organisation_id)  # one creation per organisation at a time
     endpoint = await repository.endpoint_of(session, organisation_id, for_update=True)
     secret = None

@@ -161,7 +161,7 @@ async def test_a_revoked_token_is_refused_by_the_api_at_once(
     token = (await _token(client, holder, "requests:read")).json()["access_token"]
     assert (await client.get("/v1/requests", headers=bearer(token))).status_code == 200
     await client.post("/oauth/revoke", data={"token": token}, auth=holder)
-    refused = await client.get("/v1/requests", headers=bearer(token))
+    refused = await client.get("/v1/requests", headers={**bearer(token), "Accept-Language": "en"})
     assert refused.status_code == 401
     assert "revoked" in refused.json()["detail"]
 

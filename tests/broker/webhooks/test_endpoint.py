@@ -45,7 +45,9 @@ async def private_client(settings: Settings, app: FastAPI) -> AsyncIterator[http
 
 
 async def register(client: httpx.AsyncClient, headers: dict[str, str], url: str) -> httpx.Response:
-    return await client.put("/v1/webhooks/endpoint", headers=headers, json={"url": url})
+    # in English: the tests read the English reason (a person reads it in Chinese by default)
+    english = {**headers, "Accept-Language": "en"}
+    return await client.put("/v1/webhooks/endpoint", headers=english, json={"url": url})
 
 
 async def test_first_registration_shows_the_secret_once_and_stores_it_encrypted(
@@ -128,6 +130,17 @@ async def test_unsafe_urls_are_refused_naming_the_field(
     assert problem["errors"][0]["field"] == "url"
     assert reason in problem["detail"]
     assert (await client.get("/v1/webhooks/endpoint", headers=headers)).status_code == 404
+
+
+async def test_a_person_reads_the_refusal_in_chinese(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    refused = await client.put(
+        "/v1/webhooks/endpoint", headers=headers, json={"url": "https://10.1.2.3/hooks"}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == "url: 10.1.2.3 是内网地址"
+    assert refused.json()["errors"][0]["message"] == "10.1.2.3 is a private-network address"
 
 
 async def test_private_urls_are_admitted_only_when_configured(
