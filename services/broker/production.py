@@ -22,19 +22,14 @@ import ipaddress
 import logging
 from urllib.parse import urlsplit
 
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from broker.audit import repository as audit
 from broker.settings import BrokerSettings
 from core.settings import Environment
 
 logger = logging.getLogger(__name__)
-
-_AUDIT_WRITABLE = text(
-    "SELECT has_table_privilege('audit_log', 'UPDATE') OR has_table_privilege('audit_log', "
-    "'DELETE') OR has_table_privilege('audit_log', 'TRUNCATE')"
-)
 
 
 class RefusedToStart(RuntimeError):
@@ -96,7 +91,7 @@ async def audit_role_refusal(settings: BrokerSettings, engine: AsyncEngine) -> s
         return None
     try:
         async with engine.connect() as connection:
-            writable = await connection.scalar(_AUDIT_WRITABLE)
+            writable = await audit.role_may_change_rows(connection)
     except (DBAPIError, OSError) as exc:
         logger.warning("the audit log's privileges were not checked at start: %r", exc)
         return None

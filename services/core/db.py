@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -95,3 +95,9 @@ def create_sessionmaker(engine: AsyncEngine, **info: object) -> async_sessionmak
     broker's sessions that write audit rows carry `audit_keys=` (broker/audit/keys.py)."""
     given = {name: value for name, value in info.items() if value is not None}
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=given)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """One round trip on a connection of `engine`: raises when the database does not answer."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))

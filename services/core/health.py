@@ -8,13 +8,13 @@ from typing import Any
 
 from aiokafka import AIOKafkaClient
 from redis.asyncio import Redis
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.db import ping
 
 
 async def database_ok(engine: AsyncEngine) -> None:
-    async with engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
+    await ping(engine)
 
 
 async def redis_ok(redis: Redis) -> None:

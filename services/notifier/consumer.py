@@ -31,10 +31,10 @@ from core.clock import utcnow
 from core.metrics import gauges
 from core.supervisor import Backoff, Supervisor
 from core.telemetry import extract, inject, kafka_attributes
-from notifier.autocommit import AutocommitConnection
 from notifier.dead_letters import DeadLetter, DeadLetterProducer
 from notifier.intake import record_deliveries
 from notifier.messages import Event, Reason, Unreadable, header_of, read
+from notifier.repository.autocommit import AutocommitConnection
 
 logger = logging.getLogger(__name__)
 TOPICS = (topics.APPROVALS, topics.REQUESTS, topics.GRANTS)

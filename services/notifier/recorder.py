@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.supervisor import Backoff, Supervisor
-from notifier.autocommit import AutocommitConnection
+from notifier.repository.autocommit import AutocommitConnection
 from notifier.repository.outcomes import Settled, settle
 
 BATCH = 500

@@ -35,11 +35,11 @@ from core.outbox import record_event
 from core.supervisor import Backoff, Supervisor
 from core.telemetry import extract
 from core.webhooks.secrets import SecretCipher, signing_secrets
-from notifier.autocommit import AutocommitConnection
 from notifier.channels import channel_target, message_for, send_to_channel
 from notifier.delivery import Attempt, EndpointTarget, Outcome, OutgoingEvent, deliver_once
 from notifier.recorder import Recorder
 from notifier.repository import outcomes
+from notifier.repository.autocommit import AutocommitConnection
 from notifier.repository.claims import ClaimedRow, claim_due
 from notifier.repository.outcomes import Settled, Tried
 from notifier.schedule import next_delay, parse_schedule

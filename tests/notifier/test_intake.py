@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import utcnow
 from core.models.webhooks import WebhookDelivery
-from notifier.autocommit import AutocommitConnection
 from notifier.intake import Intake, record_deliveries
 from notifier.messages import Event
+from notifier.repository.autocommit import AutocommitConnection
 from testing.events import approval_event
 
 pytestmark = pytest.mark.integration

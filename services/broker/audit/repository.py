@@ -1,13 +1,14 @@
-"""All SQL of the audit log: the one-statement append, the chains' heads, the walk's reads."""
+"""All SQL of the audit log: the one-statement append, the chains' heads, the walk's reads, and
+whether the database role may change its rows."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import LargeBinary, bindparam, func, insert, select, update
+from sqlalchemy import LargeBinary, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.models.audit import AuditChainHead, AuditEntry
 
@@ -112,3 +113,14 @@ async def heads_with_rows(session: AsyncSession) -> list[tuple[int, str, int]]:
 
 async def count(session: AsyncSession) -> int:
     return await session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+
+
+_WRITABLE = text(
+    "SELECT has_table_privilege('audit_log', 'UPDATE') OR has_table_privilege('audit_log', "
+    "'DELETE') OR has_table_privilege('audit_log', 'TRUNCATE')"
+)
+
+
+async def role_may_change_rows(connection: AsyncConnection) -> bool:
+    """PostgreSQL: whether the connection's role may UPDATE, DELETE or TRUNCATE audit_log."""
+    return bool(await connection.scalar(_WRITABLE))

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.console import repository
 from broker.console.session import SignedInDep, may_act
 from broker.directory import repository as directory
 from broker.directory.jurisdiction import covers
@@ -20,7 +20,7 @@ from broker.kit.deps import SessionDep
 from broker.oauth.scopes import Scope
 from broker.people.sessions import SignedIn
 from core.clock import utcnow
-from core.models.requests import DataRequest, StepApprover
+from core.models.requests import DataRequest
 
 
 class BureauOnly(Exception):
@@ -65,12 +65,4 @@ async def supervised_request(
         return None
     if {request.requester_id, request.provider_id} & bureau.covered:
         return request
-    deciding = await session.scalar(
-        select(StepApprover.id)
-        .where(
-            StepApprover.request_id == request_id,
-            StepApprover.organisation_id.in_(bureau.covered),
-        )
-        .limit(1)
-    )
-    return request if deciding is not None else None
+    return request if await repository.decides_a_step(session, request_id, bureau.covered) else None

@@ -11,8 +11,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import or_, select
 
+from broker.console import repository
 from broker.console.bureau import Bureau, BureauDep
 from broker.console.names import organisation_names
 from broker.console.refusals import Refused, in_words
@@ -25,7 +25,6 @@ from broker.oauth.scopes import Scope
 from broker.requests.dependencies import LinksDep, PolicyDep
 from broker.requests.handover import hand_over_steps_of
 from core.clock import utcnow
-from core.models.directory import Appointment, Delegation
 
 router = APIRouter()
 
@@ -41,29 +40,10 @@ async def _page(
     status_code: int = 200,
 ) -> HTMLResponse:
     now = utcnow()
-    covered = bureau.covered
-    appointments = (
-        await session.scalars(
-            select(Appointment)
-            .where(
-                Appointment.organisation_id.in_(covered),
-                or_(Appointment.ends_at.is_(None), Appointment.ends_at > now - ENDED_SHOWN),
-            )
-            .order_by(Appointment.organisation_id, Appointment.starts_at.desc())
-        )
-    ).all()
-    in_force = (
-        await session.execute(
-            select(Delegation, Appointment)
-            .join(Appointment, Delegation.appointment_id == Appointment.id)
-            .where(
-                Appointment.organisation_id.in_(covered),
-                Delegation.revoked_at.is_(None),
-                Delegation.ends_at > now,
-            )
-            .order_by(Delegation.ends_at)
-        )
-    ).all()
+    appointments = await repository.appointments_in(
+        session, bureau.covered, ended_since=now - ENDED_SHOWN
+    )
+    in_force = await repository.delegations_in_force(session, bureau.covered, now)
     orgs = [a.organisation_id for a in appointments] + [
         org for d, a in in_force for org in (a.organisation_id, d.delegate_org_id)
     ]

@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import or_, select
 
+from broker.console import repository
 from broker.console.bureau import Bureau, BureauDep
 from broker.console.names import dataset_names, organisation_names
 from broker.console.refusals import Refused, in_words
@@ -22,7 +22,6 @@ from broker.kit.problems import Problem
 from broker.oauth.scopes import Scope
 from core.clock import utcnow
 from core.events import GrantEventName
-from core.models.grants import Grant
 
 router = APIRouter()
 
@@ -44,15 +43,7 @@ async def _page(
     status_code: int = 200,
 ) -> HTMLResponse:
     lang = language(request)
-    query = (
-        select(Grant)
-        .where(or_(Grant.provider_id.in_(bureau.covered), Grant.grantee_id.in_(bureau.covered)))
-        .order_by(Grant.id.desc())
-        .limit(MAX_GRANTS)
-    )
-    if status:
-        query = query.where(Grant.status == status)
-    rows = (await session.scalars(query)).all()
+    rows = await repository.grants_in(session, bureau.covered, status=status, limit=MAX_GRANTS)
     return render(
         request,
         "bureau_grants.html",

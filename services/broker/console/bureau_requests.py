@@ -5,25 +5,21 @@ bureau's jurisdiction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.console import repository
 from broker.console.bureau import BureauDep
 from broker.console.names import dataset_names, organisation_names
 from broker.console.tasks import is_overdue
 from broker.console.web import language, render, time_left
 from broker.kit.deps import SessionDep
 from broker.requests import views
-from broker.requests.lifecycle import RequestStatus
 from broker.requests.schemas import RequestOut, StepOut
 from core.clock import utcnow
-from core.models.requests import DataRequest, StepApprover
 
 router = APIRouter()
 
@@ -62,34 +58,15 @@ def _most_pressing(w: Watched) -> tuple[bool, datetime]:
     return (not w.overdue, due)
 
 
-async def pending_in(session: AsyncSession, covered: frozenset[str]) -> Sequence[DataRequest]:
-    deciding = select(StepApprover.request_id).where(
-        StepApprover.organisation_id.in_(covered), StepApprover.replaced_at.is_(None)
-    )
-    return (
-        await session.scalars(
-            select(DataRequest)
-            .where(
-                DataRequest.status == RequestStatus.pending,
-                or_(
-                    DataRequest.requester_id.in_(covered),
-                    DataRequest.provider_id.in_(covered),
-                    DataRequest.id.in_(deciding),
-                ),
-            )
-            .order_by(DataRequest.created_at)
-            .limit(MAX_WATCHED)
-        )
-    ).all()
-
-
 @router.get("/bureau/requests")
 async def watched_requests(
     request: Request, session: SessionDep, bureau: BureauDep
 ) -> HTMLResponse:
     now = utcnow()
     lang = language(request)
-    described = await views.describe(session, await pending_in(session, bureau.covered), now)
+    described = await views.describe(
+        session, await repository.pending_in(session, bureau.covered, limit=MAX_WATCHED), now
+    )
     watched = sorted(
         (w for r in described if (w := watch_of(r, now)) is not None), key=_most_pressing
     )

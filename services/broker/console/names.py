@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.console import repository
 from broker.requests.filing.validation import division_contains
-from core.models.catalog import Dataset
-from core.models.directory import Organisation, OrgKind
 
 
 async def organisation_names(
@@ -19,12 +17,8 @@ async def organisation_names(
     wanted = set(ids)
     if not wanted:
         return {}
-    rows = await session.execute(
-        select(Organisation.id, Organisation.name, Organisation.name_en).where(
-            Organisation.id.in_(wanted)
-        )
-    )
-    return {id_: (en if lang == "en" else zh) for id_, zh, en in rows.all()}
+    rows = await repository.organisations_named(session, wanted)
+    return {id_: (en if lang == "en" else zh) for id_, zh, en in rows}
 
 
 async def dataset_names(
@@ -34,10 +28,8 @@ async def dataset_names(
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    rows = await session.execute(
-        select(Dataset.id, Dataset.name, Dataset.name_en).where(Dataset.id.in_(wanted))
-    )
-    return {id_: (en if lang == "en" and en else zh) for id_, zh, en in rows.all()}
+    rows = await repository.datasets_named(session, wanted)
+    return {id_: (en if lang == "en" and en else zh) for id_, zh, en in rows}
 
 
 async def divisions_within(
@@ -45,16 +37,8 @@ async def divisions_within(
 ) -> list[tuple[str, str]]:
     """The divisions a return may cover for a body of `division_code`: its own and those below,
     as (code, the name of that division's government), in code order."""
-    rows = await session.execute(
-        select(Organisation.division_code, Organisation.name, Organisation.name_en)
-        .where(
-            Organisation.kind == OrgKind.government,
-            Organisation.division_code.startswith(division_code[:2]),
-        )
-        .order_by(Organisation.division_code)
-    )
     return [
         (code, en if lang == "en" else zh)
-        for code, zh, en in rows.all()
+        for code, zh, en in await repository.governments_of_province(session, division_code)
         if division_contains(division_code, code)
     ]

@@ -7,26 +7,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.console import repository
 from broker.console.session import may_act
 from broker.oauth.scopes import Scope
 from broker.requests.access import Acting
 from broker.requests.schemas import RequestOut
-from core.models.requests import Clarification
 
 
 async def requester_side(
     session: AsyncSession, r: RequestOut, acting: Acting, role: str
 ) -> dict[str, Any]:
-    clarifications = (
-        await session.scalars(
-            select(Clarification)
-            .where(Clarification.request_id == r.id)
-            .order_by(Clarification.asked_at, Clarification.id)
-        )
-    ).all()
+    clarifications = await repository.clarifications_of(session, r.id)
     ours = (
         r.requester_id == acting.own
         and may_act(role, Scope.requests_submit)

@@ -1,4 +1,5 @@
-"""A database connection a loop keeps for its single-statement work, in autocommit mode.
+"""The connection the notifier's statements run on: a database connection a loop keeps for its
+single-statement work, in autocommit mode.
 
 A transaction around one statement costs BEGIN and COMMIT round trips, and a checkout per
 statement its own overhead. A loop that runs one self-contained statement at a time keeps one
