@@ -1,10 +1,14 @@
-"""The console's words, Chinese first (GLOSSARY.md's terms), English for `?lang=en`."""
+"""The console's words, Chinese first (GLOSSARY.md's terms), English for `?lang=en`: those of
+every page here, the bureau's pages' in bureau_texts.py, coordination's in coordination_texts.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
-TEXTS: dict[str, tuple[str, str]] = {
+from broker.console.bureau_texts import BUREAU_TEXTS
+from broker.console.coordination_texts import COORDINATION_TEXTS
+
+_GENERAL: dict[str, tuple[str, str]] = {
     "console": ("首席数据官工作台", "CDO console"),
     "sign_in": ("登录", "Sign in"),
     "sign_out": ("退出登录", "Sign out"),
@@ -167,141 +171,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "skipped": ("已跳过", "skipped"),
     "reject_reason_required": ("不同意时须填写理由", "A rejection needs a reason"),
     "veto_reason_required": ("一票否决须填写理由", "A veto needs a reason"),
-    # the data bureau's pages
-    "nav_watch": ("督办", "Stuck"),
-    "nav_grants": ("授权管理", "Grants"),
-    "nav_directory": ("任免与委托", "Appointments"),
-    "nav_evaluation": ("履职评价", "Evaluation"),
-    "bureau_only": ("此页面仅供数据管理局工作人员使用", "This page is for data bureau staff"),
-    "not_an_operator": (
-        "只有数据管理局工作人员可以办理此事项",
-        "Only bureau operators may do this",
-    ),
-    "bureau_watch": ("督办：滞留与超期申请", "Stuck or overdue requests"),
-    "nothing_stuck": ("管辖范围内暂无滞留或超期的申请", "Nothing stuck or overdue"),
-    "waiting_on": ("待审批单位", "waiting on"),
-    "overdue": ("超期", "overdue"),
-    "idle": ("三天以上未办理", "idle 3+ days"),
-    "bureau_grants": ("数据使用授权管理", "Grants"),
-    "all": ("全部", "all"),
-    "pause": ("暂停", "Pause"),
-    "resume": ("恢复", "Resume"),
-    "revoke": ("撤销", "Revoke"),
-    "revoke_reason": ("撤销理由", "Why revoke"),
-    "revoke_reason_required": ("撤销授权须填写理由", "A revocation needs a reason"),
-    "done_pause": ("授权已暂停", "The grant was paused"),
-    "done_resume": ("授权已恢复", "The grant was resumed"),
-    "done_revoke": ("授权已撤销", "The grant was revoked"),
-    "bureau_directory": ("任免与授权委托", "Appointments and delegations"),
-    "appointments": ("首席数据官任免", "CDO appointments"),
-    "delegations": ("授权委托", "Delegations"),
-    "no_delegations": ("暂无生效的授权委托", "No delegation in force"),
-    "organisation": ("单位", "Body"),
-    "cdo": ("首席数据官", "CDO"),
-    "delegate": ("受托人", "Delegate"),
-    "term": ("任期 / 期限", "Term"),
-    "in_office": ("在任", "in office"),
-    "end_appointment": ("免职", "End the appointment"),
-    "end_reason": ("免职事由", "Why"),
-    "end_reason_required": ("免职须填写事由", "Ending an appointment needs a reason"),
-    "done_ended": ("已免职，其待办已转由数据管理局代为审批", "Ended: its open steps passed on"),
-    "done_revoked": ("授权委托已撤销", "The delegation was revoked"),
-    "evaluation": ("首席数据官履职评价", "CDO evaluation"),
-    "no_evaluation": ("该期间管辖范围内暂无评价数据", "Nothing to evaluate in this window"),
-    "group_by": ("统计口径", "Per"),
-    "by_cdo": ("按首席数据官", "CDO"),
-    "by_body": ("按单位", "body"),
-    "show": ("查询", "Show"),
-    "download_csv": ("下载 CSV", "Download CSV"),
-    "ev_requests_routed": ("收到申请", "Routed"),
-    "ev_decided": ("审批数", "Decided"),
-    "ev_by_delegate": ("其中受托", "by delegates"),
-    "ev_approved": ("同意", "Approved"),
-    "ev_rejected": ("不同意", "Rejected"),
-    "ev_decision_hours_median": ("办理用时中位数（小时）", "Median hours to decide"),
-    "ev_decision_hours_p90": ("办理用时 P90（小时）", "P90 hours to decide"),
-    "ev_working_hours_median": ("工作时间用时中位数（小时）", "Median working hours"),
-    "ev_working_hours_p90": ("工作时间用时 P90（小时）", "P90 working hours"),
-    "ev_sla_breaches": ("超期", "SLA breaches"),
-    "ev_escalations_caused": ("被提级", "Escalations caused"),
-    "ev_escalations_received": ("接收提级", "Escalations received"),
-    "ev_clarifications_asked": ("要求补充说明", "Clarifications asked"),
-    "ev_grants_revoked_after_approval": ("同意后被撤销的授权", "Grants revoked after approval"),
-    # coordination: appeals (申请协调) and problem reports (问题反映)
-    "appeal": ("申请协调", "Appeal"),
-    "appeal_pending": ("协调中", "being decided"),
-    "appeal_upheld": ("维持原决定", "upheld"),
-    "appeal_overturned": ("改变原决定", "overturned"),
-    "appeal_grounds": ("申请协调事项", "Appealed"),
-    "appeal_grounds_rejected": ("不同意", "a rejection"),
-    "appeal_grounds_narrowed": ("部分同意（缩小范围）", "a narrowed approval"),
-    "appeal_reason": ("申请协调理由", "Why the decision should change"),
-    "appeal_filed_at": ("申请时间", "Appealed at"),
-    "appeal_route": ("协调单位", "Who coordinates"),
-    "appeal_current": ("当前协调单位", "deciding now"),
-    "appeal_hint": (
-        "对审批决定有异议的，可在{deadline}（北京时间）前申请上级首席数据官协调，每项申请限一次。",
-        "You may appeal the decision to the CDO above once, until {deadline} (China "
-        "Standard Time).",
-    ),
-    "appeal_submit": ("申请协调", "Appeal"),
-    "done_appealed": ("已申请协调", "The appeal was filed"),
-    "appeal_reason_required": ("申请协调须填写理由", "An appeal needs a reason"),
-    "coordinate": ("协调", "Decide the appeal"),
-    "overturn_fields": ("改变原决定时同意的数据项", "Fields approved if overturned"),
-    "coordination_comment": ("协调意见", "Reason"),
-    "overturn": ("改变原决定（同意）", "Overturn (approve)"),
-    "uphold": ("维持原决定", "Uphold"),
-    "done_coordinated": ("协调意见已提交", "Your decision on the appeal was recorded"),
-    "appeal_comment_required": ("协调意见须填写理由", "A decision on an appeal needs a reason"),
-    "appeals_to_decide": ("待协调", "Appeals to decide"),
-    "problems_to_answer": ("待答复的问题反映", "Problem reports to answer"),
-    "problems": ("问题反映", "Problem reports"),
-    "problem": ("问题反映", "Problem report"),
-    "report_problem": ("反映问题", "Report a problem"),
-    "report_problem_hint": (
-        "向省政务服务数据管理局反映数据共享中的协调问题（如单位逾期不答复、目录缺少所需数据、"
-        "回流申请被拒绝），写明涉及的单位和申请。",
-        "Tell the provincial data bureau of a coordination problem (a body that does not "
-        "answer, a dataset missing from the catalog, a refused return), naming the bodies and "
-        "requests concerned.",
-    ),
-    "problems_answerer": ("待本单位答复", "To answer"),
-    "problems_reporter": ("本单位反映的问题", "Reported by us"),
-    "problems_named": ("涉及本单位的问题", "About us"),
-    "no_problems": ("暂无", "None"),
-    "problem_open": ("待答复", "open"),
-    "problem_answered": ("已答复", "answered"),
-    "answered_at": ("答复时间", "answered"),
-    "problem_filed": (
-        "问题已反映至省政务服务数据管理局",
-        "The report went to the provincial data bureau",
-    ),
-    "problem_answered_notice": ("答复已提交", "Your answer was recorded"),
-    "problem_reporter": ("反映单位", "Reported by"),
-    "problem_addressed_to": ("受理单位", "Addressed to"),
-    "problem_summary": ("问题概要", "Summary"),
-    "problem_details": ("具体情况", "Details"),
-    "concerned_organisations": ("涉及单位", "Bodies concerned"),
-    "concerned_requests": ("涉及申请", "Requests concerned"),
-    "ids_hint": (
-        "填写单位编码（如 gz-rsj）或申请编号，多个以逗号或空格分隔",
-        "Organisation ids (e.g. gz-rsj) or request ids, separated by commas or spaces",
-    ),
-    "problem_resolution": ("答复意见", "Resolution"),
-    "problem_answer": ("答复", "Answer"),
-    "problem_not_found": (
-        "未找到该问题反映，或您无权查看",
-        "No such problem report visible to you",
-    ),
-    "reporters_only": ("只有经办人可以反映问题", "Only staff who file requests report problems"),
-    "answerers_only": (
-        "只有首席数据官或数据管理局工作人员可以答复",
-        "Only a CDO or a bureau operator answers",
-    ),
-    "problem_text_required": ("问题概要和具体情况须填写", "A summary and the details are needed"),
-    "resolution_required": ("答复意见须填写", "An answer needs its resolution"),
 }
+
+TEXTS = {**_GENERAL, **BUREAU_TEXTS, **COORDINATION_TEXTS}
 
 
 # The timeline's event types (TimelineEvent.type), as the scheme's documents name them; each
