@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 
 from broker.console.dates import end_of_day
 from broker.console.narrowing import narrowing
+from broker.requests.filing.schemas import PeriodIn
 from broker.requests.lifecycle import Grantable
-from broker.requests.schemas import PeriodIn
 
 # 2026-01-01 to 2026-03-31 as days typed in China Standard Time
 OFFERED = Grantable(

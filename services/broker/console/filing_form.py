@@ -26,7 +26,7 @@ from broker.kit.tracing import current_trace
 from broker.oauth.scopes import Scope
 from broker.requests.dependencies import LinksDep, PolicyDep
 from broker.requests.filing import service as filing
-from broker.requests.schemas import PeriodIn, RequestIn
+from broker.requests.filing.schemas import PeriodIn, RequestIn
 from core.clock import utcnow
 from core.models.catalog import Dataset, DatasetStatus
 from core.models.directory import Organisation

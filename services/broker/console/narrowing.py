@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 from broker.console.dates import end_of_day, last_day
+from broker.requests.filing.schemas import PeriodIn
 from broker.requests.lifecycle import Grantable
-from broker.requests.schemas import PeriodIn
 
 
 def narrowing(

@@ -21,6 +21,7 @@ from broker.requests.exceptions import (
     NotTheRequester,
     RequestClosed,
 )
+from broker.requests.filing.schemas import PeriodIn
 from broker.requests.lifecycle import (
     FINAL_STATUSES,
     Grantable,
@@ -36,7 +37,7 @@ from broker.requests.lifecycle import (
 from broker.requests.links import Links
 from broker.requests.minimisation import require_minimisation_reason
 from broker.requests.progress import Route, approve_request, close_request, load_route, start_step
-from broker.requests.schemas import DecisionIn, PeriodIn, narrowing_record
+from broker.requests.schemas import DecisionIn, narrowing_record
 from broker.requests.separation import refuse_the_filer
 from broker.requests.signing import sign_decision
 from broker.requests.step_clock import working_clock_seconds

@@ -19,6 +19,7 @@ from broker.requests.access import acting_for
 from broker.requests.dependencies import LinksDep, PolicyDep
 from broker.requests.exceptions import RequestNotFound
 from broker.requests.filing import service as filing
+from broker.requests.filing.schemas import RequestIn, RequestKind
 from broker.requests.lifecycle import RequestStatus
 from broker.requests.schemas import (
     AppealDecisionIn,
@@ -27,8 +28,6 @@ from broker.requests.schemas import (
     ClarificationAnswerIn,
     ClarificationIn,
     DecisionIn,
-    RequestIn,
-    RequestKind,
     RequestOut,
 )
 from broker.requests.timeline import Timeline, timeline_of

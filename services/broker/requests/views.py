@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.requests import repository
+from broker.requests.filing.schemas import ProjectIn
 from broker.requests.filing.service import Filed
 from broker.requests.schemas import (
     AppealOut,
@@ -16,7 +17,6 @@ from broker.requests.schemas import (
     DecisionOut,
     Period,
     PersonRef,
-    ProjectIn,
     RequestOut,
     StepOut,
 )

@@ -166,8 +166,8 @@ async def test_the_key_is_remembered_in_redis_and_the_database_suffices_without_
 
     from broker.audit.actor import Actor
     from broker.kit.tracing import current_trace
+    from broker.requests.filing.schemas import RequestIn
     from broker.requests.filing.service import file_request
-    from broker.requests.schemas import RequestIn
     from core.clock import utcnow
 
     headers = await as_org("gz-rsj")

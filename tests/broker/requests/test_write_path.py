@@ -20,10 +20,10 @@ from broker.audit.actor import Actor
 from broker.calendar.deadlines import deadline_after
 from broker.calendar.installed import current
 from broker.kit.tracing import current_trace
+from broker.requests.filing.schemas import RequestIn
 from broker.requests.filing.service import Filed, file_request
 from broker.requests.lifecycle import StepStatus
 from broker.requests.progress import begin_step
-from broker.requests.schemas import RequestIn
 from core.clock import utcnow
 from core.models import Base
 from core.models.requests import DataRequest, RequestStep, StepApprover

@@ -22,6 +22,7 @@ from broker.requests.exceptions import (
     NotShareable,
 )
 from broker.requests.filing import repository
+from broker.requests.filing.schemas import RequestIn
 from broker.requests.filing.validation import (
     PROJECT_PERIOD,
     fingerprint,
@@ -31,7 +32,6 @@ from broker.requests.filing.validation import (
 from broker.requests.lifecycle import RequestStatus, StepStatus
 from broker.requests.links import Links
 from broker.requests.progress import Route, approve_request, begin_step, tell_approvers
-from broker.requests.schemas import RequestIn
 from broker.routing import model as routing
 from broker.routing.plan import plan_route
 from broker.routing.policy import Policy

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from broker.requests.exceptions import InvalidRequest
-from broker.requests.schemas import PeriodIn, RequestIn
+from broker.requests.filing.schemas import PeriodIn, RequestIn
 from core.models.catalog import Dataset, DatasetStatus
 from core.models.directory import Level, Organisation, OrgKind
 
