@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from broker.console.narrowing import narrowing
 from broker.console.refusals import Refused
 from broker.console.request_page import refused_page
-from broker.console.session import SignedInDep, may_act, refuse_without_csrf
+from broker.console.session import CsrfField, SignedInDep, may_act, refuse_without_csrf
 from broker.kit.deps import SessionDep, SettingsDep
 from broker.kit.problems import Problem
 from broker.oauth.scopes import Scope
@@ -39,7 +39,7 @@ async def appeal(
     policy: PolicyDep,
     links: LinksDep,
     request_id: str,
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfField = "",
     reason: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     refuse_without_csrf(me, csrf)
@@ -66,7 +66,7 @@ async def decide_appeal(
     me: SignedInDep,
     request_id: str,
     decision: Annotated[str, Form(pattern="^(uphold|overturn)$")],
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfField = "",
     comment: Annotated[str, Form(max_length=2000)] = "",
     fields: Annotated[list[str] | None, Form()] = None,
     end: Annotated[date | None, Form()] = None,

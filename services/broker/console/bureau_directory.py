@@ -16,7 +16,7 @@ from broker.console import repository
 from broker.console.bureau import Bureau, BureauDep
 from broker.console.names import organisation_names
 from broker.console.refusals import Refused, in_words
-from broker.console.session import refuse_without_csrf, role_scopes
+from broker.console.session import CsrfField, refuse_without_csrf, role_scopes
 from broker.console.web import language, render
 from broker.directory import delegations, service
 from broker.kit.deps import SessionDep
@@ -74,7 +74,7 @@ async def end_appointment(
     policy: PolicyDep,
     links: LinksDep,
     appointment_id: str,
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfField = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     refuse_without_csrf(bureau.me, csrf)
@@ -103,7 +103,7 @@ async def revoke_delegation(
     session: SessionDep,
     bureau: BureauDep,
     delegation_id: str,
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfField = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     refuse_without_csrf(bureau.me, csrf)

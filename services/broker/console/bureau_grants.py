@@ -14,7 +14,7 @@ from broker.console import repository
 from broker.console.bureau import Bureau, BureauDep
 from broker.console.names import dataset_names, organisation_names
 from broker.console.refusals import Refused, in_words
-from broker.console.session import refuse_without_csrf
+from broker.console.session import CsrfField, refuse_without_csrf
 from broker.console.web import language, render
 from broker.grants import service as grants
 from broker.kit.deps import SessionDep
@@ -77,7 +77,7 @@ async def change(
     bureau: BureauDep,
     grant_id: str,
     action: Literal["pause", "resume", "revoke"],
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfField = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     refuse_without_csrf(bureau.me, csrf)

@@ -18,7 +18,7 @@ from broker.catalog import service as catalog
 from broker.console.dates import CHINA, end_of_day, start_of_day
 from broker.console.names import divisions_within, organisation_names
 from broker.console.refusals import Refused, in_words, status_of
-from broker.console.session import SignedInDep, may_act, refuse_without_csrf
+from broker.console.session import CsrfField, SignedInDep, may_act, refuse_without_csrf
 from broker.console.web import language, render
 from broker.kit.deps import RedisDep, SessionDep
 from broker.kit.problems import Problem
@@ -89,7 +89,7 @@ async def file_request(
     purpose: Annotated[str, Form(max_length=2000)],
     start: Annotated[date, Form()],
     end: Annotated[date, Form()],
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfField = "",
     token: Annotated[str, Form(max_length=100)] = "",
     fields: Annotated[list[str] | None, Form()] = None,
     legal_basis: Annotated[str, Form(max_length=2000)] = "",

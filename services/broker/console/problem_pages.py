@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from broker.console.names import organisation_names
 from broker.console.refusals import Refused, in_words, status_of
-from broker.console.session import SignedInDep, may_act, refuse_without_csrf
+from broker.console.session import CsrfField, SignedInDep, may_act, refuse_without_csrf
 from broker.console.web import language, render
 from broker.kit.deps import SessionDep
 from broker.kit.problems import Problem
@@ -98,7 +98,7 @@ async def file_problem(
     details: Annotated[str, Form(max_length=8000)] = "",
     organisations: Annotated[str, Form(max_length=4000)] = "",
     requests: Annotated[str, Form(max_length=4000)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfField = "",
 ) -> Response:
     refuse_without_csrf(me, csrf)
     values = {"summary": summary, "details": details, "organisations": organisations,
@@ -164,7 +164,7 @@ async def answer_problem(
     links: LinksDep,
     problem_id: str,
     resolution: Annotated[str, Form(max_length=8000)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfField = "",
 ) -> Response:
     refuse_without_csrf(me, csrf)
     try:

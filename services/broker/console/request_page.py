@@ -20,7 +20,7 @@ from broker.console.names import dataset_names, divisions_within, organisation_n
 from broker.console.narrowing import narrowing
 from broker.console.refusals import Refused, in_words, status_of
 from broker.console.requester_side import requester_side
-from broker.console.session import SignedInDep, may_act, refuse_without_csrf
+from broker.console.session import CsrfField, SignedInDep, may_act, refuse_without_csrf
 from broker.console.tasks import task_of
 from broker.console.web import language, render, time_left
 from broker.kit.deps import SessionDep, SettingsDep
@@ -126,7 +126,7 @@ async def decide(
     keyring: KeyRingDep,
     request_id: str,
     action: Annotated[str, Form(pattern="^(approve|reject|veto|clarify)$")],
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfField = "",
     comment: Annotated[str, Form(max_length=2000)] = "",
     fields: Annotated[list[str] | None, Form()] = None,
     end: Annotated[date | None, Form()] = None,
@@ -205,7 +205,7 @@ async def answer(
     me: SignedInDep,
     settings: SettingsDep,
     request_id: str,
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfField = "",
     answer: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     """The requester answers the open clarification: the step's clock runs again."""
@@ -222,7 +222,7 @@ async def cancel(
     me: SignedInDep,
     settings: SettingsDep,
     request_id: str,
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfField = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     refuse_without_csrf(me, csrf)

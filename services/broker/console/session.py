@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Request
 
 from broker.kit.deps import SessionDep
 from broker.kit.problems import Problem
@@ -51,6 +51,10 @@ async def signed_in(request: Request, session: SessionDep) -> SignedIn:
         target = request.url.path + ("?" + request.url.query if request.url.query else "")
         raise SignInNeeded("/console/signin?" + urlencode({"next": target}))
     return found
+
+
+# Every form's hidden token field, as each form endpoint declares it (`csrf: CsrfField = ""`).
+CsrfField = Annotated[str, Form(max_length=100)]
 
 
 def refuse_without_csrf(person: SignedIn, posted: str | None) -> None:

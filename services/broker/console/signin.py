@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from broker.console.lockout import Attempt, count_failure, wait_before
-from broker.console.session import SignedInDep, cookie_is_secure, refuse_without_csrf
+from broker.console.session import CsrfField, SignedInDep, cookie_is_secure, refuse_without_csrf
 from broker.console.web import render
 from broker.kit.deps import CipherDep, RateLimiterDep, SessionDep, SettingsDep
 from broker.oauth.logout import after_logout
@@ -74,7 +74,7 @@ async def signin(
     limiter: RateLimiterDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=200)],
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfField = "",
     totp: Annotated[str, Form(max_length=10)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/console/",
 ) -> Response:
@@ -144,7 +144,7 @@ async def signout_page(
 async def signout(
     session: SessionDep,
     signed_in: SignedInDep,
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfField = "",
     client_id: Annotated[str | None, Form(max_length=200)] = None,
     post_logout_redirect_uri: Annotated[str | None, Form(max_length=2000)] = None,
     state: Annotated[str | None, Form(max_length=500)] = None,
