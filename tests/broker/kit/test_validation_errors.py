@@ -14,7 +14,8 @@ import broker
 from broker.catalog.schemas import DatasetIn
 from broker.directory.schemas import AppointmentIn, OrganisationIn
 from broker.kit.validation_errors import describe, message_zh
-from broker.requests.schemas import DecisionIn, RequestIn
+from broker.requests.filing.schemas import RequestIn
+from broker.requests.schemas import DecisionIn
 from broker.webhooks.schemas import RangeReplayIn
 
 PERIOD = {"start": "2026-01-01T00:00:00+08:00", "end": "2026-06-01T00:00:00+08:00"}
