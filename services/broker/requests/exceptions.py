@@ -158,6 +158,7 @@ class AppealClosed(Conflict):
 class NotTheAppellant(NotTheRequester):
     title = "Only the requesting body may appeal"
     title_zh = "只有申请单位可以申请协调"
+    said_zh = "只有提出申请的单位可以对审批决定申请协调"
 
 
 class NotTheCoordinator(Problem):
