@@ -19,11 +19,12 @@ from broker.console.session import CsrfField, SignedInDep, may_act, refuse_witho
 from broker.kit.deps import SessionDep, SettingsDep
 from broker.kit.problems import Problem
 from broker.oauth.scopes import Scope
-from broker.requests import appeal_decisions, appeals, repository
+from broker.requests import appeal_decisions, appeals
 from broker.requests.access import Acting, acting_for
 from broker.requests.dependencies import LinksDep, PolicyDep
 from broker.requests.exceptions import RequestNotFound
 from broker.requests.lifecycle import Grantable
+from broker.requests.repository import listing
 from broker.requests.schemas import AppealDecisionIn
 from core.clock import utcnow
 
@@ -100,7 +101,7 @@ async def _decision(
     ticked is refused by the rules, in words), or an earlier last day."""
     if decision == "uphold":
         return AppealDecisionIn(decision="uphold", comment=comment)
-    asked = await repository.visible_request(session, request_id, acting.own, acting.org_ids)
+    asked = await listing.visible_request(session, request_id, acting.own, acting.org_ids)
     if asked is None:
         raise RequestNotFound(request_id)
     offered = Grantable(tuple(asked.fields), asked.period_start, asked.period_end)

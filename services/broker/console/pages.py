@@ -29,8 +29,9 @@ from broker.grants import service as grants
 from broker.kit.deps import SessionDep
 from broker.oauth.scopes import Scope
 from broker.problems import repository as problems
-from broker.requests import repository, views
+from broker.requests import views
 from broker.requests.access import acting_for
+from broker.requests.repository import listing
 from core.clock import utcnow
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -87,7 +88,7 @@ async def my_requests(request: Request, session: SessionDep, me: SignedInDep) ->
     now = utcnow()
     lang = language(request)
     acting = await acting_for(session, me.actor, now)
-    rows = await repository.list_requests(
+    rows = await listing.list_requests(
         session, own=acting.own, approving_for=acting.org_ids, role=None, status=None,
         kind=None, dataset_id=None, after=None, limit=100,
     )  # fmt: skip

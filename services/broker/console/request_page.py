@@ -27,10 +27,11 @@ from broker.kit.deps import SessionDep, SettingsDep
 from broker.kit.problems import Problem
 from broker.oauth.dependencies import KeyRingDep
 from broker.oauth.scopes import Scope
-from broker.requests import clarifications, decisions, repository, views
+from broker.requests import clarifications, decisions, views
 from broker.requests.access import Acting, acting_for
 from broker.requests.dependencies import LinksDep
 from broker.requests.lifecycle import Grantable
+from broker.requests.repository import listing
 from broker.requests.schemas import ClarificationIn, DecisionIn, RequestOut
 from broker.requests.timeline import timeline_of
 from broker.settings import BrokerSettings
@@ -53,7 +54,7 @@ async def show(
     now = utcnow()
     lang = language(request)
     acting = await acting_for(session, me.actor, now)
-    found = await repository.visible_request(
+    found = await listing.visible_request(
         session, request_id, acting.own, acting.org_ids
     ) or await supervised_request(session, me, request_id)
     if found is None:
@@ -185,7 +186,7 @@ async def _decision(
         if not comment.strip():
             raise Refused(f"{action}_reason_required")
         return DecisionIn(decision="reject" if action == "reject" else "veto", comment=comment)
-    found = await repository.visible_request(session, request_id, acting.own, acting.org_ids)
+    found = await listing.visible_request(session, request_id, acting.own, acting.org_ids)
     if found is None:  # the service answers "not found"
         return DecisionIn(decision="approve", comment=comment or None)
     granted = Grantable(tuple(found.granted_fields), found.granted_start, found.granted_end)

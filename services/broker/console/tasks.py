@@ -10,8 +10,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.requests import repository, views
+from broker.requests import views
 from broker.requests.access import Acting
+from broker.requests.repository import appeals, listing
 from broker.requests.schemas import RequestOut, StepOut
 from broker.routing.model import OWN_CDO_KINDS
 
@@ -58,7 +59,7 @@ def is_overdue(step: StepOut, now: datetime) -> bool:
 
 
 async def my_tasks(session: AsyncSession, acting: Acting, now: datetime) -> list[Task]:
-    rows = await repository.list_requests(
+    rows = await listing.list_requests(
         session,
         own=acting.own,
         approving_for=acting.org_ids,
@@ -76,5 +77,5 @@ async def my_tasks(session: AsyncSession, acting: Acting, now: datetime) -> list
 
 async def my_appeals(session: AsyncSession, acting: Acting, now: datetime) -> list[RequestOut]:
     """Requests whose appeal my body coordinates now (its own CDO: appeals are not delegated)."""
-    rows = await repository.appeals_to_coordinate(session, acting.own, limit=MAX_TASKS)
+    rows = await appeals.appeals_to_coordinate(session, acting.own, limit=MAX_TASKS)
     return await views.describe(session, rows, now)

@@ -24,9 +24,9 @@ from broker.problems.exceptions import (
     ProblemNotFound,
 )
 from broker.problems.schemas import Concerns, ProblemIn
-from broker.requests import repository as requests_repository
 from broker.requests.access import acting_for
 from broker.requests.links import Links
+from broker.requests.repository.listing import visible_request_ids
 from core import topics
 from core.events import ProblemConcerns, ProblemEvent, ProblemEventName, ce_type
 from core.ids import new_id
@@ -127,9 +127,7 @@ async def _check_concerns(
         "no such organisation in the directory", "目录中没有该单位",
     )  # fmt: skip
     acting = await acting_for(session, reporter, now)
-    seen = await requests_repository.visible_request_ids(
-        session, concerns.requests, acting.own, acting.org_ids
-    )
+    seen = await visible_request_ids(session, concerns.requests, acting.own, acting.org_ids)
     _refuse_unknown(
         "concerns.requests", concerns.requests, seen,
         "no such request visible to you", "没有贵单位可查看的该申请",

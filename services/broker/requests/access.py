@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit.actor import Actor
 from broker.kit.tracing import follow_request
-from broker.requests import repository
 from broker.requests.exceptions import CDONotInOffice, RequesterCannotDecide, RequestNotFound
 from broker.requests.progress import Route, load_route
+from broker.requests.repository import authority, listing, locks
 from broker.routing.model import OWN_CDO_KINDS
 from core.models.directory import Appointment, Delegation, Organisation, OrgKind
 from core.models.requests import DataRequest, RequestStep, StepApprover
@@ -42,7 +42,7 @@ class Acting:
 
 async def acting_for(session: AsyncSession, actor: Actor, now: datetime) -> Acting:
     org_id = actor.organisation
-    delegations = await repository.active_delegations_to(session, org_id, now)
+    delegations = await authority.active_delegations_to(session, org_id, now)
     return Acting(
         actor=actor,
         delegated={
@@ -54,10 +54,10 @@ async def acting_for(session: AsyncSession, actor: Actor, now: datetime) -> Acti
 
 
 async def locked_visible(session: AsyncSession, request_id: str, acting: Acting) -> DataRequest:
-    request = await repository.lock_request(session, request_id)
+    request = await locks.lock_request(session, request_id)
     if (
         request is None
-        or await repository.visible_request(session, request_id, acting.own, acting.org_ids) is None
+        or await listing.visible_request(session, request_id, acting.own, acting.org_ids) is None
     ):
         raise RequestNotFound(request_id)
     follow_request(request.id, request.trace_id, request.span_id)
@@ -110,7 +110,7 @@ async def in_office(
     if approver.organisation_id != acting.own:
         # acting.delegated holds only delegations whose appointment is in force now
         return acting.delegated[approver.organisation_id]
-    appointment = await repository.active_appointment(session, acting.own, now)
+    appointment = await authority.active_appointment(session, acting.own, now)
     if appointment is None:
         org = await session.get(Organisation, acting.own)
         if org is None or org.kind != OrgKind.data_bureau:

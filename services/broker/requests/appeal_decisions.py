@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import service as audit
 from broker.grants.service import grant_event, issue_grant
 from broker.people.authority import deciding_person
-from broker.requests import publish, repository
+from broker.requests import publish
 from broker.requests.access import Acting, locked_visible, refuse_the_requester
 from broker.requests.decisions import narrowed_to
 from broker.requests.exceptions import (
@@ -24,6 +24,7 @@ from broker.requests.exceptions import (
     RequestNotFound,
 )
 from broker.requests.lifecycle import Grantable, RequestStatus
+from broker.requests.repository import appeals, authority, routes
 from broker.requests.schemas import AppealDecisionIn
 from core.events import GrantEventName, RequestEventName
 from core.models.directory import Organisation, OrgKind
@@ -43,7 +44,7 @@ async def decide_appeal(
     require_person: bool = False,
 ) -> DataRequest:
     request = await locked_visible(session, request_id, acting)
-    appeal = await repository.appeal_of(session, request.id)
+    appeal = await appeals.appeal_of(session, request.id)
     if appeal is None:
         raise RequestNotFound(request_id)
     refuse_the_requester(request, acting)
@@ -59,7 +60,7 @@ async def decide_appeal(
             "不能再次作出意见",
             appeal_status=appeal.status,
         )
-    seat = await repository.current_coordinator(session, appeal.id)
+    seat = await appeals.current_coordinator(session, appeal.id)
     if seat is None or seat.organisation_id != acting.own:
         raise NotTheCoordinator(
             f"the appeal is coordinated by '{seat.organisation_id if seat else None}', "
@@ -67,7 +68,7 @@ async def decide_appeal(
             detail_zh="本申请协调由其他单位的首席数据官办理（已提级协调的，原协调单位不再办理）",
             coordinator=seat.organisation_id if seat else None,
         )
-    appointment = await repository.active_appointment(session, acting.own, now)
+    appointment = await authority.active_appointment(session, acting.own, now)
     if appointment is None:
         org = await session.get(Organisation, acting.own)
         if org is None or org.kind != OrgKind.data_bureau:
@@ -126,13 +127,13 @@ async def _overturn(
     request.current_step = None
     request.decided_at = now
     existing = await session.get(
-        Grant, (await repository.grants_of(session, [request.id])).get(request.id, "")
+        Grant, (await routes.grants_of(session, [request.id])).get(request.id, "")
     )
     if existing is None:
         await session.flush()
         decisions = [
             d.id
-            for d in await repository.decisions_of(session, [request.id])
+            for d in await routes.decisions_of(session, [request.id])
             if d.decision == "approve"
         ]
         return await issue_grant(

@@ -24,9 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import service as audit
 from broker.audit.actor import SYSTEM, Actor
 from broker.directory import repository as directory_repository
-from broker.requests import appeal_tasks, publish, repository
+from broker.requests import appeal_tasks, publish
 from broker.requests.appeals import appeal_deadline
 from broker.requests.links import Links
+from broker.requests.repository import appeals
 from broker.routing.appeal import appeal_chain, next_coordinator
 from broker.routing.policy import Policy
 from core.events import RequestEventName
@@ -40,7 +41,7 @@ async def escalate_one_appeal(
     session: AsyncSession, *, now: datetime, policy: Policy, links: Links
 ) -> bool:
     """The oldest overdue appeal (locked, others' skipped) passed up; False when none is due."""
-    appeal = await repository.overdue_appeal(session, now)
+    appeal = await appeals.overdue_appeal(session, now)
     if appeal is None:
         return False
     await _pass_up(session, appeal, now=now, policy=policy, links=links, actor=SYSTEM, lapsed=True)
@@ -60,7 +61,7 @@ async def hand_over_appeals(
     no CDO in office pass to the next body up; how many moved. `actor`: who ended the
     appointment (SYSTEM: the SLA job found it ended by its date)."""
     moved = 0
-    for appeal in await repository.appeals_without_cdo(
+    for appeal in await appeals.appeals_without_cdo(
         session, now, organisation_id=organisation_id, limit=BATCH
     ):
         moved += await _pass_up(
@@ -80,7 +81,7 @@ async def _pass_up(
     lapsed: bool,
 ) -> int:
     request = await session.get(DataRequest, appeal.request_id)
-    seat = await repository.current_coordinator(session, appeal.id)
+    seat = await appeals.current_coordinator(session, appeal.id)
     assert request is not None
     assert seat is not None
     directory = await directory_repository.current_view(session, now)

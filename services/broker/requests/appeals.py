@@ -15,7 +15,7 @@ from broker.audit import service as audit
 from broker.calendar.deadlines import china_time, deadline_after
 from broker.calendar.installed import current
 from broker.directory import repository as directory_repository
-from broker.requests import appeal_tasks, publish, repository
+from broker.requests import appeal_tasks, publish
 from broker.requests.access import Acting, locked_visible
 from broker.requests.exceptions import (
     AppealConflict,
@@ -26,6 +26,8 @@ from broker.requests.exceptions import (
 )
 from broker.requests.lifecycle import RequestStatus
 from broker.requests.links import Links
+from broker.requests.repository import routes
+from broker.requests.repository.appeals import appeal_of
 from broker.requests.words import STATUS_ZH, said
 from broker.routing import model as routing_model
 from broker.routing.appeal import appeal_chain, appeal_coordinator
@@ -76,7 +78,7 @@ async def file_appeal(
             f"only the requesting body '{request.requester_id}' may appeal its request",
             detail_zh="只有提出申请的单位可以对审批决定申请协调",
         )
-    if await repository.appeal_of(session, request.id) is not None:
+    if await appeal_of(session, request.id) is not None:
         raise AppealConflict(
             "the request was already appealed: a request is appealed once",
             detail_zh="该申请已申请过协调，每项申请只能申请协调一次",
@@ -107,7 +109,7 @@ async def file_appeal(
             f"{china_time(deadline)}届满",
             deadline=deadline.isoformat(),
         )
-    against = _refused_by(await repository.decisions_of(session, [request.id]), grounds)
+    against = _refused_by(await routes.decisions_of(session, [request.id]), grounds)
     if not against:  # no body's decision to appeal (only decisions reject or narrow)
         raise NotAppealable(
             "no body's decision rejected or narrowed the request: nothing to appeal",

@@ -9,11 +9,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
-from broker.requests import publish, repository
+from broker.requests import publish
 from broker.requests.access import Acting, in_office, locked_visible, turn_of
 from broker.requests.exceptions import NotTheApprover, NotTheRequester, RequestClosed
 from broker.requests.lifecycle import StepStatus
 from broker.requests.progress import load_route
+from broker.requests.repository import routes
 from broker.requests.step_clock import resume_clock
 from core.events import RequestEventName
 from core.ids import new_id
@@ -76,7 +77,7 @@ async def answer_clarification(
         )
     route = await load_route(session, request.id)
     step = route.step(request.current_step) if request.current_step is not None else None
-    clarification = await repository.open_clarification(session, step.id) if step else None
+    clarification = await routes.open_clarification(session, step.id) if step else None
     if step is None or clarification is None or step.on_hold_since is None:
         raise RequestClosed(
             "no clarification is open on this request", detail_zh="该申请没有待答复的补充说明"

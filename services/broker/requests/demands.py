@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.grants.service import issue_grant
-from broker.requests import repository
+from broker.requests.repository import routes
 from core.models.catalog import Dataset, DatasetStatus, SharingClass
 from core.models.grants import Grant
 from core.models.requests import DataRequest
@@ -58,11 +58,11 @@ async def grant_fulfilled_demands(
     """The grants of the approved demands a dataset now published answers: each covers the
     fields the owner published, for the period the demand asked, under the demand's decisions."""
     grants = []
-    for request in await repository.approved_demands_for(session, dataset.id):
+    for request in await routes.approved_demands_for(session, dataset.id):
         request.granted_fields = [f["name"] for f in dataset.fields]
         request.fields = list(request.granted_fields)
         request.updated_at = now
-        decisions = await repository.decisions_of(session, [request.id])
+        decisions = await routes.decisions_of(session, [request.id])
         approvals = [d.id for d in decisions if d.decision == "approve"]
         grants.append(await issue_grant(session, request, approvals, now=now, actor=actor))
     return grants

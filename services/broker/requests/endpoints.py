@@ -14,13 +14,14 @@ from broker.kit.tracing import current_trace
 from broker.oauth.dependencies import KeyRingDep
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
-from broker.requests import appeal_decisions, appeals, clarifications, decisions, repository, views
+from broker.requests import appeal_decisions, appeals, clarifications, decisions, views
 from broker.requests.access import acting_for
 from broker.requests.dependencies import LinksDep, PolicyDep
 from broker.requests.exceptions import RequestNotFound
 from broker.requests.filing import service as filing
 from broker.requests.filing.schemas import RequestIn, RequestKind
 from broker.requests.lifecycle import RequestStatus
+from broker.requests.repository import listing
 from broker.requests.schemas import (
     AppealDecisionIn,
     AppealIn,
@@ -113,7 +114,7 @@ async def file_request(
 @router.get("/{request_id}", summary="One request with its route")
 async def get_request(request_id: str, session: SessionDep, caller: Reader) -> RequestOut:
     acting = await acting_for(session, caller.actor, utcnow())
-    request = await repository.visible_request(session, request_id, acting.own, acting.org_ids)
+    request = await listing.visible_request(session, request_id, acting.own, acting.org_ids)
     if request is None:
         raise RequestNotFound(request_id)
     return (await views.describe(session, [request], utcnow()))[0]
@@ -124,7 +125,7 @@ async def timeline(
     request_id: str, session: SessionDep, settings: SettingsDep, caller: Reader
 ) -> Timeline:
     acting = await acting_for(session, caller.actor, utcnow())
-    request = await repository.visible_request(session, request_id, acting.own, acting.org_ids)
+    request = await listing.visible_request(session, request_id, acting.own, acting.org_ids)
     if request is None:
         raise RequestNotFound(request_id)
     return await timeline_of(session, request, settings.trace_ui_url)
@@ -142,7 +143,7 @@ async def list_requests(
     limit: LimitQuery = 50,
 ) -> Page[RequestOut]:
     acting = await acting_for(session, caller.actor, utcnow())
-    rows = await repository.list_requests(
+    rows = await listing.list_requests(
         session,
         own=acting.own,
         approving_for=acting.org_ids,

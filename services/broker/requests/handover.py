@@ -22,11 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.directory.repository import directory_snapshot
-from broker.requests import publish, repository
+from broker.requests import publish
 from broker.requests.appeal_moves import hand_over_appeals
 from broker.requests.lifecycle import StepStatus
 from broker.requests.links import Links
 from broker.requests.progress import Route, load_route, tell_approvers
+from broker.requests.repository import locks, sweeps
 from broker.requests.step_clock import start_clock
 from broker.routing.model import DirectoryView
 from broker.routing.plan import hand_over_target
@@ -54,7 +55,7 @@ async def hand_over_steps_of(
     appeals = await hand_over_appeals(
         session, now=now, policy=policy, links=links, actor=actor, organisation_id=organisation_id
     )
-    request_ids = await repository.requests_without_cdo(
+    request_ids = await sweeps.requests_without_cdo(
         session, now, organisation_id=organisation_id, limit=BATCH
     )
     if not request_ids:
@@ -80,7 +81,7 @@ async def hand_over_request(
     actor: Actor,
 ) -> int:
     """Passes on every approver of the request whose body has no CDO in office at `now`."""
-    request = await repository.lock_request(session, request_id)
+    request = await locks.lock_request(session, request_id)
     if request is None:
         return 0
     route = await load_route(session, request.id)

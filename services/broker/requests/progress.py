@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit.actor import Actor
 from broker.grants.service import issue_grant
-from broker.requests import publish, repository
+from broker.requests import publish
 from broker.requests.demands import draft_entry
 from broker.requests.lifecycle import RequestStatus, StepStatus, can_transition
 from broker.requests.links import Links
+from broker.requests.repository import routes
 from broker.requests.step_clock import start_clock
 from broker.routing.model import DATASET_KINDS
 from core.events import RequestEventName
@@ -46,9 +47,9 @@ class Route:
 
 async def load_route(session: AsyncSession, request_id: str) -> Route:
     return Route(
-        steps=list(await repository.steps_of(session, [request_id])),
-        approvers=list(await repository.approvers_of(session, [request_id])),
-        decisions=list(await repository.decisions_of(session, [request_id])),
+        steps=list(await routes.steps_of(session, [request_id])),
+        approvers=list(await routes.approvers_of(session, [request_id])),
+        decisions=list(await routes.decisions_of(session, [request_id])),
     )
 
 

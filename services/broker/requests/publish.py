@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.requests import repository
 from broker.requests.links import Links
+from broker.requests.repository import authority
 from core import topics
 from core.events import (
     ApprovalTask,
@@ -150,7 +150,7 @@ async def approval_tasks(
         delegates = (
             delegates_of.get(approver.organisation_id, [])
             if delegates_of is not None
-            else await repository.delegate_orgs_of(session, approver.organisation_id, now)
+            else await authority.delegate_orgs_of(session, approver.organisation_id, now)
         )
         # a delegate that filed the request may not decide it: it is not told to
         delegates = [d for d in delegates if d != request.requester_id]

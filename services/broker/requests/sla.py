@@ -30,12 +30,13 @@ from broker.audit.actor import SYSTEM
 from broker.directory import repository as directory_repository
 from broker.grants.service import expire_grants
 from broker.kit.tracing import link_to
-from broker.requests import publish, repository
+from broker.requests import publish
 from broker.requests.appeal_moves import escalate_one_appeal, hand_over_appeals
 from broker.requests.handover import hand_over_request
 from broker.requests.lifecycle import RequestStatus
 from broker.requests.links import Links
 from broker.requests.progress import close_request, load_route, tell_approvers
+from broker.requests.repository import authority, sweeps
 from broker.requests.step_clock import start_clock
 from broker.routing.model import DirectoryView
 from broker.routing.plan import escalation_target
@@ -77,7 +78,7 @@ async def escalate_step(
         target = escalation_target(
             approver.organisation_id, directory, policy.escalation, request.requester_id
         )
-        appointment = await repository.active_appointment(session, approver.organisation_id, now)
+        appointment = await authority.active_appointment(session, approver.organisation_id, now)
         escalation = Escalation(
             id=new_id("esc"),
             request_id=request.id,
@@ -176,7 +177,7 @@ async def run_once(
 
     async def escalate(session: AsyncSession) -> bool:
         nonlocal directory
-        step = _first(await repository.overdue_steps(session, now, 1))
+        step = _first(await sweeps.overdue_steps(session, now, 1))
         if step is None:
             return False
         if directory is None:
@@ -190,16 +191,14 @@ async def run_once(
         return True
 
     async def remind_one(session: AsyncSession) -> bool:
-        step = _first(
-            await repository.steps_to_remind(session, now, policy.reminder_before_seconds, 1)
-        )
+        step = _first(await sweeps.steps_to_remind(session, now, policy.reminder_before_seconds, 1))
         if step is None:
             return False
         await remind(session, step, now=now, links=links)
         return True
 
     async def expire(session: AsyncSession) -> bool:
-        request = _first(await repository.lapsed_requests(session, now, 1))
+        request = _first(await sweeps.lapsed_requests(session, now, 1))
         if request is None:
             return False
         with _job_span(tracer, "sla expire", request):
@@ -237,7 +236,7 @@ async def _hand_over(
     coordinate pass up (requests/appeal_moves.py). Ones with nobody to pass to are looked at
     again next pass: rare, and the query is bounded."""
     async with sessionmaker() as session:
-        request_ids = await repository.requests_without_cdo(session, now, limit=BATCH)
+        request_ids = await sweeps.requests_without_cdo(session, now, limit=BATCH)
         directory = (
             (await directory_repository.directory_snapshot(session, now)).view
             if request_ids

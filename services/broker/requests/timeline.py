@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.outbox import repository as outbox
-from broker.requests import repository
+from broker.requests.repository import routes
 from broker.webhooks import repository as webhooks
 from core.models.requests import DataRequest
 
@@ -92,7 +92,7 @@ async def timeline_of(
     session: AsyncSession, request: DataRequest, trace_ui_url: str | None = None
 ) -> Timeline:
     """`trace_ui_url`: the TRACE_UI_URL template each trace id is linked with."""
-    reports = await repository.problems_naming(session, request.id)
+    reports = await routes.problems_naming(session, request.id)
     events = await outbox.events_about(session, [request.id, *reports])
     deliveries = await webhooks.deliveries_about(session, request.id)
     attempts = await webhooks.attempts_of(session, [d.id for d in deliveries])

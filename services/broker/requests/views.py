@@ -7,9 +7,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.requests import repository
 from broker.requests.filing.schemas import ProjectIn
 from broker.requests.filing.service import Filed
+from broker.requests.repository import authority, routes
+from broker.requests.repository.appeals import appeals_of
 from broker.requests.schemas import (
     AppealOut,
     ApproverOut,
@@ -89,14 +90,14 @@ async def describe(
     ids = [r.id for r in requests]
     if not ids:
         return []
-    steps = await repository.steps_of(session, ids)
-    approvers = await repository.approvers_of(session, ids)
-    decisions = await repository.decisions_of(session, ids)
-    grants = await repository.grants_of(session, ids)
-    cdo_names = await repository.active_cdo_names(
+    steps = await routes.steps_of(session, ids)
+    approvers = await routes.approvers_of(session, ids)
+    decisions = await routes.decisions_of(session, ids)
+    grants = await routes.grants_of(session, ids)
+    cdo_names = await authority.active_cdo_names(
         session, sorted({a.organisation_id for a in approvers}), now
     )
-    appeals, seats = await repository.appeals_of(session, ids)
+    appeals, seats = await appeals_of(session, ids)
     return [
         _request_out(
             r,

@@ -18,7 +18,7 @@ from broker.requests import sla
 from broker.requests.appeal_moves import hand_over_appeals
 from broker.requests.handover import hand_over_steps_of
 from broker.requests.links import Links
-from broker.requests.repository import lock_request
+from broker.requests.repository.locks import lock_request
 from broker.routing.policy import load_policy
 from core.models.directory import Appointment
 from core.models.outbox import OutboxEvent

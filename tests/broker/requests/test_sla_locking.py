@@ -18,7 +18,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.requests import repository, sla
+from broker.requests import sla
+from broker.requests.repository import locks, sweeps
 from core.clock import utcnow
 from core.models.requests import DataRequest, Escalation, RequestStep, StepApprover
 from testing.apps import LINKS
@@ -49,14 +50,14 @@ async def test_the_sla_job_skips_a_step_whose_request_is_being_decided(
         await session.commit()
 
     async def overdue_ids(session: AsyncSession) -> set[str]:
-        return {s.request_id for s in await repository.overdue_steps(session, now, 1000)}
+        return {s.request_id for s in await sweeps.overdue_steps(session, now, 1000)}
 
     async with sessionmaker() as sla:
         assert request_id in await overdue_ids(sla)
         await sla.rollback()
 
     async with sessionmaker() as deciding, sessionmaker() as sla:
-        assert await repository.lock_request(deciding, request_id) is not None
+        assert await locks.lock_request(deciding, request_id) is not None
         # Returns at once (SKIP LOCKED) without the step: no waiting on the decision's lock.
         assert request_id not in await overdue_ids(sla)
         await sla.rollback()
@@ -115,7 +116,7 @@ async def test_an_sla_pass_commits_each_escalation_before_it_takes_the_next(
             assert not running.done()
             assert await escalations(second) == 0
             async with sessionmaker() as deciding:
-                assert await repository.lock_request(deciding, first) is not None
+                assert await locks.lock_request(deciding, first) is not None
                 await deciding.rollback()
         finally:
             await holder.rollback()

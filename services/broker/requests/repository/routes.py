@@ -1,0 +1,84 @@
+"""A request's route (its steps, their approvers, the decisions taken) and what hangs off it: its
+grant, an open clarification, the problem reports that name it, the approved demands a draft
+entry answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models.grants import Grant
+from core.models.problems import ProblemNamedRequest
+from core.models.requests import Clarification, DataRequest, Decision, RequestStep, StepApprover
+
+
+async def steps_of(session: AsyncSession, request_ids: Sequence[str]) -> Sequence[RequestStep]:
+    return (
+        await session.scalars(
+            select(RequestStep)
+            .where(RequestStep.request_id.in_(request_ids))
+            .order_by(RequestStep.request_id, RequestStep.index)
+        )
+    ).all()
+
+
+async def approvers_of(session: AsyncSession, request_ids: Sequence[str]) -> Sequence[StepApprover]:
+    return (
+        await session.scalars(
+            select(StepApprover)
+            .where(StepApprover.request_id.in_(request_ids))
+            .order_by(StepApprover.added_at, StepApprover.id)
+        )
+    ).all()
+
+
+async def decisions_of(session: AsyncSession, request_ids: Sequence[str]) -> Sequence[Decision]:
+    return (
+        await session.scalars(
+            select(Decision)
+            .where(Decision.request_id.in_(request_ids))
+            .order_by(Decision.created_at, Decision.id)
+        )
+    ).all()
+
+
+async def grants_of(session: AsyncSession, request_ids: Sequence[str]) -> dict[str, str]:
+    rows = await session.execute(
+        select(Grant.request_id, Grant.id).where(Grant.request_id.in_(request_ids))
+    )
+    return {a: b for a, b in rows}  # noqa: C416 (Row is not a 2-sequence for dict())
+
+
+async def approved_demands_for(session: AsyncSession, dataset_id: str) -> Sequence[DataRequest]:
+    """The approved demands whose draft entry is `dataset_id`, without a grant yet, locked."""
+    return (
+        await session.scalars(
+            select(DataRequest)
+            .where(
+                DataRequest.kind == "demand",
+                DataRequest.dataset_id == dataset_id,
+                DataRequest.status == "approved",
+                ~exists().where(Grant.request_id == DataRequest.id),
+            )
+            .order_by(DataRequest.id)
+            .with_for_update()
+        )
+    ).all()
+
+
+async def open_clarification(session: AsyncSession, step_id: str) -> Clarification | None:
+    return await session.scalar(
+        select(Clarification).where(
+            Clarification.step_id == step_id, Clarification.answered_at.is_(None)
+        )
+    )
+
+
+async def problems_naming(session: AsyncSession, request_id: str) -> list[str]:
+    """The problem reports (问题反映) that name the request."""
+    query = select(ProblemNamedRequest.problem_id).where(
+        ProblemNamedRequest.request_id == request_id
+    )
+    return list(await session.scalars(query))
