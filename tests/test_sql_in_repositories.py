@@ -1,7 +1,7 @@
 """Where SQL lives: every statement is built and run in a repository (a `repository.py` module or
 a `repository/` package), so a reader finds a domain's queries in one place and a service reads
 as the rules it applies. Outside them only the database kit (core/db.py), the tables' own DDL
-(core/models/), the migrations and, for now, the seed may touch SQL.
+(core/models/) and the migrations may touch SQL.
 
 A session used as the unit of work is not SQL here: `add`, `flush`, `delete` of a loaded object
 and `get` by primary key belong to services (docs/ARCHITECTURE.md, "Where SQL lives")."""
@@ -26,7 +26,6 @@ ALLOWED = (
     "core/db.py",
     "core/models/",
     "broker/migrations/",
-    "broker/seed/",  # the pilot seed: being reworked on its own branch
 )
 
 

@@ -12,13 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.people.roles import Role
 from broker.people.service import create_person
-from core.models.directory import Appointment
-from core.models.people import Person
+from broker.seed import repository
 from core.webhooks.secrets import SecretCipher
 
 DemoPeople = dict[str, list[dict[str, str]]]
@@ -45,10 +43,7 @@ async def ensure_demo_people(
 ) -> tuple[DemoPeople, int]:
     """The demo people and how many were created now. A new CDO person is named by its body's
     active appointment, if that names nobody yet."""
-    existing = {
-        p.username: p
-        for p in await session.scalars(select(Person).where(Person.disabled_at.is_(None)))
-    }
+    existing = {p.username: p for p in await repository.enabled_people(session)}
     result: DemoPeople = {}
     created = 0
     for entry in data["organisations"]:
@@ -80,14 +75,7 @@ async def ensure_demo_people(
 async def _name_in_appointment(
     session: AsyncSession, org_id: str, person_id: str, now: datetime
 ) -> None:
-    appointment = await session.scalar(
-        select(Appointment).where(
-            Appointment.organisation_id == org_id,
-            Appointment.starts_at <= now,
-            Appointment.ends_at.is_(None) | (Appointment.ends_at > now),
-            Appointment.person_id.is_(None),
-        )
-    )
+    appointment = await repository.unnamed_appointment(session, org_id, now)
     if appointment is not None:
         appointment.person_id = person_id
         await session.flush()

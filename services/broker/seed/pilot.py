@@ -14,17 +14,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.calendar.deadlines import OFFICE_OPENS
 from broker.directory.receipts import give_receipt
 from broker.oauth.clients import create_client
 from broker.oauth.scopes import demo_scopes_for
+from broker.seed import repository
 from core.ids import new_id
 from core.models.catalog import Dataset
 from core.models.directory import Appointment, Organisation
-from core.models.oauth import OAuthClient
 
 PILOT_FILE = Path(__file__).with_name("pilot.yaml")
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -94,8 +93,8 @@ def _office_opens(day: date) -> datetime:
 
 async def seed_pilot(session: AsyncSession, data: dict[str, Any]) -> SeedReport:
     report = SeedReport()
-    existing_orgs = set(await session.scalars(select(Organisation.id)))
-    with_history = set(await session.scalars(select(Appointment.organisation_id).distinct()))
+    existing_orgs = await repository.organisation_ids(session)
+    with_history = await repository.organisations_with_appointments(session)
     for entry in data["organisations"]:
         if entry["id"] in existing_orgs:
             report.skipped["organisations"] = report.skipped.get("organisations", 0) + 1
@@ -128,7 +127,7 @@ async def seed_pilot(session: AsyncSession, data: dict[str, Any]) -> SeedReport:
         session.add(appointment)
         await session.flush()  # the next receipt of this bureau counts this one
         report.appointments += 1
-    existing_datasets = set(await session.scalars(select(Dataset.id)))
+    existing_datasets = await repository.dataset_ids(session)
     for entry in data["datasets"]:
         if entry["id"] in existing_datasets:
             report.skipped["datasets"] = report.skipped.get("datasets", 0) + 1
@@ -148,9 +147,7 @@ async def ensure_demo_clients(
     """One demo client per seeded body. A `known` client (from the file an earlier run wrote)
     that still exists is kept, since its secret is only in that file: reruns neither duplicate
     nor rotate."""
-    live = set(
-        await session.scalars(select(OAuthClient.id).where(OAuthClient.revoked_at.is_(None)))
-    )
+    live = await repository.live_client_ids(session)
     result: dict[str, dict[str, str]] = {}
     for entry in data["organisations"]:
         org_id = entry["id"]

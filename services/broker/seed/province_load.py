@@ -9,26 +9,23 @@ year after the receipts that bureau already gave, as `give_receipt` numbers one.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.calendar.deadlines import china_day
 from broker.directory.filing import filing_bureau, receipt_number
 from broker.directory.repository import current_view
 from broker.routing.model import DirectoryView
+from broker.seed import repository
 from broker.seed.pilot import SeedReport, load_pilot, seed_pilot
 from broker.seed.province import Existing, Province, Size, generate
 from broker.seed.province_catalog import catalog
 from core.clock import utcnow
 from core.models.catalog import Dataset
 from core.models.directory import Appointment, Delegation, Organisation
-
-_CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -50,24 +47,16 @@ async def seed_province(
     pilot = await seed_pilot(session, load_pilot())
     existing = [
         Existing(id, kind, code, government_id, name)
-        for id, kind, code, government_id, name in await session.execute(
-            select(
-                Organisation.id,
-                Organisation.kind,
-                Organisation.division_code,
-                Organisation.government_id,
-                Organisation.name,
-            )
-        )
+        for id, kind, code, government_id, name in await repository.organisations_present(session)
     ]
     province = generate(seed=seed, as_of=as_of, size=size or Size(), existing=existing)
-    datasets = catalog(province, seed, await session.scalars(select(Dataset.id)))
-    await _insert(session, Organisation, province.organisations)
+    datasets = catalog(province, seed, await repository.dataset_ids(session))
+    await repository.insert_in_bulk(session, Organisation, province.organisations)
     view = await current_view(session, utcnow())  # has_active_cdo: not what filing asks
     appointments = await _filed(session, province, view)
-    await _insert(session, Appointment, appointments)
-    await _insert(session, Delegation, _delegations(province))
-    await _insert(session, Dataset, datasets)
+    await repository.insert_in_bulk(session, Appointment, appointments)
+    await repository.insert_in_bulk(session, Delegation, _delegations(province))
+    await repository.insert_in_bulk(session, Dataset, datasets)
     return ProvinceReport(
         pilot,
         organisations=len(province.organisations),
@@ -77,27 +66,12 @@ async def seed_province(
     )
 
 
-async def _insert(session: AsyncSession, model: Any, rows: Sequence[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), _CHUNK):
-        await session.execute(insert(model), list(rows[start : start + _CHUNK]))
-
-
 async def _filed(
     session: AsyncSession, province: Province, view: DirectoryView
 ) -> list[dict[str, Any]]:
     """The appointments with ids, bureaus and receipts, numbered in the order filed."""
-    division = dict(
-        (await session.execute(select(Organisation.id, Organisation.division_code))).all()
-    )
-    last: dict[tuple[str, int], int] = defaultdict(int)
-    for bureau, year, sequence in await session.execute(
-        select(
-            Appointment.filed_with_id,
-            Appointment.filing_year,
-            func.max(Appointment.filing_sequence),
-        ).group_by(Appointment.filed_with_id, Appointment.filing_year)
-    ):
-        last[(bureau, year)] = sequence
+    division = await repository.division_codes(session)
+    last = defaultdict(int, await repository.last_filing_sequences(session))
     terms: dict[str, int] = defaultdict(int)
     rows = []
     for appointment in sorted(

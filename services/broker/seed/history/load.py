@@ -12,21 +12,16 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit.service import keys_of
 from broker.routing.model import DirectoryView, OrgView
 from broker.routing.policy import load_policy
+from broker.seed.history import repository
 from broker.seed.history.rows import COLUMNS, AuditChains, Body, DatasetRow, History, Rows
 from broker.seed.history.story import story
 from core.clock import utcnow
-from core.models.audit import AuditChainHead
-from core.models.catalog import Dataset, DatasetStatus
-from core.models.directory import Appointment, Organisation
 
 _BATCH = 5000  # requests per COPY round: bounded memory whatever the size
 
@@ -36,28 +31,9 @@ async def seed_history(
 ) -> dict[str, int]:
     until = until or utcnow()
     rng = random.Random(seed)
-    orgs = (
-        await session.execute(
-            select(
-                Organisation.id,
-                Organisation.kind,
-                Organisation.level,
-                Organisation.division_code,
-                Organisation.government_id,
-                Organisation.parent_id,
-            )
-        )
-    ).all()
+    orgs = await repository.organisations(session)
     terms: dict[str, list[tuple[datetime, datetime | None, str, str]]] = defaultdict(list)
-    for org_id, start, end, appointment_id, name in await session.execute(
-        select(
-            Appointment.organisation_id,
-            Appointment.starts_at,
-            Appointment.ends_at,
-            Appointment.id,
-            Appointment.person_name,
-        ).order_by(Appointment.starts_at)
-    ):
+    for org_id, start, end, appointment_id, name in await repository.appointment_terms(session):
         terms[org_id].append((start, end, appointment_id, name))
     bodies = {o.id: Body(o.id, o.level, o.division_code, tuple(terms[o.id])) for o in orgs}
     datasets = [
@@ -69,11 +45,7 @@ async def seed_history(
             tuple(f["name"] for f in fields),
             frozenset(f["name"] for f in fields if f.get("personal") or f.get("sensitive")),
         )
-        for id, owner, sharing, grade, fields in await session.execute(
-            select(
-                Dataset.id, Dataset.owner_id, Dataset.sharing_class, Dataset.grade, Dataset.fields
-            ).where(Dataset.status == DatasetStatus.published)
-        )
+        for id, owner, sharing, grade, fields in await repository.published_datasets(session)
     ]
     views: dict[tuple[int, int], DirectoryView] = {}
 
@@ -93,7 +65,7 @@ async def seed_history(
             )
         return views[month]
 
-    heads = {h.chain: (h.prev_hash, h.hash) for h in await session.scalars(select(AuditChainHead))}
+    heads = await repository.chain_heads(session)
     history = History(
         bodies=bodies,
         requesters=sorted(o.id for o in orgs if o.kind != "data_bureau"),
@@ -113,7 +85,7 @@ async def seed_history(
         for offset in moments[first : first + _BATCH]:
             story(history, _office_hours(start + timedelta(seconds=offset), rng), rows)
         await _copy(session, rows, rows_written)
-    await _move_heads(session, history.chains)
+    await repository.move_chain_heads(session, history.chains.heads)
     return {**history.counts, **{f"rows.{t}": n for t, n in rows_written.items()}}
 
 
@@ -127,21 +99,11 @@ def _office_hours(moment: datetime, rng: random.Random) -> datetime:
 
 
 async def _copy(session: AsyncSession, rows: Rows, written: dict[str, int]) -> None:
-    connection = await session.connection()
-    raw: Any = (await connection.get_raw_connection()).driver_connection
-    for table, columns in COLUMNS.items():  # parents before children: the order of COLUMNS
-        records = rows.tables.get(table)
-        if records:
-            await raw.copy_records_to_table(table, records=records, columns=columns)
-            written[table] += len(records)
-
-
-async def _move_heads(session: AsyncSession, chains: AuditChains) -> None:
-    for chain, (prev_hash, hash_) in chains.heads.items():
-        statement = insert(AuditChainHead).values(chain=chain, prev_hash=prev_hash, hash=hash_)
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[AuditChainHead.chain],
-                set_={"prev_hash": prev_hash, "hash": hash_},
-            )
-        )
+    tables = [  # parents before children: the order of COLUMNS
+        (table, columns, records)
+        for table, columns in COLUMNS.items()
+        if (records := rows.tables.get(table))
+    ]
+    await repository.copy_tables(session, tables)
+    for table, _, records in tables:
+        written[table] += len(records)
