@@ -1,5 +1,5 @@
 """All SQL of the evaluation: the scores bureaus entered, and the decisions on demands and IT
-projects per CDO (the report's own measures come from reports/repository.py)."""
+projects per CDO (the report's own measures come from reports/repository/measures.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from core.models.requests import DataRequest, Decision
 
 # Past this many bodies a period's scores are read whole: a long IN list costs more.
 _WHOLE_PERIOD_FROM = 500
-Key = tuple[str, str | None]  # (organisation_id, appointment_id), as in reports/repository.py
+# (organisation_id, appointment_id), as in reports/repository/measures.py
+Key = tuple[str, str | None]
 
 
 async def kind_counts(
@@ -39,7 +40,8 @@ async def kind_counts(
         )
         .group_by(Decision.organisation_id, Decision.appointment_id)
     )
-    # Core on the session's connection, as the report's own measures (reports/repository.py).
+    # Core on the session's connection, as the report's own measures
+    # (reports/repository/measures.py).
     rows = await (await session.connection()).execute(stmt)
     return {(row[0], row[1]): KindCounts(*row[2:]) for row in rows}
 
@@ -50,8 +52,8 @@ async def scores_overlapping(
     """Scores for periods that overlap [start, end), oldest first (a later one supersedes): a
     year's score counts in a report on any part of that year. For the provincial bureau the
     bodies are most of the directory: the period's scores are read whole then, as
-    reports/roster.py reads bodies (an IN list of 9,500 ids took 110-230 ms to run against an
-    empty table; the whole period, 2-5 ms)."""
+    reports/repository/roster.py reads bodies (an IN list of 9,500 ids took 110-230 ms to run
+    against an empty table; the whole period, 2-5 ms)."""
     stmt = (
         select(EvaluationScore)
         .where(EvaluationScore.period_start < end, EvaluationScore.period_end > start)

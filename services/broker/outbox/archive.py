@@ -18,43 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.models.outbox import ArchivedEvent
-from core.models.webhooks import ArchivedAttempt, ArchivedDelivery
-
-
-def _columns(model: type[ArchivedEvent | ArchivedDelivery | ArchivedAttempt]) -> str:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return ", ".join(c.name for c in table.columns)
-
-
-_EVENTS = text(f"""
-WITH moved AS (
-    DELETE FROM outbox_events WHERE id IN (
-        SELECT id FROM outbox_events WHERE sent_at < :before
-        ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED)
-    RETURNING {_columns(ArchivedEvent)})
-INSERT INTO outbox_archive ({_columns(ArchivedEvent)})
-SELECT {_columns(ArchivedEvent)} FROM moved
-""")  # ids are allocated in time order: the oldest rows are the first the primary key finds
-_DELIVERIES = text(f"""
-WITH moved AS (
-    DELETE FROM webhook_deliveries WHERE id IN (
-        SELECT id FROM webhook_deliveries WHERE status = 'delivered' AND delivered_at < :before
-        LIMIT :limit FOR UPDATE SKIP LOCKED)
-    RETURNING {_columns(ArchivedDelivery)}),
-attempts AS (
-    DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM moved)
-    RETURNING {_columns(ArchivedAttempt)}),
-kept_attempts AS (
-    INSERT INTO webhook_attempts_archive ({_columns(ArchivedAttempt)})
-    SELECT {_columns(ArchivedAttempt)} FROM attempts)
-INSERT INTO webhook_deliveries_archive ({_columns(ArchivedDelivery)})
-SELECT {_columns(ArchivedDelivery)} FROM moved
-""")
+from broker.outbox import repository
 
 
 @dataclass(frozen=True)
@@ -68,10 +34,9 @@ async def archive_batch(session: AsyncSession, *, before: datetime, limit: int) 
     commits. Fewer than `limit` of each: nothing older is left."""
     if session.get_bind().dialect.name != "postgresql":
         return Archived(0, 0)
-    values = {"before": before, "limit": limit}
-    events = await session.execute(_EVENTS, values)
-    deliveries = await session.execute(_DELIVERIES, values)
-    return Archived(events.rowcount, deliveries.rowcount)  # type: ignore[attr-defined]
+    events = await repository.archive_events(session, before=before, limit=limit)
+    deliveries = await repository.archive_deliveries(session, before=before, limit=limit)
+    return Archived(events, deliveries)
 
 
 async def archive_all(

@@ -3,7 +3,8 @@ rows of its shards read and marked, and the advisory locks by which relays share
 (PostgreSQL only; `shards` decides which to take). That connection runs in autocommit: the
 caller commits only to end SQLAlchemy's own transaction, so none of these pays for BEGIN and
 COMMIT round trips. `backlog` (the gauges') and `events_about` (a request's timeline) run in a
-session."""
+session, as do the archiving statements (`archive_events`, `archive_deliveries`; the job is
+outbox/archive.py)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.clock import utcnow
 from core.models.outbox import ArchivedEvent, OutboxEvent
+from core.models.webhooks import ArchivedAttempt, ArchivedDelivery
 
 _INT4 = 2**31
 
@@ -159,3 +161,48 @@ async def shared_holders(connection: AsyncConnection, namespace: int, key: int) 
         )
     ).scalar_one()
     return int(count)
+
+
+# Archiving (outbox/archive.py): one statement moves a batch, DELETE ... RETURNING into INSERT.
+def _columns(model: type[ArchivedEvent | ArchivedDelivery | ArchivedAttempt]) -> str:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return ", ".join(c.name for c in table.columns)
+
+
+_EVENTS = text(f"""
+WITH moved AS (
+    DELETE FROM outbox_events WHERE id IN (
+        SELECT id FROM outbox_events WHERE sent_at < :before
+        ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED)
+    RETURNING {_columns(ArchivedEvent)})
+INSERT INTO outbox_archive ({_columns(ArchivedEvent)})
+SELECT {_columns(ArchivedEvent)} FROM moved
+""")  # ids are allocated in time order: the oldest rows are the first the primary key finds
+_DELIVERIES = text(f"""
+WITH moved AS (
+    DELETE FROM webhook_deliveries WHERE id IN (
+        SELECT id FROM webhook_deliveries WHERE status = 'delivered' AND delivered_at < :before
+        LIMIT :limit FOR UPDATE SKIP LOCKED)
+    RETURNING {_columns(ArchivedDelivery)}),
+attempts AS (
+    DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM moved)
+    RETURNING {_columns(ArchivedAttempt)}),
+kept_attempts AS (
+    INSERT INTO webhook_attempts_archive ({_columns(ArchivedAttempt)})
+    SELECT {_columns(ArchivedAttempt)} FROM attempts)
+INSERT INTO webhook_deliveries_archive ({_columns(ArchivedDelivery)})
+SELECT {_columns(ArchivedDelivery)} FROM moved
+""")
+
+
+async def archive_events(session: AsyncSession, *, before: datetime, limit: int) -> int:
+    """Up to `limit` events published before `before` moved to the archive; how many."""
+    result = await session.execute(_EVENTS, {"before": before, "limit": limit})
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+async def archive_deliveries(session: AsyncSession, *, before: datetime, limit: int) -> int:
+    """Up to `limit` deliveries delivered before `before` moved, with their attempts; how many."""
+    result = await session.execute(_DELIVERIES, {"before": before, "limit": limit})
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]

@@ -57,8 +57,8 @@ from broker.directory.jurisdiction import covers
 from broker.directory.repository import current_view
 from broker.kit.languages import Language
 from broker.kit.problems import Problem
-from broker.reports import repository, roster
-from broker.reports.repository import (
+from broker.reports.repository import measures, roster
+from broker.reports.repository.measures import (
     AppealCounts,
     DecisionCounts,
     EscalationCounts,
@@ -66,7 +66,7 @@ from broker.reports.repository import (
     Percentiles,
     ReportFilter,
 )
-from broker.reports.roster import Body, Cdo
+from broker.reports.repository.roster import Body, Cdo
 from broker.reports.schemas import (
     CSV_COLUMNS,
     CSV_HEADERS_ZH,
@@ -112,17 +112,17 @@ async def cdo_evaluation(
             "to: must be after from", detail_zh="to: 须晚于 from（统计区间为空）", field="to"
         )
     f = ReportFilter(start=start, end=end, level=level, per_cdo=group_by is GroupBy.cdo)
-    routed = await repository.routed(session, f)
-    decisions = await repository.decisions(session, f)
+    routed = await measures.routed(session, f)
+    decisions = await measures.decisions(session, f)
     percentiles = await _percentiles(session, f)
-    caused = await repository.escalations_caused(session, f)
-    received = await repository.escalations_received(session, f)
-    asked = await repository.clarifications_asked(session, f)
-    revoked = await repository.grants_revoked(session, f)
-    filed = await repository.problems_filed(session, f)
-    naming = await repository.problems_naming(session, f)
-    answers = await repository.problem_answer_seconds(session, f)
-    appealed = await repository.appeals(session, f)
+    caused = await measures.escalations_caused(session, f)
+    received = await measures.escalations_received(session, f)
+    asked = await measures.clarifications_asked(session, f)
+    revoked = await measures.grants_revoked(session, f)
+    filed = await measures.problems_filed(session, f)
+    naming = await measures.problems_naming(session, f)
+    answers = await measures.problem_answer_seconds(session, f)
+    appealed = await measures.appeals(session, f)
 
     keys: set[Key] = set().union(
         routed, decisions, caused, received, asked, revoked, filed, naming, answers, appealed
@@ -192,7 +192,7 @@ async def cdo_evaluation(
 async def _percentiles(session: AsyncSession, f: ReportFilter) -> dict[Key, Percentiles]:
     """Each key's decision-time percentiles: by the database on PostgreSQL, here on SQLite."""
     if session.get_bind().dialect.name == "postgresql":
-        return await repository.clock_percentiles(session, f)
+        return await measures.clock_percentiles(session, f)
     return {
         key: (
             nearest_rank(clock.elapsed, 50),
@@ -200,7 +200,7 @@ async def _percentiles(session: AsyncSession, f: ReportFilter) -> dict[Key, Perc
             nearest_rank(clock.working, 50),
             nearest_rank(clock.working, 90),
         )
-        for key, clock in (await repository.decision_clocks(session, f)).items()
+        for key, clock in (await measures.decision_clocks(session, f)).items()
     }
 
 

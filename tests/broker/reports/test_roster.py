@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.reports.roster import organisations
+from broker.reports.repository.roster import organisations
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.reports.repository import ReportFilter
+from broker.reports.repository.measures import ReportFilter
 from core.models.directory import Appointment, Organisation
 
 # Past this many bodies the whole table is read instead: a long IN list costs more than it.
