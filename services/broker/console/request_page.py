@@ -27,7 +27,7 @@ from broker.kit.deps import SessionDep, SettingsDep
 from broker.kit.problems import Problem
 from broker.oauth.dependencies import KeyRingDep
 from broker.oauth.scopes import Scope
-from broker.requests import clarifications, decisions, views
+from broker.requests import clarifications, decisions, views, withdrawal
 from broker.requests.access import Acting, acting_for
 from broker.requests.dependencies import LinksDep
 from broker.requests.lifecycle import Grantable
@@ -254,7 +254,7 @@ async def _as_requester(
             )
         else:
             reason = said["reason"].strip() or None
-            await decisions.cancel(
+            await withdrawal.cancel(
                 session, request_id=request_id, acting=acting, reason=reason, now=now
             )
     except (Problem, Refused) as refused:

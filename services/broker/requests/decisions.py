@@ -1,5 +1,5 @@
-"""What CDOs and requesters do to an open request: decide, cancel. Whose turn it is:
-requests/access.py."""
+"""What a CDO does to an open request: decide it (the requester withdraws it in
+requests/withdrawal.py). Whose turn it is: requests/access.py."""
 
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ from broker.audit.actor import Actor
 from broker.oauth.keys import KeyRing
 from broker.people.authority import deciding_person
 from broker.requests import publish
-from broker.requests.access import Acting, in_office, locked_visible, turn_of
+from broker.requests.access import Acting, in_office, turn_of
 from broker.requests.exceptions import (
     DecisionConflict,
     InvalidDecision,
     NotTheApprover,
-    NotTheRequester,
     RequestClosed,
 )
 from broker.requests.filing.schemas import PeriodIn
@@ -36,7 +35,7 @@ from broker.requests.lifecycle import (
 )
 from broker.requests.links import Links
 from broker.requests.minimisation import require_minimisation_reason
-from broker.requests.progress import Route, approve_request, close_request, load_route, start_step
+from broker.requests.progress import Route, approve_request, close_request, start_step
 from broker.requests.schemas import DecisionIn, narrowing_record
 from broker.requests.separation import refuse_the_filer
 from broker.requests.signing import sign_decision
@@ -284,36 +283,3 @@ async def _advance(
         return
     approvals = [d for d in route.decisions if d.decision == "approve"]
     await approve_request(session, request, approvals, now=now, actor=actor)
-
-
-async def cancel(
-    session: AsyncSession, *, request_id: str, acting: Acting, reason: str | None, now: datetime
-) -> DataRequest:
-    request = await locked_visible(session, request_id, acting)
-    if request.requester_id != acting.own:
-        raise NotTheRequester(
-            "only the requesting body may cancel its request", detail_zh="只有申请单位可以撤回申请"
-        )
-    if request.status == RequestStatus.cancelled:
-        return request
-    if request.status != RequestStatus.pending:
-        raise RequestClosed(
-            f"the request is already {request.status}",
-            detail_zh=f"该申请已是“{said(STATUS_ZH, request.status)}”状态",
-            request_status=request.status,
-        )
-    route = await load_route(session, request.id)
-    await audit.record(
-        session, "request.cancelled", actor=acting.actor, subject=request.id, now=now,
-        reason=reason,
-    )  # fmt: skip
-    await close_request(
-        session,
-        request,
-        route,
-        RequestStatus.cancelled,
-        now=now,
-        actor=acting.own,
-        reason=reason or "cancelled by the requester",
-    )
-    return request

@@ -14,7 +14,7 @@ from broker.kit.tracing import current_trace
 from broker.oauth.dependencies import KeyRingDep
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
-from broker.requests import appeal_decisions, appeals, clarifications, decisions, views
+from broker.requests import appeal_decisions, appeals, clarifications, decisions, views, withdrawal
 from broker.requests.access import acting_for
 from broker.requests.dependencies import LinksDep, PolicyDep
 from broker.requests.exceptions import RequestNotFound
@@ -191,7 +191,7 @@ async def cancel(
     request_id: str, session: SessionDep, caller: Submitter, body: CancelIn | None = None
 ) -> RequestOut:
     now = utcnow()
-    request = await decisions.cancel(
+    request = await withdrawal.cancel(
         session,
         request_id=request_id,
         acting=await acting_for(session, caller.actor, now),
