@@ -40,8 +40,7 @@ async def list_organisations(
 
 def _active_at(moment: datetime) -> list[ColumnElement[bool]]:
     return [
-        Appointment.starts_at <= moment,
-        or_(Appointment.ends_at.is_(None), Appointment.ends_at > moment),
+        Appointment.in_force_at(moment),
     ]
 
 

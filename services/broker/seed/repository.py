@@ -49,8 +49,7 @@ async def unnamed_appointment(
     return await session.scalar(
         select(Appointment).where(
             Appointment.organisation_id == org_id,
-            Appointment.starts_at <= now,
-            Appointment.ends_at.is_(None) | (Appointment.ends_at > now),
+            Appointment.in_force_at(now),
             Appointment.person_id.is_(None),
         )
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -15,8 +16,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from core.clock import utcnow
 from core.db import Base, UTCDateTime
@@ -81,6 +85,11 @@ class Appointment(Base):
 
     def is_active_at(self, moment: datetime) -> bool:
         return self.starts_at <= moment and (self.ends_at is None or moment < self.ends_at)
+
+    @classmethod
+    def in_force_at(cls, moment: Any) -> ColumnElement[bool]:
+        """`is_active_at` as a query asks it; `moment` a value or a column."""
+        return and_(cls.starts_at <= moment, or_(cls.ends_at.is_(None), cls.ends_at > moment))
 
 
 class Delegation(Base):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, distinct, func, null, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, distinct, func, null, select, true
 from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
@@ -69,8 +69,7 @@ def _cdo_at(org_id: Any, moment: Any) -> ColumnElement[bool]:
     """Join condition: the body's CDO appointment active at `moment`."""
     return and_(
         Appointment.organisation_id == org_id,
-        Appointment.starts_at <= moment,
-        or_(Appointment.ends_at.is_(None), Appointment.ends_at > moment),
+        Appointment.in_force_at(moment),
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.requests.repository.locks import with_its_request_locked
@@ -57,8 +57,7 @@ async def appeals_without_cdo(
     given."""
     in_office = exists().where(
         Appointment.organisation_id == AppealCoordinator.organisation_id,
-        Appointment.starts_at <= now,
-        or_(Appointment.ends_at.is_(None), Appointment.ends_at > now),
+        Appointment.in_force_at(now),
     )
     query = (
         with_its_request_locked(Appeal)

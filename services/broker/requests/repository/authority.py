@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models.directory import Appointment, Delegation
@@ -18,8 +18,7 @@ async def active_cdo_names(
     rows = await session.execute(
         select(Appointment.organisation_id, Appointment.person_name).where(
             Appointment.organisation_id.in_(organisation_ids),
-            Appointment.starts_at <= now,
-            or_(Appointment.ends_at.is_(None), Appointment.ends_at > now),
+            Appointment.in_force_at(now),
         )
     )
     return {a: b for a, b in rows}  # noqa: C416 (Row is not a 2-sequence for dict())
@@ -31,8 +30,7 @@ async def active_appointment(
     return await session.scalar(
         select(Appointment).where(
             Appointment.organisation_id == organisation_id,
-            Appointment.starts_at <= now,
-            or_(Appointment.ends_at.is_(None), Appointment.ends_at > now),
+            Appointment.in_force_at(now),
         )
     )
 
@@ -49,8 +47,7 @@ async def active_delegations_to(
             Delegation.revoked_at.is_(None),
             Delegation.starts_at <= now,
             Delegation.ends_at > now,
-            Appointment.starts_at <= now,
-            or_(Appointment.ends_at.is_(None), Appointment.ends_at > now),
+            Appointment.in_force_at(now),
         )
     )
     return [(delegation, appointment) for delegation, appointment in rows]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.requests.repository.locks import with_its_request_locked
@@ -68,8 +68,7 @@ async def requests_without_cdo(
     `organisation_id`'s, if given."""
     in_office = exists().where(
         Appointment.organisation_id == StepApprover.organisation_id,
-        Appointment.starts_at <= now,
-        or_(Appointment.ends_at.is_(None), Appointment.ends_at > now),
+        Appointment.in_force_at(now),
     )
     decided = exists().where(
         Decision.step_id == StepApprover.step_id,
