@@ -3,10 +3,11 @@ score, each group's and the total; headers in Chinese unless English is asked fo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from broker.evaluation.indicators import Indicators
-from broker.evaluation.schemas import Scorecard
+from broker.evaluation.schemas import ScorecardJson
 from broker.kit.languages import Language
 from broker.reports.schemas import CSV_HEADERS_ZH
 from broker.reports.service import csv_text
@@ -16,7 +17,7 @@ _FIXED = ("organisation_id", "organisation_name", "level", "person_name", "total
 _FIXED_ZH = CSV_HEADERS_ZH | {"total": "综合得分"}
 
 
-def scorecard_csv(card: Scorecard, indicators: Indicators, language: Language) -> str:
+def scorecard_csv(card: ScorecardJson, indicators: Indicators, language: Language) -> str:
     zh = language is Language.zh
     columns = [*_FIXED, *(f"group:{g.id}" for g in indicators.groups)]
     columns += [f"indicator:{i.id}" for i in indicators.indicators]
@@ -29,9 +30,10 @@ def scorecard_csv(card: Scorecard, indicators: Indicators, language: Language) -
         ),
     ]
     rows: list[dict[str, Any]] = []
-    for row in card.rows:
-        values: dict[str, Any] = {c: getattr(row, c) for c in _FIXED}
-        values |= {f"group:{g}": score for g, score in row.groups.items()}
-        values |= {f"indicator:{r.indicator}": r.score for r in row.indicators}
+    for row in card["rows"]:
+        fields: Mapping[str, object] = row
+        values: dict[str, Any] = {c: fields[c] for c in _FIXED}
+        values |= {f"group:{g}": score for g, score in row["groups"].items()}
+        values |= {f"indicator:{r['indicator']}": r["score"] for r in row["indicators"]}
         rows.append(values)
     return csv_text(headers, rows, columns)

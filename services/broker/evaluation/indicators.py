@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -73,16 +73,33 @@ class Indicators:
         """The weighted mean of the indicators (of `group`, or all) that have a score: an
         unscored indicator's weight leaves the mean rather than counting as 0, so a CDO is not
         marked down for a bureau that has not scored yet. None when nothing weighted has."""
-        scored = [
+        return weighted_mean(
             (i.weight, scores.get(i.id))
             for i in self.indicators
             if i.weight > 0 and group in (None, i.group)
-        ]
-        present = [(w, s) for w, s in scored if s is not None]
-        weights = sum(w for w, _ in present)
-        if not weights:
-            return None
-        return round(sum(w * s for w, s in present) / weights, 1)
+        )
+
+    def totals(
+        self, scores: Sequence[float | None]
+    ) -> tuple[float | None, dict[str, float | None]]:
+        """`total` of all the indicators and of each group at once, from the scores in the
+        indicators' order: a scorecard row's, without a mapping per row."""
+        weighed = [(i, s) for i, s in zip(self.indicators, scores, strict=True) if i.weight > 0]
+        return weighted_mean((i.weight, s) for i, s in weighed), {
+            g.id: weighted_mean((i.weight, s) for i, s in weighed if i.group == g.id)
+            for g in self.groups
+        }
+
+
+def weighted_mean(scores: Iterable[tuple[float, float | None]]) -> float | None:
+    """The mean of the (weight, score) pairs that have a score, weighted, to 0.1; None when
+    their weights sum to nothing."""
+    weights = weighted = 0.0
+    for weight, score in scores:
+        if score is not None:
+            weights += weight
+            weighted += weight * score
+    return round(weighted / weights, 1) if weights else None
 
 
 def load_indicators(path: Path | None = None) -> Indicators:

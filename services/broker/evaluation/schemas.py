@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -96,3 +97,33 @@ class Scorecard(BaseModel):
     to: datetime
     evaluated_by: str = Field(description="the organisation whose jurisdiction bounds the rows")
     rows: list[ScorecardRow]
+
+
+# The scorecard as the endpoint builds it: plain dicts of strings and floats, which Python's
+# garbage collector does not even track, instead of 9 models a row (the province's scorecard has
+# about 7,500 rows; docs/BENCHMARKS.md, *bench/scale*). `Scorecard` above stays the contract:
+# the OpenAPI schema is its, and tests/broker/evaluation/test_card.py checks these serialise
+# byte for byte as it does.
+class IndicatorResultJson(TypedDict):
+    indicator: str
+    value: float | None
+    score: float | None
+    weight: float
+    comment: str | None
+
+
+class ScorecardRowJson(TypedDict):
+    organisation_id: str
+    organisation_name: str
+    level: str
+    appointment_id: str | None
+    person_name: str | None
+    total: float | None
+    groups: dict[str, float | None]
+    indicators: list[IndicatorResultJson]
+
+
+ScorecardJson = TypedDict(
+    "ScorecardJson",
+    {"from": str, "to": str, "evaluated_by": str, "rows": list[ScorecardRowJson]},
+)

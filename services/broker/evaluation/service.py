@@ -14,10 +14,11 @@ from broker.audit.actor import Actor
 from broker.calendar.deadlines import china_day
 from broker.directory.service import require_jurisdiction
 from broker.evaluation import repository
+from broker.evaluation.card import scorecard_json, scorecard_row
 from broker.evaluation.exceptions import NotAnEnteredIndicator, OnlyABureauScores
 from broker.evaluation.indicators import Indicators
-from broker.evaluation.measures import KindCounts, measures
-from broker.evaluation.schemas import IndicatorResult, Scorecard, ScorecardRow, ScoreIn
+from broker.evaluation.measures import KindCounts
+from broker.evaluation.schemas import ScorecardJson, ScoreIn
 from broker.reports.schemas import GroupBy
 from broker.reports.service import cdo_evaluation
 from core.ids import new_id
@@ -70,7 +71,7 @@ async def scorecard(
     start: datetime,
     end: datetime,
     reader: str,
-) -> Scorecard:
+) -> ScorecardJson:
     report = await cdo_evaluation(
         session, start=start, end=end, level=None, group_by=GroupBy.cdo, reader=reader
     )
@@ -78,43 +79,14 @@ async def scorecard(
     entered = await _latest_scores(
         session, {r.organisation_id for r in report.rows}, china_day(start), china_day(end)
     )
-    rows = []
-    for row in report.rows:
-        values = measures(row, kinds.get((row.organisation_id, row.appointment_id), KindCounts()))
-        results = []
-        for indicator in indicators.indicators:
-            if indicator.source == "entered":
-                score = entered.get((row.organisation_id, indicator.id))
-                value = float(score.score) if score else None
-                comment = score.comment if score else None
-            else:
-                assert indicator.measure is not None
-                value, comment = values[indicator.measure], None
-            results.append(
-                IndicatorResult(
-                    indicator=indicator.id,
-                    value=value,
-                    score=indicator.score(value),
-                    weight=indicator.weight,
-                    comment=comment,
-                )
-            )
-        scores = {r.indicator: r.score for r in results}
-        rows.append(
-            ScorecardRow(
-                organisation_id=row.organisation_id,
-                organisation_name=row.organisation_name,
-                level=row.level,
-                appointment_id=row.appointment_id,
-                person_name=row.person_name,
-                total=indicators.total(scores),
-                groups={g.id: indicators.total(scores, group=g.id) for g in indicators.groups},
-                indicators=results,
-            )
+    no_kinds = KindCounts()
+    rows = [
+        scorecard_row(
+            row, kinds.get((row.organisation_id, row.appointment_id), no_kinds), entered, indicators
         )
-    return Scorecard.model_validate(
-        {"from": start, "to": end, "evaluated_by": reader, "rows": rows}
-    )
+        for row in report.rows
+    ]
+    return scorecard_json(start, end, reader, rows)
 
 
 async def _latest_scores(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -87,16 +87,19 @@ async def cdo_evaluation(
 def export(
     request: Request,
     format_: str | None,
-    report: BaseModel,
+    report: BaseModel | Mapping[str, object],
     csv_of: Callable[[], str],
     name: str,
 ) -> Response:
-    """A report as JSON, or as a CSV attachment for `?format=csv` or `Accept: text/csv`."""
+    """A report as JSON, or as a CSV attachment for `?format=csv` or `Accept: text/csv`. A
+    report given as a mapping is already what its model would dump (the scorecard's rows)."""
     wants_csv = format_ == "csv" or (
         format_ is None and "text/csv" in request.headers.get("accept", "")
     )
     if not wants_csv:
-        return JSONResponse(report.model_dump(mode="json", by_alias=True))
+        if isinstance(report, BaseModel):
+            return JSONResponse(report.model_dump(mode="json", by_alias=True))
+        return JSONResponse(report)
     return Response(
         csv_of(),
         media_type=CSV_MEDIA_TYPE,
