@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +11,8 @@ from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from redis.asyncio import Redis
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker import production
 from broker.appointments.endpoints import router as appointments_router
@@ -20,6 +23,7 @@ from broker.calendar.metrics import watch_calendar
 from broker.catalog.endpoints import router as catalog_router
 from broker.console.mount import install_console
 from broker.directory.endpoints import router as directory_router
+from broker.directory.repository import current_view
 from broker.evaluation.dependencies import EVALUATION_INDICATORS
 from broker.evaluation.endpoints import router as evaluation_router
 from broker.evaluation.indicators import load_indicators
@@ -38,6 +42,7 @@ from broker.kit.deps import (
     SETTINGS,
     AppResource,
 )
+from broker.kit.heap import freeze_long_lived, thaw
 from broker.kit.nul_characters import RefuseNulCharacters
 from broker.kit.problem_docs import document_problems
 from broker.kit.problem_handlers import install_problem_handlers
@@ -62,6 +67,7 @@ from broker.requests.links import Links
 from broker.routing.policy import load_policy
 from broker.settings import BrokerSettings
 from broker.webhooks.endpoints import router as webhooks_router
+from core.clock import utcnow
 from core.db import create_engine, create_sessionmaker
 from core.telemetry import configure_tracing, instrument_app, instrument_engine, instrument_redis
 from core.webhooks.secrets import cipher_from_settings
@@ -69,6 +75,18 @@ from core.webhooks.secrets import cipher_from_settings
 BACKLOG_SAMPLE_S = 10.0  # how often the outbox backlog gauges are refreshed
 # The relay this process runs, if any: no endpoint needs it, whoever inspects a running app may.
 OUTBOX_RELAY = AppResource[OutboxRelay | None]("outbox_relay")
+logger = logging.getLogger(__name__)
+
+
+async def _load_directory(sessionmaker: async_sessionmaker[AsyncSession], timeout_s: float) -> None:
+    """The process's directory cache, loaded at start: the first filing does not pay for it, and
+    it is frozen with the rest of what start-up leaves (`kit/heap.py`). A database that cannot
+    answer now only defers the load to the first filing, as before."""
+    try:
+        async with asyncio.timeout(timeout_s), sessionmaker() as session:
+            await current_view(session, utcnow())
+    except (DBAPIError, OSError, TimeoutError) as exc:
+        logger.warning("the directory cache was not loaded at start: %r", exc)
 
 
 def create_app(
@@ -132,6 +150,8 @@ def create_app(
         )
         policy = ROUTING_POLICY.put(app, load_policy(settings.routing_policy_file))
         EVALUATION_INDICATORS.put(app, load_indicators(settings.evaluation_indicators_file))
+        await _load_directory(sessionmaker, settings.dependency_timeout_seconds)
+        freeze_long_lived()  # before the background loops start: only what stays is alive
         stop = asyncio.Event()
         background: list[asyncio.Task[None]] = []
         if settings.sla_job_enabled:
@@ -171,6 +191,7 @@ def create_app(
         try:
             yield
         finally:
+            thaw()
             stop.set()
             await asyncio.gather(*background, return_exceptions=True)
             if redis is not None:
