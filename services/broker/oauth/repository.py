@@ -61,7 +61,9 @@ async def client_with_grants(
     session: AsyncSession, client_id: str, dataset_ids: Sequence[str], *, now: datetime
 ) -> tuple[OAuthClient, list[TracedGrant]] | None:
     """The client and its organisation's grants in force at `now` for `dataset_ids`, each with
-    its request's trace id and span id, in one query; the longest-running grant last."""
+    its request's trace id and span id, in one query; the longest-running grant last, and of
+    grants ending at the same moment the newest (else which one a token carried was the
+    database's choice)."""
     query = select(OAuthClient).where(OAuthClient.id == client_id)
     if dataset_ids:
         query = (
@@ -77,7 +79,7 @@ async def client_with_grants(
                 ),
             )
             .outerjoin(DataRequest, DataRequest.id == Grant.request_id)
-            .order_by(Grant.ends_at)
+            .order_by(Grant.ends_at, Grant.created_at, Grant.id)
         )
     rows: list[Any] = list((await session.execute(query)).all())  # add_columns() widens them
     if not rows:

@@ -94,6 +94,22 @@ async def test_a_grant_token_carries_its_grant_and_never_outlives_it(
     assert metadata["authorization_details_types_supported"] == ["data_grant"]
 
 
+async def test_of_grants_ending_together_a_token_carries_the_newest(
+    client: httpx.AsyncClient, sessionmaker: Sessions
+) -> None:
+    # 茂名市公安局: no other test files for it
+    holder = await new_client(sessionmaker, "mm-gaj", ALL_SCOPES)
+    now = datetime.now(UTC)
+    older = await _granted(client, holder, now=now)
+    newer = await _granted(client, holder, now=now)  # the same period: they end together
+
+    response = await _token(client, holder, f"dataset:{UNCONDITIONAL}:read")
+
+    claims = await _claims(client, response.json()["access_token"])
+    assert older["grant_id"] != newer["grant_id"]
+    assert claims["authorization_details"][0]["grant_id"] == newer["grant_id"]
+
+
 async def test_no_active_grant_or_mixed_scopes_are_invalid_scope(
     client: httpx.AsyncClient, sessionmaker: Sessions
 ) -> None:
