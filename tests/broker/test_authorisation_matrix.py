@@ -327,37 +327,33 @@ class World:
         assert current == [APPROVER], request["route"]
         return str(request["id"])
 
-    async def clarifying(self) -> str:
-        request_id = await self.conditional()
-        asked = await self.client.post(
-            f"/v1/requests/{request_id}/clarifications",
-            headers=await self.as_(APPROVER, DECIDE),
-            json={"question": "用途是否限于人才住房审核?"},
+    async def _then(
+        self, request_id: str, step: str, org: str, scope: str, body: dict[str, str], status: int
+    ) -> str:
+        """`org` takes `step` on the request (e.g. `appeal`), which must answer `status`."""
+        answer = await self.client.post(
+            f"/v1/requests/{request_id}/{step}", headers=await self.as_(org, scope), json=body
         )
-        assert asked.status_code == 201, asked.text
+        assert answer.status_code == status, answer.text
         return request_id
+
+    async def clarifying(self) -> str:
+        question = {"question": "用途是否限于人才住房审核?"}
+        return await self._then(
+            await self.conditional(), "clarifications", APPROVER, DECIDE, question, 201
+        )
 
     async def rejected(self) -> str:
         """A conditional request APPROVER rejected: REQUESTER may appeal it."""
-        request_id = await self.conditional()
-        rejected = await self.client.post(
-            f"/v1/requests/{request_id}/decision",
-            headers=await self.as_(APPROVER, DECIDE),
-            json={"decision": "reject", "comment": "用途不明确"},
+        rejection = {"decision": "reject", "comment": "用途不明确"}
+        return await self._then(
+            await self.conditional(), "decision", APPROVER, DECIDE, rejection, 200
         )
-        assert rejected.status_code == 200, rejected.text
-        return request_id
 
     async def appealed(self) -> str:
         """A rejected request REQUESTER appealed: gz-gov (APPROVER's government) coordinates."""
-        request_id = await self.rejected()
-        appealed = await self.client.post(
-            f"/v1/requests/{request_id}/appeal",
-            headers=await self.as_(REQUESTER, SUBMIT),
-            json={"reason": "用于人才住房审核，请求协调"},
-        )
-        assert appealed.status_code == 201, appealed.text
-        return request_id
+        reason = {"reason": "用于人才住房审核，请求协调"}
+        return await self._then(await self.rejected(), "appeal", REQUESTER, SUBMIT, reason, 201)
 
     async def grant(self, paused: bool = False) -> str:
         request = await self.file(UNCONDITIONAL)
