@@ -89,7 +89,12 @@ def canonical_content(
 
 def chained(prev_hash: str, entry: AuditEntry) -> str:
     """The message a row's hash is taken of."""
-    return f"{prev_hash}|{canonical(entry)}"
+    return chained_content(prev_hash, canonical(entry))
+
+
+def chained_content(prev_hash: str, content: str) -> str:
+    """`chained` of a row given by its canonical content (bulk writers have no model)."""
+    return f"{prev_hash}|{content}"
 
 
 def legacy_hash(prev_hash: str, entry: AuditEntry) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import FetchedValue, Integer, Table
 
 from broker.audit.keys import AuditKey
-from broker.audit.service import GENESIS, canonical_content, chain_of
+from broker.audit.service import GENESIS, canonical_content, chain_of, chained_content
 from broker.routing.model import DirectoryView
 from broker.routing.policy import Policy
 from core import topics
@@ -120,7 +120,7 @@ class AuditChains:
             subject=subject,
             detail=detail,
         )
-        digest = self.key.mac(f"{previous}|{content}")
+        digest = self.key.mac(chained_content(previous, content))
         self.heads[chain] = (previous, digest)
         rows.add(
             "audit_log",
