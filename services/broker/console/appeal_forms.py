@@ -5,14 +5,13 @@ the API, a person required to decide; a refusal is shown in words and changes no
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from broker.console.narrowing import narrowing
+from broker.console.narrowing import Ticked, TickedDep, narrowing
 from broker.console.refusals import Refused
 from broker.console.request_page import refused_page
 from broker.console.session import CsrfField, SignedInDep, may_act, refuse_without_csrf
@@ -67,10 +66,9 @@ async def decide_appeal(
     me: SignedInDep,
     request_id: str,
     decision: Annotated[str, Form(pattern="^(uphold|overturn)$")],
+    narrowed: TickedDep,
     csrf: CsrfField = "",
     comment: Annotated[str, Form(max_length=2000)] = "",
-    fields: Annotated[list[str] | None, Form()] = None,
-    end: Annotated[date | None, Form()] = None,
 ) -> Response:
     refuse_without_csrf(me, csrf)
     now = utcnow()
@@ -78,7 +76,7 @@ async def decide_appeal(
         if not comment.strip():
             raise Refused("appeal_comment_required")
         acting = await acting_for(session, me.actor, now)
-        body = await _decision(session, acting, request_id, decision, comment, fields, end)
+        body = await _decision(session, acting, request_id, decision, comment, narrowed)
         await appeal_decisions.decide_appeal(
             session, request_id=request_id, acting=acting, body=body, now=now,
             require_person=True,
@@ -94,8 +92,7 @@ async def _decision(
     request_id: str,
     decision: str,
     comment: str,
-    fields: list[str] | None,
-    end: date | None,
+    narrowed: Ticked,
 ) -> AppealDecisionIn:
     """An overturn approves what was asked unless the form narrows it: fields unticked (none
     ticked is refused by the rules, in words), or an earlier last day."""
@@ -105,7 +102,7 @@ async def _decision(
     if asked is None:
         raise RequestNotFound(request_id)
     offered = Grantable(tuple(asked.fields), asked.period_start, asked.period_end)
-    narrowed_fields, period = narrowing(fields, end, offered)
+    narrowed_fields, period = narrowing(narrowed.fields, narrowed.end, offered)
     return AppealDecisionIn(
         decision="overturn", comment=comment, fields=narrowed_fields, period=period
     )

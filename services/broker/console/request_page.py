@@ -6,7 +6,7 @@ nothing (the transaction is rolled back)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -17,7 +17,7 @@ from broker.console.bureau import supervised_request
 from broker.console.coordination_side import appeal_bodies, coordination_side
 from broker.console.dates import last_day
 from broker.console.names import dataset_names, divisions_within, organisation_names
-from broker.console.narrowing import narrowing
+from broker.console.narrowing import Ticked, TickedDep, narrowing
 from broker.console.refusals import Refused, in_words, status_of
 from broker.console.requester_side import requester_side
 from broker.console.session import CsrfField, SignedInDep, may_act, refuse_without_csrf
@@ -127,10 +127,9 @@ async def decide(
     keyring: KeyRingDep,
     request_id: str,
     action: Annotated[str, Form(pattern="^(approve|reject|veto|clarify)$")],
+    narrowed: TickedDep,
     csrf: CsrfField = "",
     comment: Annotated[str, Form(max_length=2000)] = "",
-    fields: Annotated[list[str] | None, Form()] = None,
-    end: Annotated[date | None, Form()] = None,
 ) -> Response:
     refuse_without_csrf(me, csrf)
     now = utcnow()
@@ -146,7 +145,7 @@ async def decide(
                 session, request_id=request_id, acting=acting, question=asked.question, now=now
             )
         else:
-            body = await _decision(session, acting, request_id, action, comment, fields, end)
+            body = await _decision(session, acting, request_id, action, comment, narrowed)
             await decisions.decide(
                 session, request_id=request_id, acting=acting, body=body, now=now,
                 links=links, keyring=keyring,
@@ -179,8 +178,7 @@ async def _decision(
     request_id: str,
     action: str,
     comment: str,
-    fields: list[str] | None,
-    end: date | None,
+    narrowed: Ticked,
 ) -> DecisionIn:
     if action in ("reject", "veto"):
         if not comment.strip():
@@ -190,7 +188,7 @@ async def _decision(
     if found is None:  # the service answers "not found"
         return DecisionIn(decision="approve", comment=comment or None)
     granted = Grantable(tuple(found.granted_fields), found.granted_start, found.granted_end)
-    narrowed_fields, period = narrowing(fields, end, granted)
+    narrowed_fields, period = narrowing(narrowed.fields, narrowed.end, granted)
     return DecisionIn(
         decision="approve",
         comment=comment or None,
