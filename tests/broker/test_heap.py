@@ -38,6 +38,27 @@ async def test_start_up_freezes_the_app_and_the_loaded_directory_and_shutdown_th
     assert _walked(app)
 
 
+async def test_the_directory_is_loaded_at_start_and_the_first_request_does_not_load_it_again(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, seeded: object
+) -> None:
+    directory_repository._cached.clear()  # an earlier app of this run may have loaded it
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        assert str(app.state.engine.url) in directory_repository._cached
+        loads = 0
+        load = directory_repository._load
+
+        async def counted(session: AsyncSession, version: tuple[int, ...]) -> object:
+            nonlocal loads
+            loads += 1
+            return await load(session, version)
+
+        monkeypatch.setattr(directory_repository, "_load", counted)
+        async with app.state.sessionmaker() as session:
+            await directory_repository.current_view(session, utcnow())
+        assert loads == 0
+
+
 async def test_a_rebuilt_directory_frees_the_frozen_one_it_replaces(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], seeded: object
 ) -> None:
