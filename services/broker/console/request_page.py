@@ -6,6 +6,7 @@ nothing (the transaction is rolled back)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -209,9 +210,15 @@ async def answer(
 ) -> Response:
     """The requester answers the open clarification: the step's clock runs again."""
     refuse_without_csrf(me, csrf)
-    return await _as_requester(
-        request, session, me, settings, request_id, "answered", answer=answer
-    )
+
+    async def answering(acting: Acting, now: datetime) -> None:
+        if not answer.strip():
+            raise Refused("answer_required")
+        await clarifications.answer_clarification(
+            session, request_id=request_id, acting=acting, answer=answer, now=now
+        )
+
+    return await _as_requester(request, session, me, settings, request_id, "answered", answering)
 
 
 @router.post("/requests/{request_id}/cancel")
@@ -225,9 +232,13 @@ async def cancel(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     refuse_without_csrf(me, csrf)
-    return await _as_requester(
-        request, session, me, settings, request_id, "cancelled", reason=reason
-    )
+
+    async def withdrawing(acting: Acting, now: datetime) -> None:
+        await withdrawal.cancel(
+            session, request_id=request_id, acting=acting, reason=reason.strip() or None, now=now
+        )
+
+    return await _as_requester(request, session, me, settings, request_id, "cancelled", withdrawing)
 
 
 async def _as_requester(
@@ -237,24 +248,16 @@ async def _as_requester(
     settings: BrokerSettings,
     request_id: str,
     done: str,
-    **said: str,
+    act: Callable[[Acting, datetime], Awaitable[None]],
 ) -> Response:
+    """`act` as the requester's person who files requests (as a person's token says); a
+    refusal is the request's page again, in words."""
     now = utcnow()
     acting = await acting_for(session, me.actor, now)
     try:
         if not may_act(me.person.role, Scope.requests_submit):
             raise Refused("not_a_filer", status=403)
-        if done == "answered":
-            if not said["answer"].strip():
-                raise Refused("answer_required")
-            await clarifications.answer_clarification(
-                session, request_id=request_id, acting=acting, answer=said["answer"], now=now
-            )
-        else:
-            reason = said["reason"].strip() or None
-            await withdrawal.cancel(
-                session, request_id=request_id, acting=acting, reason=reason, now=now
-            )
+        await act(acting, now)
     except (Problem, Refused) as refused:
         return await refused_page(request, session, me, settings, request_id, refused)
     return RedirectResponse(f"/console/requests/{request_id}?done={done}", status_code=303)
