@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -87,7 +86,7 @@ class Appointment(Base):
         return self.starts_at <= moment and (self.ends_at is None or moment < self.ends_at)
 
     @classmethod
-    def in_force_at(cls, moment: Any) -> ColumnElement[bool]:
+    def in_force_at(cls, moment: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
         """`is_active_at` as a query asks it; `moment` a value or a column."""
         return and_(cls.starts_at <= moment, or_(cls.ends_at.is_(None), cls.ends_at > moment))
 
