@@ -33,7 +33,7 @@ def in_words(refused: Exception, lang: str) -> str:
             return f"{kind.title}: {refused.detail}"
         said = kind.said_zh or kind.title_zh or kind.title
         # the detail without the field name it may start with (people see the field)
-        detail = FIELD_PREFIX.sub("", refused.detail_zh or "")
+        detail = FIELD_PREFIX.sub("", refused.detail_zh)
         return f"{said}：{detail}" if detail and kind.detail_on_pages else said
     assert isinstance(refused, ValidationError)
     said = "; ".join(_error_in(error, lang) for error in refused.errors())

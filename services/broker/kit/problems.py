@@ -22,8 +22,7 @@ class Problem(Exception):
     `detail` and `detail_zh` (GLOSSARY.md's words). `detail_zh` is required: a subclass whose
     detail follows from its arguments builds both in its `__init__` (`RequestNotFound(id)`), so
     its raise sites stay one line; elsewhere the raise site writes both, side by side. A detail
-    naming a field starts with it in either language (`period.end: ...`). None is for a detail
-    that has no Chinese yet: the caller then reads the English (a test names each such place).
+    naming a field starts with it in either language (`period.end: ...`).
 
     `said_zh` is the scheme's sentence for the type where its title is too terse for a page
     (the console's words, console/refusals.py); a page adds the detail after it unless
@@ -41,7 +40,7 @@ class Problem(Exception):
         self,
         detail: str,
         *,
-        detail_zh: str | None,
+        detail_zh: str,
         headers: dict[str, str] | None = None,
         **extensions: Any,
     ) -> None:
@@ -54,7 +53,7 @@ class Problem(Exception):
     def texts(self, language: Language) -> tuple[str, str]:
         """(title, detail) in `language`, where the problem has them in it."""
         if language is Language.zh and self.title_zh is not None:
-            return self.title_zh, self.detail_zh or self.detail
+            return self.title_zh, self.detail_zh
         return self.title, self.detail
 
 
@@ -68,10 +67,10 @@ class InvalidField(Problem):
     title = "Invalid field"
     title_zh = "字段无效"
 
-    def __init__(self, field: str, reason: str, reason_zh: str | None) -> None:
+    def __init__(self, field: str, reason: str, reason_zh: str) -> None:
         super().__init__(
             f"{field}: {reason}",
-            detail_zh=f"{field}: {reason_zh}" if reason_zh is not None else None,
+            detail_zh=f"{field}: {reason_zh}",
             field=field,
             errors=[{"field": field, "in": "body", "message": reason}],
         )

@@ -68,7 +68,7 @@ class InvalidToken(Unauthorized):
     title = "Invalid access token"
     title_zh = "访问令牌无效"
 
-    def __init__(self, reason: str, reason_zh: str | None) -> None:
+    def __init__(self, reason: str, reason_zh: str) -> None:
         super().__init__(reason, detail_zh=reason_zh, headers=_challenge("invalid_token", reason))
 
 

@@ -37,6 +37,3 @@ class InvalidConcern(InvalidField):
     """A body or request named that the reporter may not name: 422 naming the field."""
 
     title_zh = "涉及的单位或申请不符合要求"
-
-    def __init__(self, field: str, reason: str, reason_zh: str) -> None:
-        super().__init__(field, reason, reason_zh)
