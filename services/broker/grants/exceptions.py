@@ -30,7 +30,6 @@ class GrantClosed(Conflict):
     slug = "grant-closed"
     title = "The grant is no longer in force"
     title_zh = "该数据使用授权已失效"
-    said_zh = "该数据使用授权已失效"
 
     def __init__(self, status: str) -> None:
         super().__init__(

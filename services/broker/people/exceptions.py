@@ -49,7 +49,6 @@ class PersonRequired(Forbidden):
     slug = "person-required"
     title = "A person must make this decision"
     title_zh = "须由首席数据官本人登录审批"
-    said_zh = "须由首席数据官本人登录审批"
     detail_on_pages = False
 
     def __init__(self) -> None:

@@ -2,8 +2,6 @@ from broker.kit.problems import Conflict, InvalidField, NotFound, Problem
 
 
 class ProblemNotFound(NotFound):
-    title_zh = "未找到"
-
     def __init__(self, problem_id: str) -> None:
         # 404 also for reports the caller has no part in: no existence oracle
         super().__init__(

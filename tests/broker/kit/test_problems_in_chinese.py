@@ -69,6 +69,18 @@ def test_every_problem_type_has_a_chinese_title_and_an_english_one() -> None:
     assert mixed == []
 
 
+def test_a_types_page_sentence_says_more_than_its_title() -> None:
+    """A page falls back to `title_zh` (console/refusals.py): a `said_zh` or `title_zh` that
+    repeats its parent's or its own title is one more place to keep in step, saying nothing."""
+    repeated = [
+        t.__qualname__
+        for t in _every_problem_type()
+        if ("said_zh" in vars(t) and t.said_zh == t.title_zh)
+        or ("title_zh" in vars(t) and t.title_zh == super(t, t).title_zh)
+    ]
+    assert repeated == []
+
+
 # ---- details a type builds from its arguments ----
 
 SAMPLES: dict[Any, Any] = {
