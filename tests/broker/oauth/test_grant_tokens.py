@@ -100,8 +100,19 @@ async def test_of_grants_ending_together_a_token_carries_the_newest(
     # 茂名市公安局: no other test files for it
     holder = await new_client(sessionmaker, "mm-gaj", ALL_SCOPES)
     now = datetime.now(UTC)
-    older = await _granted(client, holder, now=now)
-    newer = await _granted(client, holder, now=now)  # the same period: they end together
+    newer = await _granted(client, holder, now=now)
+    older = await _granted(client, holder, now=now)  # the same period: they end together
+    # The grant filed second is dated before the first (as a transaction that began earlier
+    # and committed later would be), so the table's own order (filing order) puts the newer
+    # grant first and the older last: ordered by end alone, the token would carry the older.
+    async with sessionmaker() as session:
+        created = (await session.get_one(Grant, newer["grant_id"])).created_at
+        await session.execute(
+            update(Grant)
+            .where(Grant.id == older["grant_id"])
+            .values(created_at=created - timedelta(seconds=1))
+        )
+        await session.commit()
 
     response = await _token(client, holder, f"dataset:{UNCONDITIONAL}:read")
 
