@@ -33,10 +33,6 @@ async def cancel(
             request_status=request.status,
         )
     route = await load_route(session, request.id)
-    await audit.record(
-        session, "request.cancelled", actor=acting.actor, subject=request.id, now=now,
-        reason=reason,
-    )  # fmt: skip
     await close_request(
         session,
         request,
@@ -46,4 +42,8 @@ async def cancel(
         actor=acting.own,
         reason=reason or "cancelled by the requester",
     )
+    await audit.record(
+        session, "request.cancelled", actor=acting.actor, subject=request.id, now=now,
+        reason=reason,
+    )  # fmt: skip
     return request
