@@ -1,6 +1,6 @@
 """The parts every Chinese message is made of (notifier/texts.py, notifier/coordination_texts.py):
-the message's shape, the scheme's words for kinds and outcomes, times in China Standard Time, and
-values people typed kept on one line and cut. Pure."""
+the message's shape, the scheme's words for outcomes (for kinds: core/words.py), times in China
+Standard Time, and values people typed kept on one line and cut. Pure."""
 
 from __future__ import annotations
 
@@ -9,14 +9,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from core.words import KINDS_ZH
+
 CST = timezone(timedelta(hours=8), "CST")  # China Standard Time: UTC+8, no summer time
 WEEKDAYS = "一二三四五六日"
-KINDS = {
-    "share": "数据共享申请",
-    "return": "数据回流申请",
-    "demand": "数据需求",
-    "it_project": "信息化项目",
-}
 OUTCOMES = {
     "approved": "同意",
     "rejected": "不同意",
@@ -87,7 +83,7 @@ def _moment(value: str | datetime) -> datetime:
 
 def kind_of(data: Mapping[str, Any]) -> str:
     """The request's kind in the scheme's words."""
-    return KINDS.get(str(data["kind"]), "申请")
+    return KINDS_ZH.get(str(data["kind"]), "申请")
 
 
 def requester_of(task: Mapping[str, Any]) -> str:

@@ -28,13 +28,13 @@ from broker.requests.lifecycle import RequestStatus
 from broker.requests.links import Links
 from broker.requests.repository import routes
 from broker.requests.repository.appeals import appeal_of
-from broker.requests.words import STATUS_ZH, said
 from broker.routing import model as routing_model
 from broker.routing.appeal import appeal_chain, appeal_coordinator
 from broker.routing.policy import Policy
 from core.events import RequestEventName
 from core.ids import new_id
 from core.models.requests import Appeal, AppealCoordinator, DataRequest, Decision
+from core.words import STATUS_ZH, said
 
 # What a provider refuses: data. A demand's refusal or an IT project's veto has its own rules.
 APPEALABLE_KINDS = ("share", "return")

@@ -40,13 +40,13 @@ from broker.requests.schemas import DecisionIn, narrowing_record
 from broker.requests.separation import refuse_the_filer
 from broker.requests.signing import sign_decision
 from broker.requests.step_clock import working_clock_seconds
-from broker.requests.words import DECISIONS_ZH, KINDS_ZH, STATUS_ZH, said
 from core.events import RequestEventName
 from core.ids import new_id
 from core.metrics import instruments
 from core.models.directory import Appointment, Delegation, Organisation
 from core.models.people import Person
 from core.models.requests import DataRequest, Decision, RequestStep, StepApprover
+from core.words import DECISIONS_ZH, KINDS_ZH, STATUS_ZH, said
 
 
 def _same_decision(existing: Decision, body: DecisionIn) -> bool:

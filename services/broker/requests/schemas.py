@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from broker.kit.validation_errors import Refusal
 from broker.requests.filing.schemas import PeriodIn, ProjectIn, RequestKind
-from broker.requests.words import DECISIONS_ZH
+from core.words import DECISIONS_ZH
 
 
 class Period(BaseModel):

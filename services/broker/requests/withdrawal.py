@@ -12,8 +12,8 @@ from broker.requests.access import Acting, locked_visible
 from broker.requests.exceptions import NotTheRequester, RequestClosed
 from broker.requests.lifecycle import RequestStatus
 from broker.requests.progress import close_request, load_route
-from broker.requests.words import STATUS_ZH, said
 from core.models.requests import DataRequest
+from core.words import STATUS_ZH, said
 
 
 async def cancel(

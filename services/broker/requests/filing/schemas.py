@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from broker.directory.schemas import AwareDatetime
 from broker.kit.validation_errors import Refusal
-from broker.requests.words import KINDS_ZH
+from core.words import KINDS_ZH
 
 
 class PeriodIn(BaseModel):

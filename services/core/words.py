@@ -1,5 +1,7 @@
 """A request's kinds, statuses and decisions in the words the scheme's documents use
-(GLOSSARY.md), for the problems that name them. Pure."""
+(GLOSSARY.md): the broker's problems and the notifier's messages name them alike. A status is
+said as the console's pages say it (未同意, 已否决), a decision as GLOSSARY.md does (不同意,
+一票否决). Pure."""
 
 from __future__ import annotations
 
@@ -12,10 +14,10 @@ KINDS_ZH = {
 STATUS_ZH = {
     "pending": "审批中",
     "approved": "已同意",
-    "rejected": "不同意",
+    "rejected": "未同意",
     "cancelled": "已撤回",
     "expired": "已到期",
-    "vetoed": "一票否决",
+    "vetoed": "已否决",
 }
 DECISIONS_ZH = {"approve": "同意", "reject": "不同意", "veto": "一票否决"}
 
