@@ -3,16 +3,12 @@
 from datetime import datetime
 
 from broker.calendar.deadlines import china_time
-from broker.kit.problems import Conflict, NotFound, Problem
+from broker.kit.problems import Conflict, NotFound, Problem, Worded
 
 
-class AppointmentNotFound(NotFound):
-    def __init__(self, appointment_id: str) -> None:
-        super().__init__(
-            f"no appointment '{appointment_id}'",
-            detail_zh=f"未找到首席数据官任命“{appointment_id}”",
-            appointment_id=appointment_id,
-        )
+class AppointmentNotFound(Worded, NotFound):
+    wording = ("no appointment '{}'", "未找到首席数据官任命“{}”")
+    member = "appointment_id"
 
 
 class OrganisationExists(Conflict):
@@ -43,18 +39,13 @@ class WrongFilingBureau(Problem):
     title_zh = "备案机关不符"
 
 
-class NoActiveCDO(Problem):
+class NoActiveCDO(Worded, Problem):
     status = 422
     slug = "no-active-cdo"
     title = "The body has no active CDO"
     title_zh = "该单位无在任首席数据官"
-
-    def __init__(self, organisation_id: str) -> None:
-        super().__init__(
-            f"'{organisation_id}' has no active CDO to delegate",
-            detail_zh=f"“{organisation_id}”无在任首席数据官，无从授权委托",
-            field="organisation_id",
-        )
+    wording = ("'{}' has no active CDO to delegate", "“{}”无在任首席数据官，无从授权委托")
+    field = "organisation_id"
 
 
 class NotYourCDO(Problem):
@@ -92,13 +83,9 @@ class OutsideJurisdiction(Problem):
         )
 
 
-class DelegationNotFound(NotFound):
-    def __init__(self, delegation_id: str) -> None:
-        super().__init__(
-            f"no delegation '{delegation_id}'",
-            detail_zh=f"未找到授权委托“{delegation_id}”",
-            delegation_id=delegation_id,
-        )
+class DelegationNotFound(Worded, NotFound):
+    wording = ("no delegation '{}'", "未找到授权委托“{}”")
+    member = "delegation_id"
 
 
 class DelegationEnded(Conflict):

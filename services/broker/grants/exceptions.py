@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from broker.kit.problems import Conflict, NotFound, Problem
+from broker.kit.problems import Conflict, NotFound, Problem, Worded
 
 # A grant's status as people read it (GLOSSARY.md).
 STATUS_ZH = {"active": "有效", "paused": "已暂停", "revoked": "已撤销", "expired": "已到期"}
 
 
-class GrantNotFound(NotFound):
-    def __init__(self, grant_id: str) -> None:
-        super().__init__(
-            f"no grant '{grant_id}' visible to you",
-            detail_zh=f"未找到数据使用授权“{grant_id}”，或您无权查看",
-            grant_id=grant_id,
-        )
+class GrantNotFound(Worded, NotFound):
+    wording = ("no grant '{}' visible to you", "未找到数据使用授权“{}”，或您无权查看")
+    member = "grant_id"
 
 
 class GrantChangeRefused(Problem):

@@ -21,24 +21,23 @@ from typing import Any
 
 from broker.grants.feed import GrantFeed
 from broker.grants.repository import Change, Position
-from broker.kit.problems import Problem
+from broker.kit.problems import Problem, Worded
 from core.clock import utcnow
 
 _EVENT_ID = re.compile(r"^(\d{1,19})-(\d{1,19})$")
 
 
-class InvalidEventId(Problem):
+class InvalidEventId(Worded, Problem):
     status = 422
     slug = "invalid-last-event-id"
     title = "Last-Event-ID was not issued by this feed"
     title_zh = "Last-Event-ID 无效"
-
-    def __init__(self, value: str) -> None:
-        super().__init__(
-            f"'{value[:60]}' is not a feed position (<transaction>-<sequence>)",
-            detail_zh=f"“{value[:60]}”不是本消息流的位置（<事务号>-<序号>）",
-            field="Last-Event-ID",
-        )
+    # `{:.60}`: the value's first 60 characters, no more of whatever the client sent
+    wording = (
+        "'{:.60}' is not a feed position (<transaction>-<sequence>)",
+        "“{:.60}”不是本消息流的位置（<事务号>-<序号>）",
+    )
+    field = "Last-Event-ID"
 
 
 def event_id(position: Position) -> str:

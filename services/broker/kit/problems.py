@@ -20,9 +20,10 @@ class Problem(Exception):
 
     Every problem is said in both languages: the type's `title` and `title_zh`, the instance's
     `detail` and `detail_zh` (GLOSSARY.md's words). `detail_zh` is required: a subclass whose
-    detail follows from its arguments builds both in its `__init__` (`RequestNotFound(id)`), so
-    its raise sites stay one line; elsewhere the raise site writes both, side by side. A detail
-    naming a field starts with it in either language (`period.end: ...`).
+    detail follows from its arguments builds both in its `__init__` (`IdempotencyConflict(id)`),
+    or declares them where one value fills them (`Worded`: `RequestNotFound(id)`), so its raise
+    sites stay one line; elsewhere the raise site writes both, side by side. A detail naming a
+    field starts with it in either language (`period.end: ...`).
 
     `said_zh` is the scheme's sentence for the type where its title is too terse for a page
     (the console's words, console/refusals.py); a page adds the detail after it unless
@@ -76,6 +77,28 @@ class InvalidField(Problem):
         )
 
 
+class Worded:
+    """Mixed in before a Problem type whose detail follows from one value (an identifier, a
+    field's value), so that the type declares its words instead of building them: `wording`,
+    the detail in English and in Chinese with `{}` where the value goes; `member`, the problem
+    JSON's member that carries the value, and `field`, the field the problem names, where it has
+    them. `class DatasetExists(Worded, Conflict)`: the value is the constructor's one argument."""
+
+    wording: ClassVar[tuple[str, str]]
+    member: ClassVar[str | None] = None
+    field: ClassVar[str | None] = None
+
+    def __init__(self, value: str) -> None:
+        en, zh = self.wording
+        carried: dict[str, Any] = {self.member: value} if self.member else {}
+        if self.field:
+            carried["field"] = self.field
+        # the Problem's __init__, next after this mixin in the type's MRO
+        super().__init__(  # type: ignore[call-arg]
+            en.format(value), detail_zh=zh.format(value), **carried
+        )
+
+
 class NotFound(Problem):
     status = 404
     slug = "not-found"
@@ -85,16 +108,12 @@ class NotFound(Problem):
     detail_on_pages = False
 
 
-class OrganisationNotFound(NotFound):
+class OrganisationNotFound(Worded, NotFound):
     """Here rather than with the directory: the client and people registries, below the
     directory, refuse an unknown organisation in the same words."""
 
-    def __init__(self, organisation_id: str) -> None:
-        super().__init__(
-            f"no organisation '{organisation_id}'",
-            detail_zh=f"未找到单位“{organisation_id}”",
-            organisation_id=organisation_id,
-        )
+    wording = ("no organisation '{}'", "未找到单位“{}”")
+    member = "organisation_id"
 
 
 class Conflict(Problem):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from broker.kit.problems import NotFound, Problem
+from broker.kit.problems import NotFound, Problem, Worded
 
 
 class UnknownScope(Problem):
@@ -19,24 +19,19 @@ class UnknownScope(Problem):
         )
 
 
-class InvalidRedirectUri(Problem):
+class InvalidRedirectUri(Worded, Problem):
     status = 422
     slug = "invalid-redirect-uri"
     title = "Invalid redirect URI"
     title_zh = "回调地址无效"
-
-    def __init__(self, uri: str) -> None:
-        super().__init__(
-            f"'{uri}': a redirect URI is an absolute https URL without a fragment "
-            "(http only on a loopback host)",
-            detail_zh=f"“{uri}”：回调地址须为不含片段（#）的绝对 https 地址"
-            "（仅本机回环地址可用 http）",
-            field="redirect_uris",
-        )
+    wording = (
+        "'{}': a redirect URI is an absolute https URL without a fragment "
+        "(http only on a loopback host)",
+        "“{}”：回调地址须为不含片段（#）的绝对 https 地址（仅本机回环地址可用 http）",
+    )
+    field = "redirect_uris"
 
 
-class ClientNotFound(NotFound):
-    def __init__(self, client_id: str) -> None:
-        super().__init__(
-            f"no client '{client_id}'", detail_zh=f"未找到客户端“{client_id}”", client_id=client_id
-        )
+class ClientNotFound(Worded, NotFound):
+    wording = ("no client '{}'", "未找到客户端“{}”")
+    member = "client_id"

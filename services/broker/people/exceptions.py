@@ -1,24 +1,17 @@
-from broker.kit.problems import Conflict, Forbidden, InvalidField, NotFound, Problem
+from broker.kit.problems import Conflict, Forbidden, InvalidField, NotFound, Problem, Worded
 
 
-class PersonNotFound(NotFound):
-    def __init__(self, person_id: str) -> None:
-        super().__init__(
-            f"no person '{person_id}'", detail_zh=f"未找到人员“{person_id}”", person_id=person_id
-        )
+class PersonNotFound(Worded, NotFound):
+    wording = ("no person '{}'", "未找到人员“{}”")
+    member = "person_id"
 
 
-class UsernameTaken(Conflict):
+class UsernameTaken(Worded, Conflict):
     slug = "username-taken"
     title = "The username is taken"
     title_zh = "用户名已被占用"
-
-    def __init__(self, username: str) -> None:
-        super().__init__(
-            f"the username '{username}' is taken",
-            detail_zh=f"用户名“{username}”已被占用",
-            field="username",
-        )
+    wording = ("the username '{}' is taken", "用户名“{}”已被占用")
+    field = "username"
 
 
 class UnknownRole(InvalidField):

@@ -1,14 +1,10 @@
-from broker.kit.problems import Conflict, InvalidField, NotFound, Problem
+from broker.kit.problems import Conflict, InvalidField, NotFound, Problem, Worded
 
 
-class ProblemNotFound(NotFound):
-    def __init__(self, problem_id: str) -> None:
-        # 404 also for reports the caller has no part in: no existence oracle
-        super().__init__(
-            f"no problem report '{problem_id}' visible to you",
-            detail_zh=f"未找到问题反映“{problem_id}”，或贵单位无权查看",
-            problem_id=problem_id,
-        )
+class ProblemNotFound(Worded, NotFound):
+    # 404 also for reports the caller has no part in: no existence oracle
+    wording = ("no problem report '{}' visible to you", "未找到问题反映“{}”，或贵单位无权查看")
+    member = "problem_id"
 
 
 class NoProvincialBureau(Problem):

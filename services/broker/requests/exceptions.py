@@ -1,17 +1,13 @@
 """The requests' problems, in both languages (kit/problems.py): where the detail follows from
 the arguments the type builds it; elsewhere the raise site writes both."""
 
-from broker.kit.problems import Conflict, NotFound, Problem
+from broker.kit.problems import Conflict, NotFound, Problem, Worded
 
 
-class RequestNotFound(NotFound):
-    def __init__(self, request_id: str) -> None:
-        # 404 also for requests that exist but do not involve the caller: no existence oracle
-        super().__init__(
-            f"no request '{request_id}' visible to you",
-            detail_zh=f"未找到申请“{request_id}”，或您无权查看",
-            request_id=request_id,
-        )
+class RequestNotFound(Worded, NotFound):
+    # 404 also for requests that exist but do not involve the caller: no existence oracle
+    wording = ("no request '{}' visible to you", "未找到申请“{}”，或您无权查看")
+    member = "request_id"
 
 
 class InvalidRequest(Problem):
