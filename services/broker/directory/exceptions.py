@@ -48,20 +48,20 @@ class NoActiveCDO(Worded, Problem):
     field = "organisation_id"
 
 
-class NotYourCDO(Problem):
+class NotYourCDO(Worded, Problem):
+    """The value is the field that names the body."""
+
     status = 403
     slug = "not-your-cdo"
     title = "Not your CDO"
     title_zh = "非本单位首席数据官"
-
-    def __init__(self, field: str) -> None:
-        super().__init__(
-            f"{field}: only the body's own CDO, or a data bureau whose jurisdiction covers it, "
-            "may delegate its decisions",
-            detail_zh=f"{field}: 只有该单位在任的首席数据官，或管辖范围覆盖该单位的"
-            "政务服务数据管理局，可以授权委托其审批",
-            field=field,
-        )
+    wording = (
+        "{}: only the body's own CDO, or a data bureau whose jurisdiction covers it, "
+        "may delegate its decisions",
+        "{}: 只有该单位在任的首席数据官，或管辖范围覆盖该单位的"
+        "政务服务数据管理局，可以授权委托其审批",
+    )
+    member = "field"
 
 
 class OutsideJurisdiction(Problem):

@@ -20,10 +20,10 @@ class Problem(Exception):
 
     Every problem is said in both languages: the type's `title` and `title_zh`, the instance's
     `detail` and `detail_zh` (GLOSSARY.md's words). `detail_zh` is required: a subclass whose
-    detail follows from its arguments builds both in its `__init__` (`IdempotencyConflict(id)`),
-    or declares them where one value fills them (`Worded`: `RequestNotFound(id)`), so its raise
-    sites stay one line; elsewhere the raise site writes both, side by side. A detail naming a
-    field starts with it in either language (`period.end: ...`).
+    detail follows from its arguments builds both in its `__init__` (`DelegationEnded(id, at)`),
+    or declares them where one value fills them, or none (`Worded`: `RequestNotFound(id)`;
+    `Stated`), so its raise sites stay one line; elsewhere the raise site writes both, side by
+    side. A detail naming a field starts with it in either language (`period.end: ...`).
 
     `said_zh` is the scheme's sentence for the type where its title is too terse for a page
     (the console's words, console/refusals.py); a page adds the detail after it unless
@@ -97,6 +97,21 @@ class Worded:
         super().__init__(  # type: ignore[call-arg]
             en.format(value), detail_zh=zh.format(value), **carried
         )
+
+
+class Stated:
+    """Mixed in before a Problem type whose detail is always the same, so that the type declares
+    it: `statement`, the detail in English and in Chinese, and `field`, the field the problem
+    names, where it names one. `class SignInRefused(Stated, Problem)`: no arguments."""
+
+    statement: ClassVar[tuple[str, str]]
+    field: ClassVar[str | None] = None
+
+    def __init__(self) -> None:
+        en, zh = self.statement
+        named: dict[str, Any] = {"field": self.field} if self.field else {}
+        # the Problem's __init__, next after this mixin in the type's MRO
+        super().__init__(en, detail_zh=zh, **named)  # type: ignore[call-arg]
 
 
 class NotFound(Problem):

@@ -1,4 +1,4 @@
-from broker.kit.problems import Conflict, InvalidField, NotFound
+from broker.kit.problems import Conflict, InvalidField, NotFound, Stated
 from broker.notifications.credentials import KINDS_ZH
 
 
@@ -19,14 +19,12 @@ class InvalidChannel(InvalidField):
     title_zh = "消息通知渠道设置无效"
 
 
-class SmtpNotConfigured(Conflict):
+class SmtpNotConfigured(Stated, Conflict):
     slug = "smtp-not-configured"
     title = "E-mail is not set up on this broker"
     title_zh = "本系统未配置电子邮件发送"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "e-mail channels need an SMTP server, which the operator sets with SMTP_HOST",
-            detail_zh="电子邮件渠道需要 SMTP 服务器，由运维人员以 SMTP_HOST 配置",
-            field="kind",
-        )
+    statement = (
+        "e-mail channels need an SMTP server, which the operator sets with SMTP_HOST",
+        "电子邮件渠道需要 SMTP 服务器，由运维人员以 SMTP_HOST 配置",
+    )
+    field = "kind"

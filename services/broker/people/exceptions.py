@@ -1,4 +1,4 @@
-from broker.kit.problems import Conflict, Forbidden, InvalidField, NotFound, Problem, Worded
+from broker.kit.problems import Conflict, Forbidden, InvalidField, NotFound, Problem, Stated, Worded
 
 
 class PersonNotFound(Worded, NotFound):
@@ -23,34 +23,30 @@ class UnknownRole(InvalidField):
         )
 
 
-class SignInRefused(Problem):
+class SignInRefused(Stated, Problem):
     """Wrong username, password or one-time code: one answer for all, so none is an oracle."""
 
     status = 401
     slug = "sign-in-refused"
     title = "Sign-in refused"
     title_zh = "登录被拒绝"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "the username, password or one-time code is not right",
-            detail_zh="用户名、密码或动态口令不正确",
-        )
+    statement = (
+        "the username, password or one-time code is not right",
+        "用户名、密码或动态口令不正确",
+    )
 
 
-class PersonRequired(Forbidden):
+class PersonRequired(Stated, Forbidden):
     slug = "person-required"
     title = "A person must make this decision"
     title_zh = "须由首席数据官本人登录审批"
     detail_on_pages = False
-
-    def __init__(self) -> None:
-        super().__init__(
-            "decisions are made by a person who signs in (the console, or an application "
-            "using the person's token), not with client credentials",
-            detail_zh="审批须由本人登录办理（首席数据官工作台，或使用本人令牌的应用），"
-            "不能以系统的客户端凭据审批",
-        )
+    statement = (
+        "decisions are made by a person who signs in (the console, or an application "
+        "using the person's token), not with client credentials",
+        "审批须由本人登录办理（首席数据官工作台，或使用本人令牌的应用），"
+        "不能以系统的客户端凭据审批",
+    )
 
 
 class NotTheAppointedPerson(Forbidden):

@@ -35,17 +35,15 @@ class NotShareable(Problem):
         )
 
 
-class IdempotencyConflict(Conflict):
+class IdempotencyConflict(Worded, Conflict):
     slug = "idempotency-key-reused"
     title = "Idempotency-Key reused with another body"
     title_zh = "Idempotency-Key 已用于另一申请"
-
-    def __init__(self, request_id: str) -> None:
-        super().__init__(
-            "this Idempotency-Key was used for a different request body",
-            detail_zh=f"该 Idempotency-Key 已用于内容不同的另一申请（{request_id}）",
-            request_id=request_id,
-        )
+    wording = (
+        "this Idempotency-Key was used for a different request body",
+        "该 Idempotency-Key 已用于内容不同的另一申请（{}）",
+    )
+    member = "request_id"
 
 
 class DecisionConflict(Conflict):

@@ -1,23 +1,17 @@
-from broker.kit.problems import Conflict, InvalidField, NotFound
+from broker.kit.problems import Conflict, InvalidField, NotFound, Stated, Worded
 
 
-class EndpointNotFound(NotFound):
-    def __init__(self) -> None:
-        super().__init__(
-            "your organisation has no webhook endpoint; register one with "
-            "PUT /v1/webhooks/endpoint",
-            detail_zh="贵单位尚未登记 Webhook 接收地址；请通过 PUT /v1/webhooks/endpoint 登记",
-        )
+class EndpointNotFound(Stated, NotFound):
+    statement = (
+        "your organisation has no webhook endpoint; register one with PUT /v1/webhooks/endpoint",
+        "贵单位尚未登记 Webhook 接收地址；请通过 PUT /v1/webhooks/endpoint 登记",
+    )
 
 
-class DeliveryNotFound(NotFound):
-    def __init__(self, delivery_id: str) -> None:
-        # 404 also for other organisations' deliveries: no existence oracle
-        super().__init__(
-            f"no webhook delivery '{delivery_id}' of yours",
-            detail_zh=f"未找到贵单位的 Webhook 投递记录“{delivery_id}”",
-            delivery_id=delivery_id,
-        )
+class DeliveryNotFound(Worded, NotFound):
+    # 404 also for other organisations' deliveries: no existence oracle
+    wording = ("no webhook delivery '{}' of yours", "未找到贵单位的 Webhook 投递记录“{}”")
+    member = "delivery_id"
 
 
 class UnsafeUrl(InvalidField):
