@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import core.db
+from broker.migrations.columns import foreign_key
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -32,16 +33,8 @@ def upgrade() -> None:
         sa.Column("parent_id", sa.String(length=64), nullable=True),
         sa.Column("pilot", sa.Boolean(), nullable=False),
         sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["government_id"],
-            ["organisations.id"],
-            name=op.f("fk_organisations_government_id_organisations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["parent_id"],
-            ["organisations.id"],
-            name=op.f("fk_organisations_parent_id_organisations"),
-        ),
+        foreign_key("organisations", "government_id", "organisations"),
+        foreign_key("organisations", "parent_id", "organisations"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organisations")),
     )
     with op.batch_alter_table("organisations", schema=None) as batch_op:
@@ -67,21 +60,9 @@ def upgrade() -> None:
         sa.Column("end_reason", sa.Text(), nullable=True),
         sa.Column("created_by_org_id", sa.String(length=64), nullable=True),
         sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["created_by_org_id"],
-            ["organisations.id"],
-            name=op.f("fk_cdo_appointments_created_by_org_id_organisations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["filed_with_id"],
-            ["organisations.id"],
-            name=op.f("fk_cdo_appointments_filed_with_id_organisations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_cdo_appointments_organisation_id_organisations"),
-        ),
+        foreign_key("cdo_appointments", "created_by_org_id", "organisations"),
+        foreign_key("cdo_appointments", "filed_with_id", "organisations"),
+        foreign_key("cdo_appointments", "organisation_id", "organisations"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cdo_appointments")),
     )
     with op.batch_alter_table("cdo_appointments", schema=None) as batch_op:
@@ -100,9 +81,7 @@ def upgrade() -> None:
         sa.Column("fields", sa.JSON(), nullable=False),
         sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["owner_id"], ["organisations.id"], name=op.f("fk_datasets_owner_id_organisations")
-        ),
+        foreign_key("datasets", "owner_id", "organisations"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_datasets")),
     )
     with op.batch_alter_table("datasets", schema=None) as batch_op:
@@ -120,11 +99,7 @@ def upgrade() -> None:
         sa.Column("secret_hash", sa.String(length=64), nullable=False),
         sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_oauth_clients_organisation_id_organisations"),
-        ),
+        foreign_key("oauth_clients", "organisation_id", "organisations"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_oauth_clients")),
     )
     with op.batch_alter_table("oauth_clients", schema=None) as batch_op:
@@ -144,16 +119,8 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("revoked_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["appointment_id"],
-            ["cdo_appointments.id"],
-            name=op.f("fk_cdo_delegations_appointment_id_cdo_appointments"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["delegate_org_id"],
-            ["organisations.id"],
-            name=op.f("fk_cdo_delegations_delegate_org_id_organisations"),
-        ),
+        foreign_key("cdo_delegations", "appointment_id", "cdo_appointments"),
+        foreign_key("cdo_delegations", "delegate_org_id", "organisations"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cdo_delegations")),
     )
     with op.batch_alter_table("cdo_delegations", schema=None) as batch_op:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import core.db
+from broker.migrations.columns import event_columns
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -27,20 +27,7 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("topic", sa.String(length=249), nullable=False),
-        sa.Column("key", sa.String(length=255), nullable=False),
-        sa.Column("shard", sa.SmallInteger(), nullable=False),
-        sa.Column("type", sa.String(length=200), nullable=False),
-        sa.Column("source", sa.String(length=200), nullable=False),
-        sa.Column("subject", sa.String(length=255), nullable=True),
-        sa.Column("data", sa.JSON(), nullable=False),
-        sa.Column("traceparent", sa.String(length=100), nullable=True),
-        sa.Column("tracestate", sa.String(length=512), nullable=True),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("last_error", sa.Text(), nullable=True),
+        *event_columns(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_events")),
         sa.UniqueConstraint("event_id", name=op.f("uq_outbox_events_event_id")),
     )

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import core.db
+from broker.migrations.columns import foreign_key
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -47,19 +48,9 @@ def upgrade() -> None:
         sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("decided_at", core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"], ["datasets.id"], name=op.f("fk_requests_dataset_id_datasets")
-        ),
-        sa.ForeignKeyConstraint(
-            ["provider_id"],
-            ["organisations.id"],
-            name=op.f("fk_requests_provider_id_organisations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["requester_id"],
-            ["organisations.id"],
-            name=op.f("fk_requests_requester_id_organisations"),
-        ),
+        foreign_key("requests", "dataset_id", "datasets"),
+        foreign_key("requests", "provider_id", "organisations"),
+        foreign_key("requests", "requester_id", "organisations"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_requests")),
         sa.UniqueConstraint("requester_id", "idempotency_key", name="uq_requests_idempotency"),
     )
@@ -88,18 +79,10 @@ def upgrade() -> None:
         sa.Column("revoked_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_by", sa.String(length=64), nullable=True),
         sa.Column("revoke_reason", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"], ["datasets.id"], name=op.f("fk_grants_dataset_id_datasets")
-        ),
-        sa.ForeignKeyConstraint(
-            ["grantee_id"], ["organisations.id"], name=op.f("fk_grants_grantee_id_organisations")
-        ),
-        sa.ForeignKeyConstraint(
-            ["provider_id"], ["organisations.id"], name=op.f("fk_grants_provider_id_organisations")
-        ),
-        sa.ForeignKeyConstraint(
-            ["request_id"], ["requests.id"], name=op.f("fk_grants_request_id_requests")
-        ),
+        foreign_key("grants", "dataset_id", "datasets"),
+        foreign_key("grants", "grantee_id", "organisations"),
+        foreign_key("grants", "provider_id", "organisations"),
+        foreign_key("grants", "request_id", "requests"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_grants")),
         sa.UniqueConstraint("request_id", name=op.f("uq_grants_request_id")),
     )
@@ -125,9 +108,7 @@ def upgrade() -> None:
         sa.Column("reminded_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("escalations", sa.Integer(), nullable=False),
         sa.Column("decided_at", core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["request_id"], ["requests.id"], name=op.f("fk_request_steps_request_id_requests")
-        ),
+        foreign_key("request_steps", "request_id", "requests"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_request_steps")),
         sa.UniqueConstraint("request_id", "index", name="uq_request_steps_request_index"),
     )
@@ -144,17 +125,9 @@ def upgrade() -> None:
         sa.Column("asked_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("answer", sa.Text(), nullable=True),
         sa.Column("answered_at", core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["asked_by_org_id"],
-            ["organisations.id"],
-            name=op.f("fk_clarifications_asked_by_org_id_organisations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["request_id"], ["requests.id"], name=op.f("fk_clarifications_request_id_requests")
-        ),
-        sa.ForeignKeyConstraint(
-            ["step_id"], ["request_steps.id"], name=op.f("fk_clarifications_step_id_request_steps")
-        ),
+        foreign_key("clarifications", "asked_by_org_id", "organisations"),
+        foreign_key("clarifications", "request_id", "requests"),
+        foreign_key("clarifications", "step_id", "request_steps"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_clarifications")),
     )
     with op.batch_alter_table("clarifications", schema=None) as batch_op:
@@ -178,32 +151,12 @@ def upgrade() -> None:
         sa.Column("narrowing", sa.JSON(), nullable=True),
         sa.Column("clock_seconds", sa.Integer(), nullable=False),
         sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["appointment_id"],
-            ["cdo_appointments.id"],
-            name=op.f("fk_decisions_appointment_id_cdo_appointments"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["caller_org_id"],
-            ["organisations.id"],
-            name=op.f("fk_decisions_caller_org_id_organisations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["delegation_id"],
-            ["cdo_delegations.id"],
-            name=op.f("fk_decisions_delegation_id_cdo_delegations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_decisions_organisation_id_organisations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["request_id"], ["requests.id"], name=op.f("fk_decisions_request_id_requests")
-        ),
-        sa.ForeignKeyConstraint(
-            ["step_id"], ["request_steps.id"], name=op.f("fk_decisions_step_id_request_steps")
-        ),
+        foreign_key("decisions", "appointment_id", "cdo_appointments"),
+        foreign_key("decisions", "caller_org_id", "organisations"),
+        foreign_key("decisions", "delegation_id", "cdo_delegations"),
+        foreign_key("decisions", "organisation_id", "organisations"),
+        foreign_key("decisions", "request_id", "requests"),
+        foreign_key("decisions", "step_id", "request_steps"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_decisions")),
         sa.UniqueConstraint("step_id", "organisation_id", name="uq_decisions_step_org"),
     )
@@ -221,25 +174,11 @@ def upgrade() -> None:
         sa.Column("to_org_id", sa.String(length=64), nullable=True),
         sa.Column("due_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["lapsed_appointment_id"],
-            ["cdo_appointments.id"],
-            name=op.f("fk_escalations_lapsed_appointment_id_cdo_appointments"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["lapsed_org_id"],
-            ["organisations.id"],
-            name=op.f("fk_escalations_lapsed_org_id_organisations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["request_id"], ["requests.id"], name=op.f("fk_escalations_request_id_requests")
-        ),
-        sa.ForeignKeyConstraint(
-            ["step_id"], ["request_steps.id"], name=op.f("fk_escalations_step_id_request_steps")
-        ),
-        sa.ForeignKeyConstraint(
-            ["to_org_id"], ["organisations.id"], name=op.f("fk_escalations_to_org_id_organisations")
-        ),
+        foreign_key("escalations", "lapsed_appointment_id", "cdo_appointments"),
+        foreign_key("escalations", "lapsed_org_id", "organisations"),
+        foreign_key("escalations", "request_id", "requests"),
+        foreign_key("escalations", "step_id", "request_steps"),
+        foreign_key("escalations", "to_org_id", "organisations"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_escalations")),
         sa.UniqueConstraint("step_id", "sequence", name="uq_escalations_step_seq"),
     )
@@ -259,27 +198,11 @@ def upgrade() -> None:
         sa.Column("escalated_from", sa.String(length=64), nullable=True),
         sa.Column("added_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("replaced_at", core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["acting_for"],
-            ["organisations.id"],
-            name=op.f("fk_step_approvers_acting_for_organisations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["escalated_from"],
-            ["organisations.id"],
-            name=op.f("fk_step_approvers_escalated_from_organisations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_step_approvers_organisation_id_organisations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["request_id"], ["requests.id"], name=op.f("fk_step_approvers_request_id_requests")
-        ),
-        sa.ForeignKeyConstraint(
-            ["step_id"], ["request_steps.id"], name=op.f("fk_step_approvers_step_id_request_steps")
-        ),
+        foreign_key("step_approvers", "acting_for", "organisations"),
+        foreign_key("step_approvers", "escalated_from", "organisations"),
+        foreign_key("step_approvers", "organisation_id", "organisations"),
+        foreign_key("step_approvers", "request_id", "requests"),
+        foreign_key("step_approvers", "step_id", "request_steps"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_step_approvers")),
     )
     with op.batch_alter_table("step_approvers", schema=None) as batch_op:

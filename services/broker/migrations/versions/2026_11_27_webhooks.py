@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import core.db
+from broker.migrations.columns import attempt_columns, delivery_columns, foreign_key
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -24,24 +25,8 @@ def upgrade() -> None:
         "webhook_deliveries",
         sa.Column("id", sa.String(length=60), nullable=False),
         sa.Column("organisation_id", sa.String(length=64), nullable=False),
-        sa.Column("event_type", sa.String(length=60), nullable=False),
-        sa.Column("ce_id", sa.String(length=64), nullable=False),
-        sa.Column("request_id", sa.String(length=40), nullable=True),
-        sa.Column("payload", sa.JSON(), nullable=False),
-        sa.Column("traceparent", sa.String(length=60), nullable=True),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_status_code", sa.Integer(), nullable=True),
-        sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("delivered_at", core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("dead_at", core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_webhook_deliveries_organisation_id_organisations"),
-        ),
+        *delivery_columns(),
+        foreign_key("webhook_deliveries", "organisation_id", "organisations"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
     )
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
@@ -70,11 +55,7 @@ def upgrade() -> None:
         sa.Column("disabled_reason", sa.Text(), nullable=True),
         sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_webhook_endpoints_organisation_id_organisations"),
-        ),
+        foreign_key("webhook_endpoints", "organisation_id", "organisations"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_endpoints")),
         sa.UniqueConstraint("organisation_id", name=op.f("uq_webhook_endpoints_organisation_id")),
     )
@@ -86,18 +67,8 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column("delivery_id", sa.String(length=60), nullable=False),
-        sa.Column("endpoint_url", sa.String(length=2000), nullable=False),
-        sa.Column("attempted_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("status_code", sa.Integer(), nullable=True),
-        sa.Column("latency_ms", sa.Integer(), nullable=False),
-        sa.Column("outcome", sa.String(length=30), nullable=False),
-        sa.Column("error", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["delivery_id"],
-            ["webhook_deliveries.id"],
-            name=op.f("fk_webhook_attempts_delivery_id_webhook_deliveries"),
-        ),
+        *attempt_columns(),
+        foreign_key("webhook_attempts", "delivery_id", "webhook_deliveries"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_attempts")),
     )
     with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import core.db
+from broker.migrations.columns import foreign_key
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -32,11 +33,7 @@ def upgrade() -> None:
         sa.Column("disabled_reason", sa.Text(), nullable=True),
         sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_notification_channels_organisation_id_organisations"),
-        ),
+        foreign_key("notification_channels", "organisation_id", "organisations"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_channels")),
         sa.UniqueConstraint(
             "organisation_id", "kind", name=op.f("uq_notification_channels_organisation_id")

@@ -11,14 +11,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import core.db
+from broker.migrations.columns import When, foreign_key
 
 revision: str = "0014"
 down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-When = core.db.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:
@@ -33,11 +31,7 @@ def upgrade() -> None:
         sa.Column("totp_secret", sa.Text(), nullable=True),
         sa.Column("created_at", When, nullable=False),
         sa.Column("disabled_at", When, nullable=True),
-        sa.ForeignKeyConstraint(
-            ["organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_people_organisation_id_organisations"),
-        ),
+        foreign_key("people", "organisation_id", "organisations"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_people")),
         sa.UniqueConstraint("username", name=op.f("uq_people_username")),
     )
@@ -50,9 +44,7 @@ def upgrade() -> None:
         sa.Column("created_at", When, nullable=False),
         sa.Column("expires_at", When, nullable=False),
         sa.Column("ended_at", When, nullable=True),
-        sa.ForeignKeyConstraint(
-            ["person_id"], ["people.id"], name=op.f("fk_person_sessions_person_id_people")
-        ),
+        foreign_key("person_sessions", "person_id", "people"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person_sessions")),
     )
     op.create_index(op.f("ix_person_sessions_person_id"), "person_sessions", ["person_id"])
@@ -82,14 +74,8 @@ def upgrade() -> None:
             sa.Column("client_id", sa.String(length=64), nullable=False),
             sa.Column("person_id", sa.String(length=40), nullable=False),
             *specific,
-            sa.ForeignKeyConstraint(
-                ["client_id"],
-                ["oauth_clients.id"],
-                name=op.f(f"fk_{table}_client_id_oauth_clients"),
-            ),
-            sa.ForeignKeyConstraint(
-                ["person_id"], ["people.id"], name=op.f(f"fk_{table}_person_id_people")
-            ),
+            foreign_key(table, "client_id", "oauth_clients"),
+            foreign_key(table, "person_id", "people"),
             sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
         )
         op.create_index(op.f(f"ix_{table}_person_id"), table, ["person_id"])

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import core.db
+from broker.migrations.columns import foreign_key
 
 revision: str = "0020"
 down_revision: str | None = "0019"
@@ -31,21 +32,9 @@ def upgrade() -> None:
         sa.Column("entered_by_org_id", sa.String(length=64), nullable=False),
         sa.Column("entered_by_person_id", sa.String(length=40), nullable=True),
         sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["entered_by_org_id"],
-            ["organisations.id"],
-            name=op.f("fk_evaluation_scores_entered_by_org_id_organisations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["entered_by_person_id"],
-            ["people.id"],
-            name=op.f("fk_evaluation_scores_entered_by_person_id_people"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_evaluation_scores_organisation_id_organisations"),
-        ),
+        foreign_key("evaluation_scores", "entered_by_org_id", "organisations"),
+        foreign_key("evaluation_scores", "entered_by_person_id", "people"),
+        foreign_key("evaluation_scores", "organisation_id", "organisations"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evaluation_scores")),
     )
     op.create_index(

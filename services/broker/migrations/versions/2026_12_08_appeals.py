@@ -11,19 +11,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import core.db
+from broker.migrations.columns import When, foreign_key
 
 revision: str = "0022"
 down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-When = core.db.UTCDateTime(timezone=True)
-
-
-def _fk(table: str, column: str, target: str) -> sa.ForeignKeyConstraint:
-    name = target.split(".")[0]
-    return sa.ForeignKeyConstraint([column], [target], name=op.f(f"fk_{table}_{column}_{name}"))
 
 
 def upgrade() -> None:
@@ -48,11 +41,11 @@ def upgrade() -> None:
         sa.Column("narrowing", sa.JSON(), nullable=True),
         sa.Column("created_at", When, nullable=False),
         sa.Column("decided_at", When, nullable=True),
-        _fk("appeals", "request_id", "requests.id"),
-        _fk("appeals", "appellant_person_id", "people.id"),
-        _fk("appeals", "decided_by_org_id", "organisations.id"),
-        _fk("appeals", "decided_by_appointment_id", "cdo_appointments.id"),
-        _fk("appeals", "decided_by_person_id", "people.id"),
+        foreign_key("appeals", "request_id", "requests"),
+        foreign_key("appeals", "appellant_person_id", "people"),
+        foreign_key("appeals", "decided_by_org_id", "organisations"),
+        foreign_key("appeals", "decided_by_appointment_id", "cdo_appointments"),
+        foreign_key("appeals", "decided_by_person_id", "people"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_appeals")),
         sa.UniqueConstraint("request_id", name=op.f("uq_appeals_request_id")),
     )
@@ -67,10 +60,10 @@ def upgrade() -> None:
         sa.Column("escalated_from", sa.String(length=64), nullable=True),
         sa.Column("added_at", When, nullable=False),
         sa.Column("replaced_at", When, nullable=True),
-        _fk("appeal_coordinators", "appeal_id", "appeals.id"),
-        _fk("appeal_coordinators", "request_id", "requests.id"),
-        _fk("appeal_coordinators", "organisation_id", "organisations.id"),
-        _fk("appeal_coordinators", "escalated_from", "organisations.id"),
+        foreign_key("appeal_coordinators", "appeal_id", "appeals"),
+        foreign_key("appeal_coordinators", "request_id", "requests"),
+        foreign_key("appeal_coordinators", "organisation_id", "organisations"),
+        foreign_key("appeal_coordinators", "escalated_from", "organisations"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_appeal_coordinators")),
     )
     op.create_index(op.f("ix_appeal_coordinators_appeal_id"), "appeal_coordinators", ["appeal_id"])

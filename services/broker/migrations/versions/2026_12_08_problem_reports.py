@@ -10,14 +10,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import core.db
+from broker.migrations.columns import When, foreign_key
 
 revision: str = "0021"
 down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-When = core.db.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:
@@ -38,26 +36,10 @@ def upgrade() -> None:
         sa.Column("answered_by_person_id", sa.String(length=40), nullable=True),
         sa.Column("answered_at", When, nullable=True),
         sa.Column("created_at", When, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["reporter_id"],
-            ["organisations.id"],
-            name=op.f("fk_problem_reports_reporter_id_organisations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["addressed_to"],
-            ["organisations.id"],
-            name=op.f("fk_problem_reports_addressed_to_organisations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["reported_by_person_id"],
-            ["people.id"],
-            name=op.f("fk_problem_reports_reported_by_person_id_people"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["answered_by_person_id"],
-            ["people.id"],
-            name=op.f("fk_problem_reports_answered_by_person_id_people"),
-        ),
+        foreign_key("problem_reports", "reporter_id", "organisations"),
+        foreign_key("problem_reports", "addressed_to", "organisations"),
+        foreign_key("problem_reports", "reported_by_person_id", "people"),
+        foreign_key("problem_reports", "answered_by_person_id", "people"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_problem_reports")),
     )
     op.create_index(
@@ -71,16 +53,8 @@ def upgrade() -> None:
         sa.Column("problem_id", sa.String(length=40), nullable=False),
         sa.Column("organisation_id", sa.String(length=64), nullable=False),
         sa.Column("reported_at", When, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["problem_id"],
-            ["problem_reports.id"],
-            name=op.f("fk_problem_named_organisations_problem_id_problem_reports"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["organisation_id"],
-            ["organisations.id"],
-            name=op.f("fk_problem_named_organisations_organisation_id_organisations"),
-        ),
+        foreign_key("problem_named_organisations", "problem_id", "problem_reports"),
+        foreign_key("problem_named_organisations", "organisation_id", "organisations"),
         sa.PrimaryKeyConstraint(
             "problem_id", "organisation_id", name=op.f("pk_problem_named_organisations")
         ),
@@ -95,16 +69,8 @@ def upgrade() -> None:
         "problem_named_requests",
         sa.Column("problem_id", sa.String(length=40), nullable=False),
         sa.Column("request_id", sa.String(length=40), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["problem_id"],
-            ["problem_reports.id"],
-            name=op.f("fk_problem_named_requests_problem_id_problem_reports"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["request_id"],
-            ["requests.id"],
-            name=op.f("fk_problem_named_requests_request_id_requests"),
-        ),
+        foreign_key("problem_named_requests", "problem_id", "problem_reports"),
+        foreign_key("problem_named_requests", "request_id", "requests"),
         sa.PrimaryKeyConstraint("problem_id", "request_id", name=op.f("pk_problem_named_requests")),
     )
     op.create_index(
