@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from broker.migrations.columns import event_columns
+from broker.migrations.tables import event_columns
 
 revision: str = "0002"
 down_revision: str | None = "0001"

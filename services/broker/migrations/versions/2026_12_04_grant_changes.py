@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import core.db
+from broker.migrations.tables import drop_table
 
 revision: str = "0012"
 down_revision: str | None = "0011"
@@ -52,7 +53,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("grant_changes", schema=None) as batch_op:
-        batch_op.drop_index("ix_grant_changes_provider_position")
-        batch_op.drop_index("ix_grant_changes_position")
-    op.drop_table("grant_changes")
+    drop_table("grant_changes", "ix_grant_changes_provider_position", "ix_grant_changes_position")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import core.db
-from broker.migrations.columns import foreign_key
+from broker.migrations.tables import foreign_key
 
 revision: str = "0020"
 down_revision: str | None = "0019"

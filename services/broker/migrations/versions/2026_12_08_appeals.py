@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from broker.migrations.columns import When, foreign_key
+from broker.migrations.tables import When, foreign_key
 
 revision: str = "0022"
 down_revision: str | None = "0021"

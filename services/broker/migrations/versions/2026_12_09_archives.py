@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from broker.migrations.columns import attempt_columns, delivery_columns, event_columns, foreign_key
+from broker.migrations.tables import attempt_columns, delivery_columns, event_columns, foreign_key
 
 revision: str = "0023"
 down_revision: str | None = "0022"

@@ -1,6 +1,7 @@
-"""What several revisions build their tables from: the timestamp type, foreign keys named as the
-models' naming convention names them, and the columns an archive table shares with its working
-table (as core/models share them through _EventColumns, _DeliveryColumns and _AttemptColumns).
+"""What several revisions build and drop their tables with: the timestamp type, foreign keys and
+one-column indexes named as the models' naming convention names them, and the columns an archive
+table shares with its working table (as core/models share them through _EventColumns,
+_DeliveryColumns and _AttemptColumns).
 
 Revisions are history: one that has run must go on meaning what it did, so nothing here changes
 once a revision uses it. A table that needs another shape gets its own columns, or a new function.
@@ -23,6 +24,19 @@ def foreign_key(table: str, column: str, target: str) -> sa.ForeignKeyConstraint
     return sa.ForeignKeyConstraint(
         [column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}")
     )
+
+
+def index_columns(table: str, *columns: str) -> None:
+    """An index on each of `table`'s `columns` alone, named ix_<table>_<column>."""
+    for column in columns:
+        op.create_index(op.f(f"ix_{table}_{column}"), table, [column], unique=False)
+
+
+def drop_table(table: str, *indexes: str) -> None:
+    """Drops `table`'s `indexes`, then `table`: the downgrade of a revision that created them."""
+    for index in indexes:
+        op.drop_index(index, table_name=table)
+    op.drop_table(table)
 
 
 def event_columns() -> list[sa.Column[Any]]:
