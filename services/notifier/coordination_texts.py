@@ -4,34 +4,25 @@ made of notifier/wording.py's parts (notifier/texts.py's `compose` calls these).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from notifier.wording import (
     DEADLINE,
     Message,
-    facts_of,
+    Notice,
     field_list,
     kind_of,
-    name_of,
     one_line,
     requester_of,
     when,
 )
 
 
-def problem(
-    webhook_type: str,
-    data: Mapping[str, Any],
-    recipient: str,
-    names: Mapping[str, str],
-    link: str,
-) -> Message:
-    reporter = name_of(names, data["reporter_id"])
+def problem(notice: Notice) -> Message:
+    data, recipient = notice.data, notice.recipient
+    reporter = notice.name(data["reporter_id"])
     summary = one_line(data["summary"])
     concerns = data.get("concerns") or {}
-    named = [name_of(names, org) for org in concerns.get("organisations") or []]
-    if webhook_type == "problem.answered":
+    named = [notice.name(org) for org in concerns.get("organisations") or []]
+    if notice.webhook_type == "problem.answered":
         title = f"【问题反映答复】{summary}"
         if recipient == data["reporter_id"]:
             lead = "贵单位反映的问题，省政务服务数据管理局已答复。"
@@ -43,37 +34,29 @@ def problem(
     else:
         title = f"【问题反映】涉及贵单位：{summary}"
         lead = f"{reporter}向省政务服务数据管理局反映了涉及贵单位的协调问题。"
-    return Message.of(
-        title=title,
-        lead=lead,
-        facts=facts_of(
-            ("反映编号", data["problem_id"]),
-            ("反映单位", reporter),
-            ("问题概要", summary),
-            ("具体情况", data.get("details")),
-            ("涉及单位", "、".join(named)),
-            ("涉及申请", "、".join(concerns.get("requests") or [])),
-            ("答复意见", data.get("resolution")),
-        ),
-        link=link,
+    return notice.message(
+        title,
+        lead,
+        ("反映编号", data["problem_id"]),
+        ("反映单位", reporter),
+        ("问题概要", summary),
+        ("具体情况", data.get("details")),
+        ("涉及单位", "、".join(named)),
+        ("涉及申请", "、".join(concerns.get("requests") or [])),
+        ("答复意见", data.get("resolution")),
     )
 
 
-def appeal_task(
-    webhook_type: str,
-    data: Mapping[str, Any],
-    recipient: str,
-    names: Mapping[str, str],
-    link: str,
-) -> Message:
+def appeal_task(notice: Notice) -> Message:
+    data = notice.data
     kind = kind_of(data)
     requester = requester_of(data)
     appeal = data.get("appeal") or {}
-    against = "、".join(name_of(names, org) for org in appeal.get("against") or [])
+    against = "、".join(notice.name(org) for org in appeal.get("against") or [])
     lapsed = data.get("escalated_from")
-    if webhook_type == "appeal.escalated" and recipient == lapsed:
+    if notice.webhook_type == "appeal.escalated" and notice.recipient == lapsed:
         title = f"【申请协调超期】{requester}的{kind}已提级协调"
-        above = name_of(names, data["approver_id"])
+        above = notice.name(data["approver_id"])
         lead = f"贵单位未在办理时限内办理以下申请协调，已提级由{above}协调。"
     else:
         title = f"【申请协调】{requester}的{kind}待贵单位协调"
@@ -81,44 +64,37 @@ def appeal_task(
             f"{requester}对{against}的决定申请协调，"
             "请首席数据官在办理时限内作出维持或改变原决定的意见。"
         )
-    return Message.of(
-        title=title,
-        lead=lead,
-        facts=facts_of(
-            ("申请编号", data["request_id"]),
-            ("申请单位", requester),
-            ("数据资源", data["dataset"].get("name") or data["dataset"].get("id")),
-            ("申请数据项", field_list(list(data.get("fields") or []))),
-            ("原决定单位", against),
-            ("原决定", "不同意" if appeal.get("grounds") == "rejected" else "部分同意（缩小范围）"),
-            ("申请协调理由", appeal.get("reason")),
-            (DEADLINE, when(data["due_at"])),
-        ),
+    return notice.message(
+        title,
+        lead,
+        ("申请编号", data["request_id"]),
+        ("申请单位", requester),
+        ("数据资源", data["dataset"].get("name") or data["dataset"].get("id")),
+        ("申请数据项", field_list(list(data.get("fields") or []))),
+        ("原决定单位", against),
+        ("原决定", "不同意" if appeal.get("grounds") == "rejected" else "部分同意（缩小范围）"),
+        ("申请协调理由", appeal.get("reason")),
+        (DEADLINE, when(data["due_at"])),
         link_text="前往首席数据官工作台协调",
-        link=link,
     )
 
 
-def appeal_decided(
-    data: Mapping[str, Any], recipient: str, names: Mapping[str, str], link: str
-) -> Message:
+def appeal_decided(notice: Notice) -> Message:
+    data = notice.data
     kind = kind_of(data)
     detail = data.get("detail") or {}
     overturned = detail.get("decision") == "overturn"
     outcome = "改变原决定（同意）" if overturned else "维持原决定"
-    if recipient == data["requester_id"]:
+    if notice.recipient == data["requester_id"]:
         lead = f"贵单位提交的{kind}的申请协调已办结：{outcome}。"
     else:
-        requester = name_of(names, data["requester_id"])
+        requester = notice.name(data["requester_id"])
         lead = f"{requester}对贵单位决定的申请协调已办结：{outcome}，原决定不再审批。"
-    return Message.of(
-        title=f"【申请协调结果】{kind}：{outcome}",
-        lead=lead,
-        facts=facts_of(
-            ("申请编号", data["request_id"]),
-            ("数据资源", name_of(names, data["dataset_id"])),
-            ("协调单位", name_of(names, data.get("actor"))),
-            ("协调意见", detail.get("comment")),
-        ),
-        link=link,
+    return notice.message(
+        f"【申请协调结果】{kind}：{outcome}",
+        lead,
+        ("申请编号", data["request_id"]),
+        ("数据资源", notice.name(data["dataset_id"])),
+        ("协调单位", notice.name(data.get("actor"))),
+        ("协调意见", detail.get("comment")),
     )

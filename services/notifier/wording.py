@@ -55,6 +55,29 @@ class Message:
         return replace(self, facts=tuple((label, clip(v, chars)) for label, v in self.facts))
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One notification as its message reads it: its type and data, the organisation told, the
+    names of the organisations and dataset it mentions (by id), and the console page it leads to."""
+
+    webhook_type: str
+    data: Mapping[str, Any]
+    recipient: str
+    names: Mapping[str, str]
+    link: str
+
+    def name(self, key: Any) -> str:
+        return name_of(self.names, key)
+
+    def message(
+        self, title: str, lead: str, *facts: tuple[str, Any], link_text: str = SEE
+    ) -> Message:
+        """The message leading to this notice's page; facts without a value are left out."""
+        return Message.of(
+            title=title, lead=lead, facts=facts_of(*facts), link_text=link_text, link=self.link
+        )
+
+
 def clip(text: str, chars: int) -> str:
     return text if len(text) <= chars else f"{text[: max(chars - 1, 0)]}…"
 
