@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.cli.runner import Commands, broker_command, in_transaction
+from broker.cli.runner import Commands, command, command_group, in_transaction
 from broker.settings import BrokerSettings
 
 
@@ -74,9 +74,10 @@ def _person_create(args: argparse.Namespace, settings: BrokerSettings) -> int:
 
 
 def add(commands: Commands) -> None:
-    client = commands.add_parser("client", help="OAuth clients")
-    client_commands = client.add_subparsers(dest="client_command", required=True)
-    create = client_commands.add_parser("create", help="create a client; prints its secret once")
+    client_commands = command_group(commands, "client", "OAuth clients")
+    create = command(
+        client_commands, "create", _client_create, help="create a client; prints its secret once"
+    )
     create.add_argument("--org", required=True, help="organisation id the client acts for")
     create.add_argument("--scope", required=True, help='space-separated, e.g. "requests:submit"')
     create.add_argument("--name", default=None)
@@ -86,21 +87,22 @@ def add(commands: Commands) -> None:
         default=[],
         help="where people's sign-in returns (repeatable): the client signs people in",
     )
-    create.set_defaults(handler=broker_command(_client_create))
-    revoke = client_commands.add_parser(
+    revoke = command(
+        client_commands,
         "revoke",
+        _client_revoke,
         help="disable a client: no new tokens, and the ones it holds stop working at once",
     )
     revoke.add_argument("--id", required=True, help="the client_id")
-    revoke.set_defaults(handler=broker_command(_client_revoke))
 
-    person = commands.add_parser("person", help="people who sign in")
-    person_commands = person.add_subparsers(dest="person_command", required=True)
-    new_person = person_commands.add_parser(
-        "create", help="create a person; prints a one-time password (and TOTP URI) once"
+    person_commands = command_group(commands, "person", "people who sign in")
+    new_person = command(
+        person_commands,
+        "create",
+        _person_create,
+        help="create a person; prints a one-time password (and TOTP URI) once",
     )
     new_person.add_argument("--org", required=True, help="the person's organisation id")
     new_person.add_argument("--role", required=True, help="cdo, staff, bureau_operator, auditor")
     new_person.add_argument("--name", required=True, help="the name people read, e.g. 张三")
     new_person.add_argument("--username", default=None, help="default: <org>-<role>")
-    new_person.set_defaults(handler=broker_command(_person_create))

@@ -9,7 +9,7 @@ import json
 from datetime import timedelta
 
 from broker.audit.keys import audit_keys_from_settings
-from broker.cli.runner import Commands, broker_command
+from broker.cli.runner import Commands, command
 from broker.settings import BrokerSettings
 from core.db import create_engine, create_sessionmaker
 
@@ -35,10 +35,11 @@ def _archive(args: argparse.Namespace, settings: BrokerSettings) -> int:
 
 
 def add(commands: Commands) -> None:
-    archive = commands.add_parser(
+    archive = command(
+        commands,
         "archive",
+        _archive,
         help="move published outbox rows and delivered webhooks older than ARCHIVE_AFTER_DAYS "
         "to their archive tables (run daily)",
     )
     archive.add_argument("--after-days", type=float, metavar="DAYS", help="instead of the setting")
-    archive.set_defaults(handler=broker_command(_archive))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.cli.runner import Commands, broker_command, in_transaction
+from broker.cli.runner import Commands, command, command_group, in_transaction
 from broker.settings import BrokerSettings
 
 
@@ -46,10 +46,11 @@ def _audit_anchor(args: argparse.Namespace, settings: BrokerSettings) -> int:
 
 
 def add(commands: Commands) -> None:
-    audit = commands.add_parser("audit", help="the hash-chained audit log")
-    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_commands.add_parser(
+    audit_commands = command_group(commands, "audit", "the hash-chained audit log")
+    verify = command(
+        audit_commands,
         "verify",
+        _audit_verify,
         help="exit 1 if any row was edited or removed",
         description="Walks every chain of the audit log with the keys of AUDIT_KEY; with "
         "--anchor, also checks that each chain still holds the heads an earlier `audit anchor` "
@@ -58,7 +59,9 @@ def add(commands: Commands) -> None:
     verify.add_argument(
         "--anchor", metavar="FILE", action="append", help="an `audit anchor` output (repeatable)"
     )
-    verify.set_defaults(handler=broker_command(_audit_verify))
-    audit_commands.add_parser(
-        "anchor", help="print each chain's head, the row count and the time as JSON, to keep"
-    ).set_defaults(handler=broker_command(_audit_anchor))
+    command(
+        audit_commands,
+        "anchor",
+        _audit_anchor,
+        help="print each chain's head, the row count and the time as JSON, to keep",
+    )

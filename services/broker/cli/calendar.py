@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from broker.calendar.days import year_summary
 from broker.calendar.installed import calendar_from
-from broker.cli.runner import Commands, broker_command
+from broker.cli.runner import Commands, command
 from broker.settings import BrokerSettings
 
 
@@ -32,8 +32,10 @@ def _calendar(args: argparse.Namespace, settings: BrokerSettings) -> int:
 
 
 def add(commands: Commands) -> None:
-    calendar = commands.add_parser(
+    calendar = command(
+        commands,
         "calendar",
+        _calendar,
         help="check HOLIDAYS_FILE and print the working calendar of some years as JSON",
         description="Reads HOLIDAYS_FILE as the broker does at start (exit 2 naming a bad "
         "entry) and prints, per year, where its rules come from (package, file or "
@@ -45,4 +47,3 @@ def add(commands: Commands) -> None:
         action="append",
         help="a year to print (repeatable; default: this year and the next)",
     )
-    calendar.set_defaults(handler=broker_command(_calendar))

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from broker.cli.runner import Commands, broker_command
+from broker.cli.runner import Commands, command
 from broker.settings import BrokerSettings
 
 
@@ -32,10 +32,8 @@ def _schemas(args: argparse.Namespace, settings: BrokerSettings) -> int:
 
 
 def add(commands: Commands) -> None:
-    commands.add_parser("openapi", help="print the OpenAPI document").set_defaults(
-        handler=broker_command(_openapi)
+    command(commands, "openapi", _openapi, help="print the OpenAPI document")
+    schemas = command(
+        commands, "schemas", _schemas, help="write the OpenAPI and event JSON Schemas"
     )
-
-    schemas = commands.add_parser("schemas", help="write the OpenAPI and event JSON Schemas")
     schemas.add_argument("--out", default="schemas", help="the schemas folder (default: schemas)")
-    schemas.set_defaults(handler=broker_command(_schemas))

@@ -24,6 +24,22 @@ Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 Handler = Callable[[argparse.Namespace, BrokerSettings], int]
 
 
+def command_group(commands: Commands, name: str, help: str) -> Commands:
+    """`cdo-broker <name> <subcommand>`: the group's subcommands, one of which is required."""
+    group = commands.add_parser(name, help=help)
+    return group.add_subparsers(dest=f"{name}_command", required=True)
+
+
+def command(
+    commands: Commands, name: str, handler: Handler, help: str, description: str | None = None
+) -> argparse.ArgumentParser:
+    """`cdo-broker [group] <name>`, run by `handler` as broker_command says; the caller adds
+    its arguments to the parser returned."""
+    parser = commands.add_parser(name, help=help, description=description)
+    parser.set_defaults(handler=broker_command(handler))
+    return parser
+
+
 def in_transaction(settings: BrokerSettings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     async def run() -> T:
         engine = create_engine(settings.database_url)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.cli.runner import Commands, broker_command, in_transaction, timestamp
+from broker.cli.runner import Commands, command, in_transaction, timestamp
 from broker.settings import BrokerSettings
 
 
@@ -78,13 +78,14 @@ def _seed_history(args: argparse.Namespace, settings: BrokerSettings) -> int:
 
 
 def add(commands: Commands) -> None:
-    seed = commands.add_parser("seed-pilot", help="load the pilot directory and catalog")
+    seed = command(commands, "seed-pilot", _seed_pilot, help="load the pilot directory and catalog")
     seed.add_argument("--clients", metavar="PATH", help="also write demo OAuth clients here")
     seed.add_argument("--people", metavar="PATH", help="also write demo people here")
-    seed.set_defaults(handler=broker_command(_seed_pilot))
 
-    province = commands.add_parser(
+    province = command(
+        commands,
         "seed-province",
+        _seed_province,
         help="the pilot, then the rest of Guangdong: ~10,000 bodies, CDO histories, a catalog",
         description="Deterministic from --seed; the sizes take a corner of the province (tests).",
     )
@@ -94,9 +95,10 @@ def add(commands: Commands) -> None:
     province.add_argument("--counties-per-city", type=int, metavar="N")
     province.add_argument("--towns-per-county", type=int, metavar="N", help="default: 8-18 each")
     province.add_argument("--departments", type=int, metavar="N", help="at most N per government")
-    province.set_defaults(handler=broker_command(_seed_province))
-    history = commands.add_parser(
+    history = command(
+        commands,
         "seed-history",
+        _seed_history,
         help="years of requests on the seeded directory, bulk-written with the rows filing, "
         "deciding and delivering write (benchmarks)",
     )
@@ -104,4 +106,3 @@ def add(commands: Commands) -> None:
     history.add_argument("--years", type=float, default=3.0)
     history.add_argument("--seed", type=int, default=2021)
     history.add_argument("--until", type=timestamp, default=None, metavar="TIME")
-    history.set_defaults(handler=broker_command(_seed_history))

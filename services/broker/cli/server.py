@@ -8,7 +8,7 @@ import asyncio
 import sys
 
 from broker.audit.keys import audit_keys_from_settings
-from broker.cli.runner import Commands, broker_command
+from broker.cli.runner import Commands, command
 from broker.settings import BrokerSettings
 from core.db import create_engine
 
@@ -67,14 +67,13 @@ def _migrate(args: argparse.Namespace, settings: BrokerSettings) -> int:
 
 
 def add(commands: Commands) -> None:
-    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve = command(commands, "serve", _serve, help="run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.set_defaults(handler=broker_command(_serve))
-
-    commands.add_parser(
-        "relay", help="publish the outbox to Kafka until SIGTERM (as `serve` does by default)"
-    ).set_defaults(handler=broker_command(_relay))
-    commands.add_parser("migrate", help="upgrade the database schema").set_defaults(
-        handler=broker_command(_migrate)
+    command(
+        commands,
+        "relay",
+        _relay,
+        help="publish the outbox to Kafka until SIGTERM (as `serve` does by default)",
     )
+    command(commands, "migrate", _migrate, help="upgrade the database schema")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.cli.runner import Commands, broker_command, in_transaction, timestamp
+from broker.cli.runner import Commands, command, command_group, in_transaction, timestamp
 from broker.settings import BrokerSettings
 
 
@@ -18,23 +19,20 @@ def _webhooks_replay(args: argparse.Namespace, settings: BrokerSettings) -> int:
     from core.clock import utcnow
 
     now = utcnow()
+    # Either way, as an operator at the command line, for one organisation.
+    common: dict[str, Any] = {
+        "actor": SYSTEM,
+        "organisation_id": args.org,
+        "force": args.force,
+        "now": now,
+    }
 
     async def work(session: AsyncSession) -> int:
         if args.id is not None:
-            _, requeued = await service.replay_delivery(
-                session, actor=SYSTEM, organisation_id=args.org, delivery_id=args.id,
-                force=args.force, now=now,
-            )  # fmt: skip
+            _, requeued = await service.replay_delivery(session, delivery_id=args.id, **common)
             return int(requeued)
         return await service.replay_between(
-            session,
-            actor=SYSTEM,  # an operator at the command line
-            organisation_id=args.org,
-            start=args.start,
-            end=args.end,
-            status=args.status,
-            force=args.force,
-            now=now,
+            session, start=args.start, end=args.end, status=args.status, **common
         )
 
     if (args.id is None) == (args.end is None):
@@ -45,10 +43,11 @@ def _webhooks_replay(args: argparse.Namespace, settings: BrokerSettings) -> int:
 
 
 def add(commands: Commands) -> None:
-    webhooks = commands.add_parser("webhooks", help="webhook deliveries")
-    webhooks_commands = webhooks.add_subparsers(dest="webhooks_command", required=True)
-    replay = webhooks_commands.add_parser(
+    webhooks_commands = command_group(commands, "webhooks", "webhook deliveries")
+    replay = command(
+        webhooks_commands,
         "replay",
+        _webhooks_replay,
         help="queue an organisation's failed deliveries again; prints how many",
         description="Dead and undeliverable deliveries (by --id, or created in [--from, --to)) "
         "go back to pending, due now, with the retry schedule from its start.",
@@ -64,4 +63,3 @@ def add(commands: Commands) -> None:
         help="only this status (default: dead and undeliverable)",
     )
     replay.add_argument("--force", action="store_true", help="also resend delivered ones")
-    replay.set_defaults(handler=broker_command(_webhooks_replay))
