@@ -77,42 +77,67 @@ def _loop_success_age(_: CallbackOptions) -> Iterable[Observation]:
         yield Observation(now - at, {"loop": name})
 
 
+# The counters: the attribute of Instruments, the series, what it counts (docs/OPERATIONS.md).
+_COUNTERS = (
+    ("requests", "cdo.requests", "requests filed, by kind and resulting status"),
+    ("decisions", "cdo.decisions", "CDO decisions, by decision and approver level"),
+    ("sla_breaches", "cdo.sla.breaches", "approvers whose SLA lapsed, by their level"),
+    ("escalations", "cdo.escalations", "SLA lapses, by whether the step moved up or not"),
+    ("tokens", "cdo.tokens", "token requests, by outcome (issued or refused)"),
+    ("introspections", "cdo.introspections", "introspections, by answer (active or not)"),
+    (
+        "webhook_attempts",
+        "cdo.webhook.attempts",
+        "webhook POSTs, by endpoint (its org) and outcome",
+    ),
+    ("webhook_failures", "cdo.webhook.failures", "webhook POSTs that did not deliver, by endpoint"),
+    (
+        "webhook_dead",
+        "cdo.webhook.dead",
+        "deliveries that went dead (retries exhausted, or failed permanently)",
+    ),
+    (
+        "dead_lettered",
+        "cdo.consumer.dead_lettered",
+        "unreadable messages sent to datashare.dlq, by topic and reason",
+    ),
+    (
+        "loop_restarts",
+        "cdo.loop.restarts",
+        "failed turns of a background loop, retried after a backoff",
+    ),
+    (
+        "calendar_unknown_years",
+        "cdo.calendar.unknown_year",
+        "deadlines that counted a year the calendar does not know by weekends only, by year "
+        "(add it to HOLIDAYS_FILE)",
+    ),
+)
+
+
 class Instruments:
     """The services' series; names follow OpenTelemetry conventions, Prometheus adds `_total`."""
 
+    requests: Counter
+    decisions: Counter
+    sla_breaches: Counter
+    escalations: Counter
+    tokens: Counter
+    introspections: Counter
+    webhook_attempts: Counter
+    webhook_failures: Counter
+    webhook_dead: Counter
+    dead_lettered: Counter
+    loop_restarts: Counter
+    calendar_unknown_years: Counter
+
     def __init__(self, m: Meter) -> None:
-        self.requests: Counter = m.create_counter(
-            "cdo.requests", description="requests filed, by kind and resulting status"
-        )
-        self.decisions: Counter = m.create_counter(
-            "cdo.decisions", description="CDO decisions, by decision and approver level"
-        )
+        for attribute, name, description in _COUNTERS:
+            setattr(self, attribute, m.create_counter(name, description=description))
         self.decision_seconds: Histogram = m.create_histogram(
             "cdo.decision.duration", unit="s",
             description="SLA-clock time to decide (holds excluded), by approver level",
         )  # fmt: skip
-        self.sla_breaches: Counter = m.create_counter(
-            "cdo.sla.breaches", description="approvers whose SLA lapsed, by their level"
-        )
-        self.escalations: Counter = m.create_counter(
-            "cdo.escalations", description="SLA lapses, by whether the step moved up or not"
-        )
-        self.tokens: Counter = m.create_counter(
-            "cdo.tokens", description="token requests, by outcome (issued or refused)"
-        )
-        self.introspections: Counter = m.create_counter(
-            "cdo.introspections", description="introspections, by answer (active or not)"
-        )
-        self.webhook_attempts: Counter = m.create_counter(
-            "cdo.webhook.attempts", description="webhook POSTs, by endpoint (its org) and outcome"
-        )
-        self.webhook_failures: Counter = m.create_counter(
-            "cdo.webhook.failures", description="webhook POSTs that did not deliver, by endpoint"
-        )
-        self.webhook_dead: Counter = m.create_counter(
-            "cdo.webhook.dead",
-            description="deliveries that went dead (retries exhausted, or failed permanently)",
-        )
         self.webhook_seconds: Histogram = m.create_histogram(
             "cdo.webhook.duration", unit="s", description="webhook POST latency, by endpoint"
         )
@@ -127,23 +152,10 @@ class Instruments:
             "cdo.notifier.consumer.lag", [_consumer_lag],
             description="messages the notifier is behind, by topic and partition",
         )  # fmt: skip
-        self.dead_lettered: Counter = m.create_counter(
-            "cdo.consumer.dead_lettered",
-            description="unreadable messages sent to datashare.dlq, by topic and reason",
-        )
-        self.loop_restarts: Counter = m.create_counter(
-            "cdo.loop.restarts",
-            description="failed turns of a background loop, retried after a backoff",
-        )
         m.create_observable_gauge(
             "cdo.loop.last_success_age", [_loop_success_age], unit="s",
             description="since a background loop last turned without failing (or started)",
         )  # fmt: skip
-        self.calendar_unknown_years: Counter = m.create_counter(
-            "cdo.calendar.unknown_year",
-            description="deadlines that counted a year the calendar does not know by weekends "
-            "only, by year (add it to HOLIDAYS_FILE)",
-        )
 
 
 @cache
