@@ -28,27 +28,33 @@ class OAuthClient(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class AuthorizationCode(Base):
-    __tablename__ = "oauth_authorization_codes"
+class _HeldForPerson:
+    """What a client holds for a signed-in person (a code, a refresh token): kept by its sha256,
+    with the scope granted and when it stops working."""
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the code
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the code or token
     client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"))
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
-    redirect_uri: Mapped[str] = mapped_column(Text)
     scope: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def get_scope(self) -> str:
+        return self.scope
+
+
+class AuthorizationCode(_HeldForPerson, Base):
+    __tablename__ = "oauth_authorization_codes"
+
+    redirect_uri: Mapped[str] = mapped_column(Text)
     nonce: Mapped[str | None] = mapped_column(Text)
     code_challenge: Mapped[str] = mapped_column(String(128))
     code_challenge_method: Mapped[str] = mapped_column(String(10))
     auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    # What authlib's grants ask of a code (AuthorizationCodeMixin):
+    # What authlib's grants ask of a code (AuthorizationCodeMixin), besides get_scope:
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
-
-    def get_scope(self) -> str:
-        return self.scope
 
     def get_nonce(self) -> str | None:
         return self.nonce
@@ -63,20 +69,12 @@ class AuthorizationCode(Base):
         return None
 
 
-class RefreshToken(Base):
+class RefreshToken(_HeldForPerson, Base):
     __tablename__ = "oauth_refresh_tokens"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the token
-    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"))
-    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
-    scope: Mapped[str] = mapped_column(Text)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    # What authlib's refresh grant asks of a token (TokenMixin):
-    def get_scope(self) -> str:
-        return self.scope
-
+    # What authlib's refresh grant asks of a token (TokenMixin), besides get_scope:
     def check_client(self, client: Any) -> bool:
         return bool(self.client_id == client.get_client_id())
