@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,18 @@ from core.ids import new_id
 from core.models.grants import Grant, GrantChange
 from core.models.requests import DataRequest
 from core.outbox import record_event
+
+# What a grant's event and its change row (the feed's) repeat of the grant, under its own names.
+_IN_EVENT = tuple(
+    name
+    for name in GrantEvent.model_fields
+    if name not in {"event", "grant_id", "trace_id", "occurred_at", "reason"}
+)
+_IN_CHANGE = ("provider_id", "grantee_id", "dataset_id", "status", "ends_at")
+
+
+def _columns(grant: Grant, names: Iterable[str]) -> dict[str, Any]:
+    return {name: getattr(grant, name) for name in names}
 
 
 def scope_for(dataset_id: str) -> str:
@@ -75,30 +88,14 @@ async def grant_event(
     event = GrantEvent(
         event=name,
         grant_id=grant.id,
-        request_id=grant.request_id,
-        grantee_id=grant.grantee_id,
-        provider_id=grant.provider_id,
-        dataset_id=grant.dataset_id,
-        fields=list(grant.fields),
-        scope=grant.scope,
-        starts_at=grant.starts_at,
-        ends_at=grant.ends_at,
-        status=grant.status,
-        decision_ids=list(grant.decision_ids),
         trace_id=request.trace_id,
         occurred_at=now,
         reason=reason,
+        **_columns(grant, _IN_EVENT),
     )
     session.add(
         GrantChange(
-            grant_id=grant.id,
-            provider_id=grant.provider_id,
-            grantee_id=grant.grantee_id,
-            dataset_id=grant.dataset_id,
-            event=name.value,
-            status=grant.status,
-            ends_at=grant.ends_at,
-            occurred_at=now,
+            grant_id=grant.id, event=name.value, occurred_at=now, **_columns(grant, _IN_CHANGE)
         )
     )
     feed.changed(session)

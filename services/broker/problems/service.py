@@ -33,6 +33,17 @@ from core.ids import new_id
 from core.models.problems import ProblemReport
 from core.outbox import record_event
 
+# What a report's event copies of the report, under the report's own names.
+_COPIED = (
+    "status",
+    "reporter_id",
+    "addressed_to",
+    "summary",
+    "details",
+    "resolution",
+    "answered_at",
+)
+
 
 async def file_problem(
     session: AsyncSession, *, reporter: Actor, body: ProblemIn, now: datetime, links: Links
@@ -154,21 +165,14 @@ async def _publish(
     event = ProblemEvent(
         event=name,
         problem_id=report.id,
-        status=report.status,  # type: ignore[arg-type]
-        reporter_id=report.reporter_id,
-        addressed_to=report.addressed_to,
-        summary=report.summary,
-        details=report.details,
         concerns=ProblemConcerns(
-            organisations=list(report.concerned_organisations),
-            requests=list(report.concerned_requests),
+            organisations=report.concerned_organisations, requests=report.concerned_requests
         ),
-        resolution=report.resolution,
         reported_at=report.created_at,
-        answered_at=report.answered_at,
         problems_url=links.problem(report.id),
         occurred_at=now,
         actor=actor.organisation,
+        **{column: getattr(report, column) for column in _COPIED},
     )
     await record_event(
         session,
