@@ -37,6 +37,8 @@ GENESIS = "0" * 64
 # Changing it only changes where new rows go: verification reads each row's stored chain.
 CHAINS = 16
 _HELD = "audit_chain"  # session.info: (the transaction, the chain it appends to)
+# A row's fields that its hash covers, named as the row and `canonical_content` name them.
+_HASHED = ("occurred_at", "actor", "client_id", "person_id", "action", "subject", "detail")
 
 
 class AuditKeyMissing(RuntimeError):
@@ -51,15 +53,7 @@ def chain_of(subject: str | None) -> int:
 def canonical(entry: AuditEntry) -> str:
     """What a row's hash covers besides the previous hash: these fields as sorted, compact
     JSON (not `chain`, `key_id` or the hashes themselves), `person_id` only when set."""
-    return canonical_content(
-        occurred_at=entry.occurred_at,
-        actor=entry.actor,
-        client_id=entry.client_id,
-        person_id=entry.person_id,
-        action=entry.action,
-        subject=entry.subject,
-        detail=entry.detail,
-    )
+    return canonical_content(**{name: getattr(entry, name) for name in _HASHED})
 
 
 def canonical_content(

@@ -21,12 +21,11 @@ from broker.notifications import repository
 from broker.notifications.credentials import InvalidSetting, hint, settings_of
 from broker.notifications.exceptions import ChannelNotFound, InvalidChannel, SmtpNotConfigured
 from broker.notifications.schemas import ChannelIn, ChannelKind, ChannelOut
-from broker.webhooks.exceptions import UnsafeUrl
+from broker.webhooks.service import checked_url, enable
 from core.ids import new_id
 from core.models.notifications import NotificationChannel
 from core.webhooks.credentials import credentials_of
 from core.webhooks.secrets import SecretCipher
-from core.webhooks.urls import UnsafeWebhookUrl, check_webhook_url
 
 
 def to_out(channel: NotificationChannel, cipher: SecretCipher) -> ChannelOut:
@@ -52,9 +51,9 @@ async def list_channels(
 
 
 async def get_channel(
-    session: AsyncSession, organisation_id: str, kind: ChannelKind
+    session: AsyncSession, organisation_id: str, kind: ChannelKind, *, for_update: bool = False
 ) -> NotificationChannel:
-    channel = await repository.channel_of(session, organisation_id, kind)
+    channel = await repository.channel_of(session, organisation_id, kind, for_update=for_update)
     if channel is None:
         raise ChannelNotFound(kind)
     return channel
@@ -81,10 +80,7 @@ async def put_channel(
     if kind == "email" and not smtp_configured:
         raise SmtpNotConfigured()
     if settings.url is not None:
-        try:
-            await check_webhook_url(settings.url, allow_private=allow_private)
-        except UnsafeWebhookUrl as refused:
-            raise UnsafeUrl(refused.reason, refused.reason_zh, field="webhook_url") from None
+        await checked_url(settings.url, allow_private=allow_private, field="webhook_url")
     await lock_organisation(session, organisation_id)  # one creation per organisation at a time
     channel = await repository.channel_of(session, organisation_id, kind, for_update=True)
     created = channel is None
@@ -99,9 +95,7 @@ async def put_channel(
     )
     channel.recipients = settings.recipients
     channel.events = settings.events
-    channel.disabled_at = None
-    channel.disabled_reason = None
-    channel.updated_at = now
+    enable(channel, now)
     await session.flush()
     await audit.record(
         session,
@@ -122,9 +116,7 @@ async def remove_channel(
     session: AsyncSession, *, actor: Actor, kind: ChannelKind, now: datetime
 ) -> None:
     """Messages still waiting for the channel become undeliverable when their turn comes."""
-    channel = await repository.channel_of(session, actor.organisation, kind, for_update=True)
-    if channel is None:
-        raise ChannelNotFound(kind)
+    channel = await get_channel(session, actor.organisation, kind, for_update=True)
     await repository.remove(session, channel.id)
     await audit.record(
         session, "notification.channel_removed", actor=actor, subject=channel.id,

@@ -34,39 +34,54 @@ from broker.webhooks.schemas import (
     ReplayableStatus,
 )
 from core.ids import new_id
+from core.models.notifications import NotificationChannel
 from core.models.webhooks import WebhookDelivery, WebhookEndpoint
 from core.webhooks.secrets import SecretCipher, rotation_ends_at
 from core.webhooks.signing import generate_secret
 from core.webhooks.urls import UnsafeWebhookUrl, check_webhook_url
 
 REPLAYED_BY_DEFAULT: tuple[ReplayableStatus, ...] = ("dead", "undeliverable")
+# Every field of an endpoint's answer but the rotation's end is the endpoint's column of its name.
+_ANSWERED = EndpointOut.model_fields.keys() - {"rotation_ends_at"}
 
 
 # --- endpoints and secrets ---------------------------------------------------------------
 
 
 def to_out(endpoint: WebhookEndpoint, now: datetime) -> EndpointOut:
-    return EndpointOut(
-        id=endpoint.id,
-        organisation_id=endpoint.organisation_id,
-        url=endpoint.url,
-        created_at=endpoint.created_at,
-        updated_at=endpoint.updated_at,
-        rotation_ends_at=rotation_ends_at(endpoint, now),
-        disabled_at=endpoint.disabled_at,
-        disabled_reason=endpoint.disabled_reason,
-    )
+    columns = {name: getattr(endpoint, name) for name in _ANSWERED}
+    return EndpointOut(**columns, rotation_ends_at=rotation_ends_at(endpoint, now))
 
 
 def with_secret(endpoint: WebhookEndpoint, secret: str, now: datetime) -> EndpointWithSecret:
     return EndpointWithSecret(**to_out(endpoint, now).model_dump(), secret=secret)
 
 
-async def get_endpoint(session: AsyncSession, organisation_id: str) -> WebhookEndpoint:
-    endpoint = await repository.endpoint_of(session, organisation_id)
+async def get_endpoint(
+    session: AsyncSession, organisation_id: str, *, for_update: bool = False
+) -> WebhookEndpoint:
+    endpoint = await repository.endpoint_of(session, organisation_id, for_update=for_update)
     if endpoint is None:
         raise EndpointNotFound()
     return endpoint
+
+
+async def checked_url(url: str, *, allow_private: bool, field: str = "url") -> str:
+    """The URL as it will be called, or UnsafeUrl naming `field` (a channel's URL is checked
+    as an endpoint's is)."""
+    try:
+        checked = await check_webhook_url(url, allow_private=allow_private)
+    except UnsafeWebhookUrl as refused:
+        raise UnsafeUrl(refused.reason, refused.reason_zh, field=field) from None
+    return checked.url
+
+
+def enable(receiver: WebhookEndpoint | NotificationChannel, now: datetime) -> None:
+    """A PUT enables an endpoint or a channel again, whatever disabled it (a 410, a vendor's
+    answer that the robot is gone)."""
+    receiver.disabled_at = None
+    receiver.disabled_reason = None
+    receiver.updated_at = now
 
 
 async def register_endpoint(
@@ -84,10 +99,7 @@ async def register_endpoint(
     a URL change keeps the secret.
     """
     organisation_id = actor.organisation
-    try:
-        checked = await check_webhook_url(url, allow_private=allow_private)
-    except UnsafeWebhookUrl as refused:
-        raise UnsafeUrl(refused.reason, refused.reason_zh) from None
+    checked = await checked_url(url, allow_private=allow_private)
     await lock_organisation(session, organisation_id)  # one creation per organisation at a time
     endpoint = await repository.endpoint_of(session, organisation_id, for_update=True)
     secret = None
@@ -100,10 +112,8 @@ async def register_endpoint(
             created_at=now,
         )
         session.add(endpoint)
-    endpoint.url = checked.url
-    endpoint.disabled_at = None
-    endpoint.disabled_reason = None
-    endpoint.updated_at = now
+    endpoint.url = checked
+    enable(endpoint, now)
     await session.flush()
     await audit.record(
         session,
@@ -126,9 +136,7 @@ async def rotate_secret(
 ) -> tuple[WebhookEndpoint, str]:
     """A new secret signs from now; the current one keeps signing too until now + `overlap`.
     A secret still in an earlier overlap stops at once: at most two secrets sign."""
-    endpoint = await repository.endpoint_of(session, actor.organisation, for_update=True)
-    if endpoint is None:
-        raise EndpointNotFound()
+    endpoint = await get_endpoint(session, actor.organisation, for_update=True)
     secret = generate_secret()
     if overlap > timedelta(0):
         endpoint.previous_secret_ciphertext = endpoint.secret_ciphertext
@@ -192,9 +200,11 @@ async def describe(
 
 
 async def get_delivery(
-    session: AsyncSession, delivery_id: str, organisation_id: str
+    session: AsyncSession, delivery_id: str, organisation_id: str, *, for_update: bool = False
 ) -> WebhookDelivery:
-    delivery = await repository.delivery_of(session, delivery_id, organisation_id)
+    delivery = await repository.delivery_of(
+        session, delivery_id, organisation_id, for_update=for_update
+    )
     if delivery is None:
         raise DeliveryNotFound(delivery_id)
     return delivery
@@ -213,9 +223,7 @@ async def replay_delivery(
     with `force`). A pending one is already queued and stays as it is, so replaying twice is
     harmless. Returns the delivery and whether it was queued again. `actor`: the organisation's
     call, or SYSTEM for an operator at the command line."""
-    delivery = await repository.delivery_of(session, delivery_id, organisation_id, for_update=True)
-    if delivery is None:
-        raise DeliveryNotFound(delivery_id)
+    delivery = await get_delivery(session, delivery_id, organisation_id, for_update=True)
     if delivery.status == "delivered" and not force:
         raise AlreadyDelivered(
             f"'{delivery_id}' was delivered; send \"force\": true to deliver it again",
