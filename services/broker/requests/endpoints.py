@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
@@ -16,7 +17,7 @@ from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
 from broker.requests import appeal_decisions, appeals, clarifications, decisions, views, withdrawal
 from broker.requests.access import acting_for
-from broker.requests.dependencies import LinksDep, PolicyDep
+from broker.requests.dependencies import DecidersWrite, LinksDep, PolicyDep, RequestersWrite
 from broker.requests.exceptions import RequestNotFound
 from broker.requests.filing import service as filing
 from broker.requests.filing.schemas import RequestIn, RequestKind
@@ -60,18 +61,34 @@ async def _within_submission_rate(
 
 RateLimitedSubmitter = Annotated[Principal, Depends(_within_submission_rate)]
 Reader = Annotated[Principal, Depends(require_scope(Scope.requests_read))]
-Decider = Annotated[Principal, Depends(require_scope(Scope.approvals_decide))]
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=200, description="retry safely"),
 ]
 
 
+async def _described(session: SessionDep, request: DataRequest, now: datetime) -> RequestOut:
+    return (await views.describe(session, [request], now))[0]
+
+
 async def _one(session: SessionDep, request_id: str) -> RequestOut:
     request = await session.get(DataRequest, request_id)
     if request is None:
         raise RequestNotFound(request_id)
-    return (await views.describe(session, [request], utcnow()))[0]
+    return await _described(session, request, utcnow())
+
+
+async def _visible(request_id: str, session: SessionDep, caller: Reader) -> DataRequest:
+    """The request the path names, if the caller's body filed it or decides one of its steps
+    (itself or by delegation); else 404, as for a request that does not exist."""
+    acting = await acting_for(session, caller.actor, utcnow())
+    request = await listing.visible_request(session, request_id, acting.own, acting.org_ids)
+    if request is None:
+        raise RequestNotFound(request_id)
+    return request
+
+
+VisibleRequest = Annotated[DataRequest, Depends(_visible)]
 
 
 @router.post(
@@ -107,27 +124,17 @@ async def file_request(
     response.headers["Location"] = f"/v1/requests/{filed.request.id}"
     if not filed.created:
         response.status_code = status.HTTP_200_OK
-        return (await views.describe(session, [filed.request], utcnow()))[0]
+        return await _described(session, filed.request, utcnow())
     return views.describe_filed(filed)
 
 
 @router.get("/{request_id}", summary="One request with its route")
-async def get_request(request_id: str, session: SessionDep, caller: Reader) -> RequestOut:
-    acting = await acting_for(session, caller.actor, utcnow())
-    request = await listing.visible_request(session, request_id, acting.own, acting.org_ids)
-    if request is None:
-        raise RequestNotFound(request_id)
-    return (await views.describe(session, [request], utcnow()))[0]
+async def get_request(session: SessionDep, request: VisibleRequest) -> RequestOut:
+    return await _described(session, request, utcnow())
 
 
 @router.get("/{request_id}/timeline", summary="Every event and webhook of a request, in order")
-async def timeline(
-    request_id: str, session: SessionDep, settings: SettingsDep, caller: Reader
-) -> Timeline:
-    acting = await acting_for(session, caller.actor, utcnow())
-    request = await listing.visible_request(session, request_id, acting.own, acting.org_ids)
-    if request is None:
-        raise RequestNotFound(request_id)
+async def timeline(session: SessionDep, settings: SettingsDep, request: VisibleRequest) -> Timeline:
     return await timeline_of(session, request, settings.trace_ui_url)
 
 
@@ -162,43 +169,32 @@ async def list_requests(
     "/{request_id}/decision", summary="Approve or reject the current step", responses=problems(409)
 )
 async def decide(
-    request_id: str,
     body: DecisionIn,
     session: SessionDep,
-    caller: Decider,
+    write: DecidersWrite,
     settings: SettingsDep,
     links: LinksDep,
     keyring: KeyRingDep,
 ) -> RequestOut:
-    now = utcnow()
     request = await decisions.decide(
         session,
-        request_id=request_id,
-        acting=await acting_for(session, caller.actor, now),
+        **write,
         body=body,
-        now=now,
         links=links,
         keyring=keyring,
         require_person=settings.decisions_require_person,
     )
-    return (await views.describe(session, [request], now))[0]
+    return await _described(session, request, write["now"])
 
 
 @router.post(
     "/{request_id}/cancel", summary="Withdraw an undecided request", responses=problems(409)
 )
 async def cancel(
-    request_id: str, session: SessionDep, caller: Submitter, body: CancelIn | None = None
+    session: SessionDep, write: RequestersWrite, body: CancelIn | None = None
 ) -> RequestOut:
-    now = utcnow()
-    request = await withdrawal.cancel(
-        session,
-        request_id=request_id,
-        acting=await acting_for(session, caller.actor, now),
-        reason=body.reason if body else None,
-        now=now,
-    )
-    return (await views.describe(session, [request], now))[0]
+    request = await withdrawal.cancel(session, **write, reason=body.reason if body else None)
+    return await _described(session, request, write["now"])
 
 
 @router.post(
@@ -207,18 +203,9 @@ async def cancel(
     summary="Put the current step on hold and ask the requester",
     responses=problems(409),
 )
-async def ask(
-    request_id: str, body: ClarificationIn, session: SessionDep, caller: Decider
-) -> RequestOut:
-    now = utcnow()
-    await clarifications.ask_clarification(
-        session,
-        request_id=request_id,
-        acting=await acting_for(session, caller.actor, now),
-        question=body.question,
-        now=now,
-    )
-    return await _one(session, request_id)
+async def ask(body: ClarificationIn, session: SessionDep, write: DecidersWrite) -> RequestOut:
+    await clarifications.ask_clarification(session, **write, question=body.question)
+    return await _one(session, write["request_id"])
 
 
 @router.post(
@@ -227,17 +214,10 @@ async def ask(
     responses=problems(409),
 )
 async def answer(
-    request_id: str, body: ClarificationAnswerIn, session: SessionDep, caller: Submitter
+    body: ClarificationAnswerIn, session: SessionDep, write: RequestersWrite
 ) -> RequestOut:
-    now = utcnow()
-    await clarifications.answer_clarification(
-        session,
-        request_id=request_id,
-        acting=await acting_for(session, caller.actor, now),
-        answer=body.answer,
-        now=now,
-    )
-    return await _one(session, request_id)
+    await clarifications.answer_clarification(session, **write, answer=body.answer)
+    return await _one(session, write["request_id"])
 
 
 @router.post(
@@ -247,24 +227,10 @@ async def answer(
     responses=problems(409),
 )
 async def appeal(
-    request_id: str,
-    body: AppealIn,
-    session: SessionDep,
-    caller: Submitter,
-    policy: PolicyDep,
-    links: LinksDep,
+    body: AppealIn, session: SessionDep, write: RequestersWrite, policy: PolicyDep, links: LinksDep
 ) -> RequestOut:
-    now = utcnow()
-    await appeals.file_appeal(
-        session,
-        request_id=request_id,
-        acting=await acting_for(session, caller.actor, now),
-        reason=body.reason,
-        now=now,
-        policy=policy,
-        links=links,
-    )
-    return await _one(session, request_id)
+    await appeals.file_appeal(session, **write, reason=body.reason, policy=policy, links=links)
+    return await _one(session, write["request_id"])
 
 
 @router.post(
@@ -273,19 +239,9 @@ async def appeal(
     responses=problems(409),
 )
 async def decide_appeal(
-    request_id: str,
-    body: AppealDecisionIn,
-    session: SessionDep,
-    caller: Decider,
-    settings: SettingsDep,
+    body: AppealDecisionIn, session: SessionDep, write: DecidersWrite, settings: SettingsDep
 ) -> RequestOut:
-    now = utcnow()
     request = await appeal_decisions.decide_appeal(
-        session,
-        request_id=request_id,
-        acting=await acting_for(session, caller.actor, now),
-        body=body,
-        now=now,
-        require_person=settings.decisions_require_person,
+        session, **write, body=body, require_person=settings.decisions_require_person
     )
-    return (await views.describe(session, [request], now))[0]
+    return await _described(session, request, write["now"])
