@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 from broker.catalog import service
 from broker.catalog.schemas import DatasetChange, DatasetIn, DatasetOut
 from broker.kit.deps import SessionDep
-from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
+from broker.kit.pagination import CursorQuery, LimitQuery, Page, fetch, page_of
 from broker.kit.problem_docs import problems
 from broker.oauth.principal import CallerDep, CatalogAdminDep
 from core.clock import utcnow
@@ -29,13 +29,9 @@ async def list_datasets(
         session,
         owner_id=owner_id,
         sharing_class=sharing_class,
-        after=decode_cursor(cursor),
-        limit=limit + 1,
+        **fetch(cursor, limit),
     )
-    return Page(
-        items=[DatasetOut.model_validate(d) for d in rows[:limit]],
-        next_cursor=next_cursor([d.id for d in rows], limit),
-    )
+    return page_of([DatasetOut.model_validate(d) for d in rows[:limit]], rows, limit)
 
 
 @router.get("/datasets/{dataset_id}", summary="One dataset")

@@ -18,7 +18,7 @@ from broker.directory.schemas import (
     OrganisationOut,
 )
 from broker.kit.deps import SessionDep
-from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
+from broker.kit.pagination import CursorQuery, LimitQuery, Page, fetch, page_of
 from broker.kit.problem_docs import problems
 from broker.oauth.principal import CallerDep, DirectoryAdminDep
 from core.clock import utcnow
@@ -44,11 +44,9 @@ async def list_organisations(
         kind=kind,
         parent_id=parent_id,
         government_id=government_id,
-        after=decode_cursor(cursor),
-        limit=limit + 1,
+        **fetch(cursor, limit),
     )
-    items = await service.describe(session, orgs[:limit], utcnow())
-    return Page(items=items, next_cursor=next_cursor([o.id for o in orgs], limit))
+    return page_of(await service.describe(session, orgs[:limit], utcnow()), orgs, limit)
 
 
 @router.get("/organisations/{organisation_id}", summary="One organisation and its active CDO")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from broker.grants import provider_endpoints, service
 from broker.grants.schemas import GrantOut
 from broker.kit.deps import SessionDep
-from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
+from broker.kit.pagination import CursorQuery, LimitQuery, Page, fetch, page_of
 from broker.kit.problem_docs import problems
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
@@ -38,13 +38,9 @@ async def list_grants(
         role=role,
         status=status,
         dataset_id=dataset_id,
-        after=decode_cursor(cursor),
-        limit=limit + 1,
+        **fetch(cursor, limit),
     )
-    return Page(
-        items=[GrantOut.model_validate(g) for g in rows[:limit]],
-        next_cursor=next_cursor([g.id for g in rows], limit),
-    )
+    return page_of([GrantOut.model_validate(g) for g in rows[:limit]], rows, limit)
 
 
 @router.get("/{grant_id}", summary="One grant")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Generic, TypeVar
+from collections.abc import Sequence
+from typing import Annotated, Generic, Protocol, TypedDict, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
@@ -56,6 +57,30 @@ def decode_cursor(cursor: str | None) -> str | None:
 def next_cursor(keys: list[str], limit: int) -> str | None:
     """Pages are fetched with limit + 1 rows: the extra row says whether another page exists."""
     return encode_cursor(keys[limit - 1]) if len(keys) > limit else None
+
+
+class Fetch(TypedDict):
+    """What a listing's query is given (`**fetch(cursor, limit)`): the rows after the cursor's
+    key, one more than the page holds."""
+
+    after: str | None
+    limit: int
+
+
+def fetch(cursor: str | None, limit: int) -> Fetch:
+    return Fetch(after=decode_cursor(cursor), limit=limit + 1)
+
+
+class Keyed(Protocol):
+    """A row listed by its id, the key its cursor holds."""
+
+    @property
+    def id(self) -> str: ...
+
+
+def page_of(items: list[T], rows: Sequence[Keyed], limit: int) -> Page[T]:
+    """The page of `items`, said from the first `limit` of the `rows` fetched (`fetch`)."""
+    return Page(items=items, next_cursor=next_cursor([row.id for row in rows], limit))
 
 
 CursorQuery = Annotated[str | None, Query(description="next_cursor of the previous page")]

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Response, status
 
 from broker.kit.deps import SessionDep
-from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
+from broker.kit.pagination import CursorQuery, LimitQuery, Page, fetch, page_of
 from broker.kit.problem_docs import problems
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
@@ -82,13 +82,9 @@ async def list_problems(
         caller.organisation_id,
         role=role,
         status=status,
-        after=decode_cursor(cursor),
-        limit=limit + 1,
+        **fetch(cursor, limit),
     )
-    return Page(
-        items=[_out(r) for r in rows[:limit]],
-        next_cursor=next_cursor([r.id for r in rows], limit),
-    )
+    return page_of([_out(r) for r in rows[:limit]], rows, limit)
 
 
 @router.get("/{problem_id}", summary="One problem report")

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 
 from broker.kit.deps import RateLimiterDep, RedisDep, SessionDep, SettingsDep
-from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
+from broker.kit.pagination import CursorQuery, LimitQuery, Page, fetch, page_of
 from broker.kit.problem_docs import problems
 from broker.kit.ratelimit import RateLimited
 from broker.kit.tracing import current_trace
@@ -158,11 +158,9 @@ async def list_requests(
         status=status,
         kind=kind,
         dataset_id=dataset_id,
-        after=decode_cursor(cursor),
-        limit=limit + 1,
+        **fetch(cursor, limit),
     )
-    items = await views.describe(session, rows[:limit], utcnow())
-    return Page(items=items, next_cursor=next_cursor([r.id for r in rows], limit))
+    return page_of(await views.describe(session, rows[:limit], utcnow()), rows, limit)
 
 
 @router.post(
