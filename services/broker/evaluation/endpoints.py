@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
-from pydantic import AwareDatetime
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from broker.evaluation import service
 from broker.evaluation.dependencies import IndicatorsDep
@@ -16,7 +15,15 @@ from broker.kit.deps import SessionDep
 from broker.kit.problem_docs import problems
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
-from broker.reports.endpoints import CSV_RESPONSE, FormatQuery, ReportReader, csv_language, export
+from broker.reports.endpoints import (
+    CSV_RESPONSE,
+    FormatQuery,
+    ReportReader,
+    WindowEnd,
+    WindowStart,
+    csv_language,
+    export,
+)
 from core.clock import utcnow
 
 router = APIRouter(prefix="/v1", tags=["reports"])
@@ -58,8 +65,8 @@ async def scorecard(
     session: SessionDep,
     indicators: IndicatorsDep,
     reader: ReportReader,
-    start: Annotated[AwareDatetime, Query(alias="from", description="window start, inclusive")],
-    end: Annotated[AwareDatetime, Query(alias="to", description="window end, exclusive")],
+    start: WindowStart,
+    end: WindowEnd,
     format_: FormatQuery = None,
 ) -> Response:
     card = await service.scorecard(

@@ -48,6 +48,8 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 FormatQuery = Annotated[
     Literal["json", "csv"] | None, Query(alias="format", description="default: by Accept")
 ]
+WindowStart = Annotated[AwareDatetime, Query(alias="from", description="window start, inclusive")]
+WindowEnd = Annotated[AwareDatetime, Query(alias="to", description="window end, exclusive")]
 
 
 @router.get(
@@ -61,8 +63,8 @@ async def cdo_evaluation(
     request: Request,
     session: SessionDep,
     reader: ReportReader,
-    start: Annotated[AwareDatetime, Query(alias="from", description="window start, inclusive")],
-    end: Annotated[AwareDatetime, Query(alias="to", description="window end, exclusive")],
+    start: WindowStart,
+    end: WindowEnd,
     level: Annotated[Level | None, Query(description="only bodies of this level")] = None,
     group_by: GroupBy = GroupBy.cdo,
     format_: FormatQuery = None,
