@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from broker.directory.filing import FilingState
 from broker.kit.validation_errors import Refusal
+from broker.kit.windows import require_end_after_start
 from core.models.directory import Level, OrgKind
 
 OrgId = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
@@ -137,8 +138,9 @@ class AppointmentIn(BaseModel):
 
     @model_validator(mode="after")
     def _window(self) -> AppointmentIn:
-        if self.ends_at is not None and self.ends_at <= self.starts_at:
-            raise Refusal("ends_at: must be after starts_at", "ends_at: 结束时间须晚于开始时间")
+        require_end_after_start(
+            self.starts_at, self.ends_at, start_field="starts_at", end_field="ends_at"
+        )
         return self
 
 
@@ -170,8 +172,9 @@ class DelegationIn(BaseModel):
 
     @model_validator(mode="after")
     def _window(self) -> DelegationIn:
-        if self.ends_at <= self.starts_at:
-            raise Refusal("ends_at: must be after starts_at", "ends_at: 结束时间须晚于开始时间")
+        require_end_after_start(
+            self.starts_at, self.ends_at, start_field="starts_at", end_field="ends_at"
+        )
         return self
 
 

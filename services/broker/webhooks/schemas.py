@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from broker.directory.schemas import AwareDatetime
-from broker.kit.validation_errors import Refusal
+from broker.kit.windows import require_end_after_start
 
 MAX_OVERLAP_SECONDS = 7 * 24 * 3600
 
@@ -115,8 +115,7 @@ class RangeReplayIn(BaseModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> RangeReplayIn:
-        if self.to <= self.from_:
-            raise Refusal("to: must be after from", "to: 结束时间须晚于开始时间")
+        require_end_after_start(self.from_, self.to, start_field="from", end_field="to")
         return self
 
 

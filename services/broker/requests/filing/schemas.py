@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from broker.directory.schemas import AwareDatetime
 from broker.kit.validation_errors import Refusal
+from broker.kit.windows import require_end_after_start
 from core.words import KINDS_ZH
 
 
@@ -20,8 +21,7 @@ class PeriodIn(BaseModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> PeriodIn:
-        if self.end <= self.start:
-            raise Refusal("end: must be after start", "end: 结束时间须晚于开始时间")
+        require_end_after_start(self.start, self.end, start_field="start", end_field="end")
         return self
 
 
