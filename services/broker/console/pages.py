@@ -1,7 +1,7 @@
 """The console's lists: 待办 (my tasks, the appeals my body coordinates and the problem reports it
 answers, and its self-refreshing fragment), my body's requests and its grants. A request's page
-is request_page.py (its appeal forms appeal_forms.py), the filing form filing_form.py, problem
-reports problem_pages.py."""
+is request_page.py (its forms request_forms.py, its appeal forms appeal_forms.py), the filing
+form filing_form.py, problem reports problem_pages.py."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from broker.console import (
     evaluation,
     filing_form,
     problem_pages,
+    request_forms,
     request_page,
 )
 from broker.console.names import dataset_names, organisation_names
@@ -37,6 +38,7 @@ from core.clock import utcnow
 router = APIRouter(prefix="/console", include_in_schema=False)
 router.include_router(filing_form.router)  # before /requests/{request_id}: "new" is no id
 router.include_router(request_page.router)
+router.include_router(request_forms.router)
 router.include_router(catalog_page.router)
 for bureau_pages in (bureau_requests, bureau_grants, bureau_directory, evaluation):
     router.include_router(bureau_pages.router)
