@@ -7,23 +7,27 @@ with their jurisdiction rules; a refusal is shown in words and changes nothing."
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.console import repository
 from broker.console.bureau import Bureau, BureauDep
 from broker.console.names import organisation_names
-from broker.console.refusals import Refused, in_words
+from broker.console.outcomes import outcome
+from broker.console.refusals import Refused
 from broker.console.session import CsrfField, refuse_without_csrf, role_scopes
 from broker.console.web import language, render
 from broker.directory import delegations, service
 from broker.kit.deps import SessionDep
-from broker.kit.problems import Problem
 from broker.oauth.scopes import Scope
 from broker.requests.dependencies import LinksDep, PolicyDep
 from broker.requests.handover import hand_over_steps_of
+from broker.requests.links import Links
+from broker.routing.policy import Policy
 from core.clock import utcnow
 
 router = APIRouter()
@@ -78,23 +82,32 @@ async def end_appointment(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     refuse_without_csrf(bureau.me, csrf)
+    ending = _ending(session, bureau, appointment_id, reason, policy, links)
+    again = partial(_page, request, session, bureau)
+    return await outcome(request, session, ending, again, "/console/bureau/directory?done=ended")
+
+
+async def _ending(
+    session: AsyncSession,
+    bureau: Bureau,
+    appointment_id: str,
+    reason: str,
+    policy: Policy,
+    links: Links,
+) -> None:
     now = utcnow()
-    try:
-        if not bureau.may(Scope.directory_admin):
-            raise Refused("not_an_operator", status=403)
-        if not reason.strip():
-            raise Refused("end_reason_required")
-        ended = await service.end_appointment(
-            session, appointment_id, ends_at=now, reason=reason.strip(),
-            actor=bureau.me.actor, now=now,
-        )  # fmt: skip
-        await hand_over_steps_of(
-            session, ended.organisation_id, policy=policy, now=now, links=links,
-            actor=bureau.me.actor,
-        )  # fmt: skip
-    except (Problem, Refused) as refused:
-        return await _refused(request, session, bureau, refused)
-    return RedirectResponse("/console/bureau/directory?done=ended", status_code=303)
+    if not bureau.may(Scope.directory_admin):
+        raise Refused("not_an_operator", status=403)
+    if not reason.strip():
+        raise Refused("end_reason_required")
+    ended = await service.end_appointment(
+        session, appointment_id, ends_at=now, reason=reason.strip(),
+        actor=bureau.me.actor, now=now,
+    )  # fmt: skip
+    await hand_over_steps_of(
+        session, ended.organisation_id, policy=policy, now=now, links=links,
+        actor=bureau.me.actor,
+    )  # fmt: skip
 
 
 @router.post("/bureau/delegations/{delegation_id}/revoke")
@@ -107,19 +120,11 @@ async def revoke_delegation(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     refuse_without_csrf(bureau.me, csrf)
-    try:
-        await delegations.revoke(
-            session, delegation_id, reason=reason.strip() or None, actor=bureau.me.actor,
-            scopes=role_scopes(bureau.me.person.role), now=utcnow(),
-        )  # fmt: skip
-    except Problem as refused:
-        return await _refused(request, session, bureau, refused)
-    return RedirectResponse("/console/bureau/directory?done=revoked", status_code=303)
-
-
-async def _refused(
-    request: Request, session: SessionDep, bureau: Bureau, refused: Problem | Refused
-) -> HTMLResponse:
-    await session.rollback()  # nothing refused changes anything
-    words = in_words(refused, language(request))
-    return await _page(request, session, bureau, error=words, status_code=refused.status)
+    revoking = delegations.revoke(
+        session, delegation_id, reason=reason.strip() or None, actor=bureau.me.actor,
+        scopes=role_scopes(bureau.me.person.role), now=utcnow(),
+    )  # fmt: skip
+    again = partial(_page, request, session, bureau)
+    return await outcome(
+        request, session, revoking, again, "/console/bureau/directory?done=revoked"
+    )

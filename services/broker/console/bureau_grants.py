@@ -5,20 +5,22 @@ in its jurisdiction, and a refusal is shown in words and changes nothing."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.console import repository
 from broker.console.bureau import Bureau, BureauDep
 from broker.console.names import dataset_names, organisation_names
-from broker.console.refusals import Refused, in_words
+from broker.console.outcomes import outcome
+from broker.console.refusals import Refused
 from broker.console.session import CsrfField, refuse_without_csrf
 from broker.console.web import language, render
 from broker.grants import service as grants
 from broker.kit.deps import SessionDep
-from broker.kit.problems import Problem
 from broker.oauth.scopes import Scope
 from core.clock import utcnow
 from core.events import GrantEventName
@@ -81,17 +83,20 @@ async def change(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     refuse_without_csrf(bureau.me, csrf)
-    try:
-        if not bureau.may(Scope.grants_revoke):
-            raise Refused("not_an_operator", status=403)
-        if action == "revoke" and len(reason.strip()) < 2:
-            raise Refused("revoke_reason_required")
-        await grants.change_grant(
-            session, grant_id, actor=bureau.me.actor, action=ACTIONS[action],
-            reason=reason.strip() or None, now=utcnow(),
-        )  # fmt: skip
-    except (Problem, Refused) as refused:
-        await session.rollback()  # nothing refused changes anything
-        words = in_words(refused, language(request))
-        return await _page(request, session, bureau, error=words, status_code=refused.status)
-    return RedirectResponse(f"/console/bureau/grants?done={action}#{grant_id}", status_code=303)
+    changing = _changing(session, bureau, grant_id, action, reason)
+    again = partial(_page, request, session, bureau)
+    done = f"/console/bureau/grants?done={action}#{grant_id}"
+    return await outcome(request, session, changing, again, done)
+
+
+async def _changing(
+    session: AsyncSession, bureau: Bureau, grant_id: str, action: str, reason: str
+) -> None:
+    if not bureau.may(Scope.grants_revoke):
+        raise Refused("not_an_operator", status=403)
+    if action == "revoke" and len(reason.strip()) < 2:
+        raise Refused("revoke_reason_required")
+    await grants.change_grant(
+        session, grant_id, actor=bureau.me.actor, action=ACTIONS[action],
+        reason=reason.strip() or None, now=utcnow(),
+    )  # fmt: skip

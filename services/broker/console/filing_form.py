@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, timedelta
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
 from broker.catalog import service as catalog
 from broker.console.dates import CHINA, end_of_day, start_of_day
 from broker.console.names import divisions_within, organisation_names
-from broker.console.refusals import Refused, in_words, status_of
+from broker.console.outcomes import REFUSALS, refused_again
+from broker.console.refusals import Refused
 from broker.console.session import CsrfField, SignedInDep, may_act, refuse_without_csrf
 from broker.console.web import language, render
 from broker.kit.deps import RedisDep, SessionDep
-from broker.kit.problems import Problem
 from broker.kit.tracing import current_trace
 from broker.oauth.scopes import Scope
 from broker.requests.dependencies import LinksDep, PolicyDep
@@ -118,13 +118,9 @@ async def file_request(
             session, requester=me.actor, body=body, idempotency_key=token or None,
             trace=current_trace(None), policy=policy, redis=redis, now=utcnow(), links=links,
         )  # fmt: skip
-    except (Problem, ValidationError, Refused) as refused:
-        await session.rollback()
-        words = in_words(refused, language(request))
-        return await _form(
-            request, session, me, dataset_id, error=words, status_code=status_of(refused),
-            values=values,
-        )  # fmt: skip
+    except REFUSALS as refused:
+        again = partial(_form, request, session, me, dataset_id, values=values)
+        return await refused_again(request, session, refused, again)
     await session.commit()  # durable before its idempotency key is remembered
     await filing.remember_key(redis, me.actor, token or None, filed)
     return RedirectResponse(f"/console/requests/{filed.request.id}?filed=1", status_code=303)

@@ -7,23 +7,26 @@ same services and rules as `/v1/reports/problems`; a refusal is shown in words."
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.console.names import organisation_names
-from broker.console.refusals import Refused, in_words, status_of
+from broker.console.outcomes import REFUSALS, outcome, refused_again
+from broker.console.refusals import Refused
 from broker.console.session import CsrfField, SignedInDep, may_act, refuse_without_csrf
 from broker.console.web import language, render
 from broker.kit.deps import SessionDep
-from broker.kit.problems import Problem
 from broker.oauth.scopes import Scope
+from broker.people.sessions import SignedIn
 from broker.problems import repository, service
 from broker.problems.exceptions import ProblemNotFound
 from broker.problems.schemas import MAX_CONCERNED, Concerns, ProblemIn
 from broker.requests.dependencies import LinksDep
+from broker.requests.links import Links
 from core.clock import utcnow
 from core.models.problems import ProblemReport
 
@@ -116,12 +119,8 @@ async def file_problem(
         report = await service.file_problem(
             session, reporter=me.actor, body=body, now=utcnow(), links=links
         )
-    except (Problem, ValidationError, Refused) as refused:
-        await session.rollback()  # nothing refused changes anything
-        return await _form(
-            request, me, values, error=in_words(refused, language(request)),
-            status_code=status_of(refused),
-        )  # fmt: skip
+    except REFUSALS as refused:
+        return await refused_again(request, session, refused, partial(_form, request, me, values))
     return RedirectResponse(f"/console/problems/{report.id}?filed=1", status_code=303)
 
 
@@ -167,19 +166,20 @@ async def answer_problem(
     csrf: CsrfField = "",
 ) -> Response:
     refuse_without_csrf(me, csrf)
-    try:
-        if not may_act(me.person.role, Scope.approvals_decide):
-            raise Refused("answerers_only", status=403)
-        if len(resolution.strip()) < 2:
-            raise Refused("resolution_required")
-        await service.answer_problem(
-            session, problem_id=problem_id, answerer=me.actor, resolution=resolution.strip(),
-            now=utcnow(), links=links,
-        )  # fmt: skip
-    except (Problem, Refused) as refused:
-        await session.rollback()
-        return await show_problem(
-            request, session, me, problem_id, error=in_words(refused, language(request)),
-            status_code=status_of(refused),
-        )  # fmt: skip
-    return RedirectResponse(f"/console/problems/{problem_id}?answered=1", status_code=303)
+    answering = _answering(session, me, problem_id, resolution, links)
+    again = partial(show_problem, request, session, me, problem_id)
+    done = f"/console/problems/{problem_id}?answered=1"
+    return await outcome(request, session, answering, again, done)
+
+
+async def _answering(
+    session: AsyncSession, me: SignedIn, problem_id: str, resolution: str, links: Links
+) -> None:
+    if not may_act(me.person.role, Scope.approvals_decide):
+        raise Refused("answerers_only", status=403)
+    if len(resolution.strip()) < 2:
+        raise Refused("resolution_required")
+    await service.answer_problem(
+        session, problem_id=problem_id, answerer=me.actor, resolution=resolution.strip(),
+        now=utcnow(), links=links,
+    )  # fmt: skip
