@@ -26,15 +26,14 @@ from broker.requests import publish
 from broker.requests.appeal_moves import hand_over_appeals
 from broker.requests.lifecycle import StepStatus
 from broker.requests.links import Links
-from broker.requests.progress import Route, load_route, tell_approvers
+from broker.requests.progress import Route, load_route, replace_approver, tell_approvers
 from broker.requests.repository import locks, sweeps
 from broker.requests.step_clock import start_clock
 from broker.routing.model import DirectoryView
 from broker.routing.plan import hand_over_target
 from broker.routing.policy import Policy
 from core.events import RequestEventName
-from core.ids import new_id
-from core.models.requests import DataRequest, StepApprover
+from core.models.requests import DataRequest, RequestStep, StepApprover
 
 _OPEN = (StepStatus.waiting, StepStatus.pending, StepStatus.on_hold)
 BATCH = 100
@@ -89,7 +88,7 @@ async def hand_over_request(
     decided = {(d.step_id, d.organisation_id) for d in route.decisions}
     moves: list[dict[str, str | None]] = []
     added: dict[str, list[StepApprover]] = {}
-    for approver in _without_cdo(route, directory, decided):
+    for step, approver in _without_cdo(route, directory, decided):
         target = hand_over_target(
             approver.organisation_id,
             directory,
@@ -99,18 +98,15 @@ async def hand_over_request(
         )
         if target is None:
             continue
-        approver.replaced_at = now
-        new = StepApprover(
-            id=new_id("apv"),
-            step_id=approver.step_id,
-            request_id=request.id,
-            organisation_id=target.organisation_id,
+        new = replace_approver(
+            session,
+            route,
+            step,
+            approver,
+            target.organisation_id,
             acting_for=target.acting_for,
-            escalated_from=approver.organisation_id,
-            added_at=now,
+            now=now,
         )
-        session.add(new)
-        route.approvers.append(new)
         deciding.add(new.organisation_id)
         added.setdefault(approver.step_id, []).append(new)
         moves.append({"from": approver.organisation_id, "to": new.organisation_id})
@@ -123,8 +119,9 @@ async def hand_over_request(
 
 def _without_cdo(
     route: Route, directory: DirectoryView, decided: set[tuple[str, str]]
-) -> list[StepApprover]:
-    open_steps = {s.id for s in route.steps if s.status in _OPEN}
+) -> list[tuple[RequestStep, StepApprover]]:
+    """The approvers of open steps, each with its step, whose body has no CDO in office."""
+    open_steps = {s.id: s for s in route.steps if s.status in _OPEN}
     result = []
     for approver in route.approvers:
         org = directory.organisations.get(approver.organisation_id)
@@ -136,7 +133,7 @@ def _without_cdo(
             and not org.has_active_cdo
             and org.kind != "data_bureau"
         ):
-            result.append(approver)
+            result.append((open_steps[approver.step_id], approver))
     return result
 
 

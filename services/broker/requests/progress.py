@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Required, TypedDict, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,7 @@ from broker.requests.repository import routes
 from broker.requests.step_clock import start_clock
 from broker.routing.model import DATASET_KINDS
 from core.events import RequestEventName
+from core.ids import new_id
 from core.models.grants import Grant
 from core.models.requests import DataRequest, Decision, RequestStep, StepApprover
 
@@ -43,6 +45,45 @@ class Route:
         """The step's current approvers still to decide: whom a reminder or a lapse is about."""
         decided = {d.organisation_id for d in self.decisions_on(step)}
         return [a for a in self.current_approvers(step) if a.organisation_id not in decided]
+
+
+class Seat(TypedDict, total=False):
+    """A body's seat on a step: whom it acts for, whom it took over from, since when."""
+
+    organisation_id: Required[str]
+    acting_for: str | None
+    escalated_from: str | None
+    added_at: Required[datetime]
+
+
+def approver_row(step: RequestStep, **seat: Unpack[Seat]) -> StepApprover:
+    """A seat on `step`: planned at filing, or taken over from `escalated_from`."""
+    return StepApprover(id=new_id("apv"), step_id=step.id, request_id=step.request_id, **seat)
+
+
+def replace_approver(
+    session: AsyncSession,
+    route: Route,
+    step: RequestStep,
+    approver: StepApprover,
+    organisation_id: str,
+    *,
+    acting_for: str | None,
+    now: datetime,
+) -> StepApprover:
+    """`approver` retires from `step` and `organisation_id` takes its seat (an escalation or a
+    hand-over); written at the next flush."""
+    approver.replaced_at = now
+    new = approver_row(
+        step,
+        organisation_id=organisation_id,
+        acting_for=acting_for,
+        escalated_from=approver.organisation_id,
+        added_at=now,
+    )
+    session.add(new)
+    route.approvers.append(new)
+    return new
 
 
 async def load_route(session: AsyncSession, request_id: str) -> Route:

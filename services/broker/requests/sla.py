@@ -35,7 +35,7 @@ from broker.requests.appeal_moves import escalate_one_appeal, hand_over_appeals
 from broker.requests.handover import hand_over_request
 from broker.requests.lifecycle import RequestStatus
 from broker.requests.links import Links
-from broker.requests.progress import close_request, load_route, tell_approvers
+from broker.requests.progress import close_request, load_route, replace_approver, tell_approvers
 from broker.requests.repository import authority, sweeps
 from broker.requests.step_clock import start_clock
 from broker.routing.model import DirectoryView
@@ -98,18 +98,9 @@ async def escalate_step(
         moves.append({"from": approver.organisation_id, "to": target})
         if target is None or target in planned:
             continue  # nobody further up, or already deciding in this route: the lapse is recorded
-        approver.replaced_at = now
-        new = StepApprover(
-            id=new_id("apv"),
-            step_id=step.id,
-            request_id=request.id,
-            organisation_id=target,
-            acting_for=approver.acting_for,
-            escalated_from=approver.organisation_id,
-            added_at=now,
+        new = replace_approver(
+            session, route, step, approver, target, acting_for=approver.acting_for, now=now
         )
-        session.add(new)
-        route.approvers.append(new)
         new_approvers.append(new)
         planned.add(target)
     await session.flush()

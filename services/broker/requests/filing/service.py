@@ -31,7 +31,13 @@ from broker.requests.filing.validation import (
 )
 from broker.requests.lifecycle import RequestStatus, StepStatus
 from broker.requests.links import Links
-from broker.requests.progress import Route, approve_request, begin_step, tell_approvers
+from broker.requests.progress import (
+    Route,
+    approve_request,
+    approver_row,
+    begin_step,
+    tell_approvers,
+)
 from broker.routing import model as routing
 from broker.routing.plan import plan_route
 from broker.routing.policy import Policy
@@ -39,7 +45,7 @@ from core.events import RequestEventName
 from core.ids import new_id
 from core.metrics import instruments
 from core.models.directory import Organisation
-from core.models.requests import DataRequest, RequestStep, StepApprover
+from core.models.requests import DataRequest, RequestStep
 
 
 @dataclass(frozen=True)
@@ -271,10 +277,8 @@ def _route_rows(request: DataRequest, plan: routing.Plan) -> Route:
         route.steps.append(step)
         for approver in planned.approvers:
             route.approvers.append(
-                StepApprover(
-                    id=new_id("apv"),
-                    step_id=step.id,
-                    request_id=request.id,
+                approver_row(
+                    step,
                     organisation_id=approver.organisation_id,
                     acting_for=approver.acting_for,
                     added_at=request.created_at,
