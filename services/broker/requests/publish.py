@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.requests.attributes import DECISION_AS_STORED, REQUEST_AS_STORED, attributes
 from broker.requests.links import Links
 from broker.requests.repository import authority
 from core import topics
@@ -29,6 +30,10 @@ from core.models.directory import Organisation
 from core.models.requests import DataRequest, Decision, RequestStep, StepApprover
 from core.outbox import record_event
 
+# A task's dataset says the catalog's attributes under the catalog's names; only its fields are
+# its own (those the approval would grant).
+_CATALOGUED = tuple(name for name in TaskDataset.model_fields if name != "fields")
+
 
 def traceparent_of(request: DataRequest) -> str:
     return f"00-{request.trace_id}-{request.span_id}-01"
@@ -47,12 +52,7 @@ async def request_event(
     event = RequestEvent(
         event=name,
         request_id=request.id,
-        kind=request.kind,  # type: ignore[arg-type]
-        status=request.status,
-        requester_id=request.requester_id,
-        provider_id=request.provider_id,
-        dataset_id=request.dataset_id,
-        trace_id=request.trace_id,
+        **attributes(request, REQUEST_AS_STORED),
         occurred_at=now,
         actor=actor,
         step=step,
@@ -94,14 +94,7 @@ def route_summary(
             sla_working_days=step.sla_working_days,
             calendar_note=step.calendar_note,
             decisions=[
-                StepDecision(
-                    organisation_id=d.organisation_id,
-                    decision=d.decision,  # type: ignore[arg-type]
-                    decided_by=d.decided_by,
-                    on_behalf_of=d.on_behalf_of,
-                    comment=d.comment,
-                    decided_at=d.created_at,
-                )
+                StepDecision(**attributes(d, DECISION_AS_STORED), decided_at=d.created_at)
                 for d in decisions
                 if d.step_id == step.id
             ],
@@ -146,6 +139,24 @@ async def approval_tasks(
         if escalated
         else "approval.requested"
     )
+    # the same for each approver of the step
+    about: dict[str, Any] = dict(
+        task=task_name,
+        request_id=request.id,
+        step=step.index,
+        **attributes(step, ("role", "required", "due_at")),
+        **attributes(request, ("kind", "purpose", "legal_basis", "jurisdiction", "trace_id")),
+        requester=requester,
+        dataset=dataset,
+        demand=_task_demand(request),
+        project=_task_project(request),
+        fields=list(request.granted_fields),
+        period=Period(start=request.granted_start, end=request.granted_end),
+        route=route,
+        decision_url=links.decision(request.id),
+        console_url=links.console(request.id),
+        occurred_at=now,
+    )
     for approver in new_approvers:
         delegates = (
             delegates_of.get(approver.organisation_id, [])
@@ -155,31 +166,10 @@ async def approval_tasks(
         # a delegate that filed the request may not decide it: it is not told to
         delegates = [d for d in delegates if d != request.requester_id]
         task = ApprovalTask(
-            task=task_name,
-            request_id=request.id,
-            step=step.index,
-            role=step.role,
             approver_id=approver.organisation_id,
-            acting_for=approver.acting_for,
-            escalated_from=approver.escalated_from,
+            **attributes(approver, ("acting_for", "escalated_from")),
             delegate_ids=delegates,
-            required=step.required,
-            kind=request.kind,  # type: ignore[arg-type]
-            requester=requester,
-            dataset=dataset,
-            demand=_task_demand(request),
-            project=_task_project(request),
-            fields=list(request.granted_fields),
-            purpose=request.purpose,
-            legal_basis=request.legal_basis,
-            period=Period(start=request.granted_start, end=request.granted_end),
-            jurisdiction=request.jurisdiction,
-            route=route,
-            due_at=step.due_at,
-            decision_url=links.decision(request.id),
-            console_url=links.console(request.id),
-            trace_id=request.trace_id,
-            occurred_at=now,
+            **about,
         )
         await record_event(
             session,
@@ -201,16 +191,7 @@ async def _task_dataset(session: AsyncSession, request: DataRequest) -> TaskData
     assert dataset is not None
     granted = set(request.granted_fields)
     return TaskDataset(
-        id=dataset.id,
-        name=dataset.name,
-        sharing_class=dataset.sharing_class,
-        owner_id=dataset.owner_id,
-        grade=dataset.grade,
-        resource_code=dataset.resource_code,
-        sharing_conditions=dataset.sharing_conditions,
-        sharing_method=dataset.sharing_method,
-        update_cycle=dataset.update_cycle,
-        open_attribute=dataset.open_attribute,
+        **attributes(dataset, _CATALOGUED),
         fields=[
             FieldOut(
                 name=f["name"],

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.requests.attributes import DECISION_AS_STORED, REQUEST_AS_STORED, attributes
 from broker.requests.filing.schemas import ProjectIn
 from broker.requests.filing.service import Filed
 from broker.requests.repository import authority, routes
@@ -30,6 +31,45 @@ from core.models.requests import (
     StepApprover,
 )
 
+# What the API shows of each as it is stored; what it says otherwise is said where it is built.
+_REQUEST_SHOWN_AS_STORED = (
+    "id",
+    "status_reason",
+    "description",
+    "purpose",
+    "legal_basis",
+    "jurisdiction",
+    "routing_rule",
+    "current_step",
+    "created_at",
+    "updated_at",
+    "decided_at",
+)
+_STEP_AS_STORED = (
+    "index",
+    "role",
+    "status",
+    "required",
+    "sla_working_days",
+    "sla_seconds",
+    "started_at",
+    "due_at",
+    "calendar_note",
+    "on_hold_since",
+    "escalations",
+)
+_APPEAL_AS_STORED = (
+    "id",
+    "status",
+    "grounds",
+    "reason",
+    "due_at",
+    "comment",
+    "narrowing",
+    "created_at",
+    "decided_at",
+)
+
 
 def _person(person_id: str | None, name: str | None) -> PersonRef | None:
     """Who decided, as a decision or an appeal records it; None: a system decided."""
@@ -43,17 +83,7 @@ def _step_out(
     cdo_names: Mapping[str, str],
 ) -> StepOut:
     return StepOut(
-        index=step.index,
-        role=step.role,
-        status=step.status,
-        required=step.required,
-        sla_working_days=step.sla_working_days,
-        sla_seconds=step.sla_seconds,
-        started_at=step.started_at,
-        due_at=step.due_at,
-        calendar_note=step.calendar_note,
-        on_hold_since=step.on_hold_since,
-        escalations=step.escalations,
+        **attributes(step, _STEP_AS_STORED),
         approvers=[
             ApproverOut(
                 organisation_id=a.organisation_id,
@@ -67,16 +97,10 @@ def _step_out(
         ],
         decisions=[
             DecisionOut(
-                id=d.id,
-                organisation_id=d.organisation_id,
-                decision=d.decision,  # type: ignore[arg-type]
-                decided_by=d.decided_by,
+                **attributes(
+                    d, (*DECISION_AS_STORED, "id", "narrowing", "created_at", "signature")
+                ),
                 decided_by_person=_person(d.decided_by_person_id, d.decided_by_person_name),
-                on_behalf_of=d.on_behalf_of,
-                comment=d.comment,
-                narrowing=d.narrowing,
-                created_at=d.created_at,
-                signature=d.signature,
             )
             for d in decisions
             if d.step_id == step.id
@@ -115,12 +139,8 @@ def _appeal_out(appeal: Appeal | None, seats: Sequence[AppealCoordinator]) -> Ap
     if appeal is None:
         return None
     return AppealOut(
-        id=appeal.id,
-        status=appeal.status,  # type: ignore[arg-type]
-        grounds=appeal.grounds,  # type: ignore[arg-type]
-        reason=appeal.reason,
+        **attributes(appeal, _APPEAL_AS_STORED),
         against=list(appeal.against),
-        due_at=appeal.due_at,
         route=[
             CoordinatorOut(
                 organisation_id=s.organisation_id,
@@ -133,10 +153,6 @@ def _appeal_out(appeal: Appeal | None, seats: Sequence[AppealCoordinator]) -> Ap
         ],
         decided_by=appeal.decided_by_org_id,
         decided_by_person=_person(appeal.decided_by_person_id, appeal.decided_by_person_name),
-        comment=appeal.comment,
-        narrowing=appeal.narrowing,
-        created_at=appeal.created_at,
-        decided_at=appeal.decided_at,
     )
 
 
@@ -163,28 +179,12 @@ def _request_out(
     cdo_names: Mapping[str, str],
 ) -> RequestOut:
     return RequestOut(
-        id=r.id,
-        kind=r.kind,  # type: ignore[arg-type]
-        status=r.status,
-        status_reason=r.status_reason,
-        requester_id=r.requester_id,
-        dataset_id=r.dataset_id,
-        provider_id=r.provider_id,
-        description=r.description,
+        **attributes(r, (*REQUEST_AS_STORED, *_REQUEST_SHOWN_AS_STORED)),
         project=ProjectIn.model_validate(r.project) if r.project else None,
         fields=list(r.fields),
-        purpose=r.purpose,
-        legal_basis=r.legal_basis,
         period=Period(start=r.period_start, end=r.period_end),
-        jurisdiction=r.jurisdiction,
         granted_fields=list(r.granted_fields),
         granted_period=Period(start=r.granted_start, end=r.granted_end),
-        routing_rule=r.routing_rule,
-        current_step=r.current_step,
         route=[_step_out(s, approvers, decisions, cdo_names) for s in steps],
         grant_id=grant_id,
-        trace_id=r.trace_id,
-        created_at=r.created_at,
-        updated_at=r.updated_at,
-        decided_at=r.decided_at,
     )
