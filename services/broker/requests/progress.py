@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Required, TypedDict, Unpack
@@ -112,19 +112,11 @@ async def start_step(
     *,
     now: datetime,
     links: Links,
-    delegates_of: Mapping[str, list[str]] | None = None,
 ) -> None:
     """The step starts and its approvers are told."""
     begin_step(request, step, now)
     await tell_approvers(
-        session,
-        request,
-        route,
-        step,
-        route.current_approvers(step),
-        now=now,
-        links=links,
-        delegates_of=delegates_of,
+        session, request, route, step, route.current_approvers(step), now=now, links=links
     )
 
 
@@ -137,22 +129,12 @@ async def tell_approvers(
     *,
     now: datetime,
     links: Links,
-    escalated: bool = False,
-    reminder: bool = False,
-    delegates_of: Mapping[str, list[str]] | None = None,
+    **options: Unpack[publish.TaskOptions],
 ) -> None:
     """An approval task for each of `approvers`, with the route as it now stands."""
+    summary = publish.route_summary(route.steps, route.approvers, route.decisions)
     await publish.approval_tasks(
-        session,
-        request,
-        step,
-        approvers,
-        publish.route_summary(route.steps, route.approvers, route.decisions),
-        now=now,
-        links=links,
-        escalated=escalated,
-        reminder=reminder,
-        delegates_of=delegates_of,
+        session, request, step, approvers, summary, now=now, links=links, **options
     )
 
 
@@ -192,6 +174,21 @@ async def approve_request(
         grant_id=grant.id if grant else None,
     )
     return grant
+
+
+async def close_early(
+    session: AsyncSession,
+    request: DataRequest,
+    status: RequestStatus,
+    *,
+    now: datetime,
+    actor: Actor,
+    reason: str,
+) -> None:
+    """Closed from outside its route, before it was decided: withdrawn by its requester, or
+    expired by the clock (`actor` SYSTEM: the event names no body)."""
+    route = await load_route(session, request.id)
+    await close_request(session, request, route, status, now=now, actor=actor.org_id, reason=reason)
 
 
 async def close_request(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -115,6 +115,16 @@ async def parties(
     )
 
 
+class TaskOptions(TypedDict, total=False):
+    """Which task approvers are sent (an escalation's, a reminder's; else a request's), and
+    `delegates_of`: who may decide for each approver's CDO now, when the caller already knows
+    (filing does)."""
+
+    escalated: bool
+    reminder: bool
+    delegates_of: Mapping[str, list[str]] | None
+
+
 async def approval_tasks(
     session: AsyncSession,
     request: DataRequest,
@@ -124,21 +134,19 @@ async def approval_tasks(
     *,
     now: datetime,
     links: Links,
-    escalated: bool = False,
-    reminder: bool = False,
-    delegates_of: Mapping[str, list[str]] | None = None,
+    **options: Unpack[TaskOptions],
 ) -> None:
-    """One task per approver that must now decide, keyed by its organisation. `delegates_of`:
-    who may decide for each approver's CDO now, when the caller already knows (filing does)."""
+    """One task per approver that must now decide, keyed by its organisation."""
     requester, dataset = await parties(session, request)
     assert step.due_at is not None
     task_name: Literal["approval.requested", "approval.escalated", "approval.reminder"] = (
         "approval.reminder"
-        if reminder
+        if options.get("reminder")
         else "approval.escalated"
-        if escalated
+        if options.get("escalated")
         else "approval.requested"
     )
+    delegates_of = options.get("delegates_of")
     # the same for each approver of the step
     about: dict[str, Any] = dict(
         task=task_name,

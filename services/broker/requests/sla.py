@@ -35,7 +35,7 @@ from broker.requests.appeal_moves import escalate_one_appeal, hand_over_appeals
 from broker.requests.handover import hand_over_request
 from broker.requests.lifecycle import RequestStatus
 from broker.requests.links import Links
-from broker.requests.progress import close_request, load_route, replace_approver, tell_approvers
+from broker.requests.progress import close_early, load_route, replace_approver, tell_approvers
 from broker.requests.repository import authority, sweeps
 from broker.requests.step_clock import start_clock
 from broker.routing.model import DirectoryView
@@ -193,14 +193,12 @@ async def run_once(
         if request is None:
             return False
         with _job_span(tracer, "sla expire", request):
-            route = await load_route(session, request.id)
-            await close_request(
+            await close_early(
                 session,
                 request,
-                route,
                 RequestStatus.expired,
                 now=now,
-                actor=None,
+                actor=SYSTEM,
                 reason="the period asked for ended before the route was decided",
             )
             await audit.record(

@@ -11,7 +11,7 @@ from broker.audit import service as audit
 from broker.requests.access import Acting, locked_visible
 from broker.requests.exceptions import NotTheRequester, RequestClosed
 from broker.requests.lifecycle import RequestStatus
-from broker.requests.progress import close_request, load_route
+from broker.requests.progress import close_early
 from core.models.requests import DataRequest
 from core.words import STATUS_ZH, said
 
@@ -32,14 +32,12 @@ async def cancel(
             detail_zh=f"该申请已是“{said(STATUS_ZH, request.status)}”状态",
             request_status=request.status,
         )
-    route = await load_route(session, request.id)
-    await close_request(
+    await close_early(
         session,
         request,
-        route,
         RequestStatus.cancelled,
         now=now,
-        actor=acting.own,
+        actor=acting.actor,
         reason=reason or "cancelled by the requester",
     )
     await audit.record(
