@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal, TypedDict, Unpack
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.requests.attributes import DECISION_AS_STORED, REQUEST_AS_STORED, attributes
@@ -58,13 +59,22 @@ async def request_event(
         step=step,
         detail=detail,
     )
+    await _record(
+        session, request, topics.REQUESTS, request.id, ce_type("request", name.value), event
+    )
+
+
+async def _record(
+    session: AsyncSession, request: DataRequest, topic: str, key: str, type_: str, data: BaseModel
+) -> None:
+    """`data` on the outbox about `request`, in the request's trace."""
     await record_event(
         session,
-        topic=topics.REQUESTS,
-        key=request.id,
-        type=ce_type("request", name.value),
+        topic=topic,
+        key=key,
+        type=type_,
         subject=request.id,
-        data=event.model_dump(mode="json"),
+        data=data.model_dump(mode="json"),
         traceparent=traceparent_of(request),
     )
 
@@ -179,15 +189,8 @@ async def approval_tasks(
             delegate_ids=delegates,
             **about,
         )
-        await record_event(
-            session,
-            topic=topics.APPROVALS,
-            key=approver.organisation_id,
-            type=ce_type("approval", task_name.removeprefix("approval.")),
-            subject=request.id,
-            data=task.model_dump(mode="json"),
-            traceparent=traceparent_of(request),
-        )
+        task_type = ce_type("approval", task_name.removeprefix("approval."))
+        await _record(session, request, topics.APPROVALS, approver.organisation_id, task_type, task)
 
 
 async def _task_dataset(session: AsyncSession, request: DataRequest) -> TaskDataset | None:

@@ -15,6 +15,7 @@ from broker.audit.actor import Actor
 from broker.directory import repository as directory_repository
 from broker.kit.tracing import TraceContext
 from broker.requests import idempotency, publish
+from broker.requests.attributes import attributes
 from broker.requests.exceptions import (
     IdempotencyConflict,
     InvalidRequest,
@@ -46,6 +47,9 @@ from core.ids import new_id
 from core.metrics import instruments
 from core.models.directory import Organisation
 from core.models.requests import DataRequest, RequestStep
+
+# What a request keeps of its body as the body says it.
+_AS_FILED = {"kind", "description", "purpose", "legal_basis", "jurisdiction"}
 
 
 @dataclass(frozen=True)
@@ -135,20 +139,16 @@ async def file_request(
     asked = list(body.fields or ())
     request = DataRequest(
         id=new_id("req"),
-        kind=body.kind,
+        **body.model_dump(include=_AS_FILED),
         requester_id=requester_id,
         dataset_id=dataset.id if dataset else None,
         provider_id=owner.id,
-        description=body.description,
         project=body.project.model_dump(mode="json") if body.project else None,
         filed_by_person_id=requester.person_id,
         filed_by_client_id=requester.client_id,
         fields=asked,
-        purpose=body.purpose,
-        legal_basis=body.legal_basis,
         period_start=period_start,
         period_end=period_end,
-        jurisdiction=body.jurisdiction,
         granted_fields=[f["name"] for f in dataset.fields if f["name"] in set(asked)]
         if dataset
         else [],
@@ -156,8 +156,7 @@ async def file_request(
         granted_end=period_end,
         status=RequestStatus.pending,
         routing_rule=plan.rule,
-        trace_id=trace.trace_id,
-        span_id=trace.span_id,
+        **attributes(trace, ("trace_id", "span_id")),
         idempotency_key=idempotency_key,
         fingerprint=digest,
         created_at=now,
@@ -264,11 +263,7 @@ def _route_rows(request: DataRequest, plan: routing.Plan) -> Route:
         step = RequestStep(
             id=new_id("stp"),
             request_id=request.id,
-            index=planned.index,
-            role=planned.role,
-            required=planned.required,
-            sla_seconds=planned.sla_seconds,
-            sla_working_days=planned.sla_working_days,
+            **attributes(planned, ("index", "role", "required", "sla_seconds", "sla_working_days")),
             status=StepStatus.waiting,
             held_seconds=0,
             held_working_seconds=0,
