@@ -15,6 +15,7 @@ from broker.grants.service import grant_event, issue_grant
 from broker.people.authority import deciding_person
 from broker.requests import publish
 from broker.requests.access import Acting, locked_visible, refuse_the_requester
+from broker.requests.changes import audit_change
 from broker.requests.decisions import narrowed_to
 from broker.requests.exceptions import (
     AppealClosed,
@@ -92,10 +93,8 @@ async def decide_appeal(
     if body.decision == "overturn":
         appeal.narrowing = body.narrowing()
         grant = await _overturn(session, request, appeal, body, now=now, acting=acting)
-    request.updated_at = now
-    await session.flush()
-    await audit.record(
-        session, "appeal.decided", actor=acting.actor, subject=request.id, now=now,
+    await audit_change(
+        session, request, "appeal.decided", actor=acting.actor, now=now,
         appeal_id=appeal.id, decision=body.decision, grant_id=grant.id if grant else None,
         decided_by_person=appeal.decided_by_person_id,
     )  # fmt: skip

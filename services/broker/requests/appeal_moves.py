@@ -25,14 +25,13 @@ from broker.audit import service as audit
 from broker.audit.actor import SYSTEM, Actor
 from broker.directory import repository as directory_repository
 from broker.requests import appeal_tasks, publish
-from broker.requests.appeals import appeal_deadline
+from broker.requests.appeals import appeal_deadline, coordinator_row
 from broker.requests.links import Links
 from broker.requests.repository import appeals
 from broker.routing.appeal import appeal_chain, next_coordinator
 from broker.routing.policy import Policy
 from core.events import RequestEventName
-from core.ids import new_id
-from core.models.requests import Appeal, AppealCoordinator, DataRequest
+from core.models.requests import Appeal, DataRequest
 
 BATCH = 100
 
@@ -100,13 +99,8 @@ async def _pass_up(
     new_seat = None
     if target is not None:
         seat.replaced_at = now
-        new_seat = AppealCoordinator(
-            id=new_id("apc"),
-            appeal_id=appeal.id,
-            request_id=request.id,
-            organisation_id=target,
-            escalated_from=seat.organisation_id,
-            added_at=now,
+        new_seat = coordinator_row(
+            appeal, target, added_at=now, escalated_from=seat.organisation_id
         )
         session.add(new_seat)
     await session.flush()

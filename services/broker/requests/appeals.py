@@ -11,12 +11,12 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.audit import service as audit
 from broker.calendar.deadlines import china_time, deadline_after
 from broker.calendar.installed import current
 from broker.directory import repository as directory_repository
 from broker.requests import appeal_tasks, publish
 from broker.requests.access import Acting, locked_visible
+from broker.requests.changes import audit_change
 from broker.requests.exceptions import (
     AppealConflict,
     AppealTooLate,
@@ -150,18 +150,10 @@ async def file_appeal(
             "the request was appealed at the same moment",
             detail_zh="该申请已申请过协调，每项申请只能申请协调一次",
         ) from exc
-    seat = AppealCoordinator(
-        id=new_id("apc"),
-        appeal_id=appeal.id,
-        request_id=request.id,
-        organisation_id=coordinator,
-        added_at=now,
-    )
+    seat = coordinator_row(appeal, coordinator, added_at=now)
     session.add(seat)
-    request.updated_at = now
-    await session.flush()
-    await audit.record(
-        session, "appeal.filed", actor=acting.actor, subject=request.id, now=now,
+    await audit_change(
+        session, request, "appeal.filed", actor=acting.actor, now=now,
         appeal_id=appeal.id, against=against, coordinator=coordinator, grounds=grounds,
     )  # fmt: skip
     await publish.request_event(
@@ -171,6 +163,21 @@ async def file_appeal(
     )  # fmt: skip
     await appeal_tasks.tell_coordinator(session, request, appeal, seat, now=now, links=links)
     return appeal
+
+
+def coordinator_row(
+    appeal: Appeal, organisation_id: str, *, added_at: datetime, escalated_from: str | None = None
+) -> AppealCoordinator:
+    """A coordinator's seat on `appeal`: the first at filing, or one taken over from
+    `escalated_from` (requests/appeal_moves.py)."""
+    return AppealCoordinator(
+        id=new_id("apc"),
+        appeal_id=appeal.id,
+        request_id=appeal.request_id,
+        organisation_id=organisation_id,
+        escalated_from=escalated_from,
+        added_at=added_at,
+    )
 
 
 def _refused_by(decisions: Sequence[Decision], grounds: str) -> list[str]:

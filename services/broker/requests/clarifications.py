@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.audit import service as audit
 from broker.requests import publish
 from broker.requests.access import Acting, in_office, locked_visible, turn_of
+from broker.requests.changes import audit_change
 from broker.requests.exceptions import NotTheApprover, NotTheRequester, RequestClosed
 from broker.requests.lifecycle import StepStatus
 from broker.requests.progress import load_route
@@ -48,10 +48,8 @@ async def ask_clarification(
         asked_at=now,
     )
     session.add(clarification)
-    request.updated_at = now
-    await session.flush()
-    await audit.record(
-        session, "clarification.asked", actor=acting.actor, subject=request.id, now=now,
+    await audit_change(
+        session, request, "clarification.asked", actor=acting.actor, now=now,
         clarification_id=clarification.id, step=step.index, on_behalf_of=approver.organisation_id,
     )  # fmt: skip
     await publish.request_event(
@@ -86,10 +84,8 @@ async def answer_clarification(
     step.status = StepStatus.pending
     clarification.answer = answer
     clarification.answered_at = now
-    request.updated_at = now
-    await session.flush()
-    await audit.record(
-        session, "clarification.answered", actor=acting.actor, subject=request.id, now=now,
+    await audit_change(
+        session, request, "clarification.answered", actor=acting.actor, now=now,
         clarification_id=clarification.id, step=step.index,
     )  # fmt: skip
     await publish.request_event(
