@@ -5,13 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.requests.repository.locks import with_its_request_locked
 from core.models.directory import Appointment, Organisation, OrgKind
 from core.models.requests import Appeal, AppealCoordinator, DataRequest
+
+T = TypeVar("T")
+
+
+def _at_current_seat(query: Select[T]) -> Select[T]:
+    """`query`, which reaches Appeal, joined to each pending appeal's current coordinator."""
+    return query.join(AppealCoordinator, AppealCoordinator.appeal_id == Appeal.id).where(
+        Appeal.status == "pending", AppealCoordinator.replaced_at.is_(None)
+    )
 
 
 async def appeal_of(session: AsyncSession, request_id: str) -> Appeal | None:
@@ -60,15 +70,9 @@ async def appeals_without_cdo(
         Appointment.in_force_at(now),
     )
     query = (
-        with_its_request_locked(Appeal)
-        .join(AppealCoordinator, AppealCoordinator.appeal_id == Appeal.id)
+        _at_current_seat(with_its_request_locked(Appeal))
         .join(Organisation, Organisation.id == AppealCoordinator.organisation_id)
-        .where(
-            Appeal.status == "pending",
-            AppealCoordinator.replaced_at.is_(None),
-            Organisation.kind != OrgKind.data_bureau,
-            ~in_office,
-        )
+        .where(Organisation.kind != OrgKind.data_bureau, ~in_office)
         .order_by(Appeal.id)
         .limit(limit)
     )
@@ -82,14 +86,8 @@ async def appeals_to_coordinate(
 ) -> Sequence[DataRequest]:
     """Requests whose pending appeal `org_id` coordinates now, the nearest deadline first."""
     query = (
-        select(DataRequest)
-        .join(Appeal, Appeal.request_id == DataRequest.id)
-        .join(AppealCoordinator, AppealCoordinator.appeal_id == Appeal.id)
-        .where(
-            Appeal.status == "pending",
-            AppealCoordinator.organisation_id == org_id,
-            AppealCoordinator.replaced_at.is_(None),
-        )
+        _at_current_seat(select(DataRequest).join(Appeal, Appeal.request_id == DataRequest.id))
+        .where(AppealCoordinator.organisation_id == org_id)
         .order_by(Appeal.due_at)
         .limit(limit)
     )
