@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +13,7 @@ from broker.directory import repository as directory_repository
 from broker.directory.jurisdiction import covers
 from broker.grants import feed, repository
 from broker.grants.exceptions import GrantChangeRefused, GrantClosed, GrantNotFound
+from broker.kit.attributes import attributes
 from broker.kit.tracing import follow_request
 from core import topics
 from core.events import GrantEvent, GrantEventName, ce_type
@@ -29,10 +29,6 @@ _IN_EVENT = tuple(
     if name not in {"event", "grant_id", "trace_id", "occurred_at", "reason"}
 )
 _IN_CHANGE = ("provider_id", "grantee_id", "dataset_id", "status", "ends_at")
-
-
-def _columns(grant: Grant, names: Iterable[str]) -> dict[str, Any]:
-    return {name: getattr(grant, name) for name in names}
 
 
 def scope_for(dataset_id: str) -> str:
@@ -91,11 +87,11 @@ async def grant_event(
         trace_id=request.trace_id,
         occurred_at=now,
         reason=reason,
-        **_columns(grant, _IN_EVENT),
+        **attributes(grant, _IN_EVENT),
     )
     session.add(
         GrantChange(
-            grant_id=grant.id, event=name.value, occurred_at=now, **_columns(grant, _IN_CHANGE)
+            grant_id=grant.id, event=name.value, occurred_at=now, **attributes(grant, _IN_CHANGE)
         )
     )
     feed.changed(session)

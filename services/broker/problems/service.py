@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.calendar.deadlines import china_time
+from broker.kit.attributes import attributes
 from broker.problems import repository
 from broker.problems.exceptions import (
     InvalidConcern,
@@ -172,7 +173,7 @@ async def _publish(
         problems_url=links.problem(report.id),
         occurred_at=now,
         actor=actor.organisation,
-        **{column: getattr(report, column) for column in _COPIED},
+        **attributes(report, _COPIED),
     )
     await record_event(
         session,

@@ -3,17 +3,8 @@ names once, as data, and takes the values from the row (what differs is still sa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 # What a request event, a view of the request and an approval task all say of the request as it
 # is stored. A view of a request says more of it (views.py).
 REQUEST_AS_STORED = ("kind", "status", "requester_id", "provider_id", "dataset_id", "trace_id")
 # What the route shows of a decision, in an event and in a view alike.
 DECISION_AS_STORED = ("organisation_id", "decision", "decided_by", "on_behalf_of", "comment")
-
-
-def attributes(row: object, names: Iterable[str]) -> dict[str, Any]:
-    """`row`'s attributes `names`, by name: the keyword arguments of a model that says them as
-    they are."""
-    return {name: getattr(row, name) for name in names}

@@ -9,7 +9,8 @@ from typing import Any, Literal, TypedDict, Unpack
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.requests.attributes import DECISION_AS_STORED, REQUEST_AS_STORED, attributes
+from broker.kit.attributes import attributes
+from broker.requests.attributes import DECISION_AS_STORED, REQUEST_AS_STORED
 from broker.requests.links import Links
 from broker.requests.repository import authority
 from core import topics
@@ -158,23 +159,29 @@ async def approval_tasks(
     )
     delegates_of = options.get("delegates_of")
     # the same for each approver of the step
-    about: dict[str, Any] = dict(
-        task=task_name,
-        request_id=request.id,
-        step=step.index,
-        **attributes(step, ("role", "required", "due_at")),
-        **attributes(request, ("kind", "purpose", "legal_basis", "jurisdiction", "trace_id")),
-        requester=requester,
-        dataset=dataset,
-        demand=_task_demand(request),
-        project=_task_project(request),
-        fields=list(request.granted_fields),
-        period=Period(start=request.granted_start, end=request.granted_end),
-        route=route,
-        decision_url=links.decision(request.id),
-        console_url=links.console(request.id),
-        occurred_at=now,
-    )
+    about: dict[str, Any] = {
+        "task": task_name,
+        "request_id": request.id,
+        "step": step.index,
+        "role": step.role,
+        "required": step.required,
+        "due_at": step.due_at,
+        "kind": request.kind,
+        "purpose": request.purpose,
+        "legal_basis": request.legal_basis,
+        "jurisdiction": request.jurisdiction,
+        "trace_id": request.trace_id,
+        "requester": requester,
+        "dataset": dataset,
+        "demand": _task_demand(request),
+        "project": _task_project(request),
+        "fields": list(request.granted_fields),
+        "period": Period(start=request.granted_start, end=request.granted_end),
+        "route": route,
+        "decision_url": links.decision(request.id),
+        "console_url": links.console(request.id),
+        "occurred_at": now,
+    }
     for approver in new_approvers:
         delegates = (
             delegates_of.get(approver.organisation_id, [])
@@ -185,7 +192,8 @@ async def approval_tasks(
         delegates = [d for d in delegates if d != request.requester_id]
         task = ApprovalTask(
             approver_id=approver.organisation_id,
-            **attributes(approver, ("acting_for", "escalated_from")),
+            acting_for=approver.acting_for,
+            escalated_from=approver.escalated_from,
             delegate_ids=delegates,
             **about,
         )

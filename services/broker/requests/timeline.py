@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.outbox import repository as outbox
-from broker.requests.attributes import attributes
 from broker.requests.repository import routes
 from broker.webhooks import repository as webhooks
 from core.models.requests import DataRequest
@@ -124,13 +123,19 @@ async def timeline_of(
         webhooks=[
             TimelineWebhook(
                 webhook_id=d.id,
+                channel=d.channel,
                 type=d.event_type,
                 recipient=d.organisation_id,
-                **attributes(d, ("channel", "status", "created_at", "next_attempt_at")),
+                status=d.status,
+                created_at=d.created_at,
+                next_attempt_at=d.next_attempt_at,
                 attempts=[
                     TimelineAttempt(
                         at=a.attempted_at,
-                        **attributes(a, ("status_code", "latency_ms", "outcome", "error")),
+                        status_code=a.status_code,
+                        latency_ms=a.latency_ms,
+                        outcome=a.outcome,
+                        error=a.error,
                     )
                     for a in attempts.get(d.id, [])
                 ],

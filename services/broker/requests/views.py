@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.requests.attributes import DECISION_AS_STORED, REQUEST_AS_STORED, attributes
+from broker.kit.attributes import attributes
+from broker.requests.attributes import DECISION_AS_STORED, REQUEST_AS_STORED
 from broker.requests.filing.schemas import ProjectIn
 from broker.requests.filing.service import Filed
 from broker.requests.repository import authority, routes

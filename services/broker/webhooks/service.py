@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.directory.repository import lock_organisation
+from broker.kit.attributes import attributes
 from broker.kit.pagination import InvalidCursor
 from broker.webhooks import repository
 from broker.webhooks.exceptions import (
@@ -49,7 +50,7 @@ _ANSWERED = EndpointOut.model_fields.keys() - {"rotation_ends_at"}
 
 
 def to_out(endpoint: WebhookEndpoint, now: datetime) -> EndpointOut:
-    columns = {name: getattr(endpoint, name) for name in _ANSWERED}
+    columns = attributes(endpoint, _ANSWERED)
     return EndpointOut(**columns, rotation_ends_at=rotation_ends_at(endpoint, now))
 
 

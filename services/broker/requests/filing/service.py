@@ -15,7 +15,6 @@ from broker.audit.actor import Actor
 from broker.directory import repository as directory_repository
 from broker.kit.tracing import TraceContext
 from broker.requests import idempotency, publish
-from broker.requests.attributes import attributes
 from broker.requests.exceptions import (
     IdempotencyConflict,
     InvalidRequest,
@@ -156,7 +155,8 @@ async def file_request(
         granted_end=period_end,
         status=RequestStatus.pending,
         routing_rule=plan.rule,
-        **attributes(trace, ("trace_id", "span_id")),
+        trace_id=trace.trace_id,
+        span_id=trace.span_id,
         idempotency_key=idempotency_key,
         fingerprint=digest,
         created_at=now,
@@ -263,7 +263,11 @@ def _route_rows(request: DataRequest, plan: routing.Plan) -> Route:
         step = RequestStep(
             id=new_id("stp"),
             request_id=request.id,
-            **attributes(planned, ("index", "role", "required", "sla_seconds", "sla_working_days")),
+            index=planned.index,
+            role=planned.role,
+            required=planned.required,
+            sla_seconds=planned.sla_seconds,
+            sla_working_days=planned.sla_working_days,
             status=StepStatus.waiting,
             held_seconds=0,
             held_working_seconds=0,
