@@ -113,7 +113,25 @@ class StepApprover(Base):
 class Decision(Base):
     __tablename__ = "decisions"
     # One decision per approver per step: the database settles racing decisions.
-    __table_args__ = (UniqueConstraint("step_id", "organisation_id", name="uq_decisions_step_org"),)
+    __table_args__ = (
+        UniqueConstraint("step_id", "organisation_id", name="uq_decisions_step_org"),
+        # The evaluation counts a window of decisions (reports/repository/measures.py,
+        # evaluation/repository.py): on PostgreSQL the index carries what it reads, so a year
+        # of the province's decisions is an index-only scan, not the table with its signatures.
+        Index(
+            "ix_decisions_created",
+            "created_at",
+            postgresql_include=[
+                "organisation_id",
+                "appointment_id",
+                "decision",
+                "delegation_id",
+                "clock_seconds",
+                "working_seconds",
+                "request_id",
+            ],
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
