@@ -122,19 +122,26 @@ async def routed(session: AsyncSession, f: ReportFilter) -> dict[Key, int]:
     )
 
 
-async def decisions(session: AsyncSession, f: ReportFilter) -> dict[Key, DecisionCounts]:
+_DECISION_COUNTS = (
+    func.count(),
+    func.count().filter(Decision.decision == "approve"),
+    func.count().filter(Decision.decision == "reject"),
+    func.count(Decision.delegation_id),
+)
+
+
+def _decisions_in(f: ReportFilter, *counted: Any) -> Select[Any]:
+    """The window's decisions, `counted` per key."""
     key, group = _keyed(f, Decision.organisation_id, Decision.appointment_id)
-    stmt = (
-        select(
-            *key,
-            func.count(),
-            func.count().filter(Decision.decision == "approve"),
-            func.count().filter(Decision.decision == "reject"),
-            func.count(Decision.delegation_id),
-        )
+    return (
+        select(*key, *counted)
         .where(_during(Decision.created_at, f), _at_level(Decision.organisation_id, f))
         .group_by(*group)
     )
+
+
+async def decisions(session: AsyncSession, f: ReportFilter) -> dict[Key, DecisionCounts]:
+    stmt = _decisions_in(f, *_DECISION_COUNTS)
     return {k: DecisionCounts(*v) for k, v in (await _counts(session, stmt)).items()}
 
 
@@ -164,25 +171,28 @@ async def decision_clocks(session: AsyncSession, f: ReportFilter) -> dict[Key, C
 Percentiles = tuple[int | None, int | None, int | None, int | None]
 
 
-async def clock_percentiles(session: AsyncSession, f: ReportFilter) -> dict[Key, Percentiles]:
-    """PostgreSQL: `decision_clocks`' nearest-rank percentiles taken by the database
-    (`percentile_disc` is the nearest rank: the smallest value with at least that share of the
-    values at or below it; it leaves out nulls), so a year of the province's decisions is not
-    read row by row into Python."""
-    key, group = _keyed(f, Decision.organisation_id, Decision.appointment_id)
-    stmt = (
-        select(
-            *key,
-            *(
-                func.percentile_disc(share).within_group(column)
-                for column in (Decision.clock_seconds, Decision.working_seconds)
-                for share in (0.5, 0.9)
-            ),
-        )
-        .where(_during(Decision.created_at, f), _at_level(Decision.organisation_id, f))
-        .group_by(*group)
+async def decisions_with_percentiles(
+    session: AsyncSession, f: ReportFilter
+) -> tuple[dict[Key, DecisionCounts], dict[Key, Percentiles]]:
+    """PostgreSQL: `decisions` and `decision_clocks`' nearest-rank percentiles in one reading of
+    the window's decisions, the percentiles taken by the database (`percentile_disc` is the
+    nearest rank: the smallest value with at least that share of the values at or below it; it
+    leaves out nulls), so a year of the province's decisions is not read row by row into
+    Python, nor twice."""
+    stmt = _decisions_in(
+        f,
+        *_DECISION_COUNTS,
+        *(
+            func.percentile_disc(share).within_group(column)
+            for column in (Decision.clock_seconds, Decision.working_seconds)
+            for share in (0.5, 0.9)
+        ),
     )
-    return {k: (v[0], v[1], v[2], v[3]) for k, v in (await _counts(session, stmt)).items()}
+    counts = await _counts(session, stmt)
+    return (
+        {k: DecisionCounts(*v[:4]) for k, v in counts.items()},
+        {k: (v[4], v[5], v[6], v[7]) for k, v in counts.items()},
+    )
 
 
 async def escalations_caused(session: AsyncSession, f: ReportFilter) -> dict[Key, EscalationCounts]:
