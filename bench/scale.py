@@ -22,7 +22,11 @@ GOALS: tuple[tuple[str, str, Check], ...] = (
     ("filing p99 ms", "within 1.2x of the baseline", lambda p, b: p <= 1.2 * b),
     ("filing CPU ms", "within 1.2x of the baseline", lambda p, b: p <= 1.2 * b),
     ("queue p99 ms (busy CDO)", "<= 50 ms and within 1.5x", lambda p, b: p <= min(50, 1.5 * b)),
-    ("queue p99 ms (quiet CDO)", "<= 50 ms and within 1.5x", lambda p, b: p <= min(50, 1.5 * b)),
+    (
+        "queue p99 ms (quiet CDO)",
+        "<= 50 ms and within 1.5x of a page as full on the pilot",
+        lambda p, b: p <= min(50, 1.5 * b),
+    ),
     ("timeline p99 ms", "<= 50 ms and within 1.5x", lambda p, b: p <= min(50, 1.5 * b)),
     ("report 1 year ms (province)", "<= 2 s", lambda p, b: p <= 2000),
     ("scorecard 1 year ms (province)", "<= 2 s", lambda p, b: p <= 2000),
@@ -45,11 +49,12 @@ async def main(opts: argparse.Namespace) -> int:
         requests=opts.requests, years=opts.years, seed=opts.seed, reuse=opts.reuse
     )
     async with side(pilot) as base, side(province) as big:
+        archived_before = None
         if not opts.no_archive:
-            setup["archive s"] = await archive(big)
+            setup["archive s"], archived_before = await archive(big)
         await calls([base, big], filings=opts.filings, reads=opts.reads, rounds=opts.rounds)
         baseline = call_figures(base) | await operations(base)
-        scaled = call_figures(big) | await operations(big)
+        scaled = call_figures(big) | await operations(big, archived_before)
     baseline |= audit_verify(pilot)
     scaled |= audit_verify(province)
     print(
@@ -61,10 +66,14 @@ async def main(opts: argparse.Namespace) -> int:
         b, p = baseline[name], scaled[name]
         ratio = f"{p / b:.2f}" if b else "-"
         print(f"{name:44} {b:14,.1f} {p:14,.1f} {ratio:>7}")
+    against = _baselines(baseline, scaled)
+    for name, (figure, source) in against.items():
+        print(f"{name} against {source}: {figure:,.1f} ms, ratio {scaled[name] / figure:.2f}")
     missed = [
-        f"{name}: {scaled[name]:,.1f} against {baseline[name]:,.1f} (goal {goal})"
+        f"{name}: {scaled[name]:,.1f} against {against.get(name, (baseline[name],))[0]:,.1f} "
+        f"(goal {goal})"
         for name, goal, met in GOALS
-        if not met(scaled[name], baseline[name])
+        if not met(scaled[name], against.get(name, (baseline[name],))[0])
     ]
     machine = report.machine()
     print(
@@ -87,13 +96,27 @@ async def main(opts: argparse.Namespace) -> int:
     return 1 if missed else 0
 
 
+def _baselines(pilot: dict[str, float], province: dict[str, float]) -> dict[str, tuple[float, str]]:
+    """Where a measure's own pilot figure is not a baseline for it: the quiet CDO's queue. On
+    the pilot it holds no request (the pilot's county government has no department or dataset
+    a filing could route to it), so its figure is an empty page's; a page's cost is then judged
+    against the pilot's page of as many requests, the busy CDO's."""
+    quiet, busy = "queue page requests (quiet CDO)", "queue page requests (busy CDO)"
+    if pilot[quiet] >= province[quiet] or pilot[busy] < province[quiet]:
+        return {}
+    source = f"the pilot's busy CDO ({pilot[busy]:.0f} requests a page)"
+    return {
+        f"queue p{n} ms (quiet CDO)": (pilot[f"queue p{n} ms (busy CDO)"], source) for n in (50, 99)
+    }
+
+
 def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1_000_000, help="history size")
     parser.add_argument("--years", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=2021)
-    parser.add_argument("--filings", type=int, default=200, help="filings measured on each")
-    parser.add_argument("--reads", type=int, default=200, help="queue and timeline reads")
+    parser.add_argument("--filings", type=int, default=1000, help="filings measured on each")
+    parser.add_argument("--reads", type=int, default=1000, help="queue and timeline reads")
     parser.add_argument("--rounds", type=int, default=4, help="alternating slices of the calls")
     parser.add_argument(
         "--no-archive", action="store_true", help="measure without archiving first (the before)"

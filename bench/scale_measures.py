@@ -14,7 +14,7 @@ import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,7 @@ class Side:
     filed: list[tuple[str, str]] = field(default_factory=list)
     times: dict[str, list[float]] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
+    page_items: dict[str, int] = field(default_factory=dict)  # a queue's page: requests on it
 
     async def timed(self, name: str, call: Callable[[], Awaitable[None]], times: int) -> None:
         cpu = time.process_time()
@@ -68,9 +69,10 @@ class Side:
             self.times.setdefault(name, []).append(1000 * (time.perf_counter() - started))
         self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - cpu
 
-    async def get(self, path: str, org: str) -> None:
+    async def get(self, path: str, org: str) -> httpx.Response:
         answer = await self.http.get(path, headers={"Authorization": f"Bearer {self.tokens[org]}"})
         answer.raise_for_status()
+        return answer
 
     async def file(self) -> None:
         org = self.requesters[len(self.filed) % len(self.requesters)]
@@ -118,8 +120,9 @@ async def calls(sides: list[Side], *, filings: int, reads: int, rounds: int) -> 
             await s.timed("filing", s.file, filings // rounds)
             for name, org in (("queue busy", BUSY_CDO), ("queue quiet", QUIET_CDO)):
 
-                async def queue(s: Side = s, org: str = org) -> None:
-                    await s.get("/v1/requests?role=approver&limit=20", org)
+                async def queue(s: Side = s, org: str = org, name: str = name) -> None:
+                    page = await s.get("/v1/requests?role=approver&limit=20", org)
+                    s.page_items[name] = len(page.json()["items"])
 
                 await s.timed(name, queue, reads // rounds)
             await s.timed("timeline", s.timeline, reads // rounds)
@@ -146,6 +149,8 @@ def call_figures(s: Side) -> dict[str, float]:
         "queue p99 ms (busy CDO)": percentile(t["queue busy"], 99),
         "queue p50 ms (quiet CDO)": percentile(t["queue quiet"], 50),
         "queue p99 ms (quiet CDO)": percentile(t["queue quiet"], 99),
+        "queue page requests (busy CDO)": s.page_items["queue busy"],
+        "queue page requests (quiet CDO)": s.page_items["queue quiet"],
         "timeline p50 ms": percentile(t["timeline"], 50),
         "timeline p99 ms": percentile(t["timeline"], 99),
         "report 1 year ms (province)": min(t["report province"]),
@@ -154,8 +159,11 @@ def call_figures(s: Side) -> dict[str, float]:
     }
 
 
-async def operations(s: Side) -> dict[str, float]:
-    """The SLA job's pass, the archive, the directory cache, the tables' sizes."""
+async def operations(s: Side, archived_before: datetime | None = None) -> dict[str, float]:
+    """The SLA job's pass, the directory cache, the tables' sizes, and what is left past the
+    retention: past `archived_before`, the cutoff the archive ran with, where it ran (a history
+    runs up to now, so rows keep crossing the retention after the archive, as they do between
+    two daily archives); else past the retention now."""
     figures: dict[str, float] = {}
     sessions = s.app.state.sessionmaker
     started = time.perf_counter()
@@ -169,7 +177,7 @@ async def operations(s: Side) -> dict[str, float]:
             figures[f"size MiB {table}"] = (size or 0) / 2**20
         database = await session.scalar(text("SELECT pg_database_size(current_database())"))
         figures["size MiB database"] = (database or 0) / 2**20
-        cutoff = {"cutoff": utcnow() - timedelta(days=RETENTION_DAYS)}
+        cutoff = {"cutoff": archived_before or utcnow() - timedelta(days=RETENTION_DAYS)}
         figures["sent outbox rows past retention"] = (
             await session.scalar(
                 text("SELECT count(*) FROM outbox_events WHERE sent_at < :cutoff"), cutoff
@@ -185,11 +193,13 @@ async def operations(s: Side) -> dict[str, float]:
     return figures
 
 
-async def archive(s: Side) -> float:
-    """`cdo-broker archive`'s work, timed: on a history written whole, all it owes at once."""
+async def archive(s: Side) -> tuple[float, datetime]:
+    """`cdo-broker archive`'s work, timed: on a history written whole, all it owes at once.
+    Returns the seconds it took and the cutoff it archived before."""
     started = time.perf_counter()
-    await archive_all(s.app.state.sessionmaker, before=utcnow() - timedelta(days=RETENTION_DAYS))
-    return time.perf_counter() - started
+    before = utcnow() - timedelta(days=RETENTION_DAYS)
+    await archive_all(s.app.state.sessionmaker, before=before)
+    return time.perf_counter() - started, before
 
 
 async def _directory_cache(sessions: Any) -> dict[str, float]:
