@@ -21,7 +21,7 @@ from broker.console.outcomes import REFUSALS, refused_again
 from broker.console.refusals import Refused
 from broker.console.session import CsrfField, SignedInDep, may_act, refuse_without_csrf
 from broker.console.web import language, render
-from broker.kit.deps import RedisDep, SessionDep
+from broker.kit.deps import SessionDep
 from broker.kit.tracing import current_trace
 from broker.oauth.scopes import Scope
 from broker.requests.dependencies import LinksDep, PolicyDep
@@ -83,7 +83,6 @@ async def file_request(
     session: SessionDep,
     me: SignedInDep,
     policy: PolicyDep,
-    redis: RedisDep,
     links: LinksDep,
     dataset_id: Annotated[str, Form(max_length=100)],
     purpose: Annotated[str, Form(max_length=2000)],
@@ -116,11 +115,10 @@ async def file_request(
         )
         filed = await filing.file_request(
             session, requester=me.actor, body=body, idempotency_key=token or None,
-            trace=current_trace(None), policy=policy, redis=redis, now=utcnow(), links=links,
+            trace=current_trace(None), policy=policy, now=utcnow(), links=links,
         )  # fmt: skip
     except REFUSALS as refused:
         again = partial(_form, request, session, me, dataset_id, values=values)
         return await refused_again(request, session, refused, again)
-    await session.commit()  # durable before its idempotency key is remembered
-    await filing.remember_key(redis, me.actor, token or None, filed)
+    await session.commit()
     return RedirectResponse(f"/console/requests/{filed.request.id}?filed=1", status_code=303)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 
-from broker.kit.deps import RateLimiterDep, RedisDep, SessionDep, SettingsDep
+from broker.kit.deps import RateLimiterDep, SessionDep, SettingsDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, fetch, page_of
 from broker.kit.problem_docs import problems
 from broker.kit.ratelimit import RateLimited
@@ -104,7 +104,6 @@ async def file_request(
     session: SessionDep,
     caller: RateLimitedSubmitter,
     policy: PolicyDep,
-    redis: RedisDep,
     links: LinksDep,
     idempotency_key: IdempotencyKey = None,
 ) -> RequestOut:
@@ -115,12 +114,10 @@ async def file_request(
         idempotency_key=idempotency_key,
         trace=current_trace(http.headers.get("traceparent")),
         policy=policy,
-        redis=redis,
         now=utcnow(),
         links=links,
     )
-    await session.commit()  # durable before its Idempotency-Key is remembered
-    await filing.remember_key(redis, caller.actor, idempotency_key, filed)
+    await session.commit()
     response.headers["Location"] = f"/v1/requests/{filed.request.id}"
     if not filed.created:
         response.status_code = status.HTTP_200_OK

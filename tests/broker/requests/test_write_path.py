@@ -1,7 +1,7 @@
 """Filing's write path, each of its orderings and savings pinned: the rows are written in
 foreign-key order whatever order SQLAlchemy's unit of work would choose, each row once; a step
-starts the same way at filing and after a decision; the Idempotency-Key reaches Redis only after
-the commit."""
+starts the same way at filing and after a decision; a filing rolled back leaves its
+Idempotency-Key free."""
 
 from __future__ import annotations
 
@@ -49,7 +49,6 @@ async def _file(
         idempotency_key=options.get("idempotency_key"),
         trace=current_trace(),
         policy=app.state.routing_policy,
-        redis=options.get("redis"),
         now=utcnow(),
         links=LINKS,
     )
@@ -170,14 +169,18 @@ async def test_the_first_step_starts_at_filing_as_the_next_starts_after_a_decisi
         assert at.current_step == step.index
 
 
-async def test_a_rolled_back_filing_leaves_its_idempotency_key_unremembered(
+async def test_a_rolled_back_filing_leaves_its_idempotency_key_free(
     app: FastAPI, sessionmaker: Sessions
 ) -> None:
-    redis = app.state.redis
+    """A filing whose transaction rolled back left nothing behind its key: the retry files anew."""
     key = secrets.token_hex(8)
 
     async with sessionmaker() as session:
-        await _file(session, app, TWO_STEPS, idempotency_key=key, redis=redis)
+        lost = await _file(session, app, TWO_STEPS, idempotency_key=key)
         await session.rollback()
 
-    assert await redis.get(f"cdo:idem:{TWO_STEPS[0]}:{key}") is None
+    async with sessionmaker() as session:
+        retried = await _file(session, app, TWO_STEPS, idempotency_key=key)
+        await session.commit()
+    assert retried.created
+    assert retried.request.id != lost.request.id

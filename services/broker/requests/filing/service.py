@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from redis.asyncio import Redis
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +13,7 @@ from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.directory import repository as directory_repository
 from broker.kit.tracing import TraceContext
-from broker.requests import idempotency, publish
+from broker.requests import publish
 from broker.requests.exceptions import (
     IdempotencyConflict,
     InvalidRequest,
@@ -71,17 +70,15 @@ async def file_request(
     idempotency_key: str | None,
     trace: TraceContext,
     policy: Policy,
-    redis: Redis | None,
     now: datetime,
     links: Links,
 ) -> Filed:
+    """An Idempotency-Key is settled by the database alone: the context query finds an earlier
+    request of the key, and the unique key (requester, key) settles a race. (A Redis copy of the
+    keys sat in front until 2026-12-04: a new filing paid its GET and SET, and a repeat saved
+    nothing, since it then read the request from the database anyway.)"""
     requester_id = str(requester.org_id)
     digest = fingerprint(body)
-    if idempotency_key is not None:
-        existing = await _remembered(session, redis, requester_id, idempotency_key)
-        if existing is not None:
-            return Filed(_same_or_conflict(existing, digest), created=False)
-
     context = await repository.context(
         session, requester_id, body.dataset_id or "", idempotency_key
     )
@@ -226,29 +223,6 @@ async def file_request(
         delegates_of=directory.delegates,
     )
     return Filed(request, created=True, route=route, cdo_names=directory.cdo_names)
-
-
-async def remember_key(
-    redis: Redis | None, requester: Actor, idempotency_key: str | None, filed: Filed
-) -> None:
-    """After the commit, never before: the key then names a request that exists for good (one
-    rolled back after its key was written would be a dead end for the retry)."""
-    if filed.created and idempotency_key is not None:
-        await idempotency.remember(redis, str(requester.org_id), idempotency_key, filed.request.id)
-
-
-async def _remembered(
-    session: AsyncSession, redis: Redis | None, requester_id: str, key: str
-) -> DataRequest | None:
-    """The request Redis remembers for this key; the database is asked in `_context`. The key is
-    remembered once the request's transaction has committed (`remember_key`); what Redis says is
-    still checked against the database, which stays the authority."""
-    remembered = await idempotency.remembered(redis, requester_id, key)
-    if remembered is not None:
-        request = await session.get(DataRequest, remembered)
-        if request is not None and request.requester_id == requester_id:
-            return request
-    return None
 
 
 def _same_or_conflict(existing: DataRequest, digest: str) -> DataRequest:
