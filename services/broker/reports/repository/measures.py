@@ -141,8 +141,8 @@ def _decisions_in(f: ReportFilter, *counted: Any) -> Select[Any]:
 
 
 async def decisions(session: AsyncSession, f: ReportFilter) -> dict[Key, DecisionCounts]:
-    stmt = _decisions_in(f, *_DECISION_COUNTS)
-    return {k: DecisionCounts(*v) for k, v in (await _counts(session, stmt)).items()}
+    counts = await _counts(session, _decisions_in(f, *_DECISION_COUNTS))
+    return {k: DecisionCounts(*v) for k, v in counts.items()}
 
 
 @dataclass
@@ -167,18 +167,14 @@ async def decision_clocks(session: AsyncSession, f: ReportFilter) -> dict[Key, C
     return clocks
 
 
-# The decision seconds' 50th and 90th percentiles, then the same of the working seconds.
-Percentiles = tuple[int | None, int | None, int | None, int | None]
+Percentiles = tuple[int | None, int | None, int | None, int | None]  # p50, p90, working p50, p90
 
 
 async def decisions_with_percentiles(
     session: AsyncSession, f: ReportFilter
 ) -> tuple[dict[Key, DecisionCounts], dict[Key, Percentiles]]:
-    """PostgreSQL: `decisions` and `decision_clocks`' nearest-rank percentiles in one reading of
-    the window's decisions, the percentiles taken by the database (`percentile_disc` is the
-    nearest rank: the smallest value with at least that share of the values at or below it; it
-    leaves out nulls), so a year of the province's decisions is not read row by row into
-    Python, nor twice."""
+    """PostgreSQL: `decisions` and the nearest-rank percentiles of `decision_clocks` in one
+    reading of the window (`percentile_disc` is the nearest rank; it leaves out nulls)."""
     stmt = _decisions_in(
         f,
         *_DECISION_COUNTS,
