@@ -115,7 +115,7 @@ def cli() -> None:
     parser.add_argument("--requests", type=int, default=1_000_000, help="history size")
     parser.add_argument("--years", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=2021)
-    parser.add_argument("--filings", type=int, default=1000, help="filings measured on each")
+    parser.add_argument("--filings", type=int, default=3000, help="filings measured on each")
     parser.add_argument("--reads", type=int, default=1000, help="queue and timeline reads")
     parser.add_argument("--rounds", type=int, default=4, help="alternating slices of the calls")
     parser.add_argument(
