@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import repository
 from broker.audit.actor import Actor
 from broker.audit.keys import AUDIT_KEYS, AuditKey, AuditKeys
+from broker.kit.attributes import attributes
 from core.clock import utcnow
 from core.models.audit import AuditEntry
 
@@ -53,7 +54,7 @@ def chain_of(subject: str | None) -> int:
 def canonical(entry: AuditEntry) -> str:
     """What a row's hash covers besides the previous hash: these fields as sorted, compact
     JSON (not `chain`, `key_id` or the hashes themselves), `person_id` only when set."""
-    return canonical_content(**{name: getattr(entry, name) for name in _HASHED})
+    return canonical_content(**attributes(entry, _HASHED))
 
 
 def canonical_content(
