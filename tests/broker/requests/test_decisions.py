@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.calendar.deadlines import china_day, working_time_between
 from broker.calendar.installed import current
+from core.models.audit import AuditEntry
 from core.models.outbox import OutboxEvent
 from core.models.requests import Decision
 from testing.clients import Headers, decide, file
@@ -209,3 +210,30 @@ async def test_a_clarification_pauses_the_sla_clock(
     assert working_time_between(calendar, answered_at, due_after) == left
     assert due_after >= due_before
     assert calendar.is_working_day(china_day(due_after))
+
+
+async def test_the_wrong_party_cancelling_or_clarifying_is_refused_and_changes_nothing(
+    client: httpx.AsyncClient, as_org: Headers, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    request = await _pending(client, as_org)
+    url = f"/v1/requests/{request['id']}"
+    refused = [
+        await client.post(f"{url}/cancel", headers=await as_org("gz-gaj")),
+        await client.post(
+            f"{url}/clarifications", headers=await as_org("gz-rsj"), json={"question": "自问"}
+        ),
+        await client.post(
+            f"{url}/clarifications/answer", headers=await as_org("gz-gaj"), json={"answer": "代答"}
+        ),
+    ]
+
+    assert [r.status_code for r in refused] == [403, 403, 403], [r.text for r in refused]
+    after = (await client.get(url, headers=await as_org("gz-rsj"))).json()
+    assert (after["status"], after["route"]) == (request["status"], request["route"])
+    async with sessionmaker() as session:
+        audited = await session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.subject == request["id"], AuditEntry.action != "request.filed")
+        )
+    assert audited == 0
