@@ -4,14 +4,13 @@ ARCHIVE_AFTER_DAYS moved to their archive tables (broker/outbox/archive.py). Run
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from datetime import timedelta
 
-from broker.audit.keys import audit_keys_from_settings
-from broker.cli.runner import Commands, command
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.cli.runner import Commands, command, with_sessions
 from broker.settings import BrokerSettings
-from core.db import create_engine, create_sessionmaker
 
 
 def _archive(args: argparse.Namespace, settings: BrokerSettings) -> int:
@@ -21,16 +20,11 @@ def _archive(args: argparse.Namespace, settings: BrokerSettings) -> int:
     days = args.after_days if args.after_days is not None else settings.archive_after_days
     before = utcnow() - timedelta(days=days)
 
-    async def run() -> dict[str, int]:
-        engine = create_engine(settings.database_url)
-        try:
-            sessions = create_sessionmaker(engine, audit_keys=audit_keys_from_settings(settings))
-            moved = await archive_all(sessions, before=before)
-        finally:
-            await engine.dispose()
+    async def run(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+        moved = await archive_all(sessions, before=before)
         return {"events": moved.events, "deliveries": moved.deliveries}
 
-    print(json.dumps({"archived": asyncio.run(run()), "before": before.isoformat()}))
+    print(json.dumps({"archived": with_sessions(settings, run), "before": before.isoformat()}))
     return 0
 
 

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TypeAlias, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.audit.keys import AuditKeyError, audit_keys_from_settings
 from broker.calendar.holidays_file import HolidaysFileError
@@ -40,19 +40,31 @@ def command(
     return parser
 
 
-def in_transaction(settings: BrokerSettings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def with_sessions(
+    settings: BrokerSettings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]
+) -> T:
+    """`work` run with the broker's sessions (audit keys and all), the engine disposed after."""
+
     async def run() -> T:
         engine = create_engine(settings.database_url)
         try:
-            sessions = create_sessionmaker(engine, audit_keys=audit_keys_from_settings(settings))
-            async with sessions() as session:
-                result = await work(session)
-                await session.commit()
-                return result
+            return await work(
+                create_sessionmaker(engine, audit_keys=audit_keys_from_settings(settings))
+            )
         finally:
             await engine.dispose()
 
     return asyncio.run(run())
+
+
+def in_transaction(settings: BrokerSettings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run(sessions: async_sessionmaker[AsyncSession]) -> T:
+        async with sessions() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+
+    return with_sessions(settings, run)
 
 
 def broker_command(handler: Handler) -> Callable[[argparse.Namespace], int]:
