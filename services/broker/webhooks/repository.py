@@ -97,10 +97,8 @@ async def attempts_of(
     current = select(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(delivery_ids))
     attempts: list[WebhookAttempt | ArchivedAttempt] = [*await session.scalars(archived)]
     attempts += await session.scalars(current)
-    for attempt in attempts:
+    for attempt in sorted(attempts, key=lambda a: (a.attempted_at, a.id)):
         found[attempt.delivery_id].append(attempt)
-    for attempts in found.values():
-        attempts.sort(key=lambda a: (a.attempted_at, a.id))
     return found
 
 
