@@ -175,6 +175,27 @@ async def test_one_delivery_is_visible_to_its_organisation_only(
     assert await listed(client, stranger) == []
 
 
+async def test_another_organisations_replay_is_refused_and_changes_nothing(
+    client: httpx.AsyncClient, org: str, sessionmaker: Sessions, token_for: TokenFactory
+) -> None:
+    delivery_id = await add_delivery(sessionmaker, org, failures=7)
+    start = utcnow() - HOUR
+    period = {"from": start.isoformat(), "to": (start + 2 * HOUR).isoformat()}
+    other = await new_organisation(sessionmaker)
+    stranger = await manager(token_for, other)
+    mark = await audit_mark(sessionmaker)
+
+    refused = await client.post(f"/v1/webhooks/deliveries/{delivery_id}/replay", headers=stranger)
+    ranged = await client.post("/v1/webhooks/deliveries/replay", headers=stranger, json=period)
+
+    assert refused.status_code == 404
+    assert ranged.json() == {"requeued": 0}  # a period is only ever the caller's own
+    row = await stored(sessionmaker, delivery_id)
+    assert (row.status, row.attempts, row.next_attempt_at) == ("dead", 7, None)
+    assert await audited_since(sessionmaker, mark, actor=other) == []
+    assert await audited_since(sessionmaker, mark, actor=org) == []
+
+
 async def test_replaying_a_dead_delivery_queues_it_and_keeps_its_history(
     client: httpx.AsyncClient, headers: dict[str, str], org: str, sessionmaker: Sessions
 ) -> None:
