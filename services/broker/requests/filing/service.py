@@ -74,9 +74,7 @@ async def file_request(
     links: Links,
 ) -> Filed:
     """An Idempotency-Key is settled by the database alone: the context query finds an earlier
-    request of the key, and the unique key (requester, key) settles a race. (A Redis copy of the
-    keys sat in front until 2026-12-04: a new filing paid its GET and SET, and a repeat saved
-    nothing, since it then read the request from the database anyway.)"""
+    request of the key, and the unique key (requester, key) settles a race."""
     requester_id = str(requester.org_id)
     digest = fingerprint(body)
     context = await repository.context(
