@@ -13,6 +13,7 @@ from broker.catalog import repository
 from broker.catalog.exceptions import DatasetExists, DatasetNotFound, DraftIncomplete, InvalidOwner
 from broker.catalog.schemas import DatasetChange, DatasetIn
 from broker.directory.service import require_jurisdiction
+from broker.kit.changes import apply_change
 from core.models.catalog import Dataset, DatasetStatus
 from core.models.directory import Organisation, OrgKind
 
@@ -55,15 +56,10 @@ async def change_dataset(
     await require_jurisdiction(
         session, actor.organisation, dataset.owner_id, field="dataset_id", now=now
     )
-    changes = {
-        field: {"from": getattr(dataset, field), "to": value}
-        for field, value in change.model_dump(mode="json", exclude_unset=True).items()
-        if value is not None and getattr(dataset, field) != value
-    }
-    if not changes:
+    changed = apply_change(dataset, change, mode="json")
+    if not changed:
         return dataset
-    for field, values in changes.items():
-        setattr(dataset, field, values["to"])
+    changes = {field: {"from": before, "to": after} for field, (before, after) in changed.items()}
     await session.flush()
     await audit.record(
         session, "dataset.changed", actor=actor, subject=dataset.id, now=now, changes=changes

@@ -28,6 +28,7 @@ from broker.directory.schemas import (
     OrganisationIn,
     OrganisationOut,
 )
+from broker.kit.changes import apply_change
 from broker.kit.problems import OrganisationNotFound
 from core.ids import new_id
 from core.models.directory import Appointment, Organisation, OrgKind
@@ -123,18 +124,13 @@ async def change_organisation(
     await require_jurisdiction(
         session, actor.organisation, organisation_id, field="organisation_id", now=now
     )
-    changed = {
-        field: value
-        for field, value in change.model_dump(exclude_unset=True).items()
-        if value is not None and getattr(org, field) != value
-    }
+    changed = apply_change(org, change)
     if not changed:
         return org
-    for field, value in changed.items():
-        setattr(org, field, value)
     await session.flush()
+    changes = {field: after for field, (_, after) in changed.items()}
     await audit.record(
-        session, "organisation.changed", actor=actor, subject=org.id, now=now, changes=changed
+        session, "organisation.changed", actor=actor, subject=org.id, now=now, changes=changes
     )
     return org
 
