@@ -6,6 +6,7 @@ with their jurisdiction rules; a refusal is shown in words and changes nothing."
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import timedelta
 from functools import partial
 from typing import Annotated
@@ -65,6 +66,15 @@ async def _page(
     )
 
 
+async def _outcome(
+    request: Request, session: AsyncSession, bureau: Bureau, act: Awaitable[object], done: str
+) -> Response:
+    """What a form of this page comes to (outcomes.py): done, the page saying `done`; refused,
+    the page again with the refusal in words."""
+    again = partial(_page, request, session, bureau)
+    return await outcome(request, session, act, again, f"/console/bureau/directory?done={done}")
+
+
 @router.get("/bureau/directory")
 async def directory_page(request: Request, session: SessionDep, bureau: BureauDep) -> HTMLResponse:
     return await _page(request, session, bureau)
@@ -83,8 +93,7 @@ async def end_appointment(
 ) -> Response:
     refuse_without_csrf(bureau.me, csrf)
     ending = _ending(session, bureau, appointment_id, reason, policy, links)
-    again = partial(_page, request, session, bureau)
-    return await outcome(request, session, ending, again, "/console/bureau/directory?done=ended")
+    return await _outcome(request, session, bureau, ending, done="ended")
 
 
 async def _ending(
@@ -124,7 +133,4 @@ async def revoke_delegation(
         session, delegation_id, reason=reason.strip() or None, actor=bureau.me.actor,
         scopes=role_scopes(bureau.me.person.role), now=utcnow(),
     )  # fmt: skip
-    again = partial(_page, request, session, bureau)
-    return await outcome(
-        request, session, revoking, again, "/console/bureau/directory?done=revoked"
-    )
+    return await _outcome(request, session, bureau, revoking, done="revoked")
