@@ -13,11 +13,13 @@ from testing.processes import VENV_BIN
 PROJECT = ("broker", "notifier")  # py-spy names files from their package down
 
 
-async def record(pid: int, seconds: int, out: Path) -> Path:
-    """Collapsed stacks ("raw" format) of `pid` sampled for `seconds`, in `out`."""
+async def record(pid: int, seconds: int, out: Path, *, gil: bool = False) -> Path:
+    """Collapsed stacks ("raw" format) of `pid` sampled for `seconds`, in `out`; with `gil`, only
+    the samples of a thread holding the GIL (time waiting on sockets left out)."""
     process = await asyncio.create_subprocess_exec(
         str(VENV_BIN / "py-spy"),
         "record",
+        *(["--gil"] if gil else []),
         "--pid",
         str(pid),
         "--duration",
