@@ -3,7 +3,8 @@
 `POST /hook/<anything>` answers `--status` (200, or 500 to keep deliveries failing) and records
 the arrival time (`time.time()`, comparable across processes on one machine) of the first
 webhook per (type, request id). `GET /arrivals` answers them as JSON; `GET /count` how many
-POSTs came. Served by uvicorn like the broker, so it costs little next to what it measures.
+POSTs came, and when the first and the last came (`first_at`, `last_at`; null before any).
+Served by uvicorn like the broker, so it costs little next to what it measures.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class Receiver:
         self.status = status
         self.first: dict[str, float] = {}  # "type request_id" -> arrival
         self.posts = 0
+        self.first_at: float | None = None
+        self.last_at: float | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -39,6 +42,8 @@ class Receiver:
                 if not message.get("more_body"):
                     break
             self.posts += 1
+            self.first_at = self.first_at or arrived
+            self.last_at = arrived
             try:
                 event = json.loads(body)
                 key = f"{event['type']} {event['data'].get('request_id')}"
@@ -49,7 +54,13 @@ class Receiver:
         elif scope["path"] == "/arrivals":
             await _answer(send, 200, json.dumps(self.first).encode())
         elif scope["path"] == "/count":
-            await _answer(send, 200, json.dumps({"posts": self.posts}).encode())
+            await _answer(
+                send,
+                200,
+                json.dumps(
+                    {"posts": self.posts, "first_at": self.first_at, "last_at": self.last_at}
+                ).encode(),
+            )
         else:
             await _answer(send, 200, b"{}")
 
