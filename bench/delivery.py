@@ -23,9 +23,10 @@ each is measured between its first and its last piece of work.
    at least an attempt row and a POST at the receiver each), or the bench stops.
 4. **Floor** (bench/kafka_floor.py, run by bench/delivery_floor.py): as many messages produced
    to the floor's topic at `--floor-rate`, consumed by one process that POSTs each to a receiver
-   of its own, with as many POSTs in flight as one notifier allows the endpoints; POSTs/s, first
-   to last arrival. Its httpx client warms 40 connections first: a backlog of a few hundred
-   shows that more than the floor.
+   of its own, with as many POSTs in flight as one notifier allows the endpoints, each over a new
+   connection as the notifier's are (`--close`: httpx's pool walks every connection it keeps
+   alive on each request, which made a floor kept alive dearer than the notifier);
+   POSTs/s, first to last arrival.
 
 `--profile S` records the first notifier with py-spy for S seconds from the relay's start.
 """

@@ -45,8 +45,8 @@ async def drained_floor(
     environment: Environment, messages: int, rate: float, in_flight: int
 ) -> dict[str, Any]:
     """`messages` produced at `rate` to the floor's topic, consumed by one process that POSTs
-    each to a receiver of its own with `in_flight` POSTs at once: POSTs/s, first to last
-    arrival, and the consumer's CPU per POST."""
+    each to a receiver of its own with `in_flight` POSTs at once, each over a new connection as
+    the notifier's are: POSTs/s, first to last arrival, and the consumer's CPU per POST."""
     await ensure_topic(environment.kafka)
     port = free_port()
     receiver = f"http://127.0.0.1:{port}"
@@ -56,7 +56,7 @@ async def drained_floor(
     consume = [
         *floor, "consume", "--bootstrap", environment.kafka, "--receiver", f"{receiver}/hook/f",
         "--group", f"cdo-bench-delivery-floor-{secrets.token_hex(4)}", "--ready", str(ready),
-        "--in-flight", str(in_flight),
+        "--in-flight", str(in_flight), "--close",
     ]  # fmt: skip
     produce = [
         *floor, "produce", "--bootstrap", environment.kafka, "--rate", str(rate),

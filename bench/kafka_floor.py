@@ -3,8 +3,10 @@
 `produce` sends messages at a constant rate with the relay's producer settings (idempotent,
 acks=all) and writes when each was due; `consume` reads them in its own consumer group as the
 notifier does (`getmany`, 200 ms, 500 records) and POSTs each to the receiver with httpx, as the
-notifier's worker does. The receiver notes the arrivals. No database, no signing, no routing:
-the least any submission → webhook path through Kafka must take.
+notifier's worker does (with `--close`, over a new connection each, `Connection: close`, as the
+worker connects; without it, over connections kept alive). The receiver notes the arrivals. No
+database, no signing, no routing: the least any submission → webhook path through Kafka must
+take.
 """
 
 from __future__ import annotations
@@ -78,10 +80,12 @@ async def consume(opts: argparse.Namespace) -> None:
             async with slots:
                 await _post(body)
 
+        headers = {"content-type": "application/json"}
+        if opts.close:
+            headers["connection"] = "close"
+
         async def _post(body: bytes) -> None:
-            await http.post(
-                opts.receiver, content=body, headers={"content-type": "application/json"}
-            )
+            await http.post(opts.receiver, content=body, headers=headers)
 
         pending: set[asyncio.Task[None]] = set()
         announced = False
@@ -112,6 +116,9 @@ def main() -> None:
     parser.add_argument("--receiver", default="")
     parser.add_argument("--ready", default="", help="consume: a file written once assigned")
     parser.add_argument("--in-flight", type=int, default=40, help="consume: POSTs at once")
+    parser.add_argument(
+        "--close", action="store_true", help="consume: a new connection per POST, as the notifier"
+    )
     opts = parser.parse_args()
     asyncio.run(produce(opts) if opts.role == "produce" else consume(opts))
 
