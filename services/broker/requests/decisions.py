@@ -157,6 +157,9 @@ async def decide(
     level = approver_org.level if approver_org else "unknown"
     instruments().decisions.add(1, {"decision": decision.decision, "level": level})
     instruments().decision_seconds.record(decision.clock_seconds, {"level": level})
+    # a veto's or a rejection's reason is part of the record (一票否决 is accounted for), in the
+    # audit row and in the event alike
+    reason = decision.comment if decision.decision != "approve" else None
     await audit.record(
         session,
         "decision.recorded",
@@ -169,8 +172,7 @@ async def decide(
         on_behalf_of=approver.organisation_id,
         decided_by=decision.decided_by,
         decided_by_person=decision.decided_by_person_id,
-        # a veto's or a rejection's reason is part of the record (一票否决 is accounted for)
-        reason=decision.comment if decision.decision != "approve" else None,
+        reason=reason,
     )
     route.decisions.append(decision)
     request.granted_fields = list(granted.fields)
@@ -186,7 +188,7 @@ async def decide(
         decision=body.decision,
         decided_by=decision.decided_by,
         on_behalf_of=decision.on_behalf_of,
-        reason=body.comment if body.decision != "approve" else None,
+        reason=reason,
     )
     await _advance(session, request, route, step, now=now, links=links, actor=acting.actor)
     return request
