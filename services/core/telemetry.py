@@ -8,6 +8,9 @@ OTLP protocol from `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL` (`grpc`, the default, 
 
 Database and Redis spans are only recorded inside a trace: the relay's, the SLA job's and the
 worker's polling would otherwise start a new trace every tenth of a second.
+
+The FastAPI instrumentation names each server span for its route by trying the app's routes in
+order on every request; `span_routes.RouteIndex` hands it only those that can match.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import Attributes
+from starlette.types import ASGIApp
+
+from core.span_routes import RouteIndex
 
 _W3C = TraceContextTextMapPropagator()
 
@@ -149,6 +155,26 @@ def instrument_app(app: FastAPI, provider: TracerProvider) -> None:
         excluded_urls="/healthz,/readyz",
         exclude_spans=["receive", "send"],
     )
+    _index_span_routes(app)
+
+
+def _index_span_routes(app: FastAPI) -> None:
+    """The instrumentation's middleware names each span from a `RouteIndex` (span_routes.py)
+    instead of trying every route per request; it is built with the app's middleware stack."""
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+    build = app.build_middleware_stack
+
+    def build_indexed() -> ASGIApp:
+        stack = build()
+        layer: Any = stack
+        while layer is not None and not isinstance(layer, OpenTelemetryMiddleware):
+            layer = getattr(layer, "app", None)
+        if layer is not None:
+            layer.default_span_details = RouteIndex(app, layer.default_span_details)
+        return stack
+
+    app.build_middleware_stack = build_indexed  # type: ignore[method-assign]
 
 
 def instrument_engine(engine: Any, provider: TracerProvider) -> None:
