@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from broker.seed.pilot import load_pilot, seed_pilot
@@ -154,11 +157,26 @@ async def fresh_database(environment: Environment) -> None:
         await engine.dispose()
 
 
-async def app_in_process(environment: Environment, *, fresh: bool) -> FastAPI:
+class DroppedSpans(SpanExporter):
+    """Takes the batches and drops them, counting the spans: tracing as production configures
+    it (`configure_tracing`'s batch processor) without the export's encoding and network."""
+
+    def __init__(self) -> None:
+        self.spans = 0
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.spans += len(spans)
+        return SpanExportResult.SUCCESS
+
+
+async def app_in_process(
+    environment: Environment, *, fresh: bool, traced: DroppedSpans | None = None
+) -> FastAPI:
     """The broker's app on the bench database, to drive in this process through httpx's ASGI
     transport, with no relay, no SLA job and the grant feed polling as seldom as it may: what
     is measured is the calls' own work (the feed's poll, every 0.5 s by default, is a BEGIN and
-    a SELECT that the tallies would count with the calls)."""
+    a SELECT that the tallies would count with the calls). Traced into `traced` if given, as
+    production is traced (the benches' servers run with tracing off)."""
     if fresh:
         await fresh_database(environment)
     os.environ.update(
@@ -167,7 +185,12 @@ async def app_in_process(environment: Environment, *, fresh: bool) -> FastAPI:
     from broker.app import create_app  # reads the environment just set
     from broker.settings import BrokerSettings
 
-    return create_app(BrokerSettings())
+    if traced is None:
+        return create_app(BrokerSettings())
+    from core.telemetry import configure_tracing
+
+    provider = configure_tracing("cdo-broker", exporter=traced)
+    return create_app(BrokerSettings(), tracer_provider=provider)
 
 
 def floor_argv(module: str, port: int, template: str = "") -> list[str]:

@@ -2,7 +2,8 @@
 
 The app is driven through httpx's ASGI transport with its relay and SLA job off and its grant
 feed polling once a minute, so the figures are filing's own work without the HTTP server or the
-background tasks: on a shared machine this is far steadier than a throughput figure. Run it
+background tasks: on a shared machine this is far steadier than a throughput figure. `--traced`
+measures it traced as production is (spans batched, then dropped instead of exported). Run it
 against another tree with `PYTHONPATH` (see docs/BENCHMARKS.md) to compare two versions.
 """
 
@@ -15,16 +16,18 @@ import time
 from typing import Any
 
 import httpx
+from opentelemetry import trace
 from sqlalchemy import event
 
 from bench import clients
-from bench.environment import Environment, app_in_process
+from bench.environment import DroppedSpans, Environment, app_in_process
 from testing import workloads
 
 
 async def main(opts: argparse.Namespace) -> None:
     environment = Environment()
-    app = await app_in_process(environment, fresh=opts.fresh)
+    exporter = DroppedSpans() if opts.traced else None
+    app = await app_in_process(environment, fresh=opts.fresh, traced=exporter)
     orgs = workloads.requesters(3)
     made = await clients.create_clients(environment, dict.fromkeys(orgs, clients.CALLER_SCOPES))
     statements = 0
@@ -53,21 +56,34 @@ async def main(opts: argparse.Namespace) -> None:
             for i in range(30):  # warm the statement caches
                 await one(i)
             statements = 0
+            spans = _flushed(exporter)
             cpu, wall = time.process_time(), time.perf_counter()
             for i in range(opts.filings):
                 await one(i)
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            spans = _flushed(exporter) - spans
     print(
         f"{opts.filings} filings: {1000 * cpu / opts.filings:.1f} ms CPU and"
         f" {1000 * wall / opts.filings:.1f} ms each, {statements / opts.filings:.1f} SQL"
-        " statements each"
+        " statements each" + (f", {spans / opts.filings:.1f} spans each" if exporter else "")
     )
+
+
+def _flushed(exporter: DroppedSpans | None) -> int:
+    """The spans exported so far, once those ended are flushed."""
+    if exporter is None:
+        return 0
+    trace.get_tracer_provider().force_flush()  # type: ignore[attr-defined]
+    return exporter.spans
 
 
 def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--filings", type=int, default=300)
     parser.add_argument("--fresh", action="store_true", help="empty and seed the database first")
+    parser.add_argument(
+        "--traced", action="store_true", help="traced as production is (spans batched, dropped)"
+    )
     asyncio.run(main(parser.parse_args()))
 
 

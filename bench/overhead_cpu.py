@@ -16,30 +16,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 
 import httpx
 from fastapi import FastAPI
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry import trace
 
 from bench import clients
-from bench.environment import Environment, app_in_process
-from core.telemetry import configure_tracing
+from bench.environment import DroppedSpans, Environment, app_in_process
 from testing import workloads
 
 Call = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
-
-
-class _Dropped(SpanExporter):
-    """Takes the batches and drops them, counting the spans."""
-
-    def __init__(self) -> None:
-        self.spans = 0
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self.spans += len(spans)
-        return SpanExportResult.SUCCESS
 
 
 def _bare_app() -> FastAPI:
@@ -106,15 +93,10 @@ async def main(opts: argparse.Namespace) -> None:
     if opts.mode in (None, "plain"):
         await _broker(plain, "broker, tracing off", opts.calls, bearer, opts.route)
     if opts.mode in (None, "traced"):
-        from broker.app import create_app
-        from broker.settings import BrokerSettings
-
-        exporter = _Dropped()
-        provider = configure_tracing("cdo-broker", exporter=exporter)
-        traced = create_app(BrokerSettings(), tracer_provider=provider)
+        exporter = DroppedSpans()
+        traced = await app_in_process(environment, fresh=False, traced=exporter)
         await _broker(traced, "broker, traced as in production", opts.calls, bearer, opts.route)
-        assert provider is not None
-        provider.force_flush()
+        trace.get_tracer_provider().force_flush()  # type: ignore[attr-defined]
         print(f"  ({exporter.spans} spans exported)")
 
 
