@@ -178,16 +178,18 @@ def _index_span_routes(app: FastAPI) -> None:
 
 
 def instrument_engine(engine: Any, provider: TracerProvider) -> None:
-    """SQLAlchemy spans for this engine only (an `AsyncEngine` or a sync one)."""
-    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+    """SQLAlchemy spans for this engine only (an `AsyncEngine` or a sync one), named with less
+    work (sql_spans.py)."""
     from opentelemetry.metrics import get_meter
+
+    from core.sql_spans import SqlSpans
 
     name = "opentelemetry.instrumentation.sqlalchemy"
     tracer = _ChildOnlyTracerProvider(provider).get_tracer(name)
     usage = get_meter(name).create_up_down_counter(
         "db.client.connections.usage", unit="connections"
     )
-    EngineTracer(tracer, getattr(engine, "sync_engine", engine), usage)  # type: ignore[no-untyped-call]
+    SqlSpans(tracer, getattr(engine, "sync_engine", engine), usage)  # type: ignore[no-untyped-call]
 
 
 def instrument_redis(client: Any, provider: TracerProvider) -> None:
