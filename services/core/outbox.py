@@ -2,7 +2,8 @@
 both do); the broker's relay (broker/outbox) publishes them.
 
 `record_event` only adds the row: the caller's next flush or its commit writes it, so the events
-of one transaction go in one INSERT. The event becomes visible to the relay when, and only if,
+of one transaction go in one INSERT (or the caller takes them, `take_recorded`, and writes them
+in a statement of its own). The event becomes visible to the relay when, and only if,
 the caller commits the change it describes.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -76,6 +77,17 @@ async def record_event(
     session.add(row)
     session.info[_RECORDED] = True
     return row
+
+
+def take_recorded(session: AsyncSession) -> list[OutboxEvent]:
+    """The events recorded in `session` and not yet written, in the order they were recorded,
+    taken out of it: the caller writes them in its own statement, in the same transaction. The
+    relays of this process are still woken by the commit."""
+    events = [row for row in session.new if isinstance(row, OutboxEvent)]
+    events.sort(key=lambda row: inspect(row).insert_order or 0)
+    for row in events:
+        session.expunge(row)
+    return events
 
 
 def current_trace_context() -> tuple[str | None, str | None]:

@@ -6,9 +6,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import LargeBinary, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    LargeBinary,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from core.models.audit import AuditChainHead, AuditEntry
 
@@ -27,45 +38,70 @@ _mac = func.encode(
     ),
     "hex",
 )
-_head = (
-    update(AuditChainHead)
-    .where(AuditChainHead.chain == bindparam("new_chain"))
-    .values(prev_hash=AuditChainHead.hash, hash=_mac)  # SET sees the row before this update
-    .returning(AuditChainHead.prev_hash, AuditChainHead.hash)
-    .cte("head")
-)
-# Built once: each append only binds its values, so compiling and caching cost nothing.
-_APPEND = (
-    insert(AuditEntry)
-    .add_cte(_head)  # WITH at the top: PostgreSQL wants data-modifying CTEs there
-    .from_select(
-        [*_COLUMNS, "prev_hash", "hash"],
-        select(
-            *(
-                bindparam(f"new_{name}", type_=AuditEntry.__table__.c[name].type)
-                for name in _COLUMNS
-            ),
-            _head.c.prev_hash,
-            _head.c.hash,
-        ),
+
+
+def _head(when: ColumnElement[bool] | None) -> CTE:
+    head = update(AuditChainHead).where(AuditChainHead.chain == bindparam("new_chain"))
+    if when is not None:
+        head = head.where(when)
+    return (
+        head.values(prev_hash=AuditChainHead.hash, hash=_mac)  # SET sees the row before this
+        .returning(AuditChainHead.prev_hash, AuditChainHead.hash)
+        .cte("head")
     )
-    .returning(AuditEntry.id, AuditEntry.prev_hash, AuditEntry.hash)
-)
+
+
+def _entry(head: CTE) -> ReturningInsert[int, str, str]:
+    return (
+        insert(AuditEntry)
+        .from_select(
+            [*_COLUMNS, "prev_hash", "hash"],
+            select(
+                *(
+                    bindparam(f"new_{name}", type_=AuditEntry.__table__.c[name].type)
+                    for name in _COLUMNS
+                ),
+                head.c.prev_hash,
+                head.c.hash,
+            ),
+        )
+        .returning(AuditEntry.id, AuditEntry.prev_hash, AuditEntry.hash)
+    )
+
+
+# Built once: each append only binds its values, so compiling and caching cost nothing.
+_HEAD = _head(None)
+_APPEND = _entry(_HEAD).add_cte(
+    _HEAD
+)  # WITH at the top: PostgreSQL wants data-modifying CTEs there
+
+
+def append_when(when: ColumnElement[bool]) -> tuple[CTE, CTE]:
+    """The append as two CTEs of another statement (the head's update, then the entry's insert,
+    returning its id, prev_hash and hash), done only if `when` holds; its parameters are
+    `parameters`'. Nothing is written when the chain has no head yet."""
+    head = _head(when)
+    return head, _entry(head).cte("appended")
+
+
+def parameters(entry: AuditEntry, content: str, pads: tuple[bytes, bytes]) -> dict[str, Any]:
+    """The append's parameters (`content`: what the hash covers besides the previous hash;
+    `pads`: the key's inner and outer pads)."""
+    # Not named as columns: a parameter named as a column would be SET by the UPDATE too.
+    values: dict[str, Any] = {f"new_{name}": getattr(entry, name) for name in _COLUMNS}
+    values["new_content"] = content
+    values["new_inner_pad"], values["new_outer_pad"] = pads
+    return values
 
 
 async def append(
     session: AsyncSession, entry: AuditEntry, content: str, pads: tuple[bytes, bytes]
 ) -> bool:
-    """PostgreSQL: `entry` appended to its chain, its id and hashes set from what was written
-    (`content`: what its hash covers besides the previous hash; `pads`: the key's inner and
-    outer pads). False, with nothing written, when the chain has no head yet."""
-    # Not named as columns: a parameter named as a column would be SET by the UPDATE too.
-    values: dict[str, Any] = {f"new_{name}": getattr(entry, name) for name in _COLUMNS}
-    values["new_content"] = content
-    values["new_inner_pad"], values["new_outer_pad"] = pads
+    """PostgreSQL: `entry` appended to its chain, its id and hashes set from what was written.
+    False, with nothing written, when the chain has no head yet."""
     # On the connection, not the session: a Core statement, with none of the ORM's bulk logic.
     connection = await session.connection()
-    row = (await connection.execute(_APPEND, values)).one_or_none()
+    row = (await connection.execute(_APPEND, parameters(entry, content, pads))).one_or_none()
     if row is None:
         return False
     entry.id, entry.prev_hash, entry.hash = row

@@ -113,7 +113,21 @@ async def record(
     now: datetime | None = None,
     **detail: Any,
 ) -> AuditEntry:
-    key = keys_of(session).current
+    entry = await entry_of(session, action, actor=actor, subject=subject, now=now, **detail)
+    return await append(session, entry)
+
+
+async def entry_of(
+    session: AsyncSession,
+    action: str,
+    *,
+    actor: Actor,
+    subject: str | None,
+    now: datetime | None = None,
+    **detail: Any,
+) -> AuditEntry:
+    """The row `record` appends, its chain chosen (and held for the transaction), not written:
+    `append` writes it, or the caller's own statement (`append_parameters`)."""
     entry = AuditEntry(
         occurred_at=now or utcnow(),
         actor=actor.org_id,
@@ -122,7 +136,7 @@ async def record(
         action=action,
         subject=subject,
         detail=json.loads(json.dumps(detail, default=str)),
-        key_id=key.id,
+        key_id=keys_of(session).current.id,
     )
     await session.connection()  # begins the transaction the chain is kept for
     transaction = session.get_transaction()
@@ -132,6 +146,17 @@ async def record(
     else:
         entry.chain = chain_of(subject)
         session.info[_HELD] = (transaction, entry.chain)
+    return entry
+
+
+def append_parameters(session: AsyncSession, entry: AuditEntry) -> dict[str, Any]:
+    """PostgreSQL: the parameters of `repository.append_when`'s CTEs appending `entry`."""
+    return repository.parameters(entry, canonical(entry), keys_of(session).current.pads())
+
+
+async def append(session: AsyncSession, entry: AuditEntry) -> AuditEntry:
+    """`entry` (from `entry_of`) appended to its chain."""
+    key = keys_of(session).current
     if session.get_bind().dialect.name != "postgresql":
         return await _append_here(session, entry, key)
     appended = await repository.append(session, entry, canonical(entry), key.pads())

@@ -1,10 +1,12 @@
 """Filing's write path, each of its orderings and savings pinned: the rows are written in
-foreign-key order whatever order SQLAlchemy's unit of work would choose, each row once; a step
-starts the same way at filing and after a decision; a filing rolled back leaves its
+foreign-key order whatever order SQLAlchemy's unit of work would choose, each row once, on
+PostgreSQL in one statement; a filing that loses the race for its Idempotency-Key writes nothing;
+a step starts the same way at filing and after a decision; a filing rolled back leaves its
 Idempotency-Key free."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Iterator
 from datetime import timedelta
@@ -13,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.audit.actor import Actor
@@ -26,9 +28,12 @@ from broker.requests.lifecycle import StepStatus
 from broker.requests.progress import begin_step
 from core.clock import utcnow
 from core.models import Base
+from core.models.audit import AuditEntry
+from core.models.outbox import OutboxEvent
 from core.models.requests import DataRequest, RequestStep, StepApprover
 from testing.apps import LINKS
 from testing.clients import Headers, decide, file, route_of
+from testing.waiting import wait_until
 from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
@@ -97,8 +102,9 @@ async def test_filing_writes_in_foreign_key_order_whatever_the_unit_of_works_ord
     assert (len(steps) > 0) == (case is TWO_STEPS)
 
 
-async def test_filing_writes_each_row_once(app: FastAPI, sessionmaker: Sessions) -> None:
-    """Its first step is started before the rows are first written: no UPDATE follows."""
+async def _statements_of_filing(
+    app: FastAPI, sessionmaker: Sessions, **options: Any
+) -> tuple[Filed, list[str]]:
     statements: list[str] = []
 
     def executed(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -108,17 +114,101 @@ async def test_filing_writes_each_row_once(app: FastAPI, sessionmaker: Sessions)
     event.listen(engine, "before_cursor_execute", executed)
     try:
         async with sessionmaker() as session:
-            filed = await _file(session, app, TWO_STEPS)
+            filed = await _file(session, app, TWO_STEPS, **options)
             await session.commit()
     finally:
         event.remove(engine, "before_cursor_execute", executed)
+    return filed, statements
 
-    writes = [s.split(" (")[0] for s in statements if s.startswith(("INSERT", "UPDATE"))]
+
+async def test_filing_writes_each_row_once(app: FastAPI, sessionmaker: Sessions) -> None:
+    """Its first step is started before the rows are first written: no UPDATE of them follows,
+    and each table is written by one statement."""
+    filed, statements = await _statements_of_filing(app, sessionmaker)
+
     assert filed.route is not None
     assert filed.route.steps
-    assert not [w for w in writes if w.startswith("UPDATE")], writes
-    for table in ("requests", "request_steps", "step_approvers"):
-        assert writes.count(f"INSERT INTO {table}") == 1, writes
+    updates = [s for s in statements if s.startswith("UPDATE")]
+    assert not [u for u in updates if u.startswith(("UPDATE requests", "UPDATE request_steps"))]
+    for table in ("requests", "request_steps", "step_approvers", "outbox_events"):
+        writing = [s for s in statements if f"INSERT INTO {table} " in s]
+        assert len(writing) == 1, (table, statements)
+    async with sessionmaker() as session:  # a chain's first row is appended again, if not yet
+        audited = await session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.subject == filed.request.id)
+        )
+    assert audited == 1
+
+
+async def test_filing_writes_in_one_statement_after_reading_its_context(
+    app: FastAPI, sessionmaker: Sessions
+) -> None:
+    """On PostgreSQL the request, its steps, approvers, events and audit row are one statement:
+    a filing's round trips are BEGIN, the context query, that statement and COMMIT."""
+    await _statements_of_filing(app, sessionmaker)  # the chain's head exists from here on
+    filed, statements = await _statements_of_filing(app, sessionmaker)
+
+    assert filed.created
+    assert len(statements) == 2, statements  # BEGIN and COMMIT are not statements
+    written = statements[1]
+    for table in ("requests", "request_steps", "step_approvers", "outbox_events", "audit_log"):
+        assert f"INSERT INTO {table} " in written, table
+    assert "UPDATE audit_chain_heads " in written
+
+
+async def test_a_filing_that_loses_the_race_for_its_key_writes_nothing(
+    app: FastAPI, sessionmaker: Sessions
+) -> None:
+    """Two filings with one key, the second writing while the first is not yet committed: the
+    second waits for the first, then writes none of its rows and answers the first's request."""
+    key = secrets.token_hex(8)
+
+    async def orphans() -> tuple[int | None, int | None]:
+        """Events and audit rows about a request that was not written: what a lost race could
+        leave behind (its steps and approvers cannot be written without their request)."""
+        written = select(DataRequest.id)
+        async with sessionmaker() as session:
+            events = await session.scalar(
+                select(func.count())
+                .select_from(OutboxEvent)
+                .where(OutboxEvent.subject.like("req_%"), OutboxEvent.subject.not_in(written))
+            )
+            audited = await session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "request.filed", AuditEntry.subject.not_in(written))
+            )
+        return events, audited
+
+    before = await orphans()
+    async with sessionmaker() as first_session, sessionmaker() as second_session:
+        first = await _file(first_session, app, TWO_STEPS, idempotency_key=key)
+        second = asyncio.create_task(_file(second_session, app, TWO_STEPS, idempotency_key=key))
+
+        async def second_waits() -> bool:
+            async with sessionmaker() as session:
+                waiting = await session.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND query LIKE '%INSERT INTO requests %'"
+                    )
+                )
+            return bool(waiting) or second.done()
+
+        await wait_until(second_waits, limit_s=10, what="the second filing's write to wait")
+        await first_session.commit()
+        lost = await second
+        await second_session.commit()
+
+    assert (lost.created, lost.request.id) == (False, first.request.id)
+    assert await orphans() == before
+    async with sessionmaker() as session:
+        keyed = await session.scalar(
+            select(func.count()).select_from(DataRequest).where(DataRequest.idempotency_key == key)
+        )
+    assert keyed == 1
 
 
 def test_starting_a_step_makes_it_the_one_awaiting_decisions_with_its_clock_running() -> None:

@@ -1,17 +1,22 @@
-"""All SQL of filing: what it reads before it plans, in one round trip, and the request an
-Idempotency-Key produced."""
+"""All SQL of filing: what it reads before it plans, in one round trip; what it writes, in one
+statement on PostgreSQL; and the request an Idempotency-Key produced."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, Table, bindparam, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from broker.audit import repository as audit_repository
 from broker.directory import repository as directory_repository
+from broker.kit import inserts
+from core.models import Base
+from core.models.audit import AuditEntry
 from core.models.catalog import Dataset
 from core.models.directory import Organisation
 from core.models.requests import DataRequest
@@ -73,3 +78,40 @@ async def context(
     if row is None:
         return FilingContext(None, None, None, None, ())
     return FilingContext(row[1], row[0], row[2], row[3], tuple(int(v) for v in row[4:]))
+
+
+@cache
+def _write_statement(tables: tuple[Table, ...]) -> Select[Any]:
+    anchor, inserted, others = inserts.anchored(tables)
+    head, appended = audit_repository.append_when(inserted)
+    return (
+        select(anchor.c.id, appended.c.id, appended.c.prev_hash, appended.c.hash)
+        .select_from(anchor.outerjoin(appended, true()))
+        .add_cte(*others, head)
+    )
+
+
+@dataclass(frozen=True)
+class Written:
+    created: bool  # False: nothing written, the request's Idempotency-Key was used already
+    appended: bool  # False: the audit entry's chain has no head yet, the entry is not written
+
+
+async def write(
+    session: AsyncSession,
+    rows: Sequence[Base],
+    entry: AuditEntry,
+    audit_parameters: dict[str, Any],
+) -> Written:
+    """PostgreSQL: a filing's rows (the request first, then each table after those its foreign
+    keys name) and its audit entry, in one statement; nothing of it if the request conflicts."""
+    tables = inserts.tables_of(rows)
+    parameters = inserts.parameters(rows, tables) | audit_parameters
+    connection = await session.connection()  # a Core statement: none of the ORM's bulk logic
+    row = (await connection.execute(_write_statement(tables), parameters)).one_or_none()
+    if row is None:
+        return Written(created=False, appended=False)
+    if row[1] is None:
+        return Written(created=True, appended=False)
+    entry.id, entry.prev_hash, entry.hash = row[1:]
+    return Written(created=True, appended=True)
