@@ -13,12 +13,14 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    literal,
     select,
     text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.dml import ReturningInsert
 
 from core.models.audit import AuditChainHead, AuditEntry
@@ -28,24 +30,44 @@ _COLUMNS = (
     "occurred_at", "actor", "client_id", "person_id", "action", "subject", "detail", "chain",
     "key_id",
 )  # fmt: skip
-_message = func.convert_to(AuditChainHead.hash.concat("|").concat(bindparam("new_content")), "UTF8")
-# HMAC-SHA256 as RFC 2104 defines it, over the pads of audit/keys.py.
-_mac = func.encode(
-    func.sha256(
-        bindparam("new_outer_pad", type_=LargeBinary).concat(
-            func.sha256(bindparam("new_inner_pad", type_=LargeBinary).concat(_message))
-        )
-    ),
-    "hex",
+GENESIS = "0" * 64  # the previous hash of a chain's first row
+
+
+def _mac(previous: ColumnElement[str] | InstrumentedAttribute[str]) -> ColumnElement[str]:
+    """HMAC-SHA256 as RFC 2104 defines it, over the pads of audit/keys.py, of `previous|content`."""
+    message = func.convert_to(previous.concat("|").concat(bindparam("new_content")), "UTF8")
+    return func.encode(
+        func.sha256(
+            bindparam("new_outer_pad", type_=LargeBinary).concat(
+                func.sha256(bindparam("new_inner_pad", type_=LargeBinary).concat(message))
+            )
+        ),
+        "hex",
+    )
+
+
+_HEAD = (
+    update(AuditChainHead)
+    .where(AuditChainHead.chain == bindparam("new_chain"))
+    .values(prev_hash=AuditChainHead.hash, hash=_mac(AuditChainHead.hash))  # SET sees the old row
+    .returning(AuditChainHead.prev_hash, AuditChainHead.hash)
+    .cte("head")
 )
 
 
-def _head(when: ColumnElement[bool] | None) -> CTE:
-    head = update(AuditChainHead).where(AuditChainHead.chain == bindparam("new_chain"))
-    if when is not None:
-        head = head.where(when)
+def _head_or_first(when: ColumnElement[bool]) -> CTE:
+    """The head updated as `_HEAD` updates it, or, for the chain's first row, written with the
+    genesis hash as the previous one: no second statement when the chain has no head yet."""
+    genesis = literal(GENESIS)
+    chain = bindparam("new_chain", type_=AuditChainHead.chain.type)
+    first = select(chain, genesis, _mac(genesis)).where(when)
     return (
-        head.values(prev_hash=AuditChainHead.hash, hash=_mac)  # SET sees the row before this
+        postgresql.insert(AuditChainHead)
+        .from_select(["chain", "prev_hash", "hash"], first)
+        .on_conflict_do_update(
+            index_elements=[AuditChainHead.chain],
+            set_={"prev_hash": AuditChainHead.hash, "hash": _mac(AuditChainHead.hash)},
+        )
         .returning(AuditChainHead.prev_hash, AuditChainHead.hash)
         .cte("head")
     )
@@ -70,17 +92,16 @@ def _entry(head: CTE) -> ReturningInsert[int, str, str]:
 
 
 # Built once: each append only binds its values, so compiling and caching cost nothing.
-_HEAD = _head(None)
 _APPEND = _entry(_HEAD).add_cte(
     _HEAD
 )  # WITH at the top: PostgreSQL wants data-modifying CTEs there
 
 
 def append_when(when: ColumnElement[bool]) -> tuple[CTE, CTE]:
-    """The append as two CTEs of another statement (the head's update, then the entry's insert,
+    """The append as two CTEs of another statement (the head's, then the entry's insert,
     returning its id, prev_hash and hash), done only if `when` holds; its parameters are
-    `parameters`'. Nothing is written when the chain has no head yet."""
-    head = _head(when)
+    `parameters`'. A chain with no head yet gets its head in the same statement."""
+    head = _head_or_first(when)
     return head, _entry(head).cte("appended")
 
 

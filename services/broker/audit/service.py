@@ -34,7 +34,7 @@ from broker.kit.attributes import attributes
 from core.clock import utcnow
 from core.models.audit import AuditEntry
 
-GENESIS = "0" * 64
+GENESIS = repository.GENESIS
 # Changing it only changes where new rows go: verification reads each row's stored chain.
 CHAINS = 16
 _HELD = "audit_chain"  # session.info: (the transaction, the chain it appends to)

@@ -68,7 +68,8 @@ def tables_of(rows: Sequence[Base]) -> tuple[Table, ...]:
 def parameters(rows: Sequence[Base], tables: Sequence[Table]) -> dict[str, str]:
     """Each table's rows as the JSON array its CTE reads (`rows_0`, `rows_1` ...): each column's
     value as the ORM would write it, a Python-side default filled in (and set on the row, as a
-    flush sets it)."""
+    flush sets it). One difference: a JSON column's None is SQL NULL here, where the ORM writes
+    JSON `null`; both read back as None."""
     by_table: dict[Table, list[dict[str, Any]]] = {table: [] for table in tables}
     for row in rows:
         mapper, table = object_mapper(row), _table(row)

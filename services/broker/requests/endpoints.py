@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.kit.deps import RateLimiterDep, SessionDep, SettingsDep
+from broker.kit.deps import RateLimiterDep, SessionDep, SessionsDep, SettingsDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, fetch, page_of
 from broker.kit.problem_docs import problems
 from broker.kit.ratelimit import RateLimited
@@ -101,14 +103,14 @@ async def file_request(
     body: RequestIn,
     http: Request,
     response: Response,
-    session: SessionDep,
+    sessions: SessionsDep,
     caller: RateLimitedSubmitter,
     policy: PolicyDep,
     links: LinksDep,
     idempotency_key: IdempotencyKey = None,
 ) -> RequestOut:
-    filed = await filing.file_request(
-        session,
+    file = partial(
+        filing.file_request,
         requester=caller.actor,
         body=body,
         idempotency_key=idempotency_key,
@@ -117,7 +119,17 @@ async def file_request(
         now=utcnow(),
         links=links,
     )
-    await session.commit()
+    try:
+        # On PostgreSQL a filing writes in one statement: no transaction around it (BEGIN and
+        # COMMIT are two round trips more). One that cannot says so before it writes anything.
+        async with sessions.session(autocommit=True) as session:
+            return await _filed(session, response, await file(session))
+    except filing.NeedsTransaction:
+        async with sessions.session() as session:
+            return await _filed(session, response, await file(session))
+
+
+async def _filed(session: AsyncSession, response: Response, filed: filing.Filed) -> RequestOut:
     response.headers["Location"] = f"/v1/requests/{filed.request.id}"
     if not filed.created:
         response.status_code = status.HTTP_200_OK

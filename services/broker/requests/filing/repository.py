@@ -91,27 +91,20 @@ def _write_statement(tables: tuple[Table, ...]) -> Select[Any]:
     )
 
 
-@dataclass(frozen=True)
-class Written:
-    created: bool  # False: nothing written, the request's Idempotency-Key was used already
-    appended: bool  # False: the audit entry's chain has no head yet, the entry is not written
-
-
 async def write(
     session: AsyncSession,
     rows: Sequence[Base],
     entry: AuditEntry,
     audit_parameters: dict[str, Any],
-) -> Written:
+) -> bool:
     """PostgreSQL: a filing's rows (the request first, then each table after those its foreign
-    keys name) and its audit entry, in one statement; nothing of it if the request conflicts."""
+    keys name) and its audit entry, in one statement; False, with nothing written, if the
+    request conflicts (its Idempotency-Key was used)."""
     tables = inserts.tables_of(rows)
     parameters = inserts.parameters(rows, tables) | audit_parameters
     connection = await session.connection()  # a Core statement: none of the ORM's bulk logic
     row = (await connection.execute(_write_statement(tables), parameters)).one_or_none()
     if row is None:
-        return Written(created=False, appended=False)
-    if row[1] is None:
-        return Written(created=True, appended=False)
+        return False
     entry.id, entry.prev_hash, entry.hash = row[1:]
-    return Written(created=True, appended=True)
+    return True

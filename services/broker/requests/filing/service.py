@@ -57,6 +57,12 @@ from core.outbox import take_recorded
 _AS_FILED = {"kind", "description", "purpose", "legal_basis", "jurisdiction"}
 
 
+class NeedsTransaction(Exception):
+    """Raised, before anything is written, by a filing on an autocommit session that cannot be
+    written in one statement (on SQLite; a request approved at once, which issues its grant):
+    the caller files it again in a transaction."""
+
+
 @dataclass(frozen=True)
 class Filed:
     """What filing did. A request created now comes with what its answer describes, all in
@@ -82,6 +88,8 @@ async def file_request(
 ) -> Filed:
     """An Idempotency-Key is settled by the database alone: the context query finds an earlier
     request of the key, and the unique key (requester, key) settles a race."""
+    if _autocommitting(session) and not _postgresql(session):
+        raise NeedsTransaction
     requester_id = str(requester.org_id)
     digest = fingerprint(body)
     context = await repository.context(
@@ -165,6 +173,8 @@ async def file_request(
         updated_at=now,
     )
     route = _route_rows(request, plan)
+    if not _in_one_statement(session, route) and _autocommitting(session):
+        raise NeedsTransaction
     # The route as it is planned, before its first step starts: what the `routed` event tells.
     planned = [
         p.model_dump(mode="json") for p in publish.route_summary(route.steps, route.approvers, [])
@@ -224,14 +234,9 @@ async def _write(
     audit entry written; False, with nothing written, if the request's Idempotency-Key was
     used by a concurrent filing. On PostgreSQL one statement; on SQLite, or when the request is
     approved at once (which then updates it and issues a grant), the unit of work's flushes."""
-    if route.steps and session.get_bind().dialect.name == "postgresql":
+    if _in_one_statement(session, route):
         rows = [request, *route.steps, *route.approvers, *take_recorded(session)]
-        written = await repository.write(
-            session, rows, entry, audit.append_parameters(session, entry)
-        )
-        if written.created and not written.appended:  # the chain's first row: no head yet
-            await audit.append(session, entry)
-        return written.created
+        return await repository.write(session, rows, entry, audit.append_parameters(session, entry))
     session.add(request)
     try:
         await session.flush()
@@ -251,6 +256,18 @@ async def _write(
     # and this row's chain is the one the rest of the transaction (a grant issued) appends to.
     await audit.append(session, entry)
     return True
+
+
+def _postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _in_one_statement(session: AsyncSession, route: Route) -> bool:
+    return bool(route.steps) and _postgresql(session)
+
+
+def _autocommitting(session: AsyncSession) -> bool:
+    return session.get_bind().get_execution_options().get("isolation_level") == "AUTOCOMMIT"
 
 
 def _same_or_conflict(existing: DataRequest, digest: str) -> DataRequest:
