@@ -1,4 +1,4 @@
-"""`bench/run filing_cpu`: CPU and SQL statements per filing, in one process.
+"""`bench/run filing_cpu`: CPU, SQL statements and database round trips per filing, in one process.
 
 The app is driven through httpx's ASGI transport with its relay and SLA job off and its grant
 feed polling once a minute, so the figures are filing's own work without the HTTP server or the
@@ -30,14 +30,22 @@ async def main(opts: argparse.Namespace) -> None:
     app = await app_in_process(environment, fresh=opts.fresh, traced=exporter)
     orgs = workloads.requesters(3)
     made = await clients.create_clients(environment, dict.fromkeys(orgs, clients.CALLER_SCOPES))
-    statements = 0
+    statements = transactions = 0
 
     def count(*_: Any) -> None:
         nonlocal statements
         statements += 1
 
+    def sent(connection: Any) -> None:
+        # In autocommit mode SQLAlchemy still says "begin" and "commit"; the driver sends neither.
+        nonlocal transactions
+        if not connection._is_autocommit_isolation():
+            transactions += 1
+
     async with app.router.lifespan_context(app):
         event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
+        event.listen(app.state.engine.sync_engine, "begin", sent)
+        event.listen(app.state.engine.sync_engine, "commit", sent)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
             tokens = [await clients.token(http, made[org]) for org in orgs]
@@ -55,7 +63,7 @@ async def main(opts: argparse.Namespace) -> None:
 
             for i in range(30):  # warm the statement caches
                 await one(i)
-            statements = 0
+            statements = transactions = 0
             spans = _flushed(exporter)
             cpu, wall = time.process_time(), time.perf_counter()
             for i in range(opts.filings):
@@ -65,7 +73,8 @@ async def main(opts: argparse.Namespace) -> None:
     print(
         f"{opts.filings} filings: {1000 * cpu / opts.filings:.1f} ms CPU and"
         f" {1000 * wall / opts.filings:.1f} ms each, {statements / opts.filings:.1f} SQL"
-        " statements each" + (f", {spans / opts.filings:.1f} spans each" if exporter else "")
+        f" statements each, {(statements + transactions) / opts.filings:.1f} database round trips"
+        " with BEGIN and COMMIT" + (f", {spans / opts.filings:.1f} spans each" if exporter else "")
     )
 
 
