@@ -14,8 +14,7 @@ from sqlalchemy.orm import aliased
 
 from broker.audit import repository as audit_repository
 from broker.directory import repository as directory_repository
-from broker.kit import inserts
-from core.models import Base
+from core.db import Base, anchored_inserts, insert_parameters, tables_of
 from core.models.audit import AuditEntry
 from core.models.catalog import Dataset
 from core.models.directory import Organisation
@@ -82,7 +81,7 @@ async def context(
 
 @cache
 def _write_statement(tables: tuple[Table, ...]) -> Select[Any]:
-    anchor, inserted, others = inserts.anchored(tables)
+    anchor, inserted, others = anchored_inserts(tables)
     head, appended = audit_repository.append_when(inserted)
     return (
         select(anchor.c.id, appended.c.id, appended.c.prev_hash, appended.c.hash)
@@ -100,8 +99,8 @@ async def write(
     """PostgreSQL: a filing's rows (the request first, then each table after those its foreign
     keys name) and its audit entry, in one statement; False, with nothing written, if the
     request conflicts (its Idempotency-Key was used)."""
-    tables = inserts.tables_of(rows)
-    parameters = inserts.parameters(rows, tables) | audit_parameters
+    tables = tables_of(rows)
+    parameters = insert_parameters(rows, tables) | audit_parameters
     connection = await session.connection()  # a Core statement: none of the ORM's bulk logic
     row = (await connection.execute(_write_statement(tables), parameters)).one_or_none()
     if row is None:
