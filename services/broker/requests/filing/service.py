@@ -2,7 +2,9 @@
 
 Its rows (the request, its steps and their approvers, its events) and its audit entry are built
 in memory and then written at once (`_write`): on PostgreSQL by one statement after the context
-query, so a filing costs four round trips (BEGIN, the context, the write, COMMIT), not eight.
+query, so a filing costs four round trips in a transaction (BEGIN, the context, the write,
+COMMIT), not eight, and two on an autocommit session, as the endpoint files it. One that cannot
+be one statement says so (`NeedsTransaction`) before it writes anything.
 """
 
 from __future__ import annotations
