@@ -48,7 +48,14 @@ from broker.kit.problem_docs import document_problems
 from broker.kit.problem_handlers import install_problem_handlers
 from broker.kit.ratelimit import RateLimiter
 from broker.notifications.endpoints import router as notifications_router
-from broker.oauth.dependencies import AUTHORIZATION_SERVER, EXTERNAL_ISSUER, KEYRING, UPSTREAM
+from broker.oauth.client_cache import ClientCache
+from broker.oauth.dependencies import (
+    AUTHORIZATION_SERVER,
+    CLIENT_CACHE,
+    EXTERNAL_ISSUER,
+    KEYRING,
+    UPSTREAM,
+)
 from broker.oauth.endpoints import router as oauth_router
 from broker.oauth.external import ExternalIssuer
 from broker.oauth.keys import load_keyring
@@ -144,6 +151,7 @@ def create_app(
             else None,
         )
         UPSTREAM.put(app, UpstreamProvider.of(settings))
+        CLIENT_CACHE.put(app, ClientCache())
         AUTHORIZATION_SERVER.put(
             app,
             BrokerAuthorizationServer(keyring, settings.issuer, settings.access_token_ttl_seconds),

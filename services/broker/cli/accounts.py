@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.cli.runner import Commands, command, command_group, in_transaction
+from broker.cli.runner import Commands, command, command_group, in_transaction, with_sessions
 from broker.settings import BrokerSettings
 
 
@@ -31,21 +31,30 @@ def _client_create(args: argparse.Namespace, settings: BrokerSettings) -> int:
 def _client_revoke(args: argparse.Namespace, settings: BrokerSettings) -> int:
     from redis.asyncio import Redis
 
+    from broker.oauth.client_cache import clients_changed
     from broker.oauth.clients import revoke_client
 
-    async def work(session: AsyncSession) -> dict[str, str]:
+    async def run(sessions: async_sessionmaker[AsyncSession]) -> dict[str, str]:
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         try:
-            client = await revoke_client(
-                session, args.id, redis=redis, token_ttl_seconds=settings.access_token_ttl_seconds
-            )
+            async with sessions() as session:
+                client = await revoke_client(
+                    session,
+                    args.id,
+                    redis=redis,
+                    token_ttl_seconds=settings.access_token_ttl_seconds,
+                )
+                assert client.revoked_at is not None
+                revoked = {"client_id": client.id, "revoked_at": client.revoked_at.isoformat()}
+                await session.commit()
+            # again once committed: a process that read the row in between drops it now
+            await clients_changed(redis)
         finally:
             if redis is not None:
                 await redis.aclose()
-        assert client.revoked_at is not None
-        return {"client_id": client.id, "revoked_at": client.revoked_at.isoformat()}
+        return revoked
 
-    print(json.dumps(in_transaction(settings, work)))
+    print(json.dumps(with_sessions(settings, run)))
     return 0
 
 

@@ -128,7 +128,7 @@ class RateLimiter:
         """The lockouts of `locked` and, if `who` is given, `hit(bucket, who, rate)` in one round
         trip: (the seconds left of each lockout, in the order of `locked`; seconds to wait for
         the rate). Being one pipeline, the hit counts even while a lockout refuses the call."""
-        locks, wait_s, _ = await self.admit_and_count(lock_bucket, locked, bucket, who, rate)
+        locks, wait_s, _, _ = await self.admit_and_count(lock_bucket, locked, bucket, who, rate)
         return locks, wait_s
 
     async def admit_and_count(
@@ -139,13 +139,15 @@ class RateLimiter:
         who: str | None,
         rate: Rate,
         exists: Sequence[str] = (),
-    ) -> tuple[tuple[int, ...], int, int | None]:
+        read: Sequence[str] = (),
+    ) -> tuple[tuple[int, ...], int, int | None, list[bytes | None] | None]:
         """`admit`, and in the same round trip how many of the keys `exists` names exist (a
-        caller's revocation check rides along). That count is None when Redis could not be
-        asked: the limits fail open, a check that must not fail open asks again on its own."""
+        caller's revocation check rides along) and the values of the keys `read` names (None
+        for a missing key). The count and the values are None when Redis could not be asked:
+        the limits fail open, a check that must not fail open asks again on its own."""
         none = tuple(0 for _ in locked)
-        if self.redis is None or not (locked or who or exists):
-            return none, 0, None
+        if self.redis is None or not (locked or who or exists or read):
+            return none, 0, None, None
         try:
             async with asyncio.timeout(self.timeout_s):
                 async with self.redis.pipeline(transaction=False) as pipe:
@@ -156,14 +158,18 @@ class RateLimiter:
                         pipe.eval(_HIT, 1, window, rate.limit, int(rate.per_s * 1000))
                     if exists:
                         pipe.exists(*exists)
-                    answers = [int(answer) for answer in await pipe.execute()]
+                    if read:
+                        pipe.mget(*read)
+                    replies = await pipe.execute()
         except (redis.exceptions.RedisError, TimeoutError, OSError) as exc:
             logger.warning("limits of %s not enforced, Redis unavailable: %r", bucket, exc)
-            return none, 0, None
+            return none, 0, None, None
+        values: list[bytes | None] | None = list(replies.pop()) if read else None
+        answers = [int(answer) for answer in replies]
         locks = tuple(_seconds(ms) if ms > 0 else 0 for ms in answers[: len(locked)])
         wait_ms = answers[len(locked)] if who else 0
         existing = answers[-1] if exists else None
-        return locks, _seconds(wait_ms) if wait_ms else 0, existing
+        return locks, _seconds(wait_ms) if wait_ms else 0, existing, values
 
     async def failed(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
@@ -13,7 +14,9 @@ from broker.audit import service as audit
 from broker.audit.actor import SYSTEM, Actor
 from broker.kit.problems import OrganisationNotFound
 from broker.oauth import repository, revocation
+from broker.oauth.client_cache import clients_changed
 from broker.oauth.exceptions import ClientNotFound, InvalidRedirectUri, UnknownScope
+from broker.oauth.repository import TracedGrant
 from broker.oauth.scopes import is_known_scope, parse_scope
 from broker.oauth.server import ClientRecord, DataGrant, hash_secret
 from core.clock import utcnow
@@ -79,10 +82,12 @@ async def revoke_client(
     token_ttl_seconds: int,
     actor: Actor = SYSTEM,
 ) -> OAuthClient:
-    """Disables a client: no new tokens (the token endpoint reads `revoked_at`), and the tokens
-    it holds stop working on the API at once (the revocation set in Redis, which the API checks
-    in the same round trip as the token's own revocation). Redis is written before the commit:
-    a failure after it refuses a client that is still live, never the other way round."""
+    """Disables a client: no new tokens (the token endpoint reads `revoked_at`, and the
+    revocation in Redis), and the tokens it holds stop working on the API at once (the
+    revocation set in Redis, which the API checks in the same round trip as the token's own
+    revocation). Redis is written before the commit: a failure after it refuses a client that
+    is still live, never the other way round. The edge that commits calls `clients_changed`
+    again after the commit (oauth/client_cache.py)."""
     client = await repository.locked_client(session, client_id)
     if client is None:
         raise ClientNotFound(client_id)
@@ -95,19 +100,44 @@ async def revoke_client(
         organisation=client.organisation_id,
     )  # fmt: skip
     await revocation.revoke_client(redis, client.id, seconds_left=token_ttl_seconds)
+    await clients_changed(redis)
     return client
 
 
 async def find_client_record(
-    session: AsyncSession, client_id: str, *, dataset_ids: Sequence[str] = ()
+    session: AsyncSession,
+    client_id: str,
+    *,
+    dataset_ids: Sequence[str] = (),
+    known: ClientRecord | None = None,
 ) -> ClientRecord | None:
     """The client, with its organisation's active grants for `dataset_ids` (the dataset scopes
-    the token request asks for), in one query."""
+    the token request asks for), in one query; with the client `known` (oauth/client_cache.py),
+    only its grants are read, and only if a dataset is asked for."""
+    if known is not None:
+        if not dataset_ids:
+            return known
+        granted = await repository.grants_in_force(
+            session, known.organisation_id, dataset_ids, now=utcnow()
+        )
+        return replace(known, grants=_data_grants(granted))
     found = await repository.client_with_grants(session, client_id, dataset_ids, now=utcnow())
     if found is None:
         return None
     client, granted = found
-    grants = {
+    return ClientRecord(
+        client_id=client.id,
+        organisation_id=client.organisation_id,
+        scope=client.scope,
+        secret_hash=client.secret_hash,
+        revoked=client.revoked_at is not None,
+        redirect_uris=tuple((client.redirect_uris or "").split()),
+        grants=_data_grants(granted),
+    )
+
+
+def _data_grants(granted: Sequence[TracedGrant]) -> dict[str, DataGrant]:
+    return {
         g.dataset_id: DataGrant(
             grant_id=g.id,
             dataset_id=g.dataset_id,
@@ -120,12 +150,3 @@ async def find_client_record(
         )
         for g, trace_id, span_id in granted  # longest-running last: each dataset keeps it
     }
-    return ClientRecord(
-        client_id=client.id,
-        organisation_id=client.organisation_id,
-        scope=client.scope,
-        secret_hash=client.secret_hash,
-        revoked=client.revoked_at is not None,
-        redirect_uris=tuple((client.redirect_uris or "").split()),
-        grants=grants,
-    )

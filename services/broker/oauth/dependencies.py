@@ -1,5 +1,6 @@
 """The authorization server's resources, made by the lifespan (app.py), as typed dependencies:
-the signing keys, the trusted external issuer, authlib's server and the unified sign-on
+the signing keys, the trusted external issuer, authlib's server, the unified sign-on and the
+OAuth clients kept
 (kit/deps.py says how)."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from broker.kit.deps import AppResource
+from broker.oauth.client_cache import ClientCache
 from broker.oauth.external import ExternalIssuer
 from broker.oauth.keys import KeyRing
 from broker.oauth.server import BrokerAuthorizationServer
@@ -18,8 +20,10 @@ KEYRING = AppResource[KeyRing]("keyring")
 EXTERNAL_ISSUER = AppResource[ExternalIssuer | None]("external_issuer")  # None: none trusted
 AUTHORIZATION_SERVER = AppResource[BrokerAuthorizationServer]("authorization_server")
 UPSTREAM = AppResource[UpstreamProvider | None]("upstream")  # None: no unified sign-on
+CLIENT_CACHE = AppResource[ClientCache]("client_cache")  # the OAuth clients this process read
 
 KeyRingDep = Annotated[KeyRing, Depends(KEYRING.provide)]
 ExternalIssuerDep = Annotated[ExternalIssuer | None, Depends(EXTERNAL_ISSUER.provide)]
 AuthorizationServerDep = Annotated[BrokerAuthorizationServer, Depends(AUTHORIZATION_SERVER.provide)]
+ClientCacheDep = Annotated[ClientCache, Depends(CLIENT_CACHE.provide)]
 UpstreamDep = Annotated[UpstreamProvider | None, Depends(UPSTREAM.provide)]

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from broker.kit.deps import RateLimiterDep, RedisDep, SessionDep, SessionsDep, SettingsDep
 from broker.oauth import service
-from broker.oauth.dependencies import AuthorizationServerDep, KeyRingDep
+from broker.oauth.dependencies import AuthorizationServerDep, ClientCacheDep, KeyRingDep
 from broker.oauth.documented import TOKEN_CHECK_FORM, TOKEN_FORM, oauth_errors
 from broker.oauth.keys import ALGORITHM
 from broker.oauth.oidc import GRANT_TYPES
@@ -21,9 +21,12 @@ router = APIRouter(tags=["oauth"])
 
 
 async def _gate(  # async: FastAPI runs a plain `def` dependency in a worker thread
-    settings: SettingsDep, limiter: RateLimiterDep, server: AuthorizationServerDep
+    settings: SettingsDep,
+    limiter: RateLimiterDep,
+    server: AuthorizationServerDep,
+    clients: ClientCacheDep,
 ) -> Gate:
-    return Gate(settings, limiter, server)
+    return Gate(settings, limiter, server, clients)
 
 
 GateDep = Annotated[Gate, Depends(_gate)]
@@ -59,8 +62,8 @@ async def introspect_token(
     request: Request, sessions: SessionsDep, gate: GateDep, keyring: KeyRingDep, redis: RedisDep
 ) -> Response:
     form = await _form(request)
-    # Two statements that each stand alone (the client; the token's standing and its use
-    # counted): no transaction around them.
+    # Statements that each stand alone (the client, unless the process keeps it; the token's
+    # standing and its use counted): no transaction around them.
     async with sessions.session(autocommit=True) as session:
         return await service.introspect(Call.of(request, form, gate), session, keyring, redis)
 

@@ -34,6 +34,8 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from broker.kit.ratelimit import RateLimiter
+from broker.oauth import revocation
+from broker.oauth.client_cache import MISSING, VERSION_KEY
 from broker.settings import BrokerSettings, Rate
 
 AUTH_FAILURES = "auth-failures"
@@ -80,6 +82,8 @@ class Admission:
     wait_s: int
     rate: str
     existing: int | None = None  # of the keys `admit` was asked about; None: not known
+    clients_version: bytes | None = None  # oauth/client_cache.py; None: not known
+    caller_revoked: bool = False  # the claimed client's revocation is in Redis
 
     def refusal(self) -> JSONResponse | None:
         """Before the client is looked up: its pair is locked out, or over its rate."""
@@ -103,13 +107,24 @@ class Admission:
 async def admit(
     limiter: RateLimiter, caller: Caller, bucket: str, rate: str, exists: Sequence[str] = ()
 ) -> Admission:
-    """One Redis round trip: the caller's lockouts, one hit on its rate in `bucket`, and how
-    many of the keys `exists` names exist (introspection's revocation check)."""
+    """One Redis round trip: the caller's lockouts, one hit on its rate in `bucket`, how many of
+    the keys `exists` names exist (introspection's revocation check), the clients' version and
+    whether the claimed client is revoked (oauth/client_cache.py)."""
     locks = [caller.unknown_ids_from, *([caller.pair] if caller.pair else [])]
-    (address_s, *pair_s), wait_s, existing = await limiter.admit_and_count(
-        AUTH_FAILURES, locks, bucket, caller.pair, Rate.parse(rate), exists
+    read = [VERSION_KEY, revocation.client_key(caller.client_id)] if caller.client_id else []
+    (address_s, *pair_s), wait_s, existing, values = await limiter.admit_and_count(
+        AUTH_FAILURES, locks, bucket, caller.pair, Rate.parse(rate), exists, read
     )
-    return Admission(pair_s[0] if pair_s else 0, address_s, wait_s, rate, existing)
+    version, revoked = values or (None, None)
+    return Admission(
+        pair_s[0] if pair_s else 0,
+        address_s,
+        wait_s,
+        rate,
+        existing,
+        clients_version=None if values is None else version or MISSING,
+        caller_revoked=revoked is not None,
+    )
 
 
 async def count_failure(

@@ -57,29 +57,33 @@ async def locked_client(session: AsyncSession, client_id: str) -> OAuthClient | 
     return await session.get(OAuthClient, client_id, with_for_update=True)
 
 
+def _grants_in_force(organisation: Any, dataset_ids: Sequence[str], now: datetime) -> Any:
+    return and_(
+        Grant.grantee_id == organisation,
+        Grant.dataset_id.in_(dataset_ids),
+        Grant.status == "active",
+        Grant.starts_at <= now,
+        Grant.ends_at > now,
+    )
+
+
+# the longest-running grant last, and of grants ending at the same moment the newest (else
+# which one a token carried was the database's choice)
+_GRANT_ORDER = (Grant.ends_at, Grant.created_at, Grant.id)
+
+
 async def client_with_grants(
     session: AsyncSession, client_id: str, dataset_ids: Sequence[str], *, now: datetime
 ) -> tuple[OAuthClient, list[TracedGrant]] | None:
     """The client and its organisation's grants in force at `now` for `dataset_ids`, each with
-    its request's trace id and span id, in one query; the longest-running grant last, and of
-    grants ending at the same moment the newest (else which one a token carried was the
-    database's choice)."""
+    its request's trace id and span id, in one query, in the order of `grants_in_force`."""
     query = select(OAuthClient).where(OAuthClient.id == client_id)
     if dataset_ids:
         query = (
             query.add_columns(Grant, DataRequest.trace_id, DataRequest.span_id)
-            .outerjoin(
-                Grant,
-                and_(
-                    Grant.grantee_id == OAuthClient.organisation_id,
-                    Grant.dataset_id.in_(dataset_ids),
-                    Grant.status == "active",
-                    Grant.starts_at <= now,
-                    Grant.ends_at > now,
-                ),
-            )
+            .outerjoin(Grant, _grants_in_force(OAuthClient.organisation_id, dataset_ids, now))
             .outerjoin(DataRequest, DataRequest.id == Grant.request_id)
-            .order_by(Grant.ends_at, Grant.created_at, Grant.id)
+            .order_by(*_GRANT_ORDER)
         )
     rows: list[Any] = list((await session.execute(query)).all())  # add_columns() widens them
     if not rows:
@@ -87,6 +91,20 @@ async def client_with_grants(
     if not dataset_ids:
         return rows[0][0], []
     return rows[0][0], [(g, trace, span) for _, g, trace, span in rows if g is not None]
+
+
+async def grants_in_force(
+    session: AsyncSession, organisation_id: str, dataset_ids: Sequence[str], *, now: datetime
+) -> list[TracedGrant]:
+    """The organisation's grants in force at `now` for `dataset_ids` with their requests' trace
+    ids and span ids (a client already known), in one query; the longest-running grant last."""
+    query = (
+        select(Grant, DataRequest.trace_id, DataRequest.span_id)
+        .outerjoin(DataRequest, DataRequest.id == Grant.request_id)
+        .where(_grants_in_force(organisation_id, dataset_ids, now))
+        .order_by(*_GRANT_ORDER)
+    )
+    return [(g, trace, span) for g, trace, span in (await session.execute(query)).all()]
 
 
 async def count_uses_if_standing(

@@ -2,9 +2,11 @@
 lockouts), authenticate its client with authlib, then issue, check or revoke a token.
 
 Each call's round trips are counted and kept few (docs/BENCHMARKS.md, `bench/tokens`): one Redis
-pipeline admits the caller (and, for an introspection, asks whether the token or its client is
-revoked); a client-credentials token is one lookup and one audit append; an introspection is one
-lookup and one statement that reads the token's standing and counts the use.
+pipeline admits the caller, reads the clients' version (the authenticating client then comes from
+the process's copy, oauth/client_cache.py, read from the database only when the version moved or
+Redis did not answer) and, for an introspection, asks whether the token or its client is
+revoked; a client-credentials token is then one audit append (a grant token one query of its
+grants more); an introspection one statement that reads the token's standing and counts the use.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import binascii
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -30,6 +32,7 @@ from broker.kit.problems import ServiceUnavailable, Unauthorized
 from broker.kit.ratelimit import RateLimiter
 from broker.kit.tracing import follow_request
 from broker.oauth import repository, revocation
+from broker.oauth.client_cache import ClientCache
 from broker.oauth.clients import find_client_record
 from broker.oauth.keys import KeyRing
 from broker.oauth.lockout import Admission, Caller, admit, count_failure
@@ -60,6 +63,7 @@ class Gate:
     settings: BrokerSettings
     limiter: RateLimiter
     server: BrokerAuthorizationServer
+    clients: ClientCache
 
 
 def client_id_of(authorization: str | None, form: dict[str, str]) -> str | None:
@@ -108,15 +112,23 @@ async def _admitted_record(
     call: Call, session: AsyncSession, admission: Admission, dataset_ids: Sequence[str] = ()
 ) -> ClientRecord | Response | None:
     """The record of the client the caller claims to be (None: no such client), once
-    `admission` lets the caller in; the refusal if it does not."""
+    `admission` lets the caller in; the refusal if it does not. The client is read from the
+    process's copy while the clients' version holds (oauth/client_cache.py), its grants for
+    `dataset_ids` always from the database."""
     if refusal := admission.refusal():
         return refusal
     client_id = call.caller.client_id
-    record = (
-        await find_client_record(session, client_id, dataset_ids=dataset_ids) if client_id else None
-    )
-    if record is None and (refusal := admission.refusal_of_unknown()):
-        return refusal
+    if not client_id:
+        return admission.refusal_of_unknown()
+    cache, version = call.gate.clients, admission.clients_version
+    known = cache.get(version, client_id)
+    record = await find_client_record(session, client_id, dataset_ids=dataset_ids, known=known)
+    if record is None:
+        return admission.refusal_of_unknown()
+    if known is None:
+        cache.put(version, record)
+    if admission.caller_revoked:  # revoked, perhaps not yet committed: refused as if it were
+        record = replace(record, revoked=True)
     return record
 
 
