@@ -146,7 +146,7 @@ def _data_grants(granted: Sequence[TracedGrant]) -> dict[str, DataGrant]:
             jurisdiction=g.jurisdiction,
             ends_at=int(g.ends_at.timestamp()),
             request_id=g.request_id,
-            request_trace=(trace_id, span_id),
+            request_trace=(g.trace_id, g.span_id),
         )
-        for g, trace_id, span_id in granted  # longest-running last: each dataset keeps it
+        for g in granted  # longest-running last: each dataset keeps it
     }
