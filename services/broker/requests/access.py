@@ -21,7 +21,7 @@ from broker.requests.exceptions import CDONotInOffice, RequesterCannotDecide, Re
 from broker.requests.progress import Route, load_route
 from broker.requests.repository import authority, listing, locks
 from broker.routing.model import OWN_CDO_KINDS
-from core.models.directory import Appointment, Delegation, Organisation, OrgKind
+from core.models.directory import Appointment, Delegation, OrgKind
 from core.models.requests import DataRequest, RequestStep, StepApprover
 
 
@@ -64,14 +64,33 @@ async def locked_visible(session: AsyncSession, request_id: str, acting: Acting)
     return request
 
 
+def _involved_on(request: DataRequest, route: Route, acting: Acting) -> bool:
+    """`listing.visible_request`'s rule as far as the route answers it: the caller filed the
+    request, or it or a delegator has a seat on a step (an appeal's coordinators are asked of
+    the database)."""
+    return request.requester_id == acting.own or any(
+        a.organisation_id in acting.org_ids for a in route.approvers
+    )
+
+
 async def turn_of(
     session: AsyncSession, request_id: str, acting: Acting
 ) -> tuple[DataRequest, Route, RequestStep | None, StepApprover | None]:
     """The request (locked), its route, its current step and the caller's place on it (None:
-    not the caller's turn). The requester is refused here: it has no turn on its own request."""
-    request = await locked_visible(session, request_id, acting)
-    refuse_the_requester(request, acting)
+    not the caller's turn). The requester is refused here: it has no turn on its own request.
+    Whether the caller may see the request is judged on the route, read under the lock (one
+    statement fewer than `locked_visible`); the database is asked only when the route says no."""
+    request = await locks.lock_request(session, request_id)
+    if request is None:
+        raise RequestNotFound(request_id)
     route = await load_route(session, request.id)
+    if (
+        not _involved_on(request, route, acting)
+        and await listing.visible_request(session, request_id, acting.own, acting.org_ids) is None
+    ):
+        raise RequestNotFound(request_id)
+    follow_request(request.id, request.trace_id, request.span_id)
+    refuse_the_requester(request, acting)
     step = route.step(request.current_step) if request.current_step is not None else None
     approver = _approver_for(route, step, acting) if step is not None else None
     return request, route, step, approver
@@ -110,14 +129,12 @@ async def in_office(
     if approver.organisation_id != acting.own:
         # acting.delegated holds only delegations whose appointment is in force now
         return acting.delegated[approver.organisation_id]
-    appointment = await authority.active_appointment(session, acting.own, now)
-    if appointment is None:
-        org = await session.get(Organisation, acting.own)
-        if org is None or org.kind != OrgKind.data_bureau:
-            raise CDONotInOffice(
-                f"'{acting.own}' has no CDO in office: its open steps pass to its level's data "
-                "bureau, and it decides nothing until a new appointment starts",
-                detail_zh=f"“{acting.own}”无在任首席数据官：其待办已转由本级数据管理局办理，"
-                "新的任命生效前不能审批",
-            )
+    org, appointment = await authority.office_of(session, acting.own, now)
+    if appointment is None and (org is None or org.kind != OrgKind.data_bureau):
+        raise CDONotInOffice(
+            f"'{acting.own}' has no CDO in office: its open steps pass to its level's data "
+            "bureau, and it decides nothing until a new appointment starts",
+            detail_zh=f"“{acting.own}”无在任首席数据官：其待办已转由本级数据管理局办理，"
+            "新的任命生效前不能审批",
+        )
     return None, appointment

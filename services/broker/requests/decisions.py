@@ -85,15 +85,17 @@ async def decide(
     links: Links,
     keyring: KeyRing,
     require_person: bool = False,
-) -> DataRequest:
-    """`require_person` (DECISIONS_REQUIRE_PERSON): refuse decisions made without a person."""
+) -> tuple[DataRequest, Route]:
+    """The request and its route as the decision leaves them (the answer is built from them, not
+    read again). `require_person` (DECISIONS_REQUIRE_PERSON): refuse decisions made without a
+    person."""
     request, route, step, approver = await turn_of(session, request_id, acting)
     if step is None or approver is None:
         # Not (or no longer) this caller's turn: a repeat of its earlier decision is idempotent.
         earlier = _earlier_decision(route, acting)
         if earlier is not None:
             if _same_decision(earlier, body):
-                return request
+                return request, route
             raise DecisionConflict(
                 f"you already decided '{earlier.decision}' on this request",
                 detail_zh=f"您已对该申请作出“{said(DECISIONS_ZH, earlier.decision)}”的审批意见",
@@ -117,7 +119,7 @@ async def decide(
     )
     if existing is not None:
         if _same_decision(existing, body):
-            return request
+            return request, route
         raise DecisionConflict(
             f"'{approver.organisation_id}' already decided '{existing.decision}' on this step",
             detail_zh=f"“{approver.organisation_id}”已在本审批环节作出"
@@ -150,9 +152,19 @@ async def decide(
         await require_minimisation_reason(session, request, granted.fields, body)
 
     decision = await _record_decision(
-        session, request, step, approver, acting, delegation, appointment, body, now, person
+        session,
+        request,
+        step,
+        approver,
+        acting,
+        delegation,
+        appointment,
+        body,
+        now,
+        person,
+        keyring,
     )
-    decision.signature = sign_decision(decision, step.index, keyring)
+    # Acting for its own body, `in_office` read the body into the session: no statement here.
     approver_org = await session.get(Organisation, approver.organisation_id)
     level = approver_org.level if approver_org else "unknown"
     instruments().decisions.add(1, {"decision": decision.decision, "level": level})
@@ -191,7 +203,7 @@ async def decide(
         reason=reason,
     )
     await _advance(session, request, route, step, now=now, links=links, actor=acting.actor)
-    return request
+    return request, route
 
 
 async def _record_decision(
@@ -205,6 +217,7 @@ async def _record_decision(
     body: DecisionIn,
     now: datetime,
     person: Person | None,
+    keyring: KeyRing,
 ) -> Decision:
     cdo_name = appointment.person_name if appointment else f"CDO of {approver.organisation_id}"
     assert step.started_at is not None
@@ -232,12 +245,14 @@ async def _record_decision(
         working_seconds=working_clock_seconds(step, now),
         created_at=now,
     )
+    # Signed before it is written: the content signed is all set above, and one INSERT carries it.
+    decision.signature = sign_decision(decision, step.index, keyring)
+    session.add(decision)
     try:
-        async with session.begin_nested():
-            session.add(decision)
-            await session.flush()
+        await session.flush()
     except IntegrityError as exc:
         # The request row lock makes this unreachable in practice; the constraint is the backstop.
+        # No savepoint: the conflict refuses the whole decision, and the edge rolls it all back.
         raise DecisionConflict(
             "a decision on this step was made at the same moment",
             detail_zh="本审批环节同时收到了另一份审批意见",

@@ -11,6 +11,7 @@ from broker.kit.attributes import attributes
 from broker.requests.attributes import DECISION_AS_STORED, REQUEST_AS_STORED
 from broker.requests.filing.schemas import ProjectIn
 from broker.requests.filing.service import Filed
+from broker.requests.progress import Route
 from broker.requests.repository import authority, routes
 from broker.requests.repository.appeals import appeals_of
 from broker.requests.schemas import (
@@ -134,6 +135,22 @@ async def describe(
         ).model_copy(update={"appeal": _appeal_out(appeals.get(r.id), seats)})
         for r in requests
     ]
+
+
+async def describe_routed(
+    session: AsyncSession, request: DataRequest, route: Route, now: datetime
+) -> RequestOut:
+    """One request whose route this transaction loaded and changed (a decision): as `describe`
+    shows it, without reading the route again. The route's lists keep `describe`'s order: rows
+    added to it are appended, and they are the newest."""
+    grants = await routes.grants_of(session, [request.id])
+    cdo_names = await authority.active_cdo_names(
+        session, sorted({a.organisation_id for a in route.approvers}), now
+    )
+    appeals, seats = await appeals_of(session, [request.id])
+    return _request_out(
+        request, route.steps, route.approvers, route.decisions, grants.get(request.id), cdo_names
+    ).model_copy(update={"appeal": _appeal_out(appeals.get(request.id), seats)})
 
 
 def _appeal_out(appeal: Appeal | None, seats: Sequence[AppealCoordinator]) -> AppealOut | None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.models.directory import Appointment, Delegation
+from core.models.directory import Appointment, Delegation, Organisation
 
 
 async def active_cdo_names(
@@ -33,6 +33,26 @@ async def active_appointment(
             Appointment.in_force_at(now),
         )
     )
+
+
+async def office_of(
+    session: AsyncSession, organisation_id: str, now: datetime
+) -> tuple[Organisation | None, Appointment | None]:
+    """The body and its CDO appointment in force (None: none now), in one statement: a decision
+    reads both, the body's kind (a data bureau decides without a CDO) and its level (a metric's
+    label, `session.get` finds it in the session then)."""
+    row = (
+        await session.execute(
+            select(Organisation, Appointment)
+            .outerjoin(
+                Appointment,
+                and_(Appointment.organisation_id == Organisation.id, Appointment.in_force_at(now)),
+            )
+            .where(Organisation.id == organisation_id)
+            .limit(1)
+        )
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 async def active_delegations_to(
