@@ -17,6 +17,7 @@ from broker.calendar.installed import current
 from core.models.audit import AuditEntry
 from core.models.outbox import OutboxEvent
 from core.models.requests import Decision
+from testing import workloads
 from testing.clients import Headers, decide, file
 from testing.workloads import request_body
 
@@ -237,3 +238,35 @@ async def test_the_wrong_party_cancelling_or_clarifying_is_refused_and_changes_n
             .where(AuditEntry.subject == request["id"], AuditEntry.action != "request.filed")
         )
     assert audited == 0
+
+
+async def test_a_decisions_answer_is_the_request_as_read_afterwards(
+    client: httpx.AsyncClient, as_org: Headers
+) -> None:
+    """The answer is built from what the decision changed, not read back: it must still show
+    the request as any later read does, whichever way the decision goes."""
+    requester = workloads.requesters(1)[0]
+    filer = await as_org(requester)
+
+    async def answered_as_read(request_id: str, headers: dict[str, str], **body: Any) -> Any:
+        answer = await decide(client, headers, request_id, **body)
+        assert answer.status_code == 200, answer.text
+        read = await client.get(f"/v1/requests/{request_id}", headers=headers)
+        assert answer.json() == read.json()
+        return answer.json()
+
+    two_steps = (await file(client, filer, workloads.body("answer as read"))).json()
+    first = await as_org(workloads.first_approver_of(requester))
+    opened = await answered_as_read(two_steps["id"], first, decision="approve")
+    assert [s["status"] for s in opened["route"]] == ["approved", "pending"]
+    await answered_as_read(two_steps["id"], first, decision="approve")  # a repeat
+    second = await as_org(opened["route"][1]["approvers"][0]["organisation_id"])
+    granted = await answered_as_read(two_steps["id"], second, decision="approve")
+    assert granted["status"] == "approved"
+    assert granted["grant_id"] is not None
+
+    refused = await _pending(client, as_org)
+    closed = await answered_as_read(
+        refused["id"], await as_org("gz-gaj"), decision="reject", comment="用途不明确"
+    )
+    assert closed["status"] == "rejected"
