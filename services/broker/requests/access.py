@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +22,7 @@ from broker.requests.exceptions import CDONotInOffice, RequesterCannotDecide, Re
 from broker.requests.progress import Route, load_route
 from broker.requests.repository import authority, listing, locks
 from broker.routing.model import OWN_CDO_KINDS
-from core.models.directory import Appointment, Delegation, OrgKind
+from core.models.directory import Appointment, Delegation, Organisation, OrgKind
 from core.models.requests import DataRequest, RequestStep, StepApprover
 
 
@@ -120,21 +121,31 @@ def refuse_the_requester(request: DataRequest, acting: Acting) -> None:
         )
 
 
+class Office(NamedTuple):
+    """What a decision is made under: the delegation (if the caller decides as a delegate), the
+    CDO appointment in force, and the approver body when it was read for this (not for a
+    delegate: None)."""
+
+    delegation: Delegation | None
+    appointment: Appointment | None
+    body: Organisation | None
+
+
 async def in_office(
     session: AsyncSession, approver: StepApprover, acting: Acting, now: datetime
-) -> tuple[Delegation | None, Appointment | None]:
-    """The delegation (if the caller decides as a delegate) and the CDO appointment in force it
-    decides under; 403 `cdo-not-in-office` when the approver's CDO appointment has ended. A data
-    bureau decides as its level's authority even with no CDO in office (routing counts it so)."""
+) -> Office:
+    """The delegation and the CDO appointment in force the caller decides under; 403
+    `cdo-not-in-office` when the approver's CDO appointment has ended. A data bureau decides as
+    its level's authority even with no CDO in office (routing counts it so)."""
     if approver.organisation_id != acting.own:
         # acting.delegated holds only delegations whose appointment is in force now
-        return acting.delegated[approver.organisation_id]
-    org, appointment = await authority.office_of(session, acting.own, now)
-    if appointment is None and (org is None or org.kind != OrgKind.data_bureau):
+        return Office(*acting.delegated[approver.organisation_id], body=None)
+    body, appointment = await authority.office_of(session, acting.own, now)
+    if appointment is None and (body is None or body.kind != OrgKind.data_bureau):
         raise CDONotInOffice(
             f"'{acting.own}' has no CDO in office: its open steps pass to its level's data "
             "bureau, and it decides nothing until a new appointment starts",
             detail_zh=f"“{acting.own}”无在任首席数据官：其待办已转由本级数据管理局办理，"
             "新的任命生效前不能审批",
         )
-    return None, appointment
+    return Office(None, appointment, body)

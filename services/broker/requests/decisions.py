@@ -127,7 +127,7 @@ async def decide(
             decision_id=existing.id,
         )
 
-    delegation, appointment = await in_office(session, approver, acting, now)
+    delegation, appointment, approver_body = await in_office(session, approver, acting, now)
     person = await deciding_person(
         session,
         acting.actor,
@@ -164,8 +164,8 @@ async def decide(
         person,
         keyring,
     )
-    # Acting for its own body, `in_office` read the body into the session: no statement here.
-    approver_org = await session.get(Organisation, approver.organisation_id)
+    # The level is a metric's label; acting for its own body, `in_office` read the body already.
+    approver_org = approver_body or await session.get(Organisation, approver.organisation_id)
     level = approver_org.level if approver_org else "unknown"
     instruments().decisions.add(1, {"decision": decision.decision, "level": level})
     instruments().decision_seconds.record(decision.clock_seconds, {"level": level})
