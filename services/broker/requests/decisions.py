@@ -1,5 +1,6 @@
 """What a CDO does to an open request: decide it (the requester withdraws it in
-requests/withdrawal.py). Whose turn it is: requests/access.py."""
+requests/withdrawal.py). Whose turn it is: requests/access.py. `decide` hands back the route it
+loaded and changed, and the answer is built from it (views.describe_routed), not read again."""
 
 from __future__ import annotations
 
