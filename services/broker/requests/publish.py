@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.kit.attributes import attributes
 from broker.requests.attributes import DECISION_AS_STORED, REQUEST_AS_STORED
 from broker.requests.links import Links
-from broker.requests.repository import authority
+from broker.requests.repository import authority, routes
 from core import topics
 from core.events import (
     ApprovalTask,
@@ -28,7 +28,6 @@ from core.events import (
     ce_type,
 )
 from core.models.catalog import Dataset
-from core.models.directory import Organisation
 from core.models.requests import DataRequest, Decision, RequestStep, StepApprover
 from core.outbox import record_event
 
@@ -118,11 +117,11 @@ async def parties(
     session: AsyncSession, request: DataRequest
 ) -> tuple[dict[str, str], TaskDataset | None]:
     """The requester and the dataset (None for a demand or an IT project) as a task names them."""
-    requester = await session.get(Organisation, request.requester_id)
+    requester, dataset = await routes.parties_of(session, request.requester_id, request.dataset_id)
     assert requester is not None
     return (
         {"id": requester.id, "name": requester.name, "name_en": requester.name_en},
-        await _task_dataset(session, request),
+        _task_dataset(request, dataset),
     )
 
 
@@ -201,12 +200,11 @@ async def approval_tasks(
         await _record(session, request, topics.APPROVALS, approver.organisation_id, task_type, task)
 
 
-async def _task_dataset(session: AsyncSession, request: DataRequest) -> TaskDataset | None:
+def _task_dataset(request: DataRequest, dataset: Dataset | None) -> TaskDataset | None:
     """The dataset with the catalog attributes a CDO judges by, and the flags of the fields
     the approval would grant."""
     if request.dataset_id is None:
         return None
-    dataset = await session.get(Dataset, request.dataset_id)
     assert dataset is not None
     granted = set(request.granted_fields)
     return TaskDataset(

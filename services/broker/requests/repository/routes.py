@@ -5,10 +5,14 @@ entry answers."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
+from core.models.catalog import Dataset
+from core.models.directory import Organisation
 from core.models.grants import Grant
 from core.models.problems import ProblemNamedRequest
 from core.models.requests import Clarification, DataRequest, Decision, RequestStep, StepApprover
@@ -42,6 +46,37 @@ async def decisions_of(session: AsyncSession, request_ids: Sequence[str]) -> Seq
             .order_by(Decision.created_at, Decision.id)
         )
     ).all()
+
+
+_Row = TypeVar("_Row", Organisation, Dataset)
+
+
+def _held(session: AsyncSession, model: type[_Row], id: str) -> _Row | None:
+    """The row if the session holds it loaded (what `session.get` would answer with no read)."""
+    row = session.identity_map.get(identity_key(model, id))
+    return row if isinstance(row, model) and not inspect(row).expired_attributes else None
+
+
+async def parties_of(
+    session: AsyncSession, requester_id: str, dataset_id: str | None
+) -> tuple[Organisation | None, Dataset | None]:
+    """The requester and the dataset (None without one): from the session when it holds them
+    (filing read them), else both in one statement (a decision opening the next step)."""
+    requester = _held(session, Organisation, requester_id)
+    dataset = _held(session, Dataset, dataset_id) if dataset_id is not None else None
+    if requester is not None and (dataset_id is None or dataset is not None):
+        return requester, dataset
+    if dataset_id is None:
+        return await session.get(Organisation, requester_id), None
+    row = (
+        await session.execute(
+            select(Organisation, Dataset)
+            .select_from(Organisation)
+            .outerjoin(Dataset, Dataset.id == dataset_id)
+            .where(Organisation.id == requester_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 async def grants_of(session: AsyncSession, request_ids: Sequence[str]) -> dict[str, str]:
