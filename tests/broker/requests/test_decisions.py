@@ -18,6 +18,7 @@ from core.models.audit import AuditEntry
 from core.models.outbox import OutboxEvent
 from core.models.requests import Decision
 from testing import workloads
+from testing.appeals import appeal
 from testing.clients import Headers, decide, file
 from testing.workloads import request_body
 
@@ -264,9 +265,18 @@ async def test_a_decisions_answer_is_the_request_as_read_afterwards(
     granted = await answered_as_read(two_steps["id"], second, decision="approve")
     assert granted["status"] == "approved"
     assert granted["grant_id"] is not None
+    repeated = await answered_as_read(two_steps["id"], second, decision="approve")  # closed
+    assert repeated["grant_id"] == granted["grant_id"]
 
     refused = await _pending(client, as_org)
+    provider = await as_org("gz-gaj")
     closed = await answered_as_read(
-        refused["id"], await as_org("gz-gaj"), decision="reject", comment="用途不明确"
+        refused["id"], provider, decision="reject", comment="用途不明确"
     )
-    assert closed["status"] == "rejected"
+    assert (closed["status"], closed["appeal"]) == ("rejected", None)
+    appealed = await appeal(client, await as_org("gz-rsj"), refused["id"])
+    assert appealed.status_code == 201, appealed.text
+    again = await answered_as_read(
+        refused["id"], provider, decision="reject", comment="用途不明确"
+    )  # a repeat after the appeal: the answer shows it
+    assert again["appeal"]["status"] == "pending"
