@@ -74,14 +74,22 @@ def _involved_on(request: DataRequest, route: Route, acting: Acting) -> bool:
     )
 
 
-async def turn_of(
-    session: AsyncSession, request_id: str, acting: Acting
-) -> tuple[DataRequest, Route, RequestStep | None, StepApprover | None]:
-    """The request (locked), its route, its current step and the caller's place on it (None:
-    not the caller's turn). The requester is refused here: it has no turn on its own request.
-    Whether the caller may see the request is judged on the route, read under the lock (one
-    statement fewer than `locked_visible`); the database is asked only when the route says no."""
-    request = await locks.lock_request(session, request_id)
+class Turn(NamedTuple):
+    """A request locked for a change by the caller, as `turn_of` reads it."""
+
+    request: DataRequest
+    route: Route
+    step: RequestStep | None  # the current step (None: the request is closed)
+    approver: StepApprover | None  # the caller's seat on it (None: not the caller's turn)
+    directory_version: tuple[int, ...]  # as the lock saw it (`locks.lock_request_seeing_directory`)
+
+
+async def turn_of(session: AsyncSession, request_id: str, acting: Acting) -> Turn:
+    """The request (locked), its route, its current step and the caller's place on it. The
+    requester is refused here: it has no turn on its own request. Whether the caller may see the
+    request is judged on the route, read under the lock (one statement fewer than
+    `locked_visible`); the database is asked only when the route says no."""
+    request, version = await locks.lock_request_seeing_directory(session, request_id)
     if request is None:
         raise RequestNotFound(request_id)
     route = await load_route(session, request.id)
@@ -94,7 +102,7 @@ async def turn_of(
     refuse_the_requester(request, acting)
     step = route.step(request.current_step) if request.current_step is not None else None
     approver = _approver_for(route, step, acting) if step is not None else None
-    return request, route, step, approver
+    return Turn(request, route, step, approver, version)
 
 
 def _approver_for(route: Route, step: RequestStep, acting: Acting) -> StepApprover | None:

@@ -46,6 +46,15 @@ def appeal_deadline(start: datetime, working_days: int) -> datetime:
     return deadline_after(current(), start, working_days).at
 
 
+def may_have_appeal(request: DataRequest) -> bool:
+    """Whether an appeal of the request may exist: one is filed only with `grounds_of` (a rejected
+    or an approved request), and deciding it leaves the request rejected or approved."""
+    return request.kind in APPEALABLE_KINDS and request.status in (
+        RequestStatus.rejected,
+        RequestStatus.approved,
+    )
+
+
 def grounds_of(request: DataRequest) -> str | None:
     """Why the request may be appealed: `rejected`, `narrowed` (approved, granting less than
     asked), or None (nothing to appeal; and a demand or an IT project is never appealed)."""

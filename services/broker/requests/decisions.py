@@ -1,6 +1,9 @@
 """What a CDO does to an open request: decide it (the requester withdraws it in
 requests/withdrawal.py). Whose turn it is: requests/access.py. `decide` hands back the route it
-loaded and changed, and the answer is built from it (views.describe_routed), not read again."""
+loaded and changed, and the answer is built from it (views.describe_routed), not read again; a
+decision made now hands back too what it knows of the rest (views.Known): the grant it issued,
+and its approvers' CDOs' names from the directory snapshot, exact at the moment the request's
+lock read the directory's version, which also names the next step's delegates."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
 from broker.audit.actor import Actor
+from broker.directory import repository as directory_repository
 from broker.oauth.keys import KeyRing
 from broker.people.authority import deciding_person
 from broker.requests import publish
@@ -41,6 +45,7 @@ from broker.requests.schemas import DecisionIn, narrowing_record
 from broker.requests.separation import refuse_the_filer
 from broker.requests.signing import sign_decision
 from broker.requests.step_clock import working_clock_seconds
+from broker.requests.views import Known
 from core.events import RequestEventName
 from core.ids import new_id
 from core.metrics import instruments
@@ -86,17 +91,17 @@ async def decide(
     links: Links,
     keyring: KeyRing,
     require_person: bool = False,
-) -> tuple[DataRequest, Route]:
+) -> tuple[DataRequest, Route, Known | None]:
     """The request and its route as the decision leaves them (the answer is built from them, not
-    read again). `require_person` (DECISIONS_REQUIRE_PERSON): refuse decisions made without a
-    person."""
-    request, route, step, approver = await turn_of(session, request_id, acting)
+    read again), and what else the answer shows if a decision was made now (None: a repeat).
+    `require_person` (DECISIONS_REQUIRE_PERSON): refuse decisions made without a person."""
+    request, route, step, approver, version = await turn_of(session, request_id, acting)
     if step is None or approver is None:
         # Not (or no longer) this caller's turn: a repeat of its earlier decision is idempotent.
         earlier = _earlier_decision(route, acting)
         if earlier is not None:
             if _same_decision(earlier, body):
-                return request, route
+                return request, route, None
             raise DecisionConflict(
                 f"you already decided '{earlier.decision}' on this request",
                 detail_zh=f"您已对该申请作出“{said(DECISIONS_ZH, earlier.decision)}”的审批意见",
@@ -120,7 +125,7 @@ async def decide(
     )
     if existing is not None:
         if _same_decision(existing, body):
-            return request, route
+            return request, route, None
         raise DecisionConflict(
             f"'{approver.organisation_id}' already decided '{existing.decision}' on this step",
             detail_zh=f"“{approver.organisation_id}”已在本审批环节作出"
@@ -203,8 +208,14 @@ async def decide(
         on_behalf_of=decision.on_behalf_of,
         reason=reason,
     )
-    await _advance(session, request, route, step, now=now, links=links, actor=acting.actor)
-    return request, route
+    # Exact for this transaction: the version is the one the request's lock read.
+    directory = await directory_repository.directory_snapshot(session, now, version)
+    grant_id = await _advance(
+        session, request, route, step, now=now, links=links, actor=acting.actor, directory=directory
+    )
+    approvers = {a.organisation_id for a in route.approvers}
+    cdo_names = {o: n for o, n in directory.cdo_names.items() if o in approvers}
+    return request, route, Known(grant_id, cdo_names)
 
 
 async def _record_decision(
@@ -270,7 +281,9 @@ async def _advance(
     now: datetime,
     links: Links,
     actor: Actor,
-) -> None:
+    directory: directory_repository.DirectorySnapshot,
+) -> str | None:
+    """Moves the request on if the step is decided; the grant issued, if it was (None: none)."""
     decisions = route.decisions_on(step)
     outcome = step_outcome(
         required=step.required,
@@ -279,7 +292,7 @@ async def _advance(
         approvers=len(route.current_approvers(step)),
     )
     if outcome is StepOutcome.open:
-        return
+        return None
     step.decided_at = now
     step.on_hold_since = None
     if outcome is StepOutcome.rejected:
@@ -294,10 +307,19 @@ async def _advance(
             actor=actor.org_id,
             reason=refusal.comment,
         )
-        return
+        return None
     step.status = StepStatus.approved
     if step.index + 1 < len(route.steps):
-        await start_step(session, request, route, route.step(step.index + 1), now=now, links=links)
-        return
+        await start_step(
+            session,
+            request,
+            route,
+            route.step(step.index + 1),
+            now=now,
+            links=links,
+            delegates_of=directory.delegates,
+        )
+        return None
     approvals = [d for d in route.decisions if d.decision == "approve"]
-    await approve_request(session, request, approvals, now=now, actor=actor)
+    grant = await approve_request(session, request, approvals, now=now, actor=actor)
+    return grant.id if grant else None

@@ -183,7 +183,7 @@ async def decide(
     links: LinksDep,
     keyring: KeyRingDep,
 ) -> RequestOut:
-    request, route = await decisions.decide(
+    request, route, known = await decisions.decide(
         session,
         **write,
         body=body,
@@ -191,7 +191,7 @@ async def decide(
         keyring=keyring,
         require_person=settings.decisions_require_person,
     )
-    return await views.describe_routed(session, request, route, write["now"])
+    return await views.describe_routed(session, request, route, write["now"], known)
 
 
 @router.post(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Required, TypedDict, Unpack
@@ -112,11 +112,19 @@ async def start_step(
     *,
     now: datetime,
     links: Links,
+    delegates_of: Mapping[str, list[str]] | None = None,
 ) -> None:
-    """The step starts and its approvers are told."""
+    """The step starts and its approvers are told (`delegates_of`: publish.TaskOptions)."""
     begin_step(request, step, now)
     await tell_approvers(
-        session, request, route, step, route.current_approvers(step), now=now, links=links
+        session,
+        request,
+        route,
+        step,
+        route.current_approvers(step),
+        now=now,
+        links=links,
+        delegates_of=delegates_of,
     )
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.kit.attributes import attributes
+from broker.requests.appeals import may_have_appeal
 from broker.requests.attributes import DECISION_AS_STORED, REQUEST_AS_STORED
 from broker.requests.filing.schemas import ProjectIn
 from broker.requests.filing.service import Filed
+from broker.requests.lifecycle import RequestStatus
 from broker.requests.progress import Route
 from broker.requests.repository import authority, routes
 from broker.requests.repository.appeals import appeals_of
@@ -137,20 +140,49 @@ async def describe(
     ]
 
 
+@dataclass(frozen=True)
+class Known:
+    """What a change that just decided a step knows of its answer without reading it: the grant
+    it issued (None: none) and the approvers' CDOs' names (from the directory snapshot its lock
+    saw); and that the request has no appeal (it was open under the change's lock, and only a
+    closed request is appealed)."""
+
+    grant_id: str | None
+    cdo_names: Mapping[str, str]
+
+
 async def describe_routed(
-    session: AsyncSession, request: DataRequest, route: Route, now: datetime
+    session: AsyncSession,
+    request: DataRequest,
+    route: Route,
+    now: datetime,
+    known: Known | None = None,
 ) -> RequestOut:
     """One request whose route this transaction loaded and changed (a decision): as `describe`
-    shows it, without reading the route again. The route's lists keep `describe`'s order: rows
-    added to it are appended, and they are the newest."""
-    grants = await routes.grants_of(session, [request.id])
-    cdo_names = await authority.active_cdo_names(
-        session, sorted({a.organisation_id for a in route.approvers}), now
-    )
-    appeals, seats = await appeals_of(session, [request.id])
+    shows it, without reading the route again, nor what `known` says. The route's lists keep
+    `describe`'s order: rows added to it are appended, and they are the newest. Otherwise only
+    what may exist is read: a grant of an approved request, an appeal of one closed as
+    appealable."""
+    if known is not None:
+        grant_id, cdo_names, appeal = known.grant_id, known.cdo_names, None
+    else:
+        grant_id = (
+            (await routes.grants_of(session, [request.id])).get(request.id)
+            if request.status == RequestStatus.approved
+            else None
+        )
+        cdo_names = await authority.active_cdo_names(
+            session, sorted({a.organisation_id for a in route.approvers}), now
+        )
+        appeal = await _appeal_of(session, request) if may_have_appeal(request) else None
     return _request_out(
-        request, route.steps, route.approvers, route.decisions, grants.get(request.id), cdo_names
-    ).model_copy(update={"appeal": _appeal_out(appeals.get(request.id), seats)})
+        request, route.steps, route.approvers, route.decisions, grant_id, cdo_names
+    ).model_copy(update={"appeal": appeal})
+
+
+async def _appeal_of(session: AsyncSession, request: DataRequest) -> AppealOut | None:
+    appeals, seats = await appeals_of(session, [request.id])
+    return _appeal_out(appeals.get(request.id), seats)
 
 
 def _appeal_out(appeal: Appeal | None, seats: Sequence[AppealCoordinator]) -> AppealOut | None:
