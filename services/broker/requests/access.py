@@ -22,6 +22,7 @@ from broker.requests.exceptions import CDONotInOffice, RequesterCannotDecide, Re
 from broker.requests.progress import Route, load_route
 from broker.requests.repository import authority, listing, locks
 from broker.routing.model import OWN_CDO_KINDS
+from core.models.catalog import Dataset
 from core.models.directory import Appointment, Delegation, Organisation, OrgKind
 from core.models.requests import DataRequest, RequestStep, StepApprover
 
@@ -81,7 +82,11 @@ class Turn(NamedTuple):
     route: Route
     step: RequestStep | None  # the current step (None: the request is closed)
     approver: StepApprover | None  # the caller's seat on it (None: not the caller's turn)
-    directory_version: tuple[int, ...]  # as the lock saw it (`locks.lock_request_seeing_directory`)
+    directory_version: tuple[int, ...]  # as the lock saw it (`locks.lock_request_with_parties`)
+    # The requester and the dataset, read with the lock: a caller that keeps them referenced
+    # (the session's identity map holds a row only while it is) has them for the task of a step
+    # it opens (publish.parties) without reading them again.
+    parties: tuple[Organisation, Dataset | None]
 
 
 async def turn_of(session: AsyncSession, request_id: str, acting: Acting) -> Turn:
@@ -89,9 +94,10 @@ async def turn_of(session: AsyncSession, request_id: str, acting: Acting) -> Tur
     requester is refused here: it has no turn on its own request. Whether the caller may see the
     request is judged on the route, read under the lock (one statement fewer than
     `locked_visible`); the database is asked only when the route says no."""
-    request, version = await locks.lock_request_seeing_directory(session, request_id)
-    if request is None:
+    locked = await locks.lock_request_with_parties(session, request_id)
+    if locked is None:
         raise RequestNotFound(request_id)
+    request = locked.request
     route = await load_route(session, request.id)
     if (
         not _involved_on(request, route, acting)
@@ -102,7 +108,9 @@ async def turn_of(session: AsyncSession, request_id: str, acting: Acting) -> Tur
     refuse_the_requester(request, acting)
     step = route.step(request.current_step) if request.current_step is not None else None
     approver = _approver_for(route, step, acting) if step is not None else None
-    return Turn(request, route, step, approver, version)
+    return Turn(
+        request, route, step, approver, locked.directory_version, (locked.requester, locked.dataset)
+    )
 
 
 def _approver_for(route: Route, step: RequestStep, acting: Acting) -> StepApprover | None:

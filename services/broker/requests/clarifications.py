@@ -25,7 +25,7 @@ async def ask_clarification(
     session: AsyncSession, *, request_id: str, acting: Acting, question: str, now: datetime
 ) -> Clarification:
     """The step's CDO asks the requester; the step's SLA clock stops until the answer."""
-    request, _, step, approver, _ = await turn_of(session, request_id, acting)
+    request, _, step, approver, *_ = await turn_of(session, request_id, acting)
     if step is None or approver is None:
         raise NotTheApprover(
             "only the current step's CDO may ask for clarification",

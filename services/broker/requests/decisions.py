@@ -95,7 +95,8 @@ async def decide(
     """The request and its route as the decision leaves them (the answer is built from them, not
     read again), and what else the answer shows if a decision was made now (None: a repeat).
     `require_person` (DECISIONS_REQUIRE_PERSON): refuse decisions made without a person."""
-    request, route, step, approver, version = await turn_of(session, request_id, acting)
+    # `_parties` held to the end: the task of a step this opens finds them in the session
+    request, route, step, approver, version, _parties = await turn_of(session, request_id, acting)
     if step is None or approver is None:
         # Not (or no longer) this caller's turn: a repeat of its earlier decision is idempotent.
         earlier = _earlier_decision(route, acting)
