@@ -1,4 +1,5 @@
-"""`bench/run filing_cpu`: CPU, SQL statements and database round trips per filing, in one process.
+"""`bench/run filing_cpu`: CPU, SQL statements, database and Redis round trips per filing, in one
+process.
 
 The app is driven through httpx's ASGI transport with its relay and SLA job off and its grant
 feed polling once a minute, so the figures are filing's own work without the HTTP server or the
@@ -21,6 +22,7 @@ from sqlalchemy import event
 
 from bench import clients
 from bench.environment import DroppedSpans, Environment, app_in_process
+from bench.token_cpu import Tally
 from testing import workloads
 
 
@@ -31,6 +33,8 @@ async def main(opts: argparse.Namespace) -> None:
     orgs = workloads.requesters(3)
     made = await clients.create_clients(environment, dict.fromkeys(orgs, clients.CALLER_SCOPES))
     statements = transactions = 0
+    redis = Tally()
+    redis.watch_redis()
 
     def count(*_: Any) -> None:
         nonlocal statements
@@ -64,6 +68,7 @@ async def main(opts: argparse.Namespace) -> None:
             for i in range(30):  # warm the statement caches
                 await one(i)
             statements = transactions = 0
+            redis.counts.clear()
             spans = _flushed(exporter)
             cpu, wall = time.process_time(), time.perf_counter()
             for i in range(opts.filings):
@@ -74,7 +79,8 @@ async def main(opts: argparse.Namespace) -> None:
         f"{opts.filings} filings: {1000 * cpu / opts.filings:.1f} ms CPU and"
         f" {1000 * wall / opts.filings:.1f} ms each, {statements / opts.filings:.1f} SQL"
         f" statements each, {(statements + transactions) / opts.filings:.1f} database round trips"
-        " with BEGIN and COMMIT" + (f", {spans / opts.filings:.1f} spans each" if exporter else "")
+        f" with BEGIN and COMMIT, {redis.counts['redis'] / opts.filings:.1f} Redis round trips"
+        + (f", {spans / opts.filings:.1f} spans each" if exporter else "")
     )
 
 
