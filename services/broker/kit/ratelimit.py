@@ -13,7 +13,7 @@ Two tools, each one atomic Lua script per call, and the two together:
   even checked.
 - `RateLimiter.hit_unless(...)`: `hit` unless one of some keys exists (a filing's bearer token
   revoked), one script, so a filing asks Redis once (`oauth/principal.require_scope_counted`).
-- `RateLimiter.admit(...)`: the lockouts of several keys and `hit` in one pipelined round trip,
+- `RateLimiter.admit(...)`: the lockouts of several keys and `hit` in one script, one round trip,
   for the OAuth endpoints, which ask both on every call (whom they count: oauth/lockout.py).
 
 Redis unreachable → the limits fail OPEN (a warning is logged): they protect the broker from
@@ -84,6 +84,29 @@ end
 """
     + _HIT
 )
+
+# KEYS: ARGV[1] lockouts, then a window if ARGV[2] is 1, then ARGV[3] keys to count, then keys
+# to read. ARGV: those three, then the window's limit and ms. → each lockout's PTTL, the window's
+# answer as _HIT's, how many of the keys to count exist, then each key read's value (false: none).
+_ADMIT = """
+local locks, windows, counted = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local out = {}
+for i = 1, locks do out[i] = redis.call('PTTL', KEYS[i]) end
+local k = locks + 1
+if windows == 1 then
+  local n = redis.call('INCR', KEYS[k])
+  if n == 1 then redis.call('PEXPIRE', KEYS[k], ARGV[5]) end
+  if n <= tonumber(ARGV[4]) then out[#out + 1] = 0
+  else out[#out + 1] = math.max(redis.call('PTTL', KEYS[k]), 1) end
+  k = k + 1
+end
+if counted > 0 then
+  out[#out + 1] = redis.call('EXISTS', unpack(KEYS, k, k + counted - 1))
+  k = k + counted
+end
+for i = k, #KEYS do out[#out + 1] = redis.call('GET', KEYS[i]) end
+return out
+"""
 
 STRIKES_MEMORY_S = 86400  # lockouts grow while the previous one is less than a day old
 
@@ -160,7 +183,7 @@ class RateLimiter:
     ) -> tuple[tuple[int, ...], int]:
         """The lockouts of `locked` and, if `who` is given, `hit(bucket, who, rate)` in one round
         trip: (the seconds left of each lockout, in the order of `locked`; seconds to wait for
-        the rate). Being one pipeline, the hit counts even while a lockout refuses the call."""
+        the rate). Being one script, the hit counts even while a lockout refuses the call."""
         locks, wait_s, _, _ = await self.admit_and_count(lock_bucket, locked, bucket, who, rate)
         return locks, wait_s
 
@@ -181,28 +204,33 @@ class RateLimiter:
         none = tuple(0 for _ in locked)
         if self.redis is None or not (locked or who or exists or read):
             return none, 0, None, None
+        keys = [self._key("lock", lock_bucket, one) for one in locked]
+        if who:
+            keys.append(self._key("rate", bucket, who))
         try:
             async with asyncio.timeout(self.timeout_s):
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for one in locked:
-                        pipe.pttl(self._key("lock", lock_bucket, one))
-                    if who:
-                        window = self._key("rate", bucket, who)
-                        pipe.eval(_HIT, 1, window, rate.limit, int(rate.per_s * 1000))
-                    if exists:
-                        pipe.exists(*exists)
-                    if read:
-                        pipe.mget(*read)
-                    replies = await pipe.execute()
+                replies = await self.redis.eval(
+                    _ADMIT,
+                    len(keys) + len(exists) + len(read),
+                    *keys,
+                    *exists,
+                    *read,
+                    len(locked),
+                    1 if who else 0,
+                    len(exists),
+                    rate.limit,
+                    int(rate.per_s * 1000),
+                )
         except (redis.exceptions.RedisError, TimeoutError, OSError) as exc:
             logger.warning("limits of %s not enforced, Redis unavailable: %r", bucket, exc)
             return none, 0, None, None
-        values: list[bytes | None] | None = list(replies.pop()) if read else None
-        answers = [int(answer) for answer in replies]
+        answers = [int(answer) for answer in replies[: len(keys) + (1 if exists else 0)]]
         locks = tuple(_seconds(ms) if ms > 0 else 0 for ms in answers[: len(locked)])
         wait_ms = answers[len(locked)] if who else 0
         existing = answers[-1] if exists else None
-        return locks, _seconds(wait_ms) if wait_ms else 0, existing, values
+        # A missing key: Lua's false, which reaches a RESP2 client as None, a RESP3 one as False.
+        values = [None if v is None or v is False else v for v in replies[len(answers) :]]
+        return locks, _seconds(wait_ms) if wait_ms else 0, existing, values if read else None
 
     async def failed(
         self,

@@ -4,12 +4,12 @@ introspection does not look its client up in the database on every call.
 A client's row changes only through the broker (`oauth/clients.py`: created, revoked). Every
 change sets the clients' version in Redis to a new random value, before its commit and again
 after it; every token, introspection and revocation call reads that version in the Redis
-pipeline it already makes to admit the caller (`oauth/lockout.py`), and a process that sees it
+round trip it already makes to admit the caller (`oauth/lockout.py`), and a process that sees it
 moved drops everything it kept. So another replica's change is seen on the next call, without a
 round trip more. The value is random rather than a counter so that a Redis that lost its data
 and counted again can never bring back a version a process still holds.
 
-The same pipeline reads whether the caller's client is revoked (`oauth/revocation.py`, set
+The same round trip reads whether the caller's client is revoked (`oauth/revocation.py`, set
 before the revocation commits): a revoked client is refused at once even in the moment between
 the commit and the version set after it. If that second set never happens (Redis failed just
 then), an entry is trusted for `MAX_AGE_S` at most, less than the revocation key lives (the

@@ -2,7 +2,7 @@
 lockouts), authenticate its client with authlib, then issue, check or revoke a token.
 
 Each call's round trips are counted and kept few (docs/BENCHMARKS.md, `bench/tokens`): one Redis
-pipeline admits the caller, reads the clients' version (the authenticating client then comes from
+script admits the caller, reads the clients' version (the authenticating client then comes from
 the process's copy, oauth/client_cache.py, read from the database only when the version moved or
 Redis did not answer) and, for an introspection, asks whether the token or its client is
 revoked; a client-credentials token is then one audit append (a grant token one query of its
@@ -201,7 +201,7 @@ async def introspect(
     expired; a signature check alone (offline, with the JWKS) cannot see those, which is why
     providers introspect. Each active answer counts a use on the token's grants."""
     form, gate, caller = call.form, call.gate, call.caller
-    try:  # CPU only; verified before the caller is admitted so that one pipeline asks both
+    try:  # CPU only; verified before the caller is admitted so that one round trip asks both
         claims: dict[str, Any] | None = decode_access_token(
             form.get("token", ""), keyring, gate.settings.issuer
         )
@@ -233,7 +233,7 @@ async def _answer(
     if claims is None:
         return INACTIVE
     jti, client_id = str(claims["jti"]), str(claims["client_id"])
-    if revoked_found is None:  # the pipeline could not ask Redis: ask again, failing if it fails
+    if revoked_found is None:  # the admission could not ask Redis: ask again, failing if it fails
         revoked_found = int(await revocation.is_revoked(redis, jti, client_id))
     if revoked_found:
         return INACTIVE
