@@ -11,8 +11,6 @@ Two tools, each one atomic Lua script per call, and the two together:
   `failures.limit` failures within `failures.per_s` lock the key out for `lockout_s`, doubled at
   each further lockout within a day, up to `lockout_max_s`. While locked out the secret is not
   even checked.
-- `RateLimiter.hit_unless(...)`: `hit` unless one of some keys exists (a filing's bearer token
-  revoked), one script, so a filing asks Redis once (`oauth/principal.require_scope_counted`).
 - `RateLimiter.admit(...)`: the lockouts of several keys and `hit` in one script, one round trip,
   for the OAuth endpoints, which ask both on every call (whom they count: oauth/lockout.py).
 
@@ -74,17 +72,6 @@ redis.call('SET', KEYS[2], '1', 'PX', ms)
 return ms
 """
 
-# KEYS: window, then keys any of which refuses the call. ARGV: as _HIT. → -1 if one of them
-# exists (nothing counted), else as _HIT.
-_HIT_UNLESS = (
-    """
-for i = 2, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then return -1 end
-end
-"""
-    + _HIT
-)
-
 # KEYS: ARGV[1] lockouts, then a window if ARGV[2] is 1, then ARGV[3] keys to count, then keys
 # to read. ARGV: those three, then the window's limit and ms. → each lockout's PTTL, the window's
 # answer as _HIT's, how many of the keys to count exist, then each key read's value (false: none).
@@ -141,26 +128,6 @@ class RateLimiter:
             logger.warning("rate limit %s not enforced, Redis unavailable: %r", bucket, exc)
             return 0
         return _seconds(ms) if ms else 0
-
-    async def hit_unless(
-        self, bucket: str, who: str, rate: Rate, refused_by: Sequence[str]
-    ) -> tuple[bool | None, int]:
-        """`hit`, counted only if none of the keys `refused_by` exists (a bearer token's
-        revocation), in one round trip: (whether one exists, None when Redis could not be asked;
-        seconds to wait). The rate fails open; a check that must not asks again on its own."""
-        if self.redis is None:
-            return False, 0
-        window = self._key("rate", bucket, who)
-        try:
-            ms = await self._run(
-                _HIT_UNLESS, [window, *refused_by], rate.limit, int(rate.per_s * 1000)
-            )
-        except (redis.exceptions.RedisError, TimeoutError, OSError) as exc:
-            logger.warning("rate limit %s not enforced, Redis unavailable: %r", bucket, exc)
-            return None, 0
-        if ms < 0:
-            return True, 0
-        return False, _seconds(ms) if ms else 0
 
     async def locked_for(self, bucket: str, *who: str) -> int:
         """Seconds left of the longest lockout among `who`; 0 when none is locked out."""

@@ -14,10 +14,9 @@ from fastapi.security import OAuth2
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwt import JWTClaimsRegistry
-from redis.asyncio import Redis
 
 from broker.audit.actor import Actor
-from broker.kit.deps import RateLimiterDep, RedisDep, SettingsDep
+from broker.kit.deps import RedisDep, SettingsDep
 from broker.kit.problems import Forbidden, ServiceUnavailable, Unauthorized
 from broker.oauth import revocation
 from broker.oauth.dependencies import ExternalIssuerDep, KeyRingDep
@@ -29,7 +28,6 @@ from broker.oauth.external import (
 )
 from broker.oauth.keys import ALGORITHM, KeyRing
 from broker.oauth.scopes import Scope, parse_scope
-from broker.settings import BrokerSettings, Rate
 
 
 @dataclass(frozen=True)
@@ -144,15 +142,6 @@ async def authenticated(
     settings: SettingsDep,
     redis: RedisDep,
 ) -> Principal:
-    principal, ours = await _verified(request, keyring, external, settings)
-    return await _unrevoked(principal, ours, redis)
-
-
-async def _verified(
-    request: Request, keyring: KeyRing, external: ExternalIssuer | None, settings: BrokerSettings
-) -> tuple[Principal, bool]:
-    """The caller, its token checked offline; and whether the token is this broker's (whose
-    revocation the caller must then ask Redis)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -162,12 +151,11 @@ async def _verified(
             headers={"WWW-Authenticate": 'Bearer realm="cdo-broker"'},
         )
     if external is not None and _issuer_of(token.strip()) == external.issuer:
-        return await _external_principal(token.strip(), external), False
-    return verify_access_token(token.strip(), keyring, settings.issuer), True
-
-
-def _revoked() -> InvalidToken:
-    return InvalidToken("the token or its client was revoked", "该令牌或其客户端已被撤销")
+        return await _external_principal(token.strip(), external)
+    principal = verify_access_token(token.strip(), keyring, settings.issuer)
+    if await revocation.is_revoked(redis, principal.token_id, principal.client_id):
+        raise InvalidToken("the token or its client was revoked", "该令牌或其客户端已被撤销")
+    return principal
 
 
 def _issuer_of(token: str) -> str | None:
@@ -209,70 +197,14 @@ def require_scope(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
         principal: Principal = Security(authenticated, scopes=[scope.value]),  # noqa: B008
     ) -> Principal:
         if scope.value not in principal.scopes:
-            raise _lacking(scope)
+            raise insufficient_scope(
+                scope,
+                f"this call needs the scope '{scope.value}'",
+                f"此操作需要权限范围“{scope.value}”",
+            )
         return principal
 
     return check
-
-
-def _lacking(scope: Scope) -> Forbidden:
-    return insufficient_scope(
-        scope, f"this call needs the scope '{scope.value}'", f"此操作需要权限范围“{scope.value}”"
-    )
-
-
-@dataclass(frozen=True)
-class Counted:
-    """A caller holding the scope, and the seconds it must wait (0: within its rate)."""
-
-    principal: Principal
-    wait_s: int
-    rate: str
-
-
-def require_scope_counted(
-    scope: Scope, bucket: str, rate_of: Callable[[BrokerSettings], str]
-) -> Callable[..., Awaitable[Counted]]:
-    """`require_scope(scope)`, and one hit on the caller's organisation's rate in `bucket`, in
-    one Redis round trip with the token's revocation check (`RateLimiter.hit_unless`): counted
-    only for a caller that holds the scope with a token not revoked, as when asked one after
-    the other. Revocation fails closed (Redis not answering: asked again, failing if it fails),
-    the rate open."""
-
-    async def check(
-        request: Request,
-        keyring: KeyRingDep,
-        external: ExternalIssuerDep,
-        settings: SettingsDep,
-        redis: RedisDep,
-        limiter: RateLimiterDep,
-        _documented: str | None = Security(bearer_token, scopes=[scope.value]),
-    ) -> Counted:
-        principal, ours = await _verified(request, keyring, external, settings)
-        rate = rate_of(settings)
-        if scope.value not in principal.scopes:  # refused as by `require_scope`, nothing counted
-            await _unrevoked(principal, ours, redis)
-            raise _lacking(scope)
-        if not ours:
-            wait_s = await limiter.hit(bucket, principal.organisation_id, Rate.parse(rate))
-            return Counted(principal, wait_s, rate)
-        keys = revocation.keys(principal.token_id, principal.client_id)
-        revoked, wait_s = await limiter.hit_unless(
-            bucket, principal.organisation_id, Rate.parse(rate), keys
-        )
-        if revoked is None:  # Redis did not answer the script: ask again, failing if it fails
-            revoked = await revocation.is_revoked(redis, principal.token_id, principal.client_id)
-        if revoked:
-            raise _revoked()
-        return Counted(principal, wait_s, rate)
-
-    return check
-
-
-async def _unrevoked(principal: Principal, ours: bool, redis: Redis | None) -> Principal:
-    if ours and await revocation.is_revoked(redis, principal.token_id, principal.client_id):
-        raise _revoked()
-    return principal
 
 
 CallerDep = Annotated[Principal, Depends(authenticated)]

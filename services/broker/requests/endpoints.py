@@ -9,13 +9,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.kit.deps import SessionDep, SessionsDep, SettingsDep
+from broker.kit.deps import RateLimiterDep, SessionDep, SessionsDep, SettingsDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, fetch, page_of
 from broker.kit.problem_docs import problems
 from broker.kit.ratelimit import RateLimited
 from broker.kit.tracing import current_trace
 from broker.oauth.dependencies import KeyRingDep
-from broker.oauth.principal import Counted, Principal, require_scope, require_scope_counted
+from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
 from broker.requests import appeal_decisions, appeals, clarifications, decisions, views, withdrawal
 from broker.requests.access import acting_for
@@ -35,22 +35,22 @@ from broker.requests.schemas import (
     RequestOut,
 )
 from broker.requests.timeline import Timeline, timeline_of
+from broker.settings import Rate
 from core.clock import utcnow
 from core.models.requests import DataRequest
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"])
 
-
-_SUBMITTING = require_scope_counted(
-    Scope.requests_submit, "submit", lambda settings: settings.rate_limit_submit
-)
+Submitter = Annotated[Principal, Depends(require_scope(Scope.requests_submit))]
 
 
-async def _within_submission_rate(counted: Annotated[Counted, Depends(_SUBMITTING)]) -> Principal:
+async def _within_submission_rate(
+    caller: Submitter, limiter: RateLimiterDep, settings: SettingsDep
+) -> Principal:
     """RATE_LIMIT_SUBMIT filings per organisation (all its clients together), counted after the
-    token is checked (in the same Redis round trip as its revocation) so that nobody else can use
-    up an organisation's allowance."""
-    caller, rate, wait = counted.principal, counted.rate, counted.wait_s
+    token is checked so that nobody else can use up an organisation's allowance."""
+    rate = settings.rate_limit_submit
+    wait = await limiter.hit("submit", caller.organisation_id, Rate.parse(rate))
     if wait:
         raise RateLimited(
             f"more than {rate} requests filed by {caller.organisation_id}",
