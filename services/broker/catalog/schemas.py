@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from broker.kit.inputs import Input
 from broker.kit.validation_errors import Refusal
 from core.models.catalog import (
     DatasetStatus,
@@ -95,9 +96,7 @@ class DatasetIn(CatalogAttributes):
         return _no_duplicate_names(fields)
 
 
-class DatasetChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DatasetChange(Input):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     name_en: str | None = Field(default=None, min_length=1, max_length=300)
     description: str | None = Field(default=None, max_length=2000)

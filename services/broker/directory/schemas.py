@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from broker.directory.filing import FilingState
+from broker.kit.inputs import Input
 from broker.kit.validation_errors import Refusal
 from broker.kit.windows import require_end_after_start
 from core.models.directory import Level, OrgKind
@@ -71,9 +72,7 @@ class OrganisationOut(BaseModel):
     cdo: CDOSummary | None
 
 
-class OrganisationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class OrganisationIn(Input):
     id: OrgId
     name: str = Field(min_length=1, max_length=200)
     name_en: str = Field(min_length=1, max_length=300)
@@ -99,11 +98,9 @@ class OrganisationIn(BaseModel):
         return self
 
 
-class OrganisationChange(BaseModel):
+class OrganisationChange(Input):
     """What may change of a body. Its place in the tree (kind, level, government, parent) does
     not: that would move it between jurisdictions and under routes already planned."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     name_en: str | None = Field(default=None, min_length=1, max_length=300)
@@ -111,9 +108,7 @@ class OrganisationChange(BaseModel):
     pilot: bool | None = None
 
 
-class AppointmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AppointmentIn(Input):
     organisation_id: str
     person_name: str = Field(min_length=1, max_length=100)
     person_id: str | None = Field(
@@ -144,16 +139,12 @@ class AppointmentIn(BaseModel):
         return self
 
 
-class AppointmentEnd(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AppointmentEnd(Input):
     ends_at: AwareDatetime | None = Field(default=None, description="default: now")
     reason: str = Field(min_length=1, max_length=1000)
 
 
-class DelegationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DelegationIn(Input):
     organisation_id: str | None = Field(
         default=None, description="whose CDO delegates; default: the caller's organisation"
     )
@@ -178,9 +169,7 @@ class DelegationIn(BaseModel):
         return self
 
 
-class DelegationRevokeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DelegationRevokeIn(Input):
     reason: str | None = Field(default=None, max_length=1000)
 
 

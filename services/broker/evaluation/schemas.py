@@ -7,12 +7,11 @@ from typing import TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from broker.kit.inputs import Input
 from broker.kit.validation_errors import Refusal
 
 
-class ScoreIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ScoreIn(Input):
     organisation_id: str = Field(description="the body whose CDO is evaluated")
     indicator: str = Field(
         description="an `entered` indicator's id (GET /v1/evaluation/indicators)"

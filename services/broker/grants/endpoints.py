@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from broker.grants import provider_endpoints, service
 from broker.grants.schemas import GrantOut
 from broker.kit.deps import SessionDep
+from broker.kit.inputs import Input
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, fetch, page_of
 from broker.kit.problem_docs import problems
 from broker.oauth.principal import Principal, require_scope
@@ -50,15 +51,11 @@ async def get_grant(grant_id: str, session: SessionDep, caller: GrantReader) -> 
     )
 
 
-class GrantChangeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class GrantChangeIn(Input):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class GrantRevokeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class GrantRevokeIn(Input):
     reason: str = Field(min_length=2, max_length=2000, description="why: it is recorded and sent")
 
 

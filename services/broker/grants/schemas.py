@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from broker.kit.inputs import Input
+
 
 class GrantOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -28,17 +30,13 @@ class GrantOut(BaseModel):
     last_used_at: datetime | None
 
 
-class GrantUseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class GrantUseIn(Input):
     grant_id: str = Field(min_length=1, max_length=40)
     count: int = Field(ge=1, le=1_000_000_000, description="uses since the last report")
     last_used_at: datetime = Field(description="the latest of those uses")
 
 
-class GrantUsesIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class GrantUsesIn(Input):
     uses: list[GrantUseIn] = Field(min_length=1, max_length=500)
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from broker.kit.inputs import Input
 
 ChannelKind = Literal["wecom", "dingtalk", "email"]
 NotificationType = Literal[
@@ -37,9 +39,7 @@ DEFAULT_EVENTS: tuple[NotificationType, ...] = (
 MAX_RECIPIENTS = 10
 
 
-class ChannelIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ChannelIn(Input):
     webhook_url: str | None = Field(
         default=None,
         min_length=1,

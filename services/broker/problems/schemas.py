@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from broker.kit.inputs import Input
 from broker.kit.validation_errors import Refusal
 
 MAX_CONCERNED = 50
 
 
-class Concerns(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Concerns(Input):
     organisations: list[str] = Field(
         default_factory=list,
         max_length=MAX_CONCERNED,
@@ -35,17 +34,13 @@ class Concerns(BaseModel):
         return self
 
 
-class ProblemIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ProblemIn(Input):
     summary: str = Field(min_length=2, max_length=200, description="one line: what is wrong")
     details: str = Field(min_length=2, max_length=8000, description="what happened, what is asked")
     concerns: Concerns = Field(default_factory=Concerns)
 
 
-class AnswerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AnswerIn(Input):
     resolution: str = Field(min_length=2, max_length=8000, description="how the bureau resolved it")
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from broker.kit.inputs import Input
 from broker.kit.validation_errors import Refusal
 from broker.requests.filing.schemas import PeriodIn, ProjectIn, RequestKind
 from core.words import DECISIONS_ZH
@@ -137,9 +138,7 @@ class RequestOut(BaseModel):
     )
 
 
-class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DecisionIn(Input):
     decision: Literal["approve", "reject", "veto"] = Field(
         description="an IT project is approved or vetoed (一票否决); every other kind is "
         "approved or rejected"
@@ -166,33 +165,23 @@ class DecisionIn(BaseModel):
         return self
 
 
-class ClarificationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ClarificationIn(Input):
     question: str = Field(min_length=2, max_length=2000)
 
 
-class ClarificationAnswerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ClarificationAnswerIn(Input):
     answer: str = Field(min_length=1, max_length=4000)
 
 
-class CancelIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CancelIn(Input):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class AppealIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AppealIn(Input):
     reason: str = Field(min_length=2, max_length=4000, description="why the refusal is wrong")
 
 
-class AppealDecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AppealDecisionIn(Input):
     decision: Literal["uphold", "overturn"]
     comment: str = Field(min_length=2, max_length=2000, description="the coordinator's reason")
     fields: list[str] | None = Field(

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from broker.directory.schemas import AwareDatetime
+from broker.kit.inputs import Input
 from broker.kit.windows import require_end_after_start
 
 MAX_OVERLAP_SECONDS = 7 * 24 * 3600
@@ -17,9 +18,7 @@ ReplayableStatus = Literal["dead", "undeliverable", "delivered"]
 DeliveryChannel = Literal["webhook", "wecom", "dingtalk", "email"]
 
 
-class EndpointIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EndpointIn(Input):
     url: str = Field(
         min_length=1,
         max_length=2000,
@@ -28,9 +27,7 @@ class EndpointIn(BaseModel):
     )
 
 
-class RotateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RotateIn(Input):
     overlap_seconds: int | None = Field(
         default=None,
         ge=0,
@@ -95,14 +92,12 @@ class DeliveryOut(BaseModel):
     attempts: list[AttemptOut]
 
 
-class ReplayIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReplayIn(Input):
     force: bool = Field(default=False, description="also send a delivery that was delivered")
 
 
-class RangeReplayIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_by_name=True)
+class RangeReplayIn(Input):
+    model_config = ConfigDict(validate_by_name=True)
 
     from_: AwareDatetime = Field(alias="from", description="created at or after this time")
     to: AwareDatetime = Field(description="created before this time")

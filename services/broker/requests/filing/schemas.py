@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from broker.directory.schemas import AwareDatetime
+from broker.kit.inputs import Input
 from broker.kit.validation_errors import Refusal
 from broker.kit.windows import require_end_after_start
 from core.words import KINDS_ZH
 
 
-class PeriodIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PeriodIn(Input):
     start: AwareDatetime
     end: AwareDatetime
 
@@ -42,10 +41,8 @@ _LENGTHS = (
 )
 
 
-class ProjectIn(BaseModel):
+class ProjectIn(Input):
     """An IT project (信息化项目) at a stage where its body's CDO may veto it (一票否决)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=2, max_length=200)
     code: str = Field(min_length=1, max_length=60, description="the project's code (项目编号)")
@@ -53,9 +50,7 @@ class ProjectIn(BaseModel):
     stage: Literal["initiation", "acceptance"] = Field(description="立项 or 验收")
 
 
-class RequestIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RequestIn(Input):
     kind: RequestKind = Field(
         description="share 共享 and return 回流 name a dataset; demand 需求 asks for data the "
         "catalog lacks; it_project 信息化项目 asks the body's CDO to pass a project"
