@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.kit.filters import where_given
 from core.models.catalog import Dataset
 
 
@@ -28,12 +29,12 @@ async def list_datasets(
             or_(*(column.icontains(words, autoescape=True)
                   for column in (Dataset.name, Dataset.name_en, Dataset.id)))
         )  # fmt: skip
-    if owner_id is not None:
-        query = query.where(Dataset.owner_id == owner_id)
-    if sharing_class is not None:
-        query = query.where(Dataset.sharing_class == sharing_class)
+    query = where_given(
+        query,
+        (Dataset.owner_id, owner_id),
+        (Dataset.sharing_class, sharing_class),
+        (Dataset.status, status),
+    )
     if after is not None:
         query = query.where(Dataset.id > after)
-    if status is not None:
-        query = query.where(Dataset.status == status)
     return (await session.scalars(query)).all()

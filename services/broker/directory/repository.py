@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.kit.filters import where_given
 from broker.routing.model import DirectoryView, OrgView
 from core.models.directory import Appointment, Delegation, DirectoryVersion, Organisation
 
@@ -24,15 +25,13 @@ async def list_organisations(
     after: str | None,
     limit: int,
 ) -> Sequence[Organisation]:
-    query = select(Organisation).order_by(Organisation.id).limit(limit)
-    if level is not None:
-        query = query.where(Organisation.level == level)
-    if kind is not None:
-        query = query.where(Organisation.kind == kind)
-    if parent_id is not None:
-        query = query.where(Organisation.parent_id == parent_id)
-    if government_id is not None:
-        query = query.where(Organisation.government_id == government_id)
+    query = where_given(
+        select(Organisation).order_by(Organisation.id).limit(limit),
+        (Organisation.level, level),
+        (Organisation.kind, kind),
+        (Organisation.parent_id, parent_id),
+        (Organisation.government_id, government_id),
+    )
     if after is not None:
         query = query.where(Organisation.id > after)
     return (await session.scalars(query)).all()

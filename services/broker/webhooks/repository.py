@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.kit.filters import where_given
 from core.models.webhooks import (
     ArchivedAttempt,
     ArchivedDelivery,
@@ -39,20 +40,16 @@ async def list_deliveries(
     limit: int,
 ) -> Sequence[WebhookDelivery]:
     """Newest first, by (created_at, id): ids are derived from the event, not time-ordered."""
-    query = (
+    query = where_given(
         select(WebhookDelivery)
         .where(WebhookDelivery.organisation_id == organisation_id)
         .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
-        .limit(limit)
+        .limit(limit),
+        (WebhookDelivery.event_type, event_type),
+        (WebhookDelivery.status, status),
+        (WebhookDelivery.request_id, request_id),
+        (WebhookDelivery.channel, channel),
     )
-    if event_type is not None:
-        query = query.where(WebhookDelivery.event_type == event_type)
-    if status is not None:
-        query = query.where(WebhookDelivery.status == status)
-    if request_id is not None:
-        query = query.where(WebhookDelivery.request_id == request_id)
-    if channel is not None:
-        query = query.where(WebhookDelivery.channel == channel)
     if before is not None:
         created_at, delivery_id = before
         query = query.where(
