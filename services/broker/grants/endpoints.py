@@ -13,20 +13,19 @@ from broker.kit.deps import SessionDep
 from broker.kit.inputs import Input
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, fetch, page_of
 from broker.kit.problem_docs import problems
-from broker.oauth.principal import Principal, require_scope
+from broker.oauth.principal import GrantsReaderDep, Principal, require_scope
 from broker.oauth.scopes import Scope
 from core.clock import utcnow
 from core.events import GrantEventName
 
 router = APIRouter(prefix="/v1/grants", tags=["grants"])
 router.include_router(provider_endpoints.router)  # first: `/changes` is not a grant id
-GrantReader = Annotated[Principal, Depends(require_scope(Scope.grants_read))]
 
 
 @router.get("", summary="Grants held by or given by your organisation")
 async def list_grants(
     session: SessionDep,
-    caller: GrantReader,
+    caller: GrantsReaderDep,
     role: Literal["grantee", "provider"] | None = None,
     status: Literal["active", "paused", "revoked", "expired"] | None = None,
     dataset_id: str | None = None,
@@ -45,7 +44,7 @@ async def list_grants(
 
 
 @router.get("/{grant_id}", summary="One grant")
-async def get_grant(grant_id: str, session: SessionDep, caller: GrantReader) -> GrantOut:
+async def get_grant(grant_id: str, session: SessionDep, caller: GrantsReaderDep) -> GrantOut:
     return GrantOut.model_validate(
         await service.visible_grant(session, grant_id, caller.organisation_id)
     )

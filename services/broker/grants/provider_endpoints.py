@@ -12,7 +12,7 @@ from broker.grants.dependencies import GrantFeedDep
 from broker.grants.schemas import GrantUsesIn, GrantUsesOut
 from broker.kit.deps import SessionDep, SettingsDep
 from broker.kit.problem_docs import problems
-from broker.oauth.principal import Principal, require_scope
+from broker.oauth.principal import GrantsReaderDep, Principal, require_scope
 from broker.oauth.scopes import Scope
 from core.clock import utcnow
 
@@ -37,7 +37,7 @@ _EVENT_STREAM = {
 async def changes(
     feed: GrantFeedDep,
     settings: SettingsDep,
-    caller: Annotated[Principal, Depends(require_scope(Scope.grants_read))],
+    caller: GrantsReaderDep,
     last_event_id: Annotated[
         str | None,
         Header(

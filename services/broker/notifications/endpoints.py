@@ -3,24 +3,22 @@ e-mail recipients, where its people hear of approvals and outcomes."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Response, status
 
 from broker.kit.deps import CipherDep, SessionDep, SettingsDep
 from broker.kit.problem_docs import problems
 from broker.notifications import service
 from broker.notifications.schemas import ChannelIn, ChannelKind, ChannelList, ChannelOut
-from broker.oauth.principal import Principal, require_scope
-from broker.oauth.scopes import Scope
+from broker.oauth.principal import WebhooksManagerDep
 from core.clock import utcnow
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
-Manager = Annotated[Principal, Depends(require_scope(Scope.webhooks_manage))]
 
 
 @router.get("/channels", summary="Your organisation's notification channels")
-async def list_channels(session: SessionDep, caller: Manager, cipher: CipherDep) -> ChannelList:
+async def list_channels(
+    session: SessionDep, caller: WebhooksManagerDep, cipher: CipherDep
+) -> ChannelList:
     channels = await service.list_channels(session, caller.organisation_id)
     return ChannelList(items=[service.to_out(channel, cipher) for channel in channels])
 
@@ -36,7 +34,7 @@ async def put_channel(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    caller: Manager,
+    caller: WebhooksManagerDep,
     cipher: CipherDep,
 ) -> ChannelOut:
     """`wecom` and `dingtalk`: a group robot of the government's work chat, given by its
@@ -63,7 +61,7 @@ async def put_channel(
 
 @router.get("/channels/{kind}", summary="One notification channel", responses=problems(404))
 async def get_channel(
-    kind: ChannelKind, session: SessionDep, caller: Manager, cipher: CipherDep
+    kind: ChannelKind, session: SessionDep, caller: WebhooksManagerDep, cipher: CipherDep
 ) -> ChannelOut:
     return service.to_out(await service.get_channel(session, caller.organisation_id, kind), cipher)
 
@@ -74,6 +72,8 @@ async def get_channel(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problems(404),
 )
-async def delete_channel(kind: ChannelKind, session: SessionDep, caller: Manager) -> None:
+async def delete_channel(
+    kind: ChannelKind, session: SessionDep, caller: WebhooksManagerDep
+) -> None:
     """Messages still waiting for it are not sent (their deliveries turn `undeliverable`)."""
     await service.remove_channel(session, actor=caller.actor, kind=kind, now=utcnow())

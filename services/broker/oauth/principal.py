@@ -210,3 +210,8 @@ def require_scope(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
 CallerDep = Annotated[Principal, Depends(authenticated)]
 DirectoryAdminDep = Annotated[Principal, Depends(require_scope(Scope.directory_admin))]
 CatalogAdminDep = Annotated[Principal, Depends(require_scope(Scope.catalog_admin))]
+# One alias a scope that more than one router guards with, so the guard is written once.
+GrantsReaderDep = Annotated[Principal, Depends(require_scope(Scope.grants_read))]
+RequestsReaderDep = Annotated[Principal, Depends(require_scope(Scope.requests_read))]
+RequestsSubmitterDep = Annotated[Principal, Depends(require_scope(Scope.requests_submit))]
+WebhooksManagerDep = Annotated[Principal, Depends(require_scope(Scope.webhooks_manage))]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Response, status
 from broker.kit.deps import SessionDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, fetch, page_of
 from broker.kit.problem_docs import problems
-from broker.oauth.principal import Principal, require_scope
+from broker.oauth.principal import Principal, RequestsReaderDep, RequestsSubmitterDep, require_scope
 from broker.oauth.scopes import Scope
 from broker.problems import repository, service
 from broker.problems.schemas import AnswerIn, Concerns, ProblemIn, ProblemOut
@@ -20,8 +20,6 @@ from core.models.problems import ProblemReport
 
 router = APIRouter(prefix="/v1/reports/problems", tags=["problems"])
 
-Reporter = Annotated[Principal, Depends(require_scope(Scope.requests_submit))]
-Reader = Annotated[Principal, Depends(require_scope(Scope.requests_read))]
 Answerer = Annotated[Principal, Depends(require_scope(Scope.approvals_decide))]
 
 
@@ -50,7 +48,11 @@ def _out(report: ProblemReport) -> ProblemOut:
     responses=problems(503),
 )
 async def file_problem(
-    body: ProblemIn, links: LinksDep, response: Response, session: SessionDep, caller: Reporter
+    body: ProblemIn,
+    links: LinksDep,
+    response: Response,
+    session: SessionDep,
+    caller: RequestsSubmitterDep,
 ) -> ProblemOut:
     report = await service.file_problem(
         session,
@@ -71,7 +73,7 @@ async def file_problem(
 )
 async def list_problems(
     session: SessionDep,
-    caller: Reader,
+    caller: RequestsReaderDep,
     status: Literal["open", "answered"] | None = None,
     role: Literal["reporter", "answerer", "named"] | None = None,
     cursor: CursorQuery = None,
@@ -88,7 +90,9 @@ async def list_problems(
 
 
 @router.get("/{problem_id}", summary="One problem report")
-async def get_problem(problem_id: str, session: SessionDep, caller: Reader) -> ProblemOut:
+async def get_problem(
+    problem_id: str, session: SessionDep, caller: RequestsReaderDep
+) -> ProblemOut:
     return _out(await service.visible_problem(session, problem_id, caller.organisation_id))
 
 

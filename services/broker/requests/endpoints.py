@@ -15,8 +15,7 @@ from broker.kit.problem_docs import problems
 from broker.kit.ratelimit import RateLimited
 from broker.kit.tracing import current_trace
 from broker.oauth.dependencies import KeyRingDep
-from broker.oauth.principal import Principal, require_scope
-from broker.oauth.scopes import Scope
+from broker.oauth.principal import Principal, RequestsReaderDep, RequestsSubmitterDep
 from broker.requests import appeal_decisions, appeals, clarifications, decisions, views, withdrawal
 from broker.requests.access import acting_for
 from broker.requests.dependencies import DecidersWrite, LinksDep, PolicyDep, RequestersWrite
@@ -41,11 +40,9 @@ from core.models.requests import DataRequest
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"])
 
-Submitter = Annotated[Principal, Depends(require_scope(Scope.requests_submit))]
-
 
 async def _within_submission_rate(
-    caller: Submitter, limiter: RateLimiterDep, settings: SettingsDep
+    caller: RequestsSubmitterDep, limiter: RateLimiterDep, settings: SettingsDep
 ) -> Principal:
     """RATE_LIMIT_SUBMIT filings per organisation (all its clients together), counted after the
     token is checked so that nobody else can use up an organisation's allowance."""
@@ -62,7 +59,6 @@ async def _within_submission_rate(
 
 
 RateLimitedSubmitter = Annotated[Principal, Depends(_within_submission_rate)]
-Reader = Annotated[Principal, Depends(require_scope(Scope.requests_read))]
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=200, description="retry safely"),
@@ -80,7 +76,7 @@ async def _one(session: SessionDep, request_id: str) -> RequestOut:
     return await _described(session, request, utcnow())
 
 
-async def _visible(request_id: str, session: SessionDep, caller: Reader) -> DataRequest:
+async def _visible(request_id: str, session: SessionDep, caller: RequestsReaderDep) -> DataRequest:
     """The request the path names, if the caller's body filed it or decides one of its steps
     (itself or by delegation); else 404, as for a request that does not exist."""
     acting = await acting_for(session, caller.actor, utcnow())
@@ -150,7 +146,7 @@ async def timeline(session: SessionDep, settings: SettingsDep, request: VisibleR
 @router.get("", summary="Requests your organisation filed or must decide")
 async def list_requests(
     session: SessionDep,
-    caller: Reader,
+    caller: RequestsReaderDep,
     status: RequestStatus | None = None,
     kind: RequestKind | None = None,
     dataset_id: str | None = None,

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Response, status
 
 from broker.kit.deps import CipherDep, SessionDep, SettingsDep
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, next_cursor
 from broker.kit.problem_docs import problems
-from broker.oauth.principal import Principal, require_scope
-from broker.oauth.scopes import Scope
+from broker.oauth.principal import WebhooksManagerDep
 from broker.webhooks import repository, service
 from broker.webhooks.schemas import (
     DeliveryChannel,
@@ -28,7 +26,6 @@ from broker.webhooks.schemas import (
 from core.clock import utcnow
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
-Manager = Annotated[Principal, Depends(require_scope(Scope.webhooks_manage))]
 
 
 @router.put(
@@ -45,7 +42,7 @@ async def register_endpoint(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
-    caller: Manager,
+    caller: WebhooksManagerDep,
     cipher: CipherDep,
 ) -> EndpointWithSecret | EndpointOut:
     """The first registration answers 201 with the signing secret (`whsec_…`), the only time it
@@ -72,7 +69,7 @@ async def register_endpoint(
     summary="Your organisation's webhook endpoint (without its secret)",
     responses=problems(404),
 )
-async def get_endpoint(session: SessionDep, caller: Manager) -> EndpointOut:
+async def get_endpoint(session: SessionDep, caller: WebhooksManagerDep) -> EndpointOut:
     return service.to_out(await service.get_endpoint(session, caller.organisation_id), utcnow())
 
 
@@ -82,7 +79,7 @@ async def get_endpoint(session: SessionDep, caller: Manager) -> EndpointOut:
 async def rotate_secret(
     session: SessionDep,
     settings: SettingsDep,
-    caller: Manager,
+    caller: WebhooksManagerDep,
     cipher: CipherDep,
     body: RotateIn | None = None,
 ) -> EndpointWithSecret:
@@ -106,7 +103,7 @@ async def rotate_secret(
 @router.get("/deliveries", summary="Webhooks sent (or being sent) to your organisation")
 async def list_deliveries(
     session: SessionDep,
-    caller: Manager,
+    caller: WebhooksManagerDep,
     event: str | None = None,
     status: DeliveryStatus | None = None,
     request_id: str | None = None,
@@ -133,7 +130,9 @@ async def list_deliveries(
 
 
 @router.get("/deliveries/{delivery_id}", summary="One delivery with its attempts")
-async def get_delivery(delivery_id: str, session: SessionDep, caller: Manager) -> DeliveryOut:
+async def get_delivery(
+    delivery_id: str, session: SessionDep, caller: WebhooksManagerDep
+) -> DeliveryOut:
     delivery = await service.get_delivery(session, delivery_id, caller.organisation_id)
     return (await service.describe(session, [delivery]))[0]
 
@@ -143,7 +142,9 @@ async def get_delivery(delivery_id: str, session: SessionDep, caller: Manager) -
     summary="Send again the failed deliveries of a period",
     responses=problems(409),
 )
-async def replay_deliveries(body: RangeReplayIn, session: SessionDep, caller: Manager) -> ReplayOut:
+async def replay_deliveries(
+    body: RangeReplayIn, session: SessionDep, caller: WebhooksManagerDep
+) -> ReplayOut:
     """Deliveries created in [`from`, `to`) that are `dead` or `undeliverable` (or only those in
     `status`) go back to pending, due now, with the retry schedule from its start; their earlier
     attempts stay in their history. `status: delivered` sends delivered ones again and needs
@@ -165,7 +166,7 @@ async def replay_deliveries(body: RangeReplayIn, session: SessionDep, caller: Ma
     "/deliveries/{delivery_id}/replay", summary="Send one delivery again", responses=problems(409)
 )
 async def replay_delivery(
-    delivery_id: str, session: SessionDep, caller: Manager, body: ReplayIn | None = None
+    delivery_id: str, session: SessionDep, caller: WebhooksManagerDep, body: ReplayIn | None = None
 ) -> DeliveryOut:
     """A dead or undeliverable delivery goes back to pending, due now, with the retry schedule
     from its start (earlier attempts stay listed). A delivered one answers 409 unless `force`;
