@@ -14,7 +14,7 @@ from broker.directory.jurisdiction import covers
 from broker.grants import feed, repository
 from broker.grants.exceptions import GrantChangeRefused, GrantClosed, GrantNotFound
 from broker.kit.attributes import attributes
-from broker.kit.tracing import follow_request
+from broker.kit.tracing import follow_request, traceparent_of
 from core import topics
 from core.events import GrantEvent, GrantEventName, ce_type
 from core.ids import new_id
@@ -102,7 +102,7 @@ async def grant_event(
         type=ce_type("grant", name.value),
         subject=grant.request_id,
         data=event.model_dump(mode="json"),
-        traceparent=f"00-{request.trace_id}-{request.span_id}-01",
+        traceparent=traceparent_of(request),
     )
 
 

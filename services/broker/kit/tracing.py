@@ -19,6 +19,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Link, SpanContext, TraceFlags
 
 from core.logs import bind_request
+from core.models.requests import DataRequest
 
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
@@ -32,6 +33,12 @@ class TraceContext:
     @property
     def traceparent(self) -> str:
         return f"00-{self.trace_id}-{self.span_id}-{'01' if self.sampled else '00'}"
+
+
+def traceparent_of(request: DataRequest) -> str:
+    """The request's filing span as a `traceparent`: the events about the request and its grants
+    carry it, so that their consumers' spans join the request's trace."""
+    return TraceContext(request.trace_id, request.span_id).traceparent
 
 
 def _from_header(value: str | None) -> TraceContext | None:

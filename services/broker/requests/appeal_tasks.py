@@ -9,6 +9,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.kit.tracing import traceparent_of
 from broker.requests import publish
 from broker.requests.links import Links
 from broker.requests.progress import load_route
@@ -74,5 +75,5 @@ async def tell_coordinator(
         type=ce_type("approval", name.replace(".", "_")),
         subject=request.id,
         data=task.model_dump(mode="json"),
-        traceparent=publish.traceparent_of(request),
+        traceparent=traceparent_of(request),
     )

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.kit.attributes import attributes
+from broker.kit.tracing import traceparent_of
 from broker.requests.attributes import DECISION_AS_STORED, REQUEST_AS_STORED
 from broker.requests.links import Links
 from broker.requests.repository import authority, routes
@@ -34,10 +35,6 @@ from core.outbox import record_event
 # A task's dataset says the catalog's attributes under the catalog's names; only its fields are
 # its own (those the approval would grant).
 _CATALOGUED = tuple(name for name in TaskDataset.model_fields if name != "fields")
-
-
-def traceparent_of(request: DataRequest) -> str:
-    return f"00-{request.trace_id}-{request.span_id}-01"
 
 
 async def request_event(
