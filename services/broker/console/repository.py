@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.kit.filters import where_given
 from broker.requests.lifecycle import RequestStatus
 from core.models.catalog import Dataset
 from core.models.directory import Appointment, Delegation, Organisation, OrgKind
@@ -104,8 +105,7 @@ async def grants_in(
         .order_by(Grant.id.desc())
         .limit(limit)
     )
-    if status:
-        query = query.where(Grant.status == status)
+    query = where_given(query, (Grant.status, status))
     return (await session.scalars(query)).all()
 
 

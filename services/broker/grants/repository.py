@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.kit.filters import where_given
 from core.db import UTCDateTime
 from core.models.grants import Grant, GrantChange
 
@@ -212,10 +213,7 @@ async def list_grants(
         query = query.where(Grant.provider_id == org_id)
     else:
         query = query.where(or_(Grant.grantee_id == org_id, Grant.provider_id == org_id))
-    if status is not None:
-        query = query.where(Grant.status == status)
-    if dataset_id is not None:
-        query = query.where(Grant.dataset_id == dataset_id)
+    query = where_given(query, (Grant.status, status), (Grant.dataset_id, dataset_id))
     if after is not None:
         query = query.where(Grant.id < after)
     return (await session.scalars(query)).all()

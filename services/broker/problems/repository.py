@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.kit.filters import where_given
 from core.models.directory import Level, Organisation, OrgKind
 from core.models.problems import ProblemNamedOrganisation, ProblemNamedRequest, ProblemReport
 
@@ -95,8 +96,7 @@ async def list_for(
         query = query.where(_named(org_id))
     else:
         query = query.where(_involves(org_id))
-    if status is not None:
-        query = query.where(ProblemReport.status == status)
+    query = where_given(query, (ProblemReport.status, status))
     if after is not None:
         query = query.where(ProblemReport.id < after)
     return (await session.scalars(query.order_by(ProblemReport.id.desc()).limit(limit))).all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, select
 
-from broker.kit.filters import where_given
+from broker.kit.filters import equal_where_given, where_given
 from core.models.directory import Organisation
 
 
@@ -36,3 +36,10 @@ def test_a_false_or_empty_value_is_still_a_filter() -> None:
     # Only None means "not given": an empty string is a value the caller asked for.
     query = where_given(select(Organisation), (Organisation.kind, ""))
     assert query.compile().params == {"kind_1": ""}
+
+
+def test_the_conditions_alone_are_those_of_the_values_given() -> None:
+    # For a listing that puts the same conditions in a subquery and in its outer query.
+    conditions = equal_where_given((Organisation.level, "city"), (Organisation.kind, None))
+    assert [str(condition) for condition in conditions] == ["organisations.level = :level_1"]
+    assert equal_where_given((Organisation.kind, None)) == []

@@ -10,6 +10,7 @@ from typing import TypeVar
 from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.kit.filters import where_given
 from broker.requests.repository.locks import with_its_request_locked
 from core.models.directory import Appointment, Organisation, OrgKind
 from core.models.requests import Appeal, AppealCoordinator, DataRequest
@@ -76,8 +77,7 @@ async def appeals_without_cdo(
         .order_by(Appeal.id)
         .limit(limit)
     )
-    if organisation_id is not None:
-        query = query.where(AppealCoordinator.organisation_id == organisation_id)
+    query = where_given(query, (AppealCoordinator.organisation_id, organisation_id))
     return (await session.scalars(query)).all()
 
 

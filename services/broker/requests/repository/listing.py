@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.kit.filters import equal_where_given
 from core.models.requests import AppealCoordinator, DataRequest, StepApprover
 
 
@@ -63,13 +64,9 @@ async def list_requests(
     after: str | None,
     limit: int,
 ) -> Sequence[DataRequest]:
-    filters: list[ColumnElement[bool]] = []
-    if status is not None:
-        filters.append(DataRequest.status == status)
-    if kind is not None:
-        filters.append(DataRequest.kind == kind)
-    if dataset_id is not None:
-        filters.append(DataRequest.dataset_id == dataset_id)
+    filters = equal_where_given(
+        (DataRequest.status, status), (DataRequest.kind, kind), (DataRequest.dataset_id, dataset_id)
+    )
     if after is not None:
         filters.append(DataRequest.id < after)
     query = select(DataRequest).order_by(DataRequest.id.desc()).limit(limit)

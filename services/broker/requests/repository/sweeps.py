@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.kit.filters import where_given
 from broker.requests.repository.locks import with_its_request_locked
 from core.models.directory import Appointment, Organisation, OrgKind
 from core.models.requests import DataRequest, Decision, RequestStep, StepApprover
@@ -89,6 +90,5 @@ async def requests_without_cdo(
         .order_by(StepApprover.request_id)
         .limit(limit)
     )
-    if organisation_id is not None:
-        query = query.where(StepApprover.organisation_id == organisation_id)
+    query = where_given(query, (StepApprover.organisation_id, organisation_id))
     return list(await session.scalars(query))
