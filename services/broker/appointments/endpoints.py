@@ -1,26 +1,20 @@
-"""Filing and ending CDO appointments (the directory's API, under its tag): the directory records
-the appointment (directory.service), and a body left without a CDO in office hands its open steps
-to its level's data bureau in the same transaction (requests.handover).
+"""Filing and ending CDO appointments (the directory's API, under its tag): appointments.service
+records the appointment and, for a body left without a CDO in office, hands its open steps to its
+level's data bureau in the same transaction.
 
 Its own package because it joins two domains: the directory knows nothing of requests, and
 requests read the directory, never the other way round (pyproject's import contracts)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.directory import service
+from broker.appointments import service
 from broker.directory.schemas import AppointmentEnd, AppointmentIn, AppointmentOut
 from broker.kit.deps import SessionDep
 from broker.kit.problem_docs import problems
-from broker.oauth.principal import DirectoryAdminDep, Principal
+from broker.oauth.principal import DirectoryAdminDep
 from broker.requests.dependencies import LinksDep, PolicyDep
-from broker.requests.handover import hand_over_steps_of
-from broker.requests.links import Links
-from broker.routing.policy import Policy
 from core.clock import utcnow
 
 router = APIRouter(prefix="/v1", tags=["directory"])
@@ -39,9 +33,9 @@ async def appoint(
     policy: PolicyDep,
     links: LinksDep,
 ) -> AppointmentOut:
-    now = utcnow()
-    appointment = await service.appoint(session, body, actor=admin.actor, now=now)
-    await _hand_over(session, appointment.organisation_id, admin, policy, links, now)
+    appointment = await service.appoint(
+        session, body, actor=admin.actor, policy=policy, links=links, now=utcnow()
+    )
     return AppointmentOut.model_validate(appointment)
 
 
@@ -66,21 +60,8 @@ async def end_appointment(
         ends_at=body.ends_at or now,
         reason=body.reason,
         actor=admin.actor,
+        policy=policy,
+        links=links,
         now=now,
     )
-    await _hand_over(session, appointment.organisation_id, admin, policy, links, now)
     return AppointmentOut.model_validate(appointment)
-
-
-async def _hand_over(
-    session: AsyncSession,
-    organisation_id: str,
-    admin: Principal,
-    policy: Policy,
-    links: Links,
-    now: datetime,
-) -> None:
-    """A body left without a CDO in office: its open steps pass on in this transaction."""
-    await hand_over_steps_of(
-        session, organisation_id, policy=policy, now=now, links=links, actor=admin.actor
-    )

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.appointments import service as appointments
 from broker.console import repository
 from broker.console.bureau import Bureau, BureauDep
 from broker.console.names import organisation_names
@@ -22,11 +23,10 @@ from broker.console.outcomes import outcome
 from broker.console.refusals import Refused
 from broker.console.session import CsrfField, refuse_without_csrf, role_scopes
 from broker.console.web import language, render
-from broker.directory import delegations, service
+from broker.directory import delegations
 from broker.kit.deps import SessionDep
 from broker.oauth.scopes import Scope
 from broker.requests.dependencies import LinksDep, PolicyDep
-from broker.requests.handover import hand_over_steps_of
 from broker.requests.links import Links
 from broker.routing.policy import Policy
 from core.clock import utcnow
@@ -109,13 +109,9 @@ async def _ending(
         raise Refused("not_an_operator", status=403)
     if not reason.strip():
         raise Refused("end_reason_required")
-    ended = await service.end_appointment(
-        session, appointment_id, ends_at=now, reason=reason.strip(),
-        actor=bureau.me.actor, now=now,
-    )  # fmt: skip
-    await hand_over_steps_of(
-        session, ended.organisation_id, policy=policy, now=now, links=links,
-        actor=bureau.me.actor,
+    await appointments.end_appointment(
+        session, appointment_id, ends_at=now, reason=reason.strip(), actor=bureau.me.actor,
+        policy=policy, links=links, now=now,
     )  # fmt: skip
 
 
