@@ -5,7 +5,6 @@ person's role may do is what its token's scopes allow through the API (oauth/sco
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import Depends, Form, Request
 
@@ -48,8 +47,7 @@ def cookie_is_secure(request: Request, issuer: str) -> bool:
 async def signed_in(request: Request, session: SessionDep) -> SignedIn:
     found = await sessions.find(session, request.cookies.get(sessions.COOKIE), utcnow())
     if found is None:
-        target = request.url.path + ("?" + request.url.query if request.url.query else "")
-        raise SignInNeeded("/console/signin?" + urlencode({"next": target}))
+        raise SignInNeeded(sessions.sign_in_url(request.url))
     return found
 
 

@@ -73,8 +73,7 @@ async def authorize(
     now = utcnow()
     signed_in = await sessions.find(session, request.cookies.get(sessions.COOKIE), now)
     if signed_in is None:
-        target = request.url.path + ("?" + request.url.query if request.url.query else "")
-        return RedirectResponse("/console/signin?" + urlencode({"next": target}), status_code=303)
+        return RedirectResponse(sessions.sign_in_url(request.url), status_code=303)
     query = dict(request.query_params)
     client_id = query.get("client_id")
     record = await find_client_record(session, client_id) if client_id else None

@@ -9,8 +9,10 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import URL
 
 from broker.audit import service as audit
 from broker.audit.actor import Actor
@@ -21,6 +23,13 @@ from core.models.people import Person, PersonSession
 COOKIE = "cdo_session"
 LIFETIME = timedelta(hours=8)  # a working day; signing in again costs a CDO little
 CONSOLE_CLIENT = "console"  # the audit log's client for what people do in the console
+
+
+def sign_in_url(url: URL) -> str:
+    """The console's sign-in page for a browser without a session, sending it back to `url` (its
+    path and query) once signed in."""
+    target = url.path + ("?" + url.query if url.query else "")
+    return "/console/signin?" + urlencode({"next": target})
 
 
 def _hash(token: str) -> str:
