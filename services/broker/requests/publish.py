@@ -13,6 +13,7 @@ from broker.kit.attributes import attributes
 from broker.kit.tracing import traceparent_of
 from broker.requests.attributes import DECISION_AS_STORED, REQUEST_AS_STORED
 from broker.requests.links import Links
+from broker.requests.parties import DatasetRow, OrganisationRow
 from broker.requests.repository import authority, routes
 from core import topics
 from core.events import (
@@ -29,6 +30,7 @@ from core.events import (
     ce_type,
 )
 from core.models.catalog import Dataset
+from core.models.directory import Organisation
 from core.models.requests import DataRequest, Decision, RequestStep, StepApprover
 from core.outbox import record_event
 
@@ -116,6 +118,18 @@ async def parties(
     """The requester and the dataset (None for a demand or an IT project) as a task names them."""
     requester, dataset = await routes.parties_of(session, request.requester_id, request.dataset_id)
     assert requester is not None
+    return task_parties(request, requester, dataset)
+
+
+Parties = tuple[dict[str, str], TaskDataset | None]
+
+
+def task_parties(
+    request: DataRequest,
+    requester: Organisation | OrganisationRow,
+    dataset: Dataset | DatasetRow | None,
+) -> Parties:
+    """The requester and the dataset as a task names them, from rows the caller has read."""
     return (
         {"id": requester.id, "name": requester.name, "name_en": requester.name_en},
         _task_dataset(request, dataset),
@@ -125,11 +139,13 @@ async def parties(
 class TaskOptions(TypedDict, total=False):
     """Which task approvers are sent (an escalation's, a reminder's; else a request's), and
     `delegates_of`: who may decide for each approver's CDO now, when the caller already knows
-    (filing does)."""
+    (filing does); `parties`: the requester and the dataset as a task names them, when the
+    caller has read them (filing does, as plain rows: `task_parties`)."""
 
     escalated: bool
     reminder: bool
     delegates_of: Mapping[str, list[str]] | None
+    parties: Parties
 
 
 async def approval_tasks(
@@ -144,7 +160,8 @@ async def approval_tasks(
     **options: Unpack[TaskOptions],
 ) -> None:
     """One task per approver that must now decide, keyed by its organisation."""
-    requester, dataset = await parties(session, request)
+    known = options.get("parties")
+    requester, dataset = known if known is not None else await parties(session, request)
     assert step.due_at is not None
     task_name: Literal["approval.requested", "approval.escalated", "approval.reminder"] = (
         "approval.reminder"
@@ -197,7 +214,7 @@ async def approval_tasks(
         await _record(session, request, topics.APPROVALS, approver.organisation_id, task_type, task)
 
 
-def _task_dataset(request: DataRequest, dataset: Dataset | None) -> TaskDataset | None:
+def _task_dataset(request: DataRequest, dataset: Dataset | DatasetRow | None) -> TaskDataset | None:
     """The dataset with the catalog attributes a CDO judges by, and the flags of the fields
     the approval would grant."""
     if request.dataset_id is None:

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, select, true
+from sqlalchemy import Row, Select, Table, bindparam, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from broker.audit import repository as audit_repository
 from broker.directory import repository as directory_repository
+from broker.requests.parties import DatasetRow, OrganisationRow
 from core.db import Base, anchored_inserts, insert_parameters, tables_of
 from core.models.audit import AuditEntry
 from core.models.catalog import Dataset
@@ -33,15 +33,33 @@ async def by_idempotency_key(
 
 @dataclass(frozen=True)
 class FilingContext:
-    dataset: Dataset | None
-    requester: Organisation | None
-    owner: Organisation | None
+    dataset: DatasetRow | None
+    requester: OrganisationRow | None
+    owner: OrganisationRow | None
     earlier_id: str | None  # the request this requester filed earlier with this key
     version: tuple[int, ...]  # the directory's (directory/repository.py `version_columns`)
 
 
-_REQUESTER = aliased(Organisation, name="requester")
-_OWNER = aliased(Organisation, name="owner")
+_ORGANISATIONS = Organisation.__table__
+_DATASETS = Dataset.__table__
+_REQUESTER = _ORGANISATIONS.alias("requester")
+_OWNER = _ORGANISATIONS.alias("owner")
+_ORGANISATION_WIDTH = len(OrganisationRow._fields)
+_DATASET_WIDTH = len(DatasetRow._fields)
+
+
+def _organisation(row: Row[Any], at: int) -> OrganisationRow | None:
+    values = row[at : at + _ORGANISATION_WIDTH]
+    return None if values[0] is None else OrganisationRow(*values)
+
+
+async def organisation(session: AsyncSession, organisation_id: str) -> OrganisationRow | None:
+    """A body as filing reads it (a demand's presumed provider)."""
+    query = select(*(_ORGANISATIONS.c[name] for name in OrganisationRow._fields)).where(
+        _ORGANISATIONS.c.id == organisation_id
+    )
+    row = (await (await session.connection()).execute(query)).one_or_none()
+    return None if row is None else OrganisationRow(*row)
 
 
 @cache
@@ -56,11 +74,17 @@ def _context_query(dialect: str) -> Select[Any]:
         .scalar_subquery()
     )
     return (
-        select(_REQUESTER, Dataset, _OWNER, earlier, *directory_repository.version_columns(dialect))
+        select(
+            *(_REQUESTER.c[name] for name in OrganisationRow._fields),
+            *(_DATASETS.c[name] for name in DatasetRow._fields),
+            *(_OWNER.c[name] for name in OrganisationRow._fields),
+            earlier,
+            *directory_repository.version_columns(dialect),
+        )
         .select_from(_REQUESTER)
-        .outerjoin(Dataset, Dataset.id == bindparam("dataset_id"))
-        .outerjoin(_OWNER, _OWNER.id == Dataset.owner_id)
-        .where(_REQUESTER.id == bindparam("requester_id"))
+        .outerjoin(_DATASETS, _DATASETS.c.id == bindparam("dataset_id"))
+        .outerjoin(_OWNER, _OWNER.c.id == _DATASETS.c.owner_id)
+        .where(_REQUESTER.c.id == bindparam("requester_id"))
     )
 
 
@@ -68,15 +92,26 @@ async def context(
     session: AsyncSession, requester_id: str, dataset_id: str, key: str | None
 ) -> FilingContext:
     """Everything filing reads before it plans, in one round trip: the dataset, requester and
-    owner (then in the session for the rest of filing), an earlier request with the same
+    owner (as plain rows: `broker/requests/parties.py`), an earlier request with the same
     Idempotency-Key, and the directory's version. Each round trip is a large share of a filing,
     so five reads became one."""
     query = _context_query(session.get_bind().dialect.name)
     params = {"requester_id": requester_id, "dataset_id": dataset_id, "key": key}
-    row = (await session.execute(query, params)).one_or_none()
+    connection = await session.connection()  # Core rows: no entity, identity map or loader
+    row = (await connection.execute(query, params)).one_or_none()
     if row is None:
         return FilingContext(None, None, None, None, ())
-    return FilingContext(row[1], row[0], row[2], row[3], tuple(int(v) for v in row[4:]))
+    dataset_at = _ORGANISATION_WIDTH
+    owner_at = dataset_at + _DATASET_WIDTH
+    earlier_at = owner_at + _ORGANISATION_WIDTH
+    dataset = row[dataset_at : dataset_at + _DATASET_WIDTH]
+    return FilingContext(
+        None if dataset[0] is None else DatasetRow(*dataset),
+        _organisation(row, 0),
+        _organisation(row, owner_at),
+        row[earlier_at],
+        tuple(int(v) for v in row[earlier_at + 1 :]),
+    )
 
 
 @cache

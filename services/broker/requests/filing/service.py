@@ -51,7 +51,6 @@ from core.events import RequestEventName
 from core.ids import new_id
 from core.metrics import instruments
 from core.models.audit import AuditEntry
-from core.models.directory import Organisation
 from core.models.requests import DataRequest, RequestStep
 from core.outbox import take_recorded
 
@@ -115,7 +114,7 @@ async def file_request(
         validate_against_catalog(body, dataset, requester_org, owner, now)
     else:  # a demand names its presumed provider, an IT project is its own body's
         presumed = (
-            await session.get(Organisation, body.presumed_provider_id)
+            await repository.organisation(session, body.presumed_provider_id)
             if body.presumed_provider_id
             else None
         )
@@ -211,6 +210,7 @@ async def file_request(
             now=now,
             links=links,
             delegates_of=directory.delegates,
+            parties=publish.task_parties(request, requester_org, dataset),
         )
     if not await _write(session, request, route, entry):
         # A concurrent filing with this key won the race; nothing of this one was written.

@@ -9,8 +9,9 @@ from typing import cast
 
 from broker.requests.exceptions import InvalidRequest
 from broker.requests.filing.schemas import PeriodIn, RequestIn
-from core.models.catalog import Dataset, DatasetStatus
-from core.models.directory import Level, Organisation, OrgKind
+from broker.requests.parties import DatasetRow, OrganisationRow
+from core.models.catalog import DatasetStatus
+from core.models.directory import Level, OrgKind
 
 MAX_PERIOD = timedelta(days=5 * 366)  # a grant longer than five years is a sign of a typo
 _LEVEL_RANK = {Level.province: 0, Level.city: 1, Level.county: 2, Level.town: 3}
@@ -35,7 +36,11 @@ def division_contains(outer: str, inner: str) -> bool:
 
 
 def validate_against_catalog(
-    body: RequestIn, dataset: Dataset, requester: Organisation, owner: Organisation, now: datetime
+    body: RequestIn,
+    dataset: DatasetRow,
+    requester: OrganisationRow,
+    owner: OrganisationRow,
+    now: datetime,
 ) -> None:
     if dataset.status != DatasetStatus.published:
         raise InvalidRequest(
@@ -79,8 +84,8 @@ def validate_against_catalog(
 
 
 def validate_other_party(
-    body: RequestIn, requester: Organisation, provider: Organisation | None, now: datetime
-) -> Organisation:
+    body: RequestIn, requester: OrganisationRow, provider: OrganisationRow | None, now: datetime
+) -> OrganisationRow:
     """A demand's presumed provider (a department or bureau, not the requester) or an IT
     project's body (the requester itself); the period, where one is given."""
     if body.kind == "demand":
@@ -101,7 +106,7 @@ def validate_other_party(
             )
     if body.period is not None:
         _check_period(body.period, now)
-    return requester if body.kind == "it_project" else cast(Organisation, provider)
+    return requester if body.kind == "it_project" else cast(OrganisationRow, provider)
 
 
 def _check_period(period: PeriodIn, now: datetime) -> None:

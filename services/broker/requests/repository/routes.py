@@ -61,7 +61,7 @@ async def parties_of(
     session: AsyncSession, requester_id: str, dataset_id: str | None
 ) -> tuple[Organisation | None, Dataset | None]:
     """The requester and the dataset (None without one): from the session when it holds them
-    (filing read them), else both in one statement (a decision opening the next step)."""
+    (a decision read them with its lock), else both in one statement."""
     requester = _held(session, Organisation, requester_id)
     dataset = _held(session, Dataset, dataset_id) if dataset_id is not None else None
     if requester is not None and (dataset_id is None or dataset is not None):
