@@ -58,5 +58,10 @@ def kafka_headers(event: CloudEventRow) -> list[tuple[str, bytes]]:
     return [(name, value.encode()) for name, value in headers]
 
 
+def kafka_text(data: dict[str, Any]) -> str:
+    """An event's `data` as the message's JSON, before its UTF-8 encoding."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 def kafka_value(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return kafka_text(data).encode()

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     CTE,
@@ -136,6 +137,18 @@ async def ping(engine: AsyncEngine) -> None:
         await connection.execute(text("SELECT 1"))
 
 
+# Rows whose JSON columns were encoded already (an outbox event's `data`, for its size check):
+# `insert_parameters` writes that text as it is instead of encoding the value again.
+_ENCODED: WeakKeyDictionary[Base, dict[str, str]] = WeakKeyDictionary()
+
+
+def encoded_as(row: Base, column: str, text: str) -> None:
+    """`text` is the JSON of `row`'s column `column` (its name in the table), as it must be
+    stored, and the value is not changed after: `insert_parameters` passes it through. The ORM's
+    own flush still encodes the value."""
+    _ENCODED.setdefault(row, {})[column] = text
+
+
 def _jsonable(value: object) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:  # as UTCDateTime refuses it
@@ -165,13 +178,17 @@ def tables_of(rows: Sequence[Base]) -> tuple[Table, ...]:
 def insert_parameters(rows: Sequence[Base], tables: Sequence[Table]) -> dict[str, str]:
     """Each table's rows as the JSON array its CTE reads (`rows_0`, `rows_1` ...): each column's
     value as the ORM would write it, a Python-side default filled in (and set on the row, as a
-    flush sets it). One difference: a JSON column's None is SQL NULL here, where the ORM writes
-    JSON `null`; both read back as None."""
-    by_table: dict[Table, list[dict[str, Any]]] = {table: [] for table in tables}
+    flush sets it). A JSON column encoded already (`encoded_as`) goes as that text. One
+    difference: a JSON column's None is SQL NULL here, where the ORM writes JSON `null`; both
+    read back as None."""
+    by_table: dict[Table, list[str]] = {table: [] for table in tables}
     for row in rows:
         mapper, table = object_mapper(row), _table(row)
+        encoded = _ENCODED.get(row, {})
         values: dict[str, Any] = {}
         for column in _columns(table):
+            if column.name in encoded:
+                continue
             key = mapper.get_property_by_column(column).key
             value = getattr(row, key)
             if value is None and column.default is not None:
@@ -179,11 +196,17 @@ def insert_parameters(rows: Sequence[Base], tables: Sequence[Table]) -> dict[str
                 value = default.arg(None) if default.is_callable else default.arg
                 setattr(row, key, value)
             values[column.name] = value
-        by_table[table].append(values)
-    return {
-        f"rows_{i}": json.dumps(by_table[table], default=_jsonable)
-        for i, table in enumerate(tables)
-    }
+        by_table[table].append(_object(values, encoded))
+    return {f"rows_{i}": f"[{','.join(by_table[table])}]" for i, table in enumerate(tables)}
+
+
+def _object(values: dict[str, Any], encoded: dict[str, str]) -> str:
+    """`values` as a JSON object, with the members whose JSON is `encoded` already."""
+    text = json.dumps(values, default=_jsonable)
+    if not encoded:
+        return text
+    members = ",".join(f"{json.dumps(name)}:{json_text}" for name, json_text in encoded.items())
+    return f"{text[:-1]},{members}}}" if values else f"{{{members}}}"
 
 
 def _from_json(table: Table, parameter: str, when: Exists | None = None) -> Any:

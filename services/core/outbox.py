@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
-from core.cloudevents import kafka_value
+from core.cloudevents import kafka_text
+from core.db import encoded_as
 from core.models.outbox import OutboxEvent, shard_of
 from core.topics import TOPICS
 
@@ -54,7 +55,8 @@ async def record_event(
         raise ValueError(f"unknown topic {topic!r}")
     if not key or not type:
         raise ValueError("an event needs a key and a type")
-    if len(kafka_value(data)) > MAX_DATA_BYTES:  # also proves it is JSON, before the commit
+    text = kafka_text(data)  # also proves it is JSON, before the commit
+    if len(text.encode()) > MAX_DATA_BYTES:
         raise ValueError(f"event data over {MAX_DATA_BYTES} bytes")
     if traceparent is None:
         traceparent, tracestate = current_trace_context()
@@ -74,6 +76,7 @@ async def record_event(
         created_at=utcnow(),
         attempts=0,
     )
+    encoded_as(row, "data", text)  # a statement of the caller's writes it as it is
     session.add(row)
     session.info[_RECORDED] = True
     return row
