@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.dml import ReturningInsert
 
+from core.driver import DriverStatement
 from core.models.audit import AuditChainHead, AuditEntry
 
 _BATCH = 1000  # rows the walk holds at a time
@@ -91,10 +92,9 @@ def _entry(head: CTE) -> ReturningInsert[int, str, str]:
     )
 
 
-# Built once: each append only binds its values, so compiling and caching cost nothing.
-_APPEND = _entry(_HEAD).add_cte(
-    _HEAD
-)  # WITH at the top: PostgreSQL wants data-modifying CTEs there
+# Built and compiled once, run on the driver on an autocommit connection (core/driver.py): each
+# append only binds its values. WITH at the top: PostgreSQL wants data-modifying CTEs there.
+_APPEND = DriverStatement(_entry(_HEAD).add_cte(_HEAD))
 
 
 def append_when(when: ColumnElement[bool]) -> tuple[CTE, CTE]:
@@ -122,10 +122,10 @@ async def append(
     False, with nothing written, when the chain has no head yet."""
     # On the connection, not the session: a Core statement, with none of the ORM's bulk logic.
     connection = await session.connection()
-    row = (await connection.execute(_APPEND, parameters(entry, content, pads))).one_or_none()
-    if row is None:
+    rows = await _APPEND.rows(connection, parameters(entry, content, pads))
+    if not rows:
         return False
-    entry.id, entry.prev_hash, entry.hash = row
+    entry.id, entry.prev_hash, entry.hash = rows[0]
     return True
 
 

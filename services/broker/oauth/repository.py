@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, bindparam, func, select, update
+from sqlalchemy import ARRAY, String, Table, and_, any_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.driver import DriverStatement
 from core.models.grants import Grant
 from core.models.oauth import OAuthClient
 from core.models.requests import DataRequest
@@ -70,10 +71,10 @@ async def locked_client(session: AsyncSession, client_id: str) -> OAuthClient | 
     return await session.get(OAuthClient, client_id, with_for_update=True)
 
 
-def _grants_in_force(organisation: Any, dataset_ids: Any, now: Any) -> Any:
+def _grants_in_force(organisation: Any, of_datasets: Any, now: Any) -> Any:
     return and_(
         Grant.grantee_id == organisation,
-        Grant.dataset_id.in_(dataset_ids),
+        of_datasets,
         Grant.status == "active",
         Grant.starts_at <= now,
         Grant.ends_at > now,
@@ -83,20 +84,30 @@ def _grants_in_force(organisation: Any, dataset_ids: Any, now: Any) -> Any:
 # the longest-running grant last, and of grants ending at the same moment the newest (else
 # which one a token carried was the database's choice)
 _GRANT_ORDER = (Grant.ends_at, Grant.created_at, Grant.id)
-# Built once, Core columns only: a grant token whose client is known reads no ORM entity.
-_GRANTS_IN_FORCE = (
-    select(
-        *(_grants.c[name] for name in TracedGrant._fields[:7]),
-        _requests.c.trace_id,
-        _requests.c.span_id,
-    )
-    .select_from(_grants.outerjoin(_requests, _requests.c.id == _grants.c.request_id))
-    .where(
-        _grants_in_force(
-            bindparam("organisation"), bindparam("dataset_ids", expanding=True), bindparam("now")
+
+
+def _grants_in_force_query(of_datasets: Any) -> Any:
+    """Core columns only: a grant token whose client is known reads no ORM entity."""
+    return (
+        select(
+            *(_grants.c[name] for name in TracedGrant._fields[:7]),
+            _requests.c.trace_id,
+            _requests.c.span_id,
         )
+        .select_from(_grants.outerjoin(_requests, _requests.c.id == _grants.c.request_id))
+        .where(_grants_in_force(bindparam("organisation"), of_datasets, bindparam("now")))
+        .order_by(*_GRANT_ORDER)
     )
-    .order_by(*_GRANT_ORDER)
+
+
+# Built once. On PostgreSQL the datasets are one array parameter (`= ANY`), not an IN list whose
+# SQL changes with its length, so the statement is compiled once and runs on the driver
+# (core/driver.py); elsewhere (SQLite) an IN list, through SQLAlchemy.
+_GRANTS_IN_FORCE = DriverStatement(
+    _grants_in_force_query(Grant.dataset_id == any_(bindparam("dataset_ids", type_=ARRAY(String))))
+)
+_GRANTS_IN_FORCE_LISTED = _grants_in_force_query(
+    Grant.dataset_id.in_(bindparam("dataset_ids", expanding=True))
 )
 
 
@@ -116,7 +127,12 @@ async def client_with_grants(
     if dataset_ids:
         query = (
             query.add_columns(Grant, DataRequest.trace_id, DataRequest.span_id)
-            .outerjoin(Grant, _grants_in_force(OAuthClient.organisation_id, dataset_ids, now))
+            .outerjoin(
+                Grant,
+                _grants_in_force(
+                    OAuthClient.organisation_id, Grant.dataset_id.in_(dataset_ids), now
+                ),
+            )
             .outerjoin(DataRequest, DataRequest.id == Grant.request_id)
             .order_by(*_GRANT_ORDER)
         )
@@ -134,11 +150,15 @@ async def grants_in_force(
     """The organisation's grants in force at `now` for `dataset_ids` with their requests' trace
     ids and span ids (a client already known), in one query; the longest-running grant last."""
     connection = await session.connection()  # Core statements: none of the ORM's work
-    rows = await connection.execute(
-        _GRANTS_IN_FORCE,
-        {"organisation": organisation_id, "dataset_ids": list(dataset_ids), "now": now},
-    )
-    return [TracedGrant._make(row) for row in rows]
+    parameters = {"organisation": organisation_id, "dataset_ids": list(dataset_ids), "now": now}
+    if connection.dialect.name == "postgresql":
+        return [
+            TracedGrant._make(row) for row in await _GRANTS_IN_FORCE.rows(connection, parameters)
+        ]
+    return [
+        TracedGrant._make(row)
+        for row in await connection.execute(_GRANTS_IN_FORCE_LISTED, parameters)
+    ]
 
 
 async def count_uses_if_standing(

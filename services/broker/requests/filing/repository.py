@@ -15,6 +15,7 @@ from broker.audit import repository as audit_repository
 from broker.directory import repository as directory_repository
 from broker.requests.parties import DatasetRow, OrganisationRow
 from core.db import Base, anchored_inserts, insert_parameters, tables_of
+from core.driver import DriverStatement
 from core.models.audit import AuditEntry
 from core.models.catalog import Dataset
 from core.models.directory import Organisation
@@ -115,10 +116,11 @@ async def context(
 
 
 @cache
-def _write_statement(tables: tuple[Table, ...]) -> Select[Any]:
+def _write_statement(tables: tuple[Table, ...]) -> DriverStatement:
+    """Built and compiled once per tuple of tables, run on the driver (core/driver.py)."""
     anchor, inserted, others = anchored_inserts(tables)
     head, appended = audit_repository.append_when(inserted)
-    return (
+    return DriverStatement(
         select(anchor.c.id, appended.c.id, appended.c.prev_hash, appended.c.hash)
         .select_from(anchor.outerjoin(appended, true()))
         .add_cte(*others, head)
@@ -137,8 +139,8 @@ async def write(
     tables = tables_of(rows)
     parameters = insert_parameters(rows, tables) | audit_parameters
     connection = await session.connection()  # a Core statement: none of the ORM's bulk logic
-    row = (await connection.execute(_write_statement(tables), parameters)).one_or_none()
-    if row is None:
+    written = await _write_statement(tables).rows(connection, parameters)
+    if not written:
         return False
-    entry.id, entry.prev_hash, entry.hash = row[1:]
+    entry.id, entry.prev_hash, entry.hash = written[0][1:]
     return True
