@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Select, Table, bindparam, select, true
+from sqlalchemy import Table, bindparam, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import repository as audit_repository
@@ -49,7 +49,7 @@ _ORGANISATION_WIDTH = len(OrganisationRow._fields)
 _DATASET_WIDTH = len(DatasetRow._fields)
 
 
-def _organisation(row: Row[Any], at: int) -> OrganisationRow | None:
+def _organisation(row: tuple[Any, ...], at: int) -> OrganisationRow | None:
     values = row[at : at + _ORGANISATION_WIDTH]
     return None if values[0] is None else OrganisationRow(*values)
 
@@ -64,8 +64,9 @@ async def organisation(session: AsyncSession, organisation_id: str) -> Organisat
 
 
 @cache
-def _context_query(dialect: str) -> Select[Any]:
-    """Built once per dialect: constructing it costs more than running it."""
+def _context_query(dialect: str) -> DriverStatement:
+    """Built once per dialect (constructing it costs more than running it), run on the driver
+    (core/driver.py)."""
     earlier = (
         select(DataRequest.id)
         .where(
@@ -74,7 +75,7 @@ def _context_query(dialect: str) -> Select[Any]:
         )
         .scalar_subquery()
     )
-    return (
+    return DriverStatement(
         select(
             *(_REQUESTER.c[name] for name in OrganisationRow._fields),
             *(_DATASETS.c[name] for name in DatasetRow._fields),
@@ -99,9 +100,10 @@ async def context(
     query = _context_query(session.get_bind().dialect.name)
     params = {"requester_id": requester_id, "dataset_id": dataset_id, "key": key}
     connection = await session.connection()  # Core rows: no entity, identity map or loader
-    row = (await connection.execute(query, params)).one_or_none()
-    if row is None:
+    rows = await query.rows(connection, params)
+    if not rows:
         return FilingContext(None, None, None, None, ())
+    row = rows[0]
     dataset_at = _ORGANISATION_WIDTH
     owner_at = dataset_at + _DATASET_WIDTH
     earlier_at = owner_at + _ORGANISATION_WIDTH
