@@ -7,7 +7,9 @@ table's own type, so the statement's text depends only on the tables, not on how
 has: it is built and compiled once. `json`, not `jsonb`: a JSON column's value is stored as the
 text the ORM would have sent (keys in their order), not re-serialised. The first table's rows
 are the anchor: inserted `ON CONFLICT DO NOTHING`, and every other CTE of the statement is
-conditioned on the anchor having been inserted, so a conflict writes nothing at all.
+conditioned on the anchor having been inserted, so a conflict writes nothing at all. A JSON
+column whose text its row already has (`encoded_as`: an outbox event's data, encoded for its
+size check) goes as that text, not encoded again.
 """
 
 from __future__ import annotations
