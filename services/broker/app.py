@@ -54,6 +54,7 @@ from broker.oauth.dependencies import (
     CLIENT_CACHE,
     EXTERNAL_ISSUER,
     KEYRING,
+    STANDING_CACHE,
     UPSTREAM,
 )
 from broker.oauth.endpoints import router as oauth_router
@@ -61,6 +62,7 @@ from broker.oauth.external import ExternalIssuer
 from broker.oauth.keys import load_keyring
 from broker.oauth.oidc_endpoints import router as oidc_router
 from broker.oauth.server import BrokerAuthorizationServer
+from broker.oauth.standing import REDIS_INFO, StandingCache
 from broker.oauth.upstream import UpstreamProvider
 from broker.outbox.metrics import watch_backlog
 from broker.outbox.relay import OutboxRelay
@@ -125,9 +127,11 @@ def create_app(
         audit_keys = audit_keys_from_settings(settings)  # and without AUDIT_KEY here
         SETTINGS.put(app, settings)
         ENGINE.put(app, engine)
-        sessionmaker = SESSIONMAKER.put(app, create_sessionmaker(engine, audit_keys=audit_keys))
+        # Each session carries the app's Redis: a grant writer moves the grants' version there.
+        info = {"audit_keys": audit_keys, REDIS_INFO: redis}
+        sessionmaker = SESSIONMAKER.put(app, create_sessionmaker(engine, **info))
         autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-        AUTOCOMMIT_SESSIONMAKER.put(app, create_sessionmaker(autocommit, audit_keys=audit_keys))
+        AUTOCOMMIT_SESSIONMAKER.put(app, create_sessionmaker(autocommit, **info))
         REDIS.put(app, redis)
         RATE_LIMITER.put(
             app,
@@ -152,6 +156,7 @@ def create_app(
         )
         UPSTREAM.put(app, UpstreamProvider.of(settings))
         CLIENT_CACHE.put(app, ClientCache())
+        STANDING_CACHE.put(app, StandingCache())
         AUTHORIZATION_SERVER.put(
             app,
             BrokerAuthorizationServer(keyring, settings.issuer, settings.access_token_ttl_seconds),

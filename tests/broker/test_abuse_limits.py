@@ -51,14 +51,6 @@ def _filing() -> dict[str, Any]:
     return request_body("gz-gaj-household-migration", ["id_number"])
 
 
-@pytest.fixture
-async def redis(settings: Settings) -> AsyncIterator[Redis]:
-    assert settings.redis_url
-    client = Redis.from_url(settings.redis_url)
-    yield client
-    await client.aclose()
-
-
 def test_rates_parse() -> None:
     assert Rate.parse("120/minute") == Rate(120, 60.0)
     assert Rate.parse("5/300s") == Rate(5, 300.0)

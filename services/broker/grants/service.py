@@ -15,6 +15,7 @@ from broker.grants import feed, repository
 from broker.grants.exceptions import GrantChangeRefused, GrantClosed, GrantNotFound
 from broker.kit.attributes import attributes
 from broker.kit.tracing import follow_request, traceparent_of
+from broker.oauth.standing import grants_changing
 from core import topics
 from core.events import GrantEvent, GrantEventName, ce_type
 from core.ids import new_id
@@ -64,7 +65,7 @@ async def issue_grant(
     )
     session.add(grant)
     await session.flush()
-    await grant_event(session, grant, GrantEventName.issued, request=request, now=now)
+    await grant_event(session, grant, GrantEventName.issued, request=request, now=now, new=True)
     await audit.record(
         session, "grant.issued", actor=actor, subject=grant.id, now=now,
         grantee=grant.grantee_id, dataset=grant.dataset_id, decisions=list(decision_ids),
@@ -80,7 +81,13 @@ async def grant_event(
     request: DataRequest,
     now: datetime,
     reason: str | None = None,
+    new: bool = False,
 ) -> None:
+    """The change row, the feed's wake-up and the event of a grant issued or changed. A grant
+    that existed before this transaction had a standing processes may keep: they drop it
+    (oauth/standing.py)."""
+    if not new:
+        await grants_changing(session)
     event = GrantEvent(
         event=name,
         grant_id=grant.id,

@@ -21,12 +21,12 @@ call against the kept hash, as against the row.
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import replace
 
 from redis.asyncio import Redis
 
 from broker.oauth.server import ClientRecord
+from broker.oauth.versioned import VersionedCache
 
 VERSION_KEY = "cdo:oauth-clients:version"
 MISSING = b"-"  # the version while no change has set one (a fresh or emptied Redis)
@@ -41,34 +41,12 @@ async def clients_changed(redis: Redis | None) -> None:
         await redis.set(VERSION_KEY, secrets.token_hex(16))
 
 
-class ClientCache:
+class ClientCache(VersionedCache[ClientRecord]):
     """The clients one process has read, valid for the clients' version they were read at."""
 
     def __init__(self, *, max_age_s: float = MAX_AGE_S, max_entries: int = MAX_ENTRIES) -> None:
-        self._max_age_s = max_age_s
-        self._max_entries = max_entries
-        self._version: bytes | None = None
-        self._records: dict[str, tuple[float, ClientRecord]] = {}
-
-    def get(self, version: bytes | None, client_id: str) -> ClientRecord | None:
-        """The client as kept, if kept at `version` (None: the version is not known) and not
-        older than the maximum age."""
-        if version is None:
-            return None
-        if version != self._version:
-            self._records.clear()
-            self._version = version
-            return None
-        entry = self._records.get(client_id)
-        if entry is None or time.monotonic() - entry[0] >= self._max_age_s:
-            return None
-        return entry[1]
+        super().__init__(max_age_s=max_age_s, max_entries=max_entries)
 
     def put(self, version: bytes | None, record: ClientRecord) -> None:
-        """Keep `record`, read from the database after `version` was read. Not kept if the
-        version has moved since (another call saw a newer one): the row may predate it."""
-        if version is None or version != self._version:
-            return
-        if len(self._records) >= self._max_entries:
-            self._records.clear()  # many clients at once: start again rather than track age
-        self._records[record.client_id] = (time.monotonic(), replace(record, grants={}))
+        """Keep `record` (without the grants a token request read with it)."""
+        self.keep(version, record.client_id, replace(record, grants={}))

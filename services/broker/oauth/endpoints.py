@@ -10,7 +10,12 @@ from fastapi.responses import JSONResponse, Response
 
 from broker.kit.deps import RateLimiterDep, RedisDep, SessionDep, SessionsDep, SettingsDep
 from broker.oauth import service
-from broker.oauth.dependencies import AuthorizationServerDep, ClientCacheDep, KeyRingDep
+from broker.oauth.dependencies import (
+    AuthorizationServerDep,
+    ClientCacheDep,
+    KeyRingDep,
+    StandingCacheDep,
+)
 from broker.oauth.documented import TOKEN_CHECK_FORM, TOKEN_FORM, oauth_errors
 from broker.oauth.keys import ALGORITHM
 from broker.oauth.oidc import GRANT_TYPES
@@ -26,8 +31,9 @@ async def _gate(  # async: FastAPI runs a plain `def` dependency in a worker thr
     limiter: RateLimiterDep,
     server: AuthorizationServerDep,
     clients: ClientCacheDep,
+    standings: StandingCacheDep,
 ) -> Gate:
-    return Gate(settings, limiter, server, clients)
+    return Gate(settings, limiter, server, clients, standings)
 
 
 GateDep = Annotated[Gate, Depends(_gate)]

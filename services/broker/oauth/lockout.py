@@ -34,7 +34,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from broker.kit.ratelimit import RateLimiter
-from broker.oauth import revocation
+from broker.oauth import revocation, standing
 from broker.oauth.client_cache import MISSING, VERSION_KEY
 from broker.settings import BrokerSettings, Rate
 
@@ -83,6 +83,7 @@ class Admission:
     rate: str
     existing: int | None = None  # of the keys `admit` was asked about; None: not known
     clients_version: bytes | None = None  # oauth/client_cache.py; None: not known
+    grants_version: bytes | None = None  # oauth/standing.py, if asked; None: not known
     caller_revoked: bool = False  # the claimed client's revocation is in Redis
 
     def refusal(self) -> JSONResponse | None:
@@ -105,17 +106,26 @@ class Admission:
 
 
 async def admit(
-    limiter: RateLimiter, caller: Caller, bucket: str, rate: str, exists: Sequence[str] = ()
+    limiter: RateLimiter,
+    caller: Caller,
+    bucket: str,
+    rate: str,
+    exists: Sequence[str] = (),
+    *,
+    grants_version: bool = False,
 ) -> Admission:
     """One Redis round trip: the caller's lockouts, one hit on its rate in `bucket`, how many of
     the keys `exists` names exist (introspection's revocation check), the clients' version and
-    whether the claimed client is revoked (oauth/client_cache.py)."""
+    whether the claimed client is revoked (oauth/client_cache.py), and if asked the grants'
+    version (introspection, oauth/standing.py)."""
     locks = [caller.unknown_ids_from, *([caller.pair] if caller.pair else [])]
     read = [VERSION_KEY, revocation.client_key(caller.client_id)] if caller.client_id else []
+    if read and grants_version:
+        read.append(standing.VERSION_KEY)
     (address_s, *pair_s), wait_s, existing, values = await limiter.admit_and_count(
         AUTH_FAILURES, locks, bucket, caller.pair, Rate.parse(rate), exists, read
     )
-    version, revoked = values or (None, None)
+    version, revoked, grants = (*(values or ()), None, None, None)[:3]
     return Admission(
         pair_s[0] if pair_s else 0,
         address_s,
@@ -124,6 +134,7 @@ async def admit(
         existing,
         clients_version=None if values is None else version or MISSING,
         caller_revoked=revoked is not None,
+        grants_version=None if values is None or not grants_version else grants or MISSING,
     )
 
 

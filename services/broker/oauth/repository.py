@@ -9,6 +9,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import ARRAY, String, Table, and_, any_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.oauth.standing import Standing
 from core.driver import DriverStatement
 from core.models.grants import Grant
 from core.models.oauth import OAuthClient
@@ -64,6 +65,18 @@ _COUNT_USES_IF_STANDING = (
     .returning(_grants.c.id)
 )
 _CLIENT_STANDS = select(_standing_client)
+# Built once. An uncorrelated subquery beside aggregates: one row, whatever the grants.
+_STANDING = select(
+    _standing_client,
+    func.count(),
+    func.max(_grants.c.starts_at),
+    func.min(_grants.c.ends_at),
+).where(_grants.c.id.in_(bindparam("grant_ids", expanding=True)), _grants.c.status == "active")
+_COUNT_USES = (
+    update(_grants)
+    .where(_grants.c.id.in_(bindparam("grant_ids", expanding=True)))
+    .values(use_count=_grants.c.use_count + 1, last_used_at=bindparam("now"))
+)
 
 
 async def locked_client(session: AsyncSession, client_id: str) -> OAuthClient | None:
@@ -183,3 +196,20 @@ async def count_uses_if_standing(
         )
     ).all()
     return len(counted) == len(grant_ids)
+
+
+async def standing_of(session: AsyncSession, client_id: str, grant_ids: set[str]) -> Standing:
+    """Whether the token's client is not revoked and each of `grant_ids` active, and the window
+    in which they are all in force (oauth/standing.py keeps it), in one statement."""
+    connection = await session.connection()
+    holder, active, starts_at, ends_at = (
+        await connection.execute(_STANDING, {"holder": client_id, "grant_ids": sorted(grant_ids)})
+    ).one()
+    return Standing(holder is not None and active == len(grant_ids), starts_at, ends_at)
+
+
+async def count_uses(session: AsyncSession, grant_ids: set[str], *, now: datetime) -> None:
+    """One use on each of `grant_ids`, their standing known (oauth/standing.py); the UPDATE's
+    own arithmetic counts concurrent uses once each."""
+    connection = await session.connection()
+    await connection.execute(_COUNT_USES, {"grant_ids": sorted(grant_ids), "now": now})

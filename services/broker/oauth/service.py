@@ -31,7 +31,7 @@ from broker.audit.actor import Actor
 from broker.kit.problems import ServiceUnavailable, Unauthorized
 from broker.kit.ratelimit import RateLimiter
 from broker.kit.tracing import follow_request
-from broker.oauth import repository, revocation
+from broker.oauth import repository, revocation, standing
 from broker.oauth.client_cache import ClientCache
 from broker.oauth.clients import find_client_record
 from broker.oauth.keys import KeyRing
@@ -64,6 +64,7 @@ class Gate:
     limiter: RateLimiter
     server: BrokerAuthorizationServer
     clients: ClientCache
+    standings: standing.StandingCache
 
 
 def client_id_of(authorization: str | None, form: dict[str, str]) -> str | None:
@@ -209,7 +210,12 @@ async def introspect(
         claims = None
     revoked_keys = revocation.keys(str(claims["jti"]), str(claims["client_id"])) if claims else []
     admission = await admit(
-        gate.limiter, caller, "introspection", gate.settings.rate_limit_introspect, revoked_keys
+        gate.limiter,
+        caller,
+        "introspection",
+        gate.settings.rate_limit_introspect,
+        revoked_keys,
+        grants_version=True,
     )
     client = await authenticated_client(call, session, admission, "introspection")
     if isinstance(client, Response):
@@ -219,7 +225,8 @@ async def introspect(
             {"error": "insufficient_scope", "error_description": "needs 'tokens:introspect'"},
             status_code=403,
         )
-    answer = await _answer(claims, admission.existing, session, redis)
+    kept_at = standing.versions(admission.clients_version, admission.grants_version)
+    answer = await _answer(claims, admission.existing, session, redis, (gate.standings, kept_at))
     instruments().introspections.add(1, {"active": str(answer["active"]).lower()})
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
@@ -229,6 +236,7 @@ async def _answer(
     revoked_found: int | None,
     session: AsyncSession,
     redis: Redis | None,
+    kept: tuple[standing.StandingCache, bytes | None],
 ) -> dict[str, Any]:
     if claims is None:
         return INACTIVE
@@ -238,12 +246,37 @@ async def _answer(
     if revoked_found:
         return INACTIVE
     grant_ids = {str(d.get("grant_id")) for d in claims.get("authorization_details") or []}
-    if not await repository.count_uses_if_standing(session, client_id, grant_ids, now=utcnow()):
+    if not await _counted_if_standing(session, client_id, grant_ids, kept):
         return INACTIVE
     answer: dict[str, Any] = {key: claims[key] for key in _ANSWERED_CLAIMS if key in claims}
     if "authorization_details" in claims:
         answer["authorization_details"] = claims["authorization_details"]
     return {"active": True, "token_type": "Bearer", **answer}
+
+
+async def _counted_if_standing(
+    session: AsyncSession,
+    client_id: str,
+    grant_ids: set[str],
+    kept: tuple[standing.StandingCache, bytes | None],
+) -> bool:
+    """Whether the token's client and grants stand now; if so, one use counted on each grant.
+    The standing comes from the process's copy while the versions it was read at hold
+    (oauth/standing.py); not known (Redis did not answer), one statement reads and counts."""
+    now = utcnow()
+    standings, versions = kept
+    if versions is None:
+        return await repository.count_uses_if_standing(session, client_id, grant_ids, now=now)
+    key = standings.key(client_id, grant_ids)
+    found = standings.get(versions, key)
+    if found is None:
+        found = await repository.standing_of(session, client_id, grant_ids)
+        standings.keep(versions, key, found)
+    if not found.in_force(now):
+        return False
+    if grant_ids:
+        await repository.count_uses(session, grant_ids, now=now)
+    return True
 
 
 async def revoke(

@@ -9,12 +9,13 @@ from typing import Any
 import httpx
 import jwt as pyjwt
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.clock import utcnow
+from broker.oauth.client_cache import clients_changed
+from broker.oauth.clients import revoke_client
 from core.models.grants import Grant
-from core.models.oauth import OAuthClient
 from testing.apps import BASE_URL
 from testing.audit import audit_mark, audited_since
 from testing.clients import ALL_SCOPES, bearer, new_client
@@ -134,7 +135,7 @@ async def test_no_active_grant_or_mixed_scopes_are_invalid_scope(
 
 
 async def test_introspection_sees_revocation_of_token_client_and_grant_at_once(
-    client: httpx.AsyncClient, sessionmaker: Sessions
+    client: httpx.AsyncClient, sessionmaker: Sessions, redis: Redis
 ) -> None:
     holder = await new_client(sessionmaker, "gz-rsj", ALL_SCOPES)
     provider = await new_client(sessionmaker, "gd-rst", "tokens:introspect")
@@ -158,25 +159,27 @@ async def test_introspection_sees_revocation_of_token_client_and_grant_at_once(
     assert revoked.status_code == 200
     assert await _introspect(client, token, provider) == {"active": False}
 
-    # The grant, revoked.
+    # The grant, revoked by its provider (after an introspection: this process keeps its
+    # standing, oauth/standing.py).
     token = await fresh()
-    async with sessionmaker() as session:
-        await session.execute(
-            update(Grant)
-            .where(Grant.id == request["grant_id"])
-            .values(status="revoked", revoked_at=utcnow())
-        )
-        await session.commit()
+    assert (await _introspect(client, token, provider))["active"] is True
+    revoker = await new_client(sessionmaker, "gd-rst", "grants:revoke")
+    revoker_token = (await _token(client, revoker, "grants:revoke")).json()["access_token"]
+    revoked = await client.post(
+        f"/v1/grants/{request['grant_id']}/revoke",
+        headers=bearer(revoker_token),
+        json={"reason": "核查发现超范围使用"},
+    )
+    assert revoked.status_code == 200, revoked.text
     assert await _introspect(client, token, provider) == {"active": False}
 
     # The client, revoked.
     api_token = (await _token(client, holder, "requests:read")).json()["access_token"]
     assert (await _introspect(client, api_token, provider))["active"] is True
-    async with sessionmaker() as session:
-        await session.execute(
-            update(OAuthClient).where(OAuthClient.id == holder[0]).values(revoked_at=utcnow())
-        )
+    async with sessionmaker() as session:  # as `cdo-broker client revoke` does
+        await revoke_client(session, holder[0], redis=redis, token_ttl_seconds=60)
         await session.commit()
+    await clients_changed(redis)
     assert await _introspect(client, api_token, provider) == {"active": False}
     assert await _introspect(client, "not-a-token", provider) == {"active": False}
 
