@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from broker.oauth.clients import create_client
 from broker.oauth.scopes import demo_scopes_for
 from broker.seed.pilot import load_pilot
+from testing.workloads import request_body
 
 Sessions = async_sessionmaker[AsyncSession]
 # `await token_for(org_id, scope)`: a real token for a new client of the organisation
@@ -102,6 +103,19 @@ async def file(
     return await client.post(
         "/v1/requests", headers=headers | kw.pop("extra_headers", {}), json=body
     )
+
+
+# gd-rst's dataset whose policy approves at filing: a grant at once, without a CDO
+GRANTED_AT_FILING = "gd-rst-labour-dispatch-licences"
+
+
+async def granted_at_filing(http: httpx.AsyncClient, holder: tuple[str, str]) -> str:
+    """The id of a grant to `holder`'s organisation, of GRANTED_AT_FILING."""
+    token = await token_from(http, *holder, "requests:submit")
+    body = request_body(GRANTED_AT_FILING, ["licence_number", "company_name"])
+    filed = await file(http, bearer(token), body)
+    assert filed.json()["status"] == "approved", filed.text
+    return str(filed.json()["grant_id"])
 
 
 async def decide(

@@ -64,6 +64,7 @@ from broker.oauth.oidc_endpoints import router as oidc_router
 from broker.oauth.server import BrokerAuthorizationServer
 from broker.oauth.standing import REDIS_INFO, StandingCache
 from broker.oauth.upstream import UpstreamProvider
+from broker.oauth.uses import FLUSH_INTERVAL_S, UseFlusher
 from broker.outbox.metrics import watch_backlog
 from broker.outbox.relay import OutboxRelay
 from broker.problems.endpoints import router as problems_router
@@ -201,6 +202,9 @@ def create_app(
         )
         if relay is not None:
             background.append(asyncio.create_task(relay.run(stop), name="outbox-relay"))
+        if redis is not None:  # introspections' uses counted in Redis, added to the grants
+            flusher = UseFlusher(redis, sessionmaker, interval_s=FLUSH_INTERVAL_S)
+            background.append(asyncio.create_task(flusher.run(stop), name="grant-uses"))
         try:
             yield
         finally:

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.console import repository
@@ -20,7 +21,8 @@ from broker.console.refusals import Refused
 from broker.console.session import CsrfField, refuse_without_csrf
 from broker.console.web import language, render
 from broker.grants import service as grants
-from broker.kit.deps import SessionDep
+from broker.grants.shown import shown
+from broker.kit.deps import RedisDep, SessionDep
 from broker.oauth.scopes import Scope
 from core.clock import utcnow
 from core.events import GrantEventName
@@ -38,6 +40,7 @@ ACTIONS = {
 async def _page(
     request: Request,
     session: SessionDep,
+    redis: Redis | None,
     bureau: Bureau,
     *,
     status: str | None = None,
@@ -51,7 +54,7 @@ async def _page(
         "bureau_grants.html",
         status_code=status_code,
         me=bureau.me,
-        grants=rows,
+        grants=await shown(session, redis, rows),
         may_change=bureau.may(Scope.grants_revoke),
         covered=bureau.covered,
         names=await organisation_names(
@@ -66,16 +69,18 @@ async def _page(
 async def bureau_grants(
     request: Request,
     session: SessionDep,
+    redis: RedisDep,
     bureau: BureauDep,
     status: Literal["active", "paused", "revoked", "expired"] | None = None,
 ) -> HTMLResponse:
-    return await _page(request, session, bureau, status=status)
+    return await _page(request, session, redis, bureau, status=status)
 
 
 @router.post("/bureau/grants/{grant_id}/{action}")
 async def change(
     request: Request,
     session: SessionDep,
+    redis: RedisDep,
     bureau: BureauDep,
     grant_id: str,
     action: Literal["pause", "resume", "revoke"],
@@ -84,7 +89,7 @@ async def change(
 ) -> Response:
     refuse_without_csrf(bureau.me, csrf)
     changing = _changing(session, bureau, grant_id, action, reason)
-    again = partial(_page, request, session, bureau)
+    again = partial(_page, request, session, redis, bureau)
     done = f"/console/bureau/grants?done={action}#{grant_id}"
     return await outcome(request, session, changing, again, done)
 

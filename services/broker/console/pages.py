@@ -27,7 +27,8 @@ from broker.console.session import SignedInDep, may_act
 from broker.console.tasks import MAX_TASKS, my_appeals, my_tasks
 from broker.console.web import language, render, time_left
 from broker.grants import service as grants
-from broker.kit.deps import SessionDep
+from broker.grants.shown import shown
+from broker.kit.deps import RedisDep, SessionDep
 from broker.oauth.scopes import Scope
 from broker.problems import repository as problems
 from broker.requests import views
@@ -106,7 +107,9 @@ async def my_requests(request: Request, session: SessionDep, me: SignedInDep) ->
 
 
 @router.get("/grants")
-async def my_grants(request: Request, session: SessionDep, me: SignedInDep) -> HTMLResponse:
+async def my_grants(
+    request: Request, session: SessionDep, redis: RedisDep, me: SignedInDep
+) -> HTMLResponse:
     lang = language(request)
     rows = await grants.list_grants(
         session, org_id=me.person.organisation_id, role=None, status=None, dataset_id=None,
@@ -116,7 +119,7 @@ async def my_grants(request: Request, session: SessionDep, me: SignedInDep) -> H
         request,
         "grants.html",
         me=me,
-        grants=rows,
+        grants=await shown(session, redis, rows),
         names=await organisation_names(
             session, [g.grantee_id for g in rows] + [g.provider_id for g in rows], lang
         ),

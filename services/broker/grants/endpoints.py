@@ -9,7 +9,8 @@ from pydantic import Field
 
 from broker.grants import provider_endpoints, service
 from broker.grants.schemas import GrantOut
-from broker.kit.deps import SessionDep
+from broker.grants.shown import one_shown, shown
+from broker.kit.deps import RedisDep, SessionDep
 from broker.kit.inputs import Input
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, fetch, page_of
 from broker.kit.problem_docs import problems
@@ -25,6 +26,7 @@ router.include_router(provider_endpoints.router)  # first: `/changes` is not a g
 @router.get("", summary="Grants held by or given by your organisation")
 async def list_grants(
     session: SessionDep,
+    redis: RedisDep,
     caller: GrantsReaderDep,
     role: Literal["grantee", "provider"] | None = None,
     status: Literal["active", "paused", "revoked", "expired"] | None = None,
@@ -40,14 +42,15 @@ async def list_grants(
         dataset_id=dataset_id,
         **fetch(cursor, limit),
     )
-    return page_of([GrantOut.model_validate(g) for g in rows[:limit]], rows, limit)
+    return page_of(await shown(session, redis, rows[:limit]), rows, limit)
 
 
 @router.get("/{grant_id}", summary="One grant")
-async def get_grant(grant_id: str, session: SessionDep, caller: GrantsReaderDep) -> GrantOut:
-    return GrantOut.model_validate(
-        await service.visible_grant(session, grant_id, caller.organisation_id)
-    )
+async def get_grant(
+    grant_id: str, session: SessionDep, redis: RedisDep, caller: GrantsReaderDep
+) -> GrantOut:
+    grant = await service.visible_grant(session, grant_id, caller.organisation_id)
+    return await one_shown(session, redis, grant)
 
 
 class GrantChangeIn(Input):
@@ -67,9 +70,9 @@ GrantChanger = Annotated[Principal, Depends(require_scope(Scope.grants_revoke))]
     responses=problems(409),
 )
 async def revoke(
-    grant_id: str, body: GrantRevokeIn, session: SessionDep, caller: GrantChanger
+    grant_id: str, body: GrantRevokeIn, session: SessionDep, redis: RedisDep, caller: GrantChanger
 ) -> GrantOut:
-    return await _change(session, grant_id, caller, GrantEventName.revoked, body.reason)
+    return await _change(session, redis, grant_id, caller, GrantEventName.revoked, body.reason)
 
 
 @router.post(
@@ -78,24 +81,33 @@ async def revoke(
     responses=problems(409),
 )
 async def pause(
-    grant_id: str, session: SessionDep, caller: GrantChanger, body: GrantChangeIn | None = None
+    grant_id: str,
+    session: SessionDep,
+    redis: RedisDep,
+    caller: GrantChanger,
+    body: GrantChangeIn | None = None,
 ) -> GrantOut:
     return await _change(
-        session, grant_id, caller, GrantEventName.paused, body.reason if body else None
+        session, redis, grant_id, caller, GrantEventName.paused, body.reason if body else None
     )
 
 
 @router.post("/{grant_id}/resume", summary="Resume a paused grant", responses=problems(409))
 async def resume(
-    grant_id: str, session: SessionDep, caller: GrantChanger, body: GrantChangeIn | None = None
+    grant_id: str,
+    session: SessionDep,
+    redis: RedisDep,
+    caller: GrantChanger,
+    body: GrantChangeIn | None = None,
 ) -> GrantOut:
     return await _change(
-        session, grant_id, caller, GrantEventName.resumed, body.reason if body else None
+        session, redis, grant_id, caller, GrantEventName.resumed, body.reason if body else None
     )
 
 
 async def _change(
     session: SessionDep,
+    redis: RedisDep,
     grant_id: str,
     caller: Principal,
     action: GrantEventName,
@@ -109,4 +121,4 @@ async def _change(
         reason=reason,
         now=utcnow(),
     )
-    return GrantOut.model_validate(grant)
+    return await one_shown(session, redis, grant)

@@ -12,7 +12,9 @@ Two tools, each one atomic Lua script per call, and the two together:
   each further lockout within a day, up to `lockout_max_s`. While locked out the secret is not
   even checked.
 - `RateLimiter.admit(...)`: the lockouts of several keys and `hit` in one script, one round trip,
-  for the OAuth endpoints, which ask both on every call (whom they count: oauth/lockout.py).
+  for the OAuth endpoints, which ask both on every call (whom they count: oauth/lockout.py);
+  `admit_and_count` also reads keys and, if the call is admitted and those keys hold what the
+  caller expects, counts fields of a hash (introspection's uses: oauth/uses.py).
 
 Redis unreachable → the limits fail OPEN (a warning is logged): they protect the broker from
 excess, they are not a rule of the domain, and refusing every filing and token because a cache
@@ -26,6 +28,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import redis.exceptions
@@ -35,6 +38,22 @@ from broker.kit.problems import Problem
 from broker.settings import Rate
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CountIf:
+    """Fields `admit_and_count` adds one to in the hash `key` (and their latest time, `now_ms`)
+    only if it admits the call and each key it reads holds the value `expected` of it (b"-":
+    none); `hash_id`: the hash's id if this count makes it."""
+
+    key: str
+    expected: Sequence[bytes]
+    fields: Sequence[str]
+    hash_id: str
+    now_ms: int
+
+    def args(self) -> list[bytes | str | int]:
+        return [*self.expected, self.hash_id, self.now_ms, *self.fields]
 
 
 class RateLimited(Problem):
@@ -73,25 +92,57 @@ return ms
 """
 
 # KEYS: ARGV[1] lockouts, then a window if ARGV[2] is 1, then ARGV[3] keys to count, then keys
-# to read. ARGV: those three, then the window's limit and ms. → each lockout's PTTL, the window's
-# answer as _HIT's, how many of the keys to count exist, then each key read's value (false: none).
+# to read, then a hash if ARGV[6] > 0. ARGV: those three, the window's limit and ms, how many
+# fields to count (ARGV[6]), then (if any) the value expected of each key read ('-': none), the
+# hash's id, the time in ms and the fields. → each lockout's PTTL, the window's answer as _HIT's,
+# how many of the keys to count exist, each key read's value (false: none), then if fields were
+# given 1 if they were counted (no lockout, within the rate, none of the keys existing, each key
+# read as expected), else 0. Each field `f` counted adds 1 to `n:f` and keeps the latest time in
+# `t:f`; the hash's `id` is set by the first count that makes it.
 _ADMIT = """
 local locks, windows, counted = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local out = {}
-for i = 1, locks do out[i] = redis.call('PTTL', KEYS[i]) end
+local counting = tonumber(ARGV[6])
+local out, admitted = {}, true
+for i = 1, locks do
+  out[i] = redis.call('PTTL', KEYS[i])
+  if out[i] > 0 then admitted = false end
+end
 local k = locks + 1
 if windows == 1 then
   local n = redis.call('INCR', KEYS[k])
   if n == 1 then redis.call('PEXPIRE', KEYS[k], ARGV[5]) end
   if n <= tonumber(ARGV[4]) then out[#out + 1] = 0
-  else out[#out + 1] = math.max(redis.call('PTTL', KEYS[k]), 1) end
+  else out[#out + 1] = math.max(redis.call('PTTL', KEYS[k]), 1); admitted = false end
   k = k + 1
 end
 if counted > 0 then
-  out[#out + 1] = redis.call('EXISTS', unpack(KEYS, k, k + counted - 1))
+  local found = redis.call('EXISTS', unpack(KEYS, k, k + counted - 1))
+  out[#out + 1] = found
+  if found > 0 then admitted = false end
   k = k + counted
 end
-for i = k, #KEYS do out[#out + 1] = redis.call('GET', KEYS[i]) end
+local last, a = #KEYS, 7
+if counting > 0 then last = last - 1 end
+for i = k, last do
+  local value = redis.call('GET', KEYS[i])
+  out[#out + 1] = value
+  if counting > 0 then
+    if (value or '-') ~= ARGV[a] then admitted = false end
+    a = a + 1
+  end
+end
+if counting > 0 then
+  if not admitted then out[#out + 1] = 0; return out end
+  local hash, now = KEYS[#KEYS], tonumber(ARGV[a + 1])
+  redis.call('HSETNX', hash, 'id', ARGV[a])
+  for j = a + 2, a + 1 + counting do
+    redis.call('HINCRBY', hash, 'n:' .. ARGV[j], 1)
+    if now > tonumber(redis.call('HGET', hash, 't:' .. ARGV[j]) or '0') then
+      redis.call('HSET', hash, 't:' .. ARGV[j], now)
+    end
+  end
+  out[#out + 1] = 1
+end
 return out
 """
 
@@ -151,7 +202,7 @@ class RateLimiter:
         """The lockouts of `locked` and, if `who` is given, `hit(bucket, who, rate)` in one round
         trip: (the seconds left of each lockout, in the order of `locked`; seconds to wait for
         the rate). Being one script, the hit counts even while a lockout refuses the call."""
-        locks, wait_s, _, _ = await self.admit_and_count(lock_bucket, locked, bucket, who, rate)
+        locks, wait_s, *_ = await self.admit_and_count(lock_bucket, locked, bucket, who, rate)
         return locks, wait_s
 
     async def admit_and_count(
@@ -163,41 +214,50 @@ class RateLimiter:
         rate: Rate,
         exists: Sequence[str] = (),
         read: Sequence[str] = (),
-    ) -> tuple[tuple[int, ...], int, int | None, list[bytes | None] | None]:
+        count: CountIf | None = None,
+    ) -> tuple[tuple[int, ...], int, int | None, list[bytes | None] | None, bool]:
         """`admit`, and in the same round trip how many of the keys `exists` names exist (a
-        caller's revocation check rides along) and the values of the keys `read` names (None
-        for a missing key). The count and the values are None when Redis could not be asked:
-        the limits fail open, a check that must not fail open asks again on its own."""
+        caller's revocation check rides along), the values of the keys `read` names (None
+        for a missing key) and whether `count` counted. The count and the values are None
+        when Redis could not be asked: the limits fail open, a check that must not fail open
+        asks again on its own; nothing is counted then."""
         none = tuple(0 for _ in locked)
         if self.redis is None or not (locked or who or exists or read):
-            return none, 0, None, None
+            return none, 0, None, None, False
         keys = [self._key("lock", lock_bucket, one) for one in locked]
         if who:
             keys.append(self._key("rate", bucket, who))
+        counting = [count.key] if count else []
         try:
             async with asyncio.timeout(self.timeout_s):
                 replies = await self.redis.eval(
                     _ADMIT,
-                    len(keys) + len(exists) + len(read),
+                    len(keys) + len(exists) + len(read) + len(counting),
                     *keys,
                     *exists,
                     *read,
+                    *counting,
                     len(locked),
                     1 if who else 0,
                     len(exists),
                     rate.limit,
                     int(rate.per_s * 1000),
+                    len(count.fields) if count else 0,
+                    *(count.args() if count else ()),
                 )
         except (redis.exceptions.RedisError, TimeoutError, OSError) as exc:
             logger.warning("limits of %s not enforced, Redis unavailable: %r", bucket, exc)
-            return none, 0, None, None
+            return none, 0, None, None, False
         answers = [int(answer) for answer in replies[: len(keys) + (1 if exists else 0)]]
         locks = tuple(_seconds(ms) if ms > 0 else 0 for ms in answers[: len(locked)])
         wait_ms = answers[len(locked)] if who else 0
         existing = answers[-1] if exists else None
         # A missing key: Lua's false, which reaches a RESP2 client as None, a RESP3 one as False.
-        values = [None if v is None or v is False else v for v in replies[len(answers) :]]
-        return locks, _seconds(wait_ms) if wait_ms else 0, existing, values if read else None
+        read_values = replies[len(answers) : len(answers) + len(read)]
+        values = [None if v is None or v is False else v for v in read_values]
+        counted = bool(count) and int(replies[-1]) == 1
+        wait_s = _seconds(wait_ms) if wait_ms else 0
+        return locks, wait_s, existing, values if read else None, counted
 
     async def failed(
         self,

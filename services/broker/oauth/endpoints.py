@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from broker.kit.deps import RateLimiterDep, RedisDep, SessionDep, SessionsDep, SettingsDep
-from broker.oauth import service
+from broker.oauth import introspection, service
 from broker.oauth.dependencies import (
     AuthorizationServerDep,
     ClientCacheDep,
@@ -86,7 +86,7 @@ async def introspect_token(
     # Statements that each stand alone (the client, unless the process keeps it; the token's
     # standing and its use counted): no transaction around them.
     async with sessions.session(autocommit=True) as session:
-        return await service.introspect(Call.of(request, form, gate), session, keyring, redis)
+        return await introspection.introspect(Call.of(request, form, gate), session, keyring, redis)
 
 
 @router.post(

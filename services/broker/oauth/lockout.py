@@ -6,8 +6,10 @@ may be shared (a NAT, a proxy). So:
 
 - Failures are counted per (client id, address) pair: AUTH_FAILURE_LIMIT of them lock that pair,
   not the client. Someone elsewhere who sends a client's id with wrong secrets locks out only
-  themself; the client, from its own address, goes on. While a pair is locked its secret is not
-  even checked.
+  themself; the client, from its own address, goes on. While a pair is locked its secret
+  decides nothing: it is not checked, but for an introspection by a client this process keeps
+  (oauth/introspection.py), checked before the admission only to decide whether to count a use,
+  and the locked-out caller gets the lockout's answer, with nothing counted.
 - Failures that name no known client (an unknown id, or none) are counted per address:
   AUTH_FAILURE_LIMIT_ADDRESS of them lock the address for unknown ids only. A flood of random
   ids through one proxy address locks out none of the known clients behind it.
@@ -33,7 +35,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from broker.kit.ratelimit import RateLimiter
+from broker.kit.ratelimit import CountIf, RateLimiter
 from broker.oauth import revocation, standing
 from broker.oauth.client_cache import MISSING, VERSION_KEY
 from broker.settings import BrokerSettings, Rate
@@ -85,6 +87,7 @@ class Admission:
     clients_version: bytes | None = None  # oauth/client_cache.py; None: not known
     grants_version: bytes | None = None  # oauth/standing.py, if asked; None: not known
     caller_revoked: bool = False  # the claimed client's revocation is in Redis
+    counted: bool = False  # `admit`'s `count` was counted (oauth/uses.py)
 
     def refusal(self) -> JSONResponse | None:
         """Before the client is looked up: its pair is locked out, or over its rate."""
@@ -113,17 +116,19 @@ async def admit(
     exists: Sequence[str] = (),
     *,
     grants_version: bool = False,
+    count: CountIf | None = None,
 ) -> Admission:
     """One Redis round trip: the caller's lockouts, one hit on its rate in `bucket`, how many of
     the keys `exists` names exist (introspection's revocation check), the clients' version and
     whether the claimed client is revoked (oauth/client_cache.py), and if asked the grants'
-    version (introspection, oauth/standing.py)."""
+    version (introspection, oauth/standing.py), counting `count` if the call is admitted and
+    what is read is as it expects (oauth/uses.py)."""
     locks = [caller.unknown_ids_from, *([caller.pair] if caller.pair else [])]
     read = [VERSION_KEY, revocation.client_key(caller.client_id)] if caller.client_id else []
     if read and grants_version:
         read.append(standing.VERSION_KEY)
-    (address_s, *pair_s), wait_s, existing, values = await limiter.admit_and_count(
-        AUTH_FAILURES, locks, bucket, caller.pair, Rate.parse(rate), exists, read
+    (address_s, *pair_s), wait_s, existing, values, counted = await limiter.admit_and_count(
+        AUTH_FAILURES, locks, bucket, caller.pair, Rate.parse(rate), exists, read, count
     )
     version, revoked, grants = (*(values or ()), None, None, None)[:3]
     return Admission(
@@ -135,6 +140,7 @@ async def admit(
         clients_version=None if values is None else version or MISSING,
         caller_revoked=revoked is not None,
         grants_version=None if values is None or not grants_version else grants or MISSING,
+        counted=counted,
     )
 
 

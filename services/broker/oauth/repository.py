@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ARRAY, String, Table, and_, any_, bindparam, func, select, update
+from sqlalchemy import ARRAY, String, Table, and_, any_, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.oauth.standing import Standing
 from core.driver import DriverStatement
-from core.models.grants import Grant
+from core.models.grants import Grant, GrantUseBatch
 from core.models.oauth import OAuthClient
 from core.models.requests import DataRequest
 
@@ -213,3 +213,46 @@ async def count_uses(session: AsyncSession, grant_ids: set[str], *, now: datetim
     own arithmetic counts concurrent uses once each."""
     connection = await session.connection()
     await connection.execute(_COUNT_USES, {"grant_ids": sorted(grant_ids), "now": now})
+
+
+# One statement: the batch's id recorded (a no-op if it was already), the uses added only if it
+# was recorded now, and ids older than a day pruned (no batch is left that long).
+_ADD_USE_BATCH = text(
+    """
+    WITH recorded AS (
+        INSERT INTO grant_use_batches (id) VALUES (:id) ON CONFLICT DO NOTHING RETURNING id
+    ), pruned AS (
+        DELETE FROM grant_use_batches WHERE flushed_at < now() - interval '1 day'
+    )
+    UPDATE grants SET use_count = grants.use_count + u.n,
+        last_used_at = GREATEST(grants.last_used_at, u.t)
+    FROM unnest(CAST(:ids AS text[]), CAST(:ns AS integer[]), CAST(:ts AS timestamptz[]))
+        AS u(id, n, t)
+    WHERE grants.id = u.id AND EXISTS (SELECT FROM recorded)
+    """
+)
+
+
+async def add_use_batch(
+    session: AsyncSession, batch_id: str, uses: dict[str, tuple[int, datetime]]
+) -> None:
+    """Add a batch of uses counted in Redis to the grants (oauth/uses.py), once per batch id."""
+    ids = sorted(uses)
+    connection = await session.connection()
+    await connection.execute(
+        _ADD_USE_BATCH,
+        {
+            "id": batch_id,
+            "ids": ids,
+            "ns": [uses[g][0] for g in ids],
+            "ts": [uses[g][1] for g in ids],
+        },
+    )
+
+
+async def recorded_use_batches(session: AsyncSession, batch_ids: set[str]) -> set[str]:
+    """Which of `batch_ids` have been added to the grants."""
+    found = await session.scalars(
+        select(GrantUseBatch.id).where(GrantUseBatch.id.in_(sorted(batch_ids)))
+    )
+    return set(found)

@@ -1,12 +1,13 @@
-"""What the token, introspection and revocation endpoints do: admit the caller (rate limits and
-lockouts), authenticate its client with authlib, then issue, check or revoke a token.
+"""What the token and revocation endpoints do (and introspection, oauth/introspection.py, with
+what this module offers): admit the caller (rate limits and lockouts), authenticate its client
+with authlib, then issue or revoke a token.
 
 Each call's round trips are counted and kept few (docs/BENCHMARKS.md, `bench/tokens`): one Redis
 script admits the caller, reads the clients' version (the authenticating client then comes from
 the process's copy, oauth/client_cache.py, read from the database only when the version moved or
 Redis did not answer) and, for an introspection, asks whether the token or its client is
 revoked; a client-credentials token is then one audit append (a grant token one query of its
-grants more); an introspection one statement that reads the token's standing and counts the use.
+grants more); an introspection usually nothing more (oauth/introspection.py).
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 from urllib.parse import unquote
 
 from authlib.oauth2 import OAuth2Error
 from fastapi import Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +31,7 @@ from broker.audit.actor import Actor
 from broker.kit.problems import ServiceUnavailable, Unauthorized
 from broker.kit.ratelimit import RateLimiter
 from broker.kit.tracing import follow_request
-from broker.oauth import repository, revocation, standing
+from broker.oauth import revocation, standing
 from broker.oauth.client_cache import ClientCache
 from broker.oauth.clients import find_client_record
 from broker.oauth.keys import KeyRing
@@ -39,7 +39,7 @@ from broker.oauth.lockout import Admission, Caller, admit, count_failure
 from broker.oauth.oidc import sign_in_state
 from broker.oauth.oidc_state import held_sign_in
 from broker.oauth.principal import decode_access_token
-from broker.oauth.scopes import DATASET_SCOPE, Scope, parse_scope
+from broker.oauth.scopes import DATASET_SCOPE, parse_scope
 from broker.oauth.server import (
     TOKEN_AUTH_METHODS,
     AuthlibClient,
@@ -51,9 +51,6 @@ from broker.oauth.server import (
 from broker.settings import BrokerSettings
 from core.clock import utcnow
 from core.metrics import instruments
-
-INACTIVE: dict[str, Any] = {"active": False}
-_ANSWERED_CLAIMS = ("scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti", "org_id")
 
 
 @dataclass(frozen=True)
@@ -193,90 +190,6 @@ async def authenticated_client(
             response: Response = gate.server.handle_error_response(oauth_request, error)
             return response
     return client
-
-
-async def introspect(
-    call: Call, session: AsyncSession, keyring: KeyRing, redis: Redis | None
-) -> Response:
-    """RFC 7662. A token is inactive once it, its client or its grant is revoked, paused or
-    expired; a signature check alone (offline, with the JWKS) cannot see those, which is why
-    providers introspect. Each active answer counts a use on the token's grants."""
-    form, gate, caller = call.form, call.gate, call.caller
-    try:  # CPU only; verified before the caller is admitted so that one round trip asks both
-        claims: dict[str, Any] | None = decode_access_token(
-            form.get("token", ""), keyring, gate.settings.issuer
-        )
-    except Unauthorized:
-        claims = None
-    revoked_keys = revocation.keys(str(claims["jti"]), str(claims["client_id"])) if claims else []
-    admission = await admit(
-        gate.limiter,
-        caller,
-        "introspection",
-        gate.settings.rate_limit_introspect,
-        revoked_keys,
-        grants_version=True,
-    )
-    client = await authenticated_client(call, session, admission, "introspection")
-    if isinstance(client, Response):
-        return client
-    if Scope.tokens_introspect.value not in parse_scope(client.record.scope):
-        return JSONResponse(
-            {"error": "insufficient_scope", "error_description": "needs 'tokens:introspect'"},
-            status_code=403,
-        )
-    kept_at = standing.versions(admission.clients_version, admission.grants_version)
-    answer = await _answer(claims, admission.existing, session, redis, (gate.standings, kept_at))
-    instruments().introspections.add(1, {"active": str(answer["active"]).lower()})
-    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
-
-
-async def _answer(
-    claims: dict[str, Any] | None,
-    revoked_found: int | None,
-    session: AsyncSession,
-    redis: Redis | None,
-    kept: tuple[standing.StandingCache, bytes | None],
-) -> dict[str, Any]:
-    if claims is None:
-        return INACTIVE
-    jti, client_id = str(claims["jti"]), str(claims["client_id"])
-    if revoked_found is None:  # the admission could not ask Redis: ask again, failing if it fails
-        revoked_found = int(await revocation.is_revoked(redis, jti, client_id))
-    if revoked_found:
-        return INACTIVE
-    grant_ids = {str(d.get("grant_id")) for d in claims.get("authorization_details") or []}
-    if not await _counted_if_standing(session, client_id, grant_ids, kept):
-        return INACTIVE
-    answer: dict[str, Any] = {key: claims[key] for key in _ANSWERED_CLAIMS if key in claims}
-    if "authorization_details" in claims:
-        answer["authorization_details"] = claims["authorization_details"]
-    return {"active": True, "token_type": "Bearer", **answer}
-
-
-async def _counted_if_standing(
-    session: AsyncSession,
-    client_id: str,
-    grant_ids: set[str],
-    kept: tuple[standing.StandingCache, bytes | None],
-) -> bool:
-    """Whether the token's client and grants stand now; if so, one use counted on each grant.
-    The standing comes from the process's copy while the versions it was read at hold
-    (oauth/standing.py); not known (Redis did not answer), one statement reads and counts."""
-    now = utcnow()
-    standings, versions = kept
-    if versions is None:
-        return await repository.count_uses_if_standing(session, client_id, grant_ids, now=now)
-    key = standings.key(client_id, grant_ids)
-    found = standings.get(versions, key)
-    if found is None:
-        found = await repository.standing_of(session, client_id, grant_ids)
-        standings.keep(versions, key, found)
-    if not found.in_force(now):
-        return False
-    if grant_ids:
-        await repository.count_uses(session, grant_ids, now=now)
-    return True
 
 
 async def revoke(

@@ -38,6 +38,19 @@ class VersionedCache(Generic[T]):
             return None
         return entry[1]
 
+    @property
+    def version(self) -> bytes | None:
+        """The version the values kept were read at (None: none yet)."""
+        return self._version
+
+    def current(self, key: str) -> T | None:
+        """The value kept at the version last seen, not older than the maximum age, whatever
+        the version is now: a guess that the caller confirms with Redis before relying on it."""
+        entry = self._values.get(key)
+        if entry is None or time.monotonic() - entry[0] >= self._max_age_s:
+            return None
+        return entry[1]
+
     def keep(self, version: bytes | None, key: str, value: T) -> None:
         """Keep `value`, read from the database after `version` was read. Not kept if the
         version has moved since (another call saw a newer one): the row may predate it."""

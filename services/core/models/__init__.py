@@ -5,7 +5,7 @@ from core.models.audit import AuditEntry
 from core.models.catalog import Dataset
 from core.models.directory import Appointment, Delegation, Organisation
 from core.models.evaluation import EvaluationScore
-from core.models.grants import Grant, GrantChange
+from core.models.grants import Grant, GrantChange, GrantUseBatch
 from core.models.notifications import NotificationChannel
 from core.models.oauth import AuthorizationCode, OAuthClient, RefreshToken
 from core.models.outbox import OutboxEvent
@@ -39,6 +39,7 @@ __all__ = [
     "EvaluationScore",
     "Grant",
     "GrantChange",
+    "GrantUseBatch",
     "NotificationChannel",
     "OAuthClient",
     "Organisation",

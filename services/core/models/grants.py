@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, FetchedValue, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.clock import utcnow
@@ -36,6 +46,17 @@ class Grant(Base):
     # Introspections that found the grant's tokens active: unused grants show up at zero.
     use_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class GrantUseBatch(Base):
+    """A batch of introspections' uses counted in Redis, once added to `grants` (broker
+    oauth/uses.py): its id makes adding it again, after a crash before Redis forgot it, a no-op.
+    Rows older than a day are pruned by the next batch."""
+
+    __tablename__ = "grant_use_batches"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    flushed_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
 
 class GrantChange(Base):

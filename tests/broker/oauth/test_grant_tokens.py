@@ -215,11 +215,13 @@ async def test_introspection_is_for_authenticated_resource_servers(
     assert without_scope.status_code == 403
 
 
-async def _use_of(sessionmaker: Sessions, grant_id: str) -> tuple[int, datetime | None]:
-    async with sessionmaker() as session:
-        grant = await session.get(Grant, grant_id)
-        assert grant is not None
-        return grant.use_count, grant.last_used_at
+async def _use_of(
+    http: httpx.AsyncClient, holder: tuple[str, str], grant_id: str
+) -> tuple[int, str | None]:
+    """As the grant's answer shows it: the row's uses and those Redis holds (oauth/uses.py)."""
+    reader = (await _token(http, holder, "grants:read")).json()["access_token"]
+    shown = (await http.get(f"/v1/grants/{grant_id}", headers=bearer(reader))).json()
+    return shown["use_count"], shown["last_used_at"]
 
 
 async def test_a_refused_introspection_counts_no_use(
@@ -229,18 +231,23 @@ async def test_a_refused_introspection_counts_no_use(
     request = await _granted(client, holder)
     token = (await _token(client, holder, f"dataset:{UNCONDITIONAL}:read")).json()["access_token"]
     no_scope = await new_client(sessionmaker, "gd-rst", "requests:read")
+    provider = await new_client(sessionmaker, "gd-rst", "tokens:introspect")
     form = {"token": token}
+    assert await _use_of(client, holder, request["grant_id"]) == (0, None)
+    # Once the token's standing is kept (oauth/standing.py), a refused call must not count it.
+    assert (await _introspect(client, token, provider))["active"] is True
+    used = await _use_of(client, holder, request["grant_id"])
+    assert used[0] == 1
 
     unauthenticated = await client.post("/oauth/introspect", data=form)
-    wrong_secret = await client.post("/oauth/introspect", data=form, auth=(no_scope[0], "x"))
+    wrong_secret = await client.post("/oauth/introspect", data=form, auth=(provider[0], "x"))
     without_scope = await client.post("/oauth/introspect", data=form, auth=no_scope)
 
     assert unauthenticated.status_code in (400, 401)
     assert (wrong_secret.status_code, without_scope.status_code) == (401, 403)
-    assert await _use_of(sessionmaker, request["grant_id"]) == (0, None)
-    provider = await new_client(sessionmaker, "gd-rst", "tokens:introspect")
+    assert await _use_of(client, holder, request["grant_id"]) == used
     assert (await _introspect(client, token, provider))["active"] is True
-    assert (await _use_of(sessionmaker, request["grant_id"]))[0] == 1
+    assert (await _use_of(client, holder, request["grant_id"]))[0] == 2
 
 
 async def test_only_the_tokens_own_client_revokes_it_and_the_revocation_is_audited(

@@ -21,14 +21,23 @@ from core.clock import utcnow
 from core.models.grants import Grant
 from testing.appeals import appeal, decide_appeal
 from testing.apps import broker_with
-from testing.clients import ALL_SCOPES, Headers, bearer, decide, file, new_client
+from testing.clients import (
+    ALL_SCOPES,
+    GRANTED_AT_FILING,
+    Headers,
+    bearer,
+    decide,
+    file,
+    granted_at_filing,
+    new_client,
+    token_from,
+)
 from testing.settings import Settings
 from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
 Sessions = async_sessionmaker[AsyncSession]
 Auth = tuple[str, str]
-UNCONDITIONAL = "gd-rst-labour-dispatch-licences"  # gd-rst's: approved at filing
 NARROWABLE = ("gz-gaj-household-migration", ["id_number", "name", "migration_type"])  # gz-gaj
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -53,34 +62,16 @@ def test_a_standing_is_kept_per_client_and_grants_at_both_versions() -> None:
     assert cache.get(None, key) is None  # not known: the statement decides
 
 
-async def _token(http: httpx.AsyncClient, auth: Auth, scope: str) -> str:
-    answer = await http.post(
-        "/oauth/token", data={"grant_type": "client_credentials", "scope": scope}, auth=auth
-    )
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["access_token"])
-
-
 async def _active(http: httpx.AsyncClient, token: str, provider: Auth) -> bool:
     answer = await http.post("/oauth/introspect", data={"token": token}, auth=provider)
     assert answer.status_code == 200, answer.text
     return bool(answer.json()["active"])
 
 
-async def _granted(http: httpx.AsyncClient, holder: Auth) -> str:
-    filed = await http.post(
-        "/v1/requests",
-        headers=bearer(await _token(http, holder, "requests:submit")),
-        json=request_body(UNCONDITIONAL, ["licence_number", "company_name"]),
-    )
-    assert filed.json()["status"] == "approved", filed.text
-    return str(filed.json()["grant_id"])
-
-
 async def _grant_change(http: httpx.AsyncClient, changer: Auth, grant_id: str, action: str) -> None:
     changed = await http.post(
         f"/v1/grants/{grant_id}/{action}",
-        headers=bearer(await _token(http, changer, "grants:revoke")),
+        headers=bearer(await token_from(http, *changer, "grants:revoke")),
         json={"reason": "核查发现超范围使用"},
     )
     assert changed.status_code == 200, changed.text
@@ -95,7 +86,7 @@ async def test_each_pause_resume_and_revocation_moves_the_version(
 ) -> None:
     holder = await new_client(sessionmaker, "gz-rsj", ALL_SCOPES)
     changer = await new_client(sessionmaker, "gd-rst", "grants:revoke")
-    grant_id = await _granted(client, holder)
+    grant_id = await granted_at_filing(client, holder)
     for action in ("pause", "resume", "revoke"):
         before = await _version(redis)
         await _grant_change(client, changer, grant_id, action)
@@ -107,7 +98,7 @@ async def test_a_new_grant_moves_nothing(
 ) -> None:
     holder = await new_client(sessionmaker, "gz-rsj", ALL_SCOPES)
     await redis.set(VERSION_KEY, b"before")
-    await _granted(client, holder)
+    await granted_at_filing(client, holder)
     assert await _version(redis) == b"before"
 
 
@@ -115,7 +106,7 @@ async def test_expiry_moves_the_version(
     app: FastAPI, client: httpx.AsyncClient, sessionmaker: Sessions, redis: Redis
 ) -> None:
     holder = await new_client(sessionmaker, "gz-rsj", ALL_SCOPES)
-    grant_id = await _granted(client, holder)
+    grant_id = await granted_at_filing(client, holder)
     past = utcnow() - timedelta(seconds=1)
     async with sessionmaker() as session:
         await session.execute(
@@ -172,8 +163,8 @@ async def test_a_kept_standing_is_refused_at_once_after_another_process_changes_
     provider = await new_client(sessionmaker, "gd-rst", "tokens:introspect")
     changer = await new_client(sessionmaker, "gd-rst", "grants:revoke")
     async with broker_with(app, settings) as one, broker_with(app, settings) as two:
-        grant_id = await _granted(two, holder)
-        token = await _token(two, holder, f"dataset:{UNCONDITIONAL}:read")
+        grant_id = await granted_at_filing(two, holder)
+        token = await token_from(two, *holder, f"dataset:{GRANTED_AT_FILING}:read")
         assert await _active(one, token, provider)  # `one` now keeps its standing
         assert await _active(one, token, provider)
         await _grant_change(two, changer, grant_id, "pause")
@@ -190,8 +181,8 @@ async def test_without_redis_the_statement_reads_the_standing_and_counts(
     holder = await new_client(sessionmaker, "gz-rsj", ALL_SCOPES)
     provider = await new_client(sessionmaker, "gd-rst", "tokens:introspect")
     changer = await new_client(sessionmaker, "gd-rst", "grants:revoke")
-    grant_id = await _granted(client, holder)
-    token = await _token(client, holder, f"dataset:{UNCONDITIONAL}:read")
+    grant_id = await granted_at_filing(client, holder)
+    token = await token_from(client, *holder, f"dataset:{GRANTED_AT_FILING}:read")
     async with broker_with(app, settings, redis_url=None) as dark:
         assert await _active(dark, token, provider)
         assert await _active(dark, token, provider)

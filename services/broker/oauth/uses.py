@@ -1,0 +1,165 @@
+"""Introspections' uses of grants, counted in Redis and added to `grants.use_count` and
+`last_used_at` in batches, so that an introspection whose standing this process keeps
+(oauth/standing.py) makes no database round trip.
+
+Counting: the introspection's one Redis script (oauth/lockout.py, kit/ratelimit.py) adds one to
+each of the token's grants in the hash `PENDING` only if the call is admitted and the clients'
+and grants' versions are still those the process's copies were read at; otherwise nothing is
+counted there and the call goes the way it went before, its use counted by an UPDATE.
+
+Flushing (`UseFlusher`, a task of every broker process; one at a time, by a lock in Redis, every
+`FLUSH_INTERVAL_S`): the hash is renamed to `BATCH` (only when no batch is left), then added to
+`grants` in one statement that also records the batch's id in `grant_use_batches`, and only
+then deleted. A crash (of the broker, of PostgreSQL) before the commit leaves the batch, which
+the next flush adds; one between the commit and the delete leaves a batch whose id is
+recorded, which the next flush deletes having added nothing. Redis runs with appendonly: a Redis
+that restarts keeps the counts it had written to its log (fsync every second: a crash of the
+machine may lose the last second's counts, never count one twice).
+
+Reading (`unflushed`): every answer that shows a grant's use count adds what Redis holds that
+is not yet in `grants` (the pending hash and the batch, less any whose id is recorded), so a
+use is visible as soon as the introspection answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import redis.exceptions
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.kit.ratelimit import CountIf
+from broker.oauth import repository
+from core.supervisor import Supervisor
+
+logger = logging.getLogger(__name__)
+
+PENDING = "cdo:grant-uses"
+BATCH = "cdo:grant-uses:batch"
+LOCK = "cdo:grant-uses:flusher"
+FLUSH_INTERVAL_S = 0.3
+LOCK_MS = 30_000  # a flusher that died lets another take over after this
+
+# KEYS: pending, batch, lock. ARGV: the lock's holder, its ms. → 1 if the caller holds the lock
+# and a batch is there to flush (left by a flush that did not finish, or renamed now), else 0
+# with the lock not held: an idle turn is this one round trip.
+_TAKE = """
+if not redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 1 end
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('RENAME', KEYS[1], KEYS[2]); return 1 end
+redis.call('DEL', KEYS[3])
+return 0
+"""
+# KEYS: lock. ARGV: its holder. Released only by its holder.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Uses:
+    """Uses of a grant not yet in its row: how many, and the latest."""
+
+    count: int
+    last_used_at: datetime
+
+
+def count_if(expected: list[bytes], grant_ids: set[str], now: datetime) -> CountIf:
+    """The count the admission script makes if what it reads is `expected`."""
+    return CountIf(
+        PENDING, expected, sorted(grant_ids), secrets.token_hex(8), int(now.timestamp() * 1000)
+    )
+
+
+def _parse(batch: dict[bytes, bytes]) -> tuple[str | None, dict[str, Uses]]:
+    uses: dict[str, Uses] = {}
+    for field, value in batch.items():
+        if field.startswith(b"n:"):
+            grant_id = field[2:].decode()
+            at_ms = int(batch.get(b"t:" + field[2:], b"0"))
+            uses[grant_id] = Uses(int(value), datetime.fromtimestamp(at_ms / 1000, UTC))
+    held = batch.get(b"id")
+    return (held.decode() if held else None), uses
+
+
+async def unflushed(
+    session: AsyncSession, client: Redis | None, grant_ids: set[str]
+) -> dict[str, Uses]:
+    """The uses of `grant_ids` counted in Redis and not yet added to `grants`. Redis read once
+    (both hashes together), then the batches' ids looked up: one that is recorded is in the rows
+    already. Redis not answering: nothing (the rows' counts, short of what Redis holds)."""
+    if client is None or not grant_ids:
+        return {}
+    try:
+        async with client.pipeline(transaction=True) as pipe:
+            pipe.hgetall(PENDING)
+            pipe.hgetall(BATCH)
+            hashes = await pipe.execute()
+    except (redis.exceptions.RedisError, TimeoutError, OSError) as exc:
+        logger.warning("uses counted in Redis not read: %r", exc)
+        return {}
+    parsed = [_parse(one) for one in hashes if one]
+    ids = {held for held, _ in parsed if held}
+    recorded = await repository.recorded_use_batches(session, ids) if ids else set()
+    total: dict[str, Uses] = {}
+    for held, uses in parsed:
+        if held in recorded:
+            continue
+        for grant_id, one in uses.items():
+            if grant_id in grant_ids:
+                before = total.get(grant_id)
+                total[grant_id] = (
+                    one
+                    if before is None
+                    else Uses(before.count + one.count, max(before.last_used_at, one.last_used_at))
+                )
+    return total
+
+
+class UseFlusher:
+    """Adds the uses counted in Redis to `grants`, a batch at a time."""
+
+    def __init__(
+        self, redis: Redis, sessionmaker: async_sessionmaker[AsyncSession], *, interval_s: float
+    ) -> None:
+        self._redis = redis
+        self._sessionmaker = sessionmaker
+        self._interval_s = interval_s
+        self._holder = secrets.token_hex(8)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Flush until `stop`, under the supervisor: a fault (Redis, PostgreSQL) delays the
+        counts, never drops them (what Redis holds is flushed by a later turn)."""
+
+        async def turn() -> float:
+            await self.flush()
+            return self._interval_s
+
+        await Supervisor("grant-uses").run(turn, stop)
+
+    async def flush(self) -> int:
+        """One batch, if this process holds the lock and there is one: the grants it counted."""
+        taken = await self._redis.eval(_TAKE, 3, PENDING, BATCH, LOCK, self._holder, LOCK_MS)
+        if not int(taken):
+            return 0
+        try:
+            await self._redis.hsetnx(BATCH, "id", secrets.token_hex(8))  # the counts' own, if any
+            held, uses = _parse(await self._redis.hgetall(BATCH))  # type: ignore[arg-type]
+            if held is not None and uses:
+                async with self._sessionmaker() as session:
+                    await repository.add_use_batch(
+                        session,
+                        held,
+                        {g: (u.count, u.last_used_at) for g, u in uses.items()},
+                    )
+                    await session.commit()
+            await self._redis.delete(BATCH)
+            return len(uses)
+        finally:
+            await self._redis.eval(_RELEASE, 1, LOCK, self._holder)

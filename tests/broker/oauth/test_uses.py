@@ -1,0 +1,87 @@
+"""Introspections' uses counted in Redis and added to the grants in batches (oauth/uses.py): a
+use shows in the grant's answer as soon as the introspection has answered, every use is added
+to the row exactly once, and a batch left behind by a crash is added once, never twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.oauth.uses import BATCH, PENDING
+from core.models.grants import Grant, GrantUseBatch
+from testing.clients import (
+    ALL_SCOPES,
+    GRANTED_AT_FILING,
+    bearer,
+    granted_at_filing,
+    new_client,
+    token_from,
+)
+from testing.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+Sessions = async_sessionmaker[AsyncSession]
+Auth = tuple[str, str]
+
+
+async def _shown(http: httpx.AsyncClient, reader: str, grant_id: str) -> tuple[int, str | None]:
+    answer = (await http.get(f"/v1/grants/{grant_id}", headers=bearer(reader))).json()
+    return answer["use_count"], answer["last_used_at"]
+
+
+async def _in_row(sessionmaker: Sessions, grant_id: str) -> int | None:
+    async with sessionmaker() as session:
+        return await session.scalar(select(Grant.use_count).where(Grant.id == grant_id))
+
+
+async def _flushed(redis: Redis) -> bool:
+    return not await redis.exists(PENDING, BATCH)
+
+
+async def test_each_use_shows_at_once_and_reaches_the_row_exactly_once(
+    client: httpx.AsyncClient, sessionmaker: Sessions, redis: Redis
+) -> None:
+    holder = await new_client(sessionmaker, "gz-rsj", ALL_SCOPES)
+    provider = await new_client(sessionmaker, "gd-rst", "tokens:introspect")
+    reader = await token_from(client, *holder, "grants:read")
+    grant_id = await granted_at_filing(client, holder)
+    token = await token_from(client, *holder, f"dataset:{GRANTED_AT_FILING}:read")
+    for used in range(1, 6):
+        answer = await client.post("/oauth/introspect", data={"token": token}, auth=provider)
+        assert answer.json()["active"] is True
+        count, last = await _shown(client, reader, grant_id)
+        assert count == used
+        assert last is not None
+    await wait_until(lambda: _flushed(redis), limit_s=10, what="the uses flushed")
+    assert await _in_row(sessionmaker, grant_id) == 5
+    assert await _shown(client, reader, grant_id) == (5, last)
+
+
+async def test_a_batch_left_behind_is_added_once(
+    client: httpx.AsyncClient, sessionmaker: Sessions, redis: Redis
+) -> None:
+    holder = await new_client(sessionmaker, "gz-rsj", ALL_SCOPES)
+    reader = await token_from(client, *holder, "grants:read")
+    grant_id = await granted_at_filing(client, holder)
+    used_at = datetime(2026, 12, 5, 3, 0, tzinfo=UTC)
+    at_ms = int(used_at.timestamp() * 1000)
+    left = {"id": "left-by-a-crash", f"n:{grant_id}": 3, f"t:{grant_id}": at_ms}
+
+    await wait_until(lambda: _flushed(redis), limit_s=10, what="nothing else to flush")
+    await redis.hset(BATCH, mapping=left)  # a flush that crashed before its commit
+    assert (await _shown(client, reader, grant_id))[0] == 3
+    await wait_until(lambda: _flushed(redis), limit_s=10, what="the batch flushed")
+    assert await _in_row(sessionmaker, grant_id) == 3
+
+    await redis.hset(BATCH, mapping=left)  # one that crashed after its commit
+    count, last = await _shown(client, reader, grant_id)
+    assert (count, last and datetime.fromisoformat(last)) == (3, used_at)
+    await wait_until(lambda: _flushed(redis), limit_s=10, what="the batch dropped")
+    assert await _in_row(sessionmaker, grant_id) == 3
+    async with sessionmaker() as session:
+        assert await session.get(GrantUseBatch, "left-by-a-crash") is not None
