@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -91,20 +92,38 @@ def insufficient_scope(scope: Scope, detail: str, detail_zh: str) -> Forbidden:
 
 def decode_access_token(token: str, keyring: KeyRing, issuer: str) -> dict[str, Any]:
     """The claims of a token this broker issued, checked offline (signature, typ, iss, aud, exp);
-    InvalidToken otherwise. Revocation needs Redis: see `authenticated` and introspection."""
-
-    try:
-        decoded = jwt.decode(token, keyring.verification_keys, algorithms=[ALGORITHM])
-    except (JoseError, ValueError) as exc:
-        raise InvalidToken(
-            "the token is malformed or its signature does not verify",
-            "访问令牌格式有误，或签名验证未通过",
-        ) from exc
-    if decoded.header.get("typ", "").lower() not in ("at+jwt", "application/at+jwt"):
+    InvalidToken otherwise. Revocation needs Redis: see `authenticated` and introspection.
+    A signature this process verified before is not checked again (oauth/verified.py); the
+    claims are judged on every call."""
+    kept = keyring.verified.get(token)
+    if kept is None:
+        try:
+            decoded = jwt.decode(token, keyring.verification_keys, algorithms=[ALGORITHM])
+        except (JoseError, ValueError) as exc:
+            raise InvalidToken(
+                "the token is malformed or its signature does not verify",
+                "访问令牌格式有误，或签名验证未通过",
+            ) from exc
+        kept = decoded.header, decoded.claims
+        keyring.verified.keep(token, *kept)
+    header, claims = kept
+    if header.get("typ", "").lower() not in ("at+jwt", "application/at+jwt"):
         raise InvalidToken(
             "not an access token (typ must be at+jwt)", "不是访问令牌（typ 须为 at+jwt）"
         )
-    registry = JWTClaimsRegistry(
+    try:
+        _claims_registry(issuer).validate(claims)
+    except JoseError as exc:
+        raise InvalidToken(
+            f"the token was refused: {exc.error}", f"访问令牌未通过校验：{exc.error}"
+        ) from exc
+    return dict(claims)  # a copy: the kept claims stay as verified
+
+
+@functools.cache
+def _claims_registry(issuer: str) -> JWTClaimsRegistry:
+    """The same checks for every token of one issuer; `validate` reads the clock each call."""
+    return JWTClaimsRegistry(
         iss={"essential": True, "value": issuer},
         aud={"essential": True, "value": issuer},
         exp={"essential": True},
@@ -112,14 +131,6 @@ def decode_access_token(token: str, keyring: KeyRing, issuer: str) -> dict[str, 
         client_id={"essential": True},
         org_id={"essential": True},
     )
-    claims: dict[str, Any] = decoded.claims
-    try:
-        registry.validate(claims)
-    except JoseError as exc:
-        raise InvalidToken(
-            f"the token was refused: {exc.error}", f"访问令牌未通过校验：{exc.error}"
-        ) from exc
-    return claims
 
 
 def verify_access_token(token: str, keyring: KeyRing, issuer: str) -> Principal:
