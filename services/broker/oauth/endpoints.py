@@ -8,13 +8,13 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from broker.kit.deps import RateLimiterDep, RedisDep, SessionDep, SessionsDep, SettingsDep
+from broker.kit.deps import RATE_LIMITER, SETTINGS, RedisDep, SessionDep, SessionsDep, SettingsDep
 from broker.oauth import introspection, service
 from broker.oauth.dependencies import (
-    AuthorizationServerDep,
-    ClientCacheDep,
+    AUTHORIZATION_SERVER,
+    CLIENT_CACHE,
+    STANDING_CACHE,
     KeyRingDep,
-    StandingCacheDep,
 )
 from broker.oauth.documented import TOKEN_CHECK_FORM, TOKEN_FORM, oauth_errors
 from broker.oauth.keys import ALGORITHM
@@ -26,14 +26,15 @@ from broker.oauth.service import Call, Gate
 router = APIRouter(tags=["oauth"])
 
 
-async def _gate(  # async: FastAPI runs a plain `def` dependency in a worker thread
-    settings: SettingsDep,
-    limiter: RateLimiterDep,
-    server: AuthorizationServerDep,
-    clients: ClientCacheDep,
-    standings: StandingCacheDep,
-) -> Gate:
-    return Gate(settings, limiter, server, clients, standings)
+async def _gate(request: Request) -> Gate:  # async: FastAPI runs a `def` one in a worker thread
+    # One dependency, not five: each FastAPI solves is CPU on every token and introspection.
+    return Gate(
+        SETTINGS.of(request),
+        RATE_LIMITER.of(request),
+        AUTHORIZATION_SERVER.of(request),
+        CLIENT_CACHE.of(request),
+        STANDING_CACHE.of(request),
+    )
 
 
 GateDep = Annotated[Gate, Depends(_gate)]
@@ -83,10 +84,7 @@ async def introspect_token(
     request: Request, sessions: SessionsDep, gate: GateDep, keyring: KeyRingDep, redis: RedisDep
 ) -> Response:
     form = await _form(request)
-    # Statements that each stand alone (the client, unless the process keeps it; the token's
-    # standing and its use counted): no transaction around them.
-    async with sessions.session(autocommit=True) as session:
-        return await introspection.introspect(Call.of(request, form, gate), session, keyring, redis)
+    return await introspection.introspect(Call.of(request, form, gate), sessions, keyring, redis)
 
 
 @router.post(

@@ -22,12 +22,13 @@ from fastapi.responses import JSONResponse, Response
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.kit.deps import Sessions
 from broker.kit.problems import Unauthorized
 from broker.kit.ratelimit import CountIf
 from broker.oauth import repository, revocation, standing, uses
 from broker.oauth.client_cache import MISSING
 from broker.oauth.keys import KeyRing
-from broker.oauth.lockout import admit
+from broker.oauth.lockout import Admission, admit
 from broker.oauth.principal import decode_access_token
 from broker.oauth.scopes import Scope, parse_scope
 from broker.oauth.server import TOKEN_AUTH_METHODS, preloaded_client
@@ -41,7 +42,7 @@ _INSUFFICIENT = {"error": "insufficient_scope", "error_description": "needs 'tok
 
 
 async def introspect(
-    call: Call, session: AsyncSession, keyring: KeyRing, redis: Redis | None
+    call: Call, sessions: Sessions, keyring: KeyRing, redis: Redis | None
 ) -> Response:
     """A token is inactive once it, its client or its grant is revoked, paused or expired; a
     signature check alone (offline, with the JWKS) cannot see those, which is why providers
@@ -66,6 +67,21 @@ async def introspect(
     if admission.counted:  # everything the slow way checks, confirmed by the script
         assert claims is not None
         return _answered(_active(claims))
+    # Statements that each stand alone (the client, unless the process keeps it; the token's
+    # standing and its use counted): no transaction around them. Opened only here: the
+    # counted call above needs no session.
+    async with sessions.session(autocommit=True) as session:
+        return await _slowly(call, session, claims, admission, redis)
+
+
+async def _slowly(
+    call: Call,
+    session: AsyncSession,
+    claims: dict[str, Any] | None,
+    admission: Admission,
+    redis: Redis | None,
+) -> Response:
+    gate = call.gate
     client = await authenticated_client(call, session, admission, "introspection")
     if isinstance(client, Response):
         return client
