@@ -14,8 +14,8 @@ from broker.oauth.scopes import Scope
 
 @dataclass(frozen=True)
 class Guard:
-    authenticated: bool  # the route depends on `authenticated` (a bearer token)
-    scopes: frozenset[str]  # scopes required by `require_scope(...)` dependencies
+    authenticated: bool  # the route depends on `authenticated` (a bearer token), or checks it
+    scopes: frozenset[str]  # scopes required by `require_scope(...)` or `checks_token(...)`
 
 
 _SCOPE_CHECK = f"{require_scope.__qualname__}.<locals>.check"
@@ -27,6 +27,9 @@ def _guard(dependant: Any) -> Guard:
         node = stack.pop()
         call = node.call
         seen_auth |= call is authenticated
+        if (checked := getattr(call, "checks_scope", None)) is not None:  # `checks_token(scope)`
+            seen_auth = True
+            scopes.add(Scope(checked).value)
         if getattr(call, "__qualname__", "") == _SCOPE_CHECK:
             cells = dict(zip(call.__code__.co_freevars, call.__closure__ or (), strict=True))
             scopes.add(Scope(cells["scope"].cell_contents).value)

@@ -16,10 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.kit.ratelimit import RateLimiter
+from broker.oauth import revocation
 from broker.settings import Rate
 from core.models.requests import DataRequest
 from testing.apps import broker_with
-from testing.clients import ALL_SCOPES, TokenFactory, bearer, new_client
+from testing.clients import ALL_SCOPES, TokenFactory, bearer, claims_of, new_client
 from testing.settings import Settings
 from testing.waiting import wait_until
 from testing.workloads import request_body
@@ -117,6 +118,34 @@ async def test_filings_over_the_rate_get_429_problem_then_recover(
             return (await file()).status_code == 201
 
         await wait_until(recovered, limit_s=20, what="the filing rate limit to recover")
+
+
+async def test_a_revoked_token_files_nothing_and_spends_none_of_its_organisations_rate(
+    app: FastAPI,
+    settings: Settings,
+    token_for: TokenFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: Redis,
+) -> None:
+    # The filing checks the revocation and counts the rate in one script: the count must not
+    # run for a revoked token, or its holder could use up the organisation's allowance.
+    kept, revoked = [await token_for("gz-rsj", ALL_SCOPES) for _ in range(2)]
+    await revocation.revoke(redis, claims_of(revoked)["jti"], seconds_left=600)
+    limits = {"rate_limit_submit": "2/60s", "rate_limit_prefix": _prefix()}
+    async with broker_with(app, settings, **limits) as http:
+        before = await _count(sessionmaker)
+        refused = [
+            await http.post("/v1/requests", headers=bearer(revoked), json=_filing())
+            for _ in range(3)
+        ]
+        assert {r.status_code for r in refused} == {401}
+        assert refused[0].json()["type"].endswith("/invalid-token")
+        assert "revoked" in refused[0].headers["www-authenticate"]
+        assert await _count(sessionmaker) == before
+        within = [
+            await http.post("/v1/requests", headers=bearer(kept), json=_filing()) for _ in range(2)
+        ]
+        assert [r.status_code for r in within] == [201, 201]
 
 
 async def test_an_oversized_body_is_413_and_nothing_is_stored(
@@ -310,6 +339,17 @@ async def test_admit_answers_lockout_and_rate_in_one_call(redis: Redis) -> None:
     assert await limiter.admit("auth", ["c@b"], "token", None, two) == ((0,), 0)
 
 
+async def test_hit_unless_counts_nothing_while_a_refusing_key_exists(redis: Redis) -> None:
+    limiter = RateLimiter(redis, prefix=_prefix(), timeout_s=2.0)
+    one, refusing = Rate(1, 60.0), f"{_prefix()}:revoked"
+    assert await limiter.hit_unless("submit", "o", one, [refusing]) == (0, False)
+    await redis.set(refusing, b"1", ex=60)
+    assert await limiter.hit_unless("submit", "p", one, [refusing]) == (0, True)
+    assert await limiter.hit_unless("submit", "p", one, []) == (0, False)  # nothing was counted
+    wait, refused = await limiter.hit_unless("submit", "o", one, [f"{refusing}:none"])
+    assert (59 <= wait <= 60, refused) == (True, False)
+
+
 async def test_limits_fail_open_without_redis() -> None:
     dead = Redis.from_url("redis://127.0.0.1:1/0")
     try:
@@ -319,6 +359,7 @@ async def test_limits_fail_open_without_redis() -> None:
         assert await limiter.failed("auth", "c", one, lockout_s=10, lockout_max_s=10) == 0
         assert await limiter.locked_for("auth", "c") == 0
         assert await limiter.admit("auth", ["c"], "token", "c", one) == ((0,), 0)
+        assert await limiter.hit_unless("token", "c", one, ["k"]) == (0, None)  # ask again
     finally:
         await dead.aclose()
     assert await RateLimiter(None, prefix="x", timeout_s=1.0).hit("token", "c", one) == 0

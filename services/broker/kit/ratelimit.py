@@ -6,7 +6,8 @@ Two tools, each one atomic Lua script per call, and the two together:
   hit and lasts `rate.per_s`; beyond `rate.limit` hits the answer is the seconds until the window
   closes. A fixed window lets a caller burst up to twice the limit across a boundary; that is
   fine for abuse limits (they bound load, they are not quotas anyone is billed by) and costs one
-  key per caller.
+  key per caller. `hit_unless` is `hit` that counts nothing while one of the keys it is given
+  exists, in the same script: a filing's revocation check and its count, one round trip.
 - `RateLimiter.locked_for(...)` / `RateLimiter.failed(...)`: failed client authentications.
   `failures.limit` failures within `failures.per_s` lock the key out for `lockout_s`, doubled at
   each further lockout within a day, up to `lockout_max_s`. While locked out the secret is not
@@ -68,8 +69,10 @@ class RateLimited(Problem):
         super().__init__(detail, detail_zh=detail_zh, headers={"Retry-After": str(retry_after_s)})
 
 
-# KEYS: window. ARGV: limit, window ms. → 0 if admitted, else ms until the window closes.
+# KEYS: window, then keys that refuse the call if any exists. ARGV: limit, window ms. → -1 if
+# one of those exists (nothing counted), else 0 if admitted, else ms until the window closes.
 _HIT = """
+if #KEYS > 1 and redis.call('EXISTS', unpack(KEYS, 2)) > 0 then return -1 end
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if n <= tonumber(ARGV[1]) then return 0 end
@@ -169,16 +172,26 @@ class RateLimiter:
 
     async def hit(self, bucket: str, who: str, rate: Rate) -> int:
         """Count one event; 0 if it is within the rate, else seconds to wait (Retry-After)."""
+        return (await self.hit_unless(bucket, who, rate, ()))[0]
+
+    async def hit_unless(
+        self, bucket: str, who: str, rate: Rate, refusing: Sequence[str]
+    ) -> tuple[int, bool | None]:
+        """`hit`, unless one of the keys `refusing` names exists (a revoked token's: its calls
+        use up nobody's allowance), in one round trip: (seconds to wait, whether one exists).
+        None for the latter when Redis could not be asked: the limit fails open, and a check
+        that must not fail open asks again on its own."""
         if self.redis is None:
-            return 0
+            return 0, None
+        keys = [self._key("rate", bucket, who), *refusing]
         try:
-            ms = await self._run(
-                _HIT, [self._key("rate", bucket, who)], rate.limit, int(rate.per_s * 1000)
-            )
+            ms = await self._run(_HIT, keys, rate.limit, int(rate.per_s * 1000))
         except (redis.exceptions.RedisError, TimeoutError, OSError) as exc:
             logger.warning("rate limit %s not enforced, Redis unavailable: %r", bucket, exc)
-            return 0
-        return _seconds(ms) if ms else 0
+            return 0, None
+        if ms < 0:
+            return 0, True
+        return (_seconds(ms) if ms else 0), False
 
     async def locked_for(self, bucket: str, *who: str) -> int:
         """Seconds left of the longest lockout among `who`; 0 when none is locked out."""
