@@ -49,7 +49,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, object_mapper
+from sqlalchemy.orm import DeclarativeBase, class_mapper
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -167,7 +167,11 @@ def _columns(table: Table) -> list[Column[Any]]:
 
 
 def _table(row: Base) -> Table:
-    table = row.__table__
+    return _table_of(type(row))
+
+
+def _table_of(entity: type[Base]) -> Table:
+    table = entity.__table__
     assert isinstance(table, Table)
     return table
 
@@ -185,21 +189,30 @@ def insert_parameters(rows: Sequence[Base], tables: Sequence[Table]) -> dict[str
     read back as None."""
     by_table: dict[Table, list[str]] = {table: [] for table in tables}
     for row in rows:
-        mapper, table = object_mapper(row), _table(row)
+        table = _table(row)
         encoded = _ENCODED.get(row, {})
         values: dict[str, Any] = {}
-        for column in _columns(table):
-            if column.name in encoded:
+        for name, key, default in _inserted(type(row)):
+            if name in encoded:
                 continue
-            key = mapper.get_property_by_column(column).key
             value = getattr(row, key)
-            if value is None and column.default is not None:
-                default: Any = column.default
+            if value is None and default is not None:
                 value = default.arg(None) if default.is_callable else default.arg
                 setattr(row, key, value)
-            values[column.name] = value
+            values[name] = value
         by_table[table].append(_object(values, encoded))
     return {f"rows_{i}": f"[{','.join(by_table[table])}]" for i, table in enumerate(tables)}
+
+
+@cache
+def _inserted(entity: type[Base]) -> tuple[tuple[str, str, Any], ...]:
+    """What an INSERT of an `entity` names, looked up once per class (a mapping does not change
+    while the process runs): each column's name, its attribute and its Python-side default."""
+    mapper = class_mapper(entity)
+    return tuple(
+        (column.name, mapper.get_property_by_column(column).key, column.default)
+        for column in _columns(_table_of(entity))
+    )
 
 
 def _object(values: dict[str, Any], encoded: dict[str, str]) -> str:

@@ -32,6 +32,7 @@ MAX_DATA_BYTES = 1_000_000
 # W3C Trace Context: version-traceid-parentid-flags, lowercase hex; later versions may append.
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-.*)?$")
 _RECORDED = "core.outbox.recorded"  # session.info flag: this transaction wrote events
+_HELD = "core.outbox.held"  # session.info: the events `hold_events` keeps for `take_recorded`
 
 
 async def record_event(
@@ -77,20 +78,31 @@ async def record_event(
         attempts=0,
     )
     encoded_as(row, "data", text)  # a statement of the caller's writes it as it is
-    session.add(row)
+    held = session.info.get(_HELD)
+    if held is None:
+        session.add(row)
+    else:  # the caller takes it (`hold_events`): added to the session only to be taken out
+        held.append(row)
     session.info[_RECORDED] = True
     return row
+
+
+def hold_events(session: AsyncSession) -> None:
+    """The events recorded in `session` from now on are kept aside for `take_recorded`, not
+    added to the session: for a caller that writes them in its own statement."""
+    session.info.setdefault(_HELD, [])
 
 
 def take_recorded(session: AsyncSession) -> list[OutboxEvent]:
     """The events recorded in `session` and not yet written, in the order they were recorded,
     taken out of it: the caller writes them in its own statement, in the same transaction. The
     relays of this process are still woken by the commit."""
-    events = [row for row in session.new if isinstance(row, OutboxEvent)]
-    events.sort(key=lambda row: inspect(row).insert_order or 0)
-    for row in events:
+    added = [row for row in session.new if isinstance(row, OutboxEvent)]
+    added.sort(key=lambda row: inspect(row).insert_order or 0)
+    for row in added:
         session.expunge(row)
-    return events
+    held: list[OutboxEvent] = session.info.pop(_HELD, [])
+    return added + held
 
 
 def current_trace_context() -> tuple[str | None, str | None]:

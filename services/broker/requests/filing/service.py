@@ -52,7 +52,7 @@ from core.ids import new_id
 from core.metrics import instruments
 from core.models.audit import AuditEntry
 from core.models.requests import DataRequest, RequestStep
-from core.outbox import take_recorded
+from core.outbox import hold_events, take_recorded
 
 # What a request keeps of its body as the body says it.
 _AS_FILED = {"kind", "description", "purpose", "legal_basis", "jurisdiction"}
@@ -182,6 +182,8 @@ async def file_request(
     ]
     if route.steps:  # started before its first write: no UPDATE follows the INSERTs
         begin_step(request, route.steps[0], now)
+    if _in_one_statement(session, route):
+        hold_events(session)  # `_write` takes them: never added to the session's unit of work
     entry = await audit.entry_of(
         session, "request.filed", actor=requester, subject=request.id, now=now,
         kind=request.kind, dataset=request.dataset_id, provider=request.provider_id,
