@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from broker.settings import BrokerSettings
 from core.dev_keys import dev_key
@@ -44,7 +45,9 @@ class AuditKeyError(RuntimeError):
 class AuditKey:
     secret: bytes = field(repr=False)
 
-    @property
+    # Both derived from the secret alone, computed once per key: every audited write names the
+    # key and sends its pads.
+    @cached_property
     def id(self) -> str:
         """A fingerprint naming the key in each row it keys; it reveals nothing of the key."""
         return hashlib.sha256(b"cdo-broker audit key|" + self.secret).hexdigest()[:16]
@@ -54,6 +57,10 @@ class AuditKey:
 
     def pads(self) -> tuple[bytes, bytes]:
         """(K' ^ ipad, K' ^ opad) of RFC 2104, for the database to compute the same MAC."""
+        return self._pads
+
+    @cached_property
+    def _pads(self) -> tuple[bytes, bytes]:
         key = hashlib.sha256(self.secret).digest() if len(self.secret) > _BLOCK else self.secret
         key = key.ljust(_BLOCK, b"\0")
         return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import httpx
@@ -53,6 +54,8 @@ async def test_right_secret_gives_a_jwt_that_verifies_with_the_published_jwks(
     assert claims["scope"] == "requests:submit"
     assert claims["org_id"] == city_department
     assert {"iat", "exp", "jti"} <= claims.keys()
+    # as authlib made it: 16 letters or digits (revocation keys and audit subjects hold it)
+    assert re.fullmatch(r"[A-Za-z0-9]{16}", claims["jti"])
     assert claims["exp"] - claims["iat"] == body["expires_in"]
 
 
