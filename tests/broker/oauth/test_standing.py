@@ -11,14 +11,18 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from redis import exceptions as redis_errors
 from redis.asyncio import Redis
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.grants.service import expire_grants
+from broker.audit.actor import Actor
+from broker.grants.service import change_grant, expire_grants
 from broker.oauth.standing import REDIS_INFO, VERSION_KEY, Standing, StandingCache, grants_changing
 from core.clock import utcnow
-from core.models.grants import Grant
+from core.events import GrantEventName
+from core.models.audit import AuditEntry
+from core.models.grants import Grant, GrantChange
 from testing.appeals import appeal, decide_appeal
 from testing.apps import broker_with
 from testing.clients import (
@@ -191,3 +195,39 @@ async def test_without_redis_the_statement_reads_the_standing_and_counts(
         assert uses == 2
         await _grant_change(client, changer, grant_id, "revoke")
         assert not await _active(dark, token, provider)
+
+
+async def test_a_change_redis_cannot_announce_fails_and_changes_nothing(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: Sessions, redis: Redis
+) -> None:
+    """Redis lost between the caller's admission and the change: the change must not commit
+    unseen by the processes keeping its standing, so it fails (the API answers 503) and the
+    grant, its change rows and the audit log stay as they were."""
+    holder = await new_client(sessionmaker, "gz-rsj", ALL_SCOPES)
+    grant_id = await granted_at_filing(client, holder)
+    before = await _version(redis)
+    dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
+    try:
+        async with app.state.sessionmaker() as session:
+            session.info[REDIS_INFO] = dead
+            with pytest.raises(redis_errors.ConnectionError):
+                await change_grant(
+                    session, grant_id, actor=Actor(org_id="gd-rst"),
+                    action=GrantEventName.paused, reason="核查", now=utcnow(),
+                )  # fmt: skip
+    finally:
+        await dead.aclose()
+    async with sessionmaker() as session:
+        grant = await session.get(Grant, grant_id)
+        assert grant is not None
+        assert grant.status == "active"
+        changes = await session.scalar(
+            select(func.count()).select_from(GrantChange).where(GrantChange.grant_id == grant_id)
+        )
+        audited = await session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.subject == grant_id, AuditEntry.action == "grant.paused")
+        )
+    assert (changes, audited) == (1, 0)  # the row of its issue only
+    assert await _version(redis) == before
