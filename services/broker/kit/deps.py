@@ -89,8 +89,13 @@ class Sessions:
                 raise
 
 
-async def get_sessions(request: Request) -> Sessions:
+def sessions_of(request: Request) -> Sessions:
+    """For a hot endpoint that reads its resources itself rather than as dependencies."""
     return Sessions(SESSIONMAKER.of(request), AUTOCOMMIT_SESSIONMAKER.of(request))
+
+
+async def get_sessions(request: Request) -> Sessions:
+    return sessions_of(request)
 
 
 SessionsDep = Annotated[Sessions, Depends(get_sessions)]
