@@ -350,6 +350,22 @@ async def test_hit_unless_counts_nothing_while_a_refusing_key_exists(redis: Redi
     assert (59 <= wait <= 60, refused) == (True, False)
 
 
+async def test_limits_hold_when_redis_has_forgotten_their_scripts(redis: Redis) -> None:
+    # A restarted or failed-over Redis knows no script: the call loads it and counts as before.
+    limiter = RateLimiter(redis, prefix=_prefix(), timeout_s=2.0)
+    two = Rate(2, 60.0)
+    waits = []
+    for _ in range(3):
+        await redis.script_flush()
+        waits.append((await limiter.admit("auth", ["c@a"], "token", "c@a", two))[1])
+    assert waits[:2] == [0, 0]
+    assert 59 <= waits[2] <= 60
+    await redis.script_flush()
+    assert await limiter.failed("auth", "c@a", Rate(1, 60.0), lockout_s=10, lockout_max_s=10) == 10
+    await redis.script_flush()
+    assert (await limiter.admit("auth", ["c@a"], "token", None, two))[0] == (10,)
+
+
 async def test_limits_fail_open_without_redis() -> None:
     dead = Redis.from_url("redis://127.0.0.1:1/0")
     try:

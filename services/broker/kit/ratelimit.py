@@ -36,6 +36,7 @@ import redis.exceptions
 from redis.asyncio import Redis
 
 from broker.kit.problems import Problem
+from broker.kit.scripts import LuaScript
 from broker.settings import Rate
 
 logger = logging.getLogger(__name__)
@@ -71,17 +72,20 @@ class RateLimited(Problem):
 
 # KEYS: window, then keys that refuse the call if any exists. ARGV: limit, window ms. → -1 if
 # one of those exists (nothing counted), else 0 if admitted, else ms until the window closes.
-_HIT = """
+_HIT = LuaScript(
+    """
 if #KEYS > 1 and redis.call('EXISTS', unpack(KEYS, 2)) > 0 then return -1 end
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if n <= tonumber(ARGV[1]) then return 0 end
 return math.max(redis.call('PTTL', KEYS[1]), 1)
 """
+)
 
 # KEYS: failures, lock, strikes. ARGV: limit, window ms, lockout ms, cap ms, strikes ttl ms.
 # → 0, or the ms of the lockout this failure started.
-_FAILED = """
+_FAILED = LuaScript(
+    """
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if n < tonumber(ARGV[1]) then return 0 end
@@ -93,6 +97,7 @@ ms = math.floor(math.min(ms, tonumber(ARGV[4])))
 redis.call('SET', KEYS[2], '1', 'PX', ms)
 return ms
 """
+)
 
 # KEYS: ARGV[1] lockouts, then a window if ARGV[2] is 1, then ARGV[3] keys to count, then keys
 # to read, then a hash if ARGV[6] > 0. ARGV: those three, the window's limit and ms, how many
@@ -102,7 +107,8 @@ return ms
 # given 1 if they were counted (no lockout, within the rate, none of the keys existing, each key
 # read as expected), else 0. Each field `f` counted adds 1 to `n:f` and keeps the latest time in
 # `t:f`; the hash's `id` is set by the first count that makes it.
-_ADMIT = """
+_ADMIT = LuaScript(
+    """
 local locks, windows, counted = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local counting = tonumber(ARGV[6])
 local out, admitted = {}, true
@@ -148,6 +154,7 @@ if counting > 0 then
 end
 return out
 """
+)
 
 STRIKES_MEMORY_S = 86400  # lockouts grow while the previous one is less than a day old
 
@@ -165,10 +172,10 @@ class RateLimiter:
     def _key(self, kind: str, bucket: str, who: str) -> str:
         return f"{self.prefix}:{kind}:{bucket}:{{{who}}}"  # braces: one cluster slot per caller
 
-    async def _run(self, script: str, keys: list[str], *args: Any) -> int:
+    async def _run(self, script: LuaScript, keys: list[str], *args: Any) -> int:
         assert self.redis is not None
         async with asyncio.timeout(self.timeout_s):
-            return int(await self.redis.eval(script, len(keys), *keys, *args))
+            return int(await script.run(self.redis, len(keys), *keys, *args))
 
     async def hit(self, bucket: str, who: str, rate: Rate) -> int:
         """Count one event; 0 if it is within the rate, else seconds to wait (Retry-After)."""
@@ -243,8 +250,8 @@ class RateLimiter:
         counting = [count.key] if count else []
         try:
             async with asyncio.timeout(self.timeout_s):
-                replies = await self.redis.eval(
-                    _ADMIT,
+                replies = await _ADMIT.run(
+                    self.redis,
                     len(keys) + len(exists) + len(read) + len(counting),
                     *keys,
                     *exists,
