@@ -5,7 +5,8 @@ Each such thing has an `AppResource`, a typed key of `app.state` (as aiohttp's `
 lifespan (app.py) `put`s the value, the key's `provide` dependency reads it, and this module is the
 only one that touches `app.state`. A domain's own resources keep their keys in the domain's
 `dependencies.py` (oauth's keyring and authorization server, the grant feed, the routing policy),
-so the kit imports no domain.
+so the kit imports no domain. A hot endpoint may read them itself (`AppResource.of`,
+`sessions_of`): each dependency FastAPI solves is CPU on every call (the introspection's).
 """
 
 from __future__ import annotations

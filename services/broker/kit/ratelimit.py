@@ -17,6 +17,9 @@ Two tools, each one atomic Lua script per call, and the two together:
   `admit_and_count` also reads keys and, if the call is admitted and those keys hold what the
   caller expects, counts fields of a hash (introspection's uses: oauth/uses.py).
 
+The scripts run by their SHA1, their bodies sent only to a Redis that does not know them yet
+(kit/scripts.py).
+
 Redis unreachable → the limits fail OPEN (a warning is logged): they protect the broker from
 excess, they are not a rule of the domain, and refusing every filing and token because a cache
 is down would turn a Redis outage into a total one. Client secrets are 256-bit random values, so
