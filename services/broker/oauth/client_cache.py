@@ -20,13 +20,12 @@ call against the kept hash, as against the row.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import replace
 
 from redis.asyncio import Redis
 
 from broker.oauth.server import ClientRecord
-from broker.oauth.versioned import VersionedCache
+from broker.oauth.versioned import VersionedCache, move_version
 
 VERSION_KEY = "cdo:oauth-clients:version"
 MISSING = b"-"  # the version while no change has set one (a fresh or emptied Redis)
@@ -38,7 +37,7 @@ async def clients_changed(redis: Redis | None) -> None:
     """Every process drops the clients it keeps at its next call. A failure raises: before a
     commit, the change must not go ahead unseen."""
     if redis is not None:
-        await redis.set(VERSION_KEY, secrets.token_hex(16))
+        await move_version(redis, VERSION_KEY)
 
 
 class ClientCache(VersionedCache[ClientRecord]):

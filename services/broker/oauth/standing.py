@@ -25,18 +25,16 @@ a test's own) moves nothing.
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 import redis.exceptions
-from redis.asyncio import Redis
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
 
-from broker.oauth.versioned import VersionedCache
+from broker.oauth.versioned import VersionedCache, move_version
 
 logger = logging.getLogger(__name__)
 
@@ -82,10 +80,6 @@ def versions(clients_version: bytes | None, grants_version: bytes | None) -> byt
     return clients_version + b" " + grants_version
 
 
-async def _move(redis: Redis) -> None:
-    await redis.set(VERSION_KEY, secrets.token_hex(16))
-
-
 async def grants_changing(session: AsyncSession) -> None:
     """Called by a writer of a grant's status or window before its transaction commits: every
     process drops the standings it keeps, now and once more after the commit. A failure raises:
@@ -93,20 +87,22 @@ async def grants_changing(session: AsyncSession) -> None:
     redis = session.info.get(REDIS_INFO)
     if redis is None or session.info.get(_MOVED):
         return
-    if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_rollback", _after_rollback)
-    await _move(redis)
+    await move_version(redis, VERSION_KEY)
     session.info[_MOVED] = True
 
 
 def _after_commit(session: Session) -> None:
     if session.info.pop(_MOVED, False):
         try:  # inside AsyncSession.commit's greenlet: awaited before the commit returns
-            await_only(_move(session.info[REDIS_INFO]))
+            await_only(move_version(session.info[REDIS_INFO], VERSION_KEY))
         except (redis.exceptions.RedisError, TimeoutError, OSError) as exc:
             logger.warning("grants' version not moved after a commit: %r", exc)
 
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(_MOVED, None)
+
+
+# Every session's commit and rollback: a dictionary lookup for those that moved nothing.
+event.listen(Session, "after_commit", _after_commit)
+event.listen(Session, "after_rollback", _after_rollback)

@@ -92,33 +92,39 @@ async def unflushed(
     session: AsyncSession, client: Redis | None, grant_ids: set[str]
 ) -> dict[str, Uses]:
     """The uses of `grant_ids` counted in Redis and not yet added to `grants`. Redis read once
-    (both hashes together), then the batches' ids looked up: one that is recorded is in the rows
-    already. Redis not answering: nothing (the rows' counts, short of what Redis holds)."""
+    (their fields of both hashes together), then the batches' ids looked up: one that is
+    recorded is in the rows already. Redis not answering: nothing (the rows' counts, short of
+    what Redis holds)."""
     if client is None or not grant_ids:
         return {}
+    # Only the fields of these grants (and each hash's batch id), not the whole hashes: a page
+    # shows 50 grants while the hashes hold every grant used since the last flush.
+    fields = [b"id", *(f"{kind}:{g}".encode() for g in sorted(grant_ids) for kind in "nt")]
     try:
         async with client.pipeline(transaction=True) as pipe:
-            pipe.hgetall(PENDING)
-            pipe.hgetall(BATCH)
+            pipe.hmget(PENDING, fields)
+            pipe.hmget(BATCH, fields)
             hashes = await pipe.execute()
     except (redis.exceptions.RedisError, TimeoutError, OSError) as exc:
         logger.warning("uses counted in Redis not read: %r", exc)
         return {}
-    parsed = [_parse(one) for one in hashes if one]
+    held_values = [
+        {f: v for f, v in zip(fields, values, strict=True) if v is not None} for values in hashes
+    ]
+    parsed = [_parse(one) for one in held_values if one]
     ids = {held for held, _ in parsed if held}
     recorded = await repository.recorded_use_batches(session, ids) if ids else set()
     total: dict[str, Uses] = {}
     for held, uses in parsed:
         if held in recorded:
             continue
-        for grant_id, one in uses.items():
-            if grant_id in grant_ids:
-                before = total.get(grant_id)
-                total[grant_id] = (
-                    one
-                    if before is None
-                    else Uses(before.count + one.count, max(before.last_used_at, one.last_used_at))
-                )
+        for grant_id, one in uses.items():  # only `grant_ids`: only their fields were read
+            before = total.get(grant_id)
+            total[grant_id] = (
+                one
+                if before is None
+                else Uses(before.count + one.count, max(before.last_used_at, one.last_used_at))
+            )
     return total
 
 

@@ -9,10 +9,20 @@ after a commit never happen (Redis failed just then).
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Generic, TypeVar
 
+from redis.asyncio import Redis
+
 T = TypeVar("T")
+
+
+async def move_version(redis: Redis, key: str) -> None:
+    """Every process drops what it keeps at `key`'s version at its next call. Random rather than
+    a counter, so that a Redis that lost its data can never bring back a version a process holds.
+    A failure raises: before a commit, the change must not go ahead unseen."""
+    await redis.set(key, secrets.token_hex(16))
 
 
 class VersionedCache(Generic[T]):
@@ -33,10 +43,7 @@ class VersionedCache(Generic[T]):
             self._values.clear()
             self._version = version
             return None
-        entry = self._values.get(key)
-        if entry is None or time.monotonic() - entry[0] >= self._max_age_s:
-            return None
-        return entry[1]
+        return self.current(key)
 
     @property
     def version(self) -> bytes | None:
