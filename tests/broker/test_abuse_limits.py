@@ -20,6 +20,7 @@ from broker.oauth import revocation
 from broker.settings import Rate
 from core.models.requests import DataRequest
 from testing.apps import broker_with
+from testing.audit import audit_mark, audited_since
 from testing.clients import ALL_SCOPES, TokenFactory, bearer, claims_of, new_client
 from testing.settings import Settings
 from testing.waiting import wait_until
@@ -146,6 +147,32 @@ async def test_a_revoked_token_files_nothing_and_spends_none_of_its_organisation
             await http.post("/v1/requests", headers=bearer(kept), json=_filing()) for _ in range(2)
         ]
         assert [r.status_code for r in within] == [201, 201]
+
+
+async def test_a_token_without_the_filing_scope_files_nothing(
+    app: FastAPI,
+    settings: Settings,
+    token_for: TokenFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """403 for a token of the body that lacks `requests:submit`: no request, no audit row, and
+    none of the organisation's filing rate spent."""
+    reader, filer = (
+        await token_for("gz-rsj", "requests:read"),
+        await token_for("gz-rsj", ALL_SCOPES),
+    )
+    limits = {"rate_limit_submit": "1/60s", "rate_limit_prefix": _prefix()}
+    async with broker_with(app, settings, **limits) as http:
+        before, mark = await _count(sessionmaker), await audit_mark(sessionmaker)
+        refused = [
+            await http.post("/v1/requests", headers=bearer(reader), json=_filing())
+            for _ in range(2)
+        ]
+        assert {r.status_code for r in refused} == {403}
+        assert await _count(sessionmaker) == before
+        assert await audited_since(sessionmaker, mark, actor="gz-rsj") == []
+        filed = await http.post("/v1/requests", headers=bearer(filer), json=_filing())
+        assert filed.status_code == 201, filed.text
 
 
 async def test_an_oversized_body_is_413_and_nothing_is_stored(

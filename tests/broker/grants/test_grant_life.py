@@ -10,14 +10,17 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, update
+from redis.asyncio import Redis
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.oauth.standing import VERSION_KEY
 from broker.requests import sla
 from core.clock import utcnow
-from core.models.grants import Grant
+from core.models.grants import Grant, GrantChange
 from core.models.outbox import OutboxEvent
 from testing.apps import LINKS
+from testing.audit import audit_mark, audited_since
 from testing.clients import ALL_SCOPES, bearer, new_client
 from testing.workloads import request_body
 
@@ -122,6 +125,44 @@ async def test_only_the_provider_or_a_data_bureau_changes_a_grant(
         f"{grant_url}/revoke", headers=bureau, json={"reason": "督办纠正"}
     )
     assert by_bureau.json()["status"] == "revoked"
+
+
+async def test_a_refused_grant_change_changes_nothing(
+    client: httpx.AsyncClient,
+    sessionmaker: Sessions,
+    redis: Redis,
+    world: dict[str, Any],
+    token_for: Any,
+) -> None:
+    """The grantee (403) and a body with no say over the provider (404) pause and revoke in
+    vain: the grant stays active, no change row (nor its event) or audit row is written, and its
+    standing is not dropped (the grants' version stays)."""
+    grant_url = f"/v1/grants/{world['grant_id']}"
+    stranger = bearer(await token_for("sz-gaj", "grants:revoke"))
+    mark = await audit_mark(sessionmaker)
+    version = await redis.get(VERSION_KEY)
+    changes = await _changes(sessionmaker, world["grant_id"])
+    for headers, status in ((world["holder_api"], 403), (stranger, 404)):
+        for action in ("pause", "revoke"):
+            refused = await client.post(
+                f"{grant_url}/{action}", headers=headers, json={"reason": "越权变更"}
+            )
+            assert refused.status_code == status, refused.text
+    shown = await client.get(grant_url, headers=world["provider_api"])
+    assert shown.json()["status"] == "active"
+    assert await _changes(sessionmaker, world["grant_id"]) == changes
+    assert await audited_since(sessionmaker, mark, actor="fs-gaj") == []
+    assert await audited_since(sessionmaker, mark, actor="sz-gaj") == []
+    assert await redis.get(VERSION_KEY) == version
+
+
+async def _changes(sessionmaker: Sessions, grant_id: str) -> int:
+    """The grant's change rows (each written with its event, in one transaction)."""
+    async with sessionmaker() as session:
+        rows = await session.scalar(
+            select(func.count()).select_from(GrantChange).where(GrantChange.grant_id == grant_id)
+        )
+    return int(rows or 0)
 
 
 async def test_introspection_counts_uses_shown_on_the_grant(
