@@ -27,16 +27,17 @@ SCOPE = "openid profile requests:read approvals:decide"
 
 @asynccontextmanager
 async def relying_party_of(
-    app: FastAPI, sessionmaker: Sessions
+    app: FastAPI, sessionmaker: Sessions, organisation_id: str = "gd-dsb", scope: str = SCOPE
 ) -> AsyncIterator[AsyncOAuth2Client]:
-    """authlib's client for a system registered to sign people in, over the app itself."""
+    """authlib's client for a system of `organisation_id` registered to sign people in, over the
+    app itself."""
     async with sessionmaker() as session:
         client, secret = await create_client(
-            session, organisation_id="gd-dsb", scope=SCOPE, redirect_uris=[REDIRECT]
+            session, organisation_id=organisation_id, scope=scope, redirect_uris=[REDIRECT]
         )
         await session.commit()
     async with AsyncOAuth2Client(
-        client_id=client.id, client_secret=secret, redirect_uri=REDIRECT, scope=SCOPE,
+        client_id=client.id, client_secret=secret, redirect_uri=REDIRECT, scope=scope,
         code_challenge_method="S256", transport=httpx.ASGITransport(app=app), base_url=BASE_URL,
     ) as oauth:  # fmt: skip
         yield oauth

@@ -6,13 +6,27 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models.audit import AuditEntry
 from core.models.outbox import OutboxEvent
+from testing.apps import BASE_URL
 from testing.audit import audit_mark, audited_since
-from testing.clients import ALL_SCOPES, Headers, TokenFactory, bearer, decide, file, route_of
+from testing.clients import (
+    ALL_SCOPES,
+    Headers,
+    TokenFactory,
+    bearer,
+    decide,
+    file,
+    route_of,
+    token_from,
+)
+from testing.oidc import person_tokens, relying_party_of
+from testing.people import new_person, sign_in
+from testing.settings import Settings
 from testing.workloads import project_body, request_body
 
 pytestmark = pytest.mark.integration
@@ -97,6 +111,50 @@ async def test_a_project_is_passed_by_its_cdo_and_vetoed_by_its_government(
     veto = [e for e in timeline["events"] if e["decision"] == "veto"]
     assert veto
     assert veto[0]["reason"] == reason
+
+
+async def test_a_project_a_person_filed_is_not_decided_by_their_system_without_a_person(
+    app: FastAPI,
+    settings: Settings,
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A staff member filed it through the body's system: neither they nor the system's own
+    client-credentials token (a decision nobody signed) decides it; the body's CDO, signed in
+    through the same system, does."""
+    staff = await new_person(sessionmaker, settings, "gz-gaj", "staff")
+    cdo = await new_person(sessionmaker, settings, "gz-gaj", "cdo", appointed=True)
+    scope = "openid profile requests:submit requests:read approvals:decide"
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        relying_party_of(app, sessionmaker, "gz-gaj", scope) as system,
+        httpx.AsyncClient(transport=transport, base_url=BASE_URL) as staff_browser,
+        httpx.AsyncClient(transport=transport, base_url=BASE_URL) as cdo_browser,
+    ):
+        assert (await sign_in(staff_browser, staff)).status_code == 303
+        as_staff = bearer((await person_tokens(system, staff_browser))["access_token"])
+        filed = await file(client, as_staff, project_body())
+        assert filed.status_code == 201, filed.text
+        project_id = filed.json()["id"]
+        as_system = bearer(await token_from(client, system.client_id, system.client_secret))
+
+        mark = await audit_mark(sessionmaker)
+        by_system = await decide(client, as_system, project_id, decision="approve")
+        assert by_system.status_code == 403, by_system.text
+        assert by_system.json()["type"].endswith("/requester-cannot-decide")
+        by_staff = await decide(client, as_staff, project_id, decision="approve")
+        assert by_staff.status_code == 403, by_staff.text
+        unchanged = (await client.get(f"/v1/requests/{project_id}", headers=as_staff)).json()
+        assert (unchanged["status"], unchanged["current_step"]) == ("pending", 0)
+        assert unchanged["route"][0]["decisions"] == []
+        assert await audited_since(sessionmaker, mark, actor="gz-gaj") == []
+
+        assert (await sign_in(cdo_browser, cdo)).status_code == 303
+        as_cdo = bearer((await person_tokens(system, cdo_browser))["access_token"])
+        passed = await decide(client, as_cdo, project_id, decision="approve")
+    assert passed.status_code == 200, passed.text
+    assert passed.json()["current_step"] == 1
+    assert passed.json()["route"][0]["decisions"][0]["decided_by_person"]["id"] == cdo.person.id
 
 
 async def test_only_a_project_is_vetoed(client: httpx.AsyncClient, as_org: Headers) -> None:
