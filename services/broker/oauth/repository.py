@@ -6,7 +6,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ARRAY, String, Table, and_, any_, bindparam, func, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    String,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal,
+    null,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.oauth.standing import Standing
@@ -250,9 +264,34 @@ async def add_use_batch(
     )
 
 
-async def recorded_use_batches(session: AsyncSession, batch_ids: set[str]) -> set[str]:
-    """Which of `batch_ids` have been added to the grants."""
-    found = await session.scalars(
-        select(GrantUseBatch.id).where(GrantUseBatch.id.in_(sorted(batch_ids)))
+class UsesInRows(NamedTuple):
+    """What the grants' rows hold of their uses, and which batches are in them."""
+
+    counts: dict[str, tuple[int, datetime | None]]
+    recorded: set[str]
+
+
+async def uses_in_rows(
+    session: AsyncSession, grant_ids: set[str], batch_ids: set[str]
+) -> UsesInRows:
+    """The grants' use counts and which of `batch_ids` have been added to them, in ONE
+    statement: one snapshot, so that a batch whose flush commits between two reads is neither
+    missed (the rows read before it, its id after) nor counted twice."""
+    rows = select(
+        Grant.id, Grant.use_count, Grant.last_used_at, literal(False).label("is_batch")
+    ).where(Grant.id.in_(sorted(grant_ids)))
+    batches = select(GrantUseBatch.id, literal(0), null(), literal(True).label("is_batch")).where(
+        GrantUseBatch.id.in_(sorted(batch_ids))
     )
-    return set(found)
+    counts: dict[str, tuple[int, datetime | None]] = {}
+    recorded: set[str] = set()
+    found = cast(
+        Sequence[tuple[str, int, datetime | None, bool]],
+        (await session.execute(union_all(rows, batches))).all(),
+    )
+    for id_, count, last_used_at, is_batch in found:
+        if is_batch:
+            recorded.add(id_)
+        else:
+            counts[id_] = (count, last_used_at)
+    return UsesInRows(counts, recorded)

@@ -16,9 +16,10 @@ recorded, which the next flush deletes having added nothing. Redis runs with app
 that restarts keeps the counts it had written to its log (fsync every second: a crash of the
 machine may lose the last second's counts, never count one twice).
 
-Reading (`unflushed`): every answer that shows a grant's use count adds what Redis holds that
-is not yet in `grants` (the pending hash and the batch, less any whose id is recorded), so a
-use is visible as soon as the introspection answers.
+Reading (`use_counts`): every answer that shows a grant's use count adds what Redis holds that
+is not yet in `grants` (the pending hash and the batch, less any whose id is recorded) to the
+row's count read in the same statement as those ids, so a use is visible as soon as the
+introspection answers, and a flush committing meanwhile neither hides nor doubles it.
 """
 
 from __future__ import annotations
@@ -88,13 +89,15 @@ def _parse(batch: dict[bytes, bytes]) -> tuple[str | None, dict[str, Uses]]:
     return (held.decode() if held else None), uses
 
 
-async def unflushed(
+async def use_counts(
     session: AsyncSession, client: Redis | None, grant_ids: set[str]
 ) -> dict[str, Uses]:
-    """The uses of `grant_ids` counted in Redis and not yet added to `grants`. Redis read once
-    (their fields of both hashes together), then the batches' ids looked up: one that is
-    recorded is in the rows already. Redis not answering: nothing (the rows' counts, short of
-    what Redis holds)."""
+    """The whole use count of each of `grant_ids` that Redis holds uses of: its row's count plus
+    what Redis holds that is not yet in the rows. Redis read once (their fields of both hashes
+    together), then the rows and the batches' ids in one statement (a batch whose id is recorded
+    is in the rows already): a row read before a flush commits and an id read after it would
+    hide the batch. Redis not answering, or holding nothing of them: nothing, and the rows as
+    the caller read them stand."""
     if client is None or not grant_ids:
         return {}
     # Only the fields of these grants (and each hash's batch id), not the whole hashes: a page
@@ -112,19 +115,30 @@ async def unflushed(
         {f: v for f, v in zip(fields, values, strict=True) if v is not None} for values in hashes
     ]
     parsed = [_parse(one) for one in held_values if one]
+    used = {grant_id for _, uses in parsed for grant_id in uses}  # only `grant_ids`' fields read
+    if not used:
+        return {}
     ids = {held for held, _ in parsed if held}
-    recorded = await repository.recorded_use_batches(session, ids) if ids else set()
+    rows = await repository.uses_in_rows(session, used, ids)
     total: dict[str, Uses] = {}
     for held, uses in parsed:
-        if held in recorded:
+        if held in rows.recorded:
             continue
-        for grant_id, one in uses.items():  # only `grant_ids`: only their fields were read
+        for grant_id, one in uses.items():
             before = total.get(grant_id)
             total[grant_id] = (
                 one
                 if before is None
                 else Uses(before.count + one.count, max(before.last_used_at, one.last_used_at))
             )
+    for grant_id, (count, last_used_at) in rows.counts.items():
+        more = total.get(grant_id)
+        if more is None:
+            if last_used_at is not None:
+                total[grant_id] = Uses(count, last_used_at)  # all of it in the row by now
+            continue
+        latest = more.last_used_at if last_used_at is None else max(more.last_used_at, last_used_at)
+        total[grant_id] = Uses(count + more.count, latest)
     return total
 
 

@@ -12,6 +12,8 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.grants.shown import one_shown
+from broker.oauth import repository
 from broker.oauth.uses import BATCH, PENDING
 from core.models.grants import Grant, GrantUseBatch
 from testing.clients import (
@@ -85,3 +87,27 @@ async def test_a_batch_left_behind_is_added_once(
     assert await _in_row(sessionmaker, grant_id) == 3
     async with sessionmaker() as session:
         assert await session.get(GrantUseBatch, "left-by-a-crash") is not None
+
+
+async def test_a_flush_that_commits_while_a_grant_is_shown_neither_hides_nor_doubles_its_uses(
+    client: httpx.AsyncClient, sessionmaker: Sessions, redis: Redis
+) -> None:
+    holder = await new_client(sessionmaker, "gz-rsj", ALL_SCOPES)
+    grant_id = await granted_at_filing(client, holder)
+    used_at = datetime(2026, 12, 5, 6, 0, tzinfo=UTC)
+    batch = {"id": "flushed-meanwhile", f"n:{grant_id}": 2}
+    batch[f"t:{grant_id}"] = int(used_at.timestamp() * 1000)
+    await wait_until(lambda: _flushed(redis), limit_s=10, what="nothing else to flush")
+
+    async with sessionmaker() as session:
+        row = await session.get(Grant, grant_id)  # read before the flush commits
+        assert row is not None
+        assert row.use_count == 0
+        async with sessionmaker() as flusher:  # the flush commits; its batch not yet deleted
+            await repository.add_use_batch(flusher, "flushed-meanwhile", {grant_id: (2, used_at)})
+            await flusher.commit()
+        await redis.hset(BATCH, mapping=batch)
+        answer = await one_shown(session, redis, row)
+    assert (answer.use_count, answer.last_used_at) == (2, used_at)
+    await wait_until(lambda: _flushed(redis), limit_s=10, what="the batch dropped")
+    assert await _in_row(sessionmaker, grant_id) == 2
