@@ -1,5 +1,6 @@
 """What a CDO does to an open request: decide it (the requester withdraws it in
-requests/withdrawal.py). Whose turn it is: requests/access.py. `decide` hands back the route it
+requests/withdrawal.py). Whose turn it is: requests/access.py; what the step's decisions then do
+to the request: requests/progress.py (`advance_if_decided`). `decide` hands back the route it
 loaded and changed, and the answer is built from it (views.describe_routed), not read again; a
 decision made now hands back too what it knows of the rest (views.Known): the grant it issued,
 and its approvers' CDOs' names from the directory snapshot, exact at the moment the request's
@@ -13,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
-from broker.audit.actor import Actor
 from broker.directory import repository as directory_repository
 from broker.oauth.keys import KeyRing
 from broker.people.authority import deciding_person
@@ -30,17 +30,14 @@ from broker.requests.lifecycle import (
     FINAL_STATUSES,
     Grantable,
     RequestStatus,
-    StepOutcome,
-    StepStatus,
     Widening,
     narrow,
     refusal_for,
     sla_clock_seconds,
-    step_outcome,
 )
 from broker.requests.links import Links
 from broker.requests.minimisation import require_minimisation_reason
-from broker.requests.progress import Route, approve_request, close_request, start_step
+from broker.requests.progress import Route, advance_if_decided
 from broker.requests.schemas import DecisionIn, narrowing_record
 from broker.requests.separation import refuse_the_filer
 from broker.requests.signing import sign_decision
@@ -211,7 +208,7 @@ async def decide(
     )
     # Exact for this transaction: the version is the one the request's lock read.
     directory = await directory_repository.directory_snapshot(session, now, version)
-    grant_id = await _advance(
+    grant_id = await advance_if_decided(
         session, request, route, step, now=now, links=links, actor=acting.actor, directory=directory
     )
     approvers = {a.organisation_id for a in route.approvers}
@@ -271,56 +268,3 @@ async def _record_decision(
             detail_zh="本审批环节同时收到了另一份审批意见",
         ) from exc
     return decision
-
-
-async def _advance(
-    session: AsyncSession,
-    request: DataRequest,
-    route: Route,
-    step: RequestStep,
-    *,
-    now: datetime,
-    links: Links,
-    actor: Actor,
-    directory: directory_repository.DirectorySnapshot,
-) -> str | None:
-    """Moves the request on if the step is decided; the grant issued, if it was (None: none)."""
-    decisions = route.decisions_on(step)
-    outcome = step_outcome(
-        required=step.required,
-        approvals=sum(d.decision == "approve" for d in decisions),
-        rejections=sum(d.decision != "approve" for d in decisions),
-        approvers=len(route.current_approvers(step)),
-    )
-    if outcome is StepOutcome.open:
-        return None
-    step.decided_at = now
-    step.on_hold_since = None
-    if outcome is StepOutcome.rejected:
-        step.status = StepStatus.rejected
-        refusal = next(d for d in decisions if d.decision != "approve")
-        await close_request(
-            session,
-            request,
-            route,
-            RequestStatus.vetoed if refusal.decision == "veto" else RequestStatus.rejected,
-            now=now,
-            actor=actor.org_id,
-            reason=refusal.comment,
-        )
-        return None
-    step.status = StepStatus.approved
-    if step.index + 1 < len(route.steps):
-        await start_step(
-            session,
-            request,
-            route,
-            route.step(step.index + 1),
-            now=now,
-            links=links,
-            delegates_of=directory.delegates,
-        )
-        return None
-    approvals = [d for d in route.decisions if d.decision == "approve"]
-    grant = await approve_request(session, request, approvals, now=now, actor=actor)
-    return grant.id if grant else None

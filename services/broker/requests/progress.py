@@ -1,4 +1,5 @@
-"""Moving a request along its route: starting steps, finishing it approved or rejected."""
+"""Moving a request along its route: starting steps, moving on once a step is decided
+(`advance_if_decided`, after each decision), finishing it approved or rejected."""
 
 from __future__ import annotations
 
@@ -10,10 +11,17 @@ from typing import Required, TypedDict, Unpack
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit.actor import Actor
+from broker.directory.repository import DirectorySnapshot
 from broker.grants.service import issue_grant
 from broker.requests import publish
 from broker.requests.demands import draft_entry
-from broker.requests.lifecycle import RequestStatus, StepStatus, can_transition
+from broker.requests.lifecycle import (
+    RequestStatus,
+    StepOutcome,
+    StepStatus,
+    can_transition,
+    step_outcome,
+)
 from broker.requests.links import Links
 from broker.requests.repository import routes
 from broker.requests.step_clock import start_clock
@@ -219,3 +227,57 @@ async def close_request(
     await publish.request_event(
         session, request, RequestEventName(status.value), now=now, actor=actor, reason=reason
     )
+
+
+async def advance_if_decided(
+    session: AsyncSession,
+    request: DataRequest,
+    route: Route,
+    step: RequestStep,
+    *,
+    now: datetime,
+    links: Links,
+    actor: Actor,
+    directory: DirectorySnapshot,
+) -> str | None:
+    """After a decision on `step`: moves the request on if the step is decided (the next step
+    started, or the request closed or approved); the grant issued, if it was (None: none)."""
+    decisions = route.decisions_on(step)
+    outcome = step_outcome(
+        required=step.required,
+        approvals=sum(d.decision == "approve" for d in decisions),
+        rejections=sum(d.decision != "approve" for d in decisions),
+        approvers=len(route.current_approvers(step)),
+    )
+    if outcome is StepOutcome.open:
+        return None
+    step.decided_at = now
+    step.on_hold_since = None
+    if outcome is StepOutcome.rejected:
+        step.status = StepStatus.rejected
+        refusal = next(d for d in decisions if d.decision != "approve")
+        await close_request(
+            session,
+            request,
+            route,
+            RequestStatus.vetoed if refusal.decision == "veto" else RequestStatus.rejected,
+            now=now,
+            actor=actor.org_id,
+            reason=refusal.comment,
+        )
+        return None
+    step.status = StepStatus.approved
+    if step.index + 1 < len(route.steps):
+        await start_step(
+            session,
+            request,
+            route,
+            route.step(step.index + 1),
+            now=now,
+            links=links,
+            delegates_of=directory.delegates,
+        )
+        return None
+    approvals = [d for d in route.decisions if d.decision == "approve"]
+    grant = await approve_request(session, request, approvals, now=now, actor=actor)
+    return grant.id if grant else None
