@@ -17,8 +17,8 @@ Two tools, each one atomic Lua script per call, and the two together:
   `admit_and_count` also reads keys and, if the call is admitted and those keys hold what the
   caller expects, counts fields of a hash (introspection's uses: oauth/uses.py).
 
-The scripts run by their SHA1, their bodies sent only to a Redis that does not know them yet
-(kit/scripts.py).
+The scripts themselves, what each reads and answers: kit/limit_scripts.py. They run by their
+SHA1, their bodies sent only to a Redis that does not know them yet (kit/scripts.py).
 
 Redis unreachable → the limits fail OPEN (a warning is logged): they protect the broker from
 excess, they are not a rule of the domain, and refusing every filing and token because a cache
@@ -38,6 +38,7 @@ from typing import Any
 import redis.exceptions
 from redis.asyncio import Redis
 
+from broker.kit.limit_scripts import ADMIT, FAILED, HIT
 from broker.kit.problems import Problem
 from broker.kit.scripts import LuaScript
 from broker.settings import Rate
@@ -72,92 +73,6 @@ class RateLimited(Problem):
     def __init__(self, detail: str, retry_after_s: int, *, detail_zh: str) -> None:
         super().__init__(detail, detail_zh=detail_zh, headers={"Retry-After": str(retry_after_s)})
 
-
-# KEYS: window, then keys that refuse the call if any exists. ARGV: limit, window ms. → -1 if
-# one of those exists (nothing counted), else 0 if admitted, else ms until the window closes.
-_HIT = LuaScript(
-    """
-if #KEYS > 1 and redis.call('EXISTS', unpack(KEYS, 2)) > 0 then return -1 end
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if n <= tonumber(ARGV[1]) then return 0 end
-return math.max(redis.call('PTTL', KEYS[1]), 1)
-"""
-)
-
-# KEYS: failures, lock, strikes. ARGV: limit, window ms, lockout ms, cap ms, strikes ttl ms.
-# → 0, or the ms of the lockout this failure started.
-_FAILED = LuaScript(
-    """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if n < tonumber(ARGV[1]) then return 0 end
-redis.call('DEL', KEYS[1])
-local strikes = redis.call('INCR', KEYS[3])
-redis.call('PEXPIRE', KEYS[3], ARGV[5])
-local ms = tonumber(ARGV[3]) * 2 ^ math.min(strikes - 1, 40)
-ms = math.floor(math.min(ms, tonumber(ARGV[4])))
-redis.call('SET', KEYS[2], '1', 'PX', ms)
-return ms
-"""
-)
-
-# KEYS: ARGV[1] lockouts, then a window if ARGV[2] is 1, then ARGV[3] keys to count, then keys
-# to read, then a hash if ARGV[6] > 0. ARGV: those three, the window's limit and ms, how many
-# fields to count (ARGV[6]), then (if any) the value expected of each key read ('-': none), the
-# hash's id, the time in ms and the fields. → each lockout's PTTL, the window's answer as _HIT's,
-# how many of the keys to count exist, each key read's value (false: none), then if fields were
-# given 1 if they were counted (no lockout, within the rate, none of the keys existing, each key
-# read as expected), else 0. Each field `f` counted adds 1 to `n:f` and keeps the latest time in
-# `t:f`; the hash's `id` is set by the first count that makes it.
-_ADMIT = LuaScript(
-    """
-local locks, windows, counted = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local counting = tonumber(ARGV[6])
-local out, admitted = {}, true
-for i = 1, locks do
-  out[i] = redis.call('PTTL', KEYS[i])
-  if out[i] > 0 then admitted = false end
-end
-local k = locks + 1
-if windows == 1 then
-  local n = redis.call('INCR', KEYS[k])
-  if n == 1 then redis.call('PEXPIRE', KEYS[k], ARGV[5]) end
-  if n <= tonumber(ARGV[4]) then out[#out + 1] = 0
-  else out[#out + 1] = math.max(redis.call('PTTL', KEYS[k]), 1); admitted = false end
-  k = k + 1
-end
-if counted > 0 then
-  local found = redis.call('EXISTS', unpack(KEYS, k, k + counted - 1))
-  out[#out + 1] = found
-  if found > 0 then admitted = false end
-  k = k + counted
-end
-local last, a = #KEYS, 7
-if counting > 0 then last = last - 1 end
-for i = k, last do
-  local value = redis.call('GET', KEYS[i])
-  out[#out + 1] = value
-  if counting > 0 then
-    if (value or '-') ~= ARGV[a] then admitted = false end
-    a = a + 1
-  end
-end
-if counting > 0 then
-  if not admitted then out[#out + 1] = 0; return out end
-  local hash, now = KEYS[#KEYS], tonumber(ARGV[a + 1])
-  redis.call('HSETNX', hash, 'id', ARGV[a])
-  for j = a + 2, a + 1 + counting do
-    redis.call('HINCRBY', hash, 'n:' .. ARGV[j], 1)
-    if now > tonumber(redis.call('HGET', hash, 't:' .. ARGV[j]) or '0') then
-      redis.call('HSET', hash, 't:' .. ARGV[j], now)
-    end
-  end
-  out[#out + 1] = 1
-end
-return out
-"""
-)
 
 STRIKES_MEMORY_S = 86400  # lockouts grow while the previous one is less than a day old
 
@@ -195,7 +110,7 @@ class RateLimiter:
             return 0, None
         keys = [self._key("rate", bucket, who), *refusing]
         try:
-            ms = await self._run(_HIT, keys, rate.limit, int(rate.per_s * 1000))
+            ms = await self._run(HIT, keys, rate.limit, int(rate.per_s * 1000))
         except (redis.exceptions.RedisError, TimeoutError, OSError) as exc:
             logger.warning("rate limit %s not enforced, Redis unavailable: %r", bucket, exc)
             return 0, None
@@ -253,7 +168,7 @@ class RateLimiter:
         counting = [count.key] if count else []
         try:
             async with asyncio.timeout(self.timeout_s):
-                replies = await _ADMIT.run(
+                replies = await ADMIT.run(
                     self.redis,
                     len(keys) + len(exists) + len(read) + len(counting),
                     *keys,
@@ -297,7 +212,7 @@ class RateLimiter:
         keys = [self._key(kind, bucket, who) for kind in ("failures", "lock", "strikes")]
         try:
             ms = await self._run(
-                _FAILED,
+                FAILED,
                 keys,
                 failures.limit,
                 int(failures.per_s * 1000),
