@@ -1,1 +1,2 @@
-"""Filing a request: its service, its statements, and the rules a filing must satisfy."""
+"""Filing a request: its service, how its rows are written, its statements, and the rules a
+filing must satisfy."""

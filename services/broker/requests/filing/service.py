@@ -1,10 +1,10 @@
 """Filing a request: validate it against the catalog and directory, plan its route, record it.
 
 Its rows (the request, its steps and their approvers, its events) and its audit entry are built
-in memory and then written at once (`_write`): on PostgreSQL by one statement after the context
-query, so a filing costs four round trips in a transaction (BEGIN, the context, the write,
-COMMIT), not eight, and two on an autocommit session, as the endpoint files it. One that cannot
-be one statement says so (`NeedsTransaction`) before it writes anything.
+in memory and then written at once (`filing/writing.py`): on PostgreSQL by one statement after
+the context query, so a filing costs four round trips in a transaction (BEGIN, the context, the
+write, COMMIT), not eight, and two on an autocommit session, as the endpoint files it. One that
+cannot be one statement says so (`NeedsTransaction`) before it writes anything.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
@@ -35,6 +34,12 @@ from broker.requests.filing.validation import (
     validate_against_catalog,
     validate_other_party,
 )
+from broker.requests.filing.writing import (
+    autocommitting,
+    in_one_statement,
+    on_postgresql,
+    write_filing,
+)
 from broker.requests.lifecycle import RequestStatus, StepStatus
 from broker.requests.links import Links
 from broker.requests.progress import (
@@ -50,9 +55,8 @@ from broker.routing.policy import Policy
 from core.events import RequestEventName
 from core.ids import new_id
 from core.metrics import instruments
-from core.models.audit import AuditEntry
 from core.models.requests import DataRequest, RequestStep
-from core.outbox import hold_events, take_recorded
+from core.outbox import hold_events
 
 # What a request keeps of its body as the body says it.
 _AS_FILED = {"kind", "description", "purpose", "legal_basis", "jurisdiction"}
@@ -89,7 +93,7 @@ async def file_request(
 ) -> Filed:
     """An Idempotency-Key is settled by the database alone: the context query finds an earlier
     request of the key, and the unique key (requester, key) settles a race."""
-    if _autocommitting(session) and not _postgresql(session):
+    if autocommitting(session) and not on_postgresql(session):
         raise NeedsTransaction
     requester_id = str(requester.org_id)
     digest = fingerprint(body)
@@ -174,7 +178,7 @@ async def file_request(
         updated_at=now,
     )
     route = _route_rows(request, plan)
-    if not _in_one_statement(session, route) and _autocommitting(session):
+    if not in_one_statement(session, route) and autocommitting(session):
         raise NeedsTransaction
     # The route as it is planned, before its first step starts: what the `routed` event tells.
     planned = [
@@ -182,8 +186,8 @@ async def file_request(
     ]
     if route.steps:  # started before its first write: no UPDATE follows the INSERTs
         begin_step(request, route.steps[0], now)
-    if _in_one_statement(session, route):
-        hold_events(session)  # `_write` takes them: never added to the session's unit of work
+    if in_one_statement(session, route):
+        hold_events(session)  # `write_filing` takes them: never added to the session's unit of work
     entry = await audit.entry_of(
         session, "request.filed", actor=requester, subject=request.id, now=now,
         kind=request.kind, dataset=request.dataset_id, provider=request.provider_id,
@@ -214,7 +218,7 @@ async def file_request(
             delegates_of=directory.delegates,
             parties=publish.task_parties(request, requester_org, dataset),
         )
-    if not await _write(session, request, route, entry):
+    if not await write_filing(session, request, route, entry):
         # A concurrent filing with this key won the race; nothing of this one was written.
         if idempotency_key is None:
             raise AssertionError(f"{request.id}: not written, and no Idempotency-Key to blame")
@@ -229,49 +233,6 @@ async def file_request(
         grant = await approve_request(session, request, [], now=now, actor=requester)
         return Filed(request, created=True, route=route, grant_id=grant.id if grant else None)
     return Filed(request, created=True, route=route, cdo_names=directory.cdo_names)
-
-
-async def _write(
-    session: AsyncSession, request: DataRequest, route: Route, entry: AuditEntry
-) -> bool:
-    """The filing's rows (the request, its steps and approvers, the events recorded) and its
-    audit entry written; False, with nothing written, if the request's Idempotency-Key was
-    used by a concurrent filing. On PostgreSQL one statement; on SQLite, or when the request is
-    approved at once (which then updates it and issues a grant), the unit of work's flushes."""
-    if _in_one_statement(session, route):
-        rows = [request, *route.steps, *route.approvers, *take_recorded(session)]
-        return await repository.write(session, rows, entry, audit.append_parameters(session, entry))
-    session.add(request)
-    try:
-        await session.flush()
-    except IntegrityError:
-        # Nothing else has been written in this transaction, so it is rolled back whole.
-        if request.idempotency_key is None:
-            raise
-        await session.rollback()
-        return False
-    # Each table after those its foreign keys name: the request is written, then its steps, then
-    # (with the events, at the commit) the approvers of each step. There is no relationship()
-    # between them to order one flush by, so the flushes order them.
-    session.add_all(route.steps)
-    await session.flush()
-    session.add_all(route.approvers)
-    # After the request's INSERT, never before: a lost race (above) rolls back before any row,
-    # and this row's chain is the one the rest of the transaction (a grant issued) appends to.
-    await audit.append(session, entry)
-    return True
-
-
-def _postgresql(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def _in_one_statement(session: AsyncSession, route: Route) -> bool:
-    return bool(route.steps) and _postgresql(session)
-
-
-def _autocommitting(session: AsyncSession) -> bool:
-    return session.get_bind().get_execution_options().get("isolation_level") == "AUTOCOMMIT"
 
 
 def _same_or_conflict(existing: DataRequest, digest: str) -> DataRequest:
