@@ -2,10 +2,11 @@
 `last_used_at` in batches, so that an introspection whose standing this process keeps
 (oauth/standing.py) makes no database round trip.
 
-Counting: the introspection's one Redis script (oauth/lockout.py, kit/ratelimit.py) adds one to
-each of the token's grants in the hash `PENDING` only if the call is admitted and the clients'
-and grants' versions are still those the process's copies were read at; otherwise nothing is
-counted there and the call goes the way it went before, its use counted by an UPDATE.
+Counting: the introspection's one Redis script (oauth/lockout.py, kit/ratelimit.py; the script
+itself: kit/limit_scripts.py) adds one to each of the token's grants in the hash `PENDING` only
+if the call is admitted and the clients' and grants' versions are still those the process's
+copies were read at; otherwise nothing is counted there and the call goes the way it went
+before, its use counted by an UPDATE.
 
 Flushing (`UseFlusher`, a task of every broker process; one at a time, by a lock in Redis, every
 `FLUSH_INTERVAL_S`): the hash is renamed to `BATCH` (only when no batch is left), then added to
