@@ -14,7 +14,6 @@ from broker.kit.deps import (
     SETTINGS,
     RedisDep,
     SessionDep,
-    SessionsDep,
     SettingsDep,
     sessions_of,
 )
@@ -78,14 +77,16 @@ async def _form(request: Request) -> dict[str, str]:
     responses=oauth_errors(400, 401, 429),
     openapi_extra=TOKEN_FORM,
 )
-async def issue_token(request: Request, sessions: SessionsDep, gate: GateDep) -> Response:
+async def issue_token(request: Request) -> Response:
+    # Reads the app's resources itself, as introspection does: no dependency for FastAPI to
+    # solve on every token (none of them shows in the OpenAPI document).
     form = await _form(request)
     # A client-credentials token writes one audit row, a statement on its own: no transaction
     # (BEGIN and COMMIT are two round trips more). A person's code or refresh token is redeemed
     # under a row lock, with its refresh token written in the same transaction.
     autocommit = form.get("grant_type") == "client_credentials"
-    async with sessions.session(autocommit=autocommit) as session:
-        return await service.issue_token(Call.of(request, form, gate), session)
+    async with sessions_of(request).session(autocommit=autocommit) as session:
+        return await service.issue_token(Call.of(request, form, _gate_of(request)), session)
 
 
 @router.post(
