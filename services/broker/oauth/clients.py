@@ -120,7 +120,7 @@ async def find_client_record(
         granted = await repository.grants_in_force(
             session, known.organisation_id, dataset_ids, now=utcnow()
         )
-        return replace(known, grants=_data_grants(granted))
+        return replace(known, grants=data_grants(granted))
     found = await repository.client_with_grants(session, client_id, dataset_ids, now=utcnow())
     if found is None:
         return None
@@ -132,11 +132,11 @@ async def find_client_record(
         secret_hash=client.secret_hash,
         revoked=client.revoked_at is not None,
         redirect_uris=tuple((client.redirect_uris or "").split()),
-        grants=_data_grants(granted),
+        grants=data_grants(granted),
     )
 
 
-def _data_grants(granted: Sequence[TracedGrant]) -> dict[str, DataGrant]:
+def data_grants(granted: Sequence[TracedGrant]) -> dict[str, DataGrant]:
     return {
         g.dataset_id: DataGrant(
             grant_id=g.id,

@@ -18,11 +18,13 @@ from sqlalchemy import (
     null,
     select,
     text,
+    true,
     union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from broker.audit import repository as audit_repository
 from broker.oauth.standing import Standing
 from core.driver import DriverStatement
 from core.models.grants import Grant, GrantUseBatch
@@ -130,9 +132,8 @@ def _grants_in_force_query(of_datasets: Any) -> Any:
 # Built once. On PostgreSQL the datasets are one array parameter (`= ANY`), not an IN list whose
 # SQL changes with its length, so the statement is compiled once and runs on the driver
 # (core/driver.py); elsewhere (SQLite) an IN list, through SQLAlchemy.
-_GRANTS_IN_FORCE = DriverStatement(
-    _grants_in_force_query(Grant.dataset_id == any_(bindparam("dataset_ids", type_=ARRAY(String))))
-)
+_ANY_DATASET = Grant.dataset_id == any_(bindparam("dataset_ids", type_=ARRAY(String)))
+_GRANTS_IN_FORCE = DriverStatement(_grants_in_force_query(_ANY_DATASET))
 _GRANTS_IN_FORCE_LISTED = _grants_in_force_query(
     Grant.dataset_id.in_(bindparam("dataset_ids", expanding=True))
 )
@@ -186,6 +187,51 @@ async def grants_in_force(
         TracedGrant._make(row)
         for row in await connection.execute(_GRANTS_IN_FORCE_LISTED, parameters)
     ]
+
+
+def _grants_audited() -> DriverStatement:
+    """`_GRANTS_IN_FORCE` and, only if it finds a grant, the audit entry appended
+    (audit/repository.py, `append_when`): one statement, one snapshot."""
+    granted = (
+        _grants_in_force_query(_ANY_DATASET)
+        .add_columns(_grants.c.created_at)  # ordered below, as `_GRANT_ORDER`
+        .order_by(None)
+        .cte("granted")
+    )
+    head, appended = audit_repository.append_when(select(granted.c.id).exists())
+    return DriverStatement(
+        select(
+            *(granted.c[name] for name in TracedGrant._fields[:9]),
+            appended.c.id,
+            appended.c.prev_hash,
+            appended.c.hash,
+        )
+        .select_from(granted.outerjoin(appended, true()))
+        .order_by(granted.c.ends_at, granted.c.created_at, granted.c.id)
+        .add_cte(head)
+    )
+
+
+_GRANTS_AUDITED = _grants_audited()
+
+
+async def grants_in_force_audited(
+    session: AsyncSession,
+    organisation_id: str,
+    dataset_ids: Sequence[str],
+    audit_parameters: dict[str, Any],
+    *,
+    now: datetime,
+) -> tuple[list[TracedGrant], tuple[int, str, str] | None]:
+    """PostgreSQL: `grants_in_force` and, in the same statement, the audit entry whose
+    `audit_parameters` (audit/service.py, `append_parameters`) are given, appended only if a
+    grant is in force: the grants, and the entry's id and hashes (None: nothing appended)."""
+    connection = await session.connection()
+    parameters = {"organisation": organisation_id, "dataset_ids": list(dataset_ids), "now": now}
+    rows = await _GRANTS_AUDITED.rows(connection, parameters | audit_parameters)
+    if not rows:
+        return [], None
+    return [TracedGrant._make(row[:9]) for row in rows], rows[0][9:]
 
 
 async def count_uses_if_standing(

@@ -17,10 +17,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from authlib.oauth2 import AuthorizationServer
+from authlib.oauth2 import AuthorizationServer, OAuth2Error
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
-from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
+from authlib.oauth2.rfc6749.grants import BaseGrant, ClientCredentialsGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from fastapi.responses import JSONResponse, Response
@@ -36,6 +36,8 @@ from broker.oauth.oidc import (
 from broker.oauth.scopes import DATASET_SCOPE, FIXED_SCOPES, Scope, parse_scope
 
 TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+# What authlib's grants and errors answer: status, body, headers (`handle_response`'s arguments)
+Answer = tuple[int, dict[str, Any] | str, list[tuple[str, str]]]
 _JTI_LENGTH = 16  # authlib's own (rfc9068 `get_jti`)
 _JTI_CHARS = string.ascii_letters + string.digits
 _UNBIASED = 256 - 256 % len(_JTI_CHARS)  # bytes below it map onto the characters evenly
@@ -90,14 +92,17 @@ class ClientRecord:
     secret_hash: str
     revoked: bool
     redirect_uris: tuple[str, ...] = ()  # a client with any signs people in (oauth/oidc.py)
-    # Active grants of the client's organisation for the datasets the request asks about.
-    grants: dict[str, DataGrant] = field(default_factory=dict)
+    # Active grants of the client's organisation for the datasets the request asks about; None:
+    # not read yet (a kept client's grant token reads them with its audit row, oauth/service.py).
+    grants: dict[str, DataGrant] | None = field(default_factory=dict)
 
 
 class AuthlibClient(ClientMixin):  # type: ignore[misc]
     def __init__(self, record: ClientRecord) -> None:
         self.record = record
         self.data_grant: DataGrant | None = None  # set when the token is for a dataset scope
+        # (the scope, its dataset) when everything but the grant is checked, the grants unread
+        self.grant_unread: tuple[str, str] | None = None
 
     def get_client_id(self) -> str:
         return self.record.client_id
@@ -145,16 +150,22 @@ class BrokerClientCredentialsGrant(ClientCredentialsGrant):  # type: ignore[misc
                 raise InvalidScopeError(
                     description=f"'{datasets[0][0]}': this client is not allowed 'grants:use'"
                 )
-            grant = client.record.grants.get(datasets[0]["dataset_id"])
+            scope, dataset_id = datasets[0][0], datasets[0]["dataset_id"]
+            if client.record.grants is None:  # the caller reads it, then `with_grant`
+                client.grant_unread = (scope, dataset_id)
+                return
+            grant = client.record.grants.get(dataset_id)
             if grant is None:
-                raise InvalidScopeError(
-                    description=f"'{datasets[0][0]}': your organisation holds no active grant"
-                )
+                raise no_grant(scope)
             client.data_grant = grant
             return
         for scope in sorted(requested):
             if scope not in allowed:
                 raise InvalidScopeError(description=f"'{scope}' is not granted to this client")
+
+
+def no_grant(scope: str) -> InvalidScopeError:
+    return InvalidScopeError(description=f"'{scope}': your organisation holds no active grant")
 
 
 class BrokerTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
@@ -247,6 +258,33 @@ class BrokerAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def create_oauth2_request(self, request: StarletteOAuth2Request) -> StarletteOAuth2Request:
         return request
+
+    # authlib's `create_token_response` in two steps, each answering what `handle_response` is
+    # given (the answer's body as a dict, not read back from the response's bytes), so that a
+    # grant token's grant can be read between them: `validated`, then `answer`.
+
+    def validated(self, request: StarletteOAuth2Request) -> BaseGrant | Answer:
+        """The request's grant with the request validated, or the error's answer."""
+        try:
+            grant: BaseGrant = self.get_token_grant(request)
+            grant.validate_token_request()
+        except OAuth2Error as error:
+            return self._error_answer(request, error)
+        return grant
+
+    def answer(self, grant: BaseGrant, error: OAuth2Error | None = None) -> Answer:
+        """The validated `grant`'s token, or `error`'s answer (or the token's own error's)."""
+        try:
+            if error is not None:
+                raise error
+            answer: Answer = grant.create_token_response()
+        except OAuth2Error as raised:
+            return self._error_answer(grant.request, raised)
+        return answer
+
+    def _error_answer(self, request: OAuth2Request, error: OAuth2Error) -> Answer:
+        answer: Answer = error(self.get_error_uri(request, error))
+        return answer
 
     def handle_response(
         self, status: int, body: dict[str, Any] | str, headers: list[tuple[str, str]]

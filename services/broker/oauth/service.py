@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -31,9 +30,9 @@ from broker.audit.actor import Actor
 from broker.kit.problems import ServiceUnavailable, Unauthorized
 from broker.kit.ratelimit import RateLimiter
 from broker.kit.tracing import follow_request
-from broker.oauth import revocation, standing
+from broker.oauth import repository, revocation, standing
 from broker.oauth.client_cache import ClientCache
-from broker.oauth.clients import find_client_record
+from broker.oauth.clients import data_grants, find_client_record
 from broker.oauth.keys import KeyRing
 from broker.oauth.lockout import Admission, Caller, admit, count_failure
 from broker.oauth.oidc import sign_in_state
@@ -46,6 +45,7 @@ from broker.oauth.server import (
     BrokerAuthorizationServer,
     ClientRecord,
     StarletteOAuth2Request,
+    no_grant,
     preloaded_client,
 )
 from broker.settings import BrokerSettings
@@ -77,15 +77,6 @@ def client_id_of(authorization: str | None, form: dict[str, str]) -> str | None:
     return client_id if client_id and "\x00" not in client_id else None
 
 
-def _is_invalid_client(response: Response) -> bool:
-    if response.status_code not in (400, 401):
-        return False
-    try:
-        return bool(json.loads(bytes(response.body)).get("error") == "invalid_client")
-    except (ValueError, AttributeError):
-        return False
-
-
 @dataclass(frozen=True)
 class Call:
     """A call to the token, introspection or revocation endpoint, and who makes it."""
@@ -107,12 +98,18 @@ class Call:
 
 
 async def _admitted_record(
-    call: Call, session: AsyncSession, admission: Admission, dataset_ids: Sequence[str] = ()
+    call: Call,
+    session: AsyncSession,
+    admission: Admission,
+    dataset_ids: Sequence[str] = (),
+    *,
+    grants_with_audit: bool = False,
 ) -> ClientRecord | Response | None:
     """The record of the client the caller claims to be (None: no such client), once
     `admission` lets the caller in; the refusal if it does not. The client is read from the
     process's copy while the clients' version holds (oauth/client_cache.py), its grants for
-    `dataset_ids` always from the database."""
+    `dataset_ids` always from the database: here, or, with `grants_with_audit` and the client
+    kept, later in the statement that audits the token (its record's `grants` then None)."""
     if refusal := admission.refusal():
         return refusal
     client_id = call.caller.client_id
@@ -120,7 +117,10 @@ async def _admitted_record(
         return admission.refusal_of_unknown()
     cache, version = call.gate.clients, admission.clients_version
     known = cache.get(version, client_id)
-    record = await find_client_record(session, client_id, dataset_ids=dataset_ids, known=known)
+    if known is not None and dataset_ids and grants_with_audit:
+        record: ClientRecord | None = replace(known, grants=None)
+    else:
+        record = await find_client_record(session, client_id, dataset_ids=dataset_ids, known=known)
     if record is None:
         return admission.refusal_of_unknown()
     if known is None:
@@ -137,10 +137,17 @@ async def issue_token(call: Call, session: AsyncSession) -> Response:
     datasets = [
         m["dataset_id"] for s in parse_scope(form.get("scope")) if (m := DATASET_SCOPE.match(s))
     ]
-    record = await _admitted_record(call, session, admission, datasets)
+    # A grant token of a kept client: its grants read in the statement that audits it.
+    in_one = form.get("grant_type") == "client_credentials" and _on_postgresql(session)
+    record = await _admitted_record(call, session, admission, datasets, grants_with_audit=in_one)
     if isinstance(record, Response):
         return record
-    if record is not None and datasets and (grant := record.grants.get(datasets[0])):
+    if (
+        record is not None
+        and datasets
+        and record.grants
+        and (grant := record.grants.get(datasets[0]))
+    ):
         follow_request(grant.request_id, *grant.request_trace)  # a grant token: part of its story
     state = await held_sign_in(
         session,
@@ -148,24 +155,71 @@ async def issue_token(call: Call, session: AsyncSession) -> Response:
         now=utcnow(),
         refresh_ttl=gate.settings.refresh_token_ttl_seconds,
     )
+    actor = Actor(record.organisation_id if record else None, client_id)
+    audited = False
+    oauth_request = call.oauth_request
     with preloaded_client(record), sign_in_state(state):
-        response: Response = gate.server.create_token_response(call.oauth_request)
-    if _is_invalid_client(response):
+        validated = gate.server.validated(oauth_request)
+        if isinstance(validated, tuple):
+            answer = validated
+        else:
+            client: AuthlibClient = validated.request.client
+            error = None
+            if client.grant_unread is not None:
+                audited, error = await _grant_audited(session, client, actor, form.get("scope"))
+            answer = gate.server.answer(validated, error)
+    status, body, _ = answer
+    fields = body if isinstance(body, dict) else {}
+    if status in (400, 401) and fields.get("error") == "invalid_client":
         await count_failure(gate.limiter, gate.settings, caller, known=record is not None)
-    answer = json.loads(bytes(response.body))
-    instruments().tokens.add(1, {"outcome": "issued" if response.status_code == 200 else "refused"})
-    await audit.record(
-        session,
-        "token.issued" if response.status_code == 200 else "token.refused",
-        actor=Actor(record.organisation_id if record else None, client_id)
-        if state.holder is None or response.status_code != 200
-        else Actor(state.holder.organisation_id, client_id, state.holder.id),
-        subject=client_id,
-        scope=answer.get("scope", form.get("scope")),
-        error=answer.get("error"),
-    )
+    instruments().tokens.add(1, {"outcome": "issued" if status == 200 else "refused"})
+    if not audited:
+        await audit.record(
+            session,
+            "token.issued" if status == 200 else "token.refused",
+            actor=actor
+            if state.holder is None or status != 200
+            else Actor(state.holder.organisation_id, client_id, state.holder.id),
+            subject=client_id,
+            scope=fields.get("scope", form.get("scope")),
+            error=fields.get("error"),
+        )
+    response: Response = gate.server.handle_response(*answer)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _on_postgresql(session: AsyncSession) -> bool:
+    return bool(session.get_bind().dialect.name == "postgresql")
+
+
+async def _grant_audited(
+    session: AsyncSession, client: AuthlibClient, actor: Actor, scope: str | None
+) -> tuple[bool, OAuth2Error | None]:
+    """A grant token whose request authlib has validated but for its grant: the grant read and,
+    if one is in force, the token's audit row appended, in one statement (oauth/repository.py).
+    The row is the one issuing it writes (its scope the one asked for, no error): whether the
+    token is issued then depends on the grant alone, since a validated client-credentials
+    request's token is only generated. (True, None): audited, the grant set on `client`;
+    (False, the refusal): no grant, nothing written."""
+    assert client.grant_unread is not None
+    asked, dataset_id = client.grant_unread
+    entry = await audit.entry_of(
+        session, "token.issued", actor=actor, subject=actor.client_id, scope=scope, error=None
+    )
+    granted, appended = await repository.grants_in_force_audited(
+        session,
+        client.record.organisation_id,
+        [dataset_id],
+        audit.append_parameters(session, entry),
+        now=utcnow(),
+    )
+    grant = data_grants(granted).get(dataset_id)
+    if grant is None or appended is None:
+        return False, no_grant(asked)
+    client.data_grant = grant
+    follow_request(grant.request_id, *grant.request_trace)  # a grant token: part of its story
+    return True, None
 
 
 async def authenticated_client(

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.audit.verification import verify
 from broker.oauth.client_cache import clients_changed
 from broker.oauth.clients import revoke_client
 from core.models.grants import Grant
@@ -277,3 +278,30 @@ async def test_only_the_tokens_own_client_revokes_it_and_the_revocation_is_audit
         if r.client_id == holder[0]
     ]
     assert rows == [("token.revoked", holder[0], None, jti)]
+
+
+async def test_a_grant_token_is_audited_once_issued_or_refused(
+    client: httpx.AsyncClient, sessionmaker: Sessions
+) -> None:
+    # The client kept by then (its first token read it): the grant is read in the statement
+    # that appends the issued token's audit row, or, with none in force, nothing is appended
+    # there and the refusal's row is written after.
+    holder = await new_client(sessionmaker, "sz-gaj", ALL_SCOPES)
+    await _granted(client, holder)
+    mark = await audit_mark(sessionmaker)
+    granted, refused = f"dataset:{UNCONDITIONAL}:read", "dataset:gd-gat-population-basic:read"
+
+    assert (await _token(client, holder, granted)).status_code == 200
+    assert (await _token(client, holder, refused)).status_code == 400
+
+    rows = [
+        (r.action, r.actor, r.subject, r.detail)
+        for r in await audited_since(sessionmaker, mark, actor="sz-gaj")
+        if r.client_id == holder[0]
+    ]
+    assert rows == [
+        ("token.issued", "sz-gaj", holder[0], {"scope": granted, "error": None}),
+        ("token.refused", "sz-gaj", holder[0], {"scope": refused, "error": "invalid_scope"}),
+    ]
+    async with sessionmaker() as session:
+        assert (await verify(session)).ok
