@@ -151,7 +151,7 @@ class BrokerClientCredentialsGrant(ClientCredentialsGrant):  # type: ignore[misc
                     description=f"'{datasets[0][0]}': this client is not allowed 'grants:use'"
                 )
             scope, dataset_id = datasets[0][0], datasets[0]["dataset_id"]
-            if client.record.grants is None:  # the caller reads it, then `with_grant`
+            if client.record.grants is None:  # read with the audit row (oauth/service.py)
                 client.grant_unread = (scope, dataset_id)
                 return
             grant = client.record.grants.get(dataset_id)
