@@ -197,7 +197,7 @@ async def _grant_audited(
     session: AsyncSession, client: AuthlibClient, actor: Actor, scope: str | None
 ) -> tuple[bool, OAuth2Error | None]:
     """A grant token whose request authlib has validated but for its grant: the grant read and,
-    if one is in force, the token's audit row appended, in one statement (oauth/repository.py).
+    if one is in force, the token's audit row appended, in one statement (oauth/repository).
     The row is the one issuing it writes (its scope the one asked for, no error): whether the
     token is issued then depends on the grant alone, since a validated client-credentials
     request's token is only generated. (True, None): audited, the grant set on `client`;

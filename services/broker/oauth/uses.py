@@ -36,7 +36,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.kit.ratelimit import CountIf
-from broker.oauth import repository
+from broker.oauth.repository import use_batches
 from core.supervisor import Supervisor
 
 logger = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ async def use_counts(
     if not used:
         return {}
     ids = {held for held, _ in parsed if held}
-    rows = await repository.uses_in_rows(session, used, ids)
+    rows = await use_batches.uses_in_rows(session, used, ids)
     total: dict[str, Uses] = {}
     for held, uses in parsed:
         if held in rows.recorded:
@@ -174,7 +174,7 @@ class UseFlusher:
             held, uses = _parse(await self._redis.hgetall(BATCH))  # type: ignore[arg-type]
             if held is not None and uses:
                 async with self._sessionmaker() as session:
-                    await repository.add_use_batch(
+                    await use_batches.add_use_batch(
                         session,
                         held,
                         {g: (u.count, u.last_used_at) for g, u in uses.items()},

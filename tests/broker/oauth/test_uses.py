@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.grants.shown import one_shown
-from broker.oauth import repository
+from broker.oauth.repository import use_batches
 from broker.oauth.uses import BATCH, PENDING
 from core.models.grants import Grant, GrantUseBatch
 from testing.clients import (
@@ -104,7 +104,7 @@ async def test_a_flush_that_commits_while_a_grant_is_shown_neither_hides_nor_dou
         assert row is not None
         assert row.use_count == 0
         async with sessionmaker() as flusher:  # the flush commits; its batch not yet deleted
-            await repository.add_use_batch(flusher, "flushed-meanwhile", {grant_id: (2, used_at)})
+            await use_batches.add_use_batch(flusher, "flushed-meanwhile", {grant_id: (2, used_at)})
             await flusher.commit()
         await redis.hset(BATCH, mapping=batch)
         answer = await one_shown(session, redis, row)
