@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, TypedDict
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
-from broker.kit.deps import AppResource, SessionDep, SettingsDep
+from broker.kit.deps import SETTINGS, AppResource, SessionDep, SettingsDep
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
 from broker.requests.access import Acting, acting_for
@@ -25,6 +25,11 @@ PolicyDep = Annotated[Policy, Depends(ROUTING_POLICY.provide)]
 
 async def get_links(settings: SettingsDep) -> Links:  # async: no worker thread (kit/deps.py)
     return Links.of(settings)
+
+
+def links_of(request: Request) -> Links:
+    """The links, for a hot endpoint that reads its resources itself (kit/deps.py)."""
+    return Links.of(SETTINGS.of(request))
 
 
 LinksDep = Annotated[Links, Depends(get_links)]

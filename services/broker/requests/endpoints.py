@@ -9,12 +9,19 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Request, Response, Security, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from broker.kit.deps import RateLimiterDep, RedisDep, SessionDep, SessionsDep, SettingsDep
+from broker.kit.deps import (
+    RATE_LIMITER,
+    REDIS,
+    SETTINGS,
+    SessionDep,
+    SettingsDep,
+    sessions_of,
+)
 from broker.kit.pagination import CursorQuery, LimitQuery, Page, fetch, page_of
 from broker.kit.problem_docs import problems
 from broker.kit.ratelimit import RateLimited
 from broker.kit.tracing import current_trace
-from broker.oauth.dependencies import ExternalIssuerDep, KeyRingDep
+from broker.oauth.dependencies import EXTERNAL_ISSUER, KEYRING, KeyRingDep
 from broker.oauth.principal import (
     Principal,
     RequestsReaderDep,
@@ -28,7 +35,14 @@ from broker.oauth.principal import (
 from broker.oauth.scopes import Scope
 from broker.requests import appeal_decisions, appeals, clarifications, decisions, views, withdrawal
 from broker.requests.access import acting_for
-from broker.requests.dependencies import DecidersWrite, LinksDep, PolicyDep, RequestersWrite
+from broker.requests.dependencies import (
+    ROUTING_POLICY,
+    DecidersWrite,
+    LinksDep,
+    PolicyDep,
+    RequestersWrite,
+    links_of,
+)
 from broker.requests.exceptions import RequestNotFound
 from broker.requests.filing import service as filing
 from broker.requests.filing.schemas import RequestIn, RequestKind
@@ -58,22 +72,20 @@ _SUBMIT = Scope.requests_submit
 async def _admitted_submitter(
     request: Request,
     _documented: Annotated[str | None, Security(bearer_token, scopes=[_SUBMIT.value])],
-    keyring: KeyRingDep,
-    external: ExternalIssuerDep,
-    settings: SettingsDep,
-    redis: RedisDep,
-    limiter: RateLimiterDep,
 ) -> Principal:
     """The caller, as `RequestsSubmitterDep` checks it, within RATE_LIMIT_SUBMIT filings per
     organisation (all its clients together). Counted after the token is checked so that nobody
     else can use up an organisation's allowance: its revocation and the count are one Redis
-    script (one round trip), which counts nothing for a revoked token."""
-    caller = await signed(request, keyring, external, settings)
+    script (one round trip), which counts nothing for a revoked token. It reads the app's
+    resources itself (kit/deps.py): five dependencies solved on every filing were CPU for
+    nothing, and none of them shows in the OpenAPI document."""
+    settings, redis = SETTINGS.of(request), REDIS.of(request)
+    caller = await signed(request, KEYRING.of(request), EXTERNAL_ISSUER.of(request), settings)
     if _SUBMIT.value not in caller.principal.scopes and await revoked(redis, caller):
         raise token_revoked()  # revocation is answered before the scope, as on every route
     principal = scoped(caller.principal, _SUBMIT)
     rate = settings.rate_limit_submit
-    wait, refused = await limiter.hit_unless(
+    wait, refused = await RATE_LIMITER.of(request).hit_unless(
         "submit", principal.organisation_id, Rate.parse(rate), caller.revocation_keys
     )
     if refused or (refused is None and await revoked(redis, caller)):
@@ -129,22 +141,22 @@ async def file_request(
     body: RequestIn,
     http: Request,
     response: Response,
-    sessions: SessionsDep,
     caller: RateLimitedSubmitter,
-    policy: PolicyDep,
-    links: LinksDep,
     idempotency_key: IdempotencyKey = None,
 ) -> RequestOut:
+    # The sessions, the policy and the links are read here, not solved as dependencies (each is
+    # CPU on every filing; none is in the OpenAPI document).
     file = partial(
         filing.file_request,
         requester=caller.actor,
         body=body,
         idempotency_key=idempotency_key,
         trace=current_trace(http.headers.get("traceparent")),
-        policy=policy,
+        policy=ROUTING_POLICY.of(http),
         now=utcnow(),
-        links=links,
+        links=links_of(http),
     )
+    sessions = sessions_of(http)
     try:
         # On PostgreSQL a filing writes in one statement: no transaction around it (BEGIN and
         # COMMIT are two round trips more). One that cannot says so before it writes anything.
