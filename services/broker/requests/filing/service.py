@@ -27,6 +27,7 @@ from broker.requests.exceptions import (
     NotShareable,
 )
 from broker.requests.filing import repository
+from broker.requests.filing.plans import PLANS
 from broker.requests.filing.schemas import RequestIn
 from broker.requests.filing.validation import (
     PROJECT_PERIOD,
@@ -50,7 +51,6 @@ from broker.requests.progress import (
     tell_approvers,
 )
 from broker.routing import model as routing
-from broker.routing.plan import plan_route
 from broker.routing.policy import Policy
 from core.events import RequestEventName
 from core.ids import new_id
@@ -134,7 +134,7 @@ async def file_request(
         grade=dataset.grade if dataset else None,
     )
     try:
-        plan = plan_route(routing_request, directory.view, policy)
+        planned = PLANS.of(routing_request, directory, policy)
     except routing.NoIndependentApprover as exc:
         raise NoIndependentApprover(
             f"dataset_id: {exc}; nobody but the requester could decide it, so it is not accepted "
@@ -143,6 +143,7 @@ async def file_request(
             "（可由其他单位提交该申请，或由数据提供单位任命首席数据官）",
             field="dataset_id",
         ) from exc
+    plan = planned.plan
     if plan.outcome == "refuse":
         instruments().requests.add(1, {"kind": body.kind, "status": "refused"})
         raise NotShareable(plan.reason)
@@ -181,9 +182,13 @@ async def file_request(
     if not in_one_statement(session, route) and autocommitting(session):
         raise NeedsTransaction
     # The route as it is planned, before its first step starts: what the `routed` event tells.
-    planned = [
-        p.model_dump(mode="json") for p in publish.route_summary(route.steps, route.approvers, [])
-    ]
+    # Its rows differ from those of another filing of the same plan only by their ids, which it
+    # does not show: summarised once per plan.
+    if planned.summary is None:
+        planned.summary = [
+            p.model_dump(mode="json")
+            for p in publish.route_summary(route.steps, route.approvers, [])
+        ]
     if route.steps:  # started before its first write: no UPDATE follows the INSERTs
         begin_step(request, route.steps[0], now)
     if in_one_statement(session, route):
@@ -205,7 +210,7 @@ async def file_request(
             now=now,
             actor=None,
             rule=plan.rule,
-            route=planned,
+            route=planned.summary,
         )
         await tell_approvers(
             session,
