@@ -5,7 +5,10 @@ documented in the OpenAPI document as any other, from the same declaration; the 
 the exception handlers and tracing see it as any other.
 
 Only for a hot endpoint where that handler's per-call work shows (the introspection's: about a
-twentieth of its CPU, docs/BENCHMARKS.md).
+twentieth of its CPU, docs/BENCHMARKS.md). An endpoint with a parameter or a dependency of its
+own or of its router is refused when the route is made; dependencies given where the router is
+included (`include_router(..., dependencies=...)`) are not seen here and would not run: include
+a router with plain routes without them.
 """
 
 from __future__ import annotations
