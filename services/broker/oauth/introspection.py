@@ -16,9 +16,12 @@ versions hold, else from the database) and count the use with an UPDATE.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
+from authlib.common.security import is_secure_transport
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from fastapi.responses import JSONResponse, Response
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +35,7 @@ from broker.oauth.keys import KeyRing
 from broker.oauth.lockout import Admission, admit
 from broker.oauth.principal import decode_access_token
 from broker.oauth.scopes import Scope, parse_scope
-from broker.oauth.server import kept_client_authenticates
+from broker.oauth.server import ClientRecord, secret_matches
 from broker.oauth.service import Call, authenticated_client
 from core.clock import utcnow
 from core.metrics import instruments
@@ -185,3 +188,28 @@ async def _counted_if_standing(
     if grant_ids:
         await repository.count_uses(session, grant_ids, now=now)
     return True
+
+
+def kept_client_authenticates(
+    record: ClientRecord, url: str, headers: Mapping[str, str], form: dict[str, str]
+) -> bool:
+    """Whether authlib's `authenticate_client` with TOKEN_AUTH_METHODS would authenticate the
+    client `record` (the process's copy) on this call, decided without building authlib's request
+    object and client (its URL parsed, its payload, a context variable, its log lines): the same
+    transport check and Basic parsing (authlib's own functions), then the methods in authlib's
+    order. True only where authlib's would be; a caller it refuses is refused the way it always
+    was, by authlib (oauth/service.py)."""
+    if not is_secure_transport(url):
+        return False  # authlib's OAuth2Request refuses it (InsecureTransportError)
+    # client_secret_basic: an unknown (or revoked) client fails at once; a wrong secret goes on
+    # to client_secret_post, as in authlib's ClientAuthentication.
+    client_id, secret = extract_basic_authorization(headers)
+    if client_id and secret:
+        if client_id != record.client_id or record.revoked:
+            return False
+        if secret_matches(record, secret):
+            return True
+    client_id, secret = form.get("client_id"), form.get("client_secret")
+    if not (client_id and secret) or client_id != record.client_id or record.revoked:
+        return False
+    return secret_matches(record, secret)

@@ -17,13 +17,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from authlib.common.security import is_secure_transport
 from authlib.oauth2 import AuthorizationServer, OAuth2Error
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from authlib.oauth2.rfc6749.grants import BaseGrant, ClientCredentialsGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
-from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from fastapi.responses import JSONResponse, Response
 from joserfc.jwk import KeySet
@@ -58,7 +56,7 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _secret_matches(record: ClientRecord, secret: str) -> bool:
+def secret_matches(record: ClientRecord, secret: str) -> bool:
     return hmac.compare_digest(record.secret_hash, hash_secret(secret))
 
 
@@ -123,7 +121,7 @@ class AuthlibClient(ClientMixin):  # type: ignore[misc]
         return " ".join(sorted(parse_scope(self.record.scope) & FIXED_SCOPES))
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return _secret_matches(self.record, client_secret)
+        return secret_matches(self.record, client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method in TOKEN_AUTH_METHODS
@@ -227,31 +225,6 @@ class StarletteOAuth2Request(OAuth2Request):  # type: ignore[misc]
     @property
     def form(self) -> dict[str, str]:
         return self._form
-
-
-def kept_client_authenticates(
-    record: ClientRecord, url: str, headers: Mapping[str, str], form: dict[str, str]
-) -> bool:
-    """Whether authlib's `authenticate_client` with TOKEN_AUTH_METHODS would authenticate the
-    client `record` (the process's copy) on this call, decided without building authlib's request
-    object and client (its URL parsed, its payload, a context variable, its log lines): the same
-    transport check and Basic parsing (authlib's own functions), then the methods in authlib's
-    order. True only where authlib's would be; a caller it refuses is refused the way it always
-    was, by authlib (oauth/service.py)."""
-    if not is_secure_transport(url):
-        return False  # authlib's OAuth2Request refuses it (InsecureTransportError)
-    # client_secret_basic: an unknown (or revoked) client fails at once; a wrong secret goes on
-    # to client_secret_post, as in authlib's ClientAuthentication.
-    client_id, secret = extract_basic_authorization(headers)
-    if client_id and secret:
-        if client_id != record.client_id or record.revoked:
-            return False
-        if _secret_matches(record, secret):
-            return True
-    client_id, secret = form.get("client_id"), form.get("client_secret")
-    if not (client_id and secret) or client_id != record.client_id or record.revoked:
-        return False
-    return _secret_matches(record, secret)
 
 
 _preloaded: ContextVar[ClientRecord | None] = ContextVar("preloaded_client", default=None)

@@ -1,5 +1,5 @@
 """An introspecting client authenticated on the process's copy without authlib's request object
-(oauth/server.py `kept_client_authenticates`): it says yes exactly where authlib's
+(oauth/introspection.py `kept_client_authenticates`): it says yes exactly where authlib's
 `authenticate_client` authenticates the same client on the same call."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from authlib.oauth2 import OAuth2Error
 from joserfc.jwk import RSAKey
 from starlette.datastructures import Headers
 
+from broker.oauth.introspection import kept_client_authenticates
 from broker.oauth.keys import KeyRing
 from broker.oauth.server import (
     TOKEN_AUTH_METHODS,
@@ -19,7 +20,6 @@ from broker.oauth.server import (
     ClientRecord,
     StarletteOAuth2Request,
     hash_secret,
-    kept_client_authenticates,
     preloaded_client,
 )
 
