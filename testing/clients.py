@@ -20,6 +20,7 @@ from broker.seed.pilot import load_pilot
 from testing.workloads import request_body
 
 Sessions = async_sessionmaker[AsyncSession]
+ClientAuth = tuple[str, str]  # an OAuth client's (id, secret), as new_client gives them
 # `await token_for(org_id, scope)`: a real token for a new client of the organisation
 TokenFactory = Callable[..., Awaitable[str]]
 # `await as_org(org_id)`: Authorization headers of that organisation's system
@@ -34,7 +35,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def new_client(sessionmaker: Sessions, org_id: str, scope: str) -> tuple[str, str]:
+async def new_client(sessionmaker: Sessions, org_id: str, scope: str) -> ClientAuth:
     """A new OAuth client of `org_id`, committed: (client id, secret)."""
     async with sessionmaker() as session:
         client, secret = await create_client(session, organisation_id=org_id, scope=scope)

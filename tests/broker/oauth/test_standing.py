@@ -14,7 +14,6 @@ from fastapi import FastAPI
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.audit.actor import Actor
 from broker.grants.service import change_grant, expire_grants
@@ -28,7 +27,9 @@ from testing.apps import broker_with
 from testing.clients import (
     ALL_SCOPES,
     GRANTED_AT_FILING,
+    ClientAuth,
     Headers,
+    Sessions,
     bearer,
     decide,
     file,
@@ -40,8 +41,6 @@ from testing.settings import Settings
 from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
-Sessions = async_sessionmaker[AsyncSession]
-Auth = tuple[str, str]
 NARROWABLE = ("gz-gaj-household-migration", ["id_number", "name", "migration_type"])  # gz-gaj
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -66,13 +65,15 @@ def test_a_standing_is_kept_per_client_and_grants_at_both_versions() -> None:
     assert cache.get(None, key) is None  # not known: the statement decides
 
 
-async def _active(http: httpx.AsyncClient, token: str, provider: Auth) -> bool:
+async def _active(http: httpx.AsyncClient, token: str, provider: ClientAuth) -> bool:
     answer = await http.post("/oauth/introspect", data={"token": token}, auth=provider)
     assert answer.status_code == 200, answer.text
     return bool(answer.json()["active"])
 
 
-async def _grant_change(http: httpx.AsyncClient, changer: Auth, grant_id: str, action: str) -> None:
+async def _grant_change(
+    http: httpx.AsyncClient, changer: ClientAuth, grant_id: str, action: str
+) -> None:
     changed = await http.post(
         f"/v1/grants/{grant_id}/{action}",
         headers=bearer(await token_from(http, *changer, "grants:revoke")),

@@ -10,7 +10,6 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.grants.shown import one_shown
 from broker.oauth.repository import use_batches
@@ -19,6 +18,7 @@ from core.models.grants import Grant, GrantUseBatch
 from testing.clients import (
     ALL_SCOPES,
     GRANTED_AT_FILING,
+    Sessions,
     bearer,
     granted_at_filing,
     new_client,
@@ -27,8 +27,6 @@ from testing.clients import (
 from testing.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-Sessions = async_sessionmaker[AsyncSession]
-Auth = tuple[str, str]
 
 
 async def _shown(http: httpx.AsyncClient, reader: str, grant_id: str) -> tuple[int, str | None]:
