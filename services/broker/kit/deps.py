@@ -95,13 +95,6 @@ def sessions_of(request: Request) -> Sessions:
     return Sessions(SESSIONMAKER.of(request), AUTOCOMMIT_SESSIONMAKER.of(request))
 
 
-async def get_sessions(request: Request) -> Sessions:
-    return sessions_of(request)
-
-
-SessionsDep = Annotated[Sessions, Depends(get_sessions)]
-
-
 async def get_session(
     sessionmaker: Annotated[async_sessionmaker[AsyncSession], Depends(SESSIONMAKER.provide)],
 ) -> AsyncIterator[AsyncSession]:

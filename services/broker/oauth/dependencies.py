@@ -27,6 +27,4 @@ STANDING_CACHE = AppResource[StandingCache]("standing_cache")  # tokens' standin
 KeyRingDep = Annotated[KeyRing, Depends(KEYRING.provide)]
 ExternalIssuerDep = Annotated[ExternalIssuer | None, Depends(EXTERNAL_ISSUER.provide)]
 AuthorizationServerDep = Annotated[BrokerAuthorizationServer, Depends(AUTHORIZATION_SERVER.provide)]
-ClientCacheDep = Annotated[ClientCache, Depends(CLIENT_CACHE.provide)]
-StandingCacheDep = Annotated[StandingCache, Depends(STANDING_CACHE.provide)]
 UpstreamDep = Annotated[UpstreamProvider | None, Depends(UPSTREAM.provide)]

@@ -11,7 +11,8 @@ before, its use counted by an UPDATE.
 Flushing (`UseFlusher`, a task of every broker process; one at a time, by a lock in Redis, every
 `FLUSH_INTERVAL_S`): the hash is renamed to `BATCH` (only when no batch is left), then added to
 `grants` in one statement that also records the batch's id in `grant_use_batches`, and only
-then deleted. A crash (of the broker, of PostgreSQL) before the commit leaves the batch, which
+then deleted, if it is still that batch (a flush that stalled past its lock may find the next
+one there). A crash (of the broker, of PostgreSQL) before the commit leaves the batch, which
 the next flush adds; one between the commit and the delete leaves a batch whose id is
 recorded, which the next flush deletes having added nothing. Redis runs with appendonly: a Redis
 that restarts keeps the counts it had written to its log (fsync every second: a crash of the
@@ -36,6 +37,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.kit.ratelimit import CountIf
+from broker.kit.scripts import LuaScript
 from broker.oauth.repository import use_batches
 from core.supervisor import Supervisor
 
@@ -50,18 +52,28 @@ LOCK_MS = 30_000  # a flusher that died lets another take over after this
 # KEYS: pending, batch, lock. ARGV: the lock's holder, its ms. → 1 if the caller holds the lock
 # and a batch is there to flush (left by a flush that did not finish, or renamed now), else 0
 # with the lock not held: an idle turn is this one round trip.
-_TAKE = """
+_TAKE = LuaScript("""
 if not redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 1 end
 if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('RENAME', KEYS[1], KEYS[2]); return 1 end
 redis.call('DEL', KEYS[3])
 return 0
-"""
+""")
+# KEYS: batch, lock. ARGV: the lock's holder, the id of the batch it added. The batch deleted
+# only while it is that batch and the lock is still the caller's: a flush that stalled past
+# LOCK_MS may find another process's flush has since renamed the next pending hash to BATCH,
+# which deleting would drop uncounted. Then the lock released. → 1 if the caller still held it.
+_FINISH = LuaScript("""
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+if redis.call('HGET', KEYS[1], 'id') == ARGV[2] then redis.call('DEL', KEYS[1]) end
+redis.call('DEL', KEYS[2])
+return 1
+""")
 # KEYS: lock. ARGV: its holder. Released only by its holder.
-_RELEASE = """
+_RELEASE = LuaScript("""
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-"""
+""")
 
 
 @dataclass(frozen=True)
@@ -166,12 +178,13 @@ class UseFlusher:
 
     async def flush(self) -> int:
         """One batch, if this process holds the lock and there is one: the grants it counted."""
-        taken = await self._redis.eval(_TAKE, 3, PENDING, BATCH, LOCK, self._holder, LOCK_MS)
-        if not int(taken):
+        redis = self._redis
+        if not int(await _TAKE.run(redis, 3, PENDING, BATCH, LOCK, self._holder, LOCK_MS)):
             return 0
+        finished = False
         try:
-            await self._redis.hsetnx(BATCH, "id", secrets.token_hex(8))  # the counts' own, if any
-            held, uses = _parse(await self._redis.hgetall(BATCH))  # type: ignore[arg-type]
+            await redis.hsetnx(BATCH, "id", secrets.token_hex(8))  # the counts' own, if any
+            held, uses = _parse(await redis.hgetall(BATCH))  # type: ignore[arg-type]
             if held is not None and uses:
                 async with self._sessionmaker() as session:
                     await use_batches.add_use_batch(
@@ -180,7 +193,9 @@ class UseFlusher:
                         {g: (u.count, u.last_used_at) for g, u in uses.items()},
                     )
                     await session.commit()
-            await self._redis.delete(BATCH)
+            await _FINISH.run(redis, 2, BATCH, LOCK, self._holder, held or "")
+            finished = True
             return len(uses)
         finally:
-            await self._redis.eval(_RELEASE, 1, LOCK, self._holder)
+            if not finished:  # the batch stays for a later turn
+                await _RELEASE.run(redis, 1, LOCK, self._holder)

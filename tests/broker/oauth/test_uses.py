@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from broker.grants.shown import one_shown
 from broker.oauth.repository import use_batches
-from broker.oauth.uses import BATCH, PENDING
+from broker.oauth.uses import _FINISH, BATCH, LOCK, LOCK_MS, PENDING
 from core.models.grants import Grant, GrantUseBatch
 from testing.clients import (
     ALL_SCOPES,
@@ -109,3 +109,18 @@ async def test_a_flush_that_commits_while_a_grant_is_shown_neither_hides_nor_dou
     assert (answer.use_count, answer.last_used_at) == (2, used_at)
     await wait_until(lambda: _flushed(redis), limit_s=10, what="the batch dropped")
     assert await _in_row(sessionmaker, grant_id) == 2
+
+
+async def test_a_flush_that_lost_its_lock_leaves_the_next_batch(redis: Redis) -> None:
+    # A flush that stalled past LOCK_MS finishes after another process's flush has renamed the
+    # next pending hash to BATCH: it deletes nothing but its own batch and releases no lock but
+    # its own.
+    await wait_until(lambda: _flushed(redis), limit_s=10, what="nothing else to flush")
+    await redis.set(LOCK, "another-process", px=LOCK_MS)  # first: this app's flusher waits
+    await redis.hset(BATCH, mapping={"id": "the-next-one", "n:g": 1, "t:g": 1})
+    try:
+        assert await _FINISH.run(redis, 2, BATCH, LOCK, "stalled", "flushed-before") == 0
+        assert await redis.hget(BATCH, "id") == b"the-next-one"
+        assert await redis.get(LOCK) == b"another-process"
+    finally:
+        await redis.delete(BATCH, LOCK)
