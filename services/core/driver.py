@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Connection, Dialect
@@ -62,7 +63,8 @@ class DriverStatement:
 
     def __init__(self, statement: _Statement) -> None:
         self._statement = statement
-        self._compiled: dict[int, _Compiled] = {}
+        # By the dialect itself, not its id(): an id outlives a disposed engine and is reused.
+        self._compiled: WeakKeyDictionary[Dialect, _Compiled] = WeakKeyDictionary()
 
     @property
     def statement(self) -> _Statement:
@@ -107,9 +109,9 @@ class DriverStatement:
         ]
 
     def _compiled_for(self, dialect: Dialect) -> _Compiled:
-        compiled = self._compiled.get(id(dialect))
+        compiled = self._compiled.get(dialect)
         if compiled is None:
-            compiled = self._compiled[id(dialect)] = _compile(self._statement, dialect)
+            compiled = self._compiled[dialect] = _compile(self._statement, dialect)
         return compiled
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-from sqlalchemy import event, inspect
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -77,11 +77,11 @@ async def record_event(
         created_at=utcnow(),
         attempts=0,
     )
-    encoded_as(row, "data", text)  # a statement of the caller's writes it as it is
     held = session.info.get(_HELD)
     if held is None:
         session.add(row)
-    else:  # the caller takes it (`hold_events`): added to the session only to be taken out
+    else:  # the caller takes it (`hold_events`) and writes it in its own statement, as it is
+        encoded_as(row, "data", text)
         held.append(row)
     session.info[_RECORDED] = True
     return row
@@ -94,15 +94,11 @@ def hold_events(session: AsyncSession) -> None:
 
 
 def take_recorded(session: AsyncSession) -> list[OutboxEvent]:
-    """The events recorded in `session` and not yet written, in the order they were recorded,
+    """The events recorded in `session` since `hold_events`, in the order they were recorded,
     taken out of it: the caller writes them in its own statement, in the same transaction. The
     relays of this process are still woken by the commit."""
-    added = [row for row in session.new if isinstance(row, OutboxEvent)]
-    added.sort(key=lambda row: inspect(row).insert_order or 0)
-    for row in added:
-        session.expunge(row)
     held: list[OutboxEvent] = session.info.pop(_HELD, [])
-    return added + held
+    return held
 
 
 def current_trace_context() -> tuple[str | None, str | None]:

@@ -64,7 +64,13 @@ async def _with_probe(engine: AsyncEngine) -> AsyncConnection:
 
 async def test_it_answers_and_is_counted_as_through_sqlalchemy(engine: AsyncEngine) -> None:
     seen: list[str] = []
+    by_driver: list[str] = []  # no DBAPI cursor: sent to asyncpg by the DriverStatement itself
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    event.listen(
+        engine.sync_engine,
+        "before_cursor_execute",
+        lambda *a: by_driver.append(a[2]) if a[1] is None else None,
+    )
     connection = await _with_probe(engine)
     try:
         doc = {"名": "广州", "n": [1, None, 2.5]}
@@ -74,6 +80,7 @@ async def test_it_answers_and_is_counted_as_through_sqlalchemy(engine: AsyncEngi
         assert ours == theirs == [("a", doc, AT)]
         assert sum(s.startswith("INSERT INTO driver_probe") for s in seen) == 1
         assert sum(s.startswith("SELECT driver_probe.id") for s in seen) == 2
+        assert [s.split(" ", 1)[0] for s in by_driver] == ["INSERT", "SELECT"]
         with pytest.raises(ValueError, match="naive"):  # the UTC column's own check
             await INSERT.rows(connection, {"id": "b", "doc": None, "at": datetime(2026, 1, 1)})
     finally:

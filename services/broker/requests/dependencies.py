@@ -10,7 +10,7 @@ from typing import Annotated, TypedDict
 
 from fastapi import Depends, Request
 
-from broker.kit.deps import SETTINGS, AppResource, SessionDep, SettingsDep
+from broker.kit.deps import SETTINGS, AppResource, SessionDep
 from broker.oauth.principal import Principal, require_scope
 from broker.oauth.scopes import Scope
 from broker.requests.access import Acting, acting_for
@@ -23,13 +23,13 @@ ROUTING_POLICY = AppResource[Policy]("routing_policy")
 PolicyDep = Annotated[Policy, Depends(ROUTING_POLICY.provide)]
 
 
-async def get_links(settings: SettingsDep) -> Links:  # async: no worker thread (kit/deps.py)
-    return Links.of(settings)
-
-
 def links_of(request: Request) -> Links:
     """The links, for a hot endpoint that reads its resources itself (kit/deps.py)."""
     return Links.of(SETTINGS.of(request))
+
+
+async def get_links(request: Request) -> Links:  # async: no worker thread (kit/deps.py)
+    return links_of(request)
 
 
 LinksDep = Annotated[Links, Depends(get_links)]

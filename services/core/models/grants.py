@@ -56,7 +56,9 @@ class GrantUseBatch(Base):
     __tablename__ = "grant_use_batches"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    flushed_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    flushed_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.now(), index=True
+    )  # the prune reads it
 
 
 class GrantChange(Base):

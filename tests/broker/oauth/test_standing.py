@@ -202,8 +202,9 @@ async def test_a_change_redis_cannot_announce_fails_and_changes_nothing(
     app: FastAPI, client: httpx.AsyncClient, sessionmaker: Sessions, redis: Redis
 ) -> None:
     """Redis lost between the caller's admission and the change: the change must not commit
-    unseen by the processes keeping its standing, so it fails (the API answers 503) and the
-    grant, its change rows and the audit log stay as they were."""
+    unseen by the processes keeping its standing, so it raises (the API answers 503) and its
+    transaction, like every writer's, ends without a commit: the grant, its change rows and the
+    audit log stay as they were, and the version is not moved."""
     holder = await new_client(sessionmaker, "gz-rsj", ALL_SCOPES)
     grant_id = await granted_at_filing(client, holder)
     before = await _version(redis)

@@ -34,7 +34,9 @@ def _token(ring: KeyRing, **claims: Any) -> str:
 def test_a_kept_token_answers_its_claims_again() -> None:
     ring = _ring()
     token = _token(ring)
+    assert ring.verified.get(token) is None
     first = decode_access_token(token, ring, ISSUER)
+    assert ring.verified.get(token) is not None  # kept: the next call checks no signature
     first["scope"] = "changed by a caller"
     assert decode_access_token(token, ring, ISSUER)["scope"] == "requests:read"
 

@@ -179,7 +179,8 @@ async def file_request(
         updated_at=now,
     )
     route = _route_rows(request, plan)
-    if not in_one_statement(session, route) and autocommitting(session):
+    one_statement = in_one_statement(session, route)
+    if not one_statement and autocommitting(session):
         raise NeedsTransaction
     # The route as it is planned, before its first step starts: what the `routed` event tells.
     # Its rows differ from those of another filing of the same plan only by their ids, which it
@@ -191,7 +192,7 @@ async def file_request(
         ]
     if route.steps:  # started before its first write: no UPDATE follows the INSERTs
         begin_step(request, route.steps[0], now)
-    if in_one_statement(session, route):
+    if one_statement:
         hold_events(session)  # `write_filing` takes them: never added to the session's unit of work
     entry = await audit.entry_of(
         session, "request.filed", actor=requester, subject=request.id, now=now,
@@ -223,7 +224,7 @@ async def file_request(
             delegates_of=directory.delegates,
             parties=publish.task_parties(request, requester_org, dataset),
         )
-    if not await write_filing(session, request, route, entry):
+    if not await write_filing(session, request, route, entry, one_statement=one_statement):
         # A concurrent filing with this key won the race; nothing of this one was written.
         if idempotency_key is None:
             raise AssertionError(f"{request.id}: not written, and no Idempotency-Key to blame")

@@ -17,13 +17,19 @@ from core.outbox import take_recorded
 
 
 async def write_filing(
-    session: AsyncSession, request: DataRequest, route: Route, entry: AuditEntry
+    session: AsyncSession,
+    request: DataRequest,
+    route: Route,
+    entry: AuditEntry,
+    *,
+    one_statement: bool,
 ) -> bool:
     """The filing's rows (the request, its steps and approvers, the events recorded) and its
     audit entry written; False, with nothing written, if the request's Idempotency-Key was
     used by a concurrent filing. On PostgreSQL one statement; on SQLite, or when the request is
-    approved at once (which then updates it and issues a grant), the unit of work's flushes."""
-    if in_one_statement(session, route):
+    approved at once (which then updates it and issues a grant), the unit of work's flushes.
+    `one_statement`: `in_one_statement`, as the caller asked it when it held the events."""
+    if one_statement:
         rows = [request, *route.steps, *route.approvers, *take_recorded(session)]
         return await repository.write(session, rows, entry, audit.append_parameters(session, entry))
     session.add(request)
