@@ -14,7 +14,11 @@ Redis client and joserfc, each used the plainest way, served by uvicorn as `cdo-
   the bench drains them with the broker's relay before the next run.
 - `POST /raw/token`: Basic client authentication, ONE query (the client; with a `dataset:` scope
   also its organisation's active grant of that dataset), the secret's SHA-256 compared, an RFC 9068
-  JWT signed with the broker's key.
+  JWT signed with the broker's key: the floor issue 17 names (a lookup and a signature).
+- `POST /raw/token/audited`: the same, with the durable effect the broker's token endpoint writes:
+  in the same ONE statement the client is looked up by its secret's SHA-256 and, when it is found
+  (and, for a `dataset:` scope, its grant is in force), the `token.issued` audit row is appended
+  to the client's hash chain as a filing's row is (below).
 - `POST /raw/introspect`: the token verified (signature, typ, iss, aud, exp) and ONE Redis round
   trip (is its id or its client revoked).
 """
@@ -177,7 +181,10 @@ class Floor:
             raise SystemExit(f"raw floor: no template request {self.template_id}")
         columns = {table: list(rows[0]) for table, rows in self.template.items() if rows}
         self.filing_sql = _filing_sql(columns | {"audit_log": _AUDIT_COLUMNS})
-        secret = _audit_key()  # filing only: the token floors audit nothing
+
+    def load_audit_key(self) -> None:
+        """The key the filing's and the audited tokens' rows are chained under, as the broker's."""
+        secret = _audit_key()
         self.key_id = hashlib.sha256(b"cdo-broker audit key|" + secret).hexdigest()[:16]
         self.pads = _pads(secret)
 
@@ -318,8 +325,80 @@ WHERE c.id = $1 AND c.revoked_at IS NULL
 ORDER BY g.ends_at DESC NULLS LAST LIMIT 1"""
 
 
+# The client found by its secret's digest and, when found (for a grant token: with a grant in
+# force), the `token.issued` row appended to the client's chain, as _filing_sql appends: the
+# row's canonical content (audit/service.canonical) is $3 || the organisation as JSON || $4.
+_AUDITED_SQL = """
+WITH c AS ({lookup}
+), h AS (
+  UPDATE audit_chain_heads
+  SET prev_hash = hash,
+      hash = encode(sha256($7::bytea || sha256($6::bytea || convert_to(
+        hash || '|' || $3 || to_json(c.organisation_id)::text || $4, 'UTF8'))), 'hex')
+  FROM c
+  WHERE chain = $5 AND c.secret_hash = $9 {granted}
+  RETURNING audit_chain_heads.prev_hash, audit_chain_heads.hash, c.organisation_id
+), l AS (
+  INSERT INTO audit_log (occurred_at, actor, client_id, action, subject, detail, chain, key_id,
+                         prev_hash, hash)
+  SELECT $8::timestamptz, h.organisation_id, $1, 'token.issued', $1, $10::jsonb, $5, $11,
+         h.prev_hash, h.hash
+  FROM h
+)
+SELECT * FROM c"""
+_AUDITED_CLIENT_SQL = _AUDITED_SQL.format(
+    # $2, the dataset, is null here: named so that both statements take the same parameters
+    lookup=_CLIENT_SQL.replace("WHERE id = $1", "WHERE $2::text IS NULL AND id = $1"),
+    granted="",
+)
+_AUDITED_GRANT_SQL = _AUDITED_SQL.format(lookup=_GRANT_SQL, granted="AND c.id IS NOT NULL")
+
+
+_ORGANISATION = "{organisation}"  # where the statement puts the client's organisation
+
+
+async def _audited_row(
+    client_id: str, dataset: str | None, scope: str, digest: str
+) -> asyncpg.Record | None:
+    """The client's row (with its grant's, for a `dataset:` scope) and, in the same statement,
+    its `token.issued` audit row when it authenticates."""
+    now = datetime.now(UTC)
+    detail = {"error": None, "scope": scope}
+    content = json.dumps(
+        {
+            "action": "token.issued",
+            "actor": _ORGANISATION,
+            "client_id": client_id,
+            "detail": detail,
+            "occurred_at": now.isoformat(),
+            "subject": client_id,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    before, _, after = content.partition(json.dumps(_ORGANISATION))
+    sql = _AUDITED_CLIENT_SQL if dataset is None else _AUDITED_GRANT_SQL
+    inner, outer = floor.pads
+    async with floor.pool.acquire() as connection:
+        row: asyncpg.Record | None = await connection.fetchrow(
+            sql, client_id, dataset, before, after, zlib.crc32(client_id.encode()) % CHAINS,
+            inner, outer, now, digest, detail, floor.key_id,
+        )  # fmt: skip
+    return row
+
+
 @app.post("/raw/token")
 async def token(request: Request) -> Response:
+    return await _token(request, audited=False)
+
+
+@app.post("/raw/token/audited")
+async def token_audited(request: Request) -> Response:
+    return await _token(request, audited=True)
+
+
+async def _token(request: Request, *, audited: bool) -> Response:
     credentials = _basic(request)
     form = dict(parse_qsl((await request.body()).decode()))
     if credentials is None:
@@ -327,12 +406,15 @@ async def token(request: Request) -> Response:
     client_id, secret = credentials
     scope = form.get("scope", "")
     dataset = scope[len("dataset:") : -len(":read")] if scope.startswith("dataset:") else None
-    async with floor.pool.acquire() as connection:
-        if dataset is None:
-            row = await connection.fetchrow(_CLIENT_SQL, client_id)
-        else:
-            row = await connection.fetchrow(_GRANT_SQL, client_id, dataset)
     digest = hashlib.sha256(secret.encode()).hexdigest()
+    if audited:
+        row = await _audited_row(client_id, dataset, scope, digest)
+    else:
+        async with floor.pool.acquire() as connection:
+            if dataset is None:
+                row = await connection.fetchrow(_CLIENT_SQL, client_id)
+            else:
+                row = await connection.fetchrow(_GRANT_SQL, client_id, dataset)
     if row is None or not hmac.compare_digest(row["secret_hash"], digest):
         return JSONResponse({"error": "invalid_client"}, status_code=401)
     now = int(time.time())
@@ -406,9 +488,10 @@ async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
     # under load, as the broker's pool of 20 with no overflow does.
     floor.pool = await asyncpg.create_pool(dsn, min_size=10, max_size=20, init=_json_codecs)
     floor.redis = Redis.from_url(os.environ["REDIS_URL"])
+    floor.load_audit_key()
+    await floor.pool.execute(_HEADS_SQL)  # a chain with no head row would append nothing
     if floor.template_id:
         await floor.load_template()
-        await floor.pool.execute(_HEADS_SQL)  # a chain with no head row would append nothing
     yield
     await floor.redis.aclose()
     await floor.pool.close()
