@@ -12,6 +12,8 @@ Redis client and joserfc, each used the plainest way, served by uvicorn as `cdo-
   The rows are copies of a request the broker filed in the same run (`--template`), so they have
   the same size and go to the same indexes; the outbox rows are unsent, and no relay runs here:
   the bench drains them with the broker's relay before the next run.
+- `POST /raw/requests/checked`: the same, its token first checked against revocation in ONE Redis
+  round trip (is its id or its client revoked), as the broker sees a revocation at once.
 - `POST /raw/token`: Basic client authentication, ONE query (the client; with a `dataset:` scope
   also its organisation's active grant of that dataset), the secret's SHA-256 compared, an RFC 9068
   JWT signed with the broker's key: the floor issue 17 names (a lookup and a signature).
@@ -216,10 +218,28 @@ def _verified(token: str) -> dict[str, Any] | None:
     return claims
 
 
+async def _revoked(claims: dict[str, Any]) -> bool:
+    """Whether the token's id or its client is revoked: one Redis round trip."""
+    return bool(
+        await floor.redis.exists(
+            f"cdo:revoked-token:{claims['jti']}", f"cdo:revoked-client:{claims['client_id']}"
+        )
+    )
+
+
 @app.post("/raw/requests", status_code=201)
 async def file(request: Request) -> Response:
+    return await _file(request, checked=False)
+
+
+@app.post("/raw/requests/checked", status_code=201)
+async def file_checked(request: Request) -> Response:
+    return await _file(request, checked=True)
+
+
+async def _file(request: Request, *, checked: bool) -> Response:
     claims = _bearer(request)
-    if claims is None:
+    if claims is None or (checked and await _revoked(claims)):
         return JSONResponse({"error": "unauthorized"}, status_code=401)
     body = FilingIn.model_validate_json(await request.body())
     key = request.headers.get("idempotency-key")
@@ -461,10 +481,7 @@ async def introspect(request: Request) -> Response:
     claims = _verified(form.get("token", ""))
     if claims is None:
         return JSONResponse({"active": False})
-    revoked = await floor.redis.exists(
-        f"cdo:revoked-token:{claims['jti']}", f"cdo:revoked-client:{claims['client_id']}"
-    )
-    if revoked:
+    if await _revoked(claims):
         return JSONResponse({"active": False})
     return JSONResponse({"active": True, **claims}, headers={"Cache-Control": "no-store"})
 

@@ -1,9 +1,12 @@
 """`bench/submissions`: filings per second and latency of `POST /v1/requests`, against a floor.
 
 The broker runs as production runs it (`cdo-broker serve`: one uvicorn process; scale-out is by
-replicas). The floor is the same app served the same way with one bare route that writes the same
-rows in one transaction (bench/floor_app.py). wrk loads each in turn from its own process, with
-real tokens, a new Idempotency-Key and body per request (bench/lua/submit.lua).
+replicas). Its floors, in the same run: the raw floor (bench/raw_floor.py: FastAPI and asyncpg,
+the same rows in one round trip; measured again with the token checked against revocation in one
+Redis round trip, as the broker checks it) and the app floor (the same app served the same way
+with one bare route that writes the same rows in one transaction, bench/floor_app.py). wrk loads
+each in turn from its own process, with real tokens, a new Idempotency-Key and body per request
+(bench/lua/submit.lua).
 """
 
 from __future__ import annotations
@@ -136,6 +139,9 @@ async def main(opts: argparse.Namespace) -> None:
             figures["raw"] = await _measure(
                 environment, proc, url, "/raw/requests", files, opts, "raw floor"
             )
+            figures["raw_checked"] = await _measure(
+                environment, proc, url, "/raw/requests/checked", files, opts, "raw floor, checked"
+            )
         rounds.append(figures)
 
     report.header(
@@ -146,6 +152,15 @@ async def main(opts: argparse.Namespace) -> None:
         broker, floor, raw = figures["broker"], figures["floor"], figures["raw"]
         print(f" round {number}")
         print(report.triple("submissions/s", broker["per_s"], raw["per_s"], floor["per_s"]))
+        if (checked := figures.get("raw_checked")) is not None:
+            print(
+                report.line(
+                    "  raw floor, revocation checked",
+                    "",
+                    f"{checked['per_s']:,.0f}",
+                    f"{report.ratio(broker['per_s'], checked['per_s']):.2f}",
+                )
+            )
         for key in ("p50_ms", "p95_ms", "p99_ms"):
             print(
                 report.triple(
