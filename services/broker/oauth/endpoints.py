@@ -26,6 +26,7 @@ from broker.oauth.dependencies import (
     STANDING_CACHE,
     KeyRingDep,
 )
+from broker.oauth.discovery import shared_metadata
 from broker.oauth.documented import TOKEN_CHECK_FORM, TOKEN_FORM, oauth_errors
 from broker.oauth.keys import ALGORITHM
 from broker.oauth.oidc import GRANT_TYPES
@@ -139,19 +140,12 @@ async def jwks(keyring: KeyRingDep) -> JSONResponse:
 async def metadata(settings: SettingsDep) -> dict[str, Any]:
     issuer = settings.issuer.rstrip("/")
     return {
-        "issuer": issuer,
-        "token_endpoint": f"{issuer}/oauth/token",
+        **shared_metadata(issuer),
         "introspection_endpoint": f"{issuer}/oauth/introspect",
-        "revocation_endpoint": f"{issuer}/oauth/revoke",
         "introspection_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
         "revocation_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
-        "jwks_uri": f"{issuer}/.well-known/jwks.json",
         "grant_types_supported": ["client_credentials", *GRANT_TYPES],
-        "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
         "scopes_supported": [*sorted(FIXED_SCOPES), "dataset:{dataset_id}:read"],
-        "response_types_supported": ["code"],
-        "authorization_endpoint": f"{issuer}/oauth/authorize",
-        "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_signing_alg_values_supported": [ALGORITHM],
         "authorization_details_types_supported": ["data_grant"],
     }

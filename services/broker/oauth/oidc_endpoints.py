@@ -16,6 +16,7 @@ from broker.kit.problem_docs import problems
 from broker.kit.problems import Forbidden
 from broker.oauth.clients import find_client_record
 from broker.oauth.dependencies import AuthorizationServerDep, KeyRingDep
+from broker.oauth.discovery import shared_metadata
 from broker.oauth.keys import ALGORITHM
 from broker.oauth.logout import after_logout, client_of, proves_the_person, read_hint
 from broker.oauth.oidc import SignedInUser, SignInState, sign_in_state
@@ -23,7 +24,6 @@ from broker.oauth.oidc_state import record_issued_code
 from broker.oauth.principal import CallerDep
 from broker.oauth.scopes import FIXED_SCOPES, IDENTITY_SCOPES
 from broker.oauth.server import (
-    TOKEN_AUTH_METHODS,
     StarletteOAuth2Request,
     preloaded_client,
 )
@@ -39,19 +39,12 @@ CLAIMS = ["sub", "name", "preferred_username", "org_id", "roles", "auth_time", "
 async def openid_configuration(settings: SettingsDep) -> dict[str, Any]:
     issuer = settings.issuer.rstrip("/")
     return {
-        "issuer": issuer,
-        "authorization_endpoint": f"{issuer}/oauth/authorize",
-        "token_endpoint": f"{issuer}/oauth/token",
+        **shared_metadata(issuer),
         "userinfo_endpoint": f"{issuer}/oauth/userinfo",
         "end_session_endpoint": f"{issuer}/oauth/logout",
-        "jwks_uri": f"{issuer}/.well-known/jwks.json",
-        "revocation_endpoint": f"{issuer}/oauth/revoke",
-        "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [ALGORITHM],
-        "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
-        "code_challenge_methods_supported": ["S256"],
         "scopes_supported": sorted(IDENTITY_SCOPES | FIXED_SCOPES),
         "claims_supported": CLAIMS,
     }
