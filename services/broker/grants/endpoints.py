@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
@@ -62,6 +63,25 @@ class GrantRevokeIn(Input):
 
 
 GrantChanger = Annotated[Principal, Depends(require_scope(Scope.grants_revoke))]
+ChangeGrant = Callable[[GrantEventName, str | None], Awaitable[GrantOut]]
+
+
+async def _changer(
+    grant_id: str, session: SessionDep, redis: RedisDep, caller: GrantChanger
+) -> ChangeGrant:
+    """What a revoke, a pause and a resume share: the grant the path names, changed by the
+    caller and answered as it then stands. Each route says only its action and the reason."""
+
+    async def change(action: GrantEventName, reason: str | None) -> GrantOut:
+        grant = await service.change_grant(
+            session, grant_id, actor=caller.actor, action=action, reason=reason, now=utcnow()
+        )
+        return await one_shown(session, redis, grant)
+
+    return change
+
+
+GrantChange = Annotated[ChangeGrant, Depends(_changer)]
 
 
 @router.post(
@@ -69,10 +89,8 @@ GrantChanger = Annotated[Principal, Depends(require_scope(Scope.grants_revoke))]
     summary="Revoke a grant (provider's CDO or data bureau)",
     responses=problems(409),
 )
-async def revoke(
-    grant_id: str, body: GrantRevokeIn, session: SessionDep, redis: RedisDep, caller: GrantChanger
-) -> GrantOut:
-    return await _change(session, redis, grant_id, caller, GrantEventName.revoked, body.reason)
+async def revoke(body: GrantRevokeIn, change: GrantChange) -> GrantOut:
+    return await change(GrantEventName.revoked, body.reason)
 
 
 @router.post(
@@ -80,45 +98,10 @@ async def revoke(
     summary="Pause a grant: its tokens are inactive meanwhile",
     responses=problems(409),
 )
-async def pause(
-    grant_id: str,
-    session: SessionDep,
-    redis: RedisDep,
-    caller: GrantChanger,
-    body: GrantChangeIn | None = None,
-) -> GrantOut:
-    return await _change(
-        session, redis, grant_id, caller, GrantEventName.paused, body.reason if body else None
-    )
+async def pause(change: GrantChange, body: GrantChangeIn | None = None) -> GrantOut:
+    return await change(GrantEventName.paused, body.reason if body else None)
 
 
 @router.post("/{grant_id}/resume", summary="Resume a paused grant", responses=problems(409))
-async def resume(
-    grant_id: str,
-    session: SessionDep,
-    redis: RedisDep,
-    caller: GrantChanger,
-    body: GrantChangeIn | None = None,
-) -> GrantOut:
-    return await _change(
-        session, redis, grant_id, caller, GrantEventName.resumed, body.reason if body else None
-    )
-
-
-async def _change(
-    session: SessionDep,
-    redis: RedisDep,
-    grant_id: str,
-    caller: Principal,
-    action: GrantEventName,
-    reason: str | None,
-) -> GrantOut:
-    grant = await service.change_grant(
-        session,
-        grant_id,
-        actor=caller.actor,
-        action=action,
-        reason=reason,
-        now=utcnow(),
-    )
-    return await one_shown(session, redis, grant)
+async def resume(change: GrantChange, body: GrantChangeIn | None = None) -> GrantOut:
+    return await change(GrantEventName.resumed, body.reason if body else None)
