@@ -63,6 +63,9 @@ from core.clock import utcnow
 from core.models.requests import DataRequest
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"])
+# The writes on one request: each answers 409 when the request's state refuses it (decided,
+# withdrawn, on hold, appealed once already). `router` includes them at the end of the module.
+writes = APIRouter(responses=problems(409))
 
 
 _SUBMIT = Scope.requests_submit
@@ -210,9 +213,7 @@ async def list_requests(
     return page_of(await views.describe(session, rows[:limit], utcnow()), rows, limit)
 
 
-@router.post(
-    "/{request_id}/decision", summary="Approve or reject the current step", responses=problems(409)
-)
+@writes.post("/{request_id}/decision", summary="Approve or reject the current step")
 async def decide(
     body: DecisionIn,
     session: SessionDep,
@@ -232,9 +233,7 @@ async def decide(
     return await views.describe_routed(session, request, route, write["now"], known)
 
 
-@router.post(
-    "/{request_id}/cancel", summary="Withdraw an undecided request", responses=problems(409)
-)
+@writes.post("/{request_id}/cancel", summary="Withdraw an undecided request")
 async def cancel(
     session: SessionDep, write: RequestersWrite, body: CancelIn | None = None
 ) -> RequestOut:
@@ -242,22 +241,17 @@ async def cancel(
     return await _described(session, request, write["now"])
 
 
-@router.post(
+@writes.post(
     "/{request_id}/clarifications",
     status_code=status.HTTP_201_CREATED,
     summary="Put the current step on hold and ask the requester",
-    responses=problems(409),
 )
 async def ask(body: ClarificationIn, session: SessionDep, write: DecidersWrite) -> RequestOut:
     await clarifications.ask_clarification(session, **write, question=body.question)
     return await _one(session, write["request_id"])
 
 
-@router.post(
-    "/{request_id}/clarifications/answer",
-    summary="Answer the open clarification",
-    responses=problems(409),
-)
+@writes.post("/{request_id}/clarifications/answer", summary="Answer the open clarification")
 async def answer(
     body: ClarificationAnswerIn, session: SessionDep, write: RequestersWrite
 ) -> RequestOut:
@@ -265,11 +259,10 @@ async def answer(
     return await _one(session, write["request_id"])
 
 
-@router.post(
+@writes.post(
     "/{request_id}/appeal",
     status_code=status.HTTP_201_CREATED,
     summary="Appeal a rejection or a narrowed approval to the CDO above (申请协调), once",
-    responses=problems(409),
 )
 async def appeal(
     body: AppealIn, session: SessionDep, write: RequestersWrite, policy: PolicyDep, links: LinksDep
@@ -278,10 +271,8 @@ async def appeal(
     return await _one(session, write["request_id"])
 
 
-@router.post(
-    "/{request_id}/appeal/decision",
-    summary="Uphold or overturn an appeal (the coordinating CDO)",
-    responses=problems(409),
+@writes.post(
+    "/{request_id}/appeal/decision", summary="Uphold or overturn an appeal (the coordinating CDO)"
 )
 async def decide_appeal(
     body: AppealDecisionIn, session: SessionDep, write: DecidersWrite, settings: SettingsDep
@@ -290,3 +281,6 @@ async def decide_appeal(
         session, **write, body=body, require_person=settings.decisions_require_person
     )
     return await _described(session, request, write["now"])
+
+
+router.include_router(writes)
