@@ -63,8 +63,8 @@ from core.clock import utcnow
 from core.models.requests import DataRequest
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"])
-# The writes on one request: each answers 409 when the request's state refuses it (decided,
-# withdrawn, on hold, appealed once already). `router` includes them at the end of the module.
+# The writes on one request: each answers 409 when the request's state refuses it (closed, decided
+# otherwise, no clarification open, appealed already). `router` includes them at the module's end.
 writes = APIRouter(responses=problems(409))
 
 
