@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.people.roles import Role
 from broker.people.service import create_person
+from broker.requests.repository import authority
 from broker.seed import repository
 from core.webhooks.secrets import SecretCipher
 
@@ -75,7 +76,9 @@ async def ensure_demo_people(
 async def _name_in_appointment(
     session: AsyncSession, org_id: str, person_id: str, now: datetime
 ) -> None:
-    appointment = await repository.unnamed_appointment(session, org_id, now)
-    if appointment is not None:
+    """Names the person in the body's appointment in force, unless it names one already (the
+    one-CDO rule leaves one in force at a time)."""
+    appointment = await authority.active_appointment(session, org_id, now)
+    if appointment is not None and appointment.person_id is None:
         appointment.person_id = person_id
         await session.flush()

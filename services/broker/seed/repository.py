@@ -5,7 +5,6 @@ appointments, delegations and datasets written in bulk, a few statements per tab
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select
@@ -40,19 +39,6 @@ async def live_client_ids(session: AsyncSession) -> set[str]:
 
 async def enabled_people(session: AsyncSession) -> Sequence[Person]:
     return (await session.scalars(select(Person).where(Person.disabled_at.is_(None)))).all()
-
-
-async def unnamed_appointment(
-    session: AsyncSession, org_id: str, now: datetime
-) -> Appointment | None:
-    """The body's appointment in force at `now` that names no person yet."""
-    return await session.scalar(
-        select(Appointment).where(
-            Appointment.organisation_id == org_id,
-            Appointment.in_force_at(now),
-            Appointment.person_id.is_(None),
-        )
-    )
 
 
 async def organisations_present(
