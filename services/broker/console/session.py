@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Form, Request
 
 from broker.kit.deps import SessionDep
-from broker.kit.problems import Problem
+from broker.kit.problems import Problem, Stated
 from broker.oauth.scopes import ROLE_SCOPES, Scope
 from broker.people import sessions
 from broker.people.roles import Role
@@ -25,17 +25,15 @@ class SignInNeeded(Exception):
         self.target = target
 
 
-class CSRFRefused(Problem):
+class CSRFRefused(Stated, Problem):
     status = 403
     slug = "csrf-token-missing"
     title = "The form's CSRF token is missing or wrong"
     title_zh = "表单已失效，请刷新页面后重试"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "the form was posted without this session's CSRF token",
-            detail_zh="提交的表单不含本次登录的校验码（CSRF 令牌）",
-        )
+    statement = (
+        "the form was posted without this session's CSRF token",
+        "提交的表单不含本次登录的校验码（CSRF 令牌）",
+    )
 
 
 def cookie_is_secure(request: Request, issuer: str) -> bool:
