@@ -12,8 +12,7 @@ from fastapi.responses import Response
 
 from broker.console.narrowing import Ticked, TickedDep, narrowing
 from broker.console.refusals import Refused
-from broker.console.request_page import RequestPage, RequestPageDep
-from broker.console.session import CsrfField, refuse_without_csrf
+from broker.console.request_page import RequestFormDep, RequestPage
 from broker.oauth.scopes import Scope
 from broker.requests import appeal_decisions, appeals
 from broker.requests.access import Acting, acting_for
@@ -30,13 +29,11 @@ router = APIRouter()
 
 @router.post("/requests/{request_id}/appeal")
 async def appeal(
-    page: RequestPageDep,
+    page: RequestFormDep,
     policy: PolicyDep,
     links: LinksDep,
-    csrf: CsrfField = "",
     reason: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    refuse_without_csrf(page.me, csrf)
     return await page.outcome(_appealing(page, reason, policy, links), done="appealed")
 
 
@@ -52,13 +49,11 @@ async def _appealing(page: RequestPage, reason: str, policy: Policy, links: Link
 
 @router.post("/requests/{request_id}/appeal/decision")
 async def decide_appeal(
-    page: RequestPageDep,
+    page: RequestFormDep,
     decision: Annotated[str, Form(pattern="^(uphold|overturn)$")],
     narrowed: TickedDep,
-    csrf: CsrfField = "",
     comment: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    refuse_without_csrf(page.me, csrf)
     return await page.outcome(_coordinating(page, decision, comment, narrowed), done="coordinated")
 
 

@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.appointments import service as appointments
 from broker.console import repository
-from broker.console.bureau import Bureau, BureauDep
+from broker.console.bureau import Bureau, BureauDep, BureauFormDep
 from broker.console.names import organisation_names
 from broker.console.outcomes import outcome
 from broker.console.refusals import Refused
-from broker.console.session import CsrfField, refuse_without_csrf, role_scopes
+from broker.console.session import role_scopes
 from broker.console.web import language, render
 from broker.directory import delegations
 from broker.kit.deps import SessionDep
@@ -84,14 +84,12 @@ async def directory_page(request: Request, session: SessionDep, bureau: BureauDe
 async def end_appointment(
     request: Request,
     session: SessionDep,
-    bureau: BureauDep,
+    bureau: BureauFormDep,
     policy: PolicyDep,
     links: LinksDep,
     appointment_id: str,
-    csrf: CsrfField = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    refuse_without_csrf(bureau.me, csrf)
     ending = _ending(session, bureau, appointment_id, reason, policy, links)
     return await _outcome(request, session, bureau, ending, done="ended")
 
@@ -119,12 +117,10 @@ async def _ending(
 async def revoke_delegation(
     request: Request,
     session: SessionDep,
-    bureau: BureauDep,
+    bureau: BureauFormDep,
     delegation_id: str,
-    csrf: CsrfField = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    refuse_without_csrf(bureau.me, csrf)
     revoking = delegations.revoke(
         session, delegation_id, reason=reason.strip() or None, actor=bureau.me.actor,
         scopes=role_scopes(bureau.me.person.role), now=utcnow(),

@@ -14,11 +14,10 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.console import repository
-from broker.console.bureau import Bureau, BureauDep
+from broker.console.bureau import Bureau, BureauDep, BureauFormDep
 from broker.console.names import dataset_names, organisation_names
 from broker.console.outcomes import outcome
 from broker.console.refusals import Refused
-from broker.console.session import CsrfField, refuse_without_csrf
 from broker.console.web import language, render
 from broker.grants import service as grants
 from broker.grants.shown import shown
@@ -81,13 +80,11 @@ async def change(
     request: Request,
     session: SessionDep,
     redis: RedisDep,
-    bureau: BureauDep,
+    bureau: BureauFormDep,
     grant_id: str,
     action: Literal["pause", "resume", "revoke"],
-    csrf: CsrfField = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    refuse_without_csrf(bureau.me, csrf)
     changing = _changing(session, bureau, grant_id, action, reason)
     again = partial(_page, request, session, redis, bureau)
     done = f"/console/bureau/grants?done={action}#{grant_id}"

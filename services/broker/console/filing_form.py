@@ -19,7 +19,7 @@ from broker.console.dates import CHINA, end_of_day, start_of_day
 from broker.console.names import divisions_within, organisation_names
 from broker.console.outcomes import REFUSALS, refused_again
 from broker.console.refusals import Refused
-from broker.console.session import CsrfField, SignedInDep, may_act, refuse_without_csrf
+from broker.console.session import PosterDep, SignedInDep, may_act
 from broker.console.web import language, render
 from broker.kit.deps import SessionDep
 from broker.kit.tracing import current_trace
@@ -81,21 +81,19 @@ async def new_request(
 async def file_request(
     request: Request,
     session: SessionDep,
-    me: SignedInDep,
+    me: PosterDep,
     policy: PolicyDep,
     links: LinksDep,
     dataset_id: Annotated[str, Form(max_length=100)],
     purpose: Annotated[str, Form(max_length=2000)],
     start: Annotated[date, Form()],
     end: Annotated[date, Form()],
-    csrf: CsrfField = "",
     token: Annotated[str, Form(max_length=100)] = "",
     fields: Annotated[list[str] | None, Form()] = None,
     legal_basis: Annotated[str, Form(max_length=2000)] = "",
     kind: Annotated[Literal["share", "return"], Form()] = "share",
     jurisdiction: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
-    refuse_without_csrf(me, csrf)
     values: dict[str, object] = {
         "kind": kind, "purpose": purpose, "legal_basis": legal_basis, "start": start,
         "end": end, "fields": fields or [], "jurisdiction": jurisdiction,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.console.names import organisation_names
 from broker.console.outcomes import REFUSALS, outcome, refused_again
 from broker.console.refusals import Refused
-from broker.console.session import CsrfField, SignedInDep, may_act, refuse_without_csrf
+from broker.console.session import PosterDep, SignedInDep, may_act
 from broker.console.web import language, render
 from broker.kit.deps import SessionDep
 from broker.oauth.scopes import Scope
@@ -95,15 +95,13 @@ async def new_problem(
 async def file_problem(
     request: Request,
     session: SessionDep,
-    me: SignedInDep,
+    me: PosterDep,
     links: LinksDep,
     summary: Annotated[str, Form(max_length=200)] = "",
     details: Annotated[str, Form(max_length=8000)] = "",
     organisations: Annotated[str, Form(max_length=4000)] = "",
     requests: Annotated[str, Form(max_length=4000)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    refuse_without_csrf(me, csrf)
     values = {"summary": summary, "details": details, "organisations": organisations,
               "requests": requests}  # fmt: skip
     try:
@@ -159,13 +157,11 @@ async def problem_view(
 async def answer_problem(
     request: Request,
     session: SessionDep,
-    me: SignedInDep,
+    me: PosterDep,
     links: LinksDep,
     problem_id: str,
     resolution: Annotated[str, Form(max_length=8000)] = "",
-    csrf: CsrfField = "",
 ) -> Response:
-    refuse_without_csrf(me, csrf)
     answering = _answering(session, me, problem_id, resolution, links)
     again = partial(show_problem, request, session, me, problem_id)
     done = f"/console/problems/{problem_id}?answered=1"

@@ -12,8 +12,7 @@ from fastapi.responses import Response
 
 from broker.console.narrowing import Ticked, TickedDep, narrowing
 from broker.console.refusals import Refused
-from broker.console.request_page import RequestPage, RequestPageDep
-from broker.console.session import CsrfField, refuse_without_csrf
+from broker.console.request_page import RequestFormDep, RequestPage
 from broker.oauth.dependencies import KeyRingDep
 from broker.oauth.keys import KeyRing
 from broker.oauth.scopes import Scope
@@ -29,15 +28,13 @@ router = APIRouter()
 
 @router.post("/requests/{request_id}/decision")
 async def decide(
-    page: RequestPageDep,
+    page: RequestFormDep,
     links: LinksDep,
     keyring: KeyRingDep,
     action: Annotated[str, Form(pattern="^(approve|reject|veto|clarify)$")],
     narrowed: TickedDep,
-    csrf: CsrfField = "",
     comment: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    refuse_without_csrf(page.me, csrf)
     deciding = _deciding(page, action, comment, narrowed, links, keyring)
     return await page.outcome(deciding, done="decided")
 
@@ -85,12 +82,10 @@ async def _decision(
 
 @router.post("/requests/{request_id}/answer")
 async def answer(
-    page: RequestPageDep,
-    csrf: CsrfField = "",
+    page: RequestFormDep,
     answer: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     """The requester answers the open clarification: the step's clock runs again."""
-    refuse_without_csrf(page.me, csrf)
     return await page.outcome(_answering(page, answer), done="answered")
 
 
@@ -105,11 +100,9 @@ async def _answering(page: RequestPage, answer: str) -> None:
 
 @router.post("/requests/{request_id}/cancel")
 async def cancel(
-    page: RequestPageDep,
-    csrf: CsrfField = "",
+    page: RequestFormDep,
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    refuse_without_csrf(page.me, csrf)
     return await page.outcome(_withdrawing(page, reason), done="cancelled")
 
 

@@ -49,13 +49,27 @@ async def signed_in(request: Request, session: SessionDep) -> SignedIn:
     return found
 
 
-# Every form's hidden token field, as each form endpoint declares it (`csrf: CsrfField = ""`).
+SignedInDep = Annotated[SignedIn, Depends(signed_in)]
+
+# Every form's hidden token field, declared by the dependencies that check it (form_poster,
+# request_page.request_form, bureau.bureau_form) and by the sign-in form for its own token.
 CsrfField = Annotated[str, Form(max_length=100)]
 
 
 def refuse_without_csrf(person: SignedIn, posted: str | None) -> None:
     if not person.csrf_matches(posted):
         raise CSRFRefused()
+
+
+async def form_poster(me: SignedInDep, csrf: CsrfField = "") -> SignedIn:
+    """The person posting a form, once it carries their session's CSRF token: a form declares
+    its poster (`me: PosterDep`) instead of checking the token itself, so no form can forget it.
+    A dependency, so the token is checked before the form's own fields are read."""
+    refuse_without_csrf(me, csrf)
+    return me
+
+
+PosterDep = Annotated[SignedIn, Depends(form_poster)]
 
 
 def role_scopes(role: str) -> frozenset[str]:
@@ -66,6 +80,3 @@ def may_act(role: str, scope: Scope) -> bool:
     """Whether a person's role may do what `scope` allows: a form grants nobody more than the
     API grants the same person's token."""
     return scope in role_scopes(role)
-
-
-SignedInDep = Annotated[SignedIn, Depends(signed_in)]

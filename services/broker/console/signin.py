@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from broker.console.lockout import Attempt, count_failure, wait_before
-from broker.console.session import CsrfField, SignedInDep, cookie_is_secure, refuse_without_csrf
+from broker.console.session import CsrfField, PosterDep, SignedInDep, cookie_is_secure
 from broker.console.web import render
 from broker.kit.deps import CipherDep, RateLimiterDep, SessionDep, SettingsDep
 from broker.oauth.logout import after_logout
@@ -143,13 +143,11 @@ async def signout_page(
 @router.post("/signout")
 async def signout(
     session: SessionDep,
-    signed_in: SignedInDep,
-    csrf: CsrfField = "",
+    signed_in: PosterDep,
     client_id: Annotated[str | None, Form(max_length=200)] = None,
     post_logout_redirect_uri: Annotated[str | None, Form(max_length=2000)] = None,
     state: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
-    refuse_without_csrf(signed_in, csrf)
     await sessions.end(session, signed_in, utcnow())
     target = await after_logout(session, client_id, post_logout_redirect_uri, state)
     response = RedirectResponse(target, status_code=303)
