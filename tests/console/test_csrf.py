@@ -22,7 +22,7 @@ FORMS = sorted(  # collection time: no lifespan, nothing is connected
     for method, path in app_routes(create_app())
     if method == "POST" and path.startswith("/console/") and path != SIGN_IN
 )
-# What each form requires besides the token (a form missing a field is refused before it is read)
+# What each form requires besides the token: filled, so that the token alone is what is refused
 FILLED = {"action": "approve", "decision": "uphold", "dataset_id": "x", "purpose": "x",
           "start": "2026-01-01", "end": "2026-01-02"}  # fmt: skip
 
