@@ -14,6 +14,7 @@ from broker.directory.jurisdiction import covers
 from broker.grants import feed, repository
 from broker.grants.exceptions import GrantChangeRefused, GrantClosed, GrantNotFound
 from broker.kit.attributes import attributes
+from broker.kit.problems import found
 from broker.kit.tracing import follow_request, traceparent_of
 from broker.oauth.standing import grants_changing
 from core import topics
@@ -115,9 +116,7 @@ async def grant_event(
 
 async def visible_grant(session: AsyncSession, grant_id: str, org_id: str) -> Grant:
     grant = await repository.visible_grant(session, grant_id, org_id)
-    if grant is None:
-        raise GrantNotFound(grant_id)
-    return grant
+    return found(grant, GrantNotFound, grant_id)
 
 
 list_grants = repository.list_grants  # a read with nothing to decide

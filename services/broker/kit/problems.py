@@ -3,8 +3,8 @@ the caller's language (Chinese unless its Accept-Language prefers English, kit/l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, ParamSpec, TypeVar
 
 from fastapi.responses import JSONResponse
 from starlette.types import Scope
@@ -13,6 +13,9 @@ from broker.kit.languages import Language, preferred_language
 
 PROBLEM_BASE = "https://cdo-broker.gd.gov.cn/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class Problem(Exception):
@@ -121,6 +124,14 @@ class NotFound(Problem):
     title_zh = "未找到"
     said_zh = "未找到该事项，或您无权查看"
     detail_on_pages = False
+
+
+def found(row: T | None, missing: Callable[P, NotFound], *args: P.args, **kwargs: P.kwargs) -> T:
+    """`row`, looked up for the caller, or the lookup's 404, `missing(*args, **kwargs)`, raised:
+    a row that is not there and one the caller may not see are answered alike, said once."""
+    if row is None:
+        raise missing(*args, **kwargs)
+    return row
 
 
 class OrganisationNotFound(Worded, NotFound):

@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.directory.repository import lock_organisation
+from broker.kit.problems import found
 from broker.notifications import repository
 from broker.notifications.credentials import InvalidSetting, hint, settings_of
 from broker.notifications.exceptions import ChannelNotFound, InvalidChannel, SmtpNotConfigured
 from broker.notifications.schemas import ChannelIn, ChannelKind, ChannelOut
-from broker.webhooks.service import checked_url, enable
+from broker.webhooks.service import checked_url, put_receiver
 from core.ids import new_id
 from core.models.notifications import NotificationChannel
 from core.webhooks.credentials import credentials_of
@@ -54,9 +55,7 @@ async def get_channel(
     session: AsyncSession, organisation_id: str, kind: ChannelKind, *, for_update: bool = False
 ) -> NotificationChannel:
     channel = await repository.channel_of(session, organisation_id, kind, for_update=for_update)
-    if channel is None:
-        raise ChannelNotFound(kind)
-    return channel
+    return found(channel, ChannelNotFound, kind)
 
 
 async def put_channel(
@@ -95,13 +94,11 @@ async def put_channel(
     )
     channel.recipients = settings.recipients
     channel.events = settings.events
-    enable(channel, now)
-    await session.flush()
-    await audit.record(
+    await put_receiver(
         session,
+        channel,
         "notification.channel_registered" if created else "notification.channel_changed",
         actor=actor,
-        subject=channel.id,
         now=now,
         kind=kind,
         url=channel.url,

@@ -16,6 +16,7 @@ from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.calendar.deadlines import china_time
 from broker.kit.attributes import attributes
+from broker.kit.problems import found
 from broker.problems import repository
 from broker.problems.exceptions import (
     InvalidConcern,
@@ -95,9 +96,9 @@ async def answer_problem(
     links: Links,
 ) -> ProblemReport:
     own = answerer.organisation
-    report = await repository.lock_visible(session, problem_id, own)
-    if report is None:
-        raise ProblemNotFound(problem_id)
+    report = found(
+        await repository.lock_visible(session, problem_id, own), ProblemNotFound, problem_id
+    )
     if own != report.addressed_to:
         raise NotTheAnsweringBureau(
             f"'{report.addressed_to}' (the provincial data bureau) answers this report, not "
@@ -125,9 +126,7 @@ async def answer_problem(
 
 async def visible_problem(session: AsyncSession, problem_id: str, org_id: str) -> ProblemReport:
     report = await repository.visible(session, problem_id, org_id)
-    if report is None:
-        raise ProblemNotFound(problem_id)
-    return report
+    return found(report, ProblemNotFound, problem_id)
 
 
 async def _check_concerns(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,7 @@ from broker.audit.actor import Actor
 from broker.directory.repository import lock_organisation
 from broker.kit.attributes import attributes
 from broker.kit.pagination import InvalidCursor
+from broker.kit.problems import found
 from broker.webhooks import repository
 from broker.webhooks.exceptions import (
     AlreadyDelivered,
@@ -62,9 +64,7 @@ async def get_endpoint(
     session: AsyncSession, organisation_id: str, *, for_update: bool = False
 ) -> WebhookEndpoint:
     endpoint = await repository.endpoint_of(session, organisation_id, for_update=for_update)
-    if endpoint is None:
-        raise EndpointNotFound()
-    return endpoint
+    return found(endpoint, EndpointNotFound)
 
 
 async def checked_url(url: str, *, allow_private: bool, field: str = "url") -> str:
@@ -77,12 +77,23 @@ async def checked_url(url: str, *, allow_private: bool, field: str = "url") -> s
     return checked.url
 
 
-def enable(receiver: WebhookEndpoint | NotificationChannel, now: datetime) -> None:
-    """A PUT enables an endpoint or a channel again, whatever disabled it (a 410, a vendor's
-    answer that the robot is gone)."""
+async def put_receiver(
+    session: AsyncSession,
+    receiver: WebhookEndpoint | NotificationChannel,
+    action: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    **detail: Any,
+) -> None:
+    """How a PUT of an endpoint or a channel ends, once its settings are set: enabled again,
+    whatever disabled it (a 410, a vendor's answer that the robot is gone), written, and audited
+    as `action` (registered or changed) with `detail`."""
     receiver.disabled_at = None
     receiver.disabled_reason = None
     receiver.updated_at = now
+    await session.flush()
+    await audit.record(session, action, actor=actor, subject=receiver.id, now=now, **detail)
 
 
 async def register_endpoint(
@@ -114,13 +125,11 @@ async def register_endpoint(
         )
         session.add(endpoint)
     endpoint.url = checked
-    enable(endpoint, now)
-    await session.flush()
-    await audit.record(
+    await put_receiver(
         session,
+        endpoint,
         "webhook.endpoint_registered" if secret else "webhook.endpoint_changed",
         actor=actor,
-        subject=endpoint.id,
         now=now,
         url=endpoint.url,
     )
@@ -206,9 +215,7 @@ async def get_delivery(
     delivery = await repository.delivery_of(
         session, delivery_id, organisation_id, for_update=for_update
     )
-    if delivery is None:
-        raise DeliveryNotFound(delivery_id)
-    return delivery
+    return found(delivery, DeliveryNotFound, delivery_id)
 
 
 async def replay_delivery(
