@@ -1,9 +1,10 @@
-"""Moving a request along its route: starting steps, moving on once a step is decided
-(`advance_if_decided`, after each decision), finishing it approved or rejected."""
+"""Moving a request along its route: starting steps (`begin_step`, then its approvers told),
+moving on once a step is decided (`advance_if_decided`, after each decision), finishing it
+approved or rejected."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Required, TypedDict, Unpack
@@ -105,35 +106,11 @@ async def load_route(session: AsyncSession, request_id: str) -> Route:
 def begin_step(request: DataRequest, step: RequestStep, now: datetime) -> None:
     """What starting a step changes: it is the step awaiting decisions, its clock runs from `now`.
     Filing applies it to the first step before the rows are first written (which saves two
-    UPDATEs per filing); `start_step` to every later one."""
+    UPDATEs per filing); `advance_if_decided` to every later one."""
     step.status = StepStatus.pending
     step.started_at = now
     start_clock(step, now)
     request.current_step = step.index
-
-
-async def start_step(
-    session: AsyncSession,
-    request: DataRequest,
-    route: Route,
-    step: RequestStep,
-    *,
-    now: datetime,
-    links: Links,
-    delegates_of: Mapping[str, list[str]] | None = None,
-) -> None:
-    """The step starts and its approvers are told (`delegates_of`: publish.TaskOptions)."""
-    begin_step(request, step, now)
-    await tell_approvers(
-        session,
-        request,
-        route,
-        step,
-        route.current_approvers(step),
-        now=now,
-        links=links,
-        delegates_of=delegates_of,
-    )
 
 
 async def tell_approvers(
@@ -268,11 +245,15 @@ async def advance_if_decided(
         return None
     step.status = StepStatus.approved
     if step.index + 1 < len(route.steps):
-        await start_step(
+        # the next step starts and its approvers are told, as filing starts the first
+        following = route.step(step.index + 1)
+        begin_step(request, following, now)
+        await tell_approvers(
             session,
             request,
             route,
-            route.step(step.index + 1),
+            following,
+            route.current_approvers(following),
             now=now,
             links=links,
             delegates_of=directory.delegates,
