@@ -127,8 +127,9 @@ class NotFound(Problem):
 
 
 def found(row: T | None, missing: Callable[P, NotFound], *args: P.args, **kwargs: P.kwargs) -> T:
-    """`row`, looked up for the caller, or the lookup's 404, `missing(*args, **kwargs)`, raised:
-    a row that is not there and one the caller may not see are answered alike, said once."""
+    """`row`, as a service's lookup found it, or its 404 `missing(*args, **kwargs)` raised: the
+    check every get-or-404 makes, said once (lookups scoped to the caller find None for a row it
+    may not see, so that is answered as a row that is not there)."""
     if row is None:
         raise missing(*args, **kwargs)
     return row
