@@ -126,15 +126,6 @@ class NotFound(Problem):
     detail_on_pages = False
 
 
-def found(row: T | None, missing: Callable[P, NotFound], *args: P.args, **kwargs: P.kwargs) -> T:
-    """`row`, as a service's lookup found it, or its 404 `missing(*args, **kwargs)` raised: the
-    check every get-or-404 makes, said once (lookups scoped to the caller find None for a row it
-    may not see, so that is answered as a row that is not there)."""
-    if row is None:
-        raise missing(*args, **kwargs)
-    return row
-
-
 class OrganisationNotFound(Worded, NotFound):
     """Here rather than with the directory: the client and people registries, below the
     directory, refuse an unknown organisation in the same words."""
@@ -228,3 +219,12 @@ def refusal(
         headers=dict(headers or {}) | said,
         **extensions,
     )
+
+
+def found(row: T | None, missing: Callable[P, NotFound], *args: P.args, **kwargs: P.kwargs) -> T:
+    """`row`, as a service's lookup found it, or its 404 `missing(*args, **kwargs)` raised: the
+    check every get-or-404 makes, said once (lookups scoped to the caller find None for a row it
+    may not see, so that is answered as a row that is not there)."""
+    if row is None:
+        raise missing(*args, **kwargs)
+    return row
