@@ -14,7 +14,7 @@ from broker.directory.jurisdiction import covers
 from broker.grants import feed, repository
 from broker.grants.exceptions import GrantChangeRefused, GrantClosed, GrantNotFound
 from broker.kit.attributes import attributes
-from broker.kit.problems import found
+from broker.kit.lookups import found
 from broker.kit.tracing import follow_request, traceparent_of
 from broker.oauth.standing import grants_changing
 from core import topics

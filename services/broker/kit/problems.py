@@ -3,8 +3,8 @@ the caller's language (Chinese unless its Accept-Language prefers English, kit/l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, ParamSpec, TypeVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from fastapi.responses import JSONResponse
 from starlette.types import Scope
@@ -13,9 +13,6 @@ from broker.kit.languages import Language, preferred_language
 
 PROBLEM_BASE = "https://cdo-broker.gd.gov.cn/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-
-T = TypeVar("T")
-P = ParamSpec("P")
 
 
 class Problem(Exception):
@@ -219,12 +216,3 @@ def refusal(
         headers=dict(headers or {}) | said,
         **extensions,
     )
-
-
-def found(row: T | None, missing: Callable[P, NotFound], *args: P.args, **kwargs: P.kwargs) -> T:
-    """`row`, as a service's lookup found it, or its 404 `missing(*args, **kwargs)` raised: the
-    check every get-or-404 makes, said once (lookups scoped to the caller find None for a row it
-    may not see, so that is answered as a row that is not there)."""
-    if row is None:
-        raise missing(*args, **kwargs)
-    return row

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.directory.repository import lock_organisation
-from broker.kit.problems import found
+from broker.kit.lookups import found
 from broker.notifications import repository
 from broker.notifications.credentials import InvalidSetting, hint, settings_of
 from broker.notifications.exceptions import ChannelNotFound, InvalidChannel, SmtpNotConfigured

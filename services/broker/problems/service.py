@@ -16,7 +16,7 @@ from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.calendar.deadlines import china_time
 from broker.kit.attributes import attributes
-from broker.kit.problems import found
+from broker.kit.lookups import found
 from broker.problems import repository
 from broker.problems.exceptions import (
     InvalidConcern,

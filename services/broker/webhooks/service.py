@@ -20,8 +20,8 @@ from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.directory.repository import lock_organisation
 from broker.kit.attributes import attributes
+from broker.kit.lookups import found
 from broker.kit.pagination import InvalidCursor
-from broker.kit.problems import found
 from broker.webhooks import repository
 from broker.webhooks.exceptions import (
     AlreadyDelivered,
