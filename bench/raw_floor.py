@@ -12,15 +12,17 @@ Redis client and joserfc, each used the plainest way, served by uvicorn as `cdo-
   The rows are copies of a request the broker filed in the same run (`--template`), so they have
   the same size and go to the same indexes; the outbox rows are unsent, and no relay runs here:
   the bench drains them with the broker's relay before the next run.
-- `POST /raw/requests/checked`: the same, its token first checked against revocation in ONE Redis
-  round trip (is its id or its client revoked), as the broker sees a revocation at once.
+- `POST /raw/requests/checked`: the same, with the checks the broker keeps before it writes, in
+  ONE Redis round trip (a pipeline): is the token's id or its client revoked (a revocation seen at
+  once), and the organisation's filings counted in a fixed one-minute window (RATE_LIMIT_SUBMIT).
 - `POST /raw/token`: Basic client authentication, ONE query (the client; with a `dataset:` scope
   also its organisation's active grant of that dataset), the secret's SHA-256 compared, an RFC 9068
   JWT signed with the broker's key: the floor issue 17 names (a lookup and a signature).
-- `POST /raw/token/audited`: the same, with the durable effect the broker's token endpoint writes:
-  in the same ONE statement the client is looked up by its secret's SHA-256 and, when it is found
-  (and, for a `dataset:` scope, its grant is in force), the `token.issued` audit row is appended
-  to the client's hash chain as a filing's row is (below).
+- `POST /raw/token/checked`: the same, with what the broker's token endpoint keeps besides: the
+  client's calls counted in a fixed one-minute window (RATE_LIMIT_TOKEN, one Redis round trip),
+  and its durable effect: in the same ONE statement the client is looked up by its secret's
+  SHA-256 and, when it is found (and, for a `dataset:` scope, its grant is in force), the
+  `token.issued` audit row is appended to the client's hash chain as a filing's row is (below).
 - `POST /raw/introspect`: the token verified (signature, typ, iss, aud, exp) and ONE Redis round
   trip (is its id or its client revoked).
 """
@@ -170,6 +172,8 @@ class Floor:
         self.filing_sql = ""
         self.key_id = ""
         self.pads = (b"", b"")
+        self.submit_limit = _per_minute("RATE_LIMIT_SUBMIT")
+        self.token_limit = _per_minute("RATE_LIMIT_TOKEN")
 
     async def load_template(self) -> None:
         async with self.pool.acquire() as connection:
@@ -218,13 +222,35 @@ def _verified(token: str) -> dict[str, Any] | None:
     return claims
 
 
+def _revocations(claims: dict[str, Any]) -> tuple[str, str]:
+    return f"cdo:revoked-token:{claims['jti']}", f"cdo:revoked-client:{claims['client_id']}"
+
+
 async def _revoked(claims: dict[str, Any]) -> bool:
     """Whether the token's id or its client is revoked: one Redis round trip."""
-    return bool(
-        await floor.redis.exists(
-            f"cdo:revoked-token:{claims['jti']}", f"cdo:revoked-client:{claims['client_id']}"
-        )
-    )
+    return bool(await floor.redis.exists(*_revocations(claims)))
+
+
+def _per_minute(setting: str) -> int:
+    """A rate limit's number, `N/minute` as the bench sets them (bench/environment.py)."""
+    number, _, unit = os.environ.get(setting, "100000000/minute").partition("/")
+    if unit != "minute":
+        raise SystemExit(f"raw floor: {setting} must be N/minute")
+    return int(number)
+
+
+async def _admitted(counted: str, limit: int, revoked: tuple[str, ...] = ()) -> bool:
+    """In one Redis round trip: none of the `revoked` keys exists, and `counted`'s calls in this
+    minute (a fixed window) are within `limit`."""
+    window = f"cdo:bench:raw:{counted}:{int(time.time()) // 60}"
+    pipeline = floor.redis.pipeline(transaction=False)
+    if revoked:
+        pipeline.exists(*revoked)
+    pipeline.incr(window)
+    pipeline.expire(window, 60, nx=True)
+    answers = await pipeline.execute()
+    found = answers[0] if revoked else 0
+    return not found and int(answers[-2]) <= limit
 
 
 @app.post("/raw/requests", status_code=201)
@@ -239,8 +265,12 @@ async def file_checked(request: Request) -> Response:
 
 async def _file(request: Request, *, checked: bool) -> Response:
     claims = _bearer(request)
-    if claims is None or (checked and await _revoked(claims)):
+    if claims is None:
         return JSONResponse({"error": "unauthorized"}, status_code=401)
+    if checked and not await _admitted(
+        f"submit:{claims['org_id']}", floor.submit_limit, _revocations(claims)
+    ):
+        return JSONResponse({"error": "unauthorized or over the rate"}, status_code=401)
     body = FilingIn.model_validate_json(await request.body())
     key = request.headers.get("idempotency-key")
     now = datetime.now(UTC).isoformat()
@@ -410,15 +440,15 @@ async def _audited_row(
 
 @app.post("/raw/token")
 async def token(request: Request) -> Response:
-    return await _token(request, audited=False)
+    return await _token(request, checked=False)
 
 
-@app.post("/raw/token/audited")
-async def token_audited(request: Request) -> Response:
-    return await _token(request, audited=True)
+@app.post("/raw/token/checked")
+async def token_checked(request: Request) -> Response:
+    return await _token(request, checked=True)
 
 
-async def _token(request: Request, *, audited: bool) -> Response:
+async def _token(request: Request, *, checked: bool) -> Response:
     credentials = _basic(request)
     form = dict(parse_qsl((await request.body()).decode()))
     if credentials is None:
@@ -427,7 +457,10 @@ async def _token(request: Request, *, audited: bool) -> Response:
     scope = form.get("scope", "")
     dataset = scope[len("dataset:") : -len(":read")] if scope.startswith("dataset:") else None
     digest = hashlib.sha256(secret.encode()).hexdigest()
-    if audited:
+    if checked:
+        address = request.client.host if request.client else ""
+        if not await _admitted(f"token:{client_id}:{address}", floor.token_limit):
+            return JSONResponse({"error": "over the rate"}, status_code=429)
         row = await _audited_row(client_id, dataset, scope, digest)
     else:
         async with floor.pool.acquire() as connection:

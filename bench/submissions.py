@@ -1,12 +1,12 @@
 """`bench/submissions`: filings per second and latency of `POST /v1/requests`, against a floor.
 
 The broker runs as production runs it (`cdo-broker serve`: one uvicorn process; scale-out is by
-replicas). Its floors, in the same run: the raw floor (bench/raw_floor.py: FastAPI and asyncpg,
-the same rows in one round trip; measured again with the token checked against revocation in one
-Redis round trip, as the broker checks it) and the app floor (the same app served the same way
-with one bare route that writes the same rows in one transaction, bench/floor_app.py). wrk loads
-each in turn from its own process, with real tokens, a new Idempotency-Key and body per request
-(bench/lua/submit.lua).
+replicas). Its floors, in the same run: the raw floor (bench/raw_floor.py: FastAPI and asyncpg, the
+same rows in one round trip; measured again with the token checked against revocation and the
+organisation's rate counted in one Redis round trip, as the broker checks them) and the app floor
+(the same app served the same way with one bare route that writes the same rows in one transaction,
+bench/floor_app.py). wrk loads each in turn from its own process, with real tokens, a new
+Idempotency-Key and body per request (bench/lua/submit.lua).
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ async def main(opts: argparse.Namespace) -> None:
         if (checked := figures.get("raw_checked")) is not None:
             print(
                 report.line(
-                    "  raw floor, revocation checked",
+                    "  raw floor, revocation and rate",
                     "",
                     f"{checked['per_s']:,.0f}",
                     f"{report.ratio(broker['per_s'], checked['per_s']):.2f}",
