@@ -25,6 +25,7 @@ from sqlalchemy import (
     CTE,
     JSON,
     Column,
+    ColumnElement,
     DateTime,
     Exists,
     MetaData,
@@ -234,12 +235,17 @@ def _from_json(table: Table, parameter: str, when: Exists | None = None) -> Any:
 
 
 @cache
-def anchored_inserts(tables: tuple[Table, ...]) -> tuple[CTE, Exists, list[CTE]]:
+def anchored_inserts(
+    tables: tuple[Table, ...], guard: ColumnElement[bool] | None = None
+) -> tuple[CTE, Exists, list[CTE]]:
     """The CTEs writing `tables`' rows (see `insert_parameters`): the anchor (the first table's, its
     primary key returned for each row inserted), the condition "the anchor was inserted" for
-    the caller's own CTEs, and the other tables' CTEs. Built once per tuple of tables."""
+    the caller's own CTEs, and the other tables' CTEs. With a `guard`, nothing is written unless
+    it holds. Built once per tuple of tables and guard."""
     first, *rest = tables
     names, rows = _from_json(first, "rows_0")
+    if guard is not None:
+        rows = rows.where(guard)
     anchor = (
         postgresql.insert(first)
         .from_select(names, rows)

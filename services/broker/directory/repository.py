@@ -249,15 +249,34 @@ async def directory_snapshot(
     """Every body, whether it has a CDO in office at `now` and who, and its delegates then.
     `version` is what `version_columns` gave in this transaction; without one the rows are read
     again."""
-    key = str(session.get_bind().engine.url)
+    kept = kept_snapshot(session, now, version)
+    if kept is not None:
+        return kept
+    directory = await _load(session, version)
+    built = _build(directory, now)
+    if version:
+        _cached[_key(session)] = (directory, built)
+    return built.snapshot
+
+
+def kept_snapshot(
+    session: AsyncSession, now: datetime, version: tuple[int, ...]
+) -> DirectorySnapshot | None:
+    """The snapshot this process keeps, if its rows were read at `version`; else None, having
+    read nothing. A caller with a version read earlier, not in this transaction, checks it is
+    still the database's where it writes (filing's write does)."""
+    key = _key(session)
     directory, built = _cached.get(key, (None, None))
     if not version or directory is None or directory.version != version:
-        directory, built = await _load(session, version), None
+        return None
     if built is None or not _holds(built, now):
         built = _build(directory, now)
-    if version:
         _cached[key] = (directory, built)
     return built.snapshot
+
+
+def _key(session: AsyncSession) -> str:
+    return str(session.get_bind().engine.url)
 
 
 async def current_view(session: AsyncSession, now: datetime) -> DirectoryView:

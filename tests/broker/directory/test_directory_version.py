@@ -4,38 +4,24 @@ that each change to the directory's tables bumps in its own transaction."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.directory.repository import VERSIONED, current_view
 from core.clock import utcnow
 from core.models.directory import DirectoryVersion, Organisation
 from testing.organisations import new_organisation
+from testing.versions import around_a_change, bumped_once_at_commit, triggered_tables
 
 pytestmark = pytest.mark.integration
 
 Sessions = async_sessionmaker[AsyncSession]
 
 
-async def _version(session: AsyncSession) -> int:
-    version = await session.scalar(select(DirectoryVersion.version))
-    assert version is not None
-    return version
-
-
 async def test_every_table_the_directory_is_built_from_bumps_the_version(
     sessionmaker: Sessions,
 ) -> None:
-    async with sessionmaker() as session:
-        triggered = set(
-            await session.scalars(
-                text(
-                    "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-                    " WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace"
-                    " AND t.tgfoid = 'bump_directory_version'::regproc"
-                )
-            )
-        )
+    triggered = await triggered_tables(sessionmaker, "bump_directory_version")
     assert triggered == {model.__tablename__ for model in VERSIONED}
 
 
@@ -44,26 +30,10 @@ async def test_a_change_bumps_the_version_in_its_transaction_and_only_if_it_comm
 ) -> None:
     body = "gz-rsj"
     touch = update(Organisation).where(Organisation.id == body).values(name=Organisation.name)
-    async with sessionmaker() as session:
-        before = await _version(session)
 
-    async with sessionmaker() as session:
-        await session.execute(touch)
-        inside = await _version(session)
-        async with sessionmaker() as elsewhere:
-            meanwhile = await _version(elsewhere)
-        await session.rollback()
-    async with sessionmaker() as session:
-        after_rollback = await _version(session)
-        await session.execute(touch)
-        await session.commit()
-    async with sessionmaker() as session:
-        after_commit = await _version(session)
+    seen = await around_a_change(sessionmaker, DirectoryVersion.version, touch)
 
-    assert inside == before + 1
-    assert meanwhile == before  # not another process's to see before the commit
-    assert after_rollback == before
-    assert after_commit == before + 1
+    assert seen == bumped_once_at_commit(seen["before"])
 
 
 async def test_the_cached_directory_shows_a_change_committed_elsewhere_at_its_next_read(

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models.requests import DataRequest
-from testing.apps import LINKS
 from testing.clients import Headers, file
+from testing.filing import file_directly
 from testing.workloads import request_body
 
 pytestmark = pytest.mark.integration
@@ -162,12 +162,6 @@ async def test_the_database_alone_settles_an_idempotency_key(
 ) -> None:
     """A repeat through the API or straight through the service, with no cache in front, is
     the first filing; a new key files anew, once."""
-    from broker.audit.actor import Actor
-    from broker.kit.tracing import current_trace
-    from broker.requests.filing.schemas import RequestIn
-    from broker.requests.filing.service import file_request
-    from core.clock import utcnow
-
     headers = await as_org("gz-rsj")
     key = secrets.token_hex(8)
     body = request_body("gz-gaj-household-migration", ["id_number"])
@@ -176,26 +170,17 @@ async def test_the_database_alone_settles_an_idempotency_key(
     assert again.status_code == 200
     assert again.json()["id"] == first["id"]
 
-    async def file_directly(idempotency_key: str) -> tuple[str, bool]:
+    async def filed_directly(idempotency_key: str) -> tuple[str, bool]:
         async with sessionmaker() as session:
-            filed = await file_request(
-                session,
-                requester=Actor("gz-rsj"),
-                body=RequestIn.model_validate(body),
-                idempotency_key=idempotency_key,
-                trace=current_trace(),
-                policy=app.state.routing_policy,
-                now=utcnow(),
-                links=LINKS,
-            )
+            filed = await file_directly(session, app, "gz-rsj", body, idempotency_key)
             await session.commit()
             return filed.request.id, filed.created
 
-    assert await file_directly(key) == (first["id"], False)
+    assert await filed_directly(key) == (first["id"], False)
     fresh = secrets.token_hex(8)
-    new_id, created = await file_directly(fresh)
+    new_id, created = await filed_directly(fresh)
     assert created
-    assert await file_directly(fresh) == (new_id, False)
+    assert await filed_directly(fresh) == (new_id, False)
 
 
 @pytest.mark.parametrize(

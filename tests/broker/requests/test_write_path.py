@@ -18,12 +18,9 @@ from fastapi import FastAPI
 from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from broker.audit.actor import Actor
 from broker.calendar.deadlines import deadline_after
 from broker.calendar.installed import current
-from broker.kit.tracing import current_trace
-from broker.requests.filing.schemas import RequestIn
-from broker.requests.filing.service import Filed, file_request
+from broker.requests.filing.service import Filed
 from broker.requests.lifecycle import StepStatus
 from broker.requests.progress import begin_step
 from core.clock import utcnow
@@ -31,8 +28,8 @@ from core.models import Base
 from core.models.audit import AuditEntry
 from core.models.outbox import OutboxEvent
 from core.models.requests import DataRequest, RequestStep, StepApprover
-from testing.apps import LINKS
 from testing.clients import Headers, decide, file, route_of
+from testing.filing import file_directly
 from testing.waiting import wait_until
 from testing.workloads import request_body
 
@@ -47,16 +44,8 @@ async def _file(
     session: AsyncSession, app: FastAPI, case: tuple[str, str, list[str]], **options: Any
 ) -> Filed:
     requester, dataset, fields = case
-    return await file_request(
-        session,
-        requester=Actor(requester),
-        body=RequestIn.model_validate(request_body(dataset, fields)),
-        idempotency_key=options.get("idempotency_key"),
-        trace=current_trace(),
-        policy=app.state.routing_policy,
-        now=utcnow(),
-        links=LINKS,
-    )
+    body = request_body(dataset, fields)
+    return await file_directly(session, app, requester, body, options.get("idempotency_key"))
 
 
 @pytest.fixture
@@ -159,12 +148,14 @@ def _label(statement: str) -> str:
     return statement.split()[0]
 
 
-async def test_a_filing_through_the_api_is_its_context_and_its_write(
+async def test_a_filing_through_the_api_is_one_round_trip_once_its_parties_are_kept(
     app: FastAPI, client: httpx.AsyncClient, as_org: Headers
 ) -> None:
-    """Through the API a filing written in one statement runs outside a transaction: two round
-    trips, no BEGIN or COMMIT. One approved at once (which updates the request and issues a
-    grant after writing it) is filed again in a transaction, having written nothing."""
+    """Through the API a filing written in one statement runs outside a transaction, and once
+    this process keeps its requester, dataset and owner (a filing before it read them) it is
+    that statement alone: one round trip, no context read, BEGIN or COMMIT. One approved at once
+    (which updates the request and issues a grant after writing it) is filed again in a
+    transaction, having written nothing, and reads its context there."""
     engine = app.state.engine.sync_engine
     sent: list[tuple[int, str]] = []
 
@@ -177,6 +168,8 @@ async def test_a_filing_through_the_api_is_its_context_and_its_write(
 
     for case in (TWO_STEPS, AT_ONCE):
         headers = await as_org(case[0])
+        before = await file(client, headers, request_body(case[1], case[2]))  # reads, keeps
+        assert before.status_code == 201, before.text
         sent.clear()
         event.listen(engine, "before_cursor_execute", executed)
         event.listen(engine, "begin", began)
@@ -189,14 +182,15 @@ async def test_a_filing_through_the_api_is_its_context_and_its_write(
         # The grant feed polls on the same engine: only the filing's connection is looked at.
         contexts = [(i, conn) for i, (conn, what) in enumerate(sent) if what == "context"]
         if case is TWO_STEPS:
-            start, conn = contexts[0]
-            assert [what for c, what in sent[start:] if c == conn][:2] == ["context", "write"]
-            assert len(contexts) == 1
+            assert contexts == [], sent
+            writes = [(i, conn) for i, (conn, what) in enumerate(sent) if what == "write"]
+            assert len(writes) == 1, sent
+            ((start, conn),) = writes
             assert "BEGIN" not in [what for c, what in sent[start:] if c == conn]
         else:
-            assert len(contexts) == 2, sent
-            (first, _), (second, conn) = contexts
-            assert "BEGIN" in [what for c, what in sent[first:second] if c == conn], sent
+            assert len(contexts) == 1, sent
+            ((at, conn),) = contexts
+            assert "BEGIN" in [what for c, what in sent[:at] if c == conn], sent
 
 
 async def test_a_filing_that_loses_the_race_for_its_key_writes_nothing(

@@ -1,14 +1,16 @@
 """All SQL of filing: what it reads before it plans, in one round trip; what it writes, in one
-statement on PostgreSQL; and the request an Idempotency-Key produced."""
+statement on PostgreSQL, unless the directory or the catalog changed since what it planned from
+was read; and the request an Idempotency-Key produced."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, true
+from sqlalchemy import ColumnElement, Table, and_, bindparam, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import repository as audit_repository
@@ -17,7 +19,7 @@ from broker.requests.parties import DatasetRow, OrganisationRow
 from core.db import Base, anchored_inserts, insert_parameters, tables_of
 from core.driver import DriverStatement
 from core.models.audit import AuditEntry
-from core.models.catalog import Dataset
+from core.models.catalog import CatalogVersion, Dataset
 from core.models.directory import Organisation
 from core.models.requests import DataRequest
 
@@ -39,6 +41,7 @@ class FilingContext:
     owner: OrganisationRow | None
     earlier_id: str | None  # the request this requester filed earlier with this key
     version: tuple[int, ...]  # the directory's (directory/repository.py `version_columns`)
+    catalog: tuple[int, ...]  # the catalog's (`catalog_version_columns`)
 
 
 _ORGANISATIONS = Organisation.__table__
@@ -63,6 +66,15 @@ async def organisation(session: AsyncSession, organisation_id: str) -> Organisat
     return None if row is None else OrganisationRow(*row)
 
 
+def catalog_version_columns(dialect: str) -> list[ColumnElement[int]]:
+    """A scalar subquery that changes whenever the catalog changes: the counter of
+    `catalog_version`, which a trigger bumps after every statement that writes `datasets`, in
+    that statement's transaction (revision 0027); none on SQLite, which has no trigger."""
+    if dialect != "postgresql":
+        return []
+    return [select(CatalogVersion.version).where(CatalogVersion.id == 1).scalar_subquery()]
+
+
 @cache
 def _context_query(dialect: str) -> DriverStatement:
     """Built once per dialect (constructing it costs more than running it), run on the driver
@@ -82,6 +94,7 @@ def _context_query(dialect: str) -> DriverStatement:
             *(_OWNER.c[name] for name in OrganisationRow._fields),
             earlier,
             *directory_repository.version_columns(dialect),
+            *catalog_version_columns(dialect),
         )
         .select_from(_REQUESTER)
         .outerjoin(_DATASETS, _DATASETS.c.id == bindparam("dataset_id"))
@@ -102,29 +115,59 @@ async def context(
     connection = await session.connection()  # Core rows: no entity, identity map or loader
     rows = await query.rows(connection, params)
     if not rows:
-        return FilingContext(None, None, None, None, ())
+        return FilingContext(None, None, None, None, (), ())
     row = rows[0]
     dataset_at = _ORGANISATION_WIDTH
     owner_at = dataset_at + _DATASET_WIDTH
     earlier_at = owner_at + _ORGANISATION_WIDTH
     dataset = row[dataset_at : dataset_at + _DATASET_WIDTH]
+    versions = tuple(int(v) for v in row[earlier_at + 1 :])  # none, or the directory's and ours
     return FilingContext(
         None if dataset[0] is None else DatasetRow(*dataset),
         _organisation(row, 0),
         _organisation(row, owner_at),
         row[earlier_at],
-        tuple(int(v) for v in row[earlier_at + 1 :]),
+        versions[:1],
+        versions[1:],
     )
+
+
+class Written(Enum):
+    """What `write` did."""
+
+    written = "written"
+    key_used = "key used"  # nothing written: the request's Idempotency-Key was used
+    stale = "stale"  # nothing written: the directory or the catalog is not as it was read
+
+
+def _versions() -> list[ColumnElement[int]]:
+    """The directory's version, then the catalog's, as a statement on PostgreSQL sees them."""
+    return [
+        *directory_repository.version_columns("postgresql"),
+        *catalog_version_columns("postgresql"),
+    ]
+
+
+# The write's guard: the versions are still those what the filing planned from was read at.
+_READ_AT = and_(
+    *(
+        seen == bindparam(name)
+        for seen, name in zip(_versions(), ("directory_version", "catalog_version"), strict=True)
+    )
+)
 
 
 @cache
 def _write_statement(tables: tuple[Table, ...]) -> DriverStatement:
-    """Built and compiled once per tuple of tables, run on the driver (core/driver.py)."""
-    anchor, inserted, others = anchored_inserts(tables)
+    """Built and compiled once per tuple of tables, run on the driver (core/driver.py). Its one
+    row says whether the guard held (the versions as this statement saw them) and what was
+    written."""
+    anchor, inserted, others = anchored_inserts(tables, _READ_AT)
     head, appended = audit_repository.append_when(inserted)
+    seen = select(*_versions()).subquery("seen")
     return DriverStatement(
-        select(anchor.c.id, appended.c.id, appended.c.prev_hash, appended.c.hash)
-        .select_from(anchor.outerjoin(appended, true()))
+        select(*seen.c, anchor.c.id, appended.c.id, appended.c.prev_hash, appended.c.hash)
+        .select_from(seen.outerjoin(anchor, true()).outerjoin(appended, true()))
         .add_cte(*others, head)
     )
 
@@ -134,15 +177,21 @@ async def write(
     rows: Sequence[Base],
     entry: AuditEntry,
     audit_parameters: dict[str, Any],
-) -> bool:
+    read_at: tuple[tuple[int, ...], tuple[int, ...]],
+) -> Written:
     """PostgreSQL: a filing's rows (the request first, then each table after those its foreign
-    keys name) and its audit entry, in one statement; False, with nothing written, if the
-    request conflicts (its Idempotency-Key was used)."""
+    keys name) and its audit entry, in one statement, if the directory's and the catalog's
+    versions are still `read_at` (those what the filing planned from was read at); otherwise,
+    or if the request conflicts (its Idempotency-Key was used), nothing written."""
+    (directory_version,), (catalog_version,) = read_at
     tables = tables_of(rows)
     parameters = insert_parameters(rows, tables) | audit_parameters
+    parameters |= {"directory_version": directory_version, "catalog_version": catalog_version}
     connection = await session.connection()  # a Core statement: none of the ORM's bulk logic
-    written = await _write_statement(tables).rows(connection, parameters)
-    if not written:
-        return False
-    entry.id, entry.prev_hash, entry.hash = written[0][1:]
-    return True
+    (row,) = await _write_statement(tables).rows(connection, parameters)
+    if row[2] is not None:  # the request's id: written
+        entry.id, entry.prev_hash, entry.hash = row[3:]
+        return Written.written
+    if (row[0], row[1]) != (directory_version, catalog_version):
+        return Written.stale
+    return Written.key_used

@@ -3,8 +3,10 @@
 Its rows (the request, its steps and their approvers, its events) and its audit entry are built
 in memory and then written at once (`filing/writing.py`): on PostgreSQL by one statement after
 the context query, so a filing costs four round trips in a transaction (BEGIN, the context, the
-write, COMMIT), not eight, and two on an autocommit session, as the endpoint files it. One that
-cannot be one statement says so (`NeedsTransaction`) before it writes anything.
+write, COMMIT), not eight. On an autocommit session, as the endpoint files it, the context is
+the process's copies when it keeps them (`filing/copies.py`): one round trip, the write, which
+writes nothing if the directory or the catalog changed since they were read (then read again).
+One that cannot be one statement says so (`NeedsTransaction`) before it writes anything.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import service as audit
 from broker.audit.actor import Actor
 from broker.directory import repository as directory_repository
+from broker.kit.problems import Problem, ServiceUnavailable
 from broker.kit.tracing import TraceContext
 from broker.requests import publish
 from broker.requests.exceptions import (
@@ -27,7 +30,9 @@ from broker.requests.exceptions import (
     NotShareable,
 )
 from broker.requests.filing import repository
+from broker.requests.filing.copies import COPIES
 from broker.requests.filing.plans import PLANS
+from broker.requests.filing.repository import Written
 from broker.requests.filing.schemas import RequestIn
 from broker.requests.filing.validation import (
     PROJECT_PERIOD,
@@ -80,6 +85,25 @@ class Filed:
     cdo_names: Mapping[str, str] = field(default_factory=dict)
 
 
+# Filings planned again in a row when the directory or the catalog changed between the read of
+# what one planned from and its write: each time a change committed within one round trip.
+_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class _Filing:
+    """What a filing is asked, as the caller gave it."""
+
+    requester: Actor
+    body: RequestIn
+    idempotency_key: str | None
+    trace: TraceContext
+    policy: Policy
+    now: datetime
+    links: Links
+    digest: str  # the body's fingerprint
+
+
 async def file_request(
     session: AsyncSession,
     *,
@@ -91,19 +115,67 @@ async def file_request(
     now: datetime,
     links: Links,
 ) -> Filed:
-    """An Idempotency-Key is settled by the database alone: the context query finds an earlier
-    request of the key, and the unique key (requester, key) settles a race."""
+    """An Idempotency-Key is settled by the database alone: the write writes nothing when the
+    unique key (requester, key) is taken, and the request of the key is then read; the context
+    read finds it too.
+
+    On an autocommit session (the endpoint's, on PostgreSQL) a dataset request whose requester,
+    dataset and owner this process keeps (`filing/copies.py`) is planned from them and the kept
+    directory snapshot and written in one round trip, if the directory and the catalog are still
+    as they were read; else, or when the kept copies refuse it (a refusal, like an earlier
+    request of the key, is told from the database), it is read as in a transaction."""
     if autocommitting(session) and not on_postgresql(session):
         raise NeedsTransaction
+    filing = _Filing(requester, body, idempotency_key, trace, policy, now, links, fingerprint(body))
     requester_id = str(requester.org_id)
-    digest = fingerprint(body)
-    context = await repository.context(
-        session, requester_id, body.dataset_id or "", idempotency_key
+    database = str(session.get_bind().engine.url)
+    kept = (
+        COPIES.context(database, requester_id, body.dataset_id)
+        if body.dataset_id and body.kind in routing.DATASET_KINDS and autocommitting(session)
+        else None
     )
-    if context.earlier_id is not None:
-        existing = await session.get(DataRequest, context.earlier_id)
-        assert existing is not None
-        return Filed(_same_or_conflict(existing, digest), created=False)
+    directory = directory_repository.kept_snapshot(session, now, kept.version) if kept else None
+    if kept is not None and directory is not None:
+        try:
+            filed = await _file(session, filing, kept, directory)
+        except Problem:
+            filed = None  # decided again from what the database holds
+        if filed is not None:
+            return filed
+    for _ in range(_ATTEMPTS):
+        context = await repository.context(
+            session, requester_id, body.dataset_id or "", idempotency_key
+        )
+        COPIES.keep(database, context)
+        if context.earlier_id is not None:
+            existing = await session.get(DataRequest, context.earlier_id)
+            assert existing is not None
+            return Filed(_same_or_conflict(existing, filing.digest), created=False)
+        directory = await directory_repository.directory_snapshot(session, now, context.version)
+        try:
+            filed = await _file(session, filing, context, directory)
+        except NotShareable:
+            instruments().requests.add(1, {"kind": body.kind, "status": "refused"})
+            raise
+        if filed is not None:
+            return filed
+    raise ServiceUnavailable(
+        "the directory or the catalog changed each time this request was planned; nothing was "
+        "written: retry",
+        detail_zh="规划审批流程期间目录或数据资源目录反复变更，申请未提交，请重试",
+    )
+
+
+async def _file(
+    session: AsyncSession,
+    filing: _Filing,
+    context: repository.FilingContext,
+    directory: directory_repository.DirectorySnapshot,
+) -> Filed | None:
+    """The filing validated, planned and written from `context` and `directory`; None, with
+    nothing written, if the directory or the catalog changed since they were read."""
+    body, requester, now = filing.body, filing.requester, filing.now
+    requester_id = str(requester.org_id)
     requester_org = context.requester
     assert requester_org is not None
     dataset, owner = context.dataset, context.owner
@@ -124,7 +196,6 @@ async def file_request(
         )
         owner = validate_other_party(body, requester_org, presumed, now)
 
-    directory = await directory_repository.directory_snapshot(session, now, context.version)
     routing_request = routing.RoutingRequest(
         kind=body.kind,
         requester_id=requester_id,
@@ -134,7 +205,7 @@ async def file_request(
         grade=dataset.grade if dataset else None,
     )
     try:
-        planned = PLANS.of(routing_request, directory, policy)
+        planned = PLANS.of(routing_request, directory, filing.policy)
     except routing.NoIndependentApprover as exc:
         raise NoIndependentApprover(
             f"dataset_id: {exc}; nobody but the requester could decide it, so it is not accepted "
@@ -145,8 +216,7 @@ async def file_request(
         ) from exc
     plan = planned.plan
     if plan.outcome == "refuse":
-        instruments().requests.add(1, {"kind": body.kind, "status": "refused"})
-        raise NotShareable(plan.reason)
+        raise NotShareable(plan.reason)  # counted by the caller: planned from a copy, it is not
 
     period_start, period_end = (
         (body.period.start, body.period.end) if body.period else (now, now + PROJECT_PERIOD)
@@ -171,10 +241,10 @@ async def file_request(
         granted_end=period_end,
         status=RequestStatus.pending,
         routing_rule=plan.rule,
-        trace_id=trace.trace_id,
-        span_id=trace.span_id,
-        idempotency_key=idempotency_key,
-        fingerprint=digest,
+        trace_id=filing.trace.trace_id,
+        span_id=filing.trace.span_id,
+        idempotency_key=filing.idempotency_key,
+        fingerprint=filing.digest,
         created_at=now,
         updated_at=now,
     )
@@ -220,18 +290,23 @@ async def file_request(
             route.steps[0],
             route.current_approvers(route.steps[0]),
             now=now,
-            links=links,
+            links=filing.links,
             delegates_of=directory.delegates,
             parties=publish.task_parties(request, requester_org, dataset),
         )
-    if not await write_filing(session, request, route, entry, one_statement=one_statement):
-        # A concurrent filing with this key won the race; nothing of this one was written.
-        if idempotency_key is None:
+    read_at = (context.version, context.catalog) if one_statement else None
+    written = await write_filing(session, request, route, entry, read_at=read_at)
+    if written is Written.stale:
+        return None
+    if written is Written.key_used:
+        # An earlier or concurrent filing with this key; nothing of this one was written.
+        key = filing.idempotency_key
+        if key is None:
             raise AssertionError(f"{request.id}: not written, and no Idempotency-Key to blame")
-        existing = await repository.by_idempotency_key(session, requester_id, idempotency_key)
+        existing = await repository.by_idempotency_key(session, requester_id, key)
         if existing is None:
             raise AssertionError(f"{request.id}: not written, and no request of its key")
-        return Filed(_same_or_conflict(existing, digest), created=False)
+        return Filed(_same_or_conflict(existing, filing.digest), created=False)
     instruments().requests.add(
         1, {"kind": body.kind, "status": "approved" if not route.steps else "pending"}
     )

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import service as audit
 from broker.requests.filing import repository
+from broker.requests.filing.repository import Written
 from broker.requests.progress import Route
 from core.models.audit import AuditEntry
 from core.models.requests import DataRequest
@@ -22,16 +23,19 @@ async def write_filing(
     route: Route,
     entry: AuditEntry,
     *,
-    one_statement: bool,
-) -> bool:
+    read_at: tuple[tuple[int, ...], tuple[int, ...]] | None,
+) -> Written:
     """The filing's rows (the request, its steps and approvers, the events recorded) and its
-    audit entry written; False, with nothing written, if the request's Idempotency-Key was
-    used by a concurrent filing. On PostgreSQL one statement; on SQLite, or when the request is
-    approved at once (which then updates it and issues a grant), the unit of work's flushes.
-    `one_statement`: `in_one_statement`, as the caller asked it when it held the events."""
-    if one_statement:
+    audit entry written; nothing written if the request's Idempotency-Key was used. With
+    `read_at` (when `in_one_statement`, as the caller asked it when it held the events: the
+    directory's and the catalog's versions what it planned from was read at) one statement,
+    which writes nothing either unless those are still the versions (`Written.stale`); else, on
+    SQLite or when the request is approved at once (which then updates it and issues a grant),
+    the unit of work's flushes, in the transaction that read them."""
+    if read_at is not None:
         rows = [request, *route.steps, *route.approvers, *take_recorded(session)]
-        return await repository.write(session, rows, entry, audit.append_parameters(session, entry))
+        parameters = audit.append_parameters(session, entry)
+        return await repository.write(session, rows, entry, parameters, read_at)
     session.add(request)
     try:
         await session.flush()
@@ -40,7 +44,7 @@ async def write_filing(
         if request.idempotency_key is None:
             raise
         await session.rollback()
-        return False
+        return Written.key_used
     # Each table after those its foreign keys name: the request is written, then its steps, then
     # (with the events, at the commit) the approvers of each step. There is no relationship()
     # between them to order one flush by, so the flushes order them.
@@ -50,7 +54,7 @@ async def write_filing(
     # After the request's INSERT, never before: a lost race (above) rolls back before any row,
     # and this row's chain is the one the rest of the transaction (a grant issued) appends to.
     await audit.append(session, entry)
-    return True
+    return Written.written
 
 
 def on_postgresql(session: AsyncSession) -> bool:

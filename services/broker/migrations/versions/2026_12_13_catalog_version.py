@@ -1,0 +1,50 @@
+"""catalog version: a counter every change to the catalog's datasets bumps
+
+Revision ID: 0027
+Revises: 0026
+Create Date: 2026-12-13 10:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0027"
+down_revision: str | None = "0026"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "catalog_version",
+        sa.Column("id", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_version")),
+    )
+    op.execute("INSERT INTO catalog_version (id, version) VALUES (1, 0)")
+    if op.get_bind().dialect.name != "postgresql":
+        return  # SQLite (one process) keeps no copy of the catalog: nothing reads the counter
+    # As revision 0015's directory version: after each statement that writes the datasets, in its
+    # transaction, in the schema of the table written.
+    op.execute(
+        """CREATE FUNCTION bump_catalog_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('UPDATE %I.catalog_version SET version = version + 1', TG_TABLE_SCHEMA);
+    RETURN NULL;
+END
+$$"""
+    )
+    op.execute(
+        "CREATE TRIGGER datasets_catalog_version"
+        " AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON datasets"
+        " FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version()"
+    )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER datasets_catalog_version ON datasets")
+        op.execute("DROP FUNCTION bump_catalog_version()")
+    op.drop_table("catalog_version")

@@ -1,0 +1,192 @@
+"""Filing from the process's copies (`requests/filing/copies.py`): once its requester, dataset
+and owner are kept a filing is one round trip, and a change committed by another session to the
+catalog or the directory after they were kept is seen by the next filing; a replayed
+Idempotency-Key answers as before, whichever way it is found."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from broker.requests.exceptions import NotShareable
+from broker.requests.filing.service import Filed
+from core.models.catalog import Dataset
+from core.models.directory import Appointment, Organisation
+from core.models.outbox import OutboxEvent
+from testing.clients import Headers, file
+from testing.filing import file_directly
+from testing.organisations import fresh_body, fresh_dataset
+from testing.workloads import request_body
+
+pytestmark = pytest.mark.integration
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@pytest.fixture
+def autocommit(sessionmaker: Sessions) -> Sessions:
+    """Sessions as the endpoint files with: outside a transaction."""
+    options = dict(sessionmaker.kw)  # the audit keys among them
+    engine = options.pop("bind").execution_options(isolation_level="AUTOCOMMIT")
+    return async_sessionmaker(engine, **options)
+
+
+async def _round_trips(
+    app: FastAPI, autocommit: Sessions, requester: str, body: dict[str, Any]
+) -> tuple[Filed, list[str]]:
+    """A filing on an autocommit session, and what it sent: each statement, and BEGIN and COMMIT
+    where it opened a transaction (as `bench/run filing_cpu` counts them)."""
+    sent: list[str] = []
+
+    def executed(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement.split(None, 1)[0])
+
+    def transaction(conn: Any) -> None:  # SQLAlchemy says "begin" in autocommit mode too
+        if not conn._is_autocommit_isolation():
+            sent.append("BEGIN/COMMIT")
+
+    engine = autocommit.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", executed)
+    event.listen(engine, "begin", transaction)
+    event.listen(engine, "commit", transaction)
+    try:
+        async with autocommit() as session:
+            filed = await file_directly(session, app, requester, body)
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+        event.remove(engine, "begin", transaction)
+        event.remove(engine, "commit", transaction)
+    return filed, sent
+
+
+async def _parties(sessionmaker: Sessions) -> tuple[str, str, str, str]:
+    """A requester, an owner and another body (each with a CDO) and a dataset of the owner's,
+    all this test's own."""
+    requester, owner, other = [await fresh_body(sessionmaker) for _ in range(3)]
+    return requester, owner, other, await fresh_dataset(sessionmaker, owner)
+
+
+async def _committed(sessionmaker: Sessions, *statements: Any) -> None:
+    """Changes made by another session, committed."""
+    async with sessionmaker() as session:
+        for statement in statements:
+            await session.execute(statement)
+        await session.commit()
+
+
+async def test_a_filing_whose_parties_are_kept_is_one_round_trip(
+    app: FastAPI, sessionmaker: Sessions, autocommit: Sessions
+) -> None:
+    requester, _, _, dataset = await _parties(sessionmaker)
+    body = request_body(dataset, ["code"])
+
+    first, read = await _round_trips(app, autocommit, requester, body)
+    second, sent = await _round_trips(app, autocommit, requester, body)
+
+    assert first.created
+    assert second.created
+    assert second.route is not None
+    assert second.route.steps
+    # the context read (then the directory's rows, new bodies having changed it), the write
+    assert (read[0], read[-1]) == ("SELECT", "WITH"), read
+    assert sent == ["WITH"], sent  # the write alone
+
+
+async def test_a_dataset_changed_elsewhere_is_seen_by_the_next_filing(
+    app: FastAPI, sessionmaker: Sessions, autocommit: Sessions
+) -> None:
+    requester, owner, other, dataset = await _parties(sessionmaker)
+    body = request_body(dataset, ["code"])
+    await _round_trips(app, autocommit, requester, body)  # read, and kept
+    kept, sent = await _round_trips(app, autocommit, requester, body)
+    assert (kept.request.provider_id, sent) == (owner, ["WITH"])
+
+    await _committed(
+        sessionmaker, update(Dataset).where(Dataset.id == dataset).values(owner_id=other)
+    )
+    moved, sent = await _round_trips(app, autocommit, requester, body)
+    assert moved.request.provider_id == other
+    # the write found the catalog changed, wrote nothing; read again, planned again, written
+    assert sent == ["WITH", "SELECT", "WITH"], sent
+    again, sent = await _round_trips(app, autocommit, requester, body)
+    assert (again.request.provider_id, sent) == (other, ["WITH"])  # kept again, as read
+
+    await _committed(
+        sessionmaker,
+        update(Dataset).where(Dataset.id == dataset).values(sharing_class="not_shareable"),
+    )
+    with pytest.raises(NotShareable):
+        await _round_trips(app, autocommit, requester, body)
+
+
+async def test_a_directory_change_elsewhere_is_seen_by_the_next_filing(
+    app: FastAPI, sessionmaker: Sessions, autocommit: Sessions
+) -> None:
+    requester, owner, _, dataset = await _parties(sessionmaker)
+    body = request_body(dataset, ["code"])
+    await _round_trips(app, autocommit, requester, body)
+    kept, sent = await _round_trips(app, autocommit, requester, body)
+    assert sent == ["WITH"]
+    assert kept.cdo_names.get(owner) == "安测试"
+
+    renamed = f"新名{secrets.token_hex(3)}"
+    await _committed(
+        sessionmaker,
+        update(Appointment).where(Appointment.organisation_id == owner).values(person_name="新官"),
+        update(Organisation).where(Organisation.id == requester).values(name=renamed),
+    )
+    changed, sent = await _round_trips(app, autocommit, requester, body)
+
+    assert changed.cdo_names.get(owner) == "新官"
+    # the write found the directory changed, wrote nothing; the context read and the directory's
+    # three tables read again, planned again, written
+    assert sent == ["WITH", "SELECT", "SELECT", "SELECT", "SELECT", "WITH"], sent
+    async with sessionmaker() as session:
+        tasks = [
+            e.data
+            for e in await session.scalars(select(OutboxEvent))
+            if isinstance(e.data, dict) and e.data.get("request_id") == changed.request.id
+        ]
+    named = {t["requester"]["name"] for t in tasks if isinstance(t.get("requester"), dict)}
+    assert named == {renamed}, tasks
+
+
+async def test_a_replayed_key_answers_as_before_whether_the_write_or_the_read_finds_it(
+    client: httpx.AsyncClient, as_org: Headers, sessionmaker: Sessions
+) -> None:
+    """Replayed while the dataset is kept, the write's conflict finds the earlier request; replayed
+    after the dataset became not shareable, the kept copy is stale and the context read finds it:
+    the same answer both times, as a replay has always been answered."""
+    requester, _, _, dataset = await _parties(sessionmaker)
+    headers = await as_org(requester)
+    body = request_body(dataset, ["code"])
+    key = {"Idempotency-Key": secrets.token_hex(8)}
+    warm = await file(client, headers, request_body(dataset, ["code"]))
+    assert warm.status_code == 201, warm.text
+
+    first = await file(client, headers, body, extra_headers=key)
+    by_write = await file(client, headers, body, extra_headers=key)
+    await _committed(
+        sessionmaker,
+        update(Dataset).where(Dataset.id == dataset).values(sharing_class="not_shareable"),
+    )
+    by_read = await file(client, headers, body, extra_headers=key)
+    other = await file(client, headers, body | {"purpose": "另一目的"}, extra_headers=key)
+    unkeyed = await file(client, headers, body)
+
+    assert first.status_code == 201, first.text
+    for replay in (by_write, by_read):
+        assert replay.status_code == 200, replay.text
+        assert replay.headers["Location"] == first.headers["Location"]
+        assert replay.json()["id"] == first.json()["id"]
+    assert by_write.json() == by_read.json()
+    assert by_write.headers["content-type"] == by_read.headers["content-type"]
+    assert other.status_code == 409, other.text
+    assert unkeyed.status_code == 422, unkeyed.text
+    assert unkeyed.json()["type"].endswith("/not-shareable")
