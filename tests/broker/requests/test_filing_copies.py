@@ -1,7 +1,8 @@
 """Filing from the process's copies (`requests/filing/copies.py`): once its requester, dataset
 and owner are kept a filing is one round trip, and a change committed by another session to the
 catalog or the directory after they were kept is seen by the next filing; a replayed
-Idempotency-Key answers as before, whichever way it is found."""
+Idempotency-Key answers as before, whichever way it is found; a refusal is the database's; a
+filing that finds a change at every write gives up having written nothing."""
 
 from __future__ import annotations
 
@@ -11,14 +12,17 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.kit.problems import ServiceUnavailable
 from broker.requests.exceptions import NotShareable
+from broker.requests.filing import repository
 from broker.requests.filing.service import Filed
 from core.models.catalog import Dataset
 from core.models.directory import Appointment, Organisation
 from core.models.outbox import OutboxEvent
+from core.models.requests import DataRequest
 from testing.clients import Headers, file
 from testing.filing import file_directly
 from testing.organisations import fresh_body, fresh_dataset
@@ -190,3 +194,57 @@ async def test_a_replayed_key_answers_as_before_whether_the_write_or_the_read_fi
     assert other.status_code == 409, other.text
     assert unkeyed.status_code == 422, unkeyed.text
     assert unkeyed.json()["type"].endswith("/not-shareable")
+
+
+async def test_a_filing_whose_catalog_changes_at_every_read_writes_nothing_and_says_so(
+    app: FastAPI,
+    sessionmaker: Sessions,
+    autocommit: Sessions,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A change committed by another session after each of its context reads: each write finds
+    the catalog changed and writes nothing; after five the filing gives up (503), having written
+    nothing, instead of planning from what it read."""
+    requester, _, _, dataset = await _parties(sessionmaker)
+    body = request_body(dataset, ["code"])
+    touch = update(Dataset).where(Dataset.id == dataset).values(name=Dataset.name)
+    reads = 0
+
+    async def read_then_changed(*args: Any) -> Any:
+        nonlocal reads
+        read = await context(*args)
+        reads += 1
+        await _committed(sessionmaker, touch)
+        return read
+
+    context = repository.context
+    monkeypatch.setattr(repository, "context", read_then_changed)
+    async with sessionmaker() as session:
+        before = await session.scalar(select(func.count()).select_from(DataRequest))
+
+    with pytest.raises(ServiceUnavailable):
+        await _round_trips(app, autocommit, requester, body)
+
+    async with sessionmaker() as session:
+        after = await session.scalar(select(func.count()).select_from(DataRequest))
+    assert reads == 5
+    assert after == before
+
+
+async def test_a_refusal_from_a_kept_copy_is_decided_again_from_the_database(
+    app: FastAPI, sessionmaker: Sessions, autocommit: Sessions
+) -> None:
+    """A dataset kept while not shareable, made shareable by another session: the copy would
+    refuse the next filing, which is decided from what the database holds now."""
+    requester, owner, _, dataset = await _parties(sessionmaker)
+    body = request_body(dataset, ["code"])
+    not_shareable = update(Dataset).where(Dataset.id == dataset)
+    await _committed(sessionmaker, not_shareable.values(sharing_class="not_shareable"))
+    with pytest.raises(NotShareable):
+        await _round_trips(app, autocommit, requester, body)  # read, and kept
+
+    await _committed(sessionmaker, not_shareable.values(sharing_class="conditional"))
+    filed, sent = await _round_trips(app, autocommit, requester, body)
+
+    assert (filed.created, filed.request.provider_id) == (True, owner)
+    assert sent == ["SELECT", "WITH"], sent  # planned from the copy, refused: read, written
