@@ -248,3 +248,24 @@ async def test_a_refusal_from_a_kept_copy_is_decided_again_from_the_database(
 
     assert (filed.created, filed.request.provider_id) == (True, owner)
     assert sent == ["SELECT", "WITH"], sent  # planned from the copy, refused: read, written
+
+
+async def test_what_a_transaction_read_of_its_own_writes_is_not_kept(
+    app: FastAPI, sessionmaker: Sessions, autocommit: Sessions
+) -> None:
+    """A filing in a transaction that moved the dataset reads the move (and the catalog version
+    it bumped); rolled back, and the version then reached again by another commit, a copy of
+    that read would pass the write's check with an owner the database never held."""
+    requester, owner, other, dataset = await _parties(sessionmaker)
+    body = request_body(dataset, ["code"])
+    dataset_row = update(Dataset).where(Dataset.id == dataset)
+    async with sessionmaker() as session:
+        await session.execute(dataset_row.values(owner_id=other))
+        inside = await file_directly(session, app, requester, body)
+        await session.rollback()
+    await _committed(sessionmaker, dataset_row.values(name=Dataset.name))  # the same version
+
+    filed, _ = await _round_trips(app, autocommit, requester, body)
+
+    assert inside.request.provider_id == other
+    assert filed.request.provider_id == owner

@@ -2,8 +2,8 @@
 at: a filing whose requester, dataset and owner are kept plans from them and the kept directory
 snapshot without reading, and its write (`filing/repository.write`) writes nothing unless the
 directory's and the catalog's versions are still those (it then reads them again). Every context
-read (`filing/repository.context`) brings its rows here; rows read at other versions are dropped
-then. SQLite has no versions: nothing is kept there."""
+read outside a transaction (`filing/repository.context`) brings its rows here; rows read at
+other versions are dropped then. SQLite has no versions: nothing is kept there."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ class Copies:
         self._datasets: dict[str, DatasetRow] = {}
 
     def keep(self, database: str, context: FilingContext) -> None:
-        """What a context read found, kept at the versions it was read at."""
+        """What a context read outside a transaction found, kept at the versions it was read at.
+        Never one read in a transaction: it would see that transaction's own writes, and their
+        versions, which a rollback takes back and a later commit may number alike."""
         if not context.version or not context.catalog:
             return
         read_at = (context.version, context.catalog)

@@ -146,7 +146,8 @@ async def file_request(
         context = await repository.context(
             session, requester_id, body.dataset_id or "", idempotency_key
         )
-        COPIES.keep(database, context)
+        if autocommitting(session):  # committed rows only: a transaction's own writes may not be
+            COPIES.keep(database, context)
         if context.earlier_id is not None:
             existing = await session.get(DataRequest, context.earlier_id)
             assert existing is not None
