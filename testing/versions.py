@@ -61,13 +61,15 @@ async def around_a_change(
     }
 
 
-def bumped_once_at_commit(before: int) -> dict[str, int]:
-    """What `around_a_change` reads of a counter bumped in the change's transaction: one more
-    inside it, unchanged for another session until it commits and after it rolled back."""
-    return {
-        "before": before,
-        "inside": before + 1,
-        "meanwhile": before,
-        "after_rollback": before,
-        "after_commit": before + 1,
-    }
+def bumped_at_commit(seen: dict[str, int]) -> bool:
+    """Whether `around_a_change` read a counter bumped in the change's transaction: a new number
+    inside it, unchanged for another session until it commits and after it rolled back, and at
+    the commit a number after the one the rolled-back change had (never that one again: a copy
+    read inside that transaction cannot pass for what committed later)."""
+    before, inside = seen["before"], seen["inside"]
+    return (
+        inside > before
+        and seen["meanwhile"] == before
+        and seen["after_rollback"] == before
+        and seen["after_commit"] > inside
+    )

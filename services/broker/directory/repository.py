@@ -118,10 +118,10 @@ async def delegations_of(session: AsyncSession, organisation_id: str) -> Sequenc
 # Filing plans a route over every body and its CDO windows, names the approvers' CDOs in its
 # answer and tells each approval task who may decide for the CDO. Loading and rebuilding that on
 # each filing cost more than the rest of filing's reads together, so each process keeps the rows
-# and what is built from them. A change made by any process shows through `version_columns`: the
-# counter of `directory_version`, which a trigger bumps after every statement that writes one of
-# `VERSIONED`'s tables, in that statement's transaction (revision 0015). The check rides along
-# with a query filing runs anyway. SQLite (one local process) has no trigger: no cache there.
+# and what is built from them. A change made by any process shows through `version_columns`:
+# `directory_version`'s counter, which a trigger sets after every statement that writes one of
+# `VERSIONED`'s tables, in its transaction, to a sequence's next number (revisions 0015, 0028), so
+# no two states of the directory, committed or rolled back, have one number. SQLite: no cache.
 
 # What the cache is built from: each table has the trigger (tests/broker/directory checks).
 VERSIONED = (Organisation, Appointment, Delegation)
@@ -238,9 +238,8 @@ def _build(directory: _Directory, now: datetime) -> _Built:
 
 
 def _holds(built: _Built, now: datetime) -> bool:
-    return (built.valid_from is None or built.valid_from <= now) and (
-        built.valid_until is None or now < built.valid_until
-    )
+    after, before = built.valid_from, built.valid_until
+    return (after is None or after <= now) and (before is None or now < before)
 
 
 async def directory_snapshot(
@@ -255,7 +254,7 @@ async def directory_snapshot(
     directory = await _load(session, version)
     built = _build(directory, now)
     if version:
-        _cached[_key(session)] = (directory, built)
+        _cached[str(session.get_bind().engine.url)] = (directory, built)
     return built.snapshot
 
 
@@ -265,7 +264,7 @@ def kept_snapshot(
     """The snapshot this process keeps, if its rows were read at `version`; else None, having
     read nothing. A caller with a version read earlier, not in this transaction, checks it is
     still the database's where it writes (filing's write does)."""
-    key = _key(session)
+    key = str(session.get_bind().engine.url)  # per database
     directory, built = _cached.get(key, (None, None))
     if not version or directory is None or directory.version != version:
         return None
@@ -273,10 +272,6 @@ def kept_snapshot(
         built = _build(directory, now)
         _cached[key] = (directory, built)
     return built.snapshot
-
-
-def _key(session: AsyncSession) -> str:
-    return str(session.get_bind().engine.url)
 
 
 async def current_view(session: AsyncSession, now: datetime) -> DirectoryView:

@@ -26,12 +26,16 @@ def upgrade() -> None:
     op.execute("INSERT INTO catalog_version (id, version) VALUES (1, 0)")
     if op.get_bind().dialect.name != "postgresql":
         return  # SQLite (one process) keeps no copy of the catalog: nothing reads the counter
-    # As revision 0015's directory version: after each statement that writes the datasets, in its
-    # transaction, in the schema of the table written.
+    # As the directory's version (revisions 0015 and 0028): after each statement that writes the
+    # datasets, in its transaction, in the schema of the table written; numbered by a sequence,
+    # which no rollback takes back, so a number a rolled-back change was read at is never the
+    # number of what commits later.
+    op.execute("CREATE SEQUENCE catalog_version_numbers")
     op.execute(
         """CREATE FUNCTION bump_catalog_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    EXECUTE format('UPDATE %I.catalog_version SET version = version + 1', TG_TABLE_SCHEMA);
+    EXECUTE format('UPDATE %I.catalog_version SET version = nextval(%L)', TG_TABLE_SCHEMA,
+                   quote_ident(TG_TABLE_SCHEMA) || '.catalog_version_numbers');
     RETURN NULL;
 END
 $$"""
@@ -47,4 +51,5 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER datasets_catalog_version ON datasets")
         op.execute("DROP FUNCTION bump_catalog_version()")
+        op.execute("DROP SEQUENCE catalog_version_numbers")
     op.drop_table("catalog_version")
