@@ -33,9 +33,9 @@ from broker.requests.filing import repository
 from broker.requests.filing.copies import COPIES
 from broker.requests.filing.plans import PLANS
 from broker.requests.filing.repository import Written
+from broker.requests.filing.rows import request_row, route_rows
 from broker.requests.filing.schemas import RequestIn
 from broker.requests.filing.validation import (
-    PROJECT_PERIOD,
     fingerprint,
     validate_against_catalog,
     validate_other_party,
@@ -46,25 +46,14 @@ from broker.requests.filing.writing import (
     on_postgresql,
     write_filing,
 )
-from broker.requests.lifecycle import RequestStatus, StepStatus
 from broker.requests.links import Links
-from broker.requests.progress import (
-    Route,
-    approve_request,
-    approver_row,
-    begin_step,
-    tell_approvers,
-)
+from broker.requests.progress import Route, approve_request, begin_step, tell_approvers
 from broker.routing import model as routing
 from broker.routing.policy import Policy
 from core.events import RequestEventName
-from core.ids import new_id
 from core.metrics import instruments
-from core.models.requests import DataRequest, RequestStep
-from core.outbox import hold_events
-
-# What a request keeps of its body as the body says it.
-_AS_FILED = {"kind", "description", "purpose", "legal_basis", "jurisdiction"}
+from core.models.requests import DataRequest
+from core.outbox import hold_events, take_recorded
 
 
 class NeedsTransaction(Exception):
@@ -139,7 +128,8 @@ async def file_request(
         try:
             filed = await _file(session, filing, kept, directory)
         except Problem:
-            filed = None  # decided again from what the database holds
+            take_recorded(session)  # what it held is not written: decided again from the database
+            filed = None
         if filed is not None:
             return filed
     for _ in range(_ATTEMPTS):
@@ -219,37 +209,12 @@ async def _file(
     if plan.outcome == "refuse":
         raise NotShareable(plan.reason)  # counted by the caller: planned from a copy, it is not
 
-    period_start, period_end = (
-        (body.period.start, body.period.end) if body.period else (now, now + PROJECT_PERIOD)
-    )
-    asked = list(body.fields or ())
-    request = DataRequest(
-        id=new_id("req"),
-        **body.model_dump(include=_AS_FILED),
-        requester_id=requester_id,
-        dataset_id=dataset.id if dataset else None,
-        provider_id=owner.id,
-        project=body.project.model_dump(mode="json") if body.project else None,
-        filed_by_person_id=requester.person_id,
-        filed_by_client_id=requester.client_id,
-        fields=asked,
-        period_start=period_start,
-        period_end=period_end,
-        granted_fields=[f["name"] for f in dataset.fields if f["name"] in set(asked)]
-        if dataset
-        else [],
-        granted_start=period_start,
-        granted_end=period_end,
-        status=RequestStatus.pending,
-        routing_rule=plan.rule,
-        trace_id=filing.trace.trace_id,
-        span_id=filing.trace.span_id,
-        idempotency_key=filing.idempotency_key,
-        fingerprint=filing.digest,
-        created_at=now,
-        updated_at=now,
-    )
-    route = _route_rows(request, plan)
+    request = request_row(
+        body, requester, dataset=dataset, provider_id=owner.id, rule=plan.rule,
+        trace=filing.trace, idempotency_key=filing.idempotency_key, digest=filing.digest, now=now,
+    )  # fmt: skip
+    asked, period_start, period_end = request.fields, request.period_start, request.period_end
+    route = route_rows(request, plan)
     one_statement = in_one_statement(session, route)
     if not one_statement and autocommitting(session):
         raise NeedsTransaction
@@ -321,32 +286,3 @@ def _same_or_conflict(existing: DataRequest, digest: str) -> DataRequest:
     if existing.fingerprint != digest:
         raise IdempotencyConflict(existing.id)
     return existing
-
-
-def _route_rows(request: DataRequest, plan: routing.Plan) -> Route:
-    route = Route(steps=[], approvers=[], decisions=[])
-    for planned in plan.steps:
-        step = RequestStep(
-            id=new_id("stp"),
-            request_id=request.id,
-            index=planned.index,
-            role=planned.role,
-            required=planned.required,
-            sla_seconds=planned.sla_seconds,
-            sla_working_days=planned.sla_working_days,
-            status=StepStatus.waiting,
-            held_seconds=0,
-            held_working_seconds=0,
-            escalations=0,
-        )
-        route.steps.append(step)
-        for approver in planned.approvers:
-            route.approvers.append(
-                approver_row(
-                    step,
-                    organisation_id=approver.organisation_id,
-                    acting_for=approver.acting_for,
-                    added_at=request.created_at,
-                )
-            )
-    return route
