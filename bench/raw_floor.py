@@ -10,8 +10,9 @@ Redis client and joserfc, each used the plainest way, served by uvicorn as `cdo-
   chain's head row updated, its HMAC-SHA256 computed by PostgreSQL from the AUDIT_KEY's pads).
   A repeated key writes nothing and answers the earlier request (a second round trip, then only).
   The rows are copies of a request the broker filed in the same run (`--template`), so they have
-  the same size and go to the same indexes; the outbox rows are unsent, and no relay runs here:
-  the bench drains them with the broker's relay before the next run.
+  the same size and go to the same indexes; the outbox rows are unsent (whatever became of the
+  template's), and no relay runs here: the bench drains them with the broker's relay before the
+  next run.
 - `POST /raw/requests/checked`: the same, with the checks the broker keeps before it writes, in
   ONE Redis round trip (a pipeline): is the token's id or its client revoked (a revocation seen at
   once), and the organisation's filings counted in a fixed one-minute window (RATE_LIMIT_SUBMIT).
@@ -179,8 +180,9 @@ class Floor:
         async with self.pool.acquire() as connection:
             for table, sql in _TEMPLATE_SQL.items():
                 rows = await connection.fetch(sql, self.template_id)
-                if table == "outbox_events":  # the id is the table's sequence
-                    self.template[table] = [_jsonable(r, skip=("id",)) for r in rows]
+                if table == "outbox_events":  # the id is the table's sequence; each unsent
+                    unsent = {"sent_at": None, "attempts": 0, "last_error": None}
+                    self.template[table] = [_jsonable(r, skip=("id",)) | unsent for r in rows]
                 else:
                     self.template[table] = [_jsonable(r) for r in rows]
         if not self.template["requests"]:
