@@ -3,7 +3,8 @@
 Request i is due at start + i / rate whatever became of the earlier ones, so a slow broker shows
 as latency instead of a lower rate (no coordinated omission). A small HTTP/1.1 client over
 keep-alive connections keeps the generator cheap next to the broker it loads. Writes one JSON
-line per filing: request id, when it was due, when the answer came, the status.
+line per filing: request id, when it was due, when the answer came, the status. `--path` files
+elsewhere than the broker's `/v1/requests` (bench/raw_floor.py's `/raw/requests/checked`).
 """
 
 from __future__ import annotations
@@ -76,9 +77,7 @@ async def run(opts: argparse.Namespace) -> None:
         }
         connection = await pool.get()
         try:
-            status, answer = await connection.post(
-                "/v1/requests", headers, json.dumps(body).encode()
-            )
+            status, answer = await connection.post(opts.path, headers, json.dumps(body).encode())
         except (OSError, asyncio.IncompleteReadError) as exc:
             connection.writer = None
             results.append({"i": i, "due": due, "error": repr(exc), "done": time.time()})
@@ -103,6 +102,7 @@ async def run(opts: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--path", default="/v1/requests", help="where to POST the filings")
     parser.add_argument("--rate", type=float, required=True, help="filings per second")
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--tokens", required=True, help="file of bearer tokens, one a line")

@@ -12,7 +12,9 @@ Redis client and joserfc, each used the plainest way, served by uvicorn as `cdo-
   The rows are copies of a request the broker filed in the same run (`--template`), so they have
   the same size and go to the same indexes; the outbox rows are unsent (whatever became of the
   template's), and no relay runs here: the bench drains them with the broker's relay before the
-  next run.
+  next run. With `--notify CHANNEL` the same statement also notifies CHANNEL when it wrote a
+  request (delivered at its commit), as the broker's commit wakes its relay: bench/e2e's raw path
+  (bench/raw_path.py) has its relay listen there.
 - `POST /raw/requests/checked`: the same, with the checks the broker keeps before it writes, in
   ONE Redis round trip (a pipeline): is the token's id or its client revoked (a revocation seen at
   once), and the organisation's filings counted in a fixed one-minute window (RATE_LIMIT_SUBMIT).
@@ -79,8 +81,9 @@ class FilingIn(BaseModel):
     jurisdiction: str | None = None
 
 
-def _filing_sql(columns: dict[str, list[str]]) -> str:
-    """One statement: the request (nothing when its key was used), then the rest from it."""
+def _filing_sql(columns: dict[str, list[str]], notify: str = "") -> str:
+    """One statement: the request (nothing when its key was used), then the rest from it; with
+    `notify`, a notification on that channel when the request was written."""
 
     def cols(table: str) -> str:
         return ", ".join(f'"{c}"' for c in columns[table])
@@ -116,8 +119,20 @@ WITH r AS (
   INSERT INTO audit_log ({cols("audit_log")}, prev_hash, hash)
   SELECT {cols("audit_log")}, h.prev_hash, h.hash
   FROM jsonb_populate_record(NULL::audit_log, $5::jsonb), h
+){_notified(notify)}"""
+
+
+def _notified(channel: str) -> str:
+    """The statement's end: the new request's id and, given a channel, its notification (sent by
+    PostgreSQL at the commit; a CTE only runs when the query reads it)."""
+    if not channel:
+        return "\nSELECT id FROM r"
+    if not channel.isidentifier():
+        raise SystemExit(f"raw floor: {channel!r} is no channel name")
+    return f""", n AS (
+  SELECT pg_notify('{channel}', '') FROM r
 )
-SELECT id FROM r"""
+SELECT id FROM r WHERE EXISTS (SELECT FROM n)"""
 
 
 _AUDIT_COLUMNS = [
@@ -161,8 +176,11 @@ def _jsonable(row: asyncpg.Record, skip: tuple[str, ...] = ()) -> dict[str, Any]
 
 
 class Floor:
-    def __init__(self, template_id: str, key_pem: bytes, issuer: str, ttl_s: int) -> None:
+    def __init__(
+        self, template_id: str, key_pem: bytes, issuer: str, ttl_s: int, notify: str = ""
+    ) -> None:
         self.template_id = template_id
+        self.notify = notify
         self.key = RSAKey.import_key(key_pem)
         self.key.ensure_kid()
         self.issuer = issuer
@@ -188,7 +206,7 @@ class Floor:
         if not self.template["requests"]:
             raise SystemExit(f"raw floor: no template request {self.template_id}")
         columns = {table: list(rows[0]) for table, rows in self.template.items() if rows}
-        self.filing_sql = _filing_sql(columns | {"audit_log": _AUDIT_COLUMNS})
+        self.filing_sql = _filing_sql(columns | {"audit_log": _AUDIT_COLUMNS}, self.notify)
 
     def load_audit_key(self) -> None:
         """The key the filing's and the audited tokens' rows are chained under, as the broker's."""
@@ -558,6 +576,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--template", default="", help="a request filed by the broker")
+    parser.add_argument("--notify", default="", help="a filing notifies this channel")
     args = parser.parse_args()
     key_pem = (Path(os.environ["BROKER_DEV_KEY_DIR"]) / "signing-key.pem").read_bytes()
     floor = Floor(
@@ -565,6 +584,7 @@ def main() -> None:
         key_pem,
         os.environ["OAUTH_ISSUER"],
         ttl_s=int(os.environ.get("ACCESS_TOKEN_TTL", "900")),
+        notify=args.notify,
     )
     uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True, log_level="warning")
 
