@@ -488,7 +488,7 @@ def _print(opts: argparse.Namespace, results: dict[str, Any], peak: dict[str, in
 def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", type=float, nargs="+", default=[100, 300])
-    parser.add_argument("--seconds", type=float, default=20, help="seconds of load per rate")
+    parser.add_argument("--seconds", type=float, default=15, help="seconds of load per rate")
     parser.add_argument("--settle", type=float, default=60, help="seconds to wait for stragglers")
     parser.add_argument("--requesters", type=int, default=10)
     profile.add_option(parser, "py-spy broker and notifier for S seconds of each rate's load")
