@@ -248,17 +248,19 @@ async def _raw_path(
     environment: Environment,
     env: dict[str, str],
     receiver: str,
-    template: str,
+    templates: str,
     tokens: Path,
 ) -> dict[str, Any]:
-    """The raw path floor at each rate: the raw floor's filings (copies of `template`), the
-    plain relay and the plain consumer, POSTing to the receiver the broker's CDOs registered."""
+    """The raw path floor at each rate: the raw floor's filings (copies of `templates`, each of
+    its requester's, so that their approval tasks go to the broker's filings' CDOs, keys and
+    partitions), the plain relay and the plain consumer, POSTing to the receiver those CDOs
+    registered."""
     logs = state_dir("logs")
     nonce = secrets.token_hex(4)
     ready = STATE / f"e2e-raw-ready-{nonce}"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    floor = [*floor_argv("bench.raw_floor", port, template), "--notify", raw_path.CHANNEL]
+    floor = [*floor_argv("bench.raw_floor", port, templates), "--notify", raw_path.CHANNEL]
     plain = [str(VENV_BIN / "python"), "-m", "bench.raw_path"]
     relay = [*plain, "relay", "--bootstrap", environment.kafka]
     consume = [
@@ -322,7 +324,7 @@ async def main(opts: argparse.Namespace) -> None:
     url, receiver = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{receiver_port}"
     tokens_file = STATE / "e2e-tokens.txt"
     results: dict[str, Any] = {"broker": {}, "floor": {}}
-    probes: list[str] = []  # the broker's probe filings: the raw path's filings copy one
+    templates: list[str] = []  # a filing of each requester: the raw path's filings copy them
     receiver_argv = [str(VENV_BIN / "python"), "-m", "bench.receiver", "--port", str(receiver_port)]
     async with (
         running("receiver", receiver_argv, env, logs, ready_url=f"{receiver}/count"),
@@ -350,11 +352,11 @@ async def main(opts: argparse.Namespace) -> None:
                     headers={"Authorization": f"Bearer {tokens[0]}"},
                 )
                 filed.raise_for_status()
-                probes.append(filed.json()["id"])
-                came = await _wait_arrivals(receiver, probes[-1:], KIND, 3)
+                came = await _wait_arrivals(receiver, [filed.json()["id"]], KIND, 3)
                 return bool(came)
 
             await wait_until(webhook_arrives, limit_s=90, what="the notifier's first webhook")
+            templates += [await clients.file_template(http, bearer) for bearer in tokens]
         servers = {"broker": broker, "notifier": notifier}
         idle_before = {name: cpu_seconds(proc.pid) for name, proc in servers.items()}
         await asyncio.sleep(IDLE_S)  # the idle polling every delivery's figure includes
@@ -404,7 +406,9 @@ async def main(opts: argparse.Namespace) -> None:
         for rate in opts.rates:
             results["floor"][str(rate)] = await _floor_run(opts, receiver, rate, environment)
     floor_ready.unlink(missing_ok=True)
-    results["raw"] = await _raw_path(opts, environment, env, receiver, probes[-1], tokens_file)
+    results["raw"] = await _raw_path(
+        opts, environment, env, receiver, ",".join(templates), tokens_file
+    )
     _print(opts, results, peak)
     report.save(
         "e2e",

@@ -12,9 +12,11 @@ Redis client and joserfc, each used the plainest way, served by uvicorn as `cdo-
   The rows are copies of a request the broker filed in the same run (`--template`), so they have
   the same size and go to the same indexes; the outbox rows are unsent (whatever became of the
   template's), and no relay runs here: the bench drains them with the broker's relay before the
-  next run. With `--notify CHANNEL` the same statement also notifies CHANNEL when it wrote a
-  request (delivered at its commit), as the broker's commit wakes its relay: bench/e2e's raw path
-  (bench/raw_path.py) has its relay listen there.
+  next run. Given several templates (comma-separated), a filing copies the one its requester filed
+  (else the first), so that its approval task goes where the broker's filing would send it. With
+  `--notify CHANNEL` the same statement also notifies CHANNEL when it wrote a request (delivered
+  at its commit), as the broker's commit wakes its relay: bench/e2e's raw path (bench/raw_path.py)
+  has its relay listen there.
 - `POST /raw/requests/checked`: the same, with the checks the broker keeps before it writes, in
   ONE Redis round trip (a pipeline): is the token's id or its client revoked (a revocation seen at
   once), and the organisation's filings counted in a fixed one-minute window (RATE_LIMIT_SUBMIT).
@@ -187,7 +189,8 @@ class Floor:
         self.ttl_s = ttl_s
         self.pool: asyncpg.Pool
         self.redis: Redis
-        self.template: dict[str, list[dict[str, Any]]] = {}
+        self.template: dict[str, list[dict[str, Any]]] = {}  # the first
+        self.templates: dict[str, dict[str, list[dict[str, Any]]]] = {}  # by requester
         self.filing_sql = ""
         self.key_id = ""
         self.pads = (b"", b"")
@@ -195,18 +198,25 @@ class Floor:
         self.token_limit = _per_minute("RATE_LIMIT_TOKEN")
 
     async def load_template(self) -> None:
-        async with self.pool.acquire() as connection:
-            for table, sql in _TEMPLATE_SQL.items():
-                rows = await connection.fetch(sql, self.template_id)
-                if table == "outbox_events":  # the id is the table's sequence; each unsent
-                    unsent = {"sent_at": None, "attempts": 0, "last_error": None}
-                    self.template[table] = [_jsonable(r, skip=("id",)) | unsent for r in rows]
-                else:
-                    self.template[table] = [_jsonable(r) for r in rows]
-        if not self.template["requests"]:
-            raise SystemExit(f"raw floor: no template request {self.template_id}")
+        for template_id in reversed(self.template_id.split(",")):  # the first one's kept last
+            self.template = await self._template(template_id)
+            self.templates[self.template["requests"][0]["requester_id"]] = self.template
         columns = {table: list(rows[0]) for table, rows in self.template.items() if rows}
         self.filing_sql = _filing_sql(columns | {"audit_log": _AUDIT_COLUMNS}, self.notify)
+
+    async def _template(self, template_id: str) -> dict[str, list[dict[str, Any]]]:
+        template: dict[str, list[dict[str, Any]]] = {}
+        async with self.pool.acquire() as connection:
+            for table, sql in _TEMPLATE_SQL.items():
+                rows = await connection.fetch(sql, template_id)
+                if table == "outbox_events":  # the id is the table's sequence; each unsent
+                    unsent = {"sent_at": None, "attempts": 0, "last_error": None}
+                    template[table] = [_jsonable(r, skip=("id",)) | unsent for r in rows]
+                else:
+                    template[table] = [_jsonable(r) for r in rows]
+        if not template["requests"]:
+            raise SystemExit(f"raw floor: no template request {template_id}")
+        return template
 
     def load_audit_key(self) -> None:
         """The key the filing's and the audited tokens' rows are chained under, as the broker's."""
@@ -294,7 +304,7 @@ async def _file(request: Request, *, checked: bool) -> Response:
     body = FilingIn.model_validate_json(await request.body())
     key = request.headers.get("idempotency-key")
     now = datetime.now(UTC).isoformat()
-    template = floor.template
+    template = floor.templates.get(claims["org_id"], floor.template)
     request_id = "req_" + secrets.token_hex(12)
     row = template["requests"][0] | {
         "id": request_id,
@@ -575,7 +585,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--template", default="", help="a request filed by the broker")
+    parser.add_argument(
+        "--template", default="", help="a request filed by the broker (or several, a,b,...)"
+    )
     parser.add_argument("--notify", default="", help="a filing notifies this channel")
     args = parser.parse_args()
     key_pem = (Path(os.environ["BROKER_DEV_KEY_DIR"]) / "signing-key.pem").read_bytes()

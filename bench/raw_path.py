@@ -94,7 +94,8 @@ WITH o AS (
 UPDATE webhook_deliveries d
 SET status = CASE WHEN o.code BETWEEN 200 AND 299 THEN 'delivered' ELSE 'pending' END,
     attempts = d.attempts + 1, last_status_code = o.code, last_error = o.error,
-    delivered_at = CASE WHEN o.code BETWEEN 200 AND 299 THEN now() END
+    delivered_at = CASE WHEN o.code BETWEEN 200 AND 299 THEN now() END,
+    next_attempt_at = CASE WHEN o.code BETWEEN 200 AND 299 THEN NULL ELSE d.next_attempt_at END
 FROM o WHERE d.id = o.id"""
 
 
@@ -230,7 +231,7 @@ async def consume(opts: argparse.Namespace) -> None:
     await consumer.start()
     announced = False
     # As many POSTs in flight as the notifier allows the bench's ten endpoints (4 each), as
-    # bench/kafka_floor.py: the raw path's filings all go to its template's one approver.
+    # bench/kafka_floor.py (one limit for all: the plainest).
     slots = asyncio.Semaphore(opts.in_flight)
     limits = httpx.Limits(max_connections=opts.in_flight)
     http = httpx.AsyncClient(timeout=10, limits=limits, follow_redirects=False, trust_env=False)
