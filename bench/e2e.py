@@ -13,11 +13,11 @@ was due.
 - The raw path floor: the same durable effects as the broker's path, written by the plainest
   code, and measured as the broker is (the same generator at the same rate, the same latency).
   Filing: bench/raw_floor.py's `POST /raw/requests/checked` (one round trip writes the request's
-  rows, copies of one the broker filed in this run, outbox events included, and notifies the
-  relay); then bench/raw_path.py's plain relay (woken by the commit's notification: reads the
-  unsent rows, produces them idempotent with acks=all, marks them sent) and plain consumer (reads
-  the approvals topic, writes the delivery rows, signs and POSTs each to the same receiver,
-  records the outcomes, then commits its offsets).
+  rows, copies of those of a request its requester filed at the broker in this run, outbox events
+  included, and notifies the relay); then bench/raw_path.py's plain relay (woken by the commit's
+  notification: reads the unsent rows, produces them idempotent with acks=all, marks them sent)
+  and plain consumer (reads the approvals topic, writes the delivery rows, signs and POSTs each
+  to the same receiver, records the outcomes, then commits its offsets).
 """
 
 from __future__ import annotations
