@@ -39,6 +39,18 @@ def drop_table(table: str, *indexes: str) -> None:
     op.drop_table(table)
 
 
+def version_counter(table: str) -> None:
+    """A one-row table whose `version` (from 0) a trigger changes: `directory_version` (0015),
+    `catalog_version` (0027)."""
+    op.create_table(
+        table,
+        sa.Column("id", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
+    )
+    op.execute(f"INSERT INTO {table} (id, version) VALUES (1, 0)")
+
+
 def event_columns() -> list[sa.Column[Any]]:
     """An outbox event's columns after its id: `outbox_events` (0002), `outbox_archive` (0023)."""
     return [

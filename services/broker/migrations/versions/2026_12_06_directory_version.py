@@ -7,8 +7,9 @@ Create Date: 2026-12-06 10:00:00.000000
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
+
+from broker.migrations.tables import version_counter
 
 revision: str = "0015"
 down_revision: str | None = "0014"
@@ -20,13 +21,7 @@ DIRECTORY_TABLES = ("organisations", "cdo_appointments", "cdo_delegations")
 
 
 def upgrade() -> None:
-    op.create_table(
-        "directory_version",
-        sa.Column("id", sa.SmallInteger(), autoincrement=False, nullable=False),
-        sa.Column("version", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_directory_version")),
-    )
-    op.execute("INSERT INTO directory_version (id, version) VALUES (1, 0)")
+    version_counter("directory_version")
     if op.get_bind().dialect.name != "postgresql":
         return  # SQLite (one process) keeps no directory cache: nothing reads the counter
     # After each statement that writes a directory table, in its transaction: the counter changes

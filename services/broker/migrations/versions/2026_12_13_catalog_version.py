@@ -7,8 +7,9 @@ Create Date: 2026-12-13 10:00:00.000000
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
+
+from broker.migrations.tables import version_counter
 
 revision: str = "0027"
 down_revision: str | None = "0026"
@@ -17,13 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "catalog_version",
-        sa.Column("id", sa.SmallInteger(), autoincrement=False, nullable=False),
-        sa.Column("version", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_version")),
-    )
-    op.execute("INSERT INTO catalog_version (id, version) VALUES (1, 0)")
+    version_counter("catalog_version")
     if op.get_bind().dialect.name != "postgresql":
         return  # SQLite (one process) keeps no copy of the catalog: nothing reads the counter
     # As the directory's version (revisions 0015 and 0028): after each statement that writes the
