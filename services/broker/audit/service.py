@@ -149,6 +149,12 @@ async def entry_of(
     return entry
 
 
+def release_chain(session: AsyncSession) -> None:
+    """Forget the chain `entry_of` chose for this transaction: the entry it was chosen for was
+    not written (a filing planned again), so the next entry goes to its own subject's chain."""
+    session.info.pop(_HELD, None)
+
+
 def append_parameters(session: AsyncSession, entry: AuditEntry) -> dict[str, Any]:
     """PostgreSQL: the parameters of `repository.append_when`'s CTEs appending `entry`."""
     return repository.parameters(entry, canonical(entry), keys_of(session).current.pads())

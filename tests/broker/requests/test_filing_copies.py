@@ -15,10 +15,12 @@ from fastapi import FastAPI
 from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from broker.audit.service import chain_of
 from broker.kit.problems import ServiceUnavailable
 from broker.requests.exceptions import NotShareable
 from broker.requests.filing import repository
 from broker.requests.filing.service import Filed
+from core.models.audit import AuditEntry
 from core.models.catalog import Dataset
 from core.models.directory import Appointment, Organisation
 from core.models.outbox import OutboxEvent
@@ -219,16 +221,56 @@ async def test_a_filing_whose_catalog_changes_at_every_read_writes_nothing_and_s
 
     context = repository.context
     monkeypatch.setattr(repository, "context", read_then_changed)
+    tables = (DataRequest, OutboxEvent, AuditEntry)
     async with sessionmaker() as session:
-        before = await session.scalar(select(func.count()).select_from(DataRequest))
+        before = [await session.scalar(select(func.count()).select_from(t)) for t in tables]
 
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(ServiceUnavailable) as refused:
         await _round_trips(app, autocommit, requester, body)
 
     async with sessionmaker() as session:
-        after = await session.scalar(select(func.count()).select_from(DataRequest))
+        after = [await session.scalar(select(func.count()).select_from(t)) for t in tables]
     assert reads == 5
-    assert after == before
+    assert after == before  # no request, no event, no audit row
+    assert refused.value.headers == {"Retry-After": "1"}
+
+
+async def test_a_filing_planned_again_is_audited_in_its_own_request_s_chain(
+    app: FastAPI,
+    sessionmaker: Sessions,
+    autocommit: Sessions,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The catalog changed once after the first read: the first write finds it changed and writes
+    nothing, the second files. Its audit row goes to the chain of its own request (the subject's),
+    not to the one chosen for the request the first attempt planned and never wrote."""
+    requester, _, _, dataset = await _parties(sessionmaker)
+    touch = update(Dataset).where(Dataset.id == dataset).values(name=Dataset.name)
+    reads = 0
+
+    async def read_then_changed_once(*args: Any) -> Any:
+        nonlocal reads
+        read = await context(*args)
+        reads += 1
+        if reads == 1:
+            await _committed(sessionmaker, touch)
+        return read
+
+    context = repository.context
+    monkeypatch.setattr(repository, "context", read_then_changed_once)
+
+    filed, _ = await _round_trips(app, autocommit, requester, request_body(dataset, ["code"]))
+
+    async with sessionmaker() as session:
+        rows = (
+            await session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.action == "request.filed", AuditEntry.subject == filed.request.id
+                )
+            )
+        ).all()
+    assert reads == 2
+    assert [row.chain for row in rows] == [chain_of(filed.request.id)]
 
 
 async def test_a_refusal_from_a_kept_copy_is_decided_again_from_the_database(
@@ -254,8 +296,8 @@ async def test_what_a_transaction_read_of_its_own_writes_is_not_kept(
     app: FastAPI, sessionmaker: Sessions, autocommit: Sessions
 ) -> None:
     """A filing in a transaction that moved the dataset reads the move (and the catalog version
-    it bumped); rolled back, and the version then reached again by another commit, a copy of
-    that read would pass the write's check with an owner the database never held."""
+    it bumped); rolled back, and the catalog changed again by another commit, the next filing
+    files with the owner the database holds, not with that read's."""
     requester, owner, other, dataset = await _parties(sessionmaker)
     body = request_body(dataset, ["code"])
     dataset_row = update(Dataset).where(Dataset.id == dataset)
@@ -263,7 +305,7 @@ async def test_what_a_transaction_read_of_its_own_writes_is_not_kept(
         await session.execute(dataset_row.values(owner_id=other))
         inside = await file_directly(session, app, requester, body)
         await session.rollback()
-    await _committed(sessionmaker, dataset_row.values(name=Dataset.name))  # the same version
+    await _committed(sessionmaker, dataset_row.values(name=Dataset.name))
 
     filed, _ = await _round_trips(app, autocommit, requester, body)
 

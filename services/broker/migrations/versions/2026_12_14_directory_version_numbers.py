@@ -35,9 +35,13 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return  # SQLite has no trigger (revision 0015)
     op.execute("CREATE SEQUENCE directory_version_numbers")
-    # Its first number after every number the counter has had.
+    # The counter's row locked first: a change in flight under the old trigger commits (or rolls
+    # back) before the sequence starts, and none starts until this revision commits. The first
+    # number is far past the counter's, past every number a rolled-back change took meanwhile
+    # with `version + 1`, which a running process may keep.
+    op.execute("SELECT version FROM directory_version WHERE id = 1 FOR UPDATE")
     op.execute(
-        "SELECT setval('directory_version_numbers', version + 1, false)"
+        "SELECT setval('directory_version_numbers', version + 1000000, false)"
         " FROM directory_version WHERE id = 1"
     )
     op.execute(_bump("nextval(%L)"))

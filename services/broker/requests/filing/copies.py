@@ -24,8 +24,9 @@ class Copies:
 
     def keep(self, database: str, context: FilingContext) -> None:
         """What a context read outside a transaction found, kept at the versions it was read at.
-        Never one read in a transaction: it would see that transaction's own writes, and their
-        versions, which a rollback takes back and a later commit may number alike."""
+        Never one read in a transaction: it would see that transaction's own writes, which a
+        rollback takes back (their versions are never numbered again, so the write's check
+        would refuse such a copy: not keeping it spares the attempt)."""
         if not context.version or not context.catalog:
             return
         read_at = (context.version, context.catalog)

@@ -128,10 +128,10 @@ async def file_request(
         try:
             filed = await _file(session, filing, kept, directory)
         except Problem:
-            take_recorded(session)  # what it held is not written: decided again from the database
-            filed = None
+            filed = None  # decided again from the database
         if filed is not None:
             return filed
+        _discard_attempt(session)
     for _ in range(_ATTEMPTS):
         context = await repository.context(
             session, requester_id, body.dataset_id or "", idempotency_key
@@ -150,10 +150,12 @@ async def file_request(
             raise
         if filed is not None:
             return filed
+        _discard_attempt(session)
     raise ServiceUnavailable(
         "the directory or the catalog changed each time this request was planned; nothing was "
         "written: retry",
         detail_zh="规划审批流程期间目录或数据资源目录反复变更，申请未提交，请重试",
+        headers={"Retry-After": "1"},  # the changes that raced it are committed by then
     )
 
 
@@ -280,6 +282,15 @@ async def _file(
         grant = await approve_request(session, request, [], now=now, actor=requester)
         return Filed(request, created=True, route=route, grant_id=grant.id if grant else None)
     return Filed(request, created=True, route=route, cdo_names=directory.cdo_names)
+
+
+def _discard_attempt(session: AsyncSession) -> None:
+    """An attempt that wrote nothing leaves nothing to the next: its held events (a refusal may
+    leave them; a write takes them) and, on an autocommit session, the audit chain chosen for its
+    request (in a transaction an earlier write may hold it: kept, one chain a transaction)."""
+    take_recorded(session)
+    if autocommitting(session):
+        audit.release_chain(session)
 
 
 def _same_or_conflict(existing: DataRequest, digest: str) -> DataRequest:
