@@ -78,6 +78,23 @@ async def _parties(sessionmaker: Sessions) -> tuple[str, str, str, str]:
     return requester, owner, other, await fresh_dataset(sessionmaker, owner)
 
 
+class _ChangedAfterReads:
+    """Filing's context read, with `touch` committed by another session right after each of the
+    first `reads` reads: each of those reads is out of date before its filing writes."""
+
+    def __init__(self, sessionmaker: Sessions, touch: Any, *, reads: int) -> None:
+        self.sessionmaker, self.touch, self.changes = sessionmaker, touch, reads
+        self.context = repository.context
+        self.reads = 0
+
+    async def __call__(self, *args: Any) -> Any:
+        read = await self.context(*args)
+        self.reads += 1
+        if self.reads <= self.changes:
+            await _committed(self.sessionmaker, self.touch)
+        return read
+
+
 async def _committed(sessionmaker: Sessions, *statements: Any) -> None:
     """Changes made by another session, committed."""
     async with sessionmaker() as session:
@@ -210,17 +227,8 @@ async def test_a_filing_whose_catalog_changes_at_every_read_writes_nothing_and_s
     requester, _, _, dataset = await _parties(sessionmaker)
     body = request_body(dataset, ["code"])
     touch = update(Dataset).where(Dataset.id == dataset).values(name=Dataset.name)
-    reads = 0
-
-    async def read_then_changed(*args: Any) -> Any:
-        nonlocal reads
-        read = await context(*args)
-        reads += 1
-        await _committed(sessionmaker, touch)
-        return read
-
-    context = repository.context
-    monkeypatch.setattr(repository, "context", read_then_changed)
+    changing = _ChangedAfterReads(sessionmaker, touch, reads=5)
+    monkeypatch.setattr(repository, "context", changing)
     tables = (DataRequest, OutboxEvent, AuditEntry)
     async with sessionmaker() as session:
         before = [await session.scalar(select(func.count()).select_from(t)) for t in tables]
@@ -230,7 +238,7 @@ async def test_a_filing_whose_catalog_changes_at_every_read_writes_nothing_and_s
 
     async with sessionmaker() as session:
         after = [await session.scalar(select(func.count()).select_from(t)) for t in tables]
-    assert reads == 5
+    assert changing.reads == 5
     assert after == before  # no request, no event, no audit row
     assert refused.value.headers == {"Retry-After": "1"}
 
@@ -246,18 +254,8 @@ async def test_a_filing_planned_again_is_audited_in_its_own_request_s_chain(
     not to the one chosen for the request the first attempt planned and never wrote."""
     requester, _, _, dataset = await _parties(sessionmaker)
     touch = update(Dataset).where(Dataset.id == dataset).values(name=Dataset.name)
-    reads = 0
-
-    async def read_then_changed_once(*args: Any) -> Any:
-        nonlocal reads
-        read = await context(*args)
-        reads += 1
-        if reads == 1:
-            await _committed(sessionmaker, touch)
-        return read
-
-    context = repository.context
-    monkeypatch.setattr(repository, "context", read_then_changed_once)
+    changing = _ChangedAfterReads(sessionmaker, touch, reads=1)
+    monkeypatch.setattr(repository, "context", changing)
 
     filed, _ = await _round_trips(app, autocommit, requester, request_body(dataset, ["code"]))
 
@@ -269,7 +267,7 @@ async def test_a_filing_planned_again_is_audited_in_its_own_request_s_chain(
                 )
             )
         ).all()
-    assert reads == 2
+    assert changing.reads == 2
     assert [row.chain for row in rows] == [chain_of(filed.request.id)]
 
 
