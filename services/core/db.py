@@ -24,11 +24,13 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import (
     CTE,
     JSON,
+    BigInteger,
     Column,
     ColumnElement,
     DateTime,
     Exists,
     MetaData,
+    SmallInteger,
     Table,
     Text,
     TypeDecorator,
@@ -50,7 +52,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, class_mapper
+from sqlalchemy.orm import DeclarativeBase, Mapped, class_mapper, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -80,6 +82,25 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class VersionCounter:
+    """A one-row table (id 1) whose `version` a trigger (PostgreSQL) sets to a sequence's next
+    number after every statement that writes the tables it counts, in that statement's
+    transaction: a process's copy of those tables is current exactly while this is the version
+    it was read at, and no two of their states, committed or rolled back, share a number
+    (revisions 0015, 0027, 0028)."""
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)  # 1
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
+def version_now(counter: type[VersionCounter], dialect: str) -> list[ColumnElement[int]]:
+    """`counter`'s version as a scalar subquery, to read along with a query run anyway; none
+    where no trigger sets it (SQLite, one local process, keeps no copies)."""
+    if dialect != "postgresql":
+        return []
+    return [select(counter.version).where(counter.id == 1).scalar_subquery()]
 
 
 def create_engine(database_url: str) -> AsyncEngine:

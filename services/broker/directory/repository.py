@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.kit.filters import where_given
 from broker.routing.model import DirectoryView, OrgView
+from core.db import version_now
 from core.models.directory import Appointment, Delegation, DirectoryVersion, Organisation
 
 
@@ -160,9 +161,7 @@ _cached: dict[str, tuple[_Directory, _Built | None]] = {}  # per database URL
 def version_columns(dialect: str) -> list[ColumnElement[int]]:
     """A scalar subquery that changes whenever the directory changes (see above); none where that
     cannot be told (SQLite)."""
-    if dialect != "postgresql":
-        return []
-    return [select(DirectoryVersion.version).where(DirectoryVersion.id == 1).scalar_subquery()]
+    return version_now(DirectoryVersion, dialect)
 
 
 async def _load(session: AsyncSession, version: tuple[int, ...]) -> _Directory:

@@ -7,11 +7,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, SmallInteger, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.clock import utcnow
-from core.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime, VersionCounter
 
 
 class SharingClass(StrEnum):
@@ -91,13 +91,7 @@ class Dataset(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class CatalogVersion(Base):
-    """One row that counts the changes to the catalog. A trigger (PostgreSQL) adds one after
-    every statement that writes `datasets`, in that statement's transaction, so a process's copy
-    of a dataset is current exactly while this is the version it was read at (as
-    `DirectoryVersion` is for the directory)."""
+class CatalogVersion(VersionCounter, Base):
+    """The version of the catalog's datasets (core/db.VersionCounter)."""
 
     __tablename__ = "catalog_version"
-
-    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)  # 1
-    version: Mapped[int] = mapped_column(BigInteger)

@@ -6,12 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     ForeignKey,
     Index,
     Integer,
-    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -22,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.clock import utcnow
-from core.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime, VersionCounter
 
 
 class OrgKind(StrEnum):
@@ -109,12 +107,7 @@ class Delegation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DirectoryVersion(Base):
-    """One row that counts the changes to the tables above. A trigger (PostgreSQL) adds one after
-    every statement that writes them, in that statement's transaction, so a process's copy of the
-    directory is current exactly while this is the version it was read at."""
+class DirectoryVersion(VersionCounter, Base):
+    """The version of the directory's tables above (core/db.VersionCounter)."""
 
     __tablename__ = "directory_version"
-
-    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)  # 1
-    version: Mapped[int] = mapped_column(BigInteger)

@@ -305,7 +305,8 @@ async def test_what_a_transaction_read_of_its_own_writes_is_not_kept(
         await session.rollback()
     await _committed(sessionmaker, dataset_row.values(name=Dataset.name))
 
-    filed, _ = await _round_trips(app, autocommit, requester, body)
+    filed, sent = await _round_trips(app, autocommit, requester, body)
 
     assert inside.request.provider_id == other
     assert filed.request.provider_id == owner
+    assert sent == ["SELECT", "WITH"], sent  # nothing kept of that read: no attempt from it

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broker.audit import repository as audit_repository
 from broker.directory import repository as directory_repository
 from broker.requests.parties import DatasetRow, OrganisationRow
-from core.db import Base, anchored_inserts, insert_parameters, tables_of
+from core.db import Base, anchored_inserts, insert_parameters, tables_of, version_now
 from core.driver import DriverStatement
 from core.models.audit import AuditEntry
 from core.models.catalog import CatalogVersion, Dataset
@@ -66,15 +66,6 @@ async def organisation(session: AsyncSession, organisation_id: str) -> Organisat
     return None if row is None else OrganisationRow(*row)
 
 
-def catalog_version_columns(dialect: str) -> list[ColumnElement[int]]:
-    """A scalar subquery that changes whenever the catalog changes: the counter of
-    `catalog_version`, which a trigger bumps after every statement that writes `datasets`, in
-    that statement's transaction (revision 0027); none on SQLite, which has no trigger."""
-    if dialect != "postgresql":
-        return []
-    return [select(CatalogVersion.version).where(CatalogVersion.id == 1).scalar_subquery()]
-
-
 @cache
 def _context_query(dialect: str) -> DriverStatement:
     """Built once per dialect (constructing it costs more than running it), run on the driver
@@ -94,7 +85,7 @@ def _context_query(dialect: str) -> DriverStatement:
             *(_OWNER.c[name] for name in OrganisationRow._fields),
             earlier,
             *directory_repository.version_columns(dialect),
-            *catalog_version_columns(dialect),
+            *version_now(CatalogVersion, dialect),
         )
         .select_from(_REQUESTER)
         .outerjoin(_DATASETS, _DATASETS.c.id == bindparam("dataset_id"))
@@ -144,7 +135,7 @@ def _versions() -> list[ColumnElement[int]]:
     """The directory's version, then the catalog's, as a statement on PostgreSQL sees them."""
     return [
         *directory_repository.version_columns("postgresql"),
-        *catalog_version_columns("postgresql"),
+        *version_now(CatalogVersion, "postgresql"),
     ]
 
 
