@@ -42,7 +42,6 @@ from broker.kit.deps import (
     SETTINGS,
     AppResource,
 )
-from broker.kit.heap import freeze_long_lived, thaw
 from broker.kit.nul_characters import RefuseNulCharacters
 from broker.kit.problem_docs import document_problems
 from broker.kit.problem_handlers import install_problem_handlers
@@ -79,6 +78,7 @@ from broker.settings import BrokerSettings
 from broker.webhooks.endpoints import router as webhooks_router
 from core.clock import utcnow
 from core.db import create_engine, create_sessionmaker
+from core.heap import freeze_long_lived, thaw
 from core.telemetry import configure_tracing, instrument_app, instrument_engine, instrument_redis
 from core.webhooks.secrets import cipher_from_settings
 
@@ -90,7 +90,7 @@ logger = logging.getLogger(__name__)
 
 async def _load_directory(sessionmaker: async_sessionmaker[AsyncSession], timeout_s: float) -> None:
     """The process's directory cache, loaded at start: the first filing does not pay for it, and
-    it is frozen with the rest of what start-up leaves (`kit/heap.py`). A database that cannot
+    it is frozen with the rest of what start-up leaves (`core/heap.py`). A database that cannot
     answer now only defers the load to the first filing, as before."""
     try:
         async with asyncio.timeout(timeout_s), sessionmaker() as session:

@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from core import logs
 from core.db import create_engine, create_sessionmaker
+from core.heap import freeze_long_lived, thaw
 from core.kafka import client_options
 from core.metrics import use_service_name
 from core.telemetry import configure_tracing, instrument_httpx
@@ -55,6 +56,7 @@ async def serve(
         )
         if ready is not None:
             asyncio.get_running_loop().create_task(_signal_when(consumer.assigned, ready))
+        freeze_long_lived()  # before the loops start: only what stays is alive (core/heap.py)
         loops = [consumer.run(stop), worker.run(stop)]
         if http is not None:
             app = health_app(
@@ -67,6 +69,7 @@ async def serve(
         try:
             await asyncio.gather(*loops)
         finally:
+            thaw()
             await engine.dispose()
 
 

@@ -1,4 +1,4 @@
-"""What start-up leaves alive is frozen out of the cycle collector's walks (`kit/heap.py`), and
+"""What start-up leaves alive is frozen out of the cycle collector's walks (`core/heap.py`), and
 what is frozen still goes when it is replaced: a directory rebuild frees the cache before it."""
 
 from __future__ import annotations
