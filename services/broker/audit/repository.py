@@ -3,7 +3,7 @@ whether the database role may change its rows."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -27,7 +27,8 @@ from core.driver import DriverStatement
 from core.models.audit import AuditChainHead, AuditEntry
 
 _BATCH = 1000  # rows the walk holds at a time
-_COLUMNS = (
+# A row's columns as the append binds them (all but its id and hashes)
+COLUMNS = (
     "occurred_at", "actor", "client_id", "person_id", "action", "subject", "detail", "chain",
     "key_id",
 )  # fmt: skip
@@ -78,11 +79,11 @@ def _entry(head: CTE) -> ReturningInsert[int, str, str]:
     return (
         insert(AuditEntry)
         .from_select(
-            [*_COLUMNS, "prev_hash", "hash"],
+            [*COLUMNS, "prev_hash", "hash"],
             select(
                 *(
                     bindparam(f"new_{name}", type_=AuditEntry.__table__.c[name].type)
-                    for name in _COLUMNS
+                    for name in COLUMNS
                 ),
                 head.c.prev_hash,
                 head.c.hash,
@@ -105,28 +106,31 @@ def append_when(when: ColumnElement[bool]) -> tuple[CTE, CTE]:
     return head, _entry(head).cte("appended")
 
 
-def parameters(entry: AuditEntry, content: str, pads: tuple[bytes, bytes]) -> dict[str, Any]:
-    """The append's parameters (`content`: what the hash covers besides the previous hash;
-    `pads`: the key's inner and outer pads)."""
+def parameters(
+    fields: Mapping[str, Any], content: str, pads: tuple[bytes, bytes]
+) -> dict[str, Any]:
+    """The append's parameters (`fields`: the row's `COLUMNS`, by name; `content`: what the hash
+    covers besides the previous hash; `pads`: the key's inner and outer pads)."""
     # Not named as columns: a parameter named as a column would be SET by the UPDATE too.
-    values: dict[str, Any] = {f"new_{name}": getattr(entry, name) for name in _COLUMNS}
+    values: dict[str, Any] = {f"new_{name}": fields[name] for name in COLUMNS}
     values["new_content"] = content
     values["new_inner_pad"], values["new_outer_pad"] = pads
     return values
 
 
 async def append(
-    session: AsyncSession, entry: AuditEntry, content: str, pads: tuple[bytes, bytes]
-) -> bool:
-    """PostgreSQL: `entry` appended to its chain, its id and hashes set from what was written.
-    False, with nothing written, when the chain has no head yet."""
+    session: AsyncSession, parameters: Mapping[str, Any]
+) -> tuple[int, str, str] | None:
+    """PostgreSQL: the row of `parameters` (`parameters`') appended to its chain: its id,
+    previous hash and hash as written. None, with nothing written, when the chain has no head
+    yet."""
     # On the connection, not the session: a Core statement, with none of the ORM's bulk logic.
     connection = await session.connection()
-    rows = await _APPEND.rows(connection, parameters(entry, content, pads))
+    rows = await _APPEND.rows(connection, parameters)
     if not rows:
-        return False
-    entry.id, entry.prev_hash, entry.hash = rows[0]
-    return True
+        return None
+    appended: tuple[int, str, str] = rows[0]
+    return appended
 
 
 async def create_head(session: AsyncSession, chain: int, genesis: str) -> None:

@@ -128,25 +128,40 @@ async def entry_of(
 ) -> AuditEntry:
     """The row `record` appends, its chain chosen (and held for the transaction), not written:
     `append` writes it, or the caller's own statement (`append_parameters`)."""
-    entry = AuditEntry(
-        occurred_at=now or utcnow(),
-        actor=actor.org_id,
-        client_id=actor.client_id,
-        person_id=actor.person_id,
-        action=action,
-        subject=subject,
-        detail=json.loads(json.dumps(detail, default=str)),
-        key_id=keys_of(session).current.id,
-    )
+    fields = await fields_of(session, action, actor=actor, subject=subject, now=now, **detail)
+    return AuditEntry(**fields)
+
+
+async def fields_of(
+    session: AsyncSession,
+    action: str,
+    *,
+    actor: Actor,
+    subject: str | None,
+    now: datetime | None = None,
+    **detail: Any,
+) -> dict[str, Any]:
+    """`entry_of`'s row as its columns' values (all but its id and hashes), with no model built:
+    for a hot path that needs nothing of the row back (`write`, `parameters_of`)."""
+    fields = {
+        "occurred_at": now or utcnow(),
+        "actor": actor.org_id,
+        "client_id": actor.client_id,
+        "person_id": actor.person_id,
+        "action": action,
+        "subject": subject,
+        "detail": json.loads(json.dumps(detail, default=str)),
+        "key_id": keys_of(session).current.id,
+    }
     await session.connection()  # begins the transaction the chain is kept for
     transaction = session.get_transaction()
     held = session.info.get(_HELD)
     if held is not None and held[0] is transaction:
-        entry.chain = held[1]
+        fields["chain"] = held[1]
     else:
-        entry.chain = chain_of(subject)
-        session.info[_HELD] = (transaction, entry.chain)
-    return entry
+        fields["chain"] = chain_of(subject)
+        session.info[_HELD] = (transaction, fields["chain"])
+    return fields
 
 
 def release_chain(session: AsyncSession) -> None:
@@ -157,19 +172,54 @@ def release_chain(session: AsyncSession) -> None:
 
 def append_parameters(session: AsyncSession, entry: AuditEntry) -> dict[str, Any]:
     """PostgreSQL: the parameters of `repository.append_when`'s CTEs appending `entry`."""
-    return repository.parameters(entry, canonical(entry), keys_of(session).current.pads())
+    return parameters_of(session, attributes(entry, repository.COLUMNS))
+
+
+def parameters_of(session: AsyncSession, fields: dict[str, Any]) -> dict[str, Any]:
+    """`append_parameters` of a row given by its fields (`fields_of`)."""
+    content = canonical_content(**{name: fields[name] for name in _HASHED})
+    return repository.parameters(fields, content, keys_of(session).current.pads())
 
 
 async def append(session: AsyncSession, entry: AuditEntry) -> AuditEntry:
     """`entry` (from `entry_of`) appended to its chain."""
-    key = keys_of(session).current
     if session.get_bind().dialect.name != "postgresql":
-        return await _append_here(session, entry, key)
-    appended = await repository.append(session, entry, canonical(entry), key.pads())
-    if not appended:  # the chain's first row: no head yet
-        await repository.create_head(session, entry.chain, GENESIS)
-        await repository.append(session, entry, canonical(entry), key.pads())
+        return await _append_here(session, entry, keys_of(session).current)
+    parameters = append_parameters(session, entry)
+    entry.id, entry.prev_hash, entry.hash = await _appended(session, entry.chain, parameters)
     return entry  # not in the session: the row is written and never changes
+
+
+async def write(
+    session: AsyncSession,
+    action: str,
+    *,
+    actor: Actor,
+    subject: str | None,
+    now: datetime | None = None,
+    **detail: Any,
+) -> None:
+    """`record`, for a caller that needs nothing of the row back (every token issued or
+    refused): on PostgreSQL the statement's parameters are made from the row's fields, no model
+    built and none given its id and hashes. The same row, in the same chain, with the same
+    hash."""
+    if session.get_bind().dialect.name != "postgresql":
+        await record(session, action, actor=actor, subject=subject, now=now, **detail)
+        return
+    fields = await fields_of(session, action, actor=actor, subject=subject, now=now, **detail)
+    await _appended(session, fields["chain"], parameters_of(session, fields))
+
+
+async def _appended(
+    session: AsyncSession, chain: int, parameters: dict[str, Any]
+) -> tuple[int, str, str]:
+    """PostgreSQL: the row of `parameters` appended to `chain`: its id, previous hash and hash."""
+    appended = await repository.append(session, parameters)
+    if appended is None:  # the chain's first row: no head yet
+        await repository.create_head(session, chain, GENESIS)
+        appended = await repository.append(session, parameters)
+        assert appended is not None, "the chain's head was just written"
+    return appended
 
 
 async def _append_here(session: AsyncSession, entry: AuditEntry, key: AuditKey) -> AuditEntry:

@@ -174,7 +174,7 @@ async def issue_token(call: Call, session: AsyncSession) -> Response:
         await count_failure(gate.limiter, gate.settings, caller, known=record is not None)
     instruments().tokens.add(1, {"outcome": "issued" if status == 200 else "refused"})
     if not audited:
-        await audit.record(
+        await audit.write(
             session,
             "token.issued" if status == 200 else "token.refused",
             actor=actor
@@ -204,14 +204,14 @@ async def _grant_audited(
     (False, the refusal): no grant, nothing written."""
     assert client.grant_unread is not None
     asked, dataset_id = client.grant_unread
-    entry = await audit.entry_of(
+    row = await audit.fields_of(
         session, "token.issued", actor=actor, subject=actor.client_id, scope=scope, error=None
     )
     granted, appended = await repository.grants_in_force_audited(
         session,
         client.record.organisation_id,
         [dataset_id],
-        audit.append_parameters(session, entry),
+        audit.parameters_of(session, row),
         now=utcnow(),
     )
     grant = data_grants(granted).get(dataset_id)

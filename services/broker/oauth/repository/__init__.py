@@ -221,8 +221,8 @@ async def grants_in_force_audited(
     now: datetime,
 ) -> tuple[list[TracedGrant], tuple[int, str, str] | None]:
     """PostgreSQL: `grants_in_force` and, in the same statement, the audit entry whose
-    `audit_parameters` (audit/service.py, `append_parameters`) are given, appended only if a
-    grant is in force: the grants, and the entry's id and hashes (None: nothing appended)."""
+    `audit_parameters` (audit/service.py, `parameters_of`) are given, appended only if a grant
+    is in force: the grants, and the entry's id and hashes (None: nothing appended)."""
     connection = await session.connection()
     parameters = {"organisation": organisation_id, "dataset_ids": list(dataset_ids), "now": now}
     rows = await _GRANTS_AUDITED.rows(connection, parameters | audit_parameters)
