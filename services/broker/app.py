@@ -119,10 +119,18 @@ def create_app(
             uninstall_calendar()
             raise
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        # The limits' own client: each of the limiter's calls is bounded by DEPENDENCY_TIMEOUT
+        # already (kit/ratelimit.py), so it goes without redis-py's per-command socket timeout
+        # (a task and a timer around every command's write, a timeout around its read: a third
+        # of the client's CPU a command); every other use of Redis keeps it.
+        limits_redis = (
+            Redis.from_url(settings.redis_url, socket_timeout=None) if settings.redis_url else None
+        )
         if tracer_provider is not None:
             instrument_engine(engine, tracer_provider)
-            if redis is not None:
-                instrument_redis(redis, tracer_provider)
+            for client in (redis, limits_redis):
+                if client is not None:
+                    instrument_redis(client, tracer_provider)
         keyring = load_keyring(settings)
         cipher_from_settings(settings)  # production without WEBHOOK_SECRET_KEY fails here
         audit_keys = audit_keys_from_settings(settings)  # and without AUDIT_KEY here
@@ -137,7 +145,7 @@ def create_app(
         RATE_LIMITER.put(
             app,
             RateLimiter(
-                redis,
+                limits_redis,
                 prefix=settings.rate_limit_prefix,
                 timeout_s=settings.dependency_timeout_seconds,
             ),
@@ -211,8 +219,9 @@ def create_app(
             thaw()
             stop.set()
             await asyncio.gather(*background, return_exceptions=True)
-            if redis is not None:
-                await redis.aclose()
+            for client in (redis, limits_redis):
+                if client is not None:
+                    await client.aclose()
             await engine.dispose()
             uninstall_calendar()
 
