@@ -49,6 +49,27 @@ async def test_chains_spread_subjects_and_one_transaction_keeps_its_first_chain(
         assert (await verify(session)).ok
 
 
+async def test_write_appends_the_row_record_would_in_the_same_chain(sessionmaker: Sessions) -> None:
+    # `write` (a token's row, built without a model) chains as `record` does: after a first row
+    # in the transaction's chain, with the content and hash `verify` recomputes.
+    first = subject_in(6)
+    other = subject_in(0, not_in=6)
+    async with sessionmaker() as session:
+        a = await record(session, first)
+        await audit.write(
+            session, "test.chained", actor=SYSTEM, subject=other, scope="x", error=None
+        )
+        await session.commit()
+    async with sessionmaker() as session:
+        written = await session.scalar(select(AuditEntry).where(AuditEntry.prev_hash == a.hash))
+        assert written is not None
+        assert (written.chain, written.subject, written.action) == (6, other, "test.chained")
+        assert (written.actor, written.client_id, written.person_id) == (None, None, None)
+        assert written.detail == {"scope": "x", "error": None}
+        assert written.key_id == a.key_id
+        assert (await verify(session)).ok
+
+
 async def test_writers_of_different_chains_do_not_wait_and_of_one_chain_do(
     sessionmaker: Sessions,
 ) -> None:
