@@ -71,6 +71,7 @@ class DeliveryWorker:
         self._limit = settings.webhook_concurrency_per_endpoint
         self._console_base = settings.console_base
         self._active: Counter[str] = Counter()  # claimed, not yet finished, per target
+        self._claiming = False  # a claim is in flight: it counted `_active` as it was
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._claims = AutocommitConnection(sessionmaker)
@@ -107,24 +108,34 @@ class DeliveryWorker:
 
     def _done(self, target: str, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
+        # A claim leaves due rows behind only for a target it found (or filled) at its limit, so
+        # only a slot freed there, or while a claim in flight counted it as taken, can let the
+        # next claim take more: claim again at once then. Any other freed slot would cost a
+        # claim (a round trip) per delivery that finds nothing the consumer's wake-up and the
+        # poll do not.
+        if self._claiming or self._active[target] >= self._limit:
+            self._wake.set()
         self._active[target] -= 1
         if self._active[target] <= 0:
             del self._active[target]
-        self._wake.set()  # a slot came free
         if not task.cancelled() and task.exception() is not None:
             logger.error("delivery task failed", exc_info=task.exception())
 
     async def claim(self) -> list[ClaimedRow]:
         now = utcnow()
         lease = now + timedelta(seconds=self._settings.webhook_timeout_seconds + LEASE_MARGIN_S)
-        return await claim_due(
-            self._claims,
-            now=now,
-            lease=lease,
-            in_flight=dict(self._active),
-            limit=self._limit,
-            batch=CLAIM_BATCH,
-        )
+        self._claiming = True
+        try:
+            return await claim_due(
+                self._claims,
+                now=now,
+                lease=lease,
+                in_flight=dict(self._active),
+                limit=self._limit,
+                batch=CLAIM_BATCH,
+            )
+        finally:
+            self._claiming = False
 
     async def _deliver(self, delivery: ClaimedRow) -> None:
         if delivery.channel != "webhook":
