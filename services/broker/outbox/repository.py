@@ -86,15 +86,26 @@ async def events_about(
     return sorted(found, key=lambda event: event.id)
 
 
+# Built once, as `_FETCH`: the relay marks after every batch it publishes.
+_MARK_SENT = (
+    update(OutboxEvent)
+    .where(
+        OutboxEvent.id.in_(bindparam("row_ids", expanding=True)),
+        OutboxEvent.sent_at.is_(None),
+    )
+    .values(
+        sent_at=bindparam("now", type_=OutboxEvent.__table__.c.sent_at.type),
+        attempts=OutboxEvent.attempts + 1,
+        last_error=None,
+    )
+)
+
+
 async def mark_sent(connection: AsyncConnection, row_ids: list[int]) -> None:
     """Kafka acked these rows. One already marked (by a relay that had their shard before) keeps
     its first `sent_at`."""
     if row_ids:
-        await connection.execute(
-            update(OutboxEvent)
-            .where(OutboxEvent.id.in_(row_ids), OutboxEvent.sent_at.is_(None))
-            .values(sent_at=utcnow(), attempts=OutboxEvent.attempts + 1, last_error=None)
-        )
+        await connection.execute(_MARK_SENT, {"row_ids": row_ids, "now": utcnow()})
 
 
 async def mark_failed(connection: AsyncConnection, errors: Mapping[int, str]) -> None:
