@@ -30,6 +30,7 @@ SCRIPT = textwrap.dedent(
             log.warning("deciding %s", "req_example")
         log.info("after the request")
     log.debug("below the level")
+    logging.getLogger("httpx").info("HTTP Request: POST (a line per webhook: left out)")
     log.error("outside any span")
     """
 )
