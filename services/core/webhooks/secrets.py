@@ -30,7 +30,14 @@ class UndecryptableSecret(RuntimeError):
     """A stored secret that none of the configured keys decrypts (the key was changed)."""
 
 
+REMEMBERED = 4096  # secrets a cipher keeps decrypted (an endpoint's or a channel's each)
+
+
 class SecretCipher:
+    """Encrypts and decrypts with the configured keys. A ciphertext decrypts to the same secret
+    every time (Fernet tokens are checked, not timed, here), so each is decrypted once per process
+    and remembered: the notifier signs every webhook with its endpoint's secret."""
+
     def __init__(self, keys: list[bytes]) -> None:
         if not keys:
             raise WebhookSecretKeyError("at least one webhook secret key is needed")
@@ -41,17 +48,25 @@ class SecretCipher:
                 "WEBHOOK_SECRET_KEY must be Fernet keys (urlsafe base64 of 32 bytes), "
                 f"comma-separated: {exc}"
             ) from None
+        self._decrypted: dict[str, str] = {}  # ciphertext: secret
 
     def encrypt(self, secret: str) -> str:
         return self._fernet.encrypt(secret.encode()).decode("ascii")
 
     def decrypt(self, ciphertext: str) -> str:
+        secret = self._decrypted.get(ciphertext)
+        if secret is not None:
+            return secret
         try:
-            return self._fernet.decrypt(ciphertext.encode("ascii")).decode()
+            secret = self._fernet.decrypt(ciphertext.encode("ascii")).decode()
         except InvalidToken:
             raise UndecryptableSecret(
                 "a webhook secret does not decrypt with WEBHOOK_SECRET_KEY (was the key changed?)"
             ) from None
+        if len(self._decrypted) >= REMEMBERED:
+            self._decrypted.clear()
+        self._decrypted[ciphertext] = secret
+        return secret
 
 
 def _dev_key(directory: Path) -> bytes:
