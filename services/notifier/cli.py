@@ -51,6 +51,7 @@ async def serve(
             kafka,
             settings.notifier_group_id,
             on_recorded=worker.wake,
+            hand_over=worker.hand_over,
             start_at=settings.notifier_start_at,
             tracer_provider=tracer_provider,
         )

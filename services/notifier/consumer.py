@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -32,12 +32,15 @@ from core.metrics import gauges
 from core.supervisor import Backoff, Supervisor
 from core.telemetry import extract, inject, kafka_attributes
 from notifier.dead_letters import DeadLetter, DeadLetterProducer
-from notifier.intake import record_deliveries
+from notifier.intake import Intake, record_deliveries
 from notifier.messages import Event, Reason, Unreadable, header_of, read
 from notifier.repository.autocommit import AutocommitConnection
+from notifier.repository.deliveries import NOT_TAKING, Taking
 
 logger = logging.getLogger(__name__)
 TOPICS = (topics.APPROVALS, topics.REQUESTS, topics.GRANTS)
+# The worker's `hand_over`: runs the batch's write with the slots it may take (notifier.worker).
+HandOver = Callable[[Callable[[Taking], Awaitable[Intake]]], Awaitable[Intake]]
 
 
 class NotificationConsumer:
@@ -48,6 +51,7 @@ class NotificationConsumer:
         group_id: str,
         *,
         on_recorded: Callable[[], None] = lambda: None,
+        hand_over: HandOver | None = None,
         start_at: str = "earliest",
         tracer_provider: trace.TracerProvider | None = None,
         backoff: Backoff | None = None,
@@ -56,6 +60,7 @@ class NotificationConsumer:
         self._kafka = kafka  # core.kafka.client_options: the servers, TLS and SASL
         self._group_id = group_id
         self._on_recorded = on_recorded
+        self._hand_over = hand_over
         self._start_at = start_at
         self.assigned = asyncio.Event()  # set once this member holds partitions
         self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
@@ -130,18 +135,25 @@ class NotificationConsumer:
                     readable.append((index, read(record)))
                 except Unreadable as exc:
                     letters[index] = DeadLetter(record, exc.reason, exc.detail)
-            # One statement, atomic on its own: the batch's rows are all durable or none.
-            intake = await record_deliveries(
-                self._database,
-                [event for _, event in readable],
-                now=utcnow(),
-                traceparents=[inject(spans[index])[0] for index, _ in readable],
-            )
+
+            async def write(taking: Taking) -> Intake:
+                # One statement, atomic on its own: the batch's rows are all durable or none.
+                return await record_deliveries(
+                    self._database,
+                    [event for _, event in readable],
+                    now=utcnow(),
+                    traceparents=[inject(spans[index])[0] for index, _ in readable],
+                    taking=taking,
+                )
+
+            intake = await (self._hand_over(write) if self._hand_over else write(NOT_TAKING))
             for position, detail in intake.refused.items():
                 index = readable[position][0]
                 letters[index] = DeadLetter(records[index], Reason.unprocessable, detail)
-            # The rows are durable: the worker need not wait for Kafka's offset commit.
-            self._on_recorded()
+            # The rows are durable: the worker need not wait for Kafka's offset commit to claim
+            # those it did not take at once.
+            if intake.new > len(intake.taken):
+                self._on_recorded()
             await self._dead_letters.send([letters[index] for index in sorted(letters)])
             for index, letter in letters.items():
                 spans[index].set_status(trace.StatusCode.ERROR, f"dead-lettered: {letter.reason}")

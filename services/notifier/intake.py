@@ -22,7 +22,14 @@ from core.db import database_unavailable
 from notifier.messages import Event
 from notifier.recipients import Notification, notifications
 from notifier.repository import Executor
-from notifier.repository.deliveries import insert_deliveries, known_organisations
+from notifier.repository.claims import ClaimedRow
+from notifier.repository.deliveries import (
+    NOT_TAKING,
+    Taking,
+    Written,
+    insert_deliveries,
+    known_organisations,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +38,7 @@ logger = logging.getLogger(__name__)
 class Intake:
     new: int  # delivery rows that were new (webhooks and messages to notification channels)
     refused: dict[int, str] = field(default_factory=dict)  # event index -> the database's words
+    taken: list[ClaimedRow] = field(default_factory=list)  # new rows leased to the worker
 
 
 def notifications_of(event: Event) -> list[Notification]:
@@ -51,25 +59,30 @@ async def record_deliveries(
     *,
     now: datetime,
     traceparents: Sequence[str | None],
+    taking: Taking = NOT_TAKING,
 ) -> Intake:
     """Adds a pending delivery per notification; an event seen again adds nothing (its webhook
     ids exist already). Each row keeps the trace context its delivery continues,
-    `traceparents[i]` for the i-th event. The one-at-a-time retry after a refusal needs an
+    `traceparents[i]` for the i-th event. The new webhook rows `taking` allows are leased to the
+    worker and answered (`Intake.taken`). The one-at-a-time retry after a refusal needs an
     executor on which each statement stands alone (the notifier's autocommit connection)."""
     try:
-        return Intake(await _insert(executor, events, traceparents, now=now))
+        written = await _insert(executor, events, traceparents, now=now, taking=taking)
+        return Intake(len(written.new), taken=written.taken)
     except DBAPIError as exc:
         if not refuses_content(exc):
             raise
         logger.warning("the database refused a batch of %d events (%s)", len(events), exc.orig)
     new, refused = 0, {}
     for index, (event, traceparent) in enumerate(zip(events, traceparents, strict=True)):
-        try:
-            new += await _insert(executor, [event], [traceparent], now=now)
+        try:  # the worker takes none of these: its claim delivers them
+            written = await _insert(executor, [event], [traceparent], now=now)
         except DBAPIError as exc:
             if not refuses_content(exc):
                 raise
             refused[index] = f"{getattr(exc.orig, 'sqlstate', '')}: {exc.orig}"
+        else:
+            new += len(written.new)
     return Intake(new, refused)
 
 
@@ -79,7 +92,8 @@ async def _insert(
     traceparents: Sequence[str | None],
     *,
     now: datetime,
-) -> int:
+    taking: Taking = NOT_TAKING,
+) -> Written:
     rows = [
         {
             "id": n.webhook_id,
@@ -94,12 +108,12 @@ async def _insert(
         for n in notifications_of(event)
     ]
     if not rows:
-        return 0
-    new = await insert_deliveries(executor, rows, now=now)
-    left_out = {str(r["organisation_id"]) for r in rows if r["id"] not in new}
+        return Written(set(), [])
+    written = await insert_deliveries(executor, rows, now=now, taking=taking)
+    left_out = {str(r["organisation_id"]) for r in rows if r["id"] not in written.new}
     if left_out:  # `new` also holds the rows for notification channels
         await _warn_of_unknown(executor, left_out)
-    return len(new)
+    return written
 
 
 async def _warn_of_unknown(executor: Executor, organisations: set[str]) -> None:

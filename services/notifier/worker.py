@@ -8,6 +8,11 @@ fall due again when the lease ends: delivered at least once, always under the sa
 No head-of-line blocking: a replica never claims more rows for an organisation than its
 per-endpoint limit has free slots, so a slow or dead endpoint holds up only its own deliveries.
 
+Handing over: the consumer's INSERT of new rows leases those this worker has free slots for and
+answers them with their endpoints (`hand_over`), so a new webhook goes out without waiting for a
+claim, and a claim is made only for what is left (rows over a limit, messages to channels). A
+claim and a hand-over count the slots one at a time.
+
 Recording: outcomes are written in batches, one statement each, by one recorder; a delivery's
 slot is free once its outcome is written. A delivery holds no database connection: the claim,
 the recorder and the consumer each keep one. Outcomes that must be atomic with more than their
@@ -21,6 +26,7 @@ import functools
 import logging
 import random
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import httpx
@@ -37,10 +43,12 @@ from core.telemetry import extract
 from core.webhooks.secrets import SecretCipher, signing_secrets
 from notifier.channels import channel_target, message_for, send_to_channel
 from notifier.delivery import Attempt, EndpointTarget, Outcome, OutgoingEvent, deliver_once
+from notifier.intake import Intake
 from notifier.recorder import Recorder
 from notifier.repository import outcomes
 from notifier.repository.autocommit import AutocommitConnection
 from notifier.repository.claims import ClaimedRow, claim_due
+from notifier.repository.deliveries import NOT_TAKING, Taking
 from notifier.repository.outcomes import Settled, Tried
 from notifier.schedule import next_delay, parse_schedule
 from notifier.settings import NotifierSettings
@@ -71,7 +79,9 @@ class DeliveryWorker:
         self._limit = settings.webhook_concurrency_per_endpoint
         self._console_base = settings.console_base
         self._active: Counter[str] = Counter()  # claimed, not yet finished, per target
-        self._claiming = False  # a claim is in flight: it counted `_active` as it was
+        self._claiming = False  # a claim or hand-over is in flight: it counted `_active` as it was
+        self._counting = asyncio.Lock()  # held by a claim or a hand-over while it is in flight
+        self._stopping = False  # no more hand-overs: what is in flight is finishing
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._claims = AutocommitConnection(sessionmaker)
@@ -87,10 +97,13 @@ class DeliveryWorker:
         recording = asyncio.create_task(self._recorder.run())
         try:
             await self.supervisor.run(self._claim_and_deliver, stop, wake=self._wake)
+            async with self._counting:  # a hand-over in flight starts its deliveries first
+                self._stopping = True
             # Graceful stop: finish what is in flight (bounded by the delivery timeout).
             if self._tasks:
                 await asyncio.wait(self._tasks, timeout=self._settings.webhook_timeout_seconds + 2)
         finally:
+            self._stopping = True
             await self._claims.close()
             self._recorder.stop()
             await recording
@@ -98,13 +111,33 @@ class DeliveryWorker:
     async def _claim_and_deliver(self) -> float:
         """One turn: claim what is due and start delivering it; rest unless the claim was full.
         A restart of PostgreSQL fails a claim once: the held connection is then replaced."""
-        claimed = await self.claim()
-        for delivery in claimed:
+        async with self._counting:
+            claimed = await self.claim()
+            self._start(claimed)
+        return self._poll_s if len(claimed) < CLAIM_BATCH else 0.0
+
+    async def hand_over(self, write: Callable[[Taking], Awaitable[Intake]]) -> Intake:
+        """Runs the consumer's `write` of new rows, letting it lease those this worker has free
+        slots for (none once it is stopping), and starts delivering what it leased."""
+        async with self._counting:
+            taking = NOT_TAKING
+            if not self._stopping:
+                busy = {target: used for target, used in self._active.items() if used > 0}
+                taking = Taking(busy, self._limit, self._lease(utcnow()))
+            self._claiming = True
+            try:
+                intake = await write(taking)
+            finally:
+                self._claiming = False
+            self._start(intake.taken)
+        return intake
+
+    def _start(self, deliveries: list[ClaimedRow]) -> None:
+        for delivery in deliveries:
             self._active[delivery.target] += 1
             task = asyncio.create_task(self._deliver(delivery))
             self._tasks.add(task)
             task.add_done_callback(functools.partial(self._done, delivery.target))
-        return self._poll_s if len(claimed) < CLAIM_BATCH else 0.0
 
     def _done(self, target: str, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -123,19 +156,22 @@ class DeliveryWorker:
 
     async def claim(self) -> list[ClaimedRow]:
         now = utcnow()
-        lease = now + timedelta(seconds=self._settings.webhook_timeout_seconds + LEASE_MARGIN_S)
         self._claiming = True
         try:
             return await claim_due(
                 self._claims,
                 now=now,
-                lease=lease,
+                lease=self._lease(now),
                 in_flight=dict(self._active),
                 limit=self._limit,
                 batch=CLAIM_BATCH,
             )
         finally:
             self._claiming = False
+
+    def _lease(self, now: datetime) -> datetime:
+        """Until when a row taken now is this worker's: past its delivery's timeout."""
+        return now + timedelta(seconds=self._settings.webhook_timeout_seconds + LEASE_MARGIN_S)
 
     async def _deliver(self, delivery: ClaimedRow) -> None:
         if delivery.channel != "webhook":

@@ -4,6 +4,7 @@ blocks the rest of the batch, and neither does an event whose content the databa
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from core.models.webhooks import WebhookDelivery
 from notifier.intake import Intake, record_deliveries
 from notifier.messages import Event
 from notifier.repository.autocommit import AutocommitConnection
+from notifier.repository.deliveries import Taking
 from testing.events import approval_event
 
 pytestmark = pytest.mark.integration
@@ -74,3 +76,40 @@ async def test_an_event_the_database_refuses_is_answered_and_the_rest_recorded(
         ("gz-gaj", "approval.requested"),
         ("gz-gaj", "approval.requested"),
     ]
+
+
+async def test_the_worker_takes_the_new_webhooks_it_has_slots_for_and_the_rest_stay_due(
+    sessionmaker: async_sessionmaker[AsyncSession], seeded: object
+) -> None:
+    """Two events for a body with one slot free of two: one row is leased and answered, the
+    other is written due now, for a claim; a body at its limit has none taken."""
+    first, second, third = _request_id(), _request_id(), _request_id()
+    now = utcnow()
+    lease = now + timedelta(seconds=30)
+    batch = [
+        approval_event("gz-gaj", first),
+        approval_event("gz-gaj", second),
+        approval_event("gz-dsb", third),
+    ]
+    database = AutocommitConnection(sessionmaker)
+    try:
+        intake = await record_deliveries(
+            database,
+            batch,
+            now=now,
+            traceparents=[None] * 3,
+            taking=Taking({"gz-gaj": 1, "gz-dsb": 2}, 2, lease),
+        )
+    finally:
+        await database.close()
+    assert [row.organisation_id for row in intake.taken] == ["gz-gaj"]
+    async with sessionmaker() as session:
+        rows = await session.scalars(
+            select(WebhookDelivery).where(
+                WebhookDelivery.request_id.in_([first, second, third]),
+                WebhookDelivery.channel == "webhook",
+            )
+        )
+        due = {row.id: row.next_attempt_at for row in rows}
+    assert due.pop(intake.taken[0].id) == lease
+    assert list(due.values()) == [now, now]

@@ -136,20 +136,23 @@ async def claim_due(
         "limit": limit,
     }
     rows = sorted((await executor.execute(_CLAIMED, params)).mappings(), key=_age)
-    return [
-        ClaimedRow(
-            id=row["id"],
-            organisation_id=row["organisation_id"],
-            channel=row["channel"],
-            payload=row["payload"],
-            traceparent=row["traceparent"],
-            attempts=row["attempts"],
-            endpoint=_detached(WebhookEndpoint, row, _ENDPOINT),
-            notification_channel=_detached(NotificationChannel, row, _CHANNEL),
-            names=row["names"] or {},
-        )
-        for row in rows
-    ]
+    return [claimed(row) for row in rows]
+
+
+def claimed(row: Any) -> ClaimedRow:
+    """A leased row as the claim answers it (the intake answers the rows it leases the same
+    way: `deliveries`)."""
+    return ClaimedRow(
+        id=row["id"],
+        organisation_id=row["organisation_id"],
+        channel=row["channel"],
+        payload=row["payload"],
+        traceparent=row["traceparent"],
+        attempts=row["attempts"],
+        endpoint=_detached(WebhookEndpoint, row, _ENDPOINT),
+        notification_channel=_detached(NotificationChannel, row, _CHANNEL),
+        names=row["names"] or {},
+    )
 
 
 def _age(row: Any) -> tuple[datetime, str]:
