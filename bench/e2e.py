@@ -120,6 +120,19 @@ async def _profiles(
     return outs
 
 
+async def _probe_arrives(http: httpx.AsyncClient, path: str, bearer: str, receiver: str) -> bool:
+    """Whether a filing POSTed to `path` now reaches the receiver within 3 s. A consumer that
+    has joined its group is not enough: starting at `latest`, it skips what precedes its first
+    fetch."""
+    filed = await http.post(
+        path,
+        json=workloads.body("bench e2e probe"),
+        headers={"Authorization": f"Bearer {bearer}", "Idempotency-Key": secrets.token_hex(8)},
+    )
+    filed.raise_for_status()
+    return bool(await _wait_arrivals(receiver, [filed.json()["id"]], KIND, 3))
+
+
 @dataclass(frozen=True)
 class Pipeline:
     """A path measured from filing to webhook: where its filings go, and its processes, those
@@ -282,20 +295,11 @@ async def _raw_path(
     ):
         bearer = tokens.read_text().split()[0]  # noqa: ASYNC240 (before the load)
 
-        async def webhook_arrives() -> bool:
-            """Assigned is not enough: a `latest` consumer skips what precedes its first fetch."""
-            filed = await http.post(
-                RAW_FILING,
-                json=workloads.body("bench e2e raw probe"),
-                headers={
-                    "Authorization": f"Bearer {bearer}",
-                    "Idempotency-Key": secrets.token_hex(8),
-                },
-            )
-            filed.raise_for_status()
-            return bool(await _wait_arrivals(receiver, [filed.json()["id"]], KIND, 3))
-
-        await wait_until(webhook_arrives, limit_s=90, what="the raw path's first webhook")
+        await wait_until(
+            lambda: _probe_arrives(http, RAW_FILING, bearer, receiver),
+            limit_s=90,
+            what="the raw path's first webhook",
+        )
         servers = {"raw-floor": server, "raw-relay": relaying, "raw-consumer": consumer}
         pipeline = Pipeline("raw path", port, RAW_FILING, servers, delivering="raw-consumer")
         for rate in opts.rates:
@@ -344,18 +348,11 @@ async def main(opts: argparse.Namespace) -> None:
                 )
                 registered.raise_for_status()
 
-            async def webhook_arrives() -> bool:
-                """The notifier (starting at `latest`) is assigned once a new filing reaches us."""
-                filed = await http.post(
-                    "/v1/requests",
-                    json=workloads.body("bench e2e probe"),
-                    headers={"Authorization": f"Bearer {tokens[0]}"},
-                )
-                filed.raise_for_status()
-                came = await _wait_arrivals(receiver, [filed.json()["id"]], KIND, 3)
-                return bool(came)
-
-            await wait_until(webhook_arrives, limit_s=90, what="the notifier's first webhook")
+            await wait_until(
+                lambda: _probe_arrives(http, "/v1/requests", tokens[0], receiver),
+                limit_s=90,
+                what="the notifier's first webhook",
+            )
             templates += [await clients.file_template(http, bearer) for bearer in tokens]
         servers = {"broker": broker, "notifier": notifier}
         idle_before = {name: cpu_seconds(proc.pid) for name, proc in servers.items()}
