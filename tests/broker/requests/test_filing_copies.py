@@ -19,7 +19,9 @@ from broker.audit.service import chain_of
 from broker.kit.problems import ServiceUnavailable
 from broker.requests.exceptions import NotShareable
 from broker.requests.filing import repository
+from broker.requests.filing import rows as filing_rows
 from broker.requests.filing.service import Filed
+from core.ids import new_id
 from core.models.audit import AuditEntry
 from core.models.catalog import Dataset
 from core.models.directory import Appointment, Organisation
@@ -256,6 +258,14 @@ async def test_a_filing_planned_again_is_audited_in_its_own_request_s_chain(
     touch = update(Dataset).where(Dataset.id == dataset).values(name=Dataset.name)
     changing = _ChangedAfterReads(sessionmaker, touch, reads=1)
     monkeypatch.setattr(repository, "context", changing)
+    # The two attempts' request ids in different chains, so that a row in the first attempt's
+    # chain cannot pass for one in the second's.
+    planned = new_id("req")
+    written = next(i for i in iter(lambda: new_id("req"), "") if chain_of(i) != chain_of(planned))
+    ids = iter([planned, written])
+    monkeypatch.setattr(
+        filing_rows, "new_id", lambda prefix: next(ids) if prefix == "req" else new_id(prefix)
+    )
 
     filed, _ = await _round_trips(app, autocommit, requester, request_body(dataset, ["code"]))
 
@@ -268,7 +278,8 @@ async def test_a_filing_planned_again_is_audited_in_its_own_request_s_chain(
             )
         ).all()
     assert changing.reads == 2
-    assert [row.chain for row in rows] == [chain_of(filed.request.id)]
+    assert filed.request.id == written
+    assert [row.chain for row in rows] == [chain_of(written)]
 
 
 async def test_a_refusal_from_a_kept_copy_is_decided_again_from_the_database(

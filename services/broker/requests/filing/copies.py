@@ -1,9 +1,9 @@
 """The bodies and catalog entries filing reads, kept per process at the versions they were read
 at: a filing whose requester, dataset and owner are kept plans from them and the kept directory
 snapshot without reading, and its write (`filing/repository.write`) writes nothing unless the
-directory's and the catalog's versions are still those (it then reads them again). Every context
-read outside a transaction (`filing/repository.context`) brings its rows here; rows read at
-other versions are dropped then. SQLite has no versions: nothing is kept there."""
+directory's and the catalog's versions are still those (it then reads them again). The filing
+service keeps here what every context read outside a transaction found (`filing/service.py`);
+rows read at other versions are dropped then. SQLite has no versions: nothing is kept there."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from broker.requests.parties import DatasetRow, OrganisationRow
 
 
 class Copies:
-    """Per database URL, as the directory's snapshot: the rows read at one pair of versions."""
+    """The rows read at one pair of versions of one database (its URL): a read of another
+    database or at other versions starts the copies again."""
 
     _LIMIT = 10_000  # rows kept (bodies and datasets); then it starts again
 

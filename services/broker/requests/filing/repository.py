@@ -41,7 +41,7 @@ class FilingContext:
     owner: OrganisationRow | None
     earlier_id: str | None  # the request this requester filed earlier with this key
     version: tuple[int, ...]  # the directory's (directory/repository.py `version_columns`)
-    catalog: tuple[int, ...]  # the catalog's (`catalog_version_columns`)
+    catalog: tuple[int, ...]  # the catalog's (core/db.version_now of CatalogVersion)
 
 
 _ORGANISATIONS = Organisation.__table__

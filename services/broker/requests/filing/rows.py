@@ -38,6 +38,7 @@ def request_row(
         (body.period.start, body.period.end) if body.period else (now, now + PROJECT_PERIOD)
     )
     asked = list(body.fields or ())
+    wanted = set(asked)
     return DataRequest(
         id=new_id("req"),
         **body.model_dump(include=_AS_FILED),
@@ -50,7 +51,7 @@ def request_row(
         fields=asked,
         period_start=period_start,
         period_end=period_end,
-        granted_fields=[f["name"] for f in dataset.fields if f["name"] in set(asked)]
+        granted_fields=[f["name"] for f in dataset.fields if f["name"] in wanted]
         if dataset
         else [],
         granted_start=period_start,

@@ -215,7 +215,6 @@ async def _file(
         body, requester, dataset=dataset, provider_id=owner.id, rule=plan.rule,
         trace=filing.trace, idempotency_key=filing.idempotency_key, digest=filing.digest, now=now,
     )  # fmt: skip
-    asked, period_start, period_end = request.fields, request.period_start, request.period_end
     route = route_rows(request, plan)
     one_statement = in_one_statement(session, route)
     if not one_statement and autocommitting(session):
@@ -235,7 +234,8 @@ async def _file(
     entry = await audit.entry_of(
         session, "request.filed", actor=requester, subject=request.id, now=now,
         kind=request.kind, dataset=request.dataset_id, provider=request.provider_id,
-        fields=asked, period=[period_start.isoformat(), period_end.isoformat()],
+        fields=request.fields,
+        period=[request.period_start.isoformat(), request.period_end.isoformat()],
         jurisdiction=request.jurisdiction,
     )  # fmt: skip
     await publish.request_event(
