@@ -76,7 +76,7 @@ def config(level: str = "INFO") -> dict[str, Any]:
             "aiokafka": {"level": "WARNING"},  # a line per rebalance step otherwise
             # A line per request otherwise: the notifier's every webhook POST, which its delivery
             # log (webhook_attempts) records already. DEBUG shows them again.
-            "httpx": {"level": level if level in ("DEBUG", "ERROR") else "WARNING"},
+            "httpx": {"level": "WARNING" if level == "INFO" else level},
         },
     }
 

@@ -57,7 +57,6 @@ async def serve(
         )
         if ready is not None:
             asyncio.get_running_loop().create_task(_signal_when(consumer.assigned, ready))
-        freeze_long_lived()  # before the loops start: only what stays is alive (core/heap.py)
         loops = [consumer.run(stop), worker.run(stop)]
         if http is not None:
             app = health_app(
@@ -68,6 +67,7 @@ async def serve(
             )
             loops.append(serve_health(app, *http, stop))
         try:
+            freeze_long_lived()  # before the loops start: only what stays is alive (core/heap.py)
             await asyncio.gather(*loops)
         finally:
             thaw()

@@ -5,8 +5,9 @@ connection.
 Under load that is one round trip for many deliveries instead of a transaction for each (and no
 connection per delivery). An outcome waits at most `LINGER_S` for others to share its statement:
 at 100 webhooks/s, POSTs finish one every few milliseconds, and a statement each cost a round trip
-and a turn of this loop per webhook. The webhook has arrived by then; only the row's update waits.
-Each delivery waits until its outcome is durable, so its endpoint slot stays taken until then. If
+and a turn of this loop per webhook. The webhook has arrived by then; its row's update waits, and
+so does its endpoint's slot: each delivery waits until its outcome is durable (at the default
+limit of 4 in flight, one endpoint's webhooks go out at most 4 per LINGER_S plus a round trip). If
 the database is away, the outcomes wait and are written when it returns; a notifier that dies
 first leaves leased rows, which fall due again (at least once, same webhook-id).
 """

@@ -141,11 +141,11 @@ class DeliveryWorker:
 
     def _done(self, target: str, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        # A claim leaves due rows behind only for a target it found (or filled) at its limit, so
-        # only a slot freed there, or while a claim in flight counted it as taken, can let the
-        # next claim take more: claim again at once then. Any other freed slot would cost a
-        # claim (a round trip) per delivery that finds nothing the consumer's wake-up and the
-        # poll do not.
+        # Of the rows a claim left due, those of a target it found (or filled) at its limit wait
+        # for a slot there: a slot freed there, or while a claim in flight counted it as taken,
+        # lets the next claim take more, so claim again at once then. (Due rows beyond a claim's
+        # batch are taken by the poll, as before.) Any other freed slot would cost a claim (a
+        # round trip) per delivery that finds nothing the consumer's wake-up and the poll do not.
         if self._claiming or self._active[target] >= self._limit:
             self._wake.set()
         self._active[target] -= 1

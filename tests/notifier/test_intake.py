@@ -104,12 +104,16 @@ async def test_the_worker_takes_the_new_webhooks_it_has_slots_for_and_the_rest_s
         await database.close()
     assert [row.organisation_id for row in intake.taken] == ["gz-gaj"]
     async with sessionmaker() as session:
-        rows = await session.scalars(
-            select(WebhookDelivery).where(
-                WebhookDelivery.request_id.in_([first, second, third]),
-                WebhookDelivery.channel == "webhook",
+        rows = (
+            await session.scalars(
+                select(WebhookDelivery).where(
+                    WebhookDelivery.request_id.in_([first, second, third]),
+                    WebhookDelivery.channel == "webhook",
+                )
             )
-        )
+        ).all()
         due = {row.id: row.next_attempt_at for row in rows}
+        payloads = {row.id: row.payload for row in rows}
+    assert intake.taken[0].payload == payloads[intake.taken[0].id]  # what the worker will POST
     assert due.pop(intake.taken[0].id) == lease
     assert list(due.values()) == [now, now]

@@ -118,15 +118,13 @@ def parameters(
     return values
 
 
-async def append(
-    session: AsyncSession, parameters: Mapping[str, Any]
-) -> tuple[int, str, str] | None:
-    """PostgreSQL: the row of `parameters` (`parameters`') appended to its chain: its id,
+async def append(session: AsyncSession, values: Mapping[str, Any]) -> tuple[int, str, str] | None:
+    """PostgreSQL: the row `values` describes (from `parameters`) appended to its chain: its id,
     previous hash and hash as written. None, with nothing written, when the chain has no head
     yet."""
     # On the connection, not the session: a Core statement, with none of the ORM's bulk logic.
     connection = await session.connection()
-    rows = await _APPEND.rows(connection, parameters)
+    rows = await _APPEND.rows(connection, values)
     if not rows:
         return None
     appended: tuple[int, str, str] = rows[0]

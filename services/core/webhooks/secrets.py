@@ -30,13 +30,15 @@ class UndecryptableSecret(RuntimeError):
     """A stored secret that none of the configured keys decrypts (the key was changed)."""
 
 
-REMEMBERED = 4096  # secrets a cipher keeps decrypted (an endpoint's or a channel's each)
+REMEMBERED = 4096  # signing secrets a cipher keeps decrypted (`decrypt_remembered`)
 
 
 class SecretCipher:
-    """Encrypts and decrypts with the configured keys. A ciphertext decrypts to the same secret
-    every time (Fernet tokens are checked, not timed, here), so each is decrypted once per process
-    and remembered: the notifier signs every webhook with its endpoint's secret."""
+    """Encrypts and decrypts with the configured keys. `decrypt_remembered` is for the webhook
+    signing secrets, which the notifier needs for every webhook: a ciphertext decrypts to the same
+    secret every time (Fernet tokens are checked, not timed, here), so each is decrypted once per
+    process. Everything else (TOTP seeds, sign-in cookies: many, each seldom read again) is
+    decrypted each time and kept nowhere."""
 
     def __init__(self, keys: list[bytes]) -> None:
         if not keys:
@@ -54,18 +56,21 @@ class SecretCipher:
         return self._fernet.encrypt(secret.encode()).decode("ascii")
 
     def decrypt(self, ciphertext: str) -> str:
-        secret = self._decrypted.get(ciphertext)
-        if secret is not None:
-            return secret
         try:
-            secret = self._fernet.decrypt(ciphertext.encode("ascii")).decode()
+            return self._fernet.decrypt(ciphertext.encode("ascii")).decode()
         except InvalidToken:
             raise UndecryptableSecret(
                 "a webhook secret does not decrypt with WEBHOOK_SECRET_KEY (was the key changed?)"
             ) from None
-        if len(self._decrypted) >= REMEMBERED:
-            self._decrypted.clear()
-        self._decrypted[ciphertext] = secret
+
+    def decrypt_remembered(self, ciphertext: str) -> str:
+        """`decrypt`, once per ciphertext (up to REMEMBERED of them, then it starts again)."""
+        secret = self._decrypted.get(ciphertext)
+        if secret is None:
+            secret = self.decrypt(ciphertext)
+            if len(self._decrypted) >= REMEMBERED:
+                self._decrypted.clear()
+            self._decrypted[ciphertext] = secret
         return secret
 
 
@@ -110,8 +115,8 @@ def signing_secrets(
 ) -> tuple[str, ...]:
     """The secrets that sign a message sent at `now`: the current one first, then the previous
     one while its rotation overlap lasts."""
-    current = cipher.decrypt(endpoint.secret_ciphertext)
+    current = cipher.decrypt_remembered(endpoint.secret_ciphertext)
     if rotation_ends_at(endpoint, now) is None:
         return (current,)
     assert endpoint.previous_secret_ciphertext is not None
-    return (current, cipher.decrypt(endpoint.previous_secret_ciphertext))
+    return (current, cipher.decrypt_remembered(endpoint.previous_secret_ciphertext))

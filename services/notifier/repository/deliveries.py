@@ -55,7 +55,8 @@ _INSERT = text(
     ON CONFLICT (id) DO NOTHING
     RETURNING id, organisation_id, channel, payload, traceparent, attempts, next_attempt_at
 )
-SELECT w.id, w.organisation_id, w.channel, w.payload, w.traceparent, w.attempts,
+SELECT w.id, w.organisation_id, w.channel,
+       CASE WHEN w.next_attempt_at > :now THEN w.payload END AS payload, w.traceparent, w.attempts,
        w.next_attempt_at > :now AS taken, e.id AS endpoint_id, e.url, e.secret_ciphertext,
        e.previous_secret_ciphertext, e.previous_valid_until, e.disabled_at, e.disabled_reason,
        NULL AS channel_id, NULL AS names
