@@ -79,8 +79,8 @@ class DeliveryWorker:
         self._limit = settings.webhook_concurrency_per_endpoint
         self._console_base = settings.console_base
         self._active: Counter[str] = Counter()  # claimed, not yet finished, per target
-        self._claiming = False  # a claim or hand-over is in flight: it counted `_active` as it was
-        self._counting = asyncio.Lock()  # held by a claim or a hand-over while it is in flight
+        # Held by a claim or a hand-over while it is in flight: it counted `_active` as it was.
+        self._counting = asyncio.Lock()
         self._stopping = False  # no more hand-overs: what is in flight is finishing
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
@@ -124,11 +124,7 @@ class DeliveryWorker:
             if not self._stopping:
                 busy = {target: used for target, used in self._active.items() if used > 0}
                 taking = Taking(busy, self._limit, self._lease(utcnow()))
-            self._claiming = True
-            try:
-                intake = await write(taking)
-            finally:
-                self._claiming = False
+            intake = await write(taking)
             self._start(intake.taken)
         return intake
 
@@ -146,7 +142,7 @@ class DeliveryWorker:
         # lets the next claim take more, so claim again at once then. (Due rows beyond a claim's
         # batch are taken by the poll, as before.) Any other freed slot would cost a claim (a
         # round trip) per delivery that finds nothing the consumer's wake-up and the poll do not.
-        if self._claiming or self._active[target] >= self._limit:
+        if self._counting.locked() or self._active[target] >= self._limit:
             self._wake.set()
         self._active[target] -= 1
         if self._active[target] <= 0:
@@ -155,19 +151,16 @@ class DeliveryWorker:
             logger.error("delivery task failed", exc_info=task.exception())
 
     async def claim(self) -> list[ClaimedRow]:
+        """What is due, as many as the slots allow; under `_counting` (`_claim_and_deliver`)."""
         now = utcnow()
-        self._claiming = True
-        try:
-            return await claim_due(
-                self._claims,
-                now=now,
-                lease=self._lease(now),
-                in_flight=dict(self._active),
-                limit=self._limit,
-                batch=CLAIM_BATCH,
-            )
-        finally:
-            self._claiming = False
+        return await claim_due(
+            self._claims,
+            now=now,
+            lease=self._lease(now),
+            in_flight=dict(self._active),
+            limit=self._limit,
+            batch=CLAIM_BATCH,
+        )
 
     def _lease(self, now: datetime) -> datetime:
         """Until when a row taken now is this worker's: past its delivery's timeout."""
