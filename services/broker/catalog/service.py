@@ -14,15 +14,13 @@ from broker.catalog.exceptions import DatasetExists, DatasetNotFound, DraftIncom
 from broker.catalog.schemas import DatasetChange, DatasetIn
 from broker.directory.service import require_jurisdiction
 from broker.kit.changes import apply_change
+from broker.kit.lookups import found
 from core.models.catalog import Dataset, DatasetStatus
 from core.models.directory import Organisation, OrgKind
 
 
 async def get_dataset(session: AsyncSession, dataset_id: str) -> Dataset:
-    dataset = await session.get(Dataset, dataset_id)
-    if dataset is None:
-        raise DatasetNotFound(dataset_id)
-    return dataset
+    return found(await session.get(Dataset, dataset_id), DatasetNotFound, dataset_id)
 
 
 list_datasets = repository.list_datasets  # a read with nothing to decide

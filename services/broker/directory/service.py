@@ -29,6 +29,7 @@ from broker.directory.schemas import (
     OrganisationOut,
 )
 from broker.kit.changes import apply_change
+from broker.kit.lookups import found
 from broker.kit.problems import OrganisationNotFound
 from core.ids import new_id
 from core.models.directory import Appointment, Organisation, OrgKind
@@ -51,10 +52,9 @@ def to_out(org: Organisation, cdo: Appointment | None) -> OrganisationOut:
 
 
 async def get_organisation(session: AsyncSession, organisation_id: str) -> Organisation:
-    org = await session.get(Organisation, organisation_id)
-    if org is None:
-        raise OrganisationNotFound(organisation_id)
-    return org
+    return found(
+        await session.get(Organisation, organisation_id), OrganisationNotFound, organisation_id
+    )
 
 
 async def describe(
@@ -222,9 +222,9 @@ async def end_appointment(
     actor: Actor,
     now: datetime,
 ) -> Appointment:
-    appointment = await session.get(Appointment, appointment_id)
-    if appointment is None:
-        raise AppointmentNotFound(appointment_id)
+    appointment = found(
+        await session.get(Appointment, appointment_id), AppointmentNotFound, appointment_id
+    )
     await repository.lock_organisation(session, appointment.organisation_id)
     await require_jurisdiction(
         session, actor.organisation, appointment.organisation_id, field="appointment_id", now=now

@@ -96,9 +96,9 @@ async def answer_problem(
     links: Links,
 ) -> ProblemReport:
     own = answerer.organisation
-    report = await repository.lock_visible(session, problem_id, own)
-    if report is None:
-        raise ProblemNotFound(problem_id)
+    report = found(
+        await repository.lock_visible(session, problem_id, own), ProblemNotFound, problem_id
+    )
     if own != report.addressed_to:
         raise NotTheAnsweringBureau(
             f"'{report.addressed_to}' (the provincial data bureau) answers this report, not "
