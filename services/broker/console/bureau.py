@@ -13,7 +13,7 @@ from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.console import repository
-from broker.console.session import CsrfField, SignedInDep, may_act, refuse_without_csrf
+from broker.console.session import PosterDep, SignedInDep, may_act
 from broker.directory import repository as directory
 from broker.directory.jurisdiction import covers
 from broker.kit.deps import SessionDep
@@ -51,10 +51,9 @@ async def bureau_reader(session: SessionDep, me: SignedInDep) -> Bureau:
 BureauDep = Annotated[Bureau, Depends(bureau_reader)]
 
 
-async def bureau_form(bureau: BureauDep, csrf: CsrfField = "") -> Bureau:
+async def bureau_form(bureau: BureauDep, _: PosterDep) -> Bureau:
     """The bureau's reader posting one of its pages' forms, once the form carries the session's
-    CSRF token (as session.form_poster)."""
-    refuse_without_csrf(bureau.me, csrf)
+    CSRF token (session.form_poster checks it)."""
     return bureau
 
 

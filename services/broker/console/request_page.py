@@ -22,7 +22,7 @@ from broker.console.names import dataset_names, divisions_within, organisation_n
 from broker.console.outcomes import outcome
 from broker.console.refusals import Refused
 from broker.console.requester_side import requester_side
-from broker.console.session import CsrfField, SignedInDep, may_act, refuse_without_csrf
+from broker.console.session import PosterDep, SignedInDep, may_act
 from broker.console.tasks import task_of
 from broker.console.web import language, render, time_left
 from broker.kit.deps import SessionDep, SettingsDep
@@ -119,10 +119,9 @@ async def request_page(
 RequestPageDep = Annotated[RequestPage, Depends(request_page)]
 
 
-async def request_form(page: RequestPageDep, csrf: CsrfField = "") -> RequestPage:
+async def request_form(page: RequestPageDep, _: PosterDep) -> RequestPage:
     """The page a form of it is posted from, once the form carries the session's CSRF token
-    (as session.form_poster)."""
-    refuse_without_csrf(page.me, csrf)
+    (session.form_poster checks it)."""
     return page
 
 

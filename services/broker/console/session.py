@@ -51,21 +51,18 @@ async def signed_in(request: Request, session: SessionDep) -> SignedIn:
 
 SignedInDep = Annotated[SignedIn, Depends(signed_in)]
 
-# Every form's hidden token field, declared by the dependencies that check it (form_poster,
-# request_page.request_form, bureau.bureau_form) and by the sign-in form for its own token.
+# Every form's hidden token field, declared by the dependency that checks it (form_poster) and
+# by the sign-in form for its own token.
 CsrfField = Annotated[str, Form(max_length=100)]
-
-
-def refuse_without_csrf(person: SignedIn, posted: str | None) -> None:
-    if not person.csrf_matches(posted):
-        raise CSRFRefused()
 
 
 async def form_poster(me: SignedInDep, csrf: CsrfField = "") -> SignedIn:
     """The person posting a form, once it carries their session's CSRF token: a form declares
-    its poster (`me: PosterDep`) instead of checking the token itself, so no form can forget it.
-    A dependency, so the token is checked before the form's own fields are read."""
-    refuse_without_csrf(me, csrf)
+    its poster (`me: PosterDep`, or a page's form dependency built on it) instead of checking
+    the token itself, so no form can forget it. A dependency, so the token is checked before the
+    form's own fields are read."""
+    if not me.csrf_matches(csrf):
+        raise CSRFRefused()
     return me
 
 
