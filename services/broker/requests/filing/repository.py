@@ -66,6 +66,15 @@ async def organisation(session: AsyncSession, organisation_id: str) -> Organisat
     return None if row is None else OrganisationRow(*row)
 
 
+def _versions(dialect: str) -> list[ColumnElement[int]]:
+    """The directory's version, then the catalog's, as a statement sees them (none on SQLite):
+    what the context read returns and what the write's guard compares, in that order."""
+    return [
+        *directory_repository.version_columns(dialect),
+        *version_now(CatalogVersion, dialect),
+    ]
+
+
 @cache
 def _context_query(dialect: str) -> DriverStatement:
     """Built once per dialect (constructing it costs more than running it), run on the driver
@@ -84,8 +93,7 @@ def _context_query(dialect: str) -> DriverStatement:
             *(_DATASETS.c[name] for name in DatasetRow._fields),
             *(_OWNER.c[name] for name in OrganisationRow._fields),
             earlier,
-            *directory_repository.version_columns(dialect),
-            *version_now(CatalogVersion, dialect),
+            *_versions(dialect),
         )
         .select_from(_REQUESTER)
         .outerjoin(_DATASETS, _DATASETS.c.id == bindparam("dataset_id"))
@@ -131,19 +139,13 @@ class Written(Enum):
     stale = "stale"  # nothing written: the directory or the catalog is not as it was read
 
 
-def _versions() -> list[ColumnElement[int]]:
-    """The directory's version, then the catalog's, as a statement on PostgreSQL sees them."""
-    return [
-        *directory_repository.version_columns("postgresql"),
-        *version_now(CatalogVersion, "postgresql"),
-    ]
-
-
 # The write's guard: the versions are still those what the filing planned from was read at.
 _READ_AT = and_(
     *(
         seen == bindparam(name)
-        for seen, name in zip(_versions(), ("directory_version", "catalog_version"), strict=True)
+        for seen, name in zip(
+            _versions("postgresql"), ("directory_version", "catalog_version"), strict=True
+        )
     )
 )
 
@@ -155,7 +157,7 @@ def _write_statement(tables: tuple[Table, ...]) -> DriverStatement:
     written."""
     anchor, inserted, others = anchored_inserts(tables, _READ_AT)
     head, appended = audit_repository.append_when(inserted)
-    seen = select(*_versions()).subquery("seen")
+    seen = select(*_versions("postgresql")).subquery("seen")
     return DriverStatement(
         select(*seen.c, anchor.c.id, appended.c.id, appended.c.prev_hash, appended.c.hash)
         .select_from(seen.outerjoin(anchor, true()).outerjoin(appended, true()))
