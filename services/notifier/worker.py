@@ -13,10 +13,10 @@ answers them with their endpoints (`hand_over`), so a new webhook goes out witho
 claim, and a claim is made only for what is left (rows over a limit, messages to channels). A
 claim and a hand-over count the slots one at a time.
 
-Recording: outcomes are written in batches, one statement each, by one recorder; a delivery's
-slot is free once its outcome is written. A delivery holds no database connection: the claim,
-the recorder and the consumer each keep one. Outcomes that must be atomic with more than their
-row (dead: the dead-letter event; 410: disabling the endpoint) take a transaction of their own.
+Recording: what an attempt's outcome makes of its row is settled in settling.py; one recorder
+writes those outcomes in batches, one statement each, and a delivery's slot is free once its
+outcome is written. A delivery holds no database connection: the claim, the recorder and the
+consumer each keep one.
 """
 
 from __future__ import annotations
@@ -33,11 +33,7 @@ import httpx
 from opentelemetry import context as otel_context
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import topics
 from core.clock import utcnow
-from core.events import DeadLetter, ce_type
-from core.metrics import instruments
-from core.outbox import record_event
 from core.supervisor import Backoff, Supervisor
 from core.telemetry import extract
 from core.webhooks.secrets import SecretCipher, signing_secrets
@@ -45,13 +41,12 @@ from notifier.channels import channel_target, message_for, send_to_channel
 from notifier.delivery import Attempt, EndpointTarget, Outcome, OutgoingEvent, deliver_once
 from notifier.intake import Intake
 from notifier.recorder import Recorder
-from notifier.repository import outcomes
 from notifier.repository.autocommit import AutocommitConnection
 from notifier.repository.claims import ClaimedRow, claim_due
 from notifier.repository.deliveries import NOT_TAKING, Taking
-from notifier.repository.outcomes import Settled, Tried
-from notifier.schedule import next_delay, parse_schedule
+from notifier.schedule import parse_schedule
 from notifier.settings import NotifierSettings
+from notifier.settling import Settler
 
 logger = logging.getLogger(__name__)
 LEASE_MARGIN_S = 5.0
@@ -74,8 +69,6 @@ class DeliveryWorker:
         self._cipher = cipher
         self._client = client
         self._poll_s = poll_interval_s
-        self._rng = rng or random.Random()
-        self._schedule = parse_schedule(settings.webhook_retry_schedule)
         self._limit = settings.webhook_concurrency_per_endpoint
         self._console_base = settings.console_base
         self._active: Counter[str] = Counter()  # claimed, not yet finished, per target
@@ -86,6 +79,12 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._claims = AutocommitConnection(sessionmaker)
         self._recorder = Recorder(sessionmaker)
+        self._settler = Settler(
+            sessionmaker,
+            self._recorder,
+            parse_schedule(settings.webhook_retry_schedule),
+            rng or random.Random(),
+        )
         self.supervisor = Supervisor(
             "delivery-worker", backoff=Backoff(first_s=poll_interval_s, cap_s=5.0)
         )
@@ -178,7 +177,7 @@ class DeliveryWorker:
                 if endpoint is None
                 else f"endpoint disabled: {endpoint.disabled_reason}"
             )
-            await self._undeliverable(delivery, reason)
+            await self._settler.undeliverable(delivery, reason)
             return
         target = EndpointTarget(
             id=endpoint.id,
@@ -199,7 +198,7 @@ class DeliveryWorker:
             )
         finally:
             otel_context.detach(token)
-        await self._record(delivery, endpoint.url, attempt)
+        await self._settler.settle(delivery, endpoint.url, attempt)
 
     async def _send_to_channel(self, delivery: ClaimedRow) -> None:
         """A message to one of the organisation's notification channels, in Chinese."""
@@ -210,7 +209,7 @@ class DeliveryWorker:
                 if channel is None
                 else f"channel disabled: {channel.disabled_reason}"
             )
-            await self._undeliverable(delivery, reason)
+            await self._settler.undeliverable(delivery, reason)
             return
         target = channel_target(channel, self._cipher)
         try:
@@ -219,7 +218,7 @@ class DeliveryWorker:
             )
         except (KeyError, TypeError, ValueError) as exc:  # a payload no message is made of
             failed = Attempt(utcnow(), None, 0, f"no message: {exc!r}", Outcome.failed_permanently)
-            await self._record(delivery, target.label, failed)
+            await self._settler.settle(delivery, target.label, failed)
             return
         token = otel_context.attach(extract(delivery.traceparent))
         try:
@@ -229,105 +228,4 @@ class DeliveryWorker:
             )  # fmt: skip
         finally:
             otel_context.detach(token)
-        await self._record(delivery, target.label, attempt)
-
-    async def _undeliverable(self, delivery: ClaimedRow, reason: str) -> None:
-        await self._recorder.record(
-            Settled(delivery.id, "undeliverable", None, None, reason, None, None, None)
-        )
-
-    async def _record(self, delivery: ClaimedRow, label: str, attempt: Attempt) -> None:
-        """`label`: where the attempt went, as the delivery log shows it (no credential)."""
-        _measure(delivery.target, attempt)
-        number = delivery.attempts + 1
-        if attempt.outcome is Outcome.gone:
-            await self._finish(delivery, attempt, label, status="undeliverable", attempts=number)
-            return
-        if attempt.outcome is Outcome.delivered:
-            status, next_at = "delivered", None
-        elif attempt.outcome is Outcome.failed_permanently:
-            status, next_at = "dead", None
-        else:
-            delay = next_delay(number, self._schedule, attempt.retry_after_s, self._rng)
-            status = "pending" if delay is not None else "dead"
-            next_at = attempt.at + timedelta(seconds=delay) if delay is not None else None
-        if status == "dead":
-            instruments().webhook_dead.add(1, {"endpoint": delivery.target})
-            await self._finish(delivery, attempt, label, status=status, attempts=number)
-            return
-        await self._recorder.record(
-            Settled(
-                delivery_id=delivery.id,
-                status=status,
-                next_attempt_at=next_at,
-                last_status_code=attempt.status,
-                last_error=attempt.error,
-                attempts=number,
-                delivered_at=utcnow() if status == "delivered" else None,
-                tried=_tried(label, attempt),
-            )
-        )
-
-    async def _finish(
-        self,
-        delivery: ClaimedRow,
-        attempt: Attempt | None,
-        label: str | None,
-        *,
-        status: str,
-        next_at: datetime | None = None,
-        attempts: int | None = None,
-        error: str | None = None,
-    ) -> None:
-        now = utcnow()
-        last_error = attempt.error if attempt else error
-        tried = _tried(label, attempt) if attempt is not None and label is not None else None
-        async with self._sessions() as session, session.begin():
-            if status == "dead":  # to the dead-letter topic through the outbox: in this transaction
-                await record_event(
-                    session,
-                    topic=topics.NOTIFICATIONS_DLQ,
-                    key=delivery.id,
-                    type=ce_type("notification", "dead"),
-                    subject=delivery.payload.get("data", {}).get("request_id"),
-                    data=DeadLetter(
-                        webhook_id=delivery.id,
-                        organisation_id=delivery.organisation_id,
-                        channel=delivery.channel,
-                        attempts=attempts,
-                        last_error=last_error,
-                        payload=delivery.payload,
-                    ).model_dump(mode="json"),
-                    traceparent=delivery.traceparent,
-                )
-            if attempt is not None and attempt.outcome is Outcome.gone:
-                await outcomes.disable_target(session, delivery, now, attempt.error)
-            await outcomes.finish(
-                session, delivery.id, status, now=now, next_attempt_at=next_at,
-                last_status_code=attempt.status if attempt else None, last_error=last_error,
-                attempts=attempts, tried=tried,
-            )  # fmt: skip
-
-
-def _measure(endpoint: str, attempt: Attempt) -> None:
-    """Webhook series, labelled by the endpoint's organisation (one endpoint each), or for a
-    notification channel `<organisation>/<kind>`: a label per URL would grow without bound as
-    receivers move."""
-    meters = instruments()
-    meters.webhook_attempts.add(1, {"endpoint": endpoint, "outcome": attempt.outcome.value})
-    if attempt.outcome is not Outcome.delivered:
-        status = str(attempt.status) if attempt.status is not None else "no_answer"
-        meters.webhook_failures.add(1, {"endpoint": endpoint, "status": status})
-    meters.webhook_seconds.record(attempt.latency_ms / 1000, {"endpoint": endpoint})
-
-
-def _tried(label: str, attempt: Attempt) -> Tried:
-    """The attempt as its history row records it."""
-    return Tried(
-        endpoint_url=label,
-        attempted_at=attempt.at,
-        status_code=attempt.status,
-        latency_ms=attempt.latency_ms,
-        outcome=attempt.outcome.value,
-        error=attempt.error,
-    )
+        await self._settler.settle(delivery, target.label, attempt)
