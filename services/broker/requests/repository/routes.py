@@ -5,10 +5,11 @@ entry answers."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import exists, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.util import identity_key
 
 from core.models.catalog import Dataset
@@ -17,35 +18,34 @@ from core.models.grants import Grant
 from core.models.problems import ProblemNamedRequest
 from core.models.requests import Clarification, DataRequest, Decision, RequestStep, StepApprover
 
+_Routed = TypeVar("_Routed", RequestStep, StepApprover, Decision)
+
+
+async def _of_requests(
+    session: AsyncSession,
+    model: type[_Routed],
+    request_ids: Sequence[str],
+    *order: InstrumentedAttribute[Any],
+) -> Sequence[_Routed]:
+    """The rows of `model` that belong to the requests, in `order`."""
+    query = select(model).where(model.request_id.in_(request_ids)).order_by(*order)
+    return (await session.scalars(query)).all()
+
 
 async def steps_of(session: AsyncSession, request_ids: Sequence[str]) -> Sequence[RequestStep]:
-    return (
-        await session.scalars(
-            select(RequestStep)
-            .where(RequestStep.request_id.in_(request_ids))
-            .order_by(RequestStep.request_id, RequestStep.index)
-        )
-    ).all()
+    return await _of_requests(
+        session, RequestStep, request_ids, RequestStep.request_id, RequestStep.index
+    )
 
 
 async def approvers_of(session: AsyncSession, request_ids: Sequence[str]) -> Sequence[StepApprover]:
-    return (
-        await session.scalars(
-            select(StepApprover)
-            .where(StepApprover.request_id.in_(request_ids))
-            .order_by(StepApprover.added_at, StepApprover.id)
-        )
-    ).all()
+    return await _of_requests(
+        session, StepApprover, request_ids, StepApprover.added_at, StepApprover.id
+    )
 
 
 async def decisions_of(session: AsyncSession, request_ids: Sequence[str]) -> Sequence[Decision]:
-    return (
-        await session.scalars(
-            select(Decision)
-            .where(Decision.request_id.in_(request_ids))
-            .order_by(Decision.created_at, Decision.id)
-        )
-    ).all()
+    return await _of_requests(session, Decision, request_ids, Decision.created_at, Decision.id)
 
 
 _Row = TypeVar("_Row", Organisation, Dataset)
