@@ -47,6 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -153,6 +154,24 @@ def create_sessionmaker(engine: AsyncEngine, **info: object) -> async_sessionmak
     broker's sessions that write audit rows carry `audit_keys=` (broker/audit/keys.py)."""
     given = {name: value for name, value in info.items() if value is not None}
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=given)
+
+
+def autocommit_connection(session: AsyncSession) -> AsyncConnection | None:
+    """The connection `session` was made on, if it is one in autocommit mode (the broker's
+    `Sessions.on_connection`): each statement there is its own transaction, so a Core statement
+    runs on it directly, without beginning the session's transaction (its SessionTransaction
+    and a greenlet hop, and a commit's at the end). None for a session over an engine."""
+    bind = session.bind
+    if not isinstance(bind, AsyncConnection) or bind.sync_connection is None:
+        return None
+    options = bind.sync_connection.get_execution_options()
+    return bind if options.get("isolation_level") == "AUTOCOMMIT" else None
+
+
+async def connection_of(session: AsyncSession) -> AsyncConnection:
+    """Where a Core statement of `session`'s runs: its autocommit connection
+    (`autocommit_connection`), else the connection of its transaction, begun if need be."""
+    return autocommit_connection(session) or await session.connection()
 
 
 async def ping(engine: AsyncEngine) -> None:

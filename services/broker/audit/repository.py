@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.dml import ReturningInsert
 
+from core.db import connection_of
 from core.driver import DriverStatement
 from core.models.audit import AuditChainHead, AuditEntry
 
@@ -123,7 +124,7 @@ async def append(session: AsyncSession, values: Mapping[str, Any]) -> tuple[int,
     previous hash and hash as written. None, with nothing written, when the chain has no head
     yet."""
     # On the connection, not the session: a Core statement, with none of the ORM's bulk logic.
-    connection = await session.connection()
+    connection = await connection_of(session)
     rows = await _APPEND.rows(connection, values)
     if not rows:
         return None

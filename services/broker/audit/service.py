@@ -32,6 +32,7 @@ from broker.audit.actor import Actor
 from broker.audit.keys import AUDIT_KEYS, AuditKey, AuditKeys
 from broker.kit.attributes import attributes
 from core.clock import utcnow
+from core.db import autocommit_connection
 from core.models.audit import AuditEntry
 
 GENESIS = repository.GENESIS
@@ -153,6 +154,10 @@ async def fields_of(
         "detail": json.loads(json.dumps(detail, default=str)),
         "key_id": keys_of(session).current.id,
     }
+    if autocommit_connection(session) is not None:
+        # Each statement its own transaction: no chain to keep, the row goes to its subject's.
+        fields["chain"] = chain_of(subject)
+        return fields
     await session.connection()  # begins the transaction the chain is kept for
     transaction = session.get_transaction()
     held = session.info.get(_HELD)

@@ -89,6 +89,25 @@ class Sessions:
                 await session.rollback()
                 raise
 
+    @asynccontextmanager
+    async def on_connection(self) -> AsyncIterator[AsyncSession]:
+        """An autocommit session made on a connection of its own, for a call whose every write
+        is one statement and that usually needs nothing of the ORM (a client-credentials token:
+        one audit append): its Core statements run on the connection itself
+        (`core.db.connection_of`), so the session's transaction is begun, and committed when the
+        block ends, only if the ORM asks for it. Half the CPU of `session(autocommit=True)`."""
+        engine = self.autocommitting.kw["bind"]
+        assert isinstance(engine, AsyncEngine)
+        async with engine.connect() as connection:
+            session = self.autocommitting(bind=connection)
+            try:
+                yield session
+                if session.in_transaction():
+                    await session.commit()
+            finally:
+                if session.in_transaction():  # the block raised: nothing left begun
+                    await session.close()
+
 
 def sessions_of(request: Request) -> Sessions:
     """For a hot endpoint that reads its resources itself rather than as dependencies."""

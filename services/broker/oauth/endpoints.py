@@ -79,10 +79,15 @@ async def issue_token(request: Request) -> Response:
     # introspection's: FastAPI's request handler would do nothing for it but cost CPU.
     form = await _form(request)
     # A client-credentials token writes one audit row, a statement on its own: no transaction
-    # (BEGIN and COMMIT are two round trips more). A person's code or refresh token is redeemed
-    # under a row lock, with its refresh token written in the same transaction.
-    autocommit = form.get("grant_type") == "client_credentials"
-    async with sessions_of(request).session(autocommit=autocommit) as session:
+    # (BEGIN and COMMIT are two round trips more), and on its connection, not a session's. A
+    # person's code or refresh token is redeemed under a row lock, with its refresh token
+    # written in the same transaction.
+    sessions = sessions_of(request)
+    if form.get("grant_type") == "client_credentials":
+        opened = sessions.on_connection()
+    else:
+        opened = sessions.session()
+    async with opened as session:
         return await service.issue_token(Call.of(request, form, _gate_of(request)), session)
 
 

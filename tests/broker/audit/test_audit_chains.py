@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from broker.audit import service as audit
 from broker.audit.actor import SYSTEM
 from broker.audit.verification import verify
+from broker.kit import deps
+from core.db import create_sessionmaker
 from core.models import Base
 from core.models.audit import AuditEntry
 from testing.audit import row_of, subject_in
@@ -65,6 +67,32 @@ async def test_write_appends_the_row_record_would_in_the_same_chain(sessionmaker
         assert written is not None
         assert (written.chain, written.subject, written.action) == (6, other, "test.chained")
         assert (written.actor, written.client_id, written.person_id) == (None, None, None)
+        assert written.detail == {"scope": "x", "error": None}
+        assert written.key_id == a.key_id
+        assert (await verify(session)).ok
+
+
+async def test_write_on_a_connection_appends_the_row_record_would(sessionmaker: Sessions) -> None:
+    # A client-credentials token's row (`Sessions.on_connection`): appended on the autocommit
+    # connection, the session never begun, in its subject's chain after the chain's newest row,
+    # with the content and hash `verify` recomputes.
+    autocommit = sessionmaker.kw["bind"].execution_options(isolation_level="AUTOCOMMIT")
+    sessions = deps.Sessions(
+        sessionmaker, create_sessionmaker(autocommit, **sessionmaker.kw["info"])
+    )
+    async with sessionmaker() as session:
+        a = await record(session, subject_in(9))
+        await session.commit()
+    subject = subject_in(9)
+    async with sessions.on_connection() as session:
+        await audit.write(
+            session, "test.chained", actor=SYSTEM, subject=subject, scope="x", error=None
+        )
+        assert not session.in_transaction()
+    async with sessionmaker() as session:
+        written = await session.scalar(select(AuditEntry).where(AuditEntry.prev_hash == a.hash))
+        assert written is not None
+        assert (written.chain, written.subject, written.action) == (9, subject, "test.chained")
         assert written.detail == {"scope": "x", "error": None}
         assert written.key_id == a.key_id
         assert (await verify(session)).ok

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from broker.audit import repository as audit_repository
 from broker.oauth.standing import Standing
+from core.db import connection_of
 from core.driver import DriverStatement
 from core.models.grants import Grant
 from core.models.oauth import OAuthClient
@@ -174,7 +175,7 @@ async def grants_in_force(
 ) -> list[TracedGrant]:
     """The organisation's grants in force at `now` for `dataset_ids` with their requests' trace
     ids and span ids (a client already known), in one query; the longest-running grant last."""
-    connection = await session.connection()  # Core statements: none of the ORM's work
+    connection = await connection_of(session)  # Core statements: none of the ORM's work
     parameters = {"organisation": organisation_id, "dataset_ids": list(dataset_ids), "now": now}
     if connection.dialect.name == "postgresql":
         return [
@@ -223,7 +224,7 @@ async def grants_in_force_audited(
     """PostgreSQL: `grants_in_force` and, in the same statement, the audit entry whose
     `audit_parameters` (audit/service.py, `parameters_of`) are given, appended only if a grant
     is in force: the grants, and the entry's id and hashes (None: nothing appended)."""
-    connection = await session.connection()
+    connection = await connection_of(session)
     parameters = {"organisation": organisation_id, "dataset_ids": list(dataset_ids), "now": now}
     rows = await _GRANTS_AUDITED.rows(connection, parameters | audit_parameters)
     if not rows:
