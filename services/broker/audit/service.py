@@ -144,14 +144,14 @@ async def fields_of(
 ) -> dict[str, Any]:
     """`entry_of`'s row as its columns' values (all but its id and hashes), with no model built:
     for a hot path that needs nothing of the row back (`write`, `parameters_of`)."""
-    fields = {
+    fields: dict[str, Any] = {
         "occurred_at": now or utcnow(),
         "actor": actor.org_id,
         "client_id": actor.client_id,
         "person_id": actor.person_id,
         "action": action,
         "subject": subject,
-        "detail": json.loads(json.dumps(detail, default=str)),
+        "detail": _as_stored(detail),
         "key_id": keys_of(session).current.id,
     }
     if autocommit_connection(session) is not None:
@@ -167,6 +167,16 @@ async def fields_of(
         fields["chain"] = chain_of(subject)
         session.info[_HELD] = (transaction, fields["chain"])
     return fields
+
+
+def _as_stored(detail: dict[str, Any]) -> dict[str, Any]:
+    """`detail` as its JSON column reads it back (tuples as lists, other objects as their text):
+    copied as it is when every value is text or null (a token's scope and error), which the JSON
+    round trip would give back unchanged."""
+    if all(value is None or type(value) is str for value in detail.values()):
+        return dict(detail)
+    loaded: dict[str, Any] = json.loads(json.dumps(detail, default=str))
+    return loaded
 
 
 def release_chain(session: AsyncSession) -> None:

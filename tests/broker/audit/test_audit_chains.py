@@ -4,6 +4,8 @@ one chain do, and `verify` still catches a row edited, removed or moved to anoth
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -96,6 +98,21 @@ async def test_write_on_a_connection_appends_the_row_record_would(sessionmaker: 
         assert written.detail == {"scope": "x", "error": None}
         assert written.key_id == a.key_id
         assert (await verify(session)).ok
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        {"scope": "x", "error": None},
+        {"scope": "日本\ud800", "empty": ""},
+        {"fields": ("a", "b"), "at": datetime(2026, 1, 2, tzinfo=UTC), "n": 3, "scope": None},
+    ],
+)
+def test_a_detail_is_kept_as_its_json_column_reads_it_back(detail: dict[str, Any]) -> None:
+    # Text and null are copied as they are, anything else goes through JSON: the same either way.
+    stored = audit._as_stored(detail)
+    assert stored == json.loads(json.dumps(detail, default=str))
+    assert stored is not detail
 
 
 async def test_writers_of_different_chains_do_not_wait_and_of_one_chain_do(
