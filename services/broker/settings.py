@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -26,13 +27,20 @@ class Rate:
 
     @classmethod
     def parse(cls, text: str) -> Rate:
-        match = _RATE.match(text)
-        if not match:
-            raise ValueError(f"{text!r} is not a rate like '120/minute' or '5/300s'")
-        per_s = _UNITS[match[2]] if match[2] else float(match[3])
-        if int(match[1]) < 1 or per_s <= 0:
-            raise ValueError(f"{text!r}: the limit and the period must be positive")
-        return cls(int(match[1]), per_s)
+        return _parsed(text)
+
+
+@lru_cache(maxsize=64)
+def _parsed(text: str) -> Rate:
+    """`Rate.parse`, once a text: the limits are read from the settings on every call they
+    count (each token, filing and introspection), and a Rate never changes."""
+    match = _RATE.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a rate like '120/minute' or '5/300s'")
+    per_s = _UNITS[match[2]] if match[2] else float(match[3])
+    if int(match[1]) < 1 or per_s <= 0:
+        raise ValueError(f"{text!r}: the limit and the period must be positive")
+    return Rate(int(match[1]), per_s)
 
 
 class BrokerSettings(CoreSettings):
