@@ -5,13 +5,17 @@ approves, the next approves, the staff member sees the grant; a rejection withou
 refused in words; another body's person gets "not found"; a form without the CSRF token is
 refused; a CDO whose appointment ended can no longer decide, and is told so in words; the data
 bureau's evaluation draws its charts with the vendored ECharts under the pages' CSP; no page,
-`/docs` included, loads anything from another origin. Screenshots go to docs/console/."""
+`/docs` included, loads anything from another origin. Screenshots go to CONSOLE_SCREENSHOTS
+(docs/console to renew the README's), else to .pytest_cache/console: a suite run leaves the
+tracked ones alone."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -33,7 +37,7 @@ CHART_FITS = """() => [...document.querySelectorAll(".chart")].every((box) => {
     const drawn = box.querySelector("svg");
     return drawn && Math.abs(drawn.getBoundingClientRect().width - box.clientWidth) < 2;
 })"""
-SHOTS = REPO_ROOT / "docs" / "console"
+SHOTS = Path(os.environ.get("CONSOLE_SCREENSHOTS") or REPO_ROOT / ".pytest_cache" / "console")
 POLLED = 60_000  # ms: many of the tasks list's 5 s polls, on a machine several suites share
 DATASET = (
     "gd-rst-social-insurance-enrolment"  # routed to 广州市人民政府, then 广东省人力资源社会保障厅
