@@ -9,7 +9,9 @@ CDO, have no order to keep.)
 
 A turn of the loop: on the relay's own connection (which holds its shards' locks), take its share
 of the shards, read a batch of their unsent rows (`repository`), hand it to Kafka and wait for the
-acks (`publisher`), then mark the acked rows sent and count the failed ones' attempts.
+acks (`publisher`), then mark the acked rows sent and count the failed ones' attempts. When every
+row was acked, the mark's statement also reads the next batch, so a relay that keeps finding rows
+pays one database round trip per batch, not two.
 
 Delivery. A row is marked sent only after its ack; through a Kafka outage the batch in flight
 waits and is delivered once by the producer's own retries (`publisher`). A row is sent again only
@@ -71,6 +73,9 @@ class OutboxRelay:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._connection: AsyncConnection | None = None
         self._unmarked: list[int] = []  # acked, mark failed: marked on the next connection
+        # The next batch, read in the mark's round trip (`_mark`) on the connection that holds
+        # its shards' locks; dropped when the shards or the connection change.
+        self._next: list[repository.PendingEvent] = []
         self._running = False
         self.stats = RelayStats()
         self.publisher = Publisher(
@@ -112,7 +117,7 @@ class OutboxRelay:
     def wake(self) -> None:
         """Publish now rather than at the next poll (e.g. right after a commit). Thread-safe."""
         loop = self._loop
-        if loop is None:
+        if loop is None or _running_loop() is loop:  # a commit on the relay's own loop
             self._wake.set()
         elif not loop.is_closed():
             loop.call_soon_threadsafe(self._wake.set)
@@ -153,13 +158,18 @@ class OutboxRelay:
         connection = await self._connect()
         if self._unmarked:
             await self._mark(connection, self._unmarked, {})
+        owned = self._shards.owned
         await self._shards.keep(connection)
         await connection.commit()
+        if self._shards.owned != owned:
+            self._next = []  # read for shards this relay may no longer own
         await self.publisher.start()
         if not self._shards.owned:
             return self._idle()
-        rows = await repository.unsent(connection, self._shards.owned, self._batch_size)
-        await connection.commit()
+        rows, self._next = self._next, []
+        if not rows:
+            rows = await repository.unsent(connection, self._shards.owned, self._batch_size)
+            await connection.commit()
         if not rows:
             return self._idle()
         outcome = await self.publisher.publish(rows, stop)
@@ -175,15 +185,22 @@ class OutboxRelay:
         # Back off when nothing moved; a row that keeps failing must not hold up the others.
         if outcome.failed and not outcome.acked:
             raise NoProgress(f"none of {len(rows)} events reached Kafka")
-        # A short batch took every row there was: rows committed since have woken the relay
-        # (their wake-up is kept until the next rest), so looking again now would find none.
-        return 0.0 if len(rows) >= self._batch_size else self._idle()
+        # The mark read the next batch; none: rows committed since have woken the relay (their
+        # wake-up is kept until the next rest), so looking again now would find none.
+        return 0.0 if self._next else self._idle()
 
     async def _mark(
         self, connection: AsyncConnection, acked: list[int], failed: dict[int, str]
     ) -> None:
-        await repository.mark_sent(connection, acked)
-        await repository.mark_failed(connection, failed)
+        """Mark the acked rows sent and the failed ones' attempts. When every row was acked, the
+        same round trip reads the next batch of the shards this relay owns (`self._next`)."""
+        if acked and not failed and self._shards.owned:
+            self._next = await repository.mark_sent_then_unsent(
+                connection, acked, self._shards.owned, self._batch_size
+            )
+        else:
+            await repository.mark_sent(connection, acked)
+            await repository.mark_failed(connection, failed)
         await connection.commit()
         self.stats.published += len(acked)
         self._unmarked = []
@@ -209,6 +226,7 @@ class OutboxRelay:
 
     async def _disconnect(self, *, graceful: bool) -> None:
         connection, self._connection = self._connection, None
+        self._next = []
         released = self._shards.forget()
         if connection is None:
             return
@@ -225,3 +243,10 @@ class OutboxRelay:
         # Closing the DBAPI connection ends the PostgreSQL session, and its locks with it.
         with contextlib.suppress(Exception):
             await connection.invalidate()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # another thread, with no loop running
+        return None

@@ -108,6 +108,27 @@ async def mark_sent(connection: AsyncConnection, row_ids: list[int]) -> None:
         await connection.execute(_MARK_SENT, {"row_ids": row_ids, "now": utcnow()})
 
 
+# After a batch every row of which was acked: the mark and the next batch's read in one round
+# trip. The CTE's UPDATE is not visible to the SELECT (one snapshot), so the rows it marks are
+# left out by id; every other unsent row of the shards is read as `unsent` reads it.
+_MARK_SENT_THEN_FETCH = _FETCH.where(
+    OutboxEvent.id.not_in(bindparam("row_ids", expanding=True))
+).add_cte(_MARK_SENT.cte("marked"))
+
+
+async def mark_sent_then_unsent(
+    connection: AsyncConnection, row_ids: list[int], shards: Collection[int], limit: int
+) -> list[PendingEvent]:
+    """`mark_sent(row_ids)`, then `unsent(shards, limit)`: in one statement on PostgreSQL (its
+    data-modifying CTE), in two elsewhere (SQLite)."""
+    if connection.dialect.name != "postgresql":
+        await mark_sent(connection, row_ids)
+        return await unsent(connection, shards, limit)
+    params = {"row_ids": row_ids, "now": utcnow(), "shards": sorted(shards), "limit": limit}
+    rows = (await connection.execute(_MARK_SENT_THEN_FETCH, params)).all()
+    return [PendingEvent(*row) for row in rows]
+
+
 async def mark_failed(connection: AsyncConnection, errors: Mapping[int, str]) -> None:
     """These rows did not reach Kafka: counted and described, left unsent."""
     if errors:

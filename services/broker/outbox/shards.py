@@ -7,7 +7,8 @@ shared too, so each can count the relays and take its fair share, ceil(SHARDS / 
 releases extras and takes free shards (a stopped or killed relay's) every `claim_interval`.
 
 SQLite has no advisory locks, and serves one process (a quick local run): its one relay owns
-every shard (`SoleOwner`). That is the only thing the relay does differently there.
+every shard (`SoleOwner`). That is the only thing the relay decides differently there (its
+repository runs the mark-and-read as two statements).
 """
 
 from __future__ import annotations

@@ -11,12 +11,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import Connection, text, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from broker.outbox.repository import backlog
+from broker.outbox.repository import backlog, mark_sent_then_unsent
 from core import topics
 from core.models import Base
-from core.models.outbox import OutboxEvent, shard_of
+from core.models.outbox import SHARDS, OutboxEvent, shard_of
 from core.outbox import record_event
 from testing.outbox import EVENT_TYPE, pending
 
@@ -41,6 +41,28 @@ async def test_an_event_is_written_by_the_callers_transaction_not_committed(
         assert await pending(outbox) == 0  # the relay sees nothing until the caller commits
         await session.commit()
     assert await pending(outbox) == 1
+
+
+async def test_marking_a_batch_sent_reads_the_next_without_the_rows_it_marked(
+    outbox: Sessions, outbox_engine: AsyncEngine
+) -> None:
+    async with outbox() as session:
+        recorded = [
+            await record_event(
+                session, topic=topics.REQUESTS, key=f"req_{n % 2}", type=EVENT_TYPE, data={"n": n}
+            )
+            for n in range(5)
+        ]
+        await session.commit()
+    ids = [event.id for event in recorded]
+
+    async with outbox_engine.connect() as connection:
+        following = await mark_sent_then_unsent(connection, ids[:2], range(SHARDS), 2)
+        await connection.commit()
+
+    assert [row.id for row in following] == ids[2:4]  # the oldest unsent, in id order
+    assert [row.data for row in following] == [{"n": 2}, {"n": 3}]
+    assert await pending(outbox) == 3  # the two marked, the rows read still unsent
 
 
 @pytest.mark.parametrize(
