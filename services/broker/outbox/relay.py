@@ -9,9 +9,12 @@ CDO, have no order to keep.)
 
 A turn of the loop: on the relay's own connection (which holds its shards' locks), take its share
 of the shards, read a batch of their unsent rows (`repository`), hand it to Kafka and wait for the
-acks (`publisher`), then mark the acked rows sent and count the failed ones' attempts. When every
-row was acked, the mark's statement also reads the next batch, so a relay that keeps finding rows
-pays one database round trip per batch, not two.
+acks (`publisher`), then mark the acked rows sent and count the failed ones' attempts. A batch
+acked whole is marked by the next turn's first statement, which also reads that turn's batch: a
+relay woken by every commit pays one database round trip per batch, not two. That turn comes at
+once when there is more to publish, when the relay is woken, or within `MARK_WITHIN_S`; a relay
+told to stop marks what was acked before it lets its shards go, and a relay takes or releases
+shards only after marking. `sent_at` is the time of the ack either way.
 
 Delivery. A row is marked sent only after its ack; through a Kafka outage the batch in flight
 waits and is delivered once by the producer's own retries (`publisher`). A row is sent again only
@@ -31,6 +34,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from aiokafka.errors import KafkaError
@@ -41,11 +45,16 @@ from broker.outbox import repository
 from broker.outbox.publisher import Publisher, RelayStats
 from broker.outbox.shards import ownership_for
 from broker.settings import BrokerSettings
+from core.clock import utcnow
 from core.kafka import client_options
 from core.outbox import on_events_committed
 from core.supervisor import Backoff, NoProgress, Supervisor
 
 log = logging.getLogger(__name__)
+
+# How long the rows of a batch acked whole wait for the next turn to be marked with its read;
+# then they are marked on their own.
+MARK_WITHIN_S = 0.05
 
 __all__ = ["OutboxRelay", "RelayStats"]
 
@@ -72,10 +81,12 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._connection: AsyncConnection | None = None
-        self._unmarked: list[int] = []  # acked, mark failed: marked on the next connection
-        # The next batch, read in the mark's round trip (`_mark`) on the connection that holds
-        # its shards' locks; dropped when the shards or the connection change.
-        self._next: list[repository.PendingEvent] = []
+        # Acked, not yet marked (the last batch; or a mark failed: marked on the next connection)
+        self._unmarked: list[int] = []
+        self._acked_at: datetime | None = None  # when the first of them was acked
+        # The next batch (None: not read), read in the mark's round trip (`_mark`) on the
+        # connection that holds its shards' locks; dropped when the shards or the connection change.
+        self._next: list[repository.PendingEvent] | None = None
         self._running = False
         self.stats = RelayStats()
         self.publisher = Publisher(
@@ -133,6 +144,7 @@ class OutboxRelay:
         unsubscribe = on_events_committed(self.wake)
         try:
             await self.supervisor.run(functools.partial(self._cycle, stop), stop, wake=self._wake)
+            await self._mark_before_leaving()
         finally:
             unsubscribe()
             # Flush before releasing the shards: a successor must not overtake what is in flight.
@@ -156,18 +168,18 @@ class OutboxRelay:
     async def _cycle(self, stop: asyncio.Event) -> float:
         """One turn: publish a batch; answers how long to rest before the next."""
         connection = await self._connect()
-        if self._unmarked:
-            await self._mark(connection, self._unmarked, {})
         owned = self._shards.owned
+        if self._unmarked:  # before the shards may change hands
+            await self._mark(connection, self._unmarked, {})
         await self._shards.keep(connection)
         await connection.commit()
         if self._shards.owned != owned:
-            self._next = []  # read for shards this relay may no longer own
+            self._next = None  # read for shards this relay may no longer own
         await self.publisher.start()
         if not self._shards.owned:
             return self._idle()
-        rows, self._next = self._next, []
-        if not rows:
+        rows, self._next = self._next, None
+        if rows is None:
             rows = await repository.unsent(connection, self._shards.owned, self._batch_size)
             await connection.commit()
         if not rows:
@@ -180,30 +192,50 @@ class OutboxRelay:
                 "producer, and may reach the topic twice (consumers dedupe by ce_id)",
                 outcome.uncertain,
             )
+        if outcome.acked and not self._unmarked:
+            self._acked_at = utcnow()
         self._unmarked.extend(outcome.acked)
+        # A short batch took every row there was: rows committed since have woken the relay
+        # (their wake-up is kept until the next rest), so looking again now would find none.
+        more = 0.0 if len(rows) >= self._batch_size else self._idle()
+        if not outcome.failed:  # marked by the next turn, with its read
+            return min(more, MARK_WITHIN_S)
         await self._mark(connection, self._unmarked, outcome.failed)
         # Back off when nothing moved; a row that keeps failing must not hold up the others.
-        if outcome.failed and not outcome.acked:
+        if not outcome.acked:
             raise NoProgress(f"none of {len(rows)} events reached Kafka")
-        # The mark read the next batch; none: rows committed since have woken the relay (their
-        # wake-up is kept until the next rest), so looking again now would find none.
-        return 0.0 if self._next else self._idle()
+        return more
 
     async def _mark(
         self, connection: AsyncConnection, acked: list[int], failed: dict[int, str]
     ) -> None:
-        """Mark the acked rows sent and the failed ones' attempts. When every row was acked, the
-        same round trip reads the next batch of the shards this relay owns (`self._next`)."""
+        """Mark the acked rows sent and the failed ones' attempts. With none failed, the same
+        round trip reads the next batch of the shards this relay owns (`self._next`)."""
+        acked_at = self._acked_at or utcnow()
         if acked and not failed and self._shards.owned:
             self._next = await repository.mark_sent_then_unsent(
-                connection, acked, self._shards.owned, self._batch_size
+                connection, acked, acked_at, self._shards.owned, self._batch_size
             )
         else:
-            await repository.mark_sent(connection, acked)
+            await repository.mark_sent(connection, acked, acked_at)
             await repository.mark_failed(connection, failed)
         await connection.commit()
         self.stats.published += len(acked)
         self._unmarked = []
+        self._acked_at = None
+
+    async def _mark_before_leaving(self) -> None:
+        """Stopped: what Kafka acked is marked before the shards are released, so a successor
+        does not send it again."""
+        if self._unmarked and self._connection is not None:
+            try:
+                await self._mark(self._connection, self._unmarked, {})
+            except Exception:
+                log.warning(
+                    "outbox relay: marking %d acked events failed; they will be sent again",
+                    len(self._unmarked),
+                    exc_info=True,
+                )
 
     # --- the connection that holds the shards, reads and marks
 
@@ -226,7 +258,7 @@ class OutboxRelay:
 
     async def _disconnect(self, *, graceful: bool) -> None:
         connection, self._connection = self._connection, None
-        self._next = []
+        self._next = None
         released = self._shards.forget()
         if connection is None:
             return

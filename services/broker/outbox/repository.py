@@ -101,11 +101,11 @@ _MARK_SENT = (
 )
 
 
-async def mark_sent(connection: AsyncConnection, row_ids: list[int]) -> None:
-    """Kafka acked these rows. One already marked (by a relay that had their shard before) keeps
-    its first `sent_at`."""
+async def mark_sent(connection: AsyncConnection, row_ids: list[int], acked_at: datetime) -> None:
+    """Kafka acked these rows at `acked_at`, their `sent_at`. One already marked (by a relay
+    that had their shard before) keeps its first `sent_at`."""
     if row_ids:
-        await connection.execute(_MARK_SENT, {"row_ids": row_ids, "now": utcnow()})
+        await connection.execute(_MARK_SENT, {"row_ids": row_ids, "now": acked_at})
 
 
 # After a batch every row of which was acked: the mark and the next batch's read in one round
@@ -117,14 +117,18 @@ _MARK_SENT_THEN_FETCH = _FETCH.where(
 
 
 async def mark_sent_then_unsent(
-    connection: AsyncConnection, row_ids: list[int], shards: Collection[int], limit: int
+    connection: AsyncConnection,
+    row_ids: list[int],
+    acked_at: datetime,
+    shards: Collection[int],
+    limit: int,
 ) -> list[PendingEvent]:
-    """`mark_sent(row_ids)`, then `unsent(shards, limit)`: in one statement on PostgreSQL (its
-    data-modifying CTE), in two elsewhere (SQLite)."""
+    """`mark_sent(row_ids, acked_at)`, then `unsent(shards, limit)`: in one statement on
+    PostgreSQL (its data-modifying CTE), in two elsewhere (SQLite)."""
     if connection.dialect.name != "postgresql":
-        await mark_sent(connection, row_ids)
+        await mark_sent(connection, row_ids, acked_at)
         return await unsent(connection, shards, limit)
-    params = {"row_ids": row_ids, "now": utcnow(), "shards": sorted(shards), "limit": limit}
+    params = {"row_ids": row_ids, "now": acked_at, "shards": sorted(shards), "limit": limit}
     rows = (await connection.execute(_MARK_SENT_THEN_FETCH, params)).all()
     return [PendingEvent(*row) for row in rows]
 

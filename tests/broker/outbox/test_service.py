@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from broker.outbox.repository import backlog, mark_sent_then_unsent
 from core import topics
+from core.clock import utcnow
 from core.models import Base
 from core.models.outbox import SHARDS, OutboxEvent, shard_of
 from core.outbox import record_event
@@ -57,7 +58,7 @@ async def test_marking_a_batch_sent_reads_the_next_without_the_rows_it_marked(
     ids = [event.id for event in recorded]
 
     async with outbox_engine.connect() as connection:
-        following = await mark_sent_then_unsent(connection, ids[:2], range(SHARDS), 2)
+        following = await mark_sent_then_unsent(connection, ids[:2], utcnow(), range(SHARDS), 2)
         await connection.commit()
 
     assert [row.id for row in following] == ids[2:4]  # the oldest unsent, in id order
