@@ -13,7 +13,22 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    SmallInteger,
+    Table,
+    Update,
+    all_,
+    any_,
+    bindparam,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.clock import utcnow
@@ -41,16 +56,19 @@ class PendingEvent:
 
 
 _PENDING_COLUMNS = [getattr(OutboxEvent, field.name) for field in fields(PendingEvent)]
-# Built once: the relay runs it after every commit.
-_FETCH = (
-    select(*_PENDING_COLUMNS)
-    .where(
-        OutboxEvent.sent_at.is_(None),
-        OutboxEvent.shard.in_(bindparam("shards", expanding=True)),
+
+
+def _unsent_of(shards: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(*_PENDING_COLUMNS)
+        .where(OutboxEvent.sent_at.is_(None), shards)
+        .order_by(OutboxEvent.id)
+        .limit(bindparam("limit"))
     )
-    .order_by(OutboxEvent.id)
-    .limit(bindparam("limit"))
-)
+
+
+# Built once: the relay runs it after every commit.
+_FETCH = _unsent_of(OutboxEvent.shard.in_(bindparam("shards", expanding=True)))
 
 
 async def unsent(
@@ -86,19 +104,20 @@ async def events_about(
     return sorted(found, key=lambda event: event.id)
 
 
+def _marking(row_ids: ColumnElement[bool]) -> Update:
+    return (
+        update(OutboxEvent)
+        .where(row_ids, OutboxEvent.sent_at.is_(None))
+        .values(
+            sent_at=bindparam("now", type_=OutboxEvent.__table__.c.sent_at.type),
+            attempts=OutboxEvent.attempts + 1,
+            last_error=None,
+        )
+    )
+
+
 # Built once, as `_FETCH`: the relay marks after every batch it publishes.
-_MARK_SENT = (
-    update(OutboxEvent)
-    .where(
-        OutboxEvent.id.in_(bindparam("row_ids", expanding=True)),
-        OutboxEvent.sent_at.is_(None),
-    )
-    .values(
-        sent_at=bindparam("now", type_=OutboxEvent.__table__.c.sent_at.type),
-        attempts=OutboxEvent.attempts + 1,
-        last_error=None,
-    )
-)
+_MARK_SENT = _marking(OutboxEvent.id.in_(bindparam("row_ids", expanding=True)))
 
 
 async def mark_sent(connection: AsyncConnection, row_ids: list[int], acked_at: datetime) -> None:
@@ -110,10 +129,15 @@ async def mark_sent(connection: AsyncConnection, row_ids: list[int], acked_at: d
 
 # After a batch every row of which was acked: the mark and the next batch's read in one round
 # trip. The CTE's UPDATE is not visible to the SELECT (one snapshot), so the rows it marks are
-# left out by id; every other unsent row of the shards is read as `unsent` reads it.
-_MARK_SENT_THEN_FETCH = _FETCH.where(
-    OutboxEvent.id.not_in(bindparam("row_ids", expanding=True))
-).add_cte(_MARK_SENT.cte("marked"))
+# left out by id; every other unsent row of the shards is read as `unsent` reads it. PostgreSQL
+# only, so the ids and the shards go as arrays: one text whatever their counts, which nothing
+# renders again per execution (as expanding IN lists are) and one prepared statement serves.
+_ROW_IDS = bindparam("row_ids", type_=postgresql.ARRAY(BigInteger))
+_MARK_SENT_THEN_FETCH = (
+    _unsent_of(OutboxEvent.shard == any_(bindparam("shards", type_=postgresql.ARRAY(SmallInteger))))
+    .where(OutboxEvent.id != all_(_ROW_IDS))
+    .add_cte(_marking(OutboxEvent.id == any_(_ROW_IDS)).cte("marked"))
+)
 
 
 async def mark_sent_then_unsent(
