@@ -121,8 +121,8 @@ class DeliveryWorker:
         async with self._counting:
             taking = NOT_TAKING
             if not self._stopping:
-                busy = {target: used for target, used in self._active.items() if used > 0}
-                taking = Taking(busy, self._limit, self._lease(utcnow()))
+                # `_active` holds only targets with deliveries in flight (`_done` drops the rest).
+                taking = Taking(dict(self._active), self._limit, self._lease(utcnow()))
             intake = await write(taking)
             self._start(intake.taken)
         return intake

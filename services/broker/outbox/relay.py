@@ -83,7 +83,7 @@ class OutboxRelay:
         self._connection: AsyncConnection | None = None
         # Acked, not yet marked (the last batch; or a mark failed: marked on the next connection)
         self._unmarked: list[int] = []
-        self._acked_at: datetime | None = None  # when the first of them was acked
+        self._acked_at: datetime | None = None  # when Kafka acked them
         # The next batch (None: not read), read in the mark's round trip (`_mark`) on the
         # connection that holds its shards' locks; dropped when the shards or the connection change.
         self._next: list[repository.PendingEvent] | None = None
@@ -192,9 +192,8 @@ class OutboxRelay:
                 "producer, and may reach the topic twice (consumers dedupe by ce_id)",
                 outcome.uncertain,
             )
-        if outcome.acked and not self._unmarked:
-            self._acked_at = utcnow()
-        self._unmarked.extend(outcome.acked)
+        # The turn began by marking what was left: these are all that is acked and unmarked.
+        self._unmarked, self._acked_at = list(outcome.acked), utcnow()
         # A short batch took every row there was: rows committed since have woken the relay
         # (their wake-up is kept until the next rest), so looking again now would find none.
         more = 0.0 if len(rows) >= self._batch_size else self._idle()
