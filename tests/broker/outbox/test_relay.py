@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from broker.migrate import upgrade
+from broker.outbox import relay as relay_module
 from broker.outbox.relay import OutboxRelay
 from core import topics
 from core.cloudevents import rfc3339
@@ -156,6 +157,33 @@ async def test_two_relays_split_the_shards_and_hand_over_without_loss_or_reorder
     assert a.stats.published > 0
     assert b.stats.published > 0
     assert a.stats.published + b.stats.published == len(records)
+
+
+async def test_a_relay_told_to_stop_marks_what_kafka_acked_before_it_goes(
+    outbox: Sessions, relays: StartRelay, tail: Tail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A batch acked whole is marked by the relay's next turn; with no next turn to come (no
+    # commit wakes it, no poll or claim is due), a relay told to stop marks it on its way out, so
+    # the relay after it does not send it again.
+    monkeypatch.setattr(relay_module, "MARK_WITHIN_S", 3600.0)
+    keys = new_keys(5)
+    recorded = await record(outbox, keys, 2)  # before the relay starts: no commit wakes it
+    running = relays(poll_interval=3600.0, claim_interval=3600.0)
+    seen: list[Any] = []
+
+    async def all_in_kafka() -> bool:
+        seen.extend(await tail.read(keys))
+        return len(seen) == 10
+
+    await wait_until(all_in_kafka, limit_s=30, what="the batch to reach Kafka")
+    assert await pending(outbox) == 10  # acked, left for a next turn that does not come
+
+    running.stop.set()
+    await asyncio.wait_for(running.task, timeout=30)
+
+    assert await pending(outbox) == 0
+    assert ids_per_key(seen) == recorded
+    assert running.relay.stats.published == 10
 
 
 class DiesBeforeMarking(OutboxRelay):
