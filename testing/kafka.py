@@ -78,6 +78,20 @@ async def group_at_the_end(bootstrap: str, group_id: str, names: Iterable[str]) 
         await consumer.stop()
 
 
+async def committed_offsets(
+    bootstrap: str, group_id: str, partitions: Iterable[TopicPartition]
+) -> dict[TopicPartition, int | None]:
+    """What `group_id` has committed for each partition (None: nothing), read without joining."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        return {tp: await consumer.committed(tp) for tp in partitions}
+    finally:
+        await consumer.stop()
+
+
 async def produce(bootstrap: str, topic: str, messages: Sequence[Message]) -> list[RecordMetadata]:
     """Sends (key, value, headers) messages in order and waits for Kafka's acks."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")

@@ -147,7 +147,7 @@ async def test_filing_to_webhook_is_one_trace(
         return post is not None and (_parent_id(post) or 0) in spans
 
     # The POST span ends just after the receiver answers; the consumer's `process` span, its
-    # parent, when the batch's offsets are committed, which on a busy machine can be later.
+    # parent, when its batch is handled (dead letters acked), which on a busy machine can be later.
     await wait_until(post_and_its_parent, limit_s=10, what="the POST span and its parent")
     spans = spans_of_trace()
 
