@@ -1,8 +1,8 @@
 """Real HTTP receivers on 127.0.0.1, standing in for the CDOs' systems that webhooks reach.
 
 A receiver is `asyncio.start_server` speaking just enough HTTP/1.1 (one request per connection,
-a Content-Length body) to record what arrived and answer as the test says: no web framework, no
-thread, nothing listening after the test.
+or with `keep_alive` one after another; a Content-Length body) to record what arrived and answer
+as the test says: no web framework, no thread, nothing listening after the test.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ class Receiver:
         self.arrived = asyncio.Condition()
         self.port = 0
         self.connections = 0  # TCP connections accepted, parsed as HTTP or not
+        self.keep_alive = False  # answer without `connection: close`, and read the next request
 
     @property
     def url(self) -> str:
@@ -75,31 +76,36 @@ class Receiver:
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            request_line, *lines = head.decode("latin-1").split("\r\n")
-            method, target, _ = request_line.split(" ", 2)
-            headers = {}
-            for line in filter(None, lines):
-                name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-            received = Received(method, target, headers, body)
-            async with self.arrived:
-                self.requests.append(received)
-                self.arrived.notify_all()
-            reply = await self.handler(received)
-            extra = "".join(f"{k}: {v}\r\n" for k, v in reply.headers.items())
-            status_line = f"HTTP/1.1 {reply.status} {HTTPStatus(reply.status).phrase}\r\n"
-            writer.write(
-                f"{status_line}content-length: {len(reply.body)}\r\nconnection: close\r\n"
-                f"{extra}\r\n".encode()
-                + reply.body
-            )
-            await writer.drain()
+            await self._one(reader, writer)
+            while self.keep_alive:
+                await self._one(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client gave up (a timeout test); nothing to answer
+            pass  # the client gave up (a timeout test) or closed a kept connection
         finally:
             writer.close()
+
+    async def _one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        request_line, *lines = head.decode("latin-1").split("\r\n")
+        method, target, _ = request_line.split(" ", 2)
+        headers = {}
+        for line in filter(None, lines):
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = await reader.readexactly(int(headers.get("content-length", "0")))
+        received = Received(method, target, headers, body)
+        async with self.arrived:
+            self.requests.append(received)
+            self.arrived.notify_all()
+        reply = await self.handler(received)
+        extra = "".join(f"{k}: {v}\r\n" for k, v in reply.headers.items())
+        status_line = f"HTTP/1.1 {reply.status} {HTTPStatus(reply.status).phrase}\r\n"
+        closing = "" if self.keep_alive else "connection: close\r\n"
+        writer.write(
+            f"{status_line}content-length: {len(reply.body)}\r\n{closing}{extra}\r\n".encode()
+            + reply.body
+        )
+        await writer.drain()
 
 
 TLS_NAME = "receiver.test"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import Sequence
@@ -7,11 +8,20 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
+import pytest
 from standardwebhooks import Webhook
 
 from core.webhooks.signing import generate_secret
 from core.webhooks.urls import Resolver, check_webhook_url
-from notifier.delivery import Attempt, EndpointTarget, Outcome, OutgoingEvent, deliver_once
+from notifier import connections
+from notifier.delivery import (
+    Attempt,
+    EndpointTarget,
+    Outcome,
+    OutgoingEvent,
+    deliver_once,
+    webhook_client,
+)
 from testing.receivers import TLS_NAME, Receiver, Tls
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -174,13 +184,15 @@ async def test_tls_to_the_pinned_address_verifies_the_registered_name(
     tls: Tls, tls_receiver: Receiver
 ) -> None:
     loopback = resolving_to(["127.0.0.1"])
-    async with httpx.AsyncClient(verify=tls.client, trust_env=False) as http:
+    tls_receiver.keep_alive = True  # the verified connection stays open...
+    async with webhook_client(tls.client) as http:
         good = endpoint(f"https://{TLS_NAME}:{tls_receiver.port}/hooks")
         assert (await deliver(http, good, resolver=loopback)).outcome == Outcome.delivered
         (request,) = tls_receiver.requests
         assert request.headers["host"] == f"{TLS_NAME}:{tls_receiver.port}"
 
-        # Same address, another name: the certificate does not match, so nothing is sent.
+        # ...but the same address under another name gets a connection of its own, whose
+        # certificate does not match, so nothing is sent.
         wrong = endpoint(f"https://impostor.test:{tls_receiver.port}/hooks")
         attempt = await deliver(http, wrong, resolver=loopback)
     assert (attempt.outcome, attempt.status) == (Outcome.retry, None)
@@ -222,3 +234,63 @@ def test_the_body_is_compact_utf8_json() -> None:
     assert json.loads(body) == PAYLOAD
     assert "不动产".encode() in body
     assert b": " not in body
+
+
+async def test_a_connection_is_kept_for_the_next_webhook_to_the_same_name(
+    http: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    receiver.keep_alive = True
+    url = f"http://receiver.test:{receiver.port}/hooks"
+    for n in range(3):
+        attempt = await deliver(
+            http, endpoint(url), resolver=resolving_to(["127.0.0.1"]), outgoing=event(f"msg_{n}")
+        )
+        assert attempt.outcome == Outcome.delivered
+    assert (len(receiver.requests), receiver.connections) == (3, 1)
+
+
+async def test_another_name_at_the_same_address_gets_a_connection_of_its_own(
+    http: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    receiver.keep_alive = True
+    loopback = resolving_to(["127.0.0.1"])
+    for name in ("receiver.test", "other.test", "receiver.test", "other.test"):
+        target = endpoint(f"http://{name}:{receiver.port}/hooks")
+        assert (await deliver(http, target, resolver=loopback)).outcome == Outcome.delivered
+    hosts = [request.headers["host"].split(":")[0] for request in receiver.requests]
+    assert hosts == ["receiver.test", "other.test", "receiver.test", "other.test"]
+    assert receiver.connections == 2
+
+
+async def test_a_name_left_unused_has_its_connections_closed(
+    http: httpx.AsyncClient, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(connections, "IDLE_S", 0.0)  # every name is idle by the next attempt
+    receiver.keep_alive = True
+    for n in range(2):
+        attempt = await deliver(http, endpoint(receiver.url), outgoing=event(f"msg_{n}"))
+        assert attempt.outcome == Outcome.delivered
+    assert receiver.connections == 2
+
+
+async def test_an_answer_whose_body_stalls_is_still_its_status() -> None:
+    """The body is read only to keep the connection: a 2xx whose body never comes is delivered."""
+    release = asyncio.Event()
+
+    async def stalls(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nfirst")
+        await writer.drain()
+        await release.wait()
+        writer.close()
+
+    server = await asyncio.start_server(stalls, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with webhook_client() as http:
+            attempt = await deliver(http, endpoint(f"http://127.0.0.1:{port}/"), timeout_s=0.5)
+    finally:
+        release.set()
+        server.close()
+        await server.wait_closed()
+    assert (attempt.outcome, attempt.status, attempt.error) == (Outcome.delivered, 200, None)

@@ -1,0 +1,62 @@
+"""Connections to receivers, kept alive per registered name.
+
+Delivery connects to the address it has just checked, under the registered name (see
+notifier.delivery), and httpx pools connections by the address connected to. One pool for every
+name would let a connection opened, and for HTTPS verified, for one name carry the webhook of
+another name that shares the address. So each (scheme, name, port) has a pool of its own: within
+it a connection is reused only for the same name, and only to an address this attempt resolved
+and checked again (the pool keys its connections by that address). A connection unused for
+KEEPALIVE_S is not reused (uvicorn and many servers close theirs after 5 s); a name unused for
+IDLE_S has its pool closed, longer than any attempt may last, so nothing is in flight on it.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+
+import httpx
+
+KEEPALIVE_S = 4.0
+IDLE_S = 120.0  # WEBHOOK_TIMEOUT is at most 60 s
+PER_NAME = 8  # connections kept per name; more may be open at once
+
+
+class PoolPerName(httpx.AsyncBaseTransport):
+    def __init__(self, verify: ssl.SSLContext | bool = True) -> None:
+        self._verify = verify
+        self._pools: dict[tuple[str, str, int | None], tuple[httpx.AsyncHTTPTransport, float]] = {}
+        self._swept_at = time.monotonic()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        now = time.monotonic()
+        if now - self._swept_at >= IDLE_S:
+            await self._close_idle(now)
+        name = request.extensions.get("sni_hostname") or request.url.host
+        key = (request.url.scheme, name, request.url.port)
+        pool = self._pools[key][0] if key in self._pools else self._new_pool()
+        self._pools[key] = (pool, now)
+        return await pool.handle_async_request(request)
+
+    def _new_pool(self) -> httpx.AsyncHTTPTransport:
+        return httpx.AsyncHTTPTransport(
+            verify=self._verify,
+            trust_env=False,  # no proxy: the connection goes to the checked address itself
+            limits=httpx.Limits(
+                max_connections=None,
+                max_keepalive_connections=PER_NAME,
+                keepalive_expiry=KEEPALIVE_S,
+            ),
+        )
+
+    async def _close_idle(self, now: float) -> None:
+        self._swept_at = now
+        idle = [key for key, (_, used_at) in self._pools.items() if now - used_at >= IDLE_S]
+        for key in idle:
+            pool, _ = self._pools.pop(key)
+            await pool.aclose()
+
+    async def aclose(self) -> None:
+        pools, self._pools = self._pools, {}
+        for pool, _ in pools.values():
+            await pool.aclose()
