@@ -88,6 +88,11 @@ async def _handled(
     return ends
 
 
+def _past(committed: dict[TopicPartition, int | None], ends: dict[TopicPartition, int]) -> bool:
+    """At or past each end: the suite's app publishes too, so more may have come after ours."""
+    return all((committed[tp] or 0) >= end for tp, end in ends.items())
+
+
 async def test_what_the_consumer_handled_is_committed_while_it_runs(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -99,7 +104,7 @@ async def test_what_the_consumer_handled_is_committed_while_it_runs(
 
     async def committed() -> bool:
         assert settings.kafka_bootstrap_servers
-        return await committed_offsets(settings.kafka_bootstrap_servers, group, ends) == ends
+        return _past(await committed_offsets(settings.kafka_bootstrap_servers, group, ends), ends)
 
     await wait_until(committed, limit_s=30, what="the handled offsets committed")
     assert not consumer[2].done()
@@ -119,4 +124,5 @@ async def test_a_consumer_told_to_stop_commits_what_it_handled(
     stop.set()
     await asyncio.wait_for(running, 30)
 
-    assert await committed_offsets(settings.kafka_bootstrap_servers, group, ends) == ends
+    committed = await committed_offsets(settings.kafka_bootstrap_servers, group, ends)
+    assert _past(committed, ends), (committed, ends)
