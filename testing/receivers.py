@@ -47,6 +47,7 @@ class Receiver:
         self.arrived = asyncio.Condition()
         self.port = 0
         self.connections = 0  # TCP connections accepted, parsed as HTTP or not
+        self.closed = 0  # of those, the ones that have ended
         self.keep_alive = False  # answer without `connection: close`, and read the next request
 
     @property
@@ -139,6 +140,7 @@ async def running_receiver(ssl_context: ssl.SSLContext | None = None) -> AsyncIt
         try:
             await receiver.serve(reader, writer)
         finally:
+            receiver.closed += 1
             connections.discard(task)
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=ssl_context)

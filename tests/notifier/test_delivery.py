@@ -23,6 +23,7 @@ from notifier.delivery import (
     webhook_client,
 )
 from testing.receivers import TLS_NAME, Receiver, Tls
+from testing.waiting import wait_until
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 PAYLOAD = {
@@ -265,12 +266,16 @@ async def test_another_name_at_the_same_address_gets_a_connection_of_its_own(
 async def test_a_name_left_unused_has_its_connections_closed(
     http: httpx.AsyncClient, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(connections, "IDLE_S", 0.0)  # every name is idle by the next attempt
+    monkeypatch.setattr(connections, "IDLE_S", 0.2)
+    monkeypatch.setattr(connections, "SWEEP_S", 0.1)
     receiver.keep_alive = True
-    for n in range(2):
-        attempt = await deliver(http, endpoint(receiver.url), outgoing=event(f"msg_{n}"))
-        assert attempt.outcome == Outcome.delivered
-    assert receiver.connections == 2
+    assert (await deliver(http, endpoint(receiver.url))).outcome == Outcome.delivered
+
+    def closed() -> bool:
+        return receiver.closed == 1
+
+    await wait_until(closed, limit_s=10, what="the kept connection closed")
+    assert receiver.connections == 1
 
 
 async def test_an_answer_whose_body_stalls_is_still_its_status() -> None:
