@@ -5,11 +5,11 @@ passes its event schema); what it asks for is recorded as delivery rows in Postg
 statement for the batch); a message that cannot be read, or whose content the database refuses,
 goes to `datashare.dlq` (`notifier.dead_letters`). A message's offset counts as handled only once
 its rows are committed and Kafka has acknowledged its dead letters; the handled offsets are
-committed to Kafka every COMMIT_EVERY_S (a turn comes at least every 200 ms) and when the consumer
-is told to stop, not in a round trip per batch (at 100 messages a second, one batch each, that
-was a twentieth of the notifier's CPU, and it held up the next batch). So a crash or a rebalance
-re-reads at most that half second's handled messages and the batch in hand, which map onto the
-same webhook ids: nothing is recorded or delivered twice.
+committed to Kafka every COMMIT_EVERY_S (a turn comes at least every 200 ms) and when the
+consumer is told to stop, not in a round trip per batch (at 100 messages a second, one batch
+each, that was a twentieth of the notifier's py-spy samples, and the next batch waited for it).
+So a crash or a rebalance re-reads at most that half second's handled messages and the batch in
+hand, which map onto the same webhook ids: nothing is recorded or delivered twice.
 
 A bad message never stops the consumer; an outage only delays it: with PostgreSQL or Kafka away
 the turn fails, the supervisor (`core.supervisor`) drops the consumer and its connection

@@ -7,8 +7,8 @@ while the `Host` header and TLS SNI / certificate verification keep the register
 documented `sni_hostname` extension). No second lookup happens between the check and the connect.
 Connections are kept alive per registered name (notifier.connections), so one verified for one
 name never carries another name's webhook, and a kept one is reused only to an address checked
-for this attempt. Under bench/e2e a new connection per webhook was a tenth of the notifier's CPU;
-over HTTPS it is also a handshake and its round trips.
+for this attempt. Under bench/e2e a new connection per webhook was a tenth of the notifier's
+py-spy samples; over HTTPS it is also a handshake and its round trips.
 """
 
 from __future__ import annotations

@@ -9,14 +9,14 @@ import secrets
 import uuid
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import topics
 from core.kafka import client_options
-from core.models.webhooks import WebhookDelivery
 from notifier.consumer import TOPICS, NotificationConsumer
 from testing.database import waiting_for_a_lock
+from testing.deliveries import deliveries_for
 from testing.events import approval_headers, approval_task, encoded
 from testing.kafka import group_at_the_end, produce
 from testing.settings import Settings
@@ -37,13 +37,7 @@ async def test_a_statement_cut_off_mid_batch_restarts_the_consumer_and_loses_not
     running = asyncio.create_task(consumer.run(stop))
 
     async def recorded() -> int:
-        async with sessionmaker() as session:
-            count = await session.scalar(
-                select(func.count())
-                .select_from(WebhookDelivery)
-                .where(WebhookDelivery.request_id == request_id)
-            )
-        return count or 0
+        return await deliveries_for(sessionmaker, request_id)
 
     try:
         await wait_until(consumer.assigned.is_set, limit_s=60, what="partitions assigned")

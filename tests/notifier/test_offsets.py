@@ -11,14 +11,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka import TopicPartition
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import notifier.consumer
 from core import topics
 from core.kafka import client_options
-from core.models.webhooks import WebhookDelivery
 from notifier.consumer import TOPICS, NotificationConsumer
+from testing.deliveries import deliveries_for
 from testing.events import approval_headers, approval_task, encoded
 from testing.kafka import committed_offsets, group_at_the_end, produce
 from testing.settings import Settings
@@ -72,13 +71,7 @@ async def _handled(
     )
 
     async def recorded() -> bool:
-        async with sessionmaker() as session:
-            count = await session.scalar(
-                select(func.count())
-                .select_from(WebhookDelivery)
-                .where(WebhookDelivery.request_id == request_id)
-            )
-        return count == MESSAGES
+        return await deliveries_for(sessionmaker, request_id) == MESSAGES
 
     await wait_until(recorded, limit_s=60, what="the messages' rows")
     ends: dict[TopicPartition, int] = {}

@@ -83,7 +83,7 @@ class OutboxRelay:
         self._connection: AsyncConnection | None = None
         # Acked, not yet marked (the last batch; or a mark failed: marked on the next connection)
         self._unmarked: list[int] = []
-        self._acked_at: datetime | None = None  # when Kafka acked them
+        self._acked_at: datetime = utcnow()  # when Kafka acked them; set with `_unmarked`
         # The next batch (None: not read), read in the mark's round trip (`_mark`) on the
         # connection that holds its shards' locks; dropped when the shards or the connection change.
         self._next: list[repository.PendingEvent] | None = None
@@ -210,18 +210,16 @@ class OutboxRelay:
     ) -> None:
         """Mark the acked rows sent and the failed ones' attempts. With none failed, the same
         round trip reads the next batch of the shards this relay owns (`self._next`)."""
-        acked_at = self._acked_at or utcnow()
         if acked and not failed and self._shards.owned:
             self._next = await repository.mark_sent_then_unsent(
-                connection, acked, acked_at, self._shards.owned, self._batch_size
+                connection, acked, self._acked_at, self._shards.owned, self._batch_size
             )
         else:
-            await repository.mark_sent(connection, acked, acked_at)
+            await repository.mark_sent(connection, acked, self._acked_at)
             await repository.mark_failed(connection, failed)
         await connection.commit()
         self.stats.published += len(acked)
         self._unmarked = []
-        self._acked_at = None
 
     async def _mark_before_leaving(self) -> None:
         """Stopped: what Kafka acked is marked before the shards are released, so a successor
