@@ -134,7 +134,7 @@ class NotificationConsumer:
         await self._measure_lag(consumer)
         records = [record for batch in batches.values() for record in batch]
         if records:
-            await self._handle(consumer, records)
+            await self._handle(records)
             for tp, batch in batches.items():
                 self._handled[tp] = batch[-1].offset + 1
         if asyncio.get_running_loop().time() - self._committed_at >= COMMIT_EVERY_S:
@@ -142,6 +142,8 @@ class NotificationConsumer:
         return 0.0
 
     async def _commit_handled(self, consumer: AIOKafkaConsumer) -> None:
+        # `_Forget` drops a partition when it is revoked, but a batch in hand when that happens
+        # notes its offsets afterwards: only what is still assigned may be committed.
         handled = {
             tp: OffsetAndMetadata(offset, "")
             for tp, offset in self._handled.items()
@@ -152,9 +154,7 @@ class NotificationConsumer:
         if handled:
             await consumer.commit(handled)
 
-    async def _handle(
-        self, consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord[bytes, bytes]]
-    ) -> None:
+    async def _handle(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         spans = [self._process_span(record) for record in records]
         try:
             readable: list[tuple[int, Event]] = []

@@ -199,7 +199,7 @@ async def post_once(
         return attempt(Outcome.retry, error=exc.reason)
     except UnsafeWebhookUrl as exc:
         return attempt(Outcome.failed_permanently, error=f"refused: {exc.reason}")
-    except (TimeoutError, httpx.TimeoutException, httpx.HTTPError) as exc:
+    except (TimeoutError, httpx.HTTPError) as exc:  # httpx's timeouts are HTTPErrors
         if response is None or read is not None:
             return attempt(Outcome.retry, error=_failure(exc, timeout_s))
         # The status came; only the body, read for the connection's sake, did not.
