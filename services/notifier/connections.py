@@ -65,8 +65,10 @@ class PoolPerName(httpx.AsyncBaseTransport):
             await asyncio.sleep(SWEEP_S)
             now = time.monotonic()
             idle = [key for key, (_, used_at) in self._pools.items() if now - used_at >= IDLE_S]
-            for key in idle:
-                pool, _ = self._pools.pop(key)
+            # All taken out before the first close is awaited: a name used during a close gets a
+            # new pool, not one this sweep is about to close under its request.
+            closing = [self._pools.pop(key)[0] for key in idle]
+            for pool in closing:
                 await pool.aclose()
 
     async def aclose(self) -> None:
